@@ -1,0 +1,106 @@
+/*
+ * brig-helper: executes a LaunchPlan compiled by brig's TypeScript runtime.
+ *
+ * The plan is a flat list of ops with resolved arguments. This program makes no policy
+ * decisions: it carries out each op in order and, on the first failure, reports one fixed
+ * error record (op index, syscall, errno, paths) and exits. The wire format and op codes
+ * must match src/runtime/plan/ops.ts and src/native/encode.ts.
+ */
+#ifndef BRIG_HELPER_H
+#define BRIG_HELPER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PLAN_MAGIC "BRIGPLAN"
+#define PLAN_VERSION 1
+#define PLAN_MAX_BYTES (4u << 20)
+#define MAX_ARGS 8
+
+/* Control-channel message types (u32 type, u32 length, payload). */
+enum msg_type {
+  MSG_PLAN = 1,  /* caller -> helper: the encoded plan */
+  MSG_PID = 2,   /* helper -> caller: u32 host pid of the container's init */
+  MSG_GO = 3,    /* caller -> init: id maps written, go on */
+  MSG_READY = 4, /* init -> caller: set up, waiting for start */
+  MSG_START = 5, /* caller -> init: exec the user program */
+  MSG_ERROR = 6, /* helper -> caller: struct error_record */
+};
+
+/* The one error record. Fixed size so the caller never parses anything open-ended. */
+struct error_record {
+  uint32_t op_index;
+  int32_t err;
+  char syscall[32];
+  char path[512];
+  char dest[512];
+  char detail[256];
+};
+
+enum arg_kind { ARG_INT = 1, ARG_BYTES = 2, ARG_STRS = 3 };
+
+struct arg {
+  enum arg_kind kind;
+  uint64_t num;
+  const char *data; /* ARG_BYTES: NUL-terminated by the encoder for strings */
+  uint32_t len;
+  char **list; /* ARG_STRS: NULL-terminated */
+  uint32_t count;
+};
+
+struct op {
+  uint32_t code;
+  uint32_t nargs;
+  struct arg args[MAX_ARGS];
+};
+
+struct plan {
+  uint32_t nops;
+  struct op *ops;
+};
+
+/* Op codes: same numbers as OP_TABLE in src/runtime/plan/ops.ts. */
+enum op_code {
+  OP_NS_OPEN = 1, OP_NS_JOIN = 2, OP_UNSHARE = 3, OP_WRITE_FILE = 4, OP_CLONE = 5,
+  OP_SYNC_GO = 10, OP_SYNC_READY = 11, OP_SETHOSTNAME = 12, OP_SETDOMAINNAME = 13, OP_SET_IDS = 14,
+  OP_MOUNT_PROPAGATION = 20, OP_ROOTFS_OPEN = 21, OP_MKDIR_IN_ROOT = 22, OP_MKFILE_IN_ROOT = 23,
+  OP_MOUNT_FS = 24, OP_MOUNT_BIND = 25, OP_MKNOD_IN_ROOT = 26, OP_SYMLINK_IN_ROOT = 27,
+  OP_PIVOT_ROOT = 28, OP_CHROOT_ROOT = 29, OP_MASK_PATH = 30, OP_READONLY_PATH = 31, OP_MOUNT_SETATTR = 32,
+  OP_SETRLIMIT = 40, OP_PERSONALITY = 41, OP_IOPRIO = 42, OP_SCHED = 43, OP_UMASK = 44,
+  OP_CAPS_BOUNDING = 50, OP_SETGROUPS = 51, OP_SET_USER = 52, OP_CAPSET = 53, OP_CAPS_AMBIENT = 54,
+  OP_NO_NEW_PRIVS = 55, OP_CHDIR = 56, OP_CLOEXEC_FROM = 57,
+  OP_EXEC = 60,
+};
+
+/* plan.c */
+int plan_decode(const uint8_t *buf, size_t len, struct plan *out);
+
+/* sync.c: the control channel */
+extern int ctl_fd;
+extern uint32_t current_op;
+int msg_send(uint32_t type, const void *payload, uint32_t len);
+/* Reads one message header; returns its type, or -1 on EOF/error. Payload goes to buf (up to cap). */
+int msg_recv(void *buf, uint32_t cap, uint32_t *len_out);
+/* Reports a failed syscall for the current op and exits. */
+_Noreturn void fail(const char *syscall, int err, const char *path, const char *dest);
+_Noreturn void fail_detail(const char *syscall, int err, const char *path, const char *dest, const char *detail);
+
+/* The ops, by family. Each returns only on success. */
+void op_ns(const struct op *op);
+void op_mount(const struct op *op);
+void op_proc(const struct op *op);
+void op_cred(const struct op *op);
+void op_exec(const struct op *op);
+/* ops_ns.c: clone returns in the child only. */
+void op_clone(const struct op *op);
+
+/* ops_mount.c */
+extern int root_fd;
+
+#define A_INT(op, i) ((op)->args[(i)].num)
+#define A_STR(op, i) ((op)->args[(i)].data)
+#define A_LEN(op, i) ((op)->args[(i)].len)
+#define A_LIST(op, i) ((op)->args[(i)].list)
+#define A_COUNT(op, i) ((op)->args[(i)].count)
+
+#endif

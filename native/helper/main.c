@@ -1,0 +1,94 @@
+/*
+ * Entry point: make sure we run from a sealed in-memory copy of ourselves, read the plan
+ * from the control socket, run its ops in order.
+ *
+ * Why the sealed copy: a process in the container could otherwise open /proc/<pid>/exe of
+ * this helper while it is joining the container and overwrite the host binary
+ * (CVE-2019-5736). A sealed memfd cannot be written, and it is not the file on disk.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "helper.h"
+
+#define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+extern char **environ;
+
+static void ensure_sealed(char **argv) {
+  int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  if (self < 0) return; /* reported when the plan runs: /proc is required anyway */
+  int seals = fcntl(self, F_GET_SEALS);
+  if (seals >= 0 && (seals & SEALS) == SEALS) {
+    close(self);
+    return;
+  }
+  struct stat st;
+  int mfd = memfd_create("brig-helper", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (mfd < 0 || fstat(self, &st) < 0) _exit(120);
+  off_t off = 0;
+  while (off < st.st_size) {
+    ssize_t n = sendfile(mfd, self, &off, (size_t)(st.st_size - off));
+    if (n <= 0) _exit(120);
+  }
+  if (fcntl(mfd, F_ADD_SEALS, SEALS) < 0) _exit(120);
+  close(self);
+  fexecve(mfd, argv, environ);
+  _exit(120);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) _exit(2);
+  ensure_sealed(argv);
+  /* Not dumpable until exec: no ptrace or /proc/<pid>/ access from the container meanwhile. */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  ctl_fd = atoi(argv[1]);
+  if (fcntl(ctl_fd, F_SETFD, FD_CLOEXEC) < 0) _exit(2);
+
+  uint32_t len;
+  uint8_t *buf = malloc(PLAN_MAX_BYTES);
+  if (!buf) _exit(3);
+  if (msg_recv(buf, PLAN_MAX_BYTES, &len) != MSG_PLAN) _exit(3);
+  struct plan plan;
+  if (plan_decode(buf, len, &plan) < 0) fail("decode", EINVAL, NULL, NULL);
+
+  for (uint32_t i = 0; i < plan.nops; i++) {
+    const struct op *op = &plan.ops[i];
+    current_op = i;
+    switch (op->code) {
+    case OP_NS_OPEN: case OP_NS_JOIN: case OP_UNSHARE: case OP_SETHOSTNAME: case OP_SETDOMAINNAME:
+    case OP_SET_IDS: case OP_SYNC_GO: case OP_SYNC_READY:
+      op_ns(op);
+      break;
+    case OP_CLONE:
+      op_clone(op);
+      break;
+    case OP_MOUNT_PROPAGATION: case OP_ROOTFS_OPEN: case OP_MKDIR_IN_ROOT: case OP_MKFILE_IN_ROOT:
+    case OP_MOUNT_FS: case OP_MOUNT_BIND: case OP_MKNOD_IN_ROOT: case OP_SYMLINK_IN_ROOT:
+    case OP_PIVOT_ROOT: case OP_CHROOT_ROOT: case OP_MASK_PATH: case OP_READONLY_PATH: case OP_MOUNT_SETATTR:
+      op_mount(op);
+      break;
+    case OP_WRITE_FILE: case OP_SETRLIMIT: case OP_PERSONALITY: case OP_IOPRIO: case OP_SCHED:
+    case OP_UMASK: case OP_CLOEXEC_FROM: case OP_CHDIR:
+      op_proc(op);
+      break;
+    case OP_CAPS_BOUNDING: case OP_SETGROUPS: case OP_SET_USER: case OP_CAPSET: case OP_CAPS_AMBIENT:
+    case OP_NO_NEW_PRIVS:
+      op_cred(op);
+      break;
+    case OP_EXEC:
+      op_exec(op);
+      break;
+    default:
+      fail("decode", ENOSYS, NULL, NULL);
+    }
+  }
+  fail("exec", ENOEXEC, "(plan ended without exec)", NULL);
+}

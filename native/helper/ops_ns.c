@@ -1,0 +1,100 @@
+/* Namespaces: join by path, unshare, clone init, hostname, becoming root of a new user ns. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helper.h"
+
+#define NS_SLOTS 16
+static int ns_fds[NS_SLOTS] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+
+/* The waiting parent: reports init's status as its own exit code, 128+signal if killed. */
+static _Noreturn void wait_child(pid_t child) {
+  /* Signals to the terminal's foreground group must not kill us before init: the caller
+     forwards them to init, and our exit code is how it learns init's status. */
+  signal(SIGINT, SIG_IGN);
+  signal(SIGTERM, SIG_IGN);
+  signal(SIGQUIT, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);
+  int status;
+  for (;;) {
+    pid_t r = waitpid(child, &status, 0);
+    if (r == child) break;
+    if (r < 0 && errno != EINTR) _exit(255);
+  }
+  if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) _exit(128 + WTERMSIG(status));
+  _exit(255);
+}
+
+void op_clone(const struct op *op) {
+  uint64_t flags = A_INT(op, 0);
+  int wait = (int)A_INT(op, 1);
+  /* A plain clone with no new stack behaves like fork, into the new namespaces. */
+  pid_t child = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
+  if (child < 0) fail("clone", errno, NULL, NULL);
+  if (child == 0) return;
+  uint32_t pid = (uint32_t)child;
+  if (msg_send(MSG_PID, &pid, sizeof pid) < 0) {
+    kill(child, SIGKILL);
+    _exit(1);
+  }
+  /* From here only init talks to the caller. */
+  close(ctl_fd);
+  if (!wait) _exit(0);
+  wait_child(child);
+}
+
+void op_ns(const struct op *op) {
+  switch (op->code) {
+  case OP_NS_OPEN: {
+    uint64_t slot = A_INT(op, 1);
+    if (slot >= NS_SLOTS) fail("open", EINVAL, A_STR(op, 0), NULL);
+    int fd = open(A_STR(op, 0), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) fail("open", errno, A_STR(op, 0), NULL);
+    ns_fds[slot] = fd;
+    break;
+  }
+  case OP_NS_JOIN: {
+    uint64_t slot = A_INT(op, 0);
+    if (slot >= NS_SLOTS || ns_fds[slot] < 0) fail("setns", EBADF, NULL, NULL);
+    if (setns(ns_fds[slot], (int)A_INT(op, 1)) < 0) fail("setns", errno, NULL, NULL);
+    close(ns_fds[slot]);
+    ns_fds[slot] = -1;
+    break;
+  }
+  case OP_UNSHARE:
+    if (unshare((int)A_INT(op, 0)) < 0) fail("unshare", errno, NULL, NULL);
+    break;
+  case OP_SETHOSTNAME:
+    if (sethostname(A_STR(op, 0), A_LEN(op, 0) - 1) < 0) fail("sethostname", errno, A_STR(op, 0), NULL);
+    break;
+  case OP_SETDOMAINNAME:
+    if (setdomainname(A_STR(op, 0), A_LEN(op, 0) - 1) < 0) fail("setdomainname", errno, A_STR(op, 0), NULL);
+    break;
+  case OP_SET_IDS:
+    if (setresgid((gid_t)A_INT(op, 1), (gid_t)A_INT(op, 1), (gid_t)A_INT(op, 1)) < 0) fail("setresgid", errno, NULL, NULL);
+    if (setresuid((uid_t)A_INT(op, 0), (uid_t)A_INT(op, 0), (uid_t)A_INT(op, 0)) < 0) fail("setresuid", errno, NULL, NULL);
+    break;
+  case OP_SYNC_GO: {
+    char buf[16];
+    int t = msg_recv(buf, sizeof buf, NULL);
+    if (t < 0) _exit(1); /* the caller is gone: nothing to report to */
+    if (t != MSG_GO) fail("sync", EPROTO, NULL, NULL);
+    break;
+  }
+  case OP_SYNC_READY: {
+    char buf[16];
+    if (msg_send(MSG_READY, NULL, 0) < 0) _exit(1);
+    int t = msg_recv(buf, sizeof buf, NULL);
+    if (t < 0) _exit(1);
+    if (t != MSG_START) fail("sync", EPROTO, NULL, NULL);
+    break;
+  }
+  }
+}

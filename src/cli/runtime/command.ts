@@ -1,0 +1,21 @@
+import type { Writable } from 'node:stream';
+import type { Runtime } from '../../runtime/runtime.js';
+import type { Logger } from '../../util/log.js';
+import type { FlagSpecs, Parsed } from '../args.js';
+
+export interface Context {
+  runtime: Runtime;
+  log: Logger;
+  stdout: Writable;
+  stderr: Writable;
+  cwd: string;
+}
+
+/** A verb: parse flags, call the runtime, print. No logic of its own. */
+export interface Command {
+  name: string;
+  usage: string;
+  summary: string;
+  flags: FlagSpecs;
+  run(ctx: Context, args: Parsed): Promise<number>;
+}

@@ -1,0 +1,27 @@
+import { constants as os } from 'node:os';
+import { BrigError } from '../../../errors/index.js';
+import type { Command } from '../command.js';
+
+export function parseSignal(s: string): number {
+  if (/^\d+$/.test(s)) {
+    const n = Number(s);
+    if (n < 1 || n > 64) throw new BrigError('INVALID_ARGUMENT', `invalid signal number ${s}`);
+    return n;
+  }
+  const name = (s.toUpperCase().startsWith('SIG') ? s.toUpperCase() : `SIG${s.toUpperCase()}`) as NodeJS.Signals;
+  const n = os.signals[name];
+  if (n === undefined) throw new BrigError('INVALID_ARGUMENT', `unknown signal "${s}"`);
+  return n;
+}
+
+export const kill: Command = {
+  name: 'kill',
+  usage: 'kill ID [SIGNAL]',
+  summary: "send a signal to a container's init (default SIGTERM)",
+  flags: {},
+  async run(ctx, { rest }) {
+    if (rest.length < 1 || rest.length > 2) throw new BrigError('INVALID_ARGUMENT', 'kill needs a container id and optionally a signal');
+    await ctx.runtime.kill(rest[0]!, parseSignal(rest[1] ?? 'SIGTERM'));
+    return 0;
+  },
+};

@@ -1,0 +1,170 @@
+/**
+ * Runs the native helper on a LaunchPlan and speaks its sync protocol:
+ *
+ *   caller                      helper (stage 0)            init (the clone)
+ *   PLAN ───────────────────▶  runs stage-0 ops, clones ─▶
+ *        ◀─────────────── PID
+ *   onPid: id maps, cgroups
+ *   GO ──────────────────────────────────────────────────▶ runs setup ops
+ *        ◀──────────────────────────────────────────────── READY
+ *   onReady: record state
+ *   START ───────────────────────────────────────────────▶ exec (control fd closes on exec)
+ *        ◀──────────────────────────────────────────────── ERROR (instead, at any point)
+ *
+ * The helper is a separately executed program because Node is multi-threaded before user
+ * code runs, and the kernel refuses unshare(CLONE_NEWUSER) and some setns in such a process.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import type { Socket } from 'node:net';
+import { BrigError } from '../errors/index.js';
+import type { LaunchPlan } from '../runtime/plan/ops.js';
+import { encodePlan } from './encode.js';
+import { decodeErrorRecord, ERROR_RECORD_SIZE, toBrigError } from './errors.js';
+
+const MSG = { PLAN: 1, PID: 2, GO: 3, READY: 4, START: 5, ERROR: 6 } as const;
+
+export interface LaunchHooks {
+  /** init exists and has run nothing yet: write id maps, place it in cgroups. */
+  onPid?(pid: number): Promise<void> | void;
+  /** init is fully set up and waits: record it; when this resolves init execs the program. */
+  onReady?(pid: number): Promise<void> | void;
+}
+
+export interface LaunchOptions {
+  /** fds for the container's stdin, stdout, stderr, then any preserved fds. */
+  stdio: (number | 'ignore')[];
+  signal?: AbortSignal;
+}
+
+export interface Launched {
+  /** Host pid of the container's init. */
+  pid: number;
+  /** The helper's exit: init's exit code when the plan waits for it (128+n for signal n). */
+  exit: Promise<number>;
+}
+
+export class Helper {
+  constructor(private readonly path: string) {}
+
+  available(): boolean {
+    return existsSync(this.path);
+  }
+
+  /** Starts the plan; resolves once the user program has been exec'd. */
+  async launch(plan: LaunchPlan, hooks: LaunchHooks, opts: LaunchOptions): Promise<Launched> {
+    if (!this.available()) {
+      throw new BrigError('HELPER_MISSING', `native helper not found at ${this.path}`, { path: this.path, hint: 'run `npm run build`' });
+    }
+    const ctlIndex = opts.stdio.length;
+    const child = spawn(this.path, [String(ctlIndex)], {
+      stdio: [...opts.stdio, 'pipe'],
+      env: {},
+      // A detached session would break terminal job control for foreground runs.
+      detached: false,
+    });
+    const exit = new Promise<number>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code, sig) => resolve(code ?? 128 + (sig ? signalNumber(sig) : 0)));
+    });
+    const ctl = child.stdio[ctlIndex] as Socket;
+    const onAbort = () => child.kill('SIGKILL');
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const pid = await drive(ctl, child, plan, hooks, exit);
+      return { pid, exit };
+    } catch (e) {
+      child.kill('SIGKILL');
+      await exit.catch(() => 0);
+      throw e;
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+function signalNumber(sig: NodeJS.Signals): number {
+  return osConstants.signals[sig] ?? 0;
+}
+
+function frame(type: number, payload?: Uint8Array): Uint8Array {
+  const out = new Uint8Array(8 + (payload?.length ?? 0));
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, type, true);
+  dv.setUint32(4, payload?.length ?? 0, true);
+  if (payload) out.set(payload, 8);
+  return out;
+}
+
+/** Reads framed messages from the control socket; yields null at EOF. */
+function messageReader(sock: Socket) {
+  let buf = Buffer.alloc(0);
+  let ended = false;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  sock.on('data', (d: Buffer) => {
+    buf = Buffer.concat([buf, d]);
+    wake?.();
+  });
+  sock.on('end', () => {
+    ended = true;
+    wake?.();
+  });
+  sock.on('error', (e) => {
+    failure = e;
+    wake?.();
+  });
+  return async function next(): Promise<{ type: number; payload: Buffer } | null> {
+    for (;;) {
+      if (buf.length >= 8) {
+        const len = buf.readUInt32LE(4);
+        if (buf.length >= 8 + len) {
+          const msg = { type: buf.readUInt32LE(0), payload: buf.subarray(8, 8 + len) };
+          buf = buf.subarray(8 + len);
+          return msg;
+        }
+      }
+      if (failure) throw failure;
+      if (ended) return null;
+      await new Promise<void>((r) => {
+        wake = r;
+      });
+      wake = undefined;
+    }
+  };
+}
+
+async function drive(ctl: Socket, child: ChildProcess, plan: LaunchPlan, hooks: LaunchHooks, exit: Promise<number>): Promise<number> {
+  const next = messageReader(ctl);
+  ctl.write(frame(MSG.PLAN, encodePlan(plan)));
+  let pid = 0;
+  let ready = false;
+  for (;;) {
+    const msg = await next();
+    if (msg === null) {
+      if (ready) return pid; // the control fd closed on exec: the program runs
+      const code = await exit;
+      throw new BrigError('HELPER_PROTOCOL', `the native helper stopped before the container started (exit status ${code})`, {
+        hint: 'run with --debug and report this',
+      });
+    }
+    switch (msg.type) {
+      case MSG.PID:
+        pid = msg.payload.readUInt32LE(0);
+        await hooks.onPid?.(pid);
+        ctl.write(frame(MSG.GO));
+        break;
+      case MSG.READY:
+        await hooks.onReady?.(pid);
+        ready = true;
+        ctl.write(frame(MSG.START));
+        break;
+      case MSG.ERROR:
+        if (msg.payload.length !== ERROR_RECORD_SIZE) break;
+        throw toBrigError(decodeErrorRecord(msg.payload), plan.ops);
+      default:
+        throw new BrigError('HELPER_PROTOCOL', `unexpected message ${msg.type} from the native helper (pid ${child.pid})`);
+    }
+  }
+}

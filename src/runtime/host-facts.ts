@@ -1,0 +1,132 @@
+/**
+ * Gathers the HostFacts the plan compiler needs (the only I/O around compilation).
+ */
+import { lstat, readFile, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { BrigError, hasErrno } from '../errors/index.js';
+import { DEFAULT_DEVICES } from './plan/compile.js';
+import type { CgroupLayout, HostFacts } from './plan/facts.js';
+import type { Spec } from './spec/types.js';
+
+async function readText(p: string): Promise<string | undefined> {
+  try {
+    return await readFile(p, 'utf8');
+  } catch (e) {
+    if (hasErrno(e, 'ENOENT')) return undefined;
+    throw e;
+  }
+}
+
+async function kindOf(p: string): Promise<'dir' | 'file' | 'missing'> {
+  try {
+    return (await stat(p)).isDirectory() ? 'dir' : 'file';
+  } catch (e) {
+    if (hasErrno(e, 'ENOENT') || hasErrno(e, 'ENOTDIR')) return 'missing';
+    throw e;
+  }
+}
+
+/** Mount points from /proc/self/mountinfo (field 5), unescaped. */
+export function parseMountPoints(mountinfo: string): { point: string; fstype: string }[] {
+  return mountinfo
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [pre, post] = line.split(' - ');
+      const point = (pre ?? '').split(' ')[4] ?? '';
+      return { point: point.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8))), fstype: (post ?? '').split(' ')[0] ?? '' };
+    });
+}
+
+export function detectCgroupLayout(mounts: { point: string; fstype: string }[]): CgroupLayout {
+  const v2 = mounts.some((m) => m.fstype === 'cgroup2' && m.point === '/sys/fs/cgroup');
+  if (v2) return 'unified';
+  const v1 = mounts.some((m) => m.fstype === 'cgroup');
+  const hybrid = mounts.some((m) => m.fstype === 'cgroup2');
+  if (v1 && hybrid) return 'hybrid';
+  if (v1) return 'legacy';
+  return hybrid ? 'unified' : 'none';
+}
+
+export function parseProcCgroup(text: string): { controllers: string; path: string }[] {
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [, controllers = '', ...rest] = l.split(':');
+      return { controllers, path: rest.join(':') };
+    });
+}
+
+const RLIMIT_NAMES: Record<string, string> = {
+  'Max cpu time': 'RLIMIT_CPU', 'Max file size': 'RLIMIT_FSIZE', 'Max data size': 'RLIMIT_DATA',
+  'Max stack size': 'RLIMIT_STACK', 'Max core file size': 'RLIMIT_CORE', 'Max resident set': 'RLIMIT_RSS',
+  'Max processes': 'RLIMIT_NPROC', 'Max open files': 'RLIMIT_NOFILE', 'Max locked memory': 'RLIMIT_MEMLOCK',
+  'Max address space': 'RLIMIT_AS', 'Max file locks': 'RLIMIT_LOCKS', 'Max pending signals': 'RLIMIT_SIGPENDING',
+  'Max msgqueue size': 'RLIMIT_MSGQUEUE', 'Max nice priority': 'RLIMIT_NICE', 'Max realtime priority': 'RLIMIT_RTPRIO',
+  'Max realtime timeout': 'RLIMIT_RTTIME',
+};
+
+export function parseLimits(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n').slice(1)) {
+    const name = Object.keys(RLIMIT_NAMES).find((n) => line.startsWith(n));
+    if (!name) continue;
+    const hard = line.slice(26).trim().split(/\s+/)[1];
+    out[RLIMIT_NAMES[name]!] = hard === 'unlimited' ? Number.POSITIVE_INFINITY : Number(hard);
+  }
+  return out;
+}
+
+export async function gatherFacts(spec: Spec, bundle: string): Promise<HostFacts> {
+  const rootPath = path.resolve(bundle, spec.root!.path);
+  let rootfs: string;
+  try {
+    rootfs = await realpath(rootPath);
+    if (!(await lstat(rootfs)).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+  } catch (e) {
+    if (hasErrno(e, 'ENOENT') || hasErrno(e, 'ENOTDIR')) {
+      throw new BrigError('BUNDLE_NOT_FOUND', `root.path: ${rootPath} is not a directory`, { field: 'root.path', path: rootPath });
+    }
+    throw e;
+  }
+  const [mountinfo, capLast, status, limits, oom, procCgroup, kcore] = await Promise.all([
+    readText('/proc/self/mountinfo'),
+    readText('/proc/sys/kernel/cap_last_cap'),
+    readText('/proc/self/status'),
+    readText('/proc/self/limits'),
+    readText('/proc/self/oom_score_adj'),
+    readText('/proc/self/cgroup'),
+    kindOf('/proc/kcore'),
+  ]);
+  const mounts = parseMountPoints(mountinfo ?? '');
+  const rootfsParentMount = mounts
+    .map((m) => m.point)
+    .filter((p) => rootfs === p || rootfs.startsWith(p === '/' ? '/' : `${p}/`))
+    .sort((a, b) => b.length - a.length)[0] ?? '/';
+  const capEff = BigInt(`0x${/CapEff:\s*([0-9a-f]+)/.exec(status ?? '')?.[1] ?? '0'}`);
+  const sourcePaths = new Set<string>();
+  for (const m of spec.mounts ?? []) {
+    if (m.source && (m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind'))) {
+      sourcePaths.add(path.resolve(bundle, m.source));
+    }
+  }
+  for (const d of [...DEFAULT_DEVICES, ...(spec.linux?.devices ?? [])]) sourcePaths.add(d.path);
+  const sources: HostFacts['sources'] = {};
+  await Promise.all([...sourcePaths].map(async (p) => (sources[p] = await kindOf(p))));
+  const layout = detectCgroupLayout(mounts);
+  return {
+    bundle,
+    rootfs,
+    rootfsParentMount,
+    capLastCap: Number((capLast ?? '40').trim()),
+    hasCapSysResource: (capEff & (1n << 24n)) !== 0n,
+    hardRlimits: parseLimits(limits ?? ''),
+    oomScoreAdj: Number((oom ?? '0').trim()),
+    sources,
+    hasKcore: kcore !== 'missing',
+    cgroupLayout: layout,
+    cgroups: parseProcCgroup(procCgroup ?? ''),
+    cgroupV1Mounts: mounts.filter((m) => m.fstype === 'cgroup' && path.dirname(m.point) === '/sys/fs/cgroup').map((m) => path.basename(m.point)),
+  };
+}

@@ -1,0 +1,391 @@
+/**
+ * The plan compiler: config.json (validated) + host facts → LaunchPlan. Pure: no I/O.
+ *
+ * This file is the one place where the start-up order is written down, with reasons
+ * (runc's standard_init_linux.go and bubblewrap's main() are the models). The helper runs
+ * the ops in exactly this order.
+ */
+import path from 'node:path';
+import { BrigError } from '../../errors/index.js';
+import { CAPABILITIES, CLONE_NEW, IOPRIO_CLASS, MOUNT_ATTR, MS, PERSONALITY, RLIM_INFINITY, RLIMITS, SCHED_FLAG, SCHED_POLICY, S_IF, makedev } from '../linux/constants.js';
+import { invalid } from '../spec/check.js';
+import type { Device, IDMapping, Mount, NamespaceType, Spec } from '../spec/types.js';
+import type { CompileOptions, HostFacts } from './facts.js';
+import { parseMountOptions } from './mount-options.js';
+import { type LaunchPlan, type Op, op, PLAN_VERSION } from './ops.js';
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** The device nodes every container gets (runc's AllowedDevices minus the ptmx it links). */
+export const DEFAULT_DEVICES: Required<Pick<Device, 'type' | 'path' | 'major' | 'minor' | 'fileMode'>>[] = [
+  { type: 'c', path: '/dev/null', major: 1, minor: 3, fileMode: 0o666 },
+  { type: 'c', path: '/dev/zero', major: 1, minor: 5, fileMode: 0o666 },
+  { type: 'c', path: '/dev/full', major: 1, minor: 7, fileMode: 0o666 },
+  { type: 'c', path: '/dev/random', major: 1, minor: 8, fileMode: 0o666 },
+  { type: 'c', path: '/dev/urandom', major: 1, minor: 9, fileMode: 0o666 },
+  { type: 'c', path: '/dev/tty', major: 5, minor: 0, fileMode: 0o666 },
+];
+
+/** Files under /proc that may be mount destinations (lxcfs-style overrides), as runc allows. */
+const PROC_MOUNT_ALLOWED = new Set([
+  '/proc/cpuinfo', '/proc/diskstats', '/proc/meminfo', '/proc/stat', '/proc/swaps', '/proc/uptime',
+  '/proc/loadavg', '/proc/slabinfo', '/proc/net/dev', '/proc/sys/kernel/ns_last_pid',
+]);
+
+// Joined namespaces: user first (joining it grants the capabilities needed for the others
+// when they belong to it), mount last (it changes how later paths would resolve; they are
+// all opened before any join anyway).
+const JOIN_ORDER: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
+
+export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions): LaunchPlan {
+  const proc = spec.process;
+  if (!proc?.args) throw invalid('process', 'is required to start a container');
+  const linux = spec.linux ?? {};
+  const nsList = linux.namespaces ?? [];
+  const nsIndex = new Map(nsList.map((n, i) => [n.type, i]));
+  const isNew = (t: NamespaceType) => nsIndex.has(t) && nsList[nsIndex.get(t)!]!.path === undefined;
+  if (!isNew('mount')) {
+    throw invalid('linux.namespaces', 'a new mount namespace is required', 'add {"type": "mount"}');
+  }
+  const ops: Op[] = [];
+  const newUser = isNew('user');
+
+  // 1. Join existing namespaces. All are opened first so every path resolves on the host.
+  const joins = JOIN_ORDER.filter((t) => nsIndex.has(t) && !isNew(t));
+  joins.forEach((t, slot) => {
+    const i = nsIndex.get(t)!;
+    ops.push(op('ns_open', `linux.namespaces[${i}].path`, { path: nsList[i]!.path!, slot }));
+  });
+  joins.forEach((t, slot) => {
+    ops.push(op('ns_join', `linux.namespaces[${nsIndex.get(t)}]`, { slot, nstype: CLONE_NEW[t]! }));
+  });
+
+  // 2. A new time namespace applies to children, and its offsets can only be written before
+  //    any process enters it, so it is unshared and set here, before the clone.
+  if (isNew('time')) {
+    const f = `linux.namespaces[${nsIndex.get('time')}]`;
+    ops.push(op('unshare', f, { flags: CLONE_NEW.time! }));
+    const lines = Object.entries(linux.timeOffsets ?? {}).map(
+      ([clock, o]) => `${clock === 'monotonic' ? 1 : 7} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`,
+    );
+    if (lines.length > 0) ops.push(op('write_file', 'linux.timeOffsets', { path: '/proc/self/timens_offsets', data: lines.join('') }));
+  }
+
+  // 3. Clone init into the new namespaces. The cgroup namespace waits (step 5) until init
+  //    sits in its own cgroup, so the namespace root is the container's cgroup.
+  let cloneFlags = 0;
+  for (const t of ['user', 'mount', 'pid', 'network', 'ipc', 'uts'] as const) if (isNew(t)) cloneFlags |= CLONE_NEW[t]!;
+  ops.push(op('clone', 'linux.namespaces', { flags: cloneFlags, wait: opts.detach ? 0 : 1 }));
+
+  // 4. Wait for the caller: it writes the id maps (and joins cgroups) from outside.
+  ops.push(op('sync_go', 'linux.uidMappings', {}));
+  if (newUser) {
+    const zeroUid = mapsId(linux.uidMappings!, 0);
+    const zeroGid = mapsId(linux.gidMappings!, 0);
+    // Become root of the namespace so files made during setup are owned by a mapped id.
+    if (zeroUid && zeroGid) ops.push(op('set_ids', 'linux.uidMappings', { uid: 0, gid: 0 }));
+  }
+  // 5.
+  if (isNew('cgroup')) ops.push(op('unshare', `linux.namespaces[${nsIndex.get('cgroup')}]`, { flags: CLONE_NEW.cgroup! }));
+  // 6.
+  if (spec.hostname) ops.push(op('sethostname', 'hostname', { name: spec.hostname }));
+  if (spec.domainname) ops.push(op('setdomainname', 'domainname', { name: spec.domainname }));
+
+  // 7. The root filesystem.
+  ops.push(...compileRootfs(spec, facts, opts, newUser));
+
+  // 8. Kernel parameters of the container's own namespaces, through its own /proc.
+  for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
+    const file = `/proc/sys/${key.includes('/') ? key : key.replaceAll('.', '/')}`;
+    ops.push(op('write_file', `linux.sysctl.${key}`, { path: file, data: value }));
+  }
+  // 9. Masked and read-only paths go after every mount, so no later mount can uncover them.
+  for (const [i, p] of (linux.readonlyPaths ?? []).entries()) ops.push(op('readonly_path', `linux.readonlyPaths[${i}]`, { path: p }));
+  for (const [i, p] of (linux.maskedPaths ?? []).entries()) ops.push(op('mask_path', `linux.maskedPaths[${i}]`, { path: p }));
+  if (spec.root?.readonly) ops.push(op('mount_setattr', 'root.readonly', { path: '/', attrs: MOUNT_ATTR.RDONLY, recursive: 0 }));
+
+  // 10. Process attributes that need privilege: before the user switch.
+  if (proc.oomScoreAdj !== undefined) {
+    if (proc.oomScoreAdj < facts.oomScoreAdj && !facts.hasCapSysResource) {
+      throw new BrigError(
+        'RLIMIT_TOO_HIGH',
+        `process.oomScoreAdj: ${proc.oomScoreAdj} is below the caller's ${facts.oomScoreAdj}, which needs CAP_SYS_RESOURCE`,
+        { field: 'process.oomScoreAdj', hint: `use a value of ${facts.oomScoreAdj} or more` },
+      );
+    }
+    ops.push(op('write_file', 'process.oomScoreAdj', { path: '/proc/self/oom_score_adj', data: String(proc.oomScoreAdj) }));
+  }
+  for (const [i, rl] of (proc.rlimits ?? []).entries()) {
+    const hostHard = facts.hardRlimits[rl.type] ?? Number.POSITIVE_INFINITY;
+    const hard = toRlim(rl.hard);
+    const soft = toRlim(rl.soft);
+    if (!facts.hasCapSysResource && hard > (hostHard === Number.POSITIVE_INFINITY ? RLIM_INFINITY : BigInt(hostHard))) {
+      throw new BrigError(
+        'RLIMIT_TOO_HIGH',
+        `process.rlimits[${i}]: ${rl.type} hard limit ${rl.hard} is above this host's hard limit ${hostHard}`,
+        { field: `process.rlimits[${i}].hard`, hint: `raising a hard limit needs CAP_SYS_RESOURCE; ask for at most ${hostHard}` },
+      );
+    }
+    ops.push(op('setrlimit', `process.rlimits[${i}]`, { resource: RLIMITS[rl.type]!, soft, hard }));
+  }
+  if (linux.personality) ops.push(op('personality', 'linux.personality', { persona: PERSONALITY[linux.personality.domain]! }));
+  if (proc.ioPriority) {
+    // IOPRIO_PRIO_VALUE(class, data) = class << 13 | data
+    ops.push(op('ioprio', 'process.ioPriority', { value: (IOPRIO_CLASS[proc.ioPriority.class]! << 13) | (proc.ioPriority.priority ?? 0) }));
+  }
+  if (proc.scheduler) {
+    const s = proc.scheduler;
+    ops.push(
+      op('sched', 'process.scheduler', {
+        policy: SCHED_POLICY[s.policy]!,
+        flags: (s.flags ?? []).reduce((a, f) => a | SCHED_FLAG[f]!, 0),
+        nice: BigInt.asUintN(64, BigInt(s.nice ?? 0)),
+        priority: s.priority ?? 0,
+        runtime: s.runtime ?? 0,
+        deadline: s.deadline ?? 0,
+        period: s.period ?? 0,
+      }),
+    );
+  }
+
+  // 11. Identity and privileges: bounding set first (dropping needs CAP_SETPCAP, which the
+  //     user switch may remove), then groups and ids with capabilities kept, then the final
+  //     capability sets, then ambient (which needs permitted and inheritable in place).
+  const caps = proc.capabilities ?? {};
+  const mask = (names: string[] | undefined) => (names ?? []).reduce((m, c) => m | (1n << BigInt(CAPABILITIES.indexOf(c as never))), 0n);
+  for (const set of ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const) {
+    for (const [i, c] of (caps[set] ?? []).entries()) {
+      if (CAPABILITIES.indexOf(c as never) > facts.capLastCap) {
+        throw invalid(`process.capabilities.${set}[${i}]`, `${c} is not known to this kernel (last capability is ${facts.capLastCap})`);
+      }
+    }
+  }
+  ops.push(op('umask', 'process.user.umask', { mask: proc.user.umask ?? 0o022 }));
+  ops.push(op('cloexec_from', 'process', { first: 3 + opts.preserveFds }));
+  ops.push(op('caps_bounding', 'process.capabilities.bounding', { keep: mask(caps.bounding), last: facts.capLastCap }));
+  // Always set: otherwise init would keep the caller's supplementary groups.
+  ops.push(op('setgroups', 'process.user.additionalGids', { gids: (proc.user.additionalGids ?? []).map(String) }));
+  ops.push(op('set_user', 'process.user', { uid: proc.user.uid, gid: proc.user.gid }));
+  ops.push(op('capset', 'process.capabilities', { effective: mask(caps.effective), permitted: mask(caps.permitted), inheritable: mask(caps.inheritable) }));
+  ops.push(op('caps_ambient', 'process.capabilities.ambient', { mask: mask(caps.ambient) }));
+  // 12. As the process user, so permissions are checked as that user.
+  ops.push(op('chdir', 'process.cwd', { path: proc.cwd }));
+  // 13. The caller records "created" and, for run, says start at once.
+  ops.push(op('sync_ready', 'process', {}));
+  if (proc.noNewPrivileges) ops.push(op('no_new_privs', 'process.noNewPrivileges', {}));
+  // 14.
+  const env = proc.env ?? [];
+  ops.push(op('exec', 'process.args', { candidates: execCandidates(proc.args[0]!, env, proc.cwd), argv: proc.args, envp: env }));
+
+  return {
+    version: PLAN_VERSION,
+    ops,
+    meta: {
+      rootfs: facts.rootfs,
+      preserveFds: opts.preserveFds,
+      ...(newUser ? { uidMap: mapLines(linux.uidMappings!), gidMap: mapLines(linux.gidMappings!) } : {}),
+    },
+  };
+}
+
+function mapsId(maps: IDMapping[], id: number): boolean {
+  return maps.some((m) => id >= m.containerID && id < m.containerID + m.size);
+}
+
+function mapLines(maps: IDMapping[]): string {
+  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+}
+
+function toRlim(v: number): bigint {
+  // JSON cannot carry 2^64-1 exactly; anything at or past 2^63 means "unlimited".
+  return v >= 2 ** 63 ? RLIM_INFINITY : BigInt(v);
+}
+
+/** execvp's search, resolved ahead: the helper tries these in order. */
+export function execCandidates(arg0: string, env: string[], cwd: string): string[] {
+  if (arg0.includes('/')) return [arg0];
+  const pathVar = env.findLast((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
+  return pathVar.split(':').map((dir) => {
+    const d = dir === '' ? '.' : dir;
+    return path.posix.join(d.startsWith('/') ? d : path.posix.join(cwd, d), arg0);
+  });
+}
+
+function normDest(dest: string): string {
+  return path.posix.normalize(`/${dest}`).replace(/\/+$/, '') || '/';
+}
+
+function resolveSource(source: string, bundle: string): string {
+  return path.posix.resolve(bundle, source);
+}
+
+/** Step 7: mounts, devices, links, the root switch. */
+function compileRootfs(spec: Spec, facts: HostFacts, opts: CompileOptions, newUser: boolean): Op[] {
+  const ops: Op[] = [];
+  const linux = spec.linux ?? {};
+  // Propagation of the whole tree first, so nothing mounted for the container leaks back to
+  // the host (default rslave, as runc: host mounts still propagate in).
+  const rootProp = linux.rootfsPropagation ? propagationFlags(linux.rootfsPropagation) : MS.SLAVE | MS.REC;
+  ops.push(op('mount_propagation', 'linux.rootfsPropagation', { path: '/', flags: rootProp | MS.REC }));
+  if (rootProp & MS.SHARED) {
+    // pivot_root refuses a root whose parent mount is shared.
+    ops.push(op('mount_propagation', 'linux.rootfsPropagation', { path: facts.rootfsParentMount, flags: MS.PRIVATE }));
+  }
+  ops.push(op('rootfs_open', 'root.path', { path: facts.rootfs }));
+
+  const mounts = spec.mounts ?? [];
+  let devIsBound = false;
+  let hasDevPts = false;
+  for (const [i, m] of mounts.entries()) {
+    const f = `mounts[${i}]`;
+    const dest = normDest(m.destination);
+    checkProcDest(dest, m, f);
+    const type = m.type ?? '';
+    const parsed = parseMountOptions(m.options ?? [], type === 'bind', `${f}.options`);
+    if (dest === '/dev' && parsed.bind) devIsBound = true;
+    if (dest === '/dev/pts') hasDevPts = true;
+    if (parsed.bind) {
+      if (m.source === undefined || m.source === '') throw invalid(`${f}.source`, 'a bind mount needs a source');
+      const source = resolveSource(m.source, facts.bundle);
+      const kind = facts.sources[source];
+      if (kind === 'missing' || kind === undefined) {
+        throw new BrigError('BUNDLE_NOT_FOUND', `${f}.source: ${source} does not exist`, { field: `${f}.source`, path: source });
+      }
+      ops.push(kind === 'dir' ? op('mkdir_in_root', `${f}.destination`, { path: dest, mode: 0o755 }) : op('mkfile_in_root', `${f}.destination`, { path: dest, mode: 0o644 }));
+      ops.push(
+        op('mount_bind', f, {
+          source,
+          dest,
+          recursive: parsed.recursive ? 1 : 0,
+          attrs: parsed.attrs,
+          attrs_clr: parsed.attrsClr,
+          rec_attrs: parsed.recAttrs,
+          rec_attrs_clr: parsed.recAttrsClr,
+          propagation: parsed.propagation,
+        }),
+      );
+      continue;
+    }
+    if (type === '') throw invalid(`${f}.type`, 'is required for a mount that is not a bind mount');
+    if (!/^[a-z0-9_.-]+$/.test(type)) throw invalid(`${f}.type`, `"${type}" is not a filesystem type`);
+    if (parsed.recAttrs !== 0 || parsed.recAttrsClr !== 0) {
+      // A fresh mount has no submounts: recursive attributes are the plain ones.
+      parsed.attrs |= parsed.recAttrs;
+    }
+    ops.push(op('mkdir_in_root', `${f}.destination`, { path: dest, mode: 0o755 }));
+    if (type === 'cgroup' || type === 'cgroup2') {
+      ops.push(...compileCgroupMount(dest, parsed.attrs, facts, linux.namespaces?.some((n) => n.type === 'cgroup' && !n.path) ?? false, f));
+      continue;
+    }
+    ops.push(
+      op('mount_fs', f, {
+        fstype: type,
+        source: m.source ?? type,
+        dest,
+        attrs: parsed.attrs,
+        propagation: parsed.propagation,
+        options: parsed.fsParams.flat(),
+      }),
+    );
+  }
+
+  // Device nodes and the standard /dev links, unless /dev is the host's (bound in).
+  if (!devIsBound) {
+    const devices = [...DEFAULT_DEVICES.filter((d) => !(linux.devices ?? []).some((u) => u.path === d.path)), ...(linux.devices ?? [])];
+    for (const d of devices) {
+      const userIdx = (linux.devices ?? []).indexOf(d as Device);
+      const f = userIdx >= 0 ? `linux.devices[${userIdx}]` : `default device ${d.path}`;
+      ops.push(...compileDevice(d, f, newUser, facts));
+    }
+    const links: [string, string][] = [
+      ['/proc/self/fd', '/dev/fd'],
+      ['/proc/self/fd/0', '/dev/stdin'],
+      ['/proc/self/fd/1', '/dev/stdout'],
+      ['/proc/self/fd/2', '/dev/stderr'],
+    ];
+    if (facts.hasKcore) links.push(['/proc/kcore', '/dev/core']);
+    if (hasDevPts) links.push(['pts/ptmx', '/dev/ptmx']);
+    for (const [target, p] of links) ops.push(op('symlink_in_root', 'mounts', { target, path: p }));
+  }
+
+  ops.push(opts.noPivot ? op('chroot_root', 'root.path', {}) : op('pivot_root', 'root.path', {}));
+  if (linux.rootfsPropagation) {
+    ops.push(op('mount_propagation', 'linux.rootfsPropagation', { path: '/', flags: propagationFlags(linux.rootfsPropagation) }));
+  }
+  return ops;
+}
+
+function propagationFlags(p: string): number {
+  const base = p.replace(/^r/, '');
+  const flag = base === 'private' ? MS.PRIVATE : base === 'slave' ? MS.SLAVE : base === 'shared' ? MS.SHARED : MS.UNBINDABLE;
+  return p.startsWith('r') ? flag | MS.REC : flag;
+}
+
+function checkProcDest(dest: string, m: Mount, f: string): void {
+  if (dest === '/proc' && m.type !== 'proc') throw invalid(`${f}.destination`, '/proc can only take a proc mount');
+  if (dest.startsWith('/proc/') && !PROC_MOUNT_ALLOWED.has(dest)) {
+    throw invalid(`${f}.destination`, `mounting over ${dest} is not allowed`, `allowed below /proc: ${[...PROC_MOUNT_ALLOWED].join(', ')}`);
+  }
+}
+
+function compileDevice(d: Device, f: string, newUser: boolean, facts: HostFacts): Op[] {
+  const ops: Op[] = [];
+  if (newUser) {
+    // mknod is refused in a user namespace: bind the host's node instead, as runc does.
+    if (facts.sources[d.path] !== 'file') {
+      throw new BrigError('BUNDLE_NOT_FOUND', `${f}: ${d.path} does not exist on the host to bind into a user-namespaced container`, { field: f, path: d.path });
+    }
+    ops.push(op('mkfile_in_root', f, { path: d.path, mode: 0o644 }));
+    ops.push(op('mount_bind', f, { source: d.path, dest: d.path, recursive: 0, attrs: MOUNT_ATTR.NOSUID | MOUNT_ATTR.NOEXEC, attrs_clr: 0, rec_attrs: 0, rec_attrs_clr: 0, propagation: 0 }));
+    return ops;
+  }
+  const kind = d.type === 'b' ? S_IF.BLK : d.type === 'p' ? S_IF.FIFO : S_IF.CHR;
+  const dir = path.posix.dirname(d.path);
+  if (dir !== '/dev') ops.push(op('mkdir_in_root', f, { path: dir, mode: 0o755 }));
+  ops.push(
+    op('mknod_in_root', f, {
+      path: d.path,
+      mode: kind | ((d.fileMode ?? 0o666) & 0o7777),
+      dev: d.type === 'p' ? 0 : makedev(d.major ?? 0, d.minor ?? 0),
+      uid: d.uid ?? 0,
+      gid: d.gid ?? 0,
+    }),
+  );
+  return ops;
+}
+
+/**
+ * A `cgroup` mount. With a v2 host and a cgroup namespace, a fresh cgroup2 mount shows the
+ * container its own root. Otherwise the container gets read-only binds of its own cgroup
+ * directories (v1: one per hierarchy under a tmpfs), never the host's whole tree.
+ */
+function compileCgroupMount(dest: string, attrs: number, facts: HostFacts, cgroupNs: boolean, f: string): Op[] {
+  const ops: Op[] = [];
+  const own = (controllers: string) => facts.cgroups.find((c) => c.controllers === controllers)?.path ?? '/';
+  if (facts.cgroupLayout === 'unified') {
+    if (cgroupNs) {
+      ops.push(op('mount_fs', f, { fstype: 'cgroup2', source: 'cgroup2', dest, attrs, propagation: 0, options: [] }));
+    } else {
+      ops.push(op('mount_bind', f, { source: path.posix.join('/sys/fs/cgroup', own('')), dest, recursive: 1, attrs, attrs_clr: 0, rec_attrs: attrs, rec_attrs_clr: 0, propagation: 0 }));
+    }
+    return ops;
+  }
+  if (facts.cgroupLayout === 'none') throw invalid(`${f}.type`, 'this host has no cgroup filesystem to mount');
+  ops.push(op('mount_fs', f, { fstype: 'tmpfs', source: 'cgroup', dest, attrs: attrs & ~MOUNT_ATTR.RDONLY, propagation: 0, options: ['mode', '755'] }));
+  for (const c of facts.cgroups) {
+    const name = c.controllers === '' ? 'unified' : c.controllers.replace(/^name=/, '');
+    if (c.controllers !== '' && !facts.cgroupV1Mounts.includes(name)) continue;
+    if (c.controllers === '' && facts.cgroupLayout !== 'hybrid') continue;
+    const sub = path.posix.join(dest, name);
+    ops.push(op('mkdir_in_root', f, { path: sub, mode: 0o755 }));
+    ops.push(
+      op('mount_bind', f, { source: path.posix.join('/sys/fs/cgroup', name, c.path), dest: sub, recursive: 1, attrs: attrs | MOUNT_ATTR.RDONLY, attrs_clr: 0, rec_attrs: MOUNT_ATTR.RDONLY, rec_attrs_clr: 0, propagation: 0 }),
+    );
+    // Co-mounted controllers ("cpu,cpuacct") are also reachable by each name, as on the host.
+    if (name.includes(',')) {
+      for (const single of name.split(',')) ops.push(op('symlink_in_root', f, { target: name, path: path.posix.join(dest, single) }));
+    }
+  }
+  if (attrs & MOUNT_ATTR.RDONLY) ops.push(op('mount_setattr', f, { path: dest, attrs: MOUNT_ATTR.RDONLY, recursive: 0 }));
+  return ops;
+}

@@ -1,0 +1,40 @@
+/**
+ * What the compiler needs to know about the host, gathered once by the runtime (I/O) and
+ * passed in, so compilation stays pure and golden-testable.
+ */
+export type CgroupLayout = 'unified' | 'hybrid' | 'legacy' | 'none';
+
+export interface HostFacts {
+  /** Absolute, symlink-free bundle directory. */
+  bundle: string;
+  /** Absolute, symlink-free rootfs directory. */
+  rootfs: string;
+  /** The mount point that contains the rootfs (made private when the root propagation is shared). */
+  rootfsParentMount: string;
+  /** /proc/sys/kernel/cap_last_cap */
+  capLastCap: number;
+  /** Whether this process holds CAP_SYS_RESOURCE (raising hard rlimits, lowering oom_score_adj). */
+  hasCapSysResource: boolean;
+  /** The caller's hard rlimits by RLIMIT_* name; Infinity for unlimited. */
+  hardRlimits: Record<string, number>;
+  /** The caller's oom_score_adj. */
+  oomScoreAdj: number;
+  /** What each absolute bind-mount source is on the host. */
+  sources: Record<string, 'dir' | 'file' | 'missing'>;
+  /** Whether /proc/kcore exists (for the /dev/core link). */
+  hasKcore: boolean;
+  cgroupLayout: CgroupLayout;
+  /** The caller's cgroups: v1 controller lists ("cpu,cpuacct") and paths, and the v2 path under "". */
+  cgroups: { controllers: string; path: string }[];
+  /** The v1 hierarchies mounted under /sys/fs/cgroup (directory names, e.g. "cpu,cpuacct", "memory"). */
+  cgroupV1Mounts: string[];
+}
+
+export interface CompileOptions {
+  /** Parent exits once init is started (runc --detach); otherwise it waits and reports init's status. */
+  detach: boolean;
+  /** chroot instead of pivot_root (runc --no-pivot). */
+  noPivot: boolean;
+  /** Extra fds passed to the container after stdio (runc --preserve-fds). */
+  preserveFds: number;
+}

@@ -1,0 +1,248 @@
+/**
+ * The OCI runtime: the verbs of `brig-runtime`, over the plan compiler, the native helper
+ * and the state store. Side effects come in through the constructor.
+ */
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { BrigError, hasErrno } from '../errors/index.js';
+import type { Helper } from '../native/helper.js';
+import { type Logger, nullLogger } from '../util/log.js';
+import { gatherFacts } from './host-facts.js';
+import { compilePlan } from './plan/compile.js';
+import type { CompileOptions } from './plan/facts.js';
+import type { LaunchPlan } from './plan/ops.js';
+import { parseSpecJson, validateSpec } from './spec/validate.js';
+import type { Spec, State } from './spec/types.js';
+import { StateStore, type StoredState, checkId } from './state.js';
+
+export interface RuntimeDeps {
+  /** State directory (runc's --root). */
+  root: string;
+  helper: Helper;
+  log?: Logger;
+  now?: () => Date;
+}
+
+export interface RunOptions extends Partial<CompileOptions> {
+  bundle: string;
+  pidFile?: string;
+  /** fds for stdin, stdout, stderr and any preserved fds. */
+  stdio: (number | 'ignore')[];
+  signal?: AbortSignal;
+}
+
+export interface Started {
+  pid: number;
+  /**
+   * Foreground runs: init's exit code, after the container's state is removed.
+   * Detached runs: resolves at once to 0.
+   */
+  exit: Promise<number>;
+}
+
+export class Runtime {
+  readonly store: StateStore;
+  private readonly log: Logger;
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: RuntimeDeps) {
+    this.store = new StateStore(deps.root);
+    this.log = deps.log ?? nullLogger;
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** Reads and validates <bundle>/config.json. */
+  async loadSpec(bundle: string): Promise<Spec> {
+    const file = path.join(bundle, 'config.json');
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      if (hasErrno(e, 'ENOENT') || hasErrno(e, 'ENOTDIR')) {
+        throw new BrigError('BUNDLE_NOT_FOUND', `${file}: no such file`, { path: file, hint: 'create one with `brig-runtime spec`' });
+      }
+      throw e;
+    }
+    return validateSpec(parseSpecJson(text, file));
+  }
+
+  /** Compiles the bundle's config into the plan `run` would execute. */
+  async plan(bundleDir: string, opts: Partial<CompileOptions> = {}): Promise<LaunchPlan> {
+    const bundle = path.resolve(bundleDir);
+    const spec = await this.loadSpec(bundle);
+    const facts = await gatherFacts(spec, bundle);
+    return compilePlan(spec, facts, { detach: false, noPivot: false, preserveFds: 0, ...opts });
+  }
+
+  async run(id: string, opts: RunOptions): Promise<Started> {
+    checkId(id);
+    const bundle = path.resolve(opts.bundle);
+    const detach = opts.detach ?? false;
+    // Everything that can fail on bad input fails before anything is created.
+    const spec = await this.loadSpec(bundle);
+    const facts = await gatherFacts(spec, bundle);
+    const plan = compilePlan(spec, facts, { detach, noPivot: opts.noPivot ?? false, preserveFds: opts.preserveFds ?? 0 });
+    this.log.debug('plan compiled', { id, ops: plan.ops.length });
+
+    await this.store.create(id);
+    const stored: StoredState = {
+      ociVersion: spec.ociVersion,
+      id,
+      status: 'creating',
+      pid: 0,
+      pidStartTime: '',
+      bundle,
+      rootfs: facts.rootfs,
+      created: this.now().toISOString(),
+      ...(spec.annotations ? { annotations: spec.annotations } : {}),
+    };
+    let initPid = 0;
+    try {
+      const launched = await this.deps.helper.launch(
+        plan,
+        {
+          onPid: async (pid) => {
+            initPid = pid;
+            if (plan.meta.uidMap !== undefined) await writeIdMaps(pid, plan.meta.uidMap, plan.meta.gidMap!);
+          },
+          onReady: async (pid) => {
+            stored.pid = pid;
+            stored.pidStartTime = (await procStartTime(pid)) ?? '';
+            stored.status = 'created';
+            await this.store.write(stored);
+            if (opts.pidFile) await writePidFile(opts.pidFile, pid);
+          },
+        },
+        { stdio: opts.stdio, ...(opts.signal ? { signal: opts.signal } : {}) },
+      );
+      stored.status = 'running';
+      await this.store.write(stored);
+      this.log.debug('container started', { id, pid: launched.pid });
+      if (detach) return { pid: launched.pid, exit: Promise.resolve(0) };
+      const exit = launched.exit.then(async (code) => {
+        await this.store.remove(id);
+        return code;
+      });
+      return { pid: launched.pid, exit };
+    } catch (e) {
+      if (initPid > 0) killQuietly(initPid);
+      await this.store.remove(id);
+      throw e;
+    }
+  }
+
+  async state(id: string): Promise<State> {
+    const s = await this.store.read(id);
+    return toOciState(s, await liveStatus(s));
+  }
+
+  async list(): Promise<(State & { created: string })[]> {
+    const out: (State & { created: string })[] = [];
+    for (const id of await this.store.list()) {
+      try {
+        const s = await this.store.read(id);
+        out.push({ ...toOciState(s, await liveStatus(s)), created: s.created });
+      } catch (e) {
+        if (e instanceof BrigError && e.code === 'CONTAINER_NOT_FOUND') continue; // deleted meanwhile
+        throw e;
+      }
+    }
+    return out;
+  }
+
+  async kill(id: string, signal: number): Promise<void> {
+    const s = await this.store.read(id);
+    const status = await liveStatus(s);
+    if (status === 'stopped') throw new BrigError('INVALID_ARGUMENT', `container "${id}" is not running`);
+    process.kill(s.pid, signal);
+  }
+
+  async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
+    checkId(id);
+    const s = await this.store.read(id);
+    const status = await liveStatus(s);
+    if (status !== 'stopped') {
+      if (!opts.force) {
+        throw new BrigError('CONTAINER_RUNNING', `container "${id}" is ${status}: stop it first or use --force`, {
+          hint: `brig-runtime kill ${id} KILL`,
+        });
+      }
+      killQuietly(s.pid);
+      await waitGone(s.pid, s.pidStartTime);
+    }
+    await this.store.remove(id);
+  }
+}
+
+function toOciState(s: StoredState, status: State['status']): State {
+  return {
+    ociVersion: s.ociVersion,
+    id: s.id,
+    status,
+    ...(status === 'stopped' ? {} : { pid: s.pid }),
+    bundle: s.bundle,
+    ...(s.annotations ? { annotations: s.annotations } : {}),
+  };
+}
+
+async function writeIdMaps(pid: number, uidMap: string, gidMap: string): Promise<void> {
+  for (const [file, data, field] of [
+    ['uid_map', uidMap, 'linux.uidMappings'],
+    ['gid_map', gidMap, 'linux.gidMappings'],
+  ] as const) {
+    try {
+      await writeFile(`/proc/${pid}/${file}`, data);
+    } catch (e) {
+      throw new BrigError('SYSTEM', `${field}: writing /proc/${pid}/${file} failed: ${(e as Error).message}`, {
+        field,
+        path: `/proc/${pid}/${file}`,
+        cause: e,
+        hint: 'each host id range must exist and be mappable by the caller',
+      });
+    }
+  }
+}
+
+async function writePidFile(file: string, pid: number): Promise<void> {
+  const tmp = `${file}.tmp`;
+  await writeFile(tmp, String(pid));
+  await rename(tmp, file);
+}
+
+/** Field 22 of /proc/<pid>/stat, and the state letter (field 3). */
+async function procStat(pid: number): Promise<{ start: string; state: string } | undefined> {
+  try {
+    const text = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { state: rest[0] ?? '', start: rest[19] ?? '' };
+  } catch (e) {
+    if (hasErrno(e, 'ENOENT') || hasErrno(e, 'ESRCH')) return undefined;
+    throw e;
+  }
+}
+
+async function procStartTime(pid: number): Promise<string | undefined> {
+  return (await procStat(pid))?.start;
+}
+
+async function liveStatus(s: StoredState): Promise<State['status']> {
+  if (s.pid <= 0) return s.status === 'creating' ? 'creating' : 'stopped';
+  const st = await procStat(s.pid);
+  if (!st || st.start !== s.pidStartTime || st.state === 'Z' || st.state === 'X') return 'stopped';
+  return s.status === 'created' ? 'created' : 'running';
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {}
+}
+
+async function waitGone(pid: number, start: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const st = await procStat(pid);
+    if (!st || st.start !== start || st.state === 'Z') return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new BrigError('CONTAINER_RUNNING', `process ${pid} did not exit after SIGKILL`);
+}
