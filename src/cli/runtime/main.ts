@@ -3,9 +3,9 @@
  * Global flags come before the verb, as with runc.
  */
 import { appendFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { BrigError, isBrigError } from '../../errors/index.js';
 import { Helper } from '../../native/helper.js';
+import { locateNative } from '../../native/locate.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { type LogLevel, type Logger, lineLogger } from '../../util/log.js';
 import { parseArgs } from '../args.js';
@@ -22,7 +22,7 @@ const COMMANDS: Command[] = [run, spec, state, del, kill, list, plan];
 const VERSION = '0.1.0';
 const SPEC_VERSION = '1.2.0';
 
-export const HELPER_PATH = fileURLToPath(new URL('../../../../native/build/brig-helper', import.meta.url));
+export const HELPER_PATH = locateNative('brig-helper', import.meta.url);
 
 const GLOBAL_FLAGS = {
   root: { kind: 'string' as const, help: 'state directory' },
