@@ -29,8 +29,29 @@ static int open_in_root(const char *path, int flags) {
   return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how);
 }
 
+static int mkdir_p_depth(const char *path, mode_t mode, int depth);
+
 /* mkdir -p inside the root. Returns an O_PATH fd of the directory. */
 static int mkdir_p_in_root(const char *path, mode_t mode) {
+  return mkdir_p_depth(path, mode, 0);
+}
+
+/*
+ * A component that exists but does not resolve is a dangling symlink: create what it
+ * points to, read as a path inside the root (as runc's securejoin does), then go on.
+ */
+static void follow_dangling(int parent, const char *prefix, const char *name, mode_t mode, int depth) {
+  char target[4096], full[8192];
+  ssize_t n = readlinkat(parent, name, target, sizeof target - 1);
+  if (n <= 0) return;
+  target[n] = '\0';
+  if (target[0] == '/') snprintf(full, sizeof full, "%s", target);
+  else snprintf(full, sizeof full, "%.*s/%s", (int)(name - prefix), prefix, target);
+  close(mkdir_p_depth(full, mode, depth + 1));
+}
+
+static int mkdir_p_depth(const char *path, mode_t mode, int depth) {
+  if (depth > 40) fail("mkdir", ELOOP, path, NULL);
   char buf[4096];
   if (strlen(path) >= sizeof buf) fail("mkdir", ENAMETOOLONG, path, NULL);
   strcpy(buf, path);
@@ -48,7 +69,10 @@ static int mkdir_p_in_root(const char *path, mode_t mode) {
     int next = open_in_root(buf, O_PATH | O_DIRECTORY);
     if (next < 0 && errno == ENOENT) {
       /* A single name made in an already resolved directory cannot leave the root. */
-      if (mkdirat(parent, p, mode) < 0 && errno != EEXIST) fail("mkdirat", errno, buf, NULL);
+      if (mkdirat(parent, p, mode) < 0) {
+        if (errno != EEXIST) fail("mkdirat", errno, buf, NULL);
+        follow_dangling(parent, buf, p, mode, depth);
+      }
       next = open_in_root(buf, O_PATH | O_DIRECTORY);
     }
     if (next < 0) fail("openat2", errno, buf, NULL);

@@ -1,0 +1,119 @@
+/**
+ * Test bundles: a busybox-static rootfs (plus the brig-probe program) in a temp dir, a
+ * config.json from brig's default spec with per-test changes, and a way to run
+ * brig-runtime on it as a user would (the real CLI, a real process).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { readlinkSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { defaultSpec } from '../../src/runtime/spec/default-spec.js';
+import type { Spec } from '../../src/runtime/spec/types.js';
+import { repoRoot } from './requires.js';
+
+export const RUNTIME_BIN = path.join(repoRoot, 'bin', 'brig-runtime');
+export const PROBE = path.join(repoRoot, 'native', 'build', 'brig-probe');
+
+const APPLETS = ['sh', 'ls', 'cat', 'echo', 'id', 'hostname', 'mount', 'true', 'false', 'ps', 'grep', 'touch', 'sleep', 'stat', 'mkdir', 'ulimit', 'umask', 'wc', 'test', 'head'];
+
+export interface Bundle {
+  dir: string;
+  rootfs: string;
+  /** State root for brig-runtime, private to this bundle. */
+  stateRoot: string;
+  writeConfig(spec: Spec): void;
+  cleanup(): void;
+}
+
+/** A fresh bundle with a busybox rootfs; `edit` changes the default spec. */
+export function makeBundle(args: string[], edit: (s: Spec) => void = () => {}): Bundle {
+  const dir = mkdtempSync(path.join(tmpdir(), 'brig-test-'));
+  const rootfs = path.join(dir, 'rootfs');
+  mkdirSync(path.join(rootfs, 'bin'), { recursive: true });
+  cpSync('/bin/busybox', path.join(rootfs, 'bin', 'busybox'));
+  for (const a of APPLETS) symlinkSync('busybox', path.join(rootfs, 'bin', a));
+  if (existsSync(PROBE)) cpSync(PROBE, path.join(rootfs, 'bin', 'probe'));
+  for (const d of ['proc', 'dev', 'sys', 'tmp', 'etc']) mkdirSync(path.join(rootfs, d), { recursive: true });
+  writeFileSync(path.join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  const stateRoot = path.join(dir, 'state');
+  const b: Bundle = {
+    dir,
+    rootfs,
+    stateRoot,
+    writeConfig(spec) {
+      writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec, null, 2));
+    },
+    cleanup() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  const spec = defaultSpec(args);
+  spec.root = { path: 'rootfs', readonly: false };
+  // Tests that need /tmp writable get a tmpfs; the rootfs itself stays as the test set it.
+  spec.mounts!.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev'] });
+  edit(spec);
+  b.writeConfig(spec);
+  return b;
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs brig-runtime with the bundle's state root. */
+export function brigRuntime(b: Pick<Bundle, 'stateRoot' | 'dir'>, args: string[], opts: { timeoutMs?: number; input?: string } = {}): RunResult {
+  const r = spawnSync(RUNTIME_BIN, ['--root', b.stateRoot, ...args], {
+    cwd: b.dir,
+    encoding: 'utf8',
+    timeout: opts.timeoutMs ?? 20_000,
+    input: opts.input ?? '',
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Async variant for tests that act on the host while the container runs. */
+export function brigRuntimeAsync(b: Pick<Bundle, 'stateRoot' | 'dir'>, args: string[]): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(RUNTIME_BIN, ['--root', b.stateRoot, ...args], { cwd: b.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Run `args` in a fresh bundle and return the result, cleaning up afterwards. */
+export function runIn(args: string[], edit?: (s: Spec) => void, id = `t-${process.pid}-${Date.now()}`): RunResult & { leftovers: string[] } {
+  const b = makeBundle(args, edit);
+  try {
+    const r = brigRuntime(b, ['run', id]);
+    return { ...r, leftovers: leftovers(b) };
+  } finally {
+    b.cleanup();
+  }
+}
+
+/**
+ * What a failed or finished run must not leave: state directories, mounts under the
+ * bundle, processes whose root or cwd is in the bundle.
+ */
+export function leftovers(b: Bundle): string[] {
+  const found: string[] = [];
+  if (existsSync(b.stateRoot)) {
+    for (const d of readdirSync(b.stateRoot)) found.push(`state dir ${d}`);
+  }
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const mp = line.split(' ')[4];
+    if (mp?.startsWith(b.dir)) found.push(`mount ${mp}`);
+  }
+  // Helper processes (stage 0 or an init that never exec'd) run from a memfd named brig-helper.
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readlinkSync(`/proc/${pid}/exe`).includes('brig-helper')) found.push(`helper process ${pid}`);
+    } catch {}
+  }
+  return found;
+}
