@@ -74,6 +74,8 @@ function describe(op: Op | undefined, rec: ErrorRecord): string {
       return 'creating the namespaces';
     case 'write_file':
       return `writing ${op.path}`;
+    case 'rootfs_open':
+      return `preparing the root ${op.path}`;
     case 'pivot_root':
     case 'chroot_root':
       return 'switching to the container root';
@@ -101,6 +103,9 @@ function hintFor(op: Op | undefined, rec: ErrorRecord): string | undefined {
   if (op?.op === 'chdir' && e === 'EACCES') return "the process user cannot enter process.cwd: fix the directory's mode or owner";
   if (op?.op === 'setrlimit' && e === 'EPERM') return 'raising a hard limit needs CAP_SYS_RESOURCE';
   if (op?.op === 'write_file' && op.path.startsWith('/proc/sys/') && e === 'ENOENT') return 'this kernel has no such sysctl';
+  if (op?.op === 'rootfs_open' && e === 'EACCES') {
+    return "in a user namespace the container's root is a mapped host uid: it must be able to search every directory above the rootfs";
+  }
   if (op?.op === 'pivot_root' && e === 'EINVAL') return 'pivot_root refused this root (e.g. a ramfs root or shared propagation): try --no-pivot';
   return undefined;
 }

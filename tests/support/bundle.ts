@@ -4,7 +4,7 @@
  * brig-runtime on it as a user would (the real CLI, a real process).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readlinkSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, readlinkSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { defaultSpec } from '../../src/runtime/spec/default-spec.js';
@@ -28,6 +28,8 @@ export interface Bundle {
 /** A fresh bundle with a busybox rootfs; `edit` changes the default spec. */
 export function makeBundle(args: string[], edit: (s: Spec) => void = () => {}): Bundle {
   const dir = mkdtempSync(path.join(tmpdir(), 'brig-test-'));
+  // Reachable by a user-namespaced container's root (a mapped host uid), as with runc.
+  chmodSync(dir, 0o755);
   const rootfs = path.join(dir, 'rootfs');
   mkdirSync(path.join(rootfs, 'bin'), { recursive: true });
   cpSync('/bin/busybox', path.join(rootfs, 'bin', 'busybox'));

@@ -1,0 +1,120 @@
+/**
+ * The verbs around a running container: run --detach, state, list, kill, delete, pid files,
+ * and their edge cases (unknown id, taken id, running container).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { brigRuntime, leftovers, makeBundle } from '../../support/bundle.js';
+import { requires } from '../../support/requires.js';
+
+const skip = requires('root', 'helper', 'busybox');
+
+async function waitFor(pred: () => boolean, ms = 3000): Promise<void> {
+  for (let t = 0; t < ms; t += 20) {
+    if (pred()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.fail('timed out');
+}
+
+test('run --detach, state, list, kill, delete', { skip }, async () => {
+  const b = makeBundle(['sleep', '30']);
+  try {
+    const pidFile = path.join(b.dir, 'init.pid');
+    const r = brigRuntime(b, ['run', '--detach', '--pid-file', pidFile, 'c1']);
+    assert.equal(r.code, 0, r.stderr);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    assert.ok(pid > 1);
+
+    const st = JSON.parse(brigRuntime(b, ['state', 'c1']).stdout);
+    assert.equal(st.status, 'running');
+    assert.equal(st.pid, pid);
+    assert.equal(st.id, 'c1');
+    assert.equal(st.bundle, b.dir);
+    assert.equal(st.ociVersion, '1.2.0');
+
+    const list = JSON.parse(brigRuntime(b, ['list', '--format', 'json']).stdout);
+    assert.deepEqual(list.map((c: { id: string }) => c.id), ['c1']);
+    assert.equal(brigRuntime(b, ['list', '-q']).stdout, 'c1\n');
+
+    // A second container with the same id is refused, and the first is untouched.
+    const dup = brigRuntime(b, ['run', '--detach', 'c1']);
+    assert.notEqual(dup.code, 0);
+    assert.match(dup.stderr, /container "c1" already exists/);
+
+    const del = brigRuntime(b, ['delete', 'c1']);
+    assert.notEqual(del.code, 0);
+    assert.match(del.stderr, /is running/);
+
+    assert.equal(brigRuntime(b, ['kill', 'c1', 'KILL']).code, 0);
+    await waitFor(() => JSON.parse(brigRuntime(b, ['state', 'c1']).stdout).status === 'stopped');
+    assert.equal(brigRuntime(b, ['delete', 'c1']).code, 0);
+    assert.equal(existsSync(path.join(b.stateRoot, 'c1')), false);
+    assert.deepEqual(leftovers(b), []);
+  } finally {
+    brigRuntime(b, ['delete', '--force', 'c1']);
+    b.cleanup();
+  }
+});
+
+test('delete --force kills a running container', { skip }, () => {
+  const b = makeBundle(['sleep', '30']);
+  try {
+    assert.equal(brigRuntime(b, ['run', '-d', 'c2']).code, 0);
+    const pid = JSON.parse(brigRuntime(b, ['state', 'c2']).stdout).pid;
+    assert.equal(brigRuntime(b, ['delete', '--force', 'c2']).code, 0);
+    assert.equal(existsSync(`/proc/${pid}/cmdline`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('sleep'), false);
+    assert.deepEqual(leftovers(b), []);
+  } finally {
+    b.cleanup();
+  }
+});
+
+test('kill accepts signal names with or without SIG, and numbers', { skip }, async () => {
+  const b = makeBundle(['sleep', '30']);
+  try {
+    for (const sig of ['TERM', 'SIGKILL', '9']) {
+      assert.equal(brigRuntime(b, ['run', '-d', 'k']).code, 0);
+      // sleep as pid 1 ignores TERM (no handler): only KILL stops it
+      const r = brigRuntime(b, ['kill', 'k', sig]);
+      assert.equal(r.code, 0, r.stderr);
+      brigRuntime(b, ['delete', '--force', 'k']);
+    }
+    const bad = brigRuntime(b, ['kill', 'k', 'NOPE']);
+    assert.notEqual(bad.code, 0);
+  } finally {
+    b.cleanup();
+  }
+});
+
+test('unknown ids are clear errors for state, kill and delete', { skip }, () => {
+  const b = makeBundle(['true']);
+  try {
+    for (const verb of [['state'], ['kill'], ['delete']]) {
+      const r = brigRuntime(b, [...verb, 'nope']);
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr.split('\n')[0], 'brig-runtime: container "nope" does not exist');
+    }
+  } finally {
+    b.cleanup();
+  }
+});
+
+test('spec writes a default config that runs as is', { skip }, () => {
+  const b = makeBundle(['true']);
+  try {
+    rmSync(path.join(b.dir, 'config.json'));
+    assert.equal(brigRuntime(b, ['spec']).code, 0);
+    const spec = JSON.parse(readFileSync(path.join(b.dir, 'config.json'), 'utf8'));
+    assert.deepEqual(spec.process.args, ['sh']);
+    // a second spec refuses to overwrite
+    assert.notEqual(brigRuntime(b, ['spec']).code, 0);
+    const r = brigRuntime(b, ['run', 'from-spec'], { input: 'echo spec-ok\n' });
+    assert.equal(r.stdout, 'spec-ok\n', r.stderr);
+    assert.equal(r.code, 0);
+  } finally {
+    b.cleanup();
+  }
+});
