@@ -22,7 +22,11 @@ export interface Parsed {
 export function parseArgs(argv: string[], specs: FlagSpecs, stopAtPositional = false): Parsed {
   const flags: Parsed['flags'] = {};
   const rest: string[] = [];
-  const byShort = new Map(Object.entries(specs).filter(([, s]) => s.short).map(([n, s]) => [s.short!, n]));
+  const byShort = new Map(
+    Object.entries(specs)
+      .filter(([, s]) => s.short)
+      .map(([n, s]) => [s.short!, n]),
+  );
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') {
@@ -56,11 +60,15 @@ export function parseArgs(argv: string[], specs: FlagSpecs, stopAtPositional = f
       continue;
     }
     if (value === undefined) {
-      if (i + 1 >= argv.length) throw new BrigError('INVALID_ARGUMENT', `flag --${name} needs a value`, { field: `--${name}` });
+      if (i + 1 >= argv.length)
+        throw new BrigError('INVALID_ARGUMENT', `flag --${name} needs a value`, { field: `--${name}` });
       value = argv[++i]!;
     }
     if (spec.kind === 'int') {
-      if (!/^\d+$/.test(value)) throw new BrigError('INVALID_ARGUMENT', `flag --${name}: "${value}" is not a number`, { field: `--${name}` });
+      if (!/^\d+$/.test(value))
+        throw new BrigError('INVALID_ARGUMENT', `flag --${name}: "${value}" is not a number`, {
+          field: `--${name}`,
+        });
       flags[name] = Number(value);
     } else if (spec.kind === 'strings') {
       flags[name] = [...((flags[name] as string[] | undefined) ?? []), value];

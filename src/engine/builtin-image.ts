@@ -43,10 +43,17 @@ async function kindOf(p: string): Promise<Kind> {
 /** Ensures the rootfs exists under `dir` (built once, atomically) and returns it with its mounts. */
 export async function ensureHostImage(dir: string, hostRoot = '/'): Promise<HostImage> {
   const rootfs = path.join(dir, 'rootfs');
-  const kinds = await Promise.all(SHARED.map(async (n) => [n, await kindOf(path.join(hostRoot, n))] as const));
+  const kinds = await Promise.all(
+    SHARED.map(async (n) => [n, await kindOf(path.join(hostRoot, n))] as const),
+  );
   const mounts: Mount[] = kinds
     .filter(([, k]) => k === 'dir')
-    .map(([n]) => ({ destination: `/${n}`, type: 'bind', source: path.join(hostRoot, n), options: ['rbind', 'ro', 'rro', 'nosuid', 'nodev'] }));
+    .map(([n]) => ({
+      destination: `/${n}`,
+      type: 'bind',
+      source: path.join(hostRoot, n),
+      options: ['rbind', 'ro', 'rro', 'nosuid', 'nodev'],
+    }));
   if ((await kindOf(rootfs)) === 'dir') return { rootfs, mounts };
 
   await mkdir(dir, { recursive: true, mode: 0o755 });
@@ -58,7 +65,8 @@ export async function ensureHostImage(dir: string, hostRoot = '/'): Promise<Host
       if (k === 'symlink') await symlink(await readlink(path.join(hostRoot, n)), path.join(tmp, n));
     }
     for (const d of ['proc', 'dev', 'sys', 'tmp', 'root', 'etc', 'run']) await mkdir(path.join(tmp, d));
-    for (const [f, text] of Object.entries(ETC)) await writeFile(path.join(tmp, 'etc', f), text, { mode: 0o644 });
+    for (const [f, text] of Object.entries(ETC))
+      await writeFile(path.join(tmp, 'etc', f), text, { mode: 0o644 });
     try {
       await rename(tmp, rootfs);
     } catch (e) {

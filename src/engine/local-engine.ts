@@ -7,7 +7,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BrigError } from '../errors/index.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { defaultSpec, DEFAULT_CAPS } from '../runtime/spec/default-spec.js';
+import { DEFAULT_CAPS, defaultSpec } from '../runtime/spec/default-spec.js';
 import type { Spec } from '../runtime/spec/types.js';
 import { ensureHostImage, HOST_IMAGE } from './builtin-image.js';
 import type { Engine, ImageSummary, RunContainerOptions, RunningContainer } from './engine.js';
@@ -24,7 +24,13 @@ export class LocalEngine implements Engine {
   constructor(private readonly deps: LocalEngineDeps) {}
 
   async listImages(): Promise<ImageSummary[]> {
-    return [{ name: HOST_IMAGE, builtin: true, description: "read-only view of the host's /usr, /bin, /lib*; no download" }];
+    return [
+      {
+        name: HOST_IMAGE,
+        builtin: true,
+        description: "read-only view of the host's /usr, /bin, /lib*; no download",
+      },
+    ];
   }
 
   async runContainer(opts: RunContainerOptions): Promise<RunningContainer> {
@@ -34,7 +40,9 @@ export class LocalEngine implements Engine {
       });
     }
     if (!opts.rm) {
-      throw new BrigError('INVALID_ARGUMENT', 'keeping stopped containers is not supported yet: pass --rm', { field: '--rm' });
+      throw new BrigError('INVALID_ARGUMENT', 'keeping stopped containers is not supported yet: pass --rm', {
+        field: '--rm',
+      });
     }
     if (opts.name !== undefined && !NAME_RE.test(opts.name)) {
       throw new BrigError('INVALID_ARGUMENT', `invalid container name "${opts.name}"`, { field: '--name' });
@@ -46,7 +54,11 @@ export class LocalEngine implements Engine {
     await mkdir(bundle, { recursive: true, mode: 0o700 });
     try {
       await writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
-      const started = await this.deps.runtime.run(id, { bundle, stdio: [...opts.stdio], ...(opts.signal ? { signal: opts.signal } : {}) });
+      const started = await this.deps.runtime.run(id, {
+        bundle,
+        stdio: [...opts.stdio],
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
       const exit = started.exit.finally(() => rm(bundle, { recursive: true, force: true }));
       return { id, pid: started.pid, exit, kill: (sig) => process.kill(started.pid, sig) };
     } catch (e) {
@@ -59,28 +71,65 @@ export class LocalEngine implements Engine {
 function parseUser(user: string | undefined): { uid: number; gid: number } {
   if (user === undefined) return { uid: 0, gid: 0 };
   const m = /^(\d+)(?::(\d+))?$/.exec(user);
-  if (!m) throw new BrigError('INVALID_ARGUMENT', `--user "${user}": give a numeric uid or uid:gid`, { field: '--user' });
+  if (!m)
+    throw new BrigError('INVALID_ARGUMENT', `--user "${user}": give a numeric uid or uid:gid`, {
+      field: '--user',
+    });
   return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
 }
 
-function containerSpec(opts: RunContainerOptions, rootfs: string, imageMounts: Spec['mounts'], id: string): Spec {
+function containerSpec(
+  opts: RunContainerOptions,
+  rootfs: string,
+  imageMounts: Spec['mounts'],
+  id: string,
+): Spec {
   const spec = defaultSpec(opts.cmd.length > 0 ? opts.cmd : ['sh']);
   const p = spec.process!;
   p.user = parseUser(opts.user);
   p.cwd = opts.workdir ?? '/';
-  if (!p.cwd.startsWith('/')) throw new BrigError('INVALID_ARGUMENT', `--workdir "${p.cwd}" must be absolute`, { field: '--workdir' });
+  if (!p.cwd.startsWith('/'))
+    throw new BrigError('INVALID_ARGUMENT', `--workdir "${p.cwd}" must be absolute`, { field: '--workdir' });
   p.env = [...p.env!, 'HOME=/root', ...(opts.env ?? [])];
   // docker's default capability set, minus what needs a network or cgroup backend not yet here.
-  const caps = [...DEFAULT_CAPS, 'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_SETFCAP', 'CAP_SYS_CHROOT', 'CAP_MKNOD', 'CAP_NET_RAW'];
+  const caps = [
+    ...DEFAULT_CAPS,
+    'CAP_CHOWN',
+    'CAP_DAC_OVERRIDE',
+    'CAP_FSETID',
+    'CAP_FOWNER',
+    'CAP_SETGID',
+    'CAP_SETUID',
+    'CAP_SETPCAP',
+    'CAP_SETFCAP',
+    'CAP_SYS_CHROOT',
+    'CAP_MKNOD',
+    'CAP_NET_RAW',
+  ];
   p.capabilities = { bounding: caps, effective: p.user.uid === 0 ? caps : [], permitted: caps };
   spec.root = { path: rootfs, readonly: true };
   spec.hostname = opts.hostname ?? id.slice(0, 12);
   spec.mounts = [
     ...spec.mounts!,
     ...(imageMounts ?? []),
-    { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777', 'size=65536k'] },
-    { destination: '/root', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=700', 'size=65536k'] },
-    { destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=755', 'size=65536k'] },
+    {
+      destination: '/tmp',
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: ['nosuid', 'nodev', 'mode=1777', 'size=65536k'],
+    },
+    {
+      destination: '/root',
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: ['nosuid', 'nodev', 'mode=700', 'size=65536k'],
+    },
+    {
+      destination: '/run',
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: ['nosuid', 'nodev', 'mode=755', 'size=65536k'],
+    },
   ];
   spec.annotations = { 'io.brig.image': HOST_IMAGE, ...(opts.name ? { 'io.brig.name': opts.name } : {}) };
   return spec;

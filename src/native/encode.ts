@@ -4,7 +4,7 @@
  *   u8 kind and its payload: 1 = u64, 2 = u32 length + bytes (strings carry their NUL),
  *   3 = u32 count + that many strings. Little-endian throughout.
  */
-import { OP_TABLE, type LaunchPlan, type Op } from '../runtime/plan/ops.js';
+import { type LaunchPlan, OP_TABLE, type Op } from '../runtime/plan/ops.js';
 
 const enc = new TextEncoder();
 

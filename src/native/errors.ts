@@ -97,16 +97,20 @@ function hintFor(op: Op | undefined, rec: ErrorRecord): string | undefined {
   if (op?.op === 'clone' && (e === 'EPERM' || e === 'ENOSPC' || e === 'EINVAL')) {
     return 'the kernel refused a namespace: check user.max_user_namespaces and the other user.max_*_namespaces sysctls';
   }
-  if (op?.op === 'mount_fs' && e === 'ENODEV') return `the kernel has no "${op.fstype}" filesystem (see /proc/filesystems)`;
+  if (op?.op === 'mount_fs' && e === 'ENODEV')
+    return `the kernel has no "${op.fstype}" filesystem (see /proc/filesystems)`;
   if (op?.op === 'mount_bind' && e === 'ENOENT') return `check that ${op.source} exists on the host`;
   if (op?.op === 'chdir' && e === 'ENOENT') return 'process.cwd must exist inside the container';
-  if (op?.op === 'chdir' && e === 'EACCES') return "the process user cannot enter process.cwd: fix the directory's mode or owner";
+  if (op?.op === 'chdir' && e === 'EACCES')
+    return "the process user cannot enter process.cwd: fix the directory's mode or owner";
   if (op?.op === 'setrlimit' && e === 'EPERM') return 'raising a hard limit needs CAP_SYS_RESOURCE';
-  if (op?.op === 'write_file' && op.path.startsWith('/proc/sys/') && e === 'ENOENT') return 'this kernel has no such sysctl';
+  if (op?.op === 'write_file' && op.path.startsWith('/proc/sys/') && e === 'ENOENT')
+    return 'this kernel has no such sysctl';
   if (op?.op === 'rootfs_open' && e === 'EACCES') {
     return "in a user namespace the container's root is a mapped host uid: it must be able to search every directory above the rootfs";
   }
-  if (op?.op === 'pivot_root' && e === 'EINVAL') return 'pivot_root refused this root (e.g. a ramfs root or shared propagation): try --no-pivot';
+  if (op?.op === 'pivot_root' && e === 'EINVAL')
+    return 'pivot_root refused this root (e.g. a ramfs root or shared propagation): try --no-pivot';
   return undefined;
 }
 
@@ -116,10 +120,19 @@ export function toBrigError(rec: ErrorRecord, ops: readonly Op[]): BrigSystemErr
   const detail = rec.detail ? ` (${rec.detail})` : '';
   if (op?.op === 'exec' && (name === 'ENOENT' || name === 'EACCES')) {
     const arg0 = op.argv[0] ?? '';
-    const what = name === 'ENOENT' ? (arg0.includes('/') ? 'no such file' : 'not found in $PATH') : 'permission denied';
+    const what =
+      name === 'ENOENT' ? (arg0.includes('/') ? 'no such file' : 'not found in $PATH') : 'permission denied';
     return new BrigSystemError(
       `process.args[0]: executable "${arg0}" ${what}`,
-      { syscall: 'execve', errno: rec.errno, errnoName: name, op: op.op, opIndex: rec.opIndex, path: arg0, field: 'process.args' },
+      {
+        syscall: 'execve',
+        errno: rec.errno,
+        errnoName: name,
+        op: op.op,
+        opIndex: rec.opIndex,
+        path: arg0,
+        field: 'process.args',
+      },
       'EXEC_NOT_FOUND',
     );
   }

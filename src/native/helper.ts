@@ -16,8 +16,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
 import type { Socket } from 'node:net';
+import { constants as osConstants } from 'node:os';
 import { BrigError } from '../errors/index.js';
 import type { LaunchPlan } from '../runtime/plan/ops.js';
 import { encodePlan } from './encode.js';
@@ -55,7 +55,10 @@ export class Helper {
   /** Starts the plan; resolves once the user program has been exec'd. */
   async launch(plan: LaunchPlan, hooks: LaunchHooks, opts: LaunchOptions): Promise<Launched> {
     if (!this.available()) {
-      throw new BrigError('HELPER_MISSING', `native helper not found at ${this.path}`, { path: this.path, hint: 'run `npm run build`' });
+      throw new BrigError('HELPER_MISSING', `native helper not found at ${this.path}`, {
+        path: this.path,
+        hint: 'run `npm run build`',
+      });
     }
     const ctlIndex = opts.stdio.length;
     const child = spawn(this.path, [String(ctlIndex)], {
@@ -135,7 +138,13 @@ function messageReader(sock: Socket) {
   };
 }
 
-async function drive(ctl: Socket, child: ChildProcess, plan: LaunchPlan, hooks: LaunchHooks, exit: Promise<number>): Promise<number> {
+async function drive(
+  ctl: Socket,
+  child: ChildProcess,
+  plan: LaunchPlan,
+  hooks: LaunchHooks,
+  exit: Promise<number>,
+): Promise<number> {
   const next = messageReader(ctl);
   ctl.write(frame(MSG.PLAN, encodePlan(plan)));
   let pid = 0;
@@ -145,9 +154,13 @@ async function drive(ctl: Socket, child: ChildProcess, plan: LaunchPlan, hooks: 
     if (msg === null) {
       if (ready) return pid; // the control fd closed on exec: the program runs
       const code = await exit;
-      throw new BrigError('HELPER_PROTOCOL', `the native helper stopped before the container started (exit status ${code})`, {
-        hint: 'run with --debug and report this',
-      });
+      throw new BrigError(
+        'HELPER_PROTOCOL',
+        `the native helper stopped before the container started (exit status ${code})`,
+        {
+          hint: 'run with --debug and report this',
+        },
+      );
     }
     switch (msg.type) {
       case MSG.PID:
@@ -164,7 +177,10 @@ async function drive(ctl: Socket, child: ChildProcess, plan: LaunchPlan, hooks: 
         if (msg.payload.length !== ERROR_RECORD_SIZE) break;
         throw toBrigError(decodeErrorRecord(msg.payload), plan.ops);
       default:
-        throw new BrigError('HELPER_PROTOCOL', `unexpected message ${msg.type} from the native helper (pid ${child.pid})`);
+        throw new BrigError(
+          'HELPER_PROTOCOL',
+          `unexpected message ${msg.type} from the native helper (pid ${child.pid})`,
+        );
     }
   }
 }

@@ -34,7 +34,10 @@ export function parseMountPoints(mountinfo: string): { point: string; fstype: st
     .map((line) => {
       const [pre, post] = line.split(' - ');
       const point = (pre ?? '').split(' ')[4] ?? '';
-      return { point: point.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8))), fstype: (post ?? '').split(' ')[0] ?? '' };
+      return {
+        point: point.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8))),
+        fstype: (post ?? '').split(' ')[0] ?? '',
+      };
     });
 }
 
@@ -59,11 +62,21 @@ export function parseProcCgroup(text: string): { controllers: string; path: stri
 }
 
 const RLIMIT_NAMES: Record<string, string> = {
-  'Max cpu time': 'RLIMIT_CPU', 'Max file size': 'RLIMIT_FSIZE', 'Max data size': 'RLIMIT_DATA',
-  'Max stack size': 'RLIMIT_STACK', 'Max core file size': 'RLIMIT_CORE', 'Max resident set': 'RLIMIT_RSS',
-  'Max processes': 'RLIMIT_NPROC', 'Max open files': 'RLIMIT_NOFILE', 'Max locked memory': 'RLIMIT_MEMLOCK',
-  'Max address space': 'RLIMIT_AS', 'Max file locks': 'RLIMIT_LOCKS', 'Max pending signals': 'RLIMIT_SIGPENDING',
-  'Max msgqueue size': 'RLIMIT_MSGQUEUE', 'Max nice priority': 'RLIMIT_NICE', 'Max realtime priority': 'RLIMIT_RTPRIO',
+  'Max cpu time': 'RLIMIT_CPU',
+  'Max file size': 'RLIMIT_FSIZE',
+  'Max data size': 'RLIMIT_DATA',
+  'Max stack size': 'RLIMIT_STACK',
+  'Max core file size': 'RLIMIT_CORE',
+  'Max resident set': 'RLIMIT_RSS',
+  'Max processes': 'RLIMIT_NPROC',
+  'Max open files': 'RLIMIT_NOFILE',
+  'Max locked memory': 'RLIMIT_MEMLOCK',
+  'Max address space': 'RLIMIT_AS',
+  'Max file locks': 'RLIMIT_LOCKS',
+  'Max pending signals': 'RLIMIT_SIGPENDING',
+  'Max msgqueue size': 'RLIMIT_MSGQUEUE',
+  'Max nice priority': 'RLIMIT_NICE',
+  'Max realtime priority': 'RLIMIT_RTPRIO',
   'Max realtime timeout': 'RLIMIT_RTTIME',
 };
 
@@ -83,10 +96,14 @@ export async function gatherFacts(spec: Spec, bundle: string): Promise<HostFacts
   let rootfs: string;
   try {
     rootfs = await realpath(rootPath);
-    if (!(await lstat(rootfs)).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    if (!(await lstat(rootfs)).isDirectory())
+      throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
   } catch (e) {
     if (hasErrno(e, 'ENOENT') || hasErrno(e, 'ENOTDIR')) {
-      throw new BrigError('BUNDLE_NOT_FOUND', `root.path: ${rootPath} is not a directory`, { field: 'root.path', path: rootPath });
+      throw new BrigError('BUNDLE_NOT_FOUND', `root.path: ${rootPath} is not a directory`, {
+        field: 'root.path',
+        path: rootPath,
+      });
     }
     throw e;
   }
@@ -100,10 +117,11 @@ export async function gatherFacts(spec: Spec, bundle: string): Promise<HostFacts
     kindOf('/proc/kcore'),
   ]);
   const mounts = parseMountPoints(mountinfo ?? '');
-  const rootfsParentMount = mounts
-    .map((m) => m.point)
-    .filter((p) => rootfs === p || rootfs.startsWith(p === '/' ? '/' : `${p}/`))
-    .sort((a, b) => b.length - a.length)[0] ?? '/';
+  const rootfsParentMount =
+    mounts
+      .map((m) => m.point)
+      .filter((p) => rootfs === p || rootfs.startsWith(p === '/' ? '/' : `${p}/`))
+      .sort((a, b) => b.length - a.length)[0] ?? '/';
   const capEff = BigInt(`0x${/CapEff:\s*([0-9a-f]+)/.exec(status ?? '')?.[1] ?? '0'}`);
   const sourcePaths = new Set<string>();
   for (const m of spec.mounts ?? []) {
@@ -127,6 +145,8 @@ export async function gatherFacts(spec: Spec, bundle: string): Promise<HostFacts
     hasKcore: kcore !== 'missing',
     cgroupLayout: layout,
     cgroups: parseProcCgroup(procCgroup ?? ''),
-    cgroupV1Mounts: mounts.filter((m) => m.fstype === 'cgroup' && path.dirname(m.point) === '/sys/fs/cgroup').map((m) => path.basename(m.point)),
+    cgroupV1Mounts: mounts
+      .filter((m) => m.fstype === 'cgroup' && path.dirname(m.point) === '/sys/fs/cgroup')
+      .map((m) => path.basename(m.point)),
   };
 }

@@ -11,9 +11,9 @@ import { gatherFacts } from './host-facts.js';
 import { compilePlan } from './plan/compile.js';
 import type { CompileOptions } from './plan/facts.js';
 import type { LaunchPlan } from './plan/ops.js';
-import { parseSpecJson, validateSpec } from './spec/validate.js';
 import type { Spec, State } from './spec/types.js';
-import { StateStore, type StoredState, checkId } from './state.js';
+import { parseSpecJson, validateSpec } from './spec/validate.js';
+import { checkId, StateStore, type StoredState } from './state.js';
 
 export interface RuntimeDeps {
   /** State directory (runc's --root). */
@@ -59,7 +59,10 @@ export class Runtime {
       text = await readFile(file, 'utf8');
     } catch (e) {
       if (hasErrno(e, 'ENOENT') || hasErrno(e, 'ENOTDIR')) {
-        throw new BrigError('BUNDLE_NOT_FOUND', `${file}: no such file`, { path: file, hint: 'create one with `brig-runtime spec`' });
+        throw new BrigError('BUNDLE_NOT_FOUND', `${file}: no such file`, {
+          path: file,
+          hint: 'create one with `brig-runtime spec`',
+        });
       }
       throw e;
     }
@@ -81,7 +84,11 @@ export class Runtime {
     // Everything that can fail on bad input fails before anything is created.
     const spec = await this.loadSpec(bundle);
     const facts = await gatherFacts(spec, bundle);
-    const plan = compilePlan(spec, facts, { detach, noPivot: opts.noPivot ?? false, preserveFds: opts.preserveFds ?? 0 });
+    const plan = compilePlan(spec, facts, {
+      detach,
+      noPivot: opts.noPivot ?? false,
+      preserveFds: opts.preserveFds ?? 0,
+    });
     this.log.debug('plan compiled', { id, ops: plan.ops.length });
 
     await this.store.create(id);
@@ -163,9 +170,13 @@ export class Runtime {
     const status = await liveStatus(s);
     if (status !== 'stopped') {
       if (!opts.force) {
-        throw new BrigError('CONTAINER_RUNNING', `container "${id}" is ${status}: stop it first or use --force`, {
-          hint: `brig-runtime kill ${id} KILL`,
-        });
+        throw new BrigError(
+          'CONTAINER_RUNNING',
+          `container "${id}" is ${status}: stop it first or use --force`,
+          {
+            hint: `brig-runtime kill ${id} KILL`,
+          },
+        );
       }
       killQuietly(s.pid);
       await waitGone(s.pid, s.pidStartTime);
@@ -193,12 +204,16 @@ async function writeIdMaps(pid: number, uidMap: string, gidMap: string): Promise
     try {
       await writeFile(`/proc/${pid}/${file}`, data);
     } catch (e) {
-      throw new BrigError('SYSTEM', `${field}: writing /proc/${pid}/${file} failed: ${(e as Error).message}`, {
-        field,
-        path: `/proc/${pid}/${file}`,
-        cause: e,
-        hint: 'each host id range must exist and be mappable by the caller',
-      });
+      throw new BrigError(
+        'SYSTEM',
+        `${field}: writing /proc/${pid}/${file} failed: ${(e as Error).message}`,
+        {
+          field,
+          path: `/proc/${pid}/${file}`,
+          cause: e,
+          hint: 'each host id range must exist and be mappable by the caller',
+        },
+      );
     }
   }
 }

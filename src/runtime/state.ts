@@ -3,7 +3,7 @@
  * + rename), created exclusively (mkdir fails if the id exists).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BrigError, hasErrno } from '../errors/index.js';
 import type { State } from './spec/types.js';
@@ -26,9 +26,13 @@ const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_+.-]{0,1023}$/;
 
 export function checkId(id: string): string {
   if (!ID_RE.test(id) || id === '.' || id === '..') {
-    throw new BrigError('INVALID_ID', `invalid container id "${id}": use letters, digits, "_", "+", "-" and "." (not first), at most 1024`, {
-      field: 'id',
-    });
+    throw new BrigError(
+      'INVALID_ID',
+      `invalid container id "${id}": use letters, digits, "_", "+", "-" and "." (not first), at most 1024`,
+      {
+        field: 'id',
+      },
+    );
   }
   return id;
 }
@@ -47,7 +51,10 @@ export class StateStore {
     try {
       await mkdir(dir, { mode: 0o700 });
     } catch (e) {
-      if (hasErrno(e, 'EEXIST')) throw new BrigError('CONTAINER_EXISTS', `container "${id}" already exists`, { hint: `remove it with \`delete ${id}\`` });
+      if (hasErrno(e, 'EEXIST'))
+        throw new BrigError('CONTAINER_EXISTS', `container "${id}" already exists`, {
+          hint: `remove it with \`delete ${id}\``,
+        });
       throw e;
     }
     return dir;
@@ -66,13 +73,17 @@ export class StateStore {
     try {
       text = await readFile(file, 'utf8');
     } catch (e) {
-      if (hasErrno(e, 'ENOENT')) throw new BrigError('CONTAINER_NOT_FOUND', `container "${id}" does not exist`, { path: file });
+      if (hasErrno(e, 'ENOENT'))
+        throw new BrigError('CONTAINER_NOT_FOUND', `container "${id}" does not exist`, { path: file });
       throw e;
     }
     try {
       return JSON.parse(text) as StoredState;
     } catch (e) {
-      throw new BrigError('STATE_CORRUPT', `state of container "${id}" is unreadable`, { path: file, cause: e });
+      throw new BrigError('STATE_CORRUPT', `state of container "${id}" is unreadable`, {
+        path: file,
+        cause: e,
+      });
     }
   }
 

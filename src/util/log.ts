@@ -13,15 +13,24 @@ export const nullLogger: Logger = { debug() {}, info() {}, warn() {}, error() {}
 const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
 /** Formats lines as runc does: `text` (time="…" level=… msg="…") or `json` ({"level","msg","time"}). */
-export function lineLogger(write: (line: string) => void, format: 'text' | 'json', min: LogLevel, now = () => new Date()): Logger {
-  const emit = (level: LogLevel) => (msg: string, fields: Record<string, unknown> = {}) => {
-    if (ORDER[level] < ORDER[min]) return;
-    const time = now().toISOString();
-    if (format === 'json') write(`${JSON.stringify({ level, msg, time, ...fields })}\n`);
-    else {
-      const extra = Object.entries(fields).map(([k, v]) => ` ${k}=${JSON.stringify(v)}`).join('');
-      write(`time="${time}" level=${level} msg=${JSON.stringify(msg)}${extra}\n`);
-    }
-  };
+export function lineLogger(
+  write: (line: string) => void,
+  format: 'text' | 'json',
+  min: LogLevel,
+  now = () => new Date(),
+): Logger {
+  const emit =
+    (level: LogLevel) =>
+    (msg: string, fields: Record<string, unknown> = {}) => {
+      if (ORDER[level] < ORDER[min]) return;
+      const time = now().toISOString();
+      if (format === 'json') write(`${JSON.stringify({ level, msg, time, ...fields })}\n`);
+      else {
+        const extra = Object.entries(fields)
+          .map(([k, v]) => ` ${k}=${JSON.stringify(v)}`)
+          .join('');
+        write(`time="${time}" level=${level} msg=${JSON.stringify(msg)}${extra}\n`);
+      }
+    };
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }

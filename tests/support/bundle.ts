@@ -4,7 +4,19 @@
  * brig-runtime on it as a user would (the real CLI, a real process).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, readlinkSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { defaultSpec } from '../../src/runtime/spec/default-spec.js';
@@ -14,7 +26,28 @@ import { repoRoot } from './requires.js';
 export const RUNTIME_BIN = path.join(repoRoot, 'bin', 'brig-runtime');
 export const PROBE = path.join(repoRoot, 'native', 'build', 'brig-probe');
 
-const APPLETS = ['sh', 'ls', 'cat', 'echo', 'id', 'hostname', 'mount', 'true', 'false', 'ps', 'grep', 'touch', 'sleep', 'stat', 'mkdir', 'ulimit', 'umask', 'wc', 'test', 'head'];
+const APPLETS = [
+  'sh',
+  'ls',
+  'cat',
+  'echo',
+  'id',
+  'hostname',
+  'mount',
+  'true',
+  'false',
+  'ps',
+  'grep',
+  'touch',
+  'sleep',
+  'stat',
+  'mkdir',
+  'ulimit',
+  'umask',
+  'wc',
+  'test',
+  'head',
+];
 
 export interface Bundle {
   dir: string;
@@ -65,7 +98,11 @@ export interface RunResult {
 }
 
 /** Runs brig-runtime with the bundle's state root. */
-export function brigRuntime(b: Pick<Bundle, 'stateRoot' | 'dir'>, args: string[], opts: { timeoutMs?: number; input?: string } = {}): RunResult {
+export function brigRuntime(
+  b: Pick<Bundle, 'stateRoot' | 'dir'>,
+  args: string[],
+  opts: { timeoutMs?: number; input?: string } = {},
+): RunResult {
   const r = spawnSync(RUNTIME_BIN, ['--root', b.stateRoot, ...args], {
     cwd: b.dir,
     encoding: 'utf8',
@@ -78,7 +115,10 @@ export function brigRuntime(b: Pick<Bundle, 'stateRoot' | 'dir'>, args: string[]
 /** Async variant for tests that act on the host while the container runs. */
 export function brigRuntimeAsync(b: Pick<Bundle, 'stateRoot' | 'dir'>, args: string[]): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn(RUNTIME_BIN, ['--root', b.stateRoot, ...args], { cwd: b.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(RUNTIME_BIN, ['--root', b.stateRoot, ...args], {
+      cwd: b.dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -88,7 +128,11 @@ export function brigRuntimeAsync(b: Pick<Bundle, 'stateRoot' | 'dir'>, args: str
 }
 
 /** Run `args` in a fresh bundle and return the result, cleaning up afterwards. */
-export function runIn(args: string[], edit?: (s: Spec) => void, id = `t-${process.pid}-${Date.now()}`): RunResult & { leftovers: string[] } {
+export function runIn(
+  args: string[],
+  edit?: (s: Spec) => void,
+  id = `t-${process.pid}-${Date.now()}`,
+): RunResult & { leftovers: string[] } {
   const b = makeBundle(args, edit);
   try {
     const r = brigRuntime(b, ['run', id]);

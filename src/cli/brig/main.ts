@@ -2,14 +2,22 @@
  * brig: the docker-like command line. Thin: parse, call the Engine, print.
  */
 import { constants as os } from 'node:os';
-import { BrigError, isBrigError } from '../../errors/index.js';
 import { LocalEngine } from '../../engine/local-engine.js';
+import { BrigError, isBrigError } from '../../errors/index.js';
 import { Helper } from '../../native/helper.js';
 import { locateNative } from '../../native/locate.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { parseArgs } from '../args.js';
 
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+const FORWARDED: NodeJS.Signals[] = [
+  'SIGINT',
+  'SIGTERM',
+  'SIGHUP',
+  'SIGQUIT',
+  'SIGUSR1',
+  'SIGUSR2',
+  'SIGWINCH',
+];
 
 const USAGE = `usage: brig COMMAND
 
@@ -20,8 +28,14 @@ commands:
 
 function engine(): LocalEngine {
   const uid = process.getuid?.() ?? 0;
-  if (uid !== 0) throw new BrigError('HOST_UNSUPPORTED', 'brig needs root for now (rootless mode is not supported yet)', { hint: 'run with sudo' });
-  const runtime = new Runtime({ root: '/run/brig/runtime', helper: new Helper(locateNative('brig-helper', import.meta.url)) });
+  if (uid !== 0)
+    throw new BrigError('HOST_UNSUPPORTED', 'brig needs root for now (rootless mode is not supported yet)', {
+      hint: 'run with sudo',
+    });
+  const runtime = new Runtime({
+    root: '/run/brig/runtime',
+    helper: new Helper(locateNative('brig-helper', import.meta.url)),
+  });
   return new LocalEngine({ root: '/var/lib/brig', runtime });
 }
 
@@ -47,7 +61,9 @@ async function runCmd(argv: string[]): Promise<number> {
     rm: flags.rm === true,
     stdio: [flags.interactive ? 0 : 'ignore', 1, 2],
     ...(flags.name ? { name: flags.name as string } : {}),
-    ...(flags.env ? { env: (flags.env as string[]).map((e) => (e.includes('=') ? e : `${e}=${process.env[e] ?? ''}`)) } : {}),
+    ...(flags.env
+      ? { env: (flags.env as string[]).map((e) => (e.includes('=') ? e : `${e}=${process.env[e] ?? ''}`)) }
+      : {}),
     ...(flags.workdir ? { workdir: flags.workdir as string } : {}),
     ...(flags.user ? { user: flags.user as string } : {}),
     ...(flags.hostname ? { hostname: flags.hostname as string } : {}),
@@ -73,8 +89,10 @@ async function main(argv: string[]): Promise<number> {
         return await runCmd(rest);
       case 'images':
       case 'image':
-        if (verb === 'image' && rest[0] !== 'ls') throw new BrigError('INVALID_ARGUMENT', `unknown command "image ${rest[0] ?? ''}"`);
-        for (const i of await engine().listImages()) process.stdout.write(`${i.name.padEnd(12)} ${i.builtin ? 'built-in' : ''}  ${i.description}\n`);
+        if (verb === 'image' && rest[0] !== 'ls')
+          throw new BrigError('INVALID_ARGUMENT', `unknown command "image ${rest[0] ?? ''}"`);
+        for (const i of await engine().listImages())
+          process.stdout.write(`${i.name.padEnd(12)} ${i.builtin ? 'built-in' : ''}  ${i.description}\n`);
         return 0;
       case undefined:
       case 'help':

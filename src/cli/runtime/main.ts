@@ -7,7 +7,7 @@ import { BrigError, isBrigError } from '../../errors/index.js';
 import { Helper } from '../../native/helper.js';
 import { locateNative } from '../../native/locate.js';
 import { Runtime } from '../../runtime/runtime.js';
-import { type LogLevel, type Logger, lineLogger } from '../../util/log.js';
+import { type Logger, type LogLevel, lineLogger } from '../../util/log.js';
 import { parseArgs } from '../args.js';
 import type { Command, Context } from './command.js';
 import { del } from './commands/delete.js';
@@ -51,12 +51,22 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   try {
     const global = parseArgs(argv, GLOBAL_FLAGS, true);
     format = global.flags['log-format'] === 'json' ? 'json' : 'text';
-    if (global.flags['log-format'] !== undefined && !['text', 'json'].includes(global.flags['log-format'] as string)) {
-      throw new BrigError('INVALID_ARGUMENT', `--log-format must be text or json, not "${global.flags['log-format']}"`);
+    if (
+      global.flags['log-format'] !== undefined &&
+      !['text', 'json'].includes(global.flags['log-format'] as string)
+    ) {
+      throw new BrigError(
+        'INVALID_ARGUMENT',
+        `--log-format must be text or json, not "${global.flags['log-format']}"`,
+      );
     }
     logFile = global.flags.log as string | undefined;
     const level: LogLevel = global.flags.debug ? 'debug' : 'warn';
-    log = lineLogger(logFile ? (l) => appendFileSync(logFile!, l) : (l) => process.stderr.write(l), format, level);
+    log = lineLogger(
+      logFile ? (l) => appendFileSync(logFile!, l) : (l) => process.stderr.write(l),
+      format,
+      level,
+    );
     if (global.flags.version) {
       process.stdout.write(`brig-runtime version ${VERSION}\nspec: ${SPEC_VERSION}\n`);
       return 0;
@@ -67,16 +77,25 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       return verb || global.flags.help ? 0 : 1;
     }
     if (global.flags['systemd-cgroup']) {
-      throw new BrigError('UNSUPPORTED_FIELD', '--systemd-cgroup is not supported by this build yet', { field: '--systemd-cgroup' });
+      throw new BrigError('UNSUPPORTED_FIELD', '--systemd-cgroup is not supported by this build yet', {
+        field: '--systemd-cgroup',
+      });
     }
     const cmd = COMMANDS.find((c) => c.name === verb);
-    if (!cmd) throw new BrigError('INVALID_ARGUMENT', `unknown command "${verb}"`, { hint: 'see brig-runtime --help' });
+    if (!cmd)
+      throw new BrigError('INVALID_ARGUMENT', `unknown command "${verb}"`, {
+        hint: 'see brig-runtime --help',
+      });
     const parsed = parseArgs(rest, { ...cmd.flags, help: { kind: 'bool', short: 'h' } });
     if (parsed.flags.help) {
       process.stdout.write(`usage: brig-runtime ${cmd.usage}\n`);
       return 0;
     }
-    const runtime = new Runtime({ root: (global.flags.root as string | undefined) ?? defaultRoot(env), helper: new Helper(HELPER_PATH), log });
+    const runtime = new Runtime({
+      root: (global.flags.root as string | undefined) ?? defaultRoot(env),
+      helper: new Helper(HELPER_PATH),
+      log,
+    });
     const ctx: Context = { runtime, log, stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() };
     return await cmd.run(ctx, parsed);
   } catch (e) {
@@ -87,7 +106,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
 
 /** One line with the message (naming field or path), a hint line if any; the log gets it too. */
 function reportError(e: unknown, log: Logger, toLogFile: boolean): void {
-  const err = isBrigError(e) ? e : new BrigError('INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
+  const err = isBrigError(e)
+    ? e
+    : new BrigError('INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
   const fields: Record<string, unknown> = { code: err.code };
   if (err.field) fields.field = err.field;
   if (err.path) fields.path = err.path;

@@ -7,7 +7,20 @@
  */
 import path from 'node:path';
 import { BrigError } from '../../errors/index.js';
-import { CAPABILITIES, CLONE_NEW, IOPRIO_CLASS, MOUNT_ATTR, MS, PERSONALITY, RLIM_INFINITY, RLIMITS, SCHED_FLAG, SCHED_POLICY, S_IF, makedev } from '../linux/constants.js';
+import {
+  CAPABILITIES,
+  CLONE_NEW,
+  IOPRIO_CLASS,
+  MOUNT_ATTR,
+  MS,
+  makedev,
+  PERSONALITY,
+  RLIM_INFINITY,
+  RLIMITS,
+  S_IF,
+  SCHED_FLAG,
+  SCHED_POLICY,
+} from '../linux/constants.js';
 import { invalid } from '../spec/check.js';
 import type { Device, IDMapping, Mount, NamespaceType, Spec } from '../spec/types.js';
 import type { CompileOptions, HostFacts } from './facts.js';
@@ -28,8 +41,16 @@ export const DEFAULT_DEVICES: Required<Pick<Device, 'type' | 'path' | 'major' | 
 
 /** Files under /proc that may be mount destinations (lxcfs-style overrides), as runc allows. */
 const PROC_MOUNT_ALLOWED = new Set([
-  '/proc/cpuinfo', '/proc/diskstats', '/proc/meminfo', '/proc/stat', '/proc/swaps', '/proc/uptime',
-  '/proc/loadavg', '/proc/slabinfo', '/proc/net/dev', '/proc/sys/kernel/ns_last_pid',
+  '/proc/cpuinfo',
+  '/proc/diskstats',
+  '/proc/meminfo',
+  '/proc/stat',
+  '/proc/swaps',
+  '/proc/uptime',
+  '/proc/loadavg',
+  '/proc/slabinfo',
+  '/proc/net/dev',
+  '/proc/sys/kernel/ns_last_pid',
 ]);
 
 // Joined namespaces: user first (joining it grants the capabilities needed for the others
@@ -68,13 +89,17 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
     const lines = Object.entries(linux.timeOffsets ?? {}).map(
       ([clock, o]) => `${clock === 'monotonic' ? 1 : 7} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`,
     );
-    if (lines.length > 0) ops.push(op('write_file', 'linux.timeOffsets', { path: '/proc/self/timens_offsets', data: lines.join('') }));
+    if (lines.length > 0)
+      ops.push(
+        op('write_file', 'linux.timeOffsets', { path: '/proc/self/timens_offsets', data: lines.join('') }),
+      );
   }
 
   // 3. Clone init into the new namespaces. The cgroup namespace waits (step 5) until init
   //    sits in its own cgroup, so the namespace root is the container's cgroup.
   let cloneFlags = 0;
-  for (const t of ['user', 'mount', 'pid', 'network', 'ipc', 'uts'] as const) if (isNew(t)) cloneFlags |= CLONE_NEW[t]!;
+  for (const t of ['user', 'mount', 'pid', 'network', 'ipc', 'uts'] as const)
+    if (isNew(t)) cloneFlags |= CLONE_NEW[t]!;
   ops.push(op('clone', 'linux.namespaces', { flags: cloneFlags, wait: opts.detach ? 0 : 1 }));
 
   // 4. Wait for the caller: it writes the id maps (and joins cgroups) from outside.
@@ -86,7 +111,8 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
     if (zeroUid && zeroGid) ops.push(op('set_ids', 'linux.uidMappings', { uid: 0, gid: 0 }));
   }
   // 5.
-  if (isNew('cgroup')) ops.push(op('unshare', `linux.namespaces[${nsIndex.get('cgroup')}]`, { flags: CLONE_NEW.cgroup! }));
+  if (isNew('cgroup'))
+    ops.push(op('unshare', `linux.namespaces[${nsIndex.get('cgroup')}]`, { flags: CLONE_NEW.cgroup! }));
   // 6.
   if (spec.hostname) ops.push(op('sethostname', 'hostname', { name: spec.hostname }));
   if (spec.domainname) ops.push(op('setdomainname', 'domainname', { name: spec.domainname }));
@@ -100,9 +126,12 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
     ops.push(op('write_file', `linux.sysctl.${key}`, { path: file, data: value }));
   }
   // 9. Masked and read-only paths go after every mount, so no later mount can uncover them.
-  for (const [i, p] of (linux.readonlyPaths ?? []).entries()) ops.push(op('readonly_path', `linux.readonlyPaths[${i}]`, { path: p }));
-  for (const [i, p] of (linux.maskedPaths ?? []).entries()) ops.push(op('mask_path', `linux.maskedPaths[${i}]`, { path: p }));
-  if (spec.root?.readonly) ops.push(op('mount_setattr', 'root.readonly', { path: '/', attrs: MOUNT_ATTR.RDONLY, recursive: 0 }));
+  for (const [i, p] of (linux.readonlyPaths ?? []).entries())
+    ops.push(op('readonly_path', `linux.readonlyPaths[${i}]`, { path: p }));
+  for (const [i, p] of (linux.maskedPaths ?? []).entries())
+    ops.push(op('mask_path', `linux.maskedPaths[${i}]`, { path: p }));
+  if (spec.root?.readonly)
+    ops.push(op('mount_setattr', 'root.readonly', { path: '/', attrs: MOUNT_ATTR.RDONLY, recursive: 0 }));
 
   // 10. Process attributes that need privilege: before the user switch.
   if (proc.oomScoreAdj !== undefined) {
@@ -113,25 +142,41 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
         { field: 'process.oomScoreAdj', hint: `use a value of ${facts.oomScoreAdj} or more` },
       );
     }
-    ops.push(op('write_file', 'process.oomScoreAdj', { path: '/proc/self/oom_score_adj', data: String(proc.oomScoreAdj) }));
+    ops.push(
+      op('write_file', 'process.oomScoreAdj', {
+        path: '/proc/self/oom_score_adj',
+        data: String(proc.oomScoreAdj),
+      }),
+    );
   }
   for (const [i, rl] of (proc.rlimits ?? []).entries()) {
     const hostHard = facts.hardRlimits[rl.type] ?? Number.POSITIVE_INFINITY;
     const hard = toRlim(rl.hard);
     const soft = toRlim(rl.soft);
-    if (!facts.hasCapSysResource && hard > (hostHard === Number.POSITIVE_INFINITY ? RLIM_INFINITY : BigInt(hostHard))) {
+    if (
+      !facts.hasCapSysResource &&
+      hard > (hostHard === Number.POSITIVE_INFINITY ? RLIM_INFINITY : BigInt(hostHard))
+    ) {
       throw new BrigError(
         'RLIMIT_TOO_HIGH',
         `process.rlimits[${i}]: ${rl.type} hard limit ${rl.hard} is above this host's hard limit ${hostHard}`,
-        { field: `process.rlimits[${i}].hard`, hint: `raising a hard limit needs CAP_SYS_RESOURCE; ask for at most ${hostHard}` },
+        {
+          field: `process.rlimits[${i}].hard`,
+          hint: `raising a hard limit needs CAP_SYS_RESOURCE; ask for at most ${hostHard}`,
+        },
       );
     }
     ops.push(op('setrlimit', `process.rlimits[${i}]`, { resource: RLIMITS[rl.type]!, soft, hard }));
   }
-  if (linux.personality) ops.push(op('personality', 'linux.personality', { persona: PERSONALITY[linux.personality.domain]! }));
+  if (linux.personality)
+    ops.push(op('personality', 'linux.personality', { persona: PERSONALITY[linux.personality.domain]! }));
   if (proc.ioPriority) {
     // IOPRIO_PRIO_VALUE(class, data) = class << 13 | data
-    ops.push(op('ioprio', 'process.ioPriority', { value: (IOPRIO_CLASS[proc.ioPriority.class]! << 13) | (proc.ioPriority.priority ?? 0) }));
+    ops.push(
+      op('ioprio', 'process.ioPriority', {
+        value: (IOPRIO_CLASS[proc.ioPriority.class]! << 13) | (proc.ioPriority.priority ?? 0),
+      }),
+    );
   }
   if (proc.scheduler) {
     const s = proc.scheduler;
@@ -152,21 +197,38 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
   //     user switch may remove), then groups and ids with capabilities kept, then the final
   //     capability sets, then ambient (which needs permitted and inheritable in place).
   const caps = proc.capabilities ?? {};
-  const mask = (names: string[] | undefined) => (names ?? []).reduce((m, c) => m | (1n << BigInt(CAPABILITIES.indexOf(c as never))), 0n);
+  const mask = (names: string[] | undefined) =>
+    (names ?? []).reduce((m, c) => m | (1n << BigInt(CAPABILITIES.indexOf(c as never))), 0n);
   for (const set of ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const) {
     for (const [i, c] of (caps[set] ?? []).entries()) {
       if (CAPABILITIES.indexOf(c as never) > facts.capLastCap) {
-        throw invalid(`process.capabilities.${set}[${i}]`, `${c} is not known to this kernel (last capability is ${facts.capLastCap})`);
+        throw invalid(
+          `process.capabilities.${set}[${i}]`,
+          `${c} is not known to this kernel (last capability is ${facts.capLastCap})`,
+        );
       }
     }
   }
   ops.push(op('umask', 'process.user.umask', { mask: proc.user.umask ?? 0o022 }));
   ops.push(op('cloexec_from', 'process', { first: 3 + opts.preserveFds }));
-  ops.push(op('caps_bounding', 'process.capabilities.bounding', { keep: mask(caps.bounding), last: facts.capLastCap }));
+  ops.push(
+    op('caps_bounding', 'process.capabilities.bounding', {
+      keep: mask(caps.bounding),
+      last: facts.capLastCap,
+    }),
+  );
   // Always set: otherwise init would keep the caller's supplementary groups.
-  ops.push(op('setgroups', 'process.user.additionalGids', { gids: (proc.user.additionalGids ?? []).map(String) }));
+  ops.push(
+    op('setgroups', 'process.user.additionalGids', { gids: (proc.user.additionalGids ?? []).map(String) }),
+  );
   ops.push(op('set_user', 'process.user', { uid: proc.user.uid, gid: proc.user.gid }));
-  ops.push(op('capset', 'process.capabilities', { effective: mask(caps.effective), permitted: mask(caps.permitted), inheritable: mask(caps.inheritable) }));
+  ops.push(
+    op('capset', 'process.capabilities', {
+      effective: mask(caps.effective),
+      permitted: mask(caps.permitted),
+      inheritable: mask(caps.inheritable),
+    }),
+  );
   ops.push(op('caps_ambient', 'process.capabilities.ambient', { mask: mask(caps.ambient) }));
   // 12. As the process user, so permissions are checked as that user.
   ops.push(op('chdir', 'process.cwd', { path: proc.cwd }));
@@ -175,7 +237,13 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
   if (proc.noNewPrivileges) ops.push(op('no_new_privs', 'process.noNewPrivileges', {}));
   // 14.
   const env = proc.env ?? [];
-  ops.push(op('exec', 'process.args', { candidates: execCandidates(proc.args[0]!, env, proc.cwd), argv: proc.args, envp: env }));
+  ops.push(
+    op('exec', 'process.args', {
+      candidates: execCandidates(proc.args[0]!, env, proc.cwd),
+      argv: proc.args,
+      envp: env,
+    }),
+  );
 
   return {
     version: PLAN_VERSION,
@@ -229,7 +297,12 @@ function compileRootfs(spec: Spec, facts: HostFacts, opts: CompileOptions, newUs
   ops.push(op('mount_propagation', 'linux.rootfsPropagation', { path: '/', flags: rootProp | MS.REC }));
   if (rootProp & MS.SHARED) {
     // pivot_root refuses a root whose parent mount is shared.
-    ops.push(op('mount_propagation', 'linux.rootfsPropagation', { path: facts.rootfsParentMount, flags: MS.PRIVATE }));
+    ops.push(
+      op('mount_propagation', 'linux.rootfsPropagation', {
+        path: facts.rootfsParentMount,
+        flags: MS.PRIVATE,
+      }),
+    );
   }
   ops.push(op('rootfs_open', 'root.path', { path: facts.rootfs }));
 
@@ -245,13 +318,21 @@ function compileRootfs(spec: Spec, facts: HostFacts, opts: CompileOptions, newUs
     if (dest === '/dev' && parsed.bind) devIsBound = true;
     if (dest === '/dev/pts') hasDevPts = true;
     if (parsed.bind) {
-      if (m.source === undefined || m.source === '') throw invalid(`${f}.source`, 'a bind mount needs a source');
+      if (m.source === undefined || m.source === '')
+        throw invalid(`${f}.source`, 'a bind mount needs a source');
       const source = resolveSource(m.source, facts.bundle);
       const kind = facts.sources[source];
       if (kind === 'missing' || kind === undefined) {
-        throw new BrigError('BUNDLE_NOT_FOUND', `${f}.source: ${source} does not exist`, { field: `${f}.source`, path: source });
+        throw new BrigError('BUNDLE_NOT_FOUND', `${f}.source: ${source} does not exist`, {
+          field: `${f}.source`,
+          path: source,
+        });
       }
-      ops.push(kind === 'dir' ? op('mkdir_in_root', `${f}.destination`, { path: dest, mode: 0o755 }) : op('mkfile_in_root', `${f}.destination`, { path: dest, mode: 0o644 }));
+      ops.push(
+        kind === 'dir'
+          ? op('mkdir_in_root', `${f}.destination`, { path: dest, mode: 0o755 })
+          : op('mkfile_in_root', `${f}.destination`, { path: dest, mode: 0o644 }),
+      );
       ops.push(
         op('mount_bind', f, {
           source,
@@ -274,7 +355,15 @@ function compileRootfs(spec: Spec, facts: HostFacts, opts: CompileOptions, newUs
     }
     ops.push(op('mkdir_in_root', `${f}.destination`, { path: dest, mode: 0o755 }));
     if (type === 'cgroup' || type === 'cgroup2') {
-      ops.push(...compileCgroupMount(dest, parsed.attrs, facts, linux.namespaces?.some((n) => n.type === 'cgroup' && !n.path) ?? false, f));
+      ops.push(
+        ...compileCgroupMount(
+          dest,
+          parsed.attrs,
+          facts,
+          linux.namespaces?.some((n) => n.type === 'cgroup' && !n.path) ?? false,
+          f,
+        ),
+      );
       continue;
     }
     ops.push(
@@ -291,7 +380,10 @@ function compileRootfs(spec: Spec, facts: HostFacts, opts: CompileOptions, newUs
 
   // Device nodes and the standard /dev links, unless /dev is the host's (bound in).
   if (!devIsBound) {
-    const devices = [...DEFAULT_DEVICES.filter((d) => !(linux.devices ?? []).some((u) => u.path === d.path)), ...(linux.devices ?? [])];
+    const devices = [
+      ...DEFAULT_DEVICES.filter((d) => !(linux.devices ?? []).some((u) => u.path === d.path)),
+      ...(linux.devices ?? []),
+    ];
     for (const d of devices) {
       const userIdx = (linux.devices ?? []).indexOf(d as Device);
       const f = userIdx >= 0 ? `linux.devices[${userIdx}]` : `default device ${d.path}`;
@@ -310,21 +402,38 @@ function compileRootfs(spec: Spec, facts: HostFacts, opts: CompileOptions, newUs
 
   ops.push(opts.noPivot ? op('chroot_root', 'root.path', {}) : op('pivot_root', 'root.path', {}));
   if (linux.rootfsPropagation) {
-    ops.push(op('mount_propagation', 'linux.rootfsPropagation', { path: '/', flags: propagationFlags(linux.rootfsPropagation) }));
+    ops.push(
+      op('mount_propagation', 'linux.rootfsPropagation', {
+        path: '/',
+        flags: propagationFlags(linux.rootfsPropagation),
+      }),
+    );
   }
   return ops;
 }
 
 function propagationFlags(p: string): number {
   const base = p.replace(/^r/, '');
-  const flag = base === 'private' ? MS.PRIVATE : base === 'slave' ? MS.SLAVE : base === 'shared' ? MS.SHARED : MS.UNBINDABLE;
+  const flag =
+    base === 'private'
+      ? MS.PRIVATE
+      : base === 'slave'
+        ? MS.SLAVE
+        : base === 'shared'
+          ? MS.SHARED
+          : MS.UNBINDABLE;
   return p.startsWith('r') ? flag | MS.REC : flag;
 }
 
 function checkProcDest(dest: string, m: Mount, f: string): void {
-  if (dest === '/proc' && m.type !== 'proc') throw invalid(`${f}.destination`, '/proc can only take a proc mount');
+  if (dest === '/proc' && m.type !== 'proc')
+    throw invalid(`${f}.destination`, '/proc can only take a proc mount');
   if (dest.startsWith('/proc/') && !PROC_MOUNT_ALLOWED.has(dest)) {
-    throw invalid(`${f}.destination`, `mounting over ${dest} is not allowed`, `allowed below /proc: ${[...PROC_MOUNT_ALLOWED].join(', ')}`);
+    throw invalid(
+      `${f}.destination`,
+      `mounting over ${dest} is not allowed`,
+      `allowed below /proc: ${[...PROC_MOUNT_ALLOWED].join(', ')}`,
+    );
   }
 }
 
@@ -333,10 +442,25 @@ function compileDevice(d: Device, f: string, newUser: boolean, facts: HostFacts)
   if (newUser) {
     // mknod is refused in a user namespace: bind the host's node instead, as runc does.
     if (facts.sources[d.path] !== 'file') {
-      throw new BrigError('BUNDLE_NOT_FOUND', `${f}: ${d.path} does not exist on the host to bind into a user-namespaced container`, { field: f, path: d.path });
+      throw new BrigError(
+        'BUNDLE_NOT_FOUND',
+        `${f}: ${d.path} does not exist on the host to bind into a user-namespaced container`,
+        { field: f, path: d.path },
+      );
     }
     ops.push(op('mkfile_in_root', f, { path: d.path, mode: 0o644 }));
-    ops.push(op('mount_bind', f, { source: d.path, dest: d.path, recursive: 0, attrs: MOUNT_ATTR.NOSUID | MOUNT_ATTR.NOEXEC, attrs_clr: 0, rec_attrs: 0, rec_attrs_clr: 0, propagation: 0 }));
+    ops.push(
+      op('mount_bind', f, {
+        source: d.path,
+        dest: d.path,
+        recursive: 0,
+        attrs: MOUNT_ATTR.NOSUID | MOUNT_ATTR.NOEXEC,
+        attrs_clr: 0,
+        rec_attrs: 0,
+        rec_attrs_clr: 0,
+        propagation: 0,
+      }),
+    );
     return ops;
   }
   const kind = d.type === 'b' ? S_IF.BLK : d.type === 'p' ? S_IF.FIFO : S_IF.CHR;
@@ -359,19 +483,48 @@ function compileDevice(d: Device, f: string, newUser: boolean, facts: HostFacts)
  * container its own root. Otherwise the container gets read-only binds of its own cgroup
  * directories (v1: one per hierarchy under a tmpfs), never the host's whole tree.
  */
-function compileCgroupMount(dest: string, attrs: number, facts: HostFacts, cgroupNs: boolean, f: string): Op[] {
+function compileCgroupMount(
+  dest: string,
+  attrs: number,
+  facts: HostFacts,
+  cgroupNs: boolean,
+  f: string,
+): Op[] {
   const ops: Op[] = [];
   const own = (controllers: string) => facts.cgroups.find((c) => c.controllers === controllers)?.path ?? '/';
   if (facts.cgroupLayout === 'unified') {
     if (cgroupNs) {
-      ops.push(op('mount_fs', f, { fstype: 'cgroup2', source: 'cgroup2', dest, attrs, propagation: 0, options: [] }));
+      ops.push(
+        op('mount_fs', f, { fstype: 'cgroup2', source: 'cgroup2', dest, attrs, propagation: 0, options: [] }),
+      );
     } else {
-      ops.push(op('mount_bind', f, { source: path.posix.join('/sys/fs/cgroup', own('')), dest, recursive: 1, attrs, attrs_clr: 0, rec_attrs: attrs, rec_attrs_clr: 0, propagation: 0 }));
+      ops.push(
+        op('mount_bind', f, {
+          source: path.posix.join('/sys/fs/cgroup', own('')),
+          dest,
+          recursive: 1,
+          attrs,
+          attrs_clr: 0,
+          rec_attrs: attrs,
+          rec_attrs_clr: 0,
+          propagation: 0,
+        }),
+      );
     }
     return ops;
   }
-  if (facts.cgroupLayout === 'none') throw invalid(`${f}.type`, 'this host has no cgroup filesystem to mount');
-  ops.push(op('mount_fs', f, { fstype: 'tmpfs', source: 'cgroup', dest, attrs: attrs & ~MOUNT_ATTR.RDONLY, propagation: 0, options: ['mode', '755'] }));
+  if (facts.cgroupLayout === 'none')
+    throw invalid(`${f}.type`, 'this host has no cgroup filesystem to mount');
+  ops.push(
+    op('mount_fs', f, {
+      fstype: 'tmpfs',
+      source: 'cgroup',
+      dest,
+      attrs: attrs & ~MOUNT_ATTR.RDONLY,
+      propagation: 0,
+      options: ['mode', '755'],
+    }),
+  );
   for (const c of facts.cgroups) {
     const name = c.controllers === '' ? 'unified' : c.controllers.replace(/^name=/, '');
     if (c.controllers !== '' && !facts.cgroupV1Mounts.includes(name)) continue;
@@ -379,13 +532,24 @@ function compileCgroupMount(dest: string, attrs: number, facts: HostFacts, cgrou
     const sub = path.posix.join(dest, name);
     ops.push(op('mkdir_in_root', f, { path: sub, mode: 0o755 }));
     ops.push(
-      op('mount_bind', f, { source: path.posix.join('/sys/fs/cgroup', name, c.path), dest: sub, recursive: 1, attrs: attrs | MOUNT_ATTR.RDONLY, attrs_clr: 0, rec_attrs: MOUNT_ATTR.RDONLY, rec_attrs_clr: 0, propagation: 0 }),
+      op('mount_bind', f, {
+        source: path.posix.join('/sys/fs/cgroup', name, c.path),
+        dest: sub,
+        recursive: 1,
+        attrs: attrs | MOUNT_ATTR.RDONLY,
+        attrs_clr: 0,
+        rec_attrs: MOUNT_ATTR.RDONLY,
+        rec_attrs_clr: 0,
+        propagation: 0,
+      }),
     );
     // Co-mounted controllers ("cpu,cpuacct") are also reachable by each name, as on the host.
     if (name.includes(',')) {
-      for (const single of name.split(',')) ops.push(op('symlink_in_root', f, { target: name, path: path.posix.join(dest, single) }));
+      for (const single of name.split(','))
+        ops.push(op('symlink_in_root', f, { target: name, path: path.posix.join(dest, single) }));
     }
   }
-  if (attrs & MOUNT_ATTR.RDONLY) ops.push(op('mount_setattr', f, { path: dest, attrs: MOUNT_ATTR.RDONLY, recursive: 0 }));
+  if (attrs & MOUNT_ATTR.RDONLY)
+    ops.push(op('mount_setattr', f, { path: dest, attrs: MOUNT_ATTR.RDONLY, recursive: 0 }));
   return ops;
 }

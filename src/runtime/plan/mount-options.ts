@@ -4,8 +4,9 @@
  * Options brig does not know are passed to the filesystem as parameters, as runc passes
  * them in mount(2)'s data; for bind mounts, which take no parameters, they are an error.
  */
-import { invalid, unsupported } from '../spec/check.js';
+
 import { MOUNT_ATTR, MS } from '../linux/constants.js';
+import { invalid, unsupported } from '../spec/check.js';
 
 export interface ParsedMountOptions {
   bind: boolean;
@@ -142,7 +143,11 @@ export function parseMountOptions(options: string[], isBindType: boolean, field:
   });
   if (r.bind) {
     for (const [key, , i] of params) {
-      throw invalid(`${field}[${i}]`, `unknown bind mount option "${key}"`, 'bind mounts take ro, nosuid, nodev, noexec, atime and propagation options');
+      throw invalid(
+        `${field}[${i}]`,
+        `unknown bind mount option "${key}"`,
+        'bind mounts take ro, nosuid, nodev, noexec, atime and propagation options',
+      );
     }
   }
   for (const [key, value] of params) r.fsParams.push([key, value]);

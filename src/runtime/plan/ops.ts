@@ -52,13 +52,28 @@ export const OP_TABLE = {
    * Mount a new filesystem on a path inside the root with fsopen/fsconfig/fsmount/move_mount.
    * options are alternating key, value pairs for fsconfig; an empty value is a flag.
    */
-  mount_fs: { code: 24, args: { fstype: 'str', source: 'str', dest: 'str', attrs: 'int', propagation: 'int', options: 'strs' } },
+  mount_fs: {
+    code: 24,
+    args: { fstype: 'str', source: 'str', dest: 'str', attrs: 'int', propagation: 'int', options: 'strs' },
+  },
   /**
    * Bind a host path (source is resolved in the caller's mount namespace) onto a path inside
    * the root with open_tree/mount_setattr/move_mount. recursive selects rbind; rec_attrs
    * are applied with AT_RECURSIVE, attrs to the top mount only.
    */
-  mount_bind: { code: 25, args: { source: 'str', dest: 'str', recursive: 'int', attrs: 'int', attrs_clr: 'int', rec_attrs: 'int', rec_attrs_clr: 'int', propagation: 'int' } },
+  mount_bind: {
+    code: 25,
+    args: {
+      source: 'str',
+      dest: 'str',
+      recursive: 'int',
+      attrs: 'int',
+      attrs_clr: 'int',
+      rec_attrs: 'int',
+      rec_attrs_clr: 'int',
+      propagation: 'int',
+    },
+  },
   /** mknod (mode includes S_IFCHR/S_IFBLK/S_IFIFO) then chown, inside the root. */
   mknod_in_root: { code: 26, args: { path: 'str', mode: 'int', dev: 'int', uid: 'int', gid: 'int' } },
   symlink_in_root: { code: 27, args: { target: 'str', path: 'str' } },
@@ -75,7 +90,18 @@ export const OP_TABLE = {
   setrlimit: { code: 40, args: { resource: 'int', soft: 'int', hard: 'int' } },
   personality: { code: 41, args: { persona: 'int' } },
   ioprio: { code: 42, args: { value: 'int' } },
-  sched: { code: 43, args: { policy: 'int', flags: 'int', nice: 'int', priority: 'int', runtime: 'int', deadline: 'int', period: 'int' } },
+  sched: {
+    code: 43,
+    args: {
+      policy: 'int',
+      flags: 'int',
+      nice: 'int',
+      priority: 'int',
+      runtime: 'int',
+      deadline: 'int',
+      period: 'int',
+    },
+  },
   umask: { code: 44, args: { mask: 'int' } },
   /** Drop every capability not in keep (a bitmask) from the bounding set. */
   caps_bounding: { code: 50, args: { keep: 'int', last: 'int' } },
@@ -107,7 +133,9 @@ type KindType<K> = K extends 'int'
         ? string[]
         : never;
 
-type ArgsOf<N extends OpName> = { -readonly [A in keyof (typeof OP_TABLE)[N]['args']]: KindType<(typeof OP_TABLE)[N]['args'][A]> };
+type ArgsOf<N extends OpName> = {
+  -readonly [A in keyof (typeof OP_TABLE)[N]['args']]: KindType<(typeof OP_TABLE)[N]['args'][A]>;
+};
 
 /** One planned operation: its name, resolved arguments and the config field it serves. */
 export type Op = { [N in OpName]: { op: N; field: string } & ArgsOf<N> }[OpName];

@@ -64,7 +64,12 @@ export function strMap(v: unknown, field: string): Record<string, string> {
 }
 
 /** Reads an optional property: undefined stays undefined, anything else goes through `read`. */
-export function opt<T>(o: Record<string, unknown>, key: string, field: string, read: (v: unknown, f: string) => T) {
+export function opt<T>(
+  o: Record<string, unknown>,
+  key: string,
+  field: string,
+  read: (v: unknown, f: string) => T,
+) {
   const v = o[key];
   return v === undefined ? undefined : read(v, field ? `${field}.${key}` : key);
 }

@@ -4,7 +4,14 @@
  * user namespace). A field brig cannot honour is an error naming its JSON path; unknown
  * properties are ignored as the spec requires.
  */
-import { CAPABILITIES, IOPRIO_CLASS, PERSONALITY, RLIMITS, SCHED_FLAG, SCHED_POLICY } from '../linux/constants.js';
+import {
+  CAPABILITIES,
+  IOPRIO_CLASS,
+  PERSONALITY,
+  RLIMITS,
+  SCHED_FLAG,
+  SCHED_POLICY,
+} from '../linux/constants.js';
 import { absPath, arr, bool, int, invalid, obj, opt, str, strArr, strMap, unsupported } from './check.js';
 import type {
   Capabilities,
@@ -19,7 +26,16 @@ import type {
   Spec,
 } from './types.js';
 
-const NAMESPACE_TYPES: readonly NamespaceType[] = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'];
+const NAMESPACE_TYPES: readonly NamespaceType[] = [
+  'pid',
+  'network',
+  'mount',
+  'ipc',
+  'uts',
+  'user',
+  'cgroup',
+  'time',
+];
 const U32 = 0xffffffff;
 
 export interface ValidateOptions {
@@ -61,7 +77,8 @@ export function validateSpec(input: unknown, opts: ValidateOptions = { requirePr
   if (o.hooks !== undefined && Object.keys(obj(o.hooks, 'hooks')).length > 0) {
     throw unsupported('hooks', 'hooks are not supported by this build yet');
   }
-  if (o.mounts !== undefined) spec.mounts = arr(o.mounts, 'mounts').map((m, i) => readMount(m, `mounts[${i}]`));
+  if (o.mounts !== undefined)
+    spec.mounts = arr(o.mounts, 'mounts').map((m, i) => readMount(m, `mounts[${i}]`));
   if (o.process !== undefined) spec.process = readProcess(o.process, 'process');
   else if (opts.requireProcess) throw invalid('process', 'is required to start a container');
   if (o.linux !== undefined) spec.linux = readLinux(o.linux, 'linux');
@@ -134,7 +151,11 @@ function readProcess(v: unknown, f: string): Process {
     });
   }
   if (o.terminal !== undefined && bool(o.terminal, `${f}.terminal`)) {
-    throw unsupported(`${f}.terminal`, 'terminal mode needs --console-socket, not supported by this build yet', 'set "terminal": false');
+    throw unsupported(
+      `${f}.terminal`,
+      'terminal mode needs --console-socket, not supported by this build yet',
+      'set "terminal": false',
+    );
   }
   if (o.consoleSize !== undefined) obj(o.consoleSize, `${f}.consoleSize`);
   if (o.capabilities !== undefined) p.capabilities = readCaps(o.capabilities, `${f}.capabilities`);
@@ -143,12 +164,17 @@ function readProcess(v: unknown, f: string): Process {
   if (o.oomScoreAdj !== undefined) p.oomScoreAdj = int(o.oomScoreAdj, `${f}.oomScoreAdj`, -1000, 1000);
   for (const label of ['apparmorProfile', 'selinuxLabel'] as const) {
     const l = opt(o, label, f, str);
-    if (l) throw unsupported(`${f}.${label}`, `no ${label === 'apparmorProfile' ? 'AppArmor' : 'SELinux'} on this host`);
+    if (l)
+      throw unsupported(
+        `${f}.${label}`,
+        `no ${label === 'apparmorProfile' ? 'AppArmor' : 'SELinux'} on this host`,
+      );
   }
   if (o.scheduler !== undefined) {
     const s = obj(o.scheduler, `${f}.scheduler`);
     const policy = str(s.policy, `${f}.scheduler.policy`);
-    if (SCHED_POLICY[policy] === undefined) throw invalid(`${f}.scheduler.policy`, `unknown policy "${policy}"`);
+    if (SCHED_POLICY[policy] === undefined)
+      throw invalid(`${f}.scheduler.policy`, `unknown policy "${policy}"`);
     p.scheduler = { policy };
     if (s.nice !== undefined) p.scheduler.nice = int(s.nice, `${f}.scheduler.nice`, -20, 19);
     if (s.priority !== undefined) p.scheduler.priority = int(s.priority, `${f}.scheduler.priority`, 0, 99);
@@ -173,9 +199,13 @@ function readProcess(v: unknown, f: string): Process {
     const io = obj(o.ioPriority, `${f}.ioPriority`);
     const cls = str(io.class, `${f}.ioPriority.class`);
     if (IOPRIO_CLASS[cls] === undefined) throw invalid(`${f}.ioPriority.class`, `unknown class "${cls}"`);
-    p.ioPriority = { class: cls, priority: opt(io, 'priority', `${f}.ioPriority`, (x, ff) => int(x, ff, 0, 7)) ?? 0 };
+    p.ioPriority = {
+      class: cls,
+      priority: opt(io, 'priority', `${f}.ioPriority`, (x, ff) => int(x, ff, 0, 7)) ?? 0,
+    };
   }
-  if (o.execCPUAffinity !== undefined) throw unsupported(`${f}.execCPUAffinity`, 'not supported by this build');
+  if (o.execCPUAffinity !== undefined)
+    throw unsupported(`${f}.execCPUAffinity`, 'not supported by this build');
   return p;
 }
 
@@ -187,7 +217,11 @@ function readCaps(v: unknown, f: string): Capabilities {
     caps[set] = strArr(o[set], `${f}.${set}`);
     caps[set]!.forEach((c, i) => {
       if (!(CAPABILITIES as readonly string[]).includes(c)) {
-        throw invalid(`${f}.${set}[${i}]`, `unknown capability "${c}"`, 'names look like CAP_NET_BIND_SERVICE');
+        throw invalid(
+          `${f}.${set}[${i}]`,
+          `unknown capability "${c}"`,
+          'names look like CAP_NET_BIND_SERVICE',
+        );
       }
     });
   }
@@ -226,7 +260,11 @@ function readLinux(v: unknown, f: string): Linux {
       const n = obj(x, `${f}.namespaces[${i}]`);
       const type = str(n.type, `${f}.namespaces[${i}].type`) as NamespaceType;
       if (!NAMESPACE_TYPES.includes(type)) {
-        throw invalid(`${f}.namespaces[${i}].type`, `unknown namespace type "${type}"`, `one of ${NAMESPACE_TYPES.join(', ')}`);
+        throw invalid(
+          `${f}.namespaces[${i}].type`,
+          `unknown namespace type "${type}"`,
+          `one of ${NAMESPACE_TYPES.join(', ')}`,
+        );
       }
       if (seen.has(type)) throw invalid(`${f}.namespaces[${i}].type`, `namespace "${type}" is listed twice`);
       seen.add(type);
@@ -247,16 +285,22 @@ function readLinux(v: unknown, f: string): Linux {
       const off = obj(val, `${f}.timeOffsets.${clock}`);
       l.timeOffsets[clock] = {
         secs: opt(off, 'secs', `${f}.timeOffsets.${clock}`, (x, ff) => int(x, ff, -(2 ** 53) + 1)) ?? 0,
-        nanosecs: opt(off, 'nanosecs', `${f}.timeOffsets.${clock}`, (x, ff) => int(x, ff, 0, 999_999_999)) ?? 0,
+        nanosecs:
+          opt(off, 'nanosecs', `${f}.timeOffsets.${clock}`, (x, ff) => int(x, ff, 0, 999_999_999)) ?? 0,
       };
     }
   }
-  if (o.devices !== undefined) l.devices = arr(o.devices, `${f}.devices`).map((d, i) => readDevice(d, `${f}.devices[${i}]`));
+  if (o.devices !== undefined)
+    l.devices = arr(o.devices, `${f}.devices`).map((d, i) => readDevice(d, `${f}.devices[${i}]`));
   if (o.cgroupsPath !== undefined && str(o.cgroupsPath, `${f}.cgroupsPath`) !== '') {
     throw unsupported(`${f}.cgroupsPath`, 'cgroup placement is not supported by this build yet');
   }
   if (o.resources !== undefined && Object.keys(obj(o.resources, `${f}.resources`)).length > 0) {
-    throw unsupported(`${f}.resources`, 'cgroup resource limits are not supported by this build yet', 'remove linux.resources');
+    throw unsupported(
+      `${f}.resources`,
+      'cgroup resource limits are not supported by this build yet',
+      'remove linux.resources',
+    );
   }
   if (o.rootfsPropagation !== undefined) {
     l.rootfsPropagation = str(o.rootfsPropagation, `${f}.rootfsPropagation`);
@@ -265,17 +309,26 @@ function readLinux(v: unknown, f: string): Linux {
       throw invalid(`${f}.rootfsPropagation`, `"${l.rootfsPropagation}" is not one of ${ok.join(', ')}`);
     }
   }
-  if (o.seccomp !== undefined) throw unsupported(`${f}.seccomp`, 'seccomp is not supported by this build yet');
+  if (o.seccomp !== undefined)
+    throw unsupported(`${f}.seccomp`, 'seccomp is not supported by this build yet');
   if (o.sysctl !== undefined) l.sysctl = strMap(o.sysctl, `${f}.sysctl`);
-  if (o.maskedPaths !== undefined) l.maskedPaths = strArr(o.maskedPaths, `${f}.maskedPaths`).map((p, i) => absPath(p, `${f}.maskedPaths[${i}]`));
-  if (o.readonlyPaths !== undefined) l.readonlyPaths = strArr(o.readonlyPaths, `${f}.readonlyPaths`).map((p, i) => absPath(p, `${f}.readonlyPaths[${i}]`));
+  if (o.maskedPaths !== undefined)
+    l.maskedPaths = strArr(o.maskedPaths, `${f}.maskedPaths`).map((p, i) =>
+      absPath(p, `${f}.maskedPaths[${i}]`),
+    );
+  if (o.readonlyPaths !== undefined)
+    l.readonlyPaths = strArr(o.readonlyPaths, `${f}.readonlyPaths`).map((p, i) =>
+      absPath(p, `${f}.readonlyPaths[${i}]`),
+    );
   if (opt(o, 'mountLabel', f, str)) throw unsupported(`${f}.mountLabel`, 'no SELinux on this host');
   if (o.personality !== undefined) {
     const p = obj(o.personality, `${f}.personality`);
     const domain = str(p.domain, `${f}.personality.domain`);
-    if (PERSONALITY[domain] === undefined) throw invalid(`${f}.personality.domain`, `"${domain}" is not LINUX or LINUX32`);
+    if (PERSONALITY[domain] === undefined)
+      throw invalid(`${f}.personality.domain`, `"${domain}" is not LINUX or LINUX32`);
     const flags = opt(p, 'flags', `${f}.personality`, strArr) ?? [];
-    if (flags.length > 0) throw unsupported(`${f}.personality.flags`, 'personality flags are not defined by the spec yet');
+    if (flags.length > 0)
+      throw unsupported(`${f}.personality.flags`, 'personality flags are not defined by the spec yet');
     l.personality = { domain, flags };
   }
   for (const k of ['intelRdt', 'memoryPolicy'] as const) {
@@ -319,7 +372,10 @@ function checkMeaning(spec: Spec): void {
     if (!l.uidMappings?.length) throw invalid('linux.uidMappings', 'a new user namespace needs uid mappings');
     if (!l.gidMappings?.length) throw invalid('linux.gidMappings', 'a new user namespace needs gid mappings');
   } else if (l.uidMappings?.length || l.gidMappings?.length) {
-    throw invalid(l.uidMappings?.length ? 'linux.uidMappings' : 'linux.gidMappings', 'mappings need a new user namespace in linux.namespaces');
+    throw invalid(
+      l.uidMappings?.length ? 'linux.uidMappings' : 'linux.gidMappings',
+      'mappings need a new user namespace in linux.namespaces',
+    );
   }
   if (spec.hostname !== undefined && spec.hostname !== '' && !newNs('uts')) {
     throw invalid('hostname', 'setting a hostname needs a new uts namespace');
@@ -337,7 +393,11 @@ function checkMeaning(spec: Spec): void {
     }
     const need = sysctlNamespace(key);
     if (need === undefined) {
-      throw invalid(field, 'is not namespaced: it would change the host', 'only ipc (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*), net.* and uts sysctls may be set');
+      throw invalid(
+        field,
+        'is not namespaced: it would change the host',
+        'only ipc (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*), net.* and uts sysctls may be set',
+      );
     }
     if (!ns.has(need)) throw invalid(field, `needs a ${need} namespace in linux.namespaces`);
     if (ns.get(need)!.path !== undefined && need === 'network') {
@@ -357,9 +417,12 @@ function checkMeaning(spec: Spec): void {
   if (p !== undefined) {
     const inUserNs = ns.has('user');
     if (inUserNs && newNs('user')) {
-      const mapped = (id: number, maps: IDMapping[]) => maps.some((m) => id >= m.containerID && id < m.containerID + m.size);
-      if (!mapped(p.user.uid, l.uidMappings!)) throw invalid('process.user.uid', `${p.user.uid} is not mapped in linux.uidMappings`);
-      if (!mapped(p.user.gid, l.gidMappings!)) throw invalid('process.user.gid', `${p.user.gid} is not mapped in linux.gidMappings`);
+      const mapped = (id: number, maps: IDMapping[]) =>
+        maps.some((m) => id >= m.containerID && id < m.containerID + m.size);
+      if (!mapped(p.user.uid, l.uidMappings!))
+        throw invalid('process.user.uid', `${p.user.uid} is not mapped in linux.uidMappings`);
+      if (!mapped(p.user.gid, l.gidMappings!))
+        throw invalid('process.user.gid', `${p.user.gid} is not mapped in linux.gidMappings`);
     }
   }
   for (const [i, m] of (spec.mounts ?? []).entries()) {

@@ -46,7 +46,11 @@ test('the Cap* lines of /proc/self/status equal what the config asks', { skip },
 // For uid 0 the kernel's execve rule makes E' = P' = P(bnd) ∩ (F(perm) = all): effective
 // follows permitted (runc gives the same), so only bounding and permitted are the config's.
 test('as root in the container, permitted is the config set and effective follows it', { skip }, () => {
-  const caps = { bounding: ['CAP_KILL', 'CAP_CHOWN'], effective: ['CAP_KILL'], permitted: ['CAP_KILL', 'CAP_CHOWN'] };
+  const caps = {
+    bounding: ['CAP_KILL', 'CAP_CHOWN'],
+    effective: ['CAP_KILL'],
+    permitted: ['CAP_KILL', 'CAP_CHOWN'],
+  };
   const r = runIn(['cat', '/proc/self/status'], (s) => {
     s.process!.capabilities = caps;
     s.process!.noNewPrivileges = false;
@@ -66,7 +70,9 @@ test('noNewPrivileges sets NoNewPrivs', { skip }, () => {
   assert.equal(statusField(r.stdout, 'NoNewPrivs'), '1');
 });
 
-test('uid, gid, supplementary groups and umask are the config values', { skip: skip || requires('helper') }, () => {
+test('uid, gid, supplementary groups and umask are the config values', {
+  skip: skip || requires('helper'),
+}, () => {
   const r = runIn(['sh', '-c', 'probe groups; probe umask'], (s) => {
     s.process!.user = { uid: 1234, gid: 5678, additionalGids: [11, 22], umask: 0o027 };
   });
@@ -93,7 +99,9 @@ test('rlimits are applied (soft and hard)', { skip }, () => {
   assert.match(r.stdout, /^Max core file size\s+0\s+0\s+bytes/m);
 });
 
-test('an rlimit above the host hard limit is refused with a clear error, nothing left behind', { skip }, () => {
+test('an rlimit above the host hard limit is refused with a clear error, nothing left behind', {
+  skip,
+}, () => {
   const r = runIn(['true'], (s) => {
     s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 1 << 30 }];
   });

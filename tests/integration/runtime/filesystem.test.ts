@@ -14,9 +14,16 @@ import { requires } from '../../support/requires.js';
 const skip = requires('root', 'helper', 'busybox');
 
 test('masked paths are unreadable: files read empty, directories are empty', { skip }, () => {
-  const r = runIn(['sh', '-c', 'cat /proc/kcore | wc -c; ls -A /proc/acpi /sys/firmware/ | grep -v : | grep . | wc -l; echo x > /proc/kcore && echo WROTE'], (s) => {
-    s.linux!.maskedPaths = ['/proc/kcore', '/sys/firmware', '/proc/acpi', '/does/not/exist'];
-  });
+  const r = runIn(
+    [
+      'sh',
+      '-c',
+      'cat /proc/kcore | wc -c; ls -A /proc/acpi /sys/firmware/ | grep -v : | grep . | wc -l; echo x > /proc/kcore && echo WROTE',
+    ],
+    (s) => {
+      s.linux!.maskedPaths = ['/proc/kcore', '/sys/firmware', '/proc/acpi', '/does/not/exist'];
+    },
+  );
   assert.equal(r.code, 1, r.stderr);
   const [kcore, dirs] = r.stdout.trim().split('\n');
   assert.equal(kcore!.trim(), '0');
@@ -27,7 +34,11 @@ test('masked paths are unreadable: files read empty, directories are empty', { s
 test('read-only paths cannot be written, even by root', { skip }, () => {
   const r = runIn(['sh', '-c', 'echo 1 > /proc/sys/kernel/ns_last_pid && echo WROTE; echo done'], (s) => {
     s.linux!.readonlyPaths = ['/proc/sys'];
-    s.process!.capabilities = { bounding: ['CAP_SYS_ADMIN', 'CAP_DAC_OVERRIDE'], effective: ['CAP_SYS_ADMIN', 'CAP_DAC_OVERRIDE'], permitted: ['CAP_SYS_ADMIN', 'CAP_DAC_OVERRIDE'] };
+    s.process!.capabilities = {
+      bounding: ['CAP_SYS_ADMIN', 'CAP_DAC_OVERRIDE'],
+      effective: ['CAP_SYS_ADMIN', 'CAP_DAC_OVERRIDE'],
+      permitted: ['CAP_SYS_ADMIN', 'CAP_DAC_OVERRIDE'],
+    };
   });
   assert.match(r.stderr + r.stdout, /Read-only file system/);
   assert.doesNotMatch(r.stdout, /WROTE/);
@@ -64,7 +75,11 @@ async function propagationSeen(option: string): Promise<boolean> {
   execFileSync('mount', ['--make-shared', host]);
   mkdirSync(path.join(host, 'sub'));
   const b = makeBundle(
-    ['sh', '-c', 'for i in $(seq 1 60); do [ -e /shared/sub/marker ] && echo SEEN && exit 0; sleep 0.05; done; echo NOTSEEN'],
+    [
+      'sh',
+      '-c',
+      'for i in $(seq 1 60); do [ -e /shared/sub/marker ] && echo SEEN && exit 0; sleep 0.05; done; echo NOTSEEN',
+    ],
     (s) => {
       s.mounts!.push({ destination: '/shared', type: 'bind', source: host, options: ['rbind', option] });
     },
@@ -97,7 +112,11 @@ test('mounts made in the container never appear on the host', { skip }, () => {
   try {
     const r = runIn(['sh', '-c', 'mount -t tmpfs t /shared/sub && echo MOUNTED'], (s) => {
       s.mounts!.push({ destination: '/shared', type: 'bind', source: host, options: ['rbind', 'rshared'] });
-      s.process!.capabilities = { bounding: ['CAP_SYS_ADMIN'], effective: ['CAP_SYS_ADMIN'], permitted: ['CAP_SYS_ADMIN'] };
+      s.process!.capabilities = {
+        bounding: ['CAP_SYS_ADMIN'],
+        effective: ['CAP_SYS_ADMIN'],
+        permitted: ['CAP_SYS_ADMIN'],
+      };
     });
     assert.match(r.stdout, /MOUNTED/, r.stderr);
     const mountinfo = execFileSync('cat', ['/proc/self/mountinfo'], { encoding: 'utf8' });
@@ -149,7 +168,10 @@ test('the classic chroot escape does not reach the host', { skip: skip || requir
 test('no host file descriptor reaches the container: only stdio', { skip }, () => {
   const r = runIn(['probe', 'fds']);
   assert.equal(r.code, 0, r.stderr);
-  const fds = r.stdout.trim().split('\n').map((l) => l.split(' ')[0]);
+  const fds = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' ')[0]);
   assert.deepEqual(fds, ['0', '1', '2'], r.stdout);
 });
 

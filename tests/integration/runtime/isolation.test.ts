@@ -37,4 +37,3 @@ test('hostname and domainname are the config values', { skip }, () => {
 test('the exit code of the user program is the exit code of run', { skip }, () => {
   assert.equal(runIn(['sh', '-c', 'exit 7']).code, 7);
 });
-

@@ -36,7 +36,10 @@ test('run --detach, state, list, kill, delete', { skip }, async () => {
     assert.equal(st.ociVersion, '1.2.0');
 
     const list = JSON.parse(brigRuntime(b, ['list', '--format', 'json']).stdout);
-    assert.deepEqual(list.map((c: { id: string }) => c.id), ['c1']);
+    assert.deepEqual(
+      list.map((c: { id: string }) => c.id),
+      ['c1'],
+    );
     assert.equal(brigRuntime(b, ['list', '-q']).stdout, 'c1\n');
 
     // A second container with the same id is refused, and the first is untouched.
@@ -65,7 +68,10 @@ test('delete --force kills a running container', { skip }, () => {
     assert.equal(brigRuntime(b, ['run', '-d', 'c2']).code, 0);
     const pid = JSON.parse(brigRuntime(b, ['state', 'c2']).stdout).pid;
     assert.equal(brigRuntime(b, ['delete', '--force', 'c2']).code, 0);
-    assert.equal(existsSync(`/proc/${pid}/cmdline`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('sleep'), false);
+    assert.equal(
+      existsSync(`/proc/${pid}/cmdline`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('sleep'),
+      false,
+    );
     assert.deepEqual(leftovers(b), []);
   } finally {
     b.cleanup();

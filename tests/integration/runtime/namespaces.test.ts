@@ -7,8 +7,8 @@ import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { brigRuntime, leftovers, makeBundle, runIn } from '../../support/bundle.js';
 import type { Spec } from '../../../src/runtime/spec/types.js';
+import { brigRuntime, leftovers, makeBundle, runIn } from '../../support/bundle.js';
 import { requires } from '../../support/requires.js';
 
 const skip = requires('root', 'helper', 'busybox', 'userns');
@@ -79,13 +79,21 @@ test('a time namespace applies the monotonic and boottime offsets', { skip }, ()
 
 test('joining an existing network namespace by path', { skip }, async () => {
   // A process in its own netns, marked by a sysctl value we can recognise from inside.
-  const holder = spawn('unshare', ['--net', 'sh', '-c', 'echo 77 > /proc/sys/net/ipv4/ip_default_ttl && exec sleep 30'], { stdio: 'ignore' });
+  const holder = spawn(
+    'unshare',
+    ['--net', 'sh', '-c', 'echo 77 > /proc/sys/net/ipv4/ip_default_ttl && exec sleep 30'],
+    { stdio: 'ignore' },
+  );
   try {
     let nsPath = '';
     for (let i = 0; i < 50; i++) {
       await new Promise((r) => setTimeout(r, 30));
       try {
-        const ttl = execFileSync('nsenter', ['-t', String(holder.pid), '-n', 'cat', '/proc/sys/net/ipv4/ip_default_ttl'], { encoding: 'utf8' });
+        const ttl = execFileSync(
+          'nsenter',
+          ['-t', String(holder.pid), '-n', 'cat', '/proc/sys/net/ipv4/ip_default_ttl'],
+          { encoding: 'utf8' },
+        );
         if (ttl.trim() === '77') {
           nsPath = `/proc/${holder.pid}/ns/net`;
           break;
@@ -94,7 +102,9 @@ test('joining an existing network namespace by path', { skip }, async () => {
     }
     assert.ok(nsPath, 'test netns not ready');
     const r = runIn(['cat', '/proc/sys/net/ipv4/ip_default_ttl'], (s) => {
-      s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: nsPath } : n));
+      s.linux!.namespaces = s.linux!.namespaces!.map((n) =>
+        n.type === 'network' ? { type: 'network', path: nsPath } : n,
+      );
     });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), '77');
@@ -113,9 +123,18 @@ test('namespaced sysctls are written in the container only', { skip }, () => {
 });
 
 test('devices: default nodes exist with their modes, extra devices are created', { skip }, () => {
-  const r = runIn(['sh', '-c', 'stat -c "%n %F %t:%T %a %u:%g" /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty /dev/fuse; ls -l /dev/fd /dev/ptmx | grep -o "\\-> .*"'], (s) => {
-    s.linux!.devices = [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229, fileMode: 0o600, uid: 5, gid: 6 }];
-  });
+  const r = runIn(
+    [
+      'sh',
+      '-c',
+      'stat -c "%n %F %t:%T %a %u:%g" /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty /dev/fuse; ls -l /dev/fd /dev/ptmx | grep -o "\\-> .*"',
+    ],
+    (s) => {
+      s.linux!.devices = [
+        { type: 'c', path: '/dev/fuse', major: 10, minor: 229, fileMode: 0o600, uid: 5, gid: 6 },
+      ];
+    },
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^\/dev\/null character special file 1:3 666 0:0$/m);
   assert.match(r.stdout, /^\/dev\/tty character special file 5:0 666 0:0$/m);

@@ -8,7 +8,9 @@ export function parseSignal(s: string): number {
     if (n < 1 || n > 64) throw new BrigError('INVALID_ARGUMENT', `invalid signal number ${s}`);
     return n;
   }
-  const name = (s.toUpperCase().startsWith('SIG') ? s.toUpperCase() : `SIG${s.toUpperCase()}`) as NodeJS.Signals;
+  const name = (
+    s.toUpperCase().startsWith('SIG') ? s.toUpperCase() : `SIG${s.toUpperCase()}`
+  ) as NodeJS.Signals;
   const n = os.signals[name];
   if (n === undefined) throw new BrigError('INVALID_ARGUMENT', `unknown signal "${s}"`);
   return n;
@@ -20,7 +22,8 @@ export const kill: Command = {
   summary: "send a signal to a container's init (default SIGTERM)",
   flags: {},
   async run(ctx, { rest }) {
-    if (rest.length < 1 || rest.length > 2) throw new BrigError('INVALID_ARGUMENT', 'kill needs a container id and optionally a signal');
+    if (rest.length < 1 || rest.length > 2)
+      throw new BrigError('INVALID_ARGUMENT', 'kill needs a container id and optionally a signal');
     await ctx.runtime.kill(rest[0]!, parseSignal(rest[1] ?? 'SIGTERM'));
     return 0;
   },

@@ -12,9 +12,18 @@ export const list: Command = {
     } else if (flags.format === 'json') {
       ctx.stdout.write(`${JSON.stringify(all)}\n`);
     } else {
-      const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED'], ...all.map((c) => [c.id, String(c.pid ?? 0), c.status, c.bundle, c.created])];
+      const rows = [
+        ['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED'],
+        ...all.map((c) => [c.id, String(c.pid ?? 0), c.status, c.bundle, c.created]),
+      ];
       const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-      for (const r of rows) ctx.stdout.write(`${r.map((c, i) => c.padEnd(widths[i]!)).join('   ').trimEnd()}\n`);
+      for (const r of rows)
+        ctx.stdout.write(
+          `${r
+            .map((c, i) => c.padEnd(widths[i]!))
+            .join('   ')
+            .trimEnd()}\n`,
+        );
     }
     return 0;
   },

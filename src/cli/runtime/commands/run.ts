@@ -1,10 +1,18 @@
-import path from 'node:path';
 import { constants as os } from 'node:os';
+import path from 'node:path';
 import { BrigError } from '../../../errors/index.js';
 import type { Command } from '../command.js';
 
 /** Signals a foreground `run` passes on to the container's init, as runc does. */
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+const FORWARDED: NodeJS.Signals[] = [
+  'SIGINT',
+  'SIGTERM',
+  'SIGHUP',
+  'SIGQUIT',
+  'SIGUSR1',
+  'SIGUSR2',
+  'SIGWINCH',
+];
 
 export const run: Command = {
   name: 'run',
@@ -15,15 +23,21 @@ export const run: Command = {
     detach: { kind: 'bool', short: 'd', help: 'do not wait for the container to exit' },
     'pid-file': { kind: 'string', help: 'write the init pid here' },
     'no-pivot': { kind: 'bool', help: 'use chroot instead of pivot_root' },
-    'no-new-keyring': { kind: 'bool', help: 'accepted for runc compatibility (no session keyring is created)' },
+    'no-new-keyring': {
+      kind: 'bool',
+      help: 'accepted for runc compatibility (no session keyring is created)',
+    },
     'preserve-fds': { kind: 'int', help: 'pass N more fds (3..3+N-1) to the container' },
     'console-socket': { kind: 'string', help: 'not supported yet' },
   },
   async run(ctx, { flags, rest }) {
     const id = rest[0];
-    if (!id || rest.length > 1) throw new BrigError('INVALID_ARGUMENT', `run needs exactly one container id, got ${rest.length}`);
+    if (!id || rest.length > 1)
+      throw new BrigError('INVALID_ARGUMENT', `run needs exactly one container id, got ${rest.length}`);
     if (flags['console-socket']) {
-      throw new BrigError('UNSUPPORTED_FIELD', '--console-socket is not supported by this build yet', { field: '--console-socket' });
+      throw new BrigError('UNSUPPORTED_FIELD', '--console-socket is not supported by this build yet', {
+        field: '--console-socket',
+      });
     }
     const preserve = (flags['preserve-fds'] as number | undefined) ?? 0;
     const started = await ctx.runtime.run(id, {

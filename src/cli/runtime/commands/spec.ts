@@ -13,12 +13,19 @@ export const spec: Command = {
     rootless: { kind: 'bool', help: 'not supported yet' },
   },
   async run(ctx, { flags }) {
-    if (flags.rootless) throw new BrigError('UNSUPPORTED_FIELD', '--rootless is not supported by this build yet', { field: '--rootless' });
+    if (flags.rootless)
+      throw new BrigError('UNSUPPORTED_FIELD', '--rootless is not supported by this build yet', {
+        field: '--rootless',
+      });
     const file = path.join(path.resolve(ctx.cwd, (flags.bundle as string | undefined) ?? '.'), 'config.json');
     try {
       await writeFile(file, `${JSON.stringify(defaultSpec(), null, '\t')}\n`, { flag: 'wx' });
     } catch (e) {
-      if (hasErrno(e, 'EEXIST')) throw new BrigError('INVALID_ARGUMENT', `${file} already exists`, { path: file, hint: 'remove it first' });
+      if (hasErrno(e, 'EEXIST'))
+        throw new BrigError('INVALID_ARGUMENT', `${file} already exists`, {
+          path: file,
+          hint: 'remove it first',
+        });
       throw e;
     }
     return 0;
