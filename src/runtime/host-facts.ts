@@ -1,25 +1,29 @@
 /**
  * Gathers the HostFacts the plan compiler needs (the only I/O around compilation).
+ *
+ * Synchronous on purpose: these are a dozen tiny /proc reads and stats on the start-up
+ * path of a short-lived command; going through libuv's thread pool would start its threads
+ * and cost more than the reads themselves.
  */
-import { lstat, readFile, realpath, stat } from 'node:fs/promises';
+import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { BrigError, hasErrno } from '../errors/index.js';
 import { DEFAULT_DEVICES } from './plan/compile.js';
 import type { CgroupLayout, HostFacts } from './plan/facts.js';
 import type { Spec } from './spec/types.js';
 
-async function readText(p: string): Promise<string | undefined> {
+function readText(p: string): string | undefined {
   try {
-    return await readFile(p, 'utf8');
+    return readFileSync(p, 'utf8');
   } catch (e) {
     if (hasErrno(e, 'ENOENT')) return undefined;
     throw e;
   }
 }
 
-async function kindOf(p: string): Promise<'dir' | 'file' | 'missing'> {
+function kindOf(p: string): 'dir' | 'file' | 'missing' {
   try {
-    return (await stat(p)).isDirectory() ? 'dir' : 'file';
+    return statSync(p).isDirectory() ? 'dir' : 'file';
   } catch (e) {
     if (hasErrno(e, 'ENOENT') || hasErrno(e, 'ENOTDIR')) return 'missing';
     throw e;
@@ -95,8 +99,8 @@ export async function gatherFacts(spec: Spec, bundle: string): Promise<HostFacts
   const rootPath = path.resolve(bundle, spec.root!.path);
   let rootfs: string;
   try {
-    rootfs = await realpath(rootPath);
-    if (!(await lstat(rootfs)).isDirectory())
+    rootfs = realpathSync(rootPath);
+    if (!lstatSync(rootfs).isDirectory())
       throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
   } catch (e) {
     if (hasErrno(e, 'ENOENT') || hasErrno(e, 'ENOTDIR')) {
@@ -107,15 +111,13 @@ export async function gatherFacts(spec: Spec, bundle: string): Promise<HostFacts
     }
     throw e;
   }
-  const [mountinfo, capLast, status, limits, oom, procCgroup, kcore] = await Promise.all([
-    readText('/proc/self/mountinfo'),
-    readText('/proc/sys/kernel/cap_last_cap'),
-    readText('/proc/self/status'),
-    readText('/proc/self/limits'),
-    readText('/proc/self/oom_score_adj'),
-    readText('/proc/self/cgroup'),
-    kindOf('/proc/kcore'),
-  ]);
+  const mountinfo = readText('/proc/self/mountinfo');
+  const capLast = readText('/proc/sys/kernel/cap_last_cap');
+  const status = readText('/proc/self/status');
+  const limits = readText('/proc/self/limits');
+  const oom = readText('/proc/self/oom_score_adj');
+  const procCgroup = readText('/proc/self/cgroup');
+  const kcore = kindOf('/proc/kcore');
   const mounts = parseMountPoints(mountinfo ?? '');
   const rootfsParentMount =
     mounts
@@ -131,7 +133,7 @@ export async function gatherFacts(spec: Spec, bundle: string): Promise<HostFacts
   }
   for (const d of [...DEFAULT_DEVICES, ...(spec.linux?.devices ?? [])]) sourcePaths.add(d.path);
   const sources: HostFacts['sources'] = {};
-  await Promise.all([...sourcePaths].map(async (p) => (sources[p] = await kindOf(p))));
+  for (const p of sourcePaths) sources[p] = kindOf(p);
   const layout = detectCgroupLayout(mounts);
   return {
     bundle,

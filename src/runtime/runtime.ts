@@ -2,7 +2,7 @@
  * The OCI runtime: the verbs of `brig-runtime`, over the plan compiler, the native helper
  * and the state store. Side effects come in through the constructor.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BrigError, hasErrno } from '../errors/index.js';
 import type { Helper } from '../native/helper.js';
@@ -56,7 +56,8 @@ export class Runtime {
     const file = path.join(bundle, 'config.json');
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      // Sync: one small file on the start-up path (see host-facts.ts).
+      text = readFileSync(file, 'utf8');
     } catch (e) {
       if (hasErrno(e, 'ENOENT') || hasErrno(e, 'ENOTDIR')) {
         throw new BrigError('BUNDLE_NOT_FOUND', `${file}: no such file`, {
@@ -115,15 +116,14 @@ export class Runtime {
           onReady: async (pid) => {
             stored.pid = pid;
             stored.pidStartTime = (await procStartTime(pid)) ?? '';
-            stored.status = 'created';
+            // run starts init as soon as this returns: record it as running in one write.
+            stored.status = 'running';
             await this.store.write(stored);
             if (opts.pidFile) await writePidFile(opts.pidFile, pid);
           },
         },
         { stdio: opts.stdio, ...(opts.signal ? { signal: opts.signal } : {}) },
       );
-      stored.status = 'running';
-      await this.store.write(stored);
       this.log.debug('container started', { id, pid: launched.pid });
       if (detach) return { pid: launched.pid, exit: Promise.resolve(0) };
       const exit = launched.exit.then(async (code) => {
@@ -202,7 +202,7 @@ async function writeIdMaps(pid: number, uidMap: string, gidMap: string): Promise
     ['gid_map', gidMap, 'linux.gidMappings'],
   ] as const) {
     try {
-      await writeFile(`/proc/${pid}/${file}`, data);
+      writeFileSync(`/proc/${pid}/${file}`, data);
     } catch (e) {
       throw new BrigError(
         'SYSTEM',
@@ -220,14 +220,14 @@ async function writeIdMaps(pid: number, uidMap: string, gidMap: string): Promise
 
 async function writePidFile(file: string, pid: number): Promise<void> {
   const tmp = `${file}.tmp`;
-  await writeFile(tmp, String(pid));
-  await rename(tmp, file);
+  writeFileSync(tmp, String(pid));
+  renameSync(tmp, file);
 }
 
 /** Field 22 of /proc/<pid>/stat, and the state letter (field 3). */
 async function procStat(pid: number): Promise<{ start: string; state: string } | undefined> {
   try {
-    const text = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
     return { state: rest[0] ?? '', start: rest[19] ?? '' };
   } catch (e) {

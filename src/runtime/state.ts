@@ -1,9 +1,9 @@
 /**
  * The on-disk state of containers: <root>/<id>/state.json, written atomically (temp file
- * + rename), created exclusively (mkdir fails if the id exists).
+ * + rename), created exclusively (mkdir fails if the id exists). Synchronous on purpose:
+ * a few tiny files on the start-up path, where thread-pool round trips cost more.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BrigError, hasErrno } from '../errors/index.js';
 import type { State } from './spec/types.js';
@@ -46,10 +46,10 @@ export class StateStore {
 
   /** Claims the id; throws CONTAINER_EXISTS if it is taken. */
   async create(id: string): Promise<string> {
-    await mkdir(this.root, { recursive: true, mode: 0o700 });
+    mkdirSync(this.root, { recursive: true, mode: 0o700 });
     const dir = this.dir(id);
     try {
-      await mkdir(dir, { mode: 0o700 });
+      mkdirSync(dir, { mode: 0o700 });
     } catch (e) {
       if (hasErrno(e, 'EEXIST'))
         throw new BrigError('CONTAINER_EXISTS', `container "${id}" already exists`, {
@@ -62,16 +62,18 @@ export class StateStore {
 
   async write(s: StoredState): Promise<void> {
     const file = path.join(this.dir(s.id), 'state.json');
-    const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(tmp, JSON.stringify(s), { mode: 0o600 });
-    await rename(tmp, file);
+    // Unique enough for a temp name in a directory only this container's id owns (node:crypto
+    // would cost milliseconds of start-up to load).
+    const tmp = `${file}.${Math.random().toString(36).slice(2)}.tmp`;
+    writeFileSync(tmp, JSON.stringify(s), { mode: 0o600 });
+    renameSync(tmp, file);
   }
 
   async read(id: string): Promise<StoredState> {
     const file = path.join(this.dir(id), 'state.json');
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = readFileSync(file, 'utf8');
     } catch (e) {
       if (hasErrno(e, 'ENOENT'))
         throw new BrigError('CONTAINER_NOT_FOUND', `container "${id}" does not exist`, { path: file });
@@ -88,12 +90,12 @@ export class StateStore {
   }
 
   async remove(id: string): Promise<void> {
-    await rm(this.dir(id), { recursive: true, force: true });
+    rmSync(this.dir(id), { recursive: true, force: true });
   }
 
   async list(): Promise<string[]> {
     try {
-      return (await readdir(this.root)).filter((n) => ID_RE.test(n));
+      return readdirSync(this.root).filter((n) => ID_RE.test(n));
     } catch (e) {
       if (hasErrno(e, 'ENOENT')) return [];
       throw e;

@@ -117,5 +117,6 @@ function reportError(e: unknown, log: Logger, toLogFile: boolean): void {
   if (err.code === 'INTERNAL' && e instanceof Error && e.stack) log.debug(e.stack);
 }
 
-const code = await main(process.argv.slice(2), process.env);
-process.exitCode = code;
+main(process.argv.slice(2), process.env).then((code) => {
+  process.exitCode = code;
+});

@@ -32,7 +32,9 @@ test('errors name the JSON path and have stable codes', () => {
 
 test('RLIM_INFINITY as JSON writes it (2^64 after rounding) is accepted', () => {
   const c = clone();
-  c.process.rlimits = [{ type: 'RLIMIT_CORE', soft: Number('18446744073709551615'), hard: Number('18446744073709551615') }];
+  c.process.rlimits = [
+    { type: 'RLIMIT_CORE', soft: Number('18446744073709551615'), hard: Number('18446744073709551615') },
+  ];
   assert.equal(validateSpec(c).process!.rlimits![0]!.hard, 2 ** 64);
 });
 

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BrigError, hasErrno } from '../../../errors/index.js';
 import { defaultSpec } from '../../../runtime/spec/default-spec.js';
@@ -19,7 +19,7 @@ export const spec: Command = {
       });
     const file = path.join(path.resolve(ctx.cwd, (flags.bundle as string | undefined) ?? '.'), 'config.json');
     try {
-      await writeFile(file, `${JSON.stringify(defaultSpec(), null, '\t')}\n`, { flag: 'wx' });
+      writeFileSync(file, `${JSON.stringify(defaultSpec(), null, '\t')}\n`, { flag: 'wx' });
     } catch (e) {
       if (hasErrno(e, 'EEXIST'))
         throw new BrigError('INVALID_ARGUMENT', `${file} already exists`, {

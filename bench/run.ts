@@ -1,0 +1,18 @@
+/**
+ * npm run bench: comparisons with peers measured in the same run. Medians of paired,
+ * interleaved rounds; the machines are noisy, so read the ratios.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchRuntimeRun } from './runtime-run.js';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const brig = path.join(repo, 'bin', 'brig-runtime');
+const rounds = Number(process.env.BENCH_ROUNDS ?? 30);
+
+if (process.getuid?.() !== 0) {
+  console.error('bench: needs root (containers are real)');
+  process.exit(1);
+}
+console.log(`brig bench — node ${process.version}, ${new Date().toISOString()}\n`);
+console.log(benchRuntimeRun(brig, rounds));

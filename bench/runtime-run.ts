@@ -1,0 +1,63 @@
+/**
+ * `brig-runtime run` against `runc run` (and crun when installed) on a busybox `true`
+ * bundle: the same config.json for all, created with brig's default spec.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { defaultSpec } from '../src/runtime/spec/default-spec.js';
+import { type Contender, paired, report, timeCommand } from './util.js';
+
+export function busyboxBundle(args: string[]): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'brig-bench-'));
+  mkdirSync(path.join(dir, 'rootfs', 'bin'), { recursive: true });
+  cpSync('/bin/busybox', path.join(dir, 'rootfs', 'bin', 'busybox'));
+  for (const a of ['sh', 'true', 'sleep']) symlinkSync('busybox', path.join(dir, 'rootfs', 'bin', a));
+  const spec = defaultSpec(args);
+  // crun 1.8 refuses ociVersion 1.2.0; every contender accepts 1.0.2 and the same fields.
+  spec.ociVersion = '1.0.2';
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
+  return dir;
+}
+
+export function has(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+export function runtimeContenders(brigBin: string, bundle: string, stateDir: string, verb: (bin: string, root: string, id: string) => string[][]): Contender[] {
+  const list: [string, string][] = [['runc', 'runc'], ['brig-runtime', brigBin]];
+  if (has('crun')) list.push(['crun', 'crun']);
+  return list.filter(([name, bin]) => works(name, bin, bundle, stateDir)).map(([name, bin]) => {
+    const root = path.join(stateDir, name);
+    return {
+      name,
+      run: (i) => {
+        let total = 0;
+        for (const args of verb(bin, root, `${name}-${i + 10}`)) total += timeCommand(bin, args, bundle);
+        return total;
+      },
+    };
+  });
+}
+
+/** A peer that cannot run here is left out with the reason printed, not silently. */
+export function works(name: string, bin: string, bundle: string, stateDir: string): boolean {
+  const r = spawnSync(bin, ['--root', path.join(stateDir, `${name}-probe`), 'run', `${name}-probe`], { cwd: bundle, encoding: 'utf8' });
+  if (r.status === 0) return true;
+  console.log(`  (${name} left out: ${(r.stderr || `exit ${r.status}`).trim().split('\n').at(-1)})`);
+  return false;
+}
+
+export function benchRuntimeRun(brigBin: string, rounds: number): string {
+  const bundle = busyboxBundle(['true']);
+  const state = mkdtempSync(path.join(tmpdir(), 'brig-bench-state-'));
+  try {
+    const contenders = runtimeContenders(brigBin, bundle, state, (bin, root, id) => [['--root', root, 'run', id]]);
+    const results = paired(contenders, rounds);
+    return report(`OCI run of busybox true (${rounds} paired rounds, wall time per run)`, results, 'runc');
+  } finally {
+    rmSync(bundle, { recursive: true, force: true });
+    rmSync(state, { recursive: true, force: true });
+  }
+}
