@@ -40,7 +40,7 @@ const BASE: readonly string[] = [
   // polling and event descriptors
   'epoll_create', 'epoll_create1', 'epoll_ctl', 'epoll_ctl_old', 'epoll_pwait', 'epoll_pwait2',
   'epoll_wait', 'epoll_wait_old', 'eventfd', 'eventfd2', 'poll', 'ppoll', 'ppoll_time64', 'pselect6',
-  'pselect6_time64', 'select', '_newselect', 'signalfd', 'signalfd4', 'timerfd_create',
+  'pselect6_time64', 'pipe', 'pipe2', 'select', '_newselect', 'signalfd', 'signalfd4', 'timerfd_create',
   'timerfd_gettime', 'timerfd_gettime64', 'timerfd_settime', 'timerfd_settime64',
   // asynchronous I/O (not io_uring)
   'io_cancel', 'io_destroy', 'io_getevents', 'io_pgetevents', 'io_pgetevents_time64', 'io_setup',
@@ -54,7 +54,7 @@ const BASE: readonly string[] = [
   'getegid', 'getegid32', 'geteuid', 'geteuid32', 'getgid', 'getgid32', 'getgroups', 'getgroups32',
   'getpgid', 'getpgrp', 'getpid', 'getppid', 'getpriority', 'getresgid', 'getresgid32', 'getresuid',
   'getresuid32', 'getrlimit', 'get_robust_list', 'getrusage', 'getsid', 'gettid', 'getuid',
-  'getuid32', 'prctl', 'prlimit64', 'process_mrelease', 'rseq', 'sched_getaffinity',
+  'getuid32', 'nice', 'prctl', 'prlimit64', 'process_mrelease', 'rseq', 'sched_getaffinity',
   'sched_getattr', 'sched_getparam', 'sched_get_priority_max', 'sched_get_priority_min',
   'sched_getscheduler', 'sched_rr_get_interval', 'sched_rr_get_interval_time64',
   'sched_setaffinity', 'sched_setattr', 'sched_setparam', 'sched_setscheduler', 'sched_yield',
