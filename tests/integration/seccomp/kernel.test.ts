@@ -11,29 +11,12 @@ import { compileUncached } from '../../../src/runtime/seccomp/compile.js';
 import { defaultSeccompProfile } from '../../../src/runtime/seccomp/default-profile.js';
 import type { LinuxSeccomp, NativeArch } from '../../../src/runtime/seccomp/types.js';
 import { requires } from '../../support/requires.js';
+import { DEFAULT_CAPS } from '../../unit/seccomp/fixtures.js';
 import { buildProbes, callResult, needsCc, type Probes } from './probe.js';
 
 const native: NativeArch | undefined =
   process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : undefined;
 const skip = native === undefined ? `unsupported host architecture ${process.arch}` : needsCc();
-
-/** Docker's default capability set. */
-const DEFAULT_CAPS = [
-  'CAP_CHOWN',
-  'CAP_DAC_OVERRIDE',
-  'CAP_FSETID',
-  'CAP_FOWNER',
-  'CAP_MKNOD',
-  'CAP_NET_RAW',
-  'CAP_SETGID',
-  'CAP_SETUID',
-  'CAP_SETFCAP',
-  'CAP_SETPCAP',
-  'CAP_NET_BIND_SERVICE',
-  'CAP_SYS_CHROOT',
-  'CAP_KILL',
-  'CAP_AUDIT_WRITE',
-];
 
 const EPERM = 1;
 const EACCES = 13;

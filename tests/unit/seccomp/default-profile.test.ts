@@ -16,28 +16,11 @@ import {
 } from '../../../src/runtime/seccomp/default-profile.js';
 import type { NativeArch } from '../../../src/runtime/seccomp/types.js';
 import { longestPath, run } from '../../support/bpf-interp.js';
+import { DEFAULT_CAPS } from './fixtures.js';
 
 const ALLOW = 0x7fff0000;
 const EPERM = 0x00050001;
 const ENOSYS = 0x00050026;
-
-/** Docker's default capability set. */
-const DEFAULT_CAPS = [
-  'CAP_CHOWN',
-  'CAP_DAC_OVERRIDE',
-  'CAP_FSETID',
-  'CAP_FOWNER',
-  'CAP_MKNOD',
-  'CAP_NET_RAW',
-  'CAP_SETGID',
-  'CAP_SETUID',
-  'CAP_SETFCAP',
-  'CAP_SETPCAP',
-  'CAP_NET_BIND_SERVICE',
-  'CAP_SYS_CHROOT',
-  'CAP_KILL',
-  'CAP_AUDIT_WRITE',
-];
 
 const AUDIT: Record<AbiName, number> = {
   x86_64: AUDIT_ARCH_X86_64,
