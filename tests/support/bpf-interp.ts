@@ -31,7 +31,21 @@ function layout(d: SeccompData): DataView {
   return view;
 }
 
-export function run(program: Uint8Array | readonly Insn[], data: SeccompData): RunResult {
+export interface RunOptions {
+  /**
+   * Emulate the kernel's constant-action check (kernel/seccomp.c seccomp_is_const_allow,
+   * Linux 5.11+): it runs the filter at load time for each syscall number with the
+   * arguments unknown and caches "always ALLOW" when the result cannot depend on them.
+   * Loading args[], instruction_pointer or anything but the simplest ops throws here.
+   */
+  constantOnly?: boolean;
+}
+
+export function run(
+  program: Uint8Array | readonly Insn[],
+  data: SeccompData,
+  opts: RunOptions = {},
+): RunResult {
   const insns = program instanceof Uint8Array ? decode(program) : program;
   const mem = layout(data);
   let a = 0;
@@ -45,6 +59,14 @@ export function run(program: Uint8Array | readonly Insn[], data: SeccompData): R
     steps += 1;
     const { code, k, jt, jf } = insn;
     let next = pc + 1;
+    if (
+      opts.constantOnly &&
+      (![0x20, 0x54, 0x05, 0x15, 0x25, 0x35, 0x45, 0x06].includes(code) || (code === 0x20 && k > 4))
+    ) {
+      throw new Error(
+        `bpf: instruction ${pc} (code 0x${code.toString(16)} k ${k}) depends on more than nr and arch`,
+      );
+    }
     switch (code) {
       case 0x20: // ld w abs
         if (k % 4 !== 0 || k + 4 > 64) throw new Error(`bpf: bad load offset ${k} at ${pc}`);

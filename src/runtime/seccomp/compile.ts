@@ -250,6 +250,35 @@ function emitTree(asm: Assembler, rs: Range[], abi: Abi): void {
   sub(0, rs.length, undefined);
 }
 
+/**
+ * A run of rules that each test one argument for equality, with the same argument and
+ * action (personality(0) || personality(8) || ...): one membership test, loading each half
+ * once, instead of a full 64-bit comparison per rule.
+ */
+interface EqualitySet {
+  index: number;
+  values: bigint[];
+  action: number;
+}
+
+type Check = { kind: 'all'; args: ArgCondition[]; action: number } | ({ kind: 'set' } & EqualitySet);
+
+function checks(conditional: Verdict['conditional']): Check[] {
+  const out: Check[] = [];
+  for (const rule of conditional) {
+    const only = rule.args.length === 1 && rule.args[0]!.op === 'SCMP_CMP_EQ' ? rule.args[0]! : undefined;
+    const prev = out.at(-1);
+    if (only && prev?.kind === 'set' && prev.index === only.index && prev.action === rule.action) {
+      prev.values.push(only.value);
+    } else if (only) {
+      out.push({ kind: 'set', index: only.index, values: [only.value], action: rule.action });
+    } else {
+      out.push({ kind: 'all', args: rule.args, action: rule.action });
+    }
+  }
+  return out;
+}
+
 /** Conditional rules in profile order, the first that matches decides; then the fallback. */
 function emitLeaf(asm: Assembler, v: Verdict, abi: Abi, pool: RetPool): void {
   if (v.conditional.length === 0) {
@@ -257,15 +286,54 @@ function emitLeaf(asm: Assembler, v: Verdict, abi: Abi, pool: RetPool): void {
     return;
   }
   const fallback = pool.label(v.fallback);
-  v.conditional.forEach((rule, i) => {
-    const fail = i === v.conditional.length - 1 ? fallback : asm.label('next-rule');
-    rule.args.forEach((arg, j) => {
-      const last = j === rule.args.length - 1;
-      const pass = last ? pool.label(rule.action) : asm.label('next-arg');
-      emitArgTest(asm, arg, abi.wide, pass, fail);
-      if (!last) asm.bind(pass);
-    });
+  const list = checks(v.conditional);
+  list.forEach((check, i) => {
+    const fail = i === list.length - 1 ? fallback : asm.label('next-rule');
+    const pass = pool.label(check.action);
+    if (check.kind === 'set') {
+      emitEqualitySet(asm, check, abi.wide, pass, fail);
+    } else {
+      check.args.forEach((arg, j) => {
+        const last = j === check.args.length - 1;
+        const next = last ? pass : asm.label('next-arg');
+        emitArgTest(asm, arg, abi.wide, next, fail);
+        if (!last) asm.bind(next);
+      });
+    }
     if (fail !== fallback) asm.bind(fail);
+  });
+}
+
+/** arg == one of values: branch on the high half first, then compare the low halves under it. */
+function emitEqualitySet(asm: Assembler, set: EqualitySet, wide: boolean, pass: Label, fail: Label): void {
+  const byHigh = new Map<number, number[]>();
+  for (const v of set.values) {
+    const h = wide ? hi32(v) : 0;
+    byHigh.set(h, [...new Set([...(byHigh.get(h) ?? []), lo32(v)])]);
+  }
+  const lows = (values: number[]) => {
+    asm.ldAbs(argLow(set.index));
+    values.forEach((lo, i) => {
+      const next = i === values.length - 1 ? fail : asm.label('next-value');
+      asm.jump('jeq', lo, pass, next);
+      if (next !== fail) asm.bind(next);
+    });
+  };
+  if (!wide) {
+    lows([...byHigh.values()].flat());
+    return;
+  }
+  const groups = [...byHigh];
+  const labels = groups.map(() => asm.label('high-eq'));
+  asm.ldAbs(argHigh(set.index));
+  groups.forEach(([h], i) => {
+    const next = i === groups.length - 1 ? fail : asm.label('next-high');
+    asm.jump('jeq', h, labels[i]!, next);
+    if (next !== fail) asm.bind(next);
+  });
+  groups.forEach(([, values], i) => {
+    asm.bind(labels[i]!);
+    lows(values);
   });
 }
 
