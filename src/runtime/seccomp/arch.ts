@@ -25,6 +25,9 @@ export const AUDIT_ARCH_ARM = 0x40000028;
 /** x32 shares AUDIT_ARCH_X86_64 and sets this bit in the syscall number instead. */
 export const X32_SYSCALL_BIT = 0x40000000;
 
+/** arm's private syscalls (cacheflush, set_tls, ...) start here, far above the regular table. */
+const ARM_PRIVATE_BASE = 0x0f0000;
+
 export interface Abi {
   name: AbiName;
   auditArch: number;
@@ -34,7 +37,7 @@ export interface Abi {
   first: number;
   last: number;
   table: ReadonlyMap<string, number>;
-  /** The highest number the table knows; anything above it is newer than brig. */
+  /** The highest regular number the table knows; unknown numbers above it are newer than brig. */
   highest: number;
 }
 
@@ -48,7 +51,7 @@ function abi(name: AbiName, auditArch: number, wide: boolean, table: ReadonlyMap
     first: x32 ? X32_SYSCALL_BIT : 0,
     last: x86_64 ? X32_SYSCALL_BIT - 1 : 0xffffffff,
     table,
-    highest: Math.max(...table.values()),
+    highest: Math.max(...[...table.values()].filter((n) => n < ARM_PRIVATE_BASE || x32)),
   };
 }
 

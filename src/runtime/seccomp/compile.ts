@@ -19,15 +19,24 @@
  * `jge` over the range starts finds the verdict in log2(ranges) steps, so a 300-syscall
  * allow-list costs about ten instructions per syscall, not three hundred.
  *
+ * Small subtrees jump straight to a shared pool of `ret`s placed after them, so a leaf costs
+ * no instruction of its own; jumps that still land beyond 255 go through the assembler's
+ * trampolines.
+ *
  * A syscall whose rules have no argument conditions ends in a plain `ret`. The kernel
  * (since 5.11) emulates the filter once per syscall number at load time and skips running
  * it for numbers whose result can never depend on arguments; plain leaves keep them in that
- * cache. Argument checks load seccomp_data.args[i] in two 32-bit halves.
+ * cache. Argument checks load seccomp_data.args[i] in two 32-bit halves (low first:
+ * little-endian) and compare them unsigned; 32-bit ABIs compare the low half only.
+ *
+ * For one syscall, rules with argument conditions are tried in profile order and the first
+ * that matches decides; then its unconditional rule applies, else the default action. Two
+ * unconditional rules with different actions for one syscall are a configuration error.
  */
 import { createHash } from 'node:crypto';
 import { BrigError } from '../../errors/index.js';
 import { ENOSYS, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS } from './actions.js';
-import { ABIS, type Abi, type AbiName, X32_SYSCALL_BIT } from './arch.js';
+import { ABIS, type Abi, X32_SYSCALL_BIT } from './arch.js';
 import { Assembler, BPF_MAXINSNS, encode, type Label } from './bpf.js';
 import type { CompiledSeccomp, LinuxSeccomp, NativeArch } from './types.js';
 import { type ArgCondition, type CheckedProfile, checkProfile, type Rule } from './validate.js';
@@ -167,24 +176,28 @@ function ranges(abi: Abi, profile: CheckedProfile): Range[] {
       return;
     out.push({ start, verdict });
   };
-  const numbers = [...byNumber.keys()].filter((n) => n >= abi.first && n <= abi.last).sort((a, b) => a - b);
+  // Unmentioned numbers get the default action, or ENOSYS above the regular table (arm's
+  // private syscalls at 0x0f0000 sit up there too: they are known and keep the default).
+  const unknown = profile.enosysAboveTable ? enosys : profile.defaultAction;
+  const gap = (from: number, to: number) => {
+    if (from <= Math.min(to, abi.highest)) push(from, { conditional: [], fallback: profile.defaultAction });
+    if (to > abi.highest) push(Math.max(from, abi.highest + 1), { conditional: [], fallback: unknown });
+  };
+  const numbers = [...new Set([...byNumber.keys(), ...abi.table.values()].filter((n) => n > abi.highest))]
+    .concat([...byNumber.keys()].filter((n) => n <= abi.highest))
+    .filter((n) => n >= abi.first && n <= abi.last)
+    .sort((a, b) => a - b);
   let cursor = abi.first;
   for (const nr of numbers) {
-    if (nr > cursor) push(cursor, { conditional: [], fallback: profile.defaultAction });
-    const entry = byNumber.get(nr)!;
+    if (nr > cursor) gap(cursor, nr - 1);
+    const entry = byNumber.get(nr) ?? { conditional: [] };
     const fallback = entry.plain?.action ?? profile.defaultAction;
     // A condition whose action equals the fallback changes nothing; dropping it keeps the leaf plain.
     const conditional = entry.conditional.filter((c) => c.action !== fallback);
     push(nr, { conditional, fallback });
     cursor = nr + 1;
   }
-  if (cursor <= abi.highest) push(cursor, { conditional: [], fallback: profile.defaultAction });
-  if (abi.highest < abi.last) {
-    push(abi.highest + 1, {
-      conditional: [],
-      fallback: profile.enosysAboveTable ? enosys : profile.defaultAction,
-    });
-  }
+  if (cursor <= abi.last) gap(cursor, abi.last);
   return out;
 }
 
@@ -421,5 +434,3 @@ export function canonicalJson(v: unknown): string {
   }
   return JSON.stringify(v) ?? 'null';
 }
-
-export type { AbiName };

@@ -321,6 +321,24 @@ test('numbers above the table get ENOSYS unless the default allows', () => {
   assert.equal(verdict(logging, { nr: highest + 1 }), 0x7ffc0000);
 });
 
+test('on arm, numbers between the table and the private syscalls are newer than brig: ENOSYS', () => {
+  const { bytes } = compile(
+    {
+      defaultAction: 'SCMP_ACT_ERRNO',
+      architectures: ['SCMP_ARCH_ARM'],
+      syscalls: [{ names: ['set_tls'], action: 'SCMP_ACT_ALLOW' }],
+    },
+    'aarch64',
+  );
+  const arm = (n: number) => run(bytes, { nr: n, arch: AUDIT_ARCH_ARM }).value;
+  assert.equal(arm(nr('getpid', 'arm')), ERRNO(EPERM));
+  assert.equal(arm(470), ERRNO(ENOSYS));
+  assert.equal(arm(0x0effff), ERRNO(ENOSYS));
+  assert.equal(arm(nr('cacheflush', 'arm')), ERRNO(EPERM)); // known, not mentioned: the default
+  assert.equal(arm(nr('set_tls', 'arm')), ALLOW);
+  assert.equal(arm(0x0f0100), ERRNO(ENOSYS));
+});
+
 test('syscalls without argument rules are plain ALLOW leaves', () => {
   // Plain leaves keep the kernel's constant-action cache: such a syscall never reads args.
   const { bytes } = compile({
