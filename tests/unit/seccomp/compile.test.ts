@@ -79,16 +79,24 @@ const probes = (v: bigint) =>
 for (const op of Object.keys(reference) as SeccompOperator[]) {
   test(`${op} compares all 64 bits of an argument`, () => {
     for (const value of constants) {
-      const valueTwo = op === 'SCMP_CMP_MASKED_EQ' ? value & 0xf0000000_0000000fn : 0n;
-      const arg: LinuxSeccompArg = { index: 2, value, valueTwo, op };
-      const { bytes } = compile({
-        defaultAction: 'SCMP_ACT_ERRNO',
-        syscalls: [{ names: ['ioctl'], action: 'SCMP_ACT_ALLOW', args: [arg] }],
-      });
-      for (const x of probes(value)) {
-        const want = reference[op](x, value, valueTwo) ? ALLOW : ERRNO(EPERM);
-        const got = verdict(bytes, { nr: nr('ioctl'), args: [0, 0, x] });
-        assert.equal(got, want, `${op} value=0x${value.toString(16)} arg=0x${x.toString(16)}`);
+      // For MASKED_EQ: a datum inside the mask, and one with bits outside it (never matches).
+      const datums =
+        op === 'SCMP_CMP_MASKED_EQ' ? [value & 0xf0000000_0000000fn, 0xf0000000_0000000fn] : [0n];
+      for (const valueTwo of datums) {
+        const arg: LinuxSeccompArg = { index: 2, value, valueTwo, op };
+        const { bytes } = compile({
+          defaultAction: 'SCMP_ACT_ERRNO',
+          syscalls: [{ names: ['ioctl'], action: 'SCMP_ACT_ALLOW', args: [arg] }],
+        });
+        for (const x of [...probes(value), valueTwo, valueTwo | 0x0fff0000_fff00000n]) {
+          const want = reference[op](x, value, valueTwo) ? ALLOW : ERRNO(EPERM);
+          const got = verdict(bytes, { nr: nr('ioctl'), args: [0, 0, x] });
+          assert.equal(
+            got,
+            want,
+            `${op} 0x${value.toString(16)}/0x${valueTwo.toString(16)} arg=0x${x.toString(16)}`,
+          );
+        }
       }
     }
   });
