@@ -26,6 +26,8 @@ export const ErrorCodes = {
   // engine
   IMAGE_NOT_FOUND: 'Image not found',
   INTERNAL: 'Internal error',
+  // seccomp
+  SECCOMP_TOO_LARGE: 'Seccomp filter longer than the kernel accepts',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
