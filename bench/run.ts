@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchRuntimeRun } from './runtime-run.js';
+import { benchSeccomp } from './seccomp.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const brig = path.join(repo, 'bin', 'brig-runtime');
@@ -16,3 +17,5 @@ if (process.getuid?.() !== 0) {
 }
 console.log(`brig bench — node ${process.version}, ${new Date().toISOString()}\n`);
 console.log(benchRuntimeRun(brig, rounds));
+console.log();
+console.log(await benchSeccomp());

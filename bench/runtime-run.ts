@@ -25,25 +25,38 @@ export function has(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 }
 
-export function runtimeContenders(brigBin: string, bundle: string, stateDir: string, verb: (bin: string, root: string, id: string) => string[][]): Contender[] {
-  const list: [string, string][] = [['runc', 'runc'], ['brig-runtime', brigBin]];
+export function runtimeContenders(
+  brigBin: string,
+  bundle: string,
+  stateDir: string,
+  verb: (bin: string, root: string, id: string) => string[][],
+): Contender[] {
+  const list: [string, string][] = [
+    ['runc', 'runc'],
+    ['brig-runtime', brigBin],
+  ];
   if (has('crun')) list.push(['crun', 'crun']);
-  return list.filter(([name, bin]) => works(name, bin, bundle, stateDir)).map(([name, bin]) => {
-    const root = path.join(stateDir, name);
-    return {
-      name,
-      run: (i) => {
-        let total = 0;
-        for (const args of verb(bin, root, `${name}-${i + 10}`)) total += timeCommand(bin, args, bundle);
-        return total;
-      },
-    };
-  });
+  return list
+    .filter(([name, bin]) => works(name, bin, bundle, stateDir))
+    .map(([name, bin]) => {
+      const root = path.join(stateDir, name);
+      return {
+        name,
+        run: (i) => {
+          let total = 0;
+          for (const args of verb(bin, root, `${name}-${i + 10}`)) total += timeCommand(bin, args, bundle);
+          return total;
+        },
+      };
+    });
 }
 
 /** A peer that cannot run here is left out with the reason printed, not silently. */
 export function works(name: string, bin: string, bundle: string, stateDir: string): boolean {
-  const r = spawnSync(bin, ['--root', path.join(stateDir, `${name}-probe`), 'run', `${name}-probe`], { cwd: bundle, encoding: 'utf8' });
+  const r = spawnSync(bin, ['--root', path.join(stateDir, `${name}-probe`), 'run', `${name}-probe`], {
+    cwd: bundle,
+    encoding: 'utf8',
+  });
   if (r.status === 0) return true;
   console.log(`  (${name} left out: ${(r.stderr || `exit ${r.status}`).trim().split('\n').at(-1)})`);
   return false;
@@ -53,7 +66,9 @@ export function benchRuntimeRun(brigBin: string, rounds: number): string {
   const bundle = busyboxBundle(['true']);
   const state = mkdtempSync(path.join(tmpdir(), 'brig-bench-state-'));
   try {
-    const contenders = runtimeContenders(brigBin, bundle, state, (bin, root, id) => [['--root', root, 'run', id]]);
+    const contenders = runtimeContenders(brigBin, bundle, state, (_bin, root, id) => [
+      ['--root', root, 'run', id],
+    ]);
     const results = paired(contenders, rounds);
     return report(`OCI run of busybox true (${rounds} paired rounds, wall time per run)`, results, 'runc');
   } finally {

@@ -6,7 +6,7 @@
  *
  * Two passes (size, then write into one buffer): this runs on every container start.
  */
-import { type LaunchPlan, OP_TABLE, type Op } from '../runtime/plan/ops.js';
+import { type LaunchPlan, OP_TABLE } from '../runtime/plan/ops.js';
 
 type Kind = 'int' | 'str' | 'bytes' | 'strs';
 
@@ -29,7 +29,11 @@ function argSize(kind: Kind, v: unknown): number {
 }
 
 export function encodePlan(plan: LaunchPlan): Uint8Array {
-  const ops = plan.ops.map((o) => ({ o, spec: OP_TABLE[o.op], args: Object.entries(OP_TABLE[o.op].args) as [string, Kind][] }));
+  const ops = plan.ops.map((o) => ({
+    o,
+    spec: OP_TABLE[o.op],
+    args: Object.entries(OP_TABLE[o.op].args) as [string, Kind][],
+  }));
   let size = 16;
   for (const { o, args } of ops) {
     size += 8;
