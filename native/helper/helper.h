@@ -68,7 +68,7 @@ enum op_code {
   OP_PIVOT_ROOT = 28, OP_CHROOT_ROOT = 29, OP_MASK_PATH = 30, OP_READONLY_PATH = 31, OP_MOUNT_SETATTR = 32,
   OP_SETRLIMIT = 40, OP_PERSONALITY = 41, OP_IOPRIO = 42, OP_SCHED = 43, OP_UMASK = 44,
   OP_CAPS_BOUNDING = 50, OP_SETGROUPS = 51, OP_SET_USER = 52, OP_CAPSET = 53, OP_CAPS_AMBIENT = 54,
-  OP_NO_NEW_PRIVS = 55, OP_CHDIR = 56, OP_CLOEXEC_FROM = 57,
+  OP_NO_NEW_PRIVS = 55, OP_CHDIR = 56, OP_CLOEXEC_FROM = 57, OP_SECCOMP_CONNECT = 58, OP_SECCOMP_LOAD = 59,
   OP_EXEC = 60,
 };
 
@@ -91,6 +91,11 @@ void op_mount(const struct op *op);
 void op_proc(const struct op *op);
 void op_cred(const struct op *op);
 void op_exec(const struct op *op);
+void op_seccomp(const struct op *op);
+
+/* What the caller sent with MSG_GO (the seccomp agent's process state), if anything. */
+extern char *go_payload;
+extern uint32_t go_payload_len;
 /* ops_ns.c: clone returns in the child only. */
 void op_clone(const struct op *op);
 

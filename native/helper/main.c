@@ -83,6 +83,9 @@ int main(int argc, char **argv) {
     case OP_NO_NEW_PRIVS:
       op_cred(op);
       break;
+    case OP_SECCOMP_CONNECT: case OP_SECCOMP_LOAD:
+      op_seccomp(op);
+      break;
     case OP_EXEC:
       op_exec(op);
       break;

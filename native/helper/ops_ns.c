@@ -11,6 +11,10 @@
 #include "helper.h"
 
 #define NS_SLOTS 16
+#define GO_PAYLOAD_MAX (64u << 10)
+
+char *go_payload;
+uint32_t go_payload_len;
 static int ns_fds[NS_SLOTS] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
 
 /* The waiting parent: reports init's status as its own exit code, 128+signal if killed. */
@@ -82,8 +86,9 @@ void op_ns(const struct op *op) {
     if (setresuid((uid_t)A_INT(op, 0), (uid_t)A_INT(op, 0), (uid_t)A_INT(op, 0)) < 0) fail("setresuid", errno, NULL, NULL);
     break;
   case OP_SYNC_GO: {
-    char buf[16];
-    int t = msg_recv(buf, sizeof buf, NULL);
+    go_payload = malloc(GO_PAYLOAD_MAX);
+    if (!go_payload) fail("malloc", ENOMEM, NULL, NULL);
+    int t = msg_recv(go_payload, GO_PAYLOAD_MAX, &go_payload_len);
     if (t < 0) _exit(1); /* the caller is gone: nothing to report to */
     if (t != MSG_GO) fail("sync", EPROTO, NULL, NULL);
     break;

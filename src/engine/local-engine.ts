@@ -4,9 +4,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { arch } from 'node:os';
 import path from 'node:path';
 import { BrigError } from '../errors/index.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { defaultSeccompProfile } from '../runtime/seccomp/index.js';
 import { DEFAULT_CAPS, defaultSpec } from '../runtime/spec/default-spec.js';
 import type { Spec } from '../runtime/spec/types.js';
 import { ensureHostImage, HOST_IMAGE } from './builtin-image.js';
@@ -107,6 +109,12 @@ function containerSpec(
     'CAP_NET_RAW',
   ];
   p.capabilities = { bounding: caps, effective: p.user.uid === 0 ? caps : [], permitted: caps };
+  // The engine's default: docker-like seccomp profile, capability-conditional groups
+  // following the bounding set.
+  spec.linux!.seccomp = defaultSeccompProfile({
+    capabilities: caps,
+    arch: arch() === 'arm64' ? 'aarch64' : 'x86_64',
+  });
   spec.root = { path: rootfs, readonly: true };
   spec.hostname = opts.hostname ?? id.slice(0, 12);
   spec.mounts = [

@@ -26,8 +26,11 @@ import { decodeErrorRecord, ERROR_RECORD_SIZE, toBrigError } from './errors.js';
 const MSG = { PLAN: 1, PID: 2, GO: 3, READY: 4, START: 5, ERROR: 6 } as const;
 
 export interface LaunchHooks {
-  /** init exists and has run nothing yet: write id maps, place it in cgroups. */
-  onPid?(pid: number): Promise<void> | void;
+  /**
+   * init exists and has run nothing yet: write id maps, place it in cgroups. What this
+   * returns is handed to init with the go-ahead (the seccomp agent's process state).
+   */
+  onPid?(pid: number): Promise<Uint8Array | undefined | void> | Uint8Array | undefined | void;
   /** init is fully set up and waits: record it; when this resolves init execs the program. */
   onReady?(pid: number): Promise<void> | void;
 }
@@ -165,8 +168,7 @@ async function drive(
     switch (msg.type) {
       case MSG.PID:
         pid = msg.payload.readUInt32LE(0);
-        await hooks.onPid?.(pid);
-        ctl.write(frame(MSG.GO));
+        ctl.write(frame(MSG.GO, (await hooks.onPid?.(pid)) ?? undefined));
         break;
       case MSG.READY:
         await hooks.onReady?.(pid);

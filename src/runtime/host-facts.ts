@@ -6,6 +6,7 @@
  * and cost more than the reads themselves.
  */
 import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { arch } from 'node:os';
 import path from 'node:path';
 import { BrigError, hasErrno } from '../errors/index.js';
 import { DEFAULT_DEVICES } from './plan/compile.js';
@@ -139,6 +140,7 @@ export async function gatherFacts(spec: Spec, bundle: string): Promise<HostFacts
     bundle,
     rootfs,
     rootfsParentMount,
+    arch: arch() === 'arm64' ? 'aarch64' : 'x86_64',
     capLastCap: Number((capLast ?? '40').trim()),
     hasCapSysResource: (capEff & (1n << 24n)) !== 0n,
     hardRlimits: parseLimits(limits ?? ''),

@@ -112,6 +112,19 @@ export class Runtime {
           onPid: async (pid) => {
             initPid = pid;
             if (plan.meta.uidMap !== undefined) await writeIdMaps(pid, plan.meta.uidMap, plan.meta.gidMap!);
+            if (plan.meta.seccompListener) {
+              // The container process state the spec says goes to the agent with the fd.
+              const state = { ...toOciState({ ...stored, pid }, 'creating'), pid };
+              const msg = {
+                ociVersion: spec.ociVersion,
+                fds: ['seccompFd'],
+                pid,
+                metadata: plan.meta.seccompListener.metadata,
+                state,
+              };
+              return Buffer.from(JSON.stringify(msg));
+            }
+            return undefined;
           },
           onReady: async (pid) => {
             stored.pid = pid;

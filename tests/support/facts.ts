@@ -5,6 +5,7 @@ export const FACTS: HostFacts = {
   bundle: '/bundles/b',
   rootfs: '/bundles/b/rootfs',
   rootfsParentMount: '/',
+  arch: 'x86_64',
   capLastCap: 40,
   hasCapSysResource: false,
   hardRlimits: { RLIMIT_NOFILE: 20000, RLIMIT_NPROC: 96365, RLIMIT_CORE: Number.POSITIVE_INFINITY },

@@ -21,6 +21,7 @@ import {
   SCHED_FLAG,
   SCHED_POLICY,
 } from '../linux/constants.js';
+import { compileSeccomp } from '../seccomp/index.js';
 import { invalid } from '../spec/check.js';
 import type { Device, IDMapping, Mount, NamespaceType, Spec } from '../spec/types.js';
 import type { CompileOptions, HostFacts } from './facts.js';
@@ -209,6 +210,24 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
       }
     }
   }
+  // Seccomp goes last, right before exec, so the filter constrains the program and not the
+  // set-up. Without no_new_privs the kernel wants CAP_SYS_ADMIN to load a filter, so it goes
+  // before capabilities are dropped instead (as runc), and must then allow the rest of set-up.
+  const seccomp = linux.seccomp ? compileSeccomp(linux.seccomp, { nativeArch: facts.arch }) : undefined;
+  const seccompOps: Op[] = [];
+  if (seccomp) {
+    seccompOps.push(op('seccomp_load', 'linux.seccomp', { flags: seccomp.flags, program: seccomp.bytes }));
+    if (seccomp.notify) {
+      // Connected while the host path is reachable: before the root switch.
+      const at = ops.findIndex((o) => o.op === 'pivot_root' || o.op === 'chroot_root');
+      ops.splice(
+        at,
+        0,
+        op('seccomp_connect', 'linux.seccomp.listenerPath', { path: linux.seccomp!.listenerPath! }),
+      );
+    }
+  }
+  if (!proc.noNewPrivileges) ops.push(...seccompOps);
   ops.push(op('umask', 'process.user.umask', { mask: proc.user.umask ?? 0o022 }));
   ops.push(op('cloexec_from', 'process', { first: 3 + opts.preserveFds }));
   ops.push(
@@ -234,7 +253,10 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
   ops.push(op('chdir', 'process.cwd', { path: proc.cwd }));
   // 13. The caller records "created" and, for run, says start at once.
   ops.push(op('sync_ready', 'process', {}));
-  if (proc.noNewPrivileges) ops.push(op('no_new_privs', 'process.noNewPrivileges', {}));
+  if (proc.noNewPrivileges) {
+    ops.push(op('no_new_privs', 'process.noNewPrivileges', {}));
+    ops.push(...seccompOps);
+  }
   // 14.
   const env = proc.env ?? [];
   ops.push(
@@ -251,6 +273,8 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
     meta: {
       rootfs: facts.rootfs,
       preserveFds: opts.preserveFds,
+      ...(seccomp?.notify ? { seccompListener: { metadata: linux.seccomp!.listenerMetadata ?? '' } } : {}),
+      ...(seccomp ? { seccompInstructions: seccomp.instructions } : {}),
       ...(newUser ? { uidMap: mapLines(linux.uidMappings!), gidMap: mapLines(linux.gidMappings!) } : {}),
     },
   };

@@ -2,6 +2,8 @@
  * What the compiler needs to know about the host, gathered once by the runtime (I/O) and
  * passed in, so compilation stays pure and golden-testable.
  */
+import type { NativeArch } from '../seccomp/types.js';
+
 export type CgroupLayout = 'unified' | 'hybrid' | 'legacy' | 'none';
 
 export interface HostFacts {
@@ -11,6 +13,8 @@ export interface HostFacts {
   rootfs: string;
   /** The mount point that contains the rootfs (made private when the root propagation is shared). */
   rootfsParentMount: string;
+  /** The machine's architecture, for seccomp. */
+  arch: NativeArch;
   /** /proc/sys/kernel/cap_last_cap */
   capLastCap: number;
   /** Whether this process holds CAP_SYS_RESOURCE (raising hard rlimits, lowering oom_score_adj). */

@@ -117,6 +117,17 @@ export const OP_TABLE = {
   chdir: { code: 56, args: { path: 'str' } },
   /** Mark every fd >= first close-on-exec. */
   cloexec_from: { code: 57, args: { first: 'int' } },
+  /**
+   * Connect to the seccomp agent's socket while its path is still reachable (before the
+   * root switch); seccomp_load sends the listener fd over it.
+   */
+  seccomp_connect: { code: 58, args: { path: 'str' } },
+  /**
+   * seccomp(SECCOMP_SET_MODE_FILTER, flags, program). With a listener (NEW_LISTENER in
+   * flags) the fd goes to the agent connected by seccomp_connect, with the container
+   * process state the caller sent at sync_go, then is closed.
+   */
+  seccomp_load: { code: 59, args: { flags: 'int', program: 'bytes' } },
   /** execve the first candidate that exists (PATH lookup done by the compiler). */
   exec: { code: 60, args: { candidates: 'strs', argv: 'strs', envp: 'strs' } },
 } as const satisfies Record<string, { code: number; args: Record<string, ArgKind> }>;
@@ -155,6 +166,10 @@ export interface PlanMeta {
   rootfs: string;
   /** Number of fds the caller passes through (stdio excluded). */
   preserveFds: number;
+  /** With a seccomp listener: the caller sends the container process state at sync_go. */
+  seccompListener?: { metadata: string };
+  /** Instructions in the seccomp program, for --debug and features. */
+  seccompInstructions?: number;
 }
 
 /** A typed constructor, so compiler code reads `op('mkdir_in_root', field, { path, mode })`. */

@@ -33,7 +33,6 @@
  * that matches decides; then its unconditional rule applies, else the default action. Two
  * unconditional rules with different actions for one syscall are a configuration error.
  */
-import { createHash } from 'node:crypto';
 import { BrigError } from '../../errors/index.js';
 import { ENOSYS, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS } from './actions.js';
 import { ABIS, type Abi, X32_SYSCALL_BIT } from './arch.js';
@@ -70,6 +69,8 @@ const CACHE_LIMIT = 64;
  * same bytes, so containers started from one image share one compilation.
  */
 export function compileSeccomp(profile: LinuxSeccomp, opts: CompileOptions): CompiledSeccomp {
+  // Loaded on first use: node:crypto costs milliseconds at start-up of a short-lived CLI.
+  const { createHash } = process.getBuiltinModule('node:crypto') as typeof import('node:crypto');
   const key = createHash('sha256')
     .update(opts.nativeArch)
     .update('\0')

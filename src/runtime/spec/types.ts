@@ -2,6 +2,7 @@
  * OCI runtime-spec 1.2 config.json types (the Linux parts brig honours).
  * Field names follow the spec exactly so a config round-trips unchanged.
  */
+import type { LinuxSeccomp } from '../seccomp/types.js';
 
 export interface Spec {
   ociVersion: string;
@@ -138,7 +139,8 @@ export interface Linux {
   cgroupsPath?: string;
   resources?: Record<string, unknown>;
   rootfsPropagation?: string;
-  seccomp?: Record<string, unknown>;
+  /** Validated and compiled by src/runtime/seccomp (errors name linux.seccomp.* paths). */
+  seccomp?: LinuxSeccomp;
   sysctl?: Record<string, string>;
   maskedPaths?: string[];
   readonlyPaths?: string[];

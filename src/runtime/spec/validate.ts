@@ -309,8 +309,8 @@ function readLinux(v: unknown, f: string): Linux {
       throw invalid(`${f}.rootfsPropagation`, `"${l.rootfsPropagation}" is not one of ${ok.join(', ')}`);
     }
   }
-  if (o.seccomp !== undefined)
-    throw unsupported(`${f}.seccomp`, 'seccomp is not supported by this build yet');
+  // Checked field by field by the seccomp compiler, which names linux.seccomp.* paths.
+  if (o.seccomp !== undefined) l.seccomp = obj(o.seccomp, `${f}.seccomp`) as unknown as Linux['seccomp'];
   if (o.sysctl !== undefined) l.sysctl = strMap(o.sysctl, `${f}.sysctl`);
   if (o.maskedPaths !== undefined)
     l.maskedPaths = strArr(o.maskedPaths, `${f}.maskedPaths`).map((p, i) =>
