@@ -9,6 +9,7 @@ export interface Context {
   stdout: Writable;
   stderr: Writable;
   cwd: string;
+  version: string;
 }
 
 /** A verb: parse flags, call the runtime, print. No logic of its own. */

@@ -11,6 +11,7 @@ import { type Logger, type LogLevel, lineLogger } from '../../util/log.js';
 import { parseArgs } from '../args.js';
 import type { Command, Context } from './command.js';
 import { del } from './commands/delete.js';
+import { features } from './commands/features.js';
 import { kill } from './commands/kill.js';
 import { list } from './commands/list.js';
 import { plan } from './commands/plan.js';
@@ -18,7 +19,7 @@ import { run } from './commands/run.js';
 import { spec } from './commands/spec.js';
 import { state } from './commands/state.js';
 
-const COMMANDS: Command[] = [run, spec, state, del, kill, list, plan];
+const COMMANDS: Command[] = [run, spec, state, del, kill, list, plan, features];
 const VERSION = '0.1.0';
 const SPEC_VERSION = '1.2.0';
 
@@ -96,7 +97,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       helper: new Helper(HELPER_PATH),
       log,
     });
-    const ctx: Context = { runtime, log, stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() };
+    const ctx: Context = {
+      runtime,
+      log,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      cwd: process.cwd(),
+      version: VERSION,
+    };
     return await cmd.run(ctx, parsed);
   } catch (e) {
     reportError(e, log, logFile !== undefined);

@@ -157,3 +157,18 @@ export function parseMountOptions(options: string[], isBindType: boolean, field:
   r.recAttrsClr = rec.clr;
   return r;
 }
+
+/** Every option name this parser understands (for `features`): the rest are filesystem parameters. */
+export function knownMountOptions(): string[] {
+  const attrs = [...Object.keys(BOOL_ATTRS), ...Object.keys(ATIME_ATTRS)];
+  return [
+    ...new Set([
+      'bind',
+      'rbind',
+      ...attrs,
+      ...attrs.map((a) => `r${a}`),
+      ...Object.keys(PROPAGATION),
+      ...NOOPS,
+    ]),
+  ].sort();
+}

@@ -47,7 +47,7 @@ export interface CheckedProfile {
 }
 
 const ROOT = 'linux.seccomp';
-const OPERATORS: ReadonlySet<string> = new Set<SeccompOperator>([
+export const OPERATORS: ReadonlySet<string> = new Set<SeccompOperator>([
   'SCMP_CMP_NE',
   'SCMP_CMP_LT',
   'SCMP_CMP_LE',
