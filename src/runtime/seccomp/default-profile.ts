@@ -16,7 +16,7 @@ import { ENOSYS, EPERM } from './actions.js';
 import type { LinuxSeccomp, LinuxSyscall, NativeArch, SeccompArch } from './types.js';
 
 /** Everyday syscalls, allowed for every container. */
-// biome-ignore format: grouped by topic, many names a line
+ 
 const BASE: readonly string[] = [
   // files and directories
   'access', 'chdir', 'chmod', 'chown', 'chown32', 'close', 'close_range', 'copy_file_range', 'creat',
@@ -91,7 +91,7 @@ const BASE: readonly string[] = [
 ];
 
 /** Per-ABI extras: TLS and segment setup on x86, cache and TLS helpers on arm. */
-// biome-ignore format: many names a line
+ 
 const ARCH_EXTRAS: Readonly<Record<NativeArch, readonly string[]>> = {
   x86_64: ['arch_prctl', 'get_thread_area', 'modify_ldt', 'set_thread_area'],
   aarch64: ['arm_fadvise64_64', 'arm_sync_file_range', 'breakpoint', 'cacheflush', 'get_tls', 'set_tls', 'sync_file_range2'],
@@ -101,7 +101,7 @@ const ARCH_EXTRAS: Readonly<Record<NativeArch, readonly string[]>> = {
  * Syscalls allowed when the container holds the capability. The kernel still performs its
  * own check; this only decides whether the syscall is reachable at all.
  */
-// biome-ignore format: many names a line
+ 
 const BY_CAPABILITY: Readonly<Record<string, readonly string[]>> = {
   CAP_SYS_ADMIN: [
     'bpf', 'clone', 'clone3', 'fanotify_init', 'fsconfig', 'fsmount', 'fsopen', 'fspick',

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { defaultSpec } from '../../../src/runtime/spec/default-spec.js';
 import { parseSpecJson, validateSpec } from '../../../src/runtime/spec/validate.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: the tests poke arbitrary, deliberately wrong values into configs
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the tests poke arbitrary, deliberately wrong values into configs
 type Loose = any;
 const clone = () => JSON.parse(JSON.stringify(defaultSpec())) as Loose;
 
