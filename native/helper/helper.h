@@ -61,11 +61,13 @@ struct plan {
 
 /* Op codes: same numbers as OP_TABLE in src/runtime/plan/ops.ts. */
 enum op_code {
-  OP_NS_OPEN = 1, OP_NS_JOIN = 2, OP_UNSHARE = 3, OP_WRITE_FILE = 4, OP_CLONE = 5,
+  OP_NS_OPEN = 1, OP_NS_JOIN = 2, OP_UNSHARE = 3, OP_WRITE_FILE = 4, OP_CLONE = 5, OP_USERNS_CREATE = 6,
+  OP_MOUNT_DETACHED = 7,
   OP_SYNC_GO = 10, OP_SYNC_READY = 11, OP_SETHOSTNAME = 12, OP_SETDOMAINNAME = 13, OP_SET_IDS = 14,
   OP_MOUNT_PROPAGATION = 20, OP_ROOTFS_OPEN = 21, OP_MKDIR_IN_ROOT = 22, OP_MKFILE_IN_ROOT = 23,
   OP_MOUNT_FS = 24, OP_MOUNT_BIND = 25, OP_MKNOD_IN_ROOT = 26, OP_SYMLINK_IN_ROOT = 27,
   OP_PIVOT_ROOT = 28, OP_CHROOT_ROOT = 29, OP_MASK_PATH = 30, OP_READONLY_PATH = 31, OP_MOUNT_SETATTR = 32,
+  OP_MOUNT_ATTACH = 33,
   OP_SETRLIMIT = 40, OP_PERSONALITY = 41, OP_IOPRIO = 42, OP_SCHED = 43, OP_UMASK = 44,
   OP_CAPS_BOUNDING = 50, OP_SETGROUPS = 51, OP_SET_USER = 52, OP_CAPSET = 53, OP_CAPS_AMBIENT = 54,
   OP_NO_NEW_PRIVS = 55, OP_CHDIR = 56, OP_CLOEXEC_FROM = 57, OP_SECCOMP_CONNECT = 58, OP_SECCOMP_LOAD = 59,
@@ -101,6 +103,11 @@ void op_clone(const struct op *op);
 
 /* ops_mount.c */
 extern int root_fd;
+
+/* ops_idmap.c: detached (id-mapped) trees made by stage 0, attached by init. */
+#define DETACHED_SLOTS 16
+extern int detached_fds[DETACHED_SLOTS];
+void op_idmap(const struct op *op);
 
 #define A_INT(op, i) ((op)->args[(i)].num)
 #define A_STR(op, i) ((op)->args[(i)].data)

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -49,6 +50,9 @@ int main(int argc, char **argv) {
   ensure_sealed(argv);
   /* Not dumpable until exec: no ptrace or /proc/<pid>/ access from the container meanwhile. */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  /* If the caller dies, so does stage 0 (a detached run's stage 0 exits on its own first). */
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (getppid() == 1) _exit(1);
   ctl_fd = atoi(argv[1]);
   if (fcntl(ctl_fd, F_SETFD, FD_CLOEXEC) < 0) _exit(2);
 
@@ -70,9 +74,13 @@ int main(int argc, char **argv) {
     case OP_CLONE:
       op_clone(op);
       break;
+    case OP_USERNS_CREATE: case OP_MOUNT_DETACHED:
+      op_idmap(op);
+      break;
     case OP_MOUNT_PROPAGATION: case OP_ROOTFS_OPEN: case OP_MKDIR_IN_ROOT: case OP_MKFILE_IN_ROOT:
     case OP_MOUNT_FS: case OP_MOUNT_BIND: case OP_MKNOD_IN_ROOT: case OP_SYMLINK_IN_ROOT:
     case OP_PIVOT_ROOT: case OP_CHROOT_ROOT: case OP_MASK_PATH: case OP_READONLY_PATH: case OP_MOUNT_SETATTR:
+    case OP_MOUNT_ATTACH:
       op_mount(op);
       break;
     case OP_WRITE_FILE: case OP_SETRLIMIT: case OP_PERSONALITY: case OP_IOPRIO: case OP_SCHED:

@@ -296,6 +296,23 @@ void op_mount(const struct op *op) {
   case OP_READONLY_PATH:
     readonly_path(A_STR(op, 0));
     break;
+  case OP_MOUNT_ATTACH: {
+    uint64_t slot = A_INT(op, 0);
+    if (slot >= DETACHED_SLOTS || detached_fds[slot] < 0) fail("move_mount", EBADF, NULL, A_STR(op, 1));
+    int tree = detached_fds[slot];
+    detached_fds[slot] = -1;
+    struct mount_attr rec = {.attr_set = A_INT(op, 4), .attr_clr = A_INT(op, 5)};
+    if ((rec.attr_set || rec.attr_clr) && mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &rec, sizeof rec) < 0) {
+      fail("mount_setattr", errno, NULL, A_STR(op, 1));
+    }
+    struct mount_attr top = {.attr_set = A_INT(op, 2), .attr_clr = A_INT(op, 3)};
+    if ((top.attr_set || top.attr_clr) && mount_setattr(tree, "", AT_EMPTY_PATH, &top, sizeof top) < 0) {
+      fail("mount_setattr", errno, NULL, A_STR(op, 1));
+    }
+    move_onto(tree, A_STR(op, 1));
+    set_propagation(A_STR(op, 1), A_INT(op, 6));
+    break;
+  }
   case OP_MOUNT_SETATTR: {
     int fd = open_in_root(A_STR(op, 0), O_PATH);
     if (fd < 0) fail("openat2", errno, A_STR(op, 0), NULL);

@@ -55,7 +55,7 @@ export function featuresDocument(opts: {
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
+      mountExtensions: { idmap: { enabled: true } },
     },
     annotations: {
       'io.github.brig.version': opts.version,

@@ -96,6 +96,11 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
       );
   }
 
+  // 2b. Id-mapped bind mounts are cut from the host tree here, while this process still
+  //     holds CAP_SYS_ADMIN over the source filesystems; init attaches them later.
+  const idmapped = compileIdmapPrep(spec, facts);
+  ops.push(...idmapped.ops);
+
   // 3. Clone init into the new namespaces. The cgroup namespace waits (step 5) until init
   //    sits in its own cgroup, so the namespace root is the container's cgroup.
   let cloneFlags = 0;
@@ -119,7 +124,7 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
   if (spec.domainname) ops.push(op('setdomainname', 'domainname', { name: spec.domainname }));
 
   // 7. The root filesystem.
-  ops.push(...compileRootfs(spec, facts, opts, newUser));
+  ops.push(...compileRootfs(spec, facts, opts, newUser, idmapped.slots));
 
   // 8. Kernel parameters of the container's own namespaces, through its own /proc.
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
@@ -312,7 +317,43 @@ function resolveSource(source: string, bundle: string): string {
 }
 
 /** Step 7: mounts, devices, links, the root switch. */
-function compileRootfs(spec: Spec, facts: HostFacts, opts: CompileOptions, newUser: boolean): Op[] {
+/**
+ * For each idmap/ridmap bind mount: a user namespace with its mappings (one per distinct
+ * mapping) and a detached, id-mapped copy of the source. Returns the slot per mount index.
+ */
+function compileIdmapPrep(spec: Spec, facts: HostFacts): { ops: Op[]; slots: Map<number, number> } {
+  const ops: Op[] = [];
+  const slots = new Map<number, number>();
+  const userns = new Map<string, number>();
+  for (const [i, m] of (spec.mounts ?? []).entries()) {
+    const f = `mounts[${i}]`;
+    const parsed = parseMountOptions(m.options ?? [], m.type === 'bind', `${f}.options`);
+    if (!parsed.idmap) continue;
+    const uid = mapLines(m.uidMappings ?? spec.linux!.uidMappings!);
+    const gid = mapLines(m.gidMappings ?? spec.linux!.gidMappings!);
+    const key = `${uid}|${gid}`;
+    if (!userns.has(key)) {
+      userns.set(key, userns.size);
+      ops.push(op('userns_create', m.uidMappings ? `${f}.uidMappings` : 'linux.uidMappings', { slot: userns.get(key)!, uid_map: uid, gid_map: gid }));
+    }
+    const source = resolveSource(m.source ?? '', facts.bundle);
+    const slot = slots.size;
+    if (slot >= 16) throw invalid(f, 'at most 16 id-mapped mounts per container');
+    slots.set(i, slot);
+    ops.push(
+      op('mount_detached', f, {
+        slot,
+        source,
+        recursive: parsed.recursive ? 1 : 0,
+        userns_slot: userns.get(key)!,
+        idmap_recursive: parsed.idmap === 'ridmap' ? 1 : 0,
+      }),
+    );
+  }
+  return { ops, slots };
+}
+
+function compileRootfs(spec: Spec, facts: HostFacts, opts: CompileOptions, newUser: boolean, idmapSlots: Map<number, number>): Op[] {
   const ops: Op[] = [];
   const linux = spec.linux ?? {};
   // Propagation of the whole tree first, so nothing mounted for the container leaks back to
@@ -357,6 +398,22 @@ function compileRootfs(spec: Spec, facts: HostFacts, opts: CompileOptions, newUs
           ? op('mkdir_in_root', `${f}.destination`, { path: dest, mode: 0o755 })
           : op('mkfile_in_root', `${f}.destination`, { path: dest, mode: 0o644 }),
       );
+      const slot = idmapSlots.get(i);
+      if (slot !== undefined) {
+        // Cut and id-mapped by stage 0 (compileIdmapPrep); attached here.
+        ops.push(
+          op('mount_attach', f, {
+            slot,
+            dest,
+            attrs: parsed.attrs,
+            attrs_clr: parsed.attrsClr,
+            rec_attrs: parsed.recAttrs,
+            rec_attrs_clr: parsed.recAttrsClr,
+            propagation: parsed.propagation,
+          }),
+        );
+        continue;
+      }
       ops.push(
         op('mount_bind', f, {
           source,

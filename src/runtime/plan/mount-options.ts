@@ -21,6 +21,8 @@ export interface ParsedMountOptions {
   propagation: number;
   /** fsconfig key/value pairs; value '' means a flag parameter. */
   fsParams: [string, string][];
+  /** "idmap" maps the top mount, "ridmap" the whole tree (bind mounts only). */
+  idmap?: 'idmap' | 'ridmap';
 }
 
 /** Boolean attributes; `true` sets the bit, `false` clears it. */
@@ -129,8 +131,12 @@ export function parseMountOptions(options: string[], isBindType: boolean, field:
       r.propagation = prop;
       return;
     }
-    if (opt === 'idmap' || opt === 'ridmap' || opt.startsWith('idmap=')) {
-      throw unsupported(f, 'id-mapped mounts are not supported by this build yet');
+    if (opt === 'idmap' || opt === 'ridmap') {
+      r.idmap = opt;
+      return;
+    }
+    if (opt.startsWith('idmap=') || opt.startsWith('ridmap=')) {
+      throw unsupported(f, 'mapping in the option is a crun extension: give mounts[].uidMappings/gidMappings instead');
     }
     if (opt === 'remount') throw unsupported(f, '"remount" has no meaning when creating a container');
     if (opt === 'tmpcopyup') throw unsupported(f, '"tmpcopyup" is not supported by this build');
@@ -141,6 +147,7 @@ export function parseMountOptions(options: string[], isBindType: boolean, field:
     if (key === '' || /[,\s]/.test(key)) throw invalid(f, `"${opt}" is not a valid mount option`);
     params.push([key, value, i]);
   });
+  if (r.idmap && !r.bind) throw invalid(field, `"${r.idmap}" applies to bind mounts only`);
   if (r.bind) {
     for (const [key, , i] of params) {
       throw invalid(

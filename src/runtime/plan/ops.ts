@@ -25,6 +25,17 @@ export const OP_TABLE = {
   /** Write bytes to a file (sysctls, timens_offsets, oom_score_adj). */
   write_file: { code: 4, args: { path: 'str', data: 'bytes' } },
   /**
+   * Make a user namespace with these id maps (a short-lived child unshares it, stage 0
+   * writes its maps and keeps an fd to it), for id-mapped mounts. slot: 0..15.
+   */
+  userns_create: { code: 6, args: { slot: 'int', uid_map: 'str', gid_map: 'str' } },
+  /**
+   * Clone a host tree detached (open_tree) and id-map it with the user namespace in
+   * userns_slot; recursive maps every submount too. Kept in slot for mount_attach. Done
+   * in stage 0 because id-mapping needs CAP_SYS_ADMIN over the source filesystem.
+   */
+  mount_detached: { code: 7, args: { slot: 'int', source: 'str', recursive: 'int', userns_slot: 'int', idmap_recursive: 'int' } },
+  /**
    * Clone the container's init with these CLONE_NEW* flags. The parent reports the child's
    * pid to the caller, then either waits for it and exits with its status (wait=1, for
    * foreground runs) or exits at once so init is reparented (wait=0). The child goes on
@@ -74,6 +85,8 @@ export const OP_TABLE = {
       propagation: 'int',
     },
   },
+  /** Set attributes on the detached tree in slot and move it onto dest inside the root. */
+  mount_attach: { code: 33, args: { slot: 'int', dest: 'str', attrs: 'int', attrs_clr: 'int', rec_attrs: 'int', rec_attrs_clr: 'int', propagation: 'int' } },
   /** mknod (mode includes S_IFCHR/S_IFBLK/S_IFIFO) then chown, inside the root. */
   mknod_in_root: { code: 26, args: { path: 'str', mode: 'int', dev: 'int', uid: 'int', gid: 'int' } },
   symlink_in_root: { code: 27, args: { target: 'str', path: 'str' } },

@@ -426,8 +426,15 @@ function checkMeaning(spec: Spec): void {
     }
   }
   for (const [i, m] of (spec.mounts ?? []).entries()) {
-    if (m.uidMappings || m.gidMappings) {
-      throw unsupported(`mounts[${i}].uidMappings`, 'id-mapped mounts are not supported by this build yet');
+    const idmapped = (m.options ?? []).some((o) => o === 'idmap' || o === 'ridmap');
+    if ((m.uidMappings || m.gidMappings) && !idmapped) {
+      throw invalid(`mounts[${i}].options`, 'uidMappings/gidMappings need the "idmap" or "ridmap" option');
+    }
+    if (idmapped && !m.uidMappings !== !m.gidMappings) {
+      throw invalid(`mounts[${i}].${m.uidMappings ? 'gidMappings' : 'uidMappings'}`, 'give both uid and gid mappings, or neither');
+    }
+    if (idmapped && !m.uidMappings && !newNs('user')) {
+      throw invalid(`mounts[${i}].uidMappings`, 'an id-mapped mount without mappings takes the container user namespace mappings, and there is none');
     }
   }
 }

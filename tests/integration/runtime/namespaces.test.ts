@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -141,4 +141,56 @@ test('devices: default nodes exist with their modes, extra devices are created',
   assert.match(r.stdout, /^\/dev\/fuse character special file a:e5 600 5:6$/m);
   assert.match(r.stdout, /-> \/proc\/self\/fd$/m);
   assert.match(r.stdout, /-> pts\/ptmx$/m);
+});
+
+test('an id-mapped bind mount shows host-root files as the container root, and writes back as host root', { skip }, () => {
+  const host = mkdtempSync(path.join(tmpdir(), 'brig-idmap-'));
+  chmodSync(host, 0o755);
+  writeFileSync(path.join(host, 'owned-by-host-root'), 'x');
+  try {
+    const r = runMapped(['sh', '-c', 'stat -c "%u %g" /data/owned-by-host-root; touch /data/made-inside && echo WROTE; stat -c "%u" /plain/owned-by-host-root'], (s) => {
+      s.linux!.namespaces!.push({ type: 'user' });
+      s.linux!.uidMappings = MAP;
+      s.linux!.gidMappings = MAP;
+      // No mappings on the mount: the container's own (0 -> 100000) are used.
+      s.mounts!.push({ destination: '/data', type: 'bind', source: host, options: ['rbind', 'idmap'] });
+      s.mounts!.push({ destination: '/plain', type: 'bind', source: host, options: ['rbind'] });
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const [idmapped, wrote, plain] = r.stdout.trim().split('\n');
+    assert.equal(idmapped, '0 0');
+    assert.equal(wrote, 'WROTE');
+    assert.equal(plain, '65534'); // unmapped without idmap: the overflow id
+    assert.equal(statSync(path.join(host, 'made-inside')).uid, 0);
+    assert.deepEqual(r.leftovers, []);
+  } finally {
+    rmSync(host, { recursive: true, force: true });
+  }
+});
+
+test('explicit mount mappings shift ids on the mount only', { skip }, () => {
+  const host = mkdtempSync(path.join(tmpdir(), 'brig-idmap-'));
+  chmodSync(host, 0o755);
+  writeFileSync(path.join(host, 'f'), 'x');
+  writeFileSync(path.join(host, 'g'), 'x');
+  chownSync(path.join(host, 'g'), 2000, 2000);
+  try {
+    // As runc: the mapping's containerID is the id on disk, hostID what the mount shows.
+    // On-disk 0 shows as 2000; on-disk 2000 has no mapping and shows as the overflow id.
+    const r = runIn(['stat', '-c', '%u %g', '/data/f', '/data/g', '/plain/f'], (s) => {
+      s.mounts!.push({
+        destination: '/data',
+        type: 'bind',
+        source: host,
+        options: ['rbind', 'idmap'],
+        uidMappings: [{ containerID: 0, hostID: 2000, size: 1 }],
+        gidMappings: [{ containerID: 0, hostID: 2000, size: 1 }],
+      });
+      s.mounts!.push({ destination: '/plain', type: 'bind', source: host, options: ['rbind'] });
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '2000 2000\n65534 65534\n0 0\n');
+  } finally {
+    rmSync(host, { recursive: true, force: true });
+  }
 });

@@ -39,5 +39,5 @@ test('nothing is claimed that the runtime refuses', () => {
   const f = featuresDocument({ version: 't', capLastCap: 40, cgroupLayout: 'hybrid', kernel: '6.18.0' });
   assert.deepEqual(f.hooks, []);
   assert.equal(f.linux.cgroup.v1, false);
-  assert.equal(f.linux.mountExtensions.idmap.enabled, false);
+  assert.equal(f.linux.mountExtensions.idmap.enabled, true);
 });
