@@ -45,9 +45,10 @@ test('a bind mount refuses filesystem parameters and names the option', () => {
   );
 });
 
-test('idmap and remount are refused with the option named', () => {
-  assert.throws(() => parseMountOptions(['rbind', 'idmap'], false, 'm.options'), {
-    code: 'UNSUPPORTED_FIELD',
-  });
+test('idmap and ridmap mark bind mounts; elsewhere, and the crun form, are refused', () => {
+  assert.equal(parseMountOptions(['rbind', 'idmap'], false, 'm.options').idmap, 'idmap');
+  assert.equal(parseMountOptions(['bind', 'ridmap'], false, 'm.options').idmap, 'ridmap');
+  assert.throws(() => parseMountOptions(['idmap'], false, 'm.options'), /m\.options: "idmap" applies to bind mounts only/);
+  assert.throws(() => parseMountOptions(['rbind', 'idmap=uids=0-1-1'], false, 'm.options'), { code: 'UNSUPPORTED_FIELD' });
   assert.throws(() => parseMountOptions(['remount'], false, 'm.options'), /m\.options\[0\]/);
 });
