@@ -26,6 +26,12 @@ export const ErrorCodes = {
   // engine
   IMAGE_NOT_FOUND: 'Image not found',
   INTERNAL: 'Internal error',
+  // cgroups
+  CGROUP_IO: 'Reading or writing a cgroup file failed',
+  CGROUP_UNSUPPORTED: 'Cgroup controller or file not available on this host',
+  CGROUP_INVALID: 'Invalid cgroup resource value',
+  CGROUP_PATH: 'Invalid cgroup path',
+  CGROUP_BUSY: 'Cgroup could not be frozen, emptied or removed in time',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
