@@ -22,7 +22,8 @@ function signExtend32(imm: number): bigint {
 
 /** Runs `insns` (struct bpf_insn[] bytes) with r1 pointing at `ctx`. */
 export function runBpf(insns: Uint8Array, ctx: Uint8Array): RunResult {
-  if (insns.length === 0 || insns.length % 8 !== 0) throw new BpfError(`program size ${insns.length} is not a multiple of 8`);
+  if (insns.length === 0 || insns.length % 8 !== 0)
+    throw new BpfError(`program size ${insns.length} is not a multiple of 8`);
   const view = new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
   const ctxView = new DataView(ctx.buffer, ctx.byteOffset, ctx.byteLength);
   const n = insns.length / 8;
@@ -53,7 +54,8 @@ export function runBpf(insns: Uint8Array, ctx: Uint8Array): RunResult {
         if (regs[src] !== CTX) throw new BpfError(`pc ${pc}: load through r${src}, which is not the context`);
         const size = code & 0x18;
         const width = size === 0x00 ? 4 : size === 0x08 ? 2 : size === 0x10 ? 1 : 8;
-        if ((code & 0xe0) !== 0x60) throw new BpfError(`pc ${pc}: unsupported load mode 0x${code.toString(16)}`);
+        if ((code & 0xe0) !== 0x60)
+          throw new BpfError(`pc ${pc}: unsupported load mode 0x${code.toString(16)}`);
         if (off < 0 || off + width > ctx.length || off % width !== 0) {
           throw new BpfError(`pc ${pc}: context access off=${off} size=${width} out of bounds`);
         }
@@ -84,15 +86,32 @@ export function runBpf(insns: Uint8Array, ctx: Uint8Array): RunResult {
         const shift = Number(y & (is64 ? 63n : 31n));
         let r: bigint;
         switch (op) {
-          case 0x00: r = x + y; break;
-          case 0x10: r = x - y; break;
-          case 0x40: r = x | y; break;
-          case 0x50: r = x & y; break;
-          case 0x60: r = x << BigInt(shift); break;
-          case 0x70: r = x >> BigInt(shift); break;
-          case 0xa0: r = x ^ y; break;
-          case 0xb0: r = y; break;
-          default: throw new BpfError(`pc ${pc}: unsupported ALU op 0x${code.toString(16)}`);
+          case 0x00:
+            r = x + y;
+            break;
+          case 0x10:
+            r = x - y;
+            break;
+          case 0x40:
+            r = x | y;
+            break;
+          case 0x50:
+            r = x & y;
+            break;
+          case 0x60:
+            r = x << BigInt(shift);
+            break;
+          case 0x70:
+            r = x >> BigInt(shift);
+            break;
+          case 0xa0:
+            r = x ^ y;
+            break;
+          case 0xb0:
+            r = y;
+            break;
+          default:
+            throw new BpfError(`pc ${pc}: unsupported ALU op 0x${code.toString(16)}`);
         }
         regs[dst] = r & mask; // 32-bit ops zero the upper half
         pc++;
@@ -116,14 +135,29 @@ export function runBpf(insns: Uint8Array, ctx: Uint8Array): RunResult {
         const b = ((code & 0x08) !== 0 ? get(src, pc) : signExtend32(imm)) & mask;
         let taken: boolean;
         switch (op) {
-          case 0x10: taken = a === b; break;
-          case 0x50: taken = a !== b; break;
-          case 0x20: taken = a > b; break;
-          case 0x30: taken = a >= b; break;
-          case 0xa0: taken = a < b; break;
-          case 0xb0: taken = a <= b; break;
-          case 0x40: taken = (a & b) !== 0n; break;
-          default: throw new BpfError(`pc ${pc}: unsupported jump 0x${code.toString(16)}`);
+          case 0x10:
+            taken = a === b;
+            break;
+          case 0x50:
+            taken = a !== b;
+            break;
+          case 0x20:
+            taken = a > b;
+            break;
+          case 0x30:
+            taken = a >= b;
+            break;
+          case 0xa0:
+            taken = a < b;
+            break;
+          case 0xb0:
+            taken = a <= b;
+            break;
+          case 0x40:
+            taken = (a & b) !== 0n;
+            break;
+          default:
+            throw new BpfError(`pc ${pc}: unsupported jump 0x${code.toString(16)}`);
         }
         if (off < 0) throw new BpfError(`pc ${pc}: backward jump`);
         pc += taken ? 1 + off : 1;

@@ -29,7 +29,7 @@ timeout_s=${BRIG_VM_TIMEOUT:-420}
 sentinel=BRIG_VM_EXIT_STATUS
 
 if [ $# -eq 0 ]; then
-  set -- node_modules/.bin/node --test --test-isolation=none --test-reporter=spec dist/tests/integration/cgroups/
+  set -- node_modules/.bin/node --test --test-isolation=none --test-reporter=spec 'dist/tests/integration/cgroups/*.test.js'
 fi
 
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
