@@ -36,8 +36,8 @@ export async function writeHugetlb(
       const sizes = (await dir.list(/^hugetlb\.[^.]+\.(limit_in_bytes|max)$/)).map((f) => f.split('.')[1]);
       throw new BrigError(
         'CGROUP_UNSUPPORTED',
-        `hugetlb: cannot write ${JSON.stringify(text)} to ${dir.path(file)}: page size ${size} is not supported here`,
-        { path: dir.path(file), hint: `page sizes this host supports: ${sizes.join(', ') || 'none'}` },
+        `hugetlb: cannot write ${JSON.stringify(text)} to ${dir.path(file)}: page size ${size} is not supported here (available: ${sizes.join(', ') || 'none'})`,
+        { path: dir.path(file), hint: 'use one of the available page sizes' },
       );
     }
     await dir.write(file, text);
