@@ -4,9 +4,11 @@
  * files' final contents. `kernel` hooks let a test play the kernel: clamp a value or reject
  * a write with an errno.
  */
+import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BrigError } from '../../../src/errors/index.js';
 import type { SetContext } from '../../../src/runtime/cgroups/controller.js';
 import { type CgroupFs, ControllerDir, nodeCgroupFs } from '../../../src/runtime/cgroups/fs.js';
 
@@ -74,4 +76,15 @@ export async function withCgroup<T>(
   } finally {
     cg.cleanup();
   }
+}
+
+/** Rejects with a BrigError of `code` whose message mentions every part (controller, file, data). */
+export async function rejectsNaming(p: Promise<unknown>, code: string, ...parts: string[]): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof BrigError, String(e));
+    assert.equal(e.code, code, e.message);
+    for (const part of parts)
+      assert.ok(e.message.includes(part), `${JSON.stringify(e.message)} should mention ${part}`);
+    return true;
+  });
 }

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BrigError } from '../../../src/errors/index.js';
 import { emptyStats } from '../../../src/runtime/cgroups/stats.js';
 import { blkio } from '../../../src/runtime/cgroups/v1/blkio.js';
 import { cpu } from '../../../src/runtime/cgroups/v1/cpu.js';
@@ -14,18 +13,7 @@ import { netCls } from '../../../src/runtime/cgroups/v1/net_cls.js';
 import { netPrio } from '../../../src/runtime/cgroups/v1/net_prio.js';
 import { pids } from '../../../src/runtime/cgroups/v1/pids.js';
 import { rdma } from '../../../src/runtime/cgroups/v1/rdma.js';
-import { errno, withCgroup } from './helpers.js';
-
-/** The error a controller raises names the controller, the file and the data. */
-async function rejectsNaming(p: Promise<unknown>, code: string, ...parts: string[]): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof BrigError, String(e));
-    assert.equal(e.code, code, e.message);
-    for (const part of parts)
-      assert.ok(e.message.includes(part), `${JSON.stringify(e.message)} should mention ${part}`);
-    return true;
-  });
-}
+import { errno, rejectsNaming, withCgroup } from './helpers.js';
 
 const MEMORY_FILES = {
   'memory.limit_in_bytes': '9223372036854771712\n',

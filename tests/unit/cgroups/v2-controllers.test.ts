@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BrigError } from '../../../src/errors/index.js';
 import { emptyStats } from '../../../src/runtime/cgroups/stats.js';
 import { cpu, sharesToWeight } from '../../../src/runtime/cgroups/v2/cpu.js';
 import { cpuset } from '../../../src/runtime/cgroups/v2/cpuset.js';
@@ -14,17 +13,7 @@ import { pids } from '../../../src/runtime/cgroups/v2/pids.js';
 import { rdma } from '../../../src/runtime/cgroups/v2/rdma.js';
 import { unified } from '../../../src/runtime/cgroups/v2/unified.js';
 import { devCtx, runBpf } from '../../support/ebpf-interp.js';
-import { withCgroup } from './helpers.js';
-
-async function rejectsNaming(p: Promise<unknown>, code: string, ...parts: string[]): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof BrigError, String(e));
-    assert.equal(e.code, code, e.message);
-    for (const part of parts)
-      assert.ok(e.message.includes(part), `${JSON.stringify(e.message)} should mention ${part}`);
-    return true;
-  });
-}
+import { rejectsNaming, withCgroup } from './helpers.js';
 
 const MEM = { 'memory.max': 'max\n', 'memory.low': '0\n', 'memory.swap.max': 'max\n' };
 

@@ -6,17 +6,11 @@ import { BrigError, hasErrno } from '../../../errors/index.js';
 import { type Controller, checkInt, isSet } from '../controller.js';
 import type { ControllerDir } from '../fs.js';
 import type { LinuxCPU } from '../resources.js';
+import { cpuWanted } from '../v1/cpu.js';
 
 /** runc/crun: shares 2..262144 onto weight 1..10000, linearly. */
 export function sharesToWeight(shares: number): number {
   return 1 + Math.floor(((shares - 2) * 9999) / 262142);
-}
-
-function wanted(c: LinuxCPU | undefined): boolean {
-  return (
-    c !== undefined &&
-    [c.shares, c.quota, c.period, c.burst, c.realtimePeriod, c.realtimeRuntime, c.idle].some(isSet)
-  );
 }
 
 /** "quota period" for cpu.max; a period alone keeps the current quota rather than resetting it. */
@@ -36,7 +30,7 @@ async function cpuMax(dir: ControllerDir, c: LinuxCPU): Promise<string | undefin
 
 export const cpu: Controller = {
   name: 'cpu',
-  wanted: (r) => wanted(r.cpu),
+  wanted: (r) => cpuWanted(r.cpu),
   async set(dir, r) {
     const c = r.cpu;
     if (!c) return;
