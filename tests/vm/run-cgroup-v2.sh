@@ -34,9 +34,10 @@ fi
 
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
 command -v cpio >/dev/null || die "cpio missing (apt-get install cpio)"
-busybox=$(command -v busybox || true)
-[ -n "$busybox" ] && file -L "$busybox" 2>/dev/null | grep -q 'statically linked' ||
-  { [ -x /bin/busybox ] && busybox=/bin/busybox; } || die "static busybox missing (apt-get install busybox-static)"
+# A dynamically linked busybox (Debian's "busybox" package) cannot run in the bare initramfs.
+busybox=/bin/busybox
+[ -x "$busybox" ] || die "busybox missing (apt-get install busybox-static)"
+if grep -qa 'ld-linux-x86-64' "$busybox"; then die "$busybox is dynamically linked (apt-get install busybox-static)"; fi
 
 # 1. The kernel: one whose modules are installed, so 9p/virtio/overlay can be loaded.
 kernel=${BRIG_VM_KERNEL:-}

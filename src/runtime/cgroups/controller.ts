@@ -52,3 +52,23 @@ export function v2Limit(value: number, field: string): string {
   checkInt(value, field, { min: -1 });
   return value === -1 ? 'max' : String(value);
 }
+
+/**
+ * linux.resources.memory.checkBeforeUpdate: refuse a new limit below what the cgroup uses
+ * now, instead of letting the kernel reclaim or OOM-kill to get there.
+ */
+export async function checkLimitAboveUsage(
+  dir: ControllerDir,
+  limit: number | undefined,
+  usageFile: string,
+): Promise<void> {
+  if (!isSet(limit) || limit <= 0) return;
+  const usage = await dir.readNumber(usageFile);
+  if (usage !== undefined && limit < usage) {
+    throw new BrigError(
+      'CGROUP_INVALID',
+      `memory: linux.resources.memory.limit=${limit} is below the current usage ${usage} (${dir.path(usageFile)}) and checkBeforeUpdate is set`,
+      { field: 'linux.resources.memory.limit', path: dir.path(usageFile) },
+    );
+  }
+}

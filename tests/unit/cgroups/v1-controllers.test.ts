@@ -88,6 +88,18 @@ describe('v1 memory', () => {
       assert.deepEqual(cg.writes, []);
     }));
 
+  test('checkBeforeUpdate refuses a limit below current usage', () =>
+    withCgroup('memory', { ...MEMORY_FILES, 'memory.usage_in_bytes': '5000\n' }, async (cg) => {
+      await rejectsNaming(
+        memory.set(cg.dir, { memory: { limit: 4096, checkBeforeUpdate: true } }, cg.ctx),
+        'CGROUP_INVALID',
+        'memory.usage_in_bytes',
+        'checkBeforeUpdate',
+      );
+      await memory.set(cg.dir, { memory: { limit: 8192, checkBeforeUpdate: true } }, cg.ctx);
+      assert.deepEqual(cg.writes, [['memory.limit_in_bytes', '8192']]);
+    }));
+
   test('swap smaller than limit is refused', () =>
     withCgroup('memory', MEMORY_FILES, async (cg) => {
       await rejectsNaming(

@@ -58,6 +58,15 @@ describe('v2 memory', () => {
       );
     }));
 
+  test('checkBeforeUpdate compares with memory.current', () =>
+    withCgroup('memory', { ...MEM, 'memory.current': '5000\n' }, async (cg) => {
+      await rejectsNaming(
+        memory.set(cg.dir, { memory: { limit: 4096, checkBeforeUpdate: true } }, cg.ctx),
+        'CGROUP_INVALID',
+        'memory.current',
+      );
+    }));
+
   test('fields v2 cannot honour are errors; kernel memory a warning', () =>
     withCgroup('memory', MEM, async (cg) => {
       await rejectsNaming(

@@ -3,7 +3,7 @@
  * memory+swap, exactly v1's memsw), soft limit, swappiness, OOM killer, kernel memory.
  */
 import { BrigError, hasErrno } from '../../../errors/index.js';
-import { type Controller, checkInt, isSet, v1Limit } from '../controller.js';
+import { type Controller, checkInt, checkLimitAboveUsage, isSet, v1Limit } from '../controller.js';
 import type { ControllerDir } from '../fs.js';
 import type { LinuxMemory } from '../resources.js';
 import type { CgroupStats, MemoryEntry } from '../stats.js';
@@ -67,6 +67,7 @@ export const memory: Controller = {
     const m = r.memory;
     if (!m) return;
     checkSwap(m);
+    if (m.checkBeforeUpdate) await checkLimitAboveUsage(dir, m.limit, 'memory.usage_in_bytes');
     await setLimitAndSwap(dir, m);
     if (isSet(m.reservation)) {
       await dir.write('memory.soft_limit_in_bytes', v1Limit(m.reservation, 'memory.reservation'));

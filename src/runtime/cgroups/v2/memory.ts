@@ -6,7 +6,7 @@
  * `kernel`, which the spec deprecates and lets runtimes ignore (a warning).
  */
 import { BrigError } from '../../../errors/index.js';
-import { type Controller, checkInt, isSet, v2Limit } from '../controller.js';
+import { type Controller, checkInt, checkLimitAboveUsage, isSet, v2Limit } from '../controller.js';
 import type { ControllerDir } from '../fs.js';
 import { UNLIMITED } from '../fs.js';
 import type { LinuxMemory } from '../resources.js';
@@ -66,6 +66,7 @@ export const memory: Controller = {
         `memory: linux.resources.memory.kernel=${m.kernel} ignored: cgroup v2 charges kernel memory to memory.max; the spec deprecates the field`,
       );
     }
+    if (m.checkBeforeUpdate) await checkLimitAboveUsage(dir, m.limit, 'memory.current');
     const swap = swapMax(m);
     if (swap !== undefined) {
       try {
