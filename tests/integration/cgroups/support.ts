@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -21,8 +21,21 @@ import { repoRoot, requires } from '../../support/requires.js';
 
 const run = promisify(execFile);
 
-/** false when this host can run the suite (root and cgroup v1 or v2), else why not. */
-export const skip: false | string = requires('root', 'cgroup-v1') && requires('root', 'cgroup-v2');
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** false when this host can run the suite (root and a writable cgroup v1 or v2), else why not. */
+export const skip: false | string =
+  (requires('root', 'cgroup-v1') && requires('root', 'cgroup-v2')) ||
+  (writable('/sys/fs/cgroup/memory') || writable('/sys/fs/cgroup/cgroup.procs')
+    ? false
+    : 'the cgroup filesystem is read-only here (a container without cgroup delegation?)');
 
 let host: Promise<CgroupHost> | undefined;
 export function cgroupHost(): Promise<CgroupHost> {
