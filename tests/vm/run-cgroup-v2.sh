@@ -37,7 +37,7 @@ command -v cpio >/dev/null || die "cpio missing (apt-get install cpio)"
 # A dynamically linked busybox (Debian's "busybox" package) cannot run in the bare initramfs.
 busybox=/bin/busybox
 [ -x "$busybox" ] || die "busybox missing (apt-get install busybox-static)"
-if grep -qa 'ld-linux-x86-64' "$busybox"; then die "$busybox is dynamically linked (apt-get install busybox-static)"; fi
+if ldd "$busybox" >/dev/null 2>&1; then die "$busybox is dynamically linked (apt-get install busybox-static)"; fi
 
 # 1. The kernel: one whose modules are installed, so 9p/virtio/overlay can be loaded.
 kernel=${BRIG_VM_KERNEL:-}
