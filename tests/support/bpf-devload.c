@@ -1,8 +1,11 @@
 /*
  * Test-only stand-in for the native helper's device-program step: load a
  * BPF_PROG_TYPE_CGROUP_DEVICE program (a file of struct bpf_insn, as brig compiles it) and
- * attach it to a cgroup v2 directory with BPF_F_ALLOW_MULTI. The attachment outlives this
- * process; it goes away with the cgroup.
+ * attach it to a cgroup v2 directory with BPF_F_ALLOW_MULTI, then detach the device programs
+ * that were there before — an update replaces the policy (with ALLOW_MULTI every attached
+ * program must allow an access, so leaving the old one would keep its denials). New first,
+ * old second, as runc does, so the cgroup is never without a program. The attachment
+ * outlives this process; it goes away with the cgroup.
  *
  *   bpf-devload PROGRAM_FILE CGROUP_DIR
  *
@@ -58,6 +61,19 @@ int main(int argc, char **argv) {
     perror(argv[2]);
     return 1;
   }
+  /* The programs attached now, to detach once the new one is in. */
+  static uint32_t old_ids[64];
+  memset(&attr, 0, sizeof attr);
+  attr.query.target_fd = (uint32_t)cg;
+  attr.query.attach_type = BPF_CGROUP_DEVICE;
+  attr.query.prog_ids = (uint64_t)(uintptr_t)old_ids;
+  attr.query.prog_cnt = 64;
+  if (syscall(SYS_bpf, BPF_PROG_QUERY, &attr, sizeof attr) < 0) {
+    fprintf(stderr, "bpf(BPF_PROG_QUERY, %s): %s\n", argv[2], strerror(errno));
+    return 1;
+  }
+  uint32_t old_count = attr.query.prog_cnt;
+
   memset(&attr, 0, sizeof attr);
   attr.target_fd = (uint32_t)cg;
   attr.attach_bpf_fd = (uint32_t)prog;
@@ -67,6 +83,21 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bpf(BPF_PROG_ATTACH, %s): %s\n", argv[2], strerror(errno));
     return 1;
   }
-  printf("attached\n");
+  for (uint32_t i = 0; i < old_count; i++) {
+    memset(&attr, 0, sizeof attr);
+    attr.prog_id = old_ids[i];
+    int old = (int)syscall(SYS_bpf, BPF_PROG_GET_FD_BY_ID, &attr, sizeof attr);
+    if (old < 0) continue; /* already gone */
+    memset(&attr, 0, sizeof attr);
+    attr.target_fd = (uint32_t)cg;
+    attr.attach_bpf_fd = (uint32_t)old;
+    attr.attach_type = BPF_CGROUP_DEVICE;
+    if (syscall(SYS_bpf, BPF_PROG_DETACH, &attr, sizeof attr) < 0) {
+      fprintf(stderr, "bpf(BPF_PROG_DETACH, %s, id %u): %s\n", argv[2], old_ids[i], strerror(errno));
+      return 1;
+    }
+    close(old);
+  }
+  printf("attached, %u replaced\n", old_count);
   return 0;
 }

@@ -140,22 +140,31 @@ describe('cgroup manager on the real kernel', { skip }, () => {
     assert.deepEqual(allGone(manager), []);
   });
 
-  test('a denied device cannot be opened, an allowed one can', async () => {
+  test('a denied device cannot be opened, an allowed one can; update replaces the rules', async () => {
     const { manager } = await fresh();
-    const w = spawnWaiting(
-      'if echo x > /dev/null; then echo null-ok; else echo null-denied; fi; if head -c1 /dev/zero | wc -c | grep -q 1; then echo zero-ok; else echo zero-denied; fi',
-    );
+    const probe =
+      'if echo x > /dev/null; then echo null-ok; else echo null-denied; fi; if head -c1 /dev/zero | wc -c | grep -q 1; then echo zero-ok; else echo zero-denied; fi';
+    const w = spawnWaiting(probe);
     await manager.apply(w.pid);
-    await manager.set({
-      devices: [
-        { allow: false, access: 'rwm' },
-        { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' }, // /dev/zero only
-      ],
-    });
+    const zeroOnly = [
+      { allow: false, access: 'rwm' },
+      { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' }, // /dev/zero
+    ];
+    await manager.set({ devices: zeroOnly });
     w.go();
     await w.exited;
     assert.match(w.output(), /null-denied/);
     assert.match(w.output(), /zero-ok/);
+    // Live update (v1: a diff against devices.list; v2: the new program replaces the old).
+    await manager.set({
+      devices: [...zeroOnly, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }],
+    });
+    const again = spawnWaiting(probe);
+    await manager.apply(again.pid);
+    again.go();
+    await again.exited;
+    assert.match(again.output(), /null-ok/);
+    assert.match(again.output(), /zero-ok/);
     await manager.destroy();
   });
 

@@ -551,6 +551,52 @@ describe('v1 hugetlb and devices', () => {
       ]);
     }));
 
+  test('devices on a live deny-by-default cgroup: only the difference, no reset window', () =>
+    withCgroup(
+      'devices',
+      { 'devices.allow': '', 'devices.deny': '', 'devices.list': 'c 1:3 rwm\nc 1:5 rwm\n' },
+      async (cg) => {
+        await devices.set(
+          cg.dir,
+          {
+            devices: [
+              { allow: false, access: 'rwm' },
+              { allow: true, type: 'c', major: 1, minor: 3, access: 'rw' },
+              { allow: true, type: 'c', major: 1, minor: 9, access: 'rwm' },
+            ],
+          },
+          cg.ctx,
+        );
+        assert.deepEqual(cg.writes, [
+          ['devices.deny', 'c 1:3 m'],
+          ['devices.deny', 'c 1:5 rwm'],
+          ['devices.allow', 'c 1:9 rwm'],
+        ]);
+      },
+    ));
+
+  test('devices on an allow-all cgroup (devices.list "a *:* rwm"): reset first', () =>
+    withCgroup(
+      'devices',
+      { 'devices.allow': '', 'devices.deny': '', 'devices.list': 'a *:* rwm\n' },
+      async (cg) => {
+        await devices.set(
+          cg.dir,
+          {
+            devices: [
+              { allow: false, access: 'rwm' },
+              { allow: true, type: 'b', major: 7, access: 'r' },
+            ],
+          },
+          cg.ctx,
+        );
+        assert.deepEqual(cg.writes, [
+          ['devices.deny', 'a'],
+          ['devices.allow', 'b 7:* r'],
+        ]);
+      },
+    ));
+
   test('devices: allow all, then denials', () =>
     withCgroup('devices', { 'devices.allow': '', 'devices.deny': '' }, async (cg) => {
       await devices.set(
