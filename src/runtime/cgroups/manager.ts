@@ -116,9 +116,14 @@ export interface CgroupManager {
 
 /**
  * Loads the v2 device program and attaches it to the cgroup directory. The runtime passes
- * its native helper here (bpf(BPF_PROG_LOAD) + BPF_PROG_ATTACH with BPF_F_ALLOW_MULTI,
- * replacing the program it attached before, if any). Without it, device rules on v2 are an
- * error, not silently skipped.
+ * its native helper here: bpf(BPF_PROG_LOAD, BPF_PROG_TYPE_CGROUP_DEVICE, license
+ * `program.license`), then BPF_PROG_ATTACH (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI) to an
+ * O_RDONLY|O_DIRECTORY fd of `cgroupDir`, then detach the device programs that were attached
+ * before (BPF_PROG_QUERY for their ids, BPF_PROG_GET_FD_BY_ID, BPF_PROG_DETACH): with
+ * ALLOW_MULTI every program must allow an access, so an `update` that kept the old program
+ * would keep its denials. New first, old second, so there is never a moment without one.
+ * tests/support/bpf-devload.c is a working reference. Without an attacher, device rules on
+ * v2 are an error, not silently skipped.
  */
 export type DeviceProgramAttacher = (cgroupDir: string, program: DeviceProgram) => Promise<void>;
 

@@ -194,6 +194,26 @@ describe('v1 manager', () => {
   });
 });
 
+describe('stats shape', () => {
+  test("runc's events --stats keys, with nothing read yet", async () => {
+    const { emptyStats } = await import('../../../src/runtime/cgroups/stats.js');
+    const s = JSON.parse(JSON.stringify(emptyStats()));
+    assert.deepEqual(Object.keys(s), [
+      'cpu',
+      'cpuset',
+      'memory',
+      'pids',
+      'blkio',
+      'hugetlb',
+      'intel_rdt',
+      'network_interfaces',
+    ]);
+    assert.deepEqual(Object.keys(s.memory), ['usage', 'swap', 'kernel', 'kernelTCP']);
+    assert.deepEqual(s.memory.usage, { limit: 0, failcnt: 0 });
+    assert.deepEqual(s.cpu, { usage: { kernel: 0, user: 0 }, throttling: {} });
+  });
+});
+
 describe('null manager', () => {
   test('every non-empty request is an error naming the controller; empty ones pass', async () => {
     const m = new NullManager('/x');
