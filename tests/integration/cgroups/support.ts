@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -47,7 +47,9 @@ let loader: Promise<string> | undefined;
 /** Compile tests/support/bpf-devload.c once per run. */
 export function deviceLoader(): Promise<string> {
   loader ??= (async () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'brig-devload-')), 'bpf-devload');
+    const dir = mkdtempSync(join(tmpdir(), 'brig-devload-'));
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const out = join(dir, 'bpf-devload');
     await run('cc', ['-O1', '-o', out, join(repoRoot, 'tests/support/bpf-devload.c')]);
     return out;
   })();
@@ -55,9 +57,14 @@ export function deviceLoader(): Promise<string> {
 }
 
 export const attachWithTestLoader: DeviceProgramAttacher = async (dir, program) => {
-  const file = join(mkdtempSync(join(tmpdir(), 'brig-devprog-')), `${program.sha256}.bpf`);
-  writeFileSync(file, program.insns);
-  await run(await deviceLoader(), [file, dir]);
+  const tmp = mkdtempSync(join(tmpdir(), 'brig-devprog-'));
+  try {
+    const file = join(tmp, `${program.sha256}.bpf`);
+    writeFileSync(file, program.insns);
+    await run(await deviceLoader(), [file, dir]);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 };
 
 export function testCgroupPath(): string {
