@@ -28,6 +28,12 @@ export const ErrorCodes = {
   INTERNAL: 'Internal error',
   // seccomp
   SECCOMP_TOO_LARGE: 'Seccomp filter longer than the kernel accepts',
+  // cgroups
+  CGROUP_IO: 'Reading or writing a cgroup file failed',
+  CGROUP_UNSUPPORTED: 'Cgroup controller or file not available on this host',
+  CGROUP_INVALID: 'Invalid cgroup resource value',
+  CGROUP_PATH: 'Invalid cgroup path',
+  CGROUP_BUSY: 'Cgroup could not be frozen, emptied or removed in time',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

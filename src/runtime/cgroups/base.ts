@@ -1,0 +1,194 @@
+/**
+ * What the v1 and v2 managers share: creating directories while remembering which were
+ * ours, removing only those, waiting with a deadline, and the OOM poller.
+ */
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BrigError, hasErrno } from '../../errors/index.js';
+import { type CgroupFs, ControllerDir, nodeCgroupFs } from './fs.js';
+import type { CgroupManagerOptions, CgroupState, OomEvent } from './manager.js';
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** Resolves true once `check` does, false at the deadline; rejects when `signal` aborts. */
+export async function waitFor(
+  check: () => Promise<boolean>,
+  opts: { timeoutMs?: number; signal?: AbortSignal | undefined; stepMs?: number } = {},
+): Promise<boolean> {
+  const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(opts.stepMs ?? 10, undefined, { signal: opts.signal });
+  }
+}
+
+/**
+ * mkdir each missing component of `path` below `mount`, top-down. Returns the directories
+ * created, in creation order; an existing component is left alone.
+ */
+export async function mkdirTracked(fs: CgroupFs, mount: string, path: string): Promise<string[]> {
+  const created: string[] = [];
+  let dir = mount;
+  for (const part of path.split('/').filter(Boolean)) {
+    dir = join(dir, part);
+    try {
+      await fs.mkdir(dir);
+      created.push(dir);
+    } catch (e) {
+      if (!hasErrno(e, 'EEXIST')) {
+        throw new BrigError(
+          'CGROUP_IO',
+          `cannot create cgroup ${dir}: ${(e as { code?: string }).code ?? e}`,
+          {
+            path: dir,
+            cause: e,
+            hint:
+              hasErrno(e, 'EACCES') || hasErrno(e, 'EPERM')
+                ? 'run as root or use a delegated cgroup'
+                : undefined,
+          },
+        );
+      }
+    }
+  }
+  return created;
+}
+
+export abstract class BaseManager {
+  readonly path: string;
+  protected readonly dirs: Record<string, string>;
+  protected created: string[];
+  protected readonly fs: CgroupFs;
+  protected readonly opts: CgroupManagerOptions;
+
+  constructor(state: Omit<CgroupState, 'version'>, opts: CgroupManagerOptions) {
+    this.path = state.path;
+    this.dirs = { ...state.dirs };
+    this.created = [...state.created];
+    this.opts = opts;
+    this.fs = opts.fs ?? nodeCgroupFs;
+  }
+
+  protected dir(controller: string, key = controller): ControllerDir {
+    const d = this.dirs[key];
+    if (d === undefined) throw new BrigError('INTERNAL', `no directory for ${key}`);
+    return new ControllerDir(controller, d, this.fs, this.opts.onWrite);
+  }
+
+  protected warn(message: string): void {
+    this.opts.warn?.(message);
+  }
+
+  /** Distinct directories (co-mounted v1 controllers share one). */
+  protected distinctDirs(): string[] {
+    return [...new Set(Object.values(this.dirs))];
+  }
+
+  /** Undo a failed apply: remove what it created, deepest first, keeping the first error. */
+  protected async removeCreated(): Promise<void> {
+    for (const dir of [...this.created].reverse()) {
+      try {
+        await this.fs.rmdir(dir);
+      } catch (e) {
+        if (!hasErrno(e, 'ENOENT')) throw e;
+      }
+    }
+    this.created = [];
+  }
+
+  /** Read cgroup.procs of `dir` and every child cgroup below it. */
+  protected async procsBelow(dir: string): Promise<number[]> {
+    let text: string;
+    try {
+      text = await this.fs.readFile(join(dir, 'cgroup.procs'));
+    } catch (e) {
+      if (hasErrno(e, 'ENOENT')) return [];
+      throw e;
+    }
+    const out = text.split('\n').filter(Boolean).map(Number);
+    for (const child of await this.fs.subdirs(dir).catch(() => []))
+      out.push(...(await this.procsBelow(join(dir, child))));
+    return out;
+  }
+
+  /**
+   * rmdir the directories we created, deepest first, plus any child cgroups the container
+   * made inside them. The kernel may report EBUSY for a moment after the last task exits.
+   */
+  protected async removeOwnDirs(opts: {
+    timeoutMs?: number;
+    signal?: AbortSignal | undefined;
+  }): Promise<void> {
+    const removeTree = async (dir: string): Promise<void> => {
+      for (const child of await this.fs.subdirs(dir).catch(() => [])) await removeTree(join(dir, child));
+      let lastError: unknown;
+      const ok = await waitFor(
+        async () => {
+          try {
+            await this.fs.rmdir(dir);
+            return true;
+          } catch (e) {
+            if (hasErrno(e, 'ENOENT')) return true;
+            if (!hasErrno(e, 'EBUSY')) throw e;
+            lastError = e;
+            return false;
+          }
+        },
+        { ...opts, stepMs: 20 },
+      );
+      if (!ok) {
+        throw new BrigError('CGROUP_BUSY', `cannot remove cgroup ${dir}: still busy`, {
+          path: dir,
+          cause: lastError,
+        });
+      }
+    };
+    // Deepest first; a created directory's children are either created too (so later in
+    // the list, so already gone) or the container's own, which removeTree takes first.
+    for (const dir of [...this.created].reverse()) await removeTree(dir);
+    this.created = [];
+  }
+
+  abstract oomKillCount(): Promise<number>;
+
+  async *watchOom(opts: { signal?: AbortSignal; intervalMs?: number } = {}): AsyncGenerator<OomEvent> {
+    let last: number;
+    try {
+      last = await this.oomKillCount();
+    } catch (e) {
+      if ((e as { code?: string }).code === 'CGROUP_UNSUPPORTED') return;
+      throw e;
+    }
+    for (;;) {
+      try {
+        await sleep(opts.intervalMs ?? 200, undefined, { signal: opts.signal });
+      } catch (e) {
+        if ((e as { name?: string }).name === 'AbortError') return;
+        throw e;
+      }
+      let count: number;
+      try {
+        count = await this.oomKillCount();
+      } catch (e) {
+        // The cgroup went away (container deleted): the stream ends.
+        if ((e as { code?: string }).code === 'CGROUP_UNSUPPORTED') return;
+        throw e;
+      }
+      if (count > last) yield { count, delta: count - last };
+      last = count;
+    }
+  }
+
+  protected signalAll(pids: number[]): void {
+    const kill = this.opts.kill;
+    if (!kill) throw new BrigError('INTERNAL', 'cgroup manager built without a kill function');
+    for (const pid of pids) {
+      try {
+        kill(pid, 'SIGKILL');
+      } catch (e) {
+        if (!hasErrno(e, 'ESRCH')) throw e;
+      }
+    }
+  }
+}
