@@ -15,6 +15,7 @@ export const ErrorCodes = {
   CONTAINER_EXISTS: 'Container already exists',
   CONTAINER_NOT_FOUND: 'Container does not exist',
   CONTAINER_RUNNING: 'Container is running',
+  CONTAINER_NOT_RUNNING: 'Container is not running (or not in the state this needs)',
   STATE_CORRUPT: 'Container state unreadable',
   // the native helper and the kernel
   HELPER_MISSING: 'Native helper not built',

@@ -7,6 +7,18 @@ import path from 'node:path';
 import { BrigError, hasErrno } from '../errors/index.js';
 import type { Helper } from '../native/helper.js';
 import { type Logger, nullLogger } from '../util/log.js';
+import {
+  type CgroupHost,
+  type CgroupManager,
+  type CgroupState,
+  type CgroupStats,
+  createCgroupManager,
+  DEFAULT_ALLOWED_DEVICES,
+  type DeviceProgramAttacher,
+  detectCgroups,
+  type LinuxResources,
+  openCgroupManager,
+} from './cgroups/index.js';
 import { gatherFacts } from './host-facts.js';
 import { compilePlan } from './plan/compile.js';
 import type { CompileOptions } from './plan/facts.js';
@@ -21,6 +33,10 @@ export interface RuntimeDeps {
   helper: Helper;
   log?: Logger;
   now?: () => Date;
+  /** Loads cgroup v2 device programs (the native brig-devload); without it v2 device rules fail. */
+  attachDevices?: DeviceProgramAttacher;
+  /** Cgroup layout detection (tests point it elsewhere). */
+  detectCgroups?: () => Promise<CgroupHost>;
 }
 
 export interface RunOptions extends Partial<CompileOptions> {
@@ -85,6 +101,8 @@ export class Runtime {
     // Everything that can fail on bad input fails before anything is created.
     const spec = await this.loadSpec(bundle);
     const facts = await gatherFacts(spec, bundle);
+    const cgroup = this.cgroupManager(await this.cgroupHost(), id, spec.linux?.cgroupsPath);
+    facts.cgroups = containerCgroups(facts.cgroups, facts.cgroupV1Mounts, cgroup.state());
     const plan = compilePlan(spec, facts, {
       detach,
       noPivot: opts.noPivot ?? false,
@@ -112,6 +130,10 @@ export class Runtime {
           onPid: async (pid) => {
             initPid = pid;
             if (plan.meta.uidMap !== undefined) await writeIdMaps(pid, plan.meta.uidMap, plan.meta.gidMap!);
+            // Before any user code runs: every byte and every pid is counted from the start.
+            await cgroup.apply(pid);
+            stored.cgroup = cgroup.state();
+            await cgroup.set(containerResources(spec));
             if (plan.meta.seccompListener) {
               // The container process state the spec says goes to the agent with the fd.
               const state = { ...toOciState({ ...stored, pid }, 'creating'), pid };
@@ -140,20 +162,99 @@ export class Runtime {
       this.log.debug('container started', { id, pid: launched.pid });
       if (detach) return { pid: launched.pid, exit: Promise.resolve(0) };
       const exit = launched.exit.then(async (code) => {
+        await cgroup.destroy();
         await this.store.remove(id);
         return code;
       });
       return { pid: launched.pid, exit };
     } catch (e) {
       if (initPid > 0) killQuietly(initPid);
+      await cgroup.destroy().catch((err: Error) => this.log.warn(`removing the cgroup of ${id}: ${err.message}`));
       await this.store.remove(id);
       throw e;
     }
   }
 
+  private hostPromise: Promise<CgroupHost> | undefined;
+  private cgroupHost(): Promise<CgroupHost> {
+    this.hostPromise ??= (this.deps.detectCgroups ?? detectCgroups)();
+    return this.hostPromise;
+  }
+
+  private cgroupManager(host: CgroupHost, id: string, cgroupsPath: string | undefined): CgroupManager {
+    return createCgroupManager(host, {
+      id,
+      ...(cgroupsPath ? { cgroupsPath } : {}),
+      warn: (m) => this.log.warn(m),
+      ...(this.deps.attachDevices ? { attachDevices: this.deps.attachDevices } : {}),
+    });
+  }
+
+  private async openCgroup(id: string): Promise<{ s: StoredState; m: CgroupManager }> {
+    const s = await this.store.read(id);
+    if (!s.cgroup) throw new BrigError('STATE_CORRUPT', `container "${id}" has no cgroup recorded`);
+    return {
+      s,
+      m: openCgroupManager(s.cgroup, {
+        warn: (msg) => this.log.warn(msg),
+        ...(this.deps.attachDevices ? { attachDevices: this.deps.attachDevices } : {}),
+      }),
+    };
+  }
+
+  private async requireLive(id: string): Promise<{ s: StoredState; m: CgroupManager; status: State['status'] | 'paused' }> {
+    const { s, m } = await this.openCgroup(id);
+    const status = await liveStatus(s);
+    if (status === 'stopped') throw new BrigError('CONTAINER_NOT_RUNNING', `container "${id}" is not running`);
+    return { s, m, status: (await m.freezerState()) === 'thawed' ? status : 'paused' };
+  }
+
+  /** Changes the resource limits of a running container (runc update). */
+  async update(id: string, resources: LinuxResources): Promise<void> {
+    const { m } = await this.requireLive(id);
+    await m.set(resources);
+  }
+
+  async pause(id: string): Promise<void> {
+    const { m, status } = await this.requireLive(id);
+    if (status === 'paused') throw new BrigError('CONTAINER_NOT_RUNNING', `container "${id}" is already paused`);
+    await m.freeze();
+  }
+
+  async resume(id: string): Promise<void> {
+    const { m, status } = await this.requireLive(id);
+    if (status !== 'paused') throw new BrigError('CONTAINER_NOT_RUNNING', `container "${id}" is not paused`);
+    await m.thaw();
+  }
+
+  async stats(id: string): Promise<CgroupStats> {
+    const { m } = await this.requireLive(id);
+    return m.stats();
+  }
+
+  /** Host pids of every process in the container's cgroup (runc ps). */
+  async pids(id: string): Promise<number[]> {
+    const { m } = await this.openCgroup(id);
+    return m.pids();
+  }
+
+  /** OOM kills as they happen, until the signal aborts or the container stops. */
+  async *oomEvents(id: string, opts: { signal?: AbortSignal; intervalMs?: number } = {}): AsyncGenerator<{ count: number; delta: number }> {
+    const { m } = await this.requireLive(id);
+    yield* m.watchOom(opts);
+  }
+
   async state(id: string): Promise<State> {
     const s = await this.store.read(id);
-    return toOciState(s, await liveStatus(s));
+    return toOciState(s, await this.statusOf(s));
+  }
+
+  /** The live status; "paused" (as runc reports it) when the cgroup is frozen. */
+  private async statusOf(s: StoredState): Promise<State['status']> {
+    const status = await liveStatus(s);
+    if (status !== 'running' || !s.cgroup) return status;
+    const frozen = await openCgroupManager(s.cgroup).freezerState().catch(() => 'thawed');
+    return frozen === 'thawed' ? status : 'paused';
   }
 
   async list(): Promise<(State & { created: string })[]> {
@@ -161,7 +262,7 @@ export class Runtime {
     for (const id of await this.store.list()) {
       try {
         const s = await this.store.read(id);
-        out.push({ ...toOciState(s, await liveStatus(s)), created: s.created });
+        out.push({ ...toOciState(s, await this.statusOf(s)), created: s.created });
       } catch (e) {
         if (e instanceof BrigError && e.code === 'CONTAINER_NOT_FOUND') continue; // deleted meanwhile
         throw e;
@@ -194,11 +295,53 @@ export class Runtime {
       killQuietly(s.pid);
       await waitGone(s.pid, s.pidStartTime);
     }
+    // Kills what is left in the cgroup (a daemon that double-forked) and removes it.
+    if (s.cgroup) await openCgroupManager(s.cgroup, { warn: (m) => this.log.warn(m) }).destroy();
     await this.store.remove(id);
   }
 }
 
+/**
+ * The cgroup limits to apply: the config's resources, with device rules as runc sets them —
+ * deny everything, then the config's rules, then the devices every container needs and the
+ * ones the config creates (a config cannot take /dev/null away from its own container).
+ */
+export function containerResources(spec: Spec): LinuxResources {
+  const res = (spec.linux?.resources ?? {}) as LinuxResources;
+  const created = (spec.linux?.devices ?? [])
+    .filter((d) => d.type === 'c' || d.type === 'b')
+    .map((d) => ({ allow: true, type: d.type, major: d.major!, minor: d.minor!, access: 'rwm' }));
+  return {
+    ...res,
+    devices: [{ allow: false, access: 'rwm' }, ...(res.devices ?? []), ...DEFAULT_ALLOWED_DEVICES, ...created],
+  };
+}
+
+/**
+ * The container's cgroup per hierarchy, as the /sys/fs/cgroup mount binds it: its own
+ * directories, and no hierarchy brig does not manage for it (the host's stays hidden).
+ */
+export function containerCgroups(
+  own: { controllers: string; path: string }[],
+  v1Mounts: string[],
+  state: CgroupState,
+): { controllers: string; path: string }[] {
+  const out: { controllers: string; path: string }[] = [];
+  for (const c of own) {
+    const key = c.controllers === '' ? 'unified' : c.controllers.split(',')[0]!.replace(/^name=/, '');
+    const dir = state.dirs[key];
+    if (!dir) continue;
+    const name = c.controllers === '' ? 'unified' : c.controllers.replace(/^name=/, '');
+    const mount = state.version === 'v2' ? '/sys/fs/cgroup' : `/sys/fs/cgroup/${name}`;
+    if (state.version !== 'v2' && c.controllers !== '' && !v1Mounts.includes(name)) continue;
+    if (!dir.startsWith(mount)) continue;
+    out.push({ controllers: c.controllers, path: dir.slice(mount.length) || '/' });
+  }
+  return out;
+}
+
 function toOciState(s: StoredState, status: State['status']): State {
+  // "paused" is runc's status for a frozen container; the OCI enum has no word for it.
   return {
     ociVersion: s.ociVersion,
     id: s.id,

@@ -6,6 +6,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BrigError, hasErrno } from '../errors/index.js';
+import type { CgroupState } from './cgroups/index.js';
 import type { State } from './spec/types.js';
 
 /** What brig records; `status` on disk is the last one set by brig, not the live one. */
@@ -20,6 +21,8 @@ export interface StoredState {
   rootfs: string;
   created: string;
   annotations?: Record<string, string>;
+  /** How to reopen the container's cgroup (see cgroups/manager.ts). */
+  cgroup?: CgroupState;
 }
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_+.-]{0,1023}$/;

@@ -5,6 +5,8 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import {
+  closeSync,
+  openSync,
   chmodSync,
   cpSync,
   existsSync,
@@ -97,12 +99,25 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs brig-runtime with the bundle's state root. */
-export function brigRuntime(
-  b: Pick<Bundle, 'stateRoot' | 'dir'>,
-  args: string[],
-  opts: { timeoutMs?: number; input?: string } = {},
-): RunResult {
+/**
+ * Runs brig-runtime with the bundle's state root. A detached container inherits its stdio
+ * (as with runc), so for `run -d` output goes through files: a pipe would stay open for the
+ * container's life and keep spawnSync waiting.
+ */
+export function brigRuntime(b: Pick<Bundle, 'stateRoot' | 'dir'>, args: string[], opts: { timeoutMs?: number; input?: string } = {}): RunResult {
+  const detached = args[0] === 'run' && args.some((a) => a === '-d' || a === '--detach');
+  if (detached) {
+    const out = path.join(b.dir, `.out-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+    const fdOut = openSync(`${out}.1`, 'w');
+    const fdErr = openSync(`${out}.2`, 'w');
+    try {
+      const r = spawnSync(RUNTIME_BIN, ['--root', b.stateRoot, ...args], { cwd: b.dir, stdio: ['ignore', fdOut, fdErr], timeout: opts.timeoutMs ?? 20_000 });
+      return { code: r.status, stdout: readFileSync(`${out}.1`, 'utf8'), stderr: readFileSync(`${out}.2`, 'utf8') };
+    } finally {
+      closeSync(fdOut);
+      closeSync(fdErr);
+    }
+  }
   const r = spawnSync(RUNTIME_BIN, ['--root', b.stateRoot, ...args], {
     cwd: b.dir,
     encoding: 'utf8',
@@ -154,6 +169,14 @@ export function leftovers(b: Bundle): string[] {
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const mp = line.split(' ')[4];
     if (mp?.startsWith(b.dir)) found.push(`mount ${mp}`);
+  }
+  // Cgroups: the runtime's default place is /brig/<id> in every hierarchy.
+  for (const h of readdirSync('/sys/fs/cgroup')) {
+    try {
+      for (const d of readdirSync(`/sys/fs/cgroup/${h}/brig`, { withFileTypes: true })) {
+        if (d.isDirectory()) found.push(`cgroup ${h}/brig/${d.name}`);
+      }
+    } catch {}
   }
   // Helper processes (stage 0 or an init that never exec'd) run from a memfd named brig-helper.
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {

@@ -5,6 +5,7 @@ import { constants as os } from 'node:os';
 import { LocalEngine } from '../../engine/local-engine.js';
 import { BrigError, isBrigError } from '../../errors/index.js';
 import { Helper } from '../../native/helper.js';
+import { deviceAttacher } from '../../native/devload.js';
 import { locateNative } from '../../native/locate.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { parseArgs } from '../args.js';
@@ -35,6 +36,7 @@ function engine(): LocalEngine {
   const runtime = new Runtime({
     root: '/run/brig/runtime',
     helper: new Helper(locateNative('brig-helper', import.meta.url)),
+    attachDevices: deviceAttacher(locateNative('brig-devload', import.meta.url)),
   });
   return new LocalEngine({ root: '/var/lib/brig', runtime });
 }

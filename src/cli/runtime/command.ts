@@ -18,5 +18,7 @@ export interface Command {
   usage: string;
   summary: string;
   flags: FlagSpecs;
+  /** Flags end at the first positional (the rest belongs to another program, as in `ps ID -ef`). */
+  stopAtPositional?: boolean;
   run(ctx: Context, args: Parsed): Promise<number>;
 }

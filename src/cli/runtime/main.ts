@@ -5,13 +5,18 @@
 import { appendFileSync } from 'node:fs';
 import { BrigError, isBrigError } from '../../errors/index.js';
 import { Helper } from '../../native/helper.js';
+import { deviceAttacher } from '../../native/devload.js';
 import { locateNative } from '../../native/locate.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { type Logger, type LogLevel, lineLogger } from '../../util/log.js';
 import { parseArgs } from '../args.js';
 import type { Command, Context } from './command.js';
 import { del } from './commands/delete.js';
+import { events } from './commands/events.js';
 import { features } from './commands/features.js';
+import { pause, resume } from './commands/pause.js';
+import { ps } from './commands/ps.js';
+import { update } from './commands/update.js';
 import { kill } from './commands/kill.js';
 import { list } from './commands/list.js';
 import { plan } from './commands/plan.js';
@@ -19,7 +24,7 @@ import { run } from './commands/run.js';
 import { spec } from './commands/spec.js';
 import { state } from './commands/state.js';
 
-const COMMANDS: Command[] = [run, spec, state, del, kill, list, plan, features];
+const COMMANDS: Command[] = [run, spec, state, del, kill, list, ps, update, pause, resume, events, plan, features];
 const VERSION = '0.1.0';
 const SPEC_VERSION = '1.2.0';
 
@@ -87,7 +92,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       throw new BrigError('INVALID_ARGUMENT', `unknown command "${verb}"`, {
         hint: 'see brig-runtime --help',
       });
-    const parsed = parseArgs(rest, { ...cmd.flags, help: { kind: 'bool', short: 'h' } });
+    const parsed = parseArgs(rest, { ...cmd.flags, help: { kind: 'bool', short: 'h' } }, cmd.stopAtPositional ?? false);
     if (parsed.flags.help) {
       process.stdout.write(`usage: brig-runtime ${cmd.usage}\n`);
       return 0;
@@ -95,6 +100,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     const runtime = new Runtime({
       root: (global.flags.root as string | undefined) ?? defaultRoot(env),
       helper: new Helper(HELPER_PATH),
+      attachDevices: deviceAttacher(locateNative('brig-devload', import.meta.url)),
       log,
     });
     const ctx: Context = {

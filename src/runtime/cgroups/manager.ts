@@ -122,7 +122,7 @@ export interface CgroupManager {
  * before (BPF_PROG_QUERY for their ids, BPF_PROG_GET_FD_BY_ID, BPF_PROG_DETACH): with
  * ALLOW_MULTI every program must allow an access, so an `update` that kept the old program
  * would keep its denials. New first, old second, so there is never a moment without one.
- * tests/support/bpf-devload.c is a working reference. Without an attacher, device rules on
+ * native/devload/devload.c (brig-devload) does this. Without an attacher, device rules on
  * v2 are an error, not silently skipped.
  */
 export type DeviceProgramAttacher = (cgroupDir: string, program: DeviceProgram) => Promise<void>;

@@ -2,6 +2,7 @@
  * OCI runtime-spec 1.2 config.json types (the Linux parts brig honours).
  * Field names follow the spec exactly so a config round-trips unchanged.
  */
+import type { LinuxResources } from '../cgroups/resources.js';
 import type { LinuxSeccomp } from '../seccomp/types.js';
 
 export interface Spec {
@@ -137,7 +138,8 @@ export interface Linux {
   timeOffsets?: Record<string, TimeOffset>;
   devices?: Device[];
   cgroupsPath?: string;
-  resources?: Record<string, unknown>;
+  /** Applied by the cgroup managers (src/runtime/cgroups), which name the field in errors. */
+  resources?: LinuxResources;
   rootfsPropagation?: string;
   /** Validated and compiled by src/runtime/seccomp (errors name linux.seccomp.* paths). */
   seccomp?: LinuxSeccomp;
@@ -154,7 +156,8 @@ export interface Linux {
 export interface State {
   ociVersion: string;
   id: string;
-  status: 'creating' | 'created' | 'running' | 'stopped';
+  /** The spec's four, and runc's "paused" for a frozen container. */
+  status: 'creating' | 'created' | 'running' | 'stopped' | 'paused';
   pid?: number;
   bundle: string;
   annotations?: Record<string, string>;

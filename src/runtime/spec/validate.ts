@@ -292,16 +292,9 @@ function readLinux(v: unknown, f: string): Linux {
   }
   if (o.devices !== undefined)
     l.devices = arr(o.devices, `${f}.devices`).map((d, i) => readDevice(d, `${f}.devices[${i}]`));
-  if (o.cgroupsPath !== undefined && str(o.cgroupsPath, `${f}.cgroupsPath`) !== '') {
-    throw unsupported(`${f}.cgroupsPath`, 'cgroup placement is not supported by this build yet');
-  }
-  if (o.resources !== undefined && Object.keys(obj(o.resources, `${f}.resources`)).length > 0) {
-    throw unsupported(
-      `${f}.resources`,
-      'cgroup resource limits are not supported by this build yet',
-      'remove linux.resources',
-    );
-  }
+  if (o.cgroupsPath !== undefined) l.cgroupsPath = str(o.cgroupsPath, `${f}.cgroupsPath`);
+  // Shape-checked here; values are checked by the cgroup controllers, which name the field.
+  if (o.resources !== undefined) l.resources = obj(o.resources, `${f}.resources`) as Linux['resources'];
   if (o.rootfsPropagation !== undefined) {
     l.rootfsPropagation = str(o.rootfsPropagation, `${f}.rootfsPropagation`);
     const ok = ['private', 'rprivate', 'slave', 'rslave', 'shared', 'rshared', 'unbindable', 'runbindable'];

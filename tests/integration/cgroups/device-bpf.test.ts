@@ -2,7 +2,7 @@
  * The v2 device program on a real kernel, whatever the host layout: attaching a
  * BPF_PROG_TYPE_CGROUP_DEVICE program works on any cgroup2 directory, even the hybrid
  * hosts' /sys/fs/cgroup/unified that holds no controllers we use. The V2 manager runs on
- * that mount; the test-only loader (tests/support/bpf-devload.c) plays the native helper.
+ * that mount; the runtime's loader (native/build/brig-devload) attaches it.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';

@@ -43,17 +43,9 @@ export function cgroupHost(): Promise<CgroupHost> {
   return host;
 }
 
-let loader: Promise<string> | undefined;
-/** Compile tests/support/bpf-devload.c once per run. */
+/** The runtime's own loader, built by `npm run build`. */
 export function deviceLoader(): Promise<string> {
-  loader ??= (async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'brig-devload-'));
-    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-    const out = join(dir, 'bpf-devload');
-    await run('cc', ['-O1', '-o', out, join(repoRoot, 'tests/support/bpf-devload.c')]);
-    return out;
-  })();
-  return loader;
+  return Promise.resolve(join(repoRoot, 'native/build/brig-devload'));
 }
 
 export const attachWithTestLoader: DeviceProgramAttacher = async (dir, program) => {

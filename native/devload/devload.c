@@ -1,5 +1,5 @@
 /*
- * Test-only stand-in for the native helper's device-program step: load a
+ * brig-devload: the cgroup v2 device-program step of the runtime: load a
  * BPF_PROG_TYPE_CGROUP_DEVICE program (a file of struct bpf_insn, as brig compiles it) and
  * attach it to a cgroup v2 directory with BPF_F_ALLOW_MULTI, then detach the device programs
  * that were there before — an update replaces the policy (with ALLOW_MULTI every attached
@@ -7,7 +7,7 @@
  * old second, as runc does, so the cgroup is never without a program. The attachment
  * outlives this process; it goes away with the cgroup.
  *
- *   bpf-devload PROGRAM_FILE CGROUP_DIR
+ *   brig-devload PROGRAM_FILE CGROUP_DIR   (PROGRAM_FILE may be /dev/stdin)
  *
  * Exit 0 and "attached" on success; on failure the syscall, errno and the verifier log.
  */

@@ -1,0 +1,159 @@
+/**
+ * Resource control through brig-runtime, on whatever cgroup layout the machine has (this
+ * project's hosts are hybrid v1; CI runs the same file on cgroup v2 in a VM): limits set at
+ * start, OOM kills reported by events, fork bombs stopped, cpu throttled, devices denied,
+ * pause/resume, update of a running container, and nothing left behind.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Spec } from '../../../src/runtime/spec/types.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { brigRuntime, leftovers, makeBundle, RUNTIME_BIN, runIn } from '../../support/bundle.js';
+import { requires } from '../../support/requires.js';
+
+const skip = requires('root', 'helper', 'busybox');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function detached(args: string[], edit: (s: Spec) => void, id: string) {
+  const b = makeBundle(args, edit);
+  const r = brigRuntime(b, ['run', '-d', id]);
+  assert.equal(r.code, 0, r.stderr);
+  const stats = () => JSON.parse(brigRuntime(b, ['events', '--stats', id]).stdout).data;
+  return {
+    b,
+    stats,
+    done() {
+      brigRuntime(b, ['delete', '--force', id]);
+      const left = leftovers(b);
+      b.cleanup();
+      assert.deepEqual(left, []);
+    },
+  };
+}
+
+test('limits are in place before the program runs', { skip }, () => {
+  const r = runIn(['sh', '-c', 'cat /proc/self/cgroup | grep -c /brig/; echo ok'], (s) => {
+    s.linux!.resources = { pids: { limit: 20 }, memory: { limit: 128 << 20 } };
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /ok/);
+  assert.deepEqual(r.leftovers, []);
+});
+
+test('a process allocating past the memory limit is OOM-killed and events reports it', { skip }, async () => {
+  const c = detached(['sh', '-c', 'sleep 1; tail /dev/zero; sleep 30'], (s) => {
+    s.linux!.resources = { memory: { limit: 32 << 20, swap: 32 << 20 } };
+  }, 'oom');
+  try {
+    const child = spawn(RUNTIME_BIN, ['--root', c.b.stateRoot, 'events', '--interval', '200ms', 'oom'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    for (let i = 0; i < 100 && !out.includes('"type":"oom"'); i++) await sleep(100);
+    child.kill();
+    assert.match(out, /\{"type":"oom","id":"oom"\}/);
+    assert.match(out, /\{"type":"stats","id":"oom","data":\{/);
+  } finally {
+    c.done();
+  }
+});
+
+test('a fork bomb stops at the pids limit and the host stays responsive', { skip }, async () => {
+  // The classic bomb, in shell: every function call forks two more.
+  const c = detached(['sh', '-c', 'b() { b | b & }; b; sleep 30'], (s) => {
+    s.linux!.resources = { pids: { limit: 16 } };
+  }, 'bomb');
+  try {
+    await sleep(1000);
+    const pids = c.stats().pids;
+    assert.ok(pids.current <= 16 && pids.current >= 8, JSON.stringify(pids));
+    const t0 = Date.now();
+    assert.equal(spawnSync('true').status, 0);
+    assert.ok(Date.now() - t0 < 1000, 'the host is slow to fork');
+  } finally {
+    c.done(); // delete --force must kill every process of the bomb and remove the cgroup
+  }
+});
+
+test('cpu quota throttles (throttled periods grow)', { skip }, async () => {
+  const c = detached(['sh', '-c', 'while :; do :; done'], (s) => {
+    s.linux!.resources = { cpu: { quota: 10000, period: 100000 } };
+  }, 'cpu');
+  try {
+    await sleep(1200);
+    const t = c.stats().cpu.throttling;
+    assert.ok(t.throttledPeriods > 0, JSON.stringify(t));
+  } finally {
+    c.done();
+  }
+});
+
+test('a device outside the allowed set cannot be created or opened, even by root', { skip }, () => {
+  const caps = ['CAP_MKNOD', 'CAP_DAC_OVERRIDE', 'CAP_SYS_ADMIN'];
+  // In /dev (a tmpfs without nodev), so only the cgroup stands in the way.
+  const r = runIn(['sh', '-c', 'mknod /dev/xmem c 1 1 && echo MADE-MEM; mknod /dev/xnull c 1 3 && echo MADE-NULL; cat /dev/xnull && echo READ-NULL'], (s) => {
+    s.process!.capabilities = { bounding: caps, effective: caps, permitted: caps };
+  });
+  assert.doesNotMatch(r.stdout, /MADE-MEM/);
+  assert.match(r.stdout, /MADE-NULL/);
+  assert.match(r.stdout, /READ-NULL/);
+});
+
+test('pause stops progress, resume continues it, state says paused', { skip }, async () => {
+  const c = detached(['sh', '-c', 'while :; do :; done'], () => {}, 'pz');
+  const cpu = () => c.stats().cpu.usage.total as number;
+  try {
+    await sleep(200);
+    assert.equal(brigRuntime(c.b, ['pause', 'pz']).code, 0);
+    assert.equal(JSON.parse(brigRuntime(c.b, ['state', 'pz']).stdout).status, 'paused');
+    const a = cpu();
+    await sleep(400);
+    assert.equal(cpu(), a, 'cpu time grew while paused');
+    assert.notEqual(brigRuntime(c.b, ['pause', 'pz']).code, 0, 'pausing twice is an error');
+    assert.equal(brigRuntime(c.b, ['resume', 'pz']).code, 0);
+    await sleep(300);
+    assert.ok(cpu() > a, 'no progress after resume');
+    assert.equal(JSON.parse(brigRuntime(c.b, ['state', 'pz']).stdout).status, 'running');
+  } finally {
+    c.done();
+  }
+});
+
+test('update changes the limits of a running container; ps lists its pids', { skip }, async () => {
+  const c = detached(['sleep', '30'], (s) => {
+    s.linux!.resources = { pids: { limit: 10 } };
+  }, 'up');
+  try {
+    assert.equal(c.stats().pids.limit, 10);
+    const r = brigRuntime(c.b, ['update', '--pids-limit', '33', '--memory', '96m', 'up']);
+    assert.equal(r.code, 0, r.stderr);
+    const s = c.stats();
+    assert.equal(s.pids.limit, 33);
+    assert.equal(s.memory.usage.limit, 96 << 20);
+    const viaFile = brigRuntime(c.b, ['update', '-r', '-', 'up'], { input: '{"pids": {"limit": 44}}' });
+    assert.equal(viaFile.code, 0, viaFile.stderr);
+    assert.equal(c.stats().pids.limit, 44);
+    const pids = JSON.parse(brigRuntime(c.b, ['ps', '--format', 'json', 'up']).stdout);
+    const state = JSON.parse(brigRuntime(c.b, ['state', 'up']).stdout);
+    assert.deepEqual(pids, [state.pid]);
+    const table = brigRuntime(c.b, ['ps', 'up', '-o', 'pid,comm']).stdout;
+    assert.match(table, /^\s*PID\s+COMMAND\n\s*\d+ sleep\n$/);
+    const bad = brigRuntime(c.b, ['update', '--memory', 'lots', 'up']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--memory: "lots" is not a size/);
+  } finally {
+    c.done();
+  }
+});
+
+test('verbs on a stopped container are clear errors', { skip }, () => {
+  const b = makeBundle(['true']);
+  try {
+    for (const verb of ['pause', 'resume', 'update --pids-limit 5']) {
+      const r = brigRuntime(b, [...verb.split(' '), 'nope']);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /container "nope" does not exist/);
+    }
+  } finally {
+    b.cleanup();
+  }
+});
