@@ -7,7 +7,7 @@
  * old second, as runc does, so the cgroup is never without a program. The attachment
  * outlives this process; it goes away with the cgroup.
  *
- *   brig-devload PROGRAM_FILE CGROUP_DIR   (PROGRAM_FILE may be /dev/stdin)
+ *   brig-devload PROGRAM_FILE CGROUP_DIR   (PROGRAM_FILE - reads stdin)
  *
  * Exit 0 and "attached" on success; on failure the syscall, errno and the verifier log.
  */
@@ -28,14 +28,25 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s PROGRAM_FILE CGROUP_DIR\n", argv[0]);
     return 2;
   }
-  int fd = open(argv[1], O_RDONLY);
+  /* "-" is stdin, read to the end: the runtime sends the program through a socket, which
+     cannot be opened again by path. */
+  int fd = strcmp(argv[1], "-") == 0 ? 0 : open(argv[1], O_RDONLY);
   if (fd < 0) {
     perror(argv[1]);
     return 1;
   }
   static unsigned char insns[1 << 16];
-  ssize_t len = read(fd, insns, sizeof insns);
-  close(fd);
+  ssize_t len = 0;
+  for (;;) {
+    ssize_t n = read(fd, insns + len, sizeof insns - (size_t)len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      perror(argv[1]);
+      return 1;
+    }
+    if (n == 0 || (size_t)(len += n) == sizeof insns) break;
+  }
+  if (fd != 0) close(fd);
   if (len <= 0 || len % 8 != 0) {
     fprintf(stderr, "%s: size %zd is not a whole number of instructions\n", argv[1], len);
     return 1;

@@ -9,7 +9,7 @@ import type { DeviceProgramAttacher } from '../runtime/cgroups/index.js';
 export function deviceAttacher(loaderPath: string): DeviceProgramAttacher {
   return (cgroupDir, program) =>
     new Promise((resolve, reject) => {
-      const child = spawn(loaderPath, ['/dev/stdin', cgroupDir], { stdio: ['pipe', 'ignore', 'pipe'] });
+      const child = spawn(loaderPath, ['-', cgroupDir], { stdio: ['pipe', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
       child.on('error', (e) =>
