@@ -26,6 +26,29 @@ export const ErrorCodes = {
   // engine
   IMAGE_NOT_FOUND: 'Image not found',
   INTERNAL: 'Internal error',
+  // images
+  INVALID_REFERENCE: 'Invalid image reference',
+  INVALID_DIGEST: 'Invalid content digest',
+  DIGEST_MISMATCH: 'Content does not match its digest',
+  BLOB_NOT_FOUND: 'Content blob not found in the image store',
+  INVALID_MANIFEST: 'Malformed image manifest, index or config',
+  PLATFORM_NOT_FOUND: 'No image for the requested platform',
+  STORE_LOCKED: 'Image store is locked by another process',
+  INVALID_TAR: 'Malformed tar archive',
+  LAYER_UNSAFE: 'Layer entry refused as unsafe',
+  LAYER_TOO_LARGE: 'Layer exceeds the configured size or entry limit',
+  SNAPSHOT_NOT_FOUND: 'Snapshot does not exist',
+  SNAPSHOT_EXISTS: 'Snapshot already exists',
+  SNAPSHOT_INVALID: 'Snapshot operation not valid in its state',
+  REGISTRY_UNAUTHORIZED: 'Registry authentication required or failed',
+  REGISTRY_DENIED: 'Registry denied access',
+  REGISTRY_NOT_FOUND: 'Not found in the registry',
+  REGISTRY_RATE_LIMITED: 'Registry rate limit reached',
+  REGISTRY_ERROR: 'Registry request failed',
+  REGISTRY_INSECURE: 'Plain HTTP refused for a registry not configured as insecure',
+  IMAGE_IN_USE: 'Image is in use',
+  INVALID_ARCHIVE: 'Malformed image archive',
+  TOOL_MISSING: 'A host tool this needs is not installed',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
