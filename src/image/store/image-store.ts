@@ -272,9 +272,12 @@ export class ImageStore {
 
   /**
    * Deletes blobs no image references. Blobs younger than `graceMs` are kept: they may
-   * belong to a pull or load that has not written its index entry yet.
+   * belong to a pull or load that has not written its index entry yet. With `only`, just
+   * those digests are candidates (what `rmi` removes: the blobs of the image it untagged).
    */
-  async gc(opts: { graceMs?: number; extraRoots?: Descriptor[] } = {}): Promise<GcResult> {
+  async gc(
+    opts: { graceMs?: number; extraRoots?: Descriptor[]; only?: Iterable<string> } = {},
+  ): Promise<GcResult> {
     const grace = opts.graceMs ?? 10 * 60_000;
     return withLock(
       this.lockPath,
@@ -284,7 +287,8 @@ export class ImageStore {
         const now = Date.now();
         const removed: string[] = [];
         let bytes = 0;
-        for (const digest of await this.blobs.list()) {
+        const candidates = opts.only === undefined ? await this.blobs.list() : [...new Set(opts.only)];
+        for (const digest of candidates) {
           if (live.has(digest)) continue;
           const st = await fs.stat(this.blobs.path(digest)).catch(() => undefined);
           if (st === undefined || now - st.mtimeMs < grace) continue;
