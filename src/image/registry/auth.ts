@@ -8,7 +8,7 @@
  */
 import { BrigError } from '../../errors/index.js';
 import type { Credentials } from './credentials.js';
-import { displayUrl, type RetryPolicy, readBody, sendWithRetry, statusError } from './http.js';
+import { displayUrl, type HttpResponse, type RetryPolicy, readBody, sendWithRetry, statusError } from './http.js';
 
 export interface Challenge {
   scheme: 'basic' | 'bearer';
@@ -82,7 +82,7 @@ export async function fetchToken(
     });
   }
   const service = challenge.params.service;
-  let res;
+  let res: HttpResponse;
   if (creds?.identityToken) {
     const form = new URLSearchParams({
       grant_type: 'refresh_token',
