@@ -8,7 +8,14 @@
  */
 import { BrigError } from '../../errors/index.js';
 import type { Credentials } from './credentials.js';
-import { displayUrl, type HttpResponse, type RetryPolicy, readBody, sendWithRetry, statusError } from './http.js';
+import {
+  displayUrl,
+  type HttpResponse,
+  type RetryPolicy,
+  readBody,
+  sendWithRetry,
+  statusError,
+} from './http.js';
 
 export interface Challenge {
   scheme: 'basic' | 'bearer';
