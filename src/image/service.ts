@@ -14,6 +14,14 @@
  */
 import * as fs from 'node:fs/promises';
 import { BrigError } from '../errors/index.js';
+import {
+  type ArchiveFormat,
+  importLayout,
+  type LoadResult,
+  loadArchive,
+  type SaveItem,
+  saveArchive,
+} from './archive.js';
 import { chainIDs } from './chain.js';
 import { mapLimit } from './concurrency.js';
 import { decompress } from './layers/compression.js';
@@ -607,6 +615,61 @@ export class ImageService {
       }
     }
     return { ImagesDeleted: deleted, SpaceReclaimed: gc.bytes };
+  }
+
+  // ---------------------------------------------------------------- archives
+
+  /**
+   * `image save`: writes images to a tar at `path` (which must not exist) in
+   * docker-archive or oci-archive format. A name saves that name; an ID saves the image
+   * with all its names.
+   */
+  async save(
+    namesOrIds: string[],
+    path: string,
+    opts: { format?: ArchiveFormat; signal?: AbortSignal } = {},
+  ): Promise<void> {
+    const items = new Map<string, SaveItem>();
+    for (const n of namesOrIds) {
+      const r = await this.resolve(n);
+      const item = items.get(r.id) ?? { names: [], target: r.target, manifest: r.manifest, config: r.config };
+      const asName = /^(sha256:)?[a-f0-9]{4,64}$/.test(n) ? undefined : formatReference(parseReference(n));
+      const names =
+        asName !== undefined
+          ? [asName]
+          : r.entries.map((e) => e.name).filter((x): x is string => x !== undefined);
+      for (const x of names) if (!item.names.includes(x)) item.names.push(x);
+      items.set(r.id, item);
+    }
+    await saveArchive(this.store, [...items.values()], path, opts.format ?? 'docker-archive', {
+      signal: opts.signal ?? this.signal,
+    });
+  }
+
+  /**
+   * `image load`: reads a docker-archive or oci-archive (plain or compressed). `name`
+   * names images whose archive entry carries only a tag or nothing.
+   */
+  async load(
+    source: string | AsyncIterable<Uint8Array>,
+    opts: { name?: string; signal?: AbortSignal } = {},
+  ): Promise<LoadResult> {
+    await this.init();
+    return loadArchive(this.store, source, {
+      platform: this.platform,
+      name: opts.name,
+      signal: opts.signal ?? this.signal,
+    });
+  }
+
+  /** Imports from an OCI image layout directory (`skopeo copy ... oci:DIR`). */
+  async importLayout(dir: string, opts: { name?: string; signal?: AbortSignal } = {}): Promise<LoadResult> {
+    await this.init();
+    return importLayout(this.store, dir, {
+      platform: this.platform,
+      name: opts.name,
+      signal: opts.signal ?? this.signal,
+    });
   }
 
   // ---------------------------------------------------------------- import

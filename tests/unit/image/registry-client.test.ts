@@ -40,7 +40,9 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
       res.writeHead(401).end('{"errors":[{"code":"UNAUTHORIZED","message":"bad creds"}]}');
       return;
     }
-    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ token: 'tok-123', expires_in: 300 }));
+    res
+      .writeHead(200, { 'Content-Type': 'application/json' })
+      .end(JSON.stringify({ token: 'tok-123', expires_in: 300 }));
     return;
   }
   if (auth !== 'Bearer tok-123') {
@@ -54,9 +56,13 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
   if (url.pathname === '/v2/') {
     res.writeHead(200).end('{}');
   } else if (url.pathname === '/v2/lib/app/manifests/v1') {
-    res.writeHead(200, { 'Content-Type': MediaType.OciManifest, 'Docker-Content-Digest': sha256(manifest) }).end(manifest);
+    res
+      .writeHead(200, { 'Content-Type': MediaType.OciManifest, 'Docker-Content-Digest': sha256(manifest) })
+      .end(manifest);
   } else if (url.pathname === '/v2/lib/app/manifests/lying') {
-    res.writeHead(200, { 'Content-Type': MediaType.OciManifest, 'Docker-Content-Digest': sha256('other') }).end(manifest);
+    res
+      .writeHead(200, { 'Content-Type': MediaType.OciManifest, 'Docker-Content-Digest': sha256('other') })
+      .end(manifest);
   } else if (url.pathname === `/v2/lib/app/blobs/${blobDigest}`) {
     stats.blobHits++;
     if (stats.blobHits === 1) res.writeHead(429, { 'Retry-After': '0' }).end();
@@ -65,7 +71,9 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
   } else if (url.pathname === `/v2/lib/bad/blobs/${blobDigest}`) {
     res.writeHead(200).end(Buffer.alloc(blob.length, 9));
   } else if (url.pathname.startsWith('/v2/secret/')) {
-    res.writeHead(403).end('{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}');
+    res
+      .writeHead(403)
+      .end('{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}');
   } else if (url.pathname.startsWith('/v2/limited/')) {
     res.writeHead(429, { 'Retry-After': '0' }).end();
   } else {
@@ -83,10 +91,13 @@ after(() => new Promise<void>((r) => server.close(() => r())));
 const fast = { attempts: 4, baseDelayMs: 5, maxDelayMs: 20 };
 
 test('WWW-Authenticate parsing', () => {
-  assert.deepEqual(parseChallenge('Bearer realm="https://a/token",service="reg",scope="repository:a/b:pull,push"'), {
-    scheme: 'bearer',
-    params: { realm: 'https://a/token', service: 'reg', scope: 'repository:a/b:pull,push' },
-  });
+  assert.deepEqual(
+    parseChallenge('Bearer realm="https://a/token",service="reg",scope="repository:a/b:pull,push"'),
+    {
+      scheme: 'bearer',
+      params: { realm: 'https://a/token', service: 'reg', scope: 'repository:a/b:pull,push' },
+    },
+  );
   assert.deepEqual(parseChallenge('Basic realm="x"'), { scheme: 'basic', params: { realm: 'x' } });
   assert.equal(parseChallenge('Negotiate abc'), undefined);
 });
@@ -94,7 +105,10 @@ test('WWW-Authenticate parsing', () => {
 test('token flow with basic credentials; token cached; retries on 429 and 503', async (t) => {
   const { dir, cleanup } = await tempDir();
   t.after(cleanup);
-  const client = new RegistryClient({ credentials: staticCredentials({ [host]: { username: 'user', password: 'pa55word' } }), retry: fast });
+  const client = new RegistryClient({
+    credentials: staticCredentials({ [host]: { username: 'user', password: 'pa55word' } }),
+    retry: fast,
+  });
   const ref = parseReference(`${host}/lib/app:v1`);
   const m = await client.getManifest(ref);
   assert.equal(m.digest, sha256(manifest));
@@ -102,9 +116,14 @@ test('token flow with basic credentials; token cached; retries on 429 and 503', 
   const blobs = new BlobStore({ root: dir });
   await blobs.init();
   const events: string[] = [];
-  await client.fetchBlob(ref, { mediaType: MediaType.OciConfig, digest: blobDigest, size: blob.length }, blobs, {
-    onProgress: (e) => events.push(e.status),
-  });
+  await client.fetchBlob(
+    ref,
+    { mediaType: MediaType.OciConfig, digest: blobDigest, size: blob.length },
+    blobs,
+    {
+      onProgress: (e) => events.push(e.status),
+    },
+  );
   assert.equal(stats.token, 1, 'one token for one scope');
   assert.ok(stats.scopes.includes('repository:lib/app:pull'));
   assert.ok(stats.blobHits >= 3);
@@ -117,18 +136,36 @@ test('errors: 401 (bad creds), 403, 404, 429, digest mismatches; no secret in an
   t.after(cleanup);
   const blobs = new BlobStore({ root: dir });
   await blobs.init();
-  const bad = new RegistryClient({ credentials: staticCredentials({ [host]: { username: 'user', password: 'WRONGpw' } }), retry: fast });
-  const good = new RegistryClient({ credentials: staticCredentials({ [host]: { username: 'user', password: 'pa55word' } }), retry: fast });
+  const bad = new RegistryClient({
+    credentials: staticCredentials({ [host]: { username: 'user', password: 'WRONGpw' } }),
+    retry: fast,
+  });
+  const good = new RegistryClient({
+    credentials: staticCredentials({ [host]: { username: 'user', password: 'pa55word' } }),
+    retry: fast,
+  });
   const cases: [() => Promise<unknown>, string, string][] = [
     [() => bad.getManifest(parseReference(`${host}/lib/app:v1`)), 'REGISTRY_UNAUTHORIZED', 'token'],
     [() => good.getManifest(parseReference(`${host}/secret/x:1`)), 'REGISTRY_DENIED', 'secret/x:1'],
-    [() => good.getManifest(parseReference(`${host}/lib/app:missing`)), 'REGISTRY_NOT_FOUND', 'lib/app:missing'],
+    [
+      () => good.getManifest(parseReference(`${host}/lib/app:missing`)),
+      'REGISTRY_NOT_FOUND',
+      'lib/app:missing',
+    ],
     [() => good.getManifest(parseReference(`${host}/limited/x:1`)), 'REGISTRY_RATE_LIMITED', 'limited/x:1'],
     [() => good.getManifest(parseReference(`${host}/lib/app:lying`)), 'DIGEST_MISMATCH', 'lib/app:lying'],
-    [() => good.getManifest(parseReference(`${host}/lib/app@${sha256('x')}`)), 'REGISTRY_NOT_FOUND', 'lib/app@'],
+    [
+      () => good.getManifest(parseReference(`${host}/lib/app@${sha256('x')}`)),
+      'REGISTRY_NOT_FOUND',
+      'lib/app@',
+    ],
     [
       () =>
-        good.fetchBlob(parseReference(`${host}/lib/bad:1`), { mediaType: 'x', digest: blobDigest, size: blob.length }, blobs),
+        good.fetchBlob(
+          parseReference(`${host}/lib/bad:1`),
+          { mediaType: 'x', digest: blobDigest, size: blob.length },
+          blobs,
+        ),
       'DIGEST_MISMATCH',
       blobDigest,
     ],
