@@ -37,7 +37,6 @@ import {
   openSync,
   readdirSync,
   readlinkSync,
-  rmSync,
   type Stats,
   symlinkSync,
   unlinkSync,
@@ -48,6 +47,7 @@ import { userInfo } from 'node:os';
 import { join, relative } from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
 import { digestOf, mismatch, newHash } from '../digest.js';
+import { rmTreeSync } from '../fs-util.js';
 import { decompress } from './compression.js';
 import { mknod, setXattrs, type XattrSet } from './host-tools.js';
 import { readTar, type TarHeader, type TarLimits } from './tar-reader.js';
@@ -179,7 +179,7 @@ export class Unpacker {
       const p = this.dirMeta[i]!.path;
       if (p === path || p.startsWith(below)) this.dirMeta.splice(i, 1);
     }
-    if (st.isDirectory()) rmSync(path, { recursive: true, force: true });
+    if (st.isDirectory()) rmTreeSync(path);
     else unlinkSync(path);
   }
 

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
+import { rmTree } from '../fs-util.js';
 import { withLock, writeFileAtomic } from '../store/lock.js';
 import type { ApplyTarget, Mount, SnapshotInfo, SnapshotKind, Snapshotter } from './snapshotter.js';
 
@@ -150,7 +151,7 @@ export abstract class DirSnapshotter implements Snapshotter {
       try {
         await this.create(id, kind, chain);
       } catch (e) {
-        await fs.rm(this.dir(id), { recursive: true, force: true });
+        await rmTree(this.dir(id));
         throw e;
       }
       const r: Record_ = { id, kind, created: new Date().toISOString(), labels };
@@ -211,7 +212,7 @@ export abstract class DirSnapshotter implements Snapshotter {
         if (!hasErrno(e, 'ENOENT')) throw e;
       });
     });
-    await fs.rm(join(this.root, 'snapshots', `rm-${id}`), { recursive: true, force: true });
+    await rmTree(join(this.root, 'snapshots', `rm-${id}`));
   }
 
   /** The active snapshot's record, refusing other kinds. */
