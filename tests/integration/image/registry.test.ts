@@ -4,17 +4,23 @@
  * connection is cut mid-blob by a proxy (it resumes with a Range request).
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import { BrigError } from '../../../src/errors/index.js';
+import { tarTree } from '../../../src/image/layers/create.js';
+import { MediaType } from '../../../src/image/manifest.js';
+import { parsePlatform } from '../../../src/image/platform.js';
 import { parseReference } from '../../../src/image/reference.js';
 import type { ProgressEvent } from '../../../src/image/registry/client.js';
 import { dockerConfigCredentials } from '../../../src/image/registry/credentials.js';
 import { ImageService } from '../../../src/image/service.js';
 import { CopySnapshotter } from '../../../src/image/snapshot/copy.js';
-import { importBusybox } from '../../support/image-busybox.js';
+import { importBusybox, makeBusyboxRootfs } from '../../support/image-busybox.js';
 import {
   htpasswdMissing,
   registryMissing,
@@ -24,6 +30,7 @@ import {
 import { tempDir } from '../../support/image-tmp.js';
 import { requires } from '../../support/requires.js';
 
+const run = promisify(execFile);
 const skip = registryMissing() || requires('busybox');
 
 function service(
@@ -169,6 +176,92 @@ describe('registry without auth', { skip }, () => {
       for (const s of sockets) s.destroy();
       await new Promise((r) => proxy.close(r));
     }
+  });
+  test('manifest lists (platform selection) and Docker schema2 manifests written by skopeo', async () => {
+    const a = service(dir, 'h');
+    const amd = `${reg.host}/multi/app:amd64`;
+    const arm = `${reg.host}/multi/app:arm64`;
+    await importBusybox(a, dir, amd);
+    const armImg = await a.import(tarTree(await makeBusyboxRootfs(dir)), {
+      reference: arm,
+      platform: { os: 'linux', architecture: 'arm64', variant: 'v8' },
+      changes: { Cmd: ['/bin/arm'] },
+    });
+    const [pa, pb] = await Promise.all([a.push(amd), a.push(arm)]);
+    const list = {
+      schemaVersion: 2,
+      mediaType: MediaType.DockerManifestList,
+      manifests: [
+        {
+          mediaType: MediaType.OciManifest,
+          digest: pa.digest,
+          size: pa.size,
+          platform: { os: 'linux', architecture: 'amd64' },
+        },
+        {
+          mediaType: MediaType.OciManifest,
+          digest: pb.digest,
+          size: pb.size,
+          platform: { os: 'linux', architecture: 'arm64', variant: 'v8' },
+        },
+      ],
+    };
+    const multi = parseReference(`${reg.host}/multi/app:both`);
+    const listDigest = await a.registry.putManifest(
+      multi,
+      Buffer.from(JSON.stringify(list)),
+      MediaType.DockerManifestList,
+    );
+    const b = service(dir, 'i', { platform: { os: 'linux', architecture: 'amd64' } });
+    const got = await b.pull(`${reg.host}/multi/app:both`);
+    assert.equal(got.digest, listDigest);
+    assert.equal(got.manifestDigest, pa.digest);
+    const gotArm = await b.pull(`${reg.host}/multi/app:both`, {
+      platform: parsePlatform('linux/arm64'),
+      unpack: false,
+    });
+    assert.equal(gotArm.manifestDigest, pb.digest);
+    assert.equal(gotArm.id, armImg.id);
+    assert.deepEqual((await b.inspect(`${reg.host}/multi/app:both`)).RepoDigests, [
+      `${reg.host}/multi/app@${listDigest}`,
+    ]);
+    await assert.rejects(b.pull(`${reg.host}/multi/app:both`, { platform: parsePlatform('linux/s390x') }), {
+      code: 'PLATFORM_NOT_FOUND',
+    });
+    if (!existsSync('/usr/bin/skopeo')) return;
+    const v2s2 = `${reg.host}/multi/app:v2s2`;
+    await run('skopeo', [
+      'copy',
+      '--format',
+      'v2s2',
+      '--dest-tls-verify=false',
+      `oci:${join(dir, 'h', 'images')}:${amd}`,
+      `docker://${v2s2}`,
+    ]);
+    const c = service(dir, 'j');
+    const pulled = await c.pull(v2s2);
+    assert.equal((await c.inspect(v2s2)).Descriptor.mediaType, MediaType.DockerManifest);
+    assert.equal(pulled.id, got.id, 'same config, same image ID');
+    const { mounts } = await c.prepareRootfs(v2s2, 'x');
+    assert.equal(await fs.readlink(join(mounts[0]!.source, 'bin/sh')), 'busybox');
+  });
+
+  test('two pulls of one image into one store at once both succeed', async () => {
+    const a = service(dir, 'k');
+    const ref = `${reg.host}/test/twice:1`;
+    await importBusybox(a, dir, ref);
+    await a.push(ref);
+    const root = join(dir, 'shared');
+    const mk = () =>
+      new ImageService({
+        root: join(root, 'images'),
+        snapshotter: new CopySnapshotter({ root: join(root, 'snaps') }),
+      });
+    const [x, y] = await Promise.all([mk().pull(ref), mk().pull(ref)]);
+    assert.equal(x.manifestDigest, y.manifestDigest);
+    const s = mk();
+    assert.equal((await s.list()).length, 1);
+    assert.equal((await s.snapshotter!.list()).length, 1);
   });
 });
 
