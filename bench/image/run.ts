@@ -11,20 +11,23 @@ import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import { createLayer } from '../../src/image/layers/create.js';
-import { unpackLayer } from '../../src/image/layers/unpack.js';
-import { tarTree } from '../../src/image/layers/create.js';
-import { ImageService } from '../../src/image/service.js';
-import { OverlaySnapshotter } from '../../src/image/snapshot/overlay.js';
-import { CopySnapshotter } from '../../src/image/snapshot/copy.js';
-import { BlobStore } from '../../src/image/store/blob-store.js';
 import { rmTree } from '../../src/image/fs-util.js';
+import { createLayer, tarTree } from '../../src/image/layers/create.js';
+import { unpackLayer } from '../../src/image/layers/unpack.js';
+import { ImageService } from '../../src/image/service.js';
+import { CopySnapshotter } from '../../src/image/snapshot/copy.js';
+import { OverlaySnapshotter } from '../../src/image/snapshot/overlay.js';
+import { BlobStore } from '../../src/image/store/blob-store.js';
 import { startRegistry } from '../../tests/support/image-registry.js';
 import { makeTree, median } from './fixture.js';
 
 const run = promisify(execFile);
 const { values } = parseArgs({
-  options: { mb: { type: 'string', default: '250' }, runs: { type: 'string', default: '5' }, only: { type: 'string' } },
+  options: {
+    mb: { type: 'string', default: '250' },
+    runs: { type: 'string', default: '5' },
+    only: { type: 'string' },
+  },
 });
 const MB = Number(values.mb);
 const RUNS = Number(values.runs);
@@ -40,7 +43,9 @@ function report(name: string, base: string, results: Record<string, number[]>): 
   const baseline = median(results[base]!);
   console.log(`\n${name} (${MB} MB, median of ${RUNS} runs)`);
   for (const [k, v] of Object.entries(results)) {
-    console.log(`  ${k.padEnd(28)} ${median(v).toFixed(2).padStart(7)} s   ${(median(v) / baseline).toFixed(2)}x ${k === base ? '(baseline)' : ''}`);
+    console.log(
+      `  ${k.padEnd(28)} ${median(v).toFixed(2).padStart(7)} s   ${(median(v) / baseline).toFixed(2)}x ${k === base ? '(baseline)' : ''}`,
+    );
   }
 }
 
@@ -84,7 +89,8 @@ async function benchPull(work: string, tree: string): Promise<void> {
     await src.import(tarTree(tree), { reference: ref, changes: { Cmd: ['/bin/sh'] } });
     await src.push(ref);
     const results: Record<string, number[]> = { 'brig pull (+unpack)': [] };
-    if (existsSync('/usr/bin/skopeo') && existsSync('/usr/bin/umoci')) results['skopeo copy + umoci unpack'] = [];
+    if (existsSync('/usr/bin/skopeo') && existsSync('/usr/bin/umoci'))
+      results['skopeo copy + umoci unpack'] = [];
     if (existsSync('/usr/bin/podman') && isRoot) results['podman pull'] = [];
     for (let i = 0; i < RUNS; i++) {
       for (const k of Object.keys(results)) {
@@ -98,15 +104,47 @@ async function benchPull(work: string, tree: string): Promise<void> {
                 : new CopySnapshotter({ root: join(dir, 'snaps') });
               await new ImageService({ root: join(dir, 'images'), snapshotter }).pull(ref);
             } else if (k.startsWith('skopeo')) {
-              await run('skopeo', ['copy', '--src-tls-verify=false', `docker://${ref}`, `oci:${dir}/layout:x`]);
-              await run('umoci', ['unpack', ...(isRoot ? [] : ['--rootless']), '--image', `${dir}/layout:x`, `${dir}/bundle`]);
+              await run('skopeo', [
+                'copy',
+                '--src-tls-verify=false',
+                `docker://${ref}`,
+                `oci:${dir}/layout:x`,
+              ]);
+              await run('umoci', [
+                'unpack',
+                ...(isRoot ? [] : ['--rootless']),
+                '--image',
+                `${dir}/layout:x`,
+                `${dir}/bundle`,
+              ]);
             } else {
-              await run('podman', ['--root', `${dir}/root`, '--runroot', `${dir}/run`, '--storage-driver', 'overlay', 'pull', '--tls-verify=false', '-q', ref]);
+              await run('podman', [
+                '--root',
+                `${dir}/root`,
+                '--runroot',
+                `${dir}/run`,
+                '--storage-driver',
+                'overlay',
+                'pull',
+                '--tls-verify=false',
+                '-q',
+                ref,
+              ]);
             }
           }),
         );
         if (k === 'podman pull') {
-          await run('podman', ['--root', `${dir}/root`, '--runroot', `${dir}/run`, '--storage-driver', 'overlay', 'system', 'reset', '-f']).catch(() => undefined);
+          await run('podman', [
+            '--root',
+            `${dir}/root`,
+            '--runroot',
+            `${dir}/run`,
+            '--storage-driver',
+            'overlay',
+            'system',
+            'reset',
+            '-f',
+          ]).catch(() => undefined);
         }
         await rmTree(dir);
       }

@@ -25,7 +25,7 @@ import {
 import { chainIDs } from './chain.js';
 import { mapLimit } from './concurrency.js';
 import { decompress } from './layers/compression.js';
-import { storeTarStream } from './layers/create.js';
+import { createLayer, storeTarStream } from './layers/create.js';
 import type { TarLimits } from './layers/tar-reader.js';
 import { unpackLayer } from './layers/unpack.js';
 import {
@@ -670,6 +670,57 @@ export class ImageService {
       name: opts.name,
       signal: opts.signal ?? this.signal,
     });
+  }
+
+  // ---------------------------------------------------------------- commit
+
+  /**
+   * `commit`: the changes in a container's rootfs snapshot (its overlay upper dir, with
+   * whiteouts for deletions) become a new layer on top of the image it was prepared from.
+   */
+  async commit(
+    key: string,
+    opts: { reference?: string; changes?: ContainerConfig; comment?: string; author?: string } = {},
+  ): Promise<{ id: string; reference: string | undefined }> {
+    const s = this.snapshotter;
+    if (s === undefined) throw new BrigError('INTERNAL', 'no snapshotter configured');
+    const info = await s.stat(key);
+    const upper = await s.upperDir(key);
+    if (upper === undefined) {
+      throw new BrigError(
+        'UNSUPPORTED_FIELD',
+        `commit of snapshot "${key}" needs the overlayfs snapshotter`,
+        {
+          hint: 'the copy snapshotter keeps no record of what changed',
+        },
+      );
+    }
+    const base = [...(await this.resolveAll()).values()].find(
+      (r) => chainIDs(r.config.rootfs.diff_ids).at(-1) === info.parent,
+    );
+    if (base === undefined) {
+      throw new BrigError('IMAGE_NOT_FOUND', `the image snapshot "${key}" was prepared from is gone`);
+    }
+    const layer = await createLayer(upper, this.store.blobs, { overlayDiff: true, signal: this.signal });
+    const created = new Date().toISOString();
+    const config: ImageConfig = {
+      ...base.config,
+      created,
+      config: { ...base.config.config, ...opts.changes },
+      rootfs: { type: 'layers', diff_ids: [...base.config.rootfs.diff_ids, layer.diffID] },
+      history: [
+        ...(base.config.history ?? []),
+        { created, created_by: 'brig commit', ...(opts.comment ? { comment: opts.comment } : {}) },
+      ],
+    };
+    if (opts.author !== undefined) config.author = opts.author;
+    const target = await this.storeImage(config, [
+      ...base.manifest.layers,
+      { mediaType: layer.mediaType, digest: layer.digest, size: layer.size },
+    ]);
+    const name = opts.reference === undefined ? undefined : formatReference(parseReference(opts.reference));
+    await this.store.setImage(name, target.manifest);
+    return { id: target.id, reference: name };
   }
 
   // ---------------------------------------------------------------- import

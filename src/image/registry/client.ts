@@ -83,6 +83,15 @@ function isLoopback(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
 }
 
+/** Docker's rule: plain HTTP only for loopback registries and those configured as insecure. */
+export function plainHttpAllowed(
+  registry: string,
+  insecure: ReadonlySet<string> | readonly string[] = [],
+): boolean {
+  const list = insecure instanceof Set ? insecure : new Set(insecure as readonly string[]);
+  return list.has(registry) || isLoopback(registry);
+}
+
 export class RegistryClient {
   private readonly credentials: CredentialSource | undefined;
   private readonly insecure: Set<string>;
@@ -103,7 +112,7 @@ export class RegistryClient {
   }
 
   private allowHttp(registry: string): boolean {
-    return this.insecure.has(registry) || isLoopback(registry);
+    return plainHttpAllowed(registry, this.insecure);
   }
 
   private host(registry: string): string {

@@ -10,7 +10,7 @@ import { sha256 } from '../../../src/image/digest.js';
 import { MediaType } from '../../../src/image/manifest.js';
 import { parseReference } from '../../../src/image/reference.js';
 import { parseChallenge } from '../../../src/image/registry/auth.js';
-import { RegistryClient } from '../../../src/image/registry/client.js';
+import { plainHttpAllowed, RegistryClient } from '../../../src/image/registry/client.js';
 import { staticCredentials } from '../../../src/image/registry/credentials.js';
 import { BlobStore } from '../../../src/image/store/blob-store.js';
 import { tempDir } from '../../support/image-tmp.js';
@@ -181,4 +181,14 @@ test('errors: 401 (bad creds), 403, 404, 429, digest mismatches; no secret in an
     });
   }
   assert.equal(await blobs.has(blobDigest), false);
+});
+
+test('plain HTTP only for loopback and configured insecure registries', () => {
+  for (const r of ['localhost', 'localhost:5000', '127.0.0.1:5000', '127.1.2.3', '[::1]:5000'])
+    assert.ok(plainHttpAllowed(r), r);
+  for (const r of ['docker.io', 'quay.io', 'registry.local:5000', '10.0.0.1:5000', 'localhost.evil.com']) {
+    assert.equal(plainHttpAllowed(r), false, r);
+  }
+  assert.ok(plainHttpAllowed('registry.local:5000', ['registry.local:5000']));
+  assert.equal(plainHttpAllowed('registry.local:5001', ['registry.local:5000']), false);
 });
