@@ -81,6 +81,15 @@ async function main(): Promise<void> {
   }
 }
 
+const podmanStore = (dir: string) => [
+  '--root',
+  `${dir}/root`,
+  '--runroot',
+  `${dir}/run`,
+  '--storage-driver',
+  'overlay',
+];
+
 async function benchPull(work: string, tree: string): Promise<void> {
   const reg = await startRegistry();
   try {
@@ -118,33 +127,12 @@ async function benchPull(work: string, tree: string): Promise<void> {
                 `${dir}/bundle`,
               ]);
             } else {
-              await run('podman', [
-                '--root',
-                `${dir}/root`,
-                '--runroot',
-                `${dir}/run`,
-                '--storage-driver',
-                'overlay',
-                'pull',
-                '--tls-verify=false',
-                '-q',
-                ref,
-              ]);
+              await run('podman', [...podmanStore(dir), 'pull', '--tls-verify=false', '-q', ref]);
             }
           }),
         );
         if (k === 'podman pull') {
-          await run('podman', [
-            '--root',
-            `${dir}/root`,
-            '--runroot',
-            `${dir}/run`,
-            '--storage-driver',
-            'overlay',
-            'system',
-            'reset',
-            '-f',
-          ]).catch(() => undefined);
+          await run('podman', [...podmanStore(dir), 'system', 'reset', '-f']).catch(() => undefined);
         }
         await rmTree(dir);
       }

@@ -91,6 +91,15 @@ export function entryComponents(name: string, field = 'name', entry = name): str
   return parts;
 }
 
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (e) {
+    if (hasErrno(e, 'ENOENT')) return undefined;
+    throw e;
+  }
+}
+
 export class Unpacker {
   private readonly root: string;
   private readonly whiteouts: 'remove' | 'overlay';
@@ -131,12 +140,7 @@ export class Unpacker {
         continue;
       }
       const real = join(this.root, ...stack, c);
-      let st: Stats | undefined;
-      try {
-        st = lstatSync(real);
-      } catch (e) {
-        if (!hasErrno(e, 'ENOENT')) throw e;
-      }
+      const st = lstatOrUndefined(real);
       if (st === undefined) {
         if (!create) return undefined;
         mkdirSync(real, 0o755);
@@ -213,12 +217,7 @@ export class Unpacker {
     }
     const parent = this.resolveDir(h.name, parentParts, true)!;
     const path = join(parent, base);
-    let existing: Stats | undefined;
-    try {
-      existing = lstatSync(path);
-    } catch (e) {
-      if (!hasErrno(e, 'ENOENT')) throw e;
-    }
+    let existing = lstatOrUndefined(path);
     this.written.add(logical);
 
     switch (h.type) {
@@ -261,12 +260,7 @@ export class Unpacker {
         if (targetParts.length === 0) throw unsafe(h.name, 'hard link to the root directory');
         const tdir = this.resolveDir(h.name, targetParts.slice(0, -1), false);
         const target = tdir === undefined ? undefined : join(tdir, targetParts[targetParts.length - 1]!);
-        let tst: Stats | undefined;
-        try {
-          tst = target === undefined ? undefined : lstatSync(target);
-        } catch (e) {
-          if (!hasErrno(e, 'ENOENT')) throw e;
-        }
+        const tst = target === undefined ? undefined : lstatOrUndefined(target);
         if (tst === undefined)
           throw unsafe(h.name, `hard link target "${h.linkname}" does not exist in the layer`);
         if (tst.isDirectory()) throw unsafe(h.name, `hard link target "${h.linkname}" is a directory`);
@@ -331,12 +325,7 @@ export class Unpacker {
     const dir = this.resolveDir(entry, parentParts, this.whiteouts === 'overlay');
     if (dir === undefined) return;
     const path = join(dir, victim);
-    let st: Stats | undefined;
-    try {
-      st = lstatSync(path);
-    } catch (e) {
-      if (!hasErrno(e, 'ENOENT')) throw e;
-    }
+    const st = lstatOrUndefined(path);
     if (st !== undefined) this.removeExisting(path, st);
     if (this.whiteouts === 'overlay') {
       mknod(path, 'char', 0, 0, 0);
