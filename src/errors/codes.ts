@@ -49,6 +49,7 @@ export const ErrorCodes = {
   IMAGE_IN_USE: 'Image is in use',
   INVALID_ARCHIVE: 'Malformed image archive',
   TOOL_MISSING: 'A host tool this needs is not installed',
+  LAYER_APPLY_FAILED: 'A layer entry could not be written',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -365,7 +365,20 @@ export async function unpackLayer(
   };
   for await (const entry of readTar(counted(), limits)) {
     opts.signal?.throwIfAborted();
-    await unpacker.apply(entry.header, entry.body);
+    try {
+      await unpacker.apply(entry.header, entry.body);
+    } catch (e) {
+      if (e instanceof BrigError) throw e;
+      // ENOSPC, ENAMETOOLONG, EACCES...: say which entry, keep the system error as cause.
+      throw new BrigError(
+        'LAYER_APPLY_FAILED',
+        `layer entry "${entry.header.name}": ${(e as Error).message}`,
+        {
+          path: entry.header.name,
+          cause: e,
+        },
+      );
+    }
     entries++;
   }
   unpacker.finalize();

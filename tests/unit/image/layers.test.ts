@@ -374,3 +374,12 @@ test('createLayer round-trips through unpack with equal content and digests', as
   assert.equal(await fs.readlink(join(out, 'bin/sym')), 'tool');
   assert.equal((await fs.stat(join(out, 'bin/tool'))).mode & 0o777, 0o755);
 });
+
+test('a system error while writing names the entry', async (t) => {
+  const { target } = await setup(t);
+  const long = `${'n'.repeat(300)}`;
+  await assert.rejects(
+    unpackLayer(chunks(makeTar([{ name: long, data: 'x' }])), target),
+    refused('LAYER_APPLY_FAILED', long),
+  );
+});
