@@ -19,6 +19,7 @@
  */
 import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BrigError, hasErrno } from '../../errors/index.js';
 import { digestOf, mismatch, newHash, parseDigest, sha256 } from '../digest.js';
 import { type Descriptor, INDEX_TYPES, MANIFEST_TYPES, sniffMediaType } from '../manifest.js';
@@ -204,9 +205,10 @@ export class RegistryClient {
   private async request(
     ref: Reference,
     scopes: string[],
-    req: Omit<HttpRequest, 'url'> & { path?: string; url?: URL },
+    req: Omit<HttpRequest, 'url'> & { path?: string; url?: URL; signal?: AbortSignal },
     retry = true,
   ): Promise<HttpResponse> {
+    const signal = req.signal ?? this.signal;
     const ep = await this.endpoint(ref.registry);
     const url = req.url ?? new URL(req.path!, ep.base);
     if (url.protocol === 'http:' && !this.allowHttp(ref.registry)) {
@@ -216,8 +218,9 @@ export class RegistryClient {
       const headers: Record<string, string> = { 'User-Agent': this.userAgent, ...req.headers };
       const auth = await this.authHeader(ref.registry, ep, scopes, fresh);
       if (auth !== undefined) headers.Authorization = auth;
-      const r: HttpRequest = { ...req, url, headers };
-      return retry ? sendWithRetry(r, { policy: this.policy, signal: this.signal }) : send(r, this.signal);
+      const { signal: _s, path: _p, ...rest } = req;
+      const r: HttpRequest = { ...rest, url, headers };
+      return retry ? sendWithRetry(r, { policy: this.policy, signal }) : send(r, signal);
     };
     let res = await go(false);
     if (res.status === 401) {
@@ -245,6 +248,7 @@ export class RegistryClient {
       method: 'GET',
       path: `${ref.repository}/manifests/${tagOrDigest}`,
       headers: { Accept: MANIFEST_ACCEPT },
+      signal: opts.signal,
     });
     if (res.status !== 200) throw await statusError(res, what);
     const bytes = await readBody(res, MAX_MANIFEST);
@@ -363,6 +367,10 @@ export class RegistryClient {
           const fh = await fs.open(partial, append ? 'a' : 'w');
           try {
             for await (const c of res.body) {
+              if (opts.signal?.aborted) {
+                res.body.destroy();
+                opts.signal.throwIfAborted();
+              }
               const chunk = c as Buffer;
               have += chunk.length;
               if (have > desc.size) {
@@ -402,7 +410,7 @@ export class RegistryClient {
         if (!isTransient(e) || attempt + 1 >= this.policy.attempts || opts.signal?.aborted) throw e;
         const delay = backoff(this.policy, attempt);
         progress('retrying', have, (e as { code?: string }).code ?? (e as Error).message);
-        await new Promise((r) => setTimeout(r, delay));
+        await sleep(delay, undefined, { signal: opts.signal ?? this.signal });
       }
     }
   }

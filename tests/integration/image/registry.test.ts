@@ -246,6 +246,26 @@ describe('registry without auth', { skip }, () => {
     assert.equal(await fs.readlink(join(mounts[0]!.source, 'bin/sh')), 'busybox');
   });
 
+  test('an aborted pull stops, names nothing, and a later pull completes', async () => {
+    const a = service(dir, 'l');
+    const ref = `${reg.host}/test/abort:1`;
+    await importBusybox(a, dir, ref);
+    await a.push(ref);
+    const b = service(dir, 'm');
+    const ac = new AbortController();
+    await assert.rejects(
+      b.pull(ref, {
+        signal: ac.signal,
+        onProgress: (e) => {
+          if (e.status === 'downloading' && e.current > 0) ac.abort();
+        },
+      }),
+      { name: 'AbortError' },
+    );
+    assert.deepEqual(await b.list(), []);
+    assert.equal((await b.pull(ref)).id, (await a.inspect(ref)).Id);
+  });
+
   test('two pulls of one image into one store at once both succeed', async () => {
     const a = service(dir, 'k');
     const ref = `${reg.host}/test/twice:1`;
