@@ -34,6 +34,7 @@ import {
   parseImageConfig,
   parseIndex,
   sniffMediaType,
+  toOciManifest,
 } from './manifest.js';
 import { selectPlatform } from './platform.js';
 import { familiarReference, formatReference, parseReference } from './reference.js';
@@ -134,6 +135,13 @@ async function writeOci(store: ImageStore, items: SaveItem[], tar: TarFile): Pro
   await tar.file('oci-layout', 30, Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
   const manifests: Descriptor[] = [];
   for (const it of items) {
+    // OCI readers (umoci) want OCI media types: convert Docker schema2 manifests.
+    if (it.target.mediaType !== MediaType.OciManifest) {
+      const platform = it.target.platform;
+      it.manifest = toOciManifest(it.manifest);
+      it.target = await store.putJson(MediaType.OciManifest, it.manifest);
+      if (platform !== undefined) it.target.platform = platform;
+    }
     const base: Descriptor = {
       mediaType: it.target.mediaType,
       digest: it.target.digest,

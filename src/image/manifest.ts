@@ -219,3 +219,30 @@ export function layerCompression(mediaType: string): 'none' | 'gzip' | 'zstd' | 
   if (mediaType.endsWith('.tar')) return 'none';
   return undefined;
 }
+
+const DOCKER_TO_OCI: Record<string, string> = {
+  [MediaType.DockerConfig]: MediaType.OciConfig,
+  [MediaType.DockerLayer]: MediaType.OciLayer,
+  [MediaType.DockerLayerGzip]: MediaType.OciLayerGzip,
+  [MediaType.DockerForeignLayerGzip]: MediaType.OciLayerNondistGzip,
+};
+
+/**
+ * A Docker schema2 manifest as an OCI manifest: only media types change, the config and
+ * layer blobs (and so the image ID and diffIDs) stay the same. OCI manifests pass through.
+ */
+export function toOciManifest(m: Manifest): Manifest {
+  if (m.mediaType === MediaType.OciManifest) return m;
+  const conv = (d: Descriptor): Descriptor => ({
+    ...d,
+    mediaType: DOCKER_TO_OCI[d.mediaType] ?? d.mediaType,
+  });
+  const out: Manifest = {
+    schemaVersion: 2,
+    mediaType: MediaType.OciManifest,
+    config: conv(m.config),
+    layers: m.layers.map(conv),
+  };
+  if (m.annotations !== undefined) out.annotations = m.annotations;
+  return out;
+}

@@ -244,6 +244,15 @@ describe('registry without auth', { skip }, () => {
     assert.equal(pulled.id, got.id, 'same config, same image ID');
     const { mounts } = await c.prepareRootfs(v2s2, 'x');
     assert.equal(await fs.readlink(join(mounts[0]!.source, 'bin/sh')), 'busybox');
+    // Saved as oci-archive, the Docker manifest becomes an OCI one; the image ID stays.
+    const file = join(dir, 'v2s2-oci.tar');
+    await c.save([v2s2], file, { format: 'oci-archive' });
+    const d = service(dir, 'n');
+    await d.load(file);
+    const ins = await d.inspect(v2s2);
+    assert.equal(ins.Descriptor.mediaType, MediaType.OciManifest);
+    assert.equal(ins.Id, pulled.id);
+    await d.prepareRootfs(v2s2, 'y');
   });
 
   test('an aborted pull stops, names nothing, and a later pull completes', async () => {
