@@ -281,7 +281,7 @@ async function loadDocker(
   let items: unknown;
   try {
     items = JSON.parse(manifestJson.toString('utf8'));
-  } catch (e) {
+  } catch {
     throw invalid('manifest.json is not valid JSON', 'manifest.json');
   }
   if (!Array.isArray(items)) throw invalid('manifest.json is not an array', 'manifest.json');
