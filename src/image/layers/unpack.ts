@@ -358,9 +358,19 @@ export async function unpackLayer(
   if (opts.maxEntries !== undefined) limits.maxEntries = opts.maxEntries;
   let size = 0;
   const counted = async function* (): AsyncGenerator<Buffer> {
-    for await (const c of decompress(source, { signal: opts.signal })) {
-      size += c.length;
-      yield c;
+    try {
+      for await (const c of decompress(source, { signal: opts.signal })) {
+        size += c.length;
+        yield c;
+      }
+    } catch (e) {
+      const code = String((e as { code?: unknown }).code ?? '');
+      if (code.startsWith('Z_') || code.startsWith('ERR_ZLIB') || code.startsWith('ERR_ZSTD')) {
+        throw new BrigError('INVALID_TAR', `layer is not valid compressed data: ${(e as Error).message}`, {
+          cause: e,
+        });
+      }
+      throw e;
     }
   };
   for await (const entry of readTar(counted(), limits)) {

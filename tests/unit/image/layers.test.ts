@@ -383,3 +383,10 @@ test('a system error while writing names the entry', async (t) => {
     refused('LAYER_APPLY_FAILED', long),
   );
 });
+
+test('corrupt gzip data is INVALID_TAR', async (t) => {
+  const { target } = await setup(t);
+  const gz = makeTarGz([{ name: 'a', data: 'x'.repeat(10000) }]);
+  gz[gz.length - 6] = gz[gz.length - 6]! ^ 0xff;
+  await assert.rejects(unpackLayer(chunks(gz), target), { code: 'INVALID_TAR' });
+});

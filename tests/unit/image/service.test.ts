@@ -130,3 +130,15 @@ test('two images sharing a base share its snapshot; unpack is idempotent and con
   const committed = (await snapshotter.list()).filter((s) => s.kind === 'committed');
   assert.equal(committed.length, 1);
 });
+
+test('a layer blob corrupted on disk fails the unpack and leaves no snapshot behind', async (t) => {
+  const { svc, snapshotter } = await setup(t);
+  await svc.import(chunks(rootfs('a')), { reference: 'bad:1' });
+  const layer = (await svc.store.readManifest((await svc.inspect('bad:1')).Descriptor.digest)).layers[0]!;
+  const path = svc.store.blobs.path(layer.digest);
+  const bytes = await fs.readFile(path);
+  bytes[bytes.length - 10] = bytes[bytes.length - 10]! ^ 0xff;
+  await fs.writeFile(path, bytes);
+  await assert.rejects(svc.prepareRootfs('bad:1', 'c'), (e: unknown) => e instanceof BrigError);
+  assert.deepEqual(await snapshotter.list(), []);
+});
