@@ -41,5 +41,6 @@ export {
 } from './service.js';
 export { CopySnapshotter } from './snapshot/copy.js';
 export { OverlaySnapshotter } from './snapshot/overlay.js';
+export { defaultSnapshotter, overlayUnavailable, type SnapshotterChoice } from './snapshot/select.js';
 export type { ApplyTarget, Mount, SnapshotInfo, SnapshotKind, Snapshotter } from './snapshot/snapshotter.js';
 export { ImageStore, type StoredImage } from './store/image-store.js';

@@ -75,3 +75,12 @@ export async function startRegistry(opts: { user?: string; password?: string } =
   await stop();
   throw new Error(`docker-registry did not start: ${stderr.slice(-2000)}`);
 }
+
+/** Overlay whiteouts and opaque dirs need root and the attr tools. */
+export function overlayMissing(): string | false {
+  if (process.getuid?.() !== 0) return 'needs root';
+  if (!existsSync('/usr/bin/setfattr') || !existsSync('/usr/bin/getfattr')) {
+    return 'setfattr/getfattr not installed (apt-get install attr)';
+  }
+  return false;
+}

@@ -194,8 +194,15 @@ export class Unpacker {
     try {
       setXattrs(items);
     } catch (e) {
+      const code = (e as BrigError).code;
+      // Without setfattr, file xattrs (capabilities, SELinux labels) are reported, not fatal;
+      // overlay opaque markers are: without them lower content would show through.
+      if (code === 'TOOL_MISSING' && !items.some((i) => i.name.startsWith('trusted.overlay.'))) {
+        this.warnings.push(`${items.length} extended attribute(s) not set: ${(e as Error).message}`);
+        return;
+      }
       // Non-root cannot set trusted.* or security.* xattrs; say so instead of failing the layer.
-      if (this.chown || (e as BrigError).code !== 'SYSTEM') throw e;
+      if (this.chown || code !== 'SYSTEM') throw e;
       this.warnings.push((e as Error).message);
     }
   }

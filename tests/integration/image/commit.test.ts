@@ -7,12 +7,12 @@ import { ImageService } from '../../../src/image/service.js';
 import { CopySnapshotter } from '../../../src/image/snapshot/copy.js';
 import { OverlaySnapshotter } from '../../../src/image/snapshot/overlay.js';
 import { mountAll } from '../../support/image-mount.js';
+import { overlayMissing } from '../../support/image-registry.js';
 import { chunks, makeTar } from '../../support/image-tar.js';
 import { tempDir } from '../../support/image-tmp.js';
-import { requires } from '../../support/requires.js';
 
 test('commit an overlay container: new files, changes and deletions carry over', {
-  skip: requires('root'),
+  skip: overlayMissing(),
 }, async (t) => {
   const { dir, cleanup } = await tempDir();
   t.after(cleanup);

@@ -325,7 +325,7 @@ test('whiteouts: remove mode deletes lower content and keeps this layer', async 
 });
 
 test('whiteouts: overlay mode makes 0:0 devices and opaque xattrs', {
-  skip: !root && 'needs root (mknod, trusted.* xattrs)',
+  skip: (!root && 'needs root (mknod, trusted.* xattrs)') || (!findTool('setfattr') && 'attr not installed'),
 }, async (t) => {
   const { target } = await setup(t);
   await unpackLayer(
