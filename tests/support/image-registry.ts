@@ -38,11 +38,20 @@ export interface TestRegistry {
   stop: () => Promise<void>;
 }
 
-export async function startRegistry(opts: { user?: string; password?: string } = {}): Promise<TestRegistry> {
+export async function startRegistry(
+  opts: {
+    user?: string;
+    password?: string;
+    token?: { realm: string; service: string; issuer: string; certPath: string };
+  } = {},
+): Promise<TestRegistry> {
   const { dir, cleanup } = await tempDir('brig-registry-');
   const port = await freePort();
   let auth = '';
-  if (opts.user !== undefined) {
+  if (opts.token !== undefined) {
+    const t = opts.token;
+    auth = `auth:\n  token:\n    realm: ${t.realm}\n    service: ${t.service}\n    issuer: ${t.issuer}\n    rootcertbundle: ${t.certPath}\n`;
+  } else if (opts.user !== undefined) {
     const file = join(dir, 'htpasswd');
     execFileSync('htpasswd', ['-Bbc', file, opts.user, opts.password ?? '']);
     auth = `auth:\n  htpasswd:\n    realm: brig-test\n    path: ${file}\n`;

@@ -28,9 +28,11 @@ import {
   type TestRegistry,
 } from '../../support/image-registry.js';
 import { tempDir } from '../../support/image-tmp.js';
+import { startTokenServer, type TokenServer } from '../../support/image-token-server.js';
 import { requires } from '../../support/requires.js';
 
 const run = promisify(execFile);
+const opensslMissing = () => (existsSync('/usr/bin/openssl') ? false : 'openssl not installed');
 const skip = registryMissing() || requires('busybox');
 
 function service(
@@ -339,5 +341,56 @@ describe('registry with htpasswd basic auth', { skip: skip || htpasswdMissing() 
       });
     }
     assert.ok(parseReference(ref).registry === reg.host);
+  });
+});
+
+describe('registry with token auth (docker-registry auth.token + a test token server)', {
+  skip: skip || opensslMissing(),
+}, () => {
+  let reg: TestRegistry;
+  let tokens: TokenServer;
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  before(async () => {
+    ({ dir, cleanup } = await tempDir());
+    tokens = await startTokenServer(dir, {
+      writer: { password: 'w-secret' },
+      reader: { password: 'r-secret', readonly: true },
+    });
+    reg = await startRegistry({ token: tokens });
+  });
+  after(async () => {
+    await reg?.stop();
+    await tokens?.stop();
+    await cleanup?.();
+  });
+
+  test('Bearer flow: push and pull with tokens; a pull-only account cannot push; anonymous is refused', async () => {
+    const cfg = async (name: string, user: string, password: string) => {
+      const p = join(dir, `${name}.json`);
+      await fs.writeFile(p, JSON.stringify({ auths: { [reg.host]: { username: user, password } } }));
+      return dockerConfigCredentials(p);
+    };
+    const ref = `${reg.host}/tok/busybox:1`;
+    const a = service(dir, 'a', { registry: { credentials: await cfg('w', 'writer', 'w-secret') } });
+    await importBusybox(a, dir, ref);
+    const pushed = await a.push(ref);
+    assert.ok(
+      tokens.requests.some(
+        (r) => r.user === 'writer' && r.scopes.includes('repository:tok/busybox:pull,push'),
+      ),
+    );
+    const b = service(dir, 'b', { registry: { credentials: await cfg('r', 'reader', 'r-secret') } });
+    assert.equal((await b.pull(ref)).manifestDigest, pushed.digest);
+    await assert.rejects(b.push(ref, { destination: `${reg.host}/tok/other:1` }), (e: unknown) => {
+      assert.ok(e instanceof BrigError);
+      assert.ok(['REGISTRY_UNAUTHORIZED', 'REGISTRY_DENIED'].includes(e.code), e.code);
+      assert.ok(!JSON.stringify(e.toJSON()).includes('r-secret'));
+      return true;
+    });
+    const anon = service(dir, 'c');
+    await assert.rejects(anon.pull(ref), { code: 'REGISTRY_UNAUTHORIZED' });
+    const wrong = service(dir, 'd', { registry: { credentials: await cfg('x', 'writer', 'nope') } });
+    await assert.rejects(wrong.pull(ref), { code: 'REGISTRY_UNAUTHORIZED' });
   });
 });
