@@ -32,6 +32,20 @@ let host: string;
 function handler(req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? '/', `http://${host}`);
   const auth = req.headers.authorization ?? '';
+  if (url.pathname === '/token' && req.method === 'POST') {
+    let body = '';
+    req.on('data', (d) => {
+      body += String(d);
+    });
+    req.on('end', () => {
+      const form = new URLSearchParams(body);
+      stats.scopes.push(form.get('scope') ?? '');
+      const ok = form.get('grant_type') === 'refresh_token' && form.get('refresh_token') === 'refresh-xyz';
+      if (!ok) res.writeHead(401).end();
+      else res.writeHead(200).end(JSON.stringify({ access_token: 'tok-123', expires_in: 60 }));
+    });
+    return;
+  }
   if (url.pathname === '/token') {
     stats.token++;
     stats.tokenAuth.push(auth);
@@ -191,4 +205,21 @@ test('plain HTTP only for loopback and configured insecure registries', () => {
   }
   assert.ok(plainHttpAllowed('registry.local:5000', ['registry.local:5000']));
   assert.equal(plainHttpAllowed('registry.local:5001', ['registry.local:5000']), false);
+});
+
+test('identity tokens use the OAuth2 refresh-token POST', async () => {
+  const client = new RegistryClient({
+    credentials: staticCredentials({ [host]: { identityToken: 'refresh-xyz' } }),
+    retry: fast,
+  });
+  const m = await client.getManifest(parseReference(`${host}/lib/app:v1`));
+  assert.equal(m.digest, sha256(manifest));
+  assert.ok(stats.scopes.includes('repository:lib/app:pull'));
+  const bad = new RegistryClient({
+    credentials: staticCredentials({ [host]: { identityToken: 'expired' } }),
+    retry: fast,
+  });
+  await assert.rejects(bad.getManifest(parseReference(`${host}/lib/app:v1`)), {
+    code: 'REGISTRY_UNAUTHORIZED',
+  });
 });
