@@ -38,6 +38,7 @@ export {
   type ImageSummary,
   type PullResult,
   type RemoveItem,
+  type ResolvedImage,
 } from './service.js';
 export { CopySnapshotter } from './snapshot/copy.js';
 export { OverlaySnapshotter } from './snapshot/overlay.js';

@@ -125,7 +125,7 @@ export interface PullResult {
 }
 
 /** One image: its entries in index.json grouped under its ID. */
-interface Resolved {
+export interface ResolvedImage {
   id: string;
   entries: StoredImage[];
   target: Descriptor;
@@ -170,9 +170,9 @@ export class ImageService {
 
   // ---------------------------------------------------------------- resolve
 
-  private async resolveAll(): Promise<Map<string, Resolved>> {
+  private async resolveAll(): Promise<Map<string, ResolvedImage>> {
     await this.init();
-    const byId = new Map<string, Resolved>();
+    const byId = new Map<string, ResolvedImage>();
     const entries = await this.store.list();
     const loaded = await Promise.all(entries.map((e) => this.store.load(e.target, this.platform)));
     entries.forEach((e, i) => {
@@ -195,7 +195,7 @@ export class ImageService {
   }
 
   /** Finds one image by reference, ID or ID prefix; IMAGE_NOT_FOUND otherwise. */
-  async resolve(nameOrId: string): Promise<Resolved> {
+  async resolve(nameOrId: string): Promise<ResolvedImage> {
     const all = await this.resolveAll();
     const idLike = /^(sha256:)?([a-f0-9]{4,64})$/.exec(nameOrId);
     if (idLike !== null) {
@@ -230,13 +230,13 @@ export class ImageService {
     });
   }
 
-  private repoTags(r: Resolved): string[] {
+  private repoTags(r: ResolvedImage): string[] {
     return r.entries
       .filter((e) => e.name !== undefined && !isNameWithDigest(e.name))
       .map((e) => familiarReference(parseReference(e.name!)));
   }
 
-  private repoDigests(r: Resolved): string[] {
+  private repoDigests(r: ResolvedImage): string[] {
     const out = new Set<string>();
     for (const e of r.entries) {
       if (e.repoDigest !== undefined)
@@ -249,7 +249,7 @@ export class ImageService {
     return [...out];
   }
 
-  private size(r: Resolved): number {
+  private size(r: ResolvedImage): number {
     return r.manifest.layers.reduce((n, l) => n + l.size, r.manifest.config.size);
   }
 
