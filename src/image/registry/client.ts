@@ -102,7 +102,6 @@ export class RegistryClient {
   private readonly endpoints = new Map<string, Promise<Endpoint>>();
   private readonly creds = new Map<string, Promise<Credentials | undefined>>();
   private readonly tokens = new TokenCache();
-  private readonly inflight = new Map<string, Promise<void>>();
 
   constructor(opts: RegistryClientOptions = {}) {
     this.credentials = opts.credentials;
@@ -279,7 +278,7 @@ export class RegistryClient {
 
   /**
    * Downloads a blob into the store (no-op when it is there already). Concurrent calls
-   * for one digest share the download, in this process and across processes (a lock file).
+   * for one digest wait for each other (a lock file), so only one downloads it.
    */
   fetchBlob(
     ref: Reference,
@@ -287,16 +286,12 @@ export class RegistryClient {
     blobs: BlobStore,
     opts: { onProgress?: ProgressFn; signal?: AbortSignal } = {},
   ): Promise<void> {
-    const key = `${blobs.root}\n${desc.digest}`;
-    let p = this.inflight.get(key);
-    if (p === undefined) {
-      p = withLock(`${blobs.partialPath(desc.digest)}.lock`, () => this.download(ref, desc, blobs, opts), {
-        timeoutMs: 6 * 3600_000,
-        signal: opts.signal ?? this.signal,
-      }).finally(() => this.inflight.delete(key));
-      this.inflight.set(key, p);
-    }
-    return p;
+    // The lock serializes downloads of one blob in this process and across processes; a
+    // second caller then finds the blob stored (or resumes the partial file of one that failed).
+    return withLock(`${blobs.partialPath(desc.digest)}.lock`, () => this.download(ref, desc, blobs, opts), {
+      timeoutMs: 6 * 3600_000,
+      signal: opts.signal ?? this.signal,
+    });
   }
 
   private async download(
