@@ -1,0 +1,42 @@
+/**
+ * Removing trees that hold read-only directories. Root ignores directory permissions; any
+ * other user (rootless brig, tests) cannot unlink inside a 0555 directory, and images are
+ * full of them. On EACCES the tree's directories are made writable (never following
+ * symlinks) and the removal is retried.
+ */
+import { chmodSync, lstatSync, readdirSync, rmSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import { join } from 'node:path';
+import { hasErrno } from '../errors/index.js';
+
+function makeWritableSync(path: string): void {
+  let st: import('node:fs').Stats;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return;
+  }
+  if (!st.isDirectory()) return;
+  if ((st.mode & 0o700) !== 0o700) chmodSync(path, (st.mode & 0o7777) | 0o700);
+  for (const name of readdirSync(path)) makeWritableSync(join(path, name));
+}
+
+export function rmTreeSync(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true });
+  } catch (e) {
+    if (!hasErrno(e, 'EACCES') && !hasErrno(e, 'EPERM')) throw e;
+    makeWritableSync(path);
+    rmSync(path, { recursive: true, force: true });
+  }
+}
+
+export async function rmTree(path: string): Promise<void> {
+  try {
+    await fs.rm(path, { recursive: true, force: true });
+  } catch (e) {
+    if (!hasErrno(e, 'EACCES') && !hasErrno(e, 'EPERM')) throw e;
+    makeWritableSync(path);
+    await fs.rm(path, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * What the overlay and copy snapshotters share: snapshot records in `metadata.json`
+ * (changed under a lock, replaced atomically) and one directory per snapshot under
+ * `snapshots/<id>/`, with short numeric ids so overlay's lowerdir option stays short.
+ * Subclasses decide what a new snapshot's directory holds and how it is mounted.
+ */
+import * as fs from 'node:fs/promises';
+import { join } from 'node:path';
+import { BrigError, hasErrno } from '../../errors/index.js';
+import { rmTree } from '../fs-util.js';
+import { withLock, writeFileAtomic } from '../store/lock.js';
+import type { ApplyTarget, Mount, SnapshotInfo, SnapshotKind, Snapshotter } from './snapshotter.js';
+
+interface Record_ {
+  id: number;
+  kind: SnapshotKind;
+  parent?: string;
+  created: string;
+  labels: Record<string, string>;
+}
+
+interface Db {
+  nextId: number;
+  snapshots: Record<string, Record_>;
+}
+
+const KEY = /^[\w.:@+-][\w.:@+/-]{0,254}$/;
+
+function checkKey(key: string, field: string): void {
+  if (!KEY.test(key) || key.includes('..')) {
+    throw new BrigError('INVALID_ARGUMENT', `snapshot ${field} "${key}" is not a valid key`, { field });
+  }
+}
+
+export abstract class DirSnapshotter implements Snapshotter {
+  abstract readonly name: string;
+  readonly root: string;
+  private readonly dbPath: string;
+  private readonly lockPath: string;
+  protected readonly signal: AbortSignal | undefined;
+
+  constructor(opts: { root: string; signal?: AbortSignal }) {
+    this.root = opts.root;
+    this.dbPath = join(opts.root, 'metadata.json');
+    this.lockPath = join(opts.root, 'metadata.lock');
+    this.signal = opts.signal;
+  }
+
+  /** Creates the directories of a new snapshot `id` on top of `parent` (whose chain is given, nearest first). */
+  protected abstract create(id: number, kind: SnapshotKind, parentChain: number[]): Promise<void>;
+  /** Mounts for a snapshot and its parent chain (nearest first). */
+  protected abstract mountsFor(id: number, kind: SnapshotKind, parentChain: number[]): Mount[];
+  abstract applyTarget(key: string): Promise<ApplyTarget>;
+  abstract upperDir(key: string): Promise<string | undefined>;
+
+  protected dir(id: number): string {
+    return join(this.root, 'snapshots', String(id));
+  }
+
+  protected fsDir(id: number): string {
+    return join(this.dir(id), 'fs');
+  }
+
+  private async readDb(): Promise<Db> {
+    try {
+      return JSON.parse(await fs.readFile(this.dbPath, 'utf8')) as Db;
+    } catch (e) {
+      if (hasErrno(e, 'ENOENT')) return { nextId: 1, snapshots: {} };
+      throw new BrigError('STATE_CORRUPT', `snapshot metadata ${this.dbPath} is unreadable`, {
+        path: this.dbPath,
+        cause: e,
+      });
+    }
+  }
+
+  private async change<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    await fs.mkdir(join(this.root, 'snapshots'), { recursive: true });
+    return withLock(
+      this.lockPath,
+      async () => {
+        const db = await this.readDb();
+        const out = await fn(db);
+        await writeFileAtomic(this.dbPath, JSON.stringify(db));
+        return out;
+      },
+      { signal: this.signal },
+    );
+  }
+
+  private get_(db: Db, key: string): Record_ {
+    const r = db.snapshots[key];
+    if (r === undefined) throw new BrigError('SNAPSHOT_NOT_FOUND', `snapshot "${key}" does not exist`);
+    return r;
+  }
+
+  /** Parent ids of `key`, nearest first. */
+  private chain(db: Db, parent: string | undefined): number[] {
+    const ids: number[] = [];
+    let p = parent;
+    while (p !== undefined) {
+      const r = this.get_(db, p);
+      ids.push(r.id);
+      p = r.parent;
+    }
+    return ids;
+  }
+
+  private info(key: string, r: Record_): SnapshotInfo {
+    return { key, kind: r.kind, parent: r.parent, created: r.created, labels: { ...r.labels } };
+  }
+
+  protected async record(key: string): Promise<{ id: number; kind: SnapshotKind; chain: number[] }> {
+    const db = await this.readDb();
+    const r = this.get_(db, key);
+    return { id: r.id, kind: r.kind, chain: this.chain(db, r.parent) };
+  }
+
+  async stat(key: string): Promise<SnapshotInfo> {
+    const db = await this.readDb();
+    return this.info(key, this.get_(db, key));
+  }
+
+  async list(): Promise<SnapshotInfo[]> {
+    const db = await this.readDb();
+    return Object.entries(db.snapshots)
+      .sort((a, b) => a[1].id - b[1].id)
+      .map(([k, r]) => this.info(k, r));
+  }
+
+  private async create_(
+    kind: 'active' | 'view',
+    key: string,
+    parent: string | undefined,
+    labels: Record<string, string> = {},
+  ): Promise<Mount[]> {
+    checkKey(key, 'key');
+    return this.change(async (db) => {
+      if (db.snapshots[key] !== undefined) {
+        throw new BrigError('SNAPSHOT_EXISTS', `snapshot "${key}" already exists`);
+      }
+      if (parent !== undefined) {
+        const p = this.get_(db, parent);
+        if (p.kind !== 'committed') {
+          throw new BrigError('SNAPSHOT_INVALID', `parent "${parent}" of "${key}" is not committed`, {
+            hint: 'commit the parent snapshot first',
+          });
+        }
+      }
+      const chain = this.chain(db, parent);
+      const id = db.nextId++;
+      try {
+        await this.create(id, kind, chain);
+      } catch (e) {
+        await rmTree(this.dir(id));
+        throw e;
+      }
+      const r: Record_ = { id, kind, created: new Date().toISOString(), labels };
+      if (parent !== undefined) r.parent = parent;
+      db.snapshots[key] = r;
+      return this.mountsFor(id, kind, chain);
+    });
+  }
+
+  prepare(key: string, parent?: string, opts: { labels?: Record<string, string> } = {}): Promise<Mount[]> {
+    return this.create_('active', key, parent, opts.labels);
+  }
+
+  view(key: string, parent?: string, opts: { labels?: Record<string, string> } = {}): Promise<Mount[]> {
+    return this.create_('view', key, parent, opts.labels);
+  }
+
+  async mounts(key: string): Promise<Mount[]> {
+    const r = await this.record(key);
+    if (r.kind === 'committed') {
+      throw new BrigError('SNAPSHOT_INVALID', `snapshot "${key}" is committed; mount a view of it instead`);
+    }
+    return this.mountsFor(r.id, r.kind, r.chain);
+  }
+
+  async commit(name: string, key: string, opts: { labels?: Record<string, string> } = {}): Promise<void> {
+    checkKey(name, 'name');
+    await this.change(async (db) => {
+      const r = this.get_(db, key);
+      if (r.kind !== 'active') {
+        throw new BrigError(
+          'SNAPSHOT_INVALID',
+          `snapshot "${key}" is ${r.kind}; only active snapshots commit`,
+        );
+      }
+      if (db.snapshots[name] !== undefined) {
+        throw new BrigError('SNAPSHOT_EXISTS', `snapshot "${name}" already exists`);
+      }
+      delete db.snapshots[key];
+      db.snapshots[name] = { ...r, kind: 'committed', labels: { ...r.labels, ...opts.labels } };
+    });
+  }
+
+  async remove(key: string): Promise<void> {
+    let id = 0;
+    await this.change(async (db) => {
+      const r = this.get_(db, key);
+      const child = Object.entries(db.snapshots).find(([, s]) => s.parent === key);
+      if (child !== undefined) {
+        throw new BrigError('SNAPSHOT_INVALID', `snapshot "${key}" is the parent of "${child[0]}"`, {
+          hint: 'remove its children first',
+        });
+      }
+      id = r.id;
+      delete db.snapshots[key];
+      // Move the directory aside under the lock; deleting it can take long and happens after.
+      await fs.rename(this.dir(id), join(this.root, 'snapshots', `rm-${id}`)).catch((e) => {
+        if (!hasErrno(e, 'ENOENT')) throw e;
+      });
+    });
+    await rmTree(join(this.root, 'snapshots', `rm-${id}`));
+  }
+
+  /** The active snapshot's record, refusing other kinds. */
+  protected async active(key: string): Promise<{ id: number; chain: number[] }> {
+    const r = await this.record(key);
+    if (r.kind !== 'active')
+      throw new BrigError('SNAPSHOT_INVALID', `snapshot "${key}" is ${r.kind}, not active`);
+    return r;
+  }
+}

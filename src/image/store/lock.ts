@@ -1,0 +1,100 @@
+/**
+ * A lock file for read-modify-write of small store files (index.json, snapshot metadata),
+ * shared between the CLI and `brig serve` running side by side. The file holds the owner's
+ * pid; a lock whose owner is gone is taken over. Within one process, callers queue on a
+ * promise chain first so they do not poll each other.
+ */
+import * as fs from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BrigError, hasErrno } from '../../errors/index.js';
+
+const queues = new Map<string, Promise<unknown>>();
+
+function alive(pid: number): boolean {
+  try {
+    // Signal 0 checks existence only; there is no other way to ask in Node.
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return !hasErrno(e, 'ESRCH');
+  }
+}
+
+async function acquire(path: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let wait = 5;
+  for (;;) {
+    signal?.throwIfAborted();
+    try {
+      const fh = await fs.open(path, 'wx', 0o644);
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      return;
+    } catch (e) {
+      if (!hasErrno(e, 'EEXIST')) throw e;
+    }
+    const owner = Number.parseInt(await fs.readFile(path, 'utf8').catch(() => ''), 10);
+    if (Number.isInteger(owner) && owner > 0 && !alive(owner)) {
+      // Stale: rename first so two processes taking over do not both delete a fresh lock.
+      const stale = `${path}.stale.${process.pid}`;
+      await fs.rename(path, stale).then(
+        () => fs.rm(stale, { force: true }),
+        () => undefined,
+      );
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new BrigError('STORE_LOCKED', `lock ${path} is held by process ${owner || 'unknown'}`, {
+        path,
+        hint: 'another brig process is changing the store; retry, or remove the file if that process is gone',
+      });
+    }
+    await sleep(wait, undefined, { signal });
+    wait = Math.min(wait * 2, 100);
+  }
+}
+
+/** Runs `fn` holding the lock at `path`. */
+export async function withLock<T>(
+  path: string,
+  fn: () => Promise<T>,
+  opts: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<T> {
+  const prev = queues.get(path) ?? Promise.resolve();
+  let release!: () => void;
+  const mine = new Promise<void>((r) => {
+    release = r;
+  });
+  const chained = prev.then(() => mine);
+  queues.set(path, chained);
+  await prev;
+  try {
+    await acquire(path, opts.timeoutMs ?? 30_000, opts.signal);
+    try {
+      return await fn();
+    } finally {
+      await fs.rm(path, { force: true });
+    }
+  } finally {
+    release();
+    if (queues.get(path) === chained) queues.delete(path);
+  }
+}
+
+/** Writes a file atomically: temp file in the same directory, fsync, rename. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${path}.tmp.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  const fh = await fs.open(tmp, 'w', 0o644);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await fs.rename(tmp, path);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+}

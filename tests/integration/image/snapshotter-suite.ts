@@ -1,0 +1,161 @@
+/**
+ * The one conformance suite every snapshotter passes (containerd's
+ * core/snapshots/testsuite). Content is checked through the returned mounts: performed
+ * with mount(8) when root, or read from the bind source when every mount is a bind.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { BrigError } from '../../../src/errors/index.js';
+import { unpackLayer } from '../../../src/image/layers/unpack.js';
+import type { Mount, Snapshotter } from '../../../src/image/snapshot/snapshotter.js';
+import { mountAll } from '../../support/image-mount.js';
+import { chunks, makeTar, type TestEntry } from '../../support/image-tar.js';
+import { tempDir } from '../../support/image-tmp.js';
+
+export type Factory = (root: string) => Snapshotter;
+
+const isRoot = process.getuid?.() === 0;
+
+/** Runs `fn` with the mounts visible at a directory. */
+async function withMounted<T>(mounts: Mount[], scratch: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  if (!isRoot) {
+    assert.ok(
+      mounts.length === 1 && mounts[0]!.type === 'bind',
+      'without root only bind mounts can be checked',
+    );
+    return fn(mounts[0]!.source);
+  }
+  const target = await fs.mkdtemp(join(scratch, 'mnt-'));
+  const unmount = mountAll(mounts, target);
+  try {
+    return await fn(target);
+  } finally {
+    unmount();
+    await fs.rmdir(target);
+  }
+}
+
+async function applyLayer(
+  s: Snapshotter,
+  key: string,
+  parent: string | undefined,
+  entries: TestEntry[],
+  name: string,
+) {
+  await s.prepare(key, parent);
+  const target = await s.applyTarget(key);
+  await unpackLayer(chunks(makeTar(entries)), target.dir, { whiteouts: target.whiteouts });
+  await s.commit(name, key);
+}
+
+async function tree(dir: string): Promise<string[]> {
+  return (await fs.readdir(dir, { recursive: true })).map(String).sort();
+}
+
+function code(c: string) {
+  return (e: unknown) => e instanceof BrigError && e.code === c;
+}
+
+export function snapshotterSuite(name: string, factory: Factory, skip: string | false): void {
+  const setup = async (t: { after: (fn: () => Promise<void>) => void }) => {
+    const { dir, cleanup } = await tempDir(`brig-snap-${name}-`);
+    t.after(cleanup);
+    return { s: factory(join(dir, 'root')), dir };
+  };
+
+  test(`${name}: layers stack, whiteouts hide lower content, containers write on top`, {
+    skip,
+  }, async (t) => {
+    const { s, dir } = await setup(t);
+    await applyLayer(
+      s,
+      'extract-1',
+      undefined,
+      [
+        { name: 'bin/', type: 'dir' },
+        { name: 'bin/sh', data: 'sh' },
+        { name: 'etc/', type: 'dir' },
+        { name: 'etc/gone', data: 'x' },
+        { name: 'etc/keep', data: 'k' },
+        { name: 'var/', type: 'dir' },
+        { name: 'var/old', data: 'o' },
+      ],
+      'layer-1',
+    );
+    await applyLayer(
+      s,
+      'extract-2',
+      'layer-1',
+      [
+        { name: 'etc/.wh.gone', data: '' },
+        { name: 'var/.wh..wh..opq', data: '' },
+        { name: 'var/new', data: 'n' },
+        { name: 'bin/sh', data: 'sh2' },
+      ],
+      'layer-2',
+    );
+    const expected = ['bin', 'bin/sh', 'etc', 'etc/keep', 'var', 'var/new'];
+    const mounts = await s.prepare('container', 'layer-2');
+    assert.deepEqual(await s.mounts('container'), mounts);
+    await withMounted(mounts, dir, async (root) => {
+      assert.deepEqual(await tree(root), expected);
+      assert.equal(await fs.readFile(join(root, 'bin/sh'), 'utf8'), 'sh2');
+      await fs.writeFile(join(root, 'etc/written'), 'c');
+    });
+    // The container's write is not in the image: a view of layer-2 does not see it.
+    await withMounted(await s.view('look', 'layer-2'), dir, async (root) => {
+      assert.deepEqual(await tree(root), expected);
+      if (isRoot) await assert.rejects(fs.writeFile(join(root, 'x'), 'x'), { code: 'EROFS' });
+    });
+    // layer-1 is unchanged by layer-2.
+    await withMounted(await s.view('look-1', 'layer-1'), dir, async (root) => {
+      assert.deepEqual(await tree(root), ['bin', 'bin/sh', 'etc', 'etc/gone', 'etc/keep', 'var', 'var/old']);
+    });
+    const upper = await s.upperDir('container');
+    if (upper !== undefined) assert.deepEqual(await tree(upper), ['etc', 'etc/written']);
+  });
+
+  test(`${name}: kinds, parents, listing and removal`, { skip }, async (t) => {
+    const { s } = await setup(t);
+    await s.prepare('a-active');
+    await s.commit('a', 'a-active', { labels: { layer: '1' } });
+    await s.prepare('b', 'a', { labels: { container: 'yes' } });
+    const a = await s.stat('a');
+    assert.equal(a.kind, 'committed');
+    assert.equal(a.labels.layer, '1');
+    const b = await s.stat('b');
+    assert.deepEqual([b.kind, b.parent, b.labels.container], ['active', 'a', 'yes']);
+    assert.deepEqual(
+      (await s.list()).map((i) => i.key),
+      ['a', 'b'],
+    );
+    await assert.rejects(s.stat('a-active'), code('SNAPSHOT_NOT_FOUND'));
+    await assert.rejects(s.prepare('b', 'a'), code('SNAPSHOT_EXISTS'));
+    await assert.rejects(s.prepare('c', 'b'), code('SNAPSHOT_INVALID'));
+    await assert.rejects(s.prepare('c', 'nope'), code('SNAPSHOT_NOT_FOUND'));
+    await assert.rejects(s.commit('a', 'b'), code('SNAPSHOT_EXISTS'));
+    await assert.rejects(s.commit('z', 'a'), code('SNAPSHOT_INVALID'));
+    await assert.rejects(s.mounts('a'), code('SNAPSHOT_INVALID'));
+    await assert.rejects(s.remove('a'), code('SNAPSHOT_INVALID'));
+    await assert.rejects(s.prepare('../evil'), code('INVALID_ARGUMENT'));
+    await s.view('v', 'a');
+    await assert.rejects(s.applyTarget('v'), code('SNAPSHOT_INVALID'));
+    await s.remove('v');
+    await s.remove('b');
+    await s.remove('a');
+    assert.deepEqual(await s.list(), []);
+    assert.deepEqual(await fs.readdir(join((s as unknown as { root: string }).root, 'snapshots')), []);
+  });
+
+  test(`${name}: concurrent prepares get distinct snapshots`, { skip }, async (t) => {
+    const { s } = await setup(t);
+    await s.prepare('base-a');
+    await s.commit('base', 'base-a');
+    const mounts = await Promise.all(Array.from({ length: 10 }, (_, i) => s.prepare(`c${i}`, 'base')));
+    const sources = new Set(mounts.map((m) => JSON.stringify(m)));
+    assert.equal(sources.size, 10);
+    assert.equal((await s.list()).length, 11);
+  });
+}
