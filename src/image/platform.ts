@@ -35,9 +35,8 @@ export function parsePlatform(s: string): Platform {
       hint: 'write it as os/arch[/variant], e.g. linux/amd64 or linux/arm64/v8',
     });
   }
-  let [os, architecture, variant] = parts.length === 1 ? ['linux', parts[0], undefined] : parts;
-  architecture = architecture === 'x86_64' || architecture === 'x86-64' ? 'amd64' : architecture;
-  architecture = architecture === 'aarch64' ? 'arm64' : architecture;
+  const [os, given, variant] = parts.length === 1 ? ['linux', parts[0], undefined] : parts;
+  const architecture = given === 'x86_64' || given === 'x86-64' ? 'amd64' : given === 'aarch64' ? 'arm64' : given;
   const p: Platform = { os: os!, architecture: architecture! };
   if (variant !== undefined) p.variant = variant;
   return normalizePlatform(p);
