@@ -29,13 +29,37 @@ export interface RunningContainer {
   kill(signal: number): void;
 }
 
-export interface ImageSummary {
-  name: string;
-  builtin: boolean;
-  description: string;
+import type {
+  HistoryItem,
+  ImageInspect,
+  ImageSummary,
+  LoadResult,
+  ProgressEvent,
+  PullResult,
+  RemoveItem,
+} from '../image/index.js';
+
+export type { HistoryItem, ImageInspect, ImageSummary, LoadResult, ProgressEvent, PullResult, RemoveItem };
+
+/**
+ * Image operations, in the Docker Engine API's shapes (GET /images/json, /images/{id}/json,
+ * ...) so the CLI, `brig serve` and the SDK render the same data. The built-in `host` image
+ * is listed and inspected like any other; it cannot be pushed, saved or removed.
+ */
+export interface ImageOps {
+  pullImage(reference: string, opts?: { onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal }): Promise<PullResult>;
+  pushImage(reference: string, opts?: { onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal }): Promise<{ reference: string; digest: string; size: number }>;
+  listImages(opts?: { all?: boolean }): Promise<ImageSummary[]>;
+  inspectImage(nameOrId: string): Promise<ImageInspect>;
+  imageHistory(nameOrId: string): Promise<HistoryItem[]>;
+  tagImage(source: string, target: string): Promise<void>;
+  removeImage(nameOrId: string, opts?: { force?: boolean }): Promise<RemoveItem[]>;
+  pruneImages(opts?: { all?: boolean }): Promise<{ ImagesDeleted: RemoveItem[]; SpaceReclaimed: number }>;
+  saveImages(names: string[], file: string, format: 'docker-archive' | 'oci-archive'): Promise<void>;
+  loadImages(file: string): Promise<LoadResult>;
+  importImage(file: string, reference?: string): Promise<{ id: string; reference?: string }>;
 }
 
-export interface Engine {
+export interface Engine extends ImageOps {
   runContainer(opts: RunContainerOptions): Promise<RunningContainer>;
-  listImages(): Promise<ImageSummary[]>;
 }

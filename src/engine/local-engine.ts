@@ -1,144 +1,263 @@
 /**
  * The in-process Engine: containers are OCI bundles under <root>/containers/<id>, started
- * with the runtime. Images: only the built-in `host` image until the image store lands.
+ * with the runtime; images come from the image service (pulled, loaded, imported) or are
+ * the built-in `host` image, which needs no download.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { arch } from 'node:os';
 import path from 'node:path';
 import { BrigError } from '../errors/index.js';
+import { type ImageService, imageToRuntimeConfig } from '../image/index.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { defaultSeccompProfile } from '../runtime/seccomp/index.js';
 import { DEFAULT_CAPS, defaultSpec } from '../runtime/spec/default-spec.js';
-import type { Spec } from '../runtime/spec/types.js';
+import type { Mount, Spec } from '../runtime/spec/types.js';
 import { ensureHostImage, HOST_IMAGE } from './builtin-image.js';
-import type { Engine, ImageSummary, RunContainerOptions, RunningContainer } from './engine.js';
+import type {
+  Engine,
+  HistoryItem,
+  ImageInspect,
+  ImageSummary,
+  LoadResult,
+  ProgressEvent,
+  PullResult,
+  RemoveItem,
+  RunContainerOptions,
+  RunningContainer,
+} from './engine.js';
+import { mountRootfs, unmountRootfs } from './rootfs-mount.js';
 
 export interface LocalEngineDeps {
   /** Engine data directory (e.g. /var/lib/brig). */
   root: string;
   runtime: Runtime;
+  /** Pulled and loaded images; without it only the built-in `host` image exists. */
+  images?: ImageService;
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
+/** docker's default capability set. */
+const ENGINE_CAPS = [
+  ...DEFAULT_CAPS,
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETPCAP',
+  'CAP_SETFCAP',
+  'CAP_SYS_CHROOT',
+  'CAP_MKNOD',
+  'CAP_NET_RAW',
+];
+
+/** The host image has no content digest; this fixed id names it. */
+const HOST_ID = `sha256:${Buffer.from('brig built-in host image'.padEnd(32, '.')).toString('hex')}`;
+
+function isHostImage(name: string): boolean {
+  return name === HOST_IMAGE || name === `${HOST_IMAGE}:latest` || name === HOST_ID;
+}
+
 export class LocalEngine implements Engine {
   constructor(private readonly deps: LocalEngineDeps) {}
 
+  private store(): ImageService {
+    if (!this.deps.images) {
+      throw new BrigError('IMAGE_NOT_FOUND', 'this engine has no image store', { hint: `the built-in image "${HOST_IMAGE}" needs none` });
+    }
+    return this.deps.images;
+  }
+
+  private refuseBuiltin(name: string, what: string): void {
+    if (isHostImage(name)) throw new BrigError('INVALID_ARGUMENT', `the built-in image "${HOST_IMAGE}" cannot be ${what}`);
+  }
+
   async listImages(): Promise<ImageSummary[]> {
-    return [
-      {
-        name: HOST_IMAGE,
-        builtin: true,
-        description: "read-only view of the host's /usr, /bin, /lib*; no download",
-      },
-    ];
+    return [hostImageSummary(), ...(this.deps.images ? await this.deps.images.list() : [])];
+  }
+
+  async inspectImage(nameOrId: string): Promise<ImageInspect> {
+    return isHostImage(nameOrId) ? hostImageInspect() : this.store().inspect(nameOrId);
+  }
+
+  async imageHistory(nameOrId: string): Promise<HistoryItem[]> {
+    if (isHostImage(nameOrId)) {
+      return [{ Id: HOST_ID, Created: 0, CreatedBy: 'brig: built-in host image', Tags: ['host:latest'], Size: 0, Comment: '' }];
+    }
+    return this.store().history(nameOrId);
+  }
+
+  async pullImage(reference: string, opts: { onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal } = {}): Promise<PullResult> {
+    this.refuseBuiltin(reference, 'pulled');
+    return this.store().pull(reference, opts);
+  }
+
+  async pushImage(reference: string, opts: { onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal } = {}) {
+    this.refuseBuiltin(reference, 'pushed');
+    return this.store().push(reference, opts);
+  }
+
+  async tagImage(source: string, target: string): Promise<void> {
+    this.refuseBuiltin(source, 'tagged');
+    await this.store().tag(source, target);
+  }
+
+  async removeImage(nameOrId: string, opts: { force?: boolean } = {}): Promise<RemoveItem[]> {
+    this.refuseBuiltin(nameOrId, 'removed');
+    return this.store().remove(nameOrId, opts);
+  }
+
+  async pruneImages(opts: { all?: boolean } = {}) {
+    return this.store().prune(opts);
+  }
+
+  async saveImages(names: string[], file: string, format: 'docker-archive' | 'oci-archive'): Promise<void> {
+    for (const n of names) this.refuseBuiltin(n, 'saved');
+    await this.store().save(names, file, { format });
+  }
+
+  async loadImages(file: string): Promise<LoadResult> {
+    return this.store().load(file);
+  }
+
+  async importImage(file: string, reference?: string): Promise<{ id: string; reference?: string }> {
+    const r = await this.store().import(file, reference ? { reference } : {});
+    return { id: r.id, ...(r.reference ? { reference: r.reference } : {}) };
   }
 
   async runContainer(opts: RunContainerOptions): Promise<RunningContainer> {
-    if (opts.image !== HOST_IMAGE) {
-      throw new BrigError('IMAGE_NOT_FOUND', `image "${opts.image}" not found`, {
-        hint: `only the built-in image "${HOST_IMAGE}" exists until images can be pulled`,
-      });
-    }
     if (!opts.rm) {
-      throw new BrigError('INVALID_ARGUMENT', 'keeping stopped containers is not supported yet: pass --rm', {
-        field: '--rm',
-      });
+      throw new BrigError('INVALID_ARGUMENT', 'keeping stopped containers is not supported yet: pass --rm', { field: '--rm' });
     }
     if (opts.name !== undefined && !NAME_RE.test(opts.name)) {
       throw new BrigError('INVALID_ARGUMENT', `invalid container name "${opts.name}"`, { field: '--name' });
     }
     const id = randomBytes(32).toString('hex');
-    const image = await ensureHostImage(path.join(this.deps.root, 'images', 'builtin', HOST_IMAGE));
-    const spec = containerSpec(opts, image.rootfs, image.mounts, id);
     const bundle = path.join(this.deps.root, 'containers', id);
     await mkdir(bundle, { recursive: true, mode: 0o700 });
+    // Undone in reverse order when the container ends or its start fails.
+    const undo: (() => Promise<unknown>)[] = [() => rm(bundle, { recursive: true, force: true })];
+    const cleanup = async () => {
+      for (const u of undo.reverse()) await u();
+    };
     try {
+      const spec = isHostImage(opts.image) ? await this.hostSpec(opts, id) : await this.imageSpec(opts, id, bundle, undo);
       await writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
       const started = await this.deps.runtime.run(id, {
         bundle,
         stdio: [...opts.stdio],
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
-      const exit = started.exit.finally(() => rm(bundle, { recursive: true, force: true }));
+      const exit = started.exit.finally(cleanup);
       return { id, pid: started.pid, exit, kill: (sig) => process.kill(started.pid, sig) };
     } catch (e) {
-      await rm(bundle, { recursive: true, force: true });
+      await cleanup();
       throw e;
     }
+  }
+
+  /** The built-in image: a shared read-only rootfs, with fresh tmpfs where programs write. */
+  private async hostSpec(opts: RunContainerOptions, id: string): Promise<Spec> {
+    const image = await ensureHostImage(path.join(this.deps.root, 'images', 'builtin', HOST_IMAGE));
+    const tmpfs = (destination: string, mode: string): Mount => ({
+      destination,
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: ['nosuid', 'nodev', `mode=${mode}`, 'size=65536k'],
+    });
+    const spec = containerSpec(opts, id, image.rootfs, true, [...image.mounts, tmpfs('/tmp', '1777'), tmpfs('/root', '700'), tmpfs('/run', '755')]);
+    spec.process!.args = opts.cmd.length > 0 ? opts.cmd : ['sh'];
+    spec.process!.user = parseUser(opts.user);
+    spec.process!.cwd = opts.workdir ?? '/';
+    spec.process!.env = [...spec.process!.env!, 'HOME=/root', ...(opts.env ?? [])];
+    spec.annotations = { ...spec.annotations, 'io.brig.image': HOST_IMAGE };
+    return spec;
+  }
+
+  /** A stored image: a snapshot mounted as the writable rootfs, its config as docker reads it. */
+  private async imageSpec(opts: RunContainerOptions, id: string, bundle: string, undo: (() => Promise<unknown>)[]): Promise<Spec> {
+    const images = this.store();
+    const rootfs = path.join(bundle, 'rootfs');
+    await mkdir(rootfs);
+    const prepared = await images.prepareRootfs(opts.image, id);
+    undo.push(() => images.snapshotter!.remove(id));
+    await mountRootfs(prepared.mounts, rootfs);
+    undo.push(() => unmountRootfs(rootfs));
+    const fromImage = await imageToRuntimeConfig(prepared.config, rootfs, {
+      ...(opts.cmd.length ? { cmd: opts.cmd } : {}),
+      ...(opts.env ? { env: opts.env } : {}),
+      ...(opts.workdir ? { workdir: opts.workdir } : {}),
+      ...(opts.user ? { user: opts.user } : {}),
+    });
+    const spec = containerSpec(opts, id, rootfs, false, []);
+    const { capabilities } = spec.process!;
+    spec.process = { ...spec.process!, ...fromImage.spec.process, capabilities };
+    if (spec.process.user.uid !== 0) spec.process.capabilities = { ...capabilities, effective: [] };
+    spec.annotations = { ...fromImage.spec.annotations, ...spec.annotations, 'io.brig.image': prepared.id };
+    return spec;
   }
 }
 
 function parseUser(user: string | undefined): { uid: number; gid: number } {
   if (user === undefined) return { uid: 0, gid: 0 };
   const m = /^(\d+)(?::(\d+))?$/.exec(user);
-  if (!m)
-    throw new BrigError('INVALID_ARGUMENT', `--user "${user}": give a numeric uid or uid:gid`, {
-      field: '--user',
-    });
+  if (!m) {
+    throw new BrigError('INVALID_ARGUMENT', `--user "${user}": the host image takes a numeric uid or uid:gid`, { field: '--user' });
+  }
   return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
 }
 
-function containerSpec(
-  opts: RunContainerOptions,
-  rootfs: string,
-  imageMounts: Spec['mounts'],
-  id: string,
-): Spec {
-  const spec = defaultSpec(opts.cmd.length > 0 ? opts.cmd : ['sh']);
-  const p = spec.process!;
-  p.user = parseUser(opts.user);
-  p.cwd = opts.workdir ?? '/';
-  if (!p.cwd.startsWith('/'))
-    throw new BrigError('INVALID_ARGUMENT', `--workdir "${p.cwd}" must be absolute`, { field: '--workdir' });
-  p.env = [...p.env!, 'HOME=/root', ...(opts.env ?? [])];
-  // docker's default capability set, minus what needs a network or cgroup backend not yet here.
-  const caps = [
-    ...DEFAULT_CAPS,
-    'CAP_CHOWN',
-    'CAP_DAC_OVERRIDE',
-    'CAP_FSETID',
-    'CAP_FOWNER',
-    'CAP_SETGID',
-    'CAP_SETUID',
-    'CAP_SETPCAP',
-    'CAP_SETFCAP',
-    'CAP_SYS_CHROOT',
-    'CAP_MKNOD',
-    'CAP_NET_RAW',
-  ];
-  p.capabilities = { bounding: caps, effective: p.user.uid === 0 ? caps : [], permitted: caps };
-  // The engine's default: docker-like seccomp profile, capability-conditional groups
-  // following the bounding set.
-  spec.linux!.seccomp = defaultSeccompProfile({
-    capabilities: caps,
-    arch: arch() === 'arm64' ? 'aarch64' : 'x86_64',
-  });
-  spec.root = { path: rootfs, readonly: true };
+/** What every engine container gets: brig's default spec, docker's capabilities and seccomp profile. */
+function containerSpec(opts: RunContainerOptions, id: string, rootfs: string, readonlyRoot: boolean, extraMounts: Mount[]): Spec {
+  if (opts.workdir !== undefined && !opts.workdir.startsWith('/')) {
+    throw new BrigError('INVALID_ARGUMENT', `--workdir "${opts.workdir}" must be absolute`, { field: '--workdir' });
+  }
+  const spec = defaultSpec(['sh']);
+  const uid = parseUserUid(opts.user);
+  spec.process!.capabilities = { bounding: ENGINE_CAPS, effective: uid === 0 ? ENGINE_CAPS : [], permitted: ENGINE_CAPS };
+  // Docker-like seccomp profile; its capability-conditional groups follow the bounding set.
+  spec.linux!.seccomp = defaultSeccompProfile({ capabilities: ENGINE_CAPS, arch: arch() === 'arm64' ? 'aarch64' : 'x86_64' });
+  spec.root = { path: rootfs, readonly: readonlyRoot };
   spec.hostname = opts.hostname ?? id.slice(0, 12);
-  spec.mounts = [
-    ...spec.mounts!,
-    ...(imageMounts ?? []),
-    {
-      destination: '/tmp',
-      type: 'tmpfs',
-      source: 'tmpfs',
-      options: ['nosuid', 'nodev', 'mode=1777', 'size=65536k'],
-    },
-    {
-      destination: '/root',
-      type: 'tmpfs',
-      source: 'tmpfs',
-      options: ['nosuid', 'nodev', 'mode=700', 'size=65536k'],
-    },
-    {
-      destination: '/run',
-      type: 'tmpfs',
-      source: 'tmpfs',
-      options: ['nosuid', 'nodev', 'mode=755', 'size=65536k'],
-    },
-  ];
-  spec.annotations = { 'io.brig.image': HOST_IMAGE, ...(opts.name ? { 'io.brig.name': opts.name } : {}) };
+  spec.mounts = [...spec.mounts!, ...extraMounts];
+  spec.annotations = opts.name ? { 'io.brig.name': opts.name } : {};
   return spec;
+}
+
+function parseUserUid(user: string | undefined): number {
+  const m = /^(\d+)/.exec(user ?? '0');
+  return m ? Number(m[1]) : 1;
+}
+
+function hostImageSummary(): ImageSummary {
+  return {
+    Id: HOST_ID,
+    ParentId: '',
+    RepoTags: ['host:latest'],
+    RepoDigests: [],
+    Created: 0,
+    Size: 0,
+    SharedSize: -1,
+    Labels: { 'io.brig.builtin': 'true' },
+    Containers: -1,
+  } as ImageSummary;
+}
+
+function hostImageInspect(): ImageInspect {
+  return {
+    Id: HOST_ID,
+    RepoTags: ['host:latest'],
+    RepoDigests: [],
+    Parent: '',
+    Comment: "brig built-in image: read-only views of the host's /usr, /bin, /lib*, a minimal /etc",
+    Created: new Date(0).toISOString(),
+    Architecture: arch() === 'arm64' ? 'arm64' : 'amd64',
+    Os: 'linux',
+    Size: 0,
+    Config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'], Labels: { 'io.brig.builtin': 'true' } },
+    RootFS: { Type: 'layers', Layers: [] },
+  } as unknown as ImageInspect;
 }

@@ -1,109 +1,78 @@
 /**
  * brig: the docker-like command line. Thin: parse, call the Engine, print.
  */
-import { constants as os } from 'node:os';
+import { homedir } from 'node:os';
+import path from 'node:path';
 import { LocalEngine } from '../../engine/local-engine.js';
 import { BrigError, isBrigError } from '../../errors/index.js';
-import { Helper } from '../../native/helper.js';
+import { defaultSnapshotter, dockerConfigCredentials, ImageService } from '../../image/index.js';
 import { deviceAttacher } from '../../native/devload.js';
+import { Helper } from '../../native/helper.js';
 import { locateNative } from '../../native/locate.js';
 import { Runtime } from '../../runtime/runtime.js';
-import { parseArgs } from '../args.js';
+import { IMAGE_ALIASES, image } from './commands/image.js';
+import { run } from './commands/run.js';
+import type { BrigCommand, BrigContext } from './context.js';
 
-const FORWARDED: NodeJS.Signals[] = [
-  'SIGINT',
-  'SIGTERM',
-  'SIGHUP',
-  'SIGQUIT',
-  'SIGUSR1',
-  'SIGUSR2',
-  'SIGWINCH',
-];
+/** Engine data (BRIG_ROOT overrides it, like docker's --data-root) and runtime state. */
+function roots(env: NodeJS.ProcessEnv): { data: string; state: string } {
+  const data = env.BRIG_ROOT ?? '/var/lib/brig';
+  return { data, state: env.BRIG_ROOT ? path.join(data, 'run') : '/run/brig/runtime' };
+}
 
 const USAGE = `usage: brig COMMAND
 
 commands:
-  run [--rm] [--name NAME] [-e K=V] [-w DIR] [-u UID[:GID]] [--hostname H] IMAGE [CMD...]
-  images                     list images (the built-in "host" image needs no download)
+  run [--rm] [--name NAME] [-e K=V] [-w DIR] [-u UID[:GID]] [-h HOSTNAME] [-i] IMAGE [CMD...]
+  image pull|push|ls|rm|inspect|tag|save|load|import|prune|history ...
+  pull, push, images, rmi, tag, save, load, import, history   (docker's aliases)
+
+The built-in image "host" (read-only views of the host's /usr, /bin, /lib*) needs no pull.
+Registries on 127.0.0.1 are reached over plain HTTP; others need BRIG_INSECURE_REGISTRIES=host:port,...
 `;
 
-function engine(): LocalEngine {
-  const uid = process.getuid?.() ?? 0;
-  if (uid !== 0)
-    throw new BrigError('HOST_UNSUPPORTED', 'brig needs root for now (rootless mode is not supported yet)', {
-      hint: 'run with sudo',
-    });
+function engine(env: NodeJS.ProcessEnv): LocalEngine {
+  if (process.getuid?.() !== 0) {
+    throw new BrigError('HOST_UNSUPPORTED', 'brig needs root for now (rootless mode is not supported yet)', { hint: 'run with sudo' });
+  }
+  const { data: ROOT, state } = roots(env);
   const runtime = new Runtime({
-    root: '/run/brig/runtime',
+    root: state,
     helper: new Helper(locateNative('brig-helper', import.meta.url)),
     attachDevices: deviceAttacher(locateNative('brig-devload', import.meta.url)),
   });
-  return new LocalEngine({ root: '/var/lib/brig', runtime });
+  const dockerConfig = path.join(env.DOCKER_CONFIG ?? path.join(homedir(), '.docker'), 'config.json');
+  const images = new ImageService({
+    root: path.join(ROOT, 'images', 'store'),
+    snapshotter: defaultSnapshotter({ root: path.join(ROOT, 'snapshots') }).snapshotter,
+    registry: {
+      credentials: dockerConfigCredentials(dockerConfig),
+      insecureRegistries: (env.BRIG_INSECURE_REGISTRIES ?? '').split(',').filter(Boolean),
+    },
+  });
+  return new LocalEngine({ root: ROOT, runtime, images });
 }
 
-async function runCmd(argv: string[]): Promise<number> {
-  const { flags, rest } = parseArgs(
-    argv,
-    {
-      rm: { kind: 'bool' },
-      name: { kind: 'string' },
-      env: { kind: 'strings', short: 'e' },
-      workdir: { kind: 'string', short: 'w' },
-      user: { kind: 'string', short: 'u' },
-      hostname: { kind: 'string', short: 'h' },
-      interactive: { kind: 'bool', short: 'i' },
-    },
-    true,
-  );
-  const [image, ...cmd] = rest;
-  if (!image) throw new BrigError('INVALID_ARGUMENT', 'run needs an image (try "host")');
-  const c = await engine().runContainer({
-    image,
-    cmd,
-    rm: flags.rm === true,
-    stdio: [flags.interactive ? 0 : 'ignore', 1, 2],
-    ...(flags.name ? { name: flags.name as string } : {}),
-    ...(flags.env
-      ? { env: (flags.env as string[]).map((e) => (e.includes('=') ? e : `${e}=${process.env[e] ?? ''}`)) }
-      : {}),
-    ...(flags.workdir ? { workdir: flags.workdir as string } : {}),
-    ...(flags.user ? { user: flags.user as string } : {}),
-    ...(flags.hostname ? { hostname: flags.hostname as string } : {}),
-  });
-  const forward = (sig: NodeJS.Signals) => {
-    try {
-      c.kill(os.signals[sig]);
-    } catch {}
-  };
-  for (const s of FORWARDED) process.on(s, forward);
-  try {
-    return await c.exit;
-  } finally {
-    for (const s of FORWARDED) process.off(s, forward);
-  }
-}
+const COMMANDS: Record<string, BrigCommand> = { run, image, ...IMAGE_ALIASES };
 
 async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
+  let cached: LocalEngine | undefined;
+  const ctx: BrigContext = {
+    engine: () => (cached ??= engine(process.env)),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    cwd: process.cwd(),
+    env: process.env,
+  };
   try {
-    switch (verb) {
-      case 'run':
-        return await runCmd(rest);
-      case 'images':
-      case 'image':
-        if (verb === 'image' && rest[0] !== 'ls')
-          throw new BrigError('INVALID_ARGUMENT', `unknown command "image ${rest[0] ?? ''}"`);
-        for (const i of await engine().listImages())
-          process.stdout.write(`${i.name.padEnd(12)} ${i.builtin ? 'built-in' : ''}  ${i.description}\n`);
-        return 0;
-      case undefined:
-      case 'help':
-      case '--help':
-        process.stdout.write(USAGE);
-        return verb ? 0 : 1;
-      default:
-        throw new BrigError('INVALID_ARGUMENT', `unknown command "${verb}"`, { hint: 'see brig --help' });
+    if (verb === undefined || verb === 'help' || verb === '--help') {
+      process.stdout.write(USAGE);
+      return verb ? 0 : 1;
     }
+    const cmd = COMMANDS[verb];
+    if (!cmd) throw new BrigError('INVALID_ARGUMENT', `unknown command "${verb}"`, { hint: 'see brig --help' });
+    return await cmd(ctx, rest);
   } catch (e) {
     const err = isBrigError(e) ? e : new BrigError('INTERNAL', e instanceof Error ? e.message : String(e));
     process.stderr.write(`brig: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);

@@ -1,0 +1,64 @@
+/** Renderers shared by brig verbs: docker-style tables, sizes, ages, pull progress. */
+import type { Writable } from 'node:stream';
+import type { ProgressEvent } from '../../engine/engine.js';
+
+export function table(rows: string[][]): string {
+  if (rows.length === 0) return '';
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return `${rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n')}\n`;
+}
+
+/** docker's units: 1000-based, three significant digits. */
+export function humanSize(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${u === 0 ? v : v.toPrecision(3).replace(/\.0+$/, '')}${units[u]}`;
+}
+
+export function ago(epochSeconds: number, now = Date.now()): string {
+  if (epochSeconds <= 0) return 'N/A';
+  const s = Math.max(0, Math.floor(now / 1000 - epochSeconds));
+  const steps: [number, string][] = [[60, 'second'], [60, 'minute'], [24, 'hour'], [7, 'day'], [4.35, 'week'], [12, 'month'], [Infinity, 'year']];
+  let v = s;
+  for (const [n, name] of steps) {
+    if (v < n) return `${Math.floor(v)} ${name}${Math.floor(v) === 1 ? '' : 's'} ago`;
+    v /= n;
+  }
+  return 'long ago';
+}
+
+export function shortId(id: string): string {
+  return id.replace(/^sha256:/, '').slice(0, 12);
+}
+
+/**
+ * Pull/push progress: on a terminal one line per blob, redrawn in place; otherwise one
+ * line per finished blob (logs stay readable); `json` prints every event as a JSON line.
+ */
+export function progressRenderer(out: Writable & { isTTY?: boolean }, mode: 'auto' | 'json' | 'quiet') {
+  const lines = new Map<string, string>();
+  let drawn = 0;
+  return (e: ProgressEvent) => {
+    if (mode === 'quiet') return;
+    if (mode === 'json') {
+      out.write(`${JSON.stringify(e)}\n`);
+      return;
+    }
+    const id = shortId(e.digest);
+    const pct = e.total > 0 ? ` ${humanSize(e.current)}/${humanSize(e.total)}` : '';
+    const text = `${id}: ${e.status}${e.status === 'downloading' || e.status === 'uploading' ? pct : ''}`;
+    if (!out.isTTY) {
+      if (e.status === 'done' || e.status === 'exists' || e.status === 'mounted' || e.status === 'retrying') out.write(`${text}${e.reason ? ` (${e.reason})` : ''}\n`);
+      return;
+    }
+    lines.set(e.digest, text);
+    if (drawn > 0) out.write(`\x1b[${drawn}A`);
+    for (const l of lines.values()) out.write(`\x1b[2K${l}\n`);
+    drawn = lines.size;
+  };
+}
