@@ -2,6 +2,7 @@
  * npm run bench: comparisons with peers measured in the same run. Medians of paired,
  * interleaved rounds; the machines are noisy, so read the ratios.
  */
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchRuntimeRun } from './runtime-run.js';
@@ -19,3 +20,10 @@ console.log(`brig bench — node ${process.version}, ${new Date().toISOString()}
 console.log(benchRuntimeRun(brig, rounds));
 console.log();
 console.log(await benchSeccomp());
+// Image pull + unpack against skopeo+umoci and podman, unpack against tar (bench/image/README.md).
+if (process.env.BENCH_IMAGES !== '0') {
+  console.log();
+  spawnSync(process.execPath, [path.join(repo, 'dist/bench/image/run.js'), '--mb', process.env.BENCH_IMAGE_MB ?? '250', '--runs', process.env.BENCH_IMAGE_RUNS ?? '3'], {
+    stdio: 'inherit',
+  });
+}
