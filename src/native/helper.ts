@@ -27,6 +27,12 @@ const MSG = { PLAN: 1, PID: 2, GO: 3, READY: 4, START: 5, ERROR: 6 } as const;
 
 export interface LaunchHooks {
   /**
+   * The helper exists (stage 0, before any op): place it in the container's cgroups here,
+   * so init is created inside them by clone and never has to migrate (a v1 migration waits
+   * for an RCU grace period: done here it overlaps the helper's own start-up).
+   */
+  beforePlan?(helperPid: number): Promise<void> | void;
+  /**
    * init exists and has run nothing yet: write id maps, place it in cgroups. What this
    * returns is handed to init with the go-ahead (the seccomp agent's process state).
    */
@@ -78,6 +84,7 @@ export class Helper {
     const onAbort = () => child.kill('SIGKILL');
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      if (hooks.beforePlan) await hooks.beforePlan(child.pid!);
       const pid = await drive(ctl, child, plan, hooks, exit);
       return { pid, exit };
     } catch (e) {

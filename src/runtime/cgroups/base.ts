@@ -146,7 +146,16 @@ export abstract class BaseManager {
     };
     // Deepest first; a created directory's children are either created too (so later in
     // the list, so already gone) or the container's own, which removeTree takes first.
-    for (const dir of [...this.created].reverse()) await removeTree(dir);
+    // Chains in different hierarchies are independent: removed in parallel, each deepest first.
+    const chains: string[][] = [];
+    for (const dir of this.created) {
+      const chain = chains.find((c) => dir.startsWith(`${c[0]}/`));
+      if (chain) chain.push(dir);
+      else chains.push([dir]);
+    }
+    await Promise.all(chains.map(async (c) => {
+      for (const dir of c.reverse()) await removeTree(dir);
+    }));
     this.created = [];
   }
 

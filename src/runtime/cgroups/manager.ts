@@ -83,6 +83,12 @@ export interface CgroupManager {
   readonly path: string;
 
   /** Create the cgroup directories that are missing and move `pid` into them. */
+  /**
+   * Create the cgroup directories (idempotent), so limits can be set before any process
+   * joins: the runtime does this while its helper starts, off the critical path.
+   */
+  create(): Promise<void>;
+  /** Create (if not yet) and move `pid` in. */
   apply(pid: number): Promise<void>;
 
   /** Write the given resources. Only fields present are touched (this is also `update`). */

@@ -44,6 +44,8 @@ export class NullManager implements CgroupManager {
     });
   }
 
+  async create(): Promise<void> {}
+
   async apply(): Promise<void> {}
 
   async set(r: LinuxResources): Promise<void> {

@@ -157,3 +157,18 @@ test('verbs on a stopped container are clear errors', { skip }, () => {
     b.cleanup();
   }
 });
+
+test('with a cgroup namespace the container sees its own cgroup as the root', { skip }, () => {
+  const r = runIn(['cat', '/proc/self/cgroup'], (s) => {
+    if (!s.linux!.namespaces!.some((n) => n.type === 'cgroup')) s.linux!.namespaces!.push({ type: 'cgroup' });
+  });
+  assert.equal(r.code, 0, r.stderr);
+  for (const line of r.stdout.trim().split('\n')) {
+    if (line.includes('name=systemd')) continue; // a hierarchy brig does not manage
+    assert.match(line, /:\/$/, `not its own root: ${line}`);
+  }
+  const without = runIn(['cat', '/proc/self/cgroup'], (s) => {
+    s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'cgroup');
+  });
+  assert.match(without.stdout, /\/brig\//);
+});

@@ -58,18 +58,36 @@ export class V1Manager extends BaseManager implements CgroupManager {
     super(state, opts);
   }
 
-  async apply(pid: number): Promise<void> {
-    try {
-      for (const [key, dir] of Object.entries(this.dirs)) {
-        const mount = this.mounts[key];
-        if (mount === undefined) continue;
-        // Co-mounted controllers share a directory: create it once.
-        if (this.created.includes(dir) || !dir.startsWith(mount)) continue;
-        const made = await mkdirTracked(this.fs, mount, dir.slice(mount.length));
-        this.created.push(...made);
-        if (key === 'cpuset') for (const d of made) await initCpuset(this.dirFor('cpuset', d));
+  private creating: Promise<void> | undefined;
+
+  create(): Promise<void> {
+    this.creating ??= (async () => {
+      try {
+        // One hierarchy per controller: independent, so made in parallel.
+        const seen = new Set<string>();
+        await Promise.all(
+          Object.entries(this.dirs).map(async ([key, dir]) => {
+            const mount = this.mounts[key];
+            // Co-mounted controllers share a directory: create it once.
+            if (mount === undefined || seen.has(dir) || this.created.includes(dir) || !dir.startsWith(mount)) return;
+            seen.add(dir);
+            const made = await mkdirTracked(this.fs, mount, dir.slice(mount.length));
+            this.created.push(...made);
+            if (key === 'cpuset') for (const d of made) await initCpuset(this.dirFor('cpuset', d));
+          }),
+        );
+      } catch (e) {
+        await this.removeCreated().catch(() => {});
+        throw e;
       }
-      for (const dir of this.distinctDirs()) await this.dirFor(undefined, dir).write('cgroup.procs', pid);
+    })();
+    return this.creating;
+  }
+
+  async apply(pid: number): Promise<void> {
+    await this.create();
+    try {
+      await Promise.all(this.distinctDirs().map((dir) => this.dirFor(undefined, dir).write('cgroup.procs', pid)));
     } catch (e) {
       await this.removeCreated().catch(() => {});
       throw e;

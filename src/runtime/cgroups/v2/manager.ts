@@ -41,21 +41,32 @@ export class V2Manager extends BaseManager implements CgroupManager {
     return this.dir('cgroup', 'unified');
   }
 
-  async apply(pid: number): Promise<void> {
-    const leaf = this.leaf;
-    try {
-      if (this.mount !== undefined) {
-        const made = await mkdirTracked(this.fs, this.mount, leaf.dir.slice(this.mount.length));
+  private creating: Promise<void> | undefined;
+
+  create(): Promise<void> {
+    this.creating ??= (async () => {
+      if (this.mount === undefined) return;
+      try {
+        const made = await mkdirTracked(this.fs, this.mount, this.leaf.dir.slice(this.mount.length));
         this.created.push(...made);
         // Every created directory but the leaf passes on all it has.
         for (const d of made.slice(0, -1)) {
           const dir = new ControllerDir('cgroup', d, this.fs, this.opts.onWrite);
           const available = (await dir.read('cgroup.controllers')).trim().split(/\s+/).filter(Boolean);
-          if (available.length)
-            await dir.write('cgroup.subtree_control', available.map((c) => `+${c}`).join(' '));
+          if (available.length) await dir.write('cgroup.subtree_control', available.map((c) => `+${c}`).join(' '));
         }
+      } catch (e) {
+        await this.removeCreated().catch(() => {});
+        throw e;
       }
-      await leaf.write('cgroup.procs', pid);
+    })();
+    return this.creating;
+  }
+
+  async apply(pid: number): Promise<void> {
+    await this.create();
+    try {
+      await this.leaf.write('cgroup.procs', pid);
     } catch (e) {
       await this.removeCreated().catch(() => {});
       throw e;
