@@ -61,39 +61,74 @@ export class Helper {
     return existsSync(this.path);
   }
 
-  /** Starts the plan; resolves once the user program has been exec'd. */
-  async launch(plan: LaunchPlan, hooks: LaunchHooks, opts: LaunchOptions): Promise<Launched> {
+  /**
+   * Starts the helper process; it waits for its plan. Starting it before the plan is
+   * compiled lets the caller place it in cgroups meanwhile (see LaunchHooks.beforePlan).
+   */
+  start(opts: LaunchOptions): HelperProcess {
     if (!this.available()) {
       throw new BrigError('HELPER_MISSING', `native helper not found at ${this.path}`, {
         path: this.path,
         hint: 'run `npm run build`',
       });
     }
+    return new HelperProcess(this.path, opts);
+  }
+
+  /** start + run in one step. */
+  async launch(plan: LaunchPlan, hooks: LaunchHooks, opts: LaunchOptions): Promise<Launched> {
+    return this.start(opts).run(plan, hooks);
+  }
+}
+
+/** One helper process: stage 0 of one container. */
+export class HelperProcess {
+  readonly pid: number;
+  private readonly child: ChildProcess;
+  private readonly exit: Promise<number>;
+  private readonly ctl: Socket;
+  private readonly signal: AbortSignal | undefined;
+  private readonly onAbort = () => this.child.kill('SIGKILL');
+
+  constructor(path: string, opts: LaunchOptions) {
     const ctlIndex = opts.stdio.length;
-    const child = spawn(this.path, [String(ctlIndex)], {
+    this.child = spawn(path, [String(ctlIndex)], {
       stdio: [...opts.stdio, 'pipe'],
       env: {},
       // A detached session would break terminal job control for foreground runs.
       detached: false,
     });
-    const exit = new Promise<number>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', (code, sig) => resolve(code ?? 128 + (sig ? signalNumber(sig) : 0)));
+    this.exit = new Promise<number>((resolve, reject) => {
+      this.child.once('error', reject);
+      this.child.once('exit', (code, sig) => resolve(code ?? 128 + (sig ? signalNumber(sig) : 0)));
     });
-    const ctl = child.stdio[ctlIndex] as Socket;
-    const onAbort = () => child.kill('SIGKILL');
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    this.exit.catch(() => {});
+    this.ctl = this.child.stdio[ctlIndex] as Socket;
+    this.pid = this.child.pid!;
+    this.signal = opts.signal;
+    this.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Sends the plan and drives it; resolves once the user program has been exec'd. */
+  async run(plan: LaunchPlan, hooks: LaunchHooks): Promise<Launched> {
     try {
-      if (hooks.beforePlan) await hooks.beforePlan(child.pid!);
-      const pid = await drive(ctl, child, plan, hooks, exit);
-      return { pid, exit };
+      if (hooks.beforePlan) await hooks.beforePlan(this.pid);
+      const pid = await drive(this.ctl, this.child, plan, hooks, this.exit);
+      return { pid, exit: this.exit };
     } catch (e) {
-      child.kill('SIGKILL');
-      await exit.catch(() => 0);
+      await this.kill();
       throw e;
     } finally {
-      opts.signal?.removeEventListener('abort', onAbort);
+      this.signal?.removeEventListener('abort', this.onAbort);
     }
+  }
+
+  /** Kills the helper (and so an init that has not exec'd) and waits for it. */
+  async kill(): Promise<void> {
+    this.child.kill('SIGKILL');
+    this.ctl.destroy();
+    await this.exit.catch(() => 0);
+    this.signal?.removeEventListener('abort', this.onAbort);
   }
 }
 

@@ -5,7 +5,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BrigError, hasErrno } from '../errors/index.js';
-import type { Helper } from '../native/helper.js';
+import type { Helper, HelperProcess } from '../native/helper.js';
 import { type Logger, nullLogger } from '../util/log.js';
 import {
   type CgroupHost,
@@ -102,20 +102,9 @@ export class Runtime {
     const phase = (name: string) => this.log.debug(`run ${id}: ${name}`, { ms: Math.round((performance.now() - t0) * 10) / 10 });
     const bundle = path.resolve(opts.bundle);
     const detach = opts.detach ?? false;
-    // Everything that can fail on bad input fails before anything is created.
+    // A malformed config fails here, before anything exists.
     const spec = await this.loadSpec(bundle);
-    const facts = await gatherFacts(spec, bundle);
-    phase('config and host facts read');
-    const cgroup = this.cgroupManager(await this.cgroupHost(), id, spec.linux?.cgroupsPath);
-    phase('cgroup layout detected');
-    facts.cgroups = containerCgroups(facts.cgroups, facts.cgroupV1Mounts, cgroup.state());
-    const plan = compilePlan(spec, facts, {
-      detach,
-      noPivot: opts.noPivot ?? false,
-      preserveFds: opts.preserveFds ?? 0,
-    });
-    this.log.debug('plan compiled', { id, ops: plan.ops.length });
-
+    phase('config read');
     await this.store.create(id);
     const stored: StoredState = {
       ociVersion: spec.ociVersion,
@@ -124,64 +113,63 @@ export class Runtime {
       pid: 0,
       pidStartTime: '',
       bundle,
-      rootfs: facts.rootfs,
+      rootfs: '',
       created: this.now().toISOString(),
       ...(spec.annotations ? { annotations: spec.annotations } : {}),
     };
+    let proc: HelperProcess | undefined;
+    let cgroup: CgroupManager | undefined;
     let initPid = 0;
-    // Directories and limits while the helper starts; only the pid write waits for init.
-    const prepared = cgroup.create().then(() => cgroup.set(containerResources(spec)));
-    prepared.catch(() => {}); // surfaced at the sync point
     try {
-      const launched = await this.deps.helper.launch(
-        plan,
-        {
-          // Stage 0 joins the cgroups before it clones init, as runc's bootstrap does: init
-          // is born inside them, so every byte and pid is counted before any user code.
-          beforePlan: async (helperPid) => {
-            phase('helper spawned');
-            await prepared;
-            phase('cgroups created and limits set');
-            await cgroup.apply(helperPid);
-            stored.cgroup = cgroup.state();
-            phase('helper joined the cgroups');
-          },
-          onPid: async (pid) => {
-            initPid = pid;
-            phase('init cloned');
-            if (plan.meta.uidMap !== undefined) await writeIdMaps(pid, plan.meta.uidMap, plan.meta.gidMap!);
-            if (plan.meta.seccompListener) {
-              // The container process state the spec says goes to the agent with the fd.
-              const state = { ...toOciState({ ...stored, pid }, 'creating'), pid };
-              const msg = {
-                ociVersion: spec.ociVersion,
-                fds: ['seccompFd'],
-                pid,
-                metadata: plan.meta.seccompListener.metadata,
-                state,
-              };
-              return Buffer.from(JSON.stringify(msg));
-            }
-            return undefined;
-          },
-          onReady: async (pid) => {
-            phase('init set up');
-            stored.pid = pid;
-            stored.pidStartTime = (await procStartTime(pid)) ?? '';
-            // run starts init as soon as this returns: record it as running in one write.
-            stored.status = 'running';
-            await this.store.write(stored);
-            if (opts.pidFile) await writePidFile(opts.pidFile, pid);
-          },
+      // Stage 0 starts now and waits for its plan. It joins the container's cgroups before
+      // it clones init, as runc's bootstrap does, so init is born inside them and every byte
+      // and pid is counted before any user code. On v1 that first move waits for an RCU
+      // grace period (10-15 ms here); it runs in the thread pool while this thread reads
+      // host facts and compiles the plan.
+      proc = this.deps.helper.start({ stdio: opts.stdio, ...(opts.signal ? { signal: opts.signal } : {}) });
+      const helper = proc;
+      const cg = this.cgroupManager(await this.cgroupHost(), id, spec.linux?.cgroupsPath);
+      cgroup = cg;
+      const joined = cg.create().then(() => Promise.all([cg.apply(helper.pid), cg.set(containerResources(spec))]));
+      joined.catch(() => {}); // awaited below
+      const facts = await gatherFacts(spec, bundle);
+      facts.cgroups = containerCgroups(facts.cgroups, facts.cgroupV1Mounts, cg.state());
+      stored.rootfs = facts.rootfs;
+      const plan = compilePlan(spec, facts, { detach, noPivot: opts.noPivot ?? false, preserveFds: opts.preserveFds ?? 0 });
+      phase(`plan compiled (${plan.ops.length} ops)`);
+      const launched = await helper.run(plan, {
+        beforePlan: async () => {
+          await joined;
+          stored.cgroup = cg.state();
+          phase('helper in its cgroups, limits set');
         },
-        { stdio: opts.stdio, ...(opts.signal ? { signal: opts.signal } : {}) },
-      );
-      this.log.debug('container started', { id, pid: launched.pid });
-      if (detach) return { pid: launched.pid, exit: Promise.resolve(0) };
+        onPid: async (pid) => {
+          initPid = pid;
+          phase('init cloned');
+          if (plan.meta.uidMap !== undefined) await writeIdMaps(pid, plan.meta.uidMap, plan.meta.gidMap!);
+          if (plan.meta.seccompListener) {
+            // The container process state the spec says goes to the agent with the fd.
+            const state = { ...toOciState({ ...stored, pid }, 'creating'), pid };
+            const msg = { ociVersion: spec.ociVersion, fds: ['seccompFd'], pid, metadata: plan.meta.seccompListener.metadata, state };
+            return Buffer.from(JSON.stringify(msg));
+          }
+          return undefined;
+        },
+        onReady: async (pid) => {
+          phase('init set up');
+          stored.pid = pid;
+          stored.pidStartTime = (await procStartTime(pid)) ?? '';
+          // run starts init as soon as this returns: record it as running in one write.
+          stored.status = 'running';
+          await this.store.write(stored);
+          if (opts.pidFile) await writePidFile(opts.pidFile, pid);
+        },
+      });
       phase('program started');
+      if (detach) return { pid: launched.pid, exit: Promise.resolve(0) };
       const exit = launched.exit.then(async (code) => {
         phase('init exited');
-        await cgroup.destroy();
+        await cg.destroy();
         await this.store.remove(id);
         phase('cleaned up');
         return code;
@@ -189,7 +177,8 @@ export class Runtime {
       return { pid: launched.pid, exit };
     } catch (e) {
       if (initPid > 0) killQuietly(initPid);
-      await cgroup.destroy().catch((err: Error) => this.log.warn(`removing the cgroup of ${id}: ${err.message}`));
+      await proc?.kill();
+      await cgroup?.destroy().catch((err: Error) => this.log.warn(`removing the cgroup of ${id}: ${err.message}`));
       await this.store.remove(id);
       throw e;
     }

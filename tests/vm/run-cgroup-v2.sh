@@ -125,8 +125,17 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm && mount -t devpts devpts /dev/pts && mount -t tmpfs tmpfs /dev/shm
-mount -t tmpfs -o mode=1777 tmpfs /tmp
-mount -t tmpfs tmpfs /run
+# A fresh /tmp and /run, except where the checkout itself lives (CI may clone under /tmp):
+# then that directory is carried over onto the fresh tmpfs with a bind mount.
+workdir=$(sed -n '1s/^cd \(.*\) || exit 126$/\1/p' /.brig-vm-cmd)
+for d in /tmp /run; do
+  case "$workdir/" in
+    "$d"/*) mkdir -p /.keep && mount --bind "$workdir" /.keep
+            mount -t tmpfs -o mode=1777 tmpfs "$d"
+            mkdir -p "$workdir" && mount --move /.keep "$workdir" ;;
+    *) mount -t tmpfs -o mode=1777 tmpfs "$d" ;;
+  esac
+done
 mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
 for c in $(cat /sys/fs/cgroup/cgroup.controllers); do echo "+$c" > /sys/fs/cgroup/cgroup.subtree_control; done
 echo "brig-vm: kernel $(uname -r), cgroup2 controllers: $(cat /sys/fs/cgroup/cgroup.subtree_control)"

@@ -22,7 +22,6 @@
  * JNE/JEQ (imm and reg), EXIT. Device numbers are < 2^31 (checked in devices.ts), so the
  * 64-bit compare with a sign-extended 32-bit immediate is exact.
  */
-import { createHash } from 'node:crypto';
 import { ACC_ALL, type DeviceException, type DevicePolicy } from '../devices.js';
 
 export const BPF_DEVCG_DEV_BLOCK = 1;
@@ -112,5 +111,5 @@ export function encodeInsns(prog: readonly Insn[]): Uint8Array {
 
 export function compileDeviceProgram(policy: DevicePolicy): DeviceProgram {
   const insns = encodeInsns(deviceProgramInsns(policy));
-  return { insns, license: 'Apache', sha256: createHash('sha256').update(insns).digest('hex') };
+  return { insns, license: 'Apache', sha256: (process.getBuiltinModule('node:crypto') as typeof import('node:crypto')).createHash('sha256').update(insns).digest('hex') };
 }
