@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -13,6 +15,7 @@
 #define NS_SLOTS 16
 #define GO_PAYLOAD_MAX (64u << 10)
 
+static int fifo_fd = -1;
 char *go_payload;
 uint32_t go_payload_len;
 static int ns_fds[NS_SLOTS] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
@@ -91,6 +94,25 @@ void op_ns(const struct op *op) {
     int t = msg_recv(go_payload, GO_PAYLOAD_MAX, &go_payload_len);
     if (t < 0) _exit(1); /* the caller is gone: nothing to report to */
     if (t != MSG_GO) fail("sync", EPROTO, NULL, NULL);
+    break;
+  }
+  case OP_FIFO_CREATE:
+    if (mknod(A_STR(op, 0), S_IFIFO | 0622, 0) < 0) fail("mknod", errno, A_STR(op, 0), NULL);
+    if (chmod(A_STR(op, 0), 0622) < 0 || chown(A_STR(op, 0), (uid_t)A_INT(op, 1), (gid_t)A_INT(op, 2)) < 0) {
+      fail("chown", errno, A_STR(op, 0), NULL);
+    }
+    fifo_fd = open(A_STR(op, 0), O_PATH | O_CLOEXEC);
+    if (fifo_fd < 0) fail("open", errno, A_STR(op, 0), NULL);
+    break;
+  case OP_FIFO_WAIT: {
+    /* Blocks until `start` opens the FIFO for reading; the byte tells it init got there. */
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fifo_fd);
+    int w = open(path, O_WRONLY | O_CLOEXEC);
+    if (w < 0) fail("open", errno, "exec.fifo", NULL);
+    if (write(w, "0", 1) != 1) fail("write", errno, "exec.fifo", NULL);
+    close(w);
+    close(fifo_fd);
     break;
   }
   case OP_SYNC_READY: {

@@ -42,6 +42,11 @@ export interface LaunchHooks {
 }
 
 export interface LaunchOptions {
+  /**
+   * Resolve once init has been told to start instead of when it execs: for `create`, whose
+   * init then waits on the exec FIFO until `start`, long after this process has exited.
+   */
+  untilStart?: boolean;
   /** fds for the container's stdin, stdout, stderr, then any preserved fds. */
   stdio: (number | 'ignore')[];
   signal?: AbortSignal;
@@ -88,6 +93,7 @@ export class HelperProcess {
   private readonly exit: Promise<number>;
   private readonly ctl: Socket;
   private readonly signal: AbortSignal | undefined;
+  private readonly untilStart: boolean;
   private readonly onAbort = () => this.child.kill('SIGKILL');
 
   constructor(path: string, opts: LaunchOptions) {
@@ -106,6 +112,7 @@ export class HelperProcess {
     this.ctl = this.child.stdio[ctlIndex] as Socket;
     this.pid = this.child.pid!;
     this.signal = opts.signal;
+    this.untilStart = opts.untilStart ?? false;
     this.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
@@ -113,7 +120,8 @@ export class HelperProcess {
   async run(plan: LaunchPlan, hooks: LaunchHooks): Promise<Launched> {
     try {
       if (hooks.beforePlan) await hooks.beforePlan(this.pid);
-      const pid = await drive(this.ctl, this.child, plan, hooks, this.exit);
+      const pid = await drive(this.ctl, this.child, plan, hooks, this.exit, this.untilStart);
+      if (this.untilStart) this.ctl.destroy();
       return { pid, exit: this.exit };
     } catch (e) {
       await this.kill();
@@ -189,6 +197,7 @@ async function drive(
   plan: LaunchPlan,
   hooks: LaunchHooks,
   exit: Promise<number>,
+  untilStart = false,
 ): Promise<number> {
   const next = messageReader(ctl);
   ctl.write(frame(MSG.PLAN, encodePlan(plan)));
@@ -216,6 +225,7 @@ async function drive(
         await hooks.onReady?.(pid);
         ready = true;
         ctl.write(frame(MSG.START));
+        if (untilStart) return pid;
         break;
       case MSG.ERROR:
         if (msg.payload.length !== ERROR_RECORD_SIZE) break;

@@ -2,7 +2,7 @@
  * The OCI runtime: the verbs of `brig-runtime`, over the plan compiler, the native helper
  * and the state store. Side effects come in through the constructor.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, constants as fsConstants, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BrigError, hasErrno } from '../errors/index.js';
 import type { Helper, HelperProcess } from '../native/helper.js';
@@ -95,7 +95,56 @@ export class Runtime {
     return compilePlan(spec, facts, { detach: false, noPivot: false, preserveFds: 0, ...opts });
   }
 
-  async run(id: string, opts: RunOptions): Promise<Started> {
+  /** create + start in one step: init runs the program as soon as it is set up. */
+  run(id: string, opts: RunOptions): Promise<Started> {
+    return this.launch(id, opts, 'run');
+  }
+
+  /**
+   * Sets the container up and leaves init waiting before the user program (OCI create).
+   * Returns init's pid; the caller may exit: `start` releases init through the exec FIFO.
+   */
+  async create(id: string, opts: Omit<RunOptions, 'detach'>): Promise<number> {
+    return (await this.launch(id, { ...opts, detach: true }, 'create')).pid;
+  }
+
+  /** Releases a created container's init to exec the user program (OCI start). */
+  async start(id: string): Promise<void> {
+    const s = await this.store.read(id);
+    const status = await liveStatus(s);
+    if (status !== 'created') {
+      throw new BrigError('CONTAINER_NOT_RUNNING', `container "${id}" is ${status}, not created: only a created container can be started`);
+    }
+    const fifo = path.join(this.store.dir(id), 'exec.fifo');
+    let fd: number;
+    try {
+      fd = openSync(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    } catch (e) {
+      if (hasErrno(e, 'ENOENT')) throw new BrigError('CONTAINER_NOT_RUNNING', `container "${id}" was already started`);
+      throw e;
+    }
+    try {
+      // Opening for reading lets init's open-for-writing return; it writes one byte, then
+      // goes on to exec. Poll: a dead init never writes (read returns EOF).
+      const buf = Buffer.alloc(1);
+      for (let waited = 0; ; waited += 5) {
+        try {
+          if (readSync(fd, buf, 0, 1, null) === 1) break;
+          if ((await liveStatus(s)) === 'stopped') throw new BrigError('CONTAINER_NOT_RUNNING', `container "${id}" init exited before start`);
+        } catch (e) {
+          if (!hasErrno(e, 'EAGAIN')) throw e;
+        }
+        if (waited > 10_000) throw new BrigError('HELPER_PROTOCOL', `container "${id}" init did not answer start within 10 s`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    } finally {
+      closeSync(fd);
+    }
+    rmSync(fifo, { force: true });
+    await this.store.write({ ...s, status: 'running' });
+  }
+
+  private async launch(id: string, opts: RunOptions, mode: 'run' | 'create'): Promise<Started> {
     checkId(id);
     // --debug shows where start-up time goes, phase by phase.
     const t0 = performance.now();
@@ -126,7 +175,11 @@ export class Runtime {
       // and pid is counted before any user code. On v1 that first move waits for an RCU
       // grace period (10-15 ms here); it runs in the thread pool while this thread reads
       // host facts and compiles the plan.
-      proc = this.deps.helper.start({ stdio: opts.stdio, ...(opts.signal ? { signal: opts.signal } : {}) });
+      proc = this.deps.helper.start({
+        stdio: opts.stdio,
+        untilStart: mode === 'create',
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
       const helper = proc;
       const cg = this.cgroupManager(await this.cgroupHost(), id, spec.linux?.cgroupsPath);
       cgroup = cg;
@@ -135,7 +188,12 @@ export class Runtime {
       const facts = await gatherFacts(spec, bundle);
       facts.cgroups = containerCgroups(facts.cgroups, facts.cgroupV1Mounts, cg.state());
       stored.rootfs = facts.rootfs;
-      const plan = compilePlan(spec, facts, { detach, noPivot: opts.noPivot ?? false, preserveFds: opts.preserveFds ?? 0 });
+      const plan = compilePlan(spec, facts, {
+        detach,
+        noPivot: opts.noPivot ?? false,
+        preserveFds: opts.preserveFds ?? 0,
+        ...(mode === 'create' ? { execFifo: path.join(this.store.dir(id), 'exec.fifo') } : {}),
+      });
       phase(`plan compiled (${plan.ops.length} ops)`);
       const launched = await helper.run(plan, {
         beforePlan: async () => {
@@ -159,8 +217,9 @@ export class Runtime {
           phase('init set up');
           stored.pid = pid;
           stored.pidStartTime = (await procStartTime(pid)) ?? '';
-          // run starts init as soon as this returns: record it as running in one write.
-          stored.status = 'running';
+          // run starts init as soon as this returns: record it as running in one write;
+          // create leaves it waiting on the exec FIFO.
+          stored.status = mode === 'create' ? 'created' : 'running';
           await this.store.write(stored);
           if (opts.pidFile) await writePidFile(opts.pidFile, pid);
         },
@@ -295,7 +354,8 @@ export class Runtime {
     const s = await this.store.read(id);
     const status = await liveStatus(s);
     if (status !== 'stopped') {
-      if (!opts.force) {
+      // A created container never ran its program: deleting it is allowed, as with runc.
+      if (!opts.force && status !== 'created') {
         throw new BrigError(
           'CONTAINER_RUNNING',
           `container "${id}" is ${status}: stop it first or use --force`,

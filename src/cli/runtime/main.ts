@@ -11,6 +11,7 @@ import { Runtime } from '../../runtime/runtime.js';
 import { type Logger, type LogLevel, lineLogger } from '../../util/log.js';
 import { parseArgs } from '../args.js';
 import type { Command, Context } from './command.js';
+import { create, start } from './commands/create.js';
 import { del } from './commands/delete.js';
 import { events } from './commands/events.js';
 import { features } from './commands/features.js';
@@ -24,7 +25,7 @@ import { run } from './commands/run.js';
 import { spec } from './commands/spec.js';
 import { state } from './commands/state.js';
 
-const COMMANDS: Command[] = [run, spec, state, del, kill, list, ps, update, pause, resume, events, plan, features];
+const COMMANDS: Command[] = [run, create, start, spec, state, del, kill, list, ps, update, pause, resume, events, plan, features];
 const VERSION = '0.1.0';
 const SPEC_VERSION = '1.2.0';
 

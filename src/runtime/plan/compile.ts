@@ -101,6 +101,11 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
   const idmapped = compileIdmapPrep(spec, facts);
   ops.push(...idmapped.ops);
 
+  if (opts.execFifo) {
+    const hostRoot = (maps: IDMapping[] | undefined) => maps?.find((m) => m.containerID === 0)?.hostID ?? 0;
+    ops.push(op('fifo_create', 'process', { path: opts.execFifo, uid: newUser ? hostRoot(linux.uidMappings) : 0, gid: newUser ? hostRoot(linux.gidMappings) : 0 }));
+  }
+
   // 3. Clone init into the new namespaces. The cgroup namespace waits (step 5) until init
   //    sits in its own cgroup, so the namespace root is the container's cgroup.
   let cloneFlags = 0;
@@ -258,6 +263,8 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
   ops.push(op('chdir', 'process.cwd', { path: proc.cwd }));
   // 13. The caller records "created" and, for run, says start at once.
   ops.push(op('sync_ready', 'process', {}));
+  // create: the caller is gone by now; `start` releases init through the FIFO.
+  if (opts.execFifo) ops.push(op('fifo_wait', 'process', {}));
   if (proc.noNewPrivileges) {
     ops.push(op('no_new_privs', 'process.noNewPrivileges', {}));
     ops.push(...seccompOps);

@@ -41,4 +41,6 @@ export interface CompileOptions {
   noPivot: boolean;
   /** Extra fds passed to the container after stdio (runc --preserve-fds). */
   preserveFds: number;
+  /** create: init waits on this FIFO until `start` (runc's exec.fifo). */
+  execFifo?: string;
 }

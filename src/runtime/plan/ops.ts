@@ -47,6 +47,14 @@ export const OP_TABLE = {
   sync_go: { code: 10, args: {} },
   /** Tell the caller setup is done, then block until it says start. */
   sync_ready: { code: 11, args: {} },
+  /**
+   * For create/start, which outlive the caller: make the exec FIFO in the state directory
+   * (mode 0622, owned by the container's root) and keep an O_PATH fd to it; init inherits
+   * the fd, so it never needs the host path...
+   */
+  fifo_create: { code: 15, args: { path: 'str', uid: 'int', gid: 'int' } },
+  /** ...and block opening it for writing through /proc/self/fd until `start` reads it. */
+  fifo_wait: { code: 16, args: {} },
   sethostname: { code: 12, args: { name: 'str' } },
   setdomainname: { code: 13, args: { name: 'str' } },
   /** setresgid + setresuid, used to become root of a new user namespace. */

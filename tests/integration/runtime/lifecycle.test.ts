@@ -124,3 +124,59 @@ test('spec writes a default config that runs as is', { skip }, () => {
     b.cleanup();
   }
 });
+
+test('create leaves the program waiting; start runs it; state follows created → running → stopped', { skip }, async () => {
+  const b = makeBundle(['sh', '-c', 'echo ran > /tmp/marker; sleep 1'], (s) => {
+    s.mounts = s.mounts!.filter((m) => m.destination !== '/tmp');
+  });
+  try {
+    const c = brigRuntime(b, ['create', '--pid-file', path.join(b.dir, 'p'), 'cs']);
+    assert.equal(c.code, 0, c.stderr);
+    const st = JSON.parse(brigRuntime(b, ['state', 'cs']).stdout);
+    assert.equal(st.status, 'created');
+    assert.equal(st.pid, Number(readFileSync(path.join(b.dir, 'p'), 'utf8')));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(existsSync(path.join(b.rootfs, 'tmp/marker')), false, 'the program ran before start');
+    const s1 = brigRuntime(b, ['start', 'cs']);
+    assert.equal(s1.code, 0, s1.stderr);
+    await waitFor(() => existsSync(path.join(b.rootfs, 'tmp/marker')));
+    assert.equal(JSON.parse(brigRuntime(b, ['state', 'cs']).stdout).status, 'running');
+    const again = brigRuntime(b, ['start', 'cs']);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /not created/);
+    await waitFor(() => JSON.parse(brigRuntime(b, ['state', 'cs']).stdout).status === 'stopped', 5000);
+    assert.equal(brigRuntime(b, ['delete', 'cs']).code, 0);
+    assert.deepEqual(leftovers(b), []);
+  } finally {
+    brigRuntime(b, ['delete', '--force', 'cs']);
+    b.cleanup();
+  }
+});
+
+test('a created container can be deleted without --force, and its init is gone', { skip }, () => {
+  const b = makeBundle(['true']);
+  try {
+    assert.equal(brigRuntime(b, ['create', 'cd']).code, 0);
+    const pid = JSON.parse(brigRuntime(b, ['state', 'cd']).stdout).pid;
+    const d = brigRuntime(b, ['delete', 'cd']);
+    assert.equal(d.code, 0, d.stderr);
+    assert.equal(existsSync(`/proc/${pid}/status`) && !readFileSync(`/proc/${pid}/status`, 'utf8').includes('State:\tZ'), false);
+    assert.deepEqual(leftovers(b), []);
+  } finally {
+    b.cleanup();
+  }
+});
+
+test('create with a non-root process user: init, unprivileged by then, still opens the FIFO', { skip }, () => {
+  const b = makeBundle(['true'], (s) => {
+    s.process!.user = { uid: 1000, gid: 1000 };
+  });
+  try {
+    assert.equal(brigRuntime(b, ['create', 'cu']).code, 0);
+    const r = brigRuntime(b, ['start', 'cu']);
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    brigRuntime(b, ['delete', '--force', 'cu']);
+    b.cleanup();
+  }
+});
