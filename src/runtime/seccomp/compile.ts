@@ -156,13 +156,11 @@ function ranges(abi: Abi, profile: CheckedProfile): Range[] {
       const args = abi.wide ? rule.args : rule.args.map(narrow);
       if (args.length > 0) {
         entry.conditional.push({ args, action: rule.action });
-      } else if (entry.plain && entry.plain.action !== rule.action) {
-        throw new BrigError(
-          'INVALID_CONFIG',
-          `${rule.path}: ${name} already has an unconditional rule with another action in ${entry.plain.rule.path}`,
-          { field: rule.path, hint: 'give each syscall one unconditional action' },
-        );
-      } else {
+      } else if (!entry.plain) {
+        // The first unconditional rule for a syscall wins, as with libseccomp (a later one
+        // does not override it). Real profiles rely on this: podman's lists setns and
+        // unshare in its big allow rule and again, with ERRNO, for when CAP_SYS_ADMIN is
+        // absent; runc and crun load that profile with the allow in force.
         entry.plain = { action: rule.action, rule };
       }
     }

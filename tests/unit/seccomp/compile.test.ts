@@ -426,13 +426,18 @@ test('validation errors name the JSON path', () => {
     /^linux\.seccomp\.syscalls\[1\]\.args\[1\]\.valueTwo$/,
   );
   invalid(rules([{ names: ['mount'], action: 'SCMP_ACT_NOTIFY' }]), /^linux\.seccomp\.listenerPath$/);
-  invalid(
-    rules([
-      { names: ['read', 'write'], action: 'SCMP_ACT_ALLOW' },
-      { names: ['write'], action: 'SCMP_ACT_KILL' },
-    ]),
-    /^linux\.seccomp\.syscalls\[1\]$/,
-  );
+});
+
+test('a second unconditional rule for a syscall does not override the first (libseccomp, podman profiles)', () => {
+  const { bytes } = compile({
+    defaultAction: 'SCMP_ACT_ERRNO',
+    syscalls: [
+      { names: ['read', 'setns'], action: 'SCMP_ACT_ALLOW' },
+      { names: ['setns'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 },
+    ],
+  });
+  assert.equal(verdict(bytes, { nr: nr('setns') }), ALLOW);
+  assert.equal(verdict(bytes, { nr: nr('read') }), ALLOW);
 });
 
 test('bigint argument values beyond 2^53 are accepted', () => {
