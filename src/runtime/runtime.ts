@@ -22,9 +22,10 @@ import {
 } from './cgroups/index.js';
 import { gatherFacts } from './host-facts.js';
 import { compilePlan } from './plan/compile.js';
+import { compileExecPlan } from './plan/compile-exec.js';
 import type { CompileOptions } from './plan/facts.js';
 import type { LaunchPlan } from './plan/ops.js';
-import type { Spec, State } from './spec/types.js';
+import type { Process, Spec, State } from './spec/types.js';
 import { parseSpecJson, validateSpec } from './spec/validate.js';
 import { checkId, StateStore, type StoredState } from './state.js';
 
@@ -44,6 +45,14 @@ export interface RunOptions extends Partial<CompileOptions> {
   bundle: string;
   pidFile?: string;
   /** fds for stdin, stdout, stderr and any preserved fds. */
+  stdio: (number | 'ignore')[];
+  signal?: AbortSignal;
+}
+
+export interface ExecOptions {
+  detach?: boolean;
+  pidFile?: string;
+  preserveFds?: number;
   stdio: (number | 'ignore')[];
   signal?: AbortSignal;
 }
@@ -241,6 +250,37 @@ export class Runtime {
       await this.store.remove(id);
       throw e;
     }
+  }
+
+  /**
+   * Runs another process in a running container (OCI/runc exec): joins all of init's
+   * namespaces and its cgroup, with the given user, capabilities, rlimits, no_new_privs
+   * and the container's seccomp profile. Foreground: resolves with the process's exit.
+   */
+  async exec(id: string, proc: Process & { args: string[] }, opts: ExecOptions): Promise<Started> {
+    const s = await this.store.read(id);
+    const status = await this.statusOf(s);
+    if (status !== 'running') throw new BrigError('CONTAINER_NOT_RUNNING', `container "${id}" is ${status}: exec needs a running container`);
+    const spec = await this.loadSpec(s.bundle);
+    const facts = await gatherFacts(spec, s.bundle);
+    const plan = compileExecPlan(
+      proc,
+      { initPid: s.pid, namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type), linux: spec.linux ?? {} },
+      facts,
+      { detach: opts.detach ?? false, preserveFds: opts.preserveFds ?? 0 },
+    );
+    const helper = this.deps.helper.start({ stdio: opts.stdio, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const cgroup = s.cgroup ? openCgroupManager(s.cgroup, { warn: (m) => this.log.warn(m) }) : undefined;
+    const launched = await helper.run(plan, {
+      // In the container's cgroup before the clone, like init: counted and killed with it.
+      beforePlan: async () => {
+        await cgroup?.apply(helper.pid);
+      },
+      onReady: async (pid) => {
+        if (opts.pidFile) await writePidFile(opts.pidFile, pid);
+      },
+    });
+    return { pid: launched.pid, exit: opts.detach ? Promise.resolve(0) : launched.exit };
   }
 
   private hostPromise: Promise<CgroupHost> | undefined;

@@ -105,7 +105,7 @@ export interface RunResult {
  * container's life and keep spawnSync waiting.
  */
 export function brigRuntime(b: Pick<Bundle, 'stateRoot' | 'dir'>, args: string[], opts: { timeoutMs?: number; input?: string } = {}): RunResult {
-  const detached = args[0] === 'create' || (args[0] === 'run' && args.some((a) => a === '-d' || a === '--detach'));
+  const detached = args[0] === 'create' || ((args[0] === 'run' || args[0] === 'exec') && args.some((a) => a === '-d' || a === '--detach'));
   if (detached) {
     const out = path.join(b.dir, `.out-${Date.now()}-${Math.random().toString(36).slice(2)}`);
     const fdOut = openSync(`${out}.1`, 'w');

@@ -14,6 +14,7 @@ import type { Command, Context } from './command.js';
 import { create, start } from './commands/create.js';
 import { del } from './commands/delete.js';
 import { events } from './commands/events.js';
+import { exec } from './commands/exec.js';
 import { features } from './commands/features.js';
 import { pause, resume } from './commands/pause.js';
 import { ps } from './commands/ps.js';
@@ -25,7 +26,7 @@ import { run } from './commands/run.js';
 import { spec } from './commands/spec.js';
 import { state } from './commands/state.js';
 
-const COMMANDS: Command[] = [run, create, start, spec, state, del, kill, list, ps, update, pause, resume, events, plan, features];
+const COMMANDS: Command[] = [run, create, start, exec, spec, state, del, kill, list, ps, update, pause, resume, events, plan, features];
 const VERSION = '0.1.0';
 const SPEC_VERSION = '1.2.0';
 

@@ -23,7 +23,7 @@ import {
 } from '../linux/constants.js';
 import { compileSeccomp } from '../seccomp/index.js';
 import { invalid } from '../spec/check.js';
-import type { Device, IDMapping, Mount, NamespaceType, Spec } from '../spec/types.js';
+import type { Device, IDMapping, Linux, Mount, NamespaceType, Process, Spec } from '../spec/types.js';
 import type { CompileOptions, HostFacts } from './facts.js';
 import { parseMountOptions } from './mount-options.js';
 import { type LaunchPlan, type Op, op, PLAN_VERSION } from './ops.js';
@@ -144,6 +144,36 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
   if (spec.root?.readonly)
     ops.push(op('mount_setattr', 'root.readonly', { path: '/', attrs: MOUNT_ATTR.RDONLY, recursive: 0 }));
 
+  // 10-14: the process itself; shared with exec.
+  const at = ops.findIndex((o) => o.op === 'pivot_root' || o.op === 'chroot_root');
+  const seccomp = compileProcess({ ...proc, args: proc.args }, linux, facts, opts, ops, at);
+
+  return {
+    version: PLAN_VERSION,
+    ops,
+    meta: {
+      rootfs: facts.rootfs,
+      preserveFds: opts.preserveFds,
+      ...(seccomp?.notify ? { seccompListener: { metadata: linux.seccomp!.listenerMetadata ?? '' } } : {}),
+      ...(seccomp ? { seccompInstructions: seccomp.instructions } : {}),
+      ...(newUser ? { uidMap: mapLines(linux.uidMappings!), gidMap: mapLines(linux.gidMappings!) } : {}),
+    },
+  };
+}
+
+/**
+ * Steps 10-14, the process itself (init for run/create, the new process for exec):
+ * privileged attributes, identity and capabilities, cwd, the ready/start handshake,
+ * no_new_privs and seccomp, exec. Returns the compiled seccomp program, if any.
+ */
+export function compileProcess(
+  proc: Process & { args: string[] },
+  linux: Linux,
+  facts: Pick<HostFacts, 'capLastCap' | 'hasCapSysResource' | 'hardRlimits' | 'oomScoreAdj' | 'arch'>,
+  opts: Pick<CompileOptions, 'preserveFds' | 'execFifo'>,
+  ops: Op[],
+  connectAt: number,
+) {
   // 10. Process attributes that need privilege: before the user switch.
   if (proc.oomScoreAdj !== undefined) {
     if (proc.oomScoreAdj < facts.oomScoreAdj && !facts.hasCapSysResource) {
@@ -228,10 +258,10 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
   if (seccomp) {
     seccompOps.push(op('seccomp_load', 'linux.seccomp', { flags: seccomp.flags, program: seccomp.bytes }));
     if (seccomp.notify) {
-      // Connected while the host path is reachable: before the root switch.
-      const at = ops.findIndex((o) => o.op === 'pivot_root' || o.op === 'chroot_root');
+      // Connected while the host path is reachable (before the root switch, or before
+      // joining the container's mount namespace for exec).
       ops.splice(
-        at,
+        connectAt,
         0,
         op('seccomp_connect', 'linux.seccomp.listenerPath', { path: linux.seccomp!.listenerPath! }),
       );
@@ -279,17 +309,7 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
     }),
   );
 
-  return {
-    version: PLAN_VERSION,
-    ops,
-    meta: {
-      rootfs: facts.rootfs,
-      preserveFds: opts.preserveFds,
-      ...(seccomp?.notify ? { seccompListener: { metadata: linux.seccomp!.listenerMetadata ?? '' } } : {}),
-      ...(seccomp ? { seccompInstructions: seccomp.instructions } : {}),
-      ...(newUser ? { uidMap: mapLines(linux.uidMappings!), gidMap: mapLines(linux.gidMappings!) } : {}),
-    },
-  };
+  return seccomp;
 }
 
 function mapsId(maps: IDMapping[], id: number): boolean {

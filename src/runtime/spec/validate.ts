@@ -125,7 +125,7 @@ function readMappings(v: unknown, f: string): IDMapping[] {
   return list;
 }
 
-function readProcess(v: unknown, f: string): Process {
+export function readProcess(v: unknown, f: string): Process {
   const o = obj(v, f);
   const user = obj(o.user, `${f}.user`);
   const p: Process = {

@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { constants as os } from 'node:os';
+import { BrigError } from '../../../errors/index.js';
+import { CAPABILITIES } from '../../../runtime/linux/constants.js';
+import type { Process } from '../../../runtime/spec/types.js';
+import { parseSpecJson, readProcess } from '../../../runtime/spec/validate.js';
+import type { Command, Context } from '../command.js';
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+
+/**
+ * The process to exec: --process FILE as given (validated like config.json's process), or
+ * the container's own process with runc's flag overrides (args, cwd, env, user, groups, caps).
+ */
+async function execProcess(ctx: Context, id: string, flags: Record<string, unknown>, args: string[]): Promise<Process & { args: string[] }> {
+  if (flags.process) {
+    const file = path.resolve(ctx.cwd, flags.process as string);
+    const p = readProcess(parseSpecJson(readFileSync(file, 'utf8'), file), 'process');
+    return { ...p, args: p.args! };
+  }
+  if (args.length === 0) throw new BrigError('INVALID_ARGUMENT', 'exec needs a command (or --process FILE)');
+  const state = await ctx.runtime.state(id);
+  const base = (await ctx.runtime.loadSpec(state.bundle)).process!;
+  const p: Process & { args: string[] } = { ...base, args, user: { ...base.user } };
+  if (flags.cwd) p.cwd = flags.cwd as string;
+  if (!p.cwd.startsWith('/')) throw new BrigError('INVALID_ARGUMENT', `--cwd "${p.cwd}" must be absolute`, { field: '--cwd' });
+  for (const e of (flags.env as string[] | undefined) ?? []) {
+    if (!e.includes('=')) throw new BrigError('INVALID_ARGUMENT', `--env "${e}" is not NAME=value`, { field: '--env' });
+    const name = e.slice(0, e.indexOf('='));
+    p.env = [...(p.env ?? []).filter((x) => !x.startsWith(`${name}=`)), e];
+  }
+  if (flags.user) {
+    const m = /^(\d+)(?::(\d+))?$/.exec(flags.user as string);
+    if (!m) throw new BrigError('INVALID_ARGUMENT', `--user "${flags.user}" must be uid[:gid]`, { field: '--user' });
+    p.user = { ...p.user, uid: Number(m[1]), gid: Number(m[2] ?? p.user.gid) };
+  }
+  for (const g of (flags['additional-gids'] as string[] | undefined) ?? []) {
+    if (!/^\d+$/.test(g)) throw new BrigError('INVALID_ARGUMENT', `--additional-gids "${g}" is not a number`, { field: '--additional-gids' });
+    p.user.additionalGids = [...(p.user.additionalGids ?? []), Number(g)];
+  }
+  const caps = ((flags.cap as string[] | undefined) ?? []).map((c) => (c.toUpperCase().startsWith('CAP_') ? c.toUpperCase() : `CAP_${c.toUpperCase()}`));
+  for (const c of caps) {
+    if (!(CAPABILITIES as readonly string[]).includes(c)) throw new BrigError('INVALID_ARGUMENT', `--cap: unknown capability "${c}"`, { field: '--cap' });
+  }
+  if (caps.length) {
+    const add = (set: string[] | undefined) => [...new Set([...(set ?? []), ...caps])];
+    const pc = p.capabilities ?? {};
+    p.capabilities = { ...pc, bounding: add(pc.bounding), effective: add(pc.effective), permitted: add(pc.permitted) };
+  }
+  if (flags['no-new-privs']) p.noNewPrivileges = true;
+  return p;
+}
+
+export const exec: Command = {
+  name: 'exec',
+  usage: 'exec [--process FILE] [-e K=V] [--cwd DIR] [-u UID[:GID]] [-g GID] [-c CAP] [--no-new-privs] [-d] [--pid-file F] ID [COMMAND ARGS...]',
+  summary: 'run a new process in a running container',
+  stopAtPositional: true,
+  flags: {
+    process: { kind: 'string', short: 'p', help: 'OCI process JSON' },
+    env: { kind: 'strings', short: 'e' },
+    cwd: { kind: 'string' },
+    user: { kind: 'string', short: 'u' },
+    'additional-gids': { kind: 'strings', short: 'g' },
+    cap: { kind: 'strings', short: 'c' },
+    'no-new-privs': { kind: 'bool' },
+    detach: { kind: 'bool', short: 'd' },
+    'pid-file': { kind: 'string' },
+    'preserve-fds': { kind: 'int' },
+    tty: { kind: 'bool', short: 't' },
+    'console-socket': { kind: 'string' },
+    'process-label': { kind: 'string' },
+    apparmor: { kind: 'string' },
+    'ignore-paused': { kind: 'bool' },
+  },
+  async run(ctx, { flags, rest }) {
+    const [id, ...args] = rest;
+    if (!id) throw new BrigError('INVALID_ARGUMENT', 'exec needs a container id');
+    for (const f of ['tty', 'console-socket'] as const) {
+      if (flags[f]) throw new BrigError('UNSUPPORTED_FIELD', `--${f}: terminals are not supported by this build yet`, { field: `--${f}` });
+    }
+    if (flags['process-label'] || flags.apparmor) throw new BrigError('UNSUPPORTED_FIELD', 'no SELinux or AppArmor on this host', { field: '--process-label' });
+    const proc = await execProcess(ctx, id, flags, args);
+    if (proc.terminal) throw new BrigError('UNSUPPORTED_FIELD', 'process.terminal: terminals are not supported by this build yet', { field: 'process.terminal' });
+    const preserve = (flags['preserve-fds'] as number | undefined) ?? 0;
+    const started = await ctx.runtime.exec(id, proc, {
+      detach: flags.detach === true,
+      preserveFds: preserve,
+      stdio: [0, 1, 2, ...Array.from({ length: preserve }, (_, i) => 3 + i)],
+      ...(flags['pid-file'] ? { pidFile: path.resolve(ctx.cwd, flags['pid-file'] as string) } : {}),
+    });
+    if (flags.detach) return 0;
+    const forward = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(started.pid, os.signals[sig]);
+      } catch {}
+    };
+    for (const s of FORWARDED) process.on(s, forward);
+    try {
+      return await started.exit;
+    } finally {
+      for (const s of FORWARDED) process.off(s, forward);
+    }
+  },
+};

@@ -1,0 +1,42 @@
+/**
+ * The plan for `exec`: a new process in a running container. Stage 0 joins every
+ * namespace of the container's init (user first, mount last), clones (so the pid and time
+ * namespaces apply), and the child then becomes the process exactly as init did: the same
+ * steps 10-14 as compile.ts, with the container's seccomp profile.
+ */
+import { CLONE_NEW, NS_PROC_NAME } from '../linux/constants.js';
+import type { Linux, NamespaceType, Process } from '../spec/types.js';
+import { compileProcess } from './compile.js';
+import type { HostFacts } from './facts.js';
+import { type LaunchPlan, type Op, op, PLAN_VERSION } from './ops.js';
+
+const JOIN_ORDER: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
+
+export interface ExecTarget {
+  /** Host pid of the container's init. */
+  initPid: number;
+  /** The namespace types the container has (new or joined); the rest it shares with the host. */
+  namespaces: NamespaceType[];
+  /** The container's linux section: its seccomp profile applies to exec'd processes too. */
+  linux: Linux;
+}
+
+export function compileExecPlan(
+  proc: Process & { args: string[] },
+  target: ExecTarget,
+  facts: Pick<HostFacts, 'capLastCap' | 'hasCapSysResource' | 'hardRlimits' | 'oomScoreAdj' | 'arch'>,
+  opts: { detach: boolean; preserveFds: number },
+): LaunchPlan {
+  const ops: Op[] = [];
+  const joins = JOIN_ORDER.filter((t) => target.namespaces.includes(t));
+  joins.forEach((t, slot) => {
+    ops.push(op('ns_open', `container ${t} namespace`, { path: `/proc/${target.initPid}/ns/${NS_PROC_NAME[t]}`, slot }));
+  });
+  joins.forEach((t, slot) => ops.push(op('ns_join', `container ${t} namespace`, { slot, nstype: CLONE_NEW[t]! })));
+  // setns into a pid (or time) namespace applies to children: the process is a clone.
+  ops.push(op('clone', 'process', { flags: 0, wait: opts.detach ? 0 : 1 }));
+  ops.push(op('sync_go', 'process', {}));
+  // A seccomp agent is connected before the container's mount namespace hides its socket.
+  compileProcess(proc, target.linux, facts, { preserveFds: opts.preserveFds }, ops, 0);
+  return { version: PLAN_VERSION, ops, meta: { rootfs: '', preserveFds: opts.preserveFds } };
+}
