@@ -1,0 +1,66 @@
+/**
+ * A real client: Debian's podman drives brig-runtime by its command line (as it drives runc)
+ * — run --rm, exit codes, run -d + exec + stop + rm. Podman's storage lives in a temp dir;
+ * containers.conf keeps default ulimits within this machine's hard limits.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { makeBusyboxRootfs } from '../support/image-busybox.js';
+import { repoRoot, requires } from '../support/requires.js';
+
+const RUNTIME = path.join(repoRoot, 'bin', 'brig-runtime');
+const skip = requires('root', 'helper', 'busybox') || (existsSync('/usr/bin/podman') ? false : 'podman not installed');
+const dir = mkdtempSync(path.join(tmpdir(), 'brig-podman-'));
+const conf = path.join(dir, 'containers.conf');
+
+function podman(args: string[]) {
+  const r = spawnSync(
+    'podman',
+    ['--root', path.join(dir, 'root'), '--runroot', path.join(dir, 'runroot'), '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--runtime', RUNTIME, ...args],
+    { env: { ...process.env, CONTAINERS_CONF: conf }, encoding: 'utf8', timeout: 60_000 },
+  );
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+before(async () => {
+  if (skip) return;
+  writeFileSync(conf, '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n');
+  const rootfs = await makeBusyboxRootfs(dir);
+  for (const a of ['sleep', 'hostname', 'true']) spawnSync('ln', ['-s', 'busybox', path.join(rootfs, 'bin', a)]);
+  const tar = path.join(dir, 'bb.tar');
+  spawnSync('tar', ['-C', rootfs, '-cf', tar, '.']);
+  const r = podman(['import', tar, 'localhost/brig-bb:1']);
+  assert.equal(r.code, 0, r.stderr);
+});
+
+after(() => {
+  if (!skip) podman(['rm', '-af']);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('podman run --rm through brig-runtime', { skip }, () => {
+  const r = podman(['run', '--rm', '--network', 'none', 'localhost/brig-bb:1', 'echo', 'ok']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'ok\n');
+});
+
+test('podman propagates the exit code', { skip }, () => {
+  assert.equal(podman(['run', '--rm', '--network', 'none', 'localhost/brig-bb:1', 'sh', '-c', 'exit 42']).code, 42);
+});
+
+test('podman run -d, exec, stop, rm', { skip }, () => {
+  const d = podman(['run', '-d', '--name', 'brig-e2e', '--network', 'none', 'localhost/brig-bb:1', 'sleep', '100']);
+  assert.equal(d.code, 0, d.stderr);
+  const e = podman(['exec', 'brig-e2e', 'sh', '-c', 'echo in-container; exit 3']);
+  assert.equal(e.code, 3, e.stderr);
+  assert.equal(e.stdout, 'in-container\n');
+  const ps = podman(['ps', '--format', '{{.Names}} {{.Status}}']);
+  assert.match(ps.stdout, /^brig-e2e Up/m);
+  assert.equal(podman(['stop', '-t', '1', 'brig-e2e']).code, 0);
+  assert.equal(podman(['rm', 'brig-e2e']).code, 0);
+  assert.doesNotMatch(podman(['ps', '-a', '--format', '{{.Names}}']).stdout, /brig-e2e/);
+});
