@@ -391,7 +391,15 @@ export class Runtime {
 
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
     checkId(id);
-    const s = await this.store.read(id);
+    let s: StoredState;
+    try {
+      s = await this.store.read(id);
+    } catch (e) {
+      // runc semantics: --force on a container that is already gone succeeds (containerd's
+      // shim deletes again when it cleans up).
+      if (opts.force && e instanceof BrigError && e.code === 'CONTAINER_NOT_FOUND') return;
+      throw e;
+    }
     const status = await liveStatus(s);
     if (status !== 'stopped') {
       // A created container never ran its program: deleting it is allowed, as with runc.
