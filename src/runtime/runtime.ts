@@ -382,10 +382,19 @@ export class Runtime {
     return out;
   }
 
-  async kill(id: string, signal: number): Promise<void> {
+  /** Signals init, or with `all` every process in the container's cgroup (runc kill --all). */
+  async kill(id: string, signal: number, opts: { all?: boolean } = {}): Promise<void> {
     const s = await this.store.read(id);
     const status = await liveStatus(s);
-    if (status === 'stopped') throw new BrigError('INVALID_ARGUMENT', `container "${id}" is not running`);
+    if (opts.all && s.cgroup) {
+      for (const pid of await openCgroupManager(s.cgroup).pids().catch(() => [] as number[])) {
+        try {
+          process.kill(pid, signal);
+        } catch {}
+      }
+      return;
+    }
+    if (status === 'stopped') throw new BrigError('CONTAINER_NOT_RUNNING', `container "${id}" is not running`);
     process.kill(s.pid, signal);
   }
 

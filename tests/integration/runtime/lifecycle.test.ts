@@ -180,3 +180,18 @@ test('create with a non-root process user: init, unprivileged by then, still ope
     b.cleanup();
   }
 });
+
+test('kill --all signals every process of the container, not only init', { skip }, async () => {
+  const b = makeBundle(['sh', '-c', 'sleep 100 & sleep 100 & wait']);
+  try {
+    assert.equal(brigRuntime(b, ['run', '-d', 'ka']).code, 0);
+    await waitFor(() => JSON.parse(brigRuntime(b, ['ps', '--format', 'json', 'ka']).stdout).length === 3);
+    assert.equal(brigRuntime(b, ['kill', '--all', 'ka', 'KILL']).code, 0);
+    await waitFor(() => JSON.parse(brigRuntime(b, ['ps', '--format', 'json', 'ka']).stdout).length === 0);
+    assert.equal(brigRuntime(b, ['delete', 'ka']).code, 0);
+    assert.deepEqual(leftovers(b), []);
+  } finally {
+    brigRuntime(b, ['delete', '--force', 'ka']);
+    b.cleanup();
+  }
+});
