@@ -64,7 +64,7 @@ enum op_code {
   OP_NS_OPEN = 1, OP_NS_JOIN = 2, OP_UNSHARE = 3, OP_WRITE_FILE = 4, OP_CLONE = 5, OP_USERNS_CREATE = 6,
   OP_MOUNT_DETACHED = 7,
   OP_SYNC_GO = 10, OP_SYNC_READY = 11, OP_SETHOSTNAME = 12, OP_SETDOMAINNAME = 13, OP_SET_IDS = 14,
-  OP_FIFO_CREATE = 15, OP_FIFO_WAIT = 16,
+  OP_FIFO_CREATE = 15, OP_FIFO_WAIT = 16, OP_CONSOLE_CONNECT = 17, OP_CONSOLE_SETUP = 18,
   OP_MOUNT_PROPAGATION = 20, OP_ROOTFS_OPEN = 21, OP_MKDIR_IN_ROOT = 22, OP_MKFILE_IN_ROOT = 23,
   OP_MOUNT_FS = 24, OP_MOUNT_BIND = 25, OP_MKNOD_IN_ROOT = 26, OP_SYMLINK_IN_ROOT = 27,
   OP_PIVOT_ROOT = 28, OP_CHROOT_ROOT = 29, OP_MASK_PATH = 30, OP_READONLY_PATH = 31, OP_MOUNT_SETATTR = 32,
@@ -95,6 +95,7 @@ void op_proc(const struct op *op);
 void op_cred(const struct op *op);
 void op_exec(const struct op *op);
 void op_seccomp(const struct op *op);
+void op_console(const struct op *op);
 
 /* What the caller sent with MSG_GO (the seccomp agent's process state), if anything. */
 extern char *go_payload;

@@ -91,6 +91,9 @@ int main(int argc, char **argv) {
     case OP_NO_NEW_PRIVS:
       op_cred(op);
       break;
+    case OP_CONSOLE_CONNECT: case OP_CONSOLE_SETUP:
+      op_console(op);
+      break;
     case OP_SECCOMP_CONNECT: case OP_SECCOMP_LOAD:
       op_seccomp(op);
       break;

@@ -51,6 +51,8 @@ export interface RunOptions extends Partial<CompileOptions> {
 
 export interface ExecOptions {
   detach?: boolean;
+  /** With process.terminal: where the pty master goes. */
+  consoleSocket?: string;
   pidFile?: string;
   preserveFds?: number;
   stdio: (number | 'ignore')[];
@@ -202,6 +204,7 @@ export class Runtime {
         noPivot: opts.noPivot ?? false,
         preserveFds: opts.preserveFds ?? 0,
         ...(mode === 'create' ? { execFifo: path.join(this.store.dir(id), 'exec.fifo') } : {}),
+        ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
       });
       phase(`plan compiled (${plan.ops.length} ops)`);
       const launched = await helper.run(plan, {
@@ -267,7 +270,11 @@ export class Runtime {
       proc,
       { initPid: s.pid, namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type), linux: spec.linux ?? {} },
       facts,
-      { detach: opts.detach ?? false, preserveFds: opts.preserveFds ?? 0 },
+      {
+        detach: opts.detach ?? false,
+        preserveFds: opts.preserveFds ?? 0,
+        ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
+      },
     );
     const helper = this.deps.helper.start({ stdio: opts.stdio, ...(opts.signal ? { signal: opts.signal } : {}) });
     const cgroup = s.cgroup ? openCgroupManager(s.cgroup, { warn: (m) => this.log.warn(m) }) : undefined;

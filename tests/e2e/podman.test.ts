@@ -30,7 +30,7 @@ before(async () => {
   if (skip) return;
   writeFileSync(conf, '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n');
   const rootfs = await makeBusyboxRootfs(dir);
-  for (const a of ['sleep', 'hostname', 'true']) spawnSync('ln', ['-s', 'busybox', path.join(rootfs, 'bin', a)]);
+  for (const a of ['sleep', 'hostname', 'true', 'tty']) spawnSync('ln', ['-s', 'busybox', path.join(rootfs, 'bin', a)]);
   const tar = path.join(dir, 'bb.tar');
   spawnSync('tar', ['-C', rootfs, '-cf', tar, '.']);
   const r = podman(['import', tar, 'localhost/brig-bb:1']);
@@ -63,4 +63,14 @@ test('podman run -d, exec, stop, rm', { skip }, () => {
   assert.equal(podman(['stop', '-t', '1', 'brig-e2e']).code, 0);
   assert.equal(podman(['rm', 'brig-e2e']).code, 0);
   assert.doesNotMatch(podman(['ps', '-a', '--format', '{{.Names}}']).stdout, /brig-e2e/);
+});
+
+test('podman run -it: the container gets a pty through --console-socket', { skip }, () => {
+  // script(1) gives podman a terminal of its own, as a user's shell would.
+  const cmd = ['podman', '--root', path.join(dir, 'root'), '--runroot', path.join(dir, 'runroot'), '--cgroup-manager', 'cgroupfs',
+    '--events-backend', 'file', '--runtime', RUNTIME, 'run', '-it', '--rm', '--network', 'none', 'localhost/brig-bb:1',
+    'sh', '-c', "'tty; echo pty-ok; exit 7'"].join(' ');
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, CONTAINERS_CONF: conf }, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 7, r.stdout + r.stderr);
+  assert.match(r.stdout.replace(/\r/g, ''), /^\/dev\/pts\/\d+\npty-ok\n/m);
 });

@@ -4,6 +4,7 @@
  * namespaces apply), and the child then becomes the process exactly as init did: the same
  * steps 10-14 as compile.ts, with the container's seccomp profile.
  */
+import { BrigError } from '../../errors/index.js';
 import { CLONE_NEW, NS_PROC_NAME } from '../linux/constants.js';
 import type { Linux, NamespaceType, Process } from '../spec/types.js';
 import { compileProcess } from './compile.js';
@@ -25,9 +26,13 @@ export function compileExecPlan(
   proc: Process & { args: string[] },
   target: ExecTarget,
   facts: Pick<HostFacts, 'capLastCap' | 'hasCapSysResource' | 'hardRlimits' | 'oomScoreAdj' | 'arch'>,
-  opts: { detach: boolean; preserveFds: number },
+  opts: { detach: boolean; preserveFds: number; consoleSocket?: string },
 ): LaunchPlan {
   const ops: Op[] = [];
+  if (proc.terminal) {
+    if (!opts.consoleSocket) throw new BrigError('INVALID_ARGUMENT', '--tty needs --console-socket', { field: '--console-socket' });
+    ops.push(op('console_connect', 'process.terminal', { path: opts.consoleSocket }));
+  }
   const joins = JOIN_ORDER.filter((t) => target.namespaces.includes(t));
   joins.forEach((t, slot) => {
     ops.push(op('ns_open', `container ${t} namespace`, { path: `/proc/${target.initPid}/ns/${NS_PROC_NAME[t]}`, slot }));
@@ -36,6 +41,9 @@ export function compileExecPlan(
   // setns into a pid (or time) namespace applies to children: the process is a clone.
   ops.push(op('clone', 'process', { flags: 0, wait: opts.detach ? 0 : 1 }));
   ops.push(op('sync_go', 'process', {}));
+  if (proc.terminal) {
+    ops.push(op('console_setup', 'process.terminal', { rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0, uid: proc.user.uid }));
+  }
   // A seccomp agent is connected before the container's mount namespace hides its socket.
   compileProcess(proc, target.linux, facts, { preserveFds: opts.preserveFds }, ops, 0);
   return { version: PLAN_VERSION, ops, meta: { rootfs: '', preserveFds: opts.preserveFds } };

@@ -101,6 +101,12 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
   const idmapped = compileIdmapPrep(spec, facts);
   ops.push(...idmapped.ops);
 
+  if (proc.terminal) {
+    if (!opts.consoleSocket) {
+      throw invalid('process.terminal', 'a terminal needs --console-socket (the pty master is handed to whoever listens there)', 'or set "terminal": false');
+    }
+    ops.push(op('console_connect', 'process.terminal', { path: opts.consoleSocket }));
+  }
   if (opts.execFifo) {
     const hostRoot = (maps: IDMapping[] | undefined) => maps?.find((m) => m.containerID === 0)?.hostID ?? 0;
     ops.push(op('fifo_create', 'process', { path: opts.execFifo, uid: newUser ? hostRoot(linux.uidMappings) : 0, gid: newUser ? hostRoot(linux.gidMappings) : 0 }));
@@ -143,6 +149,11 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
     ops.push(op('mask_path', `linux.maskedPaths[${i}]`, { path: p }));
   if (spec.root?.readonly)
     ops.push(op('mount_setattr', 'root.readonly', { path: '/', attrs: MOUNT_ATTR.RDONLY, recursive: 0 }));
+
+  // 9b. The terminal, from the container's own devpts, before privileges are dropped.
+  if (proc.terminal) {
+    ops.push(op('console_setup', 'process.terminal', { rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0, uid: proc.user.uid }));
+  }
 
   // 10-14: the process itself; shared with exec.
   const at = ops.findIndex((o) => o.op === 'pivot_root' || o.op === 'chroot_root');

@@ -41,6 +41,8 @@ export interface CompileOptions {
   noPivot: boolean;
   /** Extra fds passed to the container after stdio (runc --preserve-fds). */
   preserveFds: number;
+  /** process.terminal: where the pty master goes (runc --console-socket). */
+  consoleSocket?: string;
   /** create: init waits on this FIFO until `start` (runc's exec.fifo). */
   execFifo?: string;
 }

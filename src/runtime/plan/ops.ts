@@ -53,6 +53,13 @@ export const OP_TABLE = {
    * the fd, so it never needs the host path...
    */
   fifo_create: { code: 15, args: { path: 'str', uid: 'int', gid: 'int' } },
+  /** Connect to the caller's console socket (stage 0, host path) for console_setup. */
+  console_connect: { code: 17, args: { path: 'str' } },
+  /**
+   * Open a pty from the container's /dev/ptmx, make its peer the controlling terminal and
+   * stdio (owned by uid, sized rows x cols when given), send the master to the console socket.
+   */
+  console_setup: { code: 18, args: { rows: 'int', cols: 'int', uid: 'int' } },
   /** ...and block opening it for writing through /proc/self/fd until `start` reads it. */
   fifo_wait: { code: 16, args: {} },
   sethostname: { code: 12, args: { name: 'str' } },

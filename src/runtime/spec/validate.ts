@@ -150,14 +150,11 @@ export function readProcess(v: unknown, f: string): Process {
       if (!/^[^=]+=/.test(e)) throw invalid(`${f}.env[${i}]`, `"${e}" is not of the form NAME=value`);
     });
   }
-  if (o.terminal !== undefined && bool(o.terminal, `${f}.terminal`)) {
-    throw unsupported(
-      `${f}.terminal`,
-      'terminal mode needs --console-socket, not supported by this build yet',
-      'set "terminal": false',
-    );
+  if (o.terminal !== undefined) p.terminal = bool(o.terminal, `${f}.terminal`);
+  if (o.consoleSize !== undefined) {
+    const c = obj(o.consoleSize, `${f}.consoleSize`);
+    p.consoleSize = { height: int(c.height, `${f}.consoleSize.height`, 0, 65535), width: int(c.width, `${f}.consoleSize.width`, 0, 65535) };
   }
-  if (o.consoleSize !== undefined) obj(o.consoleSize, `${f}.consoleSize`);
   if (o.capabilities !== undefined) p.capabilities = readCaps(o.capabilities, `${f}.capabilities`);
   if (o.rlimits !== undefined) p.rlimits = readRlimits(o.rlimits, `${f}.rlimits`);
   if (o.noNewPrivileges !== undefined) p.noNewPrivileges = bool(o.noNewPrivileges, `${f}.noNewPrivileges`);

@@ -9,13 +9,10 @@ export const CREATE_FLAGS = {
   'no-pivot': { kind: 'bool' as const, help: 'use chroot instead of pivot_root' },
   'no-new-keyring': { kind: 'bool' as const, help: 'accepted for runc compatibility (no session keyring is created)' },
   'preserve-fds': { kind: 'int' as const, help: 'pass N more fds (3..3+N-1) to the container' },
-  'console-socket': { kind: 'string' as const, help: 'not supported yet' },
+  'console-socket': { kind: 'string' as const, help: 'unix socket that receives the pty master (process.terminal)' },
 };
 
 export function createOptions(flags: Record<string, unknown>, cwd: string) {
-  if (flags['console-socket']) {
-    throw new BrigError('UNSUPPORTED_FIELD', '--console-socket is not supported by this build yet', { field: '--console-socket' });
-  }
   const preserve = (flags['preserve-fds'] as number | undefined) ?? 0;
   return {
     bundle: path.resolve(cwd, (flags.bundle as string | undefined) ?? '.'),
@@ -23,6 +20,7 @@ export function createOptions(flags: Record<string, unknown>, cwd: string) {
     preserveFds: preserve,
     stdio: [0, 1, 2, ...Array.from({ length: preserve }, (_, i) => 3 + i)] as number[],
     ...(flags['pid-file'] ? { pidFile: path.resolve(cwd, flags['pid-file'] as string) } : {}),
+    ...(flags['console-socket'] ? { consoleSocket: path.resolve(cwd, flags['console-socket'] as string) } : {}),
   };
 }
 

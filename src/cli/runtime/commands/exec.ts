@@ -77,16 +77,14 @@ export const exec: Command = {
   async run(ctx, { flags, rest }) {
     const [id, ...args] = rest;
     if (!id) throw new BrigError('INVALID_ARGUMENT', 'exec needs a container id');
-    for (const f of ['tty', 'console-socket'] as const) {
-      if (flags[f]) throw new BrigError('UNSUPPORTED_FIELD', `--${f}: terminals are not supported by this build yet`, { field: `--${f}` });
-    }
     if (flags['process-label'] || flags.apparmor) throw new BrigError('UNSUPPORTED_FIELD', 'no SELinux or AppArmor on this host', { field: '--process-label' });
     const proc = await execProcess(ctx, id, flags, args);
-    if (proc.terminal) throw new BrigError('UNSUPPORTED_FIELD', 'process.terminal: terminals are not supported by this build yet', { field: 'process.terminal' });
+    if (!flags.process) proc.terminal = flags.tty === true;
     const preserve = (flags['preserve-fds'] as number | undefined) ?? 0;
     const started = await ctx.runtime.exec(id, proc, {
       detach: flags.detach === true,
       preserveFds: preserve,
+      ...(flags['console-socket'] ? { consoleSocket: path.resolve(ctx.cwd, flags['console-socket'] as string) } : {}),
       stdio: [0, 1, 2, ...Array.from({ length: preserve }, (_, i) => 3 + i)],
       ...(flags['pid-file'] ? { pidFile: path.resolve(ctx.cwd, flags['pid-file'] as string) } : {}),
     });
