@@ -25,6 +25,8 @@ enum msg_type {
   MSG_READY = 4, /* init -> caller: set up, waiting for start */
   MSG_START = 5, /* caller -> init: exec the user program */
   MSG_ERROR = 6, /* helper -> caller: struct error_record */
+  MSG_HOOKS = 7, /* init -> caller: run the runtime-namespace create hooks now */
+  MSG_CONTINUE = 8, /* caller -> init: done; payload: the state for in-container hooks */
 };
 
 /* The one error record. Fixed size so the caller never parses anything open-ended. */
@@ -65,6 +67,7 @@ enum op_code {
   OP_MOUNT_DETACHED = 7,
   OP_SYNC_GO = 10, OP_SYNC_READY = 11, OP_SETHOSTNAME = 12, OP_SETDOMAINNAME = 13, OP_SET_IDS = 14,
   OP_FIFO_CREATE = 15, OP_FIFO_WAIT = 16, OP_CONSOLE_CONNECT = 17, OP_CONSOLE_SETUP = 18,
+  OP_SYNC_HOOKS = 19, OP_HOOK = 61,
   OP_MOUNT_PROPAGATION = 20, OP_ROOTFS_OPEN = 21, OP_MKDIR_IN_ROOT = 22, OP_MKFILE_IN_ROOT = 23,
   OP_MOUNT_FS = 24, OP_MOUNT_BIND = 25, OP_MKNOD_IN_ROOT = 26, OP_SYMLINK_IN_ROOT = 27,
   OP_PIVOT_ROOT = 28, OP_CHROOT_ROOT = 29, OP_MASK_PATH = 30, OP_READONLY_PATH = 31, OP_MOUNT_SETATTR = 32,
@@ -96,10 +99,14 @@ void op_cred(const struct op *op);
 void op_exec(const struct op *op);
 void op_seccomp(const struct op *op);
 void op_console(const struct op *op);
+void op_hook(const struct op *op);
 
 /* What the caller sent with MSG_GO (the seccomp agent's process state), if anything. */
 extern char *go_payload;
 extern uint32_t go_payload_len;
+/* The container state for in-container hooks (sent with MSG_CONTINUE). */
+extern char *hook_state;
+extern uint32_t hook_state_len;
 /* ops_ns.c: clone returns in the child only. */
 void op_clone(const struct op *op);
 

@@ -68,7 +68,7 @@ int main(int argc, char **argv) {
     current_op = i;
     switch (op->code) {
     case OP_NS_OPEN: case OP_NS_JOIN: case OP_UNSHARE: case OP_SETHOSTNAME: case OP_SETDOMAINNAME:
-    case OP_SET_IDS: case OP_SYNC_GO: case OP_SYNC_READY: case OP_FIFO_CREATE: case OP_FIFO_WAIT:
+    case OP_SET_IDS: case OP_SYNC_GO: case OP_SYNC_READY: case OP_FIFO_CREATE: case OP_FIFO_WAIT: case OP_SYNC_HOOKS:
       op_ns(op);
       break;
     case OP_CLONE:
@@ -90,6 +90,9 @@ int main(int argc, char **argv) {
     case OP_CAPS_BOUNDING: case OP_SETGROUPS: case OP_SET_USER: case OP_CAPSET: case OP_CAPS_AMBIENT:
     case OP_NO_NEW_PRIVS:
       op_cred(op);
+      break;
+    case OP_HOOK:
+      op_hook(op);
       break;
     case OP_CONSOLE_CONNECT: case OP_CONSOLE_SETUP:
       op_console(op);

@@ -17,6 +17,8 @@
 
 static int fifo_fd = -1;
 char *go_payload;
+char *hook_state;
+uint32_t hook_state_len;
 uint32_t go_payload_len;
 static int ns_fds[NS_SLOTS] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
 
@@ -113,6 +115,16 @@ void op_ns(const struct op *op) {
     if (write(w, "0", 1) != 1) fail("write", errno, "exec.fifo", NULL);
     close(w);
     close(fifo_fd);
+    break;
+  }
+  case OP_SYNC_HOOKS: {
+    /* The caller runs prestart/createRuntime hooks, then sends the state for ours. */
+    if (msg_send(MSG_HOOKS, NULL, 0) < 0) _exit(1);
+    hook_state = malloc(GO_PAYLOAD_MAX);
+    if (!hook_state) fail("malloc", ENOMEM, NULL, NULL);
+    int t = msg_recv(hook_state, GO_PAYLOAD_MAX, &hook_state_len);
+    if (t < 0) _exit(1);
+    if (t != MSG_CONTINUE) fail("sync", EPROTO, NULL, NULL);
     break;
   }
   case OP_SYNC_READY: {

@@ -17,6 +17,7 @@ export const ErrorCodes = {
   CONTAINER_RUNNING: 'Container is running',
   CONTAINER_NOT_RUNNING: 'Container is not running (or not in the state this needs)',
   STATE_CORRUPT: 'Container state unreadable',
+  HOOK_FAILED: 'A hook failed',
   // the native helper and the kernel
   HELPER_MISSING: 'Native helper not built',
   HELPER_PROTOCOL: 'Native helper misbehaved',

@@ -23,7 +23,7 @@ import type { LaunchPlan } from '../runtime/plan/ops.js';
 import { encodePlan } from './encode.js';
 import { decodeErrorRecord, ERROR_RECORD_SIZE, toBrigError } from './errors.js';
 
-const MSG = { PLAN: 1, PID: 2, GO: 3, READY: 4, START: 5, ERROR: 6 } as const;
+const MSG = { PLAN: 1, PID: 2, GO: 3, READY: 4, START: 5, ERROR: 6, HOOKS: 7, CONTINUE: 8 } as const;
 
 export interface LaunchHooks {
   /**
@@ -37,6 +37,11 @@ export interface LaunchHooks {
    * returns is handed to init with the go-ahead (the seccomp agent's process state).
    */
   onPid?(pid: number): Promise<Uint8Array | undefined | void> | Uint8Array | undefined | void;
+  /**
+   * Before the root switch, when the config has create hooks: run the runtime-namespace
+   * ones; what this returns (the container state) goes to the hooks init runs itself.
+   */
+  onHooks?(): Promise<Uint8Array | undefined> | Uint8Array | undefined;
   /** init is fully set up and waits: record it; when this resolves init execs the program. */
   onReady?(pid: number): Promise<void> | void;
 }
@@ -220,6 +225,9 @@ async function drive(
       case MSG.PID:
         pid = msg.payload.readUInt32LE(0);
         ctl.write(frame(MSG.GO, (await hooks.onPid?.(pid)) ?? undefined));
+        break;
+      case MSG.HOOKS:
+        ctl.write(frame(MSG.CONTINUE, (await hooks.onHooks?.()) ?? undefined));
         break;
       case MSG.READY:
         await hooks.onReady?.(pid);

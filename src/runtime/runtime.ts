@@ -21,6 +21,7 @@ import {
   openCgroupManager,
 } from './cgroups/index.js';
 import { gatherFacts } from './host-facts.js';
+import { runHook, runHooks } from './hooks.js';
 import { compilePlan } from './plan/compile.js';
 import { compileExecPlan } from './plan/compile-exec.js';
 import type { CompileOptions } from './plan/facts.js';
@@ -153,6 +154,18 @@ export class Runtime {
     }
     rmSync(fifo, { force: true });
     await this.store.write({ ...s, status: 'running' });
+    await this.postHooks(s, 'poststart');
+  }
+
+  /** poststart and poststop failures are warnings, as the spec says; the operation stands. */
+  private async postHooks(s: StoredState, kind: 'poststart' | 'poststop'): Promise<void> {
+    const hooks = s.hooks?.[kind];
+    if (!hooks?.length) return;
+    const state: State = toOciState(s, kind === 'poststop' ? 'stopped' : 'running');
+    if (kind === 'poststart') state.pid = s.pid;
+    for (const [i, h] of hooks.entries()) {
+      await runHook(h, state, `hooks.${kind}[${i}]`).catch((e: Error) => this.log.warn(e.message));
+    }
   }
 
   private async launch(id: string, opts: RunOptions, mode: 'run' | 'create'): Promise<Started> {
@@ -176,6 +189,7 @@ export class Runtime {
       rootfs: '',
       created: this.now().toISOString(),
       ...(spec.annotations ? { annotations: spec.annotations } : {}),
+      ...(spec.hooks?.poststart || spec.hooks?.poststop ? { hooks: { poststart: spec.hooks.poststart, poststop: spec.hooks.poststop } } : {}),
     };
     let proc: HelperProcess | undefined;
     let cgroup: CgroupManager | undefined;
@@ -213,6 +227,12 @@ export class Runtime {
           stored.cgroup = cg.state();
           phase('helper in its cgroups, limits set');
         },
+        onHooks: async () => {
+          const state: State = { ...toOciState({ ...stored, pid: initPid }, 'creating'), pid: initPid };
+          await runHooks(spec.hooks?.prestart, 'prestart', state);
+          await runHooks(spec.hooks?.createRuntime, 'createRuntime', state);
+          return Buffer.from(JSON.stringify(state));
+        },
         onPid: async (pid) => {
           initPid = pid;
           phase('init cloned');
@@ -237,11 +257,13 @@ export class Runtime {
         },
       });
       phase('program started');
+      if (mode === 'run') await this.postHooks(stored, 'poststart');
       if (detach) return { pid: launched.pid, exit: Promise.resolve(0) };
       const exit = launched.exit.then(async (code) => {
         phase('init exited');
         await cg.destroy();
         await this.store.remove(id);
+        await this.postHooks(stored, 'poststop');
         phase('cleaned up');
         return code;
       });
@@ -434,6 +456,7 @@ export class Runtime {
     // Kills what is left in the cgroup (a daemon that double-forked) and removes it.
     if (s.cgroup) await openCgroupManager(s.cgroup, { warn: (m) => this.log.warn(m) }).destroy();
     await this.store.remove(id);
+    await this.postHooks(s, 'poststop');
   }
 }
 

@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import path from 'node:path';
 import { BrigError, hasErrno } from '../errors/index.js';
 import type { CgroupState } from './cgroups/index.js';
-import type { State } from './spec/types.js';
+import type { Hooks, State } from './spec/types.js';
 
 /** What brig records; `status` on disk is the last one set by brig, not the live one. */
 export interface StoredState {
@@ -23,6 +23,8 @@ export interface StoredState {
   annotations?: Record<string, string>;
   /** How to reopen the container's cgroup (see cgroups/manager.ts). */
   cgroup?: CgroupState;
+  /** The hooks that run after create: poststart (start) and poststop (delete). */
+  hooks?: Pick<Hooks, 'poststart' | 'poststop'>;
 }
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_+.-]{0,1023}$/;

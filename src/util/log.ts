@@ -24,12 +24,14 @@ export function lineLogger(
     (msg: string, fields: Record<string, unknown> = {}) => {
       if (ORDER[level] < ORDER[min]) return;
       const time = now().toISOString();
-      if (format === 'json') write(`${JSON.stringify({ level, msg, time, ...fields })}\n`);
+    // logrus's names, as runc writes them (containerd and podman parse runc's log lines).
+    const name = level === 'warn' ? 'warning' : level;
+      if (format === 'json') write(`${JSON.stringify({ level: name, msg, time, ...fields })}\n`);
       else {
         const extra = Object.entries(fields)
           .map(([k, v]) => ` ${k}=${JSON.stringify(v)}`)
           .join('');
-        write(`time="${time}" level=${level} msg=${JSON.stringify(msg)}${extra}\n`);
+        write(`time="${time}" level=${name} msg=${JSON.stringify(msg)}${extra}\n`);
       }
     };
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };

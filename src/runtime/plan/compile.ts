@@ -23,7 +23,7 @@ import {
 } from '../linux/constants.js';
 import { compileSeccomp } from '../seccomp/index.js';
 import { invalid } from '../spec/check.js';
-import type { Device, IDMapping, Linux, Mount, NamespaceType, Process, Spec } from '../spec/types.js';
+import type { Device, Hook, IDMapping, Linux, Mount, NamespaceType, Process, Spec } from '../spec/types.js';
 import type { CompileOptions, HostFacts } from './facts.js';
 import { parseMountOptions } from './mount-options.js';
 import { type LaunchPlan, type Op, op, PLAN_VERSION } from './ops.js';
@@ -157,7 +157,7 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
 
   // 10-14: the process itself; shared with exec.
   const at = ops.findIndex((o) => o.op === 'pivot_root' || o.op === 'chroot_root');
-  const seccomp = compileProcess({ ...proc, args: proc.args }, linux, facts, opts, ops, at);
+  const seccomp = compileProcess({ ...proc, args: proc.args }, linux, facts, { ...opts, startHooks: spec.hooks?.startContainer ?? [] }, ops, at);
 
   return {
     version: PLAN_VERSION,
@@ -181,7 +181,7 @@ export function compileProcess(
   proc: Process & { args: string[] },
   linux: Linux,
   facts: Pick<HostFacts, 'capLastCap' | 'hasCapSysResource' | 'hardRlimits' | 'oomScoreAdj' | 'arch'>,
-  opts: Pick<CompileOptions, 'preserveFds' | 'execFifo'>,
+  opts: Pick<CompileOptions, 'preserveFds' | 'execFifo'> & { startHooks?: Hook[] },
   ops: Op[],
   connectAt: number,
 ) {
@@ -306,6 +306,8 @@ export function compileProcess(
   ops.push(op('sync_ready', 'process', {}));
   // create: the caller is gone by now; `start` releases init through the FIFO.
   if (opts.execFifo) ops.push(op('fifo_wait', 'process', {}));
+  // startContainer: in the container, after start, before the program.
+  ops.push(...hookOps(opts.startHooks, 'hooks.startContainer'));
   if (proc.noNewPrivileges) {
     ops.push(op('no_new_privs', 'process.noNewPrivileges', {}));
     ops.push(...seccompOps);
@@ -519,6 +521,13 @@ function compileRootfs(spec: Spec, facts: HostFacts, opts: CompileOptions, newUs
     for (const [target, p] of links) ops.push(op('symlink_in_root', 'mounts', { target, path: p }));
   }
 
+  // Hooks of the create operation, before the root switch: the caller runs the runtime-
+  // namespace ones at this sync point, then init runs createContainer in its namespaces.
+  const h = spec.hooks ?? {};
+  if (h.prestart?.length || h.createRuntime?.length || h.createContainer?.length) {
+    ops.push(op('sync_hooks', 'hooks', {}));
+    ops.push(...hookOps(h.createContainer, 'hooks.createContainer'));
+  }
   ops.push(opts.noPivot ? op('chroot_root', 'root.path', {}) : op('pivot_root', 'root.path', {}));
   if (linux.rootfsPropagation) {
     ops.push(
@@ -529,6 +538,12 @@ function compileRootfs(spec: Spec, facts: HostFacts, opts: CompileOptions, newUs
     );
   }
   return ops;
+}
+
+function hookOps(hooks: Hook[] | undefined, field: string): Op[] {
+  return (hooks ?? []).map((h, i) =>
+    op('hook', `${field}[${i}]`, { path: h.path, args: h.args ?? [h.path], env: h.env ?? [], timeout_ms: (h.timeout ?? 0) * 1000 }),
+  );
 }
 
 function propagationFlags(p: string): number {

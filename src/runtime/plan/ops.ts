@@ -53,6 +53,13 @@ export const OP_TABLE = {
    * the fd, so it never needs the host path...
    */
   fifo_create: { code: 15, args: { path: 'str', uid: 'int', gid: 'int' } },
+  /**
+   * Before the root switch: the caller runs the prestart and createRuntime hooks (runtime
+   * namespace) and sends back the container state for the hooks init runs itself.
+   */
+  sync_hooks: { code: 19, args: {} },
+  /** Run a hook inside the container: state on stdin, exact args and env, timeout in ms (0: none). */
+  hook: { code: 61, args: { path: 'str', args: 'strs', env: 'strs', timeout_ms: 'int' } },
   /** Connect to the caller's console socket (stage 0, host path) for console_setup. */
   console_connect: { code: 17, args: { path: 'str' } },
   /**

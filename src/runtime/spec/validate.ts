@@ -15,6 +15,7 @@ import {
 import { absPath, arr, bool, int, invalid, obj, opt, str, strArr, strMap, unsupported } from './check.js';
 import type {
   Capabilities,
+  Hook,
   Device,
   IDMapping,
   Linux,
@@ -74,9 +75,7 @@ export function validateSpec(input: unknown, opts: ValidateOptions = { requirePr
   const domainname = opt(o, 'domainname', '', str);
   if (domainname !== undefined) spec.domainname = checkHostname(domainname, 'domainname');
   if (o.annotations !== undefined) spec.annotations = strMap(o.annotations, 'annotations');
-  if (o.hooks !== undefined && Object.keys(obj(o.hooks, 'hooks')).length > 0) {
-    throw unsupported('hooks', 'hooks are not supported by this build yet');
-  }
+  if (o.hooks !== undefined) spec.hooks = readHooks(o.hooks, 'hooks');
   if (o.mounts !== undefined)
     spec.mounts = arr(o.mounts, 'mounts').map((m, i) => readMount(m, `mounts[${i}]`));
   if (o.process !== undefined) spec.process = readProcess(o.process, 'process');
@@ -84,6 +83,26 @@ export function validateSpec(input: unknown, opts: ValidateOptions = { requirePr
   if (o.linux !== undefined) spec.linux = readLinux(o.linux, 'linux');
   checkMeaning(spec);
   return spec;
+}
+
+const HOOK_KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
+
+function readHooks(v: unknown, f: string): NonNullable<Spec['hooks']> {
+  const o = obj(v, f);
+  const out: NonNullable<Spec['hooks']> = {};
+  for (const kind of HOOK_KINDS) {
+    if (o[kind] === undefined) continue;
+    out[kind] = arr(o[kind], `${f}.${kind}`).map((h, i) => {
+      const hf = `${f}.${kind}[${i}]`;
+      const ho = obj(h, hf);
+      const hook: Hook = { path: absPath(ho.path, `${hf}.path`) };
+      if (ho.args !== undefined) hook.args = strArr(ho.args, `${hf}.args`);
+      if (ho.env !== undefined) hook.env = strArr(ho.env, `${hf}.env`);
+      if (ho.timeout !== undefined) hook.timeout = int(ho.timeout, `${hf}.timeout`, 1);
+      return hook;
+    });
+  }
+  return out;
 }
 
 function checkHostname(v: string, field: string): string {

@@ -37,7 +37,7 @@ test('supported filter flags follow the kernel version', () => {
 
 test('nothing is claimed that the runtime refuses', () => {
   const f = featuresDocument({ version: 't', capLastCap: 40, cgroupLayout: 'hybrid', kernel: '6.18.0' });
-  assert.deepEqual(f.hooks, []);
+  assert.equal(f.hooks.length, 6);
   assert.equal(f.linux.cgroup.systemd, false);
   assert.equal(f.linux.mountExtensions.idmap.enabled, true);
 });

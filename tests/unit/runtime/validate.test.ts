@@ -60,8 +60,6 @@ test('the process user must be mapped in a new user namespace', () => {
 
 test('fields brig cannot honour are errors, not silence', () => {
   for (const [path, set] of [
-    ['hooks', (c: Loose) => (c.hooks = { prestart: [{ path: '/bin/true' }] })],
-    ['process.terminal', (c: Loose) => (c.process.terminal = true)],
     ['process.apparmorProfile', (c: Loose) => (c.process.apparmorProfile = 'x')],
   ] as const) {
     const c = clone();
