@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchRuntimeRun } from './runtime-run.js';
+import { benchExec, benchLifecycle, benchRuntimeRun } from './runtime-run.js';
 import { benchSeccomp } from './seccomp.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -18,6 +18,10 @@ if (process.getuid?.() !== 0) {
 }
 console.log(`brig bench — node ${process.version}, ${new Date().toISOString()}\n`);
 console.log(benchRuntimeRun(brig, rounds));
+console.log();
+console.log(benchLifecycle(brig, rounds));
+console.log();
+console.log(benchExec(brig, rounds));
 console.log();
 console.log(await benchSeccomp());
 // Image pull + unpack against skopeo+umoci and podman, unpack against tar (bench/image/README.md).

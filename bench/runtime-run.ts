@@ -76,3 +76,44 @@ export function benchRuntimeRun(brigBin: string, rounds: number): string {
     rmSync(state, { recursive: true, force: true });
   }
 }
+
+/** create + start + delete (--force: `true` may not have exited yet) of busybox `true`. */
+export function benchLifecycle(brigBin: string, rounds: number): string {
+  const bundle = busyboxBundle(['true']);
+  const state = mkdtempSync(path.join(tmpdir(), 'brig-bench-state-'));
+  try {
+    const contenders = runtimeContenders(brigBin, bundle, state, (_bin, root, id) => [
+      ['--root', root, 'create', id],
+      ['--root', root, 'start', id],
+      ['--root', root, 'delete', '--force', id],
+    ]);
+    return report(`create + start + delete of busybox true (${rounds} paired rounds)`, paired(contenders, rounds), 'runc');
+  } finally {
+    rmSync(bundle, { recursive: true, force: true });
+    rmSync(state, { recursive: true, force: true });
+  }
+}
+
+/** exec of `true` into a running container (one per runtime, started first). */
+export function benchExec(brigBin: string, rounds: number): string {
+  const bundle = busyboxBundle(['sleep', '600']);
+  const state = mkdtempSync(path.join(tmpdir(), 'brig-bench-state-'));
+  const started: [string, string, string][] = [];
+  try {
+    const contenders = (['runc', 'brig-runtime'] as const).map((name) => {
+      const bin = name === 'runc' ? 'runc' : brigBin;
+      const root = path.join(state, name);
+      const id = `${name}-exec`;
+      // Detached: stdio to /dev/null, so nothing waits on the container's pipes.
+      const r = spawnSync(bin, ['--root', root, 'run', '-d', id], { cwd: bundle, stdio: 'ignore' });
+      if (r.status !== 0) throw new Error(`${name}: run -d failed`);
+      started.push([bin, root, id]);
+      return { name, run: () => timeCommand(bin, ['--root', root, 'exec', id, 'true'], bundle) };
+    });
+    return report(`exec of true into a running container (${rounds} paired rounds)`, paired(contenders, rounds), 'runc');
+  } finally {
+    for (const [bin, root, id] of started) spawnSync(bin, ['--root', root, 'delete', '--force', id], { stdio: 'ignore' });
+    rmSync(bundle, { recursive: true, force: true });
+    rmSync(state, { recursive: true, force: true });
+  }
+}

@@ -1,5 +1,8 @@
 /** Shared bench helpers: paired, interleaved timing of whole commands; medians. */
 import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -7,13 +10,26 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/**
+ * stderr goes to a file, not a pipe: a created container inherits the runtime's stdio and
+ * would hold a pipe open, so spawnSync would wait for the container instead of the command.
+ */
+const errDir = mkdtempSync(path.join(tmpdir(), 'brig-bench-err-'));
+const errFile = path.join(errDir, 'stderr');
+process.on('exit', () => rmSync(errDir, { recursive: true, force: true }));
+
 /** Runs a command once and returns its wall time in ms; throws on failure. */
 export function timeCommand(cmd: string, args: string[], cwd: string): number {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
-  return ms;
+  const fd = openSync(errFile, 'w');
+  try {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', fd] });
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${readFileSync(errFile, 'utf8')}`);
+    return ms;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export interface Contender {
