@@ -195,21 +195,24 @@ export class Runtime {
     let cgroup: CgroupManager | undefined;
     let initPid = 0;
     try {
-      // Stage 0 starts now and waits for its plan. It joins the container's cgroups before
-      // it clones init, as runc's bootstrap does, so init is born inside them and every byte
-      // and pid is counted before any user code. On v1 that first move waits for an RCU
-      // grace period (10-15 ms here); it runs in the thread pool while this thread reads
-      // host facts and compiles the plan.
+      // The container's cgroups exist before stage 0 starts, and stage 0 joins them before it
+      // clones init, as runc's bootstrap does, so init is born inside them and every byte and
+      // pid is counted before any user code. On v1 the first move waits for an RCU grace
+      // period (10-20 ms here): the cgroup.procs writes go to the thread pool and this thread
+      // reads host facts and compiles the plan meanwhile.
+      const cg = this.cgroupManager(await this.cgroupHost(), id, spec.linux?.cgroupsPath);
+      cgroup = cg;
+      await cg.create();
       proc = this.deps.helper.start({
         stdio: opts.stdio,
         untilStart: mode === 'create',
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
       const helper = proc;
-      const cg = this.cgroupManager(await this.cgroupHost(), id, spec.linux?.cgroupsPath);
-      cgroup = cg;
-      const joined = cg.create().then(() => Promise.all([cg.apply(helper.pid), cg.set(containerResources(spec))]));
+      const joined = Promise.all([cg.apply(helper.pid), cg.set(containerResources(spec))]);
       joined.catch(() => {}); // awaited below
+      // Yield once so the writes are handed to the thread pool before the compile blocks.
+      await new Promise<void>((r) => setImmediate(r));
       const facts = await gatherFacts(spec, bundle);
       facts.cgroups = containerCgroups(facts.cgroups, facts.cgroupV1Mounts, cg.state());
       stored.rootfs = facts.rootfs;

@@ -11,7 +11,7 @@
  * temporary directory in unit tests. Mount points in the result include that prefix, so they
  * can be used as they are.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasErrno } from '../../errors/index.js';
 
@@ -66,9 +66,10 @@ function unescapeMount(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
 }
 
-async function readOptional(path: string): Promise<string | undefined> {
+/** Synchronous: a few small proc files, cheaper read inline than through the thread pool. */
+function readOptional(path: string): string | undefined {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (e) {
     if (hasErrno(e, 'ENOENT')) return undefined;
     throw e;
@@ -124,15 +125,13 @@ export function parseProcSelfCgroup(text: string): CgroupHost['own'] {
 
 export async function detectCgroups(opts: { root?: string } = {}): Promise<CgroupHost> {
   const root = opts.root ?? '/';
-  const [mountinfo, procCgroups, self] = await Promise.all([
-    readOptional(join(root, 'proc/self/mountinfo')),
-    readOptional(join(root, 'proc/cgroups')),
-    readOptional(join(root, 'proc/self/cgroup')),
-  ]);
+  const mountinfo = readOptional(join(root, 'proc/self/mountinfo'));
+  const procCgroups = readOptional(join(root, 'proc/cgroups'));
+  const self = readOptional(join(root, 'proc/self/cgroup'));
   const mounts = parseMountinfo(mountinfo ?? '', root);
   let unified: UnifiedMount | undefined;
   if (mounts.unified) {
-    const text = await readOptional(join(mounts.unified.mountPoint, 'cgroup.controllers'));
+    const text = readOptional(join(mounts.unified.mountPoint, 'cgroup.controllers'));
     unified = { ...mounts.unified, controllers: (text ?? '').split(/\s+/).filter(Boolean) };
   }
   const hasV1 = Object.keys(mounts.v1).length > 0;

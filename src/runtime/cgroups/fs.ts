@@ -6,7 +6,7 @@
  * on each write separately (devices.allow, io.max take one line per write), and a file that
  * is missing means the kernel lacks the feature — creating it would hide that.
  */
-import { constants } from 'node:fs';
+import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
@@ -26,21 +26,40 @@ export interface CgroupFs {
   files(path: string): Promise<string[]>;
 }
 
+const MOVES_PROCESSES = /\/(cgroup\.procs|cgroup\.threads|tasks)$/;
+
+/**
+ * The real cgroupfs, with synchronous syscalls behind the async interface: every cgroupfs
+ * call is a short in-kernel operation, and a trip through libuv's thread pool per knob cost
+ * more than the call itself (10+ ms over a container start). The exception is moving a
+ * process: the first cgroup.procs write after a quiet spell waits for an RCU grace period
+ * (cgroup_threadgroup_rwsem, 5-15 ms here), so it goes to the thread pool and the runtime
+ * compiles the plan meanwhile.
+ */
 export const nodeCgroupFs: CgroupFs = {
-  readFile: (path) => fsp.readFile(path, 'utf8'),
+  readFile: async (path) => readFileSync(path, 'utf8'),
   async writeFile(path, data) {
-    const fh = await fsp.open(path, constants.O_WRONLY | constants.O_TRUNC);
+    if (MOVES_PROCESSES.test(path)) {
+      const fh = await fsp.open(path, constants.O_WRONLY | constants.O_TRUNC);
+      try {
+        await fh.write(data);
+      } finally {
+        await fh.close();
+      }
+      return;
+    }
+    const fd = openSync(path, constants.O_WRONLY | constants.O_TRUNC);
     try {
-      await fh.write(data);
+      writeSync(fd, data);
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
   },
-  mkdir: (path) => fsp.mkdir(path),
-  rmdir: (path) => fsp.rmdir(path),
+  mkdir: async (path) => mkdirSync(path),
+  rmdir: async (path) => rmdirSync(path),
   async exists(path) {
     try {
-      await fsp.access(path);
+      accessSync(path);
       return true;
     } catch (e) {
       if (hasErrno(e, 'ENOENT')) return false;
@@ -48,12 +67,14 @@ export const nodeCgroupFs: CgroupFs = {
     }
   },
   async subdirs(path) {
-    const entries = await fsp.readdir(path, { withFileTypes: true });
-    return entries.filter((e) => e.isDirectory()).map((e) => e.name);
+    return readdirSync(path, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
   },
   async files(path) {
-    const entries = await fsp.readdir(path, { withFileTypes: true });
-    return entries.filter((e) => !e.isDirectory()).map((e) => e.name);
+    return readdirSync(path, { withFileTypes: true })
+      .filter((e) => !e.isDirectory())
+      .map((e) => e.name);
   },
 };
 
