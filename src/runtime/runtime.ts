@@ -290,24 +290,33 @@ export class Runtime {
     const status = await this.statusOf(s);
     if (status !== 'running') throw new BrigError('CONTAINER_NOT_RUNNING', `container "${id}" is ${status}: exec needs a running container`);
     const spec = await this.loadSpec(s.bundle);
-    const facts = await gatherFacts(spec, s.bundle);
-    const plan = compileExecPlan(
-      proc,
-      { initPid: s.pid, namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type), linux: spec.linux ?? {} },
-      facts,
-      {
-        detach: opts.detach ?? false,
-        preserveFds: opts.preserveFds ?? 0,
-        ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
-      },
-    );
+    // Stage 0 joins the container's cgroup before it clones the process, like init: counted
+    // and killed with it. The move waits for an RCU grace period on v1, so it is issued
+    // first and the exec plan is compiled meanwhile (as in launch).
     const helper = this.deps.helper.start({ stdio: opts.stdio, ...(opts.signal ? { signal: opts.signal } : {}) });
     const cgroup = s.cgroup ? openCgroupManager(s.cgroup, { warn: (m) => this.log.warn(m) }) : undefined;
+    const joined = cgroup ? cgroup.apply(helper.pid) : Promise.resolve();
+    joined.catch(() => {}); // awaited before the plan is sent
+    let plan: LaunchPlan;
+    try {
+      await new Promise<void>((r) => setImmediate(r));
+      const facts = await gatherFacts(spec, s.bundle);
+      plan = compileExecPlan(
+        proc,
+        { initPid: s.pid, namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type), linux: spec.linux ?? {} },
+        facts,
+        {
+          detach: opts.detach ?? false,
+          preserveFds: opts.preserveFds ?? 0,
+          ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
+        },
+      );
+    } catch (e) {
+      await helper.kill();
+      throw e;
+    }
     const launched = await helper.run(plan, {
-      // In the container's cgroup before the clone, like init: counted and killed with it.
-      beforePlan: async () => {
-        await cgroup?.apply(helper.pid);
-      },
+      beforePlan: () => joined,
       onReady: async (pid) => {
         if (opts.pidFile) await writePidFile(opts.pidFile, pid);
       },
