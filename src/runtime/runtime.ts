@@ -139,7 +139,8 @@ export class Runtime {
       // Opening for reading lets init's open-for-writing return; it writes one byte, then
       // goes on to exec. Poll: a dead init never writes (read returns EOF).
       const buf = Buffer.alloc(1);
-      for (let waited = 0; ; waited += 5) {
+      // Back off from 1 ms: init usually writes within a millisecond of the open.
+      for (let waited = 0, step = 1; ; waited += step, step = Math.min(step * 2, 5)) {
         try {
           if (readSync(fd, buf, 0, 1, null) === 1) break;
           if ((await liveStatus(s)) === 'stopped') throw new BrigError('CONTAINER_NOT_RUNNING', `container "${id}" init exited before start`);
@@ -147,7 +148,7 @@ export class Runtime {
           if (!hasErrno(e, 'EAGAIN')) throw e;
         }
         if (waited > 10_000) throw new BrigError('HELPER_PROTOCOL', `container "${id}" init did not answer start within 10 s`);
-        await new Promise((r) => setTimeout(r, 5));
+        await new Promise((r) => setTimeout(r, step));
       }
     } finally {
       closeSync(fd);

@@ -16,10 +16,13 @@ export async function waitFor(
   opts: { timeoutMs?: number; signal?: AbortSignal | undefined; stepMs?: number } = {},
 ): Promise<boolean> {
   const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  for (;;) {
+  const maxStep = opts.stepMs ?? 10;
+  // Back off from 1 ms: a SIGKILLed task or a freezer settles within a millisecond or two,
+  // and a fixed step would make every delete pay the whole step.
+  for (let step = 1; ; step = Math.min(step * 2, maxStep)) {
     if (await check()) return true;
     if (Date.now() >= deadline) return false;
-    await sleep(opts.stepMs ?? 10, undefined, { signal: opts.signal });
+    await sleep(step, undefined, { signal: opts.signal });
   }
 }
 
