@@ -88,7 +88,7 @@ int main(int argc, char **argv) {
       op_proc(op);
       break;
     case OP_CAPS_BOUNDING: case OP_SETGROUPS: case OP_SET_USER: case OP_CAPSET: case OP_CAPS_AMBIENT:
-    case OP_NO_NEW_PRIVS:
+    case OP_NO_NEW_PRIVS: case OP_SESSION_KEYRING:
       op_cred(op);
       break;
     case OP_HOOK:

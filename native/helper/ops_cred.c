@@ -1,7 +1,9 @@
-/* Credentials: bounding set, groups, user, capability sets, ambient, no_new_privs. */
+/* Credentials: bounding set, groups, user, capability sets, ambient, no_new_privs, session keyring. */
 #include <errno.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/keyctl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -18,8 +20,29 @@ static void capset_masks(uint64_t eff, uint64_t perm, uint64_t inh) {
   if (syscall(SYS_capset, &hdr, data) < 0) fail("capset", errno, NULL, NULL);
 }
 
+/* A fresh session keyring, so the container cannot reach the keys of whoever started it. */
+static void session_keyring(const char *name, uint32_t perm_add) {
+  long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name, 0, 0, 0);
+  if (id < 0) {
+    if (errno == ENOSYS) return; /* no keys in this kernel: nothing to inherit either */
+    fail("keyctl(KEYCTL_JOIN_SESSION_KEYRING)", errno, name, NULL);
+  }
+  if (perm_add == 0) return; /* joining one that init made: its owner set the permissions */
+  /* "type;uid;gid;perm;description": the fourth field is the permission mask in hex. */
+  char desc[256];
+  long n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, id, desc, sizeof desc - 1, 0);
+  if (n < 0) fail("keyctl(KEYCTL_DESCRIBE)", errno, name, NULL);
+  desc[n < (long)sizeof desc ? n : (long)sizeof desc - 1] = 0;
+  unsigned perm;
+  if (sscanf(desc, "%*[^;];%*[^;];%*[^;];%x", &perm) != 1) fail_detail("keyctl(KEYCTL_DESCRIBE)", EINVAL, name, NULL, desc);
+  if (syscall(SYS_keyctl, KEYCTL_SETPERM, id, perm | perm_add, 0, 0) < 0) fail("keyctl(KEYCTL_SETPERM)", errno, name, NULL);
+}
+
 void op_cred(const struct op *op) {
   switch (op->code) {
+  case OP_SESSION_KEYRING:
+    session_keyring(A_STR(op, 0), (uint32_t)A_INT(op, 1));
+    break;
   case OP_CAPS_BOUNDING: {
     uint64_t keep = A_INT(op, 0);
     for (uint64_t c = 0; c <= A_INT(op, 1); c++) {

@@ -44,6 +44,8 @@ export interface RuntimeDeps {
 
 export interface RunOptions extends Partial<CompileOptions> {
   bundle: string;
+  /** runc --no-new-keyring: keep the caller's session keyring instead of "_ses.<id>". */
+  noNewKeyring?: boolean;
   pidFile?: string;
   /** fds for stdin, stdout, stderr and any preserved fds. */
   stdio: (number | 'ignore')[];
@@ -190,6 +192,7 @@ export class Runtime {
       rootfs: '',
       created: this.now().toISOString(),
       ...(spec.annotations ? { annotations: spec.annotations } : {}),
+      ...(opts.noNewKeyring ? { noNewKeyring: true } : {}),
       ...(spec.hooks?.poststart || spec.hooks?.poststop ? { hooks: { poststart: spec.hooks.poststart, poststop: spec.hooks.poststop } } : {}),
     };
     let proc: HelperProcess | undefined;
@@ -223,6 +226,7 @@ export class Runtime {
         preserveFds: opts.preserveFds ?? 0,
         ...(mode === 'create' ? { execFifo: path.join(this.store.dir(id), 'exec.fifo') } : {}),
         ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
+        ...(opts.noNewKeyring ? {} : { sessionKeyring: sessionKeyringName(id) }),
       });
       phase(`plan compiled (${plan.ops.length} ops)`);
       const launched = await helper.run(plan, {
@@ -310,6 +314,7 @@ export class Runtime {
           detach: opts.detach ?? false,
           preserveFds: opts.preserveFds ?? 0,
           ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
+          ...(s.noNewKeyring ? {} : { sessionKeyring: sessionKeyringName(id) }),
         },
       );
     } catch (e) {
@@ -588,4 +593,9 @@ async function waitGone(pid: number, start: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new BrigError('CONTAINER_RUNNING', `process ${pid} did not exit after SIGKILL`);
+}
+
+/** runc's name for a container's session keyring; exec joins the same one. */
+function sessionKeyringName(id: string): string {
+  return `_ses.${id}`;
 }

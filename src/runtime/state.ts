@@ -23,6 +23,8 @@ export interface StoredState {
   annotations?: Record<string, string>;
   /** How to reopen the container's cgroup (see cgroups/manager.ts). */
   cgroup?: CgroupState;
+  /** Created with --no-new-keyring: exec keeps the caller's session keyring too. */
+  noNewKeyring?: true;
   /** The hooks that run after create: poststart (start) and poststop (delete). */
   hooks?: Pick<Hooks, 'poststart' | 'poststop'>;
 }

@@ -7,7 +7,7 @@
 import { BrigError } from '../../errors/index.js';
 import { CLONE_NEW, NS_PROC_NAME } from '../linux/constants.js';
 import type { Linux, NamespaceType, Process } from '../spec/types.js';
-import { compileProcess } from './compile.js';
+import { compileProcess, sessionKeyringOp } from './compile.js';
 import type { HostFacts } from './facts.js';
 import { type LaunchPlan, type Op, op, PLAN_VERSION } from './ops.js';
 
@@ -26,7 +26,7 @@ export function compileExecPlan(
   proc: Process & { args: string[] },
   target: ExecTarget,
   facts: Pick<HostFacts, 'capLastCap' | 'hasCapSysResource' | 'hardRlimits' | 'oomScoreAdj' | 'arch'>,
-  opts: { detach: boolean; preserveFds: number; consoleSocket?: string },
+  opts: { detach: boolean; preserveFds: number; consoleSocket?: string; sessionKeyring?: string },
 ): LaunchPlan {
   const ops: Op[] = [];
   if (proc.terminal) {
@@ -44,6 +44,8 @@ export function compileExecPlan(
   if (proc.terminal) {
     ops.push(op('console_setup', 'process.terminal', { rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0, uid: proc.user.uid }));
   }
+  // The container's session keyring, as init joined it (runc's setns init does the same).
+  if (opts.sessionKeyring) ops.push(sessionKeyringOp(opts.sessionKeyring, target.namespaces.includes('user'), false));
   // A seccomp agent is connected before the container's mount namespace hides its socket.
   compileProcess(proc, target.linux, facts, { preserveFds: opts.preserveFds }, ops, 0);
   return { version: PLAN_VERSION, ops, meta: { rootfs: '', preserveFds: opts.preserveFds } };

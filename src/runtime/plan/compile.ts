@@ -133,6 +133,7 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
   // 6.
   if (spec.hostname) ops.push(op('sethostname', 'hostname', { name: spec.hostname }));
   if (spec.domainname) ops.push(op('setdomainname', 'domainname', { name: spec.domainname }));
+  if (opts.sessionKeyring) ops.push(sessionKeyringOp(opts.sessionKeyring, newUser));
 
   // 7. The root filesystem.
   ops.push(...compileRootfs(spec, facts, opts, newUser, idmapped.slots));
@@ -170,6 +171,20 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
       ...(newUser ? { uidMap: mapLines(linux.uidMappings!), gidMap: mapLines(linux.gidMappings!) } : {}),
     },
   };
+}
+
+/**
+ * Join a keyring of the container's own as the session keyring, as root of the container,
+ * so keys of whoever started it stay out of reach. It is made searchable the way runc
+ * does: by its owner's uid, or with a user namespace by "other" (exec'd processes enter
+ * with an unmapped host uid). exec (`creator` false) joins the keyring init made and, not
+ * being its owner, leaves its permissions alone, as runc's setns init does.
+ */
+export function sessionKeyringOp(name: string, newUser: boolean, creator = true): Op {
+  const KEY_USR_SEARCH = 0x08_0000;
+  const KEY_OTH_SEARCH = 0x08;
+  const permAdd = !creator ? 0 : newUser ? KEY_OTH_SEARCH : KEY_USR_SEARCH;
+  return op('session_keyring', 'session keyring (--no-new-keyring skips it)', { name, perm_add: permAdd });
 }
 
 /**

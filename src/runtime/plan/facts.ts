@@ -45,4 +45,9 @@ export interface CompileOptions {
   consoleSocket?: string;
   /** create: init waits on this FIFO until `start` (runc's exec.fifo). */
   execFifo?: string;
+  /**
+   * The session keyring init joins instead of the caller's (runc: "_ses.<id>"); absent
+   * with --no-new-keyring, when the container keeps the caller's session keyring.
+   */
+  sessionKeyring?: string;
 }

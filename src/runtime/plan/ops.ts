@@ -148,6 +148,12 @@ export const OP_TABLE = {
   /** Clear the ambient set, then raise each capability in the mask. */
   caps_ambient: { code: 54, args: { mask: 'int' } },
   no_new_privs: { code: 55, args: {} },
+  /**
+   * Join (create if missing) the named session keyring instead of the caller's, then add
+   * perm_add (if not 0) to its permissions (runc's _ses.<id>; --no-new-keyring leaves this out).
+   * ENOSYS (kernel without keys) is not an error, as with runc.
+   */
+  session_keyring: { code: 62, args: { name: 'str', perm_add: 'int' } },
   /** chdir inside the container, then refuse a cwd outside it (CVE-2024-21626). */
   chdir: { code: 56, args: { path: 'str' } },
   /** Mark every fd >= first close-on-exec. */

@@ -69,3 +69,23 @@ test('preserved fds move the close-on-exec boundary', () => {
   const op = plan.ops.find((o) => o.op === 'cloexec_from');
   assert.equal(op && 'first' in op ? op.first : undefined, 5);
 });
+
+test('the session keyring is joined in the container before the rootfs, made searchable as runc does', () => {
+  const base = { detach: false, noPivot: false, preserveFds: 0 };
+  const plain = compilePlan(validateSpec(defaultSpec(['true'])), FACTS, base);
+  assert.ok(!plain.ops.some((o) => o.op === 'session_keyring'), 'no keyring op without sessionKeyring (--no-new-keyring)');
+  const own = compilePlan(validateSpec(defaultSpec(['true'])), FACTS, { ...base, sessionKeyring: '_ses.c1' });
+  const names = own.ops.map((o) => o.op);
+  const k = names.indexOf('session_keyring');
+  assert.ok(k > names.indexOf('sync_go') && k < names.indexOf('rootfs_open'));
+  assert.deepEqual(own.ops[k], { op: 'session_keyring', field: own.ops[k]!.field, name: '_ses.c1', perm_add: 0x08_0000 });
+  const s = defaultSpec(['true']);
+  s.linux!.namespaces!.push({ type: 'user' });
+  s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  const userns = compilePlan(validateSpec(s), FACTS, { ...base, sessionKeyring: '_ses.c2' });
+  const names2 = userns.ops.map((o) => o.op);
+  const k2 = names2.indexOf('session_keyring');
+  assert.ok(k2 > names2.indexOf('set_ids'), 'joined as root of the user namespace');
+  assert.deepEqual(userns.ops[k2], { op: 'session_keyring', field: userns.ops[k2]!.field, name: '_ses.c2', perm_add: 0x08 });
+});

@@ -7,7 +7,7 @@ export const CREATE_FLAGS = {
   bundle: { kind: 'string' as const, short: 'b', help: 'bundle directory (default: current directory)' },
   'pid-file': { kind: 'string' as const, help: 'write the init pid here' },
   'no-pivot': { kind: 'bool' as const, help: 'use chroot instead of pivot_root' },
-  'no-new-keyring': { kind: 'bool' as const, help: 'accepted for runc compatibility (no session keyring is created)' },
+  'no-new-keyring': { kind: 'bool' as const, help: "keep the caller's session keyring (default: a new one, _ses.<id>)" },
   'preserve-fds': { kind: 'int' as const, help: 'pass N more fds (3..3+N-1) to the container' },
   'console-socket': { kind: 'string' as const, help: 'unix socket that receives the pty master (process.terminal)' },
 };
@@ -17,6 +17,7 @@ export function createOptions(flags: Record<string, unknown>, cwd: string) {
   return {
     bundle: path.resolve(cwd, (flags.bundle as string | undefined) ?? '.'),
     noPivot: flags['no-pivot'] === true,
+    noNewKeyring: flags['no-new-keyring'] === true,
     preserveFds: preserve,
     stdio: [0, 1, 2, ...Array.from({ length: preserve }, (_, i) => 3 + i)] as number[],
     ...(flags['pid-file'] ? { pidFile: path.resolve(cwd, flags['pid-file'] as string) } : {}),
