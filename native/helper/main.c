@@ -69,6 +69,7 @@ int main(int argc, char **argv) {
     switch (op->code) {
     case OP_NS_OPEN: case OP_NS_JOIN: case OP_UNSHARE: case OP_SETHOSTNAME: case OP_SETDOMAINNAME:
     case OP_SET_IDS: case OP_SYNC_GO: case OP_SYNC_READY: case OP_FIFO_CREATE: case OP_FIFO_WAIT: case OP_SYNC_HOOKS:
+    case OP_CLONE_INTO_CGROUP:
       op_ns(op);
       break;
     case OP_CLONE:

@@ -21,6 +21,30 @@ char *hook_state;
 uint32_t hook_state_len;
 uint32_t go_payload_len;
 static int ns_fds[NS_SLOTS] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+/* Set by OP_CLONE_INTO_CGROUP: the cgroup v2 directory the next clone puts its child in. */
+static int clone_cgroup_fd = -1;
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+/* struct clone_args up to .cgroup (CLONE_ARGS_SIZE_VER2), without <linux/sched.h>'s clashes. */
+struct brig_clone_args {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+
+static pid_t clone_child(uint64_t flags) {
+  if (clone_cgroup_fd < 0) {
+    /* A plain clone with no new stack behaves like fork, into the new namespaces. */
+    return (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
+  }
+  struct brig_clone_args args = {.flags = flags | CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)clone_cgroup_fd};
+  pid_t child = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+  if (child >= 0) { /* parent and child alike; on failure the caller names the op */
+    close(clone_cgroup_fd);
+    clone_cgroup_fd = -1;
+  }
+  return child;
+}
 
 /* The waiting parent: reports init's status as its own exit code, 128+signal if killed. */
 static _Noreturn void wait_child(pid_t child) {
@@ -44,9 +68,8 @@ static _Noreturn void wait_child(pid_t child) {
 void op_clone(const struct op *op) {
   uint64_t flags = A_INT(op, 0);
   int wait = (int)A_INT(op, 1);
-  /* A plain clone with no new stack behaves like fork, into the new namespaces. */
-  pid_t child = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
-  if (child < 0) fail("clone", errno, NULL, NULL);
+  pid_t child = clone_child(flags);
+  if (child < 0) fail(clone_cgroup_fd >= 0 ? "clone3(CLONE_INTO_CGROUP)" : "clone", errno, NULL, NULL);
   if (child == 0) return;
   uint32_t pid = (uint32_t)child;
   if (msg_send(MSG_PID, &pid, sizeof pid) < 0) {
@@ -75,6 +98,13 @@ void op_ns(const struct op *op) {
     if (setns(ns_fds[slot], (int)A_INT(op, 1)) < 0) fail("setns", errno, NULL, NULL);
     close(ns_fds[slot]);
     ns_fds[slot] = -1;
+    break;
+  }
+  case OP_CLONE_INTO_CGROUP: {
+    int fd = open(A_STR(op, 0), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) fail("open", errno, A_STR(op, 0), NULL);
+    if (clone_cgroup_fd >= 0) close(clone_cgroup_fd);
+    clone_cgroup_fd = fd;
     break;
   }
   case OP_UNSHARE:

@@ -199,10 +199,11 @@ export class Runtime {
     let cgroup: CgroupManager | undefined;
     let initPid = 0;
     try {
-      // The container's cgroups exist before stage 0 starts, and stage 0 joins them before it
-      // clones init, as runc's bootstrap does, so init is born inside them and every byte and
-      // pid is counted before any user code. On v1 the first move waits for an RCU grace
-      // period (10-20 ms here): the cgroup.procs writes go to the thread pool and this thread
+      // The container's cgroups exist before stage 0 starts, and init is born inside them, so
+      // every byte and pid is counted before any user code. On pure v2 stage 0 clones init
+      // straight into its cgroup (CLONE_INTO_CGROUP). Elsewhere stage 0 joins them before it
+      // clones, as runc's bootstrap does; the first move waits for an RCU grace period
+      // (10-20 ms here), so the cgroup.procs writes go to the thread pool and this thread
       // reads host facts and compiles the plan meanwhile.
       const cg = this.cgroupManager(await this.cgroupHost(), id, spec.linux?.cgroupsPath);
       cgroup = cg;
@@ -213,7 +214,12 @@ export class Runtime {
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
       const helper = proc;
-      const joined = Promise.all([cg.apply(helper.pid), cg.set(containerResources(spec))]);
+      // Pure v2: init is cloned straight into its cgroup and stage 0 never moves. Not when
+      // stage 0 joins a cgroup namespace by path first: the kernel refuses CLONE_INTO_CGROUP
+      // from a cgroup outside the caller's cgroup namespace.
+      const joinsCgroupNs = spec.linux?.namespaces?.some((n) => n.type === 'cgroup' && n.path !== undefined) ?? false;
+      const into = joinsCgroupNs ? undefined : cg.cloneInto();
+      const joined = Promise.all([into ? undefined : cg.apply(helper.pid), cg.set(containerResources(spec))]);
       joined.catch(() => {}); // awaited below
       // Yield once so the writes are handed to the thread pool before the compile blocks.
       await new Promise<void>((r) => setImmediate(r));
@@ -227,6 +233,7 @@ export class Runtime {
         ...(mode === 'create' ? { execFifo: path.join(this.store.dir(id), 'exec.fifo') } : {}),
         ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
         ...(opts.noNewKeyring ? {} : { sessionKeyring: sessionKeyringName(id) }),
+        ...(into ? { cloneIntoCgroup: into } : {}),
       });
       phase(`plan compiled (${plan.ops.length} ops)`);
       const launched = await helper.run(plan, {
@@ -300,7 +307,8 @@ export class Runtime {
     // first and the exec plan is compiled meanwhile (as in launch).
     const helper = this.deps.helper.start({ stdio: opts.stdio, ...(opts.signal ? { signal: opts.signal } : {}) });
     const cgroup = s.cgroup ? openCgroupManager(s.cgroup, { warn: (m) => this.log.warn(m) }) : undefined;
-    const joined = cgroup ? cgroup.apply(helper.pid) : Promise.resolve();
+    const into = cgroup?.cloneInto();
+    const joined = cgroup && !into ? cgroup.apply(helper.pid) : Promise.resolve();
     joined.catch(() => {}); // awaited before the plan is sent
     let plan: LaunchPlan;
     try {
@@ -315,6 +323,7 @@ export class Runtime {
           preserveFds: opts.preserveFds ?? 0,
           ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
           ...(s.noNewKeyring ? {} : { sessionKeyring: sessionKeyringName(id) }),
+          ...(into ? { cloneIntoCgroup: into } : {}),
         },
       );
     } catch (e) {

@@ -1,7 +1,7 @@
 /**
  * The cgroup suites on cgroup v2, for real: boots a QEMU (TCG) VM whose only cgroup
  * hierarchy is cgroup2 with every controller, and runs the cgroup manager tests and the
- * runtime's resource tests inside it (see DEVELOPERS.md). This host is hybrid v1, so this
+ * runtime's resource and exec tests inside it (see DEVELOPERS.md). This host is hybrid v1, so this
  * is where v2 is proven. Lives outside tests/integration so the guest does not recurse.
  */
 import assert from 'node:assert/strict';
@@ -24,6 +24,8 @@ test('cgroup v2 (in a VM): manager suite and runtime resource tests pass', { ski
   const args = [
     'node_modules/.bin/node', '--test', '--test-concurrency=1', '--test-reporter=spec',
     'dist/tests/integration/cgroups/*.test.js', 'dist/tests/integration/runtime/resources.test.js',
+    // exec clones into the cgroup on v2 (CLONE_INTO_CGROUP) rather than moving stage 0.
+    'dist/tests/integration/runtime/exec.test.js',
   ];
   const child = spawn(path.join(repoRoot, 'tests/vm/run-cgroup-v2.sh'), args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

@@ -90,6 +90,12 @@ export interface CgroupManager {
   create(): Promise<void>;
   /** Create (if not yet) and move `pid` in. */
   apply(pid: number): Promise<void>;
+  /**
+   * The one directory a child cloned with CLONE_INTO_CGROUP lands in, when that places it
+   * in all of this manager's cgroups (pure v2); undefined when a process has to be moved
+   * (v1, hybrid) or there is nothing to join.
+   */
+  cloneInto(): string | undefined;
 
   /** Write the given resources. Only fields present are touched (this is also `update`). */
   set(resources: LinuxResources): Promise<void>;

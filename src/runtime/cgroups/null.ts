@@ -48,6 +48,10 @@ export class NullManager implements CgroupManager {
 
   async apply(): Promise<void> {}
 
+  cloneInto(): undefined {
+    return undefined;
+  }
+
   async set(r: LinuxResources): Promise<void> {
     for (const [key, controller] of FIELDS) {
       if (!isEmpty(r[key]))

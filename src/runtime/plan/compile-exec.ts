@@ -26,9 +26,11 @@ export function compileExecPlan(
   proc: Process & { args: string[] },
   target: ExecTarget,
   facts: Pick<HostFacts, 'capLastCap' | 'hasCapSysResource' | 'hardRlimits' | 'oomScoreAdj' | 'arch'>,
-  opts: { detach: boolean; preserveFds: number; consoleSocket?: string; sessionKeyring?: string },
+  opts: { detach: boolean; preserveFds: number; consoleSocket?: string; sessionKeyring?: string; cloneIntoCgroup?: string },
 ): LaunchPlan {
   const ops: Op[] = [];
+  // A host path: opened before the container's mount (and user) namespace is joined.
+  if (opts.cloneIntoCgroup) ops.push(op('clone_into_cgroup', 'container cgroup', { path: opts.cloneIntoCgroup }));
   if (proc.terminal) {
     if (!opts.consoleSocket) throw new BrigError('INVALID_ARGUMENT', '--tty needs --console-socket', { field: '--console-socket' });
     ops.push(op('console_connect', 'process.terminal', { path: opts.consoleSocket }));
@@ -37,9 +39,18 @@ export function compileExecPlan(
   joins.forEach((t, slot) => {
     ops.push(op('ns_open', `container ${t} namespace`, { path: `/proc/${target.initPid}/ns/${NS_PROC_NAME[t]}`, slot }));
   });
-  joins.forEach((t, slot) => ops.push(op('ns_join', `container ${t} namespace`, { slot, nstype: CLONE_NEW[t]! })));
+  // Cloned into a cgroup, the cgroup namespace is joined after the clone: the kernel refuses
+  // CLONE_INTO_CGROUP (ENOENT) when the caller's own cgroup lies outside its cgroup namespace.
+  const afterClone = (t: NamespaceType) => t === 'cgroup' && opts.cloneIntoCgroup !== undefined;
+  const join = (t: NamespaceType, slot: number) => op('ns_join', `container ${t} namespace`, { slot, nstype: CLONE_NEW[t]! });
+  joins.forEach((t, slot) => {
+    if (!afterClone(t)) ops.push(join(t, slot));
+  });
   // setns into a pid (or time) namespace applies to children: the process is a clone.
   ops.push(op('clone', 'process', { flags: 0, wait: opts.detach ? 0 : 1 }));
+  joins.forEach((t, slot) => {
+    if (afterClone(t)) ops.push(join(t, slot));
+  });
   ops.push(op('sync_go', 'process', {}));
   if (proc.terminal) {
     ops.push(op('console_setup', 'process.terminal', { rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0, uid: proc.user.uid }));

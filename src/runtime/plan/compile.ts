@@ -70,6 +70,8 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
     throw invalid('linux.namespaces', 'a new mount namespace is required', 'add {"type": "mount"}');
   }
   const ops: Op[] = [];
+  // The cgroup directory is a host path: opened first, before any namespace is joined.
+  if (opts.cloneIntoCgroup) ops.push(op('clone_into_cgroup', 'linux.cgroupsPath', { path: opts.cloneIntoCgroup }));
   const newUser = isNew('user');
 
   // 1. Join existing namespaces. All are opened first so every path resolves on the host.

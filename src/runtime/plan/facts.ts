@@ -50,4 +50,9 @@ export interface CompileOptions {
    * with --no-new-keyring, when the container keeps the caller's session keyring.
    */
   sessionKeyring?: string;
+  /**
+   * Pure cgroup v2: the directory init is cloned into (CLONE_INTO_CGROUP) instead of stage
+   * 0 being moved into the container's cgroups before the clone.
+   */
+  cloneIntoCgroup?: string;
 }

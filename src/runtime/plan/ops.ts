@@ -42,6 +42,11 @@ export const OP_TABLE = {
    * with the next op.
    */
   clone: { code: 5, args: { flags: 'int', wait: 'int' } },
+  /**
+   * Open this cgroup v2 directory (a host path: the op comes before any namespace is
+   * joined); the next clone is a clone3(CLONE_INTO_CGROUP) into it.
+   */
+  clone_into_cgroup: { code: 63, args: { path: 'str' } },
   // --- the container's init, before any user code -----------------------------------------
   /** Block until the caller says go (id maps written, cgroups joined). */
   sync_go: { code: 10, args: {} },

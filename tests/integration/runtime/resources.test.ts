@@ -5,10 +5,11 @@
  * pause/resume, update of a running container, and nothing left behind.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { Spec } from '../../../src/runtime/spec/types.js';
 import { spawn, spawnSync } from 'node:child_process';
-import { brigRuntime, leftovers, makeBundle, RUNTIME_BIN, runIn } from '../../support/bundle.js';
+import { brigRuntime, brigRuntimeAsync, leftovers, makeBundle, RUNTIME_BIN, runIn } from '../../support/bundle.js';
 import { requires } from '../../support/requires.js';
 
 const skip = requires('root', 'helper', 'busybox');
@@ -171,4 +172,42 @@ test('with a cgroup namespace the container sees its own cgroup as the root', { 
     s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'cgroup');
   });
   assert.match(without.stdout, /\/brig\//);
+});
+
+test('on cgroup v2 init is cloned into its cgroup: it holds the container\'s processes and not the runtime\'s', { skip: skip || requires('cgroup-v2') }, async () => {
+  const b = makeBundle(['sleep', '3']);
+  try {
+    // Foreground: stage 0 waits for init all along, so a moved stage 0 would show here.
+    const run = brigRuntimeAsync(b, ['run', 'v2clone']);
+    let procs: number[] = [];
+    let initPid = 0;
+    for (let i = 0; i < 100 && initPid === 0; i++) {
+      await sleep(50);
+      const st = brigRuntime(b, ['state', 'v2clone']);
+      if (st.code === 0 && JSON.parse(st.stdout).status === 'running') initPid = JSON.parse(st.stdout).pid;
+    }
+    assert.ok(initPid > 0, 'the container did not start');
+    procs = JSON.parse(brigRuntime(b, ['ps', '--format', 'json', 'v2clone']).stdout);
+    assert.deepEqual(procs, [initPid]);
+    const r = await run;
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(leftovers(b), []);
+  } finally {
+    brigRuntime(b, ['delete', '--force', 'v2clone']);
+    b.cleanup();
+  }
+});
+
+test('on cgroup v2 exec clones its process into the container\'s cgroup', { skip: skip || requires('cgroup-v2') }, () => {
+  const c = detached(['sleep', '30'], () => {}, 'v2exec');
+  try {
+    const pidFile = `${c.b.dir}/exec.pid`;
+    const e = brigRuntime(c.b, ['exec', '-d', '--pid-file', pidFile, 'v2exec', 'sleep', '5']);
+    assert.equal(e.code, 0, e.stderr);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    // Seen from the host, outside any cgroup namespace the container has.
+    assert.equal(readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim(), '0::/brig/v2exec');
+  } finally {
+    c.done();
+  }
 });

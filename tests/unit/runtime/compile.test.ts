@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compilePlan, execCandidates } from '../../../src/runtime/plan/compile.js';
+import { compileExecPlan } from '../../../src/runtime/plan/compile-exec.js';
 import { defaultSpec } from '../../../src/runtime/spec/default-spec.js';
 import { validateSpec } from '../../../src/runtime/spec/validate.js';
 import { FACTS } from '../../support/facts.js';
@@ -88,4 +89,24 @@ test('the session keyring is joined in the container before the rootfs, made sea
   const k2 = names2.indexOf('session_keyring');
   assert.ok(k2 > names2.indexOf('set_ids'), 'joined as root of the user namespace');
   assert.deepEqual(userns.ops[k2], { op: 'session_keyring', field: userns.ops[k2]!.field, name: '_ses.c2', perm_add: 0x08 });
+});
+
+test('with a cgroup v2 directory, init is cloned into it: opened first, before any namespace is joined', () => {
+  const base = { detach: false, noPivot: false, preserveFds: 0 };
+  const v1 = compilePlan(validateSpec(defaultSpec(['true'])), FACTS, base);
+  assert.ok(!v1.ops.some((o) => o.op === 'clone_into_cgroup'));
+  const v2 = compilePlan(validateSpec(defaultSpec(['true'])), FACTS, { ...base, cloneIntoCgroup: '/sys/fs/cgroup/brig/c1' });
+  assert.deepEqual(v2.ops[0], { op: 'clone_into_cgroup', field: 'linux.cgroupsPath', path: '/sys/fs/cgroup/brig/c1' });
+  const exec = compileExecPlan(
+    { args: ['true'], cwd: '/', user: { uid: 0, gid: 0 } },
+    { initPid: 1, namespaces: ['user', 'mount', 'pid', 'cgroup'], linux: {} },
+    FACTS,
+    { detach: false, preserveFds: 0, cloneIntoCgroup: '/sys/fs/cgroup/brig/c1' },
+  );
+  assert.equal(exec.ops[0]!.op, 'clone_into_cgroup');
+  const order = exec.ops.map((o) => (o.op === 'ns_join' ? `join:${o.field.split(' ')[1]}` : o.op));
+  const clone = order.indexOf('clone');
+  // Its own cgroup must be inside its cgroup namespace for CLONE_INTO_CGROUP: that one after.
+  assert.ok(order.indexOf('join:mount') < clone && order.indexOf('join:pid') < clone);
+  assert.equal(order[clone + 1], 'join:cgroup');
 });

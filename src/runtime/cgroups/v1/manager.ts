@@ -84,6 +84,11 @@ export class V1Manager extends BaseManager implements CgroupManager {
     return this.creating;
   }
 
+  /** v1 has no CLONE_INTO_CGROUP; with a unified part (hybrid) the v1 move is needed anyway. */
+  cloneInto(): undefined {
+    return undefined;
+  }
+
   async apply(pid: number): Promise<void> {
     await this.create();
     try {

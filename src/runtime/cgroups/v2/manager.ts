@@ -63,6 +63,14 @@ export class V2Manager extends BaseManager implements CgroupManager {
     return this.creating;
   }
 
+  /**
+   * Born in its cgroup: clone3(CLONE_INTO_CGROUP) needs no migration, so no wait for the
+   * RCU grace period a cgroup.procs write takes, and stage 0 stays out of the count.
+   */
+  cloneInto(): string {
+    return this.leaf.dir;
+  }
+
   async apply(pid: number): Promise<void> {
     await this.create();
     try {
