@@ -133,6 +133,7 @@ function reportError(e: unknown, log: Logger, toLogFile: boolean): void {
   if (err.code === 'INTERNAL' && e instanceof Error && e.stack) log.debug(e.stack);
 }
 
-main(process.argv.slice(2), process.env).then((code) => {
-  process.exitCode = code;
-});
+// Exit as soon as the verb is done rather than when the event loop drains (child-process
+// and thread-pool handles cost ~3 ms a call). Nothing is lost: main awaited all the work, and
+// on Linux writes to stdout/stderr are synchronous for files, pipes and terminals alike.
+main(process.argv.slice(2), process.env).then((code) => process.exit(code));
