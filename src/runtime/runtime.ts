@@ -200,11 +200,8 @@ export class Runtime {
     let initPid = 0;
     try {
       // The container's cgroups exist before stage 0 starts, and init is born inside them, so
-      // every byte and pid is counted before any user code. On pure v2 stage 0 clones init
-      // straight into its cgroup (CLONE_INTO_CGROUP). Elsewhere stage 0 joins them before it
-      // clones, as runc's bootstrap does; the first move waits for an RCU grace period
-      // (10-20 ms here), so the cgroup.procs writes go to the thread pool and this thread
-      // reads host facts and compiles the plan meanwhile.
+      // every byte and pid is counted before any user code: stage 0 joins the v1 hierarchies
+      // itself before it clones, as runc's bootstrap does, and clones init into the v2 one.
       const cg = this.cgroupManager(await this.cgroupHost(), id, spec.linux?.cgroupsPath);
       cgroup = cg;
       await cg.create();
@@ -214,15 +211,16 @@ export class Runtime {
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
       const helper = proc;
-      // Pure v2: init is cloned straight into its cgroup and stage 0 never moves. Not when
-      // stage 0 joins a cgroup namespace by path first: the kernel refuses CLONE_INTO_CGROUP
-      // from a cgroup outside the caller's cgroup namespace.
+      // Stage 0 joins by itself, first thing in its plan (see CgroupManager.selfJoin). Not
+      // when it joins a cgroup namespace by path first: the kernel refuses CLONE_INTO_CGROUP
+      // from a cgroup outside the caller's cgroup namespace, so this process moves it.
       const joinsCgroupNs = spec.linux?.namespaces?.some((n) => n.type === 'cgroup' && n.path !== undefined) ?? false;
-      const into = joinsCgroupNs ? undefined : cg.cloneInto();
-      const joined = Promise.all([into ? undefined : cg.apply(helper.pid), cg.set(containerResources(spec))]);
+      const selfJoin = joinsCgroupNs ? undefined : cg.selfJoin();
+      const joined = Promise.all([selfJoin ? undefined : cg.apply(helper.pid), cg.set(containerResources(spec))]);
       joined.catch(() => {}); // awaited below
-      // Yield once so the writes are handed to the thread pool before the compile blocks.
-      await new Promise<void>((r) => setImmediate(r));
+      // Moving stage 0 from here waits for an RCU grace period: yield once so the
+      // cgroup.procs writes reach the thread pool and the compile below overlaps the wait.
+      if (!selfJoin) await new Promise<void>((r) => setImmediate(r));
       const facts = await gatherFacts(spec, bundle);
       facts.cgroups = containerCgroups(facts.cgroups, facts.cgroupV1Mounts, cg.state());
       stored.rootfs = facts.rootfs;
@@ -233,14 +231,14 @@ export class Runtime {
         ...(mode === 'create' ? { execFifo: path.join(this.store.dir(id), 'exec.fifo') } : {}),
         ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
         ...(opts.noNewKeyring ? {} : { sessionKeyring: sessionKeyringName(id) }),
-        ...(into ? { cloneIntoCgroup: into } : {}),
+        ...(selfJoin ? { cgroupJoin: selfJoin } : {}),
       });
       phase(`plan compiled (${plan.ops.length} ops)`);
       const launched = await helper.run(plan, {
         beforePlan: async () => {
           await joined;
           stored.cgroup = cg.state();
-          phase('helper in its cgroups, limits set');
+          phase('limits set');
         },
         onHooks: async () => {
           const state: State = { ...toOciState({ ...stored, pid: initPid }, 'creating'), pid: initPid };
@@ -302,17 +300,16 @@ export class Runtime {
     const status = await this.statusOf(s);
     if (status !== 'running') throw new BrigError('CONTAINER_NOT_RUNNING', `container "${id}" is ${status}: exec needs a running container`);
     const spec = await this.loadSpec(s.bundle);
-    // Stage 0 joins the container's cgroup before it clones the process, like init: counted
-    // and killed with it. The move waits for an RCU grace period on v1, so it is issued
-    // first and the exec plan is compiled meanwhile (as in launch).
+    // The process is born in the container's cgroups, like init: counted and killed with
+    // it. Stage 0 joins them itself (CgroupManager.selfJoin), first thing in its plan.
     const helper = this.deps.helper.start({ stdio: opts.stdio, ...(opts.signal ? { signal: opts.signal } : {}) });
     const cgroup = s.cgroup ? openCgroupManager(s.cgroup, { warn: (m) => this.log.warn(m) }) : undefined;
-    const into = cgroup?.cloneInto();
-    const joined = cgroup && !into ? cgroup.apply(helper.pid) : Promise.resolve();
+    const selfJoin = cgroup?.selfJoin();
+    const joined = cgroup && !selfJoin ? cgroup.apply(helper.pid) : Promise.resolve();
     joined.catch(() => {}); // awaited before the plan is sent
     let plan: LaunchPlan;
     try {
-      await new Promise<void>((r) => setImmediate(r));
+      if (!selfJoin) await new Promise<void>((r) => setImmediate(r)); // as in launch
       const facts = await gatherFacts(spec, s.bundle);
       plan = compileExecPlan(
         proc,
@@ -323,7 +320,7 @@ export class Runtime {
           preserveFds: opts.preserveFds ?? 0,
           ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
           ...(s.noNewKeyring ? {} : { sessionKeyring: sessionKeyringName(id) }),
-          ...(into ? { cloneIntoCgroup: into } : {}),
+          ...(selfJoin ? { cgroupJoin: selfJoin } : {}),
         },
       );
     } catch (e) {

@@ -77,6 +77,13 @@ export interface CgroupState {
   created: string[];
 }
 
+export interface CgroupSelfJoin {
+  /** v1 `tasks` files the helper writes "0" to (itself, before it clones). */
+  threadFiles: string[];
+  /** The cgroup v2 directory the helper's clone is born in. */
+  cloneInto?: string;
+}
+
 export interface CgroupManager {
   readonly version: CgroupVersion;
   /** The cgroup path (same in every hierarchy), for `state.json` and `brig-runtime ps`. */
@@ -91,11 +98,15 @@ export interface CgroupManager {
   /** Create (if not yet) and move `pid` in. */
   apply(pid: number): Promise<void>;
   /**
-   * The one directory a child cloned with CLONE_INTO_CGROUP lands in, when that places it
-   * in all of this manager's cgroups (pure v2); undefined when a process has to be moved
-   * (v1, hybrid) or there is nothing to join.
+   * How the helper joins these cgroups itself, without a cgroup.procs write (which takes
+   * the global threadgroup lock and waits for an RCU grace period, 10-20 ms):
+   *  - v1: the single-threaded helper writes "0" to each hierarchy's `tasks`, which moves the
+   *    calling thread without that lock;
+   *  - v2 (and the unified part of hybrid): its child is cloned straight into the directory
+   *    with clone3(CLONE_INTO_CGROUP).
+   * Undefined when there is nothing to join.
    */
-  cloneInto(): string | undefined;
+  selfJoin(): CgroupSelfJoin | undefined;
 
   /** Write the given resources. Only fields present are touched (this is also `update`). */
   set(resources: LinuxResources): Promise<void>;

@@ -48,7 +48,7 @@ export class NullManager implements CgroupManager {
 
   async apply(): Promise<void> {}
 
-  cloneInto(): undefined {
+  selfJoin(): undefined {
     return undefined;
   }
 

@@ -7,8 +7,8 @@
 import { BrigError } from '../../errors/index.js';
 import { CLONE_NEW, NS_PROC_NAME } from '../linux/constants.js';
 import type { Linux, NamespaceType, Process } from '../spec/types.js';
-import { compileProcess, sessionKeyringOp } from './compile.js';
-import type { HostFacts } from './facts.js';
+import { cgroupJoinOps, compileProcess, sessionKeyringOp } from './compile.js';
+import type { CompileOptions, HostFacts } from './facts.js';
 import { type LaunchPlan, type Op, op, PLAN_VERSION } from './ops.js';
 
 const JOIN_ORDER: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
@@ -26,11 +26,11 @@ export function compileExecPlan(
   proc: Process & { args: string[] },
   target: ExecTarget,
   facts: Pick<HostFacts, 'capLastCap' | 'hasCapSysResource' | 'hardRlimits' | 'oomScoreAdj' | 'arch'>,
-  opts: { detach: boolean; preserveFds: number; consoleSocket?: string; sessionKeyring?: string; cloneIntoCgroup?: string },
+  opts: { detach: boolean; preserveFds: number; consoleSocket?: string; sessionKeyring?: string; cgroupJoin?: CompileOptions['cgroupJoin'] },
 ): LaunchPlan {
   const ops: Op[] = [];
-  // A host path: opened before the container's mount (and user) namespace is joined.
-  if (opts.cloneIntoCgroup) ops.push(op('clone_into_cgroup', 'container cgroup', { path: opts.cloneIntoCgroup }));
+  // Host paths: the cgroups are joined before the container's mount (and user) namespace.
+  ops.push(...cgroupJoinOps(opts.cgroupJoin, 'container cgroup'));
   if (proc.terminal) {
     if (!opts.consoleSocket) throw new BrigError('INVALID_ARGUMENT', '--tty needs --console-socket', { field: '--console-socket' });
     ops.push(op('console_connect', 'process.terminal', { path: opts.consoleSocket }));
@@ -41,7 +41,7 @@ export function compileExecPlan(
   });
   // Cloned into a cgroup, the cgroup namespace is joined after the clone: the kernel refuses
   // CLONE_INTO_CGROUP (ENOENT) when the caller's own cgroup lies outside its cgroup namespace.
-  const afterClone = (t: NamespaceType) => t === 'cgroup' && opts.cloneIntoCgroup !== undefined;
+  const afterClone = (t: NamespaceType) => t === 'cgroup' && opts.cgroupJoin?.cloneInto !== undefined;
   const join = (t: NamespaceType, slot: number) => op('ns_join', `container ${t} namespace`, { slot, nstype: CLONE_NEW[t]! });
   joins.forEach((t, slot) => {
     if (!afterClone(t)) ops.push(join(t, slot));

@@ -70,8 +70,8 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
     throw invalid('linux.namespaces', 'a new mount namespace is required', 'add {"type": "mount"}');
   }
   const ops: Op[] = [];
-  // The cgroup directory is a host path: opened first, before any namespace is joined.
-  if (opts.cloneIntoCgroup) ops.push(op('clone_into_cgroup', 'linux.cgroupsPath', { path: opts.cloneIntoCgroup }));
+  // Cgroups first, by host paths, before any namespace is joined.
+  ops.push(...cgroupJoinOps(opts.cgroupJoin, 'linux.cgroupsPath'));
   const newUser = isNew('user');
 
   // 1. Join existing namespaces. All are opened first so every path resolves on the host.
@@ -173,6 +173,14 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
       ...(newUser ? { uidMap: mapLines(linux.uidMappings!), gidMap: mapLines(linux.gidMappings!) } : {}),
     },
   };
+}
+
+/** Stage 0 joins the container's cgroups (see CompileOptions.cgroupJoin). */
+export function cgroupJoinOps(join: CompileOptions['cgroupJoin'], field: string): Op[] {
+  if (!join) return [];
+  const ops = join.threadFiles.map((path) => op('write_file', field, { path, data: '0' }));
+  if (join.cloneInto) ops.push(op('clone_into_cgroup', field, { path: join.cloneInto }));
+  return ops;
 }
 
 /**

@@ -51,8 +51,10 @@ export interface CompileOptions {
    */
   sessionKeyring?: string;
   /**
-   * Pure cgroup v2: the directory init is cloned into (CLONE_INTO_CGROUP) instead of stage
-   * 0 being moved into the container's cgroups before the clone.
+   * Stage 0 joins the container's cgroups itself before it clones init: "0" written to
+   * these v1 `tasks` files moves the single-threaded helper without the global lock a
+   * cgroup.procs write takes; `cloneInto` (v2, or the unified part of hybrid) is the
+   * directory init is born in (CLONE_INTO_CGROUP). Absent: the caller moved stage 0.
    */
-  cloneIntoCgroup?: string;
+  cgroupJoin?: { threadFiles: string[]; cloneInto?: string };
 }

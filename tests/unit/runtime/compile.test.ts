@@ -91,19 +91,24 @@ test('the session keyring is joined in the container before the rootfs, made sea
   assert.deepEqual(userns.ops[k2], { op: 'session_keyring', field: userns.ops[k2]!.field, name: '_ses.c2', perm_add: 0x08 });
 });
 
-test('with a cgroup v2 directory, init is cloned into it: opened first, before any namespace is joined', () => {
+test('stage 0 joins the cgroups itself, first: v1 tasks files get "0", init is cloned into the v2 directory', () => {
   const base = { detach: false, noPivot: false, preserveFds: 0 };
-  const v1 = compilePlan(validateSpec(defaultSpec(['true'])), FACTS, base);
-  assert.ok(!v1.ops.some((o) => o.op === 'clone_into_cgroup'));
-  const v2 = compilePlan(validateSpec(defaultSpec(['true'])), FACTS, { ...base, cloneIntoCgroup: '/sys/fs/cgroup/brig/c1' });
-  assert.deepEqual(v2.ops[0], { op: 'clone_into_cgroup', field: 'linux.cgroupsPath', path: '/sys/fs/cgroup/brig/c1' });
+  const moved = compilePlan(validateSpec(defaultSpec(['true'])), FACTS, base);
+  assert.ok(!moved.ops.some((o) => o.op === 'clone_into_cgroup' || (o.op === 'write_file' && o.path.endsWith('/tasks'))));
+  const cgroupJoin = { threadFiles: ['/sys/fs/cgroup/pids/brig/c1/tasks', '/sys/fs/cgroup/memory/brig/c1/tasks'], cloneInto: '/sys/fs/cgroup/unified/brig/c1' };
+  const plan = compilePlan(validateSpec(defaultSpec(['true'])), FACTS, { ...base, cgroupJoin });
+  assert.deepEqual(plan.ops.slice(0, 3), [
+    { op: 'write_file', field: 'linux.cgroupsPath', path: '/sys/fs/cgroup/pids/brig/c1/tasks', data: '0' },
+    { op: 'write_file', field: 'linux.cgroupsPath', path: '/sys/fs/cgroup/memory/brig/c1/tasks', data: '0' },
+    { op: 'clone_into_cgroup', field: 'linux.cgroupsPath', path: '/sys/fs/cgroup/unified/brig/c1' },
+  ]);
   const exec = compileExecPlan(
     { args: ['true'], cwd: '/', user: { uid: 0, gid: 0 } },
     { initPid: 1, namespaces: ['user', 'mount', 'pid', 'cgroup'], linux: {} },
     FACTS,
-    { detach: false, preserveFds: 0, cloneIntoCgroup: '/sys/fs/cgroup/brig/c1' },
+    { detach: false, preserveFds: 0, cgroupJoin },
   );
-  assert.equal(exec.ops[0]!.op, 'clone_into_cgroup');
+  assert.deepEqual(exec.ops.slice(0, 3).map((o) => o.op), ['write_file', 'write_file', 'clone_into_cgroup']);
   const order = exec.ops.map((o) => (o.op === 'ns_join' ? `join:${o.field.split(' ')[1]}` : o.op));
   const clone = order.indexOf('clone');
   // Its own cgroup must be inside its cgroup namespace for CLONE_INTO_CGROUP: that one after.

@@ -8,7 +8,7 @@ import { BrigError } from '../../../errors/index.js';
 import { BaseManager, DEFAULT_TIMEOUT_MS, mkdirTracked, waitFor } from '../base.js';
 import type { Controller, SetContext } from '../controller.js';
 import { ControllerDir } from '../fs.js';
-import type { CgroupManager, CgroupState, FreezerState } from '../manager.js';
+import type { CgroupManager, CgroupSelfJoin, CgroupState, FreezerState } from '../manager.js';
 import type { LinuxResources } from '../resources.js';
 import { type CgroupStats, emptyStats } from '../stats.js';
 import { hugetlb as v2hugetlb } from '../v2/hugetlb.js';
@@ -84,9 +84,14 @@ export class V1Manager extends BaseManager implements CgroupManager {
     return this.creating;
   }
 
-  /** v1 has no CLONE_INTO_CGROUP; with a unified part (hybrid) the v1 move is needed anyway. */
-  cloneInto(): undefined {
-    return undefined;
+  selfJoin(): CgroupSelfJoin {
+    const unified = this.dirs.unified;
+    return {
+      threadFiles: this.distinctDirs()
+        .filter((d) => d !== unified)
+        .map((d) => join(d, 'tasks')),
+      ...(unified !== undefined ? { cloneInto: unified } : {}),
+    };
   }
 
   async apply(pid: number): Promise<void> {

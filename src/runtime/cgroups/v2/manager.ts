@@ -8,7 +8,7 @@ import { BrigError } from '../../../errors/index.js';
 import { BaseManager, DEFAULT_TIMEOUT_MS, mkdirTracked, waitFor } from '../base.js';
 import type { Controller, SetContext } from '../controller.js';
 import { ControllerDir } from '../fs.js';
-import type { CgroupManager, CgroupState, FreezerState } from '../manager.js';
+import type { CgroupManager, CgroupSelfJoin, CgroupState, FreezerState } from '../manager.js';
 import type { LinuxResources } from '../resources.js';
 import { type CgroupStats, emptyStats } from '../stats.js';
 import { cpu } from './cpu.js';
@@ -67,8 +67,8 @@ export class V2Manager extends BaseManager implements CgroupManager {
    * Born in its cgroup: clone3(CLONE_INTO_CGROUP) needs no migration, so no wait for the
    * RCU grace period a cgroup.procs write takes, and stage 0 stays out of the count.
    */
-  cloneInto(): string {
-    return this.leaf.dir;
+  selfJoin(): CgroupSelfJoin {
+    return { threadFiles: [], cloneInto: this.leaf.dir };
   }
 
   async apply(pid: number): Promise<void> {
