@@ -147,6 +147,20 @@ export abstract class BaseManager {
         });
       }
     };
+    // A parent this container created (the shared "/brig" of the default path, say) may hold
+    // other containers' cgroups by now: it goes only if empty, one rmdir, and its children
+    // are never touched. Only the container's own directory is emptied of sub-cgroups.
+    const leaves = new Set(Object.values(this.dirs));
+    const removeParent = async (dir: string): Promise<boolean> => {
+      try {
+        await this.fs.rmdir(dir);
+        return true;
+      } catch (e) {
+        if (hasErrno(e, 'ENOENT')) return true;
+        if (hasErrno(e, 'EBUSY') || hasErrno(e, 'ENOTEMPTY')) return false;
+        throw e;
+      }
+    };
     // Deepest first; a created directory's children are either created too (so later in
     // the list, so already gone) or the container's own, which removeTree takes first.
     // Chains in different hierarchies are independent: removed in parallel, each deepest first.
@@ -157,7 +171,10 @@ export abstract class BaseManager {
       else chains.push([dir]);
     }
     await Promise.all(chains.map(async (c) => {
-      for (const dir of c.reverse()) await removeTree(dir);
+      for (const dir of c.reverse()) {
+        if (leaves.has(dir)) await removeTree(dir);
+        else if (!(await removeParent(dir))) break; // in use by another cgroup: left, as are its parents
+      }
     }));
     this.created = [];
   }

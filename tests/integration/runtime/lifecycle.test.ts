@@ -3,7 +3,7 @@
  * and their edge cases (unknown id, taken id, running container).
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { brigRuntime, leftovers, makeBundle } from '../../support/bundle.js';
@@ -77,6 +77,42 @@ test('delete --force kills a running container', { skip }, () => {
     b.cleanup();
   }
 });
+
+test('deleting the container that made the shared /brig parent leaves the other containers\' cgroups alone', { skip }, () => {
+  const b = makeBundle(['sleep', '30']);
+  const hierarchies = () => readdirSync('/sys/fs/cgroup').filter((h) => existsSync(`/sys/fs/cgroup/${h}/brig/sib-b`));
+  try {
+    // The first container creates /brig (an empty one left by anything earlier goes first),
+    // the second lives in it too.
+    removeEmptyBrigParents();
+    assert.equal(brigRuntime(b, ['run', '-d', 'sib-a']).code, 0);
+    assert.equal(brigRuntime(b, ['run', '-d', 'sib-b']).code, 0);
+    const before = hierarchies();
+    assert.ok(before.length > 0);
+    const t0 = Date.now();
+    const d = brigRuntime(b, ['delete', '--force', 'sib-a']);
+    assert.equal(d.code, 0, d.stderr);
+    assert.ok(Date.now() - t0 < 5000, 'delete must not wait on the sibling');
+    assert.deepEqual(hierarchies(), before, "the sibling's cgroups are intact");
+    assert.equal(JSON.parse(brigRuntime(b, ['state', 'sib-b']).stdout).status, 'running');
+    assert.equal(brigRuntime(b, ['delete', '--force', 'sib-b']).code, 0);
+    assert.deepEqual(leftovers(b), []);
+  } finally {
+    brigRuntime(b, ['delete', '--force', 'sib-a']);
+    brigRuntime(b, ['delete', '--force', 'sib-b']);
+    b.cleanup();
+    // The parent outlived its maker while shared; it is brig's own and empty: tidy up.
+    removeEmptyBrigParents();
+  }
+});
+
+function removeEmptyBrigParents(): void {
+  for (const h of readdirSync('/sys/fs/cgroup')) {
+    try {
+      rmdirSync(`/sys/fs/cgroup/${h}/brig`); // fails, harmlessly, unless empty
+    } catch {}
+  }
+}
 
 test('kill accepts signal names with or without SIG, and numbers', { skip }, async () => {
   const b = makeBundle(['sleep', '30']);
