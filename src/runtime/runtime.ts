@@ -236,9 +236,10 @@ export class Runtime {
       phase(`plan compiled (${plan.ops.length} ops)`);
       const launched = await helper.run(plan, {
         beforePlan: async () => {
-          await joined;
+          // A stage 0 moved from here must be in before it clones; one that joins by itself
+          // gets its plan at once, and the limits are awaited before init may go on (onPid).
+          if (!selfJoin) await joined;
           stored.cgroup = cg.state();
-          phase('limits set');
         },
         onHooks: async () => {
           const state: State = { ...toOciState({ ...stored, pid: initPid }, 'creating'), pid: initPid };
@@ -249,6 +250,8 @@ export class Runtime {
         onPid: async (pid) => {
           initPid = pid;
           phase('init cloned');
+          // Every limit is in place before init does anything (it waits for this answer).
+          await joined;
           if (plan.meta.uidMap !== undefined) await writeIdMaps(pid, plan.meta.uidMap, plan.meta.gidMap!);
           if (plan.meta.seccompListener) {
             // The container process state the spec says goes to the agent with the fd.
