@@ -2,14 +2,14 @@
  * The cgroup v2 device-program attacher: runs native/build/brig-devload with the compiled
  * program on stdin (bpf(2) is out of Node's reach).
  */
-import { spawn } from 'node:child_process';
 import { BrigError } from '../errors/index.js';
+import { childProcess } from '../util/builtins.js';
 import type { DeviceProgramAttacher } from '../runtime/cgroups/index.js';
 
 export function deviceAttacher(loaderPath: string): DeviceProgramAttacher {
   return (cgroupDir, program) =>
     new Promise((resolve, reject) => {
-      const child = spawn(loaderPath, ['-', cgroupDir], { stdio: ['pipe', 'ignore', 'pipe'] });
+      const child = childProcess().spawn(loaderPath, ['-', cgroupDir], { stdio: ['pipe', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
       child.on('error', (e) =>

@@ -14,12 +14,13 @@
  * The helper is a separately executed program because Node is multi-threaded before user
  * code runs, and the kernel refuses unshare(CLONE_NEWUSER) and some setns in such a process.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { BrigError } from '../errors/index.js';
 import type { LaunchPlan } from '../runtime/plan/ops.js';
+import { childProcess } from '../util/builtins.js';
 import { encodePlan } from './encode.js';
 import { decodeErrorRecord, ERROR_RECORD_SIZE, toBrigError } from './errors.js';
 
@@ -103,7 +104,7 @@ export class HelperProcess {
 
   constructor(path: string, opts: LaunchOptions) {
     const ctlIndex = opts.stdio.length;
-    this.child = spawn(path, [String(ctlIndex)], {
+    this.child = childProcess().spawn(path, [String(ctlIndex)], {
       stdio: [...opts.stdio, 'pipe'],
       env: {},
       // A detached session would break terminal job control for foreground runs.

@@ -4,8 +4,8 @@
  * its timeout. createContainer and startContainer run inside the container: the plan
  * compiler turns them into `hook` ops the helper executes there.
  */
-import { spawn } from 'node:child_process';
 import { BrigError } from '../errors/index.js';
+import { childProcess } from '../util/builtins.js';
 import type { Hook, State } from './spec/types.js';
 
 export type HookKind = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
@@ -15,7 +15,7 @@ export function runHook(hook: Hook, state: State, field: string): Promise<void> 
     const args = hook.args ?? [hook.path];
     const env = Object.fromEntries((hook.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
     // Its own process group, so a timeout kills what the hook started too.
-    const child = spawn(hook.path, args.slice(1), { argv0: args[0] ?? hook.path, env, stdio: ['pipe', 'ignore', 'pipe'], detached: true });
+    const child = childProcess().spawn(hook.path, args.slice(1), { argv0: args[0] ?? hook.path, env, stdio: ['pipe', 'ignore', 'pipe'], detached: true });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const timer = hook.timeout

@@ -3,8 +3,8 @@
  * ours, removing only those, waiting with a deadline, and the OOM poller.
  */
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { BrigError, hasErrno } from '../../errors/index.js';
+import { timersPromises } from '../../util/builtins.js';
 import { type CgroupFs, ControllerDir, nodeCgroupFs } from './fs.js';
 import type { CgroupManagerOptions, CgroupState, OomEvent } from './manager.js';
 
@@ -22,7 +22,7 @@ export async function waitFor(
   for (let step = 1; ; step = Math.min(step * 2, maxStep)) {
     if (await check()) return true;
     if (Date.now() >= deadline) return false;
-    await sleep(step, undefined, { signal: opts.signal });
+    await timersPromises().setTimeout(step, undefined, { signal: opts.signal });
   }
 }
 
@@ -191,7 +191,7 @@ export abstract class BaseManager {
     }
     for (;;) {
       try {
-        await sleep(opts.intervalMs ?? 200, undefined, { signal: opts.signal });
+        await timersPromises().setTimeout(opts.intervalMs ?? 200, undefined, { signal: opts.signal });
       } catch (e) {
         if ((e as { name?: string }).name === 'AbortError') return;
         throw e;

@@ -7,9 +7,9 @@
  * is missing means the kernel lacks the feature — creating it would hide that.
  */
 import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeSync } from 'node:fs';
-import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
+import { fsPromises } from '../../util/builtins.js';
 
 /** The filesystem operations the managers need; tests substitute a fake that acts like cgroupfs. */
 export interface CgroupFs {
@@ -40,7 +40,7 @@ export const nodeCgroupFs: CgroupFs = {
   readFile: async (path) => readFileSync(path, 'utf8'),
   async writeFile(path, data) {
     if (MOVES_PROCESSES.test(path)) {
-      const fh = await fsp.open(path, constants.O_WRONLY | constants.O_TRUNC);
+      const fh = await fsPromises().open(path, constants.O_WRONLY | constants.O_TRUNC);
       try {
         await fh.write(data);
       } finally {

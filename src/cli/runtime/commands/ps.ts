@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { BrigError } from '../../../errors/index.js';
+import { childProcess } from '../../../util/builtins.js';
 import type { Command } from '../command.js';
 
 /** runc ps: the container's processes, as pids (json) or through ps(1) with its options. */
@@ -19,7 +19,7 @@ export const ps: Command = {
       return 0;
     }
     if (format !== 'table') throw new BrigError('INVALID_ARGUMENT', `--format must be table or json, not "${format}"`);
-    const out = execFileSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8' }).split('\n');
+    const out = childProcess().execFileSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8' }).split('\n');
     const header = out[0] ?? '';
     const pidCol = header.trim().split(/\s+/).indexOf('PID');
     if (pidCol < 0) throw new BrigError('INVALID_ARGUMENT', 'ps options must keep the PID column');
