@@ -62,58 +62,55 @@ export function works(name: string, bin: string, bundle: string, stateDir: strin
   return false;
 }
 
-export function benchRuntimeRun(brigBin: string, rounds: number): string {
-  const bundle = busyboxBundle(['true']);
+/** A busybox bundle running `args` and a state directory, both removed afterwards. */
+function withBundle(args: string[], fn: (bundle: string, state: string) => string): string {
+  const bundle = busyboxBundle(args);
   const state = mkdtempSync(path.join(tmpdir(), 'brig-bench-state-'));
   try {
-    const contenders = runtimeContenders(brigBin, bundle, state, (_bin, root, id) => [
-      ['--root', root, 'run', id],
-    ]);
-    const results = paired(contenders, rounds);
-    return report(`OCI run of busybox true (${rounds} paired rounds, wall time per run)`, results, 'runc');
+    return fn(bundle, state);
   } finally {
     rmSync(bundle, { recursive: true, force: true });
     rmSync(state, { recursive: true, force: true });
   }
 }
 
+export function benchRuntimeRun(brigBin: string, rounds: number): string {
+  return withBundle(['true'], (bundle, state) => {
+    const contenders = runtimeContenders(brigBin, bundle, state, (_bin, root, id) => [['--root', root, 'run', id]]);
+    return report(`OCI run of busybox true (${rounds} paired rounds, wall time per run)`, paired(contenders, rounds), 'runc');
+  });
+}
+
 /** create + start + delete (--force: `true` may not have exited yet) of busybox `true`. */
 export function benchLifecycle(brigBin: string, rounds: number): string {
-  const bundle = busyboxBundle(['true']);
-  const state = mkdtempSync(path.join(tmpdir(), 'brig-bench-state-'));
-  try {
+  return withBundle(['true'], (bundle, state) => {
     const contenders = runtimeContenders(brigBin, bundle, state, (_bin, root, id) => [
       ['--root', root, 'create', id],
       ['--root', root, 'start', id],
       ['--root', root, 'delete', '--force', id],
     ]);
     return report(`create + start + delete of busybox true (${rounds} paired rounds)`, paired(contenders, rounds), 'runc');
-  } finally {
-    rmSync(bundle, { recursive: true, force: true });
-    rmSync(state, { recursive: true, force: true });
-  }
+  });
 }
 
 /** exec of `true` into a running container (one per runtime, started first). */
 export function benchExec(brigBin: string, rounds: number): string {
-  const bundle = busyboxBundle(['sleep', '600']);
-  const state = mkdtempSync(path.join(tmpdir(), 'brig-bench-state-'));
-  const started: [string, string, string][] = [];
-  try {
-    const contenders = (['runc', 'brig-runtime'] as const).map((name) => {
-      const bin = name === 'runc' ? 'runc' : brigBin;
-      const root = path.join(state, name);
-      const id = `${name}-exec`;
-      // Detached: stdio to /dev/null, so nothing waits on the container's pipes.
-      const r = spawnSync(bin, ['--root', root, 'run', '-d', id], { cwd: bundle, stdio: 'ignore' });
-      if (r.status !== 0) throw new Error(`${name}: run -d failed`);
-      started.push([bin, root, id]);
-      return { name, run: () => timeCommand(bin, ['--root', root, 'exec', id, 'true'], bundle) };
-    });
-    return report(`exec of true into a running container (${rounds} paired rounds)`, paired(contenders, rounds), 'runc');
-  } finally {
-    for (const [bin, root, id] of started) spawnSync(bin, ['--root', root, 'delete', '--force', id], { stdio: 'ignore' });
-    rmSync(bundle, { recursive: true, force: true });
-    rmSync(state, { recursive: true, force: true });
-  }
+  return withBundle(['sleep', '600'], (bundle, state) => {
+    const started: [string, string, string][] = [];
+    try {
+      const contenders = (['runc', 'brig-runtime'] as const).map((name) => {
+        const bin = name === 'runc' ? 'runc' : brigBin;
+        const root = path.join(state, name);
+        const id = `${name}-exec`;
+        // Detached: stdio to /dev/null, so nothing waits on the container's pipes.
+        const r = spawnSync(bin, ['--root', root, 'run', '-d', id], { cwd: bundle, stdio: 'ignore' });
+        if (r.status !== 0) throw new Error(`${name}: run -d failed`);
+        started.push([bin, root, id]);
+        return { name, run: () => timeCommand(bin, ['--root', root, 'exec', id, 'true'], bundle) };
+      });
+      return report(`exec of true into a running container (${rounds} paired rounds)`, paired(contenders, rounds), 'runc');
+    } finally {
+      for (const [bin, root, id] of started) spawnSync(bin, ['--root', root, 'delete', '--force', id], { stdio: 'ignore' });
+    }
+  });
 }

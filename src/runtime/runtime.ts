@@ -304,15 +304,12 @@ export class Runtime {
     if (status !== 'running') throw new BrigError('CONTAINER_NOT_RUNNING', `container "${id}" is ${status}: exec needs a running container`);
     const spec = await this.loadSpec(s.bundle);
     // The process is born in the container's cgroups, like init: counted and killed with
-    // it. Stage 0 joins them itself (CgroupManager.selfJoin), first thing in its plan.
+    // it. Stage 0 joins them itself (CgroupManager.selfJoin), first thing in its plan; it is
+    // started first so its own start-up overlaps the compile.
     const helper = this.deps.helper.start({ stdio: opts.stdio, ...(opts.signal ? { signal: opts.signal } : {}) });
-    const cgroup = s.cgroup ? openCgroupManager(s.cgroup, { warn: (m) => this.log.warn(m) }) : undefined;
-    const selfJoin = cgroup?.selfJoin();
-    const joined = cgroup && !selfJoin ? cgroup.apply(helper.pid) : Promise.resolve();
-    joined.catch(() => {}); // awaited before the plan is sent
+    const selfJoin = s.cgroup ? openCgroupManager(s.cgroup, { warn: (m) => this.log.warn(m) }).selfJoin() : undefined;
     let plan: LaunchPlan;
     try {
-      if (!selfJoin) await new Promise<void>((r) => setImmediate(r)); // as in launch
       const facts = await gatherFacts(spec, s.bundle);
       plan = compileExecPlan(
         proc,
@@ -331,7 +328,6 @@ export class Runtime {
       throw e;
     }
     const launched = await helper.run(plan, {
-      beforePlan: () => joined,
       onReady: async (pid) => {
         if (opts.pidFile) await writePidFile(opts.pidFile, pid);
       },

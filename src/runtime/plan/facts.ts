@@ -2,6 +2,7 @@
  * What the compiler needs to know about the host, gathered once by the runtime (I/O) and
  * passed in, so compilation stays pure and golden-testable.
  */
+import type { CgroupSelfJoin } from '../cgroups/manager.js';
 import type { NativeArch } from '../seccomp/types.js';
 
 export type CgroupLayout = 'unified' | 'hybrid' | 'legacy' | 'none';
@@ -51,10 +52,8 @@ export interface CompileOptions {
    */
   sessionKeyring?: string;
   /**
-   * Stage 0 joins the container's cgroups itself before it clones init: "0" written to
-   * these v1 `tasks` files moves the single-threaded helper without the global lock a
-   * cgroup.procs write takes; `cloneInto` (v2, or the unified part of hybrid) is the
-   * directory init is born in (CLONE_INTO_CGROUP). Absent: the caller moved stage 0.
+   * Stage 0 joins the container's cgroups itself before it clones init (see
+   * CgroupManager.selfJoin). Absent: the caller moved stage 0.
    */
-  cgroupJoin?: { threadFiles: string[]; cloneInto?: string };
+  cgroupJoin?: CgroupSelfJoin;
 }
