@@ -83,6 +83,8 @@ int plan_decode(const uint8_t *buf, size_t len, struct plan *out);
 
 /* sync.c: the control channel */
 extern int ctl_fd;
+/* The exec FIFO's writer once `start` has opened it; -1 before (see OP_FIFO_WAIT). */
+extern int start_fd;
 extern uint32_t current_op;
 int msg_send(uint32_t type, const void *payload, uint32_t len);
 /* Reads one message header; returns its type, or -1 on EOF/error. Payload goes to buf (up to cap). */

@@ -143,8 +143,13 @@ void op_ns(const struct op *op) {
     int w = open(path, O_WRONLY | O_CLOEXEC);
     if (w < 0) fail("open", errno, "exec.fifo", NULL);
     if (write(w, "0", 1) != 1) fail("write", errno, "exec.fifo", NULL);
-    close(w);
     close(fifo_fd);
+    /*
+     * Keep the writer open (close-on-exec): `start` reads until EOF, which comes when the
+     * user program is executed, so poststart runs after it (and after startContainer hooks).
+     * If an op fails before that, fail() writes the error record here for `start` to report.
+     */
+    start_fd = w;
     break;
   }
   case OP_SYNC_HOOKS: {

@@ -7,6 +7,7 @@
 #include "helper.h"
 
 int ctl_fd = -1;
+int start_fd = -1;
 uint32_t current_op;
 
 static int write_all(int fd, const void *buf, size_t n) {
@@ -62,6 +63,8 @@ _Noreturn void fail_detail(const char *syscall, int err, const char *path, const
   copy(rec.dest, sizeof rec.dest, dest);
   copy(rec.detail, sizeof rec.detail, detail);
   msg_send(MSG_ERROR, &rec, sizeof rec);
+  /* After `start` released init, create's caller is gone: `start` is the one waiting. */
+  if (start_fd >= 0) write_all(start_fd, &rec, sizeof rec);
   _exit(1);
 }
 

@@ -6,6 +6,9 @@ import { getSystemErrorMessage, getSystemErrorName } from 'node:util';
 import { BrigSystemError } from '../errors/index.js';
 import type { Op } from '../runtime/plan/ops.js';
 
+/** Linux's ETIMEDOUT: the helper's record for a hook killed at its timeout. */
+const ETIMEDOUT = 110;
+
 export const ERROR_RECORD_SIZE = 4 + 4 + 32 + 512 + 512 + 256;
 
 export interface ErrorRecord {
@@ -134,6 +137,16 @@ export function toBrigError(rec: ErrorRecord, ops: readonly Op[]): BrigSystemErr
         field: 'process.args',
       },
       'EXEC_NOT_FOUND',
+    );
+  }
+  if (op?.op === 'hook' && rec.syscall === 'hook') {
+    // The hook ran and failed (ECHILD is only the record's marker): say it as the
+    // runtime-namespace hooks do (runtime/hooks.ts).
+    const why = rec.errno === ETIMEDOUT ? `timed out after ${Number(op.timeout_ms) / 1000}s` : rec.detail;
+    return new BrigSystemError(
+      `${op.field}: ${op.path} failed (${why})`,
+      { syscall: 'hook', errno: rec.errno, errnoName: name, op: op.op, opIndex: rec.opIndex, path: op.path, field: op.field },
+      'HOOK_FAILED',
     );
   }
   const field = op?.field ?? 'process';

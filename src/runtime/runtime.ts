@@ -2,9 +2,10 @@
  * The OCI runtime: the verbs of `brig-runtime`, over the plan compiler, the native helper
  * and the state store. Side effects come in through the constructor.
  */
-import { closeSync, constants as fsConstants, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BrigError, hasErrno } from '../errors/index.js';
+import { toBrigError } from '../native/errors.js';
 import type { Helper, HelperProcess } from '../native/helper.js';
 import { type Logger, nullLogger } from '../util/log.js';
 import {
@@ -20,12 +21,13 @@ import {
   type LinuxResources,
   openCgroupManager,
 } from './cgroups/index.js';
+import { releaseInit } from './exec-fifo.js';
 import { gatherFacts } from './host-facts.js';
 import { runHook, runHooks } from './hooks.js';
 import { compilePlan } from './plan/compile.js';
 import { compileExecPlan } from './plan/compile-exec.js';
 import type { CompileOptions } from './plan/facts.js';
-import type { LaunchPlan } from './plan/ops.js';
+import type { LaunchPlan, Op } from './plan/ops.js';
 import type { Process, Spec, State } from './spec/types.js';
 import { parseSpecJson, validateSpec } from './spec/validate.js';
 import { checkId, StateStore, type StoredState } from './state.js';
@@ -130,30 +132,16 @@ export class Runtime {
       throw new BrigError('CONTAINER_NOT_RUNNING', `container "${id}" is ${status}, not created: only a created container can be started`);
     }
     const fifo = path.join(this.store.dir(id), 'exec.fifo');
-    let fd: number;
-    try {
-      fd = openSync(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
-    } catch (e) {
-      if (hasErrno(e, 'ENOENT')) throw new BrigError('CONTAINER_NOT_RUNNING', `container "${id}" was already started`);
-      throw e;
-    }
-    try {
-      // Opening for reading lets init's open-for-writing return; it writes one byte, then
-      // goes on to exec. Poll: a dead init never writes (read returns EOF).
-      const buf = Buffer.alloc(1);
-      // Back off from 1 ms: init usually writes within a millisecond of the open.
-      for (let waited = 0, step = 1; ; waited += step, step = Math.min(step * 2, 5)) {
-        try {
-          if (readSync(fd, buf, 0, 1, null) === 1) break;
-          if ((await liveStatus(s)) === 'stopped') throw new BrigError('CONTAINER_NOT_RUNNING', `container "${id}" init exited before start`);
-        } catch (e) {
-          if (!hasErrno(e, 'EAGAIN')) throw e;
-        }
-        if (waited > 10_000) throw new BrigError('HELPER_PROTOCOL', `container "${id}" init did not answer start within 10 s`);
-        await new Promise((r) => setTimeout(r, step));
+    const released = await releaseInit(fifo, id, { alive: async () => (await liveStatus(s)) !== 'stopped' });
+    if (!released.executed) {
+      rmSync(fifo, { force: true });
+      // init is gone: the container is stopped, and delete runs poststop (spec: step 12).
+      if (released.error) {
+        const ops: Op[] = [];
+        s.startOps?.ops.forEach((op, i) => (ops[s.startOps!.from + i] = op));
+        throw toBrigError(released.error, ops);
       }
-    } finally {
-      closeSync(fd);
+      throw new BrigError('CONTAINER_NOT_RUNNING', `container "${id}" init exited before its program was executed`);
     }
     rmSync(fifo, { force: true });
     await this.store.write({ ...s, status: 'running' });
@@ -234,6 +222,7 @@ export class Runtime {
         ...(selfJoin ? { cgroupJoin: selfJoin } : {}),
       });
       phase(`plan compiled (${plan.ops.length} ops)`);
+      if (mode === 'create') stored.startOps = startOps(plan);
       const launched = await helper.run(plan, {
         beforePlan: async () => {
           // A stage 0 moved from here must be in before it clones; one that joins by itself
@@ -576,6 +565,14 @@ async function procStat(pid: number): Promise<{ start: string; state: string } |
 
 async function procStartTime(pid: number): Promise<string | undefined> {
   return (await procStat(pid))?.start;
+}
+
+/** The ops after fifo_wait, for `start` to name a failure in them (see exec-fifo.ts). */
+function startOps(plan: LaunchPlan): StoredState['startOps'] {
+  const from = plan.ops.findIndex((o) => o.op === 'fifo_wait');
+  if (from < 0) return undefined;
+  const ops = plan.ops.slice(from).map((o) => (o.op === 'seccomp_load' ? { ...o, program: new Uint8Array(0) } : o));
+  return { from, ops };
 }
 
 async function liveStatus(s: StoredState): Promise<State['status']> {

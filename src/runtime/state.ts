@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import path from 'node:path';
 import { BrigError, hasErrno } from '../errors/index.js';
 import type { CgroupState } from './cgroups/index.js';
+import type { Op } from './plan/ops.js';
 import type { Hooks, State } from './spec/types.js';
 
 /** What brig records; `status` on disk is the last one set by brig, not the live one. */
@@ -27,6 +28,12 @@ export interface StoredState {
   noNewKeyring?: true;
   /** The hooks that run after create: poststart (start) and poststop (delete). */
   hooks?: Pick<Hooks, 'poststart' | 'poststop'>;
+  /**
+   * The ops init runs after `start` releases it (fifo_wait onward), from index `from`, so
+   * `start` can word an error record init sends back. Bytes arguments (the seccomp program)
+   * are left out.
+   */
+  startOps?: { from: number; ops: Op[] };
 }
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_+.-]{0,1023}$/;

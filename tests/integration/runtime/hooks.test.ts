@@ -15,10 +15,10 @@ import { requires } from '../../support/requires.js';
 const skip = requires('root', 'helper', 'busybox');
 
 /** A hook that logs its kind (env), first extra arg, hostname and the state it was given. */
-function logHook(kind: string, log: string, shell = '/bin/sh'): Hook {
+function logHook(kind: string, log: string, shell = '/bin/sh', before = ''): Hook {
   return {
     path: shell,
-    args: ['sh', '-c', `echo "$KIND $1 $(hostname) $(cat)" >> ${log}`, 'argv0', 'arg1'],
+    args: ['sh', '-c', `${before}echo "$KIND $1 $(hostname) $(cat)" >> ${log}`, 'argv0', 'arg1'],
     env: [`KIND=${kind}`, 'PATH=/bin:/usr/bin'],
   };
 }
@@ -43,7 +43,8 @@ test('every hook kind runs in order, in its namespace, with args, env and the st
         createRuntime: [logHook('createRuntime', log)],
         createContainer: [logHook('createContainer', log)],
         // After the root switch: the container's own shell, the log through the bind mount.
-        startContainer: [logHook('startContainer', '/hooklog/hooks.log')],
+        // Slow on purpose: start must wait for the program's exec before poststart runs.
+        startContainer: [logHook('startContainer', '/hooklog/hooks.log', '/bin/sh', 'sleep 0.3; ')],
         poststart: [logHook('poststart', log)],
         poststop: [logHook('poststop', log)],
       };
@@ -79,7 +80,7 @@ test('every hook kind runs in order, in its namespace, with args, env and the st
 });
 
 test('a failing create hook fails create, names the hook and leaves nothing', { skip }, () => {
-  for (const kind of ['prestart', 'createRuntime', 'createContainer'] as const) {
+  for (const kind of ['prestart', 'createRuntime', 'createContainer', 'startContainer'] as const) {
     const b = makeBundle(['true'], (s) => {
       s.hooks = { [kind]: [{ path: '/bin/sh', args: ['sh', '-c', 'exit 3'] }] };
     });
@@ -93,6 +94,35 @@ test('a failing create hook fails create, names the hook and leaves nothing', { 
       b.cleanup();
     }
   }
+});
+
+test('a failing startContainer hook fails start: the program never runs, poststart is skipped, delete runs poststop', { skip }, () => {
+  withLog((dir, log) => {
+    const b = makeBundle(['sh', '-c', `echo program >> /hooklog/hooks.log`], (s: Spec) => {
+      s.mounts!.push({ destination: '/hooklog', type: 'bind', source: dir, options: ['rbind'] });
+      s.hooks = {
+        startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'exit 3'] }],
+        poststart: [logHook('poststart', log)],
+        poststop: [logHook('poststop', log)],
+      };
+    });
+    try {
+      assert.equal(brigRuntime(b, ['create', 'hs']).code, 0);
+      const r = brigRuntime(b, ['start', 'hs']);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /hooks\.startContainer\[0\]/, r.stderr);
+      assert.match(r.stderr, /exit status 3/, r.stderr);
+      assert.equal(JSON.parse(brigRuntime(b, ['state', 'hs']).stdout).status, 'stopped');
+      assert.equal(brigRuntime(b, ['start', 'hs']).code, 1);
+      assert.equal(brigRuntime(b, ['delete', 'hs']).code, 0);
+      const kinds = readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split(' ')[0]);
+      assert.deepEqual(kinds, ['poststop']);
+      assert.deepEqual(leftovers(b), []);
+    } finally {
+      brigRuntime(b, ['delete', '--force', 'hs']);
+      b.cleanup();
+    }
+  });
 });
 
 test('a hook past its timeout is killed and the operation fails', { skip }, () => {

@@ -65,3 +65,23 @@ test('an error record becomes a message naming the field, syscall and errno', ()
   assert.equal(err.errnoName, 'ENOENT');
   assert.match(err.hint ?? '', /check that \/src exists/);
 });
+
+test('a hook that ran and failed in the container is worded like the runtime-namespace hooks', () => {
+  const record = (errno: number, detail: string) => {
+    const buf = new Uint8Array(ERROR_RECORD_SIZE);
+    const dv = new DataView(buf.buffer);
+    dv.setUint32(0, 0, true);
+    dv.setInt32(4, errno, true);
+    buf.set(new TextEncoder().encode('hook'), 8);
+    buf.set(new TextEncoder().encode('/bin/sh'), 40);
+    buf.set(new TextEncoder().encode(detail), 1064);
+    return decodeErrorRecord(buf);
+  };
+  const ops = [op('hook', 'hooks.startContainer[0]', { path: '/bin/sh', args: ['sh'], env: [], timeout_ms: 2000 })];
+  const failed = toBrigError(record(10, 'exit status 3'), ops);
+  assert.equal(failed.message, 'hooks.startContainer[0]: /bin/sh failed (exit status 3)');
+  assert.equal(failed.code, 'HOOK_FAILED');
+  assert.equal(failed.field, 'hooks.startContainer[0]');
+  assert.equal(toBrigError(record(110, 'timed out'), ops).message, 'hooks.startContainer[0]: /bin/sh failed (timed out after 2s)');
+});
+
