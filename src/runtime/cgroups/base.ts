@@ -101,6 +101,25 @@ export abstract class BaseManager {
   }
 
   /** Read cgroup.procs of `dir` and every child cgroup below it. */
+  /**
+   * The usual end: init and all it started are gone, and an rmdir of each of these
+   * (the container's leaves) just works. True if all are gone; false leaves the rest to
+   * the careful path (kill what is left, remove sub-cgroups, retry while EBUSY).
+   */
+  protected async removedIfEmpty(dirs: string[]): Promise<boolean> {
+    const gone = await Promise.all(
+      dirs.map(async (dir) => {
+        try {
+          await this.fs.rmdir(dir);
+          return true;
+        } catch (e) {
+          return hasErrno(e, 'ENOENT');
+        }
+      }),
+    );
+    return gone.every(Boolean);
+  }
+
   protected async procsBelow(dir: string): Promise<number[]> {
     let text: string;
     try {
@@ -124,6 +143,7 @@ export abstract class BaseManager {
     signal?: AbortSignal | undefined;
   }): Promise<void> {
     const removeTree = async (dir: string): Promise<void> => {
+      if (await this.removedIfEmpty([dir])) return;
       for (const child of await this.fs.subdirs(dir).catch(() => [])) await removeTree(join(dir, child));
       let lastError: unknown;
       const ok = await waitFor(

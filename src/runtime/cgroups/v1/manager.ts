@@ -231,6 +231,7 @@ export class V1Manager extends BaseManager implements CgroupManager {
   async destroy(opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
     const leaf = this.distinctDirs();
     const ours = leaf.filter((d) => this.created.includes(d));
+    if (await this.removedIfEmpty(ours)) return this.removeOwnDirs(opts);
     const all = async () => {
       const found = await Promise.all(ours.map((d) => this.procsBelow(d)));
       return [...new Set(found.flat())];

@@ -154,7 +154,7 @@ export class V2Manager extends BaseManager implements CgroupManager {
 
   async destroy(opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
     const leaf = this.leaf;
-    if (this.created.includes(leaf.dir)) {
+    if (this.created.includes(leaf.dir) && !(await this.removedIfEmpty([leaf.dir]))) {
       // cgroup.kill (5.14+) kills the whole subtree atomically; otherwise freeze, signal, thaw.
       const hasKill = await leaf.exists('cgroup.kill');
       const emptied = await waitFor(
