@@ -82,7 +82,15 @@ enum op_code {
 int plan_decode(const uint8_t *buf, size_t len, struct plan *out);
 
 /* sync.c: the control channel */
-extern int ctl_fd;
+/*
+ * The control channel: one socket when the caller spawned us (in == out), two pipes when
+ * brig-runtime's launcher forked us ahead of Node (see native/launch/launch.c).
+ */
+extern int ctl_in, ctl_out;
+/* With the launcher: where stage 0 writes its exit code (the caller is not our parent's waiter). */
+extern int status_fd;
+void ctl_close(void);
+_Noreturn void helper_exit(int code);
 /* The exec FIFO's writer once `start` has opened it; -1 before (see OP_FIFO_WAIT). */
 extern int start_fd;
 extern uint32_t current_op;

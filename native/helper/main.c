@@ -45,16 +45,29 @@ static void ensure_sealed(char **argv) {
   _exit(120);
 }
 
+/* A control fd number from argv, made close-on-exec: it must never reach the container. */
+static int ctl_arg(const char *s) {
+  char *end;
+  long fd = strtol(s, &end, 10);
+  if (*s == '\0' || *end != '\0' || fd < 0 || fd > 65535) _exit(2);
+  if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0) _exit(2);
+  return (int)fd;
+}
+
+/* argv: CTL (a socket, from a spawning caller) or CTL_IN CTL_OUT STATUS (pipes, from the launcher). */
 int main(int argc, char **argv) {
-  if (argc != 2) _exit(2);
+  if (argc != 2 && argc != 4) _exit(2);
   ensure_sealed(argv);
   /* Not dumpable until exec: no ptrace or /proc/<pid>/ access from the container meanwhile. */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   /* If the caller dies, so does stage 0 (a detached run's stage 0 exits on its own first). */
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (getppid() == 1) _exit(1);
-  ctl_fd = atoi(argv[1]);
-  if (fcntl(ctl_fd, F_SETFD, FD_CLOEXEC) < 0) _exit(2);
+  ctl_in = ctl_out = ctl_arg(argv[1]);
+  if (argc == 4) {
+    ctl_out = ctl_arg(argv[2]);
+    status_fd = ctl_arg(argv[3]);
+  }
 
   uint32_t len;
   uint8_t *buf = malloc(PLAN_MAX_BYTES);

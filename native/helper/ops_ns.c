@@ -60,9 +60,9 @@ static _Noreturn void wait_child(pid_t child) {
     if (r == child) break;
     if (r < 0 && errno != EINTR) _exit(255);
   }
-  if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) _exit(128 + WTERMSIG(status));
-  _exit(255);
+  if (WIFEXITED(status)) helper_exit(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) helper_exit(128 + WTERMSIG(status));
+  helper_exit(255);
 }
 
 void op_clone(const struct op *op) {
@@ -70,15 +70,20 @@ void op_clone(const struct op *op) {
   int wait = (int)A_INT(op, 1);
   pid_t child = clone_child(flags);
   if (child < 0) fail(clone_cgroup_fd >= 0 ? "clone3(CLONE_INTO_CGROUP)" : "clone", errno, NULL, NULL);
-  if (child == 0) return;
+  if (child == 0) {
+    /* init: only stage 0 reports its exit; init keeps the control channel until exec. */
+    if (status_fd >= 0) close(status_fd);
+    status_fd = -1;
+    return;
+  }
   uint32_t pid = (uint32_t)child;
   if (msg_send(MSG_PID, &pid, sizeof pid) < 0) {
     kill(child, SIGKILL);
     _exit(1);
   }
   /* From here only init talks to the caller. */
-  close(ctl_fd);
-  if (!wait) _exit(0);
+  ctl_close();
+  if (!wait) helper_exit(0);
   wait_child(child);
 }
 

@@ -14,15 +14,13 @@
  * The helper is a separately executed program because Node is multi-threaded before user
  * code runs, and the kernel refuses unshare(CLONE_NEWUSER) and some setns in such a process.
  */
-import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { Socket } from 'node:net';
-import { constants as osConstants } from 'node:os';
 import { BrigError } from '../errors/index.js';
 import type { LaunchPlan } from '../runtime/plan/ops.js';
-import { childProcess } from '../util/builtins.js';
 import { encodePlan } from './encode.js';
 import { decodeErrorRecord, ERROR_RECORD_SIZE, toBrigError } from './errors.js';
+import type { Stage0 } from './stage0.js';
+import { SpawnedStage0 } from './stage0-spawned.js';
 
 const MSG = { PLAN: 1, PID: 2, GO: 3, READY: 4, START: 5, ERROR: 6, HOOKS: 7, CONTINUE: 8 } as const;
 
@@ -66,7 +64,15 @@ export interface Launched {
 }
 
 export class Helper {
-  constructor(private readonly path: string) {}
+  /**
+   * @param path the helper binary
+   * @param inherited a stage 0 brig-runtime's launcher forked ahead (stage0-inherited.ts):
+   *   the first launch whose stdio is this process's own uses it instead of spawning.
+   */
+  constructor(
+    private readonly path: string,
+    private inherited?: Stage0,
+  ) {}
 
   available(): boolean {
     return existsSync(this.path);
@@ -77,46 +83,51 @@ export class Helper {
    * compiled lets the caller place it in cgroups meanwhile (see LaunchHooks.beforePlan).
    */
   start(opts: LaunchOptions): HelperProcess {
+    const inherited = this.inherited;
+    if (inherited && isOwnStdio(opts.stdio)) {
+      this.inherited = undefined;
+      return new HelperProcess(inherited, opts);
+    }
     if (!this.available()) {
       throw new BrigError('HELPER_MISSING', `native helper not found at ${this.path}`, {
         path: this.path,
         hint: 'run `npm run build`',
       });
     }
-    return new HelperProcess(this.path, opts);
+    return new HelperProcess(new SpawnedStage0(this.path, opts.stdio), opts);
   }
 
   /** start + run in one step. */
   async launch(plan: LaunchPlan, hooks: LaunchHooks, opts: LaunchOptions): Promise<Launched> {
     return this.start(opts).run(plan, hooks);
   }
+
+  /** Lets an unused inherited stage 0 go: it reads EOF and exits. */
+  release(): void {
+    this.inherited?.closeChannel();
+    this.inherited = undefined;
+  }
+}
+
+/** stdio [0, 1, 2, 3, ...]: what a stage 0 forked by the launcher already has. */
+function isOwnStdio(stdio: (number | 'ignore')[]): boolean {
+  return stdio.every((fd, i) => fd === i);
 }
 
 /** One helper process: stage 0 of one container. */
 export class HelperProcess {
   readonly pid: number;
-  private readonly child: ChildProcess;
-  private readonly exit: Promise<number>;
-  private readonly ctl: Socket;
+  readonly origin: Stage0['origin'];
   private readonly signal: AbortSignal | undefined;
   private readonly untilStart: boolean;
-  private readonly onAbort = () => this.child.kill('SIGKILL');
+  private readonly onAbort = () => this.stage0.kill();
 
-  constructor(path: string, opts: LaunchOptions) {
-    const ctlIndex = opts.stdio.length;
-    this.child = childProcess().spawn(path, [String(ctlIndex)], {
-      stdio: [...opts.stdio, 'pipe'],
-      env: {},
-      // A detached session would break terminal job control for foreground runs.
-      detached: false,
-    });
-    this.exit = new Promise<number>((resolve, reject) => {
-      this.child.once('error', reject);
-      this.child.once('exit', (code, sig) => resolve(code ?? 128 + (sig ? signalNumber(sig) : 0)));
-    });
-    this.exit.catch(() => {});
-    this.ctl = this.child.stdio[ctlIndex] as Socket;
-    this.pid = this.child.pid!;
+  constructor(
+    private readonly stage0: Stage0,
+    opts: LaunchOptions,
+  ) {
+    this.pid = stage0.pid;
+    this.origin = stage0.origin;
     this.signal = opts.signal;
     this.untilStart = opts.untilStart ?? false;
     this.signal?.addEventListener('abort', this.onAbort, { once: true });
@@ -126,9 +137,9 @@ export class HelperProcess {
   async run(plan: LaunchPlan, hooks: LaunchHooks): Promise<Launched> {
     try {
       if (hooks.beforePlan) await hooks.beforePlan(this.pid);
-      const pid = await drive(this.ctl, this.child, plan, hooks, this.exit, this.untilStart);
-      if (this.untilStart) this.ctl.destroy();
-      return { pid, exit: this.exit };
+      const pid = await drive(this.stage0, plan, hooks, this.untilStart);
+      this.stage0.closeChannel();
+      return { pid, exit: this.stage0.exit };
     } catch (e) {
       await this.kill();
       throw e;
@@ -139,15 +150,11 @@ export class HelperProcess {
 
   /** Kills the helper (and so an init that has not exec'd) and waits for it. */
   async kill(): Promise<void> {
-    this.child.kill('SIGKILL');
-    this.ctl.destroy();
-    await this.exit.catch(() => 0);
+    this.stage0.kill();
+    this.stage0.closeChannel();
+    await this.stage0.exit.catch(() => 0);
     this.signal?.removeEventListener('abort', this.onAbort);
   }
-}
-
-function signalNumber(sig: NodeJS.Signals): number {
-  return osConstants.signals[sig] ?? 0;
 }
 
 function frame(type: number, payload?: Uint8Array): Uint8Array {
@@ -159,61 +166,15 @@ function frame(type: number, payload?: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Reads framed messages from the control socket; yields null at EOF. */
-function messageReader(sock: Socket) {
-  let buf = Buffer.alloc(0);
-  let ended = false;
-  let failure: Error | undefined;
-  let wake: (() => void) | undefined;
-  sock.on('data', (d: Buffer) => {
-    buf = Buffer.concat([buf, d]);
-    wake?.();
-  });
-  sock.on('end', () => {
-    ended = true;
-    wake?.();
-  });
-  sock.on('error', (e) => {
-    failure = e;
-    wake?.();
-  });
-  return async function next(): Promise<{ type: number; payload: Buffer } | null> {
-    for (;;) {
-      if (buf.length >= 8) {
-        const len = buf.readUInt32LE(4);
-        if (buf.length >= 8 + len) {
-          const msg = { type: buf.readUInt32LE(0), payload: buf.subarray(8, 8 + len) };
-          buf = buf.subarray(8 + len);
-          return msg;
-        }
-      }
-      if (failure) throw failure;
-      if (ended) return null;
-      await new Promise<void>((r) => {
-        wake = r;
-      });
-      wake = undefined;
-    }
-  };
-}
-
-async function drive(
-  ctl: Socket,
-  child: ChildProcess,
-  plan: LaunchPlan,
-  hooks: LaunchHooks,
-  exit: Promise<number>,
-  untilStart = false,
-): Promise<number> {
-  const next = messageReader(ctl);
-  ctl.write(frame(MSG.PLAN, encodePlan(plan)));
+async function drive(stage0: Stage0, plan: LaunchPlan, hooks: LaunchHooks, untilStart = false): Promise<number> {
+  stage0.send(frame(MSG.PLAN, encodePlan(plan)));
   let pid = 0;
   let ready = false;
   for (;;) {
-    const msg = await next();
+    const msg = await stage0.next();
     if (msg === null) {
       if (ready) return pid; // the control fd closed on exec: the program runs
-      const code = await exit;
+      const code = await stage0.exit;
       throw new BrigError(
         'HELPER_PROTOCOL',
         `the native helper stopped before the container started (exit status ${code})`,
@@ -225,15 +186,15 @@ async function drive(
     switch (msg.type) {
       case MSG.PID:
         pid = msg.payload.readUInt32LE(0);
-        ctl.write(frame(MSG.GO, (await hooks.onPid?.(pid)) ?? undefined));
+        stage0.send(frame(MSG.GO, (await hooks.onPid?.(pid)) ?? undefined));
         break;
       case MSG.HOOKS:
-        ctl.write(frame(MSG.CONTINUE, (await hooks.onHooks?.()) ?? undefined));
+        stage0.send(frame(MSG.CONTINUE, (await hooks.onHooks?.()) ?? undefined));
         break;
       case MSG.READY:
         await hooks.onReady?.(pid);
         ready = true;
-        ctl.write(frame(MSG.START));
+        stage0.send(frame(MSG.START));
         if (untilStart) return pid;
         break;
       case MSG.ERROR:
@@ -242,7 +203,7 @@ async function drive(
       default:
         throw new BrigError(
           'HELPER_PROTOCOL',
-          `unexpected message ${msg.type} from the native helper (pid ${child.pid})`,
+          `unexpected message ${msg.type} from the native helper (pid ${stage0.pid})`,
         );
     }
   }

@@ -162,8 +162,9 @@ export class Runtime {
   private async launch(id: string, opts: RunOptions, mode: 'run' | 'create'): Promise<Started> {
     checkId(id);
     // --debug shows where start-up time goes, phase by phase.
-    const t0 = performance.now();
-    const phase = (name: string) => this.log.debug(`run ${id}: ${name}`, { ms: Math.round((performance.now() - t0) * 10) / 10 });
+    // process.hrtime, not performance.now: the `performance` global loads perf_hooks (~1 ms).
+    const t0 = process.hrtime.bigint();
+    const phase = (name: string) => this.log.debug(`run ${id}: ${name}`, { ms: Number((process.hrtime.bigint() - t0) / 100_000n) / 10 });
     const bundle = path.resolve(opts.bundle);
     const detach = opts.detach ?? false;
     // A malformed config fails here, before anything exists.
@@ -199,6 +200,7 @@ export class Runtime {
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
       const helper = proc;
+      phase(`stage 0 ${helper.pid} (${helper.origin === 'launcher' ? 'forked by the launcher' : 'spawned'})`);
       // Stage 0 joins by itself, first thing in its plan (see CgroupManager.selfJoin). Not
       // when it joins a cgroup namespace by path first: the kernel refuses CLONE_INTO_CGROUP
       // from a cgroup outside the caller's cgroup namespace, so this process moves it.

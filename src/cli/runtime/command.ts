@@ -20,5 +20,7 @@ export interface Command {
   flags: FlagSpecs;
   /** Flags end at the first positional (the rest belongs to another program, as in `ps ID -ef`). */
   stopAtPositional?: boolean;
+  /** Starts a container process through the helper: may use the launcher's stage 0. */
+  launches?: true;
   run(ctx: Context, args: Parsed): Promise<number>;
 }

@@ -5,6 +5,7 @@
 import { appendFileSync } from 'node:fs';
 import { BrigError, isBrigError } from '../../errors/index.js';
 import { Helper } from '../../native/helper.js';
+import { takeInheritedStage0 } from '../../native/stage0-inherited.js';
 import { deviceAttacher } from '../../native/devload.js';
 import { locateNative } from '../../native/locate.js';
 import { Runtime } from '../../runtime/runtime.js';
@@ -53,6 +54,8 @@ function usage(): string {
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  // First, before anything could be spawned: the stage 0 bin/brig-runtime's launcher forked.
+  const helper = new Helper(HELPER_PATH, takeInheritedStage0(env));
   let log: Logger = lineLogger((l) => process.stderr.write(l), 'text', 'warn');
   let format: 'text' | 'json' = 'text';
   let logFile: string | undefined;
@@ -99,17 +102,25 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       process.stdout.write(`usage: brig-runtime ${cmd.usage}\n`);
       return 0;
     }
+    // The launcher guesses from argv; the verb decides.
+    if (!cmd.launches) helper.release();
     const runtime = new Runtime({
       root: (global.flags.root as string | undefined) ?? defaultRoot(env),
-      helper: new Helper(HELPER_PATH),
+      helper,
       attachDevices: deviceAttacher(locateNative('brig-devload', import.meta.url)),
       log,
     });
     const ctx: Context = {
       runtime,
       log,
-      stdout: process.stdout,
-      stderr: process.stderr,
+      // Getters: process.stdout/stderr load the stream modules (~2 ms), and most verbs
+      // (run, create, start, kill, delete) never print.
+      get stdout() {
+        return process.stdout;
+      },
+      get stderr() {
+        return process.stderr;
+      },
       cwd: process.cwd(),
       version: VERSION,
     };

@@ -27,6 +27,7 @@ export function createOptions(flags: Record<string, unknown>, cwd: string) {
 
 export const create: Command = {
   name: 'create',
+  launches: true,
   usage: 'create [--bundle DIR] [--pid-file FILE] [--no-pivot] [--preserve-fds N] ID',
   summary: 'set a container up; its program waits for start',
   flags: CREATE_FLAGS,

@@ -54,6 +54,7 @@ async function execProcess(ctx: Context, id: string, flags: Record<string, unkno
 
 export const exec: Command = {
   name: 'exec',
+  launches: true,
   usage: 'exec [--process FILE] [-e K=V] [--cwd DIR] [-u UID[:GID]] [-g GID] [-c CAP] [--no-new-privs] [-d] [--pid-file F] ID [COMMAND ARGS...]',
   summary: 'run a new process in a running container',
   stopAtPositional: true,

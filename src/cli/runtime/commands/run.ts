@@ -16,6 +16,7 @@ const FORWARDED: NodeJS.Signals[] = [
 
 export const run: Command = {
   name: 'run',
+  launches: true,
   usage: 'run [--bundle DIR] [--detach] [--pid-file FILE] [--no-pivot] [--preserve-fds N] ID',
   summary: 'create and start a container',
   flags: { ...CREATE_FLAGS, detach: { kind: 'bool', short: 'd', help: 'do not wait for the container to exit' } },

@@ -1,0 +1,167 @@
+/**
+ * Stage 0 forked by brig-runtime's launcher before it exec'd Node (native/launch/launch.c).
+ *
+ * The launcher leaves both ends of three pipes open in this process, inheritable. Reopening
+ * the ends kept through /proc/self/fd gives close-on-exec descriptors (Node opens every file
+ * so), and closing the originals leaves nothing a hook or other child could inherit. Holding
+ * both ends until the reopen is what keeps it from blocking on a missing reader or writer.
+ */
+import { closeSync, fstatSync, constants as fsConstants, openSync, read, readFileSync, writeSync } from 'node:fs';
+import { hasErrno } from '../errors/index.js';
+import { FrameParser, type Message, type Stage0 } from './stage0.js';
+
+const ENV = '_BRIG_STAGE0';
+
+/**
+ * Takes the launcher's stage 0 from the environment (and removes the variable, so nothing
+ * started from here sees it). undefined when there is none or it does not check out: the
+ * pid must be this process's child and every fd a pipe.
+ */
+export function takeInheritedStage0(env: NodeJS.ProcessEnv = process.env): InheritedStage0 | undefined {
+  const value = env[ENV];
+  if (value === undefined) return undefined;
+  delete env[ENV];
+  const parts = value.split(',').map((p) => Number(p));
+  if (parts.length !== 7 || !parts.every((n) => Number.isInteger(n) && n >= 0)) return undefined;
+  const [pid, toR, toW, fromR, fromW, statusR, statusW] = parts as [number, number, number, number, number, number, number];
+  const originals = [toR, toW, fromR, fromW, statusR, statusW];
+  // Not ours unless the pid is our child and every fd a pipe: then touch nothing.
+  try {
+    if (parentOf(pid) !== process.pid) return undefined;
+    for (const fd of originals) if (!fstatSync(fd).isFIFO()) return undefined;
+  } catch {
+    return undefined;
+  }
+  const reopened: number[] = [];
+  try {
+    const reopen = (fd: number, flags: number) => {
+      const n = openSync(`/proc/self/fd/${fd}`, flags);
+      reopened.push(n);
+      return n;
+    };
+    const to = reopen(toW, fsConstants.O_WRONLY);
+    const from = reopen(fromR, fsConstants.O_RDONLY);
+    const status = reopen(statusR, fsConstants.O_RDONLY);
+    reopened.length = 0;
+    return new InheritedStage0(pid, to, from, status);
+  } catch {
+    return undefined;
+  } finally {
+    for (const fd of [...originals, ...reopened]) closeQuietly(fd);
+  }
+}
+
+/** The ppid field of /proc/<pid>/stat (after the parenthesised command, which may hold spaces). */
+function parentOf(pid: number): number | undefined {
+  return Number(statFields(pid)?.[1]);
+}
+
+/** /proc/<pid>/stat from field 3 (state) on; undefined once the pid is gone. */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {}
+}
+
+/** Reads fd to its end in the thread pool (the fds are blocking; Node's loop never waits on them). */
+function readChunk(fd: number, size: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const buf = Buffer.allocUnsafe(size);
+    read(fd, buf, 0, size, null, (err, n) => (err ? reject(err) : resolve(buf.subarray(0, n))));
+  });
+}
+
+export class InheritedStage0 implements Stage0 {
+  readonly origin = 'launcher';
+  private exitRead: Promise<number> | undefined;
+  private readonly parser = new FrameParser();
+  private ended = false;
+  private channelOpen = true;
+
+  constructor(
+    readonly pid: number,
+    private readonly to: number,
+    private readonly from: number,
+    private readonly status: number,
+  ) {
+    // A read blocked in the thread pool holds up this process's exit (libuv joins its
+    // threads): a stage 0 still alive then is killed, so every read here comes back.
+    // Until it is reaped (never, by this process) its pid cannot be reused.
+    process.once('exit', () => this.kill());
+  }
+
+  /** Read on first use: a stage 0 that is never waited for must not tie up a thread. */
+  get exit(): Promise<number> {
+    if (!this.exitRead) {
+      this.exitRead = this.readExit(this.status);
+      this.exitRead.catch(() => {});
+    }
+    return this.exitRead;
+  }
+
+  send(frame: Uint8Array): void {
+    try {
+      for (let at = 0; at < frame.length; ) at += writeSync(this.to, frame, at);
+    } catch (e) {
+      // Stage 0 is gone: next() reads EOF and the caller reports how it ended.
+      if (!hasErrno(e, 'EPIPE')) throw e;
+    }
+  }
+
+  async next(): Promise<Message | null> {
+    for (;;) {
+      const msg = this.parser.take();
+      if (msg) return msg;
+      if (this.ended) return null;
+      const chunk = await readChunk(this.from, 65536);
+      if (chunk.length === 0) this.ended = true;
+      else this.parser.push(chunk);
+    }
+  }
+
+  kill(): void {
+    try {
+      process.kill(this.pid, 'SIGKILL');
+    } catch {}
+  }
+
+  closeChannel(): void {
+    if (!this.channelOpen) return;
+    this.channelOpen = false;
+    // drive() has no read in flight when it lets go of the channel; one would keep its file.
+    closeQuietly(this.to);
+    closeQuietly(this.from);
+  }
+
+  /**
+   * Stage 0 writes its exit code, then exits. Killed before that, it says nothing: its
+   * status is then read from its zombie (this process is its parent and never reaps it).
+   */
+  private async readExit(fd: number): Promise<number> {
+    const got: Buffer[] = [];
+    try {
+      for (;;) {
+        const chunk = await readChunk(fd, 4);
+        if (chunk.length === 0) break;
+        got.push(chunk);
+      }
+    } finally {
+      closeQuietly(fd);
+    }
+    const all = Buffer.concat(got);
+    if (all.length >= 4) return all.readInt32LE(0);
+    // Field 52 of /proc/<pid>/stat: the exit status in waitpid's encoding.
+    const raw = Number(statFields(this.pid)?.[49] ?? Number.NaN);
+    if (!Number.isInteger(raw)) return 255;
+    return raw & 0x7f ? 128 + (raw & 0x7f) : (raw >> 8) & 0xff;
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * bin/brig-runtime's launcher (native/launch): it forks stage 0 ahead of Node for run,
+ * create and exec. Shown here: Node uses that stage 0 and gets the program's exit status
+ * through it; Node run directly spawns its own, with the same result; nothing the launcher
+ * passes reaches a hook; a forged hand-over is ignored; an unused stage 0 never lingers.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { type Bundle, leftovers, makeBundle, RUNTIME_BIN } from '../../support/bundle.js';
+import { repoRoot, requires } from '../../support/requires.js';
+
+const skip = requires('root', 'helper', 'busybox');
+const NODE = path.join(repoRoot, 'node_modules', 'node', 'bin', 'node');
+const BUNDLE_JS = path.join(repoRoot, 'dist', 'brig-runtime.cjs');
+
+function runVia(how: 'launcher' | 'node', b: Bundle, args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const argv = ['--root', b.stateRoot, '--debug', ...args];
+  const [cmd, cmdArgs] = how === 'launcher' ? [RUNTIME_BIN, argv] : [NODE, [BUNDLE_JS, ...argv]];
+  const r = spawnSync(cmd, cmdArgs, { cwd: b.dir, encoding: 'utf8', env, timeout: 20_000 });
+  return { code: r.status, stderr: r.stderr };
+}
+
+test('run through the launcher uses its stage 0; Node run directly spawns one; both return the exit status', { skip }, () => {
+  const b = makeBundle(['sh', '-c', 'exit 7']);
+  try {
+    for (const [how, origin] of [
+      ['launcher', 'forked by the launcher'],
+      ['node', 'spawned'],
+    ] as const) {
+      const r = runVia(how, b, ['run', `l-${how}`]);
+      assert.equal(r.code, 7, r.stderr);
+      assert.match(r.stderr, new RegExp(`stage 0 \\d+ \\(${origin}\\)`), r.stderr);
+      assert.deepEqual(leftovers(b), [], how);
+    }
+  } finally {
+    b.cleanup();
+  }
+});
+
+/** This process's descriptors that any child inherits (not close-on-exec): the caller's leaks. */
+function inheritableFds(): number[] {
+  const O_CLOEXEC = 0o2000000;
+  const out: number[] = [];
+  for (const fd of readdirSync('/proc/self/fd').map(Number)) {
+    try {
+      const flags = /flags:\s+([0-7]+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
+      if (flags !== undefined && (Number.parseInt(flags, 8) & O_CLOEXEC) === 0) out.push(fd);
+    } catch {}
+  }
+  return out;
+}
+
+test('a hook inherits nothing from the launcher or the stage 0 channel: only its stdio', { skip }, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'brig-launch-'));
+  const log = path.join(dir, 'fds');
+  const b = makeBundle(['true'], (s) => {
+    // The shell's own descriptors, listed by a child (a $(...) would add its own pipe).
+    const list = `exec > ${log}; ls -l /proc/$$/fd/`;
+    s.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', list] }] };
+  });
+  try {
+    const r = runVia('launcher', b, ['run', 'l-hook']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /forked by the launcher/);
+    const text = readFileSync(log, 'utf8');
+    const fds = [...text.matchAll(/ (\d+) -> /g)].map((m) => Number(m[1]));
+    assert.ok(fds.includes(0) && fds.includes(1), text);
+    // What this test process leaks to every child reaches the hook with any runtime.
+    const allowed = new Set([0, 1, 2, ...inheritableFds()]);
+    assert.deepEqual(fds.filter((fd) => !allowed.has(fd)), [], text);
+    assert.deepEqual(leftovers(b), []);
+  } finally {
+    b.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a hand-over forged in the environment is not trusted', { skip }, () => {
+  const b = makeBundle(['true']);
+  try {
+    // fds that exist but are not the launcher's pipes, and a pid that is not a child.
+    const env = { ...process.env, _BRIG_STAGE0: `1,0,1,2,0,1,2` };
+    for (const how of ['launcher', 'node'] as const) {
+      const r = runVia(how, b, ['run', `l-forged-${how}`], env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, how === 'launcher' ? /forked by the launcher/ : /\(spawned\)/, r.stderr);
+      assert.deepEqual(leftovers(b), [], how);
+    }
+  } finally {
+    b.cleanup();
+  }
+});
+
+test('a stage 0 the verb does not use is let go at once', { skip }, () => {
+  const b = makeBundle(['true']);
+  try {
+    // "run" in argv makes the launcher fork a stage 0; `state` releases it. Bad configs and
+    // unknown containers end before any launch: nothing may wait for a plan that never comes.
+    for (const args of [['state', 'run'], ['delete', 'run'], ['run', '--bundle', '/nonexistent', 'x']]) {
+      const t0 = Date.now();
+      const r = runVia('launcher', b, args);
+      assert.equal(r.code, 1, r.stderr);
+      assert.ok(Date.now() - t0 < 5000);
+      assert.deepEqual(leftovers(b), [], args.join(' '));
+    }
+  } finally {
+    b.cleanup();
+  }
+});
