@@ -98,7 +98,7 @@ int main(int argc, char **argv) {
       op_mount(op);
       break;
     case OP_WRITE_FILE: case OP_SETRLIMIT: case OP_PERSONALITY: case OP_IOPRIO: case OP_SCHED:
-    case OP_UMASK: case OP_CLOEXEC_FROM: case OP_CHDIR:
+    case OP_UMASK: case OP_CLOEXEC_FROM: case OP_CHDIR: case OP_FILE_OPEN: case OP_FILE_WRITE:
       op_proc(op);
       break;
     case OP_CAPS_BOUNDING: case OP_SETGROUPS: case OP_SET_USER: case OP_CAPSET: case OP_CAPS_AMBIENT:

@@ -24,9 +24,11 @@ struct sched_attr_v1 {
   uint64_t sched_period;
 };
 
-static void write_file(const char *path, const char *data, size_t len) {
-  int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) fail("open", errno, path, NULL);
+#define FILE_SLOTS 16
+/* OP_FILE_OPEN's descriptors, for an OP_FILE_WRITE later (by init, after the clone). */
+static int file_fds[FILE_SLOTS] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+
+static void write_all_fd(int fd, const char *path, const char *data, size_t len) {
   while (len > 0) {
     ssize_t w = write(fd, data, len);
     if (w < 0 && errno == EINTR) continue;
@@ -34,6 +36,12 @@ static void write_file(const char *path, const char *data, size_t len) {
     data += w;
     len -= (size_t)w;
   }
+}
+
+static void write_file(const char *path, const char *data, size_t len) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) fail("open", errno, path, NULL);
+  write_all_fd(fd, path, data, len);
   close(fd);
 }
 
@@ -43,6 +51,23 @@ void op_proc(const struct op *op) {
     /* Strings come with their NUL; write the bytes before it. */
     write_file(A_STR(op, 0), A_STR(op, 1), A_LEN(op, 1) - 1);
     break;
+  case OP_FILE_OPEN: {
+    uint64_t slot = A_INT(op, 1);
+    if (slot >= FILE_SLOTS) fail("open", EINVAL, A_STR(op, 0), NULL);
+    int fd = open(A_STR(op, 0), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) fail("open", errno, A_STR(op, 0), NULL);
+    file_fds[slot] = fd;
+    break;
+  }
+  case OP_FILE_WRITE: {
+    /* path: only for the error record; the file was opened (and checked) by OP_FILE_OPEN. */
+    uint64_t slot = A_INT(op, 0);
+    if (slot >= FILE_SLOTS || file_fds[slot] < 0) fail("write", EBADF, A_STR(op, 2), NULL);
+    write_all_fd(file_fds[slot], A_STR(op, 2), A_STR(op, 1), A_LEN(op, 1) - 1);
+    close(file_fds[slot]);
+    file_fds[slot] = -1;
+    break;
+  }
   case OP_SETRLIMIT: {
     struct rlimit rl = {.rlim_cur = A_INT(op, 1), .rlim_max = A_INT(op, 2)};
     if (setrlimit((int)A_INT(op, 0), &rl) < 0) fail("setrlimit", errno, NULL, NULL);

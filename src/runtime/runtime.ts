@@ -188,9 +188,10 @@ export class Runtime {
     let cgroup: CgroupManager | undefined;
     let initPid = 0;
     try {
-      // The container's cgroups exist before stage 0 starts, and init is born inside them, so
-      // every byte and pid is counted before any user code: stage 0 joins the v1 hierarchies
-      // itself before it clones, as runc's bootstrap does, and clones init into the v2 one.
+      // The container's cgroups exist before stage 0 starts, and init is in them before any
+      // user code, so every byte and pid is counted: init moves itself into the v1
+      // hierarchies first thing and is cloned into the v2 one. Stage 0, which waits for a
+      // foreground init, stays outside, as runc's parent does.
       const cg = this.cgroupManager(await this.cgroupHost(), id, spec.linux?.cgroupsPath);
       cgroup = cg;
       await cg.create();
@@ -201,16 +202,14 @@ export class Runtime {
       });
       const helper = proc;
       phase(`stage 0 ${helper.pid} (${helper.origin === 'launcher' ? 'forked by the launcher' : 'spawned'})`);
-      // Stage 0 joins by itself, first thing in its plan (see CgroupManager.selfJoin). Not
-      // when it joins a cgroup namespace by path first: the kernel refuses CLONE_INTO_CGROUP
-      // from a cgroup outside the caller's cgroup namespace, so this process moves it.
+      // The plan joins the cgroups (see CgroupManager.selfJoin). Not when it joins a cgroup
+      // namespace by path first: the kernel refuses CLONE_INTO_CGROUP from a cgroup outside
+      // the caller's cgroup namespace, so this process moves init (onPid), as runc does,
+      // paying the kernel's RCU grace period for the cgroup.procs write.
       const joinsCgroupNs = spec.linux?.namespaces?.some((n) => n.type === 'cgroup' && n.path !== undefined) ?? false;
       const selfJoin = joinsCgroupNs ? undefined : cg.selfJoin();
-      const joined = Promise.all([selfJoin ? undefined : cg.apply(helper.pid), cg.set(containerResources(spec))]);
-      joined.catch(() => {}); // awaited below
-      // Moving stage 0 from here waits for an RCU grace period: yield once so the
-      // cgroup.procs writes reach the thread pool and the compile below overlaps the wait.
-      if (!selfJoin) await new Promise<void>((r) => setImmediate(r));
+      const limited = cg.set(containerResources(spec));
+      limited.catch(() => {}); // awaited before init may go on (onPid)
       const facts = await gatherFacts(spec, bundle);
       facts.cgroups = containerCgroups(facts.cgroups, facts.cgroupV1Mounts, cg.state());
       stored.rootfs = facts.rootfs;
@@ -226,10 +225,7 @@ export class Runtime {
       phase(`plan compiled (${plan.ops.length} ops)`);
       if (mode === 'create') stored.startOps = startOps(plan);
       const launched = await helper.run(plan, {
-        beforePlan: async () => {
-          // A stage 0 moved from here must be in before it clones; one that joins by itself
-          // gets its plan at once, and the limits are awaited before init may go on (onPid).
-          if (!selfJoin) await joined;
+        beforePlan: () => {
           stored.cgroup = cg.state();
         },
         onHooks: async () => {
@@ -241,8 +237,10 @@ export class Runtime {
         onPid: async (pid) => {
           initPid = pid;
           phase('init cloned');
-          // Every limit is in place before init does anything (it waits for this answer).
-          await joined;
+          // init is in its cgroups, every limit in place, before it does anything (it waits
+          // for this answer).
+          if (!selfJoin) await cg.apply(pid);
+          await limited;
           if (plan.meta.uidMap !== undefined) await writeIdMaps(pid, plan.meta.uidMap, plan.meta.gidMap!);
           if (plan.meta.seccompListener) {
             // The container process state the spec says goes to the agent with the fd.
@@ -295,8 +293,8 @@ export class Runtime {
     if (status !== 'running') throw new BrigError('CONTAINER_NOT_RUNNING', `container "${id}" is ${status}: exec needs a running container`);
     const spec = await this.loadSpec(s.bundle);
     // The process is born in the container's cgroups, like init: counted and killed with
-    // it. Stage 0 joins them itself (CgroupManager.selfJoin), first thing in its plan; it is
-    // started first so its own start-up overlaps the compile.
+    // it. The plan joins them (CgroupManager.selfJoin): the process moves itself in first
+    // thing after the clone. Stage 0 is started first so its start-up overlaps the compile.
     const helper = this.deps.helper.start({ stdio: opts.stdio, ...(opts.signal ? { signal: opts.signal } : {}) });
     const selfJoin = s.cgroup ? openCgroupManager(s.cgroup, { warn: (m) => this.log.warn(m) }).selfJoin() : undefined;
     let plan: LaunchPlan;

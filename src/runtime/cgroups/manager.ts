@@ -78,7 +78,10 @@ export interface CgroupState {
 }
 
 export interface CgroupSelfJoin {
-  /** v1 `tasks` files the helper writes "0" to (itself, before it clones). */
+  /**
+   * v1 `tasks` files the container's process writes "0" to, first thing after the clone
+   * (stage 0 opens them before it: the process may be in a new user namespace by then).
+   */
   threadFiles: string[];
   /** The cgroup v2 directory the helper's clone is born in. */
   cloneInto?: string;
@@ -98,10 +101,11 @@ export interface CgroupManager {
   /** Create (if not yet) and move `pid` in. */
   apply(pid: number): Promise<void>;
   /**
-   * How the helper joins these cgroups itself, without a cgroup.procs write (which takes
-   * the global threadgroup lock and waits for an RCU grace period, 10-20 ms):
-   *  - v1: the single-threaded helper writes "0" to each hierarchy's `tasks`, which moves the
-   *    calling thread without that lock;
+   * How the container's process joins these cgroups itself, without a cgroup.procs write
+   * (which takes the global threadgroup lock and waits for an RCU grace period, 10-20 ms):
+   *  - v1: the single-threaded process writes "0" to each hierarchy's `tasks` right after
+   *    the clone, which moves the calling thread without that lock (stage 0 opened the
+   *    files before, with its host credentials);
    *  - v2 (and the unified part of hybrid): its child is cloned straight into the directory
    *    with clone3(CLONE_INTO_CGROUP).
    * Undefined when there is nothing to join.

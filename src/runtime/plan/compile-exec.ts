@@ -30,7 +30,8 @@ export function compileExecPlan(
 ): LaunchPlan {
   const ops: Op[] = [];
   // Host paths: the cgroups are joined before the container's mount (and user) namespace.
-  ops.push(...cgroupJoinOps(opts.cgroupJoin, 'container cgroup'));
+  const cgroupJoin = cgroupJoinOps(opts.cgroupJoin, 'container cgroup');
+  ops.push(...cgroupJoin.beforeClone);
   if (proc.terminal) {
     if (!opts.consoleSocket) throw new BrigError('INVALID_ARGUMENT', '--tty needs --console-socket', { field: '--console-socket' });
     ops.push(op('console_connect', 'process.terminal', { path: opts.consoleSocket }));
@@ -48,6 +49,7 @@ export function compileExecPlan(
   });
   // setns into a pid (or time) namespace applies to children: the process is a clone.
   ops.push(op('clone', 'process', { flags: 0, wait: opts.detach ? 0 : 1 }));
+  ops.push(...cgroupJoin.afterClone);
   joins.forEach((t, slot) => {
     if (afterClone(t)) ops.push(join(t, slot));
   });

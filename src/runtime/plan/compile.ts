@@ -71,7 +71,8 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
   }
   const ops: Op[] = [];
   // Cgroups first, by host paths, before any namespace is joined.
-  ops.push(...cgroupJoinOps(opts.cgroupJoin, 'linux.cgroupsPath'));
+  const cgroupJoin = cgroupJoinOps(opts.cgroupJoin, 'linux.cgroupsPath');
+  ops.push(...cgroupJoin.beforeClone);
   const newUser = isNew('user');
 
   // 1. Join existing namespaces. All are opened first so every path resolves on the host.
@@ -120,6 +121,8 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
   for (const t of ['user', 'mount', 'pid', 'network', 'ipc', 'uts'] as const)
     if (isNew(t)) cloneFlags |= CLONE_NEW[t]!;
   ops.push(op('clone', 'linux.namespaces', { flags: cloneFlags, wait: opts.detach ? 0 : 1 }));
+  // init's first act: into its v1 cgroups (before its cgroup namespace, step 5, takes the root).
+  ops.push(...cgroupJoin.afterClone);
 
   // 4. Wait for the caller: it writes the id maps (and joins cgroups) from outside.
   ops.push(op('sync_go', 'linux.uidMappings', {}));
@@ -175,13 +178,28 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
   };
 }
 
-/** Stage 0 joins the container's cgroups (see CompileOptions.cgroupJoin). */
-export function cgroupJoinOps(join: CompileOptions['cgroupJoin'], field: string): Op[] {
-  if (!join) return [];
-  const ops = join.threadFiles.map((path) => op('write_file', field, { path, data: '0' }));
-  if (join.cloneInto) ops.push(op('clone_into_cgroup', field, { path: join.cloneInto }));
-  return ops;
+/**
+ * How the container's process joins its cgroups (see CompileOptions.cgroupJoin), in two
+ * parts. Before the clone, by host paths and before any namespace is joined, stage 0 opens
+ * each v1 `tasks` file and names the v2 directory init is cloned into. After it, init
+ * writes "0" to each `tasks` file first thing: "0" moves the calling thread without the
+ * kernel's threadgroup lock (and its RCU grace period), and stage 0, which waits for a
+ * foreground init, stays out of the container's cgroups, counting against none of its
+ * limits (a pids limit of 1 must leave room for init itself).
+ */
+export function cgroupJoinOps(join: CompileOptions['cgroupJoin'], field: string): { beforeClone: Op[]; afterClone: Op[] } {
+  if (!join) return { beforeClone: [], afterClone: [] };
+  if (join.threadFiles.length > FILE_SLOTS) {
+    throw new BrigError('INTERNAL', `${join.threadFiles.length} cgroup v1 hierarchies: the helper holds at most ${FILE_SLOTS}`, { field });
+  }
+  const beforeClone = join.threadFiles.map((path, slot) => op('file_open', field, { path, slot }));
+  if (join.cloneInto) beforeClone.push(op('clone_into_cgroup', field, { path: join.cloneInto }));
+  const afterClone = join.threadFiles.map((path, slot) => op('file_write', field, { slot, data: '0', path }));
+  return { beforeClone, afterClone };
 }
+
+/** The helper's file_open slots (FILE_SLOTS in native/helper/ops_proc.c). */
+const FILE_SLOTS = 16;
 
 /**
  * Join a keyring of the container's own as the session keyring, as root of the container,

@@ -52,8 +52,8 @@ export interface CompileOptions {
    */
   sessionKeyring?: string;
   /**
-   * Stage 0 joins the container's cgroups itself before it clones init (see
-   * CgroupManager.selfJoin). Absent: the caller moved stage 0.
+   * How the plan joins the container's cgroups: init moves itself into the v1 ones and is
+   * cloned into the v2 one (see CgroupManager.selfJoin). Absent: the caller moves init.
    */
   cgroupJoin?: CgroupSelfJoin;
 }

@@ -47,6 +47,14 @@ export const OP_TABLE = {
    * joined); the next clone is a clone3(CLONE_INTO_CGROUP) into it.
    */
   clone_into_cgroup: { code: 63, args: { path: 'str' } },
+  /**
+   * Open a host file for writing into a slot (0..15), to be written by file_write later:
+   * after the clone, by init, with the access checked here. cgroup v1 `tasks` files: init
+   * moves itself into the container's cgroups, so stage 0 never counts against its limits.
+   */
+  file_open: { code: 64, args: { path: 'str', slot: 'int' } },
+  /** Write data to the file in the slot, then close it. path: for error messages only. */
+  file_write: { code: 65, args: { slot: 'int', data: 'bytes', path: 'str' } },
   // --- the container's init, before any user code -----------------------------------------
   /** Block until the caller says go (id maps written, cgroups joined). */
   sync_go: { code: 10, args: {} },

@@ -5,7 +5,7 @@
  * pause/resume, update of a running container, and nothing left behind.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { test } from 'node:test';
 import type { Spec } from '../../../src/runtime/spec/types.js';
 import { spawn, spawnSync } from 'node:child_process';
@@ -174,39 +174,98 @@ test('with a cgroup namespace the container sees its own cgroup as the root', { 
   assert.match(without.stdout, /\/brig\//);
 });
 
-test('on cgroup v2 init is cloned into its cgroup: it holds the container\'s processes and not the runtime\'s', { skip: skip || requires('cgroup-v2') }, async () => {
+/** /proc/<pid>/cgroup, one line per hierarchy, without the one brig does not manage. */
+function cgroupLines(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n').filter((l) => !l.includes('name=systemd'));
+}
+
+test('init is born in its cgroups, which hold the container\'s processes and never the runtime\'s', { skip }, async () => {
   const b = makeBundle(['sleep', '3']);
   try {
-    // Foreground: stage 0 waits for init all along, so a moved stage 0 would show here.
-    const run = brigRuntimeAsync(b, ['run', 'v2clone']);
-    let procs: number[] = [];
+    // Foreground: stage 0 waits for init all along, so a stage 0 in the cgroups would show here.
+    const run = brigRuntimeAsync(b, ['run', 'born']);
     let initPid = 0;
     for (let i = 0; i < 100 && initPid === 0; i++) {
       await sleep(50);
-      const st = brigRuntime(b, ['state', 'v2clone']);
+      const st = brigRuntime(b, ['state', 'born']);
       if (st.code === 0 && JSON.parse(st.stdout).status === 'running') initPid = JSON.parse(st.stdout).pid;
     }
     assert.ok(initPid > 0, 'the container did not start');
-    procs = JSON.parse(brigRuntime(b, ['ps', '--format', 'json', 'v2clone']).stdout);
-    assert.deepEqual(procs, [initPid]);
+    assert.deepEqual(JSON.parse(brigRuntime(b, ['ps', '--format', 'json', 'born']).stdout), [initPid]);
+    // Every hierarchy: init in the container's cgroup, stage 0 (its parent) in none of them.
+    const stage0 = Number(readFileSync(`/proc/${initPid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    for (const line of cgroupLines(initPid)) assert.match(line, /:\/brig\/born$/, line);
+    for (const line of cgroupLines(stage0)) assert.doesNotMatch(line, /\/brig\/born/, line);
     const r = await run;
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(leftovers(b), []);
   } finally {
-    brigRuntime(b, ['delete', '--force', 'v2clone']);
+    brigRuntime(b, ['delete', '--force', 'born']);
     b.cleanup();
   }
 });
 
-test('on cgroup v2 exec clones its process into the container\'s cgroup', { skip: skip || requires('cgroup-v2') }, () => {
-  const c = detached(['sleep', '30'], () => {}, 'v2exec');
+test('a pids limit of 1 leaves room for init, in the foreground too (as runc)', { skip }, () => {
+  for (const fg of [true, false]) {
+    const b = makeBundle(['true'], (s) => {
+      s.linux!.resources = { pids: { limit: 1 } };
+    });
+    try {
+      const r = brigRuntime(b, fg ? ['run', 'pid1'] : ['run', '-d', 'pid1']);
+      assert.equal(r.code, 0, r.stderr);
+      if (!fg) assert.equal(brigRuntime(b, ['delete', '--force', 'pid1']).code, 0);
+      assert.deepEqual(leftovers(b), []);
+    } finally {
+      b.cleanup();
+    }
+  }
+});
+
+test('joining a cgroup namespace by path: the runtime moves init into its cgroups before it runs anything', { skip }, () => {
+  const owner = detached(['sleep', '30'], (s) => {
+    if (!s.linux!.namespaces!.some((n) => n.type === 'cgroup')) s.linux!.namespaces!.push({ type: 'cgroup' });
+  }, 'cgowner');
+  try {
+    const ownerPid = JSON.parse(brigRuntime(owner.b, ['state', 'cgowner']).stdout).pid as number;
+    const joining = (s: Spec) => {
+      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'cgroup');
+      s.linux!.namespaces.push({ type: 'cgroup', path: `/proc/${ownerPid}/ns/cgroup` });
+    };
+    // A pids limit of 1 holds init alone: stage 0 is never moved in.
+    const fg = runIn(['true'], (s) => {
+      joining(s);
+      s.linux!.resources = { pids: { limit: 1 } };
+    });
+    // The owner is still there: only what the joining containers leave counts.
+    const theirs = (left: string[]) => left.filter((l) => !l.includes('cgowner'));
+    assert.equal(fg.code, 0, fg.stderr);
+    assert.deepEqual(theirs(fg.leftovers), []);
+    const b = makeBundle(['sleep', '30'], joining);
+    try {
+      assert.equal(brigRuntime(b, ['run', '-d', 'cgjoin']).code, 0);
+      const pid = JSON.parse(brigRuntime(b, ['state', 'cgjoin']).stdout).pid as number;
+      assert.equal(readlinkSync(`/proc/${pid}/ns/cgroup`), readlinkSync(`/proc/${ownerPid}/ns/cgroup`));
+      for (const line of cgroupLines(pid)) assert.match(line, /:\/brig\/cgjoin$/, line);
+      assert.equal(brigRuntime(b, ['delete', '--force', 'cgjoin']).code, 0);
+      assert.deepEqual(theirs(leftovers(b)), []);
+    } finally {
+      brigRuntime(b, ['delete', '--force', 'cgjoin']);
+      b.cleanup();
+    }
+  } finally {
+    owner.done();
+  }
+});
+
+test('exec\'s process is born in the container\'s cgroups', { skip }, () => {
+  const c = detached(['sleep', '30'], () => {}, 'execcg');
   try {
     const pidFile = `${c.b.dir}/exec.pid`;
-    const e = brigRuntime(c.b, ['exec', '-d', '--pid-file', pidFile, 'v2exec', 'sleep', '5']);
+    const e = brigRuntime(c.b, ['exec', '-d', '--pid-file', pidFile, 'execcg', 'sleep', '5']);
     assert.equal(e.code, 0, e.stderr);
     const pid = Number(readFileSync(pidFile, 'utf8'));
     // Seen from the host, outside any cgroup namespace the container has.
-    assert.equal(readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim(), '0::/brig/v2exec');
+    for (const line of cgroupLines(pid)) assert.match(line, /:\/brig\/execcg$/, line);
   } finally {
     c.done();
   }

@@ -91,27 +91,41 @@ test('the session keyring is joined in the container before the rootfs, made sea
   assert.deepEqual(userns.ops[k2], { op: 'session_keyring', field: userns.ops[k2]!.field, name: '_ses.c2', perm_add: 0x08 });
 });
 
-test('stage 0 joins the cgroups itself, first: v1 tasks files get "0", init is cloned into the v2 directory', () => {
+test('cgroups: stage 0 opens the v1 tasks files first, init writes "0" to them right after the clone, v2 clones into the directory', () => {
   const base = { detach: false, noPivot: false, preserveFds: 0 };
   const moved = compilePlan(validateSpec(defaultSpec(['true'])), FACTS, base);
-  assert.ok(!moved.ops.some((o) => o.op === 'clone_into_cgroup' || (o.op === 'write_file' && o.path.endsWith('/tasks'))));
+  assert.ok(!moved.ops.some((o) => o.op === 'clone_into_cgroup' || o.op === 'file_open' || o.op === 'file_write'));
   const cgroupJoin = { threadFiles: ['/sys/fs/cgroup/pids/brig/c1/tasks', '/sys/fs/cgroup/memory/brig/c1/tasks'], cloneInto: '/sys/fs/cgroup/unified/brig/c1' };
   const plan = compilePlan(validateSpec(defaultSpec(['true'])), FACTS, { ...base, cgroupJoin });
+  // Before any namespace is joined: by host paths.
   assert.deepEqual(plan.ops.slice(0, 3), [
-    { op: 'write_file', field: 'linux.cgroupsPath', path: '/sys/fs/cgroup/pids/brig/c1/tasks', data: '0' },
-    { op: 'write_file', field: 'linux.cgroupsPath', path: '/sys/fs/cgroup/memory/brig/c1/tasks', data: '0' },
+    { op: 'file_open', field: 'linux.cgroupsPath', path: '/sys/fs/cgroup/pids/brig/c1/tasks', slot: 0 },
+    { op: 'file_open', field: 'linux.cgroupsPath', path: '/sys/fs/cgroup/memory/brig/c1/tasks', slot: 1 },
     { op: 'clone_into_cgroup', field: 'linux.cgroupsPath', path: '/sys/fs/cgroup/unified/brig/c1' },
   ]);
+  // init's first ops: stage 0 (which waits for a foreground init) never joins.
+  const clone = plan.ops.findIndex((o) => o.op === 'clone');
+  assert.deepEqual(plan.ops.slice(clone + 1, clone + 3), [
+    { op: 'file_write', field: 'linux.cgroupsPath', slot: 0, data: '0', path: '/sys/fs/cgroup/pids/brig/c1/tasks' },
+    { op: 'file_write', field: 'linux.cgroupsPath', slot: 1, data: '0', path: '/sys/fs/cgroup/memory/brig/c1/tasks' },
+  ]);
+  // ... and before init's cgroup namespace is made, so its root is the container's cgroup.
+  const withCgroupNs = validateSpec(defaultSpec(['true']));
+  withCgroupNs.linux!.namespaces!.push({ type: 'cgroup' });
+  const nsPlan = compilePlan(withCgroupNs, FACTS, { ...base, cgroupJoin });
+  const lastWrite = nsPlan.ops.map((o) => o.op).lastIndexOf('file_write');
+  const unshareCgroup = nsPlan.ops.findIndex((o) => o.op === 'unshare' && o.field.startsWith('linux.namespaces') && o.flags === 0x02000000);
+  assert.ok(lastWrite > 0 && unshareCgroup > lastWrite, `${lastWrite} < ${unshareCgroup}`);
   const exec = compileExecPlan(
     { args: ['true'], cwd: '/', user: { uid: 0, gid: 0 } },
     { initPid: 1, namespaces: ['user', 'mount', 'pid', 'cgroup'], linux: {} },
     FACTS,
     { detach: false, preserveFds: 0, cgroupJoin },
   );
-  assert.deepEqual(exec.ops.slice(0, 3).map((o) => o.op), ['write_file', 'write_file', 'clone_into_cgroup']);
+  assert.deepEqual(exec.ops.slice(0, 3).map((o) => o.op), ['file_open', 'file_open', 'clone_into_cgroup']);
   const order = exec.ops.map((o) => (o.op === 'ns_join' ? `join:${o.field.split(' ')[1]}` : o.op));
-  const clone = order.indexOf('clone');
+  const execClone = order.indexOf('clone');
   // Its own cgroup must be inside its cgroup namespace for CLONE_INTO_CGROUP: that one after.
-  assert.ok(order.indexOf('join:mount') < clone && order.indexOf('join:pid') < clone);
-  assert.equal(order[clone + 1], 'join:cgroup');
+  assert.ok(order.indexOf('join:mount') < execClone && order.indexOf('join:pid') < execClone);
+  assert.deepEqual(order.slice(execClone + 1, execClone + 4), ['file_write', 'file_write', 'join:cgroup']);
 });
