@@ -54,6 +54,9 @@ export interface RunOptions extends Partial<CompileOptions> {
   signal?: AbortSignal;
 }
 
+/** The process to exec: given whole, or made from the container's own (runc's exec flags). */
+export type ExecProcess = (Process & { args: string[] }) | ((container: Process) => Process & { args: string[] });
+
 export interface ExecOptions {
   detach?: boolean;
   /** With process.terminal: where the pty master goes. */
@@ -287,11 +290,12 @@ export class Runtime {
    * namespaces and its cgroup, with the given user, capabilities, rlimits, no_new_privs
    * and the container's seccomp profile. Foreground: resolves with the process's exit.
    */
-  async exec(id: string, proc: Process & { args: string[] }, opts: ExecOptions): Promise<Started> {
+  async exec(id: string, what: ExecProcess, opts: ExecOptions): Promise<Started> {
     const s = await this.store.read(id);
     const status = await this.statusOf(s);
     if (status !== 'running') throw new BrigError('CONTAINER_NOT_RUNNING', `container "${id}" is ${status}: exec needs a running container`);
     const spec = await this.loadSpec(s.bundle);
+    const proc = typeof what === 'function' ? what(spec.process!) : what;
     // The process is born in the container's cgroups, like init: counted and killed with
     // it. The plan joins them (CgroupManager.selfJoin): the process moves itself in first
     // thing after the clone. Stage 0 is started first so its start-up overlaps the compile.

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { constants as os } from 'node:os';
 import { BrigError } from '../../../errors/index.js';
 import { CAPABILITIES } from '../../../runtime/linux/constants.js';
+import type { ExecProcess } from '../../../runtime/runtime.js';
 import type { Process } from '../../../runtime/spec/types.js';
 import { parseSpecJson, readProcess } from '../../../runtime/spec/validate.js';
 import type { Command, Context } from '../command.js';
@@ -11,18 +12,21 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
 
 /**
  * The process to exec: --process FILE as given (validated like config.json's process), or
- * the container's own process with runc's flag overrides (args, cwd, env, user, groups, caps).
+ * the container's own process with runc's flag overrides (args, cwd, env, user, groups, caps),
+ * applied by the runtime to the config it reads anyway.
  */
-async function execProcess(ctx: Context, id: string, flags: Record<string, unknown>, args: string[]): Promise<Process & { args: string[] }> {
+function execProcess(ctx: Context, flags: Record<string, unknown>, args: string[]): ExecProcess {
   if (flags.process) {
     const file = path.resolve(ctx.cwd, flags.process as string);
     const p = readProcess(parseSpecJson(readFileSync(file, 'utf8'), file), 'process');
     return { ...p, args: p.args! };
   }
   if (args.length === 0) throw new BrigError('INVALID_ARGUMENT', 'exec needs a command (or --process FILE)');
-  const state = await ctx.runtime.state(id);
-  const base = (await ctx.runtime.loadSpec(state.bundle)).process!;
-  const p: Process & { args: string[] } = { ...base, args, user: { ...base.user } };
+  return (base) => withFlags(base, flags, args);
+}
+
+function withFlags(base: Process, flags: Record<string, unknown>, args: string[]): Process & { args: string[] } {
+  const p: Process & { args: string[] } = { ...base, args, user: { ...base.user }, terminal: flags.tty === true };
   if (flags.cwd) p.cwd = flags.cwd as string;
   if (!p.cwd.startsWith('/')) throw new BrigError('INVALID_ARGUMENT', `--cwd "${p.cwd}" must be absolute`, { field: '--cwd' });
   for (const e of (flags.env as string[] | undefined) ?? []) {
@@ -79,8 +83,7 @@ export const exec: Command = {
     const [id, ...args] = rest;
     if (!id) throw new BrigError('INVALID_ARGUMENT', 'exec needs a container id');
     if (flags['process-label'] || flags.apparmor) throw new BrigError('UNSUPPORTED_FIELD', 'no SELinux or AppArmor on this host', { field: '--process-label' });
-    const proc = await execProcess(ctx, id, flags, args);
-    if (!flags.process) proc.terminal = flags.tty === true;
+    const proc = execProcess(ctx, flags, args);
     const preserve = (flags['preserve-fds'] as number | undefined) ?? 0;
     const started = await ctx.runtime.exec(id, proc, {
       detach: flags.detach === true,
