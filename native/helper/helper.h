@@ -90,6 +90,8 @@ extern int ctl_in, ctl_out;
 /* With the launcher: where stage 0 writes its exit code (the caller is not our parent's waiter). */
 extern int status_fd;
 void ctl_close(void);
+/* Before any execve of a program (the user's, a hook): SIGPIPE back to its default. */
+void exec_signals(void);
 _Noreturn void helper_exit(int code);
 /* The exec FIFO's writer once `start` has opened it; -1 before (see OP_FIFO_WAIT). */
 extern int start_fd;

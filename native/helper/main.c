@@ -54,9 +54,31 @@ static int ctl_arg(const char *s) {
   return (int)fd;
 }
 
+/*
+ * Signals as a fresh process has them, whoever started us (the launcher forks us before
+ * Node, so a caller's ignored SIGCHLD or blocked SIGTERM would otherwise reach init and the
+ * program): all unblocked, all default — except SIGPIPE, ignored until exec
+ * (exec_signals), so a write to a caller that is gone fails with EPIPE instead of killing
+ * us before the error record is written where `start` waits for it.
+ */
+static void reset_signals(void) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  for (int sig = 1; sig < NSIG; sig++) {
+    if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+  }
+  signal(SIGPIPE, SIG_IGN);
+}
+
+void exec_signals(void) {
+  signal(SIGPIPE, SIG_DFL);
+}
+
 /* argv: CTL (a socket, from a spawning caller) or CTL_IN CTL_OUT STATUS (pipes, from the launcher). */
 int main(int argc, char **argv) {
   if (argc != 2 && argc != 4) _exit(2);
+  reset_signals();
   ensure_sealed(argv);
   /* Not dumpable until exec: no ptrace or /proc/<pid>/ access from the container meanwhile. */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

@@ -31,6 +31,7 @@ void op_hook(const struct op *op) {
   if (pid == 0) {
     if (dup2(in[0], 0) < 0) _exit(126);
     syscall(SYS_close_range, 3, ~0U, 0);
+    exec_signals();
     execve(path, A_LIST(op, 1), A_LIST(op, 2));
     _exit(127);
   }

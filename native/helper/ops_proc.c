@@ -114,6 +114,7 @@ void op_proc(const struct op *op) {
 void op_exec(const struct op *op) {
   char **candidates = A_LIST(op, 0), **argv = A_LIST(op, 1), **envp = A_LIST(op, 2);
   int saved = ENOENT;
+  exec_signals();
   for (uint32_t i = 0; i < A_COUNT(op, 0); i++) {
     execve(candidates[i], argv, envp);
     /* execvp's rules: keep looking past missing entries, remember a permission error. */

@@ -47,6 +47,8 @@ void op_seccomp(const struct op *op) {
     break;
   }
   case OP_SECCOMP_LOAD: {
+    /* Here too, not only at exec: the filter may deny rt_sigaction. */
+    exec_signals();
     /* The encoder appends a NUL to byte strings; the program is the bytes before it. */
     struct sock_fprog prog = {.len = (unsigned short)((A_LEN(op, 1) - 1) / sizeof(struct sock_filter)),
                               .filter = (struct sock_filter *)A_STR(op, 1)};

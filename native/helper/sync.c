@@ -64,9 +64,9 @@ _Noreturn void fail_detail(const char *syscall, int err, const char *path, const
   copy(rec.path, sizeof rec.path, path);
   copy(rec.dest, sizeof rec.dest, dest);
   copy(rec.detail, sizeof rec.detail, detail);
-  msg_send(MSG_ERROR, &rec, sizeof rec);
   /* After `start` released init, create's caller is gone: `start` is the one waiting. */
   if (start_fd >= 0) write_all(start_fd, &rec, sizeof rec);
+  else msg_send(MSG_ERROR, &rec, sizeof rec);
   helper_exit(1);
 }
 

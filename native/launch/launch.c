@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char *const STAGE0_VERBS[] = {"run", "create", "exec"};
@@ -73,20 +75,45 @@ static char *prespawn(const char *helper) {
   }
   int fds[6] = {to[0], to[1], from[0], from[1], status[0], status[1]};
   char *out = malloc(128);
-  if (!out) return NULL;
-  int at = snprintf(out, 128, "_BRIG_STAGE0=%d", (int)pid);
-  for (int i = 0; i < 6; i++) {
+  int at = out ? snprintf(out, 128, "_BRIG_STAGE0=%d", (int)pid) : 0;
+  for (int i = 0; out && i < 6; i++) {
     int fd = inheritable(fds[i]);
     if (fd < 0) {
+      /* Give up cleanly: Node spawns its own stage 0; nothing of this one stays behind. */
       free(out);
-      return NULL; /* stage 0 gets EOF, or is killed with us (it sets PDEATHSIG) */
+      out = NULL;
+      break;
     }
+    fds[i] = fd;
     at += snprintf(out + at, 128 - (size_t)at, ",%d", fd);
+  }
+  if (!out) {
+    for (int i = 0; i < 6; i++) close(fds[i]);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
   }
   return out;
 }
 
+/*
+ * fds 0-2 closed by the caller become /dev/null, as Node makes them for itself: else the
+ * pipes below would take those numbers, and stage 0 (forked before Node reopens them) and
+ * the container would start without stdio, their first open() landing on "stdout".
+ */
+static void ensure_stdio(void) {
+  for (;;) {
+    /* Inheritable on purpose, like the fds a caller leaves open. */
+    int fd = open("/dev/null", O_RDWR);
+    if (fd < 0) return;
+    if (fd > 2) {
+      close(fd);
+      return;
+    }
+  }
+}
+
 int main(int argc, char **argv) {
+  ensure_stdio();
   char self[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   if (n <= 0) {

@@ -148,7 +148,7 @@ export class HelperProcess {
     }
   }
 
-  /** Kills the helper (and so an init that has not exec'd) and waits for it. */
+  /** Kills the helper and waits for it (an init that has not exec'd reads EOF and exits). */
   async kill(): Promise<void> {
     this.stage0.kill();
     this.stage0.closeChannel();

@@ -85,7 +85,11 @@ export class InheritedStage0 implements Stage0 {
   private exitRead: Promise<number> | undefined;
   private readonly parser = new FrameParser();
   private ended = false;
-  private channelOpen = true;
+  private toOpen = true;
+  private fromOpen = true;
+  /** A thread-pool read on `from` is in flight: closing it now could hand its number to another file. */
+  private reading = false;
+  private closing = false;
 
   constructor(
     readonly pid: number,
@@ -109,6 +113,7 @@ export class InheritedStage0 implements Stage0 {
   }
 
   send(frame: Uint8Array): void {
+    if (!this.toOpen) return; // killed: next() reports how it ended
     try {
       for (let at = 0; at < frame.length; ) at += writeSync(this.to, frame, at);
     } catch (e) {
@@ -121,25 +126,48 @@ export class InheritedStage0 implements Stage0 {
     for (;;) {
       const msg = this.parser.take();
       if (msg) return msg;
-      if (this.ended) return null;
-      const chunk = await readChunk(this.from, 65536);
+      if (this.ended || !this.fromOpen) return null;
+      this.reading = true;
+      let chunk: Buffer;
+      try {
+        chunk = await readChunk(this.from, 65536);
+      } finally {
+        this.reading = false;
+        if (this.closing) this.closeFrom();
+      }
       if (chunk.length === 0) this.ended = true;
       else this.parser.push(chunk);
     }
   }
 
+  /**
+   * SIGKILL stage 0 and close the channel's write end: killing stage 0 does not kill an init
+   * that is not in a pid namespace of its own (or an exec'd process), but one waiting for a
+   * message then reads EOF and exits, and a read on `from` comes back.
+   */
   kill(): void {
     try {
       process.kill(this.pid, 'SIGKILL');
     } catch {}
+    this.closeTo();
   }
 
   closeChannel(): void {
-    if (!this.channelOpen) return;
-    this.channelOpen = false;
-    // drive() has no read in flight when it lets go of the channel; one would keep its file.
-    closeQuietly(this.to);
+    this.closeTo();
+    this.closing = true;
+    if (!this.reading) this.closeFrom(); // else when the read comes back (next())
+  }
+
+  private closeFrom(): void {
+    if (!this.fromOpen) return;
+    this.fromOpen = false;
     closeQuietly(this.from);
+  }
+
+  private closeTo(): void {
+    if (!this.toOpen) return;
+    this.toOpen = false;
+    closeQuietly(this.to);
   }
 
   /**

@@ -25,7 +25,11 @@ export interface Stage0 {
   send(frame: Uint8Array): void;
   /** The next framed message; null once every holder of the other end has closed it. */
   next(): Promise<Message | null>;
-  /** SIGKILL (and so an init that has not exec'd: it dies with its parent's pid namespace). */
+  /**
+   * SIGKILL stage 0, and make sure nothing waits on the channel: an init that has not
+   * exec'd outlives stage 0 unless it is pid 1 of its own namespace (the runtime kills it),
+   * and reads EOF instead of a next message.
+   */
   kill(): void;
   /** Done talking (create: init now waits on the exec FIFO, long after this process). */
   closeChannel(): void;

@@ -20,6 +20,11 @@ export type ReleaseResult = { executed: true } | { executed: false; error?: Erro
 export interface ReleaseOptions {
   /** Whether init is still alive: a dead init never writes the byte. */
   alive: () => Promise<boolean>;
+  /**
+   * init took the byte and will go on whatever happens to this process: record it now
+   * (a `start` killed while startContainer hooks run must not leave "created" behind).
+   */
+  onReleased: () => Promise<void> | void;
   /** How long init may take to write the byte once the FIFO is open. */
   timeoutMs?: number;
 }
@@ -40,6 +45,7 @@ export async function releaseInit(fifo: string, id: string, opts: ReleaseOptions
   // One byte, then at most one error record.
   const buf = Buffer.alloc(1 + ERROR_RECORD_SIZE);
   let got = 0;
+  let released = false;
   try {
     // Node has no blocking read on a non-blocking fd: poll, backing off from an immediate
     // retry (init writes within a millisecond of the open and usually execs within one more).
@@ -53,6 +59,10 @@ export async function releaseInit(fifo: string, id: string, opts: ReleaseOptions
       }
       if (n > 0) {
         got += n;
+        if (!released) {
+          released = true;
+          await opts.onReleased();
+        }
         if (got === buf.length) break;
         continue;
       }

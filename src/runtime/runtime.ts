@@ -135,9 +135,16 @@ export class Runtime {
       throw new BrigError('CONTAINER_NOT_RUNNING', `container "${id}" is ${status}, not created: only a created container can be started`);
     }
     const fifo = path.join(this.store.dir(id), 'exec.fifo');
-    const released = await releaseInit(fifo, id, { alive: async () => (await liveStatus(s)) !== 'stopped' });
+    const released = await releaseInit(fifo, id, {
+      alive: async () => (await liveStatus(s)) !== 'stopped',
+      // From here init goes on to its program (or fails and exits): "running" it is, and a
+      // second start finds no FIFO. A dead init reads as stopped whatever the file says.
+      onReleased: async () => {
+        rmSync(fifo, { force: true });
+        await this.store.write({ ...s, status: 'running' });
+      },
+    });
     if (!released.executed) {
-      rmSync(fifo, { force: true });
       // init is gone: the container is stopped, and delete runs poststop (spec: step 12).
       if (released.error) {
         const ops: Op[] = [];
@@ -146,8 +153,6 @@ export class Runtime {
       }
       throw new BrigError('CONTAINER_NOT_RUNNING', `container "${id}" init exited before its program was executed`);
     }
-    rmSync(fifo, { force: true });
-    await this.store.write({ ...s, status: 'running' });
     await this.postHooks(s, 'poststart');
   }
 

@@ -7,7 +7,7 @@
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export type Requirement = 'root' | 'helper' | 'runc' | 'busybox' | 'userns' | 'cgroup-v2' | 'cgroup-v1';
+export type Requirement = 'root' | 'helper' | 'runc' | 'busybox' | 'userns' | 'cgroup-v2' | 'cgroup-v1' | 'python3';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -26,6 +26,7 @@ const checks: Record<Requirement, () => string | undefined> = {
   helper: () =>
     existsSync(`${repoRoot}native/build/brig-helper`) ? undefined : 'native helper not built (npm run build)',
   runc: () => (which('runc') ? undefined : 'runc not installed (apt-get install runc)'),
+  python3: () => (which('python3') ? undefined : 'python3 not installed'),
   busybox: () => (existsSync('/bin/busybox') ? undefined : 'busybox-static not installed'),
   userns: () => {
     try {

@@ -100,7 +100,6 @@ export abstract class BaseManager {
     this.created = [];
   }
 
-  /** Read cgroup.procs of `dir` and every child cgroup below it. */
   /**
    * The usual end: init and all it started are gone, and an rmdir of each of these
    * (the container's leaves) just works. True if all are gone; false leaves the rest to
@@ -120,6 +119,7 @@ export abstract class BaseManager {
     return gone.every(Boolean);
   }
 
+  /** Read cgroup.procs of `dir` and every child cgroup below it. */
   protected async procsBelow(dir: string): Promise<number[]> {
     let text: string;
     try {

@@ -9,7 +9,8 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Hook, Spec } from '../../../src/runtime/spec/types.js';
-import { brigRuntime, leftovers, makeBundle } from '../../support/bundle.js';
+import { spawn } from 'node:child_process';
+import { brigRuntime, leftovers, makeBundle, RUNTIME_BIN } from '../../support/bundle.js';
 import { requires } from '../../support/requires.js';
 
 const skip = requires('root', 'helper', 'busybox');
@@ -97,8 +98,10 @@ test('a failing create hook fails create, names the hook and leaves nothing', { 
 });
 
 test('a failing startContainer hook fails start: the program never runs, poststart is skipped, delete runs poststop', { skip }, () => {
-  withLog((dir, log) => {
+  // Also with init outside a pid namespace of its own, where SIGPIPE is not ignored for it.
+  for (const ownPidNs of [true, false]) withLog((dir, log) => {
     const b = makeBundle(['sh', '-c', `echo program >> /hooklog/hooks.log`], (s: Spec) => {
+      if (!ownPidNs) s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'pid');
       s.mounts!.push({ destination: '/hooklog', type: 'bind', source: dir, options: ['rbind'] });
       s.hooks = {
         startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'exit 3'] }],
@@ -109,7 +112,7 @@ test('a failing startContainer hook fails start: the program never runs, poststa
     try {
       assert.equal(brigRuntime(b, ['create', 'hs']).code, 0);
       const r = brigRuntime(b, ['start', 'hs']);
-      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.code, 1, `pid ns ${ownPidNs}: ${r.stderr}`);
       assert.match(r.stderr, /hooks\.startContainer\[0\]/, r.stderr);
       assert.match(r.stderr, /exit status 3/, r.stderr);
       assert.equal(JSON.parse(brigRuntime(b, ['state', 'hs']).stdout).status, 'stopped');
@@ -152,6 +155,31 @@ test('poststart and poststop failures only warn', { skip }, () => {
     assert.match(r.stderr, /level=warning msg=".*hooks\.poststop\[0\]/);
     assert.deepEqual(leftovers(b), []);
   } finally {
+    b.cleanup();
+  }
+});
+
+test('start interrupted while startContainer hooks run leaves the container recorded as running', { skip }, async () => {
+  const b = makeBundle(['sleep', '30'], (s: Spec) => {
+    s.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 1'] }] };
+  });
+  try {
+    assert.equal(brigRuntime(b, ['create', 'hi']).code, 0);
+    const start = spawn(RUNTIME_BIN, ['--root', b.stateRoot, 'start', 'hi'], { cwd: b.dir, stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 400));
+    start.kill('SIGKILL');
+    await new Promise((r) => start.once('exit', r));
+    // init was released: it runs its hook, then the program, whatever happened to start.
+    assert.equal(JSON.parse(brigRuntime(b, ['state', 'hi']).stdout).status, 'running');
+    const t0 = Date.now();
+    const again = brigRuntime(b, ['start', 'hi']);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /running, not created|already started/, again.stderr);
+    assert.ok(Date.now() - t0 < 2000, 'a second start must fail at once');
+    assert.equal(brigRuntime(b, ['delete', '--force', 'hi']).code, 0);
+    assert.deepEqual(leftovers(b), []);
+  } finally {
+    brigRuntime(b, ['delete', '--force', 'hi']);
     b.cleanup();
   }
 });

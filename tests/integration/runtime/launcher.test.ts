@@ -111,3 +111,40 @@ test('a stage 0 the verb does not use is let go at once', { skip }, () => {
     b.cleanup();
   }
 });
+
+test('the caller\'s signal state does not reach the container: exit status and masks as from a clean start', { skip: skip || requires('python3') }, () => {
+  const b = makeBundle(['sh', '-c', 'grep -E "^Sig(Blk|Ign)" /proc/self/status; exit 7']);
+  try {
+    // A caller ignoring SIGCHLD (stage 0 could not wait for init) and blocking SIGTERM.
+    const py = [
+      'import os, signal, sys',
+      'signal.signal(signal.SIGCHLD, signal.SIG_IGN)',
+      'signal.signal(signal.SIGINT, signal.SIG_IGN)',
+      'signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGUSR1})',
+      'os.execv(sys.argv[1], sys.argv[1:])',
+    ].join('\n');
+    const r = spawnSync('python3', ['-c', py, RUNTIME_BIN, '--root', b.stateRoot, 'run', 'l-sig'], { cwd: b.dir, encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 7, r.stderr);
+    assert.match(r.stdout, /SigBlk:\s+0+\n/);
+    assert.match(r.stdout, /SigIgn:\s+0+\n/);
+    assert.deepEqual(leftovers(b), []);
+  } finally {
+    b.cleanup();
+  }
+});
+
+test('stdio the caller closed is /dev/null in the container, not a closed slot', { skip }, () => {
+  // The shell's own fds (pid 1), written out through a pipe so no redirection touches them.
+  const b = makeBundle(['sh', '-c', 'ls -l /proc/1/fd/ | cat >&3']);
+  const out = path.join(b.dir, 'fds');
+  try {
+    const sh = `exec 0<&- 1>&- 2>&-; exec ${RUNTIME_BIN} --root ${b.stateRoot} run --preserve-fds 1 l-closed 3>${out}`;
+    const r = spawnSync('sh', ['-c', sh], { cwd: b.dir, encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const text = readFileSync(out, 'utf8');
+    for (const fd of [0, 1, 2]) assert.match(text, new RegExp(` ${fd} -> /dev/null`), text);
+    assert.deepEqual(leftovers(b), []);
+  } finally {
+    b.cleanup();
+  }
+});
