@@ -59,8 +59,9 @@ test('a process allocating past the memory limit is OOM-killed and events report
 });
 
 test('a fork bomb stops at the pids limit and the host stays responsive', { skip }, async () => {
-  // The classic bomb, in shell: every function call forks two more.
-  const c = detached(['sh', '-c', 'b() { b | b & }; b; sleep 30'], (s) => {
+  // The classic bomb, in shell: every function call forks two more. init starts it and
+  // becomes sleep by exec: a fork of its own could fail at the limit and end the container.
+  const c = detached(['sh', '-c', 'b() { b | b & }; b & exec sleep 30'], (s) => {
     s.linux!.resources = { pids: { limit: 16 } };
   }, 'bomb');
   try {
