@@ -102,6 +102,8 @@ export class RegistryClient {
   private readonly endpoints = new Map<string, Promise<Endpoint>>();
   private readonly creds = new Map<string, Promise<Credentials | undefined>>();
   private readonly tokens = new TokenCache();
+  /** Blob uploads in flight, by registry, repository and digest (see pushBlob). */
+  private readonly uploads = new Map<string, Promise<'exists' | 'mounted' | 'uploaded'>>();
 
   constructor(opts: RegistryClientOptions = {}) {
     this.credentials = opts.credentials;
@@ -431,6 +433,35 @@ export class RegistryClient {
     desc: Descriptor,
     open: () => AsyncIterable<Uint8Array>,
     opts: { mountFrom?: string; chunkSize?: number; onProgress?: ProgressFn } = {},
+  ): Promise<'exists' | 'mounted' | 'uploaded'> {
+    // Two pushes sharing a layer (two tags of one image, say) upload it once: the second
+    // waits for the first, as docker's transfer manager does. Concurrent uploads of one
+    // blob to one repository also race in the registry (distribution has answered a
+    // manifest PUT with "blob unknown" for a blob both were committing).
+    const key = `${ref.registry}/${ref.repository}@${desc.digest}`;
+    const inFlight = this.uploads.get(key);
+    if (inFlight) {
+      const done = await inFlight.catch(() => undefined);
+      if (done !== undefined) {
+        opts.onProgress?.({ kind: 'blob', digest: desc.digest, status: 'exists', current: desc.size, total: desc.size });
+        return 'exists';
+      }
+      // The first attempt failed: this push tries for itself.
+    }
+    const upload = this.uploadBlob(ref, desc, open, opts);
+    this.uploads.set(key, upload);
+    try {
+      return await upload;
+    } finally {
+      if (this.uploads.get(key) === upload) this.uploads.delete(key);
+    }
+  }
+
+  private async uploadBlob(
+    ref: Reference,
+    desc: Descriptor,
+    open: () => AsyncIterable<Uint8Array>,
+    opts: { mountFrom?: string; chunkSize?: number; onProgress?: ProgressFn },
   ): Promise<'exists' | 'mounted' | 'uploaded'> {
     const what = `blob ${desc.digest} to ${ref.registry}/${ref.repository}`;
     const progress = (status: ProgressEvent['status'], current: number) =>

@@ -223,3 +223,45 @@ test('identity tokens use the OAuth2 refresh-token POST', async () => {
     code: 'REGISTRY_UNAUTHORIZED',
   });
 });
+
+test('concurrent pushes of one blob to one repository upload it once', async () => {
+  const counts = { post: 0, put: 0 };
+  let stored = false;
+  const up = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/v2/') return void res.writeHead(200).end('{}');
+    if (req.method === 'HEAD' && url.pathname === `/v2/up/app/blobs/${blobDigest}`) {
+      return void res.writeHead(stored ? 200 : 404).end();
+    }
+    if (req.method === 'POST' && url.pathname === '/v2/up/app/blobs/uploads/') {
+      counts.post++;
+      return void res.writeHead(202, { Location: `/v2/up/app/blobs/uploads/${counts.post}`, 'Content-Length': '0' }).end();
+    }
+    if (req.method === 'PUT' && url.pathname.startsWith('/v2/up/app/blobs/uploads/')) {
+      counts.put++;
+      req.resume();
+      // Slow enough that the second push starts while this one is in flight.
+      req.on('end', () => setTimeout(() => {
+        stored = true;
+        res.writeHead(201, { 'Content-Length': '0' }).end();
+      }, 50));
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => up.listen(0, '127.0.0.1', r));
+  try {
+    const upHost = `127.0.0.1:${(up.address() as { port: number }).port}`;
+    const client = new RegistryClient({ retry: fast });
+    const ref = parseReference(`${upHost}/up/app:v1`);
+    const desc = { mediaType: MediaType.OciConfig, digest: blobDigest, size: blob.length };
+    const open = async function* () {
+      yield blob;
+    };
+    const results = await Promise.all([client.pushBlob(ref, desc, open), client.pushBlob(ref, desc, open)]);
+    assert.deepEqual(results.sort(), ['exists', 'uploaded']);
+    assert.deepEqual(counts, { post: 1, put: 1 });
+  } finally {
+    await new Promise<void>((r) => up.close(() => r()));
+  }
+});
