@@ -6,8 +6,9 @@
  * so), and closing the originals leaves nothing a hook or other child could inherit. Holding
  * both ends until the reopen is what keeps it from blocking on a missing reader or writer.
  */
-import { closeSync, fstatSync, constants as fsConstants, openSync, read, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, constants as fsConstants, openSync, read, writeSync } from 'node:fs';
 import { hasErrno } from '../errors/index.js';
+import { procStat } from '../util/proc-stat.js';
 import { FrameParser, type Message, type Stage0 } from './stage0.js';
 
 const ENV = '_BRIG_STAGE0';
@@ -27,7 +28,7 @@ export function takeInheritedStage0(env: NodeJS.ProcessEnv = process.env): Inher
   const originals = [toR, toW, fromR, fromW, statusR, statusW];
   // Not ours unless the pid is our child and every fd a pipe: then touch nothing.
   try {
-    if (parentOf(pid) !== process.pid) return undefined;
+    if (procStat(pid)?.ppid !== process.pid) return undefined;
     for (const fd of originals) if (!fstatSync(fd).isFIFO()) return undefined;
   } catch {
     return undefined;
@@ -48,21 +49,6 @@ export function takeInheritedStage0(env: NodeJS.ProcessEnv = process.env): Inher
     return undefined;
   } finally {
     for (const fd of [...originals, ...reopened]) closeQuietly(fd);
-  }
-}
-
-/** The ppid field of /proc/<pid>/stat (after the parenthesised command, which may hold spaces). */
-function parentOf(pid: number): number | undefined {
-  return Number(statFields(pid)?.[1]);
-}
-
-/** /proc/<pid>/stat from field 3 (state) on; undefined once the pid is gone. */
-function statFields(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
   }
 }
 
@@ -187,9 +173,8 @@ export class InheritedStage0 implements Stage0 {
     }
     const all = Buffer.concat(got);
     if (all.length >= 4) return all.readInt32LE(0);
-    // Field 52 of /proc/<pid>/stat: the exit status in waitpid's encoding.
-    const raw = Number(statFields(this.pid)?.[49] ?? Number.NaN);
-    if (!Number.isInteger(raw)) return 255;
+    const raw = procStat(this.pid)?.exitCode;
+    if (raw === undefined || !Number.isInteger(raw)) return 255;
     return raw & 0x7f ? 128 + (raw & 0x7f) : (raw >> 8) & 0xff;
   }
 }

@@ -8,6 +8,7 @@ import { BrigError, hasErrno } from '../errors/index.js';
 import { toBrigError } from '../native/errors.js';
 import type { Helper, HelperProcess } from '../native/helper.js';
 import { type Logger, nullLogger } from '../util/log.js';
+import { procStat } from '../util/proc-stat.js';
 import {
   type CgroupHost,
   type CgroupManager,
@@ -261,7 +262,7 @@ export class Runtime {
         onReady: async (pid) => {
           phase('init set up');
           stored.pid = pid;
-          stored.pidStartTime = (await procStartTime(pid)) ?? '';
+          stored.pidStartTime = procStat(pid)?.start ?? '';
           // run starts init as soon as this returns: record it as running in one write;
           // create leaves it waiting on the exec FIFO.
           stored.status = mode === 'create' ? 'created' : 'running';
@@ -560,22 +561,6 @@ async function writePidFile(file: string, pid: number): Promise<void> {
   renameSync(tmp, file);
 }
 
-/** Field 22 of /proc/<pid>/stat, and the state letter (field 3). */
-async function procStat(pid: number): Promise<{ start: string; state: string } | undefined> {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { state: rest[0] ?? '', start: rest[19] ?? '' };
-  } catch (e) {
-    if (hasErrno(e, 'ENOENT') || hasErrno(e, 'ESRCH')) return undefined;
-    throw e;
-  }
-}
-
-async function procStartTime(pid: number): Promise<string | undefined> {
-  return (await procStat(pid))?.start;
-}
-
 /** The ops after fifo_wait, for `start` to name a failure in them (see exec-fifo.ts). */
 function startOps(plan: LaunchPlan): StoredState['startOps'] {
   const from = plan.ops.findIndex((o) => o.op === 'fifo_wait');
@@ -586,7 +571,7 @@ function startOps(plan: LaunchPlan): StoredState['startOps'] {
 
 async function liveStatus(s: StoredState): Promise<State['status']> {
   if (s.pid <= 0) return s.status === 'creating' ? 'creating' : 'stopped';
-  const st = await procStat(s.pid);
+  const st = procStat(s.pid);
   if (!st || st.start !== s.pidStartTime || st.state === 'Z' || st.state === 'X') return 'stopped';
   return s.status === 'created' ? 'created' : 'running';
 }
@@ -599,7 +584,7 @@ function killQuietly(pid: number): void {
 
 async function waitGone(pid: number, start: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    const st = await procStat(pid);
+    const st = procStat(pid);
     if (!st || st.start !== start || st.state === 'Z') return;
     await new Promise((r) => setTimeout(r, 10));
   }
