@@ -106,17 +106,22 @@ export abstract class BaseManager {
    * the careful path (kill what is left, remove sub-cgroups, retry while EBUSY).
    */
   protected async removedIfEmpty(dirs: string[]): Promise<boolean> {
-    const gone = await Promise.all(
-      dirs.map(async (dir) => {
-        try {
-          await this.fs.rmdir(dir);
-          return true;
-        } catch (e) {
-          return hasErrno(e, 'ENOENT');
-        }
-      }),
-    );
-    return gone.every(Boolean);
+    return (await Promise.all(dirs.map((dir) => this.rmdirIfEmpty(dir)))).every(Boolean);
+  }
+
+  /**
+   * One rmdir: true when the cgroup is gone (or was), false while it holds tasks or child
+   * cgroups (EBUSY; ENOTEMPTY on some kernels). Any other error is thrown.
+   */
+  private async rmdirIfEmpty(dir: string): Promise<boolean> {
+    try {
+      await this.fs.rmdir(dir);
+      return true;
+    } catch (e) {
+      if (hasErrno(e, 'ENOENT')) return true;
+      if (hasErrno(e, 'EBUSY') || hasErrno(e, 'ENOTEMPTY')) return false;
+      throw e;
+    }
   }
 
   /** Read cgroup.procs of `dir` and every child cgroup below it. */
@@ -143,44 +148,16 @@ export abstract class BaseManager {
     signal?: AbortSignal | undefined;
   }): Promise<void> {
     const removeTree = async (dir: string): Promise<void> => {
-      if (await this.removedIfEmpty([dir])) return;
+      if (await this.rmdirIfEmpty(dir)) return;
       for (const child of await this.fs.subdirs(dir).catch(() => [])) await removeTree(join(dir, child));
-      let lastError: unknown;
-      const ok = await waitFor(
-        async () => {
-          try {
-            await this.fs.rmdir(dir);
-            return true;
-          } catch (e) {
-            if (hasErrno(e, 'ENOENT')) return true;
-            if (!hasErrno(e, 'EBUSY')) throw e;
-            lastError = e;
-            return false;
-          }
-        },
-        { ...opts, stepMs: 20 },
-      );
-      if (!ok) {
-        throw new BrigError('CGROUP_BUSY', `cannot remove cgroup ${dir}: still busy`, {
-          path: dir,
-          cause: lastError,
-        });
+      if (!(await waitFor(() => this.rmdirIfEmpty(dir), { ...opts, stepMs: 20 }))) {
+        throw new BrigError('CGROUP_BUSY', `cannot remove cgroup ${dir}: still busy`, { path: dir });
       }
     };
     // A parent this container created (the shared "/brig" of the default path, say) may hold
     // other containers' cgroups by now: it goes only if empty, one rmdir, and its children
     // are never touched. Only the container's own directory is emptied of sub-cgroups.
     const leaves = new Set(Object.values(this.dirs));
-    const removeParent = async (dir: string): Promise<boolean> => {
-      try {
-        await this.fs.rmdir(dir);
-        return true;
-      } catch (e) {
-        if (hasErrno(e, 'ENOENT')) return true;
-        if (hasErrno(e, 'EBUSY') || hasErrno(e, 'ENOTEMPTY')) return false;
-        throw e;
-      }
-    };
     // Deepest first; a created directory's children are either created too (so later in
     // the list, so already gone) or the container's own, which removeTree takes first.
     // Chains in different hierarchies are independent: removed in parallel, each deepest first.
@@ -193,7 +170,7 @@ export abstract class BaseManager {
     await Promise.all(chains.map(async (c) => {
       for (const dir of c.reverse()) {
         if (leaves.has(dir)) await removeTree(dir);
-        else if (!(await removeParent(dir))) break; // in use by another cgroup: left, as are its parents
+        else if (!(await this.rmdirIfEmpty(dir))) break; // in use by another cgroup: left, as are its parents
       }
     }));
     this.created = [];
