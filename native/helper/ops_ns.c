@@ -58,7 +58,7 @@ static _Noreturn void wait_child(pid_t child) {
   for (;;) {
     pid_t r = waitpid(child, &status, 0);
     if (r == child) break;
-    if (r < 0 && errno != EINTR) _exit(255);
+    if (r < 0 && errno != EINTR) helper_exit(255);
   }
   if (WIFEXITED(status)) helper_exit(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) helper_exit(128 + WTERMSIG(status));

@@ -26,12 +26,6 @@ const MSG = { PLAN: 1, PID: 2, GO: 3, READY: 4, START: 5, ERROR: 6, HOOKS: 7, CO
 
 export interface LaunchHooks {
   /**
-   * The helper exists (stage 0, before any op): place it in the container's cgroups here,
-   * so init is created inside them by clone and never has to migrate (a v1 migration waits
-   * for an RCU grace period: done here it overlaps the helper's own start-up).
-   */
-  beforePlan?(helperPid: number): Promise<void> | void;
-  /**
    * init exists and has run nothing yet: write id maps, place it in cgroups. What this
    * returns is handed to init with the go-ahead (the seccomp agent's process state).
    */
@@ -80,7 +74,7 @@ export class Helper {
 
   /**
    * Starts the helper process; it waits for its plan. Starting it before the plan is
-   * compiled lets the caller place it in cgroups meanwhile (see LaunchHooks.beforePlan).
+   * compiled lets its own start-up overlap the compile.
    */
   start(opts: LaunchOptions): HelperProcess {
     const inherited = this.inherited;
@@ -136,7 +130,6 @@ export class HelperProcess {
   /** Sends the plan and drives it; resolves once the user program has been exec'd. */
   async run(plan: LaunchPlan, hooks: LaunchHooks): Promise<Launched> {
     try {
-      if (hooks.beforePlan) await hooks.beforePlan(this.pid);
       const pid = await drive(this.stage0, plan, hooks, this.untilStart);
       this.stage0.closeChannel();
       return { pid, exit: this.stage0.exit };

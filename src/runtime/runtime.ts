@@ -220,7 +220,8 @@ export class Runtime {
       const limited = cg.set(containerResources(spec));
       limited.catch(() => {}); // awaited before init may go on (onPid)
       const facts = await gatherFacts(spec, bundle);
-      facts.cgroups = containerCgroups(facts.cgroups, facts.cgroupV1Mounts, cg.state());
+      stored.cgroup = cg.state();
+      facts.cgroups = containerCgroups(facts.cgroups, facts.cgroupV1Mounts, stored.cgroup);
       stored.rootfs = facts.rootfs;
       const plan = compilePlan(spec, facts, {
         detach,
@@ -234,9 +235,6 @@ export class Runtime {
       phase(`plan compiled (${plan.ops.length} ops)`);
       if (mode === 'create') stored.startOps = startOps(plan);
       const launched = await helper.run(plan, {
-        beforePlan: () => {
-          stored.cgroup = cg.state();
-        },
         onHooks: async () => {
           const state: State = { ...toOciState({ ...stored, pid: initPid }, 'creating'), pid: initPid };
           await runHooks(spec.hooks?.prestart, 'prestart', state);

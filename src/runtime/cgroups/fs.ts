@@ -33,8 +33,8 @@ const MOVES_PROCESSES = /\/(cgroup\.procs|cgroup\.threads|tasks)$/;
  * call is a short in-kernel operation, and a trip through libuv's thread pool per knob cost
  * more than the call itself (10+ ms over a container start). The exception is moving a
  * process: the first cgroup.procs write after a quiet spell waits for an RCU grace period
- * (cgroup_threadgroup_rwsem, 5-15 ms here), so it goes to the thread pool and the runtime
- * compiles the plan meanwhile.
+ * (cgroup_threadgroup_rwsem, 5-15 ms here), so it goes to the thread pool rather than
+ * stall the event loop. (Container starts avoid it: see CgroupManager.selfJoin.)
  */
 export const nodeCgroupFs: CgroupFs = {
   readFile: async (path) => readFileSync(path, 'utf8'),

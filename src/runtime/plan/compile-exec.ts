@@ -1,7 +1,8 @@
 /**
  * The plan for `exec`: a new process in a running container. Stage 0 joins every
  * namespace of the container's init (user first, mount last), clones (so the pid and time
- * namespaces apply), and the child then becomes the process exactly as init did: the same
+ * namespaces apply), and the child joins the container's cgroups (as init did, see
+ * compile.ts cgroupJoinOps) and then becomes the process exactly as init did: the same
  * steps 10-14 as compile.ts, with the container's seccomp profile.
  */
 import { BrigError } from '../../errors/index.js';

@@ -124,7 +124,8 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
   // init's first act: into its v1 cgroups (before its cgroup namespace, step 5, takes the root).
   ops.push(...cgroupJoin.afterClone);
 
-  // 4. Wait for the caller: it writes the id maps (and joins cgroups) from outside.
+  // 4. Wait for the caller: it writes the id maps from outside (and moves init into its
+  //    cgroups when the plan cannot: a cgroup namespace joined by path).
   ops.push(op('sync_go', 'linux.uidMappings', {}));
   if (newUser) {
     const zeroUid = mapsId(linux.uidMappings!, 0);
