@@ -71,7 +71,11 @@ static void reset_signals(void) {
   signal(SIGPIPE, SIG_IGN);
 }
 
+/* Once: called again at exec, after a seccomp filter that may not allow rt_sigaction. */
 void exec_signals(void) {
+  static int done;
+  if (done) return;
+  done = 1;
   signal(SIGPIPE, SIG_DFL);
 }
 
@@ -104,7 +108,7 @@ int main(int argc, char **argv) {
     switch (op->code) {
     case OP_NS_OPEN: case OP_NS_JOIN: case OP_UNSHARE: case OP_SETHOSTNAME: case OP_SETDOMAINNAME:
     case OP_SET_IDS: case OP_SYNC_GO: case OP_SYNC_READY: case OP_FIFO_CREATE: case OP_FIFO_WAIT: case OP_SYNC_HOOKS:
-    case OP_CLONE_INTO_CGROUP:
+    case OP_CLONE_INTO_CGROUP: case OP_LINK_UP: case OP_SETSID:
       op_ns(op);
       break;
     case OP_CLONE:

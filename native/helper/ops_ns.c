@@ -1,11 +1,15 @@
 /* Namespaces: join by path, unshare, clone init, hostname, becoming root of a new user ns. */
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
-#include <sys/stat.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -118,6 +122,21 @@ void op_ns(const struct op *op) {
   case OP_SETHOSTNAME:
     if (sethostname(A_STR(op, 0), A_LEN(op, 0) - 1) < 0) fail("sethostname", errno, A_STR(op, 0), NULL);
     break;
+  case OP_SETSID:
+    if (setsid() < 0) fail("setsid", errno, NULL, NULL);
+    break;
+  case OP_LINK_UP: {
+    struct ifreq ifr = {0};
+    if (A_LEN(op, 0) > sizeof ifr.ifr_name) fail("ioctl(SIOCSIFFLAGS)", ENAMETOOLONG, A_STR(op, 0), NULL);
+    memcpy(ifr.ifr_name, A_STR(op, 0), A_LEN(op, 0));
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) fail("socket", errno, A_STR(op, 0), NULL);
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) fail("ioctl(SIOCGIFFLAGS)", errno, A_STR(op, 0), NULL);
+    ifr.ifr_flags |= IFF_UP;
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) fail("ioctl(SIOCSIFFLAGS)", errno, A_STR(op, 0), NULL);
+    close(s);
+    break;
+  }
   case OP_SETDOMAINNAME:
     if (setdomainname(A_STR(op, 0), A_LEN(op, 0) - 1) < 0) fail("setdomainname", errno, A_STR(op, 0), NULL);
     break;

@@ -96,6 +96,18 @@ export function parseLimits(text: string): Record<string, number> {
   return out;
 }
 
+/** Whether two paths name one inode (a namespace file and /proc/self/ns/*); false if either is missing. */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const x = statSync(a);
+    const y = statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch (e) {
+    if (hasErrno(e, 'ENOENT') || hasErrno(e, 'ENOTDIR') || hasErrno(e, 'EACCES')) return false;
+    throw e;
+  }
+}
+
 export async function gatherFacts(spec: Spec, bundle: string): Promise<HostFacts> {
   const rootPath = path.resolve(bundle, spec.root!.path);
   let rootfs: string;
@@ -136,6 +148,7 @@ export async function gatherFacts(spec: Spec, bundle: string): Promise<HostFacts
   const sources: HostFacts['sources'] = {};
   for (const p of sourcePaths) sources[p] = kindOf(p);
   const layout = detectCgroupLayout(mounts);
+  const netnsPath = spec.linux?.namespaces?.find((n) => n.type === 'network')?.path;
   return {
     bundle,
     rootfs,
@@ -147,6 +160,7 @@ export async function gatherFacts(spec: Spec, bundle: string): Promise<HostFacts
     oomScoreAdj: Number((oom ?? '0').trim()),
     sources,
     hasKcore: kcore !== 'missing',
+    ...(netnsPath !== undefined ? { joinedNetnsIsCallers: sameFile(netnsPath, '/proc/self/ns/net') } : {}),
     cgroupLayout: layout,
     cgroups: parseProcCgroup(procCgroup ?? ''),
     cgroupV1Mounts: mounts

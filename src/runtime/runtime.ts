@@ -233,6 +233,7 @@ export class Runtime {
         ...(selfJoin ? { cgroupJoin: selfJoin } : {}),
       });
       phase(`plan compiled (${plan.ops.length} ops)`);
+      for (const w of plan.meta.warnings ?? []) this.log.warn(w);
       if (mode === 'create') stored.startOps = startOps(plan);
       const launched = await helper.run(plan, {
         onHooks: async () => {
@@ -324,6 +325,7 @@ export class Runtime {
       await helper.kill();
       throw e;
     }
+    for (const w of plan.meta.warnings ?? []) this.log.warn(w);
     const launched = await helper.run(plan, {
       onReady: async (pid) => {
         if (opts.pidFile) await writePidFile(opts.pidFile, pid);
@@ -563,8 +565,13 @@ async function writePidFile(file: string, pid: number): Promise<void> {
 function startOps(plan: LaunchPlan): StoredState['startOps'] {
   const from = plan.ops.findIndex((o) => o.op === 'fifo_wait');
   if (from < 0) return undefined;
-  const ops = plan.ops.slice(from).map((o) => (o.op === 'seccomp_load' ? { ...o, program: new Uint8Array(0) } : o));
-  return { from, ops };
+  // Stored as JSON, for wording an error only: byte strings (the seccomp program) are left
+  // empty and 64-bit masks (capset) become decimal strings.
+  const storable = (o: Op) =>
+    Object.fromEntries(
+      Object.entries(o).map(([k, v]) => [k, v instanceof Uint8Array ? new Uint8Array(0) : typeof v === 'bigint' ? String(v) : v]),
+    ) as Op;
+  return { from, ops: plan.ops.slice(from).map(storable) };
 }
 
 async function liveStatus(s: StoredState): Promise<State['status']> {

@@ -55,12 +55,15 @@ export function compileExecPlan(
     if (afterClone(t)) ops.push(join(t, slot));
   });
   ops.push(op('sync_go', 'process', {}));
+  // A session of its own, like init (compile.ts step 4); console_setup makes it with a terminal.
+  if (!proc.terminal) ops.push(op('setsid', 'process', {}));
   if (proc.terminal) {
     ops.push(op('console_setup', 'process.terminal', { rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0, uid: proc.user.uid }));
   }
   // The container's session keyring, as init joined it (runc's setns init does the same).
   if (opts.sessionKeyring) ops.push(sessionKeyringOp(opts.sessionKeyring, target.namespaces.includes('user'), false));
   // A seccomp agent is connected before the container's mount namespace hides its socket.
-  compileProcess(proc, target.linux, facts, { preserveFds: opts.preserveFds }, ops, 0);
-  return { version: PLAN_VERSION, ops, meta: { rootfs: '', preserveFds: opts.preserveFds } };
+  const warnings: string[] = [];
+  compileProcess(proc, target.linux, facts, { preserveFds: opts.preserveFds }, ops, 0, warnings);
+  return { version: PLAN_VERSION, ops, meta: { rootfs: '', preserveFds: opts.preserveFds, ...(warnings.length ? { warnings } : {}) } };
 }

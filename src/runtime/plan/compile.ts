@@ -23,10 +23,14 @@ import {
 } from '../linux/constants.js';
 import { compileSeccomp } from '../seccomp/index.js';
 import { invalid } from '../spec/check.js';
+import { sysctlNamespace } from '../spec/validate.js';
 import type { Device, Hook, IDMapping, Linux, Mount, NamespaceType, Process, Spec } from '../spec/types.js';
 import type { CompileOptions, HostFacts } from './facts.js';
 import { parseMountOptions } from './mount-options.js';
 import { type LaunchPlan, type Op, op, PLAN_VERSION } from './ops.js';
+
+/** CAP_SYS_ADMIN's bit: what loading a seccomp filter needs without no_new_privs. */
+const CAP_SYS_ADMIN = 1n << BigInt(CAPABILITIES.indexOf('CAP_SYS_ADMIN'));
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -127,6 +131,10 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
   // 4. Wait for the caller: it writes the id maps from outside (and moves init into its
   //    cgroups when the plan cannot: a cgroup namespace joined by path).
   ops.push(op('sync_go', 'linux.uidMappings', {}));
+  // Its own session and process group, as runc's init: a job-control signal to the
+  // caller's group or a hang-up of its terminal does not reach the container. With a
+  // terminal, console_setup makes the session (it must, to take the pty as controlling tty).
+  if (!proc.terminal) ops.push(op('setsid', 'process', {}));
   if (newUser) {
     const zeroUid = mapsId(linux.uidMappings!, 0);
     const zeroGid = mapsId(linux.gidMappings!, 0);
@@ -136,7 +144,9 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
   // 5.
   if (isNew('cgroup'))
     ops.push(op('unshare', `linux.namespaces[${nsIndex.get('cgroup')}]`, { flags: CLONE_NEW.cgroup! }));
-  // 6.
+  // 6. A new network namespace has only a loopback, and it starts down: up, as runc
+  //    brings it (programs expect 127.0.0.1). A joined one is whoever made it's to set up.
+  if (isNew('network')) ops.push(op('link_up', `linux.namespaces[${nsIndex.get('network')}]`, { name: 'lo' }));
   if (spec.hostname) ops.push(op('sethostname', 'hostname', { name: spec.hostname }));
   if (spec.domainname) ops.push(op('setdomainname', 'domainname', { name: spec.domainname }));
   if (opts.sessionKeyring) ops.push(sessionKeyringOp(opts.sessionKeyring, newUser));
@@ -145,7 +155,13 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
   ops.push(...compileRootfs(spec, facts, opts, newUser, idmapped.slots));
 
   // 8. Kernel parameters of the container's own namespaces, through its own /proc.
+  //    A joined network namespace is the container's too (podman makes one, joins it by
+  //    path and sets net.ipv4.ping_group_range), unless it is the caller's: then, as runc
+  //    says, the sysctl would change the host.
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
+    if (facts.joinedNetnsIsCallers && sysctlNamespace(key) === 'network') {
+      throw invalid(`linux.sysctl.${key}`, "cannot be set: the joined network namespace is the host's", 'use a new network namespace, or one made for the container');
+    }
     const file = `/proc/sys/${key.includes('/') ? key : key.replaceAll('.', '/')}`;
     ops.push(op('write_file', `linux.sysctl.${key}`, { path: file, data: value }));
   }
@@ -164,7 +180,8 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
 
   // 10-14: the process itself; shared with exec.
   const at = ops.findIndex((o) => o.op === 'pivot_root' || o.op === 'chroot_root');
-  const seccomp = compileProcess({ ...proc, args: proc.args }, linux, facts, { ...opts, startHooks: spec.hooks?.startContainer ?? [] }, ops, at);
+  const warnings: string[] = [];
+  const seccomp = compileProcess({ ...proc, args: proc.args }, linux, facts, { ...opts, startHooks: spec.hooks?.startContainer ?? [] }, ops, at, warnings);
 
   return {
     version: PLAN_VERSION,
@@ -175,6 +192,7 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
       ...(seccomp?.notify ? { seccompListener: { metadata: linux.seccomp!.listenerMetadata ?? '' } } : {}),
       ...(seccomp ? { seccompInstructions: seccomp.instructions } : {}),
       ...(newUser ? { uidMap: mapLines(linux.uidMappings!), gidMap: mapLines(linux.gidMappings!) } : {}),
+      ...(warnings.length ? { warnings } : {}),
     },
   };
 }
@@ -228,6 +246,7 @@ export function compileProcess(
   opts: Pick<CompileOptions, 'preserveFds' | 'execFifo'> & { startHooks?: Hook[] },
   ops: Op[],
   connectAt: number,
+  warnings: string[],
 ) {
   // 10. Process attributes that need privilege: before the user switch.
   if (proc.oomScoreAdj !== undefined) {
@@ -305,24 +324,43 @@ export function compileProcess(
       }
     }
   }
-  // Seccomp goes last, right before exec, so the filter constrains the program and not the
-  // set-up. Without no_new_privs the kernel wants CAP_SYS_ADMIN to load a filter, so it goes
-  // before capabilities are dropped instead (as runc), and must then allow the rest of set-up.
-  const seccomp = linux.seccomp ? compileSeccomp(linux.seccomp, { nativeArch: facts.arch }) : undefined;
-  const seccompOps: Op[] = [];
-  if (seccomp) {
-    seccompOps.push(op('seccomp_load', 'linux.seccomp', { flags: seccomp.flags, program: seccomp.bytes }));
-    if (seccomp.notify) {
-      // Connected while the host path is reachable (before the root switch, or before
-      // joining the container's mount namespace for exec).
-      ops.splice(
-        connectAt,
-        0,
-        op('seccomp_connect', 'linux.seccomp.listenerPath', { path: linux.seccomp!.listenerPath! }),
+  // Ambient capabilities the kernel cannot raise (not in both permitted and inheritable)
+  // are left out with a warning, as runc and crun leave them (they ignore the raise's
+  // EPERM): `runc spec` lists three of them with no inheritable set. Adding them to
+  // inheritable instead would grant what the config did not ask for.
+  const ambient: string[] = [];
+  for (const [i, c] of (caps.ambient ?? []).entries()) {
+    if ((caps.permitted ?? []).includes(c) && (caps.inheritable ?? []).includes(c)) ambient.push(c);
+    else {
+      warnings.push(
+        `process.capabilities.ambient[${i}]: ${c} is not in both the permitted and the inheritable set, so the kernel cannot raise it; it is not raised`,
       );
     }
   }
-  if (!proc.noNewPrivileges) ops.push(...seccompOps);
+  const final = { effective: mask(caps.effective), permitted: mask(caps.permitted), inheritable: mask(caps.inheritable) };
+
+  // Seccomp goes last, right before exec, so that the filter constrains the program and
+  // nothing of the set-up: a profile need not allow any call the runtime makes (close_range,
+  // capset, prctl, chdir, the FIFO and sync writes, startContainer hooks). After the load
+  // come only execve (once per PATH candidate), and, for a listener, the sendmsg of its fd;
+  // on failure, the write of the error record. Loading a filter needs no_new_privs or
+  // CAP_SYS_ADMIN: without no_new_privs, when the final effective set has no CAP_SYS_ADMIN,
+  // the capabilities are set with CAP_SYS_ADMIN kept (permitted is still the helper's full
+  // set after the uid switch) and one capset after the load drops it: then capset is the one
+  // more call the profile must allow, as every runtime's is (runc makes a dozen more there).
+  // Keeping it that long grants the program nothing: execve recomputes every set from the
+  // bounding, inheritable and ambient sets, which are final by then.
+  const seccomp = linux.seccomp ? compileSeccomp(linux.seccomp, { nativeArch: facts.arch }) : undefined;
+  if (seccomp?.notify) {
+    // Connected while the host path is reachable (before the root switch, or before
+    // joining the container's mount namespace for exec).
+    ops.splice(
+      connectAt,
+      0,
+      op('seccomp_connect', 'linux.seccomp.listenerPath', { path: linux.seccomp!.listenerPath! }),
+    );
+  }
+  const adminUntilLoad = seccomp !== undefined && !proc.noNewPrivileges && (final.effective & CAP_SYS_ADMIN) === 0n;
   ops.push(op('umask', 'process.user.umask', { mask: proc.user.umask ?? 0o022 }));
   ops.push(op('cloexec_from', 'process', { first: 3 + opts.preserveFds }));
   ops.push(
@@ -337,13 +375,15 @@ export function compileProcess(
   );
   ops.push(op('set_user', 'process.user', { uid: proc.user.uid, gid: proc.user.gid }));
   ops.push(
-    op('capset', 'process.capabilities', {
-      effective: mask(caps.effective),
-      permitted: mask(caps.permitted),
-      inheritable: mask(caps.inheritable),
-    }),
+    op(
+      'capset',
+      'process.capabilities',
+      adminUntilLoad
+        ? { ...final, effective: final.effective | CAP_SYS_ADMIN, permitted: final.permitted | CAP_SYS_ADMIN }
+        : final,
+    ),
   );
-  ops.push(op('caps_ambient', 'process.capabilities.ambient', { mask: mask(caps.ambient) }));
+  ops.push(op('caps_ambient', 'process.capabilities.ambient', { mask: mask(ambient) }));
   // 12. As the process user, so permissions are checked as that user.
   ops.push(op('chdir', 'process.cwd', { path: proc.cwd }));
   // 13. The caller records "created" and, for run, says start at once.
@@ -352,9 +392,10 @@ export function compileProcess(
   if (opts.execFifo) ops.push(op('fifo_wait', 'process', {}));
   // startContainer: in the container, after start, before the program.
   ops.push(...hookOps(opts.startHooks, 'hooks.startContainer'));
-  if (proc.noNewPrivileges) {
-    ops.push(op('no_new_privs', 'process.noNewPrivileges', {}));
-    ops.push(...seccompOps);
+  if (proc.noNewPrivileges) ops.push(op('no_new_privs', 'process.noNewPrivileges', {}));
+  if (seccomp) {
+    ops.push(op('seccomp_load', 'linux.seccomp', { flags: seccomp.flags, program: seccomp.bytes }));
+    if (adminUntilLoad) ops.push(op('capset', 'process.capabilities', final));
   }
   // 14.
   const env = proc.env ?? [];

@@ -28,6 +28,8 @@ export interface HostFacts {
   sources: Record<string, 'dir' | 'file' | 'missing'>;
   /** Whether /proc/kcore exists (for the /dev/core link). */
   hasKcore: boolean;
+  /** A network namespace joined by path that is the caller's own (the host's): its sysctls are the host's. */
+  joinedNetnsIsCallers?: boolean;
   cgroupLayout: CgroupLayout;
   /** The caller's cgroups: v1 controller lists ("cpu,cpuacct") and paths, and the v2 path under "". */
   cgroups: { controllers: string; path: string }[];

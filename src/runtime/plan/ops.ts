@@ -83,6 +83,10 @@ export const OP_TABLE = {
   /** ...and block opening it for writing through /proc/self/fd until `start` reads it. */
   fifo_wait: { code: 16, args: {} },
   sethostname: { code: 12, args: { name: 'str' } },
+  /** A session and process group of its own (runc's init is PGID = SID = its pid). */
+  setsid: { code: 67, args: {} },
+  /** Set a network interface up (SIOCSIFFLAGS IFF_UP): the loopback of a new network namespace. */
+  link_up: { code: 66, args: { name: 'str' } },
   setdomainname: { code: 13, args: { name: 'str' } },
   /** setresgid + setresuid, used to become root of a new user namespace. */
   set_ids: { code: 14, args: { uid: 'int', gid: 'int' } },
@@ -224,6 +228,8 @@ export interface PlanMeta {
   seccompListener?: { metadata: string };
   /** Instructions in the seccomp program, for --debug and features. */
   seccompInstructions?: number;
+  /** What the config asked for that the kernel cannot give and is left out, for the runtime log. */
+  warnings?: string[];
 }
 
 /** A typed constructor, so compiler code reads `op('mkdir_in_root', field, { path, mode })`. */

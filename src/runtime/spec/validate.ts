@@ -365,7 +365,8 @@ function readDevice(v: unknown, f: string): Device {
 }
 
 /** Sysctls the kernel scopes to a namespace (runc's list), and the namespace they need. */
-function sysctlNamespace(key: string): NamespaceType | undefined {
+export function sysctlNamespace(name: string): NamespaceType | undefined {
+  const key = name.replaceAll('/', '.'); // "net/ipv4/ip_forward", as sysctl(8) also takes it
   if (/^kernel\.(msgmax|msgmnb|msgmni|sem|shmall|shmmax|shmmni|shm_rmid_forced)$/.test(key)) return 'ipc';
   if (key.startsWith('fs.mqueue.')) return 'ipc';
   if (key.startsWith('net.')) return 'network';
@@ -408,21 +409,10 @@ function checkMeaning(spec: Spec): void {
         'only ipc (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*), net.* and uts sysctls may be set',
       );
     }
+    // A joined network namespace that is the host's is refused by the compiler, which knows the host.
     if (!ns.has(need)) throw invalid(field, `needs a ${need} namespace in linux.namespaces`);
-    if (ns.get(need)!.path !== undefined && need === 'network') {
-      // Joining another netns and changing its sysctls changes a namespace the container does not own.
-      throw invalid(field, 'cannot be set in a joined network namespace');
-    }
   }
   const p = spec.process;
-  if (p?.capabilities?.ambient?.length) {
-    const { permitted = [], inheritable = [] } = p.capabilities;
-    for (const [i, c] of p.capabilities.ambient.entries()) {
-      if (!permitted.includes(c) || !inheritable.includes(c)) {
-        throw invalid(`process.capabilities.ambient[${i}]`, `${c} must also be permitted and inheritable`);
-      }
-    }
-  }
   if (p !== undefined) {
     const inUserNs = ns.has('user');
     if (inUserNs && newNs('user')) {

@@ -145,11 +145,6 @@ const CASES: Case[] = [
     /linux\.timeOffsets: time offsets need a new time namespace/,
   ],
   [
-    'ambient not permitted',
-    (s) => (s.process!.capabilities!.ambient = ['CAP_KILL']),
-    /process\.capabilities\.ambient\[0\]: CAP_KILL must also be permitted and inheritable/,
-  ],
-  [
     'device outside /dev',
     (s) => (s.linux!.devices = [{ type: 'c', path: '/etc/null', major: 1, minor: 3 }]),
     /linux\.devices\[0\]\.path: "\/etc\/null" must be below \/dev/,

@@ -129,3 +129,91 @@ test('cgroups: stage 0 opens the v1 tasks files first, init writes "0" to them r
   assert.ok(order.indexOf('join:mount') < execClone && order.indexOf('join:pid') < execClone);
   assert.deepEqual(order.slice(execClone + 1, execClone + 4), ['file_write', 'file_write', 'join:cgroup']);
 });
+
+const compile = (s: ReturnType<typeof defaultSpec>, facts = FACTS) =>
+  compilePlan(validateSpec(s), facts, { detach: false, noPivot: false, preserveFds: 0 });
+const ERRNO_PROFILE = { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['execve', 'exit_group'], action: 'SCMP_ACT_ALLOW' }] } as const;
+
+test('ambient capabilities the kernel cannot raise are left out with a warning, as runc and crun', () => {
+  const s = defaultSpec(['true']);
+  // runc spec's sets: ambient with no inheritable.
+  s.process!.capabilities = {
+    bounding: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'],
+    effective: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'],
+    permitted: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'],
+    inheritable: ['CAP_KILL'],
+    ambient: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'],
+  };
+  const plan = compile(s);
+  const ambient = plan.ops.find((o) => o.op === 'caps_ambient') as { mask: bigint };
+  assert.equal(ambient.mask, 1n << 5n, 'only CAP_KILL, the one in permitted and inheritable');
+  const capset = plan.ops.find((o) => o.op === 'capset') as { inheritable: bigint };
+  assert.equal(capset.inheritable, 1n << 5n, 'inheritable is not widened to make the raise work');
+  assert.equal(plan.meta.warnings?.length, 2);
+  assert.match(plan.meta.warnings![0]!, /process\.capabilities\.ambient\[0\]: CAP_AUDIT_WRITE is not in both/);
+  assert.match(plan.meta.warnings![1]!, /ambient\[2\]: CAP_NET_BIND_SERVICE/);
+});
+
+test('with no_new_privs, only execve follows the seccomp load', () => {
+  const s = defaultSpec(['true']);
+  s.linux!.seccomp = structuredClone(ERRNO_PROFILE) as never;
+  s.process!.noNewPrivileges = true;
+  const names = compile(s).ops.map((o) => o.op);
+  assert.deepEqual(names.slice(-3), ['no_new_privs', 'seccomp_load', 'exec']);
+});
+
+test('without no_new_privs, CAP_SYS_ADMIN is kept to load the filter last and dropped by one capset after it', () => {
+  const s = defaultSpec(['true']);
+  s.linux!.seccomp = structuredClone(ERRNO_PROFILE) as never;
+  s.process!.noNewPrivileges = false;
+  s.process!.user = { uid: 1000, gid: 1000 };
+  const ops = compile(s).ops;
+  const names = ops.map((o) => o.op);
+  assert.deepEqual(names.slice(-3), ['seccomp_load', 'capset', 'exec']);
+  const load = names.indexOf('seccomp_load');
+  for (const before of ['cloexec_from', 'caps_bounding', 'setgroups', 'set_user', 'caps_ambient', 'chdir', 'sync_ready']) {
+    assert.ok(names.indexOf(before as never) < load, `${before} before the filter`);
+  }
+  const admin = 1n << 21n;
+  const [first, last] = ops.filter((o) => o.op === 'capset') as unknown as { effective: bigint; permitted: bigint }[];
+  assert.equal(first!.effective & admin, admin);
+  assert.equal(last!.effective & admin, 0n);
+  assert.equal(last!.permitted & admin, 0n);
+});
+
+test('without no_new_privs and with CAP_SYS_ADMIN in the final sets, execve alone follows the load', () => {
+  const s = defaultSpec(['true']);
+  s.linux!.seccomp = structuredClone(ERRNO_PROFILE) as never;
+  s.process!.noNewPrivileges = false;
+  s.process!.capabilities = { bounding: ['CAP_SYS_ADMIN'], effective: ['CAP_SYS_ADMIN'], permitted: ['CAP_SYS_ADMIN'] };
+  const names = compile(s).ops.map((o) => o.op);
+  assert.deepEqual(names.slice(-2), ['seccomp_load', 'exec']);
+  assert.equal(names.filter((n) => n === 'capset').length, 1);
+});
+
+test('a new network namespace gets its loopback up; a joined one is left alone', () => {
+  const s = defaultSpec(['true']);
+  assert.ok(compile(s).ops.some((o) => o.op === 'link_up'));
+  s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: '/run/netns/x' } : n));
+  assert.ok(!compile(s).ops.some((o) => o.op === 'link_up'));
+});
+
+test('init is a session leader unless a terminal makes the session', () => {
+  const s = defaultSpec(['true']);
+  s.process!.terminal = false;
+  assert.ok(compile(s).ops.some((o) => o.op === 'setsid'));
+  s.process!.terminal = true;
+  const plan = compilePlan(validateSpec(s), FACTS, { detach: true, noPivot: false, preserveFds: 0, consoleSocket: '/tmp/c.sock' });
+  assert.ok(!plan.ops.some((o) => o.op === 'setsid'));
+});
+
+test('network sysctls: allowed in a joined network namespace, refused when it is the host\'s', () => {
+  const s = defaultSpec(['true']);
+  s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: '/run/netns/podman' } : n));
+  s.linux!.sysctl = { 'net.ipv4.ping_group_range': '0 0' };
+  assert.ok(compile(s).ops.some((o) => o.op === 'write_file' && o.field === 'linux.sysctl.net.ipv4.ping_group_range'));
+  assert.throws(
+    () => compile(s, { ...FACTS, joinedNetnsIsCallers: true }),
+    /linux\.sysctl\.net\.ipv4\.ping_group_range: cannot be set: the joined network namespace is the host's/,
+  );
+});

@@ -1,0 +1,214 @@
+/**
+ * Configs other tools write, run as runc runs them: `runc spec`'s config (made by the
+ * installed runc in the test, never a stored copy), a deny-by-default seccomp profile that
+ * allows only what a static busybox needs, the loopback of a new network namespace, and
+ * init's session. Where it matters, the same bundle also runs under runc and the two
+ * results are compared.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { Spec } from '../../../src/runtime/spec/types.js';
+import { brigRuntime, leftovers, makeBundle, type Bundle } from '../../support/bundle.js';
+import { requires } from '../../support/requires.js';
+
+const skip = requires('root', 'helper', 'busybox', 'runc');
+
+/** A bundle whose config.json is what `runc spec` writes, with `edit` applied. */
+function runcSpecBundle(edit: (s: Spec) => void): Bundle {
+  const b = makeBundle(['true']);
+  const r = spawnSync('runc', ['spec'], { cwd: b.dir, encoding: 'utf8' });
+  if (r.status !== 0) {
+    // makeBundle wrote brig's own config; runc spec refuses to overwrite it.
+    spawnSync('rm', [path.join(b.dir, 'config.json')]);
+    const again = spawnSync('runc', ['spec'], { cwd: b.dir, encoding: 'utf8' });
+    assert.equal(again.status, 0, again.stderr);
+  }
+  const spec = JSON.parse(readFileSync(path.join(b.dir, 'config.json'), 'utf8')) as Spec;
+  edit(spec);
+  writeFileSync(path.join(b.dir, 'config.json'), JSON.stringify(spec, null, 2));
+  return b;
+}
+
+function runc(b: Bundle, args: string[]) {
+  const r = spawnSync('runc', ['--root', path.join(b.dir, 'runc-state'), ...args], { cwd: b.dir, encoding: 'utf8', timeout: 20_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const capLines = (status: string) => status.split('\n').filter((l) => l.startsWith('Cap')).join('\n');
+
+// A foreground run without a console socket has no terminal to give (README: not yet), so
+// the tests set terminal to false; nothing else of runc's config changes.
+const asProgram = (args: string[]) => (s: Spec) => {
+  s.process!.terminal = false;
+  s.process!.args = args;
+};
+
+test("runc spec's config runs, with the capability sets runc gives it", { skip }, () => {
+  const b = runcSpecBundle(asProgram(['cat', '/proc/self/status']));
+  try {
+    const brig = brigRuntime(b, ['run', `rs-${process.pid}`]);
+    assert.equal(brig.code, 0, brig.stderr);
+    const ref = runc(b, ['run', `rs-${process.pid}`]);
+    assert.equal(ref.code, 0, ref.stderr);
+    assert.equal(capLines(brig.stdout), capLines(ref.stdout));
+    // The ambient caps runc spec lists cannot be raised without inheritable: a warning each.
+    assert.match(brig.stderr, /level=warning msg="process\.capabilities\.ambient\[0\]: CAP_AUDIT_WRITE is not in both/);
+    assert.deepEqual(leftovers(b), []);
+  } finally {
+    b.cleanup();
+  }
+});
+
+test("a uid-1000 process under runc spec's config has no effective capabilities", { skip }, () => {
+  const b = runcSpecBundle((s) => {
+    asProgram(['cat', '/proc/self/status'])(s);
+    s.process!.user = { uid: 1000, gid: 1000 };
+  });
+  try {
+    const r = brigRuntime(b, ['run', `rs1k-${process.pid}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^CapEff:\s*0000000000000000$/m);
+    assert.match(r.stdout, /^CapPrm:\s*0000000000000000$/m);
+    assert.match(r.stdout, /^CapAmb:\s*0000000000000000$/m);
+    assert.equal(capLines(r.stdout), capLines(runc(b, ['run', `rs1k-${process.pid}`]).stdout));
+  } finally {
+    b.cleanup();
+  }
+});
+
+test("brig-runtime spec's config runs under runc too", { skip }, () => {
+  const b = makeBundle(['true']);
+  try {
+    spawnSync('rm', [path.join(b.dir, 'config.json')]);
+    const made = brigRuntime(b, ['spec']);
+    assert.equal(made.code, 0, made.stderr);
+    const spec = JSON.parse(readFileSync(path.join(b.dir, 'config.json'), 'utf8')) as Spec;
+    asProgram(['sh', '-c', 'echo ok'])(spec);
+    writeFileSync(path.join(b.dir, 'config.json'), JSON.stringify(spec));
+    const r = brigRuntime(b, ['run', `bs-${process.pid}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'ok\n');
+    const ref = runc(b, ['run', `bs-${process.pid}`]);
+    assert.equal(ref.code, 0, ref.stderr);
+    assert.equal(ref.stdout, 'ok\n');
+  } finally {
+    b.cleanup();
+  }
+});
+
+// What `busybox echo ok` (static) calls, measured with strace; anything else kills it.
+const BUSYBOX_ECHO = ['arch_prctl', 'brk', 'execve', 'exit_group', 'getrandom', 'getuid', 'mprotect', 'prctl', 'prlimit64', 'readlink', 'rseq', 'set_robust_list', 'set_tid_address', 'write'];
+const killProfile = (extra: string[] = []) => ({
+  defaultAction: 'SCMP_ACT_KILL_PROCESS',
+  architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+  syscalls: [{ names: [...BUSYBOX_ECHO, ...extra], action: 'SCMP_ACT_ALLOW' }],
+});
+
+test('a deny-by-default profile that allows only what busybox needs runs busybox (no_new_privs)', { skip }, () => {
+  const b = runcSpecBundle((s) => {
+    asProgram(['echo', 'ok'])(s);
+    s.process!.noNewPrivileges = true;
+    s.linux!.seccomp = killProfile() as never;
+  });
+  try {
+    const r = brigRuntime(b, ['run', `sk-${process.pid}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'ok\n');
+    // The profile bites: one call more and the process is killed (SIGSYS, 128+31).
+    const bitten = runcSpecBundle((s) => {
+      asProgram(['cat', '/proc/self/status'])(s);
+      s.process!.noNewPrivileges = true;
+      s.linux!.seccomp = killProfile() as never;
+    });
+    try {
+      assert.equal(brigRuntime(bitten, ['run', `sk2-${process.pid}`]).code, 128 + 31);
+    } finally {
+      bitten.cleanup();
+    }
+  } finally {
+    b.cleanup();
+  }
+});
+
+test('without no_new_privs the same profile needs only capset more, and close_range is never needed', { skip }, () => {
+  const b = runcSpecBundle((s) => {
+    asProgram(['echo', 'ok'])(s);
+    s.process!.noNewPrivileges = false;
+    // As root: runc spec's caps have no CAP_SYS_ADMIN, so the load keeps it and capset drops it.
+    // (Not uid 1000: busybox itself then checks /etc/busybox.conf and calls setgid/setuid.)
+    s.linux!.seccomp = killProfile(['capset']) as never;
+  });
+  try {
+    const r = brigRuntime(b, ['run', `sk3-${process.pid}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'ok\n');
+    assert.deepEqual(leftovers(b), []);
+  } finally {
+    b.cleanup();
+  }
+});
+
+test('an errno profile without close_range (older tools write them) runs, and the program still sees its denials', { skip }, () => {
+  const b = runcSpecBundle((s) => {
+    asProgram(['sh', '-c', 'echo ok; cat /proc/self/status | grep -c Cap'])(s);
+    s.process!.noNewPrivileges = false;
+    s.linux!.seccomp = {
+      defaultAction: 'SCMP_ACT_ERRNO',
+      syscalls: [
+        {
+          names: ['arch_prctl', 'brk', 'capset', 'clone', 'close', 'dup2', 'execve', 'exit_group', 'fcntl', 'getpid', 'getppid', 'getrandom', 'getuid', 'mmap', 'mprotect', 'munmap', 'newfstatat', 'openat', 'prctl', 'prlimit64', 'read', 'readlink', 'rseq', 'rt_sigaction', 'rt_sigreturn', 'sendfile', 'set_robust_list', 'set_tid_address', 'uname', 'wait4', 'write', 'pipe2', 'vfork', 'fork', 'rt_sigprocmask', 'getpgrp', 'ioctl', 'lseek', 'fstat', 'stat', 'access', 'pipe'],
+          action: 'SCMP_ACT_ALLOW',
+        },
+      ],
+    } as never;
+  });
+  try {
+    const r = brigRuntime(b, ['run', `se-${process.pid}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'ok\n5\n');
+  } finally {
+    b.cleanup();
+  }
+});
+
+test("a new network namespace's loopback is up, as under runc", { skip }, () => {
+  const b = runcSpecBundle(asProgram(['cat', '/sys/class/net/lo/flags', '/sys/class/net/lo/operstate']));
+  try {
+    const r = brigRuntime(b, ['run', `lo-${process.pid}`]);
+    assert.equal(r.code, 0, r.stderr);
+    const ref = runc(b, ['run', `lo-${process.pid}`]);
+    assert.equal(r.stdout, ref.stdout);
+    assert.equal(Number(r.stdout.split('\n')[0]) & 1, 1, 'IFF_UP');
+  } finally {
+    b.cleanup();
+  }
+});
+
+function pgidAndSid(pid: number): [number, number] {
+  // /proc/<pid>/stat: "pid (comm) state ppid pgrp session ..."; comm may hold spaces.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return [Number(f[2]), Number(f[3])];
+}
+
+test('a detached init leads a session and process group of its own (PGID = SID = pid), as runc', { skip }, () => {
+  const b = runcSpecBundle(asProgram(['sleep', '30']));
+  const id = `sid-${process.pid}`;
+  try {
+    const r = brigRuntime(b, ['run', '-d', '--pid-file', path.join(b.dir, 'pid'), id]);
+    assert.equal(r.code, 0, r.stderr);
+    const pid = Number(readFileSync(path.join(b.dir, 'pid'), 'utf8'));
+    assert.deepEqual(pgidAndSid(pid), [pid, pid]);
+    assert.notEqual(pgidAndSid(pid)[1], pgidAndSid(process.pid)[1]);
+    const e = brigRuntime(b, ['exec', '-d', '--pid-file', path.join(b.dir, 'epid'), id, 'sleep', '30']);
+    assert.equal(e.code, 0, e.stderr);
+    const epid = Number(readFileSync(path.join(b.dir, 'epid'), 'utf8'));
+    assert.deepEqual(pgidAndSid(epid), [epid, epid]);
+  } finally {
+    brigRuntime(b, ['delete', '--force', id]);
+    b.cleanup();
+  }
+});
