@@ -16,6 +16,7 @@ const RUNTIME = path.join(repoRoot, 'bin', 'brig-runtime');
 const skip = requires('root', 'helper', 'busybox') || (existsSync('/usr/bin/podman') ? false : 'podman not installed');
 const dir = mkdtempSync(path.join(tmpdir(), 'brig-podman-'));
 const conf = path.join(dir, 'containers.conf');
+let bridgeExisted = false;
 
 function podman(args: string[]) {
   const r = spawnSync(
@@ -28,7 +29,13 @@ function podman(args: string[]) {
 
 before(async () => {
   if (skip) return;
-  writeFileSync(conf, '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n');
+  // podman's own default sysctl, written out: its network namespace is joined by path and
+  // the sysctl set in it (runc allows that; it is not the host's namespace).
+  writeFileSync(
+    conf,
+    '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\ndefault_sysctls = ["net.ipv4.ping_group_range=0 0"]\n',
+  );
+  bridgeExisted = existsSync('/sys/class/net/cni-podman0');
   const rootfs = await makeBusyboxRootfs(dir);
   for (const a of ['sleep', 'hostname', 'true', 'tty']) spawnSync('ln', ['-s', 'busybox', path.join(rootfs, 'bin', a)]);
   const tar = path.join(dir, 'bb.tar');
@@ -39,6 +46,8 @@ before(async () => {
 
 after(() => {
   if (!skip) podman(['rm', '-af']);
+  // podman's default network leaves its bridge up after the last container, as docker does.
+  if (!skip && !bridgeExisted) spawnSync('ip', ['link', 'del', 'cni-podman0']);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -46,6 +55,27 @@ test('podman run --rm through brig-runtime', { skip }, () => {
   const r = podman(['run', '--rm', '--network', 'none', 'localhost/brig-bb:1', 'echo', 'ok']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'ok\n');
+});
+
+test("podman run --rm with podman's default network: a veth in a namespace podman made, its sysctl set, lo up", { skip }, () => {
+  const r = podman(['run', '--rm', 'localhost/brig-bb:1', 'sh', '-c', 'cat /proc/sys/net/ipv4/ping_group_range; ls /sys/class/net; cat /sys/class/net/lo/flags']);
+  assert.equal(r.code, 0, r.stderr);
+  const [range, ...rest] = r.stdout.trim().split('\n');
+  assert.equal(range!.replace(/\s+/g, ' '), '0 0');
+  assert.deepEqual(rest.slice(0, -1).sort(), ['eth0', 'lo']);
+  assert.equal(Number(rest.at(-1)) & 1, 1, 'lo is up');
+});
+
+test('podman run -d and exec on the default network', { skip }, () => {
+  const d = podman(['run', '-d', '--name', 'brig-e2e-net', 'localhost/brig-bb:1', 'sleep', '100']);
+  assert.equal(d.code, 0, d.stderr);
+  try {
+    const e = podman(['exec', 'brig-e2e-net', 'cat', '/sys/class/net/eth0/operstate']);
+    assert.equal(e.code, 0, e.stderr);
+    assert.equal(e.stdout.trim(), 'up');
+  } finally {
+    assert.equal(podman(['rm', '-f', '-t', '0', 'brig-e2e-net']).code, 0);
+  }
 });
 
 test('podman propagates the exit code', { skip }, () => {
