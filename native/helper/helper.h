@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define PLAN_MAGIC "BRIGPLAN"
 #define PLAN_VERSION 1
@@ -76,7 +77,7 @@ enum op_code {
   OP_CAPS_BOUNDING = 50, OP_SETGROUPS = 51, OP_SET_USER = 52, OP_CAPSET = 53, OP_CAPS_AMBIENT = 54,
   OP_NO_NEW_PRIVS = 55, OP_CHDIR = 56, OP_CLOEXEC_FROM = 57, OP_SECCOMP_CONNECT = 58, OP_SECCOMP_LOAD = 59,
   OP_EXEC = 60, OP_SESSION_KEYRING = 62, OP_CLONE_INTO_CGROUP = 63, OP_FILE_OPEN = 64, OP_FILE_WRITE = 65,
-  OP_LINK_UP = 66, OP_SETSID = 67,
+  OP_LINK_UP = 66, OP_SETSID = 67, OP_CONSOLE_RELAY = 68,
 };
 
 /* plan.c */
@@ -112,6 +113,10 @@ void op_cred(const struct op *op);
 void op_exec(const struct op *op);
 void op_seccomp(const struct op *op);
 void op_console(const struct op *op);
+/* After the clone: each side closes its end of a console relay pair (OP_CONSOLE_RELAY). */
+void console_after_clone(int in_child);
+/* Stage 0, waiting for a foreground init: relay the pty to its own stdio until init exits. */
+void console_relay(pid_t child);
 void op_hook(const struct op *op);
 
 /* What the caller sent with MSG_GO (the seccomp agent's process state), if anything. */

@@ -134,7 +134,7 @@ int main(int argc, char **argv) {
     case OP_HOOK:
       op_hook(op);
       break;
-    case OP_CONSOLE_CONNECT: case OP_CONSOLE_SETUP:
+    case OP_CONSOLE_CONNECT: case OP_CONSOLE_SETUP: case OP_CONSOLE_RELAY:
       op_console(op);
       break;
     case OP_SECCOMP_CONNECT: case OP_SECCOMP_LOAD:

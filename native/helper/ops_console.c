@@ -4,13 +4,22 @@
  * container's own /dev/ptmx, makes the peer its controlling terminal and stdio, and sends
  * the master over the socket (SCM_RIGHTS, the pty's name as payload) for the caller
  * (conmon, containerd's shim) to hold.
+ *
+ * Without a console socket (a foreground `run` in a terminal, as `runc run` does it), a
+ * socket pair stands in for it and stage 0, which waits for init anyway, is the holder: it
+ * relays its own stdin to the pty and the pty to its stdout until init exits, with its
+ * terminal in raw mode and the pty's size following it when the plan says stdin is one.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -18,6 +27,9 @@
 #include "helper.h"
 
 static int console_fd = -1;
+/* OP_CONSOLE_RELAY: stage 0's end of the pair, and whether its stdin is a terminal. */
+static int relay_fd = -1;
+static int relay_tty;
 
 static void send_fd(int sock, int fd, const char *name) {
   char ctrl[CMSG_SPACE(sizeof(int))];
@@ -35,8 +47,105 @@ static void send_fd(int sock, int fd, const char *name) {
   if (n < 0) fail("sendmsg", errno, "(console socket)", NULL);
 }
 
+static int recv_fd(int sock) {
+  char name[64], ctrl[CMSG_SPACE(sizeof(int))];
+  struct iovec iov = {.iov_base = name, .iov_len = sizeof name};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl, .msg_controllen = sizeof ctrl};
+  ssize_t n;
+  do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+  if (!c || c->cmsg_type != SCM_RIGHTS) return -1; /* init failed before its terminal: it reports that */
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return fd;
+}
+
+static void copy_out(int to, const char *buf, ssize_t n) {
+  while (n > 0) {
+    ssize_t w = write(to, buf, (size_t)n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return; /* a reader gone (EPIPE): the container goes on, its output is lost */
+    buf += w;
+    n -= w;
+  }
+}
+
+static void follow_size(int master) {
+  struct winsize ws;
+  if (ioctl(0, TIOCGWINSZ, &ws) == 0) ioctl(master, TIOCSWINSZ, &ws);
+}
+
+void console_after_clone(int in_child) {
+  if (relay_fd < 0) return;
+  close(in_child ? relay_fd : console_fd);
+  if (in_child) relay_fd = -1;
+  else console_fd = -1;
+}
+
+void console_relay(pid_t child) {
+  if (relay_fd < 0) return;
+  int master = recv_fd(relay_fd);
+  close(relay_fd);
+  relay_fd = -1;
+  if (master < 0) return;
+  struct termios saved;
+  int raw = relay_tty && tcgetattr(0, &saved) == 0;
+  if (raw) {
+    struct termios t = saved;
+    cfmakeraw(&t);
+    tcsetattr(0, TCSANOW, &t);
+    follow_size(master);
+  }
+  sigset_t winch;
+  sigemptyset(&winch);
+  sigaddset(&winch, SIGWINCH);
+  sigprocmask(SIG_BLOCK, &winch, NULL);
+  int sfd = signalfd(-1, &winch, SFD_CLOEXEC);
+  int pidfd = (int)syscall(SYS_pidfd_open, child, 0);
+  struct pollfd p[4] = {{.fd = 0, .events = POLLIN}, {.fd = master, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+  char buf[8192];
+  for (;;) {
+    if (poll(p, 4, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (p[1].revents) {
+      ssize_t n = read(master, buf, sizeof buf);
+      if (n <= 0 && errno != EINTR) break; /* EIO: every holder of the peer is gone */
+      copy_out(1, buf, n);
+    }
+    if (p[0].revents) {
+      ssize_t n = read(0, buf, sizeof buf);
+      if (n <= 0) p[0].fd = -1; /* our input ended; the container's goes on until it exits */
+      else copy_out(master, buf, n);
+    }
+    if (p[3].revents) {
+      struct signalfd_siginfo si;
+      if (read(sfd, &si, sizeof si) > 0 && raw) follow_size(master);
+    }
+    if (p[2].revents) {
+      /* init is gone: what it wrote last is still in the pty; then done. */
+      fcntl(master, F_SETFL, O_NONBLOCK);
+      ssize_t n;
+      while ((n = read(master, buf, sizeof buf)) > 0) copy_out(1, buf, n);
+      break;
+    }
+  }
+  if (raw) tcsetattr(0, TCSANOW, &saved);
+  close(master);
+}
+
 void op_console(const struct op *op) {
   switch (op->code) {
+  case OP_CONSOLE_RELAY: {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) fail("socketpair", errno, NULL, NULL);
+    console_fd = sv[0];
+    relay_fd = sv[1];
+    relay_tty = (int)A_INT(op, 0);
+    break;
+  }
   case OP_CONSOLE_CONNECT: {
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     if (A_LEN(op, 0) > sizeof addr.sun_path) fail("connect", ENAMETOOLONG, A_STR(op, 0), NULL);

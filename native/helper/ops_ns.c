@@ -58,6 +58,8 @@ static _Noreturn void wait_child(pid_t child) {
   signal(SIGTERM, SIG_IGN);
   signal(SIGQUIT, SIG_IGN);
   signal(SIGHUP, SIG_IGN);
+  /* With a terminal and no console socket, hold the pty and relay it until init exits. */
+  console_relay(child);
   int status;
   for (;;) {
     pid_t r = waitpid(child, &status, 0);
@@ -74,6 +76,7 @@ void op_clone(const struct op *op) {
   int wait = (int)A_INT(op, 1);
   pid_t child = clone_child(flags);
   if (child < 0) fail(clone_cgroup_fd >= 0 ? "clone3(CLONE_INTO_CGROUP)" : "clone", errno, NULL, NULL);
+  console_after_clone(child == 0);
   if (child == 0) {
     /* init: only stage 0 reports its exit; init keeps the control channel until exec. */
     if (status_fd >= 0) close(status_fd);

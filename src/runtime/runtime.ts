@@ -229,6 +229,7 @@ export class Runtime {
         preserveFds: opts.preserveFds ?? 0,
         ...(mode === 'create' ? { execFifo: path.join(this.store.dir(id), 'exec.fifo') } : {}),
         ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
+        ...(spec.process?.terminal && !opts.consoleSocket && (await stdinIsTerminal(opts.stdio)) ? { stdinIsTerminal: true } : {}),
         ...(opts.noNewKeyring ? {} : { sessionKeyring: sessionKeyringName(id) }),
         ...(selfJoin ? { cgroupJoin: selfJoin } : {}),
       });
@@ -317,6 +318,7 @@ export class Runtime {
           detach: opts.detach ?? false,
           preserveFds: opts.preserveFds ?? 0,
           ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
+          ...(proc.terminal && !opts.consoleSocket && (await stdinIsTerminal(opts.stdio)) ? { stdinIsTerminal: true } : {}),
           ...(s.noNewKeyring ? {} : { sessionKeyring: sessionKeyringName(id) }),
           ...(selfJoin ? { cgroupJoin: selfJoin } : {}),
         },
@@ -562,6 +564,14 @@ async function writePidFile(file: string, pid: number): Promise<void> {
 }
 
 /** The ops after fifo_wait, for `start` to name a failure in them (see exec-fifo.ts). */
+/**
+ * Whether the stdin the process gets is a terminal (a foreground run's pty relay then puts
+ * it in raw mode). node:tty loads net and stream, so only the terminal path pays for it.
+ */
+async function stdinIsTerminal(stdio: (number | 'ignore')[]): Promise<boolean> {
+  return typeof stdio[0] === 'number' && (await import('node:tty')).isatty(stdio[0]);
+}
+
 function startOps(plan: LaunchPlan): StoredState['startOps'] {
   const from = plan.ops.findIndex((o) => o.op === 'fifo_wait');
   if (from < 0) return undefined;

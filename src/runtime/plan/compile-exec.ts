@@ -5,10 +5,9 @@
  * compile.ts cgroupJoinOps) and then becomes the process exactly as init did: the same
  * steps 10-14 as compile.ts, with the container's seccomp profile.
  */
-import { BrigError } from '../../errors/index.js';
 import { CLONE_NEW, NS_PROC_NAME } from '../linux/constants.js';
 import type { Linux, NamespaceType, Process } from '../spec/types.js';
-import { cgroupJoinOps, compileProcess, sessionKeyringOp } from './compile.js';
+import { cgroupJoinOps, compileProcess, sessionKeyringOp, terminalOp } from './compile.js';
 import type { CompileOptions, HostFacts } from './facts.js';
 import { type LaunchPlan, type Op, op, PLAN_VERSION } from './ops.js';
 
@@ -27,16 +26,13 @@ export function compileExecPlan(
   proc: Process & { args: string[] },
   target: ExecTarget,
   facts: Pick<HostFacts, 'capLastCap' | 'hasCapSysResource' | 'hardRlimits' | 'oomScoreAdj' | 'arch'>,
-  opts: { detach: boolean; preserveFds: number; consoleSocket?: string; sessionKeyring?: string; cgroupJoin?: CompileOptions['cgroupJoin'] },
+  opts: Pick<CompileOptions, 'detach' | 'preserveFds' | 'consoleSocket' | 'stdinIsTerminal' | 'sessionKeyring' | 'cgroupJoin'>,
 ): LaunchPlan {
   const ops: Op[] = [];
   // Host paths: the cgroups are joined before the container's mount (and user) namespace.
   const cgroupJoin = cgroupJoinOps(opts.cgroupJoin, 'container cgroup');
   ops.push(...cgroupJoin.beforeClone);
-  if (proc.terminal) {
-    if (!opts.consoleSocket) throw new BrigError('INVALID_ARGUMENT', '--tty needs --console-socket', { field: '--console-socket' });
-    ops.push(op('console_connect', 'process.terminal', { path: opts.consoleSocket }));
-  }
+  if (proc.terminal) ops.push(terminalOp(opts, 'process.terminal'));
   const joins = JOIN_ORDER.filter((t) => target.namespaces.includes(t));
   joins.forEach((t, slot) => {
     ops.push(op('ns_open', `container ${t} namespace`, { path: `/proc/${target.initPid}/ns/${NS_PROC_NAME[t]}`, slot }));

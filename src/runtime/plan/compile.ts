@@ -108,12 +108,8 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
   const idmapped = compileIdmapPrep(spec, facts);
   ops.push(...idmapped.ops);
 
-  if (proc.terminal) {
-    if (!opts.consoleSocket) {
-      throw invalid('process.terminal', 'a terminal needs --console-socket (the pty master is handed to whoever listens there)', 'or set "terminal": false');
-    }
-    ops.push(op('console_connect', 'process.terminal', { path: opts.consoleSocket }));
-  }
+  if (proc.terminal) ops.push(terminalOp(opts, 'process.terminal'));
+
   if (opts.execFifo) {
     const hostRoot = (maps: IDMapping[] | undefined) => maps?.find((m) => m.containerID === 0)?.hostID ?? 0;
     ops.push(op('fifo_create', 'process', { path: opts.execFifo, uid: newUser ? hostRoot(linux.uidMappings) : 0, gid: newUser ? hostRoot(linux.gidMappings) : 0 }));
@@ -195,6 +191,19 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
       ...(warnings.length ? { warnings } : {}),
     },
   };
+}
+
+/**
+ * Where the pty master of a process with a terminal goes: to the console socket, or, for a
+ * foreground process without one (runc run in a terminal), to stage 0, which relays it. A
+ * detached process has nobody to hold it but a console socket's listener.
+ */
+export function terminalOp(opts: Pick<CompileOptions, 'consoleSocket' | 'detach' | 'stdinIsTerminal'>, field: string): Op {
+  if (opts.consoleSocket) return op('console_connect', field, { path: opts.consoleSocket });
+  if (opts.detach) {
+    throw invalid(field, 'a detached process with a terminal needs --console-socket (the pty master is handed to whoever listens there)', 'or set "terminal": false');
+  }
+  return op('console_relay', field, { tty: opts.stdinIsTerminal ? 1 : 0 });
 }
 
 /**
@@ -329,13 +338,15 @@ export function compileProcess(
   // EPERM): `runc spec` lists three of them with no inheritable set. Adding them to
   // inheritable instead would grant what the config did not ask for.
   const ambient: string[] = [];
+  const unraisable: string[] = [];
   for (const [i, c] of (caps.ambient ?? []).entries()) {
     if ((caps.permitted ?? []).includes(c) && (caps.inheritable ?? []).includes(c)) ambient.push(c);
-    else {
-      warnings.push(
-        `process.capabilities.ambient[${i}]: ${c} is not in both the permitted and the inheritable set, so the kernel cannot raise it; it is not raised`,
-      );
-    }
+    else unraisable.push(`[${i}] ${c}`);
+  }
+  if (unraisable.length) {
+    warnings.push(
+      `process.capabilities.ambient: ${unraisable.join(', ')} not in both the permitted and the inheritable set, so the kernel cannot raise ${unraisable.length === 1 ? 'it' : 'them'}; not raised`,
+    );
   }
   const final = { effective: mask(caps.effective), permitted: mask(caps.permitted), inheritable: mask(caps.inheritable) };
 

@@ -46,6 +46,11 @@ export interface CompileOptions {
   preserveFds: number;
   /** process.terminal: where the pty master goes (runc --console-socket). */
   consoleSocket?: string;
+  /**
+   * process.terminal without a console socket, in the foreground: the caller's stdin is a
+   * terminal (stage 0 relays the pty to the caller's stdio, that terminal in raw mode).
+   */
+  stdinIsTerminal?: boolean;
   /** create: init waits on this FIFO until `start` (runc's exec.fifo). */
   execFifo?: string;
   /**

@@ -73,6 +73,13 @@ export const OP_TABLE = {
   sync_hooks: { code: 19, args: {} },
   /** Run a hook inside the container: state on stdin, exact args and env, timeout in ms (0: none). */
   hook: { code: 61, args: { path: 'str', args: 'strs', env: 'strs', timeout_ms: 'int' } },
+  /**
+   * A foreground process with a terminal and no console socket (`runc run` in a terminal):
+   * a socket pair stands in for the console socket, and stage 0, waiting for the process,
+   * receives the master and relays its own stdio to the pty until the process exits; with
+   * tty=1 (its stdin is a terminal) that terminal is put in raw mode and the pty's size follows it.
+   */
+  console_relay: { code: 68, args: { tty: 'int' } },
   /** Connect to the caller's console socket (stage 0, host path) for console_setup. */
   console_connect: { code: 17, args: { path: 'str' } },
   /**

@@ -76,14 +76,18 @@ test('run with a terminal: the master goes to the console socket, the pty is std
   }
 });
 
-test('a terminal without --console-socket is a clear error', { skip }, () => {
-  const b = makeBundle(['true'], (s) => {
+test('without --console-socket a foreground run relays its pty; create is a clear error', { skip }, () => {
+  const b = makeBundle(['sh', '-c', 'tty; echo relayed'], (s) => {
     s.process!.terminal = true;
   });
   try {
+    // stdin is a pipe here, not a terminal: relayed as it is, nothing put in raw mode.
     const r = brigRuntime(b, ['run', 'tty2']);
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /^brig-runtime: process\.terminal: a terminal needs --console-socket/);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout.replace(/\r/g, ''), /^\/dev\/pts\/\d+\nrelayed\n$/m);
+    const c = brigRuntime(b, ['create', 'tty3']);
+    assert.equal(c.code, 1);
+    assert.match(c.stderr, /^brig-runtime: process\.terminal: a detached process with a terminal needs --console-socket/);
     assert.deepEqual(leftovers(b), []);
   } finally {
     b.cleanup();

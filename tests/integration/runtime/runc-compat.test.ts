@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Spec } from '../../../src/runtime/spec/types.js';
-import { brigRuntime, leftovers, makeBundle, type Bundle } from '../../support/bundle.js';
+import { brigRuntime, leftovers, makeBundle, RUNTIME_BIN, type Bundle } from '../../support/bundle.js';
 import { requires } from '../../support/requires.js';
 
 const skip = requires('root', 'helper', 'busybox', 'runc');
@@ -39,8 +39,8 @@ function runc(b: Bundle, args: string[]) {
 
 const capLines = (status: string) => status.split('\n').filter((l) => l.startsWith('Cap')).join('\n');
 
-// A foreground run without a console socket has no terminal to give (README: not yet), so
-// the tests set terminal to false; nothing else of runc's config changes.
+// Most tests run without a terminal, so they set terminal to false (runc too fails there:
+// "open /dev/tty"); the terminal test below runs runc spec's config as it is, in script(1).
 const asProgram = (args: string[]) => (s: Spec) => {
   s.process!.terminal = false;
   s.process!.args = args;
@@ -54,8 +54,8 @@ test("runc spec's config runs, with the capability sets runc gives it", { skip }
     const ref = runc(b, ['run', `rs-${process.pid}`]);
     assert.equal(ref.code, 0, ref.stderr);
     assert.equal(capLines(brig.stdout), capLines(ref.stdout));
-    // The ambient caps runc spec lists cannot be raised without inheritable: a warning each.
-    assert.match(brig.stderr, /level=warning msg="process\.capabilities\.ambient\[0\]: CAP_AUDIT_WRITE is not in both/);
+    // The ambient caps runc spec lists cannot be raised without inheritable: one warning.
+    assert.match(brig.stderr, /level=warning msg="process\.capabilities\.ambient: \[0\] CAP_AUDIT_WRITE, \[1\] CAP_KILL, \[2\] CAP_NET_BIND_SERVICE not in both/);
     assert.deepEqual(leftovers(b), []);
   } finally {
     b.cleanup();
@@ -209,6 +209,38 @@ test('a detached init leads a session and process group of its own (PGID = SID =
     assert.deepEqual(pgidAndSid(epid), [epid, epid]);
   } finally {
     brigRuntime(b, ['delete', '--force', id]);
+    b.cleanup();
+  }
+});
+
+test("runc spec's config unchanged, in a terminal: the pty is relayed, sized and the terminal restored", { skip: skip || requires('python3') }, () => {
+  // runc spec's process is `sh` with terminal: true. script(1) is the user's terminal; its
+  // shell sets a size, runs brig-runtime, then prints whether canonical mode is back.
+  const b = runcSpecBundle(() => {});
+  try {
+    const cmd = `stty rows 33 cols 99; ${RUNTIME_BIN} --root ${b.stateRoot} run tty-${process.pid}; echo "rc=$?"; stty -a | grep -o -- '-*icanon'`;
+    const input = 'stty size; tty; echo from-the-pty; exit 7\n';
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd: b.dir, input, encoding: 'utf8', timeout: 30_000 });
+    const out = r.stdout.replace(/\r/g, '');
+    assert.match(out, /^33 99$/m, out);
+    assert.match(out, /^\/dev\/pts\/\d+$/m, out);
+    assert.match(out, /^from-the-pty$/m, out);
+    assert.match(out, /^rc=7$/m, out);
+    assert.match(out, /^icanon$/m, `the caller's terminal is left raw:\n${out}`);
+    assert.deepEqual(leftovers(b), []);
+  } finally {
+    b.cleanup();
+  }
+});
+
+test('a detached container with a terminal and no console socket is refused, leaving nothing', { skip }, () => {
+  const b = runcSpecBundle(() => {});
+  try {
+    const r = brigRuntime(b, ['run', '-d', `ttyd-${process.pid}`]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /process\.terminal: a detached process with a terminal needs --console-socket/);
+    assert.deepEqual(leftovers(b), []);
+  } finally {
     b.cleanup();
   }
 });
