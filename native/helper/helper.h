@@ -13,10 +13,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../common/plan.h"
+
 #define PLAN_MAGIC "BRIGPLAN"
 #define PLAN_VERSION 1
 #define PLAN_MAX_BYTES (4u << 20)
-#define MAX_ARGS 8
 
 /* Control-channel message types (u32 type, u32 length, payload). */
 enum msg_type {
@@ -40,28 +41,6 @@ struct error_record {
   char detail[256];
 };
 
-enum arg_kind { ARG_INT = 1, ARG_BYTES = 2, ARG_STRS = 3 };
-
-struct arg {
-  enum arg_kind kind;
-  uint64_t num;
-  const char *data; /* ARG_BYTES: NUL-terminated by the encoder for strings */
-  uint32_t len;
-  char **list; /* ARG_STRS: NULL-terminated */
-  uint32_t count;
-};
-
-struct op {
-  uint32_t code;
-  uint32_t nargs;
-  struct arg args[MAX_ARGS];
-};
-
-struct plan {
-  uint32_t nops;
-  struct op *ops;
-};
-
 /* Op codes: same numbers as OP_TABLE in src/runtime/plan/ops.ts. */
 enum op_code {
   OP_NS_OPEN = 1, OP_NS_JOIN = 2, OP_UNSHARE = 3, OP_WRITE_FILE = 4, OP_CLONE = 5, OP_USERNS_CREATE = 6,
@@ -80,8 +59,6 @@ enum op_code {
   OP_LINK_UP = 66, OP_SETSID = 67, OP_CONSOLE_RELAY = 68,
 };
 
-/* plan.c */
-int plan_decode(const uint8_t *buf, size_t len, struct plan *out);
 
 /* sync.c: the control channel */
 /*
@@ -136,10 +113,5 @@ extern int root_fd;
 extern int detached_fds[DETACHED_SLOTS];
 void op_idmap(const struct op *op);
 
-#define A_INT(op, i) ((op)->args[(i)].num)
-#define A_STR(op, i) ((op)->args[(i)].data)
-#define A_LEN(op, i) ((op)->args[(i)].len)
-#define A_LIST(op, i) ((op)->args[(i)].list)
-#define A_COUNT(op, i) ((op)->args[(i)].count)
 
 #endif

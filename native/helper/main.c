@@ -100,7 +100,7 @@ int main(int argc, char **argv) {
   if (!buf) _exit(3);
   if (msg_recv(buf, PLAN_MAX_BYTES, &len) != MSG_PLAN) _exit(3);
   struct plan plan;
-  if (plan_decode(buf, len, &plan) < 0) fail("decode", EINVAL, NULL, NULL);
+  if (plan_decode(buf, len, PLAN_MAGIC, PLAN_VERSION, &plan) < 0) fail("decode", EINVAL, NULL, NULL);
 
   for (uint32_t i = 0; i < plan.nops; i++) {
     const struct op *op = &plan.ops[i];

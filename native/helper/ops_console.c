@@ -24,6 +24,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "../common/fdpass.h"
 #include "helper.h"
 
 static int console_fd = -1;
@@ -45,20 +46,6 @@ static void send_fd(int sock, int fd, const char *name) {
   do n = sendmsg(sock, &msg, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
   if (n < 0) fail("sendmsg", errno, "(console socket)", NULL);
-}
-
-static int recv_fd(int sock) {
-  char name[64], ctrl[CMSG_SPACE(sizeof(int))];
-  struct iovec iov = {.iov_base = name, .iov_len = sizeof name};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl, .msg_controllen = sizeof ctrl};
-  ssize_t n;
-  do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
-  if (!c || c->cmsg_type != SCM_RIGHTS) return -1; /* init failed before its terminal: it reports that */
-  int fd;
-  memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  return fd;
 }
 
 static void copy_out(int to, const char *buf, ssize_t n) {
@@ -88,7 +75,7 @@ void console_relay(pid_t child) {
   int master = recv_fd(relay_fd);
   close(relay_fd);
   relay_fd = -1;
-  if (master < 0) return;
+  if (master < 0) return; /* init failed before its terminal: it reports that itself */
   struct termios saved;
   int raw = relay_tty && tcgetattr(0, &saved) == 0;
   if (raw) {

@@ -1,6 +1,7 @@
 /**
- * Encodes a LaunchPlan into the helper's wire format (native/helper/plan.c decodes it):
- *   "BRIGPLAN" u32 version u32 nops, then per op: u32 code u32 nargs, then per argument
+ * Encodes a plan into the native wire format (native/plan/plan.c decodes it), shared by the
+ * helper's LaunchPlan ("BRIGPLAN") and the monitor's plan ("BRIGMONP"):
+ *   MAGIC(8) u32 version u32 nops, then per op: u32 code u32 nargs, then per argument
  *   u8 kind and its payload: 1 = u64, 2 = u32 length + bytes (strings carry their NUL),
  *   3 = u32 count + that many strings. Little-endian throughout.
  *
@@ -28,11 +29,19 @@ function argSize(kind: Kind, v: unknown): number {
   }
 }
 
+/** An op table: wire code and positional argument kinds per op name. */
+export type WireTable = Record<string, { code: number; args: Record<string, Kind> }>;
+
 export function encodePlan(plan: LaunchPlan): Uint8Array {
-  const ops = plan.ops.map((o) => ({
+  return encodeOps('BRIGPLAN', plan.version, plan.ops, OP_TABLE);
+}
+
+export function encodeOps(magic: string, version: number, planOps: readonly { op: string }[], table: WireTable): Uint8Array {
+  if (Buffer.byteLength(magic, 'latin1') !== 8) throw new Error(`plan magic must be 8 bytes: ${magic}`);
+  const ops = planOps.map((o) => ({
     o,
-    spec: OP_TABLE[o.op],
-    args: Object.entries(OP_TABLE[o.op].args) as [string, Kind][],
+    spec: table[o.op]!,
+    args: Object.entries(table[o.op]!.args) as [string, Kind][],
   }));
   let size = 16;
   for (const { o, args } of ops) {
@@ -40,9 +49,9 @@ export function encodePlan(plan: LaunchPlan): Uint8Array {
     for (const [name, kind] of args) size += argSize(kind, (o as unknown as Record<string, unknown>)[name]);
   }
   const buf = Buffer.alloc(size);
-  let at = buf.write('BRIGPLAN', 0, 'latin1');
-  at = buf.writeUInt32LE(plan.version, at);
-  at = buf.writeUInt32LE(plan.ops.length, at);
+  let at = buf.write(magic, 0, 'latin1');
+  at = buf.writeUInt32LE(version, at);
+  at = buf.writeUInt32LE(planOps.length, at);
   const cstr = (s: string) => {
     const n = Buffer.byteLength(s) + 1;
     at = buf.writeUInt32LE(n, at);

@@ -1,8 +1,8 @@
-/* Decodes the wire form of a LaunchPlan (see src/native/encode.ts). Bounds-checked throughout. */
+/* Decodes the wire form of a plan (see plan.h and src/native/encode.ts). Bounds-checked throughout. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "helper.h"
+#include "plan.h"
 
 struct reader {
   const uint8_t *p;
@@ -27,12 +27,12 @@ static int take_bytes(struct reader *r, const char **data, uint32_t *len) {
   return 0;
 }
 
-int plan_decode(const uint8_t *buf, size_t len, struct plan *out) {
+int plan_decode(const uint8_t *buf, size_t len, const char *want_magic, uint32_t want_version, struct plan *out) {
   struct reader r = {buf, len};
   char magic[8];
   uint32_t version, nops;
-  if (take(&r, magic, 8) < 0 || memcmp(magic, PLAN_MAGIC, 8) != 0) return -1;
-  if (take(&r, &version, 4) < 0 || version != PLAN_VERSION) return -1;
+  if (take(&r, magic, 8) < 0 || memcmp(magic, want_magic, 8) != 0) return -1;
+  if (take(&r, &version, 4) < 0 || version != want_version) return -1;
   if (take(&r, &nops, 4) < 0 || nops > 65536) return -1;
   out->nops = nops;
   out->ops = calloc(nops ? nops : 1, sizeof(struct op));

@@ -1,0 +1,401 @@
+/*
+ * brig-monitor's life, in order:
+ *  1. Read the plan from fd 0 (a pipe from the engine) and note what each op configures.
+ *  2. Become a session leader and a child subreaper: the container's init, orphaned when the
+ *     starter exits, becomes our child, so we can wait for it; the engine may exit meanwhile.
+ *  3. Make the container's stdio (pipes, or a pty whose master the runtime sends to the
+ *     console socket), start the starter (brig-runtime run -d ... as the plan says) with it.
+ *  4. When the starter exits, tell the engine on fd 3: "started PID" (from the pid file) or
+ *     "failed CODE"; then fd 3 is closed and the engine is free to go.
+ *  5. Until init exits: copy output to the log and to attached clients, input from clients
+ *     to the container's stdin, resize the pty.
+ *  6. When init exits: drain its output (at most 1 s), write the exit record (status,
+ *     signal, the OOM counter) atomically, close the clients, run the plan's on-exit command
+ *     and wait for it, exit.
+ * Every decision (paths, limits, commands, framing) is the plan's.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/fdpass.h"
+#include "monitor.h"
+
+#define MAX_CLIENTS 16
+#define MSG_MAX 4096
+#define PENDING_MAX (64u << 10)
+
+extern char **environ;
+
+static const char *exit_path, *attach_path, *pid_path, *oom_path, *oom_key, *console_path;
+static int attach_framed;
+static char **on_exit_argv, **on_exit_env, **start_argv, **start_env;
+static int want_stdin;
+
+struct client {
+  int fd;
+  uint8_t msg[8 + MSG_MAX];
+  size_t got;
+};
+static struct client clients[MAX_CLIENTS];
+static int nclients;
+
+/* Where input for the container goes (the stdin pipe, or the pty master), and what waits. */
+static int in_fd = -1;
+static char pending[PENDING_MAX];
+static size_t pending_len;
+
+static long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int listen_at(const char *path) {
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof a.sun_path) return -1;
+  strcpy(a.sun_path, path);
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (s < 0) return -1;
+  unlink(path);
+  mode_t old = umask(0177); /* 0600: only root reaches a container's stdio */
+  int r = bind(s, (struct sockaddr *)&a, sizeof a);
+  umask(old);
+  if (r < 0 || listen(s, 8) < 0) {
+    close(s);
+    return -1;
+  }
+  return s;
+}
+
+static void report(const char *fmt, long v) {
+  char msg[64];
+  int n = snprintf(msg, sizeof msg, fmt, v);
+  if (write(3, msg, (size_t)n) < 0) { /* the engine is gone: nobody to tell */
+  }
+  close(3);
+}
+
+static long read_pid(void) {
+  char buf[32] = {0};
+  int fd = pid_path ? open(pid_path, O_RDONLY | O_CLOEXEC) : -1;
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  return n > 0 ? strtol(buf, NULL, 10) : -1;
+}
+
+static long read_counter(void) {
+  if (!oom_path) return 0;
+  char buf[4096];
+  int fd = open(oom_path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  size_t k = strlen(oom_key);
+  for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+    if (strncmp(l, oom_key, k) == 0 && l[k] == ' ') return strtol(l + k + 1, NULL, 10);
+  }
+  return 0;
+}
+
+static void write_exit_record(long pid, int status, long oom) {
+  if (!exit_path) return;
+  char tmp[4200], when[64], rec[512];
+  rfc3339nano(when, sizeof when);
+  int n = snprintf(rec, sizeof rec, "{\"pid\":%ld,\"exitStatus\":%d,\"signal\":%d,\"oomKills\":%ld,\"finishedAt\":\"%s\"}\n", pid,
+                   WIFEXITED(status) ? WEXITSTATUS(status) : -1, WIFSIGNALED(status) ? WTERMSIG(status) : 0, oom, when);
+  snprintf(tmp, sizeof tmp, "%s.tmp", exit_path);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return;
+  if (write(fd, rec, (size_t)n) == n && fsync(fd) == 0) rename(tmp, exit_path);
+  close(fd);
+}
+
+static pid_t spawn(char **argv, char **envp, int in, int out, int err) {
+  pid_t pid = fork();
+  if (pid != 0) return pid;
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+  dup2(in, 0);
+  dup2(out, 1);
+  dup2(err, 2);
+  syscall(SYS_close_range, 3, ~0U, 0);
+  execve(argv[0], argv, envp ? envp : environ);
+  _exit(127);
+}
+
+static void drop_client(int i) {
+  close(clients[i].fd);
+  clients[i] = clients[--nclients];
+}
+
+/* Output to every attached client; one that cannot keep up for 2 s is dropped. */
+static void broadcast(int stream, const char *data, size_t len) {
+  uint8_t hdr[8] = {(uint8_t)stream, 0, 0, 0, (uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len};
+  for (int i = nclients - 1; i >= 0; i--) {
+    struct iovec v[2] = {{hdr, 8}, {(void *)data, len}};
+    struct msghdr m = {.msg_iov = attach_framed ? v : v + 1, .msg_iovlen = attach_framed ? 2 : 1};
+    size_t want = len + (attach_framed ? 8 : 0);
+    ssize_t n = sendmsg(clients[i].fd, &m, MSG_NOSIGNAL);
+    if (n != (ssize_t)want) drop_client(i);
+  }
+}
+
+static uint32_t be32(const uint8_t *p) {
+  return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+/* Set by a client's "close stdin": done once what is pending has been written. */
+static int close_stdin;
+
+static void stdin_done(void) {
+  if (in_fd >= 0) close(in_fd);
+  in_fd = -1;
+  pending_len = 0;
+}
+
+/* A whole client message: [type 0 0 0 len(be32)] payload. 0 stdin data, 1 close stdin, 2 resize. */
+static void client_message(const struct client *c, int is_tty) {
+  uint32_t len = be32(c->msg + 4);
+  const uint8_t *p = c->msg + 8;
+  switch (c->msg[0]) {
+  case 0:
+    if (in_fd >= 0 && !close_stdin) {
+      memcpy(pending + pending_len, p, len);
+      pending_len += len;
+    }
+    break;
+  case 1:
+    /* A pty has no end of input to give: the program gets ^D from the user instead. */
+    if (!is_tty) close_stdin = 1;
+    break;
+  case 2:
+    if (is_tty && len == 4 && in_fd >= 0) {
+      struct winsize ws = {.ws_row = (unsigned short)(p[0] << 8 | p[1]), .ws_col = (unsigned short)(p[2] << 8 | p[3])};
+      ioctl(in_fd, TIOCSWINSZ, &ws);
+    }
+    break;
+  }
+}
+
+/* Reads towards one message; returns -1 when the client should be dropped. */
+static int client_read(struct client *c, int is_tty) {
+  for (;;) {
+    size_t need = c->got < 8 ? 8 : 8 + (size_t)be32(c->msg + 4);
+    if (need > sizeof c->msg) return -1;
+    if (c->got == need) {
+      client_message(c, is_tty);
+      c->got = 0;
+      return 0; /* one message a turn: pending has room for one */
+    }
+    ssize_t n = recv(c->fd, c->msg + c->got, need - c->got, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return 0;
+    if (n <= 0) return -1;
+    c->got += (size_t)n;
+  }
+}
+
+int main(void) {
+  /* 1. The plan. */
+  static uint8_t buf[MONITOR_PLAN_MAX];
+  size_t len = 0;
+  for (ssize_t n; (n = read(0, buf + len, sizeof buf - len)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 || (len += (size_t)n) == sizeof buf) _exit(2);
+  }
+  struct plan plan;
+  if (plan_decode(buf, len, MONITOR_MAGIC, MONITOR_VERSION, &plan) < 0) _exit(2);
+  for (uint32_t i = 0; i < plan.nops; i++) {
+    const struct op *op = &plan.ops[i];
+    switch (op->code) {
+    case MOP_LOG_JSON: log_open(A_STR(op, 0), A_INT(op, 1), (uint32_t)A_INT(op, 2)); break;
+    case MOP_EXIT_FILE: exit_path = A_STR(op, 0); break;
+    case MOP_ATTACH: attach_path = A_STR(op, 0), attach_framed = (int)A_INT(op, 1); break;
+    case MOP_PID_FILE: pid_path = A_STR(op, 0); break;
+    case MOP_OOM_COUNTER: oom_path = A_STR(op, 0), oom_key = A_STR(op, 1); break;
+    case MOP_ON_EXIT: on_exit_argv = A_LIST(op, 0), on_exit_env = A_LIST(op, 1); break;
+    case MOP_CONSOLE: console_path = A_STR(op, 0); break;
+    case MOP_START: start_argv = A_LIST(op, 0), start_env = A_LIST(op, 1), want_stdin = (int)A_INT(op, 2); break;
+    default: _exit(2);
+    }
+  }
+  if (!start_argv || !start_argv[0]) _exit(2);
+
+  /* 2. */
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  dup2(devnull, 0);
+  setsid();
+  if (chdir("/") < 0) _exit(2);
+  prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  for (int s = 1; s < NSIG; s++) {
+    if (s == SIGPIPE || s == SIGHUP || s == SIGINT || s == SIGTERM || s == SIGQUIT || s == SIGTTOU || s == SIGTTIN) signal(s, SIG_IGN);
+  }
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, NULL);
+  int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+
+  /* 3. */
+  int lsock = attach_path ? listen_at(attach_path) : -1;
+  int csock = console_path ? listen_at(console_path) : -1;
+  int out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
+  pid_t starter;
+  if (csock >= 0) {
+    /* The container's stdio is the pty; the starter's own output goes nowhere (its errors
+       go to its --log file, as the plan's argv says). */
+    starter = spawn(start_argv, start_env, devnull, devnull, devnull);
+  } else {
+    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || (want_stdin && pipe2(in, O_CLOEXEC) < 0)) _exit(2);
+    starter = spawn(start_argv, start_env, want_stdin ? in[0] : devnull, out[1], err[1]);
+    close(out[1]);
+    close(err[1]);
+    if (want_stdin) {
+      close(in[0]);
+      in_fd = in[1];
+      fcntl(in_fd, F_SETFL, O_NONBLOCK);
+    }
+  }
+  if (starter < 0) _exit(2);
+
+  int is_tty = csock >= 0, out_fd = out[0], err_fd = err[0];
+  long init_pid = 0, init_status = -1, deadline = 0;
+  struct { pid_t pid; int status; } early[64];
+  int nearly = 0;
+  char data[16384];
+  for (;;) {
+    /* 5. Slots: signals, stdout (or the pty), stderr, attach, console, stdin, clients. */
+    enum { P_SIG, P_OUT, P_ERR, P_ATTACH, P_CONSOLE, P_IN, P_CLIENTS };
+    struct pollfd p[P_CLIENTS + MAX_CLIENTS];
+    p[P_SIG] = (struct pollfd){.fd = sfd, .events = POLLIN};
+    p[P_OUT] = (struct pollfd){.fd = out_fd, .events = POLLIN};
+    p[P_ERR] = (struct pollfd){.fd = err_fd, .events = POLLIN};
+    p[P_ATTACH] = (struct pollfd){.fd = init_status < 0 ? lsock : -1, .events = POLLIN};
+    p[P_CONSOLE] = (struct pollfd){.fd = csock, .events = POLLIN};
+    p[P_IN] = (struct pollfd){.fd = pending_len ? in_fd : -1, .events = POLLOUT};
+    int can_take = pending_len + MSG_MAX <= PENDING_MAX;
+    for (int i = 0; i < nclients; i++) p[P_CLIENTS + i] = (struct pollfd){.fd = can_take ? clients[i].fd : -1, .events = POLLIN};
+    int timeout = -1;
+    if (init_status >= 0) {
+      long left = deadline - now_ms();
+      if ((out_fd < 0 && err_fd < 0) || left <= 0) break;
+      timeout = (int)left;
+    }
+    if (poll(p, P_CLIENTS + (nfds_t)nclients, timeout) < 0 && errno != EINTR) break;
+
+    if (pending_len && in_fd >= 0 && p[P_IN].revents) {
+      ssize_t w = write(in_fd, pending, pending_len);
+      if (w > 0) {
+        memmove(pending, pending + w, pending_len - (size_t)w);
+        pending_len -= (size_t)w;
+      } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+        pending_len = 0; /* the container closed its stdin (EPIPE): the rest has no reader */
+      }
+    }
+    if (close_stdin && !pending_len && in_fd >= 0 && !is_tty) stdin_done();
+    for (int s = STREAM_STDOUT; s <= STREAM_STDERR; s++) {
+      int *fd = s == STREAM_STDOUT ? &out_fd : &err_fd;
+      if (*fd < 0 || !p[s == STREAM_STDOUT ? P_OUT : P_ERR].revents) continue;
+      ssize_t n = read(*fd, data, sizeof data);
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      if (n <= 0) { /* EOF, or EIO from a pty whose every holder is gone */
+        log_flush(s);
+        if (*fd != in_fd) close(*fd);
+        *fd = -1;
+        continue;
+      }
+      log_data(s, data, (size_t)n);
+      broadcast(s, data, (size_t)n);
+    }
+    if (p[P_ATTACH].fd >= 0 && (p[P_ATTACH].revents & POLLIN)) {
+      int c = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
+      if (c >= 0 && nclients < MAX_CLIENTS) {
+        struct timeval tv = {.tv_sec = 2};
+        setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        clients[nclients++] = (struct client){.fd = c};
+      } else if (c >= 0) {
+        close(c);
+      }
+    }
+    if (csock >= 0 && (p[P_CONSOLE].revents & POLLIN)) {
+      int c = accept4(csock, NULL, NULL, SOCK_CLOEXEC);
+      int master = c >= 0 ? recv_fd(c) : -1;
+      if (c >= 0) close(c);
+      if (master >= 0) {
+        fcntl(master, F_SETFL, O_NONBLOCK);
+        out_fd = in_fd = master;
+        close(csock);
+        csock = -1;
+        unlink(console_path);
+      }
+    }
+    for (int i = nclients - 1; i >= 0; i--) {
+      if (p[P_CLIENTS + i].fd >= 0 && p[P_CLIENTS + i].revents && client_read(&clients[i], is_tty) < 0) drop_client(i);
+    }
+    if (p[P_SIG].revents) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof si) > 0) {
+      }
+      int st;
+      pid_t r;
+      while ((r = waitpid(-1, &st, WNOHANG)) > 0) {
+        if (r == starter) {
+          /* 4. */
+          starter = 0;
+          if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            report("failed %ld\n", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+            _exit(1);
+          }
+          init_pid = read_pid();
+          if (init_pid <= 0) {
+            report("failed %ld\n", 125);
+            _exit(1);
+          }
+          report("started %ld\n", init_pid);
+          for (int e = 0; e < nearly; e++) {
+            if (early[e].pid == init_pid) init_status = early[e].status;
+          }
+        } else if (init_pid > 0 && r == init_pid) {
+          init_status = st;
+        } else if (starter && nearly < 64) {
+          early[nearly].pid = r, early[nearly++].status = st; /* before we know init's pid */
+        }
+        if (init_status >= 0 && !deadline) deadline = now_ms() + 1000;
+      }
+    }
+  }
+
+  /* 6. */
+  log_flush(STREAM_STDOUT);
+  log_flush(STREAM_STDERR);
+  write_exit_record(init_pid, (int)init_status, read_counter());
+  while (nclients) drop_client(0);
+  if (attach_path) unlink(attach_path);
+  if (on_exit_argv && on_exit_argv[0]) {
+    pid_t pid = spawn(on_exit_argv, on_exit_env, devnull, devnull, devnull);
+    int st;
+    while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+  }
+  return 0;
+}

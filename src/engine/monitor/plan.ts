@@ -1,0 +1,116 @@
+/**
+ * The MonitorPlan: what a container's monitor (native/monitor) does for the container's
+ * whole life, compiled here at create time so the monitor decides nothing. It is pure data
+ * and pure code: paths are chosen, log options parsed and checked, the starter's command
+ * line and the on-exit command resolved before anything runs.
+ *
+ * Adding an op: add it to MONITOR_OPS (the code is the wire number; never reuse one) and the
+ * same code to native/monitor/monitor.h, and handle it in native/monitor/main.c.
+ */
+import path from 'node:path';
+import { BrigError } from '../../errors/index.js';
+import { encodeOps, type WireTable } from '../../native/encode.js';
+
+export const MONITOR_MAGIC = 'BRIGMONP';
+export const MONITOR_VERSION = 1;
+
+export const MONITOR_OPS = {
+  /** The json-file log: path, rotate at max_size bytes (0: never), keep max_files files. */
+  log_json: { code: 1, args: { path: 'str', max_size: 'int', max_files: 'int' } },
+  /** Where the exit record goes (JSON, written atomically once init is gone). */
+  exit_file: { code: 2, args: { path: 'str' } },
+  /** The attach socket; framed=1 wraps output in docker's 8-byte stream headers (no tty). */
+  attach: { code: 3, args: { path: 'str', framed: 'int' } },
+  /** Where the starter leaves the container init's host pid. */
+  pid_file: { code: 4, args: { path: 'str' } },
+  /** A cgroup file with a "key N" line counting OOM kills (v1 memory.oom_control, v2 memory.events). */
+  oom_counter: { code: 5, args: { path: 'str', key: 'str' } },
+  /** Run once the exit record is written, and waited for (e.g. the runtime's delete). */
+  on_exit: { code: 6, args: { argv: 'strs', env: 'strs' } },
+  /** With a terminal: listen here; the runtime sends the pty master (its --console-socket). */
+  console: { code: 7, args: { path: 'str' } },
+  /** Start the container: argv[0] absolute; stdin=1 gives it a pipe the attach socket feeds. */
+  start: { code: 8, args: { argv: 'strs', env: 'strs', stdin: 'int' } },
+} as const satisfies WireTable;
+
+type Table = typeof MONITOR_OPS;
+type ArgValue<K> = K extends 'int' ? number | bigint : K extends 'strs' ? string[] : string;
+export type MonitorOp = {
+  [N in keyof Table]: { op: N } & { -readonly [A in keyof Table[N]['args']]: ArgValue<Table[N]['args'][A]> };
+}[keyof Table];
+
+export interface MonitorPlan {
+  version: number;
+  ops: MonitorOp[];
+  /** The files the plan names, for the engine to read (never sent). */
+  files: MonitorFiles;
+}
+
+export interface MonitorFiles {
+  log?: string;
+  exit: string;
+  pid: string;
+  attach: string;
+  console?: string;
+}
+
+/** Log settings as `--log-driver`/`--log-opt` give them (docker's names), already parsed. */
+export interface LogConfig {
+  driver: 'json-file' | 'none';
+  /** Bytes; 0: no rotation. */
+  maxSize: number;
+  maxFiles: number;
+}
+
+export interface MonitorSpec {
+  /** The container's own directory: log, exit record, pid file. */
+  dir: string;
+  /** Where its sockets go: a short directory, since a socket path holds at most 107 bytes. */
+  socketDir: string;
+  log: LogConfig;
+  tty: boolean;
+  /** Keep stdin open for attach (docker's -i). */
+  stdin: boolean;
+  /** The command that starts the container and leaves init's pid in files.pid (it gets the files chosen here). */
+  starter: (files: MonitorFiles) => { argv: string[]; env: string[] };
+  oomCounter?: { path: string; key: string };
+  onExit?: { argv: string[]; env: string[] };
+}
+
+const SUN_PATH_MAX = 107;
+
+export function compileMonitorPlan(spec: MonitorSpec): MonitorPlan {
+  const files: MonitorFiles = {
+    exit: path.join(spec.dir, 'exit.json'),
+    pid: path.join(spec.dir, 'init.pid'),
+    attach: path.join(spec.socketDir, 'attach.sock'),
+    ...(spec.log.driver === 'json-file' ? { log: path.join(spec.dir, 'json.log') } : {}),
+    ...(spec.tty ? { console: path.join(spec.socketDir, 'console.sock') } : {}),
+  };
+  for (const s of [files.attach, files.console]) {
+    if (s !== undefined && Buffer.byteLength(s) > SUN_PATH_MAX) {
+      throw new BrigError('INVALID_CONFIG', `socket path ${s} is longer than the ${SUN_PATH_MAX} bytes a unix socket takes`, {
+        path: s,
+        hint: 'use a shorter run directory',
+      });
+    }
+  }
+  const start = spec.starter(files);
+  if (!path.isAbsolute(start.argv[0] ?? '')) {
+    throw new BrigError('INTERNAL', `the monitor's starter must be an absolute path: ${start.argv[0]}`);
+  }
+  const ops: MonitorOp[] = [];
+  if (files.log) ops.push({ op: 'log_json', path: files.log, max_size: spec.log.maxSize, max_files: spec.log.maxFiles });
+  ops.push({ op: 'exit_file', path: files.exit });
+  ops.push({ op: 'pid_file', path: files.pid });
+  ops.push({ op: 'attach', path: files.attach, framed: spec.tty ? 0 : 1 });
+  if (files.console) ops.push({ op: 'console', path: files.console });
+  if (spec.oomCounter) ops.push({ op: 'oom_counter', path: spec.oomCounter.path, key: spec.oomCounter.key });
+  if (spec.onExit) ops.push({ op: 'on_exit', argv: spec.onExit.argv, env: spec.onExit.env });
+  ops.push({ op: 'start', argv: start.argv, env: start.env, stdin: spec.stdin && !spec.tty ? 1 : 0 });
+  return { version: MONITOR_VERSION, ops, files };
+}
+
+export function encodeMonitorPlan(plan: MonitorPlan): Uint8Array {
+  return encodeOps(MONITOR_MAGIC, plan.version, plan.ops, MONITOR_OPS);
+}

@@ -1,0 +1,272 @@
+/**
+ * The per-container monitor on real containers: brig-runtime (the starter) runs a busybox
+ * bundle detached, the monitor holds its stdio, writes docker's json-file log (rotating it),
+ * serves the attach socket, records the exit (status, signal, OOM kills) and runs the
+ * on-exit command — and all of that goes on after the process that started it has exited.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { exitCode, type ExitRecord, readExitRecord, startMonitor } from '../../../src/engine/monitor/monitor.js';
+import { compileMonitorPlan, type LogConfig, type MonitorPlan } from '../../../src/engine/monitor/plan.js';
+import type { Spec } from '../../../src/runtime/spec/types.js';
+import { type Bundle, leftovers, makeBundle, RUNTIME_BIN } from '../../support/bundle.js';
+import { repoRoot, requires } from '../../support/requires.js';
+
+const skip = requires('root', 'helper', 'busybox') || (existsSync(path.join(repoRoot, 'native/build/brig-monitor')) ? false : 'brig-monitor not built');
+
+interface Box {
+  b: Bundle;
+  id: string;
+  plan: MonitorPlan;
+  cleanup(): void;
+}
+
+function box(args: string[], opts: { log?: Partial<LogConfig>; edit?: (s: Spec) => void; stdin?: boolean; tty?: boolean; oom?: boolean } = {}): Box {
+  const id = `mon-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const b = makeBundle(args, (s) => {
+    s.process!.terminal = opts.tty ?? false;
+    opts.edit?.(s);
+  });
+  const dir = path.join(b.dir, 'ctr');
+  const socketDir = mkdtempSync(path.join(tmpdir(), 'bm-'));
+  spawnSync('mkdir', ['-p', dir]);
+  const rt = [RUNTIME_BIN, '--root', b.stateRoot, '--log', path.join(dir, 'runtime.log')];
+  const plan = compileMonitorPlan({
+    dir,
+    socketDir,
+    log: { driver: 'json-file', maxSize: 0, maxFiles: 1, ...opts.log },
+    tty: opts.tty ?? false,
+    stdin: opts.stdin ?? false,
+    starter: (f) => ({
+      argv: [...rt, 'run', '-d', '--bundle', b.dir, '--pid-file', f.pid, ...(f.console ? ['--console-socket', f.console] : []), id],
+      env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'],
+    }),
+    ...(opts.oom ? { oomCounter: { path: `/sys/fs/cgroup/memory/brig/${id}/memory.oom_control`, key: 'oom_kill' } } : {}),
+    onExit: { argv: [...rt, 'delete', '--force', id], env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'] },
+  });
+  return {
+    b,
+    id,
+    plan,
+    cleanup() {
+      spawnSync(RUNTIME_BIN, ['--root', b.stateRoot, 'delete', '--force', id]);
+      b.cleanup();
+      rmSync(socketDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function waitExit(plan: MonitorPlan, ms = 15_000): Promise<ExitRecord> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const r = readExitRecord(plan);
+    if (r) return r;
+    if (Date.now() > until) throw new Error('no exit record');
+    await new Promise((res) => setTimeout(res, 20));
+  }
+}
+
+/** Waits until the monitor is gone (it exits after the on-exit command). */
+async function waitGone(pid: number): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  throw new Error(`monitor ${pid} still running`);
+}
+
+const records = (file: string) =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { log: string; stream: string; time: string });
+
+test("json-file log in docker's format, stdout and stderr apart, exit record, on-exit clean-up", { skip }, async () => {
+  const x = box(['sh', '-c', 'echo out1; echo err1 >&2; echo "<tag> & \\"q\\""; printf partial']);
+  try {
+    const s = await startMonitor(x.plan);
+    assert.ok(s.pid > 0);
+    const r = await waitExit(x.plan);
+    await waitGone(s.monitorPid);
+    assert.equal(r.exitStatus, 0);
+    assert.equal(exitCode(r), 0);
+    assert.equal(r.pid, s.pid);
+    const lines = readFileSync(x.plan.files.log!, 'utf8').trim().split('\n');
+    const recs = lines.map((l) => JSON.parse(l) as { log: string; stream: string; time: string });
+    assert.deepEqual(
+      recs.map((l) => [l.stream, l.log]).sort(),
+      [['stderr', 'err1\n'], ['stdout', '<tag> & "q"\n'], ['stdout', 'out1\n'], ['stdout', 'partial']].sort(),
+    );
+    // Go's encoding: <, > and & escaped; RFC 3339 with nanoseconds, trailing zeros dropped.
+    assert.ok(lines.some((l) => l.includes('\\u003ctag\\u003e \\u0026 \\"q\\"')), lines.join('\n'));
+    for (const l of recs) assert.match(l.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d*[1-9])?Z$/);
+    assert.equal(statSync(x.plan.files.log!).mode & 0o777, 0o600);
+    assert.deepEqual(leftovers(x.b), [], 'the on-exit delete removed state dir and cgroups');
+  } finally {
+    x.cleanup();
+  }
+});
+
+test('exit status and the signal that ended init', { skip }, async () => {
+  const a = box(['sh', '-c', 'exit 3']);
+  // As pid 1 of its namespace init cannot kill itself; the host does it.
+  const k = box(['sleep', '30']);
+  try {
+    const [ra, rk] = await Promise.all([
+      startMonitor(a.plan).then(() => waitExit(a.plan)),
+      startMonitor(k.plan).then((s) => {
+        process.kill(s.pid, 'SIGKILL');
+        return waitExit(k.plan);
+      }),
+    ]);
+    assert.equal(exitCode(ra), 3);
+    assert.equal(rk.signal, 9);
+    assert.equal(exitCode(rk), 137);
+  } finally {
+    a.cleanup();
+    k.cleanup();
+  }
+});
+
+test('the container and its monitor outlive the process that started them', { skip }, async () => {
+  const x = box(['sh', '-c', 'sleep 1; echo after-the-cli']);
+  try {
+    // A stand-in CLI: a separate process starts the monitor and exits at once.
+    const script = path.join(x.b.dir, 'cli.mjs');
+    writeFileSync(script, `import { startMonitor } from ${JSON.stringify(path.join(repoRoot, 'dist/src/engine/monitor/monitor.js'))};
+const plan = JSON.parse(process.argv[2]);
+const s = await startMonitor(plan);
+process.stdout.write(JSON.stringify(s));
+process.exit(0);
+`);
+    const cli = spawnSync(process.execPath, [script, JSON.stringify(x.plan, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(cli.status, 0, cli.stderr);
+    const s = JSON.parse(cli.stdout) as { monitorPid: number };
+    process.kill(s.monitorPid, 0); // alive after its starter is gone
+    const r = await waitExit(x.plan);
+    assert.equal(r.exitStatus, 0);
+    assert.deepEqual(records(x.plan.files.log!).map((l) => l.log), ['after-the-cli\n']);
+  } finally {
+    x.cleanup();
+  }
+});
+
+test('rotation: max-size and max-file as docker applies them, and every kept line in order', { skip }, async () => {
+  // 600 lines of ~100 bytes (about 140 bytes a record) into 10 KiB files, 3 kept.
+  const x = box(['sh', '-c', 'i=0; while [ $i -lt 600 ]; do echo "line $i xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"; i=$((i+1)); done'], {
+    log: { maxSize: 10 * 1024, maxFiles: 3 },
+  });
+  try {
+    await startMonitor(x.plan);
+    await waitExit(x.plan);
+    const dir = path.dirname(x.plan.files.log!);
+    const logs = readdirSync(dir).filter((f) => f.startsWith('json.log')).sort();
+    assert.deepEqual(logs, ['json.log', 'json.log.1', 'json.log.2']);
+    for (const f of logs) assert.ok(statSync(path.join(dir, f)).size < 10 * 1024 + 200, `${f} is ${statSync(path.join(dir, f)).size} bytes`);
+    const kept = ['json.log.2', 'json.log.1', 'json.log'].flatMap((f) => records(path.join(dir, f)).map((r) => Number(/^line (\d+)/.exec(r.log)![1])));
+    assert.equal(kept.at(-1), 599);
+    kept.forEach((n, i) => i > 0 && assert.equal(n, kept[i - 1]! + 1));
+  } finally {
+    x.cleanup();
+  }
+});
+
+/** A docker-framed attach client: stdin messages out, stdout/stderr frames in. */
+function attach(sock: string) {
+  const c = connect(sock);
+  let buf = Buffer.alloc(0);
+  const frames: [number, string][] = [];
+  c.on('data', (d: Buffer) => {
+    buf = Buffer.concat([buf, d]);
+    while (buf.length >= 8 && buf.length >= 8 + buf.readUInt32BE(4)) {
+      const n = buf.readUInt32BE(4);
+      frames.push([buf[0]!, buf.subarray(8, 8 + n).toString()]);
+      buf = buf.subarray(8 + n);
+    }
+  });
+  const msg = (type: number, payload: Buffer) => {
+    const h = Buffer.alloc(8);
+    h[0] = type;
+    h.writeUInt32BE(payload.length, 4);
+    c.write(Buffer.concat([h, payload]));
+  };
+  return {
+    ready: new Promise<void>((r) => c.once('connect', () => r())),
+    closed: new Promise<void>((r) => c.once('close', () => r())),
+    frames,
+    stdin: (s: string) => msg(0, Buffer.from(s)),
+    closeStdin: () => msg(1, Buffer.alloc(0)),
+  };
+}
+
+test('attach: input reaches stdin, output comes back in docker stream frames, stdin closes cleanly', { skip }, async () => {
+  const x = box(['sh', '-c', 'read a; echo "got $a"; echo warn >&2; cat; echo eof'], { stdin: true });
+  try {
+    await startMonitor(x.plan);
+    const c = attach(x.plan.files.attach);
+    await c.ready;
+    c.stdin('hello\n');
+    c.stdin('rest of input\n');
+    c.closeStdin();
+    const r = await waitExit(x.plan);
+    await c.closed;
+    assert.equal(r.exitStatus, 0);
+    const out = c.frames.filter(([s]) => s === 1).map(([, t]) => t).join('');
+    const err = c.frames.filter(([s]) => s === 2).map(([, t]) => t).join('');
+    assert.equal(out, 'got hello\nrest of input\neof\n');
+    assert.equal(err, 'warn\n');
+  } finally {
+    x.cleanup();
+  }
+});
+
+test('a terminal: the pty master comes to the monitor through the console socket, output is logged raw', { skip }, async () => {
+  const x = box(['sh', '-c', 'tty; echo on-the-pty'], { tty: true });
+  try {
+    await startMonitor(x.plan);
+    const r = await waitExit(x.plan);
+    assert.equal(r.exitStatus, 0);
+    const text = records(x.plan.files.log!).map((l) => l.log).join('');
+    assert.match(text, /^\/dev\/pts\/\d+\r\non-the-pty\r\n$/);
+    assert.ok(!existsSync(x.plan.files.console!), 'the console socket is removed once used');
+  } finally {
+    x.cleanup();
+  }
+});
+
+test('OOM: a container killed by its memory cgroup is recorded with its OOM kills', { skip: skip || requires('cgroup-v1') }, async () => {
+  const x = box(['sh', '-c', 'x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done'], {
+    oom: true,
+    edit: (s) => (s.linux!.resources = { memory: { limit: 32 * 1024 * 1024, swap: 32 * 1024 * 1024 } }),
+  });
+  try {
+    await startMonitor(x.plan);
+    const r = await waitExit(x.plan, 30_000);
+    assert.equal(r.signal, 9);
+    assert.equal(exitCode(r), 137);
+    assert.ok(r.oomKills >= 1, JSON.stringify(r));
+  } finally {
+    x.cleanup();
+  }
+});
+
+test('a starter that fails is reported, and nothing is left', { skip }, async () => {
+  const x = box(['/no/such/program']);
+  try {
+    await assert.rejects(startMonitor(x.plan), /the container did not start: its runtime exited with status 1/);
+    assert.match(readFileSync(path.join(path.dirname(x.plan.files.exit), 'runtime.log'), 'utf8'), /no\/such\/program/);
+    assert.equal(readExitRecord(x.plan), undefined);
+    assert.deepEqual(leftovers(x.b), []);
+  } finally {
+    x.cleanup();
+  }
+});
