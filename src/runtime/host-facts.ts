@@ -9,6 +9,7 @@ import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { arch } from 'node:os';
 import path from 'node:path';
 import { BrigError, hasErrno } from '../errors/index.js';
+import { NS_PROC_NAME } from './linux/constants.js';
 import { DEFAULT_DEVICES } from './plan/compile.js';
 import type { CgroupLayout, HostFacts } from './plan/facts.js';
 import type { Spec } from './spec/types.js';
@@ -148,7 +149,9 @@ export async function gatherFacts(spec: Spec, bundle: string): Promise<HostFacts
   const sources: HostFacts['sources'] = {};
   for (const p of sourcePaths) sources[p] = kindOf(p);
   const layout = detectCgroupLayout(mounts);
-  const netnsPath = spec.linux?.namespaces?.find((n) => n.type === 'network')?.path;
+  const callers = (spec.linux?.namespaces ?? [])
+    .filter((n) => n.path !== undefined && sameFile(n.path, `/proc/self/ns/${NS_PROC_NAME[n.type]}`))
+    .map((n) => n.type);
   return {
     bundle,
     rootfs,
@@ -160,7 +163,7 @@ export async function gatherFacts(spec: Spec, bundle: string): Promise<HostFacts
     oomScoreAdj: Number((oom ?? '0').trim()),
     sources,
     hasKcore: kcore !== 'missing',
-    ...(netnsPath !== undefined ? { joinedNetnsIsCallers: sameFile(netnsPath, '/proc/self/ns/net') } : {}),
+    ...(callers.length ? { callersNamespaces: callers } : {}),
     cgroupLayout: layout,
     cgroups: parseProcCgroup(procCgroup ?? ''),
     cgroupV1Mounts: mounts

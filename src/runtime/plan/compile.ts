@@ -143,20 +143,26 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
   // 6. A new network namespace has only a loopback, and it starts down: up, as runc
   //    brings it (programs expect 127.0.0.1). A joined one is whoever made it's to set up.
   if (isNew('network')) ops.push(op('link_up', `linux.namespaces[${nsIndex.get('network')}]`, { name: 'lo' }));
-  if (spec.hostname) ops.push(op('sethostname', 'hostname', { name: spec.hostname }));
-  if (spec.domainname) ops.push(op('setdomainname', 'domainname', { name: spec.domainname }));
+  //    In a joined uts namespace too, as runc, unless it is the host's own.
+  for (const [field, name] of [['hostname', spec.hostname], ['domainname', spec.domainname]] as const) {
+    if (!name) continue;
+    if (facts.callersNamespaces?.includes('uts')) throw invalid(field, "cannot be set: the joined uts namespace is the host's", 'use a new uts namespace');
+    ops.push(op(field === 'hostname' ? 'sethostname' : 'setdomainname', field, { name }));
+  }
   if (opts.sessionKeyring) ops.push(sessionKeyringOp(opts.sessionKeyring, newUser));
 
   // 7. The root filesystem.
-  ops.push(...compileRootfs(spec, facts, opts, newUser, idmapped.slots));
+  const warnings: string[] = [];
+  ops.push(...compileRootfs(spec, facts, opts, newUser, idmapped.slots, warnings));
 
   // 8. Kernel parameters of the container's own namespaces, through its own /proc.
-  //    A joined network namespace is the container's too (podman makes one, joins it by
-  //    path and sets net.ipv4.ping_group_range), unless it is the caller's: then, as runc
-  //    says, the sysctl would change the host.
+  //    A joined namespace is the container's too (podman makes a network namespace, joins
+  //    it by path and sets net.ipv4.ping_group_range), unless it is the caller's: then, as
+  //    runc says, the sysctl would change the host.
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
-    if (facts.joinedNetnsIsCallers && sysctlNamespace(key) === 'network') {
-      throw invalid(`linux.sysctl.${key}`, "cannot be set: the joined network namespace is the host's", 'use a new network namespace, or one made for the container');
+    const ns = sysctlNamespace(key);
+    if (ns && facts.callersNamespaces?.includes(ns)) {
+      throw invalid(`linux.sysctl.${key}`, `cannot be set: the joined ${ns} namespace is the host's`, `use a new ${ns} namespace, or one made for the container`);
     }
     const file = `/proc/sys/${key.includes('/') ? key : key.replaceAll('.', '/')}`;
     ops.push(op('write_file', `linux.sysctl.${key}`, { path: file, data: value }));
@@ -176,7 +182,6 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
 
   // 10-14: the process itself; shared with exec.
   const at = ops.findIndex((o) => o.op === 'pivot_root' || o.op === 'chroot_root');
-  const warnings: string[] = [];
   const seccomp = compileProcess({ ...proc, args: proc.args }, linux, facts, { ...opts, startHooks: spec.hooks?.startContainer ?? [] }, ops, at, warnings);
 
   return {
@@ -489,7 +494,7 @@ function compileIdmapPrep(spec: Spec, facts: HostFacts): { ops: Op[]; slots: Map
   return { ops, slots };
 }
 
-function compileRootfs(spec: Spec, facts: HostFacts, opts: CompileOptions, newUser: boolean, idmapSlots: Map<number, number>): Op[] {
+function compileRootfs(spec: Spec, facts: HostFacts, opts: CompileOptions, newUser: boolean, idmapSlots: Map<number, number>, warnings: string[]): Op[] {
   const ops: Op[] = [];
   const linux = spec.linux ?? {};
   // Propagation of the whole tree first, so nothing mounted for the container leaks back to
@@ -516,6 +521,7 @@ function compileRootfs(spec: Spec, facts: HostFacts, opts: CompileOptions, newUs
     checkProcDest(dest, m, f);
     const type = m.type ?? '';
     const parsed = parseMountOptions(m.options ?? [], type === 'bind', `${f}.options`);
+    for (const [field, o] of parsed.ignored) warnings.push(`${field}: "${o}" has no effect on a bind mount; ignored`);
     if (dest === '/dev' && parsed.bind) devIsBound = true;
     if (dest === '/dev/pts') hasDevPts = true;
     if (parsed.bind) {

@@ -4,6 +4,7 @@
  */
 import type { CgroupSelfJoin } from '../cgroups/manager.js';
 import type { NativeArch } from '../seccomp/types.js';
+import type { NamespaceType } from '../spec/types.js';
 
 export type CgroupLayout = 'unified' | 'hybrid' | 'legacy' | 'none';
 
@@ -28,8 +29,11 @@ export interface HostFacts {
   sources: Record<string, 'dir' | 'file' | 'missing'>;
   /** Whether /proc/kcore exists (for the /dev/core link). */
   hasKcore: boolean;
-  /** A network namespace joined by path that is the caller's own (the host's): its sysctls are the host's. */
-  joinedNetnsIsCallers?: boolean;
+  /**
+   * Namespaces the config joins by path that are the caller's own (the host's): a sysctl,
+   * hostname or domainname set in one would change the host.
+   */
+  callersNamespaces?: NamespaceType[];
   cgroupLayout: CgroupLayout;
   /** The caller's cgroups: v1 controller lists ("cpu,cpuacct") and paths, and the v2 path under "". */
   cgroups: { controllers: string; path: string }[];

@@ -23,6 +23,12 @@ export interface ParsedMountOptions {
   fsParams: [string, string][];
   /** "idmap" maps the top mount, "ridmap" the whole tree (bind mounts only). */
   idmap?: 'idmap' | 'ridmap';
+  /**
+   * Filesystem parameters on a bind mount ("mode=755", "size=1k"): a bind makes no new
+   * filesystem, so they have no effect; runc passes them as mount data, which the kernel
+   * ignores for a bind. Named here (field, option) for a warning instead of refused.
+   */
+  ignored: [string, string][];
 }
 
 /** Boolean attributes; `true` sets the bit, `false` clears it. */
@@ -111,6 +117,7 @@ export function parseMountOptions(options: string[], isBindType: boolean, field:
     recAttrsClr: 0,
     propagation: 0,
     fsParams: [],
+    ignored: [],
   };
   const params: [string, string, number][] = [];
   const top = new AttrAccumulator();
@@ -148,16 +155,10 @@ export function parseMountOptions(options: string[], isBindType: boolean, field:
     params.push([key, value, i]);
   });
   if (r.idmap && !r.bind) throw invalid(field, `"${r.idmap}" applies to bind mounts only`);
-  if (r.bind) {
-    for (const [key, , i] of params) {
-      throw invalid(
-        `${field}[${i}]`,
-        `unknown bind mount option "${key}"`,
-        'bind mounts take ro, nosuid, nodev, noexec, atime and propagation options',
-      );
-    }
+  for (const [key, value, i] of params) {
+    if (r.bind) r.ignored.push([`${field}[${i}]`, value === '' ? key : `${key}=${value}`]);
+    else r.fsParams.push([key, value]);
   }
-  for (const [key, value] of params) r.fsParams.push([key, value]);
   r.attrs = top.set;
   r.attrsClr = top.clr;
   r.recAttrs = rec.set;

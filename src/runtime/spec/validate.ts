@@ -387,11 +387,12 @@ function checkMeaning(spec: Spec): void {
       'mappings need a new user namespace in linux.namespaces',
     );
   }
-  if (spec.hostname !== undefined && spec.hostname !== '' && !newNs('uts')) {
-    throw invalid('hostname', 'setting a hostname needs a new uts namespace');
+  // A joined uts namespace will do, unless it is the host's (the compiler checks that).
+  if (spec.hostname !== undefined && spec.hostname !== '' && !ns.has('uts')) {
+    throw invalid('hostname', 'setting a hostname needs a uts namespace in linux.namespaces');
   }
-  if (spec.domainname !== undefined && spec.domainname !== '' && !newNs('uts')) {
-    throw invalid('domainname', 'setting a domainname needs a new uts namespace');
+  if (spec.domainname !== undefined && spec.domainname !== '' && !ns.has('uts')) {
+    throw invalid('domainname', 'setting a domainname needs a uts namespace in linux.namespaces');
   }
   if (l.timeOffsets !== undefined && !newNs('time')) {
     throw invalid('linux.timeOffsets', 'time offsets need a new time namespace');
@@ -409,7 +410,7 @@ function checkMeaning(spec: Spec): void {
         'only ipc (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*), net.* and uts sysctls may be set',
       );
     }
-    // A joined network namespace that is the host's is refused by the compiler, which knows the host.
+    // A joined namespace that is the host's is refused by the compiler, which knows the host.
     if (!ns.has(need)) throw invalid(field, `needs a ${need} namespace in linux.namespaces`);
   }
   const p = spec.process;

@@ -6,7 +6,7 @@
  * results are compared.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -241,6 +241,41 @@ test('a detached container with a terminal and no console socket is refused, lea
     assert.match(r.stderr, /process\.terminal: a detached process with a terminal needs --console-socket/);
     assert.deepEqual(leftovers(b), []);
   } finally {
+    b.cleanup();
+  }
+});
+
+test("a joined uts namespace takes the hostname, as runc; the host's own namespaces are refused, naming the field", { skip }, () => {
+  // A uts namespace held by a process of the test's own, joined by path.
+  const holder = spawn('unshare', ['--uts', 'sleep', '30'], { stdio: 'ignore' });
+  const b = runcSpecBundle((s) => {
+    asProgram(['hostname'])(s);
+    s.hostname = 'joined-uts';
+    s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'uts' ? { type: 'uts', path: `/proc/${holder.pid}/ns/uts` } : n));
+  });
+  try {
+    for (let i = 0; i < 100 && readFileSync(`/proc/${holder.pid}/cmdline`, 'utf8').startsWith('unshare'); i++) spawnSync('sleep', ['0.01']);
+    const r = brigRuntime(b, ['run', `uts-${process.pid}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'joined-uts\n');
+    assert.equal(spawnSync('nsenter', ['-t', String(holder.pid), '-u', 'hostname'], { encoding: 'utf8' }).stdout, 'joined-uts\n');
+    // The host's own uts and network namespaces, joined by path: refused before anything runs.
+    const spec = JSON.parse(readFileSync(path.join(b.dir, 'config.json'), 'utf8')) as Spec;
+    spec.linux!.namespaces = spec.linux!.namespaces!.map((n) => (n.type === 'uts' ? { type: 'uts', path: '/proc/self/ns/uts' } : n));
+    writeFileSync(path.join(b.dir, 'config.json'), JSON.stringify(spec));
+    const host = brigRuntime(b, ['run', `uts2-${process.pid}`]);
+    assert.equal(host.code, 1);
+    assert.match(host.stderr, /hostname: cannot be set: the joined uts namespace is the host's/);
+    spec.hostname = '';
+    spec.linux!.namespaces = spec.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: '/proc/self/ns/net' } : n));
+    spec.linux!.sysctl = { 'net.ipv4.ip_forward': '1' };
+    writeFileSync(path.join(b.dir, 'config.json'), JSON.stringify(spec));
+    const net = brigRuntime(b, ['run', `net2-${process.pid}`]);
+    assert.equal(net.code, 1);
+    assert.match(net.stderr, /linux\.sysctl\.net\.ipv4\.ip_forward: cannot be set: the joined network namespace is the host's/);
+    assert.deepEqual(leftovers(b), []);
+  } finally {
+    holder.kill('SIGKILL');
     b.cleanup();
   }
 });

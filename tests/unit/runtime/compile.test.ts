@@ -213,7 +213,30 @@ test('network sysctls: allowed in a joined network namespace, refused when it is
   s.linux!.sysctl = { 'net.ipv4.ping_group_range': '0 0' };
   assert.ok(compile(s).ops.some((o) => o.op === 'write_file' && o.field === 'linux.sysctl.net.ipv4.ping_group_range'));
   assert.throws(
-    () => compile(s, { ...FACTS, joinedNetnsIsCallers: true }),
+    () => compile(s, { ...FACTS, callersNamespaces: ['network'] }),
     /linux\.sysctl\.net\.ipv4\.ping_group_range: cannot be set: the joined network namespace is the host's/,
   );
+});
+
+test("hostname in a joined uts namespace, as runc; refused when it is the host's", () => {
+  const s = defaultSpec(['true']);
+  s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'uts' ? { type: 'uts', path: '/proc/1234/ns/uts' } : n));
+  s.hostname = 'joined';
+  assert.ok(compile(s).ops.some((o) => o.op === 'sethostname'));
+  assert.throws(() => compile(s, { ...FACTS, callersNamespaces: ['uts'] }), /^BrigError: hostname: cannot be set: the joined uts namespace is the host's|hostname: cannot be set: the joined uts namespace is the host's/);
+  s.hostname = '';
+  s.linux!.sysctl = { 'kernel.shmmax': '1000' };
+  s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'ipc' ? { type: 'ipc', path: '/proc/1/ns/ipc' } : n));
+  assert.throws(() => compile(s, { ...FACTS, callersNamespaces: ['ipc'] }), /linux\.sysctl\.kernel\.shmmax: cannot be set: the joined ipc namespace is the host's/);
+});
+
+test('filesystem parameters on a bind mount are a warning naming the option, not an error', () => {
+  const s = defaultSpec(['true']);
+  s.mounts!.push({ destination: '/x', type: 'bind', source: '/tmp', options: ['rbind', 'mode=755', 'size=1k'] });
+  const plan = compile(s, { ...FACTS, sources: { ...FACTS.sources, '/tmp': 'dir' } });
+  const i = s.mounts!.length - 1;
+  assert.deepEqual(plan.meta.warnings, [
+    `mounts[${i}].options[1]: "mode=755" has no effect on a bind mount; ignored`,
+    `mounts[${i}].options[2]: "size=1k" has no effect on a bind mount; ignored`,
+  ]);
 });

@@ -38,11 +38,13 @@ test('filesystem parameters pass through as key/value pairs; defaults are droppe
   ]);
 });
 
-test('a bind mount refuses filesystem parameters and names the option', () => {
-  assert.throws(
-    () => parseMountOptions(['bind', 'size=1'], false, 'mounts[2].options'),
-    /mounts\[2\]\.options\[1\]: unknown bind mount option "size"/,
-  );
+test("a bind mount's filesystem parameters have no effect: kept aside, named, for a warning (runc ignores them)", () => {
+  const p = parseMountOptions(['bind', 'size=1k', 'mode=755', 'ro'], false, 'mounts[2].options');
+  assert.deepEqual(p.fsParams, []);
+  assert.deepEqual(p.ignored, [
+    ['mounts[2].options[1]', 'size=1k'],
+    ['mounts[2].options[2]', 'mode=755'],
+  ]);
 });
 
 test('idmap and ridmap mark bind mounts; elsewhere, and the crun form, are refused', () => {
