@@ -58,6 +58,8 @@ EOF
   chmod +x "$2"
 }
 
+suite_mounts() { awk '$5 ~ /\/ocitest/ { print $5 }' /proc/self/mountinfo; }
+
 for rt in "$@"; do
   real=$(command -v "$rt") || { echo "conformance: runtime $rt not found" >&2; exit 2; }
   real="$(cd "$(dirname "$real")" && pwd)/$(basename "$real")"  # the programs run elsewhere
@@ -67,6 +69,7 @@ for rt in "$@"; do
   runtime=$real
   if [ "${CONFORMANCE_KEEP:-}" = 1 ]; then runtime="$dir/runtime-wrapper"; write_wrapper "$real" "$runtime"; fi
   echo "== $name ($real), output in $dir"
+  before=$(suite_mounts)
   total_pass=0 total_fail=0 total_skip=0 total_todo=0 crashed=0
   for prog in "${programs[@]}"; do
     p=$(basename "$prog" .t)
@@ -104,7 +107,7 @@ for rt in "$@"; do
     total_pass=$((total_pass + pass)) total_fail=$((total_fail + fail))
     total_skip=$((total_skip + skip)) total_todo=$((total_todo + todo))
   done
-  left=$(awk '$5 ~ /\/ocitest/ { print $5 }' /proc/self/mountinfo)
+  left=$(suite_mounts | grep -vxFf <(printf '%s\n' "$before"))
   [ -z "$left" ] || echo "$name: warning: mounts left on the host under the suite's bundles: $(echo $left)" | tee -a "$dir/summary.txt"
   echo "$name: $total_pass passed, $total_fail failed, $crashed programs crashed (of ${#programs[@]}); $total_skip skipped, $total_todo todo" | tee -a "$dir/summary.txt"
 done
