@@ -12,7 +12,7 @@
 #   CONFORMANCE_KEEP=1   run the runtime through a wrapper that logs every invocation
 #                        (argv, exit code, stderr) and keeps each container's config.json and
 #                        stdout/stderr files, under <out>/<runtime>/<program>.keep/
-# Must run as root. Programs run one at a time, from RUNTIME_TOOLS_DIR (they read
+# Needs jq. Must run as root. Programs run one at a time, from RUNTIME_TOOLS_DIR (they read
 # rootfs-<arch>.tar.gz and runtimetest from their working directory).
 set -u
 
@@ -58,6 +58,9 @@ EOF
   chmod +x "$2"
 }
 
+# Containers whose bundle is one of the suite's temporary ones; a program that exits early
+# (util.Fatal) leaves its container, and its cgroups would then meet the next program.
+suite_containers() { "$1" list --format json 2>/dev/null | jq -r '.[]? | select(.bundle | test("/ocitest[0-9]+$")) | .id'; }
 suite_mounts() { awk '$5 ~ /\/ocitest/ { print $5 }' /proc/self/mountinfo; }
 
 for rt in "$@"; do
@@ -79,6 +82,8 @@ for rt in "$@"; do
       timeout -k 10 "$limit" "./$prog") > "$tap" 2> "$dir/$p.stderr" < /dev/null
     rc=$?
     [ "${CONFORMANCE_KEEP:-}" = 1 ] || rmdir "$dir/$p.keep"
+    left=$(suite_containers "$real")
+    for id in $left; do "$real" delete --force "$id" >/dev/null 2>&1; done
     # Only unindented result lines count: nested runtimetest output sits in indented YAML.
     pass=$(grep -Ec '^ok [0-9]+( -|$)' "$tap")
     skip=$(grep -Ec '^ok [0-9]+ # SKIP' "$tap")
@@ -103,6 +108,7 @@ for rt in "$@"; do
       [ -n "$last" ] || last=$(grep -m1 '^    "error": ' "$tap" | sed 's/^ *"error": //')
       line="$line  CRASHED ($why): $(printf '%s' "$last" | cut -c1-160)"
     fi
+    [ -z "$left" ] || line="$line  (left container(s) $(echo $left), deleted)"
     echo "$line" | tee -a "$dir/summary.txt"
     total_pass=$((total_pass + pass)) total_fail=$((total_fail + fail))
     total_skip=$((total_skip + skip)) total_todo=$((total_todo + todo))
