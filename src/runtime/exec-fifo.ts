@@ -50,6 +50,10 @@ export async function releaseInit(fifo: string, id: string, opts: ReleaseOptions
     // Node has no blocking read on a non-blocking fd: poll, backing off from an immediate
     // retry (init writes within a millisecond of the open and usually execs within one more).
     for (let waited = 0, step = 0; ; waited += step, step = Math.min(step * 2 || 1, 5)) {
+      // Asked before the read: init may write its byte, exec and exit (`true`) between a read
+      // that finds nothing and a look at /proc, and then the byte is in the FIFO all the
+      // same. Dead before the read means any byte it wrote is seen by this read.
+      const wasAlive = got > 0 || (await opts.alive());
       let n: number;
       try {
         n = readSync(fd, buf, got, buf.length - got, null);
@@ -69,7 +73,7 @@ export async function releaseInit(fifo: string, id: string, opts: ReleaseOptions
       // EOF: before the byte, there is no writer yet, or init died before writing it.
       if (n === 0 && got > 0) break;
       if (got === 0) {
-        if (!(await opts.alive())) {
+        if (!wasAlive) {
           throw new BrigError('CONTAINER_NOT_RUNNING', `container "${id}" init exited before start`);
         }
         if (waited > timeoutMs) {
