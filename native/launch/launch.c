@@ -14,6 +14,9 @@
  * Node reopens the ends it keeps through /proc/self/fd — which gives close-on-exec
  * descriptors, so hooks and other children never inherit them — and closes these. Holding
  * both ends until then is what keeps those reopens from blocking on a missing peer.
+ *
+ * `start` and `delete` may not need Node at all: create leaves plans for them that this
+ * program carries out while they still hold (fastpath.c, src/runtime/fast-plan.ts).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +29,8 @@
 #include <stddef.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "fastpath.h"
 
 static const char *const STAGE0_VERBS[] = {"run", "create", "exec"};
 
@@ -200,6 +205,20 @@ static int find_home(struct home *h) {
 
 int main(int argc, char **argv) {
   ensure_stdio();
+  /* Never pass on values from our own caller: Node would trust them. */
+  unsetenv("_BRIG_STAGE0");
+  unsetenv("_BRIG_START_FAILED");
+  /* start and delete from a plan create wrote, when it still holds (fastpath.c). */
+  char *handoff = NULL;
+  switch (fastpath(argc, argv, &handoff)) {
+  case FAST_DONE:
+    return 0;
+  case FAST_FAILED:
+    return 1;
+  case FAST_HANDOFF:
+    putenv(handoff);
+    break;
+  }
   static struct home h;
   if (!find_home(&h)) {
     fprintf(stderr,
@@ -211,8 +230,6 @@ int main(int argc, char **argv) {
     return 127;
   }
   setenv("NODE_COMPILE_CACHE", h.cache, 0);
-  /* Never pass on a value from our own caller: Node would trust its fd numbers. */
-  unsetenv("_BRIG_STAGE0");
   if (wants_stage0(argc, argv) && access(h.helper, X_OK) == 0) {
     char *entry = prespawn(h.helper);
     if (entry) putenv(entry);

@@ -235,7 +235,7 @@ test('a launcher that finds no installation says where it looked', { skip: skip 
   try {
     // The launcher as the Makefile builds it, but with a built-in path that does not exist.
     const bin = path.join(dir, 'brig-runtime');
-    const cc = spawnSync('cc', ['-O2', '-static-pie', '-D_GNU_SOURCE', '-DBRIG_HOME_BUILTIN="/nonexistent/built-in"', '-o', bin, path.join(repoRoot, 'native', 'launch', 'launch.c')], { encoding: 'utf8' });
+    const cc = spawnSync('cc', ['-O2', '-static-pie', '-D_GNU_SOURCE', '-DBRIG_HOME_BUILTIN="/nonexistent/built-in"', '-o', bin, path.join(repoRoot, 'native', 'launch', 'launch.c'), path.join(repoRoot, 'native', 'launch', 'fastpath.c')], { encoding: 'utf8' });
     assert.equal(cc.status, 0, cc.stderr);
     const r = spawnSync(bin, ['state', 'x'], { encoding: 'utf8', env: envWithout(), timeout: 20_000 });
     assert.equal(r.status, 127);
