@@ -109,6 +109,13 @@ test('a plan that no longer holds, or argv it does not cover, goes to Node', { s
     writeFileSync(path.join(dir, 'state.json'), JSON.stringify({ ...JSON.parse(state), annotations: { x: 'y' } }));
     wentToNode(fast(b, ['start', 'fn1']), 'state changed');
     writeFileSync(path.join(dir, 'state.json'), state);
+    // A plan without its end line (torn, or not brig's) is not run at all, not even in part.
+    const plan = readFileSync(path.join(dir, 'fast-start'));
+    writeFileSync(path.join(dir, 'fast-start'), plan.subarray(0, plan.lastIndexOf('end\n')));
+    wentToNode(fast(b, ['start', 'fn1']), 'a torn plan');
+    assert.equal(readFileSync(path.join(dir, 'state.json'), 'utf8'), state);
+    assert.ok(existsSync(path.join(dir, 'exec.fifo')));
+    writeFileSync(path.join(dir, 'fast-start'), plan);
     // --log and --log-format change nothing on success: still fast.
     const log = path.join(b.dir, 'log.json');
     const s = fast(b, ['--log', log, '--log-format', 'json', 'start', 'fn1']);
