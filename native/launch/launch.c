@@ -14,6 +14,9 @@
  * Node reopens the ends it keeps through /proc/self/fd — which gives close-on-exec
  * descriptors, so hooks and other children never inherit them — and closes these. Holding
  * both ends until then is what keeps those reopens from blocking on a missing peer.
+ *
+ * `start` and `delete` may not need Node at all: create leaves plans for them that this
+ * program carries out while they still hold (fastpath.c, src/runtime/fast-plan.ts).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,8 +25,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "fastpath.h"
 
 static const char *const STAGE0_VERBS[] = {"run", "create", "exec"};
 
@@ -112,42 +119,127 @@ static void ensure_stdio(void) {
   }
 }
 
-int main(int argc, char **argv) {
-  ensure_stdio();
+/*
+ * Where brig is installed: the directory holding dist/brig-runtime.cjs (the bundle),
+ * node_modules/node/bin/node (the pinned Node) and native/build/ (the helper). Tried in
+ * this order, first match wins:
+ *   1. $BRIG_HOME, when set: the only candidate (a wrong setting is an error, never a
+ *      silent fall-back to another installation);
+ *   2. beside this program: its real path (/proc/self/exe, every symlink resolved by the
+ *      kernel) is <home>/native/build/brig-runtime — the repository, and the npm package;
+ *   3. the directory it was built in (BRIG_HOME_BUILTIN, from the Makefile; `make
+ *      BRIG_HOME=DIR` bakes another), so a copy such as `install -m755 bin/brig-runtime
+ *      /usr/local/bin/` finds the tree it came from.
+ * The candidates and why each failed are kept for the error message.
+ */
+#ifndef BRIG_HOME_BUILTIN
+#define BRIG_HOME_BUILTIN ""
+#endif
+
+struct home {
+  char node[PATH_MAX], bundle[PATH_MAX], helper[PATH_MAX], cache[PATH_MAX];
+  char tried[4096];
+  size_t at;
+};
+
+/* One line of the error message: a candidate and why it is not an installation. */
+__attribute__((format(printf, 2, 3))) static void tried(struct home *h, const char *fmt, ...) {
+  if (h->at >= sizeof h->tried) return;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(h->tried + h->at, sizeof h->tried - h->at, fmt, ap);
+  va_end(ap);
+  if (n > 0) h->at += (size_t)n;
+}
+
+/* Fills h's paths if dir is an installation; else records why not, under `source`. */
+static int try_home(struct home *h, const char *dir, const char *source) {
+  if (snprintf(h->node, sizeof h->node, "%s/node_modules/node/bin/node", dir) >= (int)sizeof h->node ||
+      snprintf(h->bundle, sizeof h->bundle, "%s/dist/brig-runtime.cjs", dir) >= (int)sizeof h->bundle ||
+      snprintf(h->helper, sizeof h->helper, "%s/native/build/brig-helper", dir) >= (int)sizeof h->helper ||
+      snprintf(h->cache, sizeof h->cache, "%s/dist/.compile-cache", dir) >= (int)sizeof h->cache) {
+    tried(h, "  %s: %s: path too long\n", source, dir);
+    return 0;
+  }
+  const char *missing = access(h->bundle, R_OK) != 0 ? h->bundle : access(h->node, X_OK) != 0 ? h->node : NULL;
+  if (!missing) return 1;
+  tried(h, "  %s: %s: %s\n", source, missing, strerror(errno));
+  return 0;
+}
+
+static int find_home(struct home *h) {
+  const char *env = getenv("BRIG_HOME");
+  if (env && *env) {
+    char source[PATH_MAX + 16];
+    snprintf(source, sizeof source, "BRIG_HOME=%s", env);
+    return try_home(h, env, source);
+  }
+  tried(h, "  BRIG_HOME: not set\n");
   char self[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) {
-    fprintf(stderr, "brig-runtime: cannot find itself: /proc/self/exe: %s\n", strerror(errno));
-    return 127;
+  if (n > 0) {
+    self[n] = '\0';
+    /* <home>/native/build/brig-runtime: the last three components go. */
+    char *end = strrchr(self, '/');
+    const char *suffix = "/native/build";
+    size_t len = strlen(suffix);
+    if (end && (size_t)(end - self) >= len && strncmp(end - len, suffix, len) == 0) {
+      char source[PATH_MAX + 32];
+      snprintf(source, sizeof source, "beside this program (%s)", self);
+      end[-(ptrdiff_t)len] = '\0';
+      if (try_home(h, *self ? self : "/", source)) return 1;
+    } else {
+      tried(h, "  beside this program: %s is not in <home>/native/build/\n", self);
+    }
+  } else {
+    tried(h, "  beside this program: /proc/self/exe: %s\n", strerror(errno));
   }
-  self[n] = '\0';
-  /* self is <repo>/native/build/brig-runtime */
-  for (int up = 0; up < 3; up++) {
-    char *slash = strrchr(self, '/');
-    if (!slash) return 127;
-    *slash = '\0';
+  if (*BRIG_HOME_BUILTIN) {
+    char source[PATH_MAX + 32];
+    snprintf(source, sizeof source, "built in (%s)", BRIG_HOME_BUILTIN);
+    return try_home(h, BRIG_HOME_BUILTIN, source);
   }
-  char node[PATH_MAX], bundle[PATH_MAX], helper[PATH_MAX], cache[PATH_MAX];
-  if (snprintf(node, sizeof node, "%s/node_modules/node/bin/node", self) >= (int)sizeof node ||
-      snprintf(bundle, sizeof bundle, "%s/dist/brig-runtime.cjs", self) >= (int)sizeof bundle ||
-      snprintf(helper, sizeof helper, "%s/native/build/brig-helper", self) >= (int)sizeof helper ||
-      snprintf(cache, sizeof cache, "%s/dist/.compile-cache", self) >= (int)sizeof cache) {
-    fprintf(stderr, "brig-runtime: path too long: %s\n", self);
-    return 127;
-  }
-  setenv("NODE_COMPILE_CACHE", cache, 0);
-  /* Never pass on a value from our own caller: Node would trust its fd numbers. */
+  tried(h, "  built in: none (built without BRIG_HOME_BUILTIN)\n");
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  ensure_stdio();
+  /* Never pass on values from our own caller: Node would trust them. */
   unsetenv("_BRIG_STAGE0");
-  if (wants_stage0(argc, argv) && access(helper, X_OK) == 0) {
-    char *entry = prespawn(helper);
+  unsetenv("_BRIG_START_FAILED");
+  /* start and delete from a plan create wrote, when it still holds (fastpath.c). */
+  char *handoff = NULL;
+  switch (fastpath(argc, argv, &handoff)) {
+  case FAST_DONE:
+    return 0;
+  case FAST_FAILED:
+    return 1;
+  case FAST_HANDOFF:
+    putenv(handoff);
+    break;
+  }
+  static struct home h;
+  if (!find_home(&h)) {
+    fprintf(stderr,
+            "brig-runtime: cannot find brig's installation (dist/brig-runtime.cjs and node_modules/node/bin/node); "
+            "looked at:\n%s"
+            "hint: set BRIG_HOME to the directory brig was built or installed in (the one holding dist/ and "
+            "node_modules/)\n",
+            h.tried);
+    return 127;
+  }
+  setenv("NODE_COMPILE_CACHE", h.cache, 0);
+  if (wants_stage0(argc, argv) && access(h.helper, X_OK) == 0) {
+    char *entry = prespawn(h.helper);
     if (entry) putenv(entry);
   }
   char **args = calloc((size_t)argc + 2, sizeof *args);
   if (!args) return 127;
-  args[0] = node;
-  args[1] = bundle;
+  args[0] = h.node;
+  args[1] = h.bundle;
   for (int i = 1; i < argc; i++) args[i + 1] = argv[i];
-  execv(node, args);
-  fprintf(stderr, "brig-runtime: cannot run %s: %s (run `npm ci`)\n", node, strerror(errno));
+  execv(h.node, args);
+  fprintf(stderr, "brig-runtime: cannot run %s: %s (run `npm ci`)\n", h.node, strerror(errno));
   return 127;
 }

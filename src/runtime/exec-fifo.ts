@@ -46,12 +46,21 @@ export async function releaseInit(fifo: string, id: string, opts: ReleaseOptions
   const buf = Buffer.alloc(1 + ERROR_RECORD_SIZE);
   let got = 0;
   let released = false;
-  let initGone = false;
   try {
     // Node has no blocking read on a non-blocking fd: poll, backing off from an immediate
     // retry (init writes within a millisecond of the open and usually execs within one more).
     for (let waited = 0, step = 0; ; waited += step, step = Math.min(step * 2 || 1, 5)) {
-      const n = readFifo(fd, buf, got);
+      // Asked before the read: init may write its byte, exec and exit (`true`) between a read
+      // that finds nothing and a look at /proc, and then the byte is in the FIFO all the
+      // same. Dead before the read means any byte it wrote is seen by this read.
+      const wasAlive = got > 0 || (await opts.alive());
+      let n: number;
+      try {
+        n = readSync(fd, buf, got, buf.length - got, null);
+      } catch (e) {
+        if (!hasErrno(e, 'EAGAIN')) throw e;
+        n = -1;
+      }
       if (n > 0) {
         got += n;
         if (!released) {
@@ -64,13 +73,8 @@ export async function releaseInit(fifo: string, id: string, opts: ReleaseOptions
       // EOF: before the byte, there is no writer yet, or init died before writing it.
       if (n === 0 && got > 0) break;
       if (got === 0) {
-        if (!(await opts.alive())) {
-          // init may have written its byte, exec'd and exited since the read above: the
-          // byte is still in the FIFO then. Only an empty FIFO after its death means it
-          // never got that far.
-          if (initGone) throw new BrigError('CONTAINER_NOT_RUNNING', `container "${id}" init exited before start`);
-          initGone = true;
-          continue;
+        if (!wasAlive) {
+          throw new BrigError('CONTAINER_NOT_RUNNING', `container "${id}" init exited before start`);
         }
         if (waited > timeoutMs) {
           throw new BrigError('HELPER_PROTOCOL', `container "${id}" init did not answer start within ${timeoutMs / 1000} s`);
@@ -85,14 +89,4 @@ export async function releaseInit(fifo: string, id: string, opts: ReleaseOptions
   if (got === 1) return { executed: true };
   if (got === buf.length) return { executed: false, error: decodeErrorRecord(buf.subarray(1)) };
   return { executed: false };
-}
-
-/** A non-blocking read into buf at `at`: the bytes read, 0 at EOF, -1 when nothing is there yet. */
-function readFifo(fd: number, buf: Buffer, at = 0): number {
-  try {
-    return readSync(fd, buf, at, buf.length - at, null);
-  } catch (e) {
-    if (hasErrno(e, 'EAGAIN')) return -1;
-    throw e;
-  }
 }

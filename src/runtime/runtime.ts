@@ -5,7 +5,7 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BrigError, hasErrno } from '../errors/index.js';
-import { toBrigError } from '../native/errors.js';
+import { decodeErrorRecord, ERROR_RECORD_SIZE, type ErrorRecord, toBrigError } from '../native/errors.js';
 import type { Helper, HelperProcess } from '../native/helper.js';
 import { type Logger, nullLogger } from '../util/log.js';
 import { procStat } from '../util/proc-stat.js';
@@ -23,6 +23,7 @@ import {
   openCgroupManager,
 } from './cgroups/index.js';
 import { releaseInit } from './exec-fifo.js';
+import { compileFastPlans, FAST_PLAN_FILES, writeFastPlans } from './fast-plan.js';
 import { gatherFacts } from './host-facts.js';
 import { runHook, runHooks } from './hooks.js';
 import { compilePlan } from './plan/compile.js';
@@ -142,19 +143,23 @@ export class Runtime {
       // second start finds no FIFO. A dead init reads as stopped whatever the file says.
       onReleased: async () => {
         rmSync(fifo, { force: true });
+        // The launcher's plan for this start is spent (it removes it too when it runs it).
+        rmSync(path.join(this.store.dir(id), FAST_PLAN_FILES.start), { force: true });
         await this.store.write({ ...s, status: 'running' });
       },
     });
-    if (!released.executed) {
-      // init is gone: the container is stopped, and delete runs poststop (spec: step 12).
-      if (released.error) {
-        const ops: Op[] = [];
-        s.startOps?.ops.forEach((op, i) => (ops[s.startOps!.from + i] = op));
-        throw toBrigError(released.error, ops);
-      }
-      throw new BrigError('CONTAINER_NOT_RUNNING', `container "${id}" init exited before its program was executed`);
-    }
+    // init is gone: the container is stopped, and delete runs poststop (spec: step 12).
+    if (!released.executed) throw startFailure(s, released.error);
     await this.postHooks(s, 'poststart');
+  }
+
+  /**
+   * The error of a start the launcher carried out (fast-plan.ts): it released init, recorded
+   * the container as running, and then read `after` from the FIFO instead of EOF.
+   */
+  async startFailed(id: string, after: Buffer): Promise<never> {
+    const s = await this.store.read(id);
+    throw startFailure(s, after.length === ERROR_RECORD_SIZE ? decodeErrorRecord(after) : undefined);
   }
 
   /** poststart and poststop failures are warnings, as the spec says; the operation stands. */
@@ -266,7 +271,9 @@ export class Runtime {
           // run starts init as soon as this returns: record it as running in one write;
           // create leaves it waiting on the exec FIFO.
           stored.status = mode === 'create' ? 'created' : 'running';
-          await this.store.write(stored);
+          const written = await this.store.write(stored);
+          // What start and delete will do, for the launcher to do without Node (fast-plan.ts).
+          if (detach) writeFastPlans(this.store.dir(id), compileFastPlans(this.store.dir(id), stored, written, cg.removal(), mode === 'create'));
           if (opts.pidFile) await writePidFile(opts.pidFile, pid);
         },
       });
@@ -561,6 +568,16 @@ async function writePidFile(file: string, pid: number): Promise<void> {
   const tmp = `${file}.tmp`;
   writeFileSync(tmp, String(pid));
   renameSync(tmp, file);
+}
+
+/** What went wrong after init was released: the failed op's error record, or just its exit. */
+function startFailure(s: StoredState, record: ErrorRecord | undefined): BrigError {
+  if (record) {
+    const ops: Op[] = [];
+    s.startOps?.ops.forEach((op, i) => (ops[s.startOps!.from + i] = op));
+    return toBrigError(record, ops);
+  }
+  return new BrigError('CONTAINER_NOT_RUNNING', `container "${s.id}" init exited before its program was executed`);
 }
 
 /** The ops after fifo_wait, for `start` to name a failure in them (see exec-fifo.ts). */

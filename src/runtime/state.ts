@@ -74,13 +74,16 @@ export class StateStore {
     return dir;
   }
 
-  async write(s: StoredState): Promise<void> {
+  /** Returns the text written (the launcher's fast plans compare state.json with it). */
+  async write(s: StoredState): Promise<string> {
     const file = path.join(this.dir(s.id), 'state.json');
     // Unique enough for a temp name in a directory only this container's id owns (node:crypto
     // would cost milliseconds of start-up to load).
     const tmp = `${file}.${Math.random().toString(36).slice(2)}.tmp`;
-    writeFileSync(tmp, JSON.stringify(s), { mode: 0o600 });
+    const text = JSON.stringify(s);
+    writeFileSync(tmp, text, { mode: 0o600 });
     renameSync(tmp, file);
+    return text;
   }
 
   async read(id: string): Promise<StoredState> {

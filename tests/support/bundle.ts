@@ -104,22 +104,25 @@ export interface RunResult {
  * (as with runc), so for `run -d` output goes through files: a pipe would stay open for the
  * container's life and keep spawnSync waiting.
  */
-export function brigRuntime(b: Pick<Bundle, 'stateRoot' | 'dir'>, args: string[], opts: { timeoutMs?: number; input?: string } = {}): RunResult {
+export function brigRuntime(b: Pick<Bundle, 'stateRoot' | 'dir'>, args: string[], opts: { timeoutMs?: number; input?: string; env?: NodeJS.ProcessEnv; bin?: string } = {}): RunResult {
+  const bin = opts.bin ?? RUNTIME_BIN;
+  const env = opts.env ?? process.env;
   const detached = args[0] === 'create' || ((args[0] === 'run' || args[0] === 'exec') && args.some((a) => a === '-d' || a === '--detach'));
   if (detached) {
     const out = path.join(b.dir, `.out-${Date.now()}-${Math.random().toString(36).slice(2)}`);
     const fdOut = openSync(`${out}.1`, 'w');
     const fdErr = openSync(`${out}.2`, 'w');
     try {
-      const r = spawnSync(RUNTIME_BIN, ['--root', b.stateRoot, ...args], { cwd: b.dir, stdio: ['ignore', fdOut, fdErr], timeout: opts.timeoutMs ?? 20_000 });
+      const r = spawnSync(bin, ['--root', b.stateRoot, ...args], { cwd: b.dir, env, stdio: ['ignore', fdOut, fdErr], timeout: opts.timeoutMs ?? 20_000 });
       return { code: r.status, stdout: readFileSync(`${out}.1`, 'utf8'), stderr: readFileSync(`${out}.2`, 'utf8') };
     } finally {
       closeSync(fdOut);
       closeSync(fdErr);
     }
   }
-  const r = spawnSync(RUNTIME_BIN, ['--root', b.stateRoot, ...args], {
+  const r = spawnSync(bin, ['--root', b.stateRoot, ...args], {
     cwd: b.dir,
+    env,
     encoding: 'utf8',
     timeout: opts.timeoutMs ?? 20_000,
     input: opts.input ?? '',

@@ -7,7 +7,7 @@
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export type Requirement = 'root' | 'helper' | 'runc' | 'busybox' | 'userns' | 'cgroup-v2' | 'cgroup-v1' | 'python3';
+export type Requirement = 'root' | 'helper' | 'runc' | 'busybox' | 'userns' | 'cgroup-v2' | 'cgroup-v1' | 'python3' | 'cc';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -27,6 +27,7 @@ const checks: Record<Requirement, () => string | undefined> = {
     existsSync(`${repoRoot}native/build/brig-helper`) ? undefined : 'native helper not built (npm run build)',
   runc: () => (which('runc') ? undefined : 'runc not installed (apt-get install runc)'),
   python3: () => (which('python3') ? undefined : 'python3 not installed'),
+  cc: () => (which('cc') ? undefined : 'cc not installed (apt-get install gcc)'),
   busybox: () => (existsSync('/bin/busybox') ? undefined : 'busybox-static not installed'),
   userns: () => {
     try {

@@ -10,6 +10,11 @@ export interface Context {
   stderr: Writable;
   cwd: string;
   version: string;
+  /**
+   * What the launcher read from the exec FIFO after it released init itself (its fast
+   * `start`, runtime/fast-plan.ts) instead of EOF: `start` words the error from it.
+   */
+  startFailed?: Buffer;
 }
 
 /** A verb: parse flags, call the runtime, print. No logic of its own. */

@@ -56,6 +56,7 @@ function usage(): string {
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   // First, before anything could be spawned: the stage 0 bin/brig-runtime's launcher forked.
   const helper = new Helper(HELPER_PATH, takeInheritedStage0(env));
+  const startFailed = takeStartFailed(env);
   let log: Logger = lineLogger((l) => process.stderr.write(l), 'text', 'warn');
   let format: 'text' | 'json' = 'text';
   let logFile: string | undefined;
@@ -123,12 +124,20 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       },
       cwd: process.cwd(),
       version: VERSION,
+      ...(startFailed ? { startFailed } : {}),
     };
     return await cmd.run(ctx, parsed);
   } catch (e) {
     reportError(e, log, logFile !== undefined);
     return 1;
   }
+}
+
+/** The launcher's _BRIG_START_FAILED (hex), removed from the environment so no child sees it. */
+function takeStartFailed(env: NodeJS.ProcessEnv): Buffer | undefined {
+  const hex = env._BRIG_START_FAILED;
+  delete env._BRIG_START_FAILED;
+  return hex !== undefined && /^(?:[0-9a-f]{2})*$/.test(hex) ? Buffer.from(hex, 'hex') : undefined;
 }
 
 /** One line with the message (naming field or path), a hint line if any; the log gets it too. */

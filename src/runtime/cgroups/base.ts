@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
 import { timersPromises } from '../../util/builtins.js';
 import { type CgroupFs, ControllerDir, nodeCgroupFs } from './fs.js';
-import type { CgroupManagerOptions, CgroupState, OomEvent } from './manager.js';
+import type { CgroupManagerOptions, CgroupRemoval, CgroupState, OomEvent } from './manager.js';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -139,6 +139,32 @@ export abstract class BaseManager {
     return out;
   }
 
+  /** The container's own directories that `destroy` removes (those it created). */
+  protected abstract ownLeaves(): string[];
+
+  removal(): CgroupRemoval {
+    const leaves = new Set(Object.values(this.dirs));
+    return {
+      leaves: this.ownLeaves(),
+      parents: this.chains().map((c) => c.filter((d) => !leaves.has(d))).filter((c) => c.length > 0),
+    };
+  }
+
+  /**
+   * The created directories grouped by hierarchy, each deepest first. A created directory's
+   * children are either created too (so earlier in its chain, so gone first) or the
+   * container's own, which removeTree takes first.
+   */
+  private chains(): string[][] {
+    const chains: string[][] = [];
+    for (const dir of this.created) {
+      const chain = chains.find((c) => dir.startsWith(`${c[0]}/`));
+      if (chain) chain.push(dir);
+      else chains.push([dir]);
+    }
+    return chains.map((c) => c.reverse());
+  }
+
   /**
    * rmdir the directories we created, deepest first, plus any child cgroups the container
    * made inside them. The kernel may report EBUSY for a moment after the last task exits.
@@ -157,18 +183,10 @@ export abstract class BaseManager {
     // A parent this container created (the shared "/brig" of the default path, say) may hold
     // other containers' cgroups by now: it goes only if empty, one rmdir, and its children
     // are never touched. Only the container's own directory is emptied of sub-cgroups.
+    // Chains in different hierarchies are independent: removed in parallel.
     const leaves = new Set(Object.values(this.dirs));
-    // Deepest first; a created directory's children are either created too (so later in
-    // the list, so already gone) or the container's own, which removeTree takes first.
-    // Chains in different hierarchies are independent: removed in parallel, each deepest first.
-    const chains: string[][] = [];
-    for (const dir of this.created) {
-      const chain = chains.find((c) => dir.startsWith(`${c[0]}/`));
-      if (chain) chain.push(dir);
-      else chains.push([dir]);
-    }
-    await Promise.all(chains.map(async (c) => {
-      for (const dir of c.reverse()) {
+    await Promise.all(this.chains().map(async (c) => {
+      for (const dir of c) {
         if (leaves.has(dir)) await removeTree(dir);
         else if (!(await this.rmdirIfEmpty(dir))) break; // in use by another cgroup: left, as are its parents
       }

@@ -5,6 +5,7 @@ export { type CreateCgroupOptions, createCgroupManager, openCgroupManager } from
 export type {
   CgroupManager,
   CgroupManagerOptions,
+  CgroupRemoval,
   CgroupState,
   CgroupVersion,
   DeviceProgramAttacher,

@@ -77,6 +77,19 @@ export interface CgroupState {
   created: string[];
 }
 
+/**
+ * The directories `destroy` removes once the container's processes are gone, in its order:
+ * first every one of `leaves` (the container's own; busy means processes are left, and
+ * only `destroy`'s kill-and-retry path may go on), then each chain of `parents` (ones the
+ * container created above its own, deepest first), where a busy or non-empty directory
+ * stays, and so do those above it: another container uses them. The launcher's fast
+ * `delete` (runtime/fast-plan.ts) carries this out without Node.
+ */
+export interface CgroupRemoval {
+  leaves: string[];
+  parents: string[][];
+}
+
 export interface CgroupSelfJoin {
   /**
    * v1 `tasks` files the container's process writes "0" to, first thing after the clone
@@ -137,6 +150,9 @@ export interface CgroupManager {
 
   /** SIGKILL leftovers, wait until empty, remove every directory `apply` created. */
   destroy(opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<void>;
+
+  /** What `destroy` removes when nothing is left in the cgroup, as data (see CgroupRemoval). */
+  removal(): CgroupRemoval;
 
   state(): CgroupState;
 }

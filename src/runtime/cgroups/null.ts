@@ -6,7 +6,7 @@
  * without cgroups, as runc rootless does; passing them here is an error like the rest.)
  */
 import { BrigError } from '../../errors/index.js';
-import type { CgroupManager, CgroupState, FreezerState, OomEvent } from './manager.js';
+import type { CgroupManager, CgroupRemoval, CgroupState, FreezerState, OomEvent } from './manager.js';
 import type { LinuxResources } from './resources.js';
 import type { CgroupStats } from './stats.js';
 
@@ -86,6 +86,10 @@ export class NullManager implements CgroupManager {
   async *watchOom(): AsyncGenerator<OomEvent> {}
 
   async destroy(): Promise<void> {}
+
+  removal(): CgroupRemoval {
+    return { leaves: [], parents: [] };
+  }
 
   state(): CgroupState {
     return { version: 'none', path: this.path, dirs: {}, created: [] };

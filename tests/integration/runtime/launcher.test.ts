@@ -2,11 +2,13 @@
  * bin/brig-runtime's launcher (native/launch): it forks stage 0 ahead of Node for run,
  * create and exec. Shown here: Node uses that stage 0 and gets the program's exit status
  * through it; Node run directly spawns its own, with the same result; nothing the launcher
- * passes reaches a hook; a forged hand-over is ignored; an unused stage 0 never lingers.
+ * passes reaches a hook; a forged hand-over is ignored; an unused stage 0 never lingers;
+ * a copy or a symlink of the launcher finds its installation, and when nothing is found
+ * the error lists every place it looked.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -146,5 +148,103 @@ test('stdio the caller closed is /dev/null in the container, not a closed slot',
     assert.deepEqual(leftovers(b), []);
   } finally {
     b.cleanup();
+  }
+});
+
+/** The launcher's environment without a BRIG_HOME the test run itself may carry. */
+function envWithout(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
+  if (!('BRIG_HOME' in extra)) delete env.BRIG_HOME;
+  return env;
+}
+
+/** Output through files: a created container inherits the runtime's stdio and would hold a pipe. */
+function runBinary(bin: string, b: Bundle, args: string[], env: NodeJS.ProcessEnv) {
+  const out = path.join(b.dir, '.out');
+  const fds = [openSync(`${out}.1`, 'w'), openSync(`${out}.2`, 'w')];
+  try {
+    const r = spawnSync(bin, ['--root', b.stateRoot, ...args], { cwd: b.dir, env, stdio: ['ignore', fds[0]!, fds[1]!], timeout: 20_000 });
+    return { code: r.status, stdout: readFileSync(`${out}.1`, 'utf8'), stderr: readFileSync(`${out}.2`, 'utf8') };
+  } finally {
+    fds.forEach((fd) => closeSync(fd));
+  }
+}
+
+test('a copy of brig-runtime elsewhere (install -m755 ...) runs containers: it finds the tree it was built in', { skip }, () => {
+  const b = makeBundle(['sh', '-c', 'echo from-the-copy; exit 7']);
+  const dir = mkdtempSync(path.join(tmpdir(), 'brig-copy-'));
+  try {
+    const copy = path.join(dir, 'brig-runtime');
+    copyFileSync(RUNTIME_BIN, copy); // follows bin/brig-runtime's link: the launcher itself
+    const r = runBinary(copy, b, ['--debug', 'run', 'l-copy'], envWithout());
+    assert.equal(r.code, 7, r.stderr);
+    assert.match(r.stdout, /from-the-copy/);
+    assert.match(r.stderr, /forked by the launcher/, r.stderr);
+    // create + start + delete through the copy too (what containerd and podman call).
+    assert.equal(runBinary(copy, b, ['create', 'l-copy2'], envWithout()).code, 0);
+    assert.equal(runBinary(copy, b, ['start', 'l-copy2'], envWithout()).code, 0);
+    assert.equal(runBinary(copy, b, ['delete', '--force', 'l-copy2'], envWithout()).code, 0);
+    // And with the installation named explicitly.
+    const named = runBinary(copy, b, ['run', 'l-copy3'], envWithout({ BRIG_HOME: repoRoot }));
+    assert.equal(named.code, 7, named.stderr);
+    assert.deepEqual(leftovers(b), []);
+  } finally {
+    runBinary(RUNTIME_BIN, b, ['delete', '--force', 'l-copy2'], envWithout());
+    b.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a symlink to brig-runtime (and a link to that link) runs containers', { skip }, () => {
+  const b = makeBundle(['sh', '-c', 'exit 5']);
+  const dir = mkdtempSync(path.join(tmpdir(), 'brig-link-'));
+  try {
+    mkdirSync(path.join(dir, 'bin'));
+    const link = path.join(dir, 'bin', 'brig-runtime');
+    symlinkSync(RUNTIME_BIN, link);
+    const link2 = path.join(dir, 'runc-compatible');
+    symlinkSync('bin/brig-runtime', link2);
+    for (const bin of [link, link2]) {
+      const r = runBinary(bin, b, ['run', `l-link-${path.basename(bin)}`], envWithout());
+      assert.equal(r.code, 5, `${bin}: ${r.stderr}`);
+    }
+    assert.deepEqual(leftovers(b), []);
+  } finally {
+    b.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('BRIG_HOME that is not an installation is an error naming it, with no fall-back', { skip }, () => {
+  const b = makeBundle(['true']);
+  try {
+    const r = runBinary(RUNTIME_BIN, b, ['run', 'l-badhome'], envWithout({ BRIG_HOME: '/nonexistent/brig' }));
+    assert.equal(r.code, 127);
+    assert.match(r.stderr, /cannot find brig's installation/);
+    assert.match(r.stderr, /BRIG_HOME=\/nonexistent\/brig: \/nonexistent\/brig\/dist\/brig-runtime\.cjs: No such file or directory/);
+    assert.match(r.stderr, /hint: set BRIG_HOME/);
+    assert.doesNotMatch(r.stderr, /beside this program|built in/);
+    assert.deepEqual(leftovers(b), []);
+  } finally {
+    b.cleanup();
+  }
+});
+
+test('a launcher that finds no installation says where it looked', { skip: skip || requires('cc') }, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'brig-nohome-'));
+  try {
+    // The launcher as the Makefile builds it, but with a built-in path that does not exist.
+    const bin = path.join(dir, 'brig-runtime');
+    const cc = spawnSync('cc', ['-O2', '-static-pie', '-D_GNU_SOURCE', '-DBRIG_HOME_BUILTIN="/nonexistent/built-in"', '-o', bin, path.join(repoRoot, 'native', 'launch', 'launch.c'), path.join(repoRoot, 'native', 'launch', 'fastpath.c')], { encoding: 'utf8' });
+    assert.equal(cc.status, 0, cc.stderr);
+    const r = spawnSync(bin, ['state', 'x'], { encoding: 'utf8', env: envWithout(), timeout: 20_000 });
+    assert.equal(r.status, 127);
+    assert.match(r.stderr, /cannot find brig's installation/);
+    assert.match(r.stderr, /BRIG_HOME: not set/);
+    assert.match(r.stderr, new RegExp(`beside this program: ${bin} is not in <home>/native/build/`));
+    assert.match(r.stderr, /built in \(\/nonexistent\/built-in\): \/nonexistent\/built-in\/dist\/brig-runtime\.cjs: No such file or directory/);
+    assert.match(r.stderr, /hint: set BRIG_HOME/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -123,6 +123,22 @@ describe('v2 manager', () => {
     }
   });
 
+  test('removal() is what destroy removes: its own leaf, then the parents it made, deepest first', async () => {
+    const f = fakeCgroupfs(() => V2_FILES('pids'));
+    try {
+      f.existing('/keep', V2_FILES('pids'));
+      const m = createCgroupManager(v2Host(f.root), { id: 'x', cgroupsPath: '/keep/a/b', fs: f.fs, kill: () => {} });
+      await m.apply(1);
+      assert.deepEqual(m.removal(), { leaves: [join(f.root, 'keep/a/b')], parents: [[join(f.root, 'keep/a')]] });
+      // A cgroup it joined but did not make is never removed.
+      const joined = createCgroupManager(v2Host(f.root), { id: 'y', cgroupsPath: '/keep', fs: f.fs, kill: () => {} });
+      await joined.apply(1);
+      assert.deepEqual(joined.removal(), { leaves: [], parents: [] });
+    } finally {
+      f.cleanup();
+    }
+  });
+
   test('a failed apply leaves nothing behind', async () => {
     const f = fakeCgroupfs((dir) => (dir.endsWith('c1') ? {} : V2_FILES('pids'))); // leaf lacks cgroup.procs
     try {

@@ -45,6 +45,7 @@ export const start: Command = {
   flags: {},
   async run(ctx, { rest }) {
     if (rest.length !== 1) throw new BrigError('INVALID_ARGUMENT', 'start needs exactly one container id');
+    if (ctx.startFailed) await ctx.runtime.startFailed(rest[0]!, ctx.startFailed);
     await ctx.runtime.start(rest[0]!);
     return 0;
   },

@@ -228,9 +228,12 @@ export class V1Manager extends BaseManager implements CgroupManager {
     return oomKills(this.dir('memory'));
   }
 
+  protected ownLeaves(): string[] {
+    return this.distinctDirs().filter((d) => this.created.includes(d));
+  }
+
   async destroy(opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
-    const leaf = this.distinctDirs();
-    const ours = leaf.filter((d) => this.created.includes(d));
+    const ours = this.ownLeaves();
     if (await this.removedIfEmpty(ours)) return this.removeOwnDirs(opts);
     const all = async () => {
       const found = await Promise.all(ours.map((d) => this.procsBelow(d)));

@@ -152,9 +152,13 @@ export class V2Manager extends BaseManager implements CgroupManager {
     return oomKills(this.dir('memory', 'unified'));
   }
 
+  protected ownLeaves(): string[] {
+    return this.created.includes(this.leaf.dir) ? [this.leaf.dir] : [];
+  }
+
   async destroy(opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
     const leaf = this.leaf;
-    if (this.created.includes(leaf.dir) && !(await this.removedIfEmpty([leaf.dir]))) {
+    if (!(await this.removedIfEmpty(this.ownLeaves()))) {
       // cgroup.kill (5.14+) kills the whole subtree atomically; otherwise freeze, signal, thaw.
       const hasKill = await leaf.exists('cgroup.kill');
       const emptied = await waitFor(
