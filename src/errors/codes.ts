@@ -16,6 +16,9 @@ export const ErrorCodes = {
   CONTAINER_NOT_FOUND: 'Container does not exist',
   CONTAINER_RUNNING: 'Container is running',
   CONTAINER_NOT_RUNNING: 'Container is not running (or not in the state this needs)',
+  CONTAINER_STATE: 'The container is not in a state that allows this',
+  NAME_IN_USE: 'Container name already in use',
+  AMBIGUOUS_ID: 'Container id prefix matches more than one container',
   STATE_CORRUPT: 'Container state unreadable',
   HOOK_FAILED: 'A hook failed',
   // the native helper and the kernel

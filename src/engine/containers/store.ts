@@ -1,0 +1,202 @@
+/**
+ * The container store: one directory per container under `<root>/containers/<id>/`, with
+ * `container.json` (the record: docker's ContainerJSON fields the engine keeps) and the
+ * files the container's monitor writes beside it (log, exit record, pid file). Names are
+ * claimed by symlinks `<root>/names/<name> → <id>`: symlink(2) either creates or fails with
+ * EEXIST, so two `run --name x` at once give one container and one conflict, across
+ * processes, with no lock held. Record changes go through `update` under the container's
+ * lock file, so the CLI and `brig serve` can work side by side.
+ *
+ * The store is the truth, but a record is never trusted about a process: `read` and `list`
+ * pass each record through `reconcile` (supplied by the engine, which knows monitors), which
+ * corrects "running" when the monitor has written an exit record or is gone.
+ */
+import { mkdirSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import path from 'node:path';
+import { BrigError, hasErrno } from '../../errors/index.js';
+import { withLock, writeFileAtomic } from '../../image/store/lock.js';
+import { checkName, generateName, newContainerId, resolveContainer } from './names.js';
+import { type ContainerAction, type ContainerStatus, transition } from './state.js';
+
+/** What the store keeps of a container; the engine maps it onto the API's shapes. */
+export interface ContainerRecord {
+  id: string;
+  /** Without docker's leading "/". */
+  name: string;
+  created: string;
+  image: string;
+  imageId: string;
+  state: {
+    status: ContainerStatus;
+    pid: number;
+    monitorPid: number;
+    exitCode: number;
+    oomKilled: boolean;
+    error: string;
+    startedAt: string;
+    finishedAt: string;
+  };
+  restartCount: number;
+  /** Engine-specific settings (config, host config, mounts, networks): opaque to the store. */
+  spec: Record<string, unknown>;
+  labels: Record<string, string>;
+}
+
+export type Reconcile = (r: ContainerRecord) => ContainerRecord | Promise<ContainerRecord>;
+
+export class ContainerStore {
+  readonly dir: string;
+  private readonly namesDir: string;
+
+  constructor(
+    root: string,
+    private readonly reconcile: Reconcile = (r) => r,
+  ) {
+    this.dir = path.join(root, 'containers');
+    this.namesDir = path.join(root, 'names');
+    // Root-only, like the rest of the data root: a container's files are its stdio and state.
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    mkdirSync(this.namesDir, { recursive: true, mode: 0o700 });
+  }
+
+  containerDir(id: string): string {
+    return path.join(this.dir, id);
+  }
+
+  /**
+   * Claims a name (given or made up) and an id, and writes the record. A name in use is
+   * docker's conflict error; nothing is left behind when the write fails.
+   */
+  async create(init: Omit<ContainerRecord, 'id' | 'name' | 'created'> & { name?: string }, now = new Date()): Promise<ContainerRecord> {
+    const id = newContainerId();
+    const name = init.name !== undefined ? checkName(init.name) : await this.freeName();
+    const record: ContainerRecord = { ...init, id, name, created: now.toISOString() };
+    // The record first, the name after: a name link then always points at a record that was
+    // written, so a link to nothing is stale (its create or remove was killed) and free.
+    try {
+      await fs.mkdir(this.containerDir(id), { mode: 0o700 });
+      await writeFileAtomic(this.recordPath(id), JSON.stringify(record));
+      await this.claimName(name, id);
+    } catch (e) {
+      await fs.rm(this.containerDir(id), { recursive: true, force: true });
+      throw e;
+    }
+    return record;
+  }
+
+  /** Every container, reconciled; records half-written by a killed create are skipped. */
+  async list(): Promise<ContainerRecord[]> {
+    const ids = await fs.readdir(this.dir).catch((e: unknown) => {
+      if (hasErrno(e, 'ENOENT')) return [] as string[];
+      throw e;
+    });
+    const out: ContainerRecord[] = [];
+    for (const id of ids) {
+      const r = await this.readRecord(id);
+      if (r) out.push(await this.reconcile(r));
+    }
+    return out;
+  }
+
+  /** One container by id, unique id prefix or name (docker's lookup order). */
+  async find(ref: string): Promise<ContainerRecord> {
+    // Fast paths first: a full id is a directory, a name is a link; prefixes need the list.
+    const direct = (await this.readRecord(ref)) ?? (await this.readLinkedName(ref));
+    if (direct) return this.reconcile(direct);
+    return resolveContainer(await this.list(), ref);
+  }
+
+  /**
+   * Applies `action` (checked by the state machine) and `change` under the container's
+   * lock, writes the record and returns it. `change` sees the reconciled record.
+   */
+  async update(
+    id: string,
+    action: ContainerAction | undefined,
+    change: (r: ContainerRecord, next: ContainerStatus) => ContainerRecord | void = () => {},
+  ): Promise<ContainerRecord> {
+    return withLock(path.join(this.containerDir(id), 'lock'), async () => {
+      const raw = await this.readRecord(id);
+      if (!raw) throw new BrigError('CONTAINER_NOT_FOUND', `No such container: ${id}`);
+      const current = await this.reconcile(raw);
+      const next = action ? transition(current.state.status, action, current.name) : current.state.status;
+      const base: ContainerRecord = { ...current, state: { ...current.state, status: next } };
+      const updated = change(base, next) ?? base;
+      await writeFileAtomic(this.recordPath(id), JSON.stringify(updated));
+      return updated;
+    });
+  }
+
+  /** Renames: the new name is claimed before the old one is let go, so no one slips between. */
+  async rename(id: string, newName: string): Promise<ContainerRecord> {
+    const name = checkName(newName);
+    await this.claimName(name, id);
+    try {
+      const before = await this.find(id);
+      const r = await this.update(id, 'rename', (rec) => ({ ...rec, name }));
+      await fs.rm(path.join(this.namesDir, before.name), { force: true });
+      return r;
+    } catch (e) {
+      await fs.rm(path.join(this.namesDir, name), { force: true });
+      throw e;
+    }
+  }
+
+  /** Removes the record, its directory and its name. The engine has torn down the rest. */
+  async remove(id: string): Promise<void> {
+    const r = await this.readRecord(id);
+    await fs.rm(this.containerDir(id), { recursive: true, force: true });
+    if (r) {
+      const link = path.join(this.namesDir, r.name);
+      if ((await fs.readlink(link).catch(() => '')) === id) await fs.rm(link, { force: true });
+    }
+  }
+
+  private recordPath(id: string): string {
+    return path.join(this.containerDir(id), 'container.json');
+  }
+
+  private async readRecord(id: string): Promise<ContainerRecord | undefined> {
+    if (!/^[0-9a-f]{64}$/.test(id)) return undefined;
+    try {
+      return JSON.parse(await fs.readFile(this.recordPath(id), 'utf8')) as ContainerRecord;
+    } catch (e) {
+      if (hasErrno(e, 'ENOENT')) return undefined;
+      if (e instanceof SyntaxError) {
+        throw new BrigError('STATE_CORRUPT', `container record ${this.recordPath(id)} is not valid JSON`, { path: this.recordPath(id), hint: `brig rm -f ${id.slice(0, 12)}` });
+      }
+      throw e;
+    }
+  }
+
+  private async readLinkedName(ref: string): Promise<ContainerRecord | undefined> {
+    const name = ref.replace(/^\//, '');
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(name)) return undefined;
+    const id = await fs.readlink(path.join(this.namesDir, name)).catch(() => undefined);
+    return id ? this.readRecord(id) : undefined;
+  }
+
+  private async claimName(name: string, id: string): Promise<void> {
+    const link = path.join(this.namesDir, name);
+    try {
+      await fs.symlink(id, link);
+    } catch (e) {
+      if (!hasErrno(e, 'EEXIST')) throw e;
+      const holder = await fs.readlink(link).catch(() => '');
+      // A name whose record is gone (a remove killed half-way) is free again.
+      if (holder && !(await this.readRecord(holder))) {
+        await fs.rm(link, { force: true });
+        return this.claimName(name, id);
+      }
+      throw new BrigError('NAME_IN_USE', `Conflict. The container name "/${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`, {
+        field: '--name',
+      });
+    }
+  }
+
+  private async freeName(): Promise<string> {
+    const taken = new Set(await fs.readdir(this.namesDir).catch(() => [] as string[]));
+    return generateName((n) => taken.has(n));
+  }
+}
