@@ -8,7 +8,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { arch } from 'node:os';
 import path from 'node:path';
 import { BrigError } from '../errors/index.js';
-import { type ImageService, imageToRuntimeConfig } from '../image/index.js';
+import { type ImageService, imageToRuntimeConfig, privateDir } from '../image/index.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { defaultSeccompProfile } from '../runtime/seccomp/index.js';
 import { DEFAULT_CAPS, defaultSpec } from '../runtime/spec/default-spec.js';
@@ -62,7 +62,23 @@ function isHostImage(name: string): boolean {
 }
 
 export class LocalEngine implements Engine {
+  private opened: Promise<void> | undefined;
+
   constructor(private readonly deps: LocalEngineDeps) {}
+
+  /**
+   * The data root is root-only (0700) whichever command opens it first, and an existing one
+   * is tightened: it holds image files as images ship them (setuid binaries, capabilities,
+   * device nodes), which must not be reachable by another host user.
+   */
+  private open(): Promise<void> {
+    this.opened ??= (async () => {
+      await privateDir(this.deps.root);
+      await privateDir(path.join(this.deps.root, 'containers'));
+      await privateDir(path.join(this.deps.root, 'images'));
+    })();
+    return this.opened;
+  }
 
   private store(): ImageService {
     if (!this.deps.images) {
@@ -76,14 +92,17 @@ export class LocalEngine implements Engine {
   }
 
   async listImages(): Promise<ImageSummary[]> {
+    await this.open();
     return [hostImageSummary(), ...(this.deps.images ? await this.deps.images.list() : [])];
   }
 
   async inspectImage(nameOrId: string): Promise<ImageInspect> {
+    await this.open();
     return isHostImage(nameOrId) ? hostImageInspect() : this.store().inspect(nameOrId);
   }
 
   async imageHistory(nameOrId: string): Promise<HistoryItem[]> {
+    await this.open();
     if (isHostImage(nameOrId)) {
       return [{ Id: HOST_ID, Created: 0, CreatedBy: 'brig: built-in host image', Tags: ['host:latest'], Size: 0, Comment: '' }];
     }
@@ -91,44 +110,53 @@ export class LocalEngine implements Engine {
   }
 
   async pullImage(reference: string, opts: { onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal } = {}): Promise<PullResult> {
+    await this.open();
     this.refuseBuiltin(reference, 'pulled');
     return this.store().pull(reference, opts);
   }
 
   async pushImage(reference: string, opts: { onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal } = {}) {
+    await this.open();
     this.refuseBuiltin(reference, 'pushed');
     return this.store().push(reference, opts);
   }
 
   async tagImage(source: string, target: string): Promise<void> {
+    await this.open();
     this.refuseBuiltin(source, 'tagged');
     await this.store().tag(source, target);
   }
 
   async removeImage(nameOrId: string, opts: { force?: boolean } = {}): Promise<RemoveItem[]> {
+    await this.open();
     this.refuseBuiltin(nameOrId, 'removed');
     return this.store().remove(nameOrId, opts);
   }
 
   async pruneImages(opts: { all?: boolean } = {}) {
+    await this.open();
     return this.store().prune(opts);
   }
 
   async saveImages(names: string[], file: string, format: 'docker-archive' | 'oci-archive'): Promise<void> {
+    await this.open();
     for (const n of names) this.refuseBuiltin(n, 'saved');
     await this.store().save(names, file, { format });
   }
 
   async loadImages(file: string): Promise<LoadResult> {
+    await this.open();
     return this.store().load(file);
   }
 
   async importImage(file: string, reference?: string): Promise<{ id: string; reference?: string }> {
+    await this.open();
     const r = await this.store().import(file, reference ? { reference } : {});
     return { id: r.id, ...(r.reference ? { reference: r.reference } : {}) };
   }
 
   async runContainer(opts: RunContainerOptions): Promise<RunningContainer> {
+    await this.open();
     if (!opts.rm) {
       throw new BrigError('INVALID_ARGUMENT', 'keeping stopped containers is not supported yet: pass --rm', { field: '--rm' });
     }

@@ -40,3 +40,16 @@ export async function rmTree(path: string): Promise<void> {
     await fs.rm(path, { recursive: true, force: true });
   }
 }
+
+/**
+ * Makes `path` (and any missing parents) a directory only its owner can enter: created 0700,
+ * and an existing one with group or other bits is tightened to 0700. Store directories hold
+ * image files as the image ships them (setuid-root binaries, file capabilities, device
+ * nodes); if another host user could reach them, they would be that user's way to root.
+ * Docker keeps /var/lib/docker the same way.
+ */
+export async function privateDir(path: string): Promise<void> {
+  await fs.mkdir(path, { recursive: true, mode: 0o700 });
+  const st = await fs.stat(path);
+  if ((st.mode & 0o077) !== 0) await fs.chmod(path, 0o700);
+}

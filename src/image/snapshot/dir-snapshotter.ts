@@ -7,7 +7,7 @@
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
-import { rmTree } from '../fs-util.js';
+import { privateDir, rmTree } from '../fs-util.js';
 import { withLock, writeFileAtomic } from '../store/lock.js';
 import type { ApplyTarget, Mount, SnapshotInfo, SnapshotKind, Snapshotter } from './snapshotter.js';
 
@@ -38,6 +38,7 @@ export abstract class DirSnapshotter implements Snapshotter {
   private readonly dbPath: string;
   private readonly lockPath: string;
   protected readonly signal: AbortSignal | undefined;
+  private ready: Promise<unknown> | undefined;
 
   constructor(opts: { root: string; signal?: AbortSignal }) {
     this.root = opts.root;
@@ -74,7 +75,9 @@ export abstract class DirSnapshotter implements Snapshotter {
   }
 
   private async change<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-    await fs.mkdir(join(this.root, 'snapshots'), { recursive: true });
+    await (this.ready ??= privateDir(this.root).then(() =>
+      fs.mkdir(join(this.root, 'snapshots'), { recursive: true, mode: 0o700 }),
+    ));
     return withLock(
       this.lockPath,
       async () => {
@@ -148,6 +151,8 @@ export abstract class DirSnapshotter implements Snapshotter {
       }
       const chain = this.chain(db, parent);
       const id = db.nextId++;
+      // A directory already there is a crashed create's (its id was never recorded).
+      await rmTree(this.dir(id));
       try {
         await this.create(id, kind, chain);
       } catch (e) {

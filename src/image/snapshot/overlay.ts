@@ -14,7 +14,9 @@ export class OverlaySnapshotter extends DirSnapshotter {
   readonly name = 'overlayfs';
 
   protected async create(id: number, kind: SnapshotKind): Promise<void> {
-    await fs.mkdir(this.fsDir(id), { recursive: true, mode: 0o755 });
+    // snapshots/<id> is root-only like the rest of the store; fs is the container's "/".
+    await fs.mkdir(this.dir(id), { mode: 0o700 });
+    await fs.mkdir(this.fsDir(id), { mode: 0o755 });
     if (kind === 'active') await fs.mkdir(join(this.dir(id), 'work'), { mode: 0o700 });
   }
 

@@ -39,8 +39,8 @@ export class BlobStore {
 
   async init(): Promise<void> {
     await Promise.all([
-      fs.mkdir(this.blobsDir, { recursive: true }),
-      fs.mkdir(this.ingestDir, { recursive: true }),
+      fs.mkdir(this.blobsDir, { recursive: true, mode: 0o700 }),
+      fs.mkdir(this.ingestDir, { recursive: true, mode: 0o700 }),
     ]);
   }
 

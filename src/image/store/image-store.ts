@@ -13,6 +13,7 @@ import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
 import { parseDigest } from '../digest.js';
+import { privateDir } from '../fs-util.js';
 import {
   ANNOTATION_IMAGE_NAME,
   ANNOTATION_REF_NAME,
@@ -77,6 +78,7 @@ export class ImageStore {
 
   /** Creates the layout if it is missing; safe to call every time. */
   async init(): Promise<void> {
+    await privateDir(this.root);
     await this.blobs.init();
     await fs
       .writeFile(join(this.root, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}', { flag: 'wx' })
