@@ -50,7 +50,7 @@ import {
 } from './reference.js';
 import { type ProgressFn, RegistryClient, type RegistryClientOptions } from './registry/client.js';
 import type { Mount, Snapshotter } from './snapshot/snapshotter.js';
-import { ImageStore, type StoredImage } from './store/image-store.js';
+import { ImageStore, type StoredImage, type Transaction } from './store/image-store.js';
 
 export interface ImageServiceOptions {
   /** The image store directory (an OCI image layout). */
@@ -131,6 +131,8 @@ export interface ResolvedImage {
   target: Descriptor;
   manifest: Manifest;
   config: ImageConfig;
+  /** Why this image's documents cannot be loaded; it can only be listed and removed. */
+  broken?: BrigError;
 }
 
 function unixSeconds(iso: string | undefined): number {
@@ -153,8 +155,22 @@ export class ImageService {
   private ready: Promise<void> | undefined;
 
   constructor(opts: ImageServiceOptions) {
-    this.store = new ImageStore({ root: opts.root, signal: opts.signal });
     this.snapshotter = opts.snapshotter;
+    const max = opts.snapshotter?.maxLayers;
+    this.store = new ImageStore({
+      root: opts.root,
+      signal: opts.signal,
+      check: (img, name) => {
+        const n = img.manifest.layers.length;
+        if (max !== undefined && n > max) {
+          throw new BrigError(
+            'LAYER_TOO_LARGE',
+            `image ${name ?? img.manifest.config.digest} has ${n} layers; the ${opts.snapshotter!.name} snapshotter stacks at most ${max}`,
+            { hint: 'squash the image into fewer layers (e.g. brig export | brig import), or use the copy snapshotter' },
+          );
+        }
+      },
+    });
     this.registry =
       opts.registry instanceof RegistryClient ? opts.registry : new RegistryClient(opts.registry);
     this.platform = opts.platform ?? hostPlatform();
@@ -164,7 +180,11 @@ export class ImageService {
   }
 
   private init(): Promise<void> {
-    this.ready ??= this.store.init();
+    this.ready ??= (async () => {
+      await this.store.init();
+      // A load or pull killed midway left a lease: collect what only it referenced.
+      if (await this.store.hasStaleLeases()) await this.store.gc();
+    })();
     return this.ready;
   }
 
@@ -174,24 +194,53 @@ export class ImageService {
     await this.init();
     const byId = new Map<string, ResolvedImage>();
     const entries = await this.store.list();
-    const loaded = await Promise.all(entries.map((e) => this.store.load(e.target, this.platform)));
+    const loaded = await Promise.all(entries.map((e) => this.loadEntry(e)));
     entries.forEach((e, i) => {
       const l = loaded[i]!;
-      const id = l.manifest.config.digest;
-      const r = byId.get(id);
-      if (r === undefined) {
-        byId.set(id, {
-          id,
-          entries: [e],
-          target: l.manifestDescriptor,
-          manifest: l.manifest,
-          config: l.config,
-        });
-      } else {
-        r.entries.push(e);
-      }
+      const r = byId.get(l.id);
+      if (r === undefined) byId.set(l.id, { ...l, entries: [e] });
+      else r.entries.push(e);
     });
     return byId;
+  }
+
+  /**
+   * One index entry's image. An entry whose documents no longer load (written before the
+   * store checked them, or damaged on disk) becomes a `broken` image that can still be
+   * listed and removed, so one bad record never stops `images`, `rmi` or `prune`.
+   */
+  private async loadEntry(e: StoredImage): Promise<Omit<ResolvedImage, 'entries'>> {
+    try {
+      const l = await this.store.load(e.target, this.platform);
+      return { id: l.manifest.config.digest, target: l.manifestDescriptor, manifest: l.manifest, config: l.config };
+    } catch (err) {
+      const code = (err as BrigError).code;
+      if (code !== 'INVALID_MANIFEST' && code !== 'DIGEST_MISMATCH' && code !== 'BLOB_NOT_FOUND') throw err;
+      const manifest = isIndexType(e.target.mediaType)
+        ? undefined
+        : await this.store.readManifest(e.target.digest).catch(() => undefined);
+      return {
+        id: manifest?.config.digest ?? e.target.digest,
+        target: e.target,
+        manifest: manifest ?? {
+          schemaVersion: 2,
+          config: { mediaType: MediaType.OciConfig, digest: e.target.digest, size: 0 },
+          layers: [],
+        },
+        config: { architecture: '', os: '', rootfs: { type: 'layers', diff_ids: [] } },
+        broken: err as BrigError,
+      };
+    }
+  }
+
+  /** The image, refusing a broken one with its load error and how to get rid of it. */
+  private usable(r: ResolvedImage): ResolvedImage {
+    if (r.broken === undefined) return r;
+    const name = this.repoTags(r)[0] ?? r.id;
+    throw new BrigError(r.broken.code, `image ${name} cannot be used: ${r.broken.message}`, {
+      cause: r.broken,
+      hint: `remove it: brig rmi ${name}`,
+    });
   }
 
   /** Finds one image by reference, ID or ID prefix; IMAGE_NOT_FOUND otherwise. */
@@ -265,6 +314,14 @@ export class ImageService {
     opts: { platform?: Platform; onProgress?: ProgressFn; unpack?: boolean; signal?: AbortSignal } = {},
   ): Promise<PullResult> {
     await this.init();
+    return this.store.transaction((tx) => this.pull_(reference, opts, tx));
+  }
+
+  private async pull_(
+    reference: string,
+    opts: { platform?: Platform; onProgress?: ProgressFn; unpack?: boolean; signal?: AbortSignal },
+    tx: Transaction,
+  ): Promise<PullResult> {
     const signal = opts.signal ?? this.signal;
     const ref = parseReference(reference);
     const platform = opts.platform ?? this.platform;
@@ -328,10 +385,12 @@ export class ImageService {
       if (config.variant) target.platform.variant = config.variant;
     }
     await this.store.blobs.put(manifestBytes, { digest: target.digest, size: target.size });
+    // Unpacked before it is named: a refused layer leaves no tag (and the transaction
+    // removes the snapshots and blobs).
+    if (opts.unpack !== false && this.snapshotter !== undefined) await this.unpack(manifest, config, signal, tx);
     await this.store.setImage(formatReference(ref), target, {
       repoDigest: `${referenceName(ref)}@${top.digest}`,
     });
-    if (opts.unpack !== false && this.snapshotter !== undefined) await this.unpack(manifest, config, signal);
     return {
       reference: formatReference(ref),
       id: manifest.config.digest,
@@ -349,7 +408,7 @@ export class ImageService {
     source: string,
     opts: { destination?: string; onProgress?: ProgressFn; chunkSize?: number; signal?: AbortSignal } = {},
   ): Promise<{ reference: string; digest: string; size: number }> {
-    const r = await this.resolve(source);
+    const r = this.usable(await this.resolve(source));
     const dest = parseReference(opts.destination ?? source);
     const mountFrom = r.entries
       .map((e) =>
@@ -375,10 +434,17 @@ export class ImageService {
   // ---------------------------------------------------------------- unpack / rootfs
 
   /** Unpacks an image's layers into committed snapshots named by chain ID (skipping those present). */
-  async unpack(manifest: Manifest, config: ImageConfig, signal = this.signal): Promise<string[]> {
+  async unpack(
+    manifest: Manifest,
+    config: ImageConfig,
+    signal = this.signal,
+    tx?: Transaction,
+  ): Promise<string[]> {
     const s = this.snapshotter;
     if (s === undefined) throw new BrigError('INTERNAL', 'no snapshotter configured');
     const chain = chainIDs(config.rootfs.diff_ids);
+    const committed: string[] = [];
+    tx?.onRollback(() => this.removeSnapshots(committed));
     const existing = new Set((await s.list()).filter((i) => i.kind === 'committed').map((i) => i.key));
     for (let i = 0; i < chain.length; i++) {
       const id = chain[i]!;
@@ -395,6 +461,7 @@ export class ImageService {
           signal,
         });
         await s.commit(id, key);
+        committed.push(id);
       } catch (e) {
         await s.remove(key).catch(() => undefined);
         // Another pull committed the same layer first: theirs is as good as ours.
@@ -414,7 +481,7 @@ export class ImageService {
     nameOrId: string,
     key: string,
   ): Promise<{ mounts: Mount[]; config: ImageConfig; id: string }> {
-    const r = await this.resolve(nameOrId);
+    const r = this.usable(await this.resolve(nameOrId));
     const chain = await this.unpack(r.manifest, r.config);
     const mounts = await this.snapshotter!.prepare(key, chain[chain.length - 1], {
       labels: { 'brig.image': r.id },
@@ -457,7 +524,7 @@ export class ImageService {
   }
 
   async inspect(nameOrId: string): Promise<ImageInspect> {
-    const r = await this.resolve(nameOrId);
+    const r = this.usable(await this.resolve(nameOrId));
     const c = r.config;
     const stored = r.entries
       .map((e) => e.stored)
@@ -486,7 +553,7 @@ export class ImageService {
   }
 
   async history(nameOrId: string): Promise<HistoryItem[]> {
-    const r = await this.resolve(nameOrId);
+    const r = this.usable(await this.resolve(nameOrId));
     const hist: HistoryEntry[] = r.config.history ?? r.manifest.layers.map(() => ({}));
     let layer = 0;
     const items = hist.map((h) => {
@@ -511,7 +578,7 @@ export class ImageService {
   // ---------------------------------------------------------------- names
 
   async tag(source: string, target: string): Promise<void> {
-    const r = await this.resolve(source);
+    const r = this.usable(await this.resolve(source));
     const ref = parseReference(target);
     if (ref.digest !== undefined) {
       throw new BrigError('INVALID_REFERENCE', `cannot tag with a digest: "${target}"`, { field: 'target' });
@@ -631,7 +698,7 @@ export class ImageService {
   ): Promise<void> {
     const items = new Map<string, SaveItem>();
     for (const n of namesOrIds) {
-      const r = await this.resolve(n);
+      const r = this.usable(await this.resolve(n));
       const item = items.get(r.id) ?? { names: [], target: r.target, manifest: r.manifest, config: r.config };
       const asName = /^(sha256:)?[a-f0-9]{4,64}$/.test(n) ? undefined : formatReference(parseReference(n));
       const names =
@@ -655,21 +722,25 @@ export class ImageService {
     opts: { name?: string; signal?: AbortSignal } = {},
   ): Promise<LoadResult> {
     await this.init();
-    return loadArchive(this.store, source, {
-      platform: this.platform,
-      name: opts.name,
-      signal: opts.signal ?? this.signal,
-    });
+    return this.store.transaction(() =>
+      loadArchive(this.store, source, {
+        platform: this.platform,
+        name: opts.name,
+        signal: opts.signal ?? this.signal,
+      }),
+    );
   }
 
   /** Imports from an OCI image layout directory (`skopeo copy ... oci:DIR`). */
   async importLayout(dir: string, opts: { name?: string; signal?: AbortSignal } = {}): Promise<LoadResult> {
     await this.init();
-    return importLayout(this.store, dir, {
-      platform: this.platform,
-      name: opts.name,
-      signal: opts.signal ?? this.signal,
-    });
+    return this.store.transaction(() =>
+      importLayout(this.store, dir, {
+        platform: this.platform,
+        name: opts.name,
+        signal: opts.signal ?? this.signal,
+      }),
+    );
   }
 
   // ---------------------------------------------------------------- commit
@@ -696,11 +767,19 @@ export class ImageService {
       );
     }
     const base = [...(await this.resolveAll()).values()].find(
-      (r) => chainIDs(r.config.rootfs.diff_ids).at(-1) === info.parent,
+      (r) => r.broken === undefined && chainIDs(r.config.rootfs.diff_ids).at(-1) === info.parent,
     );
     if (base === undefined) {
       throw new BrigError('IMAGE_NOT_FOUND', `the image snapshot "${key}" was prepared from is gone`);
     }
+    return this.store.transaction(() => this.commit_(base, upper, opts));
+  }
+
+  private async commit_(
+    base: ResolvedImage,
+    upper: string,
+    opts: { reference?: string; changes?: ContainerConfig; comment?: string; author?: string },
+  ): Promise<{ id: string; reference: string | undefined }> {
     const layer = await createLayer(upper, this.store.blobs, { overlayDiff: true, signal: this.signal });
     const created = new Date().toISOString();
     const config: ImageConfig = {
@@ -734,6 +813,13 @@ export class ImageService {
     opts: { reference?: string; changes?: ContainerConfig; message?: string; platform?: Platform } = {},
   ): Promise<{ id: string; reference: string | undefined }> {
     await this.init();
+    return this.store.transaction(() => this.import_(source, opts));
+  }
+
+  private async import_(
+    source: string | AsyncIterable<Uint8Array>,
+    opts: { reference?: string; changes?: ContainerConfig; message?: string; platform?: Platform },
+  ): Promise<{ id: string; reference: string | undefined }> {
     const input = typeof source === 'string' ? (await fs.open(source)).createReadStream() : source;
     const layer = await storeTarStream(decompress(input, { signal: this.signal }), this.store.blobs, {
       signal: this.signal,

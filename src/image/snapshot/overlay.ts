@@ -12,6 +12,8 @@ import type { ApplyTarget, Mount, SnapshotKind } from './snapshotter.js';
 
 export class OverlaySnapshotter extends DirSnapshotter {
   readonly name = 'overlayfs';
+  /** The kernel's OVL_MAX_STACK: lower layers one overlay mount takes. */
+  readonly maxLayers = 500;
 
   protected async create(id: number, kind: SnapshotKind): Promise<void> {
     // snapshots/<id> is root-only like the rest of the store; fs is the container's "/".

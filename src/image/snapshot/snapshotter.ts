@@ -64,6 +64,12 @@ export interface Snapshotter {
   /** `overlayfs` or `copy`: recorded with images and shown by `brig info`. */
   readonly name: string;
 
+  /**
+   * The deepest layer stack it can mount (overlayfs: 500 lower layers), or undefined when
+   * there is no limit. The image store refuses deeper images at the door.
+   */
+  readonly maxLayers?: number;
+
   /** Info about a snapshot; SNAPSHOT_NOT_FOUND when there is none. */
   stat(key: string): Promise<SnapshotInfo>;
 

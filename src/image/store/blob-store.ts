@@ -9,6 +9,7 @@
  *
  * Downloads that may be resumed write to `ingest/<hex>.partial` instead (see `partial`).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
@@ -25,6 +26,13 @@ export interface Expected {
   digest?: string;
   size?: number;
 }
+
+/**
+ * Told of every blob about to be committed within its async context: the image store's
+ * transactions record them in their lease before the blob becomes visible, so a failed or
+ * killed load/pull can remove what it wrote (image-store.ts).
+ */
+export const blobWrites = new AsyncLocalStorage<(digest: string) => Promise<void>>();
 
 export class BlobStore {
   readonly root: string;
@@ -154,6 +162,7 @@ export class BlobStore {
         `blob ${actual}: declared size ${expected.size}, got ${size} bytes`,
       );
     }
+    await blobWrites.getStore()?.(actual);
     await fs.rename(tmp, join(this.blobsDir, parseDigest(actual).hex));
     return { digest: actual, size };
   }

