@@ -26,7 +26,7 @@ import type {
   RunContainerOptions,
   RunningContainer,
 } from './engine.js';
-import { mountRootfs, unmountRootfs } from './rootfs-mount.js';
+import { mountRootfs, type RootfsMounter, unmountRootfs } from './rootfs-mount.js';
 
 export interface LocalEngineDeps {
   /** Engine data directory (e.g. /var/lib/brig). */
@@ -34,6 +34,8 @@ export interface LocalEngineDeps {
   runtime: Runtime;
   /** Pulled and loaded images; without it only the built-in `host` image exists. */
   images?: ImageService;
+  /** How image rootfs overlays are mounted (needed with `images`). */
+  mounter?: RootfsMounter;
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -212,7 +214,8 @@ export class LocalEngine implements Engine {
     await mkdir(rootfs);
     const prepared = await images.prepareRootfs(opts.image, id);
     undo.push(() => images.snapshotter!.remove(id));
-    await mountRootfs(prepared.mounts, rootfs);
+    if (this.deps.mounter === undefined) throw new BrigError('INTERNAL', 'this engine has no rootfs mounter');
+    await mountRootfs(prepared.mounts, rootfs, this.deps.mounter);
     undo.push(() => unmountRootfs(rootfs));
     const fromImage = await imageToRuntimeConfig(prepared.config, rootfs, {
       ...(opts.cmd.length ? { cmd: opts.cmd } : {}),

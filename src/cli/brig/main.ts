@@ -1,7 +1,7 @@
 /**
  * brig: the docker-like command line. Thin: parse, call the Engine, print.
  */
-import { homedir } from 'node:os';
+import { homedir, release } from 'node:os';
 import path from 'node:path';
 import { LocalEngine } from '../../engine/local-engine.js';
 import { BrigError, isBrigError } from '../../errors/index.js';
@@ -50,7 +50,8 @@ function engine(env: NodeJS.ProcessEnv): LocalEngine {
       insecureRegistries: (env.BRIG_INSECURE_REGISTRIES ?? '').split(',').filter(Boolean),
     },
   });
-  return new LocalEngine({ root: ROOT, runtime, images });
+  const mounter = { tool: locateNative('brig-mount', import.meta.url), kernel: release() };
+  return new LocalEngine({ root: ROOT, runtime, images, mounter });
 }
 
 const COMMANDS: Record<string, BrigCommand> = { run, image, ...IMAGE_ALIASES };

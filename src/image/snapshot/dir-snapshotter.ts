@@ -1,7 +1,7 @@
 /**
  * What the overlay and copy snapshotters share: snapshot records in `metadata.json`
  * (changed under a lock, replaced atomically) and one directory per snapshot under
- * `snapshots/<id>/`, with short numeric ids so overlay's lowerdir option stays short.
+ * `snapshots/<id>/`, with short numeric ids.
  * Subclasses decide what a new snapshot's directory holds and how it is mounted.
  */
 import * as fs from 'node:fs/promises';

@@ -2,6 +2,8 @@
  * The overlayfs snapshotter: each snapshot is one directory (`fs`, plus `work` for active
  * ones). An active snapshot mounts as overlay with its parents as lowerdirs (nearest
  * first) and its own `fs` as upperdir, so preparing costs nothing and layers are shared.
+ * Each layer is its own `lowerdir+=` option (kernel 6.8+), never one `lowerdir=a:b:c`
+ * string: mount(2) cuts that at a page without an error (src/engine/rootfs-mount.ts).
  * Layers are unpacked straight into the upper dir with overlay whiteouts (0:0 devices,
  * `trusted.overlay.opaque`), which needs root; rootless hosts use the copy snapshotter.
  */
@@ -27,7 +29,7 @@ export class OverlaySnapshotter extends DirSnapshotter {
     if (kind === 'view') {
       if (lower.length === 0) return [{ type: 'bind', source: this.fsDir(id), options: ['rbind', 'ro'] }];
       if (lower.length === 1) return [{ type: 'bind', source: lower[0]!, options: ['rbind', 'ro'] }];
-      return [{ type: 'overlay', source: 'overlay', options: [`lowerdir=${lower.join(':')}`] }];
+      return [{ type: 'overlay', source: 'overlay', options: lower.map((l) => `lowerdir+=${l}`) }];
     }
     if (lower.length === 0) return [{ type: 'bind', source: this.fsDir(id), options: ['rbind', 'rw'] }];
     return [
@@ -37,7 +39,7 @@ export class OverlaySnapshotter extends DirSnapshotter {
         options: [
           `workdir=${join(this.dir(id), 'work')}`,
           `upperdir=${this.fsDir(id)}`,
-          `lowerdir=${lower.join(':')}`,
+          ...lower.map((l) => `lowerdir+=${l}`),
         ],
       },
     ];
