@@ -4,11 +4,12 @@
  * the built-in `host` image, which needs no download.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { arch } from 'node:os';
 import path from 'node:path';
 import { BrigError } from '../errors/index.js';
 import { type ImageService, imageToRuntimeConfig, privateDir } from '../image/index.js';
+import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../util/owner.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { defaultSeccompProfile } from '../runtime/seccomp/index.js';
 import { DEFAULT_CAPS, defaultSpec } from '../runtime/spec/default-spec.js';
@@ -78,8 +79,39 @@ export class LocalEngine implements Engine {
       await privateDir(this.deps.root);
       await privateDir(path.join(this.deps.root, 'containers'));
       await privateDir(path.join(this.deps.root, 'images'));
+      await this.sweepContainers();
     })();
     return this.opened;
+  }
+
+  /**
+   * Removes container directories a killed brig left (kill -9 while it unpacked the image,
+   * say): each records its owner process (`owner`, `<pid>-<starttime>`), and a directory
+   * whose owner is gone and whose container is not running is undone like a finished
+   * `--rm` container: runtime state, rootfs mount, snapshot, directory. A container that
+   * still runs is left alone (it outlives the brig that started it).
+   */
+  private async sweepContainers(): Promise<void> {
+    const dir = path.join(this.deps.root, 'containers');
+    for (const id of await readdir(dir)) {
+      const bundle = path.join(dir, id);
+      const owner = parseOwner(await readFile(path.join(bundle, 'owner'), 'utf8').catch(() => ''));
+      if (owner !== undefined ? ownerAlive(owner) : Date.now() - (await stat(bundle)).mtimeMs < 60_000) continue;
+      const status = await this.deps.runtime.state(id).then(
+        (st) => st.status,
+        (e: BrigError) => {
+          if (e.code === 'CONTAINER_NOT_FOUND' || e.code === 'INVALID_ID') return undefined;
+          throw e;
+        },
+      );
+      if (status !== undefined && status !== 'stopped') continue;
+      if (status !== undefined) await this.deps.runtime.delete(id, { force: true });
+      await unmountRootfs(path.join(bundle, 'rootfs')).catch(() => undefined);
+      await this.deps.images?.snapshotter?.remove(id).catch((e: BrigError) => {
+        if (e.code !== 'SNAPSHOT_NOT_FOUND' && e.code !== 'INVALID_ARGUMENT') throw e;
+      });
+      await rm(bundle, { recursive: true, force: true });
+    }
   }
 
   private store(): ImageService {
@@ -168,6 +200,7 @@ export class LocalEngine implements Engine {
     const id = randomBytes(32).toString('hex');
     const bundle = path.join(this.deps.root, 'containers', id);
     await mkdir(bundle, { recursive: true, mode: 0o700 });
+    await writeFile(path.join(bundle, 'owner'), formatOwner(currentOwner()));
     // Undone in reverse order when the container ends or its start fails.
     const undo: (() => Promise<unknown>)[] = [() => rm(bundle, { recursive: true, force: true })];
     const cleanup = async () => {

@@ -1,5 +1,5 @@
 /**
- * Removing trees that hold read-only directories. Root ignores directory permissions; any
+ * Removing trees that hold read-only directories, or paths longer than PATH_MAX. Root ignores directory permissions; any
  * other user (rootless brig, tests) cannot unlink inside a 0555 directory, and images are
  * full of them. On EACCES the tree's directories are made writable (never following
  * symlinks) and the removal is retried.
@@ -35,6 +35,9 @@ export async function rmTree(path: string): Promise<void> {
   try {
     await fs.rm(path, { recursive: true, force: true });
   } catch (e) {
+    // The async rm walks by absolute path and stops at PATH_MAX; the synchronous one
+    // (C++ std::filesystem) descends relative to directory fds, whatever the depth.
+    if (hasErrno(e, 'ENAMETOOLONG')) return rmTreeSync(path);
     if (!hasErrno(e, 'EACCES') && !hasErrno(e, 'EPERM')) throw e;
     makeWritableSync(path);
     await fs.rm(path, { recursive: true, force: true });

@@ -49,7 +49,8 @@ import {
   referenceName,
 } from './reference.js';
 import { type ProgressFn, RegistryClient, type RegistryClientOptions } from './registry/client.js';
-import type { Mount, Snapshotter } from './snapshot/snapshotter.js';
+import { type Mount, OWNER_LABEL, type Snapshotter } from './snapshot/snapshotter.js';
+import { currentOwner, formatOwner } from '../util/owner.js';
 import { ImageStore, type StoredImage, type Transaction } from './store/image-store.js';
 
 export interface ImageServiceOptions {
@@ -182,8 +183,10 @@ export class ImageService {
   private init(): Promise<void> {
     this.ready ??= (async () => {
       await this.store.init();
-      // A load or pull killed midway left a lease: collect what only it referenced.
+      // A load or pull killed midway left a lease: collect what only it referenced; an
+      // unpack killed midway left its work snapshot.
       if (await this.store.hasStaleLeases()) await this.store.gc();
+      await this.snapshotter?.cleanup();
     })();
     return this.ready;
   }
@@ -450,7 +453,10 @@ export class ImageService {
       const id = chain[i]!;
       if (existing.has(id)) continue;
       const key = `extract-${Math.random().toString(36).slice(2, 10)}-${id}`;
-      await s.prepare(key, i === 0 ? undefined : chain[i - 1]);
+      // Owned by this process: if it is killed, the next command's cleanup removes it.
+      await s.prepare(key, i === 0 ? undefined : chain[i - 1], {
+        labels: { [OWNER_LABEL]: formatOwner(currentOwner()) },
+      });
       try {
         const t = await s.applyTarget(key);
         const layer = manifest.layers[i]!;
@@ -463,7 +469,13 @@ export class ImageService {
         await s.commit(id, key);
         committed.push(id);
       } catch (e) {
-        await s.remove(key).catch(() => undefined);
+        try {
+          await s.remove(key);
+        } catch (r) {
+          if ((r as BrigError).code !== 'SNAPSHOT_NOT_FOUND') {
+            throw new BrigError((e as BrigError).code ?? 'INTERNAL', `${(e as Error).message}; removing the work snapshot ${key} failed too: ${(r as Error).message}`, { cause: e });
+          }
+        }
         // Another pull committed the same layer first: theirs is as good as ours.
         if ((e as BrigError).code === 'SNAPSHOT_EXISTS') continue;
         throw e;
@@ -663,6 +675,8 @@ export class ImageService {
     SpaceReclaimed: number;
   }> {
     const deleted: RemoveItem[] = [];
+    await this.init();
+    await this.snapshotter?.cleanup();
     for (const r of (await this.resolveAll()).values()) {
       if (opts.inUse?.has(r.id)) continue;
       const dangling = this.repoTags(r).length === 0;

@@ -4,12 +4,13 @@
  * layer stacks, oversized records, and what failures leave behind.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, test } from 'node:test';
-import { busyboxLayer, dockerArchive, fileLayer } from '../support/image-archive.js';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { busyboxLayer, dockerArchive, fileLayer, writeBigArchive } from '../support/image-archive.js';
 import { repoRoot, requires } from '../support/requires.js';
 
 const BRIG = path.join(repoRoot, 'bin', 'brig');
@@ -128,4 +129,99 @@ test('an image of more than 500 layers is refused at load, naming the count and 
   assert.match(load.stderr, /image docker.io\/library\/deep:501 has 501 layers; the overlayfs snapshotter stacks at most 500/);
   assert.doesNotMatch(brig(root, ['images']).stdout, /deep/);
   assert.deepEqual(readdirSync(path.join(root, 'images', 'store', 'blobs', 'sha256')), []);
+});
+
+/** Polls `cond` every 20 ms until it holds (or fails the test after `ms`). */
+async function until(what: string, cond: () => boolean, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+function ls(p: string): string[] {
+  try {
+    return readdirSync(p);
+  } catch {
+    return [];
+  }
+}
+
+function snapshotKeys(root: string): string[] {
+  try {
+    return Object.keys(JSON.parse(readFileSync(path.join(root, 'snapshots/overlayfs/metadata.json'), 'utf8')).snapshots);
+  } catch {
+    return [];
+  }
+}
+
+function sizeOf(p: string): number {
+  try {
+    return statSync(p).size;
+  } catch {
+    return 0;
+  }
+}
+
+function killed(child: ChildProcess): Promise<unknown> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  return exited;
+}
+
+describe('kill -9 in the middle of a command', { skip }, () => {
+  const root = path.join(base, 'killed');
+  const archive = path.join(base, 'big.tar.gz');
+  const env = { ...process.env, BRIG_ROOT: root };
+  before(async () => writeBigArchive(archive, 'big:1', 512 << 20));
+
+  test('during a load: the next command removes its partial blob and lease', async () => {
+    const ingest = path.join(root, 'images/store/ingest');
+    const child = spawn(BRIG, ['load', '-i', archive], { env, stdio: 'ignore' });
+    await until('the layer blob to be half written', () => ls(ingest).some((n) => sizeOf(path.join(ingest, n)) > 64 << 20));
+    await killed(child);
+    assert.equal(ls(path.join(root, 'images/store/leases')).length, 1, 'the load left its lease');
+    assert.equal(ls(ingest).length, 1, 'and its partial blob');
+
+    const r = brig(root, ['images']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(ls(ingest), []);
+    assert.deepEqual(ls(path.join(root, 'images/store/leases')), []);
+    assert.deepEqual(ls(path.join(root, 'images/store/blobs/sha256')), []);
+  });
+
+  test('during an unpack: the next command removes the work snapshot and container dir, not a live one', async () => {
+    const load = brig(root, ['load', '-i', archive]);
+    assert.equal(load.code, 0, load.stderr);
+    const snaps = path.join(root, 'snapshots/overlayfs/snapshots');
+    const unpacking = () => snapshotKeys(root).some((k) => k.startsWith('extract-')) && ls(snaps).some((n) => sizeOf(path.join(snaps, n, 'fs/big')) > 64 << 20);
+
+    const child = spawn(BRIG, ['run', '--rm', 'big:1', 'true'], { env, stdio: 'ignore' });
+    await until('the layer to be half unpacked', unpacking);
+    await killed(child);
+    const [deadId] = ls(path.join(root, 'containers'));
+    const [deadKey] = snapshotKeys(root);
+    assert.ok(deadId, 'the run left its container dir');
+    assert.match(deadKey ?? '', /^extract-/, 'and its work snapshot');
+
+    // The next command (another run) removes both; a command beside it leaves its live work alone.
+    const live = spawn(BRIG, ['run', '--rm', 'big:1', 'true'], { env, stdio: 'ignore' });
+    const done = new Promise<number | null>((r) => live.once('exit', r));
+    const liveWork = () => {
+      const c = ls(path.join(root, 'containers'));
+      const k = snapshotKeys(root);
+      return c.length === 1 && c[0] !== deadId && k.length === 1 && k[0] !== deadKey && k[0]!.startsWith('extract-');
+    };
+    await until('the second run to be unpacking, the first one swept', liveWork);
+    const r = brig(root, ['images']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(liveWork(), 'the live run keeps its container dir and work snapshot');
+    assert.equal(await done, 127, 'the live run unpacked and ran (the image has no `true`)');
+    assert.deepEqual(ls(path.join(root, 'containers')), []);
+    assert.deepEqual(ls(path.join(root, 'snapshots/overlayfs/trash')), []);
+    assert.deepEqual(snapshotKeys(root).length, 1, 'only the committed layer');
+    assert.equal(brig(root, ['rmi', 'big:1']).code, 0);
+    assert.deepEqual(ls(snaps), []);
+  });
 });

@@ -3,7 +3,11 @@
  * store tests can load hostile images: deep stacks, oversized configs, setuid binaries.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { END_OF_ARCHIVE, encodeHeader, padding } from '../../src/image/layers/tar-writer.js';
 import { BUSYBOX } from './image-busybox.js';
 import { makeTar, type TestEntry } from './image-tar.js';
 
@@ -67,4 +71,47 @@ export function busyboxLayer(extra: TestEntry[] = []): Buffer {
 /** A layer holding one small file. */
 export function fileLayer(name: string, data: string): Buffer {
   return makeTar([{ name, data, mode: 0o644 }]);
+}
+
+/**
+ * Writes a gzip'd docker-archive of one image whose single layer holds `size` bytes of
+ * zeros in one file, streamed (never in memory): small on disk, slow to load and unpack,
+ * so a test can kill brig in the middle of either.
+ */
+export async function writeBigArchive(file: string, tag: string, size: number): Promise<void> {
+  const chunk = Buffer.alloc(1 << 20);
+  function* zeros(n: number): Generator<Buffer> {
+    for (let left = n; left > 0; left -= chunk.length) yield left >= chunk.length ? chunk : chunk.subarray(0, left);
+  }
+  const fileHeader = encodeHeader({ name: 'big', type: 'file', mode: 0o644, size, mtime: 1700000000 });
+  const layerSize = fileHeader.length + size + padding(size).length + END_OF_ARCHIVE.length;
+  function* layer(): Generator<Buffer> {
+    yield fileHeader;
+    yield* zeros(size);
+    yield padding(size);
+    yield END_OF_ARCHIVE;
+  }
+  const hash = createHash('sha256');
+  for (const b of layer()) hash.update(b);
+  const diffID = hash.digest('hex');
+  const config = Buffer.from(
+    JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['/big'] }, rootfs: { type: 'layers', diff_ids: [`sha256:${diffID}`] } }),
+  );
+  const cfgName = `${hex(config)}.json`;
+  const manifest = Buffer.from(JSON.stringify([{ Config: cfgName, RepoTags: [tag], Layers: [`${diffID}/layer.tar`] }]));
+  function* archive(): Generator<Buffer> {
+    for (const [name, data] of [
+      [cfgName, config],
+      ['manifest.json', manifest],
+    ] as const) {
+      yield encodeHeader({ name, type: 'file', mode: 0o644, size: data.length, mtime: 1700000000 });
+      yield data;
+      yield padding(data.length);
+    }
+    yield encodeHeader({ name: `${diffID}/layer.tar`, type: 'file', mode: 0o644, size: layerSize, mtime: 1700000000 });
+    yield* layer();
+    yield padding(layerSize);
+    yield END_OF_ARCHIVE;
+  }
+  await pipeline(Readable.from(archive()), createGzip({ level: 1 }), createWriteStream(file));
 }

@@ -8,8 +8,16 @@ import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
 import { privateDir, rmTree } from '../fs-util.js';
+import { ownerAlive, parseOwner } from '../../util/owner.js';
 import { withLock, writeFileAtomic } from '../store/lock.js';
-import type { ApplyTarget, Mount, SnapshotInfo, SnapshotKind, Snapshotter } from './snapshotter.js';
+import {
+  type ApplyTarget,
+  type Mount,
+  OWNER_LABEL,
+  type SnapshotInfo,
+  type SnapshotKind,
+  type Snapshotter,
+} from './snapshotter.js';
 
 interface Record_ {
   id: number;
@@ -211,13 +219,46 @@ export abstract class DirSnapshotter implements Snapshotter {
         });
       }
       id = r.id;
-      delete db.snapshots[key];
-      // Move the directory aside under the lock; deleting it can take long and happens after.
-      await fs.rename(this.dir(id), join(this.root, 'snapshots', `rm-${id}`)).catch((e) => {
+      // Moved aside under the lock (deleting can take long and happens after) to trash/<id>,
+      // a shorter path than snapshots/<id>: a tree the unpack could create stays deletable.
+      // The record goes only once the move is done; a deletion that fails or is killed is
+      // finished by the next cleanup().
+      await fs.mkdir(this.trashDir, { recursive: true, mode: 0o700 });
+      await fs.rename(this.dir(id), this.trash(id)).catch((e) => {
         if (!hasErrno(e, 'ENOENT')) throw e;
       });
+      delete db.snapshots[key];
     });
-    await rmTree(join(this.root, 'snapshots', `rm-${id}`));
+    await rmTree(this.trash(id));
+  }
+
+  private get trashDir(): string {
+    return join(this.root, 'trash');
+  }
+
+  private trash(id: number): string {
+    return join(this.trashDir, String(id));
+  }
+
+  async cleanup(): Promise<void> {
+    const db = await this.readDb();
+    for (const [key, r] of Object.entries(db.snapshots)) {
+      const owner = r.labels[OWNER_LABEL];
+      if (r.kind === 'committed' || owner === undefined) continue;
+      const o = parseOwner(owner);
+      if (o !== undefined && ownerAlive(o)) continue;
+      await this.remove(key).catch((e: BrigError) => {
+        if (e.code !== 'SNAPSHOT_NOT_FOUND' && e.code !== 'SNAPSHOT_INVALID') throw e;
+      });
+    }
+    for (const name of await fs.readdir(this.trashDir).catch(() => [] as string[])) {
+      await rmTree(join(this.trashDir, name));
+    }
+    // Where removed snapshots went before trash/.
+    const old = (await fs.readdir(join(this.root, 'snapshots')).catch(() => [] as string[])).filter((n) =>
+      /^rm-\d+$/.test(n),
+    );
+    for (const name of old) await rmTree(join(this.root, 'snapshots', name));
   }
 
   /** The active snapshot's record, refusing other kinds. */

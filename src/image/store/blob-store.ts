@@ -16,6 +16,7 @@ import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
 import { digestOf, mismatch, newHash, parseDigest, sha256 } from '../digest.js';
+import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../../util/owner.js';
 
 export interface BlobInfo {
   digest: string;
@@ -120,7 +121,8 @@ export class BlobStore {
     opts: { signal?: AbortSignal } = {},
   ): Promise<BlobInfo> {
     if (expected.digest !== undefined) parseDigest(expected.digest, 'expected digest');
-    const tmp = join(this.ingestDir, `${randomBytes(8).toString('hex')}.tmp`);
+    // Named by its writer, so a killed writer's file is known as garbage at once.
+    const tmp = join(this.ingestDir, `${formatOwner(currentOwner())}-${randomBytes(8).toString('hex')}.tmp`);
     const hash = newHash();
     let size = 0;
     const fh = await fs.open(tmp, 'wx', 0o644);
@@ -190,13 +192,15 @@ export class BlobStore {
     return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`);
   }
 
-  /** Removes ingest files older than `maxAgeMs` (left by crashed writers). */
+  /** Removes ingest files older than `maxAgeMs`, and those of writers that are gone (crashed or killed). */
   async cleanIngest(maxAgeMs: number, now = Date.now()): Promise<number> {
     let removed = 0;
     for (const name of await fs.readdir(this.ingestDir).catch(() => [] as string[])) {
       const p = join(this.ingestDir, name);
+      const owner = name.endsWith('.tmp') ? parseOwner(name) : undefined;
+      const dead = owner !== undefined && !ownerAlive(owner);
       const st = await fs.stat(p).catch(() => undefined);
-      if (st !== undefined && now - st.mtimeMs > maxAgeMs) {
+      if (st !== undefined && (dead || now - st.mtimeMs > maxAgeMs)) {
         await fs.rm(p, { force: true });
         removed++;
       }

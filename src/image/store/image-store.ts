@@ -34,7 +34,8 @@ import {
 } from '../manifest.js';
 import { hostPlatform, selectPlatform } from '../platform.js';
 import { BlobStore, blobWrites } from './blob-store.js';
-import { currentOwner, formatOwner, type Owner, ownerAlive, parseOwner, withLock, writeFileAtomic } from './lock.js';
+import { currentOwner, formatOwner, type Owner, ownerAlive, parseOwner } from '../../util/owner.js';
+import { withLock, writeFileAtomic } from './lock.js';
 
 export const ANNOTATION_REPO_DIGEST = 'io.brig.image.repo-digest';
 export const ANNOTATION_STORED = 'io.brig.image.stored';

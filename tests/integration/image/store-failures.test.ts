@@ -12,7 +12,7 @@ import { ImageService } from '../../../src/image/service.js';
 import { CopySnapshotter } from '../../../src/image/snapshot/copy.js';
 import { dockerArchive, fileLayer } from '../../support/image-archive.js';
 import { registryMissing, startRegistry, type TestRegistry } from '../../support/image-registry.js';
-import { chunks, makeTar } from '../../support/image-tar.js';
+import { chunks, makeTar, type TestEntry } from '../../support/image-tar.js';
 import { tempDir } from '../../support/image-tmp.js';
 
 function service(dir: string, name: string) {
@@ -33,6 +33,7 @@ async function contents(dir: string, name: string) {
     ingest: await ls('images/ingest'),
     leases: await ls('images/leases'),
     snapshots: await ls('snapshots/snapshots'),
+    trash: await ls('snapshots/trash'),
     metadata: Object.keys(
       JSON.parse(await fs.readFile(join(dir, name, 'snapshots', 'metadata.json'), 'utf8').catch(() => '{"snapshots":{}}'))
         .snapshots,
@@ -40,7 +41,7 @@ async function contents(dir: string, name: string) {
   };
 }
 
-const EMPTY = { index: 0, blobs: [], ingest: [], leases: [], snapshots: [], metadata: [] };
+const EMPTY = { index: 0, blobs: [], ingest: [], leases: [], snapshots: [], trash: [], metadata: [] };
 
 describe('a pull whose unpack is refused', { skip: registryMissing() }, () => {
   let reg: TestRegistry;
@@ -71,5 +72,53 @@ describe('a pull whose unpack is refused', { skip: registryMissing() }, () => {
     assert.deepEqual(await dst.list(), []);
     assert.deepEqual(await contents(dir, 'dst'), EMPTY);
     await assert.rejects(fs.access(join(dir, 'escape')));
+  });
+});
+
+/** A layer whose deepest entry makes `prefix` + its path exactly `total` characters long. */
+function deepLayer(prefix: string, total: number): Buffer {
+  const entries: TestEntry[] = [];
+  let path = '';
+  while (prefix.length + path.length + 201 < total - 1) {
+    path += `${'d'.repeat(200)}/`;
+    entries.push({ name: path, type: 'dir', mode: 0o755 });
+  }
+  entries.push({ name: path + 'f'.repeat(total - prefix.length - path.length), data: 'deep' });
+  return makeTar(entries);
+}
+
+describe('snapshots holding paths near PATH_MAX', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  before(async () => ({ dir, cleanup } = await tempDir()));
+  after(async () => cleanup?.());
+
+  test('a path 2 characters short of PATH_MAX: rmi removes the snapshot and its parent', async () => {
+    const svc = service(dir, 'near');
+    // Layer 2 unpacks into snapshot 2.
+    const prefix = join(dir, 'near', 'snapshots', 'snapshots', '2', 'fs') + '/';
+    await svc.load(chunks(dockerArchive([{ tags: ['near:1'], layers: [fileLayer('base', 'b'), deepLayer(prefix, 4094)] }])));
+    const r = await svc.resolve('near:1');
+    await svc.unpack(r.manifest, r.config);
+    assert.equal((await svc.snapshotter!.list()).length, 2);
+    await svc.remove('near:1');
+    assert.deepEqual(await contents(dir, 'near'), EMPTY);
+  });
+
+  test('an unpack that fails past PATH_MAX reports the entry and leaves no snapshot or trash', async () => {
+    const svc = service(dir, 'past');
+    const prefix = join(dir, 'past', 'snapshots', 'snapshots', '2', 'fs') + '/';
+    await svc.load(chunks(dockerArchive([{ tags: ['past:1'], layers: [fileLayer('base', 'b'), deepLayer(prefix, 4200)] }])));
+    const r = await svc.resolve('past:1');
+    await assert.rejects(svc.unpack(r.manifest, r.config), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'LAYER_APPLY_FAILED', e.message);
+      assert.doesNotMatch(e.message, /failed too/);
+      return true;
+    });
+    // The bottom layer committed before the failure stays for the next unpack (prune removes it).
+    assert.deepEqual((await svc.snapshotter!.list()).map((s) => s.kind), ['committed']);
+    assert.deepEqual((await contents(dir, 'past')).trash, []);
+    await svc.remove('past:1');
+    assert.deepEqual(await contents(dir, 'past'), EMPTY);
   });
 });
