@@ -169,6 +169,28 @@ export class BlobStore {
     return { digest: actual, size };
   }
 
+  /**
+   * A fresh ingest file name for a writer outside this class (an archive being staged),
+   * named by its owner so it is removed as soon as that process is gone.
+   */
+  ingestPath(tag: string): string {
+    return join(this.ingestDir, `${formatOwner(currentOwner())}-${tag}-${randomBytes(6).toString('hex')}.tmp`);
+  }
+
+  /**
+   * Makes an ingest file whose content the caller has hashed to `digest` that blob, by
+   * hard link (the caller still removes `tmp`). Like `commit`, it tells the current
+   * transaction first, so a failed load removes the blob again.
+   */
+  async adopt(tmp: string, digest: string): Promise<void> {
+    await blobWrites.getStore()?.(digest);
+    if (await this.has(digest)) return;
+    await fs.link(tmp, this.path(digest)).catch((e) => {
+      // Another writer linked the same blob first: the same bytes.
+      if (!hasErrno(e, 'EEXIST')) throw e;
+    });
+  }
+
   /** Path of the resumable download file for a digest (it may or may not exist). */
   partialPath(digest: string): string {
     return join(this.ingestDir, `${parseDigest(digest).hex}.partial`);

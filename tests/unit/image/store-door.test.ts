@@ -39,8 +39,9 @@ test('a docker-archive whose config is over the document limit is refused; nothi
   const { svc, blobs, index, leases } = await setup(t);
   const archive = dockerArchive([{ tags: ['big:1'], layers: [fileLayer('a', 'a')], config: BIG }]);
   await assert.rejects(svc.load(chunks(archive)), (e: Error & { code?: string }) => {
-    assert.equal(e.code, 'INVALID_MANIFEST');
-    assert.match(e.message, /is 500\d{4} bytes, over 4194304/);
+    // The archive reader may refuse it first (INVALID_ARCHIVE); the store's door refuses it anyway.
+    assert.ok(e.code === 'INVALID_MANIFEST' || e.code === 'INVALID_ARCHIVE', e.code);
+    assert.match(e.message, /is 500\d{4} bytes, over (the )?4194304/);
     return true;
   });
   assert.deepEqual(await index(), []);
@@ -57,7 +58,7 @@ test('a load is all-or-nothing: a refused image untags the ones before it', asyn
     { tags: ['good:1', 'keep:1'], layers: [fileLayer('g', 'g')] },
     { tags: ['bad:1'], layers: [fileLayer('b', 'b')], config: BIG },
   ]);
-  await assert.rejects(svc.load(chunks(archive)), /over 4194304/);
+  await assert.rejects(svc.load(chunks(archive)), /over (the )?4194304/);
   const tags = (await svc.list()).flatMap((i) => i.RepoTags);
   assert.deepEqual(tags, ['keep:1'], 'keep:1 points where it did, good:1 is gone');
   assert.equal((await index()).length, 1);
