@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -225,4 +226,40 @@ describe('kill -9 in the middle of a command', { skip }, () => {
     assert.equal(brig(root, ['rmi', 'big:1']).code, 0);
     assert.deepEqual(ls(snaps), []);
   });
+});
+
+test('an over-limit record already in the store does not brick images, run, rmi or prune', { skip }, () => {
+  const root = path.join(base, 'bricked');
+  const archive = path.join(base, 'good.tar');
+  writeFileSync(archive, dockerArchive([{ tags: ['good:1'], layers: [busyboxLayer()] }]));
+  assert.equal(brig(root, ['load', '-i', archive]).code, 0);
+  // What an older brig let in (a 5 MB config), written behind the store's back.
+  const store = path.join(root, 'images/store');
+  const put = (data: Buffer) => {
+    const hex = createHash('sha256').update(data).digest('hex');
+    writeFileSync(path.join(store, 'blobs/sha256', hex), data);
+    return { digest: `sha256:${hex}`, size: data.length };
+  };
+  const cfg = put(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config: { Labels: { big: 'x'.repeat(5_000_000) } } })));
+  const mediaType = 'application/vnd.oci.image.manifest.v1+json';
+  const man = put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType, config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...cfg }, layers: [] })));
+  const index = JSON.parse(readFileSync(path.join(store, 'index.json'), 'utf8'));
+  index.manifests.push({ mediaType, ...man, annotations: { 'org.opencontainers.image.ref.name': 'docker.io/library/big:1' } });
+  writeFileSync(path.join(store, 'index.json'), JSON.stringify(index));
+
+  const images = brig(root, ['images']);
+  assert.equal(images.code, 0, images.stderr);
+  assert.match(images.stdout, /^big\s+1\s/m);
+  assert.match(images.stdout, /^good\s+1\s/m);
+  const bad = brig(root, ['run', '--rm', 'big:1', 'true']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /image big:1 cannot be used: blob sha256:[0-9a-f]{64} is 5000\d{3} bytes, over 4194304\nhint: remove it: brig rmi big:1/);
+  assert.equal(brig(root, ['run', '--rm', 'good:1', 'true']).code, 0);
+  const rmi = brig(root, ['rmi', 'big:1']);
+  assert.equal(rmi.code, 0, rmi.stderr);
+  assert.doesNotMatch(brig(root, ['images']).stdout, /^big/m);
+  assert.equal(existsSync(path.join(store, 'blobs/sha256', cfg.digest.slice(7))), false, 'its 5 MB config is gone');
+  const prune = brig(root, ['image', 'prune', '-a', '-f']);
+  assert.equal(prune.code, 0, prune.stderr);
+  assert.doesNotMatch(brig(root, ['images']).stdout, /^good/m);
 });
