@@ -40,7 +40,8 @@ export async function rmTree(path: string): Promise<void> {
     if (hasErrno(e, 'ENAMETOOLONG')) return rmTreeSync(path);
     if (!hasErrno(e, 'EACCES') && !hasErrno(e, 'EPERM')) throw e;
     makeWritableSync(path);
-    await fs.rm(path, { recursive: true, force: true });
+    // When permissions were not the cause (an immutable file), the first error says why.
+    await fs.rm(path, { recursive: true, force: true }).catch(() => Promise.reject(e));
   }
 }
 

@@ -610,29 +610,23 @@ export class ImageService {
       /^(sha256:)?[a-f0-9]{4,64}$/.test(nameOrId) &&
       r.id.slice(7).startsWith(nameOrId.replace(/^sha256:/, ''));
     const named = r.entries.filter((e) => e.name !== undefined);
-    if (byId) {
-      if (named.length > 1 && !opts.force) {
-        throw new BrigError(
-          'IMAGE_IN_USE',
-          `image ${r.id.slice(7, 19)} is referenced in multiple repositories`,
-          {
-            hint: 'remove it by name, or force removal',
-          },
-        );
-      }
-      for (const e of named) {
-        await this.store.removeName(e.name!);
-        out.push({ Untagged: familiarReference(parseReference(e.name!)) });
-      }
-    } else {
-      const full = formatReference(parseReference(nameOrId));
-      const entry = r.entries.find((e) => e.name === full) ?? named[0];
-      if (entry?.name !== undefined) {
-        await this.store.removeName(entry.name);
-        out.push({ Untagged: familiarReference(parseReference(entry.name)) });
-      }
-      if (r.entries.filter((e) => e !== entry).some((e) => e.name !== undefined)) return out;
+    if (byId && named.length > 1 && !opts.force) {
+      throw new BrigError('IMAGE_IN_USE', `image ${r.id.slice(7, 19)} is referenced in multiple repositories`, {
+        hint: 'remove it by name, or force removal',
+      });
     }
+    const full = byId ? undefined : formatReference(parseReference(nameOrId));
+    const entry = byId ? undefined : (r.entries.find((e) => e.name === full) ?? named[0]);
+    const untag = byId ? named : entry?.name !== undefined ? [entry] : [];
+    const deleting = byId || !r.entries.some((e) => e !== entry && e.name !== undefined);
+    // The data goes before the records that lead to it: if removing a snapshot fails, the
+    // image is still there to remove again (and nothing is orphaned).
+    if (deleting && opts.prune !== false) await this.removeSnapshots(chainIDs(r.config.rootfs.diff_ids), r.id);
+    for (const e of untag) {
+      await this.store.removeName(e.name!);
+      out.push({ Untagged: familiarReference(parseReference(e.name!)) });
+    }
+    if (!deleting) return out;
     for (const e of r.entries) await this.store.removeManifest(e.target.digest);
     await this.store.removeManifest(r.target.digest);
     if (opts.prune !== false) {
@@ -640,19 +634,21 @@ export class ImageService {
         graceMs: 0,
         only: [r.target.digest, r.manifest.config.digest, ...r.manifest.layers.map((l) => l.digest)],
       });
-      await this.removeSnapshots(chainIDs(r.config.rootfs.diff_ids));
     }
     out.push({ Deleted: r.id });
     return out;
   }
 
-  /** Removes the chain's snapshots from the top down, stopping at one still in use. */
-  private async removeSnapshots(chain: string[]): Promise<void> {
+  /**
+   * Removes the chain's snapshots from the top down, stopping at one still in use by an
+   * image (other than `except`, the one being removed) or a container.
+   */
+  private async removeSnapshots(chain: string[], except?: string): Promise<void> {
     const s = this.snapshotter;
     if (s === undefined) return;
     const still = new Set<string>();
     for (const r of (await this.resolveAll()).values())
-      for (const c of chainIDs(r.config.rootfs.diff_ids)) still.add(c);
+      if (r.id !== except) for (const c of chainIDs(r.config.rootfs.diff_ids)) still.add(c);
     for (const id of [...chain].reverse()) {
       if (still.has(id)) break;
       try {

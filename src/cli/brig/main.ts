@@ -16,7 +16,8 @@ import type { BrigCommand, BrigContext } from './context.js';
 
 /** Engine data (BRIG_ROOT overrides it, like docker's --data-root) and runtime state. */
 function roots(env: NodeJS.ProcessEnv): { data: string; state: string } {
-  const data = env.BRIG_ROOT ?? '/var/lib/brig';
+  // Absolute: snapshot paths become mount options and fds, resolved from anywhere.
+  const data = path.resolve(env.BRIG_ROOT ?? '/var/lib/brig');
   return { data, state: env.BRIG_ROOT ? path.join(data, 'run') : '/run/brig/runtime' };
 }
 

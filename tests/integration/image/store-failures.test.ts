@@ -5,15 +5,20 @@
  * next command removes them).
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import { ImageService } from '../../../src/image/service.js';
 import { CopySnapshotter } from '../../../src/image/snapshot/copy.js';
 import { dockerArchive, fileLayer } from '../../support/image-archive.js';
 import { registryMissing, startRegistry, type TestRegistry } from '../../support/image-registry.js';
 import { chunks, makeTar, type TestEntry } from '../../support/image-tar.js';
 import { tempDir } from '../../support/image-tmp.js';
+import { requires } from '../../support/requires.js';
+
+const run = promisify(execFile);
 
 function service(dir: string, name: string) {
   return new ImageService({
@@ -120,5 +125,31 @@ describe('snapshots holding paths near PATH_MAX', () => {
     assert.deepEqual((await contents(dir, 'past')).trash, []);
     await svc.remove('past:1');
     assert.deepEqual(await contents(dir, 'past'), EMPTY);
+  });
+});
+
+describe('a snapshot that cannot be deleted', { skip: requires('root') }, () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  before(async () => ({ dir, cleanup } = await tempDir()));
+  after(async () => {
+    await run('chattr', ['-R', '-i', dir]).catch(() => undefined);
+    await cleanup?.();
+  });
+
+  test('rmi fails with the image still there, and the next command finishes it', async () => {
+    const svc = service(dir, 'stuck');
+    await svc.load(chunks(dockerArchive([{ tags: ['stuck:1'], layers: [fileLayer('a', 'a'), fileLayer('b', 'b')] }])));
+    const r = await svc.resolve('stuck:1');
+    await svc.unpack(r.manifest, r.config);
+    const file = join(dir, 'stuck', 'snapshots', 'snapshots', '2', 'fs', 'b');
+    await run('chattr', ['+i', file]);
+    // (Node's rm reports an immutable file as ENOTDIR.)
+    await assert.rejects(svc.remove('stuck:1'), /snapshots\/trash\/2\/fs\/b/);
+    assert.deepEqual((await svc.list()).flatMap((i) => i.RepoTags), ['stuck:1'], 'still tagged: rmi can be retried');
+    await run('chattr', ['-i', join(dir, 'stuck', 'snapshots', 'trash', '2', 'fs', 'b')]);
+    const next = service(dir, 'stuck');
+    await next.remove('stuck:1');
+    assert.deepEqual(await contents(dir, 'stuck'), EMPTY);
   });
 });
