@@ -263,3 +263,37 @@ test('an over-limit record already in the store does not brick images, run, rmi 
   assert.equal(prune.code, 0, prune.stderr);
   assert.doesNotMatch(brig(root, ['images']).stdout, /^good/m);
 });
+
+test('kill -9 of `brig run` while its container runs: kept while it runs, removed by the next command after', { skip }, async () => {
+  const root = path.join(base, 'orphan');
+  const archive = path.join(base, 'bb.tar');
+  writeFileSync(archive, dockerArchive([{ tags: ['bb:1'], layers: [busyboxLayer()] }]));
+  assert.equal(brig(root, ['load', '-i', archive]).code, 0);
+  const child = spawn(BRIG, ['run', '--rm', 'bb:1', 'sh', '-c', 'while [ ! -e /.go ]; do sleep 0.05; done'], {
+    env: { ...process.env, BRIG_ROOT: root },
+    stdio: 'ignore',
+  });
+  const containers = path.join(root, 'containers');
+  const status = (id: string) =>
+    JSON.parse(spawnSync(`${BRIG}-runtime`, ['--root', path.join(root, 'run'), 'state', id], { encoding: 'utf8' }).stdout || '{}').status;
+  await until('the container to run', () => ls(containers).length === 1 && status(ls(containers)[0]!) === 'running');
+  await killed(child);
+  assert.equal(brig(root, ['images']).code, 0);
+  assert.equal(ls(containers).length, 1, 'a running container keeps its rootfs');
+  assert.equal(mountsUnder(root).length, 1);
+  // Let it finish: it polls for a file in its own rootfs.
+  const [id] = ls(containers);
+  writeFileSync(path.join(containers, id!, 'rootfs', '.go'), '');
+  await until('the container to exit', () => status(id!) !== 'running');
+  assert.equal(brig(root, ['images']).code, 0);
+  assert.deepEqual(ls(containers), []);
+  assert.deepEqual(mountsUnder(root), []);
+  assert.deepEqual(ls(path.join(root, 'run')), []);
+});
+
+function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((m) => m.startsWith(dir));
+}

@@ -61,7 +61,7 @@ export function busyboxLayer(extra: TestEntry[] = []): Buffer {
   return makeTar([
     { name: 'bin/', type: 'dir', mode: 0o755 },
     { name: 'bin/busybox', data: bb, mode: 0o755 },
-    ...['sh', 'cat', 'ls', 'echo', 'id', 'test', 'true'].map(
+    ...['sh', 'cat', 'ls', 'echo', 'id', 'test', '[', 'true', 'sleep'].map(
       (n): TestEntry => ({ name: `bin/${n}`, type: 'symlink', linkname: 'busybox' }),
     ),
     ...extra,
