@@ -64,7 +64,7 @@ test('a first `brig images` creates the data root 0700; an existing open root is
   assert.equal(mode(open).toString(8), '700');
 });
 
-test("an image's setuid-root binary in the store cannot be run by another host user", { skip }, () => {
+test("an image's setuid-root binary and device node in the store are out of another host user's reach", { skip }, () => {
   const root = path.join(base, 'suid');
   const archive = path.join(base, 'suid.tar');
   writeFileSync(
@@ -73,7 +73,14 @@ test("an image's setuid-root binary in the store cannot be run by another host u
       {
         tags: ['suid:1'],
         // coreutils' id (busybox drops setuid privileges itself) reports an effective uid.
-        layers: [busyboxLayer([{ name: 'bin/sid', data: readFileSync('/usr/bin/id'), mode: 0o4755, uid: 0, gid: 0 }])],
+        // A world-writable device node (1:3 is /dev/null's numbers: harmless if it leaked).
+        layers: [
+          busyboxLayer([
+            { name: 'bin/sid', data: readFileSync('/usr/bin/id'), mode: 0o4755, uid: 0, gid: 0 },
+            { name: 'dev/', type: 'dir', mode: 0o755 },
+            { name: 'dev/anyone', type: 'char', devmajor: 1, devminor: 3, mode: 0o666 },
+          ]),
+        ],
       },
     ]),
   );
@@ -97,6 +104,9 @@ test("an image's setuid-root binary in the store cannot be run by another host u
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /Permission denied/);
   assert.doesNotMatch(r.stdout, /euid=0/);
+  const [dev] = find(root, (p) => p.endsWith('/fs/dev/anyone'));
+  assert.ok(dev && statSync(dev).isCharacterDevice());
+  assert.match(asNobody(['/bin/sh', '-c', `echo x > ${dev}`]).stderr, /Permission denied/);
   const ls = asNobody(['/bin/ls', root]);
   assert.match(ls.stderr, /Permission denied/);
   // Nothing below the root is group/other-writable either.
