@@ -10,6 +10,8 @@ import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { MediaType } from '../../../src/image/manifest.js';
+import { formatReference, parseReference } from '../../../src/image/reference.js';
 import { ImageService } from '../../../src/image/service.js';
 import { CopySnapshotter } from '../../../src/image/snapshot/copy.js';
 import { dockerArchive, fileLayer } from '../../support/image-archive.js';
@@ -48,7 +50,7 @@ async function contents(dir: string, name: string) {
 
 const EMPTY = { index: 0, blobs: [], ingest: [], leases: [], snapshots: [], trash: [], metadata: [] };
 
-describe('a pull whose unpack is refused', { skip: registryMissing() }, () => {
+describe('a refused pull', { skip: registryMissing() }, () => {
   let reg: TestRegistry;
   let dir: string;
   let cleanup: () => Promise<void>;
@@ -61,7 +63,7 @@ describe('a pull whose unpack is refused', { skip: registryMissing() }, () => {
     await cleanup?.();
   });
 
-  test('leaves no tag, snapshot, blob or lease', async () => {
+  test('an unpack refused (a ../ entry) leaves no tag, snapshot, blob or lease', async () => {
     const ref = `${reg.host}/hostile/escape:1`;
     // load does not unpack, so the pushing side accepts the hostile second layer.
     const src = service(dir, 'src');
@@ -77,6 +79,26 @@ describe('a pull whose unpack is refused', { skip: registryMissing() }, () => {
     assert.deepEqual(await dst.list(), []);
     assert.deepEqual(await contents(dir, 'dst'), EMPTY);
     await assert.rejects(fs.access(join(dir, 'escape')));
+  });
+
+  test('a config over the document limit is refused, and its blobs do not stay', async () => {
+    const ref = parseReference(`${reg.host}/hostile/bigconfig:1`);
+    const src = service(dir, 'src2');
+    await src.load(chunks(dockerArchive([{ tags: ['x:1'], layers: [fileLayer('ok', 'fine')] }])));
+    const layer = (await src.store.readManifest((await src.store.list())[0]!.target.digest)).layers[0]!;
+    const cfg = await src.store.putJson('application/vnd.oci.image.config.v1+json', {
+      architecture: 'amd64',
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: [`sha256:${'0'.repeat(64)}`] },
+      config: { Labels: { big: 'x'.repeat(5_000_000) } },
+    });
+    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: cfg, layers: [layer] }));
+    for (const d of [cfg, layer]) await src.registry.pushBlob(ref, d, () => src.store.blobs.open(d.digest));
+    await src.registry.putManifest(ref, manifest, MediaType.OciManifest);
+
+    const dst = service(dir, 'dst2');
+    await assert.rejects(dst.pull(formatReference(ref)), /blob sha256:[a-f0-9]{64} is 500\d{4} bytes, over 4194304/);
+    assert.deepEqual(await contents(dir, 'dst2'), EMPTY);
   });
 });
 
