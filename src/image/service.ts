@@ -14,6 +14,7 @@
  */
 import * as fs from 'node:fs/promises';
 import { BrigError } from '../errors/index.js';
+import { currentOwner, formatOwner } from '../util/owner.js';
 import {
   type ArchiveFormat,
   importLayout,
@@ -50,7 +51,6 @@ import {
 } from './reference.js';
 import { type ProgressFn, RegistryClient, type RegistryClientOptions } from './registry/client.js';
 import { type Mount, OWNER_LABEL, type Snapshotter } from './snapshot/snapshotter.js';
-import { currentOwner, formatOwner } from '../util/owner.js';
 import { ImageStore, type StoredImage, type Transaction } from './store/image-store.js';
 
 export interface ImageServiceOptions {

@@ -7,8 +7,8 @@
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
-import { privateDir, rmTree } from '../fs-util.js';
 import { ownerAlive, parseOwner } from '../../util/owner.js';
+import { privateDir, rmTree } from '../fs-util.js';
 import { withLock, writeFileAtomic } from '../store/lock.js';
 import {
   type ApplyTarget,

@@ -15,8 +15,8 @@ import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
-import { digestOf, mismatch, newHash, parseDigest, sha256 } from '../digest.js';
 import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../../util/owner.js';
+import { digestOf, mismatch, newHash, parseDigest, sha256 } from '../digest.js';
 
 export interface BlobInfo {
   digest: string;

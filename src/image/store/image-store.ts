@@ -5,8 +5,9 @@
  * `org.opencontainers.image.ref.name` (and containerd's `io.containerd.image.name`), so
  * `skopeo inspect oci:ROOT:docker.io/library/busybox:latest` and `umoci` read it as is.
  *
- * index.json is changed under a lock file and replaced atomically. Blobs are written
- * before the entry that references them, and garbage collection keeps blobs younger than a
+ * index.json is changed under a lock file and replaced atomically, and only by `setImage`,
+ * which first loads what it names. Blobs are written before the entry that references them;
+ * garbage collection keeps blobs a live transaction's lease holds, and others younger than a
  * grace period, so a pull that is still writing is never collected from under itself.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -14,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
+import { currentOwner, formatOwner, type Owner, ownerAlive, parseOwner } from '../../util/owner.js';
 import { parseDigest } from '../digest.js';
 import { privateDir } from '../fs-util.js';
 import {
@@ -34,7 +36,6 @@ import {
 } from '../manifest.js';
 import { hostPlatform, selectPlatform } from '../platform.js';
 import { BlobStore, blobWrites } from './blob-store.js';
-import { currentOwner, formatOwner, type Owner, ownerAlive, parseOwner } from '../../util/owner.js';
 import { withLock, writeFileAtomic } from './lock.js';
 
 export const ANNOTATION_REPO_DIGEST = 'io.brig.image.repo-digest';
