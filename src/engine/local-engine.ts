@@ -94,24 +94,31 @@ export class LocalEngine implements Engine {
   private async sweepContainers(): Promise<void> {
     const dir = path.join(this.deps.root, 'containers');
     for (const id of await readdir(dir)) {
-      const bundle = path.join(dir, id);
-      const owner = parseOwner(await readFile(path.join(bundle, 'owner'), 'utf8').catch(() => ''));
-      if (owner !== undefined ? ownerAlive(owner) : Date.now() - (await stat(bundle)).mtimeMs < 60_000) continue;
-      const status = await this.deps.runtime.state(id).then(
-        (st) => st.status,
-        (e: BrigError) => {
-          if (e.code === 'CONTAINER_NOT_FOUND' || e.code === 'INVALID_ID') return undefined;
-          throw e;
-        },
-      );
-      if (status !== undefined && status !== 'stopped') continue;
-      if (status !== undefined) await this.deps.runtime.delete(id, { force: true });
-      await unmountRootfs(path.join(bundle, 'rootfs')).catch(() => undefined);
-      await this.deps.images?.snapshotter?.remove(id).catch((e: BrigError) => {
-        if (e.code !== 'SNAPSHOT_NOT_FOUND' && e.code !== 'INVALID_ARGUMENT') throw e;
-      });
-      await rm(bundle, { recursive: true, force: true });
+      // Best effort: a directory that cannot be undone now (its rootfs still busy, say) is
+      // left for a later command; it must not make this one fail.
+      await this.sweepContainer(id, path.join(dir, id)).catch(() => undefined);
     }
+  }
+
+  private async sweepContainer(id: string, bundle: string): Promise<void> {
+    const owner = parseOwner(await readFile(path.join(bundle, 'owner'), 'utf8').catch(() => ''));
+    // Without an owner record (a kill before it was written), only an old directory is stale.
+    if (owner !== undefined ? ownerAlive(owner) : Date.now() - (await stat(bundle)).mtimeMs < 60_000) return;
+    const status = await this.deps.runtime.state(id).then(
+      (st) => st.status,
+      (e: BrigError) => {
+        if (e.code === 'CONTAINER_NOT_FOUND' || e.code === 'INVALID_ID') return undefined;
+        throw e;
+      },
+    );
+    if (status !== undefined && status !== 'stopped') return;
+    if (status !== undefined) await this.deps.runtime.delete(id, { force: true });
+    // Throws unless unmounted (or never mounted): the rm below must not reach into a rootfs.
+    await unmountRootfs(path.join(bundle, 'rootfs'));
+    await this.deps.images?.snapshotter?.remove(id).catch((e: BrigError) => {
+      if (e.code !== 'SNAPSHOT_NOT_FOUND' && e.code !== 'INVALID_ARGUMENT') throw e;
+    });
+    await rm(bundle, { recursive: true, force: true });
   }
 
   private store(): ImageService {

@@ -184,9 +184,10 @@ export class ImageService {
     this.ready ??= (async () => {
       await this.store.init();
       // A load or pull killed midway left a lease: collect what only it referenced; an
-      // unpack killed midway left its work snapshot.
-      if (await this.store.hasStaleLeases()) await this.store.gc();
-      await this.snapshotter?.cleanup();
+      // unpack killed midway left its work snapshot. Best effort: what cannot be removed
+      // now is tried again by the next command, and `image prune` reports it.
+      if (await this.store.hasStaleLeases()) await this.store.gc().catch(() => undefined);
+      await this.snapshotter?.cleanup().catch(() => undefined);
     })();
     return this.ready;
   }
