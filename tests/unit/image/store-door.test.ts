@@ -113,3 +113,31 @@ test('an over-limit record already in the store is listed, refused for use, and 
   assert.deepEqual(await blobs(), good);
   assert.deepEqual((await svc.list()).flatMap((i) => i.RepoTags), ['good:1']);
 });
+
+test("a live transaction's blobs survive a gc beside it; a dead one's go at the next open", async (t) => {
+  const { root, svc, blobs, leases } = await setup(t);
+  await svc.list(); // opens the store
+  let release!: () => void;
+  const paused = new Promise<void>((r) => (release = r));
+  let written!: () => void;
+  const wrote = new Promise<void>((r) => (written = r));
+  const tx = svc.store.transaction(async () => {
+    await svc.store.blobs.put(Buffer.from('in flight'));
+    written();
+    await paused;
+  });
+  await wrote;
+  assert.equal((await svc.store.gc({ graceMs: 0 })).removed.length, 0, 'the lease keeps it');
+  assert.equal((await blobs()).length, 1);
+  release();
+  await tx;
+  assert.deepEqual(await leases(), []);
+
+  // A lease whose owner is gone (same pid, another start time): its blobs are garbage at once.
+  const orphan = await svc.store.blobs.put(Buffer.from('left by a killed load'));
+  await fs.writeFile(join(root, 'leases', `${process.pid}-1-dead`), `${orphan.digest}\n`);
+  const next = new ImageService({ root, platform: { os: 'linux', architecture: 'amd64' } });
+  await next.list();
+  assert.deepEqual(await leases(), []);
+  assert.equal((await blobs()).includes(orphan.digest.slice(7)), false);
+});
