@@ -159,13 +159,17 @@ describe('a snapshot that cannot be deleted', { skip: requires('root') }, () => 
     await cleanup?.();
   });
 
-  test('rmi fails with the image still there, and the next command finishes it', async () => {
+  test('rmi fails with the image still there, and the next command finishes it', async (t) => {
     const svc = service(dir, 'stuck');
     await svc.load(chunks(dockerArchive([{ tags: ['stuck:1'], layers: [fileLayer('a', 'a'), fileLayer('b', 'b')] }])));
     const r = await svc.resolve('stuck:1');
     await svc.unpack(r.manifest, r.config);
     const file = join(dir, 'stuck', 'snapshots', 'snapshots', '2', 'fs', 'b');
-    await run('chattr', ['+i', file]);
+    const immutable = await run('chattr', ['+i', file]).then(
+      () => true,
+      () => false,
+    );
+    if (!immutable) return t.skip(`chattr +i is not supported on ${dir}'s filesystem`);
     // (Node's rm reports an immutable file as ENOTDIR.)
     await assert.rejects(svc.remove('stuck:1'), /snapshots\/trash\/2\/fs\/b/);
     assert.deepEqual((await svc.list()).flatMap((i) => i.RepoTags), ['stuck:1'], 'still tagged: rmi can be retried');
