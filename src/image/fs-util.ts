@@ -6,8 +6,9 @@
  */
 import { chmodSync, lstatSync, readdirSync, rmSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { hasErrno } from '../errors/index.js';
+import { BrigError, hasErrno } from '../errors/index.js';
 
 function makeWritableSync(path: string): void {
   let st: import('node:fs').Stats;
@@ -55,5 +56,13 @@ export async function rmTree(path: string): Promise<void> {
 export async function privateDir(path: string): Promise<void> {
   await fs.mkdir(path, { recursive: true, mode: 0o700 });
   const st = await fs.stat(path);
+  // Its owner could change what is inside behind brig's back (and undo the chmod).
+  const uid = userInfo().uid;
+  if (st.uid !== uid) {
+    throw new BrigError('INVALID_ARGUMENT', `${path} is owned by uid ${st.uid}, not by this user (${uid})`, {
+      path,
+      hint: `a store another user owns is theirs to change: chown ${uid} ${path}, or use another data root`,
+    });
+  }
   if ((st.mode & 0o077) !== 0) await fs.chmod(path, 0o700);
 }

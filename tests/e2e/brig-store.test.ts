@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -50,7 +50,7 @@ function find(dir: string, want: (p: string) => boolean, out: string[] = []): st
 
 const mode = (p: string) => statSync(p).mode & 0o7777;
 
-test('a first `brig images` creates the data root 0700; an existing open root is tightened', { skip }, () => {
+test('a first `brig images` creates the data root 0700; an open root is tightened, one another user owns refused', { skip }, () => {
   const root = path.join(base, 'fresh');
   const r = brig(root, ['images']);
   assert.equal(r.code, 0, r.stderr);
@@ -62,6 +62,13 @@ test('a first `brig images` creates the data root 0700; an existing open root is
   chmodSync(open, 0o755);
   assert.equal(brig(open, ['images']).code, 0);
   assert.equal(mode(open).toString(8), '700');
+
+  const theirs = path.join(base, 'theirs');
+  mkdirSync(theirs, { mode: 0o700 });
+  chownSync(theirs, 65534, 65534);
+  const r2 = brig(theirs, ['images']);
+  assert.equal(r2.code, 125);
+  assert.match(r2.stderr, /theirs is owned by uid 65534, not by this user \(0\)/);
 });
 
 test("an image's setuid-root binary and device node in the store are out of another host user's reach", { skip }, () => {
