@@ -4,11 +4,12 @@
  * the built-in `host` image, which needs no download.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { arch } from 'node:os';
 import path from 'node:path';
 import { BrigError } from '../errors/index.js';
-import { type ImageService, imageToRuntimeConfig } from '../image/index.js';
+import { type ImageService, imageToRuntimeConfig, privateDir } from '../image/index.js';
+import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../util/owner.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { defaultSeccompProfile } from '../runtime/seccomp/index.js';
 import { DEFAULT_CAPS, defaultSpec } from '../runtime/spec/default-spec.js';
@@ -26,7 +27,7 @@ import type {
   RunContainerOptions,
   RunningContainer,
 } from './engine.js';
-import { mountRootfs, unmountRootfs } from './rootfs-mount.js';
+import { mountRootfs, type RootfsMounter, unmountRootfs } from './rootfs-mount.js';
 
 export interface LocalEngineDeps {
   /** Engine data directory (e.g. /var/lib/brig). */
@@ -34,6 +35,8 @@ export interface LocalEngineDeps {
   runtime: Runtime;
   /** Pulled and loaded images; without it only the built-in `host` image exists. */
   images?: ImageService;
+  /** How image rootfs overlays are mounted (needed with `images`). */
+  mounter?: RootfsMounter;
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -62,7 +65,61 @@ function isHostImage(name: string): boolean {
 }
 
 export class LocalEngine implements Engine {
+  private opened: Promise<void> | undefined;
+
   constructor(private readonly deps: LocalEngineDeps) {}
+
+  /**
+   * The data root is root-only (0700) whichever command opens it first, and an existing one
+   * is tightened: it holds image files as images ship them (setuid binaries, capabilities,
+   * device nodes), which must not be reachable by another host user.
+   */
+  private open(): Promise<void> {
+    this.opened ??= (async () => {
+      await privateDir(this.deps.root);
+      await privateDir(path.join(this.deps.root, 'containers'));
+      await privateDir(path.join(this.deps.root, 'images'));
+      await this.sweepContainers();
+    })();
+    return this.opened;
+  }
+
+  /**
+   * Removes container directories a killed brig left (kill -9 while it unpacked the image,
+   * say): each records its owner process (`owner`, `<pid>-<starttime>`), and a directory
+   * whose owner is gone and whose container is not running is undone like a finished
+   * `--rm` container: runtime state, rootfs mount, snapshot, directory. A container that
+   * still runs is left alone (it outlives the brig that started it).
+   */
+  private async sweepContainers(): Promise<void> {
+    const dir = path.join(this.deps.root, 'containers');
+    for (const id of await readdir(dir)) {
+      // Best effort: a directory that cannot be undone now (its rootfs still busy, say) is
+      // left for a later command; it must not make this one fail.
+      await this.sweepContainer(id, path.join(dir, id)).catch(() => undefined);
+    }
+  }
+
+  private async sweepContainer(id: string, bundle: string): Promise<void> {
+    const owner = parseOwner(await readFile(path.join(bundle, 'owner'), 'utf8').catch(() => ''));
+    // Without an owner record (a kill before it was written), only an old directory is stale.
+    if (owner !== undefined ? ownerAlive(owner) : Date.now() - (await stat(bundle)).mtimeMs < 60_000) return;
+    const status = await this.deps.runtime.state(id).then(
+      (st) => st.status,
+      (e: BrigError) => {
+        if (e.code === 'CONTAINER_NOT_FOUND' || e.code === 'INVALID_ID') return undefined;
+        throw e;
+      },
+    );
+    if (status !== undefined && status !== 'stopped') return;
+    if (status !== undefined) await this.deps.runtime.delete(id, { force: true });
+    // Throws unless unmounted (or never mounted): the rm below must not reach into a rootfs.
+    await unmountRootfs(path.join(bundle, 'rootfs'));
+    await this.deps.images?.snapshotter?.remove(id).catch((e: BrigError) => {
+      if (e.code !== 'SNAPSHOT_NOT_FOUND' && e.code !== 'INVALID_ARGUMENT') throw e;
+    });
+    await rm(bundle, { recursive: true, force: true });
+  }
 
   private store(): ImageService {
     if (!this.deps.images) {
@@ -76,14 +133,17 @@ export class LocalEngine implements Engine {
   }
 
   async listImages(): Promise<ImageSummary[]> {
+    await this.open();
     return [hostImageSummary(), ...(this.deps.images ? await this.deps.images.list() : [])];
   }
 
   async inspectImage(nameOrId: string): Promise<ImageInspect> {
+    await this.open();
     return isHostImage(nameOrId) ? hostImageInspect() : this.store().inspect(nameOrId);
   }
 
   async imageHistory(nameOrId: string): Promise<HistoryItem[]> {
+    await this.open();
     if (isHostImage(nameOrId)) {
       return [{ Id: HOST_ID, Created: 0, CreatedBy: 'brig: built-in host image', Tags: ['host:latest'], Size: 0, Comment: '' }];
     }
@@ -91,44 +151,53 @@ export class LocalEngine implements Engine {
   }
 
   async pullImage(reference: string, opts: { onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal } = {}): Promise<PullResult> {
+    await this.open();
     this.refuseBuiltin(reference, 'pulled');
     return this.store().pull(reference, opts);
   }
 
   async pushImage(reference: string, opts: { onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal } = {}) {
+    await this.open();
     this.refuseBuiltin(reference, 'pushed');
     return this.store().push(reference, opts);
   }
 
   async tagImage(source: string, target: string): Promise<void> {
+    await this.open();
     this.refuseBuiltin(source, 'tagged');
     await this.store().tag(source, target);
   }
 
   async removeImage(nameOrId: string, opts: { force?: boolean } = {}): Promise<RemoveItem[]> {
+    await this.open();
     this.refuseBuiltin(nameOrId, 'removed');
     return this.store().remove(nameOrId, opts);
   }
 
   async pruneImages(opts: { all?: boolean } = {}) {
+    await this.open();
     return this.store().prune(opts);
   }
 
   async saveImages(names: string[], file: string, format: 'docker-archive' | 'oci-archive'): Promise<void> {
+    await this.open();
     for (const n of names) this.refuseBuiltin(n, 'saved');
     await this.store().save(names, file, { format });
   }
 
   async loadImages(file: string): Promise<LoadResult> {
+    await this.open();
     return this.store().load(file);
   }
 
   async importImage(file: string, reference?: string): Promise<{ id: string; reference?: string }> {
+    await this.open();
     const r = await this.store().import(file, reference ? { reference } : {});
     return { id: r.id, ...(r.reference ? { reference: r.reference } : {}) };
   }
 
   async runContainer(opts: RunContainerOptions): Promise<RunningContainer> {
+    await this.open();
     if (!opts.rm) {
       throw new BrigError('INVALID_ARGUMENT', 'keeping stopped containers is not supported yet: pass --rm', { field: '--rm' });
     }
@@ -138,6 +207,7 @@ export class LocalEngine implements Engine {
     const id = randomBytes(32).toString('hex');
     const bundle = path.join(this.deps.root, 'containers', id);
     await mkdir(bundle, { recursive: true, mode: 0o700 });
+    await writeFile(path.join(bundle, 'owner'), formatOwner(currentOwner()));
     // Undone in reverse order when the container ends or its start fails.
     const undo: (() => Promise<unknown>)[] = [() => rm(bundle, { recursive: true, force: true })];
     const cleanup = async () => {
@@ -184,7 +254,8 @@ export class LocalEngine implements Engine {
     await mkdir(rootfs);
     const prepared = await images.prepareRootfs(opts.image, id);
     undo.push(() => images.snapshotter!.remove(id));
-    await mountRootfs(prepared.mounts, rootfs);
+    if (this.deps.mounter === undefined) throw new BrigError('INTERNAL', 'this engine has no rootfs mounter');
+    await mountRootfs(prepared.mounts, rootfs, this.deps.mounter);
     undo.push(() => unmountRootfs(rootfs));
     const fromImage = await imageToRuntimeConfig(prepared.config, rootfs, {
       ...(opts.cmd.length ? { cmd: opts.cmd } : {}),

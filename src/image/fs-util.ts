@@ -1,13 +1,14 @@
 /**
- * Removing trees that hold read-only directories. Root ignores directory permissions; any
+ * Removing trees that hold read-only directories, or paths longer than PATH_MAX. Root ignores directory permissions; any
  * other user (rootless brig, tests) cannot unlink inside a 0555 directory, and images are
  * full of them. On EACCES the tree's directories are made writable (never following
  * symlinks) and the removal is retried.
  */
 import { chmodSync, lstatSync, readdirSync, rmSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { hasErrno } from '../errors/index.js';
+import { BrigError, hasErrno } from '../errors/index.js';
 
 function makeWritableSync(path: string): void {
   let st: import('node:fs').Stats;
@@ -35,8 +36,33 @@ export async function rmTree(path: string): Promise<void> {
   try {
     await fs.rm(path, { recursive: true, force: true });
   } catch (e) {
+    // The async rm walks by absolute path and stops at PATH_MAX; the synchronous one
+    // (C++ std::filesystem) descends relative to directory fds, whatever the depth.
+    if (hasErrno(e, 'ENAMETOOLONG')) return rmTreeSync(path);
     if (!hasErrno(e, 'EACCES') && !hasErrno(e, 'EPERM')) throw e;
     makeWritableSync(path);
-    await fs.rm(path, { recursive: true, force: true });
+    // When permissions were not the cause (an immutable file), the first error says why.
+    await fs.rm(path, { recursive: true, force: true }).catch(() => Promise.reject(e));
   }
+}
+
+/**
+ * Makes `path` (and any missing parents) a directory only its owner can enter: created 0700,
+ * and an existing one with group or other bits is tightened to 0700. Store directories hold
+ * image files as the image ships them (setuid-root binaries, file capabilities, device
+ * nodes); if another host user could reach them, they would be that user's way to root.
+ * Docker keeps /var/lib/docker the same way.
+ */
+export async function privateDir(path: string): Promise<void> {
+  await fs.mkdir(path, { recursive: true, mode: 0o700 });
+  const st = await fs.stat(path);
+  // Its owner could change what is inside behind brig's back (and undo the chmod).
+  const uid = userInfo().uid;
+  if (st.uid !== uid) {
+    throw new BrigError('INVALID_ARGUMENT', `${path} is owned by uid ${st.uid}, not by this user (${uid})`, {
+      path,
+      hint: `a store another user owns is theirs to change: chown ${uid} ${path}, or use another data root`,
+    });
+  }
+  if ((st.mode & 0o077) !== 0) await fs.chmod(path, 0o700);
 }

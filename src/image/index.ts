@@ -5,6 +5,7 @@
 export type { ArchiveFormat, LoadResult } from './archive.js';
 export { chainIDs } from './chain.js';
 export { sha256 } from './digest.js';
+export { privateDir } from './fs-util.js';
 export { type CreatedLayer, createLayer, tarTree } from './layers/create.js';
 export { type UnpackOptions, type UnpackResult, unpackLayer } from './layers/unpack.js';
 export type { ContainerConfig, Descriptor, ImageConfig, Manifest, Platform } from './manifest.js';

@@ -14,6 +14,7 @@
  */
 import * as fs from 'node:fs/promises';
 import { BrigError } from '../errors/index.js';
+import { currentOwner, formatOwner } from '../util/owner.js';
 import {
   type ArchiveFormat,
   importLayout,
@@ -49,8 +50,8 @@ import {
   referenceName,
 } from './reference.js';
 import { type ProgressFn, RegistryClient, type RegistryClientOptions } from './registry/client.js';
-import type { Mount, Snapshotter } from './snapshot/snapshotter.js';
-import { ImageStore, type StoredImage } from './store/image-store.js';
+import { type Mount, OWNER_LABEL, type Snapshotter } from './snapshot/snapshotter.js';
+import { ImageStore, type StoredImage, type Transaction } from './store/image-store.js';
 
 export interface ImageServiceOptions {
   /** The image store directory (an OCI image layout). */
@@ -131,6 +132,8 @@ export interface ResolvedImage {
   target: Descriptor;
   manifest: Manifest;
   config: ImageConfig;
+  /** Why this image's documents cannot be loaded; it can only be listed and removed. */
+  broken?: BrigError;
 }
 
 function unixSeconds(iso: string | undefined): number {
@@ -153,8 +156,22 @@ export class ImageService {
   private ready: Promise<void> | undefined;
 
   constructor(opts: ImageServiceOptions) {
-    this.store = new ImageStore({ root: opts.root, signal: opts.signal });
     this.snapshotter = opts.snapshotter;
+    const max = opts.snapshotter?.maxLayers;
+    this.store = new ImageStore({
+      root: opts.root,
+      signal: opts.signal,
+      check: (img, name) => {
+        const n = img.manifest.layers.length;
+        if (max !== undefined && n > max) {
+          throw new BrigError(
+            'LAYER_TOO_LARGE',
+            `image ${name ?? img.manifest.config.digest} has ${n} layers; the ${opts.snapshotter!.name} snapshotter stacks at most ${max}`,
+            { hint: 'squash the image into fewer layers (e.g. brig export | brig import), or use the copy snapshotter' },
+          );
+        }
+      },
+    });
     this.registry =
       opts.registry instanceof RegistryClient ? opts.registry : new RegistryClient(opts.registry);
     this.platform = opts.platform ?? hostPlatform();
@@ -164,7 +181,14 @@ export class ImageService {
   }
 
   private init(): Promise<void> {
-    this.ready ??= this.store.init();
+    this.ready ??= (async () => {
+      await this.store.init();
+      // A load or pull killed midway left a lease: collect what only it referenced; an
+      // unpack killed midway left its work snapshot. Best effort: what cannot be removed
+      // now is tried again by the next command, and `image prune` reports it.
+      if (await this.store.hasStaleLeases()) await this.store.gc().catch(() => undefined);
+      await this.snapshotter?.cleanup().catch(() => undefined);
+    })();
     return this.ready;
   }
 
@@ -174,24 +198,53 @@ export class ImageService {
     await this.init();
     const byId = new Map<string, ResolvedImage>();
     const entries = await this.store.list();
-    const loaded = await Promise.all(entries.map((e) => this.store.load(e.target, this.platform)));
+    const loaded = await Promise.all(entries.map((e) => this.loadEntry(e)));
     entries.forEach((e, i) => {
       const l = loaded[i]!;
-      const id = l.manifest.config.digest;
-      const r = byId.get(id);
-      if (r === undefined) {
-        byId.set(id, {
-          id,
-          entries: [e],
-          target: l.manifestDescriptor,
-          manifest: l.manifest,
-          config: l.config,
-        });
-      } else {
-        r.entries.push(e);
-      }
+      const r = byId.get(l.id);
+      if (r === undefined) byId.set(l.id, { ...l, entries: [e] });
+      else r.entries.push(e);
     });
     return byId;
+  }
+
+  /**
+   * One index entry's image. An entry whose documents no longer load (written before the
+   * store checked them, or damaged on disk) becomes a `broken` image that can still be
+   * listed and removed, so one bad record never stops `images`, `rmi` or `prune`.
+   */
+  private async loadEntry(e: StoredImage): Promise<Omit<ResolvedImage, 'entries'>> {
+    try {
+      const l = await this.store.load(e.target, this.platform);
+      return { id: l.manifest.config.digest, target: l.manifestDescriptor, manifest: l.manifest, config: l.config };
+    } catch (err) {
+      const code = (err as BrigError).code;
+      if (code !== 'INVALID_MANIFEST' && code !== 'DIGEST_MISMATCH' && code !== 'BLOB_NOT_FOUND') throw err;
+      const manifest = isIndexType(e.target.mediaType)
+        ? undefined
+        : await this.store.readManifest(e.target.digest).catch(() => undefined);
+      return {
+        id: manifest?.config.digest ?? e.target.digest,
+        target: e.target,
+        manifest: manifest ?? {
+          schemaVersion: 2,
+          config: { mediaType: MediaType.OciConfig, digest: e.target.digest, size: 0 },
+          layers: [],
+        },
+        config: { architecture: '', os: '', rootfs: { type: 'layers', diff_ids: [] } },
+        broken: err as BrigError,
+      };
+    }
+  }
+
+  /** The image, refusing a broken one with its load error and how to get rid of it. */
+  private usable(r: ResolvedImage): ResolvedImage {
+    if (r.broken === undefined) return r;
+    const name = this.repoTags(r)[0] ?? r.id;
+    throw new BrigError(r.broken.code, `image ${name} cannot be used: ${r.broken.message}`, {
+      cause: r.broken,
+      hint: `remove it: brig rmi ${name}`,
+    });
   }
 
   /** Finds one image by reference, ID or ID prefix; IMAGE_NOT_FOUND otherwise. */
@@ -265,6 +318,14 @@ export class ImageService {
     opts: { platform?: Platform; onProgress?: ProgressFn; unpack?: boolean; signal?: AbortSignal } = {},
   ): Promise<PullResult> {
     await this.init();
+    return this.store.transaction((tx) => this.pull_(reference, opts, tx));
+  }
+
+  private async pull_(
+    reference: string,
+    opts: { platform?: Platform; onProgress?: ProgressFn; unpack?: boolean; signal?: AbortSignal },
+    tx: Transaction,
+  ): Promise<PullResult> {
     const signal = opts.signal ?? this.signal;
     const ref = parseReference(reference);
     const platform = opts.platform ?? this.platform;
@@ -328,10 +389,12 @@ export class ImageService {
       if (config.variant) target.platform.variant = config.variant;
     }
     await this.store.blobs.put(manifestBytes, { digest: target.digest, size: target.size });
+    // Unpacked before it is named: a refused layer leaves no tag (and the transaction
+    // removes the snapshots and blobs).
+    if (opts.unpack !== false && this.snapshotter !== undefined) await this.unpack(manifest, config, signal, tx);
     await this.store.setImage(formatReference(ref), target, {
       repoDigest: `${referenceName(ref)}@${top.digest}`,
     });
-    if (opts.unpack !== false && this.snapshotter !== undefined) await this.unpack(manifest, config, signal);
     return {
       reference: formatReference(ref),
       id: manifest.config.digest,
@@ -349,7 +412,7 @@ export class ImageService {
     source: string,
     opts: { destination?: string; onProgress?: ProgressFn; chunkSize?: number; signal?: AbortSignal } = {},
   ): Promise<{ reference: string; digest: string; size: number }> {
-    const r = await this.resolve(source);
+    const r = this.usable(await this.resolve(source));
     const dest = parseReference(opts.destination ?? source);
     const mountFrom = r.entries
       .map((e) =>
@@ -375,16 +438,26 @@ export class ImageService {
   // ---------------------------------------------------------------- unpack / rootfs
 
   /** Unpacks an image's layers into committed snapshots named by chain ID (skipping those present). */
-  async unpack(manifest: Manifest, config: ImageConfig, signal = this.signal): Promise<string[]> {
+  async unpack(
+    manifest: Manifest,
+    config: ImageConfig,
+    signal = this.signal,
+    tx?: Transaction,
+  ): Promise<string[]> {
     const s = this.snapshotter;
     if (s === undefined) throw new BrigError('INTERNAL', 'no snapshotter configured');
     const chain = chainIDs(config.rootfs.diff_ids);
+    const committed: string[] = [];
+    tx?.onRollback(() => this.removeSnapshots(committed));
     const existing = new Set((await s.list()).filter((i) => i.kind === 'committed').map((i) => i.key));
     for (let i = 0; i < chain.length; i++) {
       const id = chain[i]!;
       if (existing.has(id)) continue;
       const key = `extract-${Math.random().toString(36).slice(2, 10)}-${id}`;
-      await s.prepare(key, i === 0 ? undefined : chain[i - 1]);
+      // Owned by this process: if it is killed, the next command's cleanup removes it.
+      await s.prepare(key, i === 0 ? undefined : chain[i - 1], {
+        labels: { [OWNER_LABEL]: formatOwner(currentOwner()) },
+      });
       try {
         const t = await s.applyTarget(key);
         const layer = manifest.layers[i]!;
@@ -395,8 +468,15 @@ export class ImageService {
           signal,
         });
         await s.commit(id, key);
+        committed.push(id);
       } catch (e) {
-        await s.remove(key).catch(() => undefined);
+        try {
+          await s.remove(key);
+        } catch (r) {
+          if ((r as BrigError).code !== 'SNAPSHOT_NOT_FOUND') {
+            throw new BrigError((e as BrigError).code ?? 'INTERNAL', `${(e as Error).message}; removing the work snapshot ${key} failed too: ${(r as Error).message}`, { cause: e });
+          }
+        }
         // Another pull committed the same layer first: theirs is as good as ours.
         if ((e as BrigError).code === 'SNAPSHOT_EXISTS') continue;
         throw e;
@@ -414,7 +494,7 @@ export class ImageService {
     nameOrId: string,
     key: string,
   ): Promise<{ mounts: Mount[]; config: ImageConfig; id: string }> {
-    const r = await this.resolve(nameOrId);
+    const r = this.usable(await this.resolve(nameOrId));
     const chain = await this.unpack(r.manifest, r.config);
     const mounts = await this.snapshotter!.prepare(key, chain[chain.length - 1], {
       labels: { 'brig.image': r.id },
@@ -457,7 +537,7 @@ export class ImageService {
   }
 
   async inspect(nameOrId: string): Promise<ImageInspect> {
-    const r = await this.resolve(nameOrId);
+    const r = this.usable(await this.resolve(nameOrId));
     const c = r.config;
     const stored = r.entries
       .map((e) => e.stored)
@@ -486,7 +566,7 @@ export class ImageService {
   }
 
   async history(nameOrId: string): Promise<HistoryItem[]> {
-    const r = await this.resolve(nameOrId);
+    const r = this.usable(await this.resolve(nameOrId));
     const hist: HistoryEntry[] = r.config.history ?? r.manifest.layers.map(() => ({}));
     let layer = 0;
     const items = hist.map((h) => {
@@ -511,7 +591,7 @@ export class ImageService {
   // ---------------------------------------------------------------- names
 
   async tag(source: string, target: string): Promise<void> {
-    const r = await this.resolve(source);
+    const r = this.usable(await this.resolve(source));
     const ref = parseReference(target);
     if (ref.digest !== undefined) {
       throw new BrigError('INVALID_REFERENCE', `cannot tag with a digest: "${target}"`, { field: 'target' });
@@ -531,29 +611,23 @@ export class ImageService {
       /^(sha256:)?[a-f0-9]{4,64}$/.test(nameOrId) &&
       r.id.slice(7).startsWith(nameOrId.replace(/^sha256:/, ''));
     const named = r.entries.filter((e) => e.name !== undefined);
-    if (byId) {
-      if (named.length > 1 && !opts.force) {
-        throw new BrigError(
-          'IMAGE_IN_USE',
-          `image ${r.id.slice(7, 19)} is referenced in multiple repositories`,
-          {
-            hint: 'remove it by name, or force removal',
-          },
-        );
-      }
-      for (const e of named) {
-        await this.store.removeName(e.name!);
-        out.push({ Untagged: familiarReference(parseReference(e.name!)) });
-      }
-    } else {
-      const full = formatReference(parseReference(nameOrId));
-      const entry = r.entries.find((e) => e.name === full) ?? named[0];
-      if (entry?.name !== undefined) {
-        await this.store.removeName(entry.name);
-        out.push({ Untagged: familiarReference(parseReference(entry.name)) });
-      }
-      if (r.entries.filter((e) => e !== entry).some((e) => e.name !== undefined)) return out;
+    if (byId && named.length > 1 && !opts.force) {
+      throw new BrigError('IMAGE_IN_USE', `image ${r.id.slice(7, 19)} is referenced in multiple repositories`, {
+        hint: 'remove it by name, or force removal',
+      });
     }
+    const full = byId ? undefined : formatReference(parseReference(nameOrId));
+    const entry = byId ? undefined : (r.entries.find((e) => e.name === full) ?? named[0]);
+    const untag = byId ? named : entry?.name !== undefined ? [entry] : [];
+    const deleting = byId || !r.entries.some((e) => e !== entry && e.name !== undefined);
+    // The data goes before the records that lead to it: if removing a snapshot fails, the
+    // image is still there to remove again (and nothing is orphaned).
+    if (deleting && opts.prune !== false) await this.removeSnapshots(chainIDs(r.config.rootfs.diff_ids), r.id);
+    for (const e of untag) {
+      await this.store.removeName(e.name!);
+      out.push({ Untagged: familiarReference(parseReference(e.name!)) });
+    }
+    if (!deleting) return out;
     for (const e of r.entries) await this.store.removeManifest(e.target.digest);
     await this.store.removeManifest(r.target.digest);
     if (opts.prune !== false) {
@@ -561,19 +635,21 @@ export class ImageService {
         graceMs: 0,
         only: [r.target.digest, r.manifest.config.digest, ...r.manifest.layers.map((l) => l.digest)],
       });
-      await this.removeSnapshots(chainIDs(r.config.rootfs.diff_ids));
     }
     out.push({ Deleted: r.id });
     return out;
   }
 
-  /** Removes the chain's snapshots from the top down, stopping at one still in use. */
-  private async removeSnapshots(chain: string[]): Promise<void> {
+  /**
+   * Removes the chain's snapshots from the top down, stopping at one still in use by an
+   * image (other than `except`, the one being removed) or a container.
+   */
+  private async removeSnapshots(chain: string[], except?: string): Promise<void> {
     const s = this.snapshotter;
     if (s === undefined) return;
     const still = new Set<string>();
     for (const r of (await this.resolveAll()).values())
-      for (const c of chainIDs(r.config.rootfs.diff_ids)) still.add(c);
+      if (r.id !== except) for (const c of chainIDs(r.config.rootfs.diff_ids)) still.add(c);
     for (const id of [...chain].reverse()) {
       if (still.has(id)) break;
       try {
@@ -596,6 +672,8 @@ export class ImageService {
     SpaceReclaimed: number;
   }> {
     const deleted: RemoveItem[] = [];
+    await this.init();
+    await this.snapshotter?.cleanup();
     for (const r of (await this.resolveAll()).values()) {
       if (opts.inUse?.has(r.id)) continue;
       const dangling = this.repoTags(r).length === 0;
@@ -631,7 +709,7 @@ export class ImageService {
   ): Promise<void> {
     const items = new Map<string, SaveItem>();
     for (const n of namesOrIds) {
-      const r = await this.resolve(n);
+      const r = this.usable(await this.resolve(n));
       const item = items.get(r.id) ?? { names: [], target: r.target, manifest: r.manifest, config: r.config };
       const asName = /^(sha256:)?[a-f0-9]{4,64}$/.test(n) ? undefined : formatReference(parseReference(n));
       const names =
@@ -655,21 +733,25 @@ export class ImageService {
     opts: { name?: string; signal?: AbortSignal } = {},
   ): Promise<LoadResult> {
     await this.init();
-    return loadArchive(this.store, source, {
-      platform: this.platform,
-      name: opts.name,
-      signal: opts.signal ?? this.signal,
-    });
+    return this.store.transaction(() =>
+      loadArchive(this.store, source, {
+        platform: this.platform,
+        name: opts.name,
+        signal: opts.signal ?? this.signal,
+      }),
+    );
   }
 
   /** Imports from an OCI image layout directory (`skopeo copy ... oci:DIR`). */
   async importLayout(dir: string, opts: { name?: string; signal?: AbortSignal } = {}): Promise<LoadResult> {
     await this.init();
-    return importLayout(this.store, dir, {
-      platform: this.platform,
-      name: opts.name,
-      signal: opts.signal ?? this.signal,
-    });
+    return this.store.transaction(() =>
+      importLayout(this.store, dir, {
+        platform: this.platform,
+        name: opts.name,
+        signal: opts.signal ?? this.signal,
+      }),
+    );
   }
 
   // ---------------------------------------------------------------- commit
@@ -696,11 +778,19 @@ export class ImageService {
       );
     }
     const base = [...(await this.resolveAll()).values()].find(
-      (r) => chainIDs(r.config.rootfs.diff_ids).at(-1) === info.parent,
+      (r) => r.broken === undefined && chainIDs(r.config.rootfs.diff_ids).at(-1) === info.parent,
     );
     if (base === undefined) {
       throw new BrigError('IMAGE_NOT_FOUND', `the image snapshot "${key}" was prepared from is gone`);
     }
+    return this.store.transaction(() => this.commit_(base, upper, opts));
+  }
+
+  private async commit_(
+    base: ResolvedImage,
+    upper: string,
+    opts: { reference?: string; changes?: ContainerConfig; comment?: string; author?: string },
+  ): Promise<{ id: string; reference: string | undefined }> {
     const layer = await createLayer(upper, this.store.blobs, { overlayDiff: true, signal: this.signal });
     const created = new Date().toISOString();
     const config: ImageConfig = {
@@ -734,6 +824,13 @@ export class ImageService {
     opts: { reference?: string; changes?: ContainerConfig; message?: string; platform?: Platform } = {},
   ): Promise<{ id: string; reference: string | undefined }> {
     await this.init();
+    return this.store.transaction(() => this.import_(source, opts));
+  }
+
+  private async import_(
+    source: string | AsyncIterable<Uint8Array>,
+    opts: { reference?: string; changes?: ContainerConfig; message?: string; platform?: Platform },
+  ): Promise<{ id: string; reference: string | undefined }> {
     const input = typeof source === 'string' ? (await fs.open(source)).createReadStream() : source;
     const layer = await storeTarStream(decompress(input, { signal: this.signal }), this.store.blobs, {
       signal: this.signal,

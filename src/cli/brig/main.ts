@@ -1,7 +1,7 @@
 /**
  * brig: the docker-like command line. Thin: parse, call the Engine, print.
  */
-import { homedir } from 'node:os';
+import { homedir, release } from 'node:os';
 import path from 'node:path';
 import { LocalEngine } from '../../engine/local-engine.js';
 import { BrigError, isBrigError } from '../../errors/index.js';
@@ -16,7 +16,8 @@ import type { BrigCommand, BrigContext } from './context.js';
 
 /** Engine data (BRIG_ROOT overrides it, like docker's --data-root) and runtime state. */
 function roots(env: NodeJS.ProcessEnv): { data: string; state: string } {
-  const data = env.BRIG_ROOT ?? '/var/lib/brig';
+  // Absolute: snapshot paths become mount options and fds, resolved from anywhere.
+  const data = path.resolve(env.BRIG_ROOT ?? '/var/lib/brig');
   return { data, state: env.BRIG_ROOT ? path.join(data, 'run') : '/run/brig/runtime' };
 }
 
@@ -50,7 +51,8 @@ function engine(env: NodeJS.ProcessEnv): LocalEngine {
       insecureRegistries: (env.BRIG_INSECURE_REGISTRIES ?? '').split(',').filter(Boolean),
     },
   });
-  return new LocalEngine({ root: ROOT, runtime, images });
+  const mounter = { tool: locateNative('brig-mount', import.meta.url), kernel: release() };
+  return new LocalEngine({ root: ROOT, runtime, images, mounter });
 }
 
 const COMMANDS: Record<string, BrigCommand> = { run, image, ...IMAGE_ALIASES };

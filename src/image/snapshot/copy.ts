@@ -18,7 +18,9 @@ export class CopySnapshotter extends DirSnapshotter {
   readonly name = 'copy';
 
   protected async create(id: number, kind: SnapshotKind, chain: number[]): Promise<void> {
-    await fs.mkdir(this.fsDir(id), { recursive: true, mode: 0o755 });
+    // snapshots/<id> is root-only like the rest of the store; fs is the container's "/".
+    await fs.mkdir(this.dir(id), { mode: 0o700 });
+    await fs.mkdir(this.fsDir(id), { mode: 0o755 });
     if (kind !== 'active' || chain.length === 0) return;
     const cp = findTool('cp');
     if (cp === undefined)

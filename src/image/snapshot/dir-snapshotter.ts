@@ -1,15 +1,23 @@
 /**
  * What the overlay and copy snapshotters share: snapshot records in `metadata.json`
  * (changed under a lock, replaced atomically) and one directory per snapshot under
- * `snapshots/<id>/`, with short numeric ids so overlay's lowerdir option stays short.
+ * `snapshots/<id>/`, with short numeric ids.
  * Subclasses decide what a new snapshot's directory holds and how it is mounted.
  */
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
-import { rmTree } from '../fs-util.js';
+import { ownerAlive, parseOwner } from '../../util/owner.js';
+import { privateDir, rmTree } from '../fs-util.js';
 import { withLock, writeFileAtomic } from '../store/lock.js';
-import type { ApplyTarget, Mount, SnapshotInfo, SnapshotKind, Snapshotter } from './snapshotter.js';
+import {
+  type ApplyTarget,
+  type Mount,
+  OWNER_LABEL,
+  type SnapshotInfo,
+  type SnapshotKind,
+  type Snapshotter,
+} from './snapshotter.js';
 
 interface Record_ {
   id: number;
@@ -38,6 +46,7 @@ export abstract class DirSnapshotter implements Snapshotter {
   private readonly dbPath: string;
   private readonly lockPath: string;
   protected readonly signal: AbortSignal | undefined;
+  private ready: Promise<unknown> | undefined;
 
   constructor(opts: { root: string; signal?: AbortSignal }) {
     this.root = opts.root;
@@ -74,7 +83,9 @@ export abstract class DirSnapshotter implements Snapshotter {
   }
 
   private async change<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-    await fs.mkdir(join(this.root, 'snapshots'), { recursive: true });
+    await (this.ready ??= privateDir(this.root).then(() =>
+      fs.mkdir(join(this.root, 'snapshots'), { recursive: true, mode: 0o700 }),
+    ));
     return withLock(
       this.lockPath,
       async () => {
@@ -148,6 +159,8 @@ export abstract class DirSnapshotter implements Snapshotter {
       }
       const chain = this.chain(db, parent);
       const id = db.nextId++;
+      // A directory already there is a crashed create's (its id was never recorded).
+      await rmTree(this.dir(id));
       try {
         await this.create(id, kind, chain);
       } catch (e) {
@@ -206,13 +219,46 @@ export abstract class DirSnapshotter implements Snapshotter {
         });
       }
       id = r.id;
-      delete db.snapshots[key];
-      // Move the directory aside under the lock; deleting it can take long and happens after.
-      await fs.rename(this.dir(id), join(this.root, 'snapshots', `rm-${id}`)).catch((e) => {
+      // Moved aside under the lock (deleting can take long and happens after) to trash/<id>,
+      // a shorter path than snapshots/<id>: a tree the unpack could create stays deletable.
+      // The record goes only once the move is done; a deletion that fails or is killed is
+      // finished by the next cleanup().
+      await fs.mkdir(this.trashDir, { recursive: true, mode: 0o700 });
+      await fs.rename(this.dir(id), this.trash(id)).catch((e) => {
         if (!hasErrno(e, 'ENOENT')) throw e;
       });
+      delete db.snapshots[key];
     });
-    await rmTree(join(this.root, 'snapshots', `rm-${id}`));
+    await rmTree(this.trash(id));
+  }
+
+  private get trashDir(): string {
+    return join(this.root, 'trash');
+  }
+
+  private trash(id: number): string {
+    return join(this.trashDir, String(id));
+  }
+
+  async cleanup(): Promise<void> {
+    const db = await this.readDb();
+    for (const [key, r] of Object.entries(db.snapshots)) {
+      const owner = r.labels[OWNER_LABEL];
+      if (r.kind === 'committed' || owner === undefined) continue;
+      const o = parseOwner(owner);
+      if (o !== undefined && ownerAlive(o)) continue;
+      await this.remove(key).catch((e: BrigError) => {
+        if (e.code !== 'SNAPSHOT_NOT_FOUND' && e.code !== 'SNAPSHOT_INVALID') throw e;
+      });
+    }
+    for (const name of await fs.readdir(this.trashDir).catch(() => [] as string[])) {
+      await rmTree(join(this.trashDir, name));
+    }
+    // Where removed snapshots went before trash/.
+    const old = (await fs.readdir(join(this.root, 'snapshots')).catch(() => [] as string[])).filter((n) =>
+      /^rm-\d+$/.test(n),
+    );
+    for (const name of old) await rmTree(join(this.root, 'snapshots', name));
   }
 
   /** The active snapshot's record, refusing other kinds. */

@@ -2,6 +2,8 @@
  * The overlayfs snapshotter: each snapshot is one directory (`fs`, plus `work` for active
  * ones). An active snapshot mounts as overlay with its parents as lowerdirs (nearest
  * first) and its own `fs` as upperdir, so preparing costs nothing and layers are shared.
+ * Each layer is its own `lowerdir+=` option (kernel 6.8+), never one `lowerdir=a:b:c`
+ * string: mount(2) cuts that at a page without an error (src/engine/rootfs-mount.ts).
  * Layers are unpacked straight into the upper dir with overlay whiteouts (0:0 devices,
  * `trusted.overlay.opaque`), which needs root; rootless hosts use the copy snapshotter.
  */
@@ -12,9 +14,13 @@ import type { ApplyTarget, Mount, SnapshotKind } from './snapshotter.js';
 
 export class OverlaySnapshotter extends DirSnapshotter {
   readonly name = 'overlayfs';
+  /** The kernel's OVL_MAX_STACK: lower layers one overlay mount takes. */
+  readonly maxLayers = 500;
 
   protected async create(id: number, kind: SnapshotKind): Promise<void> {
-    await fs.mkdir(this.fsDir(id), { recursive: true, mode: 0o755 });
+    // snapshots/<id> is root-only like the rest of the store; fs is the container's "/".
+    await fs.mkdir(this.dir(id), { mode: 0o700 });
+    await fs.mkdir(this.fsDir(id), { mode: 0o755 });
     if (kind === 'active') await fs.mkdir(join(this.dir(id), 'work'), { mode: 0o700 });
   }
 
@@ -23,7 +29,7 @@ export class OverlaySnapshotter extends DirSnapshotter {
     if (kind === 'view') {
       if (lower.length === 0) return [{ type: 'bind', source: this.fsDir(id), options: ['rbind', 'ro'] }];
       if (lower.length === 1) return [{ type: 'bind', source: lower[0]!, options: ['rbind', 'ro'] }];
-      return [{ type: 'overlay', source: 'overlay', options: [`lowerdir=${lower.join(':')}`] }];
+      return [{ type: 'overlay', source: 'overlay', options: lower.map((l) => `lowerdir+=${l}`) }];
     }
     if (lower.length === 0) return [{ type: 'bind', source: this.fsDir(id), options: ['rbind', 'rw'] }];
     return [
@@ -33,7 +39,7 @@ export class OverlaySnapshotter extends DirSnapshotter {
         options: [
           `workdir=${join(this.dir(id), 'work')}`,
           `upperdir=${this.fsDir(id)}`,
-          `lowerdir=${lower.join(':')}`,
+          ...lower.map((l) => `lowerdir+=${l}`),
         ],
       },
     ];

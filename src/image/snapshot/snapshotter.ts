@@ -36,6 +36,12 @@
 
 export type SnapshotKind = 'committed' | 'active' | 'view';
 
+/**
+ * Label of a work snapshot (an unpack's `extract-...`) naming the process that owns it as
+ * `<pid>-<starttime>` (store/lock.ts): once that process is gone, `cleanup` removes it.
+ */
+export const OWNER_LABEL = 'io.brig.owner';
+
 /** One mount, as mount(8) takes it: `mount -t TYPE -o OPTIONS SOURCE TARGET`. */
 export interface Mount {
   type: string;
@@ -64,6 +70,12 @@ export interface Snapshotter {
   /** `overlayfs` or `copy`: recorded with images and shown by `brig info`. */
   readonly name: string;
 
+  /**
+   * The deepest layer stack it can mount (overlayfs: 500 lower layers), or undefined when
+   * there is no limit. The image store refuses deeper images at the door.
+   */
+  readonly maxLayers?: number;
+
   /** Info about a snapshot; SNAPSHOT_NOT_FOUND when there is none. */
   stat(key: string): Promise<SnapshotInfo>;
 
@@ -84,6 +96,12 @@ export interface Snapshotter {
 
   /** Removes a snapshot that is no snapshot's parent. */
   remove(key: string): Promise<void>;
+
+  /**
+   * Removes what failed or killed operations left: active snapshots whose OWNER_LABEL
+   * process is gone, and the data of removed snapshots whose deletion did not finish.
+   */
+  cleanup(): Promise<void>;
 
   /** Where to unpack a layer into the active snapshot `key`. */
   applyTarget(key: string): Promise<ApplyTarget>;

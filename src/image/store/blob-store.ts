@@ -9,11 +9,13 @@
  *
  * Downloads that may be resumed write to `ingest/<hex>.partial` instead (see `partial`).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
+import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../../util/owner.js';
 import { digestOf, mismatch, newHash, parseDigest, sha256 } from '../digest.js';
 
 export interface BlobInfo {
@@ -25,6 +27,13 @@ export interface Expected {
   digest?: string;
   size?: number;
 }
+
+/**
+ * Told of every blob about to be committed within its async context: the image store's
+ * transactions record them in their lease before the blob becomes visible, so a failed or
+ * killed load/pull can remove what it wrote (image-store.ts).
+ */
+export const blobWrites = new AsyncLocalStorage<(digest: string) => Promise<void>>();
 
 export class BlobStore {
   readonly root: string;
@@ -39,8 +48,8 @@ export class BlobStore {
 
   async init(): Promise<void> {
     await Promise.all([
-      fs.mkdir(this.blobsDir, { recursive: true }),
-      fs.mkdir(this.ingestDir, { recursive: true }),
+      fs.mkdir(this.blobsDir, { recursive: true, mode: 0o700 }),
+      fs.mkdir(this.ingestDir, { recursive: true, mode: 0o700 }),
     ]);
   }
 
@@ -112,7 +121,8 @@ export class BlobStore {
     opts: { signal?: AbortSignal } = {},
   ): Promise<BlobInfo> {
     if (expected.digest !== undefined) parseDigest(expected.digest, 'expected digest');
-    const tmp = join(this.ingestDir, `${randomBytes(8).toString('hex')}.tmp`);
+    // Named by its writer, so a killed writer's file is known as garbage at once.
+    const tmp = join(this.ingestDir, `${formatOwner(currentOwner())}-${randomBytes(8).toString('hex')}.tmp`);
     const hash = newHash();
     let size = 0;
     const fh = await fs.open(tmp, 'wx', 0o644);
@@ -154,8 +164,31 @@ export class BlobStore {
         `blob ${actual}: declared size ${expected.size}, got ${size} bytes`,
       );
     }
+    await blobWrites.getStore()?.(actual);
     await fs.rename(tmp, join(this.blobsDir, parseDigest(actual).hex));
     return { digest: actual, size };
+  }
+
+  /**
+   * A fresh ingest file name for a writer outside this class (an archive being staged),
+   * named by its owner so it is removed as soon as that process is gone.
+   */
+  ingestPath(tag: string): string {
+    return join(this.ingestDir, `${formatOwner(currentOwner())}-${tag}-${randomBytes(6).toString('hex')}.tmp`);
+  }
+
+  /**
+   * Makes an ingest file whose content the caller has hashed to `digest` that blob, by
+   * hard link (the caller still removes `tmp`). Like `commit`, it tells the current
+   * transaction first, so a failed load removes the blob again.
+   */
+  async adopt(tmp: string, digest: string): Promise<void> {
+    await blobWrites.getStore()?.(digest);
+    if (await this.has(digest)) return;
+    await fs.link(tmp, this.path(digest)).catch((e) => {
+      // Another writer linked the same blob first: the same bytes.
+      if (!hasErrno(e, 'EEXIST')) throw e;
+    });
   }
 
   /** Path of the resumable download file for a digest (it may or may not exist). */
@@ -181,13 +214,15 @@ export class BlobStore {
     return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`);
   }
 
-  /** Removes ingest files older than `maxAgeMs` (left by crashed writers). */
+  /** Removes ingest files older than `maxAgeMs`, and those of writers that are gone (crashed or killed). */
   async cleanIngest(maxAgeMs: number, now = Date.now()): Promise<number> {
     let removed = 0;
     for (const name of await fs.readdir(this.ingestDir).catch(() => [] as string[])) {
       const p = join(this.ingestDir, name);
+      const owner = name.endsWith('.tmp') ? parseOwner(name) : undefined;
+      const dead = owner !== undefined && !ownerAlive(owner);
       const st = await fs.stat(p).catch(() => undefined);
-      if (st !== undefined && now - st.mtimeMs > maxAgeMs) {
+      if (st !== undefined && (dead || now - st.mtimeMs > maxAgeMs)) {
         await fs.rm(p, { force: true });
         removed++;
       }

@@ -5,14 +5,19 @@
  * `org.opencontainers.image.ref.name` (and containerd's `io.containerd.image.name`), so
  * `skopeo inspect oci:ROOT:docker.io/library/busybox:latest` and `umoci` read it as is.
  *
- * index.json is changed under a lock file and replaced atomically. Blobs are written
- * before the entry that references them, and garbage collection keeps blobs younger than a
+ * index.json is changed under a lock file and replaced atomically, and only by `setImage`,
+ * which first loads what it names. Blobs are written before the entry that references them;
+ * garbage collection keeps blobs a live transaction's lease holds, and others younger than a
  * grace period, so a pull that is still writing is never collected from under itself.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
+import { currentOwner, formatOwner, type Owner, ownerAlive, parseOwner } from '../../util/owner.js';
 import { parseDigest } from '../digest.js';
+import { privateDir } from '../fs-util.js';
 import {
   ANNOTATION_IMAGE_NAME,
   ANNOTATION_REF_NAME,
@@ -30,13 +35,14 @@ import {
   sniffMediaType,
 } from '../manifest.js';
 import { hostPlatform, selectPlatform } from '../platform.js';
-import { BlobStore } from './blob-store.js';
+import { BlobStore, blobWrites } from './blob-store.js';
 import { withLock, writeFileAtomic } from './lock.js';
 
 export const ANNOTATION_REPO_DIGEST = 'io.brig.image.repo-digest';
 export const ANNOTATION_STORED = 'io.brig.image.stored';
 
-const MAX_DOCUMENT = 4 << 20;
+/** The largest manifest, index or config the store reads (and so accepts). */
+export const MAX_DOCUMENT = 4 << 20;
 
 export interface StoredImage {
   /** Full normalised name (`docker.io/library/busybox:latest`); undefined for a dangling image. */
@@ -55,6 +61,22 @@ export interface LoadedImage {
   config: ImageConfig;
 }
 
+/** A store change that must all happen or not at all (see `ImageStore.transaction`). */
+export interface Transaction {
+  /** Runs when the transaction fails, last registered first, before its blobs are removed. */
+  onRollback(undo: () => Promise<unknown>): void;
+}
+
+interface TxState extends Transaction {
+  lease: string;
+  digests: Set<string>;
+  /** index.json changes to revert: the entry added and the entries it replaced. */
+  entries: { added: Descriptor; replaced: Descriptor[] }[];
+  undo: (() => Promise<unknown>)[];
+}
+
+const transactions = new AsyncLocalStorage<TxState>();
+
 export interface GcResult {
   removed: string[];
   bytes: number;
@@ -67,9 +89,23 @@ export class ImageStore {
   private readonly indexPath: string;
   private readonly lockPath: string;
 
-  constructor(opts: { root: string; signal?: AbortSignal }) {
+  private readonly check: ((image: LoadedImage, name: string | undefined) => void) | undefined;
+  private readonly leaseDir: string;
+
+  /**
+   * `check` is asked about every image before it gets an index entry (and may throw): what
+   * the store holds must be usable by whoever reads it, e.g. no deeper than the snapshotter
+   * can stack.
+   */
+  constructor(opts: {
+    root: string;
+    signal?: AbortSignal;
+    check?: (image: LoadedImage, name: string | undefined) => void;
+  }) {
     this.root = opts.root;
     this.signal = opts.signal;
+    this.check = opts.check;
+    this.leaseDir = join(opts.root, 'leases');
     this.blobs = new BlobStore({ root: opts.root });
     this.indexPath = join(opts.root, 'index.json');
     this.lockPath = join(opts.root, 'index.lock');
@@ -77,7 +113,11 @@ export class ImageStore {
 
   /** Creates the layout if it is missing; safe to call every time. */
   async init(): Promise<void> {
+    await privateDir(this.root);
     await this.blobs.init();
+    await fs.mkdir(this.leaseDir, { mode: 0o700 }).catch((e) => {
+      if (!hasErrno(e, 'EEXIST')) throw e;
+    });
     await fs
       .writeFile(join(this.root, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}', { flag: 'wx' })
       .catch((e) => {
@@ -142,6 +182,10 @@ export class ImageStore {
         `image ${name ?? target.digest}: manifest ${target.digest} not stored`,
       );
     }
+    // The door: an entry is written only for an image every reader can load (documents under
+    // MAX_DOCUMENT, layers matching diff_ids, the caller's check), so one bad image cannot
+    // make listing or removal fail for the whole store.
+    this.check?.(await this.load(target), name);
     const annotations: Record<string, string> = { [ANNOTATION_STORED]: new Date().toISOString() };
     if (name !== undefined) {
       annotations[ANNOTATION_REF_NAME] = name;
@@ -155,20 +199,21 @@ export class ImageStore {
       annotations,
     };
     if (target.platform !== undefined) entry.platform = target.platform;
+    const tx = transactions.getStore();
     await this.updateIndex((index) => {
-      const manifests = index.manifests.filter((d) => {
+      const replaced: Descriptor[] = [];
+      const kept = index.manifests.filter((d) => {
         const n = d.annotations?.[ANNOTATION_REF_NAME];
-        if (name !== undefined) return n !== name;
-        // One dangling entry per manifest is enough.
-        return !(n === undefined && d.digest === target.digest);
+        const drop =
+          name !== undefined
+            ? // The name moves; a manifest that gains a name is no longer dangling.
+              n === name || (n === undefined && d.digest === target.digest)
+            : // One dangling entry per manifest is enough.
+              n === undefined && d.digest === target.digest;
+        if (drop) replaced.push(d);
+        return !drop;
       });
-      // A manifest that gains a name is no longer dangling.
-      const kept =
-        name === undefined
-          ? manifests
-          : manifests.filter(
-              (d) => !(d.digest === target.digest && d.annotations?.[ANNOTATION_REF_NAME] === undefined),
-            );
+      tx?.entries.push({ added: entry, replaced });
       return { ...index, manifests: [...kept, entry] };
     });
   }
@@ -200,6 +245,84 @@ export class ImageStore {
       }),
     }));
     return names;
+  }
+
+  /**
+   * Runs `fn` as one all-or-nothing change (a load, a pull): if it throws, the index entries
+   * it set are reverted, its `onRollback` steps run (snapshots it unpacked), and the blobs it
+   * wrote that nothing else references are deleted at once. Blobs are recorded in a lease
+   * file (`leases/<pid>-<starttime>-<rand>`) before they become visible: while the owner
+   * lives, garbage collection keeps them; once it is gone (kill -9), the next `gc` deletes
+   * the unreferenced ones without waiting for the grace period. A transaction within a
+   * transaction joins the outer one.
+   */
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    const outer = transactions.getStore();
+    if (outer !== undefined) return fn(outer);
+    await this.init();
+    const owner = currentOwner();
+    const lease = join(this.leaseDir, `${formatOwner(owner)}-${randomBytes(4).toString('hex')}`);
+    await fs.writeFile(lease, '', { flag: 'wx', mode: 0o600 });
+    const tx: TxState = {
+      lease,
+      digests: new Set(),
+      entries: [],
+      undo: [],
+      onRollback: (u) => void tx.undo.push(u),
+    };
+    const record = async (digest: string): Promise<void> => {
+      if (tx.digests.has(digest)) return;
+      tx.digests.add(digest);
+      await fs.appendFile(lease, `${digest}\n`);
+    };
+    try {
+      const out = await transactions.run(tx, () => blobWrites.run(record, () => fn(tx)));
+      await fs.rm(lease, { force: true });
+      return out;
+    } catch (e) {
+      await this.rollback(tx).catch((err: unknown) => {
+        // The lease stays: the next gc finishes what this could not.
+        (e as { rollbackError?: unknown }).rollbackError = err;
+      });
+      throw e;
+    }
+  }
+
+  private async rollback(tx: TxState): Promise<void> {
+    if (tx.entries.length > 0) {
+      await this.updateIndex((index) => {
+        let manifests = index.manifests;
+        for (const { added, replaced } of [...tx.entries].reverse()) {
+          manifests = [...manifests.filter((d) => d !== added && !sameEntry(d, added)), ...replaced];
+        }
+        return { ...index, manifests };
+      });
+    }
+    for (const u of [...tx.undo].reverse()) await u();
+    await fs.rm(tx.lease, { force: true });
+    await this.gc({ graceMs: 0, only: tx.digests });
+  }
+
+  /** The store's leases: who holds each, and the digests it recorded. */
+  private async leases(): Promise<{ path: string; live: boolean; digests: string[] }[]> {
+    const names = await fs.readdir(this.leaseDir).catch((e: unknown) => {
+      if (hasErrno(e, 'ENOENT')) return [] as string[];
+      throw e;
+    });
+    const out: { path: string; live: boolean; digests: string[] }[] = [];
+    for (const n of names) {
+      const path = join(this.leaseDir, n);
+      const owner: Owner | undefined = parseOwner(n);
+      const text = await fs.readFile(path, 'utf8').catch(() => '');
+      const digests = text.split('\n').filter((l) => /^sha256:[a-f0-9]{64}$/.test(l));
+      out.push({ path, live: owner !== undefined && ownerAlive(owner), digests });
+    }
+    return out;
+  }
+
+  /** Whether a killed load or pull left a lease for `gc` to clear (cheap: one readdir). */
+  async hasStaleLeases(): Promise<boolean> {
+    return (await this.leases()).some((l) => !l.live);
   }
 
   /** Stores a JSON document (manifest, index, config) and returns its descriptor. */
@@ -255,15 +378,20 @@ export class ImageStore {
       if (!(await this.blobs.has(d.digest))) return;
       let mediaType = d.mediaType;
       if (!isManifestType(mediaType) && !isIndexType(mediaType) && mediaType.endsWith('json')) {
-        mediaType = sniffMediaType(await this.blobs.read(d.digest, { maxSize: MAX_DOCUMENT })) ?? mediaType;
+        const bytes = await this.blobs.read(d.digest, { maxSize: MAX_DOCUMENT }).catch(unreadable);
+        if (bytes === undefined) return;
+        mediaType = sniffMediaType(bytes) ?? mediaType;
       }
+      // A document no reader accepts (over MAX_DOCUMENT, corrupt) is a leaf: its image can
+      // never be used, and it must not stop collection for the rest of the store.
       if (isManifestType(mediaType)) {
-        const m = await this.readManifest(d.digest);
+        const m = await this.readManifest(d.digest).catch(unreadable);
+        if (m === undefined) return;
         seen.add(m.config.digest);
         for (const l of m.layers) seen.add(l.digest);
       } else if (isIndexType(mediaType)) {
-        const idx = await this.readIndexBlob(d.digest);
-        await Promise.all(idx.manifests.map(walk));
+        const idx = await this.readIndexBlob(d.digest).catch(unreadable);
+        if (idx !== undefined) await Promise.all(idx.manifests.map(walk));
       }
     };
     await Promise.all(roots.map(walk));
@@ -284,25 +412,49 @@ export class ImageStore {
       async () => {
         const index = await this.readIndex();
         const live = await this.reachable([...index.manifests, ...(opts.extraRoots ?? [])]);
+        // A live lease's blobs belong to a load or pull still running; a dead one's to one
+        // that was killed: those are garbage now, whatever their age.
+        const leases = await this.leases();
+        const orphaned = new Set<string>();
+        for (const l of leases) for (const d of l.digests) (l.live ? live : orphaned).add(d);
         const now = Date.now();
         const removed: string[] = [];
         let bytes = 0;
-        const candidates = opts.only === undefined ? await this.blobs.list() : [...new Set(opts.only)];
+        const candidates = new Set(opts.only ?? (await this.blobs.list()));
+        for (const d of orphaned) candidates.add(d);
         for (const digest of candidates) {
           if (live.has(digest)) continue;
           const st = await fs.stat(this.blobs.path(digest)).catch(() => undefined);
-          if (st === undefined || now - st.mtimeMs < grace) continue;
+          if (st === undefined || (now - st.mtimeMs < grace && !orphaned.has(digest))) continue;
           if (await this.blobs.delete(digest)) {
             removed.push(digest);
             bytes += st.size;
           }
         }
+        for (const l of leases) if (!l.live) await fs.rm(l.path, { force: true });
         await this.blobs.cleanIngest(Math.max(grace, 60 * 60_000), now);
         return { removed, bytes };
       },
       { signal: this.signal },
     );
   }
+}
+
+function unreadable(e: unknown): undefined {
+  const code = (e as BrigError).code;
+  if (code === 'INVALID_MANIFEST' || code === 'DIGEST_MISMATCH' || code === 'BLOB_NOT_FOUND') return undefined;
+  throw e;
+}
+
+/** Two index entries for the same name and manifest, set at the same time. */
+function sameEntry(a: Descriptor, b: Descriptor): boolean {
+  const x = a.annotations ?? {};
+  const y = b.annotations ?? {};
+  return (
+    a.digest === b.digest &&
+    x[ANNOTATION_REF_NAME] === y[ANNOTATION_REF_NAME] &&
+    x[ANNOTATION_STORED] === y[ANNOTATION_STORED]
+  );
 }
 
 function toStored(d: Descriptor): StoredImage {

@@ -10,6 +10,7 @@ import { BrigError, hasErrno } from '../../errors/index.js';
 
 const queues = new Map<string, Promise<unknown>>();
 
+
 function alive(pid: number): boolean {
   try {
     // Signal 0 checks existence only; there is no other way to ask in Node.
