@@ -72,7 +72,7 @@ test("defaults, what was given, and docker's errors naming the flag", () => {
 
 test('--help and completion come from the same table', () => {
   const h = helpText(RUN);
-  assert.match(h, /^\nUsage:  brig run \[OPTIONS\] IMAGE \[COMMAND\] \[ARG\.\.\.\]\n\nCreate and run a new container from an image\n/);
+  assert.match(h, /^\nUsage: {2}brig run \[OPTIONS\] IMAGE \[COMMAND\] \[ARG\.\.\.\]\n\nCreate and run a new container from an image\n/);
   assert.match(h, /\n {2}-d, --detach {2,}Run container in background and print container ID\n/);
   assert.match(h, /\n {2}-e, --env list {2,}Set environment variables\n/);
   assert.match(h, /\n {6}--log-driver string {2,}Logging driver for the container \(default "json-file"\)\n/);
