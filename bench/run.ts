@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchMonitor } from './monitor.js';
 import { benchExec, benchLifecycle, benchRuntimeRun } from './runtime-run.js';
 import { benchSeccomp } from './seccomp.js';
 
@@ -24,6 +25,8 @@ console.log();
 console.log(benchExec(brig, rounds));
 console.log();
 console.log(await benchSeccomp());
+console.log();
+console.log(await benchMonitor(brig));
 // Image pull + unpack against skopeo+umoci and podman, unpack against tar (bench/image/README.md).
 if (process.env.BENCH_IMAGES !== '0') {
   console.log();
