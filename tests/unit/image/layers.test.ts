@@ -285,7 +285,7 @@ test('hostile layer refused: gzip bomb (size limit) and too many entries', async
   const bomb = makeTarGz([{ name: 'zeros', data: Buffer.alloc(64 << 20) }]);
   assert.ok(bomb.length < 200_000);
   await assert.rejects(
-    unpackLayer(chunks(bomb, 65536), target, { maxBytes: 16 << 20 }),
+    unpackLayer(chunks(bomb, 65536), target, { maxLayerSize: 16 << 20 }),
     refused('LAYER_TOO_LARGE', 'zeros'),
   );
   assert.deepEqual(await fs.readdir(target), []);
@@ -296,7 +296,7 @@ test('hostile layer refused: gzip bomb (size limit) and too many entries', async
   );
   // Padding after the end marker counts too.
   const padded = Buffer.concat([makeTar([{ name: 'a', data: 'a' }]), Buffer.alloc(32 << 20)]);
-  await assert.rejects(unpackLayer(chunks(padded, 1 << 20), target, { maxBytes: 8 << 20 }), {
+  await assert.rejects(unpackLayer(chunks(padded, 1 << 20), target, { maxLayerSize: 8 << 20 }), {
     code: 'LAYER_TOO_LARGE',
   });
 });
