@@ -8,7 +8,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { arch } from 'node:os';
 import path from 'node:path';
 import { BrigError } from '../errors/index.js';
-import { type ImageService, imageToRuntimeConfig } from '../image/index.js';
+import { type ImageLimits, type ImageService, imageToRuntimeConfig, LIMIT_ENV, resolveLimits } from '../image/index.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { defaultSeccompProfile } from '../runtime/seccomp/index.js';
 import { DEFAULT_CAPS, defaultSpec } from '../runtime/spec/default-spec.js';
@@ -16,6 +16,7 @@ import type { Mount, Spec } from '../runtime/spec/types.js';
 import { ensureHostImage, HOST_IMAGE } from './builtin-image.js';
 import type {
   Engine,
+  EngineInfo,
   HistoryItem,
   ImageInspect,
   ImageSummary,
@@ -34,6 +35,8 @@ export interface LocalEngineDeps {
   runtime: Runtime;
   /** Pulled and loaded images; without it only the built-in `host` image exists. */
   images?: ImageService;
+  /** Why the copy snapshotter was chosen over overlayfs, for `info`. */
+  snapshotterReason?: string;
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -126,6 +129,19 @@ export class LocalEngine implements Engine {
   async importImage(file: string, reference?: string): Promise<{ id: string; reference?: string }> {
     const r = await this.store().import(file, reference ? { reference } : {});
     return { id: r.id, ...(r.reference ? { reference: r.reference } : {}) };
+  }
+
+  async info(): Promise<EngineInfo> {
+    const images = this.deps.images;
+    const limits = resolveLimits(images?.limits);
+    const status: [string, string][] = [];
+    if (this.deps.snapshotterReason !== undefined) status.push(['Not overlayfs', this.deps.snapshotterReason]);
+    return {
+      DockerRootDir: this.deps.root,
+      Driver: images?.snapshotter?.name ?? 'none',
+      DriverStatus: status,
+      ImageLimits: (Object.keys(limits) as (keyof ImageLimits)[]).map((name) => ({ name, env: LIMIT_ENV[name], value: limits[name] })),
+    };
   }
 
   async runContainer(opts: RunContainerOptions): Promise<RunningContainer> {
