@@ -246,7 +246,9 @@ function parsePax(data: Buffer): Pax {
       }
       default:
         if (key.startsWith('SCHILY.xattr.')) {
-          out.xattrs.set(key.slice('SCHILY.xattr.'.length), Buffer.from(raw));
+          // GNU tar writes "=" and "%" in a name as %3D and %25 (a pax key ends at the first "=").
+          const name = key.slice('SCHILY.xattr.'.length).replace(/%3D|%25/gi, (m) => (m === '%25' ? '%' : '='));
+          out.xattrs.set(name, Buffer.from(raw));
         } else if (key.startsWith('GNU.sparse.')) {
           throw tarError('sparse files (GNU.sparse pax records) are not supported');
         }

@@ -287,8 +287,9 @@ export class Unpacker {
       if (name === 'security.capability' && !capabilityValid(value)) {
         throw unsafe(h.name, `security.capability is not a valid vfs_cap_data value (${value.length} bytes)`);
       }
-      // The kernel allows no user.* xattrs on symlinks; without root, no security.* ones.
-      const soft = !this.chown || (h.type === 'symlink' && name.startsWith('user.'));
+      // The kernel allows user.* xattrs only on files and directories; without root, no
+      // security.* ones at all: warnings, not a failed layer.
+      const soft = !this.chown || (name.startsWith('user.') && h.type !== 'file' && h.type !== 'dir');
       this.ops.add({ kind: 'xattr', path: this.rel(path), name, value, soft, entry: h.name });
     }
   }

@@ -13,20 +13,11 @@ import { encodeHeader, padding } from '../../../src/image/layers/tar-writer.js';
 import { unpackLayer } from '../../../src/image/layers/unpack.js';
 import { BlobStore } from '../../../src/image/store/blob-store.js';
 import { chunks, makeTar, makeTarGz, type TestEntry } from '../../support/image-tar.js';
-import { tempDir } from '../../support/image-tmp.js';
+import { layerTarget, tempDir } from '../../support/image-tmp.js';
 
 const root = process.getuid?.() === 0;
 
-async function setup(t: { after: (fn: () => Promise<void>) => void }) {
-  const { dir, cleanup } = await tempDir();
-  t.after(cleanup);
-  const target = join(dir, 'root');
-  const outside = join(dir, 'outside');
-  await fs.mkdir(target);
-  await fs.mkdir(outside);
-  await fs.writeFile(join(outside, 'secret'), 'secret');
-  return { dir, target, outside };
-}
+const setup = (t: { after: (fn: () => Promise<void>) => void }) => layerTarget(t);
 
 async function listOutside(outside: string): Promise<string[]> {
   return (await fs.readdir(outside, { recursive: true })).sort();
