@@ -60,20 +60,9 @@ async function main(): Promise<void> {
       const blobs = new BlobStore({ root: join(work, 'blobs') });
       await blobs.init();
       const layer = await createLayer(tree, blobs);
-      const results: Record<string, number[]> = { 'tar -xzf': [], 'brig unpackLayer': [] };
-      for (let i = 0; i < RUNS; i++) {
-        for (const k of Object.keys(results)) {
-          const out = join(work, `out-${i}-${k.length}`);
-          await fs.mkdir(out);
-          results[k]!.push(
-            await time(async () => {
-              if (k === 'tar -xzf') await run('tar', ['-xzf', blobs.path(layer.digest), '-C', out]);
-              else await unpackLayer(blobs.open(layer.digest), out, { diffID: layer.diffID });
-            }),
-          );
-          await rmTree(out);
-        }
-      }
+      const results = await unpackVsTar(work, 'out', blobs.path(layer.digest), (out) =>
+        unpackLayer(blobs.open(layer.digest), out, { diffID: layer.diffID }),
+      );
       report('unpack one gzip layer', 'tar -xzf', results);
       await benchWhiteouts(work, blobs);
     }
@@ -81,6 +70,32 @@ async function main(): Promise<void> {
   } finally {
     await rmTree(work);
   }
+}
+
+/** `tar -xzf` and brig take turns extracting one layer into fresh directories. */
+async function unpackVsTar(
+  work: string,
+  tag: string,
+  blobPath: string,
+  brig: (out: string) => Promise<unknown>,
+  before: () => Promise<unknown> = async () => undefined,
+): Promise<Record<string, number[]>> {
+  const results: Record<string, number[]> = { 'tar -xzf': [], 'brig unpackLayer': [] };
+  for (let i = 0; i < RUNS; i++) {
+    for (const k of Object.keys(results)) {
+      const out = join(work, `${tag}-${i}-${k.length}`);
+      await fs.mkdir(out);
+      await before();
+      results[k]!.push(
+        await time(async () => {
+          if (k === 'tar -xzf') await run('tar', ['-xzf', blobPath, '-C', out]);
+          else await brig(out);
+        }),
+      );
+      await rmTree(out);
+    }
+  }
+  return results;
 }
 
 /**
@@ -95,22 +110,14 @@ async function benchWhiteouts(work: string, blobs: BlobStore): Promise<void> {
     await Promise.all(Array.from({ length: 200 }, (_, i) => fs.writeFile(join(tree, `d${d}`, `.wh.f${i}`), '')));
   }
   const layer = await createLayer(tree, blobs);
-  const results: Record<string, number[]> = { 'tar -xzf': [], 'brig unpackLayer': [] };
-  for (let i = 0; i < RUNS; i++) {
-    for (const k of Object.keys(results)) {
-      const out = join(work, `wh-${i}-${k.length}`);
-      await fs.mkdir(out);
-      // Writeback of the removed trees of the runs before otherwise dominates 20k small creates.
-      await run('sync', []);
-      results[k]!.push(
-        await time(async () => {
-          if (k === 'tar -xzf') await run('tar', ['-xzf', blobs.path(layer.digest), '-C', out]);
-          else await unpackLayer(blobs.open(layer.digest), out, { diffID: layer.diffID, whiteouts: isRoot ? 'overlay' : 'remove' });
-        }),
-      );
-      await rmTree(out);
-    }
-  }
+  // Writeback of the trees removed in the runs before otherwise dominates 20k small creates.
+  const results = await unpackVsTar(
+    work,
+    'wh',
+    blobs.path(layer.digest),
+    (out) => unpackLayer(blobs.open(layer.digest), out, { diffID: layer.diffID, whiteouts: isRoot ? 'overlay' : 'remove' }),
+    () => run('sync', []),
+  );
   await rmTree(tree);
   report(`unpack a layer of 20k whiteouts (${isRoot ? 'overlay' : 'remove'} mode)`, 'tar -xzf', results, '20k entries');
 }
