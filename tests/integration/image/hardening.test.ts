@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { statfsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { dumpXattrs } from '../../../src/image/layers/host-tools.js';
 import { limitsFromEnv } from '../../../src/image/layers/limits.js';
 import { unpackLayer } from '../../../src/image/layers/unpack.js';
 import { ImageService } from '../../../src/image/service.js';
+import { registryMissing, startRegistry } from '../../support/image-registry.js';
 import { chunks, dockerArchive, gzipBomb, makeTar, makeTarGz } from '../../support/image-tar.js';
 import { layerTarget } from '../../support/image-tmp.js';
 import { repoRoot, requires } from '../../support/requires.js';
@@ -276,4 +278,19 @@ test('a hard link to a same-layer symlink is never followed as a parent', async 
     code('LAYER_UNSAFE', 'h/pwned'),
   );
   assert.deepEqual(await fs.readdir(outside), ['secret']);
+});
+
+test('pull: a blob over the size limit is refused before anything downloads', { skip: registryMissing() }, async (t) => {
+  const { dir } = await setup(t);
+  const reg = await startRegistry();
+  t.after(() => reg.stop());
+  const ref = `${reg.host}/hostile/big:1`;
+  const src = new ImageService({ root: join(dir, 'src') });
+  await src.import(chunks(makeTar([{ name: 'big', data: randomBytes(3 << 20) }])), { reference: ref });
+  await src.push(ref);
+  const dst = new ImageService({ root: join(dir, 'dst'), limits: { maxBlobSize: 1 << 20 } });
+  await assert.rejects(dst.pull(ref), code('LAYER_TOO_LARGE'));
+  const blobs = await fs.readdir(join(dir, 'dst/blobs/sha256'));
+  assert.deepEqual(blobs, [], 'no blob was stored');
+  assert.deepEqual(await fs.readdir(join(dir, 'dst/ingest')), []);
 });
