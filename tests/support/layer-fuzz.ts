@@ -13,6 +13,7 @@
  * A case passes when it ends with success or a BrigError (a refusal), writes nothing
  * outside its target, and finishes (the driver's per-case timeout).
  */
+import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -146,6 +147,15 @@ export function makeCase(seed: number): Buffer {
   return b;
 }
 
+/**
+ * Host paths a case could create only by escaping through the lower `etc -> /` symlink
+ * (the fuzzer's names under / and /etc), minus any that exist already.
+ */
+const hostCanaries = [...NAMES, ...HOSTILE_NAMES]
+  .filter((n) => /^[^./][^/]*$/.test(n))
+  .flatMap((n) => [`/${n}`, `/etc/${n}`])
+  .filter((p) => !existsSync(p));
+
 async function snapshot(dir: string): Promise<string> {
   const out: string[] = [];
   for (const n of (await fs.readdir(dir, { recursive: true })).map(String).sort()) {
@@ -196,6 +206,8 @@ export async function applierCase(seed: number, work: string, overlay: boolean):
   }
   if ((await snapshot(outside)) !== before) throw new Error(`case ${seed} changed the outside directory`);
   if ((await fs.readdir(work)).sort().join(',') !== siblings) throw new Error(`case ${seed} wrote next to the target`);
+  const escaped = hostCanaries.find((p) => existsSync(p));
+  if (escaped !== undefined) throw new Error(`case ${seed} created ${escaped} on the host`);
   await rmTree(root);
   return result;
 }
