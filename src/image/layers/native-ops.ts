@@ -55,6 +55,8 @@ const HEAD = 48;
 const SYSCALLS = ['', 'openat2', 'mknodat', 'fchownat', 'chmod', 'utimensat', 'lsetxattr', 'op'];
 /** Ops per process: bounds the queue's memory; 20k whiteouts are five processes. */
 const BATCH = 4096;
+/** What brig-layerops takes as a path (Linux's PATH_MAX, with its NUL). */
+const PATH_MAX = 4096;
 
 const errnoNames = new Map<number, string>(Object.entries(constants.errno).map(([k, v]) => [v, k]));
 
@@ -114,6 +116,11 @@ export class LayerOps {
   ) {}
 
   add(op: LayerOp): void {
+    if (Buffer.byteLength(op.path) >= PATH_MAX) {
+      throw new BrigError('LAYER_APPLY_FAILED', `layer entry "${op.entry}": its path is longer than ${PATH_MAX - 1} bytes`, {
+        path: op.entry,
+      });
+    }
     this.queue.push(op);
     this.paths.set(op.path, (this.paths.get(op.path) ?? 0) + 1);
     if (op.kind === 'mknod') this.nodes.add(op.path);

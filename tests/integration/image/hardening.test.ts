@@ -14,6 +14,7 @@ import { test } from 'node:test';
 import { BrigError } from '../../../src/errors/index.js';
 import { dumpXattrs } from '../../../src/image/layers/host-tools.js';
 import { limitsFromEnv } from '../../../src/image/layers/limits.js';
+import { readTar } from '../../../src/image/layers/tar-reader.js';
 import { unpackLayer } from '../../../src/image/layers/unpack.js';
 import { ImageService } from '../../../src/image/service.js';
 import { registryMissing, startRegistry } from '../../support/image-registry.js';
@@ -55,12 +56,19 @@ test('bounds: a multi-member gzip bomb stops at the expansion ratio, having writ
   assert.ok(used < 64 << 20, `wrote ${used} bytes`);
 });
 
-test('bounds: layer size, entry count and free-disk reserve, each naming the entry', async (t) => {
+test('bounds: layer size, entry count, name bytes and free-disk reserve, each naming the entry', async (t) => {
   const { target } = await setup(t);
   const big = makeTarGz([{ name: 'a', data: Buffer.alloc(4 << 20, 7) }, { name: 'b', data: Buffer.alloc(4 << 20, 1) }]);
   await assert.rejects(unpackLayer(chunks(big), target, { maxLayerSize: 6 << 20 }), code('LAYER_TOO_LARGE', 'b'));
   const many = makeTar(Array.from({ length: 30 }, (_, i) => ({ name: `f${i}`, data: '' })));
   await assert.rejects(unpackLayer(chunks(many), target, { maxEntries: 20 }), code('LAYER_TOO_LARGE', 'f20'));
+  const long = makeTar(Array.from({ length: 40 }, (_, i) => ({ name: `${'n'.repeat(200)}/${i}`, type: 'dir' as const })));
+  await assert.rejects(
+    (async () => {
+      for await (const _ of readTar(chunks(long), { maxNameBytes: 4000 }));
+    })(),
+    code('LAYER_TOO_LARGE', `${'n'.repeat(200)}/19/`),
+  );
   const st = statfsSync(target);
   const free = st.bavail * st.bsize;
   await assert.rejects(
