@@ -1,7 +1,8 @@
 /**
  * Fuzzes the tar reader and the layer applier (tests/support/layer-fuzz.ts) for a set time:
  * about 100 s in all by default, BRIG_FUZZ_SECONDS for longer runs; BRIG_FUZZ_SEED repeats a
- * run (the seed is printed). Each case must end in success or a refusal (BrigError), write
+ * run (the seed is printed). Each case must end in success or a refusal (a BrigError other
+ * than INTERNAL), write
  * nothing outside its target, and finish within 10 s. Prints what it ran.
  */
 import assert from 'node:assert/strict';
