@@ -45,7 +45,7 @@ import {
 } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { BrigError, hasErrno } from '../../errors/index.js';
+import { BrigError } from '../../errors/index.js';
 import { digestOf, mismatch, newHash } from '../digest.js';
 import { rmTreeSync } from '../fs-util.js';
 import { decompress } from './compression.js';
@@ -98,12 +98,8 @@ export function entryComponents(name: string, field = 'name', entry = name): str
 }
 
 function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch (e) {
-    if (hasErrno(e, 'ENOENT')) return undefined;
-    throw e;
-  }
+  // Most entries are new: no ENOENT exception (and its stack) per entry.
+  return lstatSync(path, { throwIfNoEntry: false });
 }
 
 /**
