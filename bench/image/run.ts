@@ -1,6 +1,7 @@
 /**
  * Image benchmarks (method in bench/image/README.md):
- *   unpack:    brig's unpackLayer vs `tar -xzf` on the same gzip layer;
+ *   unpack:    brig's unpackLayer vs `tar -xzf` on the same gzip layer, and on a layer of
+ *              20k whiteouts;
  *   pull:      brig pull+unpack from a local docker-registry vs `skopeo copy` + `umoci unpack`
  *              and `podman pull` (each tool that is installed).
  * Usage: node dist/bench/image/run.js [--mb 250] [--runs 5] [--only unpack|pull]
@@ -39,9 +40,9 @@ async function time(fn: () => Promise<void>): Promise<number> {
   return (performance.now() - t) / 1000;
 }
 
-function report(name: string, base: string, results: Record<string, number[]>): void {
+function report(name: string, base: string, results: Record<string, number[]>, size = `${MB} MB`): void {
   const baseline = median(results[base]!);
-  console.log(`\n${name} (${MB} MB, median of ${RUNS} runs)`);
+  console.log(`\n${name} (${size}, median of ${RUNS} runs)`);
   for (const [k, v] of Object.entries(results)) {
     console.log(
       `  ${k.padEnd(28)} ${median(v).toFixed(2).padStart(7)} s   ${(median(v) / baseline).toFixed(2)}x ${k === base ? '(baseline)' : ''}`,
@@ -59,26 +60,66 @@ async function main(): Promise<void> {
       const blobs = new BlobStore({ root: join(work, 'blobs') });
       await blobs.init();
       const layer = await createLayer(tree, blobs);
-      const results: Record<string, number[]> = { 'tar -xzf': [], 'brig unpackLayer': [] };
-      for (let i = 0; i < RUNS; i++) {
-        for (const k of Object.keys(results)) {
-          const out = join(work, `out-${i}-${k.length}`);
-          await fs.mkdir(out);
-          results[k]!.push(
-            await time(async () => {
-              if (k === 'tar -xzf') await run('tar', ['-xzf', blobs.path(layer.digest), '-C', out]);
-              else await unpackLayer(blobs.open(layer.digest), out, { diffID: layer.diffID });
-            }),
-          );
-          await rmTree(out);
-        }
-      }
+      const results = await unpackVsTar(work, 'out', blobs.path(layer.digest), (out) =>
+        unpackLayer(blobs.open(layer.digest), out, { diffID: layer.diffID }),
+      );
       report('unpack one gzip layer', 'tar -xzf', results);
+      await benchWhiteouts(work, blobs);
     }
     if (values.only !== 'unpack') await benchPull(work, tree);
   } finally {
     await rmTree(work);
   }
+}
+
+/** `tar -xzf` and brig take turns extracting one layer into fresh directories. */
+async function unpackVsTar(
+  work: string,
+  tag: string,
+  blobPath: string,
+  brig: (out: string) => Promise<unknown>,
+  before: () => Promise<unknown> = async () => undefined,
+): Promise<Record<string, number[]>> {
+  const results: Record<string, number[]> = { 'tar -xzf': [], 'brig unpackLayer': [] };
+  for (let i = 0; i < RUNS; i++) {
+    for (const k of Object.keys(results)) {
+      const out = join(work, `${tag}-${i}-${k.length}`);
+      await fs.mkdir(out);
+      await before();
+      results[k]!.push(
+        await time(async () => {
+          if (k === 'tar -xzf') await run('tar', ['-xzf', blobPath, '-C', out]);
+          else await brig(out);
+        }),
+      );
+      await rmTree(out);
+    }
+  }
+  return results;
+}
+
+/**
+ * A layer of 20k whiteouts across 100 directories: brig makes them as overlay whiteouts
+ * (0:0 character devices, through the native batch) when root, removes lower files
+ * otherwise; tar writes the same entries as 20k empty `.wh.*` files, the floor for the I/O.
+ */
+async function benchWhiteouts(work: string, blobs: BlobStore): Promise<void> {
+  const tree = join(work, 'wh-tree');
+  for (let d = 0; d < 100; d++) {
+    await fs.mkdir(join(tree, `d${d}`), { recursive: true });
+    await Promise.all(Array.from({ length: 200 }, (_, i) => fs.writeFile(join(tree, `d${d}`, `.wh.f${i}`), '')));
+  }
+  const layer = await createLayer(tree, blobs);
+  // Writeback of the trees removed in the runs before otherwise dominates 20k small creates.
+  const results = await unpackVsTar(
+    work,
+    'wh',
+    blobs.path(layer.digest),
+    (out) => unpackLayer(blobs.open(layer.digest), out, { diffID: layer.diffID, whiteouts: isRoot ? 'overlay' : 'remove' }),
+    () => run('sync', []),
+  );
+  await rmTree(tree);
+  report(`unpack a layer of 20k whiteouts (${isRoot ? 'overlay' : 'remove'} mode)`, 'tar -xzf', results, '20k entries');
 }
 
 const podmanStore = (dir: string) => [

@@ -60,6 +60,17 @@ export interface ImageOps {
   importImage(file: string, reference?: string): Promise<{ id: string; reference?: string }>;
 }
 
+/** `GET /info`, in part: where the engine keeps its data and the bounds it puts on images. */
+export interface EngineInfo {
+  DockerRootDir: string;
+  /** The snapshotter (`overlayfs` or `copy`), and why overlayfs was not chosen. */
+  Driver: string;
+  DriverStatus: [string, string][];
+  /** brig: limits on layers, blobs and archives (src/image/layers/limits.ts), with the env names that set them. */
+  ImageLimits: { name: string; env: string; value: number }[];
+}
+
 export interface Engine extends ImageOps {
   runContainer(opts: RunContainerOptions): Promise<RunningContainer>;
+  info(): Promise<EngineInfo>;
 }

@@ -8,7 +8,7 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { arch } from 'node:os';
 import path from 'node:path';
 import { BrigError } from '../errors/index.js';
-import { type ImageService, imageToRuntimeConfig, privateDir } from '../image/index.js';
+import { type ImageLimits, type ImageService, imageToRuntimeConfig, LIMIT_ENV, privateDir, resolveLimits } from '../image/index.js';
 import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../util/owner.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { defaultSeccompProfile } from '../runtime/seccomp/index.js';
@@ -17,6 +17,7 @@ import type { Mount, Spec } from '../runtime/spec/types.js';
 import { ensureHostImage, HOST_IMAGE } from './builtin-image.js';
 import type {
   Engine,
+  EngineInfo,
   HistoryItem,
   ImageInspect,
   ImageSummary,
@@ -37,6 +38,8 @@ export interface LocalEngineDeps {
   images?: ImageService;
   /** How image rootfs overlays are mounted (needed with `images`). */
   mounter?: RootfsMounter;
+  /** Why the copy snapshotter was chosen over overlayfs, for `info`. */
+  snapshotterReason?: string;
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -194,6 +197,19 @@ export class LocalEngine implements Engine {
     await this.open();
     const r = await this.store().import(file, reference ? { reference } : {});
     return { id: r.id, ...(r.reference ? { reference: r.reference } : {}) };
+  }
+
+  async info(): Promise<EngineInfo> {
+    const images = this.deps.images;
+    const limits = resolveLimits(images?.limits);
+    const status: [string, string][] = [];
+    if (this.deps.snapshotterReason !== undefined) status.push(['Not overlayfs', this.deps.snapshotterReason]);
+    return {
+      DockerRootDir: this.deps.root,
+      Driver: images?.snapshotter?.name ?? 'none',
+      DriverStatus: status,
+      ImageLimits: (Object.keys(limits) as (keyof ImageLimits)[]).map((name) => ({ name, env: LIMIT_ENV[name], value: limits[name] })),
+    };
   }
 
   async runContainer(opts: RunContainerOptions): Promise<RunningContainer> {

@@ -6,18 +6,18 @@
  *     diffID, which every reader checks);
  *   - oci-archive: a tar of an OCI image layout (`oci-layout`, `index.json`, `blobs/`).
  *
- * Loading streams the tar once: `blobs/sha256/<hex>` entries go straight into the store
- * with their digest verified, other large entries become blobs by content, and small ones
- * (JSON) stay in memory. Entry names are checked like layer entries (no absolute paths, no
- * `..`). An OCI layout directory (what `skopeo copy ... oci:DIR` writes) is imported the
+ * Loading streams the tar once, staging every entry on disk (see `loadArchive`): memory
+ * stays bounded and only what the archive's manifest references is kept. Entry names are
+ * checked like layer entries (no absolute paths, no `..`). An OCI layout directory (what `skopeo copy ... oci:DIR` writes) is imported the
  * same way by `importLayout`.
  */
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { BrigError, hasErrno } from '../errors/index.js';
-import { isDigest, parseDigest } from './digest.js';
+import { digestOf, isDigest, mismatch, newHash, parseDigest } from './digest.js';
 import { decompress, detectCompression } from './layers/compression.js';
+import { checkFreeDisk, type ImageLimits, LIMIT_ENV, Meter, resolveLimits, tooLarge } from './layers/limits.js';
 import { readTar } from './layers/tar-reader.js';
 import { END_OF_ARCHIVE, encodeHeader, padding } from './layers/tar-writer.js';
 import { entryComponents } from './layers/unpack.js';
@@ -33,6 +33,7 @@ import {
   type Platform,
   parseImageConfig,
   parseIndex,
+  parseManifest,
   sniffMediaType,
   toOciManifest,
 } from './manifest.js';
@@ -55,8 +56,6 @@ export interface LoadResult {
   loaded: string[];
   ids: string[];
 }
-
-const SMALL = 8 << 20;
 
 function invalid(message: string, path?: string): BrigError {
   return new BrigError('INVALID_ARCHIVE', message, { path });
@@ -225,58 +224,157 @@ async function writeDocker(
   await tar.file('manifest.json', manifest.length, manifest);
 }
 
-/** What a loaded file became: bytes in memory, or a blob in the store. */
-type Loaded = { bytes: Buffer } | { digest: string };
+/** An archive entry written to the store's ingest directory while the archive streams by. */
+interface Staged {
+  tmp: string;
+  digest: string;
+  size: number;
+}
 
-/** Reads an archive (docker-archive or oci-archive, detected by content) into the store. */
+/** Most bytes of a JSON document (manifest.json, index.json, configs) read from an archive. */
+const MAX_JSON = 4 << 20;
+
+/**
+ * Reads an archive (docker-archive or oci-archive, detected by content) into the store.
+ *
+ * Memory stays bounded whatever the archive holds: every regular entry streams to an
+ * ingest file, hashed on the way, and only the JSON documents the archive's manifest
+ * names are read back (each at most 4 MiB). Only what manifest.json or index.json
+ * references becomes a blob; everything else is deleted with the staging files. The
+ * expansion ratio (of a compressed archive), the blob size, the entry count and the
+ * free-disk reserve are checked while the entries arrive (layers/limits.ts).
+ */
 export async function loadArchive(
   store: ImageStore,
   source: string | AsyncIterable<Uint8Array>,
-  opts: { platform: Platform; name?: string; signal?: AbortSignal },
+  opts: { platform: Platform; name?: string; signal?: AbortSignal; limits?: Partial<ImageLimits> },
 ): Promise<LoadResult> {
+  const limits = resolveLimits(opts.limits);
   const input = typeof source === 'string' ? createReadStream(source, { signal: opts.signal }) : source;
-  const files = new Map<string, Loaded>();
-  for await (const entry of readTar(decompress(input, { signal: opts.signal }))) {
-    const h = entry.header;
-    if (h.type !== 'file') continue;
-    const parts = entryComponents(h.name);
-    const name = parts.join('/');
-    const m = /^blobs\/sha256\/([a-f0-9]{64})$/.exec(name);
-    if (m !== null) {
-      const info = await store.blobs.write(entry.body(), { digest: `sha256:${m[1]}`, size: h.size }, opts);
-      files.set(name, { digest: info.digest });
-    } else if (h.size <= SMALL) {
-      const parts_: Buffer[] = [];
-      for await (const c of entry.body()) parts_.push(c);
-      files.set(name, { bytes: Buffer.concat(parts_) });
-    } else {
-      const info = await store.blobs.write(entry.body(), { size: h.size }, opts);
-      files.set(name, { digest: info.digest });
+  const files = new Map<string, Staged>();
+  // Named by this process (owner and start time): a killed load's staging files go at the next command.
+  const prefix = store.blobs.ingestPath('load').replace(/\.tmp$/, '-');
+  let current: string | undefined;
+  let n = 0;
+  const meter = new Meter(limits, 'image archive', store.blobs.ingestDir, () => current);
+  try {
+    checkFreeDisk(store.blobs.ingestDir, limits.minFreeDisk, 'image archive');
+    const compressed = async function* (): AsyncGenerator<Uint8Array> {
+      for await (const c of input as AsyncIterable<Uint8Array>) {
+        meter.input(c.length);
+        yield c;
+      }
+    };
+    const expanded = async function* (): AsyncGenerator<Buffer> {
+      for await (const c of decompress(compressed(), { signal: opts.signal })) {
+        meter.output(c.length);
+        yield c;
+      }
+    };
+    for await (const entry of readTar(expanded(), { maxEntries: limits.maxEntries })) {
+      const h = entry.header;
+      current = h.name;
+      if (h.type !== 'file') continue;
+      const name = entryComponents(h.name).join('/');
+      if (h.size > limits.maxBlobSize) {
+        throw tooLarge(`${h.size} bytes is over the blob size limit of ${limits.maxBlobSize}`, h.name, LIMIT_ENV.maxBlobSize);
+      }
+      const staged = await stage(entry.body(), `${prefix}${n++}.tmp`, meter, opts.signal);
+      const m = /^blobs\/sha256\/([a-f0-9]{64})$/.exec(name);
+      if (m !== null && staged.digest !== `sha256:${m[1]}`) {
+        await fs.rm(staged.tmp, { force: true });
+        throw mismatch(`archive entry "${h.name}"`, `sha256:${m[1]}`, staged.digest);
+      }
+      // The last entry of a name wins, as tar extracts it.
+      const old = files.get(name);
+      if (old !== undefined) await fs.rm(old.tmp, { force: true });
+      files.set(name, staged);
     }
+    current = undefined;
+    const text = async (name: string): Promise<Buffer | undefined> => {
+      const f = files.get(name);
+      if (f === undefined) return undefined;
+      if (f.size > MAX_JSON) {
+        throw invalid(`archive file "${name}" is ${f.size} bytes, over the ${MAX_JSON}-byte limit for a JSON document`, name);
+      }
+      return fs.readFile(f.tmp);
+    };
+    const commit = async (name: string): Promise<{ digest: string; size: number }> => {
+      const f = files.get(name.replace(/^\.\//, ''));
+      if (f === undefined) throw invalid(`archive has no file "${name}"`, name);
+      // Through the store, so the load's transaction knows the blob and a failed load removes it.
+      await store.blobs.adopt(f.tmp, f.digest);
+      return { digest: f.digest, size: f.size };
+    };
+    const dockerManifest = await text('manifest.json');
+    if (dockerManifest !== undefined) return await loadDocker(store, dockerManifest, text, commit);
+    const index = await text('index.json');
+    if (index === undefined) throw invalid('archive has neither manifest.json (docker) nor index.json (OCI)');
+    await commitReachable(parseIndex(index, 'index.json'), files, text, commit);
+    return await registerIndex(store, index, opts);
+  } finally {
+    await Promise.all([...files.values()].map((f) => fs.rm(f.tmp, { force: true })));
   }
-  const text = async (name: string): Promise<Buffer | undefined> => {
-    const f = files.get(name);
-    if (f === undefined) return undefined;
-    return 'bytes' in f ? f.bytes : store.blobs.read(f.digest);
+}
+
+/** Writes one entry's body to `tmp`, hashing and metering it. */
+async function stage(
+  body: AsyncIterable<Buffer>,
+  tmp: string,
+  meter: Meter,
+  signal: AbortSignal | undefined,
+): Promise<Staged> {
+  const hash = newHash();
+  let size = 0;
+  const fh = await fs.open(tmp, 'wx', 0o600);
+  try {
+    for await (const c of body) {
+      signal?.throwIfAborted();
+      meter.written(c.length);
+      hash.update(c);
+      size += c.length;
+      await fh.write(c);
+    }
+  } catch (e) {
+    await fh.close();
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+  await fh.close();
+  return { tmp, digest: digestOf(hash), size };
+}
+
+/** OCI archive: the blobs index.json reaches (manifests, configs, layers) become store blobs. */
+async function commitReachable(
+  index: { manifests: Descriptor[] },
+  files: Map<string, Staged>,
+  text: (name: string) => Promise<Buffer | undefined>,
+  commit: (name: string) => Promise<unknown>,
+): Promise<void> {
+  const seen = new Set<string>();
+  const walk = async (d: Descriptor): Promise<void> => {
+    if (seen.has(d.digest) || !isDigest(d.digest)) return;
+    seen.add(d.digest);
+    const name = `blobs/sha256/${parseDigest(d.digest).hex}`;
+    if (!files.has(name)) return; // absent here: the store may have it, or the platform is not wanted
+    await commit(name);
+    const small = files.get(name)!.size <= MAX_JSON;
+    const type = d.mediaType ?? (small ? sniffMediaType((await text(name))!) : undefined);
+    if (type !== undefined && isIndexType(type)) {
+      for (const m of parseIndex((await text(name))!, `index ${d.digest}`).manifests) await walk(m);
+    } else if (type === MediaType.OciManifest || type === MediaType.DockerManifest) {
+      const m = parseManifest((await text(name))!, `manifest ${d.digest}`);
+      for (const x of [m.config, ...m.layers]) await walk(x);
+    }
   };
-  const asBlob = async (name: string): Promise<{ digest: string; size: number }> => {
-    const f = files.get(name.replace(/^\.\//, ''));
-    if (f === undefined) throw invalid(`archive has no file "${name}"`, name);
-    if ('bytes' in f) return store.blobs.put(f.bytes);
-    return { digest: f.digest, size: (await store.blobs.stat(f.digest))! };
-  };
-  const dockerManifest = await text('manifest.json');
-  if (dockerManifest !== undefined) return loadDocker(store, dockerManifest, text, asBlob);
-  const index = await text('index.json');
-  if (index === undefined) throw invalid('archive has neither manifest.json (docker) nor index.json (OCI)');
-  return registerIndex(store, index, opts);
+  for (const d of index.manifests) await walk(d);
 }
 
 async function loadDocker(
   store: ImageStore,
   manifestJson: Buffer,
   text: (name: string) => Promise<Buffer | undefined>,
-  asBlob: (name: string) => Promise<{ digest: string; size: number }>,
+  commit: (name: string) => Promise<{ digest: string; size: number }>,
 ): Promise<LoadResult> {
   let items: unknown;
   try {
@@ -295,7 +393,8 @@ async function loadDocker(
     ) {
       throw invalid(`manifest.json[${i}]: needs Config and Layers`, 'manifest.json');
     }
-    const cfgBytes = await text(entryComponents(it.Config).join('/'));
+    const cfgName = entryComponents(it.Config).join('/');
+    const cfgBytes = await text(cfgName);
     if (cfgBytes === undefined)
       throw invalid(`manifest.json[${i}]: config "${it.Config}" not in the archive`);
     const config = parseImageConfig(cfgBytes, `config ${it.Config}`);
@@ -304,10 +403,10 @@ async function loadDocker(
         `manifest.json[${i}]: ${it.Layers.length} layers but the config lists ${config.rootfs.diff_ids.length}`,
       );
     }
-    const cfg = await store.blobs.put(cfgBytes);
+    const cfg = await commit(cfgName);
     const layers: Descriptor[] = [];
     for (const l of it.Layers as string[]) {
-      const blob = await asBlob(entryComponents(l).join('/'));
+      const blob = await commit(entryComponents(l).join('/'));
       const head = await firstBytes(store, blob.digest);
       const kind = detectCompression(head);
       const mediaType =

@@ -8,6 +8,7 @@ export { sha256 } from './digest.js';
 export { privateDir } from './fs-util.js';
 export { type CreatedLayer, createLayer, tarTree } from './layers/create.js';
 export { type UnpackOptions, type UnpackResult, unpackLayer } from './layers/unpack.js';
+export { DEFAULT_LIMITS, type ImageLimits, LIMIT_ENV, limitsFromEnv, resolveLimits } from './layers/limits.js';
 export type { ContainerConfig, Descriptor, ImageConfig, Manifest, Platform } from './manifest.js';
 export { formatPlatform, hostPlatform, parsePlatform } from './platform.js';
 export {

@@ -27,7 +27,7 @@ import { chainIDs } from './chain.js';
 import { mapLimit } from './concurrency.js';
 import { decompress } from './layers/compression.js';
 import { createLayer, storeTarStream } from './layers/create.js';
-import type { TarLimits } from './layers/tar-reader.js';
+import { checkFreeDisk, type ImageLimits, LIMIT_ENV, resolveLimits, tooLarge } from './layers/limits.js';
 import { unpackLayer } from './layers/unpack.js';
 import {
   type ContainerConfig,
@@ -62,8 +62,8 @@ export interface ImageServiceOptions {
   registry?: RegistryClient | RegistryClientOptions;
   /** Default platform for pulls (the host's). */
   platform?: Platform;
-  /** Limits applied when unpacking layers. */
-  limits?: TarLimits;
+  /** Bounds on layers, blobs and archives (layers/limits.ts); unset ones take the defaults. */
+  limits?: Partial<ImageLimits>;
   /** Parallel blob transfers per pull/push. Default 4. */
   concurrency?: number;
   signal?: AbortSignal;
@@ -150,7 +150,7 @@ export class ImageService {
   readonly snapshotter: Snapshotter | undefined;
   readonly registry: RegistryClient;
   private readonly platform: Platform;
-  private readonly limits: TarLimits;
+  readonly limits: ImageLimits;
   private readonly concurrency: number;
   private readonly signal: AbortSignal | undefined;
   private ready: Promise<void> | undefined;
@@ -175,7 +175,7 @@ export class ImageService {
     this.registry =
       opts.registry instanceof RegistryClient ? opts.registry : new RegistryClient(opts.registry);
     this.platform = opts.platform ?? hostPlatform();
-    this.limits = opts.limits ?? {};
+    this.limits = resolveLimits(opts.limits);
     this.concurrency = opts.concurrency ?? 4;
     this.signal = opts.signal;
   }
@@ -371,6 +371,13 @@ export class ImageService {
         );
       }
     }
+    // Refuse what cannot fit before downloading anything (limits.ts).
+    for (const b of blobs) {
+      if (b.size > this.limits.maxBlobSize) {
+        throw tooLarge(`blob ${b.digest} is ${b.size} bytes, over the limit of ${this.limits.maxBlobSize}`, undefined, LIMIT_ENV.maxBlobSize);
+      }
+    }
+    checkFreeDisk(this.store.blobs.ingestDir, this.limits.minFreeDisk + blobs.reduce((n, b) => n + b.size, 0), `pull ${formatReference(ref)}`);
     for (const b of manifest.layers) {
       opts.onProgress?.({ kind: 'blob', digest: b.digest, status: 'waiting', current: 0, total: b.size });
     }
@@ -735,6 +742,7 @@ export class ImageService {
     await this.init();
     return this.store.transaction(() =>
       loadArchive(this.store, source, {
+        limits: this.limits,
         platform: this.platform,
         name: opts.name,
         signal: opts.signal ?? this.signal,

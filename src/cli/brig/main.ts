@@ -5,12 +5,13 @@ import { homedir, release } from 'node:os';
 import path from 'node:path';
 import { LocalEngine } from '../../engine/local-engine.js';
 import { BrigError, isBrigError } from '../../errors/index.js';
-import { defaultSnapshotter, dockerConfigCredentials, ImageService } from '../../image/index.js';
+import { defaultSnapshotter, dockerConfigCredentials, ImageService, limitsFromEnv } from '../../image/index.js';
 import { deviceAttacher } from '../../native/devload.js';
 import { Helper } from '../../native/helper.js';
 import { locateNative } from '../../native/locate.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { IMAGE_ALIASES, image } from './commands/image.js';
+import { info } from './commands/info.js';
 import { run } from './commands/run.js';
 import type { BrigCommand, BrigContext } from './context.js';
 
@@ -26,6 +27,8 @@ const USAGE = `usage: brig COMMAND
 commands:
   run [--rm] [--name NAME] [-e K=V] [-w DIR] [-u UID[:GID]] [-h HOSTNAME] [-i] IMAGE [CMD...]
   image pull|push|ls|rm|inspect|tag|save|load|import|prune|history ...
+  info [--format json]   data root, snapshotter, image limits (BRIG_MAX_LAYER_SIZE, BRIG_MAX_BLOB_SIZE,
+                         BRIG_MAX_LAYER_ENTRIES, BRIG_MAX_EXPANSION_RATIO, BRIG_MIN_FREE_DISK)
   pull, push, images, rmi, tag, save, load, import, history   (docker's aliases)
 
 The built-in image "host" (read-only views of the host's /usr, /bin, /lib*) needs no pull.
@@ -43,19 +46,21 @@ function engine(env: NodeJS.ProcessEnv): LocalEngine {
     attachDevices: deviceAttacher(locateNative('brig-devload', import.meta.url)),
   });
   const dockerConfig = path.join(env.DOCKER_CONFIG ?? path.join(homedir(), '.docker'), 'config.json');
+  const choice = defaultSnapshotter({ root: path.join(ROOT, 'snapshots') });
   const images = new ImageService({
     root: path.join(ROOT, 'images', 'store'),
-    snapshotter: defaultSnapshotter({ root: path.join(ROOT, 'snapshots') }).snapshotter,
+    snapshotter: choice.snapshotter,
+    limits: limitsFromEnv(env),
     registry: {
       credentials: dockerConfigCredentials(dockerConfig),
       insecureRegistries: (env.BRIG_INSECURE_REGISTRIES ?? '').split(',').filter(Boolean),
     },
   });
   const mounter = { tool: locateNative('brig-mount', import.meta.url), kernel: release() };
-  return new LocalEngine({ root: ROOT, runtime, images, mounter });
+  return new LocalEngine({ root: ROOT, runtime, images, mounter, ...(choice.reason === undefined ? {} : { snapshotterReason: choice.reason }) });
 }
 
-const COMMANDS: Record<string, BrigCommand> = { run, image, ...IMAGE_ALIASES };
+const COMMANDS: Record<string, BrigCommand> = { run, image, info, ...IMAGE_ALIASES };
 
 async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;

@@ -41,6 +41,11 @@ export interface TarLimits {
   maxBytes?: number;
   /** Most entries. Default 1,000,000. */
   maxEntries?: number;
+  /**
+   * Most bytes of entry names and link targets in all: what a consumer keeps per entry
+   * (the applier remembers every path it wrote) stays bounded. Default 128 MiB.
+   */
+  maxNameBytes?: number;
 }
 
 const BLOCK = 512;
@@ -48,6 +53,7 @@ const MAX_PAX = 1 << 20;
 const MAX_LONGNAME = 64 << 10;
 const DEFAULT_MAX_BYTES = 64 * 1024 ** 3;
 const DEFAULT_MAX_ENTRIES = 1_000_000;
+const DEFAULT_MAX_NAME_BYTES = 128 << 20;
 
 function tarError(message: string, entry?: string): BrigError {
   return new BrigError('INVALID_TAR', entry === undefined ? message : `entry "${entry}": ${message}`, {
@@ -246,7 +252,9 @@ function parsePax(data: Buffer): Pax {
       }
       default:
         if (key.startsWith('SCHILY.xattr.')) {
-          out.xattrs.set(key.slice('SCHILY.xattr.'.length), Buffer.from(raw));
+          // GNU tar writes "=" and "%" in a name as %3D and %25 (a pax key ends at the first "=").
+          const name = key.slice('SCHILY.xattr.'.length).replace(/%3D|%25/gi, (m) => (m === '%25' ? '%' : '='));
+          out.xattrs.set(name, Buffer.from(raw));
         } else if (key.startsWith('GNU.sparse.')) {
           throw tarError('sparse files (GNU.sparse pax records) are not supported');
         }
@@ -266,6 +274,8 @@ export async function* readTar(
 ): AsyncGenerator<TarEntry> {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  const maxNameBytes = opts.maxNameBytes ?? DEFAULT_MAX_NAME_BYTES;
+  let nameBytes = 0;
   const src = new ByteSource(source, maxBytes, opts.hash);
   let pax: Pax | undefined;
   let longName: string | undefined;
@@ -359,6 +369,13 @@ export async function* readTar(
     lastName = header.name;
     if (header.name.includes('\0') || header.linkname.includes('\0')) {
       throw tarError('name contains a NUL byte', header.name);
+    }
+    nameBytes += header.name.length + header.linkname.length;
+    if (nameBytes > maxNameBytes) {
+      throw new BrigError('LAYER_TOO_LARGE', `entry "${header.name}": names in the layer pass ${maxNameBytes} bytes`, {
+        path: header.name,
+        hint: 'the layer is malformed or malicious',
+      });
     }
     // Header-only types carry no data whatever their size field says (as Go's reader does).
     const dataSize = type === 'file' ? header.size : 0;

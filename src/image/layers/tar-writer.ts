@@ -119,7 +119,10 @@ export function encodeHeader(h: WriteHeader): Buffer {
     if ((h.gid ?? 0) > 0o7777777) records.push(paxRecord('gid', Buffer.from(String(h.gid))));
     if ((h.mtime ?? 0) > 0o77777777777) records.push(paxRecord('mtime', Buffer.from(String(h.mtime))));
   }
-  for (const [k, v] of h.xattrs ?? []) records.push(paxRecord(`SCHILY.xattr.${k}`, v));
+  for (const [k, v] of h.xattrs ?? []) {
+    // As GNU tar: a pax key ends at its first "=", so "=" (and "%", the escape) are encoded.
+    records.push(paxRecord(`SCHILY.xattr.${k.replace(/%/g, '%25').replace(/=/g, '%3D')}`, v));
+  }
   const clamp = (n: number | undefined, max: number) => Math.min(n ?? 0, max);
   const main = trial.overflow
     ? ustarBlock(

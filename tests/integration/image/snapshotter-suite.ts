@@ -117,6 +117,66 @@ export function snapshotterSuite(name: string, factory: Factory, skip: string | 
     if (upper !== undefined) assert.deepEqual(await tree(upper), ['etc', 'etc/written']);
   });
 
+  test(`${name}: whiteout semantics (the same in every snapshotter)`, { skip }, async (t) => {
+    const { s, dir } = await setup(t);
+    await applyLayer(
+      s,
+      'extract-1',
+      undefined,
+      [
+        { name: 'a/', type: 'dir' },
+        { name: 'a/x', data: 'x' },
+        { name: 'b', data: 'file' },
+        { name: 'c/', type: 'dir' },
+        { name: 'c/z', data: 'z' },
+        { name: 'e/', type: 'dir' },
+        { name: 'e/old', data: 'o' },
+        { name: 'keep/k', data: 'k' },
+        { name: 'top', data: 't' },
+      ],
+      'layer-1',
+    );
+    await applyLayer(
+      s,
+      'extract-2',
+      'layer-1',
+      [
+        // A root opaque whiteout is ignored (overlayfs never reads one on a layer's root).
+        { name: '.wh..wh..opq', data: '' },
+        // Whited out, then written again in the same layer: only the new content shows.
+        { name: '.wh.a', data: '' },
+        { name: 'a/new', data: 'n' },
+        { name: '.wh.b', data: '' },
+        { name: 'b/', type: 'dir', mode: 0o711 },
+        { name: 'b/inner', data: 'i' },
+        { name: '.wh.e', data: '' },
+        { name: 'e/', type: 'dir' },
+        { name: 'c/.wh..wh..opq', data: '' },
+        { name: 'c/w', data: 'w' },
+        { name: '.wh.top', data: '' },
+        // A whiteout of something this layer wrote hides nothing.
+        { name: 'mine', data: 'm' },
+        { name: '.wh.mine', data: '' },
+        // Overlay markers from the image never reach the kernel (a metacopy and redirect
+        // would make overlayfs read another file, or fail with EPERM).
+        {
+          name: 'meta',
+          data: 'own content',
+          xattrs: new Map([
+            ['trusted.overlay.metacopy', Buffer.alloc(0)],
+            ['trusted.overlay.redirect', Buffer.from('/keep/k')],
+          ]),
+        },
+      ],
+      'layer-2',
+    );
+    await withMounted(await s.view('look', 'layer-2'), dir, async (root) => {
+      assert.equal(await fs.readFile(join(root, 'meta'), 'utf8'), 'own content');
+      assert.deepEqual(await tree(root), ['a', 'a/new', 'b', 'b/inner', 'c', 'c/w', 'e', 'keep', 'keep/k', 'meta', 'mine']);
+      assert.equal((await fs.stat(join(root, 'b'))).mode & 0o777, 0o711);
+    });
+  });
+
   test(`${name}: kinds, parents, listing and removal`, { skip }, async (t) => {
     const { s } = await setup(t);
     await s.prepare('a-active');

@@ -13,20 +13,11 @@ import { encodeHeader, padding } from '../../../src/image/layers/tar-writer.js';
 import { unpackLayer } from '../../../src/image/layers/unpack.js';
 import { BlobStore } from '../../../src/image/store/blob-store.js';
 import { chunks, makeTar, makeTarGz, type TestEntry } from '../../support/image-tar.js';
-import { tempDir } from '../../support/image-tmp.js';
+import { layerTarget, tempDir } from '../../support/image-tmp.js';
 
 const root = process.getuid?.() === 0;
 
-async function setup(t: { after: (fn: () => Promise<void>) => void }) {
-  const { dir, cleanup } = await tempDir();
-  t.after(cleanup);
-  const target = join(dir, 'root');
-  const outside = join(dir, 'outside');
-  await fs.mkdir(target);
-  await fs.mkdir(outside);
-  await fs.writeFile(join(outside, 'secret'), 'secret');
-  return { dir, target, outside };
-}
+const setup = (t: { after: (fn: () => Promise<void>) => void }) => layerTarget(t);
 
 async function listOutside(outside: string): Promise<string[]> {
   return (await fs.readdir(outside, { recursive: true })).sort();
@@ -285,7 +276,7 @@ test('hostile layer refused: gzip bomb (size limit) and too many entries', async
   const bomb = makeTarGz([{ name: 'zeros', data: Buffer.alloc(64 << 20) }]);
   assert.ok(bomb.length < 200_000);
   await assert.rejects(
-    unpackLayer(chunks(bomb, 65536), target, { maxBytes: 16 << 20 }),
+    unpackLayer(chunks(bomb, 65536), target, { maxLayerSize: 16 << 20 }),
     refused('LAYER_TOO_LARGE', 'zeros'),
   );
   assert.deepEqual(await fs.readdir(target), []);
@@ -296,7 +287,7 @@ test('hostile layer refused: gzip bomb (size limit) and too many entries', async
   );
   // Padding after the end marker counts too.
   const padded = Buffer.concat([makeTar([{ name: 'a', data: 'a' }]), Buffer.alloc(32 << 20)]);
-  await assert.rejects(unpackLayer(chunks(padded, 1 << 20), target, { maxBytes: 8 << 20 }), {
+  await assert.rejects(unpackLayer(chunks(padded, 1 << 20), target, { maxLayerSize: 8 << 20 }), {
     code: 'LAYER_TOO_LARGE',
   });
 });
