@@ -284,6 +284,8 @@ int main(void) {
   int nearly = 0;
   char data[16384];
   for (;;) {
+    /* A client asked for end of input: once what it sent before is written, close it. */
+    if (close_stdin && !pending_len && in_fd >= 0 && !is_tty) stdin_done();
     /* 5. Slots: signals, stdout (or the pty), stderr, attach, console, stdin, clients. */
     enum { P_SIG, P_OUT, P_ERR, P_ATTACH, P_CONSOLE, P_IN, P_CLIENTS };
     struct pollfd p[P_CLIENTS + MAX_CLIENTS];
@@ -312,7 +314,6 @@ int main(void) {
         pending_len = 0; /* the container closed its stdin (EPIPE): the rest has no reader */
       }
     }
-    if (close_stdin && !pending_len && in_fd >= 0 && !is_tty) stdin_done();
     for (int s = STREAM_STDOUT; s <= STREAM_STDERR; s++) {
       int *fd = s == STREAM_STDOUT ? &out_fd : &err_fd;
       if (*fd < 0 || !p[s == STREAM_STDOUT ? P_OUT : P_ERR].revents) continue;

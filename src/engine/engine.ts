@@ -15,6 +15,8 @@ export interface RunContainerOptions {
   hostname?: string;
   /** Remove the container when it exits. */
   rm: boolean;
+  /** A pseudo-terminal (-t): the runtime relays it to the given stdio. */
+  tty?: boolean;
   /** fds for the container's stdin, stdout, stderr. */
   stdio: [number | 'ignore', number | 'ignore', number | 'ignore'];
   signal?: AbortSignal;
@@ -70,7 +72,52 @@ export interface EngineInfo {
   ImageLimits: { name: string; env: string; value: number }[];
 }
 
-export interface Engine extends ImageOps {
+
+import type { ContainerJSON, ContainerSummary, LogLine } from './containers/service.js';
+
+export type { ContainerJSON, ContainerSummary, LogLine };
+
+/** A container kept after it exits (docker create/run without --rm), held by its monitor. */
+export interface CreateContainerOptions extends Omit<RunContainerOptions, 'stdio' | 'signal'> {
+  tty: boolean;
+  /** Keep stdin open for attach (-i). */
+  interactive: boolean;
+  labels?: Record<string, string>;
+  logDriver?: string;
+  logOpts?: Record<string, string>;
+  stopSignal?: string;
+  /** Seconds `stop` waits before SIGKILL (docker's default 10). */
+  stopTimeout?: number;
+}
+
+export interface LogOptions {
+  follow?: boolean;
+  tail?: number;
+  /** Unix seconds. */
+  since?: number;
+  until?: number;
+  signal?: AbortSignal;
+}
+
+/** Container operations in the Docker Engine API's shapes. */
+export interface ContainerOps {
+  createContainer(opts: CreateContainerOptions): Promise<{ Id: string; Warnings: string[] }>;
+  startContainer(ref: string): Promise<void>;
+  stopContainer(ref: string, opts?: { timeout?: number; signal?: string }): Promise<void>;
+  killContainer(ref: string, signal?: string): Promise<void>;
+  removeContainer(ref: string, opts?: { force?: boolean }): Promise<void>;
+  waitContainer(ref: string, opts?: { signal?: AbortSignal }): Promise<{ StatusCode: number }>;
+  listContainers(opts?: { all?: boolean }): Promise<ContainerSummary[]>;
+  inspectContainer(ref: string): Promise<ContainerJSON>;
+  containerLogs(ref: string, opts?: LogOptions): AsyncIterable<LogLine>;
+  /** The monitor's attach socket (stdin in, output out, in its framing): local engines only. */
+  attachSocket(ref: string): Promise<string>;
+  /** What a container's monitor runs once it has exited (runtime state; the container itself with --rm). */
+  cleanupContainer(id: string): Promise<void>;
+}
+
+export interface Engine extends ImageOps, ContainerOps {
+  /** A foreground container removed when it exits (run --rm): no monitor, no record. */
   runContainer(opts: RunContainerOptions): Promise<RunningContainer>;
   info(): Promise<EngineInfo>;
 }

@@ -16,8 +16,13 @@ import { DEFAULT_CAPS, defaultSpec } from '../runtime/spec/default-spec.js';
 import type { Mount, Spec } from '../runtime/spec/types.js';
 import { ensureHostImage, HOST_IMAGE } from './builtin-image.js';
 import type {
+  ContainerJSON,
+  ContainerSummary,
+  CreateContainerOptions,
   Engine,
   EngineInfo,
+  LogLine,
+  LogOptions,
   HistoryItem,
   ImageInspect,
   ImageSummary,
@@ -28,6 +33,8 @@ import type {
   RunContainerOptions,
   RunningContainer,
 } from './engine.js';
+import { type ContainerServiceDeps, ContainerService, type ContainerSettings } from './containers/service.js';
+import { parseLogConfig } from './monitor/log-options.js';
 import { mountRootfs, type RootfsMounter, unmountRootfs } from './rootfs-mount.js';
 
 export interface LocalEngineDeps {
@@ -40,6 +47,8 @@ export interface LocalEngineDeps {
   mounter?: RootfsMounter;
   /** Why the copy snapshotter was chosen over overlayfs, for `info`. */
   snapshotterReason?: string;
+  /** Kept containers (create, run -d): their monitor's starter and on-exit command. */
+  containers?: Pick<ContainerServiceDeps, 'runtimeBin' | 'runtimeRoot' | 'cleanupCommand' | 'oomCounter'>;
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -69,6 +78,7 @@ function isHostImage(name: string): boolean {
 
 export class LocalEngine implements Engine {
   private opened: Promise<void> | undefined;
+  private containers: ContainerService | undefined;
 
   constructor(private readonly deps: LocalEngineDeps) {}
 
@@ -104,6 +114,8 @@ export class LocalEngine implements Engine {
   }
 
   private async sweepContainer(id: string, bundle: string): Promise<void> {
+    // A kept container's directory (its record, container.json) is the container store's.
+    if (await stat(path.join(bundle, 'container.json')).then(() => true, () => false)) return;
     const owner = parseOwner(await readFile(path.join(bundle, 'owner'), 'utf8').catch(() => ''));
     // Without an owner record (a kill before it was written), only an old directory is stale.
     if (owner !== undefined ? ownerAlive(owner) : Date.now() - (await stat(bundle)).mtimeMs < 60_000) return;
@@ -230,7 +242,7 @@ export class LocalEngine implements Engine {
       for (const u of undo.reverse()) await u();
     };
     try {
-      const spec = isHostImage(opts.image) ? await this.hostSpec(opts, id) : await this.imageSpec(opts, id, bundle, undo);
+      const { spec } = isHostImage(opts.image) ? { spec: await this.hostSpec(opts, id) } : await this.imageSpec(opts, id, bundle, undo);
       await writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
       const started = await this.deps.runtime.run(id, {
         bundle,
@@ -246,7 +258,7 @@ export class LocalEngine implements Engine {
   }
 
   /** The built-in image: a shared read-only rootfs, with fresh tmpfs where programs write. */
-  private async hostSpec(opts: RunContainerOptions, id: string): Promise<Spec> {
+  private async hostSpec(opts: Omit<RunContainerOptions, 'stdio'>, id: string): Promise<Spec> {
     const image = await ensureHostImage(path.join(this.deps.root, 'images', 'builtin', HOST_IMAGE));
     const tmpfs = (destination: string, mode: string): Mount => ({
       destination,
@@ -264,7 +276,12 @@ export class LocalEngine implements Engine {
   }
 
   /** A stored image: a snapshot mounted as the writable rootfs, its config as docker reads it. */
-  private async imageSpec(opts: RunContainerOptions, id: string, bundle: string, undo: (() => Promise<unknown>)[]): Promise<Spec> {
+  private async imageSpec(
+    opts: Omit<RunContainerOptions, 'stdio'>,
+    id: string,
+    bundle: string,
+    undo: (() => Promise<unknown>)[],
+  ): Promise<{ spec: Spec; rootfs: { path: string; snapshot: string }; imageId: string }> {
     const images = this.store();
     const rootfs = path.join(bundle, 'rootfs');
     await mkdir(rootfs);
@@ -284,7 +301,122 @@ export class LocalEngine implements Engine {
     spec.process = { ...spec.process!, ...fromImage.spec.process, capabilities };
     if (spec.process.user.uid !== 0) spec.process.capabilities = { ...capabilities, effective: [] };
     spec.annotations = { ...fromImage.spec.annotations, ...spec.annotations, 'io.brig.image': prepared.id };
-    return spec;
+    return { spec, rootfs: { path: rootfs, snapshot: id }, imageId: prepared.id };
+  }
+
+  private containerService(): ContainerService {
+    if (!this.deps.containers) throw new BrigError('INTERNAL', 'this engine keeps no containers');
+    this.containers ??= new ContainerService({
+      root: this.deps.root,
+      runtime: this.deps.runtime,
+      ...this.deps.containers,
+      releaseRootfs: async (r) => {
+        await unmountRootfs(r.path);
+        await this.deps.images?.snapshotter?.remove(r.snapshot).catch((e: BrigError) => {
+          if (e.code !== 'SNAPSHOT_NOT_FOUND') throw e;
+        });
+      },
+    });
+    return this.containers;
+  }
+
+  private async kept(): Promise<ContainerService> {
+    await this.open();
+    return this.containerService();
+  }
+
+  async createContainer(opts: CreateContainerOptions): Promise<{ Id: string; Warnings: string[] }> {
+    const svc = await this.kept();
+    const log = parseLogConfig(opts.logDriver, opts.logOpts ?? {});
+    const host = isHostImage(opts.image);
+    let imageId = HOST_ID;
+    let spec!: Spec;
+    const r = await svc.create(
+      {
+        image: opts.image,
+        imageId,
+        ...(opts.name !== undefined ? { name: opts.name } : {}),
+        ...(opts.labels ? { labels: opts.labels } : {}),
+        settings: {
+          cmd: [],
+          log,
+          tty: opts.tty,
+          openStdin: opts.interactive,
+          autoRemove: opts.rm,
+          stopSignal: opts.stopSignal ?? 'SIGTERM',
+          stopTimeout: opts.stopTimeout ?? 10,
+          env: [],
+          workdir: '/',
+          hostname: '',
+        },
+      },
+      async (id, dir) => {
+        const undo: (() => Promise<unknown>)[] = [];
+        try {
+          if (host) {
+            spec = await this.hostSpec(opts, id);
+            spec.process!.terminal = opts.tty;
+            return { spec };
+          }
+          const made = await this.imageSpec(opts, id, dir, undo);
+          spec = made.spec;
+          spec.process!.terminal = opts.tty;
+          imageId = made.imageId;
+          return { spec, rootfs: made.rootfs };
+        } catch (e) {
+          for (const u of undo.reverse()) await u();
+          throw e;
+        }
+      },
+    );
+    // What the bundle came to, recorded for inspect and ps.
+    await svc.store.update(r.id, undefined, (rec) => ({
+      ...rec,
+      imageId,
+      spec: { ...rec.spec, cmd: spec.process!.args, env: spec.process!.env ?? [], workdir: spec.process!.cwd, hostname: spec.hostname ?? '' } satisfies Partial<ContainerSettings>,
+    }));
+    return { Id: r.id, Warnings: [] };
+  }
+
+  async startContainer(ref: string): Promise<void> {
+    await (await this.kept()).start(ref);
+  }
+
+  async stopContainer(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    await (await this.kept()).stop(ref, opts);
+  }
+
+  async killContainer(ref: string, signal?: string): Promise<void> {
+    await (await this.kept()).kill(ref, signal);
+  }
+
+  async removeContainer(ref: string, opts: { force?: boolean } = {}): Promise<void> {
+    await (await this.kept()).remove(ref, opts);
+  }
+
+  async waitContainer(ref: string, opts: { signal?: AbortSignal } = {}): Promise<{ StatusCode: number }> {
+    return { StatusCode: await (await this.kept()).wait(ref, opts) };
+  }
+
+  async listContainers(opts: { all?: boolean } = {}): Promise<ContainerSummary[]> {
+    return (await this.kept()).list(opts);
+  }
+
+  async inspectContainer(ref: string): Promise<ContainerJSON> {
+    return (await this.kept()).inspect(ref);
+  }
+
+  async *containerLogs(ref: string, opts: LogOptions = {}): AsyncIterable<LogLine> {
+    yield* (await this.kept()).logs(ref, opts);
+  }
+
+  async attachSocket(ref: string): Promise<string> {
+    const r = await (await this.kept()).store.find(ref);
+    return (r.spec as unknown as ContainerSettings).files.attach;
+  }
+
+  async cleanupContainer(id: string): Promise<void> {
+    await (await this.kept()).cleanup(id);
   }
 }
 
@@ -298,7 +430,7 @@ function parseUser(user: string | undefined): { uid: number; gid: number } {
 }
 
 /** What every engine container gets: brig's default spec, docker's capabilities and seccomp profile. */
-function containerSpec(opts: RunContainerOptions, id: string, rootfs: string, readonlyRoot: boolean, extraMounts: Mount[]): Spec {
+function containerSpec(opts: Omit<RunContainerOptions, 'stdio'>, id: string, rootfs: string, readonlyRoot: boolean, extraMounts: Mount[]): Spec {
   if (opts.workdir !== undefined && !opts.workdir.startsWith('/')) {
     throw new BrigError('INVALID_ARGUMENT', `--workdir "${opts.workdir}" must be absolute`, { field: '--workdir' });
   }
@@ -309,6 +441,7 @@ function containerSpec(opts: RunContainerOptions, id: string, rootfs: string, re
   spec.linux!.seccomp = defaultSeccompProfile({ capabilities: ENGINE_CAPS, arch: arch() === 'arm64' ? 'aarch64' : 'x86_64' });
   spec.root = { path: rootfs, readonly: readonlyRoot };
   spec.hostname = opts.hostname ?? id.slice(0, 12);
+  spec.process!.terminal = opts.tty === true;
   spec.mounts = [...spec.mounts!, ...extraMounts];
   spec.annotations = opts.name ? { 'io.brig.name': opts.name } : {};
   return spec;

@@ -6,6 +6,7 @@ export interface BrigContext {
   engine: () => Engine;
   stdout: Writable & { isTTY?: boolean };
   stderr: Writable;
+  stdin: NodeJS.ReadableStream;
   cwd: string;
   env: NodeJS.ProcessEnv;
 }

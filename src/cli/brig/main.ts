@@ -1,6 +1,7 @@
 /**
  * brig: the docker-like command line. Thin: parse, call the Engine, print.
  */
+import { existsSync } from 'node:fs';
 import { homedir, release } from 'node:os';
 import path from 'node:path';
 import { LocalEngine } from '../../engine/local-engine.js';
@@ -12,7 +13,7 @@ import { locateNative } from '../../native/locate.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { IMAGE_ALIASES, image } from './commands/image.js';
 import { info } from './commands/info.js';
-import { run } from './commands/run.js';
+import { CONTAINER_VERBS, container } from './commands/container.js';
 import type { BrigCommand, BrigContext } from './context.js';
 
 /** Engine data (BRIG_ROOT overrides it, like docker's --data-root) and runtime state. */
@@ -25,7 +26,8 @@ function roots(env: NodeJS.ProcessEnv): { data: string; state: string } {
 const USAGE = `usage: brig COMMAND
 
 commands:
-  run [--rm] [--name NAME] [-e K=V] [-w DIR] [-u UID[:GID]] [-h HOSTNAME] [-i] IMAGE [CMD...]
+  run [-d] [--rm] [-it] [--name NAME] [-e K=V] ... IMAGE [CMD...]   (brig run --help)
+  create, start, stop, kill, rm, wait, ps, logs, inspect; container <verb>
   image pull|push|ls|rm|inspect|tag|save|load|import|prune|history ...
   info [--format json]   data root, snapshotter, image limits (BRIG_MAX_LAYER_SIZE, BRIG_MAX_BLOB_SIZE,
                          BRIG_MAX_LAYER_ENTRIES, BRIG_MAX_EXPANSION_RATIO, BRIG_MIN_FREE_DISK)
@@ -57,10 +59,31 @@ function engine(env: NodeJS.ProcessEnv): LocalEngine {
     },
   });
   const mounter = { tool: locateNative('brig-mount', import.meta.url), kernel: release() };
-  return new LocalEngine({ root: ROOT, runtime, images, mounter, ...(choice.reason === undefined ? {} : { snapshotterReason: choice.reason }) });
+  const runtimeBin = locateNative('brig-runtime', import.meta.url);
+  // The installation: native/build/brig-runtime's grandparent holds bin/brig.
+  const brigBin = path.join(path.dirname(path.dirname(path.dirname(runtimeBin))), 'bin', 'brig');
+  const keep = ['BRIG_ROOT', 'BRIG_HOME', 'PATH'].flatMap((k) => (env[k] !== undefined ? [`${k}=${env[k]}`] : []));
+  return new LocalEngine({
+    root: ROOT,
+    runtime,
+    images,
+    mounter,
+    ...(choice.reason === undefined ? {} : { snapshotterReason: choice.reason }),
+    containers: {
+      runtimeBin,
+      runtimeRoot: state,
+      cleanupCommand: (id) => ({ argv: [brigBin, 'container', 'cleanup', id], env: keep }),
+      // The OOM killer's count for the container's memory cgroup (the runtime's default path).
+      oomCounter: (id) =>
+        existsSync('/sys/fs/cgroup/memory/tasks')
+          ? { path: `/sys/fs/cgroup/memory/brig/${id}/memory.oom_control`, key: 'oom_kill' }
+          : { path: `/sys/fs/cgroup/brig/${id}/memory.events`, key: 'oom_kill' },
+    },
+  });
 }
 
-const COMMANDS: Record<string, BrigCommand> = { run, image, info, ...IMAGE_ALIASES };
+const { run, create, start, stop, kill, rm, wait, ps, logs, inspect } = CONTAINER_VERBS as Record<string, BrigCommand>;
+const COMMANDS: Record<string, BrigCommand> = { run: run!, create: create!, start: start!, stop: stop!, kill: kill!, rm: rm!, wait: wait!, ps: ps!, logs: logs!, inspect: inspect!, container, image, info, ...IMAGE_ALIASES };
 
 async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
@@ -69,6 +92,9 @@ async function main(argv: string[]): Promise<number> {
     engine: () => (cached ??= engine(process.env)),
     stdout: process.stdout,
     stderr: process.stderr,
+    get stdin() {
+      return process.stdin;
+    },
     cwd: process.cwd(),
     env: process.env,
   };

@@ -79,7 +79,8 @@ export interface MonitorSpec {
 
 const SUN_PATH_MAX = 107;
 
-export function compileMonitorPlan(spec: MonitorSpec): MonitorPlan {
+/** The files a container's monitor uses, named from its directories (checked: sockets fit). */
+export function monitorFiles(spec: Pick<MonitorSpec, 'dir' | 'socketDir' | 'log' | 'tty'>): MonitorFiles {
   const files: MonitorFiles = {
     exit: path.join(spec.dir, 'exit.json'),
     pid: path.join(spec.dir, 'init.pid'),
@@ -95,6 +96,11 @@ export function compileMonitorPlan(spec: MonitorSpec): MonitorPlan {
       });
     }
   }
+  return files;
+}
+
+export function compileMonitorPlan(spec: MonitorSpec): MonitorPlan {
+  const files = monitorFiles(spec);
   const start = spec.starter(files);
   if (!path.isAbsolute(start.argv[0] ?? '')) {
     throw new BrigError('INTERNAL', `the monitor's starter must be an absolute path: ${start.argv[0]}`);

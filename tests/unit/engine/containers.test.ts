@@ -136,3 +136,19 @@ test(
     assert.equal((await s.update(c.id, 'start')).state.status, 'running');
   }),
 );
+
+test("signals and times as docker's kill -s, --stop-signal, --since and --until take them", async () => {
+  const { parseSignal } = await import('../../../src/engine/containers/service.js');
+  const { parseTime } = await import('../../../src/cli/brig/commands/container.js');
+  assert.equal(parseSignal('TERM'), 15);
+  assert.equal(parseSignal('SIGKILL'), 9);
+  assert.equal(parseSignal('usr1'), 10);
+  assert.equal(parseSignal('2'), 2);
+  assert.throws(() => parseSignal('SIGNOPE', '--signal'), /invalid signal: SIGNOPE/);
+  const now = Date.parse('2026-01-01T12:00:00Z');
+  assert.equal(parseTime('1700000000', '--since', now), 1700000000);
+  assert.equal(parseTime('42m', '--since', now), now / 1000 - 42 * 60);
+  assert.equal(parseTime('1h30m', '--since', now), now / 1000 - 5400);
+  assert.equal(parseTime('2026-01-01T11:00:00Z', '--since', now), now / 1000 - 3600);
+  assert.throws(() => parseTime('yesterday', '--since', now), /--since: invalid time "yesterday"/);
+});

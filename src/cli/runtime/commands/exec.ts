@@ -1,14 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { constants as os } from 'node:os';
 import { BrigError } from '../../../errors/index.js';
 import { CAPABILITIES } from '../../../runtime/linux/constants.js';
 import type { ExecProcess } from '../../../runtime/runtime.js';
 import type { Process } from '../../../runtime/spec/types.js';
 import { parseSpecJson, readProcess } from '../../../runtime/spec/validate.js';
+import { forwardSignalsUntil } from '../../forward-signals.js';
 import type { Command, Context } from '../command.js';
-
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
 /**
  * The process to exec: --process FILE as given (validated like config.json's process), or
@@ -93,16 +91,6 @@ export const exec: Command = {
       ...(flags['pid-file'] ? { pidFile: path.resolve(ctx.cwd, flags['pid-file'] as string) } : {}),
     });
     if (flags.detach) return 0;
-    const forward = (sig: NodeJS.Signals) => {
-      try {
-        process.kill(started.pid, os.signals[sig]);
-      } catch {}
-    };
-    for (const s of FORWARDED) process.on(s, forward);
-    try {
-      return await started.exit;
-    } finally {
-      for (const s of FORWARDED) process.off(s, forward);
-    }
+    return forwardSignalsUntil(started.exit, (sig) => process.kill(started.pid, sig));
   },
 };

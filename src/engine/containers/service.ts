@@ -1,0 +1,571 @@
+/**
+ * Engine containers that outlive the CLI: each is a record in the ContainerStore, an OCI
+ * bundle in its directory, and, while it runs, a brig-monitor that holds its stdio, writes
+ * its log and records its exit. This class is the engine's side of create, start, stop,
+ * kill, wait, remove, logs, list and inspect; the CLI and (later) the API render what it
+ * returns. It owns no process: every answer is read from the store, reconciled with what the
+ * monitor left (`exit.json`) and with /proc.
+ */
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BrigError, hasErrno } from '../../errors/index.js';
+import type { Runtime } from '../../runtime/runtime.js';
+import type { Spec } from '../../runtime/spec/types.js';
+import { procStat } from '../../util/proc-stat.js';
+import { exitCode, type ExitRecord, startMonitor } from '../monitor/monitor.js';
+import { compileMonitorPlan, type LogConfig, type MonitorFiles, monitorFiles } from '../monitor/plan.js';
+import { humanStatus, isRunningLike } from './state.js';
+import { type ContainerRecord, ContainerStore } from './store.js';
+
+/** What the engine keeps in a record's `spec` (opaque to the store). */
+export interface ContainerSettings {
+  /** The container's OCI bundle: config.json here, rootfs where config.json says. */
+  bundle: string;
+  cmd: string[];
+  log: LogConfig;
+  tty: boolean;
+  openStdin: boolean;
+  autoRemove: boolean;
+  stopSignal: string;
+  stopTimeout: number;
+  /** Unmounted and removed with the container (an image snapshot); absent for the host image. */
+  rootfs?: { path: string; snapshot: string };
+  files: MonitorFiles;
+  env: string[];
+  workdir: string;
+  hostname: string;
+}
+
+export interface CreateRequest {
+  image: string;
+  imageId: string;
+  name?: string;
+  labels?: Record<string, string>;
+  settings: Omit<ContainerSettings, 'bundle' | 'files'>;
+}
+
+export interface ContainerServiceDeps {
+  root: string;
+  runtime: Runtime;
+  /** brig-runtime's launcher and its state root: the monitor's starter. */
+  runtimeBin: string;
+  runtimeRoot: string;
+  /** The on-exit command: `brig container cleanup ID` with this environment. */
+  cleanupCommand: (id: string) => { argv: string[]; env: string[] };
+  /** Unmounts a rootfs and removes its snapshot (the image side of removal). */
+  releaseRootfs: (rootfs: NonNullable<ContainerSettings['rootfs']>) => Promise<void>;
+  /** Where the container's memory cgroup counts OOM kills, if the host has one. */
+  oomCounter?: (id: string) => { path: string; key: string } | undefined;
+  now?: () => Date;
+}
+
+const SIGNALS: Record<string, number> = {
+  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15, SIGSTOP: 19, SIGCONT: 18, SIGWINCH: 28,
+};
+
+/** "TERM", "SIGTERM", "15" → 15, as docker's kill -s and --stop-signal take them. */
+export function parseSignal(s: string, field = '--signal'): number {
+  if (/^\d+$/.test(s) && Number(s) > 0 && Number(s) < 65) return Number(s);
+  const n = SIGNALS[s.toUpperCase().startsWith('SIG') ? s.toUpperCase() : `SIG${s.toUpperCase()}`];
+  if (n === undefined) throw new BrigError('INVALID_ARGUMENT', `invalid signal: ${s}`, { field });
+  return n;
+}
+
+export interface LogLine {
+  stream: 'stdout' | 'stderr';
+  log: string;
+  time: string;
+}
+
+export class ContainerService {
+  readonly store: ContainerStore;
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: ContainerServiceDeps) {
+    this.store = new ContainerStore(deps.root, (r) => this.reconcile(r));
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  private settings(r: ContainerRecord): ContainerSettings {
+    return r.spec as unknown as ContainerSettings;
+  }
+
+  /**
+   * A record says "running" only while its monitor has not written an exit record and init
+   * is alive: the truth is what the monitor and /proc say, corrected on every read.
+   */
+  private reconcile(r: ContainerRecord): ContainerRecord {
+    if (!isRunningLike(r.state.status)) return r;
+    const s = this.settings(r);
+    const exit = readExit(s.files.exit);
+    if (exit) {
+      return {
+        ...r,
+        state: { ...r.state, status: 'exited', pid: 0, exitCode: exitCode(exit), oomKilled: exit.oomKills > 0, finishedAt: exit.finishedAt },
+      };
+    }
+    const init = procStat(r.state.pid);
+    if (init && init.state !== 'Z') return r;
+    const monitor = procStat(r.state.monitorPid);
+    if (monitor && monitor.state !== 'Z') return r; // init gone, the record is seconds away
+    return {
+      ...r,
+      state: { ...r.state, status: 'exited', pid: 0, exitCode: 255, error: 'the container monitor is gone and left no exit record', finishedAt: this.now().toISOString() },
+    };
+  }
+
+  /** Claims the name and writes the record; `prepare` makes the bundle in the container's directory. */
+  async create(req: CreateRequest, prepare: (id: string, dir: string) => Promise<{ spec: Spec; rootfs?: ContainerSettings['rootfs'] }>): Promise<ContainerRecord> {
+    const record = await this.store.create({
+      ...(req.name !== undefined ? { name: req.name } : {}),
+      image: req.image,
+      imageId: req.imageId,
+      state: { status: 'created', pid: 0, monitorPid: 0, exitCode: 0, oomKilled: false, error: '', startedAt: '', finishedAt: '' },
+      restartCount: 0,
+      spec: {},
+      labels: req.labels ?? {},
+    });
+    const dir = this.store.containerDir(record.id);
+    try {
+      const { spec, rootfs } = await prepare(record.id, dir);
+      await fs.writeFile(path.join(dir, 'config.json'), JSON.stringify(spec));
+      const files = monitorFiles({ dir, socketDir: this.socketDir(record.id, dir), log: req.settings.log, tty: req.settings.tty });
+      const settings: ContainerSettings = { ...req.settings, bundle: dir, files, ...(rootfs ? { rootfs } : {}) };
+      return await this.store.update(record.id, undefined, (r) => ({ ...r, spec: settings as unknown as Record<string, unknown> }));
+    } catch (e) {
+      await this.store.remove(record.id);
+      throw e;
+    }
+  }
+
+  private socketDir(id: string, dir: string): string {
+    // A socket path holds 107 bytes: the container's directory when it fits, else a short one.
+    return Buffer.byteLength(path.join(dir, 'console.sock')) <= 107 ? dir : path.join('/run/brig/sockets', id.slice(0, 12));
+  }
+
+  /** Starts a created or exited container under a new monitor. */
+  async start(ref: string): Promise<ContainerRecord> {
+    const found = await this.store.find(ref);
+    if (found.state.status === 'running') return found; // docker: starting a running container is a no-op
+    const s = this.settings(found);
+    const id = found.id;
+    // The state machine first (a removing or dead container cannot start), then the monitor.
+    await this.store.update(id, 'start', (r) => r);
+    const dir = s.bundle;
+    await Promise.all([s.files.exit, s.files.pid].map((f) => fs.rm(f, { force: true })));
+    const socketDir = path.dirname(s.files.attach);
+    await fs.mkdir(socketDir, { recursive: true, mode: 0o700 });
+    const rt = [this.deps.runtimeBin, '--root', this.deps.runtimeRoot, '--log', path.join(dir, 'runtime.log')];
+    // A container started before keeps nothing of its old runtime state.
+    await this.deps.runtime.delete(id, { force: true }).catch((e: BrigError) => {
+      if (e.code !== 'CONTAINER_NOT_FOUND') throw e;
+    });
+    const oom = this.deps.oomCounter?.(id);
+    const cleanup = this.deps.cleanupCommand(id);
+    const plan = compileMonitorPlan({
+      dir,
+      socketDir,
+      log: s.log,
+      tty: s.tty,
+      stdin: s.openStdin,
+      starter: (f) => ({
+        argv: [...rt, 'run', '-d', '--bundle', dir, '--pid-file', f.pid, ...(f.console ? ['--console-socket', f.console] : []), id],
+        env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+      }),
+      ...(oom ? { oomCounter: oom } : {}),
+      onExit: cleanup,
+    });
+    try {
+      const started = await startMonitor(plan);
+      return await this.store.update(id, undefined, (r) => ({
+        ...r,
+        state: { ...r.state, status: 'running', pid: started.pid, monitorPid: started.monitorPid, exitCode: 0, oomKilled: false, error: '', startedAt: this.now().toISOString(), finishedAt: '' },
+      }));
+    } catch (e) {
+      const why = lastLine(path.join(dir, 'runtime.log')) ?? (e as Error).message;
+      await this.store.update(id, undefined, (r) => ({
+        ...r,
+        state: { ...r.state, status: r.state.startedAt ? 'exited' : 'created', pid: 0, monitorPid: 0, error: why, exitCode: /not found/.test(why) ? 127 : 126 },
+      }));
+      throw new BrigError('SYSTEM', `failed to start container ${found.name}: ${why}`, { cause: e });
+    }
+  }
+
+  /** Signals init (docker's kill): the container must be running. */
+  async kill(ref: string, signal = 'SIGKILL'): Promise<ContainerRecord> {
+    const r = await this.store.find(ref);
+    const sig = parseSignal(signal);
+    await this.store.update(r.id, 'kill');
+    try {
+      process.kill(r.state.pid, sig);
+    } catch (e) {
+      if (!hasErrno(e, 'ESRCH')) throw e;
+    }
+    return r;
+  }
+
+  /**
+   * docker's stop: the stop signal, then SIGKILL after `timeout` seconds (-1: wait for ever),
+   * and wait for the exit. A container that is not running is left as it is.
+   */
+  async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<ContainerRecord> {
+    const r = await this.store.find(ref);
+    if (!isRunningLike(r.state.status)) return r;
+    const s = this.settings(r);
+    const timeout = opts.timeout ?? s.stopTimeout;
+    await this.store.update(r.id, 'stop');
+    signalQuietly(r.state.pid, parseSignal(opts.signal ?? s.stopSignal, '--signal'));
+    if (timeout < 0 || (await this.waitExit(r.id, timeout * 1000)) === undefined) {
+      signalQuietly(r.state.pid, 9);
+      await this.waitExit(r.id, 30_000);
+    }
+    return this.store.find(r.id);
+  }
+
+  /** Waits for a running container to exit; its exit code (docker's wait). */
+  async wait(ref: string, opts: { signal?: AbortSignal } = {}): Promise<number> {
+    const r = await this.store.find(ref);
+    const done = await this.waitExit(r.id, Number.POSITIVE_INFINITY, opts.signal);
+    return done?.state.exitCode ?? r.state.exitCode;
+  }
+
+  private async waitExit(id: string, ms: number, signal?: AbortSignal): Promise<ContainerRecord | undefined> {
+    const until = Date.now() + ms;
+    for (let step = 5; ; step = Math.min(step * 2, 100)) {
+      const r = await this.store.find(id);
+      if (!isRunningLike(r.state.status)) return r;
+      if (Date.now() > until) return undefined;
+      await sleep(step, undefined, signal ? { signal } : {});
+    }
+  }
+
+  /** docker's rm: a running container needs force (then it is killed first). */
+  async remove(ref: string, opts: { force?: boolean } = {}): Promise<string> {
+    const r = await this.store.find(ref);
+    await this.store.update(r.id, opts.force ? 'remove-force' : 'remove');
+    if (isRunningLike(r.state.status)) {
+      signalQuietly(r.state.pid, 9);
+      await this.waitExitOfProcess(r.state.pid, r.state.monitorPid);
+    }
+    await this.teardown(r);
+    return r.name;
+  }
+
+  private async waitExitOfProcess(pid: number, monitorPid: number): Promise<void> {
+    for (let i = 0; i < 300; i++) {
+      const a = procStat(pid);
+      const m = procStat(monitorPid);
+      if ((!a || a.state === 'Z') && (!m || m.state === 'Z')) return;
+      await sleep(10);
+    }
+  }
+
+  /** Everything of a container but its record: runtime state, rootfs, sockets; then the record. */
+  private async teardown(r: ContainerRecord): Promise<void> {
+    const s = this.settings(r);
+    await this.deps.runtime.delete(r.id, { force: true }).catch((e: BrigError) => {
+      if (e.code !== 'CONTAINER_NOT_FOUND') throw e;
+    });
+    if (s.rootfs) await this.deps.releaseRootfs(s.rootfs);
+    if (s.files && path.dirname(s.files.attach) !== s.bundle) await fs.rm(path.dirname(s.files.attach), { recursive: true, force: true });
+    await this.store.remove(r.id);
+  }
+
+  /**
+   * The monitor's on-exit command: the runtime's state and cgroups go at once; with --rm
+   * the whole container goes. Idempotent: a container already removed is fine.
+   */
+  async cleanup(id: string): Promise<void> {
+    const r = await this.store.find(id).catch((e: BrigError) => {
+      if (e.code === 'CONTAINER_NOT_FOUND') return undefined;
+      throw e;
+    });
+    if (!r) return;
+    await this.deps.runtime.delete(r.id, { force: true }).catch((e: BrigError) => {
+      if (e.code !== 'CONTAINER_NOT_FOUND') throw e;
+    });
+    if (this.settings(r).autoRemove && !isRunningLike(r.state.status)) {
+      await this.store.update(r.id, 'remove').then(
+        () => this.teardown(r),
+        (e: BrigError) => {
+          if (e.code !== 'CONTAINER_STATE') throw e; // being removed by someone else already
+        },
+      );
+    }
+  }
+
+  /** Log lines in order, from the rotated files to the current one; with follow, until the container exits. */
+  async *logs(ref: string, opts: { follow?: boolean; tail?: number; since?: number; until?: number; signal?: AbortSignal } = {}): AsyncGenerator<LogLine> {
+    const r = await this.store.find(ref);
+    const s = this.settings(r);
+    if (s.log.driver === 'none' || !s.files.log) {
+      throw new BrigError('INVALID_ARGUMENT', `configured logging driver does not support reading`, { hint: 'the container was created with --log-driver none' });
+    }
+    const keep = (l: LogLine) => {
+      const t = Date.parse(l.time) / 1000;
+      return (opts.since === undefined || t >= opts.since) && (opts.until === undefined || t <= opts.until);
+    };
+    const rotated = [];
+    for (let i = s.log.maxFiles - 1; i >= 1; i--) rotated.push(`${s.files.log}.${i}`);
+    let lines: LogLine[] = [];
+    for (const f of rotated) lines.push(...readLogFile(f));
+    const current = openLog(s.files.log);
+    lines.push(...current.read());
+    lines = lines.filter(keep);
+    if (opts.tail !== undefined && opts.tail >= 0) lines = opts.tail === 0 ? [] : lines.slice(-opts.tail);
+    yield* lines;
+    if (!opts.follow) {
+      current.close();
+      return;
+    }
+    // Follow: new lines as they come, across rotations (a new inode at the path), until the
+    // container is not running any more and the file is drained.
+    try {
+      for (;;) {
+        const more = current.read();
+        for (const l of more) if (keep(l)) yield l;
+        if (more.length === 0) {
+          if (current.rotated()) {
+            current.reopen();
+            continue;
+          }
+          const now = await this.store.find(r.id);
+          if (!isRunningLike(now.state.status)) {
+            for (const l of current.read()) if (keep(l)) yield l;
+            return;
+          }
+          await sleep(50, undefined, opts.signal ? { signal: opts.signal } : {});
+        }
+      }
+    } finally {
+      current.close();
+    }
+  }
+
+  async list(opts: { all?: boolean } = {}): Promise<ContainerSummary[]> {
+    const now = this.now();
+    const all = await this.store.list();
+    return all
+      .filter((r) => opts.all || isRunningLike(r.state.status))
+      .sort((a, b) => b.created.localeCompare(a.created))
+      .map((r) => summary(r, this.settings(r), now));
+  }
+
+  async inspect(ref: string): Promise<ContainerJSON> {
+    const r = await this.store.find(ref);
+    return inspectJSON(r, this.settings(r));
+  }
+}
+
+function signalQuietly(pid: number, sig: number): void {
+  try {
+    if (pid > 0) process.kill(pid, sig);
+  } catch (e) {
+    if (!hasErrno(e, 'ESRCH')) throw e;
+  }
+}
+
+function readExit(file: string): ExitRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as ExitRecord;
+  } catch (e) {
+    if (hasErrno(e, 'ENOENT')) return undefined;
+    if (e instanceof SyntaxError) return undefined; // written by rename: never half a file, but be safe
+    throw e;
+  }
+}
+
+function lastLine(file: string): string | undefined {
+  try {
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    const l = lines.at(-1);
+    if (!l) return undefined;
+    const msg = /msg="((?:[^"\\]|\\.)*)"/.exec(l)?.[1];
+    return (msg ?? l).replace(/^brig-runtime: /, '');
+  } catch {
+    return undefined;
+  }
+}
+
+function parseLine(text: string): LogLine | undefined {
+  try {
+    return JSON.parse(text) as LogLine;
+  } catch {
+    return undefined;
+  }
+}
+
+function readLogFile(file: string): LogLine[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if (hasErrno(e, 'ENOENT')) return [];
+    throw e;
+  }
+  return text.split('\n').flatMap((l) => (l ? (parseLine(l) ?? []) : []));
+}
+
+/** An open log that is read on from where it was, and knows when the path names a new file. */
+function openLog(file: string) {
+  let fd = -1;
+  let ino = 0;
+  let partial = '';
+  const open = () => {
+    try {
+      fd = openSync(file, 'r');
+      ino = statSync(file).ino;
+    } catch (e) {
+      if (!hasErrno(e, 'ENOENT')) throw e;
+      fd = -1;
+    }
+  };
+  open();
+  const buf = Buffer.alloc(64 * 1024);
+  return {
+    read(): LogLine[] {
+      if (fd < 0) {
+        open();
+        if (fd < 0) return [];
+      }
+      const out: LogLine[] = [];
+      for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) {
+        partial += buf.subarray(0, n).toString('utf8');
+        const lines = partial.split('\n');
+        partial = lines.pop()!;
+        for (const l of lines) {
+          const p = l ? parseLine(l) : undefined;
+          if (p) out.push(p);
+        }
+      }
+      return out;
+    },
+    rotated(): boolean {
+      try {
+        return statSync(file).ino !== ino;
+      } catch {
+        return false;
+      }
+    },
+    reopen() {
+      if (fd >= 0) closeSync(fd);
+      partial = '';
+      open();
+    },
+    close() {
+      if (fd >= 0) closeSync(fd);
+      fd = -1;
+    },
+  };
+}
+
+/** GET /containers/json's shape. */
+export interface ContainerSummary {
+  Id: string;
+  Names: string[];
+  Image: string;
+  ImageID: string;
+  Command: string;
+  Created: number;
+  State: string;
+  Status: string;
+  Ports: unknown[];
+  Labels: Record<string, string>;
+  Mounts: unknown[];
+}
+
+function summary(r: ContainerRecord, s: ContainerSettings, now: Date): ContainerSummary {
+  return {
+    Id: r.id,
+    Names: [`/${r.name}`],
+    Image: r.image,
+    ImageID: r.imageId,
+    Command: s.cmd.join(' '),
+    Created: Math.floor(Date.parse(r.created) / 1000),
+    State: r.state.status,
+    Status: humanStatus({ status: r.state.status, exitCode: r.state.exitCode, startedAt: r.state.startedAt, finishedAt: r.state.finishedAt }, now),
+    Ports: [],
+    Labels: r.labels,
+    Mounts: [],
+  };
+}
+
+/** GET /containers/{id}/json's shape: the fields brig has so far. */
+export interface ContainerJSON {
+  Id: string;
+  Created: string;
+  Path: string;
+  Args: string[];
+  State: {
+    Status: string;
+    Running: boolean;
+    Paused: boolean;
+    Restarting: boolean;
+    OOMKilled: boolean;
+    Dead: boolean;
+    Pid: number;
+    ExitCode: number;
+    Error: string;
+    StartedAt: string;
+    FinishedAt: string;
+  };
+  Image: string;
+  Name: string;
+  RestartCount: number;
+  LogPath: string;
+  Config: { Hostname: string; Env: string[]; Cmd: string[]; Image: string; WorkingDir: string; Labels: Record<string, string>; Tty: boolean; OpenStdin: boolean; StopSignal: string };
+  HostConfig: { AutoRemove: boolean; LogConfig: { Type: string; Config: Record<string, string> } };
+}
+
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+function inspectJSON(r: ContainerRecord, s: ContainerSettings): ContainerJSON {
+  const st = r.state;
+  return {
+    Id: r.id,
+    Created: r.created,
+    Path: s.cmd[0] ?? '',
+    Args: s.cmd.slice(1),
+    State: {
+      Status: st.status,
+      Running: st.status === 'running' || st.status === 'paused',
+      Paused: st.status === 'paused',
+      Restarting: st.status === 'restarting',
+      OOMKilled: st.oomKilled,
+      Dead: st.status === 'dead',
+      Pid: isRunningLike(st.status) ? st.pid : 0,
+      ExitCode: st.exitCode,
+      Error: st.error,
+      StartedAt: st.startedAt || ZERO_TIME,
+      FinishedAt: st.finishedAt || ZERO_TIME,
+    },
+    Image: r.imageId,
+    Name: `/${r.name}`,
+    RestartCount: r.restartCount,
+    LogPath: s.files.log ?? '',
+    Config: {
+      Hostname: s.hostname,
+      Env: s.env,
+      Cmd: s.cmd,
+      Image: r.image,
+      WorkingDir: s.workdir,
+      Labels: r.labels,
+      Tty: s.tty,
+      OpenStdin: s.openStdin,
+      StopSignal: s.stopSignal,
+    },
+    HostConfig: {
+      AutoRemove: s.autoRemove,
+      LogConfig: {
+        Type: s.log.driver,
+        Config: {
+          ...(s.log.maxSize ? { 'max-size': String(s.log.maxSize) } : {}),
+          ...(s.log.maxFiles > 1 ? { 'max-file': String(s.log.maxFiles) } : {}),
+        },
+      },
+    },
+  };
+}
+
