@@ -99,6 +99,18 @@ export interface LogOptions {
   signal?: AbortSignal;
 }
 
+export interface ExecOptions {
+  cmd: string[];
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  tty: boolean;
+  interactive: boolean;
+  detach: boolean;
+  /** fds for the process's stdin, stdout, stderr (foreground). */
+  stdio: [number | 'ignore', number | 'ignore', number | 'ignore'];
+}
+
 /** Container operations in the Docker Engine API's shapes. */
 export interface ContainerOps {
   createContainer(opts: CreateContainerOptions): Promise<{ Id: string; Warnings: string[] }>;
@@ -110,6 +122,12 @@ export interface ContainerOps {
   listContainers(opts?: { all?: boolean }): Promise<ContainerSummary[]>;
   inspectContainer(ref: string): Promise<ContainerJSON>;
   containerLogs(ref: string, opts?: LogOptions): AsyncIterable<LogLine>;
+  /** docker exec: a new process in a running container; its exit code (0 at once with detach). */
+  execContainer(ref: string, opts: ExecOptions): Promise<{ pid: number; exit: Promise<number> }>;
+  pauseContainer(ref: string): Promise<void>;
+  unpauseContainer(ref: string): Promise<void>;
+  restartContainer(ref: string, opts?: { timeout?: number; signal?: string }): Promise<void>;
+  renameContainer(ref: string, name: string): Promise<void>;
   /** The monitor's attach socket (stdin in, output out, in its framing): local engines only. */
   attachSocket(ref: string): Promise<string>;
   /** What a container's monitor runs once it has exited (runtime state; the container itself with --rm). */

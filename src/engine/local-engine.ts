@@ -20,6 +20,7 @@ import type {
   ContainerSummary,
   CreateContainerOptions,
   Engine,
+  ExecOptions,
   EngineInfo,
   LogLine,
   LogOptions,
@@ -408,6 +409,34 @@ export class LocalEngine implements Engine {
 
   async *containerLogs(ref: string, opts: LogOptions = {}): AsyncIterable<LogLine> {
     yield* (await this.kept()).logs(ref, opts);
+  }
+
+  async execContainer(ref: string, opts: ExecOptions): Promise<{ pid: number; exit: Promise<number> }> {
+    return (await this.kept()).exec(ref, {
+      cmd: opts.cmd,
+      tty: opts.tty,
+      detach: opts.detach,
+      stdio: opts.detach ? ['ignore', 'ignore', 'ignore'] : [...opts.stdio],
+      ...(opts.env ? { env: opts.env } : {}),
+      ...(opts.workdir !== undefined ? { workdir: opts.workdir } : {}),
+      ...(opts.user !== undefined ? { user: opts.user } : {}),
+    });
+  }
+
+  async pauseContainer(ref: string): Promise<void> {
+    await (await this.kept()).pause(ref);
+  }
+
+  async unpauseContainer(ref: string): Promise<void> {
+    await (await this.kept()).unpause(ref);
+  }
+
+  async restartContainer(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    await (await this.kept()).restart(ref, opts);
+  }
+
+  async renameContainer(ref: string, name: string): Promise<void> {
+    await (await this.kept()).rename(ref, name);
   }
 
   async attachSocket(ref: string): Promise<string> {

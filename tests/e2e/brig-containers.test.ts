@@ -205,3 +205,33 @@ test("bad input gets docker's kind of message and exit 125, with nothing left", 
   assert.match(stopped.stderr, /No such container: no-such-container/);
   writeFileSync(path.join(root, 'noop'), '');
 });
+
+test('exec: exit codes, -u/-w/-e, -i stdin, 127 for a missing program; pause refuses exec, unpause, rename, restart', { skip }, () => {
+  const id = ok(['run', '-d', '--name', 'ex1', 'host', 'sleep', '60']).trim();
+  const e = brig(['exec', 'ex1', 'sh', '-c', 'echo in; exit 5']);
+  assert.equal(e.code, 5);
+  assert.equal(e.stdout, 'in\n');
+  assert.equal(ok(['exec', '-u', '1000', '-w', '/tmp', '-e', 'FOO=bar', 'ex1', 'sh', '-c', 'id -u; pwd; echo $FOO; grep CapEff /proc/self/status']), '1000\n/tmp\nbar\nCapEff:\t0000000000000000\n');
+  assert.equal(ok(['exec', '-i', 'ex1', 'cat'], 'through stdin\n'), 'through stdin\n');
+  assert.equal(ok(['exec', 'ex1', 'cat'], 'not given without -i\n'), '');
+  const missing = brig(['exec', 'ex1', 'no-such-program']);
+  assert.equal(missing.code, 127);
+  assert.match(missing.stderr, /executable "no-such-program" not found/);
+  assert.equal(ok(['pause', 'ex1']), 'ex1\n');
+  assert.match(ok(['ps']), /Up .* \(Paused\)\s+ex1$/m);
+  const paused = brig(['exec', 'ex1', 'true']);
+  assert.equal(paused.code, 125);
+  assert.match(paused.stderr, /container ex1 is paused, unpause the container before exec/);
+  assert.equal(ok(['unpause', 'ex1']), 'ex1\n');
+  ok(['rename', 'ex1', 'ex2']);
+  assert.equal(brig(['inspect', 'ex1']).code, 1);
+  const before = (JSON.parse(ok(['inspect', 'ex2'])) as { State: { Pid: number } }[])[0]!.State.Pid;
+  assert.equal(ok(['restart', '-t', '1', 'ex2']), 'ex2\n');
+  const after = (JSON.parse(ok(['inspect', 'ex2'])) as { State: { Pid: number; Status: string } }[])[0]!.State;
+  assert.equal(after.Status, 'running');
+  assert.notEqual(after.Pid, before);
+  // A paused container is thawed by rm -f, so the kill lands.
+  ok(['pause', 'ex2']);
+  assert.equal(ok(['rm', '-f', 'ex2']), 'ex2\n');
+  assert.deepEqual(traces(id), []);
+});

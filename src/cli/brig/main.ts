@@ -27,7 +27,8 @@ const USAGE = `usage: brig COMMAND
 
 commands:
   run [-d] [--rm] [-it] [--name NAME] [-e K=V] ... IMAGE [CMD...]   (brig run --help)
-  create, start, stop, kill, rm, wait, ps, logs, inspect; container <verb>
+  create, start, stop, restart, kill, pause, unpause, rm, wait, ps, logs, inspect, exec, rename;
+  container <verb>
   image pull|push|ls|rm|inspect|tag|save|load|import|prune|history ...
   info [--format json]   data root, snapshotter, image limits (BRIG_MAX_LAYER_SIZE, BRIG_MAX_BLOB_SIZE,
                          BRIG_MAX_LAYER_ENTRIES, BRIG_MAX_EXPANSION_RATIO, BRIG_MIN_FREE_DISK)
@@ -82,8 +83,8 @@ function engine(env: NodeJS.ProcessEnv): LocalEngine {
   });
 }
 
-const { run, create, start, stop, kill, rm, wait, ps, logs, inspect } = CONTAINER_VERBS as Record<string, BrigCommand>;
-const COMMANDS: Record<string, BrigCommand> = { run: run!, create: create!, start: start!, stop: stop!, kill: kill!, rm: rm!, wait: wait!, ps: ps!, logs: logs!, inspect: inspect!, container, image, info, ...IMAGE_ALIASES };
+const { run, create, start, stop, kill, rm, wait, ps, logs, inspect, exec, pause, unpause, restart, rename } = CONTAINER_VERBS as Record<string, BrigCommand>;
+const COMMANDS: Record<string, BrigCommand> = { run: run!, create: create!, start: start!, stop: stop!, kill: kill!, rm: rm!, wait: wait!, ps: ps!, logs: logs!, inspect: inspect!, exec: exec!, pause: pause!, unpause: unpause!, restart: restart!, rename: rename!, container, image, info, ...IMAGE_ALIASES };
 
 async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;

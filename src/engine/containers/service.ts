@@ -11,6 +11,7 @@ import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BrigError, hasErrno } from '../../errors/index.js';
+import { mergeEnv, resolveUser } from '../../image/runtime-config.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { Spec } from '../../runtime/spec/types.js';
 import { procStat } from '../../util/proc-stat.js';
@@ -44,6 +45,16 @@ export interface CreateRequest {
   name?: string;
   labels?: Record<string, string>;
   settings: Omit<ContainerSettings, 'bundle' | 'files'>;
+}
+
+export interface ExecRequest {
+  cmd: string[];
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  tty: boolean;
+  detach: boolean;
+  stdio: (number | 'ignore')[];
 }
 
 export interface ContainerServiceDeps {
@@ -217,6 +228,7 @@ export class ContainerService {
     const timeout = opts.timeout ?? s.stopTimeout;
     await this.store.update(r.id, 'stop');
     signalQuietly(r.state.pid, parseSignal(opts.signal ?? s.stopSignal, '--signal'));
+    await this.thawIfPaused(r);
     if (timeout < 0 || (await this.waitExit(r.id, timeout * 1000)) === undefined) {
       signalQuietly(r.state.pid, 9);
       await this.waitExit(r.id, 30_000);
@@ -241,16 +253,82 @@ export class ContainerService {
     }
   }
 
+  /**
+   * docker exec: a new process in the running container, from the container's own process
+   * (env, cwd, user, capabilities, no_new_privs) with the given changes.
+   */
+  async exec(ref: string, req: ExecRequest): Promise<{ pid: number; exit: Promise<number> }> {
+    const r = await this.store.find(ref);
+    await this.store.update(r.id, 'exec');
+    const rootfs = this.rootfsOf(r);
+    const user = req.user !== undefined ? await resolveUser(rootfs, req.user) : undefined;
+    const started = await this.deps.runtime.exec(
+      r.id,
+      (p) => ({
+        ...p,
+        args: req.cmd,
+        env: mergeEnv(p.env, req.env),
+        cwd: req.workdir ?? p.cwd,
+        terminal: req.tty,
+        ...(user ? { user: { uid: user.uid, gid: user.gid, ...(user.additionalGids?.length ? { additionalGids: user.additionalGids } : {}) } } : {}),
+        // A non-root user gets no effective capabilities, as docker's exec -u gives none.
+        ...(user && user.uid !== 0 && p.capabilities ? { capabilities: { ...p.capabilities, effective: [] } } : {}),
+      }),
+      { detach: req.detach, stdio: req.stdio },
+    );
+    return { pid: started.pid, exit: started.exit };
+  }
+
+  private rootfsOf(r: ContainerRecord): string {
+    const spec = JSON.parse(readFileSync(path.join(this.settings(r).bundle, 'config.json'), 'utf8')) as Spec;
+    return path.resolve(this.settings(r).bundle, spec.root!.path);
+  }
+
+  /** docker pause/unpause: the cgroup freezer, through the runtime. */
+  async pause(ref: string): Promise<void> {
+    const r = await this.store.find(ref);
+    await this.store.update(r.id, 'pause');
+    await this.deps.runtime.pause(r.id);
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const r = await this.store.find(ref);
+    await this.store.update(r.id, 'unpause');
+    await this.deps.runtime.resume(r.id);
+  }
+
+  /** docker restart: stop (signal, then SIGKILL after the timeout) and start again. */
+  async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<ContainerRecord> {
+    // RestartCount counts restarts by a policy, not by the user (docker's rule).
+    const r = await this.stop(ref, opts);
+    return this.start(r.id);
+  }
+
+  async rename(ref: string, name: string): Promise<void> {
+    const r = await this.store.find(ref);
+    await this.store.rename(r.id, name);
+  }
+
   /** docker's rm: a running container needs force (then it is killed first). */
   async remove(ref: string, opts: { force?: boolean } = {}): Promise<string> {
     const r = await this.store.find(ref);
     await this.store.update(r.id, opts.force ? 'remove-force' : 'remove');
     if (isRunningLike(r.state.status)) {
       signalQuietly(r.state.pid, 9);
+      await this.thawIfPaused(r);
       await this.waitExitOfProcess(r.state.pid, r.state.monitorPid);
     }
     await this.teardown(r);
     return r.name;
+  }
+
+  /** A frozen process takes its signal only once thawed: stop and rm -f of a paused container thaw it. */
+  private async thawIfPaused(r: ContainerRecord): Promise<void> {
+    if (r.state.status !== 'paused') return;
+    await this.deps.runtime.resume(r.id).catch((e: BrigError) => {
+      if (e.code !== 'CONTAINER_NOT_RUNNING' && e.code !== 'CONTAINER_NOT_FOUND') throw e;
+    });
+    await this.store.update(r.id, undefined, (x) => ({ ...x, state: { ...x.state, status: x.state.status === 'paused' ? 'running' : x.state.status } }));
   }
 
   private async waitExitOfProcess(pid: number, monitorPid: number): Promise<void> {

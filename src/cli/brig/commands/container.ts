@@ -357,6 +357,87 @@ export const inspect: BrigCommand = async (ctx, argv) => {
   return failed ? 1 : 0;
 };
 
+const EXEC: CommandSpec = {
+  name: 'exec',
+  usage: 'exec [OPTIONS] CONTAINER COMMAND [ARG...]',
+  summary: 'Execute a command in a running container',
+  interspersed: false,
+  flags: [
+    { name: 'detach', short: 'd', type: 'bool', help: 'Detached mode: run command in the background' },
+    { name: 'env', short: 'e', type: 'list', help: 'Set environment variables' },
+    { name: 'interactive', short: 'i', type: 'bool', help: 'Keep STDIN open even if not attached' },
+    { name: 'tty', short: 't', type: 'bool', help: 'Allocate a pseudo-TTY' },
+    { name: 'user', short: 'u', type: 'string', help: 'Username or UID (format: "<name|uid>[:<group|gid>]")' },
+    { name: 'workdir', short: 'w', type: 'string', help: 'Working directory inside the container' },
+  ],
+};
+
+export const exec: BrigCommand = async (ctx, argv) => {
+  const p = parse(ctx, argv, EXEC);
+  if (!p) return 0;
+  needArgs(p, EXEC, 2);
+  const [ref, ...cmd] = p.args;
+  const v = p.values;
+  if (v.workdir !== undefined && !(v.workdir as string).startsWith('/')) {
+    throw new BrigError('INVALID_ARGUMENT', `the working directory '${v.workdir}' is invalid, it needs to be an absolute path`, { field: '--workdir' });
+  }
+  const env = envList(v.env as string[] | undefined, ctx.env);
+  const tty = v.tty === true;
+  const started = await ctx.engine().execContainer(ref!, {
+    cmd,
+    tty,
+    interactive: v.interactive === true,
+    detach: v.detach === true,
+    // Without -i (or -t) the process reads nothing: docker gives it an empty stdin.
+    stdio: [v.interactive === true || tty ? 0 : 'ignore', 1, 2],
+    ...(env ? { env } : {}),
+    ...(v.workdir !== undefined ? { workdir: v.workdir as string } : {}),
+    ...(v.user !== undefined ? { user: v.user as string } : {}),
+  });
+  if (v.detach === true) return 0;
+  return forwardSignalsUntil(started.exit, (sig) => process.kill(started.pid, sig));
+};
+
+const SIMPLE = (name: string, summary: string): CommandSpec => ({ name, usage: `${name} CONTAINER [CONTAINER...]`, summary, flags: [] });
+const PAUSE = SIMPLE('pause', 'Pause all processes within one or more containers');
+const UNPAUSE = SIMPLE('unpause', 'Unpause all processes within one or more containers');
+const RESTART: CommandSpec = { ...STOP, name: 'restart', usage: 'restart [OPTIONS] CONTAINER [CONTAINER...]', summary: 'Restart one or more containers' };
+const RENAME: CommandSpec = { name: 'rename', usage: 'rename CONTAINER NEW_NAME', summary: 'Rename a container', flags: [] };
+
+export const pause: BrigCommand = async (ctx, argv) => {
+  const p = parse(ctx, argv, PAUSE);
+  if (!p) return 0;
+  needArgs(p, PAUSE, 1);
+  return each(ctx, p.args, (ref) => ctx.engine().pauseContainer(ref));
+};
+
+export const unpause: BrigCommand = async (ctx, argv) => {
+  const p = parse(ctx, argv, UNPAUSE);
+  if (!p) return 0;
+  needArgs(p, UNPAUSE, 1);
+  return each(ctx, p.args, (ref) => ctx.engine().unpauseContainer(ref));
+};
+
+export const restart: BrigCommand = async (ctx, argv) => {
+  const p = parse(ctx, argv, RESTART);
+  if (!p) return 0;
+  needArgs(p, RESTART, 1);
+  return each(ctx, p.args, (ref) =>
+    ctx.engine().restartContainer(ref, {
+      ...(p.values.time !== undefined ? { timeout: p.values.time as number } : {}),
+      ...(p.values.signal !== undefined ? { signal: p.values.signal as string } : {}),
+    }),
+  );
+};
+
+export const rename: BrigCommand = async (ctx, argv) => {
+  const p = parse(ctx, argv, RENAME);
+  if (!p) return 0;
+  if (p.args.length !== 2) throw new BrigError('INVALID_ARGUMENT', '"brig rename" requires exactly 2 arguments.', { hint: "See 'brig rename --help'." });
+  await ctx.engine().renameContainer(p.args[0]!, p.args[1]!);
+  return 0;
+};
+
 /** The monitor's on-exit command (not for users): runtime state away; with --rm, the container. */
 const cleanup: BrigCommand = async (ctx, argv) => {
   if (argv.length !== 1) throw new BrigError('INVALID_ARGUMENT', 'container cleanup needs one container id');
@@ -364,11 +445,11 @@ const cleanup: BrigCommand = async (ctx, argv) => {
   return 0;
 };
 
-export const CONTAINER_VERBS: Record<string, BrigCommand> = { run, create, start, stop, kill, rm, wait, ls: ps, ps, list: ps, logs, inspect, cleanup };
+export const CONTAINER_VERBS: Record<string, BrigCommand> = { run, create, start, stop, kill, rm, wait, ls: ps, ps, list: ps, logs, inspect, exec, pause, unpause, restart, rename, cleanup };
 
 export const container: BrigCommand = async (ctx, argv) => {
   const [verb, ...rest] = argv;
   const cmd = verb ? CONTAINER_VERBS[verb] : undefined;
-  if (!cmd) throw new BrigError('INVALID_ARGUMENT', `unknown command "container ${verb ?? ''}"`, { hint: 'run, create, start, stop, kill, rm, wait, ls, logs, inspect' });
+  if (!cmd) throw new BrigError('INVALID_ARGUMENT', `unknown command "container ${verb ?? ''}"`, { hint: 'run, create, start, stop, restart, kill, pause, unpause, rm, wait, ls, logs, inspect, exec, rename' });
   return cmd(ctx, rest);
 };
