@@ -226,45 +226,30 @@ async function each(ctx: BrigContext, refs: string[], fn: (ref: string) => Promi
   return failed ? 1 : 0;
 }
 
-export const start: BrigCommand = async (ctx, argv) => {
-  const p = parse(ctx, argv, START);
-  if (!p) return 0;
-  needArgs(p, START, 1);
-  return each(ctx, p.args, (ref) => ctx.engine().startContainer(ref));
-};
+/** A verb applied to each container named: parse, then `act` per container (docker's each-and-report). */
+function perContainer(spec: CommandSpec, act: (ctx: BrigContext, p: ParsedCommand, ref: string) => Promise<string | void>): BrigCommand {
+  return async (ctx, argv) => {
+    const p = parse(ctx, argv, spec);
+    if (!p) return 0;
+    needArgs(p, spec, 1);
+    return each(ctx, p.args, (ref) => act(ctx, p, ref));
+  };
+}
 
-export const stop: BrigCommand = async (ctx, argv) => {
-  const p = parse(ctx, argv, STOP);
-  if (!p) return 0;
-  needArgs(p, STOP, 1);
-  return each(ctx, p.args, (ref) =>
-    ctx.engine().stopContainer(ref, {
-      ...(p.values.time !== undefined ? { timeout: p.values.time as number } : {}),
-      ...(p.values.signal !== undefined ? { signal: p.values.signal as string } : {}),
-    }),
-  );
-};
+const stopOptions = (p: ParsedCommand) => ({
+  ...(p.values.time !== undefined ? { timeout: p.values.time as number } : {}),
+  ...(p.values.signal !== undefined ? { signal: p.values.signal as string } : {}),
+});
 
-export const kill: BrigCommand = async (ctx, argv) => {
-  const p = parse(ctx, argv, KILL);
-  if (!p) return 0;
-  needArgs(p, KILL, 1);
-  return each(ctx, p.args, (ref) => ctx.engine().killContainer(ref, p.values.signal as string));
-};
+export const start = perContainer(START, (ctx, _p, ref) => ctx.engine().startContainer(ref));
 
-export const rm: BrigCommand = async (ctx, argv) => {
-  const p = parse(ctx, argv, RM);
-  if (!p) return 0;
-  needArgs(p, RM, 1);
-  return each(ctx, p.args, (ref) => ctx.engine().removeContainer(ref, { force: p.values.force === true }));
-};
+export const stop = perContainer(STOP, (ctx, p, ref) => ctx.engine().stopContainer(ref, stopOptions(p)));
 
-export const wait: BrigCommand = async (ctx, argv) => {
-  const p = parse(ctx, argv, WAIT);
-  if (!p) return 0;
-  needArgs(p, WAIT, 1);
-  return each(ctx, p.args, async (ref) => String((await ctx.engine().waitContainer(ref)).StatusCode));
-};
+export const kill = perContainer(KILL, (ctx, p, ref) => ctx.engine().killContainer(ref, p.values.signal as string));
+
+export const rm = perContainer(RM, (ctx, p, ref) => ctx.engine().removeContainer(ref, { force: p.values.force === true }));
+
+export const wait = perContainer(WAIT, async (ctx, _p, ref) => String((await ctx.engine().waitContainer(ref)).StatusCode));
 
 /** docker ps's COMMAND: quoted, cut to 20 characters with an ellipsis unless --no-trunc. */
 function command(cmd: string, noTrunc: boolean): string {
@@ -404,31 +389,11 @@ const UNPAUSE = SIMPLE('unpause', 'Unpause all processes within one or more cont
 const RESTART: CommandSpec = { ...STOP, name: 'restart', usage: 'restart [OPTIONS] CONTAINER [CONTAINER...]', summary: 'Restart one or more containers' };
 const RENAME: CommandSpec = { name: 'rename', usage: 'rename CONTAINER NEW_NAME', summary: 'Rename a container', flags: [] };
 
-export const pause: BrigCommand = async (ctx, argv) => {
-  const p = parse(ctx, argv, PAUSE);
-  if (!p) return 0;
-  needArgs(p, PAUSE, 1);
-  return each(ctx, p.args, (ref) => ctx.engine().pauseContainer(ref));
-};
+export const pause = perContainer(PAUSE, (ctx, _p, ref) => ctx.engine().pauseContainer(ref));
 
-export const unpause: BrigCommand = async (ctx, argv) => {
-  const p = parse(ctx, argv, UNPAUSE);
-  if (!p) return 0;
-  needArgs(p, UNPAUSE, 1);
-  return each(ctx, p.args, (ref) => ctx.engine().unpauseContainer(ref));
-};
+export const unpause = perContainer(UNPAUSE, (ctx, _p, ref) => ctx.engine().unpauseContainer(ref));
 
-export const restart: BrigCommand = async (ctx, argv) => {
-  const p = parse(ctx, argv, RESTART);
-  if (!p) return 0;
-  needArgs(p, RESTART, 1);
-  return each(ctx, p.args, (ref) =>
-    ctx.engine().restartContainer(ref, {
-      ...(p.values.time !== undefined ? { timeout: p.values.time as number } : {}),
-      ...(p.values.signal !== undefined ? { signal: p.values.signal as string } : {}),
-    }),
-  );
-};
+export const restart = perContainer(RESTART, (ctx, p, ref) => ctx.engine().restartContainer(ref, stopOptions(p)));
 
 export const rename: BrigCommand = async (ctx, argv) => {
   const p = parse(ctx, argv, RENAME);
