@@ -4,7 +4,7 @@
  * full of them. On EACCES the tree's directories are made writable (never following
  * symlinks) and the removal is retried.
  */
-import { chmodSync, lstatSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, lstatSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -65,4 +65,40 @@ export async function privateDir(path: string): Promise<void> {
     });
   }
   if ((st.mode & 0o077) !== 0) await fs.chmod(path, 0o700);
+}
+
+/**
+ * docker's FollowSymlinkInScope: `p` (a path as a container sees it) as a path under `root`,
+ * every symlink on the way read with lstat/readlink and followed inside `root` (an absolute
+ * target restarts at `root`, `..` stops at it), so the result never leaves `root`. Missing or
+ * non-directory components are kept as named (the caller's open then fails).
+ */
+export function resolveInScope(root: string, p: string, opts: { maxHops?: number; tooMany?: () => Error } = {}): string {
+  const stack: string[] = [];
+  const queue = p.split('/');
+  let hops = 0;
+  while (queue.length > 0) {
+    const c = queue.shift()!;
+    if (c === '' || c === '.') continue;
+    if (c === '..') {
+      stack.pop();
+      continue;
+    }
+    const real = join(root, ...stack, c);
+    let link = false;
+    try {
+      link = lstatSync(real).isSymbolicLink();
+    } catch (e) {
+      if (!hasErrno(e, 'ENOENT') && !hasErrno(e, 'ENOTDIR')) throw e;
+    }
+    if (link) {
+      if (++hops > (opts.maxHops ?? 255)) throw opts.tooMany?.() ?? new BrigError('INVALID_ARGUMENT', `too many links in ${p}`, { path: p });
+      const target = readlinkSync(real);
+      if (target.startsWith('/')) stack.length = 0;
+      queue.unshift(...target.split('/'));
+      continue;
+    }
+    stack.push(c);
+  }
+  return join(root, ...stack);
 }

@@ -19,9 +19,10 @@
  */
 import { constants } from 'node:fs';
 import * as fs from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { posix } from 'node:path';
 import { BrigError, hasErrno } from '../errors/index.js';
 import type { ImageConfig } from './manifest.js';
+import { resolveInScope } from './fs-util.js';
 
 export interface RuntimeUser {
   uid: number;
@@ -128,41 +129,15 @@ export function parseStopSignal(s: string | undefined): string {
  * Returns undefined when the file does not exist.
  */
 export async function readFileInRoot(root: string, path: string, max = MAX_DB): Promise<Buffer | undefined> {
-  const stack: string[] = [];
-  const queue = path.split('/');
-  let hops = 0;
-  while (queue.length > 0) {
-    const c = queue.shift()!;
-    if (c === '' || c === '.') continue;
-    if (c === '..') {
-      stack.pop();
-      continue;
-    }
-    const real = join(root, ...stack, c);
-    let st: import('node:fs').Stats;
-    try {
-      st = await fs.lstat(real);
-    } catch (e) {
-      if (hasErrno(e, 'ENOENT') || hasErrno(e, 'ENOTDIR')) return undefined;
-      throw e;
-    }
-    if (st.isSymbolicLink()) {
-      if (++hops > 40)
-        throw new BrigError('INVALID_CONFIG', `too many symlinks resolving ${path} in the image`, { path });
-      const target = await fs.readlink(real);
-      if (target.startsWith('/')) stack.length = 0;
-      queue.unshift(...target.split('/'));
-      continue;
-    }
-    if (queue.length > 0 && !st.isDirectory()) return undefined;
-    stack.push(c);
-  }
-  const real = join(root, ...stack);
+  const real = resolveInScope(root, path, {
+    maxHops: 40,
+    tooMany: () => new BrigError('INVALID_CONFIG', `too many symlinks resolving ${path} in the image`, { path }),
+  });
   let fh: fs.FileHandle;
   try {
     fh = await fs.open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (e) {
-    if (hasErrno(e, 'ENOENT')) return undefined;
+    if (hasErrno(e, 'ENOENT') || hasErrno(e, 'ENOTDIR')) return undefined;
     throw e;
   }
   try {

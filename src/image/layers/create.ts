@@ -10,7 +10,7 @@
  * character device is a whiteout and becomes `.wh.NAME`; a directory with
  * `trusted.overlay.opaque=y` becomes the directory plus `.wh..wh..opq`.
  */
-import { createReadStream, type Stats } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline, Readable } from 'node:stream';
@@ -28,6 +28,10 @@ export interface TarTreeOptions {
   overlayDiff?: boolean;
   /** Include extended attributes (needs getfattr). Default true. */
   xattrs?: boolean;
+  /** Put every entry under this name ("dir" makes "dir/a", "dir/b/c"). */
+  prefix?: string;
+  /** Leave off the end-of-archive blocks (the caller writes more entries after these). */
+  noEnd?: boolean;
   signal?: AbortSignal;
 }
 
@@ -40,7 +44,7 @@ export interface CreatedLayer {
 
 const OVERLAY_XATTR = /^trusted\.overlay\./;
 
-function headerFor(name: string, st: Stats): WriteHeader {
+export function headerFor(name: string, st: Stats): WriteHeader {
   const h: WriteHeader = {
     name,
     type: 'file',
@@ -77,16 +81,17 @@ export async function* tarTree(dir: string, opts: TarTreeOptions = {}): AsyncGen
       opts.signal?.throwIfAborted();
       const name = rel === '' ? n : `${rel}/${n}`;
       const abs = join(dir, name);
+      const named = opts.prefix === undefined ? name : `${opts.prefix}/${name}`;
       const st = await fs.lstat(abs);
       if (opts.overlayDiff && st.isCharacterDevice() && st.rdev === 0) {
         yield encodeHeader({
-          name: `${rel === '' ? '' : `${rel}/`}${WHITEOUT_PREFIX}${n}`,
+          name: `${opts.prefix === undefined ? '' : `${opts.prefix}/`}${rel === '' ? '' : `${rel}/`}${WHITEOUT_PREFIX}${n}`,
           type: 'file',
           mode: 0o644,
         });
         continue;
       }
-      const h = headerFor(name, st);
+      const h = headerFor(named, st);
       const own = xattrs.get(abs);
       let opaque = false;
       if (own !== undefined) {
@@ -108,15 +113,21 @@ export async function* tarTree(dir: string, opts: TarTreeOptions = {}): AsyncGen
           yield encodeHeader({ ...h, type: 'link', linkname: first, size: 0 });
           continue;
         }
-        links.set(key, name);
+        links.set(key, named);
       }
       yield encodeHeader(h);
       if (h.type === 'file') {
         let got = 0;
-        for await (const chunk of createReadStream(abs, { highWaterMark: 1 << 20 })) {
-          got += (chunk as Buffer).length;
-          if (got > st.size) break;
-          yield chunk as Buffer;
+        // Never through a symlink that replaced the file since the lstat.
+        const fh = await fs.open(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+        try {
+          for await (const chunk of fh.createReadStream({ highWaterMark: 1 << 20, autoClose: false })) {
+            got += (chunk as Buffer).length;
+            if (got > st.size) break;
+            yield chunk as Buffer;
+          }
+        } finally {
+          await fh.close();
         }
         if (got !== st.size) {
           throw new BrigError('INVALID_ARGUMENT', `"${name}" changed size while it was being archived`, {
@@ -127,14 +138,14 @@ export async function* tarTree(dir: string, opts: TarTreeOptions = {}): AsyncGen
       }
       if (h.type === 'dir') {
         if (opts.overlayDiff && opaque) {
-          yield encodeHeader({ name: `${name}/${WHITEOUT_OPAQUE}`, type: 'file', mode: 0o644 });
+          yield encodeHeader({ name: `${named}/${WHITEOUT_OPAQUE}`, type: 'file', mode: 0o644 });
         }
         yield* walk(name);
       }
     }
   }
   yield* walk('');
-  yield END_OF_ARCHIVE;
+  if (opts.noEnd !== true) yield END_OF_ARCHIVE;
 }
 
 /**

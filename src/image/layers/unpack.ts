@@ -60,7 +60,7 @@ const MAX_LINK_FLUSHES = 1000;
 
 export interface UnpackOptions extends Partial<ImageLimits> {
   /** How whiteout entries are applied (see the module comment). Default 'remove'. */
-  whiteouts?: 'remove' | 'overlay';
+  whiteouts?: 'remove' | 'overlay' | 'none';
   /** Set owners from the archive. Default: when running as root. */
   chown?: boolean;
   /** native/build/brig-layerops, found next to the code by default. */
@@ -137,8 +137,9 @@ const S_IFIFO = 0o010000;
 
 export class Unpacker {
   private readonly root: string;
-  private readonly whiteouts: 'remove' | 'overlay';
+  private readonly whiteouts: 'remove' | 'overlay' | 'none';
   private readonly chown: boolean;
+  private readonly noOverwriteDirNonDir: boolean;
   /** Paths (real, relative to the root) this layer created as symlinks: never followed as parents. */
   private readonly layerSymlinks = new Set<string>();
   /** Logical paths this layer wrote: whiteouts leave them alone. */
@@ -154,10 +155,17 @@ export class Unpacker {
 
   constructor(
     root: string,
-    opts: { whiteouts?: 'remove' | 'overlay'; chown?: boolean; layerOps?: string } = {},
+    opts: {
+      whiteouts?: 'remove' | 'overlay' | 'none';
+      chown?: boolean;
+      layerOps?: string;
+      /** Refuse to replace a directory with a non-directory or the reverse (docker cp's rule), instead of removing it. */
+      noOverwriteDirNonDir?: boolean;
+    } = {},
   ) {
     this.root = root;
     this.whiteouts = opts.whiteouts ?? 'remove';
+    this.noOverwriteDirNonDir = opts.noOverwriteDirNonDir ?? false;
     this.chown = opts.chown ?? userInfo().uid === 0;
     this.ops = new LayerOps(root, opts.layerOps);
   }
@@ -301,7 +309,7 @@ export class Unpacker {
     const base = parts[parts.length - 1]!;
     const parentParts = parts.slice(0, -1);
     const logical = parts.join('/');
-    if (base.startsWith(WHITEOUT_PREFIX)) {
+    if (base.startsWith(WHITEOUT_PREFIX) && this.whiteouts !== 'none') {
       this.whiteout(h.name, parentParts, base);
       return;
     }
@@ -311,6 +319,15 @@ export class Unpacker {
     let existing = this.ops.cancelNode(rel) ? undefined : lstatOrUndefined(path);
     this.written.add(logical);
     const replacesWhiteout = this.whiteoutsMade.delete(rel);
+    if (this.noOverwriteDirNonDir && existing !== undefined && existing.isDirectory() !== (h.type === 'dir')) {
+      throw new BrigError(
+        'INVALID_ARGUMENT',
+        existing.isDirectory()
+          ? `cannot overwrite directory "/${rel}" with non-directory "${h.name}"`
+          : `cannot overwrite non-directory "/${rel}" with directory "${h.name}"`,
+        { path: h.name },
+      );
+    }
 
     switch (h.type) {
       case 'dir':

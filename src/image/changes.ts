@@ -1,0 +1,132 @@
+/**
+ * docker's `--change` (commit, import): Dockerfile instructions applied to a container
+ * config. The instructions docker takes there: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD,
+ * STOPSIGNAL, USER, VOLUME, WORKDIR; anything else is "<instruction> is not a valid change
+ * command", as docker says.
+ */
+import path from 'node:path';
+import { BrigError } from '../errors/index.js';
+import type { ContainerConfig } from './manifest.js';
+
+/** Dockerfile words: whitespace-separated, "..." and '...' quoted, backslash escapes. */
+function words(s: string, what: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let has = false;
+  let quote: string | undefined;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (quote) {
+      if (c === quote) quote = undefined;
+      else if (c === '\\' && quote === '"' && i + 1 < s.length) cur += s[++i];
+      else cur += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      has = true;
+    } else if (c === '\\' && i + 1 < s.length) {
+      cur += s[++i];
+      has = true;
+    } else if (/\s/.test(c)) {
+      if (has || cur) out.push(cur);
+      cur = '';
+      has = false;
+    } else {
+      cur += c;
+      has = true;
+    }
+  }
+  if (quote) throw new BrigError('INVALID_ARGUMENT', `${what}: unmatched ${quote}`, { field: '--change' });
+  if (has || cur) out.push(cur);
+  return out;
+}
+
+/** The exec form (a JSON array of strings), or undefined for the shell form. */
+function jsonArray(rest: string): string[] | undefined {
+  if (!rest.startsWith('[')) return undefined;
+  try {
+    const v = JSON.parse(rest) as unknown;
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+  } catch {
+    // The shell form, as the Dockerfile parser falls back to.
+  }
+  return undefined;
+}
+
+function pairs(rest: string, what: string, legacy: boolean): [string, string][] {
+  const ws = words(rest, what);
+  if (ws.length === 0) throw new BrigError('INVALID_ARGUMENT', `${what} requires at least one argument`, { field: '--change' });
+  if (legacy && !ws[0]!.includes('=')) {
+    // ENV NAME value with spaces
+    const m = /^\s*(\S+)\s+(.*)$/s.exec(rest);
+    if (!m) throw new BrigError('INVALID_ARGUMENT', `${what} must have two arguments`, { field: '--change' });
+    return [[m[1]!, words(m[2]!, what).join(' ')]];
+  }
+  return ws.map((w) => {
+    const eq = w.indexOf('=');
+    if (eq <= 0) throw new BrigError('INVALID_ARGUMENT', `${what}: "${w}" is not NAME=value`, { field: '--change' });
+    return [w.slice(0, eq), w.slice(eq + 1)];
+  });
+}
+
+/** Applies `changes` (one instruction each) to `base`; returns the new config. */
+export function applyChanges(base: ContainerConfig, changes: readonly string[]): ContainerConfig {
+  const c: ContainerConfig = structuredClone(base);
+  for (const line of changes) {
+    const m = /^\s*(\S+)\s*(.*?)\s*$/s.exec(line);
+    if (!m) continue;
+    const instr = m[1]!.toLowerCase();
+    const rest = m[2]!;
+    const what = instr.toUpperCase();
+    switch (instr) {
+      case 'cmd':
+        c.Cmd = jsonArray(rest) ?? ['/bin/sh', '-c', rest];
+        break;
+      case 'entrypoint':
+        c.Entrypoint = jsonArray(rest) ?? (rest === '' ? null : ['/bin/sh', '-c', rest]);
+        // A new entrypoint drops the old command, as the Dockerfile rule says.
+        if (!changes.some((l) => /^\s*cmd\b/i.test(l))) c.Cmd = null;
+        break;
+      case 'env': {
+        let env = [...(c.Env ?? [])];
+        for (const [k, v] of pairs(rest, what, true)) env = [...env.filter((e) => e.split('=')[0] !== k), `${k}=${v}`];
+        c.Env = env;
+        break;
+      }
+      case 'label':
+        c.Labels = { ...(c.Labels ?? {}), ...Object.fromEntries(pairs(rest, what, false)) };
+        break;
+      case 'expose': {
+        const ports = { ...(c.ExposedPorts ?? {}) };
+        for (const p of words(rest, what)) {
+          if (!/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/i.test(p)) throw new BrigError('INVALID_ARGUMENT', `invalid containerPort: ${p}`, { field: '--change' });
+          ports[p.includes('/') ? p.toLowerCase() : `${p}/tcp`] = {};
+        }
+        c.ExposedPorts = ports;
+        break;
+      }
+      case 'user':
+        if (rest === '') throw new BrigError('INVALID_ARGUMENT', 'USER requires exactly one argument', { field: '--change' });
+        c.User = rest;
+        break;
+      case 'workdir':
+        if (rest === '') throw new BrigError('INVALID_ARGUMENT', 'WORKDIR requires exactly one argument', { field: '--change' });
+        c.WorkingDir = path.posix.resolve(c.WorkingDir || '/', rest);
+        break;
+      case 'volume': {
+        const vols = { ...(c.Volumes ?? {}) };
+        for (const v of jsonArray(rest) ?? words(rest, what)) vols[v] = {};
+        c.Volumes = vols;
+        break;
+      }
+      case 'stopsignal':
+        c.StopSignal = rest;
+        break;
+      case 'onbuild':
+        c.OnBuild = [...(c.OnBuild ?? []), rest];
+        break;
+      default:
+        throw new BrigError('INVALID_ARGUMENT', `${instr} is not a valid change command`, { field: '--change' });
+    }
+  }
+  return c;
+}
