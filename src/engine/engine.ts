@@ -74,8 +74,21 @@ export interface EngineInfo {
 
 
 import type { ContainerJSON, ContainerSummary, LogLine } from './containers/service.js';
+import type { Change, ContainerPathStat } from './containers/files.js';
 
-export type { ContainerJSON, ContainerSummary, LogLine };
+export type { Change, ContainerJSON, ContainerPathStat, ContainerSummary, LogLine };
+
+/** docker commit (POST /commit). */
+export interface CommitOptions {
+  /** REPO[:TAG] to name the image; none leaves it dangling. */
+  reference?: string;
+  comment?: string;
+  author?: string;
+  /** Dockerfile instructions (CMD, ENV, ...) applied to the container's config. */
+  changes?: string[];
+  /** Freeze a running container while its changes are read (docker's default: true). */
+  pause?: boolean;
+}
 
 /** A container kept after it exits (docker create/run without --rm), held by its monitor. */
 export interface CreateContainerOptions extends Omit<RunContainerOptions, 'stdio' | 'signal'> {
@@ -130,6 +143,21 @@ export interface ContainerOps {
   renameContainer(ref: string, name: string): Promise<void>;
   /** The monitor's attach socket (stdin in, output out, in its framing): local engines only. */
   attachSocket(ref: string): Promise<string>;
+  /** docker diff (GET /containers/{id}/changes): its rootfs against its image. */
+  containerChanges(ref: string): Promise<Change[]>;
+  /**
+   * docker export (GET /containers/{id}/export): the whole filesystem as a tar, handed to
+   * `consume` (a running container stays paused until it returns).
+   */
+  exportContainer(ref: string, consume: (tar: AsyncIterable<Buffer>) => Promise<void>): Promise<void>;
+  /** HEAD /containers/{id}/archive: a path in the container, its final component not followed. */
+  statContainerPath(ref: string, path: string): Promise<ContainerPathStat>;
+  /** GET /containers/{id}/archive: the path as a tar (its top entry named as the path's base). */
+  getContainerArchive<T>(ref: string, path: string, consume: (stat: ContainerPathStat, tar: AsyncIterable<Buffer>) => Promise<T>): Promise<T>;
+  /** PUT /containers/{id}/archive: a tar extracted into the directory at `path`. */
+  putContainerArchive(ref: string, path: string, tar: AsyncIterable<Uint8Array>, opts?: { copyUIDGID?: boolean }): Promise<void>;
+  /** docker commit: a new image from the container's changes; its id (sha256:...). */
+  commitContainer(ref: string, opts?: CommitOptions): Promise<{ Id: string }>;
   /** What a container's monitor runs once it has exited (runtime state; the container itself with --rm). */
   cleanupContainer(id: string): Promise<void>;
 }

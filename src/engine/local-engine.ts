@@ -35,6 +35,8 @@ import type {
   RunningContainer,
 } from './engine.js';
 import { type ContainerServiceDeps, ContainerService, type ContainerSettings } from './containers/service.js';
+import { ContainerFiles } from './container-files.js';
+import type { Change, CommitOptions, ContainerPathStat } from './engine.js';
 import { parseLogConfig } from './monitor/log-options.js';
 import { mountRootfs, type RootfsMounter, unmountRootfs } from './rootfs-mount.js';
 
@@ -374,7 +376,7 @@ export class LocalEngine implements Engine {
     await svc.store.update(r.id, undefined, (rec) => ({
       ...rec,
       imageId,
-      spec: { ...rec.spec, cmd: spec.process!.args, env: spec.process!.env ?? [], workdir: spec.process!.cwd, hostname: spec.hostname ?? '' } satisfies Partial<ContainerSettings>,
+      spec: { ...rec.spec, cmd: spec.process!.args, env: spec.process!.env ?? [], workdir: spec.process!.cwd, hostname: spec.hostname ?? '', ...(opts.user !== undefined ? { user: opts.user } : {}) } satisfies Partial<ContainerSettings>,
     }));
     return { Id: r.id, Warnings: [] };
   }
@@ -442,6 +444,34 @@ export class LocalEngine implements Engine {
   async attachSocket(ref: string): Promise<string> {
     const r = await (await this.kept()).store.find(ref);
     return (r.spec as unknown as ContainerSettings).files.attach;
+  }
+
+  private async files(): Promise<ContainerFiles> {
+    return new ContainerFiles(await this.kept(), this.deps.images);
+  }
+
+  async containerChanges(ref: string): Promise<Change[]> {
+    return (await this.files()).changes(ref);
+  }
+
+  async exportContainer(ref: string, consume: (tar: AsyncIterable<Buffer>) => Promise<void>): Promise<void> {
+    await (await this.files()).export(ref, consume);
+  }
+
+  async statContainerPath(ref: string, p: string): Promise<ContainerPathStat> {
+    return (await this.files()).stat(ref, p);
+  }
+
+  async getContainerArchive<T>(ref: string, p: string, consume: (stat: ContainerPathStat, tar: AsyncIterable<Buffer>) => Promise<T>): Promise<T> {
+    return (await this.files()).getArchive(ref, p, consume);
+  }
+
+  async putContainerArchive(ref: string, p: string, tar: AsyncIterable<Uint8Array>, opts: { copyUIDGID?: boolean } = {}): Promise<void> {
+    await (await this.files()).putArchive(ref, p, tar, opts);
+  }
+
+  async commitContainer(ref: string, opts: CommitOptions = {}): Promise<{ Id: string }> {
+    return (await this.files()).commit(ref, opts);
   }
 
   async cleanupContainer(id: string): Promise<void> {

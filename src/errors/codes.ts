@@ -52,6 +52,7 @@ export const ErrorCodes = {
   LAYER_TOO_LARGE: 'Layer exceeds the configured size, entry or expansion limit',
   DISK_RESERVE: 'Free disk space is below the configured reserve',
   SNAPSHOT_NOT_FOUND: 'Snapshot does not exist',
+  PATH_NOT_FOUND: 'No such file or directory in the container',
   SNAPSHOT_EXISTS: 'Snapshot already exists',
   SNAPSHOT_INVALID: 'Snapshot operation not valid in its state',
   REGISTRY_UNAUTHORIZED: 'Registry authentication required or failed',

@@ -37,6 +37,8 @@ export interface ContainerSettings {
   env: string[];
   workdir: string;
   hostname: string;
+  /** -u as given (commit keeps it as the image's User). */
+  user?: string;
 }
 
 export interface CreateRequest {
@@ -279,7 +281,8 @@ export class ContainerService {
     return { pid: started.pid, exit: started.exit };
   }
 
-  private rootfsOf(r: ContainerRecord): string {
+  /** The container's root filesystem on the host (config.json's root.path). */
+  rootfsOf(r: ContainerRecord): string {
     const spec = JSON.parse(readFileSync(path.join(this.settings(r).bundle, 'config.json'), 'utf8')) as Spec;
     return path.resolve(this.settings(r).bundle, spec.root!.path);
   }

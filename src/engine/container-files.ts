@@ -1,0 +1,167 @@
+/**
+ * The engine's side of docker's diff, export, cp (the archive endpoints) and commit for
+ * kept containers. LocalEngine's methods call these; the CLI does docker cp's client half
+ * (which name the copy takes where) with src/image/layers/copy.ts, as docker's CLI does.
+ *
+ * A running container is paused while its files are read or written (and, unless told
+ * otherwise, while it is committed): its processes cannot swap a checked path component for
+ * a symlink between the check and the use.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { BrigError } from '../errors/index.js';
+import { applyChanges } from '../image/changes.js';
+import type { ContainerConfig, ImageService } from '../image/index.js';
+import { tarTree } from '../image/layers/create.js';
+import { archiveResource, extractArchive } from '../image/layers/copy.js';
+import { resolveLimits } from '../image/layers/limits.js';
+import type { Spec } from '../runtime/spec/types.js';
+import { type Change, type ContainerPathStat, fileNotFound, isDirMode, overlayChanges, resolveInScope, statPath } from './containers/files.js';
+import type { ContainerService, ContainerSettings } from './containers/service.js';
+import type { ContainerRecord } from './containers/store.js';
+import type { CommitOptions } from './engine.js';
+
+export class ContainerFiles {
+  constructor(
+    private readonly svc: ContainerService,
+    private readonly images: ImageService | undefined,
+  ) {}
+
+  private settings(r: ContainerRecord): ContainerSettings {
+    return r.spec as unknown as ContainerSettings;
+  }
+
+  /** The container's rootfs on the host; an image container's must be mounted there. */
+  private rootfs(r: ContainerRecord): string {
+    if (r.state.status === 'removing' || r.state.status === 'dead') {
+      throw new BrigError('CONTAINER_STATE', `container ${r.name} is ${r.state.status === 'dead' ? 'dead' : 'marked for removal'}`);
+    }
+    const root = this.svc.rootfsOf(r);
+    if (this.settings(r).rootfs && statSync(root).dev === statSync(path.dirname(root)).dev) {
+      throw new BrigError('SYSTEM', `the rootfs of container ${r.name} is not mounted`, { path: root, hint: `brig rm ${r.name}` });
+    }
+    return root;
+  }
+
+  /** Runs `fn` with a running container frozen (and thaws it after); others as they are. */
+  private async frozen<T>(r: ContainerRecord, fn: () => Promise<T>, pause = true): Promise<T> {
+    if (!pause || r.state.status !== 'running') return fn();
+    await this.svc.pause(r.id);
+    try {
+      return await fn();
+    } finally {
+      await this.thaw(r.id);
+    }
+  }
+
+  private async thaw(id: string): Promise<void> {
+    await this.svc.unpause(id).catch((e: BrigError) => {
+      // It exited while frozen: nothing to thaw.
+      if (e.code !== 'CONTAINER_STATE' && e.code !== 'CONTAINER_NOT_RUNNING' && e.code !== 'CONTAINER_NOT_FOUND') throw e;
+    });
+  }
+
+  async changes(ref: string): Promise<Change[]> {
+    const r = await this.svc.store.find(ref);
+    const s = this.settings(r);
+    // The built-in image's rootfs is a read-only view: nothing in it changes.
+    if (!s.rootfs) return [];
+    const snap = this.images?.snapshotter;
+    if (!snap) throw new BrigError('INTERNAL', 'this engine has no snapshotter');
+    const upper = await snap.upperDir(s.rootfs.snapshot);
+    if (upper === undefined) {
+      throw new BrigError('UNSUPPORTED_FIELD', `diff needs the overlayfs snapshotter (this engine uses ${snap.name})`, { hint: 'the copy snapshotter keeps no record of what changed' });
+    }
+    const mounts = await snap.mounts(s.rootfs.snapshot);
+    const lowers = mounts.flatMap((m) => m.options.filter((o) => o.startsWith('lowerdir+=')).map((o) => o.slice('lowerdir+='.length)));
+    // The runtime makes the mountpoints the image lacks (/proc, /dev, ...): docker keeps those
+    // in its init layer, out of the container's changes, so brig leaves them out too.
+    const spec = JSON.parse(readFileSync(path.join(s.bundle, 'config.json'), 'utf8')) as Spec;
+    const mountpoints = new Set((spec.mounts ?? []).map((m) => path.posix.normalize(m.destination)));
+    return overlayChanges(upper, lowers).filter((c) => !(c.Kind === 1 && mountpoints.has(c.Path)));
+  }
+
+  async export(ref: string, consume: (tar: AsyncIterable<Buffer>) => Promise<void>): Promise<void> {
+    const r = await this.svc.store.find(ref);
+    const root = this.rootfs(r);
+    await this.frozen(r, () => consume(tarTree(root)));
+  }
+
+  async stat(ref: string, p: string): Promise<ContainerPathStat> {
+    const r = await this.svc.store.find(ref);
+    const root = this.rootfs(r);
+    return this.frozen(r, async () => statPath(root, p, ref).stat);
+  }
+
+  async getArchive<T>(ref: string, p: string, consume: (stat: ContainerPathStat, tar: AsyncIterable<Buffer>) => Promise<T>): Promise<T> {
+    const r = await this.svc.store.find(ref);
+    const root = this.rootfs(r);
+    return this.frozen(r, () => {
+      const st = statPath(root, p, ref);
+      // docker's TarResourceRebase: the resource, named as the base of the path asked for.
+      return consume(st.stat, archiveResource(st.resolved, path.posix.basename(st.abs.replace(/(.)\/$/, '$1')) || '.'));
+    });
+  }
+
+  async putArchive(ref: string, p: string, tar: AsyncIterable<Uint8Array>, opts: { copyUIDGID?: boolean } = {}): Promise<void> {
+    const r = await this.svc.store.find(ref);
+    const root = this.rootfs(r);
+    const spec = JSON.parse(readFileSync(path.join(this.settings(r).bundle, 'config.json'), 'utf8')) as Spec;
+    if (spec.root?.readonly) throw new BrigError('INVALID_ARGUMENT', 'container rootfs is marked read-only');
+    const limits = resolveLimits(this.images?.limits);
+    await this.frozen(r, async () => {
+      const resolved = resolveInScope(root, path.posix.join('/', p));
+      let st: ContainerPathStat;
+      try {
+        st = statPath(root, path.relative(root, resolved), ref).stat;
+      } catch (e) {
+        if ((e as BrigError).code === 'PATH_NOT_FOUND') throw fileNotFound(p, ref);
+        throw e;
+      }
+      if (!isDirMode(st.mode)) throw new BrigError('INVALID_ARGUMENT', 'extraction point is not a directory', { path: p });
+      // Without -a the files belong to the container's root (docker's rule); with -a, as archived.
+      await extractArchive(tar, root, path.relative(root, resolved), {
+        owner: opts.copyUIDGID ? 'archive' : { uid: 0, gid: 0 },
+        maxBytes: limits.maxLayerSize,
+        maxEntries: limits.maxEntries,
+      });
+    });
+  }
+
+  async commit(ref: string, opts: CommitOptions = {}): Promise<{ Id: string }> {
+    const r = await this.svc.store.find(ref);
+    const s = this.settings(r);
+    if (!s.rootfs || !this.images) throw new BrigError('INVALID_ARGUMENT', `container ${r.name} runs the built-in image "host", which cannot be committed`);
+    const images = this.images;
+    const image = await images.resolve(r.imageId);
+    const base = image.config.config ?? {};
+    const spec = JSON.parse(readFileSync(path.join(s.bundle, 'config.json'), 'utf8')) as Spec;
+    const args = spec.process?.args ?? [];
+    const entry = base.Entrypoint ?? [];
+    const withEntry = entry.length > 0 && entry.every((a, i) => args[i] === a);
+    const env = (spec.process?.env ?? s.env).filter((e) => !e.startsWith('HOME=') || (base.Env ?? []).some((b) => b.startsWith('HOME=')));
+    let config: ContainerConfig = {
+      ...base,
+      Env: env,
+      Cmd: withEntry ? args.slice(entry.length) : args,
+      Entrypoint: withEntry ? entry : null,
+      WorkingDir: spec.process?.cwd ?? s.workdir,
+      Labels: { ...(base.Labels ?? {}), ...r.labels },
+    };
+    if (s.user !== undefined) config.User = s.user;
+    if (s.stopSignal !== 'SIGTERM') config.StopSignal = s.stopSignal;
+    config = applyChanges(config, opts.changes ?? []);
+    const made = await this.frozen(
+      r,
+      () =>
+        images.commit(s.rootfs!.snapshot, {
+          changes: config,
+          ...(opts.reference !== undefined ? { reference: opts.reference } : {}),
+          ...(opts.comment !== undefined ? { comment: opts.comment } : {}),
+          ...(opts.author !== undefined ? { author: opts.author } : {}),
+        }),
+      opts.pause !== false,
+    );
+    return { Id: made.id };
+  }
+}
