@@ -14,6 +14,7 @@ import { Runtime } from '../../runtime/runtime.js';
 import { IMAGE_ALIASES, image } from './commands/image.js';
 import { info } from './commands/info.js';
 import { CONTAINER_VERBS, container } from './commands/container.js';
+import { CONTAINER_FILE_VERBS } from './commands/container-files.js';
 import type { BrigCommand, BrigContext } from './context.js';
 
 /** Engine data (BRIG_ROOT overrides it, like docker's --data-root) and runtime state. */
@@ -27,7 +28,8 @@ const USAGE = `usage: brig COMMAND
 
 commands:
   run [-d] [--rm] [-it] [--name NAME] [-e K=V] ... IMAGE [CMD...]   (brig run --help)
-  create, start, stop, restart, kill, pause, unpause, rm, wait, ps, logs, inspect, exec, rename;
+  create, start, stop, restart, kill, pause, unpause, rm, wait, ps, logs, inspect, exec, rename,
+  cp, diff, export, commit;
   container <verb>
   image pull|push|ls|rm|inspect|tag|save|load|import|prune|history ...
   info [--format json]   data root, snapshotter, image limits (BRIG_MAX_LAYER_SIZE, BRIG_MAX_BLOB_SIZE,
@@ -85,6 +87,13 @@ function engine(env: NodeJS.ProcessEnv): LocalEngine {
 
 const { run, create, start, stop, kill, rm, wait, ps, logs, inspect, exec, pause, unpause, restart, rename } = CONTAINER_VERBS as Record<string, BrigCommand>;
 const COMMANDS: Record<string, BrigCommand> = { run: run!, create: create!, start: start!, stop: stop!, kill: kill!, rm: rm!, wait: wait!, ps: ps!, logs: logs!, inspect: inspect!, exec: exec!, pause: pause!, unpause: unpause!, restart: restart!, rename: rename!, container, image, info, ...IMAGE_ALIASES };
+// cp, diff, export, commit: `brig VERB` and `brig container VERB`.
+Object.assign(COMMANDS, CONTAINER_FILE_VERBS);
+const containerVerb = COMMANDS.container!;
+COMMANDS.container = (ctx, argv) => {
+  const files = argv[0] !== undefined ? CONTAINER_FILE_VERBS[argv[0]] : undefined;
+  return files ? files(ctx, argv.slice(1)) : containerVerb(ctx, argv);
+};
 
 async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;

@@ -91,7 +91,7 @@ const INSPECT: CommandSpec = {
   flags: [{ name: 'type', type: 'string', help: 'Return JSON for specified type' }],
 };
 
-function parse(ctx: BrigContext, argv: string[], spec: CommandSpec): ParsedCommand | undefined {
+export function parse(ctx: BrigContext, argv: string[], spec: CommandSpec): ParsedCommand | undefined {
   const p = parseFlags(argv, spec);
   if (p.help) {
     ctx.stdout.write(helpText(spec));

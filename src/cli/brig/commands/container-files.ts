@@ -1,0 +1,348 @@
+/**
+ * The verbs on a container's files, with docker's flags, output and exit codes: cp (both
+ * directions, directories, `-` tar streams), diff, export and commit. docker cp's client
+ * half lives here as it does in docker's CLI: where the copy lands and under which name
+ * (src/image/layers/copy.ts); the engine reads and writes inside the container's rootfs.
+ *
+ * Failures after parsing print docker's message (the engine's as "Error response from
+ * daemon: ...") and exit 1, as docker's CLI does for these verbs.
+ */
+import { lstatSync, readlinkSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Engine } from '../../../engine/engine.js';
+import { BrigError, hasErrno } from '../../../errors/index.js';
+import {
+  archiveResource,
+  type CopyInfo,
+  errNotDirectory,
+  extractArchive,
+  prepareArchiveCopy,
+  preserveTrailing,
+  rebaseArchive,
+  specifiesCurrentDir,
+  splitPathDirEntry,
+} from '../../../image/layers/copy.js';
+import type { CommandSpec, ParsedCommand } from '../../flags.js';
+import type { BrigCommand, BrigContext } from '../context.js';
+import { parse } from './container.js';
+
+/** An error about the caller's side (a host path): printed as it is, without the daemon prefix. */
+class LocalError extends Error {}
+
+const isDirMode = (mode: number) => mode >= 2 ** 31;
+const isSymlinkMode = (mode: number) => (mode & (1 << 27)) !== 0;
+
+function exactly(p: ParsedCommand, spec: CommandSpec, n: number): void {
+  if (p.args.length !== n) {
+    throw new BrigError('INVALID_ARGUMENT', `"brig ${spec.name}" requires exactly ${n} argument${n === 1 ? '' : 's'}.`, { hint: `See 'brig ${spec.name} --help'.` });
+  }
+}
+
+/** Runs a verb's work; its failure is docker's: the message on stderr, exit 1. */
+async function report(ctx: BrigContext, work: () => Promise<void>): Promise<number> {
+  try {
+    await work();
+    return 0;
+  } catch (e) {
+    if (e instanceof LocalError) ctx.stderr.write(`${e.message}\n`);
+    else ctx.stderr.write(`Error response from daemon: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+/** Writes a stream to our stdout, minding back-pressure, without ending it; a reader that went away (EPIPE) ends it quietly. */
+async function toStdout(ctx: BrigContext, data: AsyncIterable<Uint8Array>): Promise<void> {
+  let failed: Error | undefined;
+  const onError = (e: Error) => {
+    failed = e;
+    ctx.stdout.emit('drain');
+  };
+  ctx.stdout.on('error', onError);
+  try {
+    for await (const chunk of data) {
+      if (failed) break;
+      if (!ctx.stdout.write(chunk)) await new Promise<void>((resolve) => ctx.stdout.once('drain', () => resolve()));
+    }
+  } finally {
+    ctx.stdout.off('error', onError);
+  }
+  if (failed && (failed as NodeJS.ErrnoException).code !== 'EPIPE') throw new LocalError(`write /dev/stdout: ${failed.message}`);
+}
+
+/** Go's error text for a failed system call on a path ("lstat /x: no such file or directory"). */
+function goError(op: string, p: string, e: unknown): LocalError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const text: Record<string, string> = { ENOENT: 'no such file or directory', ENOTDIR: 'not a directory', EACCES: 'permission denied', ELOOP: 'too many levels of symbolic links' };
+  return new LocalError(`${op} ${p}: ${(code && text[code]) ?? (e as Error).message}`);
+}
+
+/** filepath.Base: the last element, trailing slashes dropped. */
+function goBase(p: string): string {
+  const t = p.replace(/\/+$/, '');
+  if (t === '') return p === '' ? '.' : '/';
+  return path.posix.basename(t);
+}
+
+/** docker's GetRebaseName: the resolved path keeps the original's trailing "/" or "/."; the name to keep when the base changed. */
+function rebaseFor(original: string, resolved: string): [string, string | undefined] {
+  let r = resolved;
+  if (specifiesCurrentDir(original) && !specifiesCurrentDir(r)) r = `${r}/.`;
+  if (original.endsWith('/') && !r.endsWith('/')) r = `${r}/`;
+  return [r, goBase(original) !== goBase(r) ? goBase(original) : undefined];
+}
+
+// ------------------------------------------------------------------------------ cp
+
+const CP: CommandSpec = {
+  name: 'cp',
+  usage: 'cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tbrig cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH',
+  summary: "Copy files/folders between a container and the local filesystem\n\nUse '-' as the source to read a tar archive from stdin\nand extract it to a directory destination in a container.\nUse '-' as the destination to stream a tar archive of a\ncontainer source to stdout.",
+  flags: [
+    { name: 'archive', short: 'a', type: 'bool', help: 'Archive mode (copy all uid/gid information)' },
+    { name: 'follow-link', short: 'L', type: 'bool', help: 'Always follow symbol link in SRC_PATH' },
+    { name: 'quiet', short: 'q', type: 'bool', help: 'Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached' },
+  ],
+};
+
+/** docker's splitCpArg: "ctr:path", or a local path (absolute, or starting with "." when it holds a colon). */
+export function splitCpArg(arg: string): { container?: string; path: string } {
+  if (arg.startsWith('/')) return { path: arg };
+  const i = arg.indexOf(':');
+  if (i < 0 || arg.slice(0, i).startsWith('.')) return { path: arg };
+  return { container: arg.slice(0, i), path: arg.slice(i + 1) };
+}
+
+/** docker's CopyInfoDestinationPath on the host: symlinks at the destination followed; a missing one needs its parent. */
+function hostDestination(p: string): CopyInfo {
+  let cur = p;
+  for (let n = 0; ; n++) {
+    let st;
+    try {
+      st = lstatSync(cur);
+    } catch (e) {
+      if (!hasErrno(e, 'ENOENT')) throw goError('lstat', cur, e);
+      const [parent] = splitPathDirEntry(cur);
+      let pst;
+      try {
+        pst = statSync(parent);
+      } catch (e2) {
+        throw goError('stat', parent, e2);
+      }
+      if (!pst.isDirectory()) throw new LocalError(errNotDirectory().message);
+      return { path: cur, exists: false, isDir: false };
+    }
+    if (!st.isSymbolicLink()) return { path: cur, exists: true, isDir: st.isDirectory() };
+    if (n >= 10) throw new LocalError(`too many symlinks in ${p}`);
+    const target = readlinkQuiet(cur);
+    cur = target.startsWith('/') ? target : path.join(splitPathDirEntry(cur)[0], target);
+  }
+}
+
+function readlinkQuiet(p: string): string {
+  try {
+    return readlinkSync(p);
+  } catch (e) {
+    throw goError('readlink', p, e);
+  }
+}
+
+/** docker's CopyInfoSourcePath on the host: the final component followed only with -L. */
+function hostSource(p: string, follow: boolean): CopyInfo {
+  let resolved: string;
+  let rebase: string | undefined;
+  try {
+    if (follow) {
+      [resolved, rebase] = rebaseFor(p, realpathSync(p));
+    } else {
+      const slash = p.lastIndexOf('/');
+      const dir = slash < 0 ? '.' : p.slice(0, slash + 1) || '/';
+      const base = slash < 0 ? p : p.slice(slash + 1);
+      const rdir = realpathSync(dir);
+      resolved = base === '' ? `${rdir}/` : path.join(rdir, base) + (base === '.' ? '/.' : '');
+      if (p.endsWith('/') && goBase(p) !== goBase(resolved)) rebase = goBase(p);
+    }
+  } catch (e) {
+    throw goError('lstat', p, e);
+  }
+  let st;
+  try {
+    st = lstatSync(resolved);
+  } catch (e) {
+    throw goError('lstat', p, e);
+  }
+  return { path: resolved, exists: true, isDir: st.isDirectory(), ...(rebase !== undefined ? { rebaseName: rebase } : {}) };
+}
+
+/** docker's TarResource: the source, its top entry named as its base (or its rebase name). */
+function hostArchive(src: CopyInfo): AsyncIterable<Buffer> {
+  const [dir, base] = splitPathDirEntry(src.path);
+  return archiveResource(base === '.' ? dir : path.join(dir, base), src.rebaseName ?? base);
+}
+
+async function statOrUndefined(engine: Engine, ref: string, p: string) {
+  try {
+    return await engine.statContainerPath(ref, p);
+  } catch (e) {
+    if ((e as BrigError).code === 'PATH_NOT_FOUND') return undefined;
+    throw e;
+  }
+}
+
+async function copyFromContainer(ctx: BrigContext, ref: string, srcPath: string, dst: string, v: ParsedCommand['values']): Promise<void> {
+  const engine = ctx.engine();
+  let src = srcPath;
+  let rebase: string | undefined;
+  if (v['follow-link'] === true) {
+    const st = await statOrUndefined(engine, ref, src);
+    if (st && isSymlinkMode(st.mode)) [src, rebase] = rebaseFor(src, st.linkTarget);
+  }
+  // Where it lands is known before the container's files are read (a bad destination reads nothing).
+  const dstInfo = dst === '-' ? undefined : hostDestination(preserveTrailing(path.resolve(ctx.cwd, dst), dst));
+  await engine.getContainerArchive(ref, src, async (stat, tar) => {
+    if (dstInfo === undefined) return toStdout(ctx, tar);
+    const srcInfo: CopyInfo = { path: src, exists: true, isDir: isDirMode(stat.mode), ...(rebase !== undefined ? { rebaseName: rebase } : {}) };
+    const content = rebase !== undefined ? rebaseArchive(tar, splitPathDirEntry(src)[1], rebase) : tar;
+    let prepared;
+    try {
+      prepared = prepareArchiveCopy(content, srcInfo, dstInfo);
+    } catch (e) {
+      throw new LocalError((e as Error).message);
+    }
+    try {
+      await extractArchive(prepared.content, prepared.dir, '', { owner: v.archive === true ? 'archive' : 'none' });
+    } catch (e) {
+      throw new LocalError((e as Error).message);
+    }
+  });
+}
+
+async function copyToContainer(ctx: BrigContext, src: string, ref: string, dstPath: string, v: ParsedCommand['values']): Promise<void> {
+  const engine = ctx.engine();
+  const dstInfo: CopyInfo = { path: dstPath, exists: false, isDir: false };
+  let st = await statOrUndefined(engine, ref, dstPath);
+  // A symlink at the destination is followed (inside the container), as docker does.
+  if (st && isSymlinkMode(st.mode)) {
+    dstInfo.path = st.linkTarget;
+    st = await statOrUndefined(engine, ref, st.linkTarget);
+  }
+  if (st) {
+    dstInfo.exists = true;
+    dstInfo.isDir = isDirMode(st.mode);
+  }
+  if (src === '-') {
+    if (!dstInfo.isDir) throw new LocalError(`destination "${ref}:${dstPath}" must be a directory`);
+    await engine.putContainerArchive(ref, dstInfo.path, ctx.stdin as AsyncIterable<Buffer>, { copyUIDGID: v.archive === true });
+    return;
+  }
+  const srcInfo = hostSource(preserveTrailing(path.resolve(ctx.cwd, src), src), v['follow-link'] === true);
+  let prepared;
+  try {
+    prepared = prepareArchiveCopy(hostArchive(srcInfo), srcInfo, dstInfo);
+  } catch (e) {
+    throw new LocalError((e as Error).message);
+  }
+  await engine.putContainerArchive(ref, prepared.dir, prepared.content, { copyUIDGID: v.archive === true });
+}
+
+export const cp: BrigCommand = async (ctx, argv) => {
+  const p = parse(ctx, argv, CP);
+  if (!p) return 0;
+  exactly(p, CP, 2);
+  const src = splitCpArg(p.args[0]!);
+  const dst = splitCpArg(p.args[1]!);
+  return report(ctx, async () => {
+    if (src.container !== undefined && dst.container !== undefined) throw new LocalError('copying between containers is not supported');
+    if (src.container !== undefined) return copyFromContainer(ctx, src.container, src.path, dst.path, p.values);
+    if (dst.container !== undefined) return copyToContainer(ctx, src.path, dst.container, dst.path, p.values);
+    throw new LocalError('must specify at least one container source');
+  });
+};
+
+// ------------------------------------------------------------------------------ diff
+
+const DIFF: CommandSpec = { name: 'diff', usage: 'diff CONTAINER', summary: "Inspect changes to files or directories on a container's filesystem", flags: [] };
+
+export const diff: BrigCommand = async (ctx, argv) => {
+  const p = parse(ctx, argv, DIFF);
+  if (!p) return 0;
+  exactly(p, DIFF, 1);
+  return report(ctx, async () => {
+    const changes = await ctx.engine().containerChanges(p.args[0]!);
+    ctx.stdout.write(changes.map((c) => `${'CAD'[c.Kind]} ${c.Path}\n`).join(''));
+  });
+};
+
+// ------------------------------------------------------------------------------ export
+
+const EXPORT: CommandSpec = {
+  name: 'export',
+  usage: 'export [OPTIONS] CONTAINER',
+  summary: "Export a container's filesystem as a tar archive",
+  flags: [{ name: 'output', short: 'o', type: 'string', help: 'Write to a file, instead of STDOUT' }],
+};
+
+export const exportVerb: BrigCommand = async (ctx, argv) => {
+  const p = parse(ctx, argv, EXPORT);
+  if (!p) return 0;
+  exactly(p, EXPORT, 1);
+  const out = p.values.output as string | undefined;
+  return report(ctx, async () => {
+    if (out === undefined && ctx.stdout.isTTY) throw new LocalError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+    if (out === undefined) return ctx.engine().exportContainer(p.args[0]!, (tar) => toStdout(ctx, tar));
+    // As docker: into a temporary file beside the target, renamed over it once complete.
+    const file = path.resolve(ctx.cwd, out);
+    const tmp = path.join(path.dirname(file), `.${path.basename(file)}.brig-${process.pid}`);
+    try {
+      await ctx.engine().exportContainer(p.args[0]!, async (tar) => {
+        const fh = await fs.open(tmp, 'wx', 0o644).catch((e: unknown) => {
+          throw goError('open', tmp, e);
+        });
+        try {
+          for await (const chunk of tar) await fh.write(chunk);
+        } finally {
+          await fh.close();
+        }
+      });
+      renameSync(tmp, file);
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+  });
+};
+
+// ------------------------------------------------------------------------------ commit
+
+const COMMIT: CommandSpec = {
+  name: 'commit',
+  usage: 'commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]',
+  summary: "Create a new image from a container's changes",
+  flags: [
+    { name: 'author', short: 'a', type: 'string', help: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")' },
+    { name: 'change', short: 'c', type: 'list', help: 'Apply Dockerfile instruction to the created image' },
+    { name: 'message', short: 'm', type: 'string', help: 'Commit message' },
+    { name: 'pause', short: 'p', type: 'bool', help: 'Pause container during commit', default: 'true' },
+  ],
+};
+
+export const commit: BrigCommand = async (ctx, argv) => {
+  const p = parse(ctx, argv, COMMIT);
+  if (!p) return 0;
+  if (p.args.length < 1 || p.args.length > 2) {
+    throw new BrigError('INVALID_ARGUMENT', '"brig commit" requires at least 1 and at most 2 arguments.', { hint: "See 'brig commit --help'." });
+  }
+  const v = p.values;
+  return report(ctx, async () => {
+    const r = await ctx.engine().commitContainer(p.args[0]!, {
+      pause: v.pause !== false,
+      ...(p.args[1] !== undefined ? { reference: p.args[1] } : {}),
+      ...(v.message !== undefined ? { comment: v.message as string } : {}),
+      ...(v.author !== undefined ? { author: v.author as string } : {}),
+      ...(v.change !== undefined ? { changes: v.change as string[] } : {}),
+    });
+    ctx.stdout.write(`${r.Id}\n`);
+  });
+};
+
+/** The verbs by name, for `brig VERB` and `brig container VERB`. */
+export const CONTAINER_FILE_VERBS: Record<string, BrigCommand> = { cp, diff, export: exportVerb, commit };
