@@ -7,7 +7,7 @@
  * otherwise, while it is committed): its processes cannot swap a checked path component for
  * a symlink between the check and the use.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { BrigError } from '../errors/index.js';
 import { applyChanges } from '../image/changes.js';
@@ -15,6 +15,7 @@ import type { ContainerConfig, ImageService } from '../image/index.js';
 import { tarTree } from '../image/layers/create.js';
 import { archiveResource, extractArchive } from '../image/layers/copy.js';
 import { resolveLimits } from '../image/layers/limits.js';
+import { parseMountPoints } from '../runtime/host-facts.js';
 import type { Spec } from '../runtime/spec/types.js';
 import { type Change, type ContainerPathStat, fileNotFound, isDirMode, overlayChanges, resolveInScope, statPath } from './containers/files.js';
 import type { ContainerService, ContainerSettings } from './containers/service.js';
@@ -37,7 +38,8 @@ export class ContainerFiles {
       throw new BrigError('CONTAINER_STATE', `container ${r.name} is ${r.state.status === 'dead' ? 'dead' : 'marked for removal'}`);
     }
     const root = this.svc.rootfsOf(r);
-    if (this.settings(r).rootfs && statSync(root).dev === statSync(path.dirname(root)).dev) {
+    const real = this.settings(r).rootfs ? realpathSync(root) : root;
+    if (this.settings(r).rootfs && !parseMountPoints(readFileSync('/proc/self/mountinfo', 'utf8')).some((m) => m.point === real)) {
       throw new BrigError('SYSTEM', `the rootfs of container ${r.name} is not mounted`, { path: root, hint: `brig rm ${r.name}` });
     }
     return root;

@@ -321,7 +321,7 @@ const COMMIT: CommandSpec = {
     { name: 'author', short: 'a', type: 'string', help: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")' },
     { name: 'change', short: 'c', type: 'list', help: 'Apply Dockerfile instruction to the created image' },
     { name: 'message', short: 'm', type: 'string', help: 'Commit message' },
-    { name: 'pause', short: 'p', type: 'bool', help: 'Pause container during commit', default: 'true' },
+    { name: 'pause', short: 'p', type: 'bool', help: 'Pause container during commit (default true)', default: 'true' },
   ],
 };
 
