@@ -111,6 +111,8 @@ test('cp out of a stopped container: directories, contents with /., files, renam
   assert.deepEqual([r.code, r.stderr], [1, 'no such directory\n']);
   r = brig(['cp', 'c1:/data', path.join(out, 'renamed')]);
   assert.deepEqual([r.code, r.stderr], [1, 'cannot copy directory\n']);
+  ok(['cp', 'c1:/', path.join(out, 'whole')]);
+  assert.equal(readFileSync(path.join(out, 'whole/data/sub/b'), 'utf8'), 'b\n');
   const tar = brig(['cp', 'c1:/data', '-']);
   assert.equal(tar.code, 0, tar.stderr);
   assert.deepEqual(names(tarList(tar.stdout)), ['data/', 'data/a', 'data/link -> a', 'data/sub/', 'data/sub/b']);

@@ -191,7 +191,8 @@ async function statOrUndefined(engine: Engine, ref: string, p: string) {
 
 async function copyFromContainer(ctx: BrigContext, ref: string, srcPath: string, dst: string, v: ParsedCommand['values']): Promise<void> {
   const engine = ctx.engine();
-  let src = srcPath;
+  // The container's root has no name of its own: its contents, as "/." names them.
+  let src = path.posix.join('/', srcPath) === '/' ? '/.' : srcPath;
   let rebase: string | undefined;
   if (v['follow-link'] === true) {
     const st = await statOrUndefined(engine, ref, src);
