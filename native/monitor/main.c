@@ -3,8 +3,10 @@
  *  1. Read the plan from fd 0 (a pipe from the engine) and note what each op configures.
  *  2. Become a session leader and a child subreaper: the container's init, orphaned when the
  *     starter exits, becomes our child, so we can wait for it; the engine may exit meanwhile.
- *  3. Make the container's stdio (pipes, or a pty whose master the runtime sends to the
- *     console socket), start the starter (brig-runtime run -d ... as the plan says) with it.
+ *  3. Listen on the attach socket; with the plan's hold op, say "listening" on fd 3 and wait
+ *     for the first client (so it misses no output), or exit if the engine goes first. Make
+ *     the container's stdio (pipes, or a pty whose master the runtime sends to the console
+ *     socket), start the starter (brig-runtime run -d ... as the plan says) with it.
  *  4. When the starter exits, tell the engine on fd 3: "started PID" (from the pid file) or
  *     "failed CODE"; then fd 3 is closed and the engine is free to go.
  *  5. Until init exits: copy output to the log and to attached clients, input from clients
@@ -45,7 +47,7 @@ extern char **environ;
 static const char *exit_path, *attach_path, *pid_path, *oom_path, *oom_key, *console_path;
 static int attach_framed;
 static char **on_exit_argv, **on_exit_env, **start_argv, **start_env;
-static int want_stdin;
+static int want_stdin, hold;
 
 struct client {
   int fd;
@@ -144,6 +146,16 @@ static pid_t spawn(char **argv, char **envp, int in, int out, int err) {
   _exit(127);
 }
 
+static void add_client(int c) {
+  if (nclients == MAX_CLIENTS) {
+    close(c);
+    return;
+  }
+  struct timeval tv = {.tv_sec = 2};
+  setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  clients[nclients++] = (struct client){.fd = c};
+}
+
 static void drop_client(int i) {
   close(clients[i].fd);
   clients[i] = clients[--nclients];
@@ -235,6 +247,7 @@ int main(void) {
     case MOP_OOM_COUNTER: oom_path = A_STR(op, 0), oom_key = A_STR(op, 1); break;
     case MOP_ON_EXIT: on_exit_argv = A_LIST(op, 0), on_exit_env = A_LIST(op, 1); break;
     case MOP_CONSOLE: console_path = A_STR(op, 0); break;
+    case MOP_HOLD: hold = 1; break;
     case MOP_START: start_argv = A_LIST(op, 0), start_env = A_LIST(op, 1), want_stdin = (int)A_INT(op, 2); break;
     default: _exit(2);
     }
@@ -259,6 +272,16 @@ int main(void) {
   /* 3. */
   int lsock = attach_path ? listen_at(attach_path) : -1;
   int csock = console_path ? listen_at(console_path) : -1;
+  if (hold) {
+    /* fd 3 is a pipe to the engine: POLLERR once nobody reads it (the engine is gone). */
+    if (lsock < 0 || write(3, "listening\n", 10) != 10) _exit(2);
+    for (int c = -1; c < 0;) {
+      struct pollfd h[2] = {{.fd = lsock, .events = POLLIN}, {.fd = 3, .events = 0}};
+      if (poll(h, 2, -1) < 0 && errno != EINTR) _exit(2);
+      if (h[1].revents) _exit(1);
+      if ((h[0].revents & POLLIN) && (c = accept4(lsock, NULL, NULL, SOCK_CLOEXEC)) >= 0) add_client(c);
+    }
+  }
   int out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
   pid_t starter;
   if (csock >= 0) {
@@ -330,13 +353,7 @@ int main(void) {
     }
     if (p[P_ATTACH].fd >= 0 && (p[P_ATTACH].revents & POLLIN)) {
       int c = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
-      if (c >= 0 && nclients < MAX_CLIENTS) {
-        struct timeval tv = {.tv_sec = 2};
-        setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-        clients[nclients++] = (struct client){.fd = c};
-      } else if (c >= 0) {
-        close(c);
-      }
+      if (c >= 0) add_client(c);
     }
     if (csock >= 0 && (p[P_CONSOLE].revents & POLLIN)) {
       int c = accept4(csock, NULL, NULL, SOCK_CLOEXEC);

@@ -27,6 +27,7 @@ enum monitor_op {
   MOP_ON_EXIT = 6,   /* argv, env: run after the exit record is written, and waited for */
   MOP_CONSOLE = 7,   /* path: a console socket to listen on; the starter's runtime sends the pty master */
   MOP_START = 8,     /* argv, env, stdin: start the container (last op) */
+  MOP_HOLD = 9,      /* start only once a first attach client is connected ("listening" on fd 3 first) */
 };
 
 /* Streams, as the attach framing numbers them. */

@@ -124,10 +124,19 @@ export interface ExecOptions {
   stdio: [number | 'ignore', number | 'ignore', number | 'ignore'];
 }
 
+export interface StartOptions {
+  /**
+   * Attach before the container runs (docker run's attach-then-start): called with the attach
+   * socket's path once it listens, it must connect; the container starts after that, so the
+   * client misses none of its output.
+   */
+  attach?: (socket: string) => Promise<void>;
+}
+
 /** Container operations in the Docker Engine API's shapes. */
 export interface ContainerOps {
   createContainer(opts: CreateContainerOptions): Promise<{ Id: string; Warnings: string[] }>;
-  startContainer(ref: string): Promise<void>;
+  startContainer(ref: string, opts?: StartOptions): Promise<void>;
   stopContainer(ref: string, opts?: { timeout?: number; signal?: string }): Promise<void>;
   killContainer(ref: string, signal?: string): Promise<void>;
   removeContainer(ref: string, opts?: { force?: boolean }): Promise<void>;

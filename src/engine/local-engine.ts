@@ -33,6 +33,7 @@ import type {
   RemoveItem,
   RunContainerOptions,
   RunningContainer,
+  StartOptions,
 } from './engine.js';
 import { type ContainerServiceDeps, ContainerService, type ContainerSettings } from './containers/service.js';
 import { ContainerFiles } from './container-files.js';
@@ -381,8 +382,8 @@ export class LocalEngine implements Engine {
     return { Id: r.id, Warnings: [] };
   }
 
-  async startContainer(ref: string): Promise<void> {
-    await (await this.kept()).start(ref);
+  async startContainer(ref: string, opts: StartOptions = {}): Promise<void> {
+    await (await this.kept()).start(ref, opts);
   }
 
   async stopContainer(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {

@@ -158,8 +158,12 @@ export class ContainerService {
     return Buffer.byteLength(path.join(dir, 'console.sock')) <= 107 ? dir : path.join('/run/brig/sockets', id.slice(0, 12));
   }
 
-  /** Starts a created or exited container under a new monitor. */
-  async start(ref: string): Promise<ContainerRecord> {
+  /**
+   * Starts a created or exited container under a new monitor. With `attach`, the monitor
+   * waits until `attach` has connected to its attach socket before the container runs, so
+   * that client sees all of its output (docker's attach-then-start).
+   */
+  async start(ref: string, opts: { attach?: (socket: string) => Promise<void> } = {}): Promise<ContainerRecord> {
     const found = await this.store.find(ref);
     if (found.state.status === 'running') return found; // docker: starting a running container is a no-op
     const s = this.settings(found);
@@ -189,9 +193,11 @@ export class ContainerService {
       }),
       ...(oom ? { oomCounter: oom } : {}),
       onExit: cleanup,
+      hold: opts.attach !== undefined,
     });
+    const attach = opts.attach;
     try {
-      const started = await startMonitor(plan);
+      const started = await startMonitor(plan, attach ? { onListening: () => attach(plan.files.attach) } : {});
       return await this.store.update(id, undefined, (r) => ({
         ...r,
         state: { ...r.state, status: 'running', pid: started.pid, monitorPid: started.monitorPid, exitCode: 0, oomKilled: false, error: '', startedAt: this.now().toISOString(), finishedAt: '' },

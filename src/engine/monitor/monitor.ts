@@ -33,7 +33,15 @@ export function monitorBinary(): string {
   return locateNative('brig-monitor', import.meta.url);
 }
 
-export async function startMonitor(plan: MonitorPlan, opts: { binary?: string; signal?: AbortSignal } = {}): Promise<MonitorStarted> {
+/**
+ * With a plan that holds (its `hold` op), `onListening` runs once the attach socket listens
+ * and must connect to it: the container starts only then. If it fails, the monitor is killed
+ * before anything ran and its error is thrown.
+ */
+export async function startMonitor(
+  plan: MonitorPlan,
+  opts: { binary?: string; signal?: AbortSignal; onListening?: () => Promise<void> } = {},
+): Promise<MonitorStarted> {
   const child = spawn(opts.binary ?? monitorBinary(), [], {
     detached: true,
     stdio: ['pipe', 'ignore', 'ignore', 'pipe'],
@@ -41,8 +49,19 @@ export async function startMonitor(plan: MonitorPlan, opts: { binary?: string; s
   });
   const report = child.stdio[3] as NodeJS.ReadableStream;
   let text = '';
+  let listening: Promise<void> | undefined;
   report.setEncoding('utf8');
-  report.on('data', (d: string) => (text += d));
+  report.on('data', (d: string) => {
+    text += d;
+    if (!listening && text.startsWith('listening\n')) {
+      text = text.slice('listening\n'.length);
+      listening = (opts.onListening ?? (async () => {}))().catch((e: unknown) => {
+        child.kill('SIGKILL');
+        throw e;
+      });
+      listening.catch(() => {});
+    }
+  });
   const spawned = new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
     child.once('error', (e) =>
@@ -60,6 +79,7 @@ export async function startMonitor(plan: MonitorPlan, opts: { binary?: string; s
     report.once('close', () => resolve(text));
   });
   child.unref();
+  if (listening) await listening;
   const started = /^started (\d+)\n$/.exec(line);
   if (started) return { monitorPid: child.pid!, pid: Number(started[1]) };
   const failed = /^failed (\d+)\n$/.exec(line);

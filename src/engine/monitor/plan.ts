@@ -31,6 +31,8 @@ export const MONITOR_OPS = {
   console: { code: 7, args: { path: 'str' } },
   /** Start the container: argv[0] absolute; stdin=1 gives it a pipe the attach socket feeds. */
   start: { code: 8, args: { argv: 'strs', env: 'strs', stdin: 'int' } },
+  /** Start only once a first client is on the attach socket (it misses no output); "listening" on fd 3 says when to connect. */
+  hold: { code: 9, args: {} },
 } as const satisfies WireTable;
 
 type Table = typeof MONITOR_OPS;
@@ -74,6 +76,8 @@ export interface MonitorSpec {
   /** The command that starts the container and leaves init's pid in files.pid (it gets the files chosen here). */
   starter: (files: MonitorFiles) => { argv: string[]; env: string[] };
   oomCounter?: { path: string; key: string };
+  /** Wait for a first attach client before starting (docker's attach-then-start, without a daemon). */
+  hold?: boolean;
   onExit?: { argv: string[]; env: string[] };
 }
 
@@ -113,6 +117,7 @@ export function compileMonitorPlan(spec: MonitorSpec): MonitorPlan {
   if (files.console) ops.push({ op: 'console', path: files.console });
   if (spec.oomCounter) ops.push({ op: 'oom_counter', path: spec.oomCounter.path, key: spec.oomCounter.key });
   if (spec.onExit) ops.push({ op: 'on_exit', argv: spec.onExit.argv, env: spec.onExit.env });
+  if (spec.hold) ops.push({ op: 'hold' });
   ops.push({ op: 'start', argv: start.argv, env: start.env, stdin: spec.stdin && !spec.tty ? 1 : 0 });
   return { version: MONITOR_VERSION, ops, files };
 }

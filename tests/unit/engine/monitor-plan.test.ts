@@ -30,6 +30,8 @@ test('the monitor plan: files chosen, start last, framing only without a tty', (
   assert.deepEqual(tty.ops.map((o) => o.op), ['exit_file', 'pid_file', 'attach', 'console', 'start']);
   assert.equal((tty.ops.find((o) => o.op === 'attach') as { framed: number }).framed, 0);
   assert.equal((tty.ops.at(-1) as { stdin: number }).stdin, 0, 'a tty carries input itself');
+  const held = compileMonitorPlan({ dir: '/d', socketDir: '/s', log: { driver: 'none', maxSize: 0, maxFiles: 1 }, tty: true, stdin: true, starter, hold: true });
+  assert.deepEqual(held.ops.slice(-2).map((o) => o.op), ['hold', 'start'], 'a held start waits for its first attach client');
   const wire = encodeMonitorPlan(plan);
   assert.equal(Buffer.from(wire.subarray(0, 8)).toString('latin1'), 'BRIGMONP');
 });
