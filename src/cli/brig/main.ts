@@ -28,7 +28,7 @@ const USAGE = `usage: brig COMMAND
 
 commands:
   run [-d] [--rm] [-it] [--name NAME] [-e K=V] ... IMAGE [CMD...]   (brig run --help)
-  create, start, stop, restart, kill, pause, unpause, rm, wait, ps, logs, inspect, exec, rename,
+  create, start, attach, stop, restart, kill, pause, unpause, rm, wait, ps, logs, inspect, exec, rename,
   cp, diff, export, commit;
   container <verb>
   image pull|push|ls|rm|inspect|tag|save|load|import|prune|history ...
@@ -85,8 +85,8 @@ function engine(env: NodeJS.ProcessEnv): LocalEngine {
   });
 }
 
-const { run, create, start, stop, kill, rm, wait, ps, logs, inspect, exec, pause, unpause, restart, rename } = CONTAINER_VERBS as Record<string, BrigCommand>;
-const COMMANDS: Record<string, BrigCommand> = { run: run!, create: create!, start: start!, stop: stop!, kill: kill!, rm: rm!, wait: wait!, ps: ps!, logs: logs!, inspect: inspect!, exec: exec!, pause: pause!, unpause: unpause!, restart: restart!, rename: rename!, container, image, info, ...IMAGE_ALIASES };
+const { run, create, start, attach, stop, kill, rm, wait, ps, logs, inspect, exec, pause, unpause, restart, rename } = CONTAINER_VERBS as Record<string, BrigCommand>;
+const COMMANDS: Record<string, BrigCommand> = { attach: attach!, run: run!, create: create!, start: start!, stop: stop!, kill: kill!, rm: rm!, wait: wait!, ps: ps!, logs: logs!, inspect: inspect!, exec: exec!, pause: pause!, unpause: unpause!, restart: restart!, rename: rename!, container, image, info, ...IMAGE_ALIASES };
 // cp, diff, export, commit: `brig VERB` and `brig container VERB`.
 Object.assign(COMMANDS, CONTAINER_FILE_VERBS);
 const containerVerb = COMMANDS.container!;

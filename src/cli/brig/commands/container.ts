@@ -3,7 +3,6 @@
  * wait, ps, logs, inspect, and `brig container <verb>` for each. Each parses its flags from
  * one table (which also makes its --help), calls the Engine and renders what it returns.
  */
-import { connect } from 'node:net';
 import { BrigError } from '../../../errors/index.js';
 import { forwardSignalsUntil } from '../../forward-signals.js';
 import { type CommandSpec, type Flag, helpText, parseFlags, type ParsedCommand } from '../../flags.js';
@@ -11,6 +10,7 @@ import type { BrigCommand, BrigContext } from '../context.js';
 import { table } from '../render.js';
 import { humanDuration } from '../../../engine/containers/state.js';
 import type { CreateContainerOptions } from '../../../engine/engine.js';
+import { attach, parseDetachKeys, startAndAttach, startAttached } from './attach.js';
 
 const CREATE_FLAGS: Flag[] = [
   { name: 'name', type: 'string', help: 'Assign a name to the container' },
@@ -28,15 +28,31 @@ const CREATE_FLAGS: Flag[] = [
   { name: 'stop-timeout', type: 'int', help: 'Timeout (in seconds) to stop a container' },
 ];
 
+const DETACH_KEYS: Flag = { name: 'detach-keys', type: 'string', help: 'Override the key sequence for detaching a container' };
+
 const RUN: CommandSpec = {
   name: 'run',
   usage: 'run [OPTIONS] IMAGE [COMMAND] [ARG...]',
   summary: 'Create and run a new container from an image',
   interspersed: false,
-  flags: [{ name: 'detach', short: 'd', type: 'bool', help: 'Run container in background and print container ID' }, ...CREATE_FLAGS],
+  flags: [
+    { name: 'detach', short: 'd', type: 'bool', help: 'Run container in background and print container ID' },
+    DETACH_KEYS,
+    { name: 'sig-proxy', type: 'bool', default: 'true', help: 'Proxy received signals to the process' },
+    ...CREATE_FLAGS,
+  ],
 };
 const CREATE: CommandSpec = { name: 'create', usage: 'create [OPTIONS] IMAGE [COMMAND] [ARG...]', summary: 'Create a new container', interspersed: false, flags: CREATE_FLAGS };
-const START: CommandSpec = { name: 'start', usage: 'start CONTAINER [CONTAINER...]', summary: 'Start one or more stopped containers', flags: [] };
+const START: CommandSpec = {
+  name: 'start',
+  usage: 'start [OPTIONS] CONTAINER [CONTAINER...]',
+  summary: 'Start one or more stopped containers',
+  flags: [
+    { name: 'attach', short: 'a', type: 'bool', help: 'Attach STDOUT/STDERR and forward signals' },
+    DETACH_KEYS,
+    { name: 'interactive', short: 'i', type: 'bool', help: "Attach container's STDIN" },
+  ],
+};
 const STOP: CommandSpec = {
   name: 'stop',
   usage: 'stop [OPTIONS] CONTAINER [CONTAINER...]',
@@ -150,6 +166,8 @@ export const run: BrigCommand = async (ctx, argv) => {
   if (!p) return 0;
   needArgs(p, RUN, 1);
   const opts = createOptions(ctx, p);
+  const detachKeys = parseDetachKeys(p.values['detach-keys'] as string | undefined);
+  const sigProxy = p.values['sig-proxy'] !== false;
   const engine = ctx.engine();
   if (p.values.detach !== true && opts.rm) {
     // The fast path: a foreground container removed when it exits needs no monitor or record.
@@ -157,50 +175,19 @@ export const run: BrigCommand = async (ctx, argv) => {
       ...opts,
       stdio: [opts.interactive || opts.tty ? 0 : 'ignore', 1, 2],
     });
-    return forwardSignalsUntil(c.exit, (sig) => c.kill(sig));
-  }
-  if (opts.tty && p.values.detach !== true) {
-    throw new BrigError('UNSUPPORTED_FIELD', '-t without -d keeps the container, and attaching to its terminal is not supported yet', { field: '--tty', hint: 'use --rm -it, or -dt' });
+    return sigProxy ? forwardSignalsUntil(c.exit, (sig) => c.kill(sig)) : c.exit;
   }
   const { Id } = await engine.createContainer(opts);
-  await engine.startContainer(Id);
   if (p.values.detach === true) {
+    await engine.startContainer(Id);
     ctx.stdout.write(`${Id}\n`);
     return 0;
   }
-  // Attached: the log from its start, stdin through the attach socket, then the exit code.
-  const stdin = opts.interactive ? await attachStdin(ctx, engine, Id) : undefined;
-  try {
-    await printLogs(ctx, engine.containerLogs(Id, { follow: true }), false);
-    return (await engine.waitContainer(Id)).StatusCode;
-  } finally {
-    stdin?.();
-  }
+  // Attached from before it runs: its output (a terminal's, or stdout and stderr apart), our
+  // stdin with -i, then its exit code; the detach keys leave it running (status 0, as docker).
+  const end = await startAttached(ctx, engine, { id: Id, tty: opts.tty, stdin: opts.interactive, detachKeys, sigProxy });
+  return end.detached ? 0 : end.code;
 };
-
-/** Copies our stdin to the container's, in the monitor's attach framing; closes it at EOF. */
-async function attachStdin(ctx: BrigContext, engine: ReturnType<BrigContext['engine']>, id: string): Promise<() => void> {
-  const sock = connect(await engine.attachSocket(id));
-  const frame = (type: number, payload: Buffer) => {
-    const h = Buffer.alloc(8);
-    h[0] = type;
-    h.writeUInt32BE(payload.length, 4);
-    sock.write(Buffer.concat([h, payload]));
-  };
-  sock.on('error', () => {});
-  const onData = (d: Buffer) => {
-    for (let i = 0; i < d.length; i += 4096) frame(0, d.subarray(i, i + 4096));
-  };
-  const onEnd = () => frame(1, Buffer.alloc(0));
-  ctx.stdin.on('data', onData);
-  ctx.stdin.once('end', onEnd);
-  return () => {
-    ctx.stdin.off('data', onData);
-    ctx.stdin.off('end', onEnd);
-    ctx.stdin.pause();
-    sock.destroy();
-  };
-}
 
 export const create: BrigCommand = async (ctx, argv) => {
   const p = parse(ctx, argv, CREATE);
@@ -241,7 +228,15 @@ const stopOptions = (p: ParsedCommand) => ({
   ...(p.values.signal !== undefined ? { signal: p.values.signal as string } : {}),
 });
 
-export const start = perContainer(START, (ctx, _p, ref) => ctx.engine().startContainer(ref));
+const startEach = perContainer(START, (ctx, _p, ref) => ctx.engine().startContainer(ref));
+
+export const start: BrigCommand = async (ctx, argv) => {
+  const p = parseFlags(argv, START);
+  if (p.help || (p.values.attach !== true && p.values.interactive !== true)) return startEach(ctx, argv);
+  needArgs(p, START, 1);
+  if (p.args.length > 1) throw new BrigError('INVALID_ARGUMENT', 'you cannot start and attach multiple containers at once');
+  return startAndAttach(ctx, p.args[0]!, { interactive: p.values.interactive === true, detachKeys: parseDetachKeys(p.values['detach-keys'] as string | undefined) });
+};
 
 export const stop = perContainer(STOP, (ctx, p, ref) => ctx.engine().stopContainer(ref, stopOptions(p)));
 
@@ -410,7 +405,7 @@ const cleanup: BrigCommand = async (ctx, argv) => {
   return 0;
 };
 
-export const CONTAINER_VERBS: Record<string, BrigCommand> = { run, create, start, stop, kill, rm, wait, ls: ps, ps, list: ps, logs, inspect, exec, pause, unpause, restart, rename, cleanup };
+export const CONTAINER_VERBS: Record<string, BrigCommand> = { attach, run, create, start, stop, kill, rm, wait, ls: ps, ps, list: ps, logs, inspect, exec, pause, unpause, restart, rename, cleanup };
 
 export const container: BrigCommand = async (ctx, argv) => {
   const [verb, ...rest] = argv;

@@ -1,0 +1,259 @@
+/**
+ * brig attach, and the attached half of `run` and `start -a`: the container's output to our
+ * stdout and stderr (docker's stream frames taken apart, or a terminal's bytes as they come),
+ * our stdin to it, the window size and its changes, the detach keys, and at the end the
+ * container's exit code. The container's monitor holds the other end (its attach socket,
+ * framing in native/monitor/main.c); nothing here keeps the container alive, so a killed
+ * brig leaves it running.
+ */
+import { connect, type Socket } from 'node:net';
+import type { Writable } from 'node:stream';
+import type { ReadStream, WriteStream } from 'node:tty';
+import type { Engine } from '../../../engine/engine.js';
+import { BrigError } from '../../../errors/index.js';
+import { type CommandSpec, helpText, parseFlags } from '../../flags.js';
+import { forwardSignalsUntil } from '../../forward-signals.js';
+import type { BrigCommand, BrigContext } from '../context.js';
+
+/** ctrl-p, ctrl-q: docker's default. */
+export const DEFAULT_DETACH_KEYS = Buffer.from([16, 17]);
+
+const CTRL = '@abcdefghijklmnopqrstuvwxyz[\\]^_';
+
+/** docker's --detach-keys: comma-separated single characters, "ctrl-<a-z@[\]^_>" or DEL ("ctrl-a,x"). */
+export function parseDetachKeys(s: string | undefined): Buffer {
+  if (s === undefined || s === '') return DEFAULT_DETACH_KEYS;
+  const out: number[] = [];
+  for (const k of s.split(',')) {
+    const ctrl = /^ctrl-(.)$/.exec(k);
+    if (k.length === 1 && k.charCodeAt(0) < 128) out.push(k.charCodeAt(0));
+    else if (ctrl && CTRL.includes(ctrl[1]!)) out.push(CTRL.indexOf(ctrl[1]!));
+    else if (k === 'DEL') out.push(127);
+    else throw new BrigError('INVALID_ARGUMENT', `Invalid detach keys (${s}) provided`, { field: '--detach-keys', hint: 'e.g. --detach-keys ctrl-a,x' });
+  }
+  return Buffer.from(out);
+}
+
+/**
+ * Watches input for the detach keys: bytes that may begin them are held back until they
+ * either complete the sequence (detached: what came before it still goes) or do not (then
+ * they go on as typed).
+ */
+export function detachFilter(keys: Buffer): (chunk: Buffer) => { pass: Buffer; detached: boolean } {
+  let held = 0;
+  return (chunk) => {
+    const out: number[] = [];
+    for (const b of chunk) {
+      if (b !== keys[held] && held > 0) {
+        out.push(...keys.subarray(0, held));
+        held = 0;
+      }
+      if (b === keys[held]) {
+        if (++held === keys.length) return { pass: Buffer.from(out), detached: true };
+      } else {
+        out.push(b);
+      }
+    }
+    return { pass: Buffer.from(out), detached: false };
+  };
+}
+
+/** A client message to the monitor: [type 0 0 0 len(be32)] payload; 0 stdin, 1 close stdin, 2 resize. */
+function message(type: number, payload: Buffer = Buffer.alloc(0)): Buffer {
+  const h = Buffer.alloc(8);
+  h[0] = type;
+  h.writeUInt32BE(payload.length, 4);
+  return Buffer.concat([h, payload]);
+}
+
+function resizeMessage(rows: number, cols: number): Buffer {
+  const p = Buffer.alloc(4);
+  p.writeUInt16BE(rows & 0xffff, 0);
+  p.writeUInt16BE(cols & 0xffff, 2);
+  return message(2, p);
+}
+
+/** docker's stream frames ([stream 0 0 0 len(be32)] data) from a byte stream cut anywhere. */
+export function demultiplexer(onFrame: (stream: number, data: Buffer) => void): (d: Buffer) => void {
+  let buf: Buffer = Buffer.alloc(0);
+  return (d) => {
+    buf = buf.length ? Buffer.concat([buf, d]) : d;
+    while (buf.length >= 8) {
+      const len = buf.readUInt32BE(4);
+      if (buf.length < 8 + len) break;
+      onFrame(buf[0]!, buf.subarray(8, 8 + len));
+      buf = buf.subarray(8 + len);
+    }
+  };
+}
+
+export function connectAttach(socketPath: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(socketPath);
+    sock.once('connect', () => {
+      sock.off('error', reject);
+      resolve(sock);
+    });
+    sock.once('error', (e) => reject(new BrigError('SYSTEM', `cannot reach the container's attach socket ${socketPath}: ${e.message}`, { path: socketPath, cause: e })));
+  });
+}
+
+export interface AttachSettings {
+  id: string;
+  tty: boolean;
+  /** Our stdin goes to the container (it keeps stdin open, -i, and it was asked for). */
+  stdin: boolean;
+  detachKeys: Buffer;
+  /** Signals we get go to the container (docker's --sig-proxy; never with a tty, as docker). */
+  sigProxy: boolean;
+  /** docker attach's nudge: the size plus one, then the size, so a waiting shell redraws its prompt. */
+  nudge?: boolean;
+}
+
+export type AttachEnd = { detached: true } | { detached: false; code: number };
+
+/** Signals that end an attached brig with a terminal in raw mode (restored first); the container keeps running. */
+const ENDING_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT'];
+const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGTERM: 15 };
+
+/** Streams over a connected attach socket until the container's output ends (then its exit code) or the user detaches. */
+export async function streamAttached(ctx: BrigContext, engine: Engine, sock: Socket, s: AttachSettings): Promise<AttachEnd> {
+  const stdin = ctx.stdin as NodeJS.ReadableStream & Partial<Pick<ReadStream, 'isTTY' | 'setRawMode'>>;
+  const out = ctx.stdout as Writable & Partial<Pick<WriteStream, 'isTTY' | 'getWindowSize'>>;
+  const raw = s.tty && s.stdin && stdin.isTTY === true && typeof stdin.setRawMode === 'function';
+  const undo: (() => void)[] = [];
+  let restored = false;
+  // Raw mode is undone on every way out: the end, detach, an error, a signal, process exit.
+  const restore = () => {
+    if (!raw || restored) return;
+    restored = true;
+    try {
+      stdin.setRawMode!(false);
+    } catch {}
+  };
+  let finish!: (how: { how: 'closed' } | { how: 'detached' } | { how: 'signal'; code: number }) => void;
+  const done = new Promise<Parameters<typeof finish>[0]>((resolve) => (finish = resolve));
+  try {
+    if (raw) {
+      stdin.setRawMode!(true);
+      process.on('exit', restore);
+      undo.push(() => process.off('exit', restore));
+      for (const sig of ENDING_SIGNALS) {
+        const onSig = () => finish({ how: 'signal', code: 128 + SIGNAL_NUMBERS[sig]! });
+        process.on(sig, onSig);
+        undo.push(() => process.off(sig, onSig));
+      }
+    }
+    sock.on('error', () => {}); // 'close' follows
+    sock.on('close', () => finish({ how: 'closed' }));
+    sock.on('data', s.tty ? (d: Buffer) => out.write(d) : demultiplexer((stream, d) => (stream === 2 ? ctx.stderr : ctx.stdout).write(d)));
+    const send = (b: Buffer) => {
+      if (!sock.destroyed) sock.write(b);
+    };
+    if (s.stdin) {
+      const filter = s.tty ? detachFilter(s.detachKeys) : undefined;
+      const onData = (d: Buffer | string) => {
+        let data = typeof d === 'string' ? Buffer.from(d) : d;
+        let detached = false;
+        if (filter) ({ pass: data, detached } = filter(data));
+        for (let i = 0; i < data.length; i += 4096) send(message(0, data.subarray(i, i + 4096)));
+        if (detached) finish({ how: 'detached' });
+      };
+      const onEnd = () => send(message(1));
+      stdin.on('data', onData);
+      stdin.once('end', onEnd);
+      undo.push(() => {
+        stdin.off('data', onData);
+        stdin.off('end', onEnd);
+        stdin.pause();
+      });
+    }
+    if (s.tty && out.isTTY === true && typeof out.getWindowSize === 'function') {
+      const size = () => {
+        const [cols, rows] = out.getWindowSize!();
+        send(resizeMessage(rows, cols));
+      };
+      if (s.nudge) {
+        const [cols, rows] = out.getWindowSize();
+        send(resizeMessage(rows + 1, cols + 1));
+      }
+      size();
+      out.on('resize', size);
+      undo.push(() => out.off('resize', size));
+    }
+    const end = await (s.sigProxy && !s.tty ? forwardSignalsUntil(done, (sig) => void engine.killContainer(s.id, String(sig)).catch(() => {})) : done);
+    restore();
+    if (end.how === 'detached') return { detached: true };
+    if (end.how === 'signal') return { detached: false, code: end.code };
+    return { detached: false, code: (await engine.waitContainer(s.id)).StatusCode };
+  } finally {
+    for (const u of undo.reverse()) u();
+    restore();
+    sock.destroy();
+  }
+}
+
+/** Starts a created container with this brig attached before it runs (no output lost), then streams as attach does. */
+export async function startAttached(ctx: BrigContext, engine: Engine, s: AttachSettings): Promise<AttachEnd> {
+  let sock: Socket | undefined;
+  try {
+    await engine.startContainer(s.id, {
+      attach: async (socketPath) => {
+        sock = await connectAttach(socketPath);
+      },
+    });
+  } catch (e) {
+    sock?.destroy();
+    throw e;
+  }
+  return streamAttached(ctx, engine, sock!, s);
+}
+
+/** docker start -a [-i]: attach to one container, starting it first unless it runs; its exit code. */
+export async function startAndAttach(ctx: BrigContext, ref: string, opts: { interactive: boolean; detachKeys: Buffer }): Promise<number> {
+  const engine = ctx.engine();
+  const c = await engine.inspectContainer(ref);
+  const s: AttachSettings = { id: c.Id, tty: c.Config.Tty, stdin: opts.interactive && c.Config.OpenStdin, detachKeys: opts.detachKeys, sigProxy: true };
+  const end = c.State.Running ? await streamAttached(ctx, engine, await connectAttach(await engine.attachSocket(c.Id)), s) : await startAttached(ctx, engine, s);
+  return end.detached ? 0 : end.code;
+}
+
+const ATTACH: CommandSpec = {
+  name: 'attach',
+  usage: 'attach [OPTIONS] CONTAINER',
+  summary: 'Attach local standard input, output, and error streams to a running container',
+  flags: [
+    { name: 'detach-keys', type: 'string', help: 'Override the key sequence for detaching a container' },
+    { name: 'no-stdin', type: 'bool', help: 'Do not attach STDIN' },
+    { name: 'sig-proxy', type: 'bool', default: 'true', help: 'Proxy all received signals to the process' },
+  ],
+};
+
+export const attach: BrigCommand = async (ctx, argv) => {
+  const p = parseFlags(argv, ATTACH);
+  if (p.help) {
+    ctx.stdout.write(helpText(ATTACH));
+    return 0;
+  }
+  if (p.args.length !== 1) throw new BrigError('INVALID_ARGUMENT', '"brig attach" requires exactly 1 argument.', { hint: "See 'brig attach --help'." });
+  const detachKeys = parseDetachKeys(p.values['detach-keys'] as string | undefined);
+  const engine = ctx.engine();
+  const c = await engine.inspectContainer(p.args[0]!);
+  if (!c.State.Running) throw new BrigError('CONTAINER_STATE', 'cannot attach to a stopped container, start it first');
+  if (c.State.Paused) throw new BrigError('CONTAINER_STATE', 'cannot attach to a paused container, unpause it first');
+  const sock = await connectAttach(await engine.attachSocket(c.Id));
+  const end = await streamAttached(ctx, engine, sock, {
+    id: c.Id,
+    tty: c.Config.Tty,
+    stdin: p.values['no-stdin'] !== true && c.Config.OpenStdin,
+    detachKeys,
+    sigProxy: p.values['sig-proxy'] !== false,
+    nudge: true,
+  });
+  if (end.detached) {
+    // docker attach reports the detach as its error: a line on stderr, status 1.
+    ctx.stderr.write('read escape sequence\n');
+    return 1;
+  }
+  return end.code;
+};
