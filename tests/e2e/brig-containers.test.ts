@@ -12,42 +12,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { makeBusyboxRootfs } from '../support/image-busybox.js';
-import { repoRoot, requires } from '../support/requires.js';
+import { BRIG, brigCli } from '../support/brig-cli.js';
+import { requires } from '../support/requires.js';
 
-const BRIG = path.join(repoRoot, 'bin', 'brig');
 const skip = requires('root', 'helper', 'busybox');
 const root = mkdtempSync(path.join(tmpdir(), 'brig-ctr-'));
 const data = path.join(root, 'data');
-const env = { ...process.env, BRIG_ROOT: data };
-
-function brig(args: string[], input?: string) {
-  const r = spawnSync(BRIG, args, { env, encoding: 'utf8', input: input ?? '', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function ok(args: string[], input?: string): string {
-  const r = brig(args, input);
-  assert.equal(r.code, 0, `brig ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** What a removed container must not leave, seen from the host. */
-function traces(id: string): string[] {
-  const found: string[] = [];
-  for (const h of readdirSync('/sys/fs/cgroup')) if (existsSync(`/sys/fs/cgroup/${h}/brig/${id}`)) found.push(`cgroup ${h}`);
-  for (const l of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) if (l.includes(id)) found.push(`mount ${l.split(' ')[4]}`);
-  if (existsSync(path.join(data, 'containers', id))) found.push('container dir');
-  if (existsSync(path.join(data, 'run', id))) found.push('runtime state');
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (readlinkSync(`/proc/${pid}/exe`).endsWith('brig-monitor') && readFileSync(`/proc/${pid}/cmdline`, 'utf8') !== '' && readdirSync(`/proc/${pid}/fd`).length >= 0) {
-        const dir = readlinkSync(`/proc/${pid}/cwd`);
-        if (dir.includes(id)) found.push(`monitor ${pid}`);
-      }
-    } catch {}
-  }
-  return found;
-}
+const { env, brig, ok, traces } = brigCli(data);
 
 const monitorsOf = (id: string) =>
   readdirSync('/proc')

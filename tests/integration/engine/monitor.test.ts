@@ -5,14 +5,14 @@
  * on-exit command — and all of that goes on after the process that started it has exited.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { exitCode, type ExitRecord, readExitRecord, startMonitor } from '../../../src/engine/monitor/monitor.js';
-import { compileMonitorPlan, type LogConfig, type MonitorPlan } from '../../../src/engine/monitor/plan.js';
+import { exitCode, type ExitRecord, monitorBinary, readExitRecord, startMonitor } from '../../../src/engine/monitor/monitor.js';
+import { compileMonitorPlan, encodeMonitorPlan, type LogConfig, type MonitorPlan } from '../../../src/engine/monitor/plan.js';
 import type { Spec } from '../../../src/runtime/spec/types.js';
 import { type Bundle, leftovers, makeBundle, RUNTIME_BIN } from '../../support/bundle.js';
 import { repoRoot, requires } from '../../support/requires.js';
@@ -26,7 +26,7 @@ interface Box {
   cleanup(): void;
 }
 
-function box(args: string[], opts: { log?: Partial<LogConfig>; edit?: (s: Spec) => void; stdin?: boolean; tty?: boolean; oom?: boolean } = {}): Box {
+function box(args: string[], opts: { log?: Partial<LogConfig>; edit?: (s: Spec) => void; stdin?: boolean; tty?: boolean; oom?: boolean; hold?: boolean } = {}): Box {
   const id = `mon-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const b = makeBundle(args, (s) => {
     s.process!.terminal = opts.tty ?? false;
@@ -48,6 +48,7 @@ function box(args: string[], opts: { log?: Partial<LogConfig>; edit?: (s: Spec) 
     }),
     ...(opts.oom ? { oomCounter: { path: `/sys/fs/cgroup/memory/brig/${id}/memory.oom_control`, key: 'oom_kill' } } : {}),
     onExit: { argv: [...rt, 'delete', '--force', id], env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'] },
+    ...(opts.hold ? { hold: true } : {}),
   });
   return {
     b,
@@ -226,6 +227,45 @@ test('attach: input reaches stdin, output comes back in docker stream frames, st
     assert.equal(err, 'warn\n');
   } finally {
     x.cleanup();
+  }
+});
+
+test('hold: the container starts only once a client is attached, which gets all of its output; a failed attach or a gone engine starts nothing', { skip }, async () => {
+  const x = box(['sh', '-c', 'echo at-once; echo also >&2'], { hold: true });
+  try {
+    let c: ReturnType<typeof attach> | undefined;
+    await startMonitor(x.plan, {
+      onListening: async () => {
+        c = attach(x.plan.files.attach);
+        await c.ready;
+      },
+    });
+    assert.equal((await waitExit(x.plan)).exitStatus, 0);
+    await c!.closed;
+    assert.deepEqual(c!.frames, [
+      [1, 'at-once\n'],
+      [2, 'also\n'],
+    ]);
+  } finally {
+    x.cleanup();
+  }
+  const y = box(['sh', '-c', 'echo never'], { hold: true });
+  try {
+    await assert.rejects(startMonitor(y.plan, { onListening: () => Promise.reject(new Error('no attach')) }), /no attach/);
+    assert.equal(readExitRecord(y.plan), undefined);
+    assert.deepEqual(leftovers(y.b), []);
+    // The engine gone while the monitor waits (its end of fd 3 closed): the monitor exits, nothing ran.
+    const m = spawn(monitorBinary(), [], { stdio: ['pipe', 'ignore', 'ignore', 'pipe'] });
+    m.stdin!.end(encodeMonitorPlan(y.plan));
+    const report = m.stdio[3] as NodeJS.ReadableStream & { destroy(): void };
+    await new Promise<void>((r) => report.once('data', () => r()));
+    report.destroy();
+    const code = await new Promise<number | null>((r) => m.once('exit', r));
+    assert.equal(code, 1);
+    assert.equal(readExitRecord(y.plan), undefined);
+    assert.deepEqual(leftovers(y.b), []);
+  } finally {
+    y.cleanup();
   }
 });
 
