@@ -24,11 +24,11 @@ const { env, brig, ok, traces } = brigCli(data);
 type Step = { size: [number, number] } | { expect: string } | { send: string } | { sleep: number } | { kill: number };
 
 /** brig on a pty of its own, driven by `steps`; what the terminal showed (CRs dropped), its status, whether it is canonical again. */
-function onPty(steps: Step[], args: string[]): { out: string; status: number; icanon: boolean; failed: string | null } {
+function onPty(steps: Step[], args: string[]): { out: string; raw: string; status: number; icanon: boolean; opost: boolean; failed: string | null } {
   const r = spawnSync('python3', [DRIVER, JSON.stringify(steps), BRIG, ...args], { env, encoding: 'utf8', timeout: 90_000 });
   assert.equal(r.status, 0, `pty driver: ${r.stderr}`);
-  const res = JSON.parse(r.stdout) as { out: string; status: number; icanon: boolean; failed: string | null };
-  return { ...res, out: res.out.replace(/\r/g, '') };
+  const res = JSON.parse(r.stdout) as { out: string; status: number; icanon: boolean; opost: boolean; failed: string | null };
+  return { ...res, raw: res.out, out: res.out.replace(/\r/g, '') };
 }
 
 const idOf = (name: string) => (JSON.parse(ok(['inspect', name])) as { Id: string }[])[0]!.Id;
@@ -48,6 +48,8 @@ test("run -it: a pty of the caller's size, the container's exit code, the termin
   assert.match(r.out, /^\/dev\/pts\/\d+$/m, r.out);
   assert.equal(r.status, 3, r.out);
   assert.equal(r.icanon, true, "the caller's terminal is left raw");
+  assert.equal(r.opost, true, "the caller's terminal is left without output processing");
+  assert.doesNotMatch(r.raw, /\r\r\n/, 'the container\'s pty turns \\n into \\r\\n; ours must not add another \\r');
   assert.deepEqual([status('it1').Status, status('it1').ExitCode], ['exited', 3]);
   // Output from the very start reaches the terminal: brig is attached before the container runs.
   const early = onPty([], ['run', '-t', '--name', 'it2', 'host', 'sh', '-c', 'echo first-line; exit 4']);

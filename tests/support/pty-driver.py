@@ -12,7 +12,8 @@ STEPS_JSON is a list of steps, in order:
   {"run": [argv...]}             run a program beside it, its stdout added to "side"
 
 At the end it waits for the command (15 s at most), then prints one JSON object: the
-output, the exit status (or -signal), whether the terminal is canonical again (icanon),
+output, the exit status (or -signal), whether the terminal is canonical again (icanon) and
+processes output again (opost),
 and every "run" step's output.
 """
 import json, os, re, select, signal, struct, subprocess, sys, time, fcntl, termios
@@ -87,11 +88,12 @@ if proc.poll() is None:
     failed = failed or "the command did not exit"
 status = proc.wait()
 pump(0.2)
-lflag = termios.tcgetattr(slave)[3]
+attrs = termios.tcgetattr(slave)
 print(json.dumps({
     "out": out.decode(errors="replace"),
     "status": status,
-    "icanon": bool(lflag & termios.ICANON),
+    "icanon": bool(attrs[3] & termios.ICANON),
+    "opost": bool(attrs[1] & termios.OPOST),
     "side": side,
     "failed": failed,
 }))

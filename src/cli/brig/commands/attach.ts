@@ -6,6 +6,7 @@
  * framing in native/monitor/main.c); nothing here keeps the container alive, so a killed
  * brig leaves it running.
  */
+import { spawnSync } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import type { ReadStream, WriteStream } from 'node:tty';
@@ -136,6 +137,9 @@ export async function streamAttached(ctx: BrigContext, engine: Engine, sock: Soc
   try {
     if (raw) {
       stdin.setRawMode!(true);
+      // libuv's raw mode keeps output processing (ONLCR): the container's own pty has done it
+      // already, so turn it off too, as docker's raw mode does; setRawMode(false) restores all.
+      spawnSync('stty', ['-opost'], { stdio: [stdin === process.stdin ? 0 : 'ignore', 'ignore', 'ignore'] });
       process.on('exit', restore);
       undo.push(() => process.off('exit', restore));
       for (const sig of ENDING_SIGNALS) {
