@@ -112,7 +112,7 @@ test('a SIGKILLed brig run -it leaves the container running, to attach again', {
   assert.deepEqual(traces(id), []);
 });
 
-test('attach without a tty: stdout and stderr apart, stdin to a container made with -i, closed at our end of input', { skip }, () => {
+test('attach without a tty: stdout and stderr apart, stdin to a container made with -i, closed at our end of input', { skip }, async () => {
   ok(['run', '-d', '--name', 'nt', 'host', 'sh', '-c', 'sleep 1; echo out; echo err >&2; exit 5']);
   const a = brig(['attach', 'nt']);
   assert.equal(a.code, 5, a.stderr);
@@ -122,6 +122,21 @@ test('attach without a tty: stdout and stderr apart, stdin to a container made w
   const c = brig(['attach', 'cat'], 'through attach\n');
   assert.equal(c.code, 0, c.stderr);
   assert.equal(c.stdout, 'through attach\ncat saw the end\n');
+  // Input that ends as the container does must not cost the output still on its way (a write
+  // after the monitor hung up once took the unread output with it): several at once, to race.
+  const runs = await Promise.all(
+    [1, 2, 3, 4, 5, 6].map(
+      (n) =>
+        new Promise<string>((resolve) => {
+          const r = spawn(BRIG, ['run', '-i', 'host', 'sh', '-c', 'read l; echo "got $l"'], { env });
+          let o = '';
+          r.stdout.on('data', (d) => (o += d));
+          r.on('close', () => resolve(o));
+          r.stdin.end(`line ${n}\n`);
+        }),
+    ),
+  );
+  assert.deepEqual(runs, [1, 2, 3, 4, 5, 6].map((n) => `got line ${n}\n`));
   const stopped = brig(['attach', 'nt']);
   assert.equal(stopped.code, 125);
   assert.match(stopped.stderr, /cannot attach to a stopped container, start it first/);

@@ -88,7 +88,7 @@ export function demultiplexer(onFrame: (stream: number, data: Buffer) => void): 
   };
 }
 
-export function connectAttach(socketPath: string): Promise<Socket> {
+function connectSocket(socketPath: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const sock = connect(socketPath);
     sock.once('connect', () => {
@@ -97,6 +97,31 @@ export function connectAttach(socketPath: string): Promise<Socket> {
     });
     sock.once('error', (e) => reject(new BrigError('SYSTEM', `cannot reach the container's attach socket ${socketPath}: ${e.message}`, { path: socketPath, cause: e })));
   });
+}
+
+/**
+ * A client of the monitor's attach socket: output is read on one connection and input (stdin,
+ * resizes) written on a second, because Node destroys a socket whose write fails, and a write
+ * after the monitor has hung up (EPIPE) would take the output still unread with it. Output's
+ * connection comes first: a held monitor starts the container once it is accepted.
+ */
+export interface AttachConnection {
+  output: Socket;
+  input?: Socket;
+}
+
+export async function connectAttach(socketPath: string, withInput: boolean): Promise<AttachConnection> {
+  const output = await connectSocket(socketPath);
+  if (!withInput) return { output };
+  try {
+    const input = await connectSocket(socketPath);
+    input.on('data', () => {}); // the monitor sends it output too: drained, not shown
+    input.on('error', () => {});
+    return { output, input };
+  } catch (e) {
+    output.destroy();
+    throw e;
+  }
 }
 
 export interface AttachSettings {
@@ -118,7 +143,8 @@ const ENDING_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUI
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGTERM: 15 };
 
 /** Streams over a connected attach socket until the container's output ends (then its exit code) or the user detaches. */
-export async function streamAttached(ctx: BrigContext, engine: Engine, sock: Socket, s: AttachSettings): Promise<AttachEnd> {
+export async function streamAttached(ctx: BrigContext, engine: Engine, conn: AttachConnection, s: AttachSettings): Promise<AttachEnd> {
+  const sock = conn.output;
   const stdin = ctx.stdin as NodeJS.ReadableStream & Partial<Pick<ReadStream, 'isTTY' | 'setRawMode'>>;
   const out = ctx.stdout as Writable & Partial<Pick<WriteStream, 'isTTY' | 'getWindowSize'>>;
   const raw = s.tty && s.stdin && stdin.isTTY === true && typeof stdin.setRawMode === 'function';
@@ -152,7 +178,7 @@ export async function streamAttached(ctx: BrigContext, engine: Engine, sock: Soc
     sock.on('close', () => finish({ how: 'closed' }));
     sock.on('data', s.tty ? (d: Buffer) => out.write(d) : demultiplexer((stream, d) => (stream === 2 ? ctx.stderr : ctx.stdout).write(d)));
     const send = (b: Buffer) => {
-      if (!sock.destroyed) sock.write(b);
+      if (conn.input && !conn.input.destroyed) conn.input.write(b);
     };
     if (s.stdin) {
       const filter = s.tty ? detachFilter(s.detachKeys) : undefined;
@@ -194,23 +220,28 @@ export async function streamAttached(ctx: BrigContext, engine: Engine, sock: Soc
     for (const u of undo.reverse()) u();
     restore();
     sock.destroy();
+    conn.input?.destroy();
   }
 }
 
+/** Input goes to the monitor with stdin, and with a tty (its window size). */
+const wantsInput = (s: AttachSettings) => s.stdin || s.tty;
+
 /** Starts a created container with this brig attached before it runs (no output lost), then streams as attach does. */
 export async function startAttached(ctx: BrigContext, engine: Engine, s: AttachSettings): Promise<AttachEnd> {
-  let sock: Socket | undefined;
+  let conn: AttachConnection | undefined;
   try {
     await engine.startContainer(s.id, {
       attach: async (socketPath) => {
-        sock = await connectAttach(socketPath);
+        conn = await connectAttach(socketPath, wantsInput(s));
       },
     });
   } catch (e) {
-    sock?.destroy();
+    conn?.output.destroy();
+    conn?.input?.destroy();
     throw e;
   }
-  return streamAttached(ctx, engine, sock!, s);
+  return streamAttached(ctx, engine, conn!, s);
 }
 
 /** docker start -a [-i]: attach to one container, starting it first unless it runs; its exit code. */
@@ -218,7 +249,7 @@ export async function startAndAttach(ctx: BrigContext, ref: string, opts: { inte
   const engine = ctx.engine();
   const c = await engine.inspectContainer(ref);
   const s: AttachSettings = { id: c.Id, tty: c.Config.Tty, stdin: opts.interactive && c.Config.OpenStdin, detachKeys: opts.detachKeys, sigProxy: true };
-  const end = c.State.Running ? await streamAttached(ctx, engine, await connectAttach(await engine.attachSocket(c.Id)), s) : await startAttached(ctx, engine, s);
+  const end = c.State.Running ? await streamAttached(ctx, engine, await connectAttach(await engine.attachSocket(c.Id), wantsInput(s)), s) : await startAttached(ctx, engine, s);
   return end.detached ? 0 : end.code;
 }
 
@@ -245,15 +276,15 @@ export const attach: BrigCommand = async (ctx, argv) => {
   const c = await engine.inspectContainer(p.args[0]!);
   if (!c.State.Running) throw new BrigError('CONTAINER_STATE', 'cannot attach to a stopped container, start it first');
   if (c.State.Paused) throw new BrigError('CONTAINER_STATE', 'cannot attach to a paused container, unpause it first');
-  const sock = await connectAttach(await engine.attachSocket(c.Id));
-  const end = await streamAttached(ctx, engine, sock, {
+  const s: AttachSettings = {
     id: c.Id,
     tty: c.Config.Tty,
     stdin: p.values['no-stdin'] !== true && c.Config.OpenStdin,
     detachKeys,
     sigProxy: p.values['sig-proxy'] !== false,
     nudge: true,
-  });
+  };
+  const end = await streamAttached(ctx, engine, await connectAttach(await engine.attachSocket(c.Id), wantsInput(s)), s);
   if (end.detached) {
     // docker attach reports the detach as its error: a line on stderr, status 1.
     ctx.stderr.write('read escape sequence\n');
