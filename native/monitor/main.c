@@ -318,7 +318,7 @@ int main(void) {
     p[P_ATTACH] = (struct pollfd){.fd = init_status < 0 ? lsock : -1, .events = POLLIN};
     p[P_CONSOLE] = (struct pollfd){.fd = csock, .events = POLLIN};
     p[P_IN] = (struct pollfd){.fd = pending_len ? in_fd : -1, .events = POLLOUT};
-    int can_take = pending_len + MSG_MAX <= PENDING_MAX;
+    int can_take = pending_len + MSG_MAX <= PENDING_MAX, polled = nclients;
     for (int i = 0; i < nclients; i++) p[P_CLIENTS + i] = (struct pollfd){.fd = can_take ? clients[i].fd : -1, .events = POLLIN};
     int timeout = -1;
     if (init_status >= 0) {
@@ -367,7 +367,8 @@ int main(void) {
         unlink(console_path);
       }
     }
-    for (int i = nclients - 1; i >= 0; i--) {
+    /* Only the clients polled: one accepted above has no slot yet (brig attaches twice). */
+    for (int i = (polled < nclients ? polled : nclients) - 1; i >= 0; i--) {
       if (p[P_CLIENTS + i].fd >= 0 && p[P_CLIENTS + i].revents && client_read(&clients[i], is_tty) < 0) drop_client(i);
     }
     if (p[P_SIG].revents) {
