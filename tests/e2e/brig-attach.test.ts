@@ -99,7 +99,7 @@ test('ctrl-p ctrl-q detaches leaving the container running; attach reaches the s
   assert.deepEqual(traces(id), []);
 });
 
-test('a SIGKILLed brig run -it leaves the container running, to attach again', { skip }, () => {
+test('a SIGKILLed brig run -it leaves the container running, to attach again; a SIGTERMed one restores the terminal first', { skip }, () => {
   const r = onPty([{ expect: PROMPT }, { send: 'ALIVE=yes\n' }, { expect: PROMPT }, { kill: 9 }], ['run', '-it', '--name', 'orphan', 'host', 'sh']);
   assert.equal(r.status, -9);
   assert.equal(status('orphan').Status, 'running');
@@ -110,6 +110,11 @@ test('a SIGKILLed brig run -it leaves the container running, to attach again', {
   const id = idOf('orphan');
   ok(['rm', 'orphan']);
   assert.deepEqual(traces(id), []);
+  // A brig that is told to end (SIGTERM, SIGHUP) puts the terminal back first; the container runs on.
+  const term = onPty([{ expect: PROMPT }, { kill: 15 }], ['run', '-it', '--name', 'termed', 'host', 'sh']);
+  assert.deepEqual([term.status, term.icanon, term.opost], [143, true, true]);
+  assert.equal(status('termed').Status, 'running');
+  ok(['rm', '-f', 'termed']);
 });
 
 test('attach without a tty: stdout and stderr apart, stdin to a container made with -i, closed at our end of input', { skip }, async () => {
