@@ -6,7 +6,7 @@
  */
 import { humanDuration } from '../../engine/containers/state.js';
 import type { ContainerSummary } from '../../engine/containers/service.js';
-import type { ImageSummary } from '../../image/service.js';
+import type { HistoryItem, ImageSummary } from '../../image/service.js';
 import { ago, humanSize, shortId } from '../brig/render.js';
 import { goQuote, goStruct } from './template.js';
 
@@ -104,5 +104,28 @@ export function imageContexts(i: ImageSummary, opts: { trunc: boolean; now?: num
       UniqueSize: i.SharedSize < 0 ? 'N/A' : humanSize(i.Size - i.SharedSize),
       VirtualSize: humanSize(i.Size),
     });
+  });
+}
+
+export const HISTORY_DEFAULT = '{{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
+
+export const HISTORY_HEADER = goStruct('formatter.historyContext', {
+  ID: 'IMAGE',
+  CreatedSince: 'CREATED',
+  CreatedAt: 'CREATED AT',
+  CreatedBy: 'CREATED BY',
+  Size: 'SIZE',
+  Comment: 'COMMENT',
+});
+
+export function historyContext(h: HistoryItem, opts: { trunc: boolean; now?: number }) {
+  const createdBy = h.CreatedBy.replace(/\t/g, ' ');
+  return goStruct('formatter.historyContext', {
+    Comment: h.Comment,
+    CreatedAt: goTime(h.Created),
+    CreatedBy: opts.trunc ? ellipsis(createdBy, 45) : createdBy,
+    CreatedSince: ago(h.Created, opts.now),
+    ID: h.Id.startsWith('sha256:') && opts.trunc ? shortId(h.Id) : h.Id,
+    Size: humanSize(h.Size),
   });
 }

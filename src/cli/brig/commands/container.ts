@@ -9,6 +9,8 @@ import { forwardSignalsUntil } from '../../forward-signals.js';
 import { type CommandSpec, type Flag, helpText, parseFlags, type ParsedCommand } from '../../flags.js';
 import type { BrigCommand, BrigContext } from '../context.js';
 import { table } from '../render.js';
+import { inspectFormatter, listFormatter } from '../../format/docker.js';
+import { PS_DEFAULT, PS_HEADER, psContext } from '../../format/contexts.js';
 import { humanDuration } from '../../../engine/containers/state.js';
 import type { CreateContainerOptions } from '../../../engine/engine.js';
 
@@ -70,6 +72,7 @@ const PS: CommandSpec = {
     { name: 'all', short: 'a', type: 'bool', help: 'Show all containers (default shows just running)' },
     { name: 'quiet', short: 'q', type: 'bool', help: 'Only display container IDs' },
     { name: 'no-trunc', type: 'bool', help: "Don't truncate output" },
+    { name: 'format', type: 'string', help: "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go template" },
   ],
 };
 const LOGS: CommandSpec = {
@@ -88,7 +91,10 @@ const INSPECT: CommandSpec = {
   name: 'inspect',
   usage: 'inspect [OPTIONS] NAME|ID [NAME|ID...]',
   summary: 'Return low-level information on Docker objects',
-  flags: [{ name: 'type', type: 'string', help: 'Return JSON for specified type' }],
+  flags: [
+    { name: 'format', short: 'f', type: 'string', help: "Format output using a custom template: 'json' or a Go template" },
+    { name: 'type', type: 'string', help: 'Return JSON for specified type' },
+  ],
 };
 
 export function parse(ctx: BrigContext, argv: string[], spec: CommandSpec): ParsedCommand | undefined {
@@ -261,7 +267,14 @@ export const ps: BrigCommand = async (ctx, argv) => {
   const p = parse(ctx, argv, PS);
   if (!p) return 0;
   const noTrunc = p.values['no-trunc'] === true;
+  // The template is parsed before any work, so a bad one fails fast (exit 125, naming the place).
+  const format = p.values.format !== undefined ? listFormatter(p.values.format as string, PS_DEFAULT) : undefined;
   const list = await ctx.engine().listContainers({ all: p.values.all === true });
+  if (format) {
+    const now = Date.now();
+    ctx.stdout.write(format.render(list.map((c) => psContext(c, { trunc: !noTrunc, now })), PS_HEADER));
+    return 0;
+  }
   const id = (s: string) => (noTrunc ? s : s.slice(0, 12));
   if (p.values.quiet) {
     ctx.stdout.write(list.map((c) => `${id(c.Id)}\n`).join(''));
@@ -318,6 +331,7 @@ export const inspect: BrigCommand = async (ctx, argv) => {
   needArgs(p, INSPECT, 1);
   const type = p.values.type as string | undefined;
   if (type !== undefined && type !== 'container' && type !== 'image') throw new BrigError('INVALID_ARGUMENT', `"${type}" is not a valid value for --type`, { field: '--type' });
+  const format = inspectFormatter(p.values.format as string | undefined);
   const engine = ctx.engine();
   const out: unknown[] = [];
   let failed = 0;
@@ -338,7 +352,7 @@ export const inspect: BrigCommand = async (ctx, argv) => {
       if ((e as BrigError).code !== 'CONTAINER_NOT_FOUND' && (e as BrigError).code !== 'IMAGE_NOT_FOUND') ctx.stderr.write(`${(e as Error).message}\n`);
     }
   }
-  ctx.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+  ctx.stdout.write(format.render(out));
   return failed ? 1 : 0;
 };
 
