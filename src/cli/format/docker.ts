@@ -10,10 +10,20 @@
  * For lists, as docker does, a literal `\t` or `\n` in the value is a tab or newline and the
  * value is trimmed of spaces. A table's header is the same template run over the header
  * names with the string functions passing them through (docker's HeaderFunctions), and the
- * lines go through tabwriter (padding 3).
+ * lines go through tabwriter (padding 3). A template that does not parse is docker's
+ * "template parsing error: template: :1: ..." (with the column too).
  */
-import { goJSON, HEADER_FUNCS, parseTemplate, type Template } from './template.js';
+import { goJSON, HEADER_FUNCS, parseTemplate, type Template, TemplateError } from './template.js';
 import { tabwrite } from './tabwriter.js';
+
+function parse(source: string): Template {
+  try {
+    return parseTemplate(source);
+  } catch (e) {
+    if (e instanceof TemplateError) throw new TemplateError(`template parsing error: ${e.message}`);
+    throw e;
+  }
+}
 
 export interface ListFormatter {
   render(rows: object[], header: object): string;
@@ -26,7 +36,7 @@ export function listFormatter(format: string | undefined, defaultTable: string):
   const isTable = f.startsWith('table');
   if (isTable) f = f.slice('table'.length);
   f = f.replace(/^ +| +$/g, '').replace(/\\t/g, '\t').replace(/\\n/g, '\n');
-  const tmpl = parseTemplate(f);
+  const tmpl = parse(f);
   return {
     render(rows, header) {
       const body = rows.map((r) => `${tmpl.execute(r)}\n`).join('');
@@ -45,7 +55,7 @@ export function inspectFormatter(format: string | undefined): InspectFormatter {
   if (format === undefined || format === '' || format === 'json') {
     return { render: (objects) => `${JSON.stringify(objects, null, 4)}\n` };
   }
-  const tmpl: Template = parseTemplate(format);
+  const tmpl = parse(format);
   return { render: (objects) => objects.map((o) => `${tmpl.execute(o)}\n`).join('') };
 }
 

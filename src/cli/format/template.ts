@@ -21,10 +21,14 @@ import { BrigError } from '../../errors/index.js';
 export class TemplateError extends BrigError {
   constructor(message: string) {
     super('INVALID_TEMPLATE', message, { field: '--format' });
+    this.name = 'TemplateError';
   }
 }
 
 // ---------------------------------------------------------------- values
+
+/** Go's int: a whole number JSON can carry exactly; past 2^53 a number is float64, as Go decodes it. */
+const isInt = (n: unknown): n is number => Number.isSafeInteger(n);
 
 const STRUCT = Symbol('go struct');
 
@@ -43,7 +47,7 @@ export function goType(v: unknown): string {
   if (v === undefined || v === null) return '<nil>';
   if (typeof v === 'string') return 'string';
   if (typeof v === 'boolean') return 'bool';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float64';
+  if (typeof v === 'number') return isInt(v) ? 'int' : 'float64';
   if (typeof v === 'function') return 'func';
   if (Array.isArray(v)) return '[]interface {}';
   return structName(v) ?? 'map[string]interface {}';
@@ -65,13 +69,29 @@ export function truth(v: unknown): boolean {
   return Object.keys(v as object).length > 0;
 }
 
-function formatNumber(n: number): string {
-  if (Number.isInteger(n)) return Number.isSafeInteger(n) ? String(n) : BigInt(n).toString();
+/**
+ * strconv's 'g' format: the shortest digits (or `prec` significant ones), in e-notation when
+ * the exponent is below -4 or at least `eprec` (21 for %v, 6 for %g, as fmt has them).
+ */
+function formatG(n: number, eprec: number, prec?: number): string {
   if (!Number.isFinite(n)) return n > 0 ? '+Inf' : n < 0 ? '-Inf' : 'NaN';
-  const s = String(n);
-  if (!s.includes('e')) return s;
-  // No exponent: digits as many as the shortest round-trip needs.
-  return n.toFixed(Math.min(100, Math.max(0, -Math.floor(Math.log10(Math.abs(n))) + 16))).replace(/0+$/, '');
+  if (n === 0) return Object.is(n, -0) ? '-0' : '0';
+  const sign = n < 0 ? '-' : '';
+  const [m, e] = (prec === undefined ? Math.abs(n).toExponential() : Math.abs(n).toExponential(Math.max(1, prec) - 1)).split('e') as [string, string];
+  const digits = m.replace('.', '').replace(/0+$/, '') || '0';
+  const exp = Number(e);
+  if (exp < -4 || exp >= (prec ?? eprec)) {
+    const mant = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    return `${sign}${mant}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  }
+  if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
+  return sign + (digits.length <= exp + 1 ? digits + '0'.repeat(exp + 1 - digits.length) : `${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`);
+}
+
+/** A whole number is Go's int (docker's typed fields are), printed without exponent; others float64. */
+function formatNumber(n: number): string {
+  if (isInt(n)) return String(n);
+  return formatG(n, 21);
 }
 
 function sortedKeys(m: object): string[] {
@@ -103,7 +123,9 @@ export function goQuote(s: string): string {
 
 /** encoding/json with SetEscapeHTML(false), as docker's `json` function. */
 export function goJSON(v: unknown): string {
-  const s = JSON.stringify(v === undefined ? null : v) ?? 'null';
+  // Go encodes a map with its keys sorted; brig's data are maps to the template.
+  const sorted = (_k: string, x: unknown) => (isMap(x) && !Array.isArray(x) ? Object.fromEntries(sortedKeys(x).map((k) => [k, x[k]])) : x);
+  const s = JSON.stringify(v === undefined ? null : v, sorted) ?? 'null';
   return s
     .replace(/(\\\\)|\\([bf])/g, (m, bs: string | undefined, c: string) => (bs ? m : c === 'b' ? '\\u0008' : '\\u000c'))
     .replace(/\u2028/g, '\\u2028')
@@ -150,7 +172,7 @@ function fmtOne(verb: string, arg: unknown, sp: Spec): string {
   if (Array.isArray(arg) && verb !== 'v' && verb !== 'T') return `[${arg.map((a) => fmtOne(verb, a, { ...sp, width: undefined })).join(' ')}]`;
   switch (verb) {
     case 'v':
-      if (typeof arg === 'number' && Number.isInteger(arg)) return fmtInt(arg, 'd', sp);
+      if (typeof arg === 'number' && isInt(arg)) return fmtInt(arg, 'd', sp);
       return arg === undefined ? '<nil>' : formatValue(arg);
     case 'T':
       return goType(arg);
@@ -160,22 +182,24 @@ function fmtOne(verb: string, arg: unknown, sp: Spec): string {
     }
     case 'q':
       if (typeof arg === 'string') return goQuote(arg);
-      if (typeof arg === 'number' && Number.isInteger(arg)) return `'${String.fromCodePoint(arg)}'`;
+      if (typeof arg === 'number' && isInt(arg)) return `'${String.fromCodePoint(arg)}'`;
       return bad(verb, arg);
     case 'd':
     case 'o':
     case 'b':
-      return typeof arg === 'number' && Number.isInteger(arg) ? fmtInt(arg, verb, sp) : bad(verb, arg);
+      return typeof arg === 'number' && isInt(arg) ? fmtInt(arg, verb, sp) : bad(verb, arg);
     case 'x':
     case 'X':
-      if (typeof arg === 'number' && Number.isInteger(arg)) return fmtInt(arg, verb, sp);
+      if (typeof arg === 'number' && isInt(arg)) return fmtInt(arg, verb, sp);
       if (typeof arg === 'string') {
         const h = Buffer.from(arg).toString('hex');
         return verb === 'X' ? h.toUpperCase() : h;
       }
       return bad(verb, arg);
     case 'c':
-      return typeof arg === 'number' && Number.isInteger(arg) ? String.fromCodePoint(arg) : bad(verb, arg);
+      return typeof arg === 'number' && isInt(arg) ? String.fromCodePoint(arg) : bad(verb, arg);
+    case 'U':
+      return typeof arg === 'number' && isInt(arg) ? `U+${arg.toString(16).toUpperCase().padStart(4, '0')}` : bad(verb, arg);
     case 't':
       return typeof arg === 'boolean' ? String(arg) : bad(verb, arg);
     case 'f':
@@ -190,7 +214,7 @@ function fmtOne(verb: string, arg: unknown, sp: Spec): string {
       let s: string;
       if (verb === 'f' || verb === 'F') s = a.toFixed(sp.prec ?? 6);
       else if (verb === 'e' || verb === 'E') s = a.toExponential(sp.prec ?? 6).replace(/e([+-])(\d)$/, 'e$10$2');
-      else s = sp.prec === undefined ? formatNumber(a) : String(Number(a.toPrecision(sp.prec || 1)));
+      else s = formatG(a, 6, sp.prec);
       return sign + (verb === 'E' || verb === 'G' ? s.toUpperCase() : s);
     }
     default:
@@ -313,7 +337,7 @@ function index(item: unknown, ...keys: unknown[]): unknown {
   for (const k of keys) {
     if (v === undefined || v === null) throw new Error('index of untyped nil');
     if (Array.isArray(v) || typeof v === 'string') {
-      if (typeof k !== 'number' || !Number.isInteger(k)) throw new Error(`cannot index slice/array with type ${goType(k)}`);
+      if (typeof k !== 'number' || !isInt(k)) throw new Error(`cannot index slice/array with type ${goType(k)}`);
       if (k < 0 || k >= v.length) throw new Error(`index out of range: ${k}`);
       v = typeof v === 'string' ? Buffer.from(v)[k] : v[k];
     } else if (isMap(v) && !structName(v)) {
@@ -540,6 +564,7 @@ class Lexer {
       } else {
         // Go lexes a printable ASCII character as an item the parser then rejects.
         const cp = c.codePointAt(0)!;
+        if (c === '}') this.err(p, `bad character U+007D '}'`);
         if (cp < 0x7f && cp >= 0x20) this.err(p, `unexpected "${c}" in operand`);
         this.err(p, `unrecognized character in action: U+${cp.toString(16).toUpperCase().padStart(4, '0')} '${String.fromCodePoint(cp)}'`);
       }
@@ -550,6 +575,7 @@ class Lexer {
     const m = /^[+-]?(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|(\d[\d_]*)?\.?\d*([eE][+-]?\d+)?)/.exec(this.src.slice(p));
     const n = m ? m[0] : '';
     if (/[\p{L}\p{N}_.]/u.test(this.src[p + n.length] ?? '')) this.err(p, `bad number syntax: "${this.src.slice(p, p + n.length + 1)}"`);
+    if (!/\d/.test(n)) this.err(p, `illegal number syntax: "${n}"`);
     return p + n.length;
   }
 }
@@ -608,6 +634,7 @@ class Parser {
   private readonly items: Item[];
   /** Variables in scope, innermost last; `$` is always there. */
   private vars: string[] = ['$'];
+  private rangeDepth = 0;
 
   constructor(
     private readonly src: string,
@@ -657,6 +684,7 @@ class Parser {
             continue;
           case 'break':
           case 'continue':
+            if (this.rangeDepth === 0) this.err(w.pos, `{{${w.v}}} outside {{range}}`);
             this.expectRight(w.v);
             list.push({ k: w.v, pos: w.pos });
             continue;
@@ -683,7 +711,9 @@ class Parser {
   private control(kind: 'if' | 'with' | 'range', pos: number): Node {
     const saved = this.vars.length;
     const pipe = this.pipeline(kind, pos);
+    if (kind === 'range') this.rangeDepth++;
     const first = this.list();
+    if (kind === 'range') this.rangeDepth--;
     const list = first.list;
     let end = first.end;
     let elseList: Node[] | undefined;
@@ -760,7 +790,7 @@ class Parser {
       if (args.length > 0 && !it.spaced && it.t !== 'lparen') this.err(it.pos, `unexpected ${this.describe(it)} in operand`);
       args.push(this.operand());
     }
-    if (args.length === 0) this.err(first.pos, 'empty command');
+    if (args.length === 0) this.err(first.pos, first.t === 'pipe' ? 'unexpected "|" in command' : 'missing value for command');
     const last = this.items[this.i - 1]!;
     return { pos: first.pos, text: this.src.slice(first.pos, last.pos + last.v.length), args };
   }
@@ -858,7 +888,10 @@ class Exec {
     this.vars = [{ name: '$', value: data }];
   }
 
-  private fail(node: { pos: number; text: string }, msg: string): never {
+  /** Go's place for a node: a field chain is placed at its last field. */
+  private fail(node: { pos: number; text: string; names?: string[] }, msg: string): never {
+    const pos = node.names?.length ? node.pos + node.text.lastIndexOf('.') : node.pos;
+    node = { ...node, pos };
     throw new TemplateError(`template: ${this.t.name}:${location(this.t.source, node.pos)}: executing "${this.t.name}" at <${node.text}>: ${msg}`);
   }
 
@@ -906,9 +939,9 @@ class Exec {
     let entries: [unknown, unknown][];
     if (v === undefined || v === null) entries = [];
     else if (Array.isArray(v)) entries = v.map((e, i) => [i, e]);
-    else if (typeof v === 'number' && Number.isInteger(v)) entries = Array.from({ length: Math.max(0, v) }, (_, i) => [i, i]);
+    else if (typeof v === 'number' && isInt(v)) entries = Array.from({ length: Math.max(0, v) }, (_, i) => [i, i]);
     else if (isMap(v) && !structName(v)) entries = sortedKeys(v).map((k) => [k, v[k]]);
-    else return this.fail({ pos: n.pipe.pos, text: n.pipe.cmds.map((c) => c.text).join(' | ') }, `range can't iterate over ${formatValue(v)}`);
+    else return this.fail(n.pipe.cmds.at(-1)!, `range can't iterate over ${formatValue(v)}`);
     if (entries.length === 0) {
       if (n.else) this.walk(n.else, dot);
       return;
@@ -948,7 +981,10 @@ class Exec {
     const [head, ...rest] = c.args;
     switch (head!.k) {
       case 'func':
-        return this.call(head as Extract<Operand, { k: 'func' }>, rest, dot, piped);
+        return this.call(head as Extract<Operand, { k: 'func' }>, rest, dot, piped, c);
+      case 'lit':
+        if (head!.value === null) this.fail(head!, 'nil is not a command');
+        return this.noArgs(head!, rest, piped, head!.value);
       case 'field':
         return this.fieldChain(dot, head!.names, head!, rest, dot, piped);
       case 'var': {
@@ -1030,15 +1066,18 @@ class Exec {
       if (hasArgs) this.fail(node, `${name} is not a method but has arguments`);
       return v;
     }
-    return this.fail(node, `can't evaluate field ${name} in type ${goType(recv)}`);
+    // What a JSON map holds is an interface {} to Go.
+    return this.fail(node, `can't evaluate field ${name} in type interface {}`);
   }
 
-  private call(n: Extract<Operand, { k: 'func' }>, args: Operand[], dot: unknown, piped: { value: unknown } | undefined): unknown {
+  private call(fn: Extract<Operand, { k: 'func' }>, args: Operand[], dot: unknown, piped: { value: unknown } | undefined, where?: Command): unknown {
+    // Go names the whole command in an error about a call.
+    const n = { ...fn, ...(where ? { pos: where.pos, text: where.text } : {}) };
     const f = this.funcs[n.name] ?? this.t.funcs[n.name];
     if (!f) return this.fail(n, `"${n.name}" is not a defined function`);
     const count = args.length + (piped ? 1 : 0);
     if (count < f.params.length || (!f.variadic && count > f.params.length)) {
-      this.fail(n, `wrong number of args for ${n.name}: want ${f.variadic ? 'at least ' : ''}${f.params.length} got ${count}`);
+      this.fail(fn, `wrong number of args for ${n.name}: want ${f.variadic ? 'at least ' : ''}${f.params.length} got ${count}`);
     }
     // and / or: evaluated left to right, stopping at the first value that decides.
     if (n.name === 'and' || n.name === 'or') {
@@ -1069,7 +1108,7 @@ class Exec {
     const got = goType(v);
     if (want === 'any') return undefined;
     if (v === undefined || v === null) return `invalid value; expected ${want === 'strings' ? '[]string' : want}`;
-    const ok = want === 'string' ? typeof v === 'string' : want === 'int' ? typeof v === 'number' && Number.isInteger(v) : want === 'bool' ? typeof v === 'boolean' : Array.isArray(v);
+    const ok = want === 'string' ? typeof v === 'string' : want === 'int' ? typeof v === 'number' && isInt(v) : want === 'bool' ? typeof v === 'boolean' : Array.isArray(v);
     return ok ? undefined : `wrong type for value; expected ${want === 'strings' ? '[]string' : want}; got ${got}`;
   }
 }

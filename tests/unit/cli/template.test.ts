@@ -41,7 +41,7 @@ const CASES: [string, string, unknown?][] = [
   ['{{upper .Config.Image}}', 'BUSYBOX'],
   ['{{.Config.Image | lower | upper}}', 'BUSYBOX'],
   ['{{json .Config.Env}}', '["A=1","PATH=/bin"]'],
-  ['{{json .State}}', '{"Pid":4242,"Running":true,"Status":"running","ExitCode":0,"Error":""}'],
+  ['{{json .State}}', '{"Error":"","ExitCode":0,"Pid":4242,"Running":true,"Status":"running"}'],
   ['{{json "<a&b>"}}', '"<a&b>"'],
   ['{{json .Nope}}', 'null'],
   ['{{index .Config.Labels "com.x"}}', 'y'],
@@ -122,7 +122,7 @@ test('templates render as Go renders them', () => {
 const ERRORS: [string, RegExp, unknown?][] = [
   ['{{.Id', /^template: :1:0: unclosed action$/],
   ['x\n{{ .Id', /^template: :2:0: unclosed action$/],
-  ['{{.Id}', /^template: :1:5: unexpected "}" in operand$/],
+  ['{{.Id}', /^template: :1:5: bad character U\+007D '}'$/],
   ['{{.Id \u00a7}}', /^template: :1:6: unrecognized character in action: U\+00A7 '\u00a7'$/],
   ['{{.Id | nosuch}}', /^template: :1:8: function "nosuch" not defined$/],
   ['{{end}}', /^template: :1:2: unexpected \{\{end\}\}$/],
@@ -132,16 +132,21 @@ const ERRORS: [string, RegExp, unknown?][] = [
   ['{{.Id #}}', /^template: :1:6: unexpected "#" in operand$/],
   ['{{define "x"}}{{end}}', /not supported/],
   ['{{if}}{{end}}', /missing value for if/],
-  // execution: Go's "executing ... at <node>"
-  ['{{.Id.Sub}}', /^template: :1:2: executing "" at <.Id.Sub>: can't evaluate field Sub in type string$/],
-  ['{{.Nil.Sub}}', /^template: :1:2: executing "" at <.Nil.Sub>: nil pointer evaluating interface \{\}.Sub$/],
-  ['{{index .Config.Cmd 9}}', /^template: :1:2: executing "" at <index>: error calling index: index out of range: 9$/],
-  ['{{lower .State.Pid}}', /^template: :1:8: executing "" at <.State.Pid>: wrong type for value; expected string; got int$/],
-  ['{{if eq .Id 1}}{{end}}', /error calling eq: incompatible types for comparison/],
-  ['{{lt true false}}', /error calling lt: invalid type for comparison/],
-  ['{{range .Id}}{{end}}', /range can't iterate over abc123/],
-  ['{{len 3}}', /error calling len: len of type int/],
+  // execution: Go's "executing ... at <node>", placed as Go places it (checked against go1.21)
+  ['{{.Id.Sub}}', /^template: :1:5: executing "" at <.Id.Sub>: can't evaluate field Sub in type interface \{\}$/],
+  ['{{.Nil.Sub}}', /^template: :1:6: executing "" at <.Nil.Sub>: nil pointer evaluating interface \{\}.Sub$/],
+  ['{{index .Config.Cmd 9}}', /^template: :1:2: executing "" at <index .Config.Cmd 9>: error calling index: index out of range: 9$/],
+  ['{{lower .State.Pid}}', /^template: :1:14: executing "" at <.State.Pid>: wrong type for value; expected string; got int$/],
+  ['{{if eq .Id 1}}{{end}}', /^template: :1:5: executing "" at <eq .Id 1>: error calling eq: incompatible types for comparison$/],
+  ['{{lt true false}}', /^template: :1:2: executing "" at <lt true false>: error calling lt: invalid type for comparison$/],
+  ['{{range .Id}}{{end}}', /^template: :1:8: executing "" at <.Id>: range can't iterate over abc123$/],
+  ['{{len 3}}', /^template: :1:2: executing "" at <len 3>: error calling len: len of type int$/],
+  ['{{lower "a" "b"}}', /^template: :1:2: executing "" at <lower>: wrong number of args for lower: want 1 got 2$/],
   ['{{index}}', /wrong number of args for index: want at least 1 got 0/],
+  ['{{nil}}', /^template: :1:2: executing "" at <nil>: nil is not a command$/],
+  ['{{break}}', /^template: :1:2: \{\{break\}\} outside \{\{range\}\}$/],
+  ['{{  -  .Id}}', /illegal number syntax: "-"/],
+  ['{{.Id | | lower}}', /unexpected "\|" in command/],
   ['{{.Id | .State}}', /at <.State>: State is not a method but has arguments/],
   ['{{.Id | $}}', /can't give argument to non-function \$/],
 ];
@@ -171,7 +176,9 @@ test('sprintf matches fmt.Sprintf for the verbs people use', () => {
     ['%v %v %v', [[1, 2], { b: 1, a: [true] }, null], '[1 2] map[a:[true] b:1] <nil>'],
     ['%q %q', ['a"b\n', 65], '"a\\"b\\n" \'A\''],
     ['%#x %o %b', [255, 8, 5], '0xff 10 101'],
-    ['%e %g %f', [123456.789, 0.000001, 2], '1.234568e+05 0.000001 2.000000'],
+    ['%e %g %g %.3g %f', [123456.789, 0.000001, 1234567.5, 3.14159, 2], '1.234568e+05 1e-06 1.2345675e+06 3.14 2.000000'],
+    ['%v %v %v', [0.5, 1e-7, 2.5e22], '0.5 1e-07 2.5e+22'],
+    ['%U', [65], 'U+0041'],
     ['%s', [[`a`, `b`]], '[a b]'],
     ['%T %T %T', ['s', 1, {}], 'string int map[string]interface {}'],
   ];
@@ -193,7 +200,7 @@ test('list formats: table with docker header names, json per line, \\t escapes',
   assert.equal(listFormatter('json', '').render(rows, header), '{"ID":"0123456789ab","Names":"web"}\n');
   assert.equal(listFormatter(undefined, '{{.Names}}').render(rows, header), 'NAMES\nweb\n');
   assert.equal(listFormatter('table', '{{.Names}}').render([], header), 'NAMES\n');
-  assert.throws(() => listFormatter('{{.Names', ''), /template: :1:0: unclosed action/);
+  assert.throws(() => listFormatter('{{.Names', ''), /: template parsing error: template: :1:0: unclosed action$/);
 });
 
 test('inspect formats: the JSON array by default, else the template once per object', () => {
