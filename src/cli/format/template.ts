@@ -808,7 +808,7 @@ class Parser {
           return { ...node, text, names: [...node.names, ...names] };
         case 'lit':
         case 'dot':
-          this.err(node.pos, `unexpected . after term "${node.text}"`);
+          this.err(node.pos, `unexpected . after term ${goQuote(node.text)}`);
           break;
         default:
           return { k: 'chain', pos: node.pos, text, node, names };
