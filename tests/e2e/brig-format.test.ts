@@ -52,6 +52,10 @@ test("ps --format '{{.Names}} {{.Status}}': one line per container", { skip }, (
 test("ps --format 'table {{.ID}}\\t{{.Names}}': docker's header names, columns padded by 3", { skip }, () => {
   assert.equal(ok(['ps', '--format', 'table {{.ID}}\\t{{.Names}}']), `CONTAINER ID   NAMES\n${id.slice(0, 12)}   fmt-web\n`);
   assert.match(ok(['ps', '--format', 'table']), /^CONTAINER ID {3}IMAGE {5}COMMAND {7}CREATED +STATUS +PORTS +NAMES\n/);
+  // The default layout is the same table, and -q is {{.ID}}.
+  const same = (s: string) => s.replace(/Less than a second|About a minute|\d+ \w+/g, 'T').replace(/ +/g, ' ');
+  assert.equal(same(ok(['ps', '-a'])), same(ok(['ps', '-a', '--format', 'table'])));
+  assert.equal(ok(['ps', '-q']), ok(['ps', '--format', '{{.ID}}']));
 });
 
 test('ps --format json: one JSON object per line, as docker 24+', { skip }, () => {

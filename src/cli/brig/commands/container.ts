@@ -8,10 +8,8 @@ import { BrigError } from '../../../errors/index.js';
 import { forwardSignalsUntil } from '../../forward-signals.js';
 import { type CommandSpec, type Flag, helpText, parseFlags, type ParsedCommand } from '../../flags.js';
 import type { BrigCommand, BrigContext } from '../context.js';
-import { table } from '../render.js';
 import { inspectFormatter, listFormatter } from '../../format/docker.js';
 import { PS_DEFAULT, PS_HEADER, psContext } from '../../format/contexts.js';
-import { humanDuration } from '../../../engine/containers/state.js';
 import type { CreateContainerOptions } from '../../../engine/engine.js';
 
 const CREATE_FLAGS: Flag[] = [
@@ -257,35 +255,16 @@ export const rm = perContainer(RM, (ctx, p, ref) => ctx.engine().removeContainer
 
 export const wait = perContainer(WAIT, async (ctx, _p, ref) => String((await ctx.engine().waitContainer(ref)).StatusCode));
 
-/** docker ps's COMMAND: quoted, cut to 20 characters with an ellipsis unless --no-trunc. */
-function command(cmd: string, noTrunc: boolean): string {
-  const c = !noTrunc && cmd.length > 20 ? `${cmd.slice(0, 19)}…` : cmd;
-  return `"${c}"`;
-}
-
 export const ps: BrigCommand = async (ctx, argv) => {
   const p = parse(ctx, argv, PS);
   if (!p) return 0;
-  const noTrunc = p.values['no-trunc'] === true;
-  // The template is parsed before any work, so a bad one fails fast (exit 125, naming the place).
-  const format = p.values.format !== undefined ? listFormatter(p.values.format as string, PS_DEFAULT) : undefined;
+  // docker's layout for every form: -q is {{.ID}} unless a template is given; the default is
+  // its table. The template is parsed before any work, so a bad one fails fast (exit 125).
+  const given = p.values.format as string | undefined;
+  const format = listFormatter(p.values.quiet === true && (given === undefined || given === 'table') ? '{{.ID}}' : given, PS_DEFAULT);
   const list = await ctx.engine().listContainers({ all: p.values.all === true });
-  if (format) {
-    const now = Date.now();
-    ctx.stdout.write(format.render(list.map((c) => psContext(c, { trunc: !noTrunc, now })), PS_HEADER));
-    return 0;
-  }
-  const id = (s: string) => (noTrunc ? s : s.slice(0, 12));
-  if (p.values.quiet) {
-    ctx.stdout.write(list.map((c) => `${id(c.Id)}\n`).join(''));
-    return 0;
-  }
   const now = Date.now();
-  const rows = [['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES']];
-  for (const c of list) {
-    rows.push([id(c.Id), c.Image, command(c.Command, noTrunc), `${humanDuration(now - c.Created * 1000)} ago`, c.Status, '', c.Names.map((n) => n.slice(1)).join(',')]);
-  }
-  ctx.stdout.write(table(rows));
+  ctx.stdout.write(format.render(list.map((c) => psContext(c, { trunc: p.values['no-trunc'] !== true, now })), PS_HEADER));
   return 0;
 };
 
