@@ -10,6 +10,7 @@ export const ErrorCodes = {
   UNSUPPORTED_FIELD: 'Field not supported by this build or host',
   INVALID_ID: 'Invalid container id',
   INVALID_ARGUMENT: 'Invalid command-line argument',
+  INVALID_TEMPLATE: 'A --format template that does not parse or cannot be executed on the data',
   BUNDLE_NOT_FOUND: 'Bundle or file not found',
   // container state
   CONTAINER_EXISTS: 'Container already exists',

@@ -7,8 +7,8 @@ import { BrigError } from '../../../errors/index.js';
 import { forwardSignalsUntil } from '../../forward-signals.js';
 import { type CommandSpec, type Flag, helpText, parseFlags, type ParsedCommand } from '../../flags.js';
 import type { BrigCommand, BrigContext } from '../context.js';
-import { table } from '../render.js';
-import { humanDuration } from '../../../engine/containers/state.js';
+import { inspectFormatter, listFormatter } from '../../format/docker.js';
+import { PS_DEFAULT, PS_HEADER, psContext } from '../../format/contexts.js';
 import type { CreateContainerOptions } from '../../../engine/engine.js';
 import { attach, parseDetachKeys, startAndAttach, startAttached } from './attach.js';
 
@@ -86,6 +86,7 @@ const PS: CommandSpec = {
     { name: 'all', short: 'a', type: 'bool', help: 'Show all containers (default shows just running)' },
     { name: 'quiet', short: 'q', type: 'bool', help: 'Only display container IDs' },
     { name: 'no-trunc', type: 'bool', help: "Don't truncate output" },
+    { name: 'format', type: 'string', help: "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go template" },
   ],
 };
 const LOGS: CommandSpec = {
@@ -104,7 +105,10 @@ const INSPECT: CommandSpec = {
   name: 'inspect',
   usage: 'inspect [OPTIONS] NAME|ID [NAME|ID...]',
   summary: 'Return low-level information on Docker objects',
-  flags: [{ name: 'type', type: 'string', help: 'Return JSON for specified type' }],
+  flags: [
+    { name: 'format', short: 'f', type: 'string', help: "Format output using a custom template: 'json' or a Go template" },
+    { name: 'type', type: 'string', help: 'Return JSON for specified type' },
+  ],
 };
 
 export function parse(ctx: BrigContext, argv: string[], spec: CommandSpec): ParsedCommand | undefined {
@@ -246,28 +250,16 @@ export const rm = perContainer(RM, (ctx, p, ref) => ctx.engine().removeContainer
 
 export const wait = perContainer(WAIT, async (ctx, _p, ref) => String((await ctx.engine().waitContainer(ref)).StatusCode));
 
-/** docker ps's COMMAND: quoted, cut to 20 characters with an ellipsis unless --no-trunc. */
-function command(cmd: string, noTrunc: boolean): string {
-  const c = !noTrunc && cmd.length > 20 ? `${cmd.slice(0, 19)}…` : cmd;
-  return `"${c}"`;
-}
-
 export const ps: BrigCommand = async (ctx, argv) => {
   const p = parse(ctx, argv, PS);
   if (!p) return 0;
-  const noTrunc = p.values['no-trunc'] === true;
+  // docker's layout for every form: -q is {{.ID}} unless a template is given; the default is
+  // its table. The template is parsed before any work, so a bad one fails fast (exit 125).
+  const given = p.values.format as string | undefined;
+  const format = listFormatter(p.values.quiet === true && (given === undefined || given === 'table') ? '{{.ID}}' : given, PS_DEFAULT);
   const list = await ctx.engine().listContainers({ all: p.values.all === true });
-  const id = (s: string) => (noTrunc ? s : s.slice(0, 12));
-  if (p.values.quiet) {
-    ctx.stdout.write(list.map((c) => `${id(c.Id)}\n`).join(''));
-    return 0;
-  }
   const now = Date.now();
-  const rows = [['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES']];
-  for (const c of list) {
-    rows.push([id(c.Id), c.Image, command(c.Command, noTrunc), `${humanDuration(now - c.Created * 1000)} ago`, c.Status, '', c.Names.map((n) => n.slice(1)).join(',')]);
-  }
-  ctx.stdout.write(table(rows));
+  ctx.stdout.write(format.render(list.map((c) => psContext(c, { trunc: p.values['no-trunc'] !== true, now })), PS_HEADER));
   return 0;
 };
 
@@ -313,6 +305,7 @@ export const inspect: BrigCommand = async (ctx, argv) => {
   needArgs(p, INSPECT, 1);
   const type = p.values.type as string | undefined;
   if (type !== undefined && type !== 'container' && type !== 'image') throw new BrigError('INVALID_ARGUMENT', `"${type}" is not a valid value for --type`, { field: '--type' });
+  const format = inspectFormatter(p.values.format as string | undefined);
   const engine = ctx.engine();
   const out: unknown[] = [];
   let failed = 0;
@@ -333,7 +326,7 @@ export const inspect: BrigCommand = async (ctx, argv) => {
       if ((e as BrigError).code !== 'CONTAINER_NOT_FOUND' && (e as BrigError).code !== 'IMAGE_NOT_FOUND') ctx.stderr.write(`${(e as Error).message}\n`);
     }
   }
-  ctx.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+  ctx.stdout.write(format.render(out));
   return failed ? 1 : 0;
 };
 

@@ -7,7 +7,9 @@ import path from 'node:path';
 import { BrigError } from '../../../errors/index.js';
 import { parseArgs } from '../../args.js';
 import type { BrigCommand, BrigContext } from '../context.js';
-import { ago, humanSize, progressRenderer, shortId, table } from '../render.js';
+import { humanSize, progressRenderer, shortId } from '../render.js';
+import { inspectFormatter, listFormatter } from '../../format/docker.js';
+import { HISTORY_DEFAULT, HISTORY_HEADER, historyContext, IMAGES_DEFAULT, IMAGES_HEADER, imageContexts } from '../../format/contexts.js';
 
 const progressFlags = { quiet: { kind: 'bool' as const, short: 'q' }, json: { kind: 'bool' as const } };
 
@@ -36,26 +38,17 @@ const push: BrigCommand = async (ctx, argv) => {
 };
 
 const ls: BrigCommand = async (ctx, argv) => {
-  const { flags, rest } = parseArgs(argv, { quiet: { kind: 'bool', short: 'q' }, format: { kind: 'string' }, all: { kind: 'bool', short: 'a' } });
+  const { flags, rest } = parseArgs(argv, { quiet: { kind: 'bool', short: 'q' }, format: { kind: 'string' }, all: { kind: 'bool', short: 'a' }, 'no-trunc': { kind: 'bool' } });
+  const format = listFormatter(flags.format as string | undefined, IMAGES_DEFAULT);
   let images = await ctx.engine().listImages();
   if (rest[0]) images = images.filter((i) => i.RepoTags.some((t) => t === rest[0] || t.startsWith(`${rest[0]}:`)));
-  if (flags.format === 'json') {
-    ctx.stdout.write(`${JSON.stringify(images)}\n`);
+  const trunc = flags['no-trunc'] !== true;
+  if (flags.quiet && flags.format === undefined) {
+    ctx.stdout.write([...new Set(images.map((i) => (trunc ? shortId(i.Id) : i.Id)))].map((i) => `${i}\n`).join(''));
     return 0;
   }
-  if (flags.quiet) {
-    ctx.stdout.write([...new Set(images.map((i) => shortId(i.Id)))].map((i) => `${i}\n`).join(''));
-    return 0;
-  }
-  const rows = [['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE']];
-  for (const i of images) {
-    const tags = i.RepoTags.length ? i.RepoTags : ['<none>:<none>'];
-    for (const t of tags) {
-      const at = t.lastIndexOf(':');
-      rows.push([t.slice(0, at), t.slice(at + 1), shortId(i.Id), ago(i.Created), humanSize(i.Size)]);
-    }
-  }
-  ctx.stdout.write(table(rows));
+  const now = Date.now();
+  ctx.stdout.write(format.render(images.flatMap((i) => imageContexts(i, { trunc, now })), IMAGES_HEADER));
   return 0;
 };
 
@@ -77,11 +70,12 @@ const rm: BrigCommand = async (ctx, argv) => {
 };
 
 const inspect: BrigCommand = async (ctx, argv) => {
-  const { rest } = parseArgs(argv, { format: { kind: 'string', short: 'f' } });
+  const { flags, rest } = parseArgs(argv, { format: { kind: 'string', short: 'f' } });
   if (rest.length === 0) throw new BrigError('INVALID_ARGUMENT', 'inspect needs at least one image');
+  const format = inspectFormatter(flags.format as string | undefined);
   const all = [];
   for (const name of rest) all.push(await ctx.engine().inspectImage(name));
-  ctx.stdout.write(`${JSON.stringify(all, null, 4)}\n`);
+  ctx.stdout.write(format.render(all));
   return 0;
 };
 
@@ -131,15 +125,11 @@ const prune: BrigCommand = async (ctx, argv) => {
 };
 
 const history: BrigCommand = async (ctx, argv) => {
-  const { flags, rest } = parseArgs(argv, { format: { kind: 'string' } });
+  const { flags, rest } = parseArgs(argv, { format: { kind: 'string' }, 'no-trunc': { kind: 'bool' } });
+  const format = listFormatter(flags.format as string | undefined, HISTORY_DEFAULT);
   const items = await ctx.engine().imageHistory(one(rest, 'history'));
-  if (flags.format === 'json') {
-    ctx.stdout.write(`${JSON.stringify(items)}\n`);
-    return 0;
-  }
-  const rows = [['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT']];
-  for (const h of items) rows.push([h.Id.startsWith('sha256:') ? shortId(h.Id) : h.Id, ago(h.Created), h.CreatedBy.slice(0, 45), humanSize(h.Size), h.Comment]);
-  ctx.stdout.write(table(rows));
+  const now = Date.now();
+  ctx.stdout.write(format.render(items.map((h) => historyContext(h, { trunc: flags['no-trunc'] !== true, now })), HISTORY_HEADER));
   return 0;
 };
 

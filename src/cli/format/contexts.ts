@@ -1,0 +1,131 @@
+/**
+ * The fields docker's --format offers for `ps` and `images` (formatter.ContainerContext and
+ * formatter.imageContext), computed from the Engine's ContainerSummary and ImageSummary. They
+ * are Go structs in docker, so an unknown field is an error there and here (goStruct); the
+ * header names are docker's.
+ */
+import { humanDuration } from '../../engine/containers/state.js';
+import type { ContainerSummary } from '../../engine/containers/service.js';
+import type { HistoryItem, ImageSummary } from '../../image/service.js';
+import { ago, humanSize, shortId } from '../brig/render.js';
+import { goQuote, goStruct } from './template.js';
+
+/** Go's time.Time.String() for a whole second, in the local zone. */
+export function goTime(epochSeconds: number): string {
+  const d = new Date(epochSeconds * 1000);
+  const off = -d.getTimezoneOffset();
+  const p = (n: number, w = 2) => String(Math.abs(n)).padStart(w, '0');
+  const zone = off === 0 ? 'UTC' : (new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((x) => x.type === 'timeZoneName')?.value ?? '');
+  const offset = `${off < 0 ? '-' : '+'}${p(Math.floor(Math.abs(off) / 60))}${p(Math.abs(off) % 60)}`;
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${offset} ${zone}`;
+}
+
+/** docker's Ellipsis: cut to n characters, the last one "…". */
+function ellipsis(s: string, n: number): string {
+  const chars = [...s];
+  return chars.length > n ? `${chars.slice(0, n - 1).join('')}…` : s;
+}
+
+export const PS_DEFAULT = '{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
+
+export const PS_HEADER = goStruct('formatter.ContainerContext', {
+  ID: 'CONTAINER ID',
+  Image: 'IMAGE',
+  Command: 'COMMAND',
+  CreatedAt: 'CREATED AT',
+  RunningFor: 'CREATED',
+  Ports: 'PORTS',
+  State: 'STATE',
+  Status: 'STATUS',
+  Size: 'SIZE',
+  Names: 'NAMES',
+  Labels: 'LABELS',
+  Label: () => 'LABEL',
+  LocalVolumes: 'LOCAL VOLUMES',
+  Mounts: 'MOUNTS',
+  Networks: 'NETWORKS',
+});
+
+export function psContext(c: ContainerSummary, opts: { trunc: boolean; now?: number }) {
+  const labels = Object.keys(c.Labels).sort();
+  // Keys in sorted order: {{json .}} prints them so, as docker's map does.
+  return goStruct('formatter.ContainerContext', {
+    Command: goQuote(opts.trunc ? ellipsis(c.Command, 20) : c.Command),
+    CreatedAt: goTime(c.Created),
+    ID: opts.trunc ? c.Id.slice(0, 12) : c.Id,
+    Image: c.Image,
+    Labels: labels.map((k) => `${k}=${c.Labels[k]}`).join(','),
+    LocalVolumes: '0',
+    Mounts: '',
+    Names: c.Names.map((n) => n.replace(/^\//, '')).join(','),
+    Networks: '',
+    Ports: '',
+    RunningFor: `${humanDuration((opts.now ?? Date.now()) - c.Created * 1000)} ago`,
+    Size: '0B',
+    State: c.State,
+    Status: c.Status,
+    Label: (name: unknown) => c.Labels[String(name)] ?? '',
+  });
+}
+
+export const IMAGES_DEFAULT = '{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
+
+export const IMAGES_HEADER = goStruct('formatter.imageContext', {
+  ID: 'IMAGE ID',
+  Repository: 'REPOSITORY',
+  Tag: 'TAG',
+  Digest: 'DIGEST',
+  CreatedSince: 'CREATED',
+  CreatedAt: 'CREATED AT',
+  Size: 'SIZE',
+  Containers: 'CONTAINERS',
+  SharedSize: 'SHARED SIZE',
+  UniqueSize: 'UNIQUE SIZE',
+  VirtualSize: 'VIRTUAL SIZE',
+});
+
+/** One row per repository:tag, as docker lists an image once per tag (`<none>` when it has none). */
+export function imageContexts(i: ImageSummary, opts: { trunc: boolean; now?: number }) {
+  const tags = i.RepoTags.length ? i.RepoTags : ['<none>:<none>'];
+  return tags.map((t) => {
+    const at = t.lastIndexOf(':');
+    const repo = t.slice(0, at);
+    const digest = i.RepoDigests.find((d) => d.startsWith(`${repo}@`))?.slice(repo.length + 1) ?? '<none>';
+    return goStruct('formatter.imageContext', {
+      Containers: i.Containers < 0 ? 'N/A' : String(i.Containers),
+      CreatedAt: goTime(i.Created),
+      CreatedSince: ago(i.Created, opts.now),
+      Digest: digest,
+      ID: opts.trunc ? shortId(i.Id) : i.Id,
+      Repository: repo,
+      SharedSize: i.SharedSize < 0 ? 'N/A' : humanSize(i.SharedSize),
+      Size: humanSize(i.Size),
+      Tag: t.slice(at + 1),
+      UniqueSize: i.SharedSize < 0 ? 'N/A' : humanSize(i.Size - i.SharedSize),
+      VirtualSize: humanSize(i.Size),
+    });
+  });
+}
+
+export const HISTORY_DEFAULT = '{{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
+
+export const HISTORY_HEADER = goStruct('formatter.historyContext', {
+  ID: 'IMAGE',
+  CreatedSince: 'CREATED',
+  CreatedAt: 'CREATED AT',
+  CreatedBy: 'CREATED BY',
+  Size: 'SIZE',
+  Comment: 'COMMENT',
+});
+
+export function historyContext(h: HistoryItem, opts: { trunc: boolean; now?: number }) {
+  const createdBy = h.CreatedBy.replace(/\t/g, ' ');
+  return goStruct('formatter.historyContext', {
+    Comment: h.Comment,
+    CreatedAt: goTime(h.Created),
+    CreatedBy: opts.trunc ? ellipsis(createdBy, 45) : createdBy,
+    CreatedSince: ago(h.Created, opts.now),
+    ID: h.Id.startsWith('sha256:') && opts.trunc ? shortId(h.Id) : h.Id,
+    Size: humanSize(h.Size),
+  });
+}
