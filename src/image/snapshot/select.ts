@@ -1,11 +1,12 @@
 /**
- * Which snapshotter a host gets by default: overlayfs when the kernel has it, brig runs
- * as root (overlay whiteouts are 0:0 devices and trusted.* xattrs) and the attr tools are
- * there; the copy snapshotter otherwise. `brig info` reports the choice and the reason.
+ * Which snapshotter a host gets by default: overlayfs when the kernel has it and brig runs
+ * as root (overlay whiteouts are 0:0 devices and trusted.* xattrs); the copy snapshotter
+ * otherwise. `brig info` reports the choice and the reason. No host tool is asked for: the
+ * layer applier makes whiteouts and sets xattrs itself (native/layerops), so a host without
+ * Debian's `attr` no longer falls back to copying every image for every container.
  */
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { findTool } from '../layers/host-tools.js';
 import { CopySnapshotter } from './copy.js';
 import { OverlaySnapshotter } from './overlay.js';
 import type { Snapshotter } from './snapshotter.js';
@@ -16,16 +17,18 @@ export interface SnapshotterChoice {
   reason: string | undefined;
 }
 
-export function overlayUnavailable(): string | undefined {
-  let fss = '';
-  try {
-    fss = readFileSync('/proc/filesystems', 'utf8');
-  } catch {
-    return '/proc/filesystems is not readable';
+/** Why overlayfs cannot be used here, or undefined; the host facts can be given (tests). */
+export function overlayUnavailable(host: { filesystems?: string; uid?: number } = {}): string | undefined {
+  let fss = host.filesystems;
+  if (fss === undefined) {
+    try {
+      fss = readFileSync('/proc/filesystems', 'utf8');
+    } catch {
+      return '/proc/filesystems is not readable';
+    }
   }
   if (!/\toverlay$/m.test(fss)) return 'the kernel has no overlay filesystem';
-  if (userInfo().uid !== 0) return 'overlay whiteouts need root';
-  if (findTool('setfattr') === undefined) return 'setfattr is not installed (apt-get install attr)';
+  if ((host.uid ?? userInfo().uid) !== 0) return 'overlay whiteouts need root';
   return undefined;
 }
 

@@ -151,3 +151,10 @@ test('platform selection from an index', () => {
   });
   assert.throws(() => parsePlatform('linux/amd64/v2/x'), { code: 'INVALID_ARGUMENT' });
 });
+
+test('overlayfs is chosen from the kernel and root alone: no host tool (setfattr) is asked for', async () => {
+  const { overlayUnavailable } = await import('../../../src/image/snapshot/select.js');
+  assert.equal(overlayUnavailable({ filesystems: 'nodev\tproc\nnodev\toverlay\n', uid: 0 }), undefined);
+  assert.equal(overlayUnavailable({ filesystems: 'nodev\toverlay\n', uid: 1000 }), 'overlay whiteouts need root');
+  assert.equal(overlayUnavailable({ filesystems: 'nodev\tproc\n', uid: 0 }), 'the kernel has no overlay filesystem');
+});
