@@ -15,6 +15,7 @@ import { mergeEnv, resolveUser } from '../../image/runtime-config.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { Spec } from '../../runtime/spec/types.js';
 import { procStat } from '../../util/proc-stat.js';
+import { parseSignal } from '../../util/signals.js';
 import { exitCode, type ExitRecord, startMonitor } from '../monitor/monitor.js';
 import { compileMonitorPlan, type LogConfig, type MonitorFiles, monitorFiles } from '../monitor/plan.js';
 import { humanStatus, isRunningLike } from './state.js';
@@ -72,18 +73,6 @@ export interface ContainerServiceDeps {
   /** Where the container's memory cgroup counts OOM kills, if the host has one. */
   oomCounter?: (id: string) => { path: string; key: string } | undefined;
   now?: () => Date;
-}
-
-const SIGNALS: Record<string, number> = {
-  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15, SIGSTOP: 19, SIGCONT: 18, SIGWINCH: 28,
-};
-
-/** "TERM", "SIGTERM", "15" → 15, as docker's kill -s and --stop-signal take them. */
-export function parseSignal(s: string, field = '--signal'): number {
-  if (/^\d+$/.test(s) && Number(s) > 0 && Number(s) < 65) return Number(s);
-  const n = SIGNALS[s.toUpperCase().startsWith('SIG') ? s.toUpperCase() : `SIG${s.toUpperCase()}`];
-  if (n === undefined) throw new BrigError('INVALID_ARGUMENT', `invalid signal: ${s}`, { field });
-  return n;
 }
 
 export interface LogLine {
@@ -215,7 +204,7 @@ export class ContainerService {
   /** Signals init (docker's kill): the container must be running. */
   async kill(ref: string, signal = 'SIGKILL'): Promise<ContainerRecord> {
     const r = await this.store.find(ref);
-    const sig = parseSignal(signal);
+    const sig = parseSignal(signal, '--signal');
     await this.store.update(r.id, 'kill');
     try {
       process.kill(r.state.pid, sig);

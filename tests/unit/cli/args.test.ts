@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseArgs } from '../../../src/cli/args.js';
-import { parseSignal } from '../../../src/cli/runtime/commands/kill.js';
+import { parseSignal } from '../../../src/util/signals.js';
 
 const SPECS = {
   bundle: { kind: 'string' as const, short: 'b' },

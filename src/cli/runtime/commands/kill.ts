@@ -1,20 +1,6 @@
-import { constants as os } from 'node:os';
 import { BrigError } from '../../../errors/index.js';
+import { parseSignal } from '../../../util/signals.js';
 import type { Command } from '../command.js';
-
-export function parseSignal(s: string): number {
-  if (/^\d+$/.test(s)) {
-    const n = Number(s);
-    if (n < 1 || n > 64) throw new BrigError('INVALID_ARGUMENT', `invalid signal number ${s}`);
-    return n;
-  }
-  const name = (
-    s.toUpperCase().startsWith('SIG') ? s.toUpperCase() : `SIG${s.toUpperCase()}`
-  ) as NodeJS.Signals;
-  const n = os.signals[name];
-  if (n === undefined) throw new BrigError('INVALID_ARGUMENT', `unknown signal "${s}"`);
-  return n;
-}
 
 export const kill: Command = {
   name: 'kill',
