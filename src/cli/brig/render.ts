@@ -1,5 +1,6 @@
 /** Renderers shared by brig verbs: docker-style tables, sizes, ages, pull progress. */
 import type { Writable } from 'node:stream';
+import { humanDuration } from '../../util/human-duration.js';
 import type { ProgressEvent } from '../../engine/engine.js';
 
 export function table(rows: string[][]): string {
@@ -20,16 +21,10 @@ export function humanSize(bytes: number): string {
   return `${u === 0 ? v : v.toPrecision(3).replace(/\.0+$/, '')}${units[u]}`;
 }
 
+/** docker's "3 days ago" (HumanDuration + " ago"); N/A for an unknown time (the built-in image). */
 export function ago(epochSeconds: number, now = Date.now()): string {
   if (epochSeconds <= 0) return 'N/A';
-  const s = Math.max(0, Math.floor(now / 1000 - epochSeconds));
-  const steps: [number, string][] = [[60, 'second'], [60, 'minute'], [24, 'hour'], [7, 'day'], [4.35, 'week'], [12, 'month'], [Infinity, 'year']];
-  let v = s;
-  for (const [n, name] of steps) {
-    if (v < n) return `${Math.floor(v)} ${name}${Math.floor(v) === 1 ? '' : 's'} ago`;
-    v /= n;
-  }
-  return 'long ago';
+  return `${humanDuration(Math.max(0, now - epochSeconds * 1000))} ago`;
 }
 
 export function shortId(id: string): string {

@@ -4,7 +4,7 @@
  * are Go structs in docker, so an unknown field is an error there and here (goStruct); the
  * header names are docker's.
  */
-import { humanDuration } from '../../engine/containers/state.js';
+import { humanDuration } from '../../util/human-duration.js';
 import type { ContainerSummary } from '../../engine/containers/service.js';
 import type { HistoryItem, ImageSummary } from '../../image/service.js';
 import { ago, humanSize, shortId } from '../brig/render.js';

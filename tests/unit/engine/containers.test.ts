@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { checkName, generateName, resolveContainer } from '../../../src/engine/containers/names.js';
-import { humanDuration, humanStatus, transition } from '../../../src/engine/containers/state.js';
+import { humanStatus, transition } from '../../../src/engine/containers/state.js';
+import { humanDuration } from '../../../src/util/human-duration.js';
 import { type ContainerRecord, ContainerStore } from '../../../src/engine/containers/store.js';
 
 const init = (name?: string): Omit<ContainerRecord, 'id' | 'name' | 'created'> & { name?: string } => ({
