@@ -171,6 +171,12 @@ test("bad input gets docker's kind of message and exit 125, with nothing left", 
     assert.match(r.stderr, msg);
   }
   assert.equal(readdirSync(path.join(data, 'containers')).length, before);
+  // A program that is not there: docker's 127, the runtime's words, the container kept as created.
+  const missing = brig(['run', '-d', '--name', 'nf', 'host', 'no-such-program']);
+  assert.equal(missing.code, 127);
+  assert.match(missing.stderr, /failed to start container nf: process\.args\[0\]: executable "no-such-program" not found/);
+  assert.match(ok(['ps', '-a']), /Created\s+nf$/m);
+  ok(['rm', 'nf']);
   const stopped = brig(['stop', 'no-such-container']);
   assert.equal(stopped.code, 1);
   assert.match(stopped.stderr, /No such container: no-such-container/);

@@ -163,7 +163,8 @@ export class ContainerService {
     await Promise.all([s.files.exit, s.files.pid].map((f) => fs.rm(f, { force: true })));
     const socketDir = path.dirname(s.files.attach);
     await fs.mkdir(socketDir, { recursive: true, mode: 0o700 });
-    const rt = [this.deps.runtimeBin, '--root', this.deps.runtimeRoot, '--log', path.join(dir, 'runtime.log')];
+    // JSON lines, so a failed start is read back by its error code, not its wording.
+    const rt = [this.deps.runtimeBin, '--root', this.deps.runtimeRoot, '--log', path.join(dir, 'runtime.log'), '--log-format', 'json'];
     // A container started before keeps nothing of its old runtime state.
     await this.deps.runtime.delete(id, { force: true }).catch((e: BrigError) => {
       if (e.code !== 'CONTAINER_NOT_FOUND') throw e;
@@ -192,12 +193,15 @@ export class ContainerService {
         state: { ...r.state, status: 'running', pid: started.pid, monitorPid: started.monitorPid, exitCode: 0, oomKilled: false, error: '', startedAt: this.now().toISOString(), finishedAt: '' },
       }));
     } catch (e) {
-      const why = lastLine(path.join(dir, 'runtime.log')) ?? (e as Error).message;
+      const failure = lastError(path.join(dir, 'runtime.log'));
+      const why = failure?.msg ?? (e as Error).message;
+      // docker's codes for a program that cannot be run: 127 not found, 126 otherwise.
+      const notFound = failure?.code === 'EXEC_NOT_FOUND';
       await this.store.update(id, undefined, (r) => ({
         ...r,
-        state: { ...r.state, status: r.state.startedAt ? 'exited' : 'created', pid: 0, monitorPid: 0, error: why, exitCode: /not found/.test(why) ? 127 : 126 },
+        state: { ...r.state, status: r.state.startedAt ? 'exited' : 'created', pid: 0, monitorPid: 0, error: why, exitCode: notFound ? 127 : 126 },
       }));
-      throw new BrigError('SYSTEM', `failed to start container ${found.name}: ${why}`, { cause: e });
+      throw new BrigError(notFound ? 'EXEC_NOT_FOUND' : 'SYSTEM', `failed to start container ${found.name}: ${why}`, { cause: e });
     }
   }
 
@@ -453,16 +457,22 @@ function readExit(file: string): ExitRecord | undefined {
   }
 }
 
-function lastLine(file: string): string | undefined {
+/** The runtime's last error in its JSON log: message and stable code. */
+function lastError(file: string): { msg: string; code?: string } | undefined {
+  let text: string;
   try {
-    const lines = readFileSync(file, 'utf8').trim().split('\n');
-    const l = lines.at(-1);
-    if (!l) return undefined;
-    const msg = /msg="((?:[^"\\]|\\.)*)"/.exec(l)?.[1];
-    return (msg ?? l).replace(/^brig-runtime: /, '');
-  } catch {
-    return undefined;
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if (hasErrno(e, 'ENOENT')) return undefined;
+    throw e;
   }
+  for (const line of text.trim().split('\n').reverse()) {
+    try {
+      const r = JSON.parse(line) as { level?: string; msg?: string; code?: string };
+      if (r.level === 'error' && typeof r.msg === 'string') return { msg: r.msg, ...(r.code ? { code: r.code } : {}) };
+    } catch {}
+  }
+  return undefined;
 }
 
 function parseLine(text: string): LogLine | undefined {
