@@ -39,6 +39,7 @@ import { type ContainerServiceDeps, ContainerService, type ContainerSettings } f
 import { ContainerFiles } from './container-files.js';
 import type { Change, CommitOptions, ContainerPathStat } from './engine.js';
 import { parseLogConfig } from './monitor/log-options.js';
+import { capabilitiesForUser } from './user-capabilities.js';
 import { mountRootfs, type RootfsMounter, unmountRootfs } from './rootfs-mount.js';
 
 export interface LocalEngineDeps {
@@ -302,8 +303,8 @@ export class LocalEngine implements Engine {
     });
     const spec = containerSpec(opts, id, rootfs, false, []);
     const { capabilities } = spec.process!;
-    spec.process = { ...spec.process!, ...fromImage.spec.process, capabilities };
-    if (spec.process.user.uid !== 0) spec.process.capabilities = { ...capabilities, effective: [] };
+    spec.process = { ...spec.process!, ...fromImage.spec.process };
+    spec.process.capabilities = capabilitiesForUser(capabilities!, spec.process.user.uid);
     spec.annotations = { ...fromImage.spec.annotations, ...spec.annotations, 'io.brig.image': prepared.id };
     return { spec, rootfs: { path: rootfs, snapshot: id }, imageId: prepared.id };
   }
@@ -496,7 +497,7 @@ function containerSpec(opts: Omit<RunContainerOptions, 'stdio'>, id: string, roo
   }
   const spec = defaultSpec(['sh']);
   const uid = parseUserUid(opts.user);
-  spec.process!.capabilities = { bounding: ENGINE_CAPS, effective: uid === 0 ? ENGINE_CAPS : [], permitted: ENGINE_CAPS };
+  spec.process!.capabilities = capabilitiesForUser({ bounding: ENGINE_CAPS, effective: ENGINE_CAPS, permitted: ENGINE_CAPS }, uid);
   // Docker-like seccomp profile; its capability-conditional groups follow the bounding set.
   spec.linux!.seccomp = defaultSeccompProfile({ capabilities: ENGINE_CAPS, arch: arch() === 'arm64' ? 'aarch64' : 'x86_64' });
   spec.root = { path: rootfs, readonly: readonlyRoot };

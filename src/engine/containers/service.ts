@@ -15,6 +15,7 @@ import { mergeEnv, resolveUser } from '../../image/runtime-config.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { Spec } from '../../runtime/spec/types.js';
 import { procStat } from '../../util/proc-stat.js';
+import { capabilitiesForUser } from '../user-capabilities.js';
 import { parseSignal } from '../../util/signals.js';
 import { exitCode, type ExitRecord, startMonitor } from '../monitor/monitor.js';
 import { compileMonitorPlan, type LogConfig, type MonitorFiles, monitorFiles } from '../monitor/plan.js';
@@ -272,8 +273,7 @@ export class ContainerService {
         cwd: req.workdir ?? p.cwd,
         terminal: req.tty,
         ...(user ? { user: { uid: user.uid, gid: user.gid, ...(user.additionalGids?.length ? { additionalGids: user.additionalGids } : {}) } } : {}),
-        // A non-root user gets no effective capabilities, as docker's exec -u gives none.
-        ...(user && user.uid !== 0 && p.capabilities ? { capabilities: { ...p.capabilities, effective: [] } } : {}),
+        ...(user && p.capabilities ? { capabilities: capabilitiesForUser(p.capabilities, user.uid) } : {}),
       }),
       { detach: req.detach, stdio: req.stdio },
     );
