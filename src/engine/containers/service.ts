@@ -14,6 +14,7 @@ import { BrigError, hasErrno } from '../../errors/index.js';
 import { mergeEnv, resolveUser } from '../../image/runtime-config.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { Spec } from '../../runtime/spec/types.js';
+import { ownerAlive } from '../../util/owner.js';
 import { procStat } from '../../util/proc-stat.js';
 import { capabilitiesForUser } from '../user-capabilities.js';
 import { parseSignal } from '../../util/signals.js';
@@ -109,10 +110,10 @@ export class ContainerService {
         state: { ...r.state, status: 'exited', pid: 0, exitCode: exitCode(exit), oomKilled: exit.oomKills > 0, finishedAt: exit.finishedAt },
       };
     }
-    const init = procStat(r.state.pid);
-    if (init && init.state !== 'Z') return r;
-    const monitor = procStat(r.state.monitorPid);
-    if (monitor && monitor.state !== 'Z') return r; // init gone, the record is seconds away
+    // By pid and start time: a pid alone may name another process by now.
+    if (ownerAlive({ pid: r.state.pid, start: r.state.pidStart ?? '' })) return r;
+    // init gone and its monitor alive: the exit record is moments away.
+    if (ownerAlive({ pid: r.state.monitorPid, start: r.state.monitorStart ?? '' })) return r;
     return {
       ...r,
       state: { ...r.state, status: 'exited', pid: 0, exitCode: 255, error: 'the container monitor is gone and left no exit record', finishedAt: this.now().toISOString() },
@@ -191,7 +192,7 @@ export class ContainerService {
       const started = await startMonitor(plan, attach ? { onListening: () => attach(plan.files.attach) } : {});
       return await this.store.update(id, undefined, (r) => ({
         ...r,
-        state: { ...r.state, status: 'running', pid: started.pid, monitorPid: started.monitorPid, exitCode: 0, oomKilled: false, error: '', startedAt: this.now().toISOString(), finishedAt: '' },
+        state: { ...r.state, status: 'running', pid: started.pid, monitorPid: started.monitorPid, pidStart: procStat(started.pid)?.start ?? '', monitorStart: procStat(started.monitorPid)?.start ?? '', exitCode: 0, oomKilled: false, error: '', startedAt: this.now().toISOString(), finishedAt: '' },
       }));
     } catch (e) {
       const failure = lastError(path.join(dir, 'runtime.log'));

@@ -31,6 +31,9 @@ export interface ContainerRecord {
     status: ContainerStatus;
     pid: number;
     monitorPid: number;
+    /** Start times (/proc/<pid>/stat field 22) of init and the monitor: a pid alone may be reused. */
+    pidStart?: string;
+    monitorStart?: string;
     exitCode: number;
     oomKilled: boolean;
     error: string;
