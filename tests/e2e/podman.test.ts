@@ -17,6 +17,7 @@ const skip = requires('root', 'helper', 'busybox') || (existsSync('/usr/bin/podm
 const dir = mkdtempSync(path.join(tmpdir(), 'brig-podman-'));
 const conf = path.join(dir, 'containers.conf');
 let bridgeExisted = false;
+let chainsExisted = false;
 
 function podman(args: string[]) {
   const r = spawnSync(
@@ -36,6 +37,7 @@ before(async () => {
     '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\ndefault_sysctls = ["net.ipv4.ping_group_range=0 0"]\n',
   );
   bridgeExisted = existsSync('/sys/class/net/cni-podman0');
+  chainsExisted = spawnSync('iptables', ['-S', 'CNI-FORWARD'], { stdio: 'ignore' }).status === 0;
   const rootfs = await makeBusyboxRootfs(dir);
   for (const a of ['sleep', 'hostname', 'true', 'tty']) spawnSync('ln', ['-s', 'busybox', path.join(rootfs, 'bin', a)]);
   const tar = path.join(dir, 'bb.tar');
@@ -48,6 +50,14 @@ after(() => {
   if (!skip) podman(['rm', '-af']);
   // podman's default network leaves its bridge up after the last container, as docker does.
   if (!skip && !bridgeExisted) spawnSync('ip', ['link', 'del', 'cni-podman0']);
+  // ...and the CNI firewall plugin's (empty) chains: gone again if this test made them.
+  if (!skip && !chainsExisted) {
+    spawnSync('iptables', ['-D', 'FORWARD', '-m', 'comment', '--comment', 'CNI firewall plugin rules', '-j', 'CNI-FORWARD']);
+    for (const chain of ['CNI-FORWARD', 'CNI-ADMIN']) {
+      spawnSync('iptables', ['-F', chain]);
+      spawnSync('iptables', ['-X', chain]);
+    }
+  }
   rmSync(dir, { recursive: true, force: true });
 });
 
