@@ -35,6 +35,8 @@ export interface CommandSpec {
   /** Flags end at the first positional (docker run/exec/create). */
   interspersed?: boolean;
   aliases?: string[];
+  /** Left out of help listings and completion (internal verbs). */
+  hidden?: boolean;
 }
 
 export type FlagValues = Record<string, boolean | string | number | string[]>;

@@ -11,11 +11,10 @@ import { deviceAttacher } from '../../native/devload.js';
 import { Helper } from '../../native/helper.js';
 import { locateNative } from '../../native/locate.js';
 import { Runtime } from '../../runtime/runtime.js';
-import { IMAGE_ALIASES, image } from './commands/image.js';
-import { info } from './commands/info.js';
-import { CONTAINER_VERBS, container } from './commands/container.js';
-import { CONTAINER_FILE_VERBS } from './commands/container-files.js';
-import type { BrigCommand, BrigContext } from './context.js';
+import { COMMANDS } from './commands/index.js';
+import type { BrigContext } from './context.js';
+import { groupHelp, mainHelp } from './help.js';
+import { isGroup, runVerb } from './verb.js';
 
 /** Engine data (BRIG_ROOT overrides it, like docker's --data-root) and runtime state. */
 function roots(env: NodeJS.ProcessEnv): { data: string; state: string } {
@@ -23,22 +22,6 @@ function roots(env: NodeJS.ProcessEnv): { data: string; state: string } {
   const data = path.resolve(env.BRIG_ROOT ?? '/var/lib/brig');
   return { data, state: env.BRIG_ROOT ? path.join(data, 'run') : '/run/brig/runtime' };
 }
-
-const USAGE = `usage: brig COMMAND
-
-commands:
-  run [-d] [--rm] [-it] [--name NAME] [-e K=V] ... IMAGE [CMD...]   (brig run --help)
-  create, start, attach, stop, restart, kill, pause, unpause, rm, wait, ps, logs, inspect, exec, rename,
-  cp, diff, export, commit;
-  container <verb>
-  image pull|push|ls|rm|inspect|tag|save|load|import|prune|history ...
-  info [--format json]   data root, snapshotter, image limits (BRIG_MAX_LAYER_SIZE, BRIG_MAX_BLOB_SIZE,
-                         BRIG_MAX_LAYER_ENTRIES, BRIG_MAX_EXPANSION_RATIO, BRIG_MIN_FREE_DISK)
-  pull, push, images, rmi, tag, save, load, import, history   (docker's aliases)
-
-The built-in image "host" (read-only views of the host's /usr, /bin, /lib*) needs no pull.
-Registries on 127.0.0.1 are reached over plain HTTP; others need BRIG_INSECURE_REGISTRIES=host:port,...
-`;
 
 function engine(env: NodeJS.ProcessEnv): LocalEngine {
   if (process.getuid?.() !== 0) {
@@ -85,16 +68,6 @@ function engine(env: NodeJS.ProcessEnv): LocalEngine {
   });
 }
 
-const { run, create, start, attach, stop, kill, rm, wait, ps, logs, inspect, exec, pause, unpause, restart, rename } = CONTAINER_VERBS as Record<string, BrigCommand>;
-const COMMANDS: Record<string, BrigCommand> = { attach: attach!, run: run!, create: create!, start: start!, stop: stop!, kill: kill!, rm: rm!, wait: wait!, ps: ps!, logs: logs!, inspect: inspect!, exec: exec!, pause: pause!, unpause: unpause!, restart: restart!, rename: rename!, container, image, info, ...IMAGE_ALIASES };
-// cp, diff, export, commit: `brig VERB` and `brig container VERB`.
-Object.assign(COMMANDS, CONTAINER_FILE_VERBS);
-const containerVerb = COMMANDS.container!;
-COMMANDS.container = (ctx, argv) => {
-  const files = argv[0] !== undefined ? CONTAINER_FILE_VERBS[argv[0]] : undefined;
-  return files ? files(ctx, argv.slice(1)) : containerVerb(ctx, argv);
-};
-
 async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   let cached: LocalEngine | undefined;
@@ -109,13 +82,21 @@ async function main(argv: string[]): Promise<number> {
     env: process.env,
   };
   try {
-    if (verb === undefined || verb === 'help' || verb === '--help') {
-      process.stdout.write(USAGE);
-      return verb ? 0 : 1;
+    if (verb === undefined || verb === 'help' || verb === '--help' || verb === '-h') {
+      process.stdout.write(mainHelp(COMMANDS));
+      return 0;
     }
-    const cmd = COMMANDS[verb];
-    if (!cmd) throw new BrigError('INVALID_ARGUMENT', `unknown command "${verb}"`, { hint: 'see brig --help' });
-    return await cmd(ctx, rest);
+    const cmd = Object.hasOwn(COMMANDS, verb) ? COMMANDS[verb] : undefined;
+    if (!cmd) throw new BrigError('INVALID_ARGUMENT', `'${verb}' is not a brig command.`, { hint: "See 'brig --help'" });
+    if (!isGroup(cmd)) return await runVerb(cmd, ctx, rest);
+    const [sub, ...subArgs] = rest;
+    if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+      process.stdout.write(groupHelp(cmd));
+      return 0;
+    }
+    const v = Object.hasOwn(cmd.verbs, sub) ? cmd.verbs[sub] : undefined;
+    if (!v) throw new BrigError('INVALID_ARGUMENT', `unknown command "${sub}" for "brig ${cmd.name}"`, { hint: `See 'brig ${cmd.name} --help'` });
+    return await runVerb(v, ctx, subArgs);
   } catch (e) {
     const err = isBrigError(e) ? e : new BrigError('INTERNAL', e instanceof Error ? e.message : String(e));
     process.stderr.write(`brig: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);

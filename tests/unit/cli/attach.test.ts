@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_DETACH_KEYS, demultiplexer, detachFilter, parseDetachKeys } from '../../../src/cli/brig/commands/attach.js';
+import { DEFAULT_DETACH_KEYS, demultiplexer, detachFilter, parseDetachKeys } from '../../../src/cli/brig/attach-session.js';
 
 test("--detach-keys takes docker's syntax; a bad key is refused naming the flag", () => {
   assert.deepEqual(parseDetachKeys(undefined), DEFAULT_DETACH_KEYS);

@@ -140,7 +140,7 @@ test(
 
 test("signals and times as docker's kill -s, --stop-signal, --since and --until take them", async () => {
   const { parseSignal } = await import('../../../src/util/signals.js');
-  const { parseTime } = await import('../../../src/cli/brig/commands/container.js');
+  const { parseTime } = await import('../../../src/util/time-arg.js');
   assert.equal(parseSignal('TERM'), 15);
   assert.equal(parseSignal('SIGKILL'), 9);
   assert.equal(parseSignal('usr1'), 10);

@@ -10,11 +10,13 @@ import { spawnSync } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import type { ReadStream, WriteStream } from 'node:tty';
-import type { Engine } from '../../../engine/engine.js';
-import { BrigError } from '../../../errors/index.js';
-import { type CommandSpec, helpText, parseFlags } from '../../flags.js';
-import { forwardSignalsUntil } from '../../forward-signals.js';
-import type { BrigCommand, BrigContext } from '../context.js';
+import type { Engine } from '../../engine/engine.js';
+import { BrigError } from '../../errors/index.js';
+import type { Flag } from '../flags.js';
+import { forwardSignalsUntil } from '../forward-signals.js';
+import type { BrigContext } from './context.js';
+
+export const DETACH_KEYS_FLAG: Flag = { name: 'detach-keys', type: 'string', help: 'Override the key sequence for detaching a container' };
 
 /** ctrl-p, ctrl-q: docker's default. */
 export const DEFAULT_DETACH_KEYS = Buffer.from([16, 17]);
@@ -225,7 +227,7 @@ export async function streamAttached(ctx: BrigContext, engine: Engine, conn: Att
 }
 
 /** Input goes to the monitor with stdin, and with a tty (its window size). */
-const wantsInput = (s: AttachSettings) => s.stdin || s.tty;
+export const wantsInput = (s: AttachSettings) => s.stdin || s.tty;
 
 /** Starts a created container with this brig attached before it runs (no output lost), then streams as attach does. */
 export async function startAttached(ctx: BrigContext, engine: Engine, s: AttachSettings): Promise<AttachEnd> {
@@ -253,42 +255,3 @@ export async function startAndAttach(ctx: BrigContext, ref: string, opts: { inte
   return end.detached ? 0 : end.code;
 }
 
-const ATTACH: CommandSpec = {
-  name: 'attach',
-  usage: 'attach [OPTIONS] CONTAINER',
-  summary: 'Attach local standard input, output, and error streams to a running container',
-  flags: [
-    { name: 'detach-keys', type: 'string', help: 'Override the key sequence for detaching a container' },
-    { name: 'no-stdin', type: 'bool', help: 'Do not attach STDIN' },
-    { name: 'sig-proxy', type: 'bool', default: 'true', help: 'Proxy all received signals to the process' },
-  ],
-};
-
-export const attach: BrigCommand = async (ctx, argv) => {
-  const p = parseFlags(argv, ATTACH);
-  if (p.help) {
-    ctx.stdout.write(helpText(ATTACH));
-    return 0;
-  }
-  if (p.args.length !== 1) throw new BrigError('INVALID_ARGUMENT', '"brig attach" requires exactly 1 argument.', { hint: "See 'brig attach --help'." });
-  const detachKeys = parseDetachKeys(p.values['detach-keys'] as string | undefined);
-  const engine = ctx.engine();
-  const c = await engine.inspectContainer(p.args[0]!);
-  if (!c.State.Running) throw new BrigError('CONTAINER_STATE', 'cannot attach to a stopped container, start it first');
-  if (c.State.Paused) throw new BrigError('CONTAINER_STATE', 'cannot attach to a paused container, unpause it first');
-  const s: AttachSettings = {
-    id: c.Id,
-    tty: c.Config.Tty,
-    stdin: p.values['no-stdin'] !== true && c.Config.OpenStdin,
-    detachKeys,
-    sigProxy: p.values['sig-proxy'] !== false,
-    nudge: true,
-  };
-  const end = await streamAttached(ctx, engine, await connectAttach(await engine.attachSocket(c.Id), wantsInput(s)), s);
-  if (end.detached) {
-    // docker attach reports the detach as its error: a line on stderr, status 1.
-    ctx.stderr.write('read escape sequence\n');
-    return 1;
-  }
-  return end.code;
-};

@@ -1,17 +1,13 @@
 /**
- * The verbs on a container's files, with docker's flags, output and exit codes: cp (both
- * directions, directories, `-` tar streams), diff, export and commit. docker cp's client
- * half lives here as it does in docker's CLI: where the copy lands and under which name
- * (src/image/layers/copy.ts); the engine reads and writes inside the container's rootfs.
- *
- * Failures after parsing print docker's message (the engine's as "Error response from
- * daemon: ...") and exit 1, as docker's CLI does for these verbs.
+ * brig cp, with docker's flags, output and exit codes: both directions, directories, `-` tar
+ * streams. docker cp's client half lives here as it does in docker's CLI: where the copy
+ * lands and under which name (src/image/layers/copy.ts); the engine reads and writes inside
+ * the container's rootfs.
  */
-import { lstatSync, readlinkSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
-import * as fs from 'node:fs/promises';
+import { lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { Engine } from '../../../engine/engine.js';
-import { BrigError, hasErrno } from '../../../errors/index.js';
+import type { Engine } from '../../../../engine/engine.js';
+import { BrigError, hasErrno } from '../../../../errors/index.js';
 import {
   archiveResource,
   type CopyInfo,
@@ -22,60 +18,14 @@ import {
   rebaseArchive,
   specifiesCurrentDir,
   splitPathDirEntry,
-} from '../../../image/layers/copy.js';
-import type { CommandSpec, ParsedCommand } from '../../flags.js';
-import type { BrigCommand, BrigContext } from '../context.js';
-import { parse } from './container.js';
-
-/** An error about the caller's side (a host path): printed as it is, without the daemon prefix. */
-class LocalError extends Error {}
+} from '../../../../image/layers/copy.js';
+import type { CommandSpec, FlagValues } from '../../../flags.js';
+import type { BrigContext } from '../../context.js';
+import { exactArgs, type Verb } from '../../verb.js';
+import { goError, LocalError, report, toStdout } from './files-report.js';
 
 const isDirMode = (mode: number) => mode >= 2 ** 31;
 const isSymlinkMode = (mode: number) => (mode & (1 << 27)) !== 0;
-
-function exactly(p: ParsedCommand, spec: CommandSpec, n: number): void {
-  if (p.args.length !== n) {
-    throw new BrigError('INVALID_ARGUMENT', `"brig ${spec.name}" requires exactly ${n} argument${n === 1 ? '' : 's'}.`, { hint: `See 'brig ${spec.name} --help'.` });
-  }
-}
-
-/** Runs a verb's work; its failure is docker's: the message on stderr, exit 1. */
-async function report(ctx: BrigContext, work: () => Promise<void>): Promise<number> {
-  try {
-    await work();
-    return 0;
-  } catch (e) {
-    if (e instanceof LocalError) ctx.stderr.write(`${e.message}\n`);
-    else ctx.stderr.write(`Error response from daemon: ${(e as Error).message}\n`);
-    return 1;
-  }
-}
-
-/** Writes a stream to our stdout, minding back-pressure, without ending it; a reader that went away (EPIPE) ends it quietly. */
-async function toStdout(ctx: BrigContext, data: AsyncIterable<Uint8Array>): Promise<void> {
-  let failed: Error | undefined;
-  const onError = (e: Error) => {
-    failed = e;
-    ctx.stdout.emit('drain');
-  };
-  ctx.stdout.on('error', onError);
-  try {
-    for await (const chunk of data) {
-      if (failed) break;
-      if (!ctx.stdout.write(chunk)) await new Promise<void>((resolve) => ctx.stdout.once('drain', () => resolve()));
-    }
-  } finally {
-    ctx.stdout.off('error', onError);
-  }
-  if (failed && (failed as NodeJS.ErrnoException).code !== 'EPIPE') throw new LocalError(`write /dev/stdout: ${failed.message}`);
-}
-
-/** Go's error text for a failed system call on a path ("lstat /x: no such file or directory"). */
-function goError(op: string, p: string, e: unknown): LocalError {
-  const code = (e as NodeJS.ErrnoException).code;
-  const text: Record<string, string> = { ENOENT: 'no such file or directory', ENOTDIR: 'not a directory', EACCES: 'permission denied', ELOOP: 'too many levels of symbolic links' };
-  return new LocalError(`${op} ${p}: ${(code && text[code]) ?? (e as Error).message}`);
-}
 
 /** filepath.Base: the last element, trailing slashes dropped. */
 function goBase(p: string): string {
@@ -91,8 +41,6 @@ function rebaseFor(original: string, resolved: string): [string, string | undefi
   if (original.endsWith('/') && !r.endsWith('/')) r = `${r}/`;
   return [r, goBase(original) !== goBase(r) ? goBase(original) : undefined];
 }
-
-// ------------------------------------------------------------------------------ cp
 
 const CP: CommandSpec = {
   name: 'cp',
@@ -189,7 +137,7 @@ async function statOrUndefined(engine: Engine, ref: string, p: string) {
   }
 }
 
-async function copyFromContainer(ctx: BrigContext, ref: string, srcPath: string, dst: string, v: ParsedCommand['values']): Promise<void> {
+async function copyFromContainer(ctx: BrigContext, ref: string, srcPath: string, dst: string, v: FlagValues): Promise<void> {
   const engine = ctx.engine();
   // The container's root has no name of its own: its contents, as "/." names them.
   let src = path.posix.join('/', srcPath) === '/' ? '/.' : srcPath;
@@ -218,7 +166,7 @@ async function copyFromContainer(ctx: BrigContext, ref: string, srcPath: string,
   });
 }
 
-async function copyToContainer(ctx: BrigContext, src: string, ref: string, dstPath: string, v: ParsedCommand['values']): Promise<void> {
+async function copyToContainer(ctx: BrigContext, src: string, ref: string, dstPath: string, v: FlagValues): Promise<void> {
   const engine = ctx.engine();
   const dstInfo: CopyInfo = { path: dstPath, exists: false, isDir: false };
   let st = await statOrUndefined(engine, ref, dstPath);
@@ -246,10 +194,10 @@ async function copyToContainer(ctx: BrigContext, src: string, ref: string, dstPa
   await engine.putContainerArchive(ref, prepared.dir, prepared.content, { copyUIDGID: v.archive === true });
 }
 
-export const cp: BrigCommand = async (ctx, argv) => {
-  const p = parse(ctx, argv, CP);
-  if (!p) return 0;
-  exactly(p, CP, 2);
+export const cp: Verb = {
+  spec: CP,
+  async run(ctx, p) {
+  exactArgs(p, CP, 2);
   const src = splitCpArg(p.args[0]!);
   const dst = splitCpArg(p.args[1]!);
   return report(ctx, async () => {
@@ -258,92 +206,5 @@ export const cp: BrigCommand = async (ctx, argv) => {
     if (dst.container !== undefined) return copyToContainer(ctx, src.path, dst.container, dst.path, p.values);
     throw new LocalError('must specify at least one container source');
   });
+  },
 };
-
-// ------------------------------------------------------------------------------ diff
-
-const DIFF: CommandSpec = { name: 'diff', usage: 'diff CONTAINER', summary: "Inspect changes to files or directories on a container's filesystem", flags: [] };
-
-export const diff: BrigCommand = async (ctx, argv) => {
-  const p = parse(ctx, argv, DIFF);
-  if (!p) return 0;
-  exactly(p, DIFF, 1);
-  return report(ctx, async () => {
-    const changes = await ctx.engine().containerChanges(p.args[0]!);
-    ctx.stdout.write(changes.map((c) => `${'CAD'[c.Kind]} ${c.Path}\n`).join(''));
-  });
-};
-
-// ------------------------------------------------------------------------------ export
-
-const EXPORT: CommandSpec = {
-  name: 'export',
-  usage: 'export [OPTIONS] CONTAINER',
-  summary: "Export a container's filesystem as a tar archive",
-  flags: [{ name: 'output', short: 'o', type: 'string', help: 'Write to a file, instead of STDOUT' }],
-};
-
-export const exportVerb: BrigCommand = async (ctx, argv) => {
-  const p = parse(ctx, argv, EXPORT);
-  if (!p) return 0;
-  exactly(p, EXPORT, 1);
-  const out = p.values.output as string | undefined;
-  return report(ctx, async () => {
-    if (out === undefined && ctx.stdout.isTTY) throw new LocalError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
-    if (out === undefined) return ctx.engine().exportContainer(p.args[0]!, (tar) => toStdout(ctx, tar));
-    // As docker: into a temporary file beside the target, renamed over it once complete.
-    const file = path.resolve(ctx.cwd, out);
-    const tmp = path.join(path.dirname(file), `.${path.basename(file)}.brig-${process.pid}`);
-    try {
-      await ctx.engine().exportContainer(p.args[0]!, async (tar) => {
-        const fh = await fs.open(tmp, 'wx', 0o644).catch((e: unknown) => {
-          throw goError('open', tmp, e);
-        });
-        try {
-          for await (const chunk of tar) await fh.write(chunk);
-        } finally {
-          await fh.close();
-        }
-      });
-      renameSync(tmp, file);
-    } finally {
-      rmSync(tmp, { force: true });
-    }
-  });
-};
-
-// ------------------------------------------------------------------------------ commit
-
-const COMMIT: CommandSpec = {
-  name: 'commit',
-  usage: 'commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]',
-  summary: "Create a new image from a container's changes",
-  flags: [
-    { name: 'author', short: 'a', type: 'string', help: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")' },
-    { name: 'change', short: 'c', type: 'list', help: 'Apply Dockerfile instruction to the created image' },
-    { name: 'message', short: 'm', type: 'string', help: 'Commit message' },
-    { name: 'pause', short: 'p', type: 'bool', help: 'Pause container during commit (default true)', default: 'true' },
-  ],
-};
-
-export const commit: BrigCommand = async (ctx, argv) => {
-  const p = parse(ctx, argv, COMMIT);
-  if (!p) return 0;
-  if (p.args.length < 1 || p.args.length > 2) {
-    throw new BrigError('INVALID_ARGUMENT', '"brig commit" requires at least 1 and at most 2 arguments.', { hint: "See 'brig commit --help'." });
-  }
-  const v = p.values;
-  return report(ctx, async () => {
-    const r = await ctx.engine().commitContainer(p.args[0]!, {
-      pause: v.pause !== false,
-      ...(p.args[1] !== undefined ? { reference: p.args[1] } : {}),
-      ...(v.message !== undefined ? { comment: v.message as string } : {}),
-      ...(v.author !== undefined ? { author: v.author as string } : {}),
-      ...(v.change !== undefined ? { changes: v.change as string[] } : {}),
-    });
-    ctx.stdout.write(`${r.Id}\n`);
-  });
-};
-
-/** The verbs by name, for `brig VERB` and `brig container VERB`. */
-export const CONTAINER_FILE_VERBS: Record<string, BrigCommand> = { cp, diff, export: exportVerb, commit };

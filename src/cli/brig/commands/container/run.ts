@@ -1,0 +1,45 @@
+/** brig run: create a container and start it, attached (or with -d, detached). */
+import { forwardSignalsUntil } from '../../../forward-signals.js';
+import { DETACH_KEYS_FLAG, parseDetachKeys, startAttached } from '../../attach-session.js';
+import { needArgs, type Verb } from '../../verb.js';
+import { CREATE_FLAGS, createOptions } from './create-options.js';
+
+export const run: Verb = {
+  spec: {
+    name: 'run',
+    usage: 'run [OPTIONS] IMAGE [COMMAND] [ARG...]',
+    summary: 'Create and run a new container from an image',
+    interspersed: false,
+    flags: [
+      { name: 'detach', short: 'd', type: 'bool', help: 'Run container in background and print container ID' },
+      DETACH_KEYS_FLAG,
+      { name: 'sig-proxy', type: 'bool', default: 'true', help: 'Proxy received signals to the process' },
+      ...CREATE_FLAGS,
+    ],
+  },
+  async run(ctx, p) {
+    needArgs(p, this.spec, 1);
+    const opts = createOptions(ctx, p);
+    const detachKeys = parseDetachKeys(p.values['detach-keys'] as string | undefined);
+    const sigProxy = p.values['sig-proxy'] !== false;
+    const engine = ctx.engine();
+    if (p.values.detach !== true && opts.rm) {
+      // The fast path: a foreground container removed when it exits needs no monitor or record.
+      const c = await engine.runContainer({
+        ...opts,
+        stdio: [opts.interactive || opts.tty ? 0 : 'ignore', 1, 2],
+      });
+      return sigProxy ? forwardSignalsUntil(c.exit, (sig) => c.kill(sig)) : c.exit;
+    }
+    const { Id } = await engine.createContainer(opts);
+    if (p.values.detach === true) {
+      await engine.startContainer(Id);
+      ctx.stdout.write(`${Id}\n`);
+      return 0;
+    }
+    // Attached from before it runs: its output (a terminal's, or stdout and stderr apart), our
+    // stdin with -i, then its exit code; the detach keys leave it running (status 0, as docker).
+    const end = await startAttached(ctx, engine, { id: Id, tty: opts.tty, stdin: opts.interactive, detachKeys, sigProxy });
+    return end.detached ? 0 : end.code;
+  },
+};

@@ -1,0 +1,16 @@
+/**
+ * Every brig command, in one table: main.ts dispatches through it, `brig --help` lists it,
+ * and shell completion is generated from it, so the three never disagree.
+ */
+import type { Verb, VerbGroup } from '../verb.js';
+import { CONTAINER_TOP, containerGroup } from './container/index.js';
+import { IMAGE_TOP, imageGroup } from './image/index.js';
+import { info } from './system/info.js';
+
+export const COMMANDS: Record<string, Verb | VerbGroup> = {
+  ...CONTAINER_TOP,
+  ...IMAGE_TOP,
+  info,
+  container: containerGroup,
+  image: imageGroup,
+};
