@@ -3,20 +3,9 @@
  * return data; front ends render it. Local (in-process) now; a remote implementation over
  * the Engine API will satisfy the same interface.
  */
-export interface RunContainerOptions {
-  image: string;
-  /** Command and arguments; empty means the image's default. */
-  cmd: string[];
+/** A foreground container (run --rm): where its stdio goes. */
+export interface RunOptions {
   name?: string;
-  env?: string[];
-  workdir?: string;
-  /** "uid" or "uid:gid" (numeric). */
-  user?: string;
-  hostname?: string;
-  /** Remove the container when it exits. */
-  rm: boolean;
-  /** A pseudo-terminal (-t): the runtime relays it to the given stdio. */
-  tty?: boolean;
   /** fds for the container's stdin, stdout, stderr. */
   stdio: [number | 'ignore', number | 'ignore', number | 'ignore'];
   signal?: AbortSignal;
@@ -29,6 +18,8 @@ export interface RunningContainer {
   exit: Promise<number>;
   /** Sends a signal to the container's init. */
   kill(signal: number): void;
+  /** What the engine wants the user to know (a capability the host withholds, ...). */
+  warnings: string[];
 }
 
 import type {
@@ -73,10 +64,12 @@ export interface EngineInfo {
 }
 
 
-import type { ContainerJSON, ContainerSummary, LogLine } from './containers/service.js';
+import type { ContainerCreateRequest } from './containers/config.js';
+import type { ContainerJSON, ContainerSummary } from './containers/inspect.js';
+import type { LogLine } from './containers/service.js';
 import type { Change, ContainerPathStat } from './containers/files.js';
 
-export type { Change, ContainerJSON, ContainerPathStat, ContainerSummary, LogLine };
+export type { Change, ContainerCreateRequest, ContainerJSON, ContainerPathStat, ContainerSummary, LogLine };
 
 /** docker commit (POST /commit). */
 export interface CommitOptions {
@@ -88,19 +81,6 @@ export interface CommitOptions {
   changes?: string[];
   /** Freeze a running container while its changes are read (docker's default: true). */
   pause?: boolean;
-}
-
-/** A container kept after it exits (docker create/run without --rm), held by its monitor. */
-export interface CreateContainerOptions extends Omit<RunContainerOptions, 'stdio' | 'signal'> {
-  tty: boolean;
-  /** Keep stdin open for attach (-i). */
-  interactive: boolean;
-  labels?: Record<string, string>;
-  logDriver?: string;
-  logOpts?: Record<string, string>;
-  stopSignal?: string;
-  /** Seconds `stop` waits before SIGKILL (docker's default 10). */
-  stopTimeout?: number;
 }
 
 export interface LogOptions {
@@ -120,6 +100,8 @@ export interface ExecOptions {
   tty: boolean;
   interactive: boolean;
   detach: boolean;
+  /** Every capability brig holds (docker exec --privileged). */
+  privileged?: boolean;
   /** fds for the process's stdin, stdout, stderr (foreground). */
   stdio: [number | 'ignore', number | 'ignore', number | 'ignore'];
 }
@@ -135,7 +117,8 @@ export interface StartOptions {
 
 /** Container operations in the Docker Engine API's shapes. */
 export interface ContainerOps {
-  createContainer(opts: CreateContainerOptions): Promise<{ Id: string; Warnings: string[] }>;
+  /** POST /containers/create: the request in docker's shape; the name as docker's `name` query parameter. */
+  createContainer(req: ContainerCreateRequest, opts?: { name?: string }): Promise<{ Id: string; Warnings: string[] }>;
   startContainer(ref: string, opts?: StartOptions): Promise<void>;
   stopContainer(ref: string, opts?: { timeout?: number; signal?: string }): Promise<void>;
   killContainer(ref: string, signal?: string): Promise<void>;
@@ -173,6 +156,6 @@ export interface ContainerOps {
 
 export interface Engine extends ImageOps, ContainerOps {
   /** A foreground container removed when it exits (run --rm): no monitor, no record. */
-  runContainer(opts: RunContainerOptions): Promise<RunningContainer>;
+  runContainer(req: ContainerCreateRequest, opts: RunOptions): Promise<RunningContainer>;
   info(): Promise<EngineInfo>;
 }

@@ -5,20 +5,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { arch } from 'node:os';
+import { arch, release } from 'node:os';
 import path from 'node:path';
 import { BrigError } from '../errors/index.js';
-import { type ImageLimits, type ImageService, imageToRuntimeConfig, LIMIT_ENV, privateDir, resolveLimits } from '../image/index.js';
+import { type ImageLimits, type ImageService, LIMIT_ENV, privateDir, resolveLimits } from '../image/index.js';
+import type { ImageConfig } from '../image/manifest.js';
 import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../util/owner.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { defaultSeccompProfile } from '../runtime/seccomp/index.js';
-import { DEFAULT_CAPS, defaultSpec } from '../runtime/spec/default-spec.js';
-import type { Mount, Spec } from '../runtime/spec/types.js';
+import type { Mount } from '../runtime/spec/types.js';
 import { ensureHostImage, HOST_IMAGE } from './builtin-image.js';
 import type {
   ContainerJSON,
   ContainerSummary,
-  CreateContainerOptions,
   Engine,
   ExecOptions,
   EngineInfo,
@@ -31,15 +29,18 @@ import type {
   ProgressEvent,
   PullResult,
   RemoveItem,
-  RunContainerOptions,
+  RunOptions,
   RunningContainer,
   StartOptions,
 } from './engine.js';
-import { type ContainerServiceDeps, ContainerService, type ContainerSettings } from './containers/service.js';
+import type { ContainerCreateRequest } from './containers/config.js';
+import { checkName } from './containers/names.js';
+import { type ContainerServiceDeps, ContainerService, type ContainerSettings, type PreparedContainer } from './containers/service.js';
 import { ContainerFiles } from './container-files.js';
 import type { Change, CommitOptions, ContainerPathStat } from './engine.js';
 import { parseLogConfig } from './monitor/log-options.js';
-import { capabilitiesForUser } from './user-capabilities.js';
+import { buildContainerSpec, type SpecInput } from './spec/container-spec.js';
+import { type EngineHost, readEngineHost } from './spec/host.js';
 import { mountRootfs, type RootfsMounter, unmountRootfs } from './rootfs-mount.js';
 
 export interface LocalEngineDeps {
@@ -54,28 +55,20 @@ export interface LocalEngineDeps {
   snapshotterReason?: string;
   /** Kept containers (create, run -d): their monitor's starter and on-exit command. */
   containers?: Pick<ContainerServiceDeps, 'runtimeBin' | 'runtimeRoot' | 'cleanupCommand' | 'oomCounter'>;
+  /** Facts about the host for container specs (read from /proc and /sys when absent). */
+  host?: EngineHost;
 }
-
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-
-/** docker's default capability set. */
-const ENGINE_CAPS = [
-  ...DEFAULT_CAPS,
-  'CAP_CHOWN',
-  'CAP_DAC_OVERRIDE',
-  'CAP_FSETID',
-  'CAP_FOWNER',
-  'CAP_SETGID',
-  'CAP_SETUID',
-  'CAP_SETPCAP',
-  'CAP_SETFCAP',
-  'CAP_SYS_CHROOT',
-  'CAP_MKNOD',
-  'CAP_NET_RAW',
-];
 
 /** The host image has no content digest; this fixed id names it. */
 const HOST_ID = `sha256:${Buffer.from('brig built-in host image'.padEnd(32, '.')).toString('hex')}`;
+
+/** The built-in image's config, as an image config carries it. */
+const HOST_IMAGE_CONFIG: ImageConfig = {
+  architecture: arch() === 'arm64' ? 'arm64' : 'amd64',
+  os: 'linux',
+  config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] },
+  rootfs: { type: 'layers', diff_ids: [] },
+};
 
 function isHostImage(name: string): boolean {
   return name === HOST_IMAGE || name === `${HOST_IMAGE}:latest` || name === HOST_ID;
@@ -229,14 +222,14 @@ export class LocalEngine implements Engine {
     };
   }
 
-  async runContainer(opts: RunContainerOptions): Promise<RunningContainer> {
+  /**
+   * A foreground container removed when it exits (run --rm): no monitor and no record, just
+   * a bundle that goes when it ends. Built from the same request and spec compiler as a kept
+   * container, so both run the same thing.
+   */
+  async runContainer(req: ContainerCreateRequest, opts: RunOptions): Promise<RunningContainer> {
     await this.open();
-    if (!opts.rm) {
-      throw new BrigError('INVALID_ARGUMENT', 'keeping stopped containers is not supported yet: pass --rm', { field: '--rm' });
-    }
-    if (opts.name !== undefined && !NAME_RE.test(opts.name)) {
-      throw new BrigError('INVALID_ARGUMENT', `invalid container name "${opts.name}"`, { field: '--name' });
-    }
+    if (opts.name !== undefined) checkName(opts.name);
     const id = randomBytes(32).toString('hex');
     const bundle = path.join(this.deps.root, 'containers', id);
     await mkdir(bundle, { recursive: true, mode: 0o700 });
@@ -247,66 +240,70 @@ export class LocalEngine implements Engine {
       for (const u of undo.reverse()) await u();
     };
     try {
-      const { spec } = isHostImage(opts.image) ? { spec: await this.hostSpec(opts, id) } : await this.imageSpec(opts, id, bundle, undo);
-      await writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
+      const made = await this.prepareContainer(req, id, bundle, undo);
+      await writeFile(path.join(bundle, 'config.json'), JSON.stringify(made.spec));
       const started = await this.deps.runtime.run(id, {
         bundle,
         stdio: [...opts.stdio],
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
       const exit = started.exit.finally(cleanup);
-      return { id, pid: started.pid, exit, kill: (sig) => process.kill(started.pid, sig) };
+      return { id, pid: started.pid, exit, kill: (sig) => process.kill(started.pid, sig), warnings: made.warnings };
     } catch (e) {
       await cleanup();
       throw e;
     }
   }
 
-  /** The built-in image: a shared read-only rootfs, with fresh tmpfs where programs write. */
-  private async hostSpec(opts: Omit<RunContainerOptions, 'stdio'>, id: string): Promise<Spec> {
-    const image = await ensureHostImage(path.join(this.deps.root, 'images', 'builtin', HOST_IMAGE));
-    const tmpfs = (destination: string, mode: string): Mount => ({
-      destination,
-      type: 'tmpfs',
-      source: 'tmpfs',
-      options: ['nosuid', 'nodev', `mode=${mode}`, 'size=65536k'],
+  /**
+   * Everything a new container needs in its directory: the rootfs (a snapshot of the image
+   * mounted at <dir>/rootfs, or the built-in host image's shared one), the spec compiled from
+   * the request and the image, and the hostname, hosts and resolv.conf files. What it made
+   * is pushed on `undo`.
+   */
+  private async prepareContainer(req: ContainerCreateRequest, id: string, dir: string, undo: (() => Promise<unknown>)[]): Promise<PreparedContainer & { warnings: string[] }> {
+    if (typeof req.Image !== 'string' || req.Image === '') throw new BrigError('INVALID_ARGUMENT', 'no image given', { field: 'Image' });
+    let image: ImageConfig;
+    let imageId: string;
+    let rootfs: SpecInput['rootfs'];
+    let snapshot: PreparedContainer['rootfs'];
+    if (isHostImage(req.Image)) {
+      const host = await ensureHostImage(path.join(this.deps.root, 'images', 'builtin', HOST_IMAGE));
+      const tmpfs = (destination: string, mode: string): Mount => ({ destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', `mode=${mode}`, 'size=65536k'] });
+      image = HOST_IMAGE_CONFIG;
+      imageId = HOST_ID;
+      rootfs = { path: host.rootfs, readonly: true, mounts: [...host.mounts, tmpfs('/tmp', '1777'), tmpfs('/root', '700'), tmpfs('/run', '755')] };
+    } else {
+      const images = this.store();
+      const target = path.join(dir, 'rootfs');
+      await mkdir(target);
+      const prepared = await images.prepareRootfs(req.Image, id);
+      undo.push(() => images.snapshotter!.remove(id));
+      if (this.deps.mounter === undefined) throw new BrigError('INTERNAL', 'this engine has no rootfs mounter');
+      await mountRootfs(prepared.mounts, target, this.deps.mounter);
+      undo.push(() => unmountRootfs(target));
+      image = prepared.config;
+      imageId = prepared.id;
+      rootfs = { path: target };
+      snapshot = { path: target, snapshot: id };
+    }
+    const built = await buildContainerSpec({
+      id,
+      request: req,
+      image,
+      rootfs,
+      etcDir: dir,
+      host: this.host(),
+      kernel: release(),
+      arch: arch() === 'arm64' ? 'aarch64' : 'x86_64',
     });
-    const spec = containerSpec(opts, id, image.rootfs, true, [...image.mounts, tmpfs('/tmp', '1777'), tmpfs('/root', '700'), tmpfs('/run', '755')]);
-    spec.process!.args = opts.cmd.length > 0 ? opts.cmd : ['sh'];
-    spec.process!.user = parseUser(opts.user);
-    spec.process!.cwd = opts.workdir ?? '/';
-    spec.process!.env = [...spec.process!.env!, 'HOME=/root', ...(opts.env ?? [])];
-    spec.annotations = { ...spec.annotations, 'io.brig.image': HOST_IMAGE };
-    return spec;
+    built.spec.annotations = { ...built.spec.annotations, 'io.brig.image': imageId };
+    await Promise.all(Object.entries(built.etc).map(([f, text]) => writeFile(path.join(dir, f), text, { mode: 0o644 })));
+    return { spec: built.spec, imageId, config: built.config, hostConfig: built.hostConfig, warnings: built.warnings, ...(snapshot ? { rootfs: snapshot } : {}) };
   }
 
-  /** A stored image: a snapshot mounted as the writable rootfs, its config as docker reads it. */
-  private async imageSpec(
-    opts: Omit<RunContainerOptions, 'stdio'>,
-    id: string,
-    bundle: string,
-    undo: (() => Promise<unknown>)[],
-  ): Promise<{ spec: Spec; rootfs: { path: string; snapshot: string }; imageId: string }> {
-    const images = this.store();
-    const rootfs = path.join(bundle, 'rootfs');
-    await mkdir(rootfs);
-    const prepared = await images.prepareRootfs(opts.image, id);
-    undo.push(() => images.snapshotter!.remove(id));
-    if (this.deps.mounter === undefined) throw new BrigError('INTERNAL', 'this engine has no rootfs mounter');
-    await mountRootfs(prepared.mounts, rootfs, this.deps.mounter);
-    undo.push(() => unmountRootfs(rootfs));
-    const fromImage = await imageToRuntimeConfig(prepared.config, rootfs, {
-      ...(opts.cmd.length ? { cmd: opts.cmd } : {}),
-      ...(opts.env ? { env: opts.env } : {}),
-      ...(opts.workdir ? { workdir: opts.workdir } : {}),
-      ...(opts.user ? { user: opts.user } : {}),
-    });
-    const spec = containerSpec(opts, id, rootfs, false, []);
-    const { capabilities } = spec.process!;
-    spec.process = { ...spec.process!, ...fromImage.spec.process };
-    spec.process.capabilities = capabilitiesForUser(capabilities!, spec.process.user.uid);
-    spec.annotations = { ...fromImage.spec.annotations, ...spec.annotations, 'io.brig.image': prepared.id };
-    return { spec, rootfs: { path: rootfs, snapshot: id }, imageId: prepared.id };
+  private host(): EngineHost {
+    return (this.deps.host ??= readEngineHost());
   }
 
   private containerService(): ContainerService {
@@ -315,6 +312,7 @@ export class LocalEngine implements Engine {
       root: this.deps.root,
       runtime: this.deps.runtime,
       ...this.deps.containers,
+      heldCapabilities: () => this.host().capabilities,
       releaseRootfs: async (r) => {
         await unmountRootfs(r.path);
         await this.deps.images?.snapshotter?.remove(r.snapshot).catch((e: BrigError) => {
@@ -330,57 +328,23 @@ export class LocalEngine implements Engine {
     return this.containerService();
   }
 
-  async createContainer(opts: CreateContainerOptions): Promise<{ Id: string; Warnings: string[] }> {
+  async createContainer(req: ContainerCreateRequest, opts: { name?: string } = {}): Promise<{ Id: string; Warnings: string[] }> {
     const svc = await this.kept();
-    const log = parseLogConfig(opts.logDriver, opts.logOpts ?? {});
-    const host = isHostImage(opts.image);
-    let imageId = HOST_ID;
-    let spec!: Spec;
-    const r = await svc.create(
-      {
-        image: opts.image,
-        imageId,
-        ...(opts.name !== undefined ? { name: opts.name } : {}),
-        ...(opts.labels ? { labels: opts.labels } : {}),
-        settings: {
-          cmd: [],
-          log,
-          tty: opts.tty,
-          openStdin: opts.interactive,
-          autoRemove: opts.rm,
-          stopSignal: opts.stopSignal ?? 'SIGTERM',
-          stopTimeout: opts.stopTimeout ?? 10,
-          env: [],
-          workdir: '/',
-          hostname: '',
-        },
-      },
-      async (id, dir) => {
-        const undo: (() => Promise<unknown>)[] = [];
-        try {
-          if (host) {
-            spec = await this.hostSpec(opts, id);
-            spec.process!.terminal = opts.tty;
-            return { spec };
-          }
-          const made = await this.imageSpec(opts, id, dir, undo);
-          spec = made.spec;
-          spec.process!.terminal = opts.tty;
-          imageId = made.imageId;
-          return { spec, rootfs: made.rootfs };
-        } catch (e) {
-          for (const u of undo.reverse()) await u();
-          throw e;
-        }
-      },
-    );
-    // What the bundle came to, recorded for inspect and ps.
-    await svc.store.update(r.id, undefined, (rec) => ({
-      ...rec,
-      imageId,
-      spec: { ...rec.spec, cmd: spec.process!.args, env: spec.process!.env ?? [], workdir: spec.process!.cwd, hostname: spec.hostname ?? '', ...(opts.user !== undefined ? { user: opts.user } : {}) } satisfies Partial<ContainerSettings>,
-    }));
-    return { Id: r.id, Warnings: [] };
+    const requestedLog = req.HostConfig?.LogConfig;
+    const log = parseLogConfig(requestedLog?.Type, requestedLog?.Config ?? {});
+    let warnings: string[] = [];
+    const r = await svc.create({ image: req.Image, ...(opts.name !== undefined ? { name: opts.name } : {}), log, tty: req.Tty === true }, async (id, dir) => {
+      const undo: (() => Promise<unknown>)[] = [];
+      try {
+        const made = await this.prepareContainer(req, id, dir, undo);
+        warnings = made.warnings;
+        return { ...made, hostConfig: { ...made.hostConfig, LogConfig: { Type: log.driver, Config: { ...(requestedLog?.Config ?? {}) } } } };
+      } catch (e) {
+        for (const u of undo.reverse()) await u();
+        throw e;
+      }
+    });
+    return { Id: r.id, Warnings: warnings };
   }
 
   async startContainer(ref: string, opts: StartOptions = {}): Promise<void> {
@@ -424,6 +388,7 @@ export class LocalEngine implements Engine {
       ...(opts.env ? { env: opts.env } : {}),
       ...(opts.workdir !== undefined ? { workdir: opts.workdir } : {}),
       ...(opts.user !== undefined ? { user: opts.user } : {}),
+      ...(opts.privileged ? { privileged: true } : {}),
     });
   }
 
@@ -481,38 +446,6 @@ export class LocalEngine implements Engine {
   }
 }
 
-function parseUser(user: string | undefined): { uid: number; gid: number } {
-  if (user === undefined) return { uid: 0, gid: 0 };
-  const m = /^(\d+)(?::(\d+))?$/.exec(user);
-  if (!m) {
-    throw new BrigError('INVALID_ARGUMENT', `--user "${user}": the host image takes a numeric uid or uid:gid`, { field: '--user' });
-  }
-  return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
-}
-
-/** What every engine container gets: brig's default spec, docker's capabilities and seccomp profile. */
-function containerSpec(opts: Omit<RunContainerOptions, 'stdio'>, id: string, rootfs: string, readonlyRoot: boolean, extraMounts: Mount[]): Spec {
-  if (opts.workdir !== undefined && !opts.workdir.startsWith('/')) {
-    throw new BrigError('INVALID_ARGUMENT', `--workdir "${opts.workdir}" must be absolute`, { field: '--workdir' });
-  }
-  const spec = defaultSpec(['sh']);
-  const uid = parseUserUid(opts.user);
-  spec.process!.capabilities = capabilitiesForUser({ bounding: ENGINE_CAPS, effective: ENGINE_CAPS, permitted: ENGINE_CAPS }, uid);
-  // Docker-like seccomp profile; its capability-conditional groups follow the bounding set.
-  spec.linux!.seccomp = defaultSeccompProfile({ capabilities: ENGINE_CAPS, arch: arch() === 'arm64' ? 'aarch64' : 'x86_64' });
-  spec.root = { path: rootfs, readonly: readonlyRoot };
-  spec.hostname = opts.hostname ?? id.slice(0, 12);
-  spec.process!.terminal = opts.tty === true;
-  spec.mounts = [...spec.mounts!, ...extraMounts];
-  spec.annotations = opts.name ? { 'io.brig.name': opts.name } : {};
-  return spec;
-}
-
-function parseUserUid(user: string | undefined): number {
-  const m = /^(\d+)/.exec(user ?? '0');
-  return m ? Number(m[1]) : 1;
-}
-
 function hostImageSummary(): ImageSummary {
   return {
     Id: HOST_ID,
@@ -522,7 +455,7 @@ function hostImageSummary(): ImageSummary {
     Created: 0,
     Size: 0,
     SharedSize: -1,
-    Labels: { 'io.brig.builtin': 'true' },
+    Labels: {},
     Containers: -1,
   } as ImageSummary;
 }
@@ -538,7 +471,7 @@ function hostImageInspect(): ImageInspect {
     Architecture: arch() === 'arm64' ? 'arm64' : 'amd64',
     Os: 'linux',
     Size: 0,
-    Config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'], Labels: { 'io.brig.builtin': 'true' } },
+    Config: HOST_IMAGE_CONFIG.config,
     RootFS: { Type: 'layers', Layers: [] },
   } as unknown as ImageInspect;
 }

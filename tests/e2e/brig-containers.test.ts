@@ -56,7 +56,7 @@ after(() => {
 test('run -d: the container outlives brig; ps, logs, wait, inspect; rm leaves nothing on the host', { skip }, async () => {
   const id = ok(['run', '-d', '--name', 'web', 'host', 'sh', '-c', 'echo hello; echo oops >&2; sleep 1; echo bye']).trim();
   assert.match(id, /^[0-9a-f]{64}$/);
-  assert.match(ok(['ps']), new RegExp(`^${id.slice(0, 12)}\\s+host\\s+"sh -c echo hello; e…"\\s+.+ ago\\s+Up .+\\s+web$`, 'm'));
+  assert.match(ok(['ps']), new RegExp(`^${id.slice(0, 12)}\\s+host\\s+"sh -c 'echo hello; …"\\s+.+ ago\\s+Up .+\\s+web$`, 'm'));
   assert.equal(monitorsOf(id).length >= 1, true, 'a monitor holds it');
   assert.equal(ok(['wait', 'web']), '0\n');
   assert.match(ok(['ps', '-a']), /Exited \(0\) .* ago\s+web$/m);

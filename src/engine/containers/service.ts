@@ -13,43 +13,63 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BrigError, hasErrno } from '../../errors/index.js';
 import { mergeEnv, resolveUser } from '../../image/runtime-config.js';
 import type { Runtime } from '../../runtime/runtime.js';
-import type { Spec } from '../../runtime/spec/types.js';
+import type { Capabilities, Process, Spec } from '../../runtime/spec/types.js';
 import { ownerAlive } from '../../util/owner.js';
 import { procStat } from '../../util/proc-stat.js';
 import { capabilitiesForUser } from '../user-capabilities.js';
 import { parseSignal } from '../../util/signals.js';
 import { exitCode, type ExitRecord, startMonitor } from '../monitor/monitor.js';
 import { compileMonitorPlan, type LogConfig, type MonitorFiles, monitorFiles } from '../monitor/plan.js';
-import { humanStatus, isRunningLike } from './state.js';
+import { isRunningLike } from './state.js';
+import type { ContainerConfig, HostConfig } from './config.js';
+import { type ContainerJSON, type ContainerSummary, containerJSON, containerSummary } from './inspect.js';
 import { type ContainerRecord, ContainerStore } from './store.js';
+
+/** docker's default seconds between the stop signal and SIGKILL. */
+export const DEFAULT_STOP_TIMEOUT = 10;
 
 /** What the engine keeps in a record's `spec` (opaque to the store). */
 export interface ContainerSettings {
   /** The container's OCI bundle: config.json here, rootfs where config.json says. */
   bundle: string;
-  cmd: string[];
+  /** docker's Config, merged with the image's (what inspect shows). */
+  config: StoredConfig;
+  /** docker's HostConfig as the engine keeps it (defaults and adjustments applied). */
+  hostConfig: HostConfig;
+  /** The command as inspect's Path and Args show it (an init, if any, not included). */
+  path: string;
+  args: string[];
   log: LogConfig;
-  tty: boolean;
-  openStdin: boolean;
-  autoRemove: boolean;
-  stopSignal: string;
-  stopTimeout: number;
   /** Unmounted and removed with the container (an image snapshot); absent for the host image. */
   rootfs?: { path: string; snapshot: string };
   files: MonitorFiles;
-  env: string[];
-  workdir: string;
-  hostname: string;
-  /** -u as given (commit keeps it as the image's User). */
-  user?: string;
 }
+
+export type StoredConfig = ContainerConfig & {
+  Hostname: string;
+  Env: string[];
+  Cmd: string[];
+  Entrypoint: string[] | null;
+  WorkingDir: string;
+  User: string;
+  Labels: Record<string, string>;
+  StopSignal: string;
+};
 
 export interface CreateRequest {
   image: string;
-  imageId: string;
   name?: string;
-  labels?: Record<string, string>;
-  settings: Omit<ContainerSettings, 'bundle' | 'files'>;
+  log: LogConfig;
+  tty: boolean;
+}
+
+/** What `prepare` made of a new container: its bundle's spec and what the record keeps. */
+export interface PreparedContainer {
+  spec: Spec;
+  imageId: string;
+  config: StoredConfig;
+  hostConfig: HostConfig;
+  rootfs?: ContainerSettings['rootfs'];
 }
 
 export interface ExecRequest {
@@ -59,6 +79,8 @@ export interface ExecRequest {
   user?: string;
   tty: boolean;
   detach: boolean;
+  /** docker exec --privileged: every capability brig holds. */
+  privileged?: boolean;
   stdio: (number | 'ignore')[];
 }
 
@@ -72,6 +94,8 @@ export interface ContainerServiceDeps {
   cleanupCommand: (id: string) => { argv: string[]; env: string[] };
   /** Unmounts a rootfs and removes its snapshot (the image side of removal). */
   releaseRootfs: (rootfs: NonNullable<ContainerSettings['rootfs']>) => Promise<void>;
+  /** Every capability brig holds (exec --privileged hands them out). */
+  heldCapabilities: () => string[];
   /** Where the container's memory cgroup counts OOM kills, if the host has one. */
   oomCounter?: (id: string) => { path: string; key: string } | undefined;
   now?: () => Date;
@@ -120,24 +144,37 @@ export class ContainerService {
     };
   }
 
-  /** Claims the name and writes the record; `prepare` makes the bundle in the container's directory. */
-  async create(req: CreateRequest, prepare: (id: string, dir: string) => Promise<{ spec: Spec; rootfs?: ContainerSettings['rootfs'] }>): Promise<ContainerRecord> {
+  /**
+   * Claims the name and writes the record; `prepare` makes the bundle in the container's
+   * directory. A failure of `prepare` leaves nothing: the record and its name go again.
+   */
+  async create(req: CreateRequest, prepare: (id: string, dir: string) => Promise<PreparedContainer>): Promise<ContainerRecord> {
     const record = await this.store.create({
       ...(req.name !== undefined ? { name: req.name } : {}),
       image: req.image,
-      imageId: req.imageId,
+      imageId: '',
       state: { status: 'created', pid: 0, monitorPid: 0, exitCode: 0, oomKilled: false, error: '', startedAt: '', finishedAt: '' },
       restartCount: 0,
       spec: {},
-      labels: req.labels ?? {},
+      labels: {},
     });
     const dir = this.store.containerDir(record.id);
     try {
-      const { spec, rootfs } = await prepare(record.id, dir);
-      await fs.writeFile(path.join(dir, 'config.json'), JSON.stringify(spec));
-      const files = monitorFiles({ dir, socketDir: this.socketDir(record.id, dir), log: req.settings.log, tty: req.settings.tty });
-      const settings: ContainerSettings = { ...req.settings, bundle: dir, files, ...(rootfs ? { rootfs } : {}) };
-      return await this.store.update(record.id, undefined, (r) => ({ ...r, spec: settings as unknown as Record<string, unknown> }));
+      const made = await prepare(record.id, dir);
+      await fs.writeFile(path.join(dir, 'config.json'), JSON.stringify(made.spec));
+      const files = monitorFiles({ dir, socketDir: this.socketDir(record.id, dir), log: req.log, tty: req.tty });
+      const [cmd0 = '', ...rest] = [...(made.config.Entrypoint ?? []), ...made.config.Cmd];
+      const settings: ContainerSettings = {
+        bundle: dir,
+        config: made.config,
+        hostConfig: made.hostConfig,
+        path: cmd0,
+        args: rest,
+        log: req.log,
+        files,
+        ...(made.rootfs ? { rootfs: made.rootfs } : {}),
+      };
+      return await this.store.update(record.id, undefined, (r) => ({ ...r, imageId: made.imageId, labels: made.config.Labels, spec: settings as unknown as Record<string, unknown> }));
     } catch (e) {
       await this.store.remove(record.id);
       throw e;
@@ -177,8 +214,8 @@ export class ContainerService {
       dir,
       socketDir,
       log: s.log,
-      tty: s.tty,
-      stdin: s.openStdin,
+      tty: s.config.Tty === true,
+      stdin: s.config.OpenStdin === true,
       starter: (f) => ({
         argv: [...rt, 'run', '-d', '--bundle', dir, '--pid-file', f.pid, ...(f.console ? ['--console-socket', f.console] : []), id],
         env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
@@ -228,9 +265,9 @@ export class ContainerService {
     const r = await this.store.find(ref);
     if (!isRunningLike(r.state.status)) return r;
     const s = this.settings(r);
-    const timeout = opts.timeout ?? s.stopTimeout;
+    const timeout = opts.timeout ?? s.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT;
     await this.store.update(r.id, 'stop');
-    signalQuietly(r.state.pid, parseSignal(opts.signal ?? s.stopSignal, '--signal'));
+    signalQuietly(r.state.pid, parseSignal(opts.signal ?? s.config.StopSignal, '--signal'));
     await this.thawIfPaused(r);
     if (timeout < 0 || (await this.waitExit(r.id, timeout * 1000)) === undefined) {
       signalQuietly(r.state.pid, 9);
@@ -274,7 +311,7 @@ export class ContainerService {
         cwd: req.workdir ?? p.cwd,
         terminal: req.tty,
         ...(user ? { user: { uid: user.uid, gid: user.gid, ...(user.additionalGids?.length ? { additionalGids: user.additionalGids } : {}) } } : {}),
-        ...(user && p.capabilities ? { capabilities: capabilitiesForUser(p.capabilities, user.uid) } : {}),
+        ...capabilitiesFor(p, user?.uid, req.privileged === true ? this.deps.heldCapabilities() : undefined),
       }),
       { detach: req.detach, stdio: req.stdio },
     );
@@ -367,7 +404,7 @@ export class ContainerService {
     await this.deps.runtime.delete(r.id, { force: true }).catch((e: BrigError) => {
       if (e.code !== 'CONTAINER_NOT_FOUND') throw e;
     });
-    if (this.settings(r).autoRemove && !isRunningLike(r.state.status)) {
+    if (this.settings(r).hostConfig.AutoRemove === true && !isRunningLike(r.state.status)) {
       await this.store.update(r.id, 'remove').then(
         () => this.teardown(r),
         (e: BrigError) => {
@@ -431,13 +468,24 @@ export class ContainerService {
     return all
       .filter((r) => opts.all || isRunningLike(r.state.status))
       .sort((a, b) => b.created.localeCompare(a.created))
-      .map((r) => summary(r, this.settings(r), now));
+      .map((r) => containerSummary(r, this.settings(r), now));
   }
 
   async inspect(ref: string): Promise<ContainerJSON> {
     const r = await this.store.find(ref);
-    return inspectJSON(r, this.settings(r));
+    return containerJSON(r, this.settings(r));
   }
+}
+
+/**
+ * An exec'd process's capabilities: the container's (docker's rule for a non-root -u applied),
+ * or with --privileged every capability brig holds, as docker exec --privileged gives.
+ */
+function capabilitiesFor(p: Process, uid: number | undefined, all: string[] | undefined): { capabilities?: Capabilities } {
+  const effectiveUid = uid ?? p.user.uid;
+  if (all) return { capabilities: capabilitiesForUser({ bounding: all, effective: all, permitted: all }, effectiveUid) };
+  if (uid !== undefined && p.capabilities) return { capabilities: capabilitiesForUser(p.capabilities, uid) };
+  return {};
 }
 
 function signalQuietly(pid: number, sig: number): void {
@@ -547,112 +595,3 @@ function openLog(file: string) {
     },
   };
 }
-
-/** GET /containers/json's shape. */
-export interface ContainerSummary {
-  Id: string;
-  Names: string[];
-  Image: string;
-  ImageID: string;
-  Command: string;
-  Created: number;
-  State: string;
-  Status: string;
-  Ports: unknown[];
-  Labels: Record<string, string>;
-  Mounts: unknown[];
-}
-
-function summary(r: ContainerRecord, s: ContainerSettings, now: Date): ContainerSummary {
-  return {
-    Id: r.id,
-    Names: [`/${r.name}`],
-    Image: r.image,
-    ImageID: r.imageId,
-    Command: s.cmd.join(' '),
-    Created: Math.floor(Date.parse(r.created) / 1000),
-    State: r.state.status,
-    Status: humanStatus({ status: r.state.status, exitCode: r.state.exitCode, startedAt: r.state.startedAt, finishedAt: r.state.finishedAt }, now),
-    Ports: [],
-    Labels: r.labels,
-    Mounts: [],
-  };
-}
-
-/** GET /containers/{id}/json's shape: the fields brig has so far. */
-export interface ContainerJSON {
-  Id: string;
-  Created: string;
-  Path: string;
-  Args: string[];
-  State: {
-    Status: string;
-    Running: boolean;
-    Paused: boolean;
-    Restarting: boolean;
-    OOMKilled: boolean;
-    Dead: boolean;
-    Pid: number;
-    ExitCode: number;
-    Error: string;
-    StartedAt: string;
-    FinishedAt: string;
-  };
-  Image: string;
-  Name: string;
-  RestartCount: number;
-  LogPath: string;
-  Config: { Hostname: string; Env: string[]; Cmd: string[]; Image: string; WorkingDir: string; Labels: Record<string, string>; Tty: boolean; OpenStdin: boolean; StopSignal: string };
-  HostConfig: { AutoRemove: boolean; LogConfig: { Type: string; Config: Record<string, string> } };
-}
-
-const ZERO_TIME = '0001-01-01T00:00:00Z';
-
-function inspectJSON(r: ContainerRecord, s: ContainerSettings): ContainerJSON {
-  const st = r.state;
-  return {
-    Id: r.id,
-    Created: r.created,
-    Path: s.cmd[0] ?? '',
-    Args: s.cmd.slice(1),
-    State: {
-      Status: st.status,
-      Running: st.status === 'running' || st.status === 'paused',
-      Paused: st.status === 'paused',
-      Restarting: st.status === 'restarting',
-      OOMKilled: st.oomKilled,
-      Dead: st.status === 'dead',
-      Pid: isRunningLike(st.status) ? st.pid : 0,
-      ExitCode: st.exitCode,
-      Error: st.error,
-      StartedAt: st.startedAt || ZERO_TIME,
-      FinishedAt: st.finishedAt || ZERO_TIME,
-    },
-    Image: r.imageId,
-    Name: `/${r.name}`,
-    RestartCount: r.restartCount,
-    LogPath: s.files.log ?? '',
-    Config: {
-      Hostname: s.hostname,
-      Env: s.env,
-      Cmd: s.cmd,
-      Image: r.image,
-      WorkingDir: s.workdir,
-      Labels: r.labels,
-      Tty: s.tty,
-      OpenStdin: s.openStdin,
-      StopSignal: s.stopSignal,
-    },
-    HostConfig: {
-      AutoRemove: s.autoRemove,
-      LogConfig: {
-        Type: s.log.driver,
-        Config: {
-          ...(s.log.maxSize ? { 'max-size': String(s.log.maxSize) } : {}),
-          ...(s.log.maxFiles > 1 ? { 'max-file': String(s.log.maxFiles) } : {}),
-        },
-      },
-    },
-  };
-}
-
