@@ -27,6 +27,7 @@ export const ErrorCodes = {
   HELPER_PROTOCOL: 'Native helper misbehaved',
   SYSTEM: 'A system call failed while starting the container',
   EXEC_NOT_FOUND: 'Executable not found in the container',
+  EXEC_DENIED: 'The executable in the container cannot be run',
   HOST_UNSUPPORTED: 'The host lacks a kernel feature this needs',
   RLIMIT_TOO_HIGH: 'Resource limit above the host hard limit',
   // engine

@@ -100,7 +100,8 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const err = isBrigError(e) ? e : new BrigError('INTERNAL', e instanceof Error ? e.message : String(e));
     process.stderr.write(`brig: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
-    return err.code === 'EXEC_NOT_FOUND' ? 127 : 125;
+    // docker's CLI: 127 when the program is not found, 126 when it cannot be run, else 125.
+    return err.code === 'EXEC_NOT_FOUND' ? 127 : err.code === 'EXEC_DENIED' ? 126 : 125;
   }
 }
 

@@ -25,6 +25,9 @@ import type { ContainerConfig, HostConfig } from './config.js';
 import { type ContainerJSON, type ContainerSummary, containerJSON, containerSummary } from './inspect.js';
 import { type ContainerRecord, ContainerStore } from './store.js';
 
+/** State.ExitCode of a container whose start failed, as dockerd records it. */
+const EXIT_CODES = { EXEC_NOT_FOUND: 127, EXEC_DENIED: 126, SYSTEM: 128 } as const;
+
 /** docker's default seconds between the stop signal and SIGKILL. */
 export const DEFAULT_STOP_TIMEOUT = 10;
 
@@ -234,13 +237,13 @@ export class ContainerService {
     } catch (e) {
       const failure = lastError(path.join(dir, 'runtime.log'));
       const why = failure?.msg ?? (e as Error).message;
-      // docker's codes for a program that cannot be run: 127 not found, 126 otherwise.
-      const notFound = failure?.code === 'EXEC_NOT_FOUND';
+      // docker's exit codes for a start that failed: 127 not found, 126 cannot be run, else 128.
+      const code = failure?.code === 'EXEC_NOT_FOUND' || failure?.code === 'EXEC_DENIED' ? failure.code : 'SYSTEM';
       await this.store.update(id, undefined, (r) => ({
         ...r,
-        state: { ...r.state, status: r.state.startedAt ? 'exited' : 'created', pid: 0, monitorPid: 0, error: why, exitCode: notFound ? 127 : 126 },
+        state: { ...r.state, status: r.state.startedAt ? 'exited' : 'created', pid: 0, monitorPid: 0, error: why, exitCode: EXIT_CODES[code] },
       }));
-      throw new BrigError(notFound ? 'EXEC_NOT_FOUND' : 'SYSTEM', `failed to start container ${found.name}: ${why}`, { cause: e });
+      throw new BrigError(code, `failed to start container ${found.name}: ${why}`, { cause: e });
     }
   }
 
