@@ -65,10 +65,12 @@ export interface EngineInfo {
 
 
 import type { ContainerCreateRequest } from './containers/config.js';
+import type { ResourceUpdate } from './spec/update.js';
 import type { ContainerJSON, ContainerSummary } from './containers/inspect.js';
 import type { LogLine } from './containers/service.js';
 import type { Change, ContainerPathStat } from './containers/files.js';
 
+export type { ResourceUpdate };
 export type { Change, ContainerCreateRequest, ContainerJSON, ContainerPathStat, ContainerSummary, LogLine };
 
 /** docker commit (POST /commit). */
@@ -133,6 +135,8 @@ export interface ContainerOps {
   unpauseContainer(ref: string): Promise<void>;
   restartContainer(ref: string, opts?: { timeout?: number; signal?: string }): Promise<void>;
   renameContainer(ref: string, name: string): Promise<void>;
+  /** docker update (POST /containers/{id}/update): resource limits, live on a running container and kept for its next start. */
+  updateContainer(ref: string, update: ResourceUpdate): Promise<{ Warnings: string[] }>;
   /** The monitor's attach socket (stdin in, output out, in its framing): local engines only. */
   attachSocket(ref: string): Promise<string>;
   /** docker diff (GET /containers/{id}/changes): its rootfs against its image. */

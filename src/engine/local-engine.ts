@@ -12,7 +12,7 @@ import { type ImageLimits, type ImageService, LIMIT_ENV, privateDir, resolveLimi
 import type { ImageConfig } from '../image/manifest.js';
 import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../util/owner.js';
 import type { Runtime } from '../runtime/runtime.js';
-import type { Mount } from '../runtime/spec/types.js';
+import type { Mount, Spec } from '../runtime/spec/types.js';
 import { ensureHostImage, HOST_IMAGE } from './builtin-image.js';
 import type {
   ContainerJSON,
@@ -41,6 +41,8 @@ import type { Change, CommitOptions, ContainerPathStat } from './engine.js';
 import { parseLogConfig } from './monitor/log-options.js';
 import { buildContainerSpec, type SpecInput } from './spec/container-spec.js';
 import { type EngineHost, readEngineHost } from './spec/host.js';
+import { resourcePlan } from './spec/resources.js';
+import { mergeUpdate, type ResourceUpdate } from './spec/update.js';
 import { mountRootfs, type RootfsMounter, unmountRootfs } from './rootfs-mount.js';
 
 export interface LocalEngineDeps {
@@ -406,6 +408,34 @@ export class LocalEngine implements Engine {
 
   async renameContainer(ref: string, name: string): Promise<void> {
     await (await this.kept()).rename(ref, name);
+  }
+
+  /**
+   * docker update: the merged limits are checked as at create, written to the cgroup of a
+   * running container, and kept in its record and bundle for the next start. Device rules
+   * stay as created.
+   */
+  async updateContainer(ref: string, update: ResourceUpdate): Promise<{ Warnings: string[] }> {
+    const svc = await this.kept();
+    const r = await svc.store.find(ref);
+    const s = r.spec as unknown as ContainerSettings;
+    const merged = mergeUpdate(s.hostConfig, update);
+    const plan = resourcePlan(merged, this.host());
+    const { devices: _kept, ...resources } = plan.resources;
+    const running = await this.deps.runtime.state(r.id).then(
+      (st) => st.status === 'running' || st.status === 'paused',
+      (e: BrigError) => {
+        if (e.code === 'CONTAINER_NOT_FOUND') return false;
+        throw e;
+      },
+    );
+    if (running) await this.deps.runtime.update(r.id, resources);
+    const configPath = path.join(s.bundle, 'config.json');
+    const spec = JSON.parse(await readFile(configPath, 'utf8')) as Spec;
+    spec.linux = { ...spec.linux, resources: { ...resources, ...(spec.linux?.resources?.devices ? { devices: spec.linux.resources.devices } : {}) } };
+    await writeFile(configPath, JSON.stringify(spec));
+    await svc.store.update(r.id, undefined, (rec) => ({ ...rec, spec: { ...rec.spec, hostConfig: { ...merged, ...plan.adjusted } } }));
+    return { Warnings: plan.warnings };
   }
 
   async attachSocket(ref: string): Promise<string> {

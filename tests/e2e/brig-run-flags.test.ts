@@ -232,3 +232,21 @@ test("bad values get docker's messages, exit 125, and leave no container, cgroup
   assert.deepEqual(empty, []);
   assert.ok(statSync(data).isDirectory());
 });
+
+test("update: limits change live in the container's cgroup, stay for the next start, and conflict as dockerd's", { skip }, () => {
+  const id = ok(['run', '-d', '-m', '64m', IMAGE, 'sleep', '60']).trim();
+  const cg = (c: string, f: string) => readFileSync(`/sys/fs/cgroup/${c}/brig/${id}/${f}`, 'utf8').trim();
+  assert.equal(ok(['update', '-m', '100m', '--cpus', '0.5', '--pids-limit', '20', id]), `${id}\n`);
+  assert.deepEqual([cg('memory', 'memory.limit_in_bytes'), cg('cpu', 'cpu.cfs_quota_us'), cg('pids', 'pids.max')], [String(100 << 20), '50000', '20']);
+  const over = brig(['update', '-m', '200m', id]);
+  assert.equal(over.code, 1);
+  assert.match(over.stderr, /Cannot update container .*: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time/);
+  assert.match(brig(['update', '--cpu-period', '50000', id]).stderr, /CPU Period cannot be updated as NanoCPUs has already been set/);
+  assert.match(brig(['update', id]).stderr, /you must provide one or more flags/);
+  ok(['stop', '-t', '0', id]);
+  ok(['update', '--pids-limit', '30', id]);
+  ok(['start', id]);
+  assert.equal(cg('pids', 'pids.max'), '30', 'kept for the next start');
+  assert.equal(ok(['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}}', id]), `${100 << 20} 500000000 30\n`);
+  ok(['rm', '-f', id]);
+});

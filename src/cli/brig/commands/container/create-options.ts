@@ -224,6 +224,28 @@ function securityOpts(list: string[], cwd: string): string[] {
   });
 }
 
+/** The resource flags (shared with `update`, which takes the same ones) as HostConfig fields. */
+export function resourceFlags(p: ParsedCommand): Partial<HostConfig> {
+  const v = p.values;
+  const given = (k: string) => p.given.has(k);
+  return {
+    ...(given('memory') ? { Memory: bytes('memory', v.memory)! } : {}),
+    ...(given('memory-swap') ? { MemorySwap: bytes('memory-swap', v['memory-swap'])! } : {}),
+    ...(given('memory-reservation') ? { MemoryReservation: bytes('memory-reservation', v['memory-reservation'])! } : {}),
+    ...(given('memory-swappiness') ? { MemorySwappiness: v['memory-swappiness'] as number } : {}),
+    ...(v['oom-kill-disable'] === true ? { OomKillDisable: true } : {}),
+    ...(given('oom-score-adj') ? { OomScoreAdj: v['oom-score-adj'] as number } : {}),
+    ...(given('cpus') ? { NanoCpus: parseCpus(v.cpus as string) } : {}),
+    ...(given('cpu-shares') ? { CpuShares: v['cpu-shares'] as number } : {}),
+    ...(given('cpu-period') ? { CpuPeriod: v['cpu-period'] as number } : {}),
+    ...(given('cpu-quota') ? { CpuQuota: v['cpu-quota'] as number } : {}),
+    ...(given('cpuset-cpus') ? { CpusetCpus: v['cpuset-cpus'] as string } : {}),
+    ...(given('cpuset-mems') ? { CpusetMems: v['cpuset-mems'] as string } : {}),
+    ...(given('pids-limit') ? { PidsLimit: v['pids-limit'] as number } : {}),
+    ...(given('blkio-weight') ? { BlkioWeight: v['blkio-weight'] as number } : {}),
+  };
+}
+
 export function createPlan(ctx: BrigContext, p: ParsedCommand): CreatePlan {
   const [image, ...cmd] = p.args;
   const v = p.values;
@@ -254,20 +276,7 @@ export function createPlan(ctx: BrigContext, p: ParsedCommand): CreatePlan {
     ...(given('cap-drop') ? { CapDrop: list('cap-drop') } : {}),
     ...(given('security-opt') ? { SecurityOpt: securityOpts(list('security-opt'), ctx.cwd) } : {}),
     ...(given('group-add') ? { GroupAdd: list('group-add') } : {}),
-    ...(given('memory') ? { Memory: bytes('memory', v.memory)! } : {}),
-    ...(given('memory-swap') ? { MemorySwap: bytes('memory-swap', v['memory-swap'])! } : {}),
-    ...(given('memory-reservation') ? { MemoryReservation: bytes('memory-reservation', v['memory-reservation'])! } : {}),
-    ...(given('memory-swappiness') ? { MemorySwappiness: v['memory-swappiness'] as number } : {}),
-    ...(v['oom-kill-disable'] === true ? { OomKillDisable: true } : {}),
-    ...(given('oom-score-adj') ? { OomScoreAdj: v['oom-score-adj'] as number } : {}),
-    ...(given('cpus') ? { NanoCpus: parseCpus(v.cpus as string) } : {}),
-    ...(given('cpu-shares') ? { CpuShares: v['cpu-shares'] as number } : {}),
-    ...(given('cpu-period') ? { CpuPeriod: v['cpu-period'] as number } : {}),
-    ...(given('cpu-quota') ? { CpuQuota: v['cpu-quota'] as number } : {}),
-    ...(given('cpuset-cpus') ? { CpusetCpus: v['cpuset-cpus'] as string } : {}),
-    ...(given('cpuset-mems') ? { CpusetMems: v['cpuset-mems'] as string } : {}),
-    ...(given('pids-limit') ? { PidsLimit: v['pids-limit'] as number } : {}),
-    ...(given('blkio-weight') ? { BlkioWeight: v['blkio-weight'] as number } : {}),
+    ...resourceFlags(p),
     ...(given('network') ? { NetworkMode: v.network as string } : {}),
     ...(given('cidfile') ? { ContainerIDFile: v.cidfile as string } : {}),
   };
