@@ -53,16 +53,50 @@ export interface ImageOps {
   importImage(file: string, reference?: string): Promise<{ id: string; reference?: string }>;
 }
 
-/** `GET /info`, in part: where the engine keeps its data and the bounds it puts on images. */
+/**
+ * `GET /info` in docker's SystemInfo shape (the fields brig can answer truthfully), plus
+ * brig's own: why each part of the engine was chosen on this host, and the image limits.
+ */
 export interface EngineInfo {
+  ID: string;
+  Name: string;
+  ServerVersion: string;
+  Containers: number;
+  ContainersRunning: number;
+  ContainersPaused: number;
+  ContainersStopped: number;
+  Images: number;
   DockerRootDir: string;
   /** The snapshotter (`overlayfs` or `copy`), and why overlayfs was not chosen. */
   Driver: string;
   DriverStatus: [string, string][];
+  LoggingDriver: string;
+  CgroupDriver: string;
+  CgroupVersion: string;
+  MemoryLimit: boolean;
+  SwapLimit: boolean;
+  CpuCfsPeriod: boolean;
+  CpuCfsQuota: boolean;
+  CPUShares: boolean;
+  CPUSet: boolean;
+  PidsLimit: boolean;
+  OomKillDisable: boolean;
+  KernelVersion: string;
+  OperatingSystem: string;
+  OSType: string;
+  Architecture: string;
+  NCPU: number;
+  MemTotal: number;
+  DefaultRuntime: string;
+  Runtimes: Record<string, { path: string }>;
+  InitBinary: string;
+  SecurityOptions: string[];
+  Warnings: string[];
+  /** brig: what each part of the engine is on this host and why. */
+  Choices: { part: string; choice: string; why: string }[];
   /** brig: limits on layers, blobs and archives (src/image/layers/limits.ts), with the env names that set them. */
   ImageLimits: { name: string; env: string; value: number }[];
 }
-
 
 import type { ContainerCreateRequest } from './containers/config.js';
 import type { ResourceUpdate } from './spec/update.js';

@@ -3,15 +3,17 @@
  * with the runtime; images come from the image service (pulled, loaded, imported) or are
  * the built-in `host` image, which needs no download.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { arch, release } from 'node:os';
+import { arch, hostname, machine, release } from 'node:os';
 import path from 'node:path';
-import { BrigError } from '../errors/index.js';
+import { BrigError, hasErrno } from '../errors/index.js';
 import { type ImageLimits, type ImageService, LIMIT_ENV, privateDir, resolveLimits } from '../image/index.js';
 import type { ImageConfig } from '../image/manifest.js';
 import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../util/owner.js';
+import { describeCgroups, detectCgroups } from '../runtime/cgroups/detect.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { BRIG_VERSION, osName } from './version.js';
 import type { Mount, Spec } from '../runtime/spec/types.js';
 import { ensureHostImage, HOST_IMAGE } from './builtin-image.js';
 import type {
@@ -211,17 +213,95 @@ export class LocalEngine implements Engine {
     return { id: r.id, ...(r.reference ? { reference: r.reference } : {}) };
   }
 
+  /**
+   * docker info: counts, the host's facts, and what each part of the engine is here and
+   * why (a fallback such as the copy snapshotter is said, never silent).
+   */
   async info(): Promise<EngineInfo> {
+    await this.open();
     const images = this.deps.images;
     const limits = resolveLimits(images?.limits);
+    const host = this.host();
+    const [containers, imageList, cgroups, id] = await Promise.all([
+      this.deps.containers ? this.containerService().list({ all: true }) : Promise.resolve([]),
+      this.listImages(),
+      detectCgroups(),
+      this.engineId(),
+    ]);
+    const count = (state: string) => containers.filter((c) => c.State === state).length;
+    const snapshotter = images?.snapshotter?.name ?? 'none';
     const status: [string, string][] = [];
     if (this.deps.snapshotterReason !== undefined) status.push(['Not overlayfs', this.deps.snapshotterReason]);
+    const v1Memory = cgroups.v1.memory !== undefined;
+    const has = (c: string) => cgroups.v1[c] !== undefined || (cgroups.unified?.controllers.includes(c) ?? false);
+    const runtimeBin = this.deps.containers?.runtimeBin ?? '';
+    const init = 'path' in host.init ? host.init.path : '';
+    const warnings: string[] = [];
+    if (!host.swapLimit) warnings.push('WARNING: No swap limit support');
+    if (this.deps.snapshotterReason !== undefined) warnings.push(`WARNING: the copy snapshotter copies every image for every container: ${this.deps.snapshotterReason}`);
     return {
+      ID: id,
+      Name: hostname(),
+      ServerVersion: BRIG_VERSION,
+      Containers: containers.length,
+      ContainersRunning: count('running'),
+      ContainersPaused: count('paused'),
+      ContainersStopped: containers.length - count('running') - count('paused'),
+      Images: imageList.length,
       DockerRootDir: this.deps.root,
-      Driver: images?.snapshotter?.name ?? 'none',
+      Driver: snapshotter,
       DriverStatus: status,
+      LoggingDriver: 'json-file',
+      CgroupDriver: 'cgroupfs',
+      CgroupVersion: cgroups.layout === 'unified' ? '2' : '1',
+      MemoryLimit: has('memory'),
+      SwapLimit: host.swapLimit,
+      CpuCfsPeriod: has('cpu'),
+      CpuCfsQuota: has('cpu'),
+      CPUShares: has('cpu'),
+      CPUSet: has('cpuset'),
+      PidsLimit: has('pids'),
+      OomKillDisable: v1Memory,
+      KernelVersion: release(),
+      OperatingSystem: osName(),
+      OSType: 'linux',
+      Architecture: machine(),
+      NCPU: host.cpus,
+      MemTotal: host.memTotal,
+      DefaultRuntime: 'brig',
+      Runtimes: { brig: { path: runtimeBin } },
+      InitBinary: init,
+      SecurityOptions: ['name=seccomp,profile=builtin', ...(cgroups.layout === 'unified' ? ['name=cgroupns'] : [])],
+      Warnings: warnings,
+      Choices: [
+        {
+          part: 'snapshotter',
+          choice: snapshotter,
+          why: this.deps.snapshotterReason ?? 'the kernel has overlayfs and brig runs as root; the layer applier makes whiteouts and xattrs itself, so no host tool is needed',
+        },
+        { part: 'cgroups', choice: describeCgroups(cgroups), why: 'detected from /proc/self/mountinfo; the v1 manager where controllers are on v1 hierarchies, the v2 manager on a unified host' },
+        { part: 'runtime', choice: runtimeBin ? `brig-runtime (${runtimeBin})` : 'none', why: "brig's own OCI runtime, started by each container's monitor; brig run --rm uses it in-process" },
+        { part: 'network', choice: 'none', why: 'container networking has not landed yet: every container gets a network namespace of its own with only loopback (docker --network none)' },
+        { part: 'logging', choice: 'json-file', why: "docker's default driver" },
+        { part: 'init', choice: init || 'none', why: 'path' in host.init ? 'a statically linked init on the host, for --init' : host.init.missing },
+      ],
       ImageLimits: (Object.keys(limits) as (keyof ImageLimits)[]).map((name) => ({ name, env: LIMIT_ENV[name], value: limits[name] })),
     };
+  }
+
+  /** A stable id for this engine's data root (docker's engine ID), made on first use. */
+  private async engineId(): Promise<string> {
+    const file = path.join(this.deps.root, 'engine-id');
+    try {
+      return (await readFile(file, 'utf8')).trim();
+    } catch (e) {
+      if (!hasErrno(e, 'ENOENT')) throw e;
+    }
+    const id = randomUUID();
+    await writeFile(file, `${id}\n`, { flag: 'wx' }).catch((e: unknown) => {
+      if (!hasErrno(e, 'EEXIST')) throw e;
+    });
+    return (await readFile(file, 'utf8')).trim();
   }
 
   /**

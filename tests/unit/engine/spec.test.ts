@@ -233,3 +233,10 @@ test("run's flags read as docker's CLI reads them", () => {
   writeFileSync(f, Buffer.from([0x41, 0x3d, 0xff, 0x0a]));
   assert.throws(() => readKeyValueFile(f, dir, undefined, 'env-file'), /contains invalid utf8 bytes/);
 });
+
+test('the version info reports is the package version', async () => {
+  const { BRIG_VERSION } = await import('../../../src/engine/version.js');
+  const { readFileSync } = await import('node:fs');
+  const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  assert.equal(BRIG_VERSION, pkg.version);
+});
