@@ -64,7 +64,7 @@ export class ContainerFiles {
   }
 
   async changes(ref: string): Promise<Change[]> {
-    const r = await this.svc.store.find(ref);
+    const r = await this.svc.find(ref);
     const s = this.settings(r);
     // The built-in image's rootfs is a read-only view: nothing in it changes.
     if (!s.rootfs) return [];
@@ -88,19 +88,19 @@ export class ContainerFiles {
   }
 
   async export(ref: string, consume: (tar: AsyncIterable<Buffer>) => Promise<void>): Promise<void> {
-    const r = await this.svc.store.find(ref);
+    const r = await this.svc.find(ref);
     const root = this.rootfs(r);
     await this.frozen(r, () => consume(tarTree(root)));
   }
 
   async stat(ref: string, p: string): Promise<ContainerPathStat> {
-    const r = await this.svc.store.find(ref);
+    const r = await this.svc.find(ref);
     const root = this.rootfs(r);
     return this.frozen(r, async () => statPath(root, p, ref).stat);
   }
 
   async getArchive<T>(ref: string, p: string, consume: (stat: ContainerPathStat, tar: AsyncIterable<Buffer>) => Promise<T>): Promise<T> {
-    const r = await this.svc.store.find(ref);
+    const r = await this.svc.find(ref);
     const root = this.rootfs(r);
     return this.frozen(r, () => {
       const st = statPath(root, p, ref);
@@ -110,7 +110,7 @@ export class ContainerFiles {
   }
 
   async putArchive(ref: string, p: string, tar: AsyncIterable<Uint8Array>, opts: { copyUIDGID?: boolean } = {}): Promise<void> {
-    const r = await this.svc.store.find(ref);
+    const r = await this.svc.find(ref);
     const root = this.rootfs(r);
     const spec = JSON.parse(readFileSync(path.join(this.settings(r).bundle, 'config.json'), 'utf8')) as Spec;
     if (spec.root?.readonly) throw new BrigError('INVALID_ARGUMENT', 'container rootfs is marked read-only');
@@ -135,7 +135,7 @@ export class ContainerFiles {
   }
 
   async commit(ref: string, opts: CommitOptions = {}): Promise<{ Id: string }> {
-    const r = await this.svc.store.find(ref);
+    const r = await this.svc.find(ref);
     const s = this.settings(r);
     if (!s.rootfs || !this.images) throw new BrigError('INVALID_ARGUMENT', `container ${r.name} runs the built-in image "host", which cannot be committed`);
     const images = this.images;

@@ -38,6 +38,7 @@ import type {
 import type { ContainerCreateRequest } from './containers/config.js';
 import { checkName } from './containers/names.js';
 import { type ContainerServiceDeps, ContainerService, type ContainerSettings, type PreparedContainer } from './containers/service.js';
+import type { ContainerRecord } from './containers/store.js';
 import { ContainerFiles } from './container-files.js';
 import type { Change, CommitOptions, ContainerPathStat } from './engine.js';
 import { parseLogConfig } from './monitor/log-options.js';
@@ -116,11 +117,21 @@ export class LocalEngine implements Engine {
   }
 
   private async sweepContainer(id: string, bundle: string): Promise<void> {
-    // A kept container's directory (its record, container.json) is the container store's.
-    if (await stat(path.join(bundle, 'container.json')).then(() => true, () => false)) return;
-    const owner = parseOwner(await readFile(path.join(bundle, 'owner'), 'utf8').catch(() => ''));
-    // Without an owner record (a kill before it was written), only an old directory is stale.
-    if (owner !== undefined ? ownerAlive(owner) : Date.now() - (await stat(bundle)).mtimeMs < 60_000) return;
+    const record = await readFile(path.join(bundle, 'container.json'), 'utf8').then(
+      (t) => JSON.parse(t) as ContainerRecord,
+      (e: unknown) => {
+        if (hasErrno(e, 'ENOENT')) return undefined;
+        throw e;
+      },
+    );
+    // A kept container's directory is the container store's, unless its create was cut
+    // short: then it is undone like a --rm container's, name and all.
+    if (record !== undefined && !ContainerService.abandoned(record)) return;
+    if (record === undefined) {
+      const owner = parseOwner(await readFile(path.join(bundle, 'owner'), 'utf8').catch(() => ''));
+      // Without an owner record (a kill before it was written), only an old directory is stale.
+      if (owner !== undefined ? ownerAlive(owner) : Date.now() - (await stat(bundle)).mtimeMs < 60_000) return;
+    }
     const status = await this.deps.runtime.state(id).then(
       (st) => st.status,
       (e: BrigError) => {
@@ -135,6 +146,7 @@ export class LocalEngine implements Engine {
     await this.deps.images?.snapshotter?.remove(id).catch((e: BrigError) => {
       if (e.code !== 'SNAPSHOT_NOT_FOUND' && e.code !== 'INVALID_ARGUMENT') throw e;
     });
+    if (record !== undefined) await this.containerService().store.remove(id);
     await rm(bundle, { recursive: true, force: true });
   }
 
@@ -497,7 +509,7 @@ export class LocalEngine implements Engine {
    */
   async updateContainer(ref: string, update: ResourceUpdate): Promise<{ Warnings: string[] }> {
     const svc = await this.kept();
-    const r = await svc.store.find(ref);
+    const r = await svc.find(ref);
     const s = r.spec as unknown as ContainerSettings;
     const merged = mergeUpdate(s.hostConfig, update);
     const plan = resourcePlan(merged, this.host());
@@ -519,7 +531,7 @@ export class LocalEngine implements Engine {
   }
 
   async attachSocket(ref: string): Promise<string> {
-    const r = await (await this.kept()).store.find(ref);
+    const r = await (await this.kept()).find(ref);
     return (r.spec as unknown as ContainerSettings).files.attach;
   }
 

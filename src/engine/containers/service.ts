@@ -14,7 +14,7 @@ import { BrigError, hasErrno } from '../../errors/index.js';
 import { mergeEnv, resolveUser } from '../../image/runtime-config.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { Capabilities, Process, Spec } from '../../runtime/spec/types.js';
-import { ownerAlive } from '../../util/owner.js';
+import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../../util/owner.js';
 import { procStat } from '../../util/proc-stat.js';
 import { capabilitiesForUser } from '../user-capabilities.js';
 import { parseSignal } from '../../util/signals.js';
@@ -125,17 +125,37 @@ export class ContainerService {
 
   /**
    * A record says "running" only while its monitor has not written an exit record and init
-   * is alive: the truth is what the monitor and /proc say, corrected on every read.
+   * is alive: the truth is what the monitor and /proc say, corrected on every read. A record
+   * whose operation was cut short (its brig killed) reads as what is left: a start that got
+   * as far as init is running; one that did not has exited; a removal is "dead" (rm -f
+   * finishes it); a create is nobody's container (hidden, and swept by the engine).
    */
   private reconcile(r: ContainerRecord): ContainerRecord {
+    const p = r.pending;
+    const orphaned = p !== undefined && !ownerAlive(parseOwner(p.owner) ?? { pid: 0, start: '' });
+    if (p?.op === 'remove' && orphaned) return { ...r, pending: undefined, state: { ...r.state, status: 'dead', error: 'brig was killed while removing the container' } };
+    if (p?.op === 'create') return r;
     if (!isRunningLike(r.state.status)) return r;
     const s = this.settings(r);
     const exit = readExit(s.files.exit);
     if (exit) {
       return {
         ...r,
+        pending: undefined,
         state: { ...r.state, status: 'exited', pid: 0, exitCode: exitCode(exit), oomKilled: exit.oomKills > 0, finishedAt: exit.finishedAt },
       };
+    }
+    if (p?.op === 'start') {
+      if (!orphaned) return r;
+      // The brig that started it died before it wrote init's pid down: the starter's pid
+      // file and init's parent (the monitor) say whether the container got going.
+      const init = readPidFile(s.files.pid);
+      const initStat = init ? procStat(init) : undefined;
+      const monitor = initStat && initStat.state !== 'Z' ? procStat(initStat.ppid) : undefined;
+      if (init && initStat && monitor) {
+        return { ...r, pending: undefined, state: { ...r.state, pid: init, pidStart: initStat.start, monitorPid: initStat.ppid, monitorStart: monitor.start, startedAt: r.state.startedAt || this.now().toISOString() } };
+      }
+      return { ...r, pending: undefined, state: { ...r.state, status: 'exited', pid: 0, exitCode: 255, error: 'brig was killed while starting the container', finishedAt: this.now().toISOString() } };
     }
     // By pid and start time: a pid alone may name another process by now.
     if (ownerAlive({ pid: r.state.pid, start: r.state.pidStart ?? '' })) return r;
@@ -145,6 +165,23 @@ export class ContainerService {
       ...r,
       state: { ...r.state, status: 'exited', pid: 0, exitCode: 255, error: 'the container monitor is gone and left no exit record', finishedAt: this.now().toISOString() },
     };
+  }
+
+  /** A record a create is still writing (or a killed one left): not a container yet. */
+  static incomplete(r: ContainerRecord): boolean {
+    return r.pending?.op === 'create';
+  }
+
+  /** Whether the create that wrote `r` was cut short (its brig is gone): the engine undoes it. */
+  static abandoned(r: ContainerRecord): boolean {
+    return r.pending?.op === 'create' && !ownerAlive(parseOwner(r.pending.owner) ?? { pid: 0, start: '' });
+  }
+
+  /** find, without a record a create is still writing. */
+  async find(ref: string): Promise<ContainerRecord> {
+    const r = await this.store.find(ref);
+    if (ContainerService.incomplete(r)) throw new BrigError('CONTAINER_NOT_FOUND', `No such container: ${ref}`);
+    return r;
   }
 
   /**
@@ -158,6 +195,7 @@ export class ContainerService {
       imageId: '',
       state: { status: 'created', pid: 0, monitorPid: 0, exitCode: 0, oomKilled: false, error: '', startedAt: '', finishedAt: '' },
       restartCount: 0,
+      pending: { op: 'create', owner: formatOwner(currentOwner()) },
       spec: {},
       labels: {},
     });
@@ -177,7 +215,7 @@ export class ContainerService {
         files,
         ...(made.rootfs ? { rootfs: made.rootfs } : {}),
       };
-      return await this.store.update(record.id, undefined, (r) => ({ ...r, imageId: made.imageId, labels: made.config.Labels, spec: settings as unknown as Record<string, unknown> }));
+      return await this.store.update(record.id, undefined, (r) => ({ ...r, pending: undefined, imageId: made.imageId, labels: made.config.Labels, spec: settings as unknown as Record<string, unknown> }));
     } catch (e) {
       await this.store.remove(record.id);
       throw e;
@@ -195,12 +233,12 @@ export class ContainerService {
    * that client sees all of its output (docker's attach-then-start).
    */
   async start(ref: string, opts: { attach?: (socket: string) => Promise<void> } = {}): Promise<ContainerRecord> {
-    const found = await this.store.find(ref);
+    const found = await this.find(ref);
     if (found.state.status === 'running') return found; // docker: starting a running container is a no-op
     const s = this.settings(found);
     const id = found.id;
     // The state machine first (a removing or dead container cannot start), then the monitor.
-    await this.store.update(id, 'start', (r) => r);
+    await this.store.update(id, 'start', (r) => ({ ...r, pending: { op: 'start', owner: formatOwner(currentOwner()) } }));
     const dir = s.bundle;
     await Promise.all([s.files.exit, s.files.pid].map((f) => fs.rm(f, { force: true })));
     const socketDir = path.dirname(s.files.attach);
@@ -212,7 +250,10 @@ export class ContainerService {
       if (e.code !== 'CONTAINER_NOT_FOUND') throw e;
     });
     const oom = this.deps.oomCounter?.(id);
-    const cleanup = this.deps.cleanupCommand(id);
+    // On exit: a --rm container needs brig itself (rootfs, record); any other only the
+    // runtime's delete, which brig-runtime's launcher does from its plan without starting
+    // Node, so a container's exit costs no Node start and rm -f waits for none.
+    const cleanup = s.hostConfig.AutoRemove === true ? this.deps.cleanupCommand(id) : { argv: [...rt, 'delete', '--force', id], env: [] };
     const plan = compileMonitorPlan({
       dir,
       socketDir,
@@ -232,6 +273,7 @@ export class ContainerService {
       const started = await startMonitor(plan, attach ? { onListening: () => attach(plan.files.attach) } : {});
       return await this.store.update(id, undefined, (r) => ({
         ...r,
+        pending: undefined,
         state: { ...r.state, status: 'running', pid: started.pid, monitorPid: started.monitorPid, pidStart: procStat(started.pid)?.start ?? '', monitorStart: procStat(started.monitorPid)?.start ?? '', exitCode: 0, oomKilled: false, error: '', startedAt: this.now().toISOString(), finishedAt: '' },
       }));
     } catch (e) {
@@ -241,6 +283,7 @@ export class ContainerService {
       const code = failure?.code === 'EXEC_NOT_FOUND' || failure?.code === 'EXEC_DENIED' ? failure.code : 'SYSTEM';
       await this.store.update(id, undefined, (r) => ({
         ...r,
+        pending: undefined,
         state: { ...r.state, status: r.state.startedAt ? 'exited' : 'created', pid: 0, monitorPid: 0, error: why, exitCode: EXIT_CODES[code] },
       }));
       throw new BrigError(code, `failed to start container ${found.name}: ${why}`, { cause: e });
@@ -249,7 +292,7 @@ export class ContainerService {
 
   /** Signals init (docker's kill): the container must be running. */
   async kill(ref: string, signal = 'SIGKILL'): Promise<ContainerRecord> {
-    const r = await this.store.find(ref);
+    const r = await this.find(ref);
     const sig = parseSignal(signal, '--signal');
     await this.store.update(r.id, 'kill');
     try {
@@ -265,7 +308,7 @@ export class ContainerService {
    * and wait for the exit. A container that is not running is left as it is.
    */
   async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<ContainerRecord> {
-    const r = await this.store.find(ref);
+    const r = await this.find(ref);
     if (!isRunningLike(r.state.status)) return r;
     const s = this.settings(r);
     const timeout = opts.timeout ?? s.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT;
@@ -281,7 +324,7 @@ export class ContainerService {
 
   /** Waits for a running container to exit; its exit code (docker's wait). */
   async wait(ref: string, opts: { signal?: AbortSignal } = {}): Promise<number> {
-    const r = await this.store.find(ref);
+    const r = await this.find(ref);
     const done = await this.waitExit(r.id, Number.POSITIVE_INFINITY, opts.signal);
     return done?.state.exitCode ?? r.state.exitCode;
   }
@@ -301,7 +344,7 @@ export class ContainerService {
    * (env, cwd, user, capabilities, no_new_privs) with the given changes.
    */
   async exec(ref: string, req: ExecRequest): Promise<{ pid: number; exit: Promise<number> }> {
-    const r = await this.store.find(ref);
+    const r = await this.find(ref);
     await this.store.update(r.id, 'exec');
     const rootfs = this.rootfsOf(r);
     const user = req.user !== undefined ? await resolveUser(rootfs, req.user) : undefined;
@@ -329,13 +372,13 @@ export class ContainerService {
 
   /** docker pause/unpause: the cgroup freezer, through the runtime. */
   async pause(ref: string): Promise<void> {
-    const r = await this.store.find(ref);
+    const r = await this.find(ref);
     await this.store.update(r.id, 'pause');
     await this.deps.runtime.pause(r.id);
   }
 
   async unpause(ref: string): Promise<void> {
-    const r = await this.store.find(ref);
+    const r = await this.find(ref);
     await this.store.update(r.id, 'unpause');
     await this.deps.runtime.resume(r.id);
   }
@@ -348,14 +391,14 @@ export class ContainerService {
   }
 
   async rename(ref: string, name: string): Promise<void> {
-    const r = await this.store.find(ref);
+    const r = await this.find(ref);
     await this.store.rename(r.id, name);
   }
 
   /** docker's rm: a running container needs force (then it is killed first). */
   async remove(ref: string, opts: { force?: boolean } = {}): Promise<string> {
-    const r = await this.store.find(ref);
-    await this.store.update(r.id, opts.force ? 'remove-force' : 'remove');
+    const r = await this.find(ref);
+    await this.store.update(r.id, opts.force ? 'remove-force' : 'remove', (x) => ({ ...x, pending: { op: 'remove', owner: formatOwner(currentOwner()) } }));
     if (isRunningLike(r.state.status)) {
       signalQuietly(r.state.pid, 9);
       await this.thawIfPaused(r);
@@ -408,7 +451,7 @@ export class ContainerService {
       if (e.code !== 'CONTAINER_NOT_FOUND') throw e;
     });
     if (this.settings(r).hostConfig.AutoRemove === true && !isRunningLike(r.state.status)) {
-      await this.store.update(r.id, 'remove').then(
+      await this.store.update(r.id, 'remove', (x) => ({ ...x, pending: { op: 'remove', owner: formatOwner(currentOwner()) } })).then(
         () => this.teardown(r),
         (e: BrigError) => {
           if (e.code !== 'CONTAINER_STATE') throw e; // being removed by someone else already
@@ -419,7 +462,7 @@ export class ContainerService {
 
   /** Log lines in order, from the rotated files to the current one; with follow, until the container exits. */
   async *logs(ref: string, opts: { follow?: boolean; tail?: number; since?: number; until?: number; signal?: AbortSignal } = {}): AsyncGenerator<LogLine> {
-    const r = await this.store.find(ref);
+    const r = await this.find(ref);
     const s = this.settings(r);
     if (s.log.driver === 'none' || !s.files.log) {
       throw new BrigError('INVALID_ARGUMENT', `configured logging driver does not support reading`, { hint: 'the container was created with --log-driver none' });
@@ -467,7 +510,7 @@ export class ContainerService {
 
   async list(opts: { all?: boolean } = {}): Promise<ContainerSummary[]> {
     const now = this.now();
-    const all = await this.store.list();
+    const all = (await this.store.list()).filter((r) => !ContainerService.incomplete(r));
     return all
       .filter((r) => opts.all || isRunningLike(r.state.status))
       .sort((a, b) => b.created.localeCompare(a.created))
@@ -475,7 +518,7 @@ export class ContainerService {
   }
 
   async inspect(ref: string): Promise<ContainerJSON> {
-    const r = await this.store.find(ref);
+    const r = await this.find(ref);
     return containerJSON(r, this.settings(r));
   }
 }
@@ -496,6 +539,17 @@ function signalQuietly(pid: number, sig: number): void {
     if (pid > 0) process.kill(pid, sig);
   } catch (e) {
     if (!hasErrno(e, 'ESRCH')) throw e;
+  }
+}
+
+/** The pid the starter wrote (runc's --pid-file), or undefined. */
+function readPidFile(file: string): number | undefined {
+  try {
+    const n = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch (e) {
+    if (hasErrno(e, 'ENOENT')) return undefined;
+    throw e;
   }
 }
 
