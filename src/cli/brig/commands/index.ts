@@ -5,12 +5,14 @@
 import type { Verb, VerbGroup } from '../verb.js';
 import { CONTAINER_TOP, containerGroup } from './container/index.js';
 import { IMAGE_TOP, imageGroup } from './image/index.js';
+import { completion } from './system/completion.js';
 import { info } from './system/info.js';
 
 export const COMMANDS: Record<string, Verb | VerbGroup> = {
   ...CONTAINER_TOP,
   ...IMAGE_TOP,
   info,
+  completion,
   container: containerGroup,
   image: imageGroup,
 };
