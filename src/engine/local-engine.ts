@@ -38,7 +38,8 @@ import type {
 import { type ContainerServiceDeps, ContainerService, type ContainerSettings } from './containers/service.js';
 import { ContainerFiles } from './container-files.js';
 import type { Change, CommitOptions, ContainerPathStat } from './engine.js';
-import { parseLogConfig } from './monitor/log-options.js';
+import type { EngineConfig } from './engine-config.js';
+import { resolveLogConfig } from './logs/config.js';
 import { capabilitiesForUser } from './user-capabilities.js';
 import { mountRootfs, type RootfsMounter, unmountRootfs } from './rootfs-mount.js';
 
@@ -54,6 +55,8 @@ export interface LocalEngineDeps {
   snapshotterReason?: string;
   /** Kept containers (create, run -d): their monitor's starter and on-exit command. */
   containers?: Pick<ContainerServiceDeps, 'runtimeBin' | 'runtimeRoot' | 'cleanupCommand' | 'oomCounter'>;
+  /** The engine's configuration (daemon.json), read when first needed: a broken file stops create, not rm. */
+  config?: () => EngineConfig;
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -332,7 +335,11 @@ export class LocalEngine implements Engine {
 
   async createContainer(opts: CreateContainerOptions): Promise<{ Id: string; Warnings: string[] }> {
     const svc = await this.kept();
-    const log = parseLogConfig(opts.logDriver, opts.logOpts ?? {});
+    // Checked before anything is made; resolved again below with the image's env and the id (for tag).
+    const logRequest = { ...(opts.logDriver !== undefined ? { Type: opts.logDriver } : {}), Config: opts.logOpts ?? {} };
+    const logDefaults = this.deps.config?.().log ?? {};
+    const tagInfo = (id: string, name: string, imageId: string, cmd: string[]) => ({ id, name, imageId, imageName: opts.image, command: cmd });
+    const { log } = resolveLogConfig(logRequest, logDefaults, { labels: opts.labels ?? {}, env: opts.env ?? [], container: tagInfo('', '', '', []) });
     const host = isHostImage(opts.image);
     let imageId = HOST_ID;
     let spec!: Spec;
@@ -378,7 +385,15 @@ export class LocalEngine implements Engine {
     await svc.store.update(r.id, undefined, (rec) => ({
       ...rec,
       imageId,
-      spec: { ...rec.spec, cmd: spec.process!.args, env: spec.process!.env ?? [], workdir: spec.process!.cwd, hostname: spec.hostname ?? '', ...(opts.user !== undefined ? { user: opts.user } : {}) } satisfies Partial<ContainerSettings>,
+      spec: {
+        ...rec.spec,
+        cmd: spec.process!.args,
+        env: spec.process!.env ?? [],
+        workdir: spec.process!.cwd,
+        hostname: spec.hostname ?? '',
+        log: resolveLogConfig(logRequest, logDefaults, { labels: rec.labels, env: spec.process!.env ?? [], container: tagInfo(rec.id, rec.name, imageId, spec.process!.args ?? []) }).log,
+        ...(opts.user !== undefined ? { user: opts.user } : {}),
+      } satisfies Partial<ContainerSettings>,
     }));
     return { Id: r.id, Warnings: [] };
   }
