@@ -73,7 +73,10 @@ export interface EngineInfo {
 }
 
 
-import type { ContainerJSON, ContainerSummary, LogLine } from './containers/service.js';
+import type { ContainerJSON, ContainerSummary } from './containers/service.js';
+import type { LogLine } from './logs/line.js';
+/** docker's rendering of a log record (--details, -t), for every front end. */
+export { renderLogLine } from './logs/line.js';
 import type { Change, ContainerPathStat } from './containers/files.js';
 
 export type { Change, ContainerJSON, ContainerPathStat, ContainerSummary, LogLine };

@@ -6,7 +6,7 @@
  * returns. It owns no process: every answer is read from the store, reconciled with what the
  * monitor left (`exit.json`) and with /proc.
  */
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,6 +20,10 @@ import { capabilitiesForUser } from '../user-capabilities.js';
 import { parseSignal } from '../../util/signals.js';
 import { exitCode, type ExitRecord, startMonitor } from '../monitor/monitor.js';
 import { compileMonitorPlan, type LogConfig, type MonitorFiles, monitorFiles } from '../monitor/plan.js';
+import { jsonFile } from '../logs/json-file.js';
+import type { LogLine } from '../logs/line.js';
+import { local } from '../logs/local.js';
+import { readLogs } from '../logs/reader.js';
 import { humanStatus, isRunningLike } from './state.js';
 import { type ContainerRecord, ContainerStore } from './store.js';
 
@@ -75,12 +79,6 @@ export interface ContainerServiceDeps {
   /** Where the container's memory cgroup counts OOM kills, if the host has one. */
   oomCounter?: (id: string) => { path: string; key: string } | undefined;
   now?: () => Date;
-}
-
-export interface LogLine {
-  stream: 'stdout' | 'stderr';
-  log: string;
-  time: string;
 }
 
 export class ContainerService {
@@ -382,47 +380,10 @@ export class ContainerService {
     const r = await this.store.find(ref);
     const s = this.settings(r);
     if (s.log.driver === 'none' || !s.files.log) {
-      throw new BrigError('INVALID_ARGUMENT', `configured logging driver does not support reading`, { hint: 'the container was created with --log-driver none' });
+      throw new BrigError('LOG_READ_UNSUPPORTED', 'configured logging driver does not support reading', { hint: 'the container was created with --log-driver none' });
     }
-    const keep = (l: LogLine) => {
-      const t = Date.parse(l.time) / 1000;
-      return (opts.since === undefined || t >= opts.since) && (opts.until === undefined || t <= opts.until);
-    };
-    const rotated = [];
-    for (let i = s.log.maxFiles - 1; i >= 1; i--) rotated.push(`${s.files.log}.${i}`);
-    let lines: LogLine[] = [];
-    for (const f of rotated) lines.push(...readLogFile(f));
-    const current = openLog(s.files.log);
-    lines.push(...current.read());
-    lines = lines.filter(keep);
-    if (opts.tail !== undefined && opts.tail >= 0) lines = opts.tail === 0 ? [] : lines.slice(-opts.tail);
-    yield* lines;
-    if (!opts.follow) {
-      current.close();
-      return;
-    }
-    // Follow: new lines as they come, across rotations (a new inode at the path), until the
-    // container is not running any more and the file is drained.
-    try {
-      for (;;) {
-        const more = current.read();
-        for (const l of more) if (keep(l)) yield l;
-        if (more.length === 0) {
-          if (current.rotated()) {
-            current.reopen();
-            continue;
-          }
-          const now = await this.store.find(r.id);
-          if (!isRunningLike(now.state.status)) {
-            for (const l of current.read()) if (keep(l)) yield l;
-            return;
-          }
-          await sleep(50, undefined, opts.signal ? { signal: opts.signal } : {});
-        }
-      }
-    } finally {
-      current.close();
-    }
+    const source = { format: s.log.driver === 'local' ? local : jsonFile, path: s.files.log, maxFiles: s.log.maxFiles };
+    yield* readLogs(source, { ...opts, running: async () => isRunningLike((await this.store.find(r.id)).state.status) });
   }
 
   async list(opts: { all?: boolean } = {}): Promise<ContainerSummary[]> {
@@ -474,78 +435,6 @@ function lastError(file: string): { msg: string; code?: string } | undefined {
     } catch {}
   }
   return undefined;
-}
-
-function parseLine(text: string): LogLine | undefined {
-  try {
-    return JSON.parse(text) as LogLine;
-  } catch {
-    return undefined;
-  }
-}
-
-function readLogFile(file: string): LogLine[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    if (hasErrno(e, 'ENOENT')) return [];
-    throw e;
-  }
-  return text.split('\n').flatMap((l) => (l ? (parseLine(l) ?? []) : []));
-}
-
-/** An open log that is read on from where it was, and knows when the path names a new file. */
-function openLog(file: string) {
-  let fd = -1;
-  let ino = 0;
-  let partial = '';
-  const open = () => {
-    try {
-      fd = openSync(file, 'r');
-      ino = statSync(file).ino;
-    } catch (e) {
-      if (!hasErrno(e, 'ENOENT')) throw e;
-      fd = -1;
-    }
-  };
-  open();
-  const buf = Buffer.alloc(64 * 1024);
-  return {
-    read(): LogLine[] {
-      if (fd < 0) {
-        open();
-        if (fd < 0) return [];
-      }
-      const out: LogLine[] = [];
-      for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) {
-        partial += buf.subarray(0, n).toString('utf8');
-        const lines = partial.split('\n');
-        partial = lines.pop()!;
-        for (const l of lines) {
-          const p = l ? parseLine(l) : undefined;
-          if (p) out.push(p);
-        }
-      }
-      return out;
-    },
-    rotated(): boolean {
-      try {
-        return statSync(file).ino !== ino;
-      } catch {
-        return false;
-      }
-    },
-    reopen() {
-      if (fd >= 0) closeSync(fd);
-      partial = '';
-      open();
-    },
-    close() {
-      if (fd >= 0) closeSync(fd);
-      fd = -1;
-    },
-  };
 }
 
 /** GET /containers/json's shape. */
