@@ -6,8 +6,8 @@
  * and, with compression, later turns name.1 into name.1.gz and removes name.1 once the .gz
  * is whole; so name.i is tried first, then name.i.gz (as docker's reader does), and at any
  * moment one whole copy exists. A rotation while the set is being opened would show the same
- * file twice or skip one: the set is taken again until the current file's identity is the
- * same before and after.
+ * file twice or skip one (the monitor renames oldest first, the current file last): the set
+ * is taken again until every file it holds is still at its name.
  */
 import { constants } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
@@ -26,6 +26,7 @@ export interface GzipFile {
   kind: 'gzip';
   name: string;
   file: FileHandle;
+  ino: number;
   /** The header's lastTime (docker's rotateFileMetadata): the time of the file's last record; 0n when unset. */
   lastTime: bigint | undefined;
   /** The trailer's ISIZE: the uncompressed size modulo 2^32. */
@@ -69,46 +70,49 @@ async function gzip(name: string, file: FileHandle): Promise<GzipFile> {
       if (typeof meta.lastTime === 'string') lastTime = meta.lastTime.startsWith('0001-01-01T00:00:00') ? 0n : timeNs(meta.lastTime);
     } catch {} // another writer's extra field: no lastTime, the file is always read
   }
-  const size = (await file.stat()).size;
+  const { size, ino } = await file.stat();
   const tail = Buffer.alloc(4);
   if (size >= 18) await file.read(tail, 0, 4, size - 4);
-  return { kind: 'gzip', name, file, lastTime, isize: tail.readUInt32LE(0) };
+  return { kind: 'gzip', name, file, ino, lastTime, isize: tail.readUInt32LE(0) };
+}
+
+async function inoAt(name: string): Promise<number> {
+  try {
+    return (await stat(name)).ino;
+  } catch (e) {
+    if (hasErrno(e, 'ENOENT')) return -1;
+    throw e;
+  }
+}
+
+async function openOne(name: string): Promise<LogFileRef | undefined> {
+  const p = await openIfThere(name);
+  if (p) return plain(name, p);
+  const z = await openIfThere(`${name}.gz`);
+  return z ? gzip(`${name}.gz`, z) : undefined;
 }
 
 export async function openLogFiles(path: string, maxFiles: number): Promise<LogFileSet> {
+  const names = Array.from({ length: maxFiles - 1 }, (_, k) => `${path}.${maxFiles - 1 - k}`);
   for (let attempt = 0; ; attempt++) {
-    const handles: FileHandle[] = [];
+    // All at once: a follower that must catch up after a rotation should not pay a round of
+    // file operations per kept file.
+    const opened = await Promise.allSettled([openIfThere(path).then((h) => (h ? plain(path, h) : undefined)), ...names.map(openOne)]);
+    const refs = opened.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
     const close = async () => {
-      await Promise.all(handles.map((h) => h.close()));
+      await Promise.all(refs.map((f) => f?.file.close()));
     };
-    try {
-      const cur = await openIfThere(path);
-      if (cur) handles.push(cur);
-      const current = cur ? await plain(path, cur) : undefined;
-      const rotated: LogFileRef[] = [];
-      for (let i = maxFiles - 1; i >= 1; i--) {
-        const name = `${path}.${i}`;
-        const p = await openIfThere(name);
-        if (p) {
-          handles.push(p);
-          rotated.push(await plain(name, p));
-          continue;
-        }
-        const z = await openIfThere(`${name}.gz`);
-        if (z) {
-          handles.push(z);
-          rotated.push(await gzip(`${name}.gz`, z));
-        }
-      }
-      const now = await stat(path).catch((e: unknown) => {
-        if (hasErrno(e, 'ENOENT')) return undefined;
-        throw e;
-      });
-      if ((now?.ino ?? -1) === (current?.ino ?? -1) || attempt >= 20) return { current, rotated, close };
-    } catch (e) {
+    const failed = opened.find((r) => r.status === 'rejected');
+    if (failed) {
       await close();
-      throw e;
+      throw failed.reason;
     }
+    const current = refs[0] as PlainFile | undefined;
+    const rotated = refs.slice(1).filter((f): f is LogFileRef => f !== undefined);
+    // The monitor renames the oldest files first and the current one last: every file still
+    // at its name means no rotation ran while the set was taken.
+    const still = await Promise.all([inoAt(path).then((ino) => ino === (current?.ino ?? -1)), ...rotated.map(async (f) => (await inoAt(f.name)) === f.ino)]);
+    if (still.every(Boolean) || attempt >= 20) return { current, rotated, close };
     await close();
   }
 }

@@ -12,10 +12,11 @@
  *  4. `-f`: the current file is read on from where step 2 ended. At its end, if the path
  *     names another file now, the monitor rotated: what is left of the old file is read,
  *     then the files rotated after it (found again by inode, or, once gzipped, by the
- *     header's lastTime and the trailer's size), then the new current file — so a reader
- *     that falls behind by several rotations still misses nothing that is kept. (docker
- *     skips such files with a warning.) Following ends once the container is not running
- *     and its file is drained.
+ *     header's lastTime and the trailer's size; when it is gone altogether, the kept files
+ *     whose last record is newer than its last one), then the new current file — so a
+ *     reader that falls behind by several rotations still misses nothing that is kept.
+ *     (docker skips such files with a warning.) Following ends once the container is not
+ *     running and its file is drained.
  *
  * Partial records (pieces of a line longer than 16 KiB) come back one by one, as docker
  * returns them.
@@ -151,6 +152,27 @@ function isFile(f: LogFileRef, old: { ino: number; size: number; last: bigint | 
   return f.isize === old.size % 2 ** 32 && f.lastTime !== undefined && (f.lastTime === 0n || f.lastTime === old.last);
 }
 
+/** The time of the last whole record in [0, size) of a plain file. */
+async function lastTime(file: FileHandle, size: number, format: LogFormat): Promise<bigint | undefined> {
+  const end = await format.tail(file, size, 1);
+  const rec = end.found ? await new Cursor(file, format, end.start).more(end.end) : [];
+  return Array.isArray(rec) && rec[0] ? format.decode(rec[0])?.ns : undefined;
+}
+
+/**
+ * The old file is gone altogether (rotated away while the reader was behind): the rotated
+ * files whose last record is newer than its last one are what came after it and is kept.
+ */
+async function newerThan(files: LogFileRef[], format: LogFormat, last: bigint | undefined): Promise<LogFileRef[]> {
+  if (last === undefined) return [];
+  const out: LogFileRef[] = [];
+  for (const f of files) {
+    const t = f.kind === 'gzip' ? f.lastTime : await lastTime(f.file, f.size, format);
+    if (t !== undefined && t > last) out.push(f);
+  }
+  return out;
+}
+
 export async function* readLogs(src: LogSource, opts: ReadLogOptions = {}): AsyncGenerator<LogLine> {
   const { format } = src;
   const fwd = new Forwarder(opts.since, opts.until);
@@ -241,12 +263,10 @@ export async function* readLogs(src: LogSource, opts: ReadLogOptions = {}): Asyn
         // Rotated: the old file is complete now; read its rest, then what came after it.
         for (let r = await cursor.more(); r !== 'corrupt' && r.length; r = await cursor.more()) if (!(yield* pass(r))) return;
         const size = cursor.consumed;
-        const lastOfOld = await format.tail(cursor.file, size, 1);
-        const tailRec = lastOfOld.found ? (await new Cursor(cursor.file, format, lastOfOld.start).more(lastOfOld.end)) : [];
-        const lastNs = Array.isArray(tailRec) && tailRec[0] ? format.decode(tailRec[0])?.ns : last?.ns;
+        const lastNs = (await lastTime(cursor.file, size, format)) ?? last?.ns;
         const next = await openLogFiles(src.path, src.maxFiles);
         const at = next.rotated.findIndex((f) => isFile(f, { ino, size, last: lastNs }));
-        for (const f of at >= 0 ? next.rotated.slice(at + 1) : []) {
+        for (const f of at >= 0 ? next.rotated.slice(at + 1) : await newerThan(next.rotated, format, lastNs)) {
           const records = f.kind === 'gzip' ? gzipRecords(f, format) : rangeRecords(new Cursor(f.file, format, 0), f.size);
           if (!(yield* passAll(records))) {
             await next.close();

@@ -72,7 +72,8 @@ test('json-file with compress: rotated files gzipped as docker names them, gzip 
 });
 
 test("local driver: docker's framed protobuf records in local-logs/container.log, rotated and compressed, read back", { skip }, async () => {
-  const x = box(['sh', '-c', `${lines(600)}; echo oops >&2`], { log: { driver: 'local', maxSize: 10_000, maxFiles: 3, compress: true, attrs: { tag: 'web' } } });
+  // stderr after stdout has drained (sleep): a record written early would rotate away.
+  const x = box(['sh', '-c', `${lines(600)}; sleep 0.3; echo oops >&2`], { log: { driver: 'local', maxSize: 10_000, maxFiles: 3, compress: true, attrs: { tag: 'web' } } });
   try {
     await startMonitor(x.plan);
     await waitExit(x.plan);
@@ -139,15 +140,18 @@ test('one file: at max-size the current file is unlinked and a new one made (a r
 
 for (const compress of [false, true]) {
   test(`follow reads every kept line while the container writes and the monitor rotates${compress ? ' and compresses' : ''}`, { skip }, async () => {
-    // Slow enough that the reader keeps up: nothing rotates away before it is read.
-    const x = box(['sh', '-c', `i=0; while [ $i -lt 400 ]; do echo "line $i ${'.'.repeat(100)}"; i=$((i+1)); [ $((i % 20)) = 0 ] && sleep 0.05; done`], {
-      log: { driver: 'json-file', maxSize: 3000, maxFiles: 3, compress },
+    // A file every ~55 ms, twenty kept: a reader starved for more than a second would
+    // find lines rotated away for good (as under docker); short of that it misses none.
+    const x = box(['sh', '-c', `i=0; while [ $i -lt 800 ]; do echo "line $i ${'.'.repeat(100)}"; i=$((i+1)); [ $((i % 20)) = 0 ] && sleep 0.05; done`], {
+      log: { driver: 'json-file', maxSize: 3000, maxFiles: 20, compress },
     });
     try {
       await startMonitor(x.plan);
-      const got = await readAll({ format: jsonFile, path: x.plan.files.log!, maxFiles: 3 }, { follow: true, pollMs: 20, running: async () => !readExitRecord(x.plan) });
-      assertConsecutive(nums(got), 399);
-      assert.ok(got.length > 300, `${got.length} lines followed`);
+      const got = await readAll({ format: jsonFile, path: x.plan.files.log!, maxFiles: 20 }, { follow: true, pollMs: 20, running: async () => !readExitRecord(x.plan) });
+      assertConsecutive(nums(got), 799);
+      // More than the files keep at the end: the reader went on across rotations.
+      const kept = (await readAll({ format: jsonFile, path: x.plan.files.log!, maxFiles: 20 })).length;
+      assert.ok(got.length > kept + 20, `${got.length} lines followed, ${kept} kept`);
       assert.ok(timeNs(got[0]!.time)! <= timeNs(got.at(-1)!.time)!);
     } finally {
       x.cleanup();

@@ -80,6 +80,34 @@ async function collect(gen: AsyncIterable<LogLine>): Promise<string[]> {
   return out;
 }
 
+/**
+ * A follower whose idle moments (it asks whether the container runs only when it has read
+ * everything there is) are the test's clock: `idle()` waits for the next one.
+ */
+function follower(src: Parameters<typeof readLogs>[0], opts: ReadLogOptions = {}) {
+  let running = true;
+  let waiting: (() => void) | undefined;
+  const got = collect(
+    readLogs(src, {
+      ...opts,
+      follow: true,
+      pollMs: 5,
+      running: async () => {
+        waiting?.();
+        waiting = undefined;
+        return running;
+      },
+    }),
+  );
+  return {
+    idle: () => new Promise<void>((r) => (waiting = r)),
+    async stop(): Promise<string[]> {
+      running = false;
+      return got;
+    },
+  };
+}
+
 const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => `line ${a + i}`);
 
 function withDir(fn: (dir: string) => Promise<void>) {
@@ -169,13 +197,11 @@ test(
       const src = { format, path: m.path, maxFiles: 1 };
       assert.deepEqual(await collect(readLogs(src)), range(0, 2));
       assert.deepEqual(await collect(readLogs(src, { tail: 1 })), range(1, 2));
-      let running = true;
-      const got = collect(readLogs(src, { tail: 1, follow: true, pollMs: 5, running: async () => running }));
-      await new Promise((r) => setTimeout(r, 30));
+      const f = follower(src, { tail: 1 });
+      await f.idle();
       appendFileSync(m.path, rec.subarray(10));
-      await new Promise((r) => setTimeout(r, 30));
-      running = false;
-      assert.deepEqual(await got, range(1, 3), format.driver);
+      await f.idle();
+      assert.deepEqual(await f.stop(), range(1, 3), format.driver);
       rmSync(m.path);
     }
   }),
@@ -188,45 +214,56 @@ for (const compress of [false, true]) {
       const m = new FakeMonitor(dir, jsonFile, 5, compress);
       m.write(0, 1);
       const src = { format: jsonFile, path: m.path, maxFiles: 5 };
-      let running = true;
-      let polls = 0;
-      const opts: ReadLogOptions = { follow: true, pollMs: 20, running: async () => (polls++, running) };
-      const got = collect(readLogs(src, opts));
-      await new Promise((r) => setTimeout(r, 50));
+      const f = follower(src);
+      await f.idle();
       let i = 2;
       for (let round = 0; round < 4; round++) {
         m.write(i++, i++);
         m.rotate();
-        await new Promise((r) => setTimeout(r, 60));
+        await f.idle();
       }
-      // Three rotations between two looks (the reader sleeps meanwhile).
+      // Three rotations before it looks again.
       for (let round = 0; round < 3; round++) {
         m.write(i++);
         m.rotate();
       }
       m.write(i++);
-      await new Promise((r) => setTimeout(r, 60));
-      running = false;
-      assert.deepEqual(await got, range(0, i));
-      assert.ok(polls > 3);
+      await f.idle();
+      assert.deepEqual(await f.stop(), range(0, i));
     }),
   );
 }
+
+test(
+  'follow that fell behind by more rotations than files are kept reads on from the oldest kept file',
+  withDir(async (dir) => {
+    const m = new FakeMonitor(dir, jsonFile, 3, true);
+    m.write(0, 1);
+    const f = follower({ format: jsonFile, path: m.path, maxFiles: 3 });
+    await f.idle();
+    for (let i = 2; i < 10; i += 2) {
+      m.write(i, i + 1);
+      m.rotate();
+    }
+    m.write(10);
+    await f.idle();
+    // 2-3 are the rest of the file it holds; 4-5 went with a file rotated away; 6-9 are kept.
+    assert.deepEqual(await f.stop(), [...range(0, 4), ...range(6, 11)]);
+  }),
+);
 
 test(
   'follow with one file: the old file is unlinked at rotation; what was written to it before is read',
   withDir(async (dir) => {
     const m = new FakeMonitor(dir, local, 1, false);
     m.write(0);
-    let running = true;
-    const got = collect(readLogs({ format: local, path: m.path, maxFiles: 1 }, { follow: true, tail: 0, pollMs: 10, running: async () => running }));
-    await new Promise((r) => setTimeout(r, 30));
+    const f = follower({ format: local, path: m.path, maxFiles: 1 }, { tail: 0 });
+    await f.idle();
     m.write(1, 2);
     unlinkSync(m.path);
     writeFileSync(m.path, '');
     m.write(3);
-    await new Promise((r) => setTimeout(r, 50));
-    running = false;
-    assert.deepEqual(await got, range(1, 4));
+    await f.idle();
+    assert.deepEqual(await f.stop(), range(1, 4));
   }),
 );
