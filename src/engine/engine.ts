@@ -101,7 +101,9 @@ export interface EngineInfo {
 import type { ContainerCreateRequest } from './containers/config.js';
 import type { ResourceUpdate } from './spec/update.js';
 import type { ContainerJSON, ContainerSummary } from './containers/inspect.js';
-import type { LogLine } from './containers/service.js';
+import type { LogLine } from './logs/line.js';
+/** docker's rendering of a log record (--details, -t), for every front end. */
+export { renderLogLine } from './logs/line.js';
 import type { Change, ContainerPathStat } from './containers/files.js';
 
 export type { ResourceUpdate };

@@ -41,7 +41,8 @@ import { type ContainerServiceDeps, ContainerService, type ContainerSettings, ty
 import type { ContainerRecord } from './containers/store.js';
 import { ContainerFiles } from './container-files.js';
 import type { Change, CommitOptions, ContainerPathStat } from './engine.js';
-import { parseLogConfig } from './monitor/log-options.js';
+import type { EngineConfig } from './engine-config.js';
+import { resolveLogConfig } from './logs/config.js';
 import { buildContainerSpec, type SpecInput } from './spec/container-spec.js';
 import { type EngineHost, readEngineHost } from './spec/host.js';
 import { resourcePlan } from './spec/resources.js';
@@ -62,6 +63,8 @@ export interface LocalEngineDeps {
   containers?: Pick<ContainerServiceDeps, 'runtimeBin' | 'runtimeRoot' | 'cleanupCommand' | 'oomCounter'>;
   /** Facts about the host for container specs (read from /proc and /sys when absent). */
   host?: EngineHost;
+  /** The engine's configuration (daemon.json), read when first needed: a broken file stops create, not rm. */
+  config?: () => EngineConfig;
 }
 
 /** The host image has no content digest; this fixed id names it. */
@@ -424,15 +427,21 @@ export class LocalEngine implements Engine {
 
   async createContainer(req: ContainerCreateRequest, opts: { name?: string } = {}): Promise<{ Id: string; Warnings: string[] }> {
     const svc = await this.kept();
-    const requestedLog = req.HostConfig?.LogConfig;
-    const log = parseLogConfig(requestedLog?.Type, requestedLog?.Config ?? {});
+    // The log settings are checked before anything is made, and resolved again once the
+    // image's env and the container's id and name are known (labels, env and tag options).
+    const logRequest = req.HostConfig?.LogConfig ?? {};
+    const logDefaults = this.deps.config?.().log ?? {};
+    const tagInfo = (id: string, name: string, imageId: string, cmd: string[]) => ({ id, name, imageId, imageName: req.Image, command: cmd });
+    const first = resolveLogConfig(logRequest, logDefaults, { labels: req.Labels ?? {}, env: req.Env ?? [], container: tagInfo('', '', '', []) });
     let warnings: string[] = [];
-    const r = await svc.create({ image: req.Image, ...(opts.name !== undefined ? { name: opts.name } : {}), log, tty: req.Tty === true }, async (id, dir) => {
+    const r = await svc.create({ image: req.Image, ...(opts.name !== undefined ? { name: opts.name } : {}), log: first.log, tty: req.Tty === true }, async (id, dir, name) => {
       const undo: (() => Promise<unknown>)[] = [];
       try {
         const made = await this.prepareContainer(req, id, dir, undo);
         warnings = made.warnings;
-        return { ...made, hostConfig: { ...made.hostConfig, LogConfig: { Type: log.driver, Config: { ...(requestedLog?.Config ?? {}) } } } };
+        const cmd = [...(made.config.Entrypoint ?? []), ...made.config.Cmd];
+        const resolved = resolveLogConfig(logRequest, logDefaults, { labels: made.config.Labels, env: made.config.Env, container: tagInfo(id, name, made.imageId, cmd) });
+        return { ...made, log: resolved.log, hostConfig: { ...made.hostConfig, LogConfig: resolved.hostConfig } };
       } catch (e) {
         for (const u of undo.reverse()) await u();
         throw e;

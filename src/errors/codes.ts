@@ -21,6 +21,7 @@ export const ErrorCodes = {
   NAME_IN_USE: 'Container name already in use',
   AMBIGUOUS_ID: 'Container id prefix matches more than one container',
   STATE_CORRUPT: 'Container state unreadable',
+  LOG_READ_UNSUPPORTED: "The container's logging driver does not support reading",
   HOOK_FAILED: 'A hook failed',
   // the native helper and the kernel
   HELPER_MISSING: 'Native helper not built',

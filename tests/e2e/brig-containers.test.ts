@@ -162,7 +162,7 @@ test("bad input gets docker's kind of message and exit 125, with nothing left", 
     [['run', '-ix', 'host', 'true'], /unknown shorthand flag: 'x' in -ix/],
     [['run', '--nope', 'host'], /unknown flag: --nope/],
     [['run', '-d', 'nosuchimage', 'true'], /nosuchimage/],
-    [['run', '-d', '--log-opt', 'max-file=2', 'host', 'true'], /--log-opt max-file: needs max-size/],
+    [['run', '-d', '--log-opt', 'max-file=0', 'host', 'true'], /--log-opt max-file: max-file cannot be less than 1/],
     [['run', '-d', '--name', '-bad', 'host', 'true'], /Invalid container name \(-bad\)/],
     [['logs'], /"brig logs" requires exactly 1 argument/],
   ] as [string[], RegExp][]) {

@@ -10,8 +10,8 @@ import { repoRoot } from './requires.js';
 
 export const BRIG = path.join(repoRoot, 'bin', 'brig');
 
-export function brigCli(data: string) {
-  const env = { ...process.env, BRIG_ROOT: data };
+export function brigCli(data: string, extraEnv: Record<string, string> = {}) {
+  const env = { ...process.env, BRIG_ROOT: data, ...extraEnv };
   const brig = (args: string[], input?: string) => {
     const r = spawnSync(BRIG, args, { env, encoding: 'utf8', input: input ?? '', timeout: 60_000 });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };

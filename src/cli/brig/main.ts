@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { homedir, release } from 'node:os';
 import path from 'node:path';
+import { DEFAULT_CONFIG_FILE, type EngineConfig, loadEngineConfig } from '../../engine/engine-config.js';
 import { LocalEngine } from '../../engine/local-engine.js';
 import { BrigError, isBrigError } from '../../errors/index.js';
 import { defaultSnapshotter, dockerConfigCredentials, ImageService, limitsFromEnv } from '../../image/index.js';
@@ -48,9 +49,13 @@ function engine(env: NodeJS.ProcessEnv): LocalEngine {
   const runtimeBin = locateNative('brig-runtime', import.meta.url);
   // The installation: native/build/brig-runtime's grandparent holds bin/brig.
   const brigBin = path.join(path.dirname(path.dirname(path.dirname(runtimeBin))), 'bin', 'brig');
-  const keep = ['BRIG_ROOT', 'BRIG_HOME', 'PATH'].flatMap((k) => (env[k] !== undefined ? [`${k}=${env[k]}`] : []));
+  const keep = ['BRIG_ROOT', 'BRIG_HOME', 'BRIG_CONFIG', 'PATH'].flatMap((k) => (env[k] !== undefined ? [`${k}=${env[k]}`] : []));
+  // docker's daemon.json: read when a verb needs it; one named by BRIG_CONFIG must exist.
+  let config: EngineConfig | undefined;
+  const configFile = env.BRIG_CONFIG ?? DEFAULT_CONFIG_FILE;
   return new LocalEngine({
     root: ROOT,
+    config: () => (config ??= loadEngineConfig(configFile, { required: env.BRIG_CONFIG !== undefined })),
     runtime,
     images,
     mounter,

@@ -144,10 +144,6 @@ function hostConfigDefaults(): Record<string, unknown> {
   };
 }
 
-function logConfigShown(s: ContainerSettings): { Type: string; Config: Record<string, string> } {
-  return s.hostConfig.LogConfig?.Type !== undefined ? { Type: s.hostConfig.LogConfig.Type, Config: s.hostConfig.LogConfig.Config ?? {} } : { Type: s.log.driver, Config: {} };
-}
-
 export function containerState(r: ContainerRecord): ContainerState {
   const st = r.state;
   return {
@@ -178,7 +174,8 @@ export function containerJSON(r: ContainerRecord, s: ContainerSettings): Contain
     ResolvConfPath: `${dir}/resolv.conf`,
     HostnamePath: `${dir}/hostname`,
     HostsPath: `${dir}/hosts`,
-    LogPath: s.files.log ?? '',
+    // docker names a log file only for json-file (the local driver's is its own business).
+    LogPath: s.log.driver === 'json-file' ? (s.files.log ?? '') : '',
     Name: `/${r.name}`,
     RestartCount: r.restartCount,
     Driver: s.rootfs ? 'overlayfs' : 'host',
@@ -187,7 +184,7 @@ export function containerJSON(r: ContainerRecord, s: ContainerSettings): Contain
     ProcessLabel: '',
     AppArmorProfile: '',
     ExecIDs: null,
-    HostConfig: { ...hostConfigDefaults(), ...s.hostConfig, LogConfig: logConfigShown(s) } as ContainerJSON['HostConfig'],
+    HostConfig: { ...hostConfigDefaults(), ...s.hostConfig } as ContainerJSON['HostConfig'],
     GraphDriver: { Data: s.rootfs ? { MergedDir: s.rootfs.path } : null, Name: s.rootfs ? 'overlayfs' : 'host' },
     Mounts: [],
     Config: {

@@ -6,7 +6,7 @@
  * returns. It owns no process: every answer is read from the store, reconciled with what the
  * monitor left (`exit.json`) and with /proc.
  */
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,9 +20,13 @@ import { capabilitiesForUser } from '../user-capabilities.js';
 import { parseSignal } from '../../util/signals.js';
 import { exitCode, type ExitRecord, startMonitor } from '../monitor/monitor.js';
 import { compileMonitorPlan, type LogConfig, type MonitorFiles, monitorFiles } from '../monitor/plan.js';
-import { isRunningLike } from './state.js';
+import { jsonFile } from '../logs/json-file.js';
+import type { LogLine } from '../logs/line.js';
+import { local } from '../logs/local.js';
+import { readLogs } from '../logs/reader.js';
 import type { ContainerConfig, HostConfig } from './config.js';
 import { type ContainerJSON, type ContainerSummary, containerJSON, containerSummary } from './inspect.js';
+import { isRunningLike } from './state.js';
 import { type ContainerRecord, ContainerStore } from './store.js';
 
 /** State.ExitCode of a container whose start failed, as dockerd records it. */
@@ -73,6 +77,8 @@ export interface PreparedContainer {
   config: StoredConfig;
   hostConfig: HostConfig;
   rootfs?: ContainerSettings['rootfs'];
+  /** The log settings as resolved with the container's own env and name (else the request's). */
+  log?: LogConfig;
 }
 
 export interface ExecRequest {
@@ -102,12 +108,6 @@ export interface ContainerServiceDeps {
   /** Where the container's memory cgroup counts OOM kills, if the host has one. */
   oomCounter?: (id: string) => { path: string; key: string } | undefined;
   now?: () => Date;
-}
-
-export interface LogLine {
-  stream: 'stdout' | 'stderr';
-  log: string;
-  time: string;
 }
 
 export class ContainerService {
@@ -188,7 +188,7 @@ export class ContainerService {
    * Claims the name and writes the record; `prepare` makes the bundle in the container's
    * directory. A failure of `prepare` leaves nothing: the record and its name go again.
    */
-  async create(req: CreateRequest, prepare: (id: string, dir: string) => Promise<PreparedContainer>): Promise<ContainerRecord> {
+  async create(req: CreateRequest, prepare: (id: string, dir: string, name: string) => Promise<PreparedContainer>): Promise<ContainerRecord> {
     const record = await this.store.create({
       ...(req.name !== undefined ? { name: req.name } : {}),
       image: req.image,
@@ -201,9 +201,10 @@ export class ContainerService {
     });
     const dir = this.store.containerDir(record.id);
     try {
-      const made = await prepare(record.id, dir);
+      const made = await prepare(record.id, dir, record.name);
       await fs.writeFile(path.join(dir, 'config.json'), JSON.stringify(made.spec));
-      const files = monitorFiles({ dir, socketDir: this.socketDir(record.id, dir), log: req.log, tty: req.tty });
+      const log = made.log ?? req.log;
+      const files = monitorFiles({ dir, socketDir: this.socketDir(record.id, dir), log, tty: req.tty });
       const [cmd0 = '', ...rest] = [...(made.config.Entrypoint ?? []), ...made.config.Cmd];
       const settings: ContainerSettings = {
         bundle: dir,
@@ -211,7 +212,7 @@ export class ContainerService {
         hostConfig: made.hostConfig,
         path: cmd0,
         args: rest,
-        log: req.log,
+        log,
         files,
         ...(made.rootfs ? { rootfs: made.rootfs } : {}),
       };
@@ -465,47 +466,10 @@ export class ContainerService {
     const r = await this.find(ref);
     const s = this.settings(r);
     if (s.log.driver === 'none' || !s.files.log) {
-      throw new BrigError('INVALID_ARGUMENT', `configured logging driver does not support reading`, { hint: 'the container was created with --log-driver none' });
+      throw new BrigError('LOG_READ_UNSUPPORTED', 'configured logging driver does not support reading', { hint: 'the container was created with --log-driver none' });
     }
-    const keep = (l: LogLine) => {
-      const t = Date.parse(l.time) / 1000;
-      return (opts.since === undefined || t >= opts.since) && (opts.until === undefined || t <= opts.until);
-    };
-    const rotated = [];
-    for (let i = s.log.maxFiles - 1; i >= 1; i--) rotated.push(`${s.files.log}.${i}`);
-    let lines: LogLine[] = [];
-    for (const f of rotated) lines.push(...readLogFile(f));
-    const current = openLog(s.files.log);
-    lines.push(...current.read());
-    lines = lines.filter(keep);
-    if (opts.tail !== undefined && opts.tail >= 0) lines = opts.tail === 0 ? [] : lines.slice(-opts.tail);
-    yield* lines;
-    if (!opts.follow) {
-      current.close();
-      return;
-    }
-    // Follow: new lines as they come, across rotations (a new inode at the path), until the
-    // container is not running any more and the file is drained.
-    try {
-      for (;;) {
-        const more = current.read();
-        for (const l of more) if (keep(l)) yield l;
-        if (more.length === 0) {
-          if (current.rotated()) {
-            current.reopen();
-            continue;
-          }
-          const now = await this.store.find(r.id);
-          if (!isRunningLike(now.state.status)) {
-            for (const l of current.read()) if (keep(l)) yield l;
-            return;
-          }
-          await sleep(50, undefined, opts.signal ? { signal: opts.signal } : {});
-        }
-      }
-    } finally {
-      current.close();
-    }
+    const source = { format: s.log.driver === 'local' ? local : jsonFile, path: s.files.log, maxFiles: s.log.maxFiles };
+    yield* readLogs(source, { ...opts, running: async () => isRunningLike((await this.store.find(r.id)).state.status) });
   }
 
   async list(opts: { all?: boolean } = {}): Promise<ContainerSummary[]> {
@@ -581,74 +545,3 @@ function lastError(file: string): { msg: string; code?: string } | undefined {
   return undefined;
 }
 
-function parseLine(text: string): LogLine | undefined {
-  try {
-    return JSON.parse(text) as LogLine;
-  } catch {
-    return undefined;
-  }
-}
-
-function readLogFile(file: string): LogLine[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    if (hasErrno(e, 'ENOENT')) return [];
-    throw e;
-  }
-  return text.split('\n').flatMap((l) => (l ? (parseLine(l) ?? []) : []));
-}
-
-/** An open log that is read on from where it was, and knows when the path names a new file. */
-function openLog(file: string) {
-  let fd = -1;
-  let ino = 0;
-  let partial = '';
-  const open = () => {
-    try {
-      fd = openSync(file, 'r');
-      ino = statSync(file).ino;
-    } catch (e) {
-      if (!hasErrno(e, 'ENOENT')) throw e;
-      fd = -1;
-    }
-  };
-  open();
-  const buf = Buffer.alloc(64 * 1024);
-  return {
-    read(): LogLine[] {
-      if (fd < 0) {
-        open();
-        if (fd < 0) return [];
-      }
-      const out: LogLine[] = [];
-      for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) {
-        partial += buf.subarray(0, n).toString('utf8');
-        const lines = partial.split('\n');
-        partial = lines.pop()!;
-        for (const l of lines) {
-          const p = l ? parseLine(l) : undefined;
-          if (p) out.push(p);
-        }
-      }
-      return out;
-    },
-    rotated(): boolean {
-      try {
-        return statSync(file).ino !== ino;
-      } catch {
-        return false;
-      }
-    },
-    reopen() {
-      if (fd >= 0) closeSync(fd);
-      partial = '';
-      open();
-    },
-    close() {
-      if (fd >= 0) closeSync(fd);
-      fd = -1;
-    },
-  };
-}
