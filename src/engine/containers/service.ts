@@ -134,7 +134,7 @@ export class ContainerService {
     const p = r.pending;
     const orphaned = p !== undefined && !ownerAlive(parseOwner(p.owner) ?? { pid: 0, start: '' });
     if (p?.op === 'remove' && orphaned) return { ...r, pending: undefined, state: { ...r.state, status: 'dead', error: 'brig was killed while removing the container' } };
-    if (p?.op === 'create') return r;
+    if (ContainerService.incomplete(r)) return r;
     if (!isRunningLike(r.state.status)) return r;
     const s = this.settings(r);
     const exit = readExit(s.files.exit);
@@ -169,12 +169,14 @@ export class ContainerService {
 
   /** A record a create is still writing (or a killed one left): not a container yet. */
   static incomplete(r: ContainerRecord): boolean {
-    return r.pending?.op === 'create';
+    return r.pending?.op === 'create' || typeof (r.spec as Partial<ContainerSettings>).bundle !== 'string';
   }
 
   /** Whether the create that wrote `r` was cut short (its brig is gone): the engine undoes it. */
   static abandoned(r: ContainerRecord): boolean {
-    return r.pending?.op === 'create' && !ownerAlive(parseOwner(r.pending.owner) ?? { pid: 0, start: '' });
+    if (!ContainerService.incomplete(r)) return false;
+    // A record with no settings and no creator named is a wreck whoever wrote it.
+    return r.pending?.op !== 'create' || !ownerAlive(parseOwner(r.pending.owner) ?? { pid: 0, start: '' });
   }
 
   /** find, without a record a create is still writing. */
