@@ -7,13 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { makeBusyboxRootfs } from '../support/image-busybox.js';
 import { BRIG, brigCli } from '../support/brig-cli.js';
 import { requires } from '../support/requires.js';
+import { readTextSync } from '../../src/util/read-text.js';
 
 const skip = requires('root', 'helper', 'busybox');
 const root = mkdtempSync(path.join(tmpdir(), 'brig-ctr-'));
@@ -25,7 +26,7 @@ const monitorsOf = (id: string) =>
     .filter((p) => /^\d+$/.test(p))
     .filter((p) => {
       try {
-        return readlinkSync(`/proc/${p}/exe`).endsWith('brig-monitor') && readFileSync(`/proc/${p}/cmdline`, 'utf8') === '' ? false : readlinkSync(`/proc/${p}/exe`).endsWith('brig-monitor') && existsSync(path.join(data, 'containers', id));
+        return readlinkSync(`/proc/${p}/exe`).endsWith('brig-monitor') && readTextSync(`/proc/${p}/cmdline`) === '' ? false : readlinkSync(`/proc/${p}/exe`).endsWith('brig-monitor') && existsSync(path.join(data, 'containers', id));
       } catch {
         return false;
       }

@@ -6,7 +6,7 @@
  * returns. It owns no process: every answer is read from the store, reconciled with what the
  * monitor left (`exit.json`) and with /proc.
  */
-import { readFileSync } from 'node:fs';
+
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,6 +28,7 @@ import type { ContainerConfig, HostConfig } from './config.js';
 import { type ContainerJSON, type ContainerSummary, containerJSON, containerSummary } from './inspect.js';
 import { isRunningLike } from './state.js';
 import { type ContainerRecord, ContainerStore } from './store.js';
+import { readTextSync } from '../../util/read-text.js';
 
 /** State.ExitCode of a container whose start failed, as dockerd records it. */
 const EXIT_CODES = { EXEC_NOT_FOUND: 127, EXEC_DENIED: 126, SYSTEM: 128 } as const;
@@ -369,7 +370,7 @@ export class ContainerService {
 
   /** The container's root filesystem on the host (config.json's root.path). */
   rootfsOf(r: ContainerRecord): string {
-    const spec = JSON.parse(readFileSync(path.join(this.settings(r).bundle, 'config.json'), 'utf8')) as Spec;
+    const spec = JSON.parse(readTextSync(path.join(this.settings(r).bundle, 'config.json'))) as Spec;
     return path.resolve(this.settings(r).bundle, spec.root!.path);
   }
 
@@ -511,7 +512,7 @@ function signalQuietly(pid: number, sig: number): void {
 /** The pid the starter wrote (runc's --pid-file), or undefined. */
 function readPidFile(file: string): number | undefined {
   try {
-    const n = Number(readFileSync(file, 'utf8').trim());
+    const n = Number(readTextSync(file).trim());
     return Number.isInteger(n) && n > 0 ? n : undefined;
   } catch (e) {
     if (hasErrno(e, 'ENOENT')) return undefined;
@@ -521,7 +522,7 @@ function readPidFile(file: string): number | undefined {
 
 function readExit(file: string): ExitRecord | undefined {
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as ExitRecord;
+    return JSON.parse(readTextSync(file)) as ExitRecord;
   } catch (e) {
     if (hasErrno(e, 'ENOENT')) return undefined;
     if (e instanceof SyntaxError) return undefined; // written by rename: never half a file, but be safe
@@ -533,7 +534,7 @@ function readExit(file: string): ExitRecord | undefined {
 function lastError(file: string): { msg: string; code?: string } | undefined {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readTextSync(file);
   } catch (e) {
     if (hasErrno(e, 'ENOENT')) return undefined;
     throw e;
