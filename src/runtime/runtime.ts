@@ -496,14 +496,18 @@ export class Runtime {
  * The cgroup limits to apply: the config's resources, with device rules as runc sets them —
  * deny everything, then the config's rules, then the devices every container needs (a
  * config cannot take /dev/null away from its own container). A node linux.devices creates
- * is usable only where a rule allows it, as with runc: `docker run --device X:r` relies on
- * that to make X read-only.
+ * may be made (mknod, the only right it gets here; runc's wildcard `m` rules give it too)
+ * but is opened only where a rule of the config allows it, as with runc: `docker run
+ * --device X:r` relies on that to make X read-only.
  */
 export function containerResources(spec: Spec): LinuxResources {
   const res = (spec.linux?.resources ?? {}) as LinuxResources;
+  const mknod = (spec.linux?.devices ?? [])
+    .filter((d) => d.type === 'c' || d.type === 'u' || d.type === 'b')
+    .map((d) => ({ allow: true, type: d.type === 'b' ? 'b' : 'c', major: d.major!, minor: d.minor!, access: 'm' }));
   return {
     ...res,
-    devices: [{ allow: false, access: 'rwm' }, ...(res.devices ?? []), ...DEFAULT_ALLOWED_DEVICES],
+    devices: [{ allow: false, access: 'rwm' }, ...(res.devices ?? []), ...DEFAULT_ALLOWED_DEVICES, ...mknod],
   };
 }
 
