@@ -105,9 +105,29 @@ import type { LogLine } from './logs/line.js';
 /** docker's rendering of a log record (--details, -t), for every front end. */
 export { renderLogLine } from './logs/line.js';
 import type { Change, ContainerPathStat } from './containers/files.js';
+import type { FilterMap } from './containers/filters.js';
+import type { ContainerTopResponse } from './containers/top.js';
 
 export type { ResourceUpdate };
-export type { Change, ContainerCreateRequest, ContainerJSON, ContainerPathStat, ContainerSummary, LogLine };
+export type { Change, ContainerCreateRequest, ContainerJSON, ContainerPathStat, ContainerSummary, ContainerTopResponse, FilterMap, LogLine };
+
+/** GET /containers/json's query: docker's rules (src/engine/containers/filters.ts). */
+export interface ListContainersOptions {
+  /** Stopped containers too (ps -a). */
+  all?: boolean;
+  /** The newest n, stopped ones included (ps -n; -l is 1); 0 or less: no limit. */
+  limit?: number;
+  /** Fill SizeRw and SizeRootFs (ps -s): each container's upper dir is walked. */
+  size?: boolean;
+  /** status, name, label, ancestor, id, exited, before, since, health, network, volume, publish, expose, is-task, isolation. */
+  filters?: FilterMap;
+}
+
+/** POST /containers/prune's answer. */
+export interface ContainerPruneReport {
+  ContainersDeleted: string[];
+  SpaceReclaimed: number;
+}
 
 /** docker commit (POST /commit). */
 export interface CommitOptions {
@@ -162,7 +182,11 @@ export interface ContainerOps {
   killContainer(ref: string, signal?: string): Promise<void>;
   removeContainer(ref: string, opts?: { force?: boolean }): Promise<void>;
   waitContainer(ref: string, opts?: { signal?: AbortSignal }): Promise<{ StatusCode: number }>;
-  listContainers(opts?: { all?: boolean }): Promise<ContainerSummary[]>;
+  listContainers(opts?: ListContainersOptions): Promise<ContainerSummary[]>;
+  /** POST /containers/prune: every stopped container the filters (until, label, label!) allow. */
+  pruneContainers(opts?: { filters?: FilterMap }): Promise<ContainerPruneReport>;
+  /** GET /containers/{id}/top: the host's ps with `psArgs` (ps_args; default "-ef") over the container's processes. */
+  topContainer(ref: string, psArgs?: string): Promise<ContainerTopResponse>;
   inspectContainer(ref: string): Promise<ContainerJSON>;
   containerLogs(ref: string, opts?: LogOptions): AsyncIterable<LogLine>;
   /** docker exec: a new process in a running container; its exit code (0 at once with detach). */

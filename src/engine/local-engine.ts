@@ -18,8 +18,12 @@ import type { Mount, Spec } from '../runtime/spec/types.js';
 import { ensureHostImage, HOST_IMAGE } from './builtin-image.js';
 import type {
   ContainerJSON,
+  ContainerPruneReport,
   ContainerSummary,
+  ContainerTopResponse,
   Engine,
+  FilterMap,
+  ListContainersOptions,
   ExecOptions,
   EngineInfo,
   LogLine,
@@ -36,6 +40,7 @@ import type {
   StartOptions,
 } from './engine.js';
 import type { ContainerCreateRequest } from './containers/config.js';
+import { imageFamily } from './containers/filters.js';
 import { checkName } from './containers/names.js';
 import { type ContainerServiceDeps, ContainerService, type ContainerSettings, type PreparedContainer } from './containers/service.js';
 import type { ContainerRecord } from './containers/store.js';
@@ -410,6 +415,11 @@ export class LocalEngine implements Engine {
       runtime: this.deps.runtime,
       ...this.deps.containers,
       heldCapabilities: () => this.host().capabilities,
+      layerSize: async (r) => {
+        const u = await this.deps.images?.snapshotter?.usage(r.snapshot);
+        return { rw: u?.own.size ?? 0, rootFs: u?.total.size ?? 0 };
+      },
+      imageFamily: (refs) => this.imageFamily(refs),
       releaseRootfs: async (r) => {
         await unmountRootfs(r.path);
         await this.deps.images?.snapshotter?.remove(r.snapshot).catch((e: BrigError) => {
@@ -470,8 +480,33 @@ export class LocalEngine implements Engine {
     return { StatusCode: await (await this.kept()).wait(ref, opts) };
   }
 
-  async listContainers(opts: { all?: boolean } = {}): Promise<ContainerSummary[]> {
+  async listContainers(opts: ListContainersOptions = {}): Promise<ContainerSummary[]> {
     return (await this.kept()).list(opts);
+  }
+
+  async pruneContainers(opts: { filters?: FilterMap } = {}): Promise<ContainerPruneReport> {
+    return (await this.kept()).prune(opts);
+  }
+
+  async topContainer(ref: string, psArgs?: string): Promise<ContainerTopResponse> {
+    return (await this.kept()).top(ref, psArgs);
+  }
+
+  /**
+   * docker's ancestor filter: each reference's image (a name, name:tag, id or id prefix) and
+   * its descendants. A reference that names no image adds nothing, as in docker.
+   */
+  private async imageFamily(refs: string[]): Promise<Set<string>> {
+    const all = await this.listImages();
+    // Layers are read only when asked: an inspect per image.
+    const layered = await Promise.all(all.map(async (i) => ({ id: i.Id, layers: ((await this.inspectImage(i.Id).catch(() => undefined))?.RootFS?.Layers as string[] | undefined) ?? [] })));
+    const out = new Set<string>();
+    for (const ref of refs) {
+      const found = await this.inspectImage(ref).catch(() => undefined);
+      if (!found) continue;
+      for (const id of imageFamily({ id: found.Id, layers: (found.RootFS?.Layers as string[] | undefined) ?? [] }, layered)) out.add(id);
+    }
+    return out;
   }
 
   async inspectContainer(ref: string): Promise<ContainerJSON> {

@@ -128,6 +128,9 @@ test('create then start; foreground run keeps the container and returns its exit
   assert.equal(fg.stdout, 'out\n');
   assert.equal(fg.stderr, 'err\n');
   assert.match(ok(['ps', '-a']), /Exited \(3\).*fg$/m);
+  // No output and an exit at once: the monitor may close the attach socket before brig listens.
+  for (let i = 0; i < 5; i++) assert.equal(brig(['run', '--label', 'quick=1', 'host', 'sh', '-c', 'exit 3']).code, 3, `run ${i}`);
+  for (const q of ok(['ps', '-aq', '-f', 'label=quick=1']).split('\n').filter(Boolean)) ok(['rm', q]);
   const i = brig(['run', '-i', '--name', 'reader', 'host', 'sh', '-c', 'read a; read b; echo "$b $a"; cat; echo end'], 'first\nsecond\nrest\n');
   assert.equal(i.code, 0, i.stderr);
   assert.equal(i.stdout, 'second first\nrest\nend\n');
