@@ -187,7 +187,8 @@ export interface ContainerOps {
   pruneContainers(opts?: { filters?: FilterMap }): Promise<ContainerPruneReport>;
   /** GET /containers/{id}/top: the host's ps with `psArgs` (ps_args; default "-ef") over the container's processes. */
   topContainer(ref: string, psArgs?: string): Promise<ContainerTopResponse>;
-  inspectContainer(ref: string): Promise<ContainerJSON>;
+  /** GET /containers/{id}/json (`size`: SizeRw and SizeRootFs, docker's ?size=1). */
+  inspectContainer(ref: string, opts?: { size?: boolean }): Promise<ContainerJSON>;
   containerLogs(ref: string, opts?: LogOptions): AsyncIterable<LogLine>;
   /** docker exec: a new process in a running container; its exit code (0 at once with detach). */
   execContainer(ref: string, opts: ExecOptions): Promise<{ pid: number; exit: Promise<number> }>;

@@ -509,8 +509,8 @@ export class LocalEngine implements Engine {
     return out;
   }
 
-  async inspectContainer(ref: string): Promise<ContainerJSON> {
-    return (await this.kept()).inspect(ref);
+  async inspectContainer(ref: string, opts: { size?: boolean } = {}): Promise<ContainerJSON> {
+    return (await this.kept()).inspect(ref, opts);
   }
 
   async *containerLogs(ref: string, opts: LogOptions = {}): AsyncIterable<LogLine> {

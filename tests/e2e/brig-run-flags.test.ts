@@ -251,3 +251,13 @@ test("update: limits change live in the container's cgroup, stay for the next st
   assert.equal(ok(['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}}', id]), `${100 << 20} 500000000 30\n`);
   ok(['rm', '-f', id]);
 });
+
+test('inspect -s: SizeRw (what the container wrote) and SizeRootFs (with its image), only when asked', { skip }, () => {
+  const id = ok(['run', '-d', IMAGE, 'sh', '-c', 'head -c 5000 /dev/zero > /written; sleep 60']).trim();
+  for (let i = 0; i < 100 && brig(['exec', id, 'stat', '/written']).code !== 0; i++) spawnSync('sleep', ['0.05']);
+  const [rw, rootFs] = ok(['inspect', '-s', '-f', '{{.SizeRw}} {{.SizeRootFs}}', id]).trim().split(' ').map(Number);
+  assert.ok(rw! >= 5000 && rw! < 100_000, `SizeRw ${rw}`);
+  assert.ok(rootFs! > rw! + 500_000, `SizeRootFs ${rootFs} counts the image (busybox) too`);
+  assert.equal(ok(['inspect', '-f', '{{.SizeRw}}', id]), '<no value>\n', 'not computed unless asked');
+  ok(['rm', '-f', id]);
+});

@@ -585,9 +585,13 @@ export class ContainerService {
     return topProcesses(pids, args, this.deps.ps ?? hostPs);
   }
 
-  async inspect(ref: string): Promise<ContainerJSON> {
+  /** GET /containers/{id}/json; with `size`, SizeRw and SizeRootFs as ps -s counts them. */
+  async inspect(ref: string, opts: { size?: boolean } = {}): Promise<ContainerJSON> {
     const r = await this.find(ref);
-    return containerJSON(r, this.settings(r));
+    const json = containerJSON(r, this.settings(r));
+    if (!opts.size) return json;
+    const { rw, rootFs } = await this.sizes(r);
+    return { ...json, SizeRw: rw, SizeRootFs: rootFs };
   }
 }
 
