@@ -187,7 +187,7 @@ test('exec -it bash under a real pty: the prompt, a tty of the caller\'s size, p
   assert.deepEqual(traces(id), []);
 });
 
-test("exec's environment is docker's: HOME from the exec user's passwd entry, TERM=xterm with -t and only then", { skip, todo: 'brig exec keeps the container process\'s HOME and TERM: exec -u www-data gets HOME=/root (bash -i then fails on /root/.bashrc), exec -t gets no TERM (bash says dumb), exec without -t in a run -t container gets TERM=xterm' }, () => {
+test("exec's environment is docker's: HOME from the exec user's passwd entry, TERM=xterm with -t and only then", { skip }, () => {
   ok(['run', '-d', '-t', '--name', 'envs', IMAGE, 'sleep', 'infinity']);
   try {
     assert.equal(ok(['exec', '-u', 'www-data', 'envs', 'sh', '-c', 'echo $HOME']), '/var/www\n');
@@ -262,7 +262,7 @@ test('cp /etc out of a stopped container: the whole tree with its modes and syml
   ok(['rm', 'cpsrc']);
 });
 
-test('cp -a out of a container: still owned by the caller, as docker\'s CLI (-a is for copies into a container)', { skip, todo: "brig cp -a CONTAINER:/etc DIR keeps the container's owners (/etc/shadow 0:42); docker's CLI extracts with NoLchown whatever -a says (archive.CopyTo)" }, () => {
+test('cp -a out of a container: still owned by the caller, as docker\'s CLI (-a is for copies into a container)', { skip }, () => {
   ok(['create', '--name', 'cpa', IMAGE]);
   try {
     const dst = path.join(root, 'cp-a');
@@ -292,7 +292,7 @@ test('diff after installing a file and a user; commit with USER/WORKDIR; the com
   assert.deepEqual(traces(id), []);
 });
 
-test('diff reports every directory above an added file as changed, as docker does', { skip, todo: 'brig diff leaves out the ancestors whose size, mode and mtime the copy-up kept (C /usr, C /usr/local for a new /usr/local/bin/x); docker (20.10 here, and moby\'s changes() today) reports every ancestor of an addition or deletion' }, () => {
+test('diff reports every directory above an added file as changed, as docker does', { skip }, () => {
   ok(['run', '--name', 'anc', IMAGE, 'touch', '/usr/local/bin/x']);
   try {
     assert.deepEqual(ok(['diff', 'anc']).trim().split('\n').sort(), ['A /usr/local/bin/x', 'C /usr', 'C /usr/local', 'C /usr/local/bin']);
@@ -327,7 +327,7 @@ test('--read-only with --tmpfs /tmp: the root refuses writes, /tmp is a fresh tm
   assert.equal(s, "touch: cannot touch '/etc/x': Read-only file system\ntmp-ok\n1777\ntmpfs /tmp tmpfs rw,nosuid,nodev,noexec,relatime 0 0\nhere-string\n");
 });
 
-test('-w into a directory the image does not have: docker creates it (root-owned, 0755), also for another user and a read-only root', { skip, todo: "brig fails to start with exit 125: 'process.cwd: changing directory to /srv/app/data failed: chdir /srv/app/data: no such file or directory (ENOENT)'" }, () => {
+test('-w into a directory the image does not have: docker creates it (root-owned, 0755), also for another user and a read-only root', { skip }, () => {
   assert.equal(bash(['-w', '/srv/app/data'], 'pwd; stat -c "%A %U" /srv/app /srv/app/data'), '/srv/app/data\ndrwxr-xr-x root\ndrwxr-xr-x root\n');
   assert.equal(bash(['-u', 'www-data', '-w', '/srv/new'], 'pwd; touch x 2>&1; true'), "/srv/new\ntouch: cannot touch 'x': Permission denied\n");
   assert.equal(bash(['--read-only', '-w', '/srv/ro'], 'pwd'), '/srv/ro\n');
@@ -369,14 +369,14 @@ test("resource flags: the limits in the host's cgroup files and the same seen in
   assert.deepEqual(traces(id), []);
 });
 
-test("/etc/mtab is a link to /proc/mounts, as docker's init layer makes it", { skip, todo: 'brig has no /etc/mtab in a container of an image without one; docker adds /etc/mtab -> /proc/mounts (and /.dockerenv) in every container (daemon/initlayer)' }, () => {
+test("/etc/mtab is a link to /proc/mounts, as docker's init layer makes it", { skip }, () => {
   assert.equal(bash([], 'readlink /etc/mtab'), '/proc/mounts\n');
 });
 
-test('brig runs while the host has a mount whose mountinfo line is over 8 KiB (a deep mount point; an overlay of many layers)', { skip, todo: "brig run aborts (134, 'malloc(): invalid size (unsorted)') whenever /proc/self/mountinfo holds a line over ~8 KiB, e.g. the overlay of a running 128-layer container on a 200-byte data root (brig-store.test.ts makes one): brig reads it with readFileSync(path, 'utf8'), whose fast path in Node 24.21 corrupts the heap on such a file (readFileSync(path).toString() is safe)" }, () => {
+test('brig runs while the host has a mount whose mountinfo line is over 8 KiB (a deep mount point; an overlay of many layers)', { skip }, () => {
   // The deep mount lives in a mount namespace of its own: no other brig on this host meets it.
   const deep = path.join(root, 'deep');
-  const script = 'set -e; mkdir -p "$2"; mount -t tmpfs none "$2"; cd "$2"; seg=$(printf "r%.0s" $(seq 200)); for i in $(seq 45); do mkdir $seg; cd $seg; done; mkdir m; mount -t tmpfs none m; exec "$0" run --rm "$1" true';
+  const script = 'set -e; mkdir -p "$2"; mount -t tmpfs none "$2"; cd "$2"; seg=$(printf "r%.0s" $(seq 200)); for i in $(seq 45); do mkdir $seg; cd $seg; done; mkdir m; mount -t tmpfs none m; cd /; exec "$0" run --rm "$1" true';
   const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'bash', '-c', script, BRIG, IMAGE, deep], { env, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
 });
