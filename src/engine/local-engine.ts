@@ -8,7 +8,19 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { arch } from 'node:os';
 import path from 'node:path';
 import { BrigError } from '../errors/index.js';
-import { type ImageLimits, type ImageService, imageToRuntimeConfig, LIMIT_ENV, privateDir, resolveLimits } from '../image/index.js';
+import {
+  applyChanges,
+  type ImageLimits,
+  type ImageService,
+  type ImageUser,
+  imageToRuntimeConfig,
+  LIMIT_ENV,
+  parsePlatform,
+  privateDir,
+  resolveLimits,
+} from '../image/index.js';
+import { familiarReference, formatReference, parseReference } from '../image/reference.js';
+import { pullMessages } from './pull-messages.js';
 import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../util/owner.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { defaultSeccompProfile } from '../runtime/seccomp/index.js';
@@ -22,6 +34,9 @@ import type {
   Engine,
   ExecOptions,
   EngineInfo,
+  Filters,
+  PullOptions,
+  PullReport,
   LogLine,
   LogOptions,
   HistoryItem,
@@ -152,9 +167,32 @@ export class LocalEngine implements Engine {
     if (isHostImage(name)) throw new BrigError('INVALID_ARGUMENT', `the built-in image "${HOST_IMAGE}" cannot be ${what}`);
   }
 
-  async listImages(): Promise<ImageSummary[]> {
+  /**
+   * The containers and the images they use, for docker's rmi and prune rules: kept
+   * containers from the container store (read only); a foreground `run --rm` container keeps
+   * no record, but its rootfs snapshot names its image and it runs for as long as it exists.
+   */
+  private async imageUsers(): Promise<ImageUser[]> {
+    const users: ImageUser[] = [];
+    const kept = new Set<string>();
+    if (this.deps.containers !== undefined) {
+      for (const r of await this.containerService().store.list()) {
+        kept.add(r.id);
+        users.push({ id: r.id, imageId: r.imageId, running: r.state.status === 'running' || r.state.status === 'paused' || r.state.status === 'restarting' });
+      }
+    }
+    for (const snap of (await this.deps.images?.snapshotter?.list()) ?? []) {
+      const image = snap.labels['brig.image'];
+      if (snap.kind === 'active' && image !== undefined && !kept.has(snap.key)) users.push({ id: snap.key, imageId: image, running: true });
+    }
+    return users;
+  }
+
+  async listImages(opts: { all?: boolean; filters?: Filters } = {}): Promise<ImageSummary[]> {
     await this.open();
-    return [hostImageSummary(), ...(this.deps.images ? await this.deps.images.list() : [])];
+    const host = { image: { created: Number.NaN, labels: HOST_LABELS, names: [{ full: 'docker.io/library/host:latest', repo: 'docker.io/library/host', digest: false }] }, summary: hostImageSummary() };
+    if (!this.deps.images) return [host.summary];
+    return this.deps.images.list({ filters: opts.filters ?? {}, users: await this.imageUsers(), extra: [host] });
   }
 
   async inspectImage(nameOrId: string): Promise<ImageInspect> {
@@ -170,10 +208,36 @@ export class LocalEngine implements Engine {
     return this.store().history(nameOrId);
   }
 
-  async pullImage(reference: string, opts: { onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal } = {}): Promise<PullResult> {
+  /**
+   * docker's pull: per tag "Pulling from", the layers, "Digest:"; then one "Status:" line
+   * for the whole pull, "Downloaded newer image" when any name now points at another image.
+   */
+  async pullImage(reference: string, opts: PullOptions = {}): Promise<PullReport> {
     await this.open();
     this.refuseBuiltin(reference, 'pulled');
-    return this.store().pull(reference, opts);
+    const store = this.store();
+    const ref = parseReference(reference, { defaultTag: opts.allTags !== true });
+    if (opts.allTags === true && (ref.tag !== undefined || ref.digest !== undefined)) {
+      throw new BrigError('INVALID_ARGUMENT', "tag can't be used with --all-tags/-a", { field: '--all-tags' });
+    }
+    const platform = opts.platform === undefined || opts.platform === '' ? undefined : parsePlatform(opts.platform);
+    const emit = opts.onProgress ?? (() => undefined);
+    const tags = opts.allTags === true ? await store.remoteTags(reference, opts.signal ? { signal: opts.signal } : {}) : [ref.tag];
+    const images: PullResult[] = [];
+    for (const tag of tags) {
+      const one = tag === ref.tag ? ref : { ...ref, tag };
+      const r = await store.pull(formatReference(one), {
+        ...(platform ? { platform } : {}),
+        onProgress: pullMessages(one, emit),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+      emit({ status: `Digest: ${r.digest}` });
+      images.push(r);
+    }
+    const status = images.some((i) => i.status === 'downloaded') ? 'downloaded' : 'up-to-date';
+    const named = familiarReference(ref);
+    emit({ status: status === 'downloaded' ? `Status: Downloaded newer image for ${named}` : `Status: Image is up to date for ${named}` });
+    return { reference: formatReference(ref), status, images };
   }
 
   async pushImage(reference: string, opts: { onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal } = {}) {
@@ -191,28 +255,37 @@ export class LocalEngine implements Engine {
   async removeImage(nameOrId: string, opts: { force?: boolean } = {}): Promise<RemoveItem[]> {
     await this.open();
     this.refuseBuiltin(nameOrId, 'removed');
-    return this.store().remove(nameOrId, opts);
+    return this.store().remove(nameOrId, { ...opts, users: await this.imageUsers() });
   }
 
-  async pruneImages(opts: { all?: boolean } = {}) {
+  async pruneImages(opts: { filters?: Filters } = {}) {
     await this.open();
-    return this.store().prune(opts);
+    return this.store().prune({ filters: opts.filters ?? {}, users: await this.imageUsers() });
   }
 
-  async saveImages(names: string[], file: string, format: 'docker-archive' | 'oci-archive'): Promise<void> {
+  async saveImages(names: string[], consume: (tar: AsyncIterable<Buffer>) => Promise<void>, opts: { format?: 'docker-archive' | 'oci-archive' } = {}): Promise<void> {
     await this.open();
     for (const n of names) this.refuseBuiltin(n, 'saved');
-    await this.store().save(names, file, { format });
+    await consume(await this.store().saveStream(names, opts));
   }
 
-  async loadImages(file: string): Promise<LoadResult> {
+  async loadImages(tar: AsyncIterable<Uint8Array>, opts: { signal?: AbortSignal } = {}): Promise<LoadResult> {
     await this.open();
-    return this.store().load(file);
+    return this.store().load(tar, opts);
   }
 
-  async importImage(file: string, reference?: string): Promise<{ id: string; reference?: string }> {
+  async importImage(
+    tar: AsyncIterable<Uint8Array>,
+    opts: { reference?: string; changes?: string[]; message?: string; platform?: string; signal?: AbortSignal } = {},
+  ): Promise<{ id: string; reference?: string }> {
     await this.open();
-    const r = await this.store().import(file, reference ? { reference } : {});
+    const r = await this.store().import(tar, {
+      ...(opts.reference !== undefined ? { reference: opts.reference } : {}),
+      ...(opts.changes?.length ? { changes: applyChanges({}, opts.changes) } : {}),
+      ...(opts.message ? { message: opts.message } : {}),
+      ...(opts.platform ? { platform: parsePlatform(opts.platform) } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
     return { id: r.id, ...(r.reference ? { reference: r.reference } : {}) };
   }
 
@@ -512,6 +585,8 @@ function parseUserUid(user: string | undefined): number {
   const m = /^(\d+)/.exec(user ?? '0');
   return m ? Number(m[1]) : 1;
 }
+
+const HOST_LABELS = { 'io.brig.builtin': 'true' };
 
 function hostImageSummary(): ImageSummary {
   return {

@@ -10,13 +10,13 @@ import { repoRoot } from './requires.js';
 
 export const BRIG = path.join(repoRoot, 'bin', 'brig');
 
-export function brigCli(data: string) {
-  const env = { ...process.env, BRIG_ROOT: data };
-  const brig = (args: string[], input?: string) => {
+export function brigCli(data: string, extraEnv: NodeJS.ProcessEnv = {}) {
+  const env = { ...process.env, ...extraEnv, BRIG_ROOT: data };
+  const brig = (args: string[], input?: string | Buffer) => {
     const r = spawnSync(BRIG, args, { env, encoding: 'utf8', input: input ?? '', timeout: 60_000 });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
-  const ok = (args: string[], input?: string): string => {
+  const ok = (args: string[], input?: string | Buffer): string => {
     const r = brig(args, input);
     assert.equal(r.code, 0, `brig ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;

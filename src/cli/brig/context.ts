@@ -6,7 +6,7 @@ export interface BrigContext {
   engine: () => Engine;
   stdout: Writable & { isTTY?: boolean };
   stderr: Writable;
-  stdin: NodeJS.ReadableStream;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   cwd: string;
   env: NodeJS.ProcessEnv;
 }

@@ -23,7 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BrigError, hasErrno } from '../../errors/index.js';
 import { digestOf, mismatch, newHash, parseDigest, sha256 } from '../digest.js';
 import { type Descriptor, INDEX_TYPES, MANIFEST_TYPES, sniffMediaType } from '../manifest.js';
-import { formatReference, type Reference } from '../reference.js';
+import { familiarReference, formatReference, type Reference } from '../reference.js';
 import type { BlobStore } from '../store/blob-store.js';
 import { withLock } from '../store/lock.js';
 import { basicHeader, type Challenge, fetchToken, parseChallenge, TokenCache } from './auth.js';
@@ -37,6 +37,7 @@ import {
   isTransient,
   type RetryPolicy,
   readBody,
+  registryErrorText,
   send,
   sendWithRetry,
   statusError,
@@ -46,7 +47,7 @@ export interface ProgressEvent {
   /** What moves: a manifest or a blob (layer or config). */
   kind: 'manifest' | 'blob';
   digest: string;
-  status: 'waiting' | 'downloading' | 'resuming' | 'uploading' | 'mounted' | 'exists' | 'retrying' | 'done';
+  status: 'waiting' | 'downloading' | 'resuming' | 'uploading' | 'mounted' | 'exists' | 'retrying' | 'done' | 'extracting' | 'extracted';
   current: number;
   total: number;
   /** For 'retrying': why. */
@@ -251,6 +252,13 @@ export class RegistryClient {
       headers: { Accept: MANIFEST_ACCEPT },
       signal: opts.signal,
     });
+    if (res.status === 404) {
+      // docker's words: "manifest for busybox:nope not found: manifest unknown: manifest unknown".
+      const detail = (await registryErrorText(res)) || 'manifest unknown';
+      throw new BrigError('REGISTRY_NOT_FOUND', `manifest for ${familiarReference(ref)} not found: ${detail}`, {
+        hint: 'check the name and tag; private repositories also answer 404 without credentials',
+      });
+    }
     if (res.status !== 200) throw await statusError(res, what);
     const bytes = await readBody(res, MAX_MANIFEST);
     const actual = sha256(bytes);
@@ -276,6 +284,40 @@ export class RegistryClient {
       });
     }
     return { bytes, mediaType, digest: actual };
+  }
+
+  /**
+   * The repository's tags (GET /v2/<name>/tags/list), following the registry's `Link`
+   * pages. A repository the registry does not know is REGISTRY_NOT_FOUND.
+   */
+  async listTags(ref: Reference, opts: { signal?: AbortSignal } = {}): Promise<string[]> {
+    const what = `tags of ${ref.registry}/${ref.repository}`;
+    const tags: string[] = [];
+    let path: string | undefined = `${ref.repository}/tags/list`;
+    for (let page = 0; path !== undefined; page++) {
+      if (page >= 1000) throw new BrigError('REGISTRY_ERROR', `${what}: more than 1000 pages`);
+      const res = await this.request(ref, [this.scope(ref, 'pull')], { method: 'GET', path, signal: opts.signal });
+      if (res.status !== 200) throw await statusError(res, what);
+      let body: { tags?: unknown };
+      try {
+        body = JSON.parse((await readBody(res, MAX_MANIFEST)).toString('utf8')) as { tags?: unknown };
+      } catch {
+        throw new BrigError('REGISTRY_ERROR', `${what}: the registry sent malformed JSON`);
+      }
+      if (body.tags !== null && body.tags !== undefined && !(Array.isArray(body.tags) && body.tags.every((t) => typeof t === 'string'))) {
+        throw new BrigError('REGISTRY_ERROR', `${what}: "tags" is not a list of strings`);
+      }
+      tags.push(...((body.tags as string[] | null | undefined) ?? []));
+      // RFC 5988: Link: </v2/name/tags/list?n=100&last=x>; rel="next" (relative to the registry).
+      const link = /<([^>]+)>\s*;\s*rel="?next"?/.exec(String(res.headers.link ?? ''));
+      path = undefined;
+      if (link !== null) {
+        const next = new URL(link[1]!, res.url);
+        if (next.host !== res.url.host) throw new BrigError('REGISTRY_ERROR', `${what}: the next page is on another host`);
+        path = `${next.pathname.replace(/^\/v2\//, '')}${next.search}`;
+      }
+    }
+    return tags;
   }
 
   /**

@@ -8,7 +8,7 @@ import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
 import { ownerAlive, parseOwner } from '../../util/owner.js';
-import { privateDir, rmTree } from '../fs-util.js';
+import { privateDir, rmTree, treeUsage } from '../fs-util.js';
 import { withLock, writeFileAtomic } from '../store/lock.js';
 import {
   type ApplyTarget,
@@ -206,6 +206,10 @@ export abstract class DirSnapshotter implements Snapshotter {
       delete db.snapshots[key];
       db.snapshots[name] = { ...r, kind: 'committed', labels: { ...r.labels, ...opts.labels } };
     });
+  }
+
+  async usage(key: string): Promise<number> {
+    return treeUsage(this.dir((await this.record(key)).id));
   }
 
   async remove(key: string): Promise<void> {

@@ -94,6 +94,12 @@ export interface Snapshotter {
   /** Turns the active snapshot `key` into the committed snapshot `name`. */
   commit(name: string, key: string, opts?: { labels?: Record<string, string> }): Promise<void>;
 
+  /**
+   * The disk space a snapshot's own data takes (allocated blocks; a hard-linked file once),
+   * what removing it gives back. containerd's Usage.
+   */
+  usage(key: string): Promise<number>;
+
   /** Removes a snapshot that is no snapshot's parent. */
   remove(key: string): Promise<void>;
 

@@ -79,6 +79,7 @@ const transactions = new AsyncLocalStorage<TxState>();
 
 export interface GcResult {
   removed: string[];
+  /** Disk space freed (the removed blobs' allocated blocks). */
   bytes: number;
 }
 
@@ -230,6 +231,18 @@ export class ImageStore {
       }),
     }));
     return digest;
+  }
+
+  /** Forgets a digest a name was pulled or pushed by (`rmi repo@sha256:...`); the names stay. */
+  async dropRepoDigest(repoDigest: string): Promise<void> {
+    await this.updateIndex((index) => ({
+      ...index,
+      manifests: index.manifests.map((d) => {
+        if (d.annotations?.[ANNOTATION_REPO_DIGEST] !== repoDigest) return d;
+        const { [ANNOTATION_REPO_DIGEST]: _, ...annotations } = d.annotations;
+        return { ...d, annotations };
+      }),
+    }));
   }
 
   /** Removes every entry (named or dangling) that points at a manifest digest. */
@@ -428,7 +441,8 @@ export class ImageStore {
           if (st === undefined || (now - st.mtimeMs < grace && !orphaned.has(digest))) continue;
           if (await this.blobs.delete(digest)) {
             removed.push(digest);
-            bytes += st.size;
+            // What the disk gets back: allocated blocks, not the apparent size.
+            bytes += st.blocks * 512;
           }
         }
         for (const l of leases) if (!l.live) await fs.rm(l.path, { force: true });
