@@ -44,6 +44,8 @@ import type {
 export type { HistoryItem, ImageInspect, ImageSummary, LoadResult, ProgressEvent, PullResult, RemoveItem };
 // References are parsed on the client side too (docker's CLI does: "Using default tag").
 export { familiarReference, formatReference, parseReference, type Reference } from '../image/reference.js';
+// The client's registry credentials (docker's config.json), which `login` writes: not the engine's.
+export { CredentialStore, HUB_SERVER, serverKey } from '../image/registry/credentials.js';
 
 /**
  * One line of docker's progress stream (pkg/jsonmessage): what POST /images/create and
@@ -80,6 +82,14 @@ export interface PullReport {
   images: PullResult[];
 }
 
+/** A registry login (POST /auth): the server as the user named it, and what to send. */
+export interface AuthConfig {
+  username: string;
+  password: string;
+  /** `127.0.0.1:5000`, `https://registry.example/`; Docker Hub when empty. */
+  serveraddress: string;
+}
+
 /**
  * Image operations, in the Docker Engine API's shapes (GET /images/json, /images/{id}/json,
  * ...) so the CLI, `brig serve` and the SDK render the same data. The built-in `host` image
@@ -111,6 +121,8 @@ export interface ImageOps {
     tar: AsyncIterable<Uint8Array>,
     opts?: { reference?: string; changes?: string[]; message?: string; platform?: string; signal?: AbortSignal },
   ): Promise<{ id: string; reference?: string }>;
+  /** POST /auth: checks the credentials against the registry; stores nothing. */
+  registryLogin(auth: AuthConfig): Promise<{ Status: string; IdentityToken?: string }>;
 }
 
 /** `GET /info`, in part: where the engine keeps its data and the bounds it puts on images. */

@@ -17,6 +17,7 @@ import {
   LIMIT_ENV,
   parsePlatform,
   privateDir,
+  RegistryClient,
   resolveLimits,
 } from '../image/index.js';
 import { familiarReference, formatReference, parseReference } from '../image/reference.js';
@@ -28,6 +29,7 @@ import { DEFAULT_CAPS, defaultSpec } from '../runtime/spec/default-spec.js';
 import type { Mount, Spec } from '../runtime/spec/types.js';
 import { ensureHostImage, HOST_IMAGE } from './builtin-image.js';
 import type {
+  AuthConfig,
   ContainerJSON,
   ContainerSummary,
   CreateContainerOptions,
@@ -287,6 +289,12 @@ export class LocalEngine implements Engine {
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
     return { id: r.id, ...(r.reference ? { reference: r.reference } : {}) };
+  }
+
+  async registryLogin(auth: AuthConfig): Promise<{ Status: string; IdentityToken?: string }> {
+    const registry = this.deps.images?.registry ?? new RegistryClient();
+    const r = await registry.login(auth.serveraddress, { username: auth.username, password: auth.password });
+    return { Status: 'Login Succeeded', ...(r.identityToken ? { IdentityToken: r.identityToken } : {}) };
   }
 
   async info(): Promise<EngineInfo> {

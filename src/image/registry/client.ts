@@ -18,6 +18,7 @@
  * `chunkSize` is set — and finally PUT the manifest.
  */
 import { createReadStream } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import * as fs from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BrigError, hasErrno } from '../../errors/index.js';
@@ -27,7 +28,7 @@ import { familiarReference, formatReference, type Reference } from '../reference
 import type { BlobStore } from '../store/blob-store.js';
 import { withLock } from '../store/lock.js';
 import { basicHeader, type Challenge, fetchToken, parseChallenge, TokenCache } from './auth.js';
-import type { CredentialSource, Credentials } from './credentials.js';
+import { type CredentialSource, type Credentials, registryOf } from './credentials.js';
 import {
   backoff,
   DEFAULT_RETRY,
@@ -201,6 +202,46 @@ export class RegistryClient {
     });
     this.tokens.set(key, token, expiresIn);
     return `Bearer ${token}`;
+  }
+
+  /**
+   * docker login's check (POST /auth): `GET /v2/` tells the challenge; then it is asked again
+   * with the credentials — as Basic, or with a token the realm gives for them (no scope,
+   * offline: a refresh token to keep comes back if the token server hands one out). A
+   * registry that asks for nothing lets anyone in, as docker says too.
+   */
+  async login(server: string, creds: Credentials, opts: { signal?: AbortSignal } = {}): Promise<{ identityToken?: string }> {
+    const registry = registryOf(server);
+    const ep = await this.ping(registry);
+    const ch = ep.challenge;
+    if (ch === undefined) return {};
+    const headers: Record<string, string> = { 'User-Agent': this.userAgent };
+    let identityToken: string | undefined;
+    if (ch.scheme === 'basic') {
+      headers.Authorization = basicHeader(creds);
+    } else {
+      const t = await fetchToken(ch, [], creds, {
+        policy: this.policy,
+        signal: opts.signal ?? this.signal,
+        allowHttp: this.allowHttp(registry),
+        offline: true,
+      }).catch(async (e: unknown) => {
+        if ((e as BrigError).code !== 'REGISTRY_UNAUTHORIZED') throw e;
+        throw new BrigError('REGISTRY_UNAUTHORIZED', `Get "${displayUrl(ep.base)}": unauthorized: incorrect username or password`, { cause: e });
+      });
+      headers.Authorization = `Bearer ${t.token}`;
+      identityToken = t.refreshToken;
+    }
+    const res = await sendWithRetry({ method: 'GET', url: ep.base, headers }, { policy: this.policy, signal: opts.signal ?? this.signal });
+    res.body.resume();
+    if (res.status !== 200) {
+      throw new BrigError(
+        res.status === 401 ? 'REGISTRY_UNAUTHORIZED' : 'REGISTRY_ERROR',
+        `login attempt to ${displayUrl(ep.base)} failed with status: ${res.status} ${STATUS_CODES[res.status] ?? ''}`.trimEnd(),
+        res.status === 401 ? { hint: 'check the user name and password' } : {},
+      );
+    }
+    return identityToken === undefined ? {} : { identityToken };
   }
 
   /** Sends a request to `path` (relative to /v2/) or an absolute URL, authenticating as needed. */
