@@ -234,8 +234,28 @@ export interface ContainerOps {
   cleanupContainer(id: string): Promise<void>;
 }
 
+/**
+ * `GET /version`, docker's shape: the Engine component carries the API versions it serves,
+ * and brig's runtime, Node, in place of docker's Go (`NodeVersion`, not `GoVersion`).
+ */
+export interface EngineVersion {
+  Platform: { Name: string };
+  Components: { Name: string; Version: string; Details: Record<string, string> }[];
+  Version: string;
+  ApiVersion: string;
+  MinAPIVersion: string;
+  GitCommit: string;
+  NodeVersion: string;
+  Os: string;
+  Arch: string;
+  KernelVersion: string;
+  /** RFC 3339, as the build wrote it. */
+  BuildTime: string;
+}
+
 export interface Engine extends ImageOps, ContainerOps {
   /** A foreground container removed when it exits (run --rm): no monitor, no record. */
   runContainer(opts: RunContainerOptions): Promise<RunningContainer>;
   info(): Promise<EngineInfo>;
+  version(): Promise<EngineVersion>;
 }

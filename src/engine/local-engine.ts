@@ -5,11 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { arch } from 'node:os';
+import { arch, release } from 'node:os';
 import path from 'node:path';
 import { BrigError } from '../errors/index.js';
 import {
   applyChanges,
+  hostPlatform,
   type ImageLimits,
   type ImageService,
   type ImageUser,
@@ -21,6 +22,8 @@ import {
   resolveLimits,
 } from '../image/index.js';
 import { familiarReference, formatReference, parseReference } from '../image/reference.js';
+import { buildInfo } from '../util/build-info.js';
+import { API_VERSION, MIN_API_VERSION } from './api-version.js';
 import { pullMessages } from './pull-messages.js';
 import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../util/owner.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -34,6 +37,7 @@ import type {
   ContainerSummary,
   CreateContainerOptions,
   Engine,
+  EngineVersion,
   ExecOptions,
   EngineInfo,
   Filters,
@@ -295,6 +299,35 @@ export class LocalEngine implements Engine {
     const registry = this.deps.images?.registry ?? new RegistryClient();
     const r = await registry.login(auth.serveraddress, { username: auth.username, password: auth.password });
     return { Status: 'Login Succeeded', ...(r.identityToken ? { IdentityToken: r.identityToken } : {}) };
+  }
+
+  async version(): Promise<EngineVersion> {
+    const b = buildInfo();
+    const arch = hostPlatform().architecture;
+    const details = {
+      ApiVersion: API_VERSION,
+      Arch: arch,
+      BuildTime: b.built,
+      Experimental: 'false',
+      GitCommit: b.commit,
+      KernelVersion: release(),
+      MinAPIVersion: MIN_API_VERSION,
+      NodeVersion: b.node,
+      Os: 'linux',
+    };
+    return {
+      Platform: { Name: 'brig' },
+      Components: [{ Name: 'Engine', Version: b.version, Details: details }],
+      Version: b.version,
+      ApiVersion: API_VERSION,
+      MinAPIVersion: MIN_API_VERSION,
+      GitCommit: b.commit,
+      NodeVersion: b.node,
+      Os: 'linux',
+      Arch: arch,
+      KernelVersion: release(),
+      BuildTime: b.built,
+    };
   }
 
   async info(): Promise<EngineInfo> {

@@ -8,6 +8,7 @@ import { LocalEngine } from '../../engine/local-engine.js';
 import { BrigError, isBrigError } from '../../errors/index.js';
 import { defaultSnapshotter, dockerConfigCredentials, ImageService, limitsFromEnv } from '../../image/index.js';
 import { CredentialStore } from '../../image/registry/credentials.js';
+import { buildInfo } from '../../util/build-info.js';
 import { deviceAttacher } from '../../native/devload.js';
 import { Helper } from '../../native/helper.js';
 import { locateNative } from '../../native/locate.js';
@@ -88,6 +89,12 @@ async function main(argv: string[]): Promise<number> {
     env: process.env,
   };
   try {
+    if (verb === '--version' || verb === '-v') {
+      // docker's "Docker version 28.2.2, build e6534b4".
+      const b = buildInfo();
+      process.stdout.write(`brig version ${b.version}, build ${b.commit}\n`);
+      return 0;
+    }
     if (verb === undefined || verb === 'help' || verb === '--help' || verb === '-h') {
       process.stdout.write(mainHelp(COMMANDS));
       return 0;

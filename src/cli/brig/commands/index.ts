@@ -8,6 +8,7 @@ import { IMAGE_TOP, imageGroup } from './image/index.js';
 import { login } from './registry/login.js';
 import { logout } from './registry/logout.js';
 import { info } from './system/info.js';
+import { version } from './system/version.js';
 
 export const COMMANDS: Record<string, Verb | VerbGroup> = {
   ...CONTAINER_TOP,
@@ -15,6 +16,7 @@ export const COMMANDS: Record<string, Verb | VerbGroup> = {
   info,
   login,
   logout,
+  version,
   container: containerGroup,
   image: imageGroup,
 };
