@@ -124,6 +124,9 @@ describe('login against a registry with htpasswd (Basic) auth', { skip: regSkip 
     assert.match(ok(['pull', ref]), /Status: Downloaded newer image/);
     assert.equal(ok(['logout', host]), `Removing login credentials for ${host}\n`);
     assert.deepEqual(readConfig().auths, { 'other.example': { auth: base64('o:p') } });
+    const push = brig(['push', ref]);
+    assert.equal(push.code, 1);
+    assert.match(push.stderr, /^Error response from daemon: .*authentication required/m);
     ok(['rmi', ref]);
     const anonymous = brig(['pull', ref]);
     assert.equal(anonymous.code, 1);
