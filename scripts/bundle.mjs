@@ -3,7 +3,6 @@
  * The bundle step of `npm run build`: dist/brig-runtime.cjs and dist/brig.cjs with esbuild,
  * and what the build is written into them as __BRIG_BUILD__ (src/util/build-info.ts):
  *
- *   version  package.json's
  *   commit   BRIG_GIT_COMMIT if set, else `git rev-parse --short HEAD` (7 characters, as
  *            docker's), "-dirty" after it when tracked files have changes; "unknown" where
  *            there is no git (a source tarball)
@@ -14,7 +13,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import process from 'node:process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -37,7 +35,6 @@ function commit() {
 
 const epoch = process.env.SOURCE_DATE_EPOCH;
 const info = {
-  version: JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version,
   commit: commit(),
   built: (epoch ? new Date(Number(epoch) * 1000) : new Date()).toISOString(),
 };

@@ -17,7 +17,7 @@ import { archiveResource, extractArchive } from '../image/layers/copy.js';
 import { resolveLimits } from '../image/layers/limits.js';
 import { parseMountPoints } from '../runtime/host-facts.js';
 import type { Spec } from '../runtime/spec/types.js';
-import { type Change, type ContainerPathStat, fileNotFound, isDirMode, overlayChanges, resolveInScope, statPath } from './containers/files.js';
+import { type Change, type ContainerPathStat, fileNotFound, isDirMode, madeMountpoints, overlayChanges, resolveInScope, statPath } from './containers/files.js';
 import type { ContainerService, ContainerSettings } from './containers/service.js';
 import type { ContainerRecord } from './containers/store.js';
 import type { CommitOptions } from './engine.js';
@@ -64,7 +64,7 @@ export class ContainerFiles {
   }
 
   async changes(ref: string): Promise<Change[]> {
-    const r = await this.svc.store.find(ref);
+    const r = await this.svc.find(ref);
     const s = this.settings(r);
     // The built-in image's rootfs is a read-only view: nothing in it changes.
     if (!s.rootfs) return [];
@@ -74,29 +74,33 @@ export class ContainerFiles {
     if (upper === undefined) {
       throw new BrigError('UNSUPPORTED_FIELD', `diff needs the overlayfs snapshotter (this engine uses ${snap.name})`, { hint: 'the copy snapshotter keeps no record of what changed' });
     }
-    const mounts = await snap.mounts(s.rootfs.snapshot);
+    const { lowers, made } = await this.madeMountpoints(r);
+    return overlayChanges(upper, lowers, made);
+  }
+
+  /** The container's lower dirs and the mountpoints the runtime made above them (files.ts madeMountpoints). */
+  private async madeMountpoints(r: ContainerRecord): Promise<{ lowers: string[]; made: Set<string> }> {
+    const s = this.settings(r);
+    const mounts = await this.images!.snapshotter!.mounts(s.rootfs!.snapshot);
     const lowers = mounts.flatMap((m) => m.options.filter((o) => o.startsWith('lowerdir+=')).map((o) => o.slice('lowerdir+='.length)));
-    // The runtime makes the mountpoints the image lacks (/proc, /dev, ...): docker keeps those
-    // in its init layer, out of the container's changes, so brig leaves them out too.
     const spec = JSON.parse(readFileSync(path.join(s.bundle, 'config.json'), 'utf8')) as Spec;
-    const mountpoints = new Set((spec.mounts ?? []).map((m) => path.posix.normalize(m.destination)));
-    return overlayChanges(upper, lowers).filter((c) => !(c.Kind === 1 && mountpoints.has(c.Path)));
+    return { lowers, made: madeMountpoints((spec.mounts ?? []).map((m) => m.destination), lowers) };
   }
 
   async export(ref: string, consume: (tar: AsyncIterable<Buffer>) => Promise<void>): Promise<void> {
-    const r = await this.svc.store.find(ref);
+    const r = await this.svc.find(ref);
     const root = this.rootfs(r);
     await this.frozen(r, () => consume(tarTree(root)));
   }
 
   async stat(ref: string, p: string): Promise<ContainerPathStat> {
-    const r = await this.svc.store.find(ref);
+    const r = await this.svc.find(ref);
     const root = this.rootfs(r);
     return this.frozen(r, async () => statPath(root, p, ref).stat);
   }
 
   async getArchive<T>(ref: string, p: string, consume: (stat: ContainerPathStat, tar: AsyncIterable<Buffer>) => Promise<T>): Promise<T> {
-    const r = await this.svc.store.find(ref);
+    const r = await this.svc.find(ref);
     const root = this.rootfs(r);
     return this.frozen(r, () => {
       const st = statPath(root, p, ref);
@@ -106,7 +110,7 @@ export class ContainerFiles {
   }
 
   async putArchive(ref: string, p: string, tar: AsyncIterable<Uint8Array>, opts: { copyUIDGID?: boolean } = {}): Promise<void> {
-    const r = await this.svc.store.find(ref);
+    const r = await this.svc.find(ref);
     const root = this.rootfs(r);
     const spec = JSON.parse(readFileSync(path.join(this.settings(r).bundle, 'config.json'), 'utf8')) as Spec;
     if (spec.root?.readonly) throw new BrigError('INVALID_ARGUMENT', 'container rootfs is marked read-only');
@@ -131,33 +135,34 @@ export class ContainerFiles {
   }
 
   async commit(ref: string, opts: CommitOptions = {}): Promise<{ Id: string }> {
-    const r = await this.svc.store.find(ref);
+    const r = await this.svc.find(ref);
     const s = this.settings(r);
     if (!s.rootfs || !this.images) throw new BrigError('INVALID_ARGUMENT', `container ${r.name} runs the built-in image "host", which cannot be committed`);
     const images = this.images;
     const image = await images.resolve(r.imageId);
     const base = image.config.config ?? {};
-    const spec = JSON.parse(readFileSync(path.join(s.bundle, 'config.json'), 'utf8')) as Spec;
-    const args = spec.process?.args ?? [];
-    const entry = base.Entrypoint ?? [];
-    const withEntry = entry.length > 0 && entry.every((a, i) => args[i] === a);
-    const env = (spec.process?.env ?? s.env).filter((e) => !e.startsWith('HOME=') || (base.Env ?? []).some((b) => b.startsWith('HOME=')));
+    // docker commits the container's Config (the request merged with its image at create).
+    const c = s.config;
     let config: ContainerConfig = {
       ...base,
-      Env: env,
-      Cmd: withEntry ? args.slice(entry.length) : args,
-      Entrypoint: withEntry ? entry : null,
-      WorkingDir: spec.process?.cwd ?? s.workdir,
-      Labels: { ...(base.Labels ?? {}), ...r.labels },
+      Env: c.Env,
+      Cmd: c.Cmd,
+      Entrypoint: c.Entrypoint,
+      WorkingDir: c.WorkingDir,
+      Labels: c.Labels,
+      ...(c.User ? { User: c.User } : {}),
+      ...(c.StopSignal && c.StopSignal !== 'SIGTERM' ? { StopSignal: c.StopSignal } : {}),
+      ...(c.ExposedPorts ? { ExposedPorts: c.ExposedPorts } : {}),
+      ...(c.Volumes ? { Volumes: c.Volumes } : {}),
     };
-    if (s.user !== undefined) config.User = s.user;
-    if (s.stopSignal !== 'SIGTERM') config.StopSignal = s.stopSignal;
     config = applyChanges(config, opts.changes ?? []);
+    const { made: mountpoints } = await this.madeMountpoints(r);
     const made = await this.frozen(
       r,
       () =>
         images.commit(s.rootfs!.snapshot, {
           changes: config,
+          exclude: mountpoints,
           ...(opts.reference !== undefined ? { reference: opts.reference } : {}),
           ...(opts.comment !== undefined ? { comment: opts.comment } : {}),
           ...(opts.author !== undefined ? { author: opts.author } : {}),

@@ -3,20 +3,9 @@
  * return data; front ends render it. Local (in-process) now; a remote implementation over
  * the Engine API will satisfy the same interface.
  */
-export interface RunContainerOptions {
-  image: string;
-  /** Command and arguments; empty means the image's default. */
-  cmd: string[];
+/** A foreground container (run --rm): where its stdio goes. */
+export interface RunOptions {
   name?: string;
-  env?: string[];
-  workdir?: string;
-  /** "uid" or "uid:gid" (numeric). */
-  user?: string;
-  hostname?: string;
-  /** Remove the container when it exits. */
-  rm: boolean;
-  /** A pseudo-terminal (-t): the runtime relays it to the given stdio. */
-  tty?: boolean;
   /** fds for the container's stdin, stdout, stderr. */
   stdio: [number | 'ignore', number | 'ignore', number | 'ignore'];
   signal?: AbortSignal;
@@ -29,6 +18,8 @@ export interface RunningContainer {
   exit: Promise<number>;
   /** Sends a signal to the container's init. */
   kill(signal: number): void;
+  /** What the engine wants the user to know (a capability the host withholds, ...). */
+  warnings: string[];
 }
 
 import type {
@@ -125,21 +116,61 @@ export interface ImageOps {
   registryLogin(auth: AuthConfig): Promise<{ Status: string; IdentityToken?: string }>;
 }
 
-/** `GET /info`, in part: where the engine keeps its data and the bounds it puts on images. */
+/**
+ * `GET /info` in docker's SystemInfo shape (the fields brig can answer truthfully), plus
+ * brig's own: why each part of the engine was chosen on this host, and the image limits.
+ */
 export interface EngineInfo {
+  ID: string;
+  Name: string;
+  ServerVersion: string;
+  Containers: number;
+  ContainersRunning: number;
+  ContainersPaused: number;
+  ContainersStopped: number;
+  Images: number;
   DockerRootDir: string;
   /** The snapshotter (`overlayfs` or `copy`), and why overlayfs was not chosen. */
   Driver: string;
   DriverStatus: [string, string][];
+  LoggingDriver: string;
+  CgroupDriver: string;
+  CgroupVersion: string;
+  MemoryLimit: boolean;
+  SwapLimit: boolean;
+  CpuCfsPeriod: boolean;
+  CpuCfsQuota: boolean;
+  CPUShares: boolean;
+  CPUSet: boolean;
+  PidsLimit: boolean;
+  OomKillDisable: boolean;
+  KernelVersion: string;
+  OperatingSystem: string;
+  OSType: string;
+  Architecture: string;
+  NCPU: number;
+  MemTotal: number;
+  DefaultRuntime: string;
+  Runtimes: Record<string, { path: string }>;
+  InitBinary: string;
+  SecurityOptions: string[];
+  Warnings: string[];
+  /** brig: what each part of the engine is on this host and why. */
+  Choices: { part: string; choice: string; why: string }[];
   /** brig: limits on layers, blobs and archives (src/image/layers/limits.ts), with the env names that set them. */
   ImageLimits: { name: string; env: string; value: number }[];
 }
 
-
-import type { ContainerJSON, ContainerSummary, LogLine } from './containers/service.js';
+import type { ContainerCreateRequest } from './containers/config.js';
+import type { ResourceUpdate } from './spec/update.js';
+import type { ContainerJSON, ContainerSummary } from './containers/inspect.js';
+import type { LogLine } from './logs/line.js';
+/** docker's rendering of a log record (--details, -t), for every front end. */
+export { renderLogLine } from './logs/line.js';
 import type { Change, ContainerPathStat } from './containers/files.js';
 
-export type { Change, ContainerJSON, ContainerPathStat, ContainerSummary, LogLine };
+export type { ResourceUpdate };
+export type { Change, ContainerCreateRequest, ContainerJSON, ContainerPathStat, ContainerSummary, LogLine };
 
 /** docker commit (POST /commit). */
 export interface CommitOptions {
@@ -151,19 +182,6 @@ export interface CommitOptions {
   changes?: string[];
   /** Freeze a running container while its changes are read (docker's default: true). */
   pause?: boolean;
-}
-
-/** A container kept after it exits (docker create/run without --rm), held by its monitor. */
-export interface CreateContainerOptions extends Omit<RunContainerOptions, 'stdio' | 'signal'> {
-  tty: boolean;
-  /** Keep stdin open for attach (-i). */
-  interactive: boolean;
-  labels?: Record<string, string>;
-  logDriver?: string;
-  logOpts?: Record<string, string>;
-  stopSignal?: string;
-  /** Seconds `stop` waits before SIGKILL (docker's default 10). */
-  stopTimeout?: number;
 }
 
 export interface LogOptions {
@@ -183,6 +201,8 @@ export interface ExecOptions {
   tty: boolean;
   interactive: boolean;
   detach: boolean;
+  /** Every capability brig holds (docker exec --privileged). */
+  privileged?: boolean;
   /** fds for the process's stdin, stdout, stderr (foreground). */
   stdio: [number | 'ignore', number | 'ignore', number | 'ignore'];
 }
@@ -198,7 +218,8 @@ export interface StartOptions {
 
 /** Container operations in the Docker Engine API's shapes. */
 export interface ContainerOps {
-  createContainer(opts: CreateContainerOptions): Promise<{ Id: string; Warnings: string[] }>;
+  /** POST /containers/create: the request in docker's shape; the name as docker's `name` query parameter. */
+  createContainer(req: ContainerCreateRequest, opts?: { name?: string }): Promise<{ Id: string; Warnings: string[] }>;
   startContainer(ref: string, opts?: StartOptions): Promise<void>;
   stopContainer(ref: string, opts?: { timeout?: number; signal?: string }): Promise<void>;
   killContainer(ref: string, signal?: string): Promise<void>;
@@ -213,6 +234,8 @@ export interface ContainerOps {
   unpauseContainer(ref: string): Promise<void>;
   restartContainer(ref: string, opts?: { timeout?: number; signal?: string }): Promise<void>;
   renameContainer(ref: string, name: string): Promise<void>;
+  /** docker update (POST /containers/{id}/update): resource limits, live on a running container and kept for its next start. */
+  updateContainer(ref: string, update: ResourceUpdate): Promise<{ Warnings: string[] }>;
   /** The monitor's attach socket (stdin in, output out, in its framing): local engines only. */
   attachSocket(ref: string): Promise<string>;
   /** docker diff (GET /containers/{id}/changes): its rootfs against its image. */
@@ -255,7 +278,7 @@ export interface EngineVersion {
 
 export interface Engine extends ImageOps, ContainerOps {
   /** A foreground container removed when it exits (run --rm): no monitor, no record. */
-  runContainer(opts: RunContainerOptions): Promise<RunningContainer>;
+  runContainer(req: ContainerCreateRequest, opts: RunOptions): Promise<RunningContainer>;
   info(): Promise<EngineInfo>;
   version(): Promise<EngineVersion>;
 }

@@ -985,7 +985,7 @@ export class ImageService {
    */
   async commit(
     key: string,
-    opts: { reference?: string; changes?: ContainerConfig; comment?: string; author?: string } = {},
+    opts: { reference?: string; changes?: ContainerConfig; comment?: string; author?: string; exclude?: ReadonlySet<string> } = {},
   ): Promise<{ id: string; reference: string | undefined }> {
     const s = this.snapshotter;
     if (s === undefined) throw new BrigError('INTERNAL', 'no snapshotter configured');
@@ -1012,9 +1012,9 @@ export class ImageService {
   private async commit_(
     base: ResolvedImage,
     upper: string,
-    opts: { reference?: string; changes?: ContainerConfig; comment?: string; author?: string },
+    opts: { reference?: string; changes?: ContainerConfig; comment?: string; author?: string; exclude?: ReadonlySet<string> },
   ): Promise<{ id: string; reference: string | undefined }> {
-    const layer = await createLayer(upper, this.store.blobs, { overlayDiff: true, signal: this.signal });
+    const layer = await createLayer(upper, this.store.blobs, { overlayDiff: true, signal: this.signal, ...(opts.exclude ? { exclude: opts.exclude } : {}) });
     const created = new Date().toISOString();
     const config: ImageConfig = {
       ...base.config,

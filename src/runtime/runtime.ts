@@ -493,17 +493,16 @@ export class Runtime {
 
 /**
  * The cgroup limits to apply: the config's resources, with device rules as runc sets them —
- * deny everything, then the config's rules, then the devices every container needs and the
- * ones the config creates (a config cannot take /dev/null away from its own container).
+ * deny everything, then the config's rules, then the devices every container needs (a
+ * config cannot take /dev/null away from its own container). A node linux.devices creates
+ * is usable only where a rule allows it, as with runc: `docker run --device X:r` relies on
+ * that to make X read-only.
  */
 export function containerResources(spec: Spec): LinuxResources {
   const res = (spec.linux?.resources ?? {}) as LinuxResources;
-  const created = (spec.linux?.devices ?? [])
-    .filter((d) => d.type === 'c' || d.type === 'b')
-    .map((d) => ({ allow: true, type: d.type, major: d.major!, minor: d.minor!, access: 'rwm' }));
   return {
     ...res,
-    devices: [{ allow: false, access: 'rwm' }, ...(res.devices ?? []), ...DEFAULT_ALLOWED_DEVICES, ...created],
+    devices: [{ allow: false, access: 'rwm' }, ...(res.devices ?? []), ...DEFAULT_ALLOWED_DEVICES],
   };
 }
 

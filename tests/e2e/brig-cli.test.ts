@@ -96,3 +96,17 @@ test('image round trip through a local registry, then run it', { skip: regSkip }
   assert.equal(hist.code, 0, hist.stderr);
   assert.deepEqual(mountsUnder(root), []);
 });
+
+test("brig info: docker's report, the fast path on this host (overlayfs, no host tool needed), and why each part was chosen", { skip }, () => {
+  const r = brig(['info']);
+  assert.equal(r.code, 0, r.stderr);
+  for (const line of [/^ Storage Driver: overlayfs$/m, /^ Cgroup Driver: cgroupfs$/m, /^ Default Runtime: brig$/m, /^ Security Options:\n {2}seccomp\n {3}Profile: builtin$/m, /^ Docker Root Dir: /m, /^ Choices \(brig\):$/m, /^ {2}network: none$/m]) {
+    assert.match(r.stdout, line);
+  }
+  const info = JSON.parse(brig(['info', '--format', 'json']).stdout) as { Driver: string; Choices: { part: string; choice: string; why: string }[]; ID: string; NCPU: number };
+  assert.equal(info.Driver, 'overlayfs', 'the first run must not fall back to copying images');
+  assert.deepEqual(info.Choices.map((c) => c.part), ['snapshotter', 'cgroups', 'runtime', 'network', 'logging', 'init']);
+  for (const c of info.Choices) assert.ok(c.why.length > 10, `${c.part} says why`);
+  assert.equal(brig(['info', '-f', '{{.ID}}']).stdout.trim(), info.ID, 'a stable engine id');
+  assert.equal(brig(['info', '-f', '{{.NCPU}}']).stdout.trim(), String(info.NCPU));
+});

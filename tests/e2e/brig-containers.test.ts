@@ -56,7 +56,7 @@ after(() => {
 test('run -d: the container outlives brig; ps, logs, wait, inspect; rm leaves nothing on the host', { skip }, async () => {
   const id = ok(['run', '-d', '--name', 'web', 'host', 'sh', '-c', 'echo hello; echo oops >&2; sleep 1; echo bye']).trim();
   assert.match(id, /^[0-9a-f]{64}$/);
-  assert.match(ok(['ps']), new RegExp(`^${id.slice(0, 12)}\\s+host\\s+"sh -c echo hello; e…"\\s+.+ ago\\s+Up .+\\s+web$`, 'm'));
+  assert.match(ok(['ps']), new RegExp(`^${id.slice(0, 12)}\\s+host\\s+"sh -c 'echo hello; …"\\s+.+ ago\\s+Up .+\\s+web$`, 'm'));
   assert.equal(monitorsOf(id).length >= 1, true, 'a monitor holds it');
   assert.equal(ok(['wait', 'web']), '0\n');
   assert.match(ok(['ps', '-a']), /Exited \(0\) .* ago\s+web$/m);
@@ -162,7 +162,7 @@ test("bad input gets docker's kind of message and exit 125, with nothing left", 
     [['run', '-ix', 'host', 'true'], /unknown shorthand flag: 'x' in -ix/],
     [['run', '--nope', 'host'], /unknown flag: --nope/],
     [['run', '-d', 'nosuchimage', 'true'], /nosuchimage/],
-    [['run', '-d', '--log-opt', 'max-file=2', 'host', 'true'], /--log-opt max-file: needs max-size/],
+    [['run', '-d', '--log-opt', 'max-file=0', 'host', 'true'], /--log-opt max-file: max-file cannot be less than 1/],
     [['run', '-d', '--name', '-bad', 'host', 'true'], /Invalid container name \(-bad\)/],
     [['logs'], /"brig logs" requires exactly 1 argument/],
   ] as [string[], RegExp][]) {

@@ -152,10 +152,10 @@ test('cp into a container (stopped and running): files, directories, `-` tar fro
 
 test("a hostile symlink in the container never reaches the host's /etc, in either direction", { skip }, () => {
   const marker = `brig-cp-escape-${process.pid}`;
-  ran('evil', `ln -s /etc /hostetc && ln -s ../../../../../../etc /climb && echo container > /etc/hostname && ln -s /etc/${marker} /etc/dangling`);
+  ran('evil', `ln -s /etc /hostetc && ln -s ../../../../../../etc /climb && echo container > /etc/os-release && ln -s /etc/${marker} /etc/dangling`);
   const out = mkdtempSync(path.join(root, 'evil-'));
   // Reading through it gives the container's file, not the host's.
-  ok(['cp', 'evil:/hostetc/hostname', path.join(out, 'h1')]);
+  ok(['cp', 'evil:/hostetc/os-release', path.join(out, 'h1')]);
   assert.equal(readFileSync(path.join(out, 'h1'), 'utf8'), 'container\n');
   ok(['cp', 'evil:/climb/passwd', path.join(out, 'p1')]);
   assert.equal(readFileSync(path.join(out, 'p1'), 'utf8'), readFileSync(path.join(root, readdirSync(root).find((d) => d.startsWith('rootfs-'))!, 'etc/passwd'), 'utf8'));

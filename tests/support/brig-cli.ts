@@ -11,7 +11,7 @@ import { repoRoot } from './requires.js';
 export const BRIG = path.join(repoRoot, 'bin', 'brig');
 
 export function brigCli(data: string, extraEnv: NodeJS.ProcessEnv = {}) {
-  const env = { ...process.env, ...extraEnv, BRIG_ROOT: data };
+  const env = { ...process.env, BRIG_ROOT: data, ...extraEnv };
   const brig = (args: string[], input?: string | Buffer) => {
     const r = spawnSync(BRIG, args, { env, encoding: 'utf8', input: input ?? '', timeout: 60_000 });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };

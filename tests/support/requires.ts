@@ -7,7 +7,7 @@
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export type Requirement = 'root' | 'helper' | 'runc' | 'busybox' | 'userns' | 'cgroup-v2' | 'cgroup-v1' | 'python3' | 'cc';
+export type Requirement = 'root' | 'helper' | 'runc' | 'busybox' | 'userns' | 'cgroup-v2' | 'cgroup-v1' | 'python3' | 'cc' | 'dockerd-ref';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -40,6 +40,8 @@ const checks: Record<Requirement, () => string | undefined> = {
   'cgroup-v2': () =>
     existsSync('/sys/fs/cgroup/cgroup.controllers') ? undefined : 'needs a cgroup v2 unified hierarchy',
   'cgroup-v1': () => (existsSync('/sys/fs/cgroup/memory/tasks') ? undefined : 'needs cgroup v1 controllers'),
+  // Debian's dockerd 20.10 on its own socket (/work/shared/reference-engines.sh start-dockerd).
+  'dockerd-ref': () => (which('docker') && existsSync('/run/docker-ref.sock') ? undefined : 'no reference dockerd (reference-engines.sh start-dockerd)'),
 };
 
 /** Returns false when every requirement holds, else the reasons (node:test prints them as the skip reason). */

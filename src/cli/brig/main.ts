@@ -4,10 +4,12 @@
 import { existsSync } from 'node:fs';
 import { homedir, release } from 'node:os';
 import path from 'node:path';
+import { DEFAULT_CONFIG_FILE, type EngineConfig, loadEngineConfig } from '../../engine/engine-config.js';
 import { LocalEngine } from '../../engine/local-engine.js';
 import { BrigError, isBrigError } from '../../errors/index.js';
 import { defaultSnapshotter, dockerConfigCredentials, ImageService, limitsFromEnv } from '../../image/index.js';
 import { CredentialStore } from '../../image/registry/credentials.js';
+import { BRIG_VERSION } from '../../engine/version.js';
 import { buildInfo } from '../../util/build-info.js';
 import { deviceAttacher } from '../../native/devload.js';
 import { Helper } from '../../native/helper.js';
@@ -54,9 +56,13 @@ function engine(env: NodeJS.ProcessEnv): LocalEngine {
   const runtimeBin = locateNative('brig-runtime', import.meta.url);
   // The installation: native/build/brig-runtime's grandparent holds bin/brig.
   const brigBin = path.join(path.dirname(path.dirname(path.dirname(runtimeBin))), 'bin', 'brig');
-  const keep = ['BRIG_ROOT', 'BRIG_HOME', 'PATH'].flatMap((k) => (env[k] !== undefined ? [`${k}=${env[k]}`] : []));
+  const keep = ['BRIG_ROOT', 'BRIG_HOME', 'BRIG_CONFIG', 'PATH'].flatMap((k) => (env[k] !== undefined ? [`${k}=${env[k]}`] : []));
+  // docker's daemon.json: read when a verb needs it; one named by BRIG_CONFIG must exist.
+  let config: EngineConfig | undefined;
+  const configFile = env.BRIG_CONFIG ?? DEFAULT_CONFIG_FILE;
   return new LocalEngine({
     root: ROOT,
+    config: () => (config ??= loadEngineConfig(configFile, { required: env.BRIG_CONFIG !== undefined })),
     runtime,
     images,
     mounter,
@@ -91,8 +97,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     if (verb === '--version' || verb === '-v') {
       // docker's "Docker version 28.2.2, build e6534b4".
-      const b = buildInfo();
-      process.stdout.write(`brig version ${b.version}, build ${b.commit}\n`);
+      process.stdout.write(`brig version ${BRIG_VERSION}, build ${buildInfo().commit}\n`);
       return 0;
     }
     if (verb === undefined || verb === 'help' || verb === '--help' || verb === '-h') {
@@ -113,7 +118,8 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const err = isBrigError(e) ? e : new BrigError('INTERNAL', e instanceof Error ? e.message : String(e));
     process.stderr.write(`brig: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
-    return err.code === 'EXEC_NOT_FOUND' ? 127 : 125;
+    // docker's CLI: 127 when the program is not found, 126 when it cannot be run, else 125.
+    return err.code === 'EXEC_NOT_FOUND' ? 127 : err.code === 'EXEC_DENIED' ? 126 : 125;
   }
 }
 

@@ -5,7 +5,7 @@
  * header names are docker's.
  */
 import { humanDuration } from '../../util/human-duration.js';
-import type { ContainerSummary } from '../../engine/containers/service.js';
+import type { ContainerSummary } from '../../engine/containers/inspect.js';
 import type { HistoryItem, ImageSummary } from '../../image/service.js';
 import { ago, humanSize, shortId } from '../brig/render.js';
 import { goQuote, goStruct } from './template.js';

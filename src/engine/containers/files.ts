@@ -104,22 +104,37 @@ function sameDir(a: Stats, b: Stats): boolean {
  * directory only when its size, mode or mtime differ); anything else was added. The parent
  * of an addition or deletion is reported modified. In walk order, parents first.
  */
-export function overlayChanges(upper: string, lowers: string[]): Change[] {
+/**
+ * The mount points the runtime made in a container's upper dir because the image had none
+ * (/proc, /etc/hostname, a --tmpfs target, ...). docker keeps those in an init layer below
+ * the container's, so they are no change of the container's: diff and commit leave them out.
+ */
+export function madeMountpoints(destinations: readonly string[], lowers: readonly string[]): Set<string> {
+  const inLower = (p: string) => lowers.some((l) => lstatQuiet(path.join(l, p)) !== undefined);
+  return new Set(destinations.map((d) => path.posix.normalize(d)).filter((d) => d !== '/' && !inLower(d.slice(1))));
+}
+
+export function overlayChanges(upper: string, lowers: string[], made: ReadonlySet<string> = new Set()): Change[] {
   const changes: Change[] = [];
   const changedDirs = new Set<string>();
+  // The mtime a made mountpoint gave its directory is no change either.
+  const madeIn = new Set([...made].map((m) => path.posix.dirname(m)));
   const walk = (rel: string) => {
     for (const n of readdirSync(path.join(upper, rel)).sort()) {
       const r = rel === '' ? n : `${rel}/${n}`;
       const p = `/${r}`;
       const st = lstatSync(path.join(upper, r));
       let kind: 0 | 1 | 2 | undefined;
+      if (made.has(p) && !st.isDirectory()) continue;
       if (st.isCharacterDevice() && st.rdev === 0) kind = 2;
+      else if (made.has(p)) kind = undefined;
       else {
         kind = 1;
         for (const l of lowers) {
           const lst = lstatQuiet(path.join(l, r));
           if (!lst) continue;
-          kind = st.isDirectory() && lst.isDirectory() && sameDir(st, lst) ? undefined : 0;
+          const same = madeIn.has(p) ? st.mode === lst.mode : sameDir(st, lst);
+          kind = st.isDirectory() && lst.isDirectory() && same ? undefined : 0;
           break;
         }
       }

@@ -41,6 +41,12 @@ export interface ContainerRecord {
     finishedAt: string;
   };
   restartCount: number;
+  /**
+   * An operation under way that spans several steps (create, start, remove) and the process
+   * doing it (`<pid>-<starttime>`): if that process dies midway, readers know the record is
+   * half done and the engine finishes or undoes it.
+   */
+  pending?: { op: 'create' | 'start' | 'remove'; owner: string };
   /** Engine-specific settings (config, host config, mounts, networks): opaque to the store. */
   spec: Record<string, unknown>;
   labels: Record<string, string>;

@@ -6,7 +6,8 @@
  * init exits it writes the exit record and runs the plan's on-exit command.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
 import { locateNative } from '../../native/locate.js';
 import { encodeMonitorPlan, type MonitorPlan } from './plan.js';
@@ -42,6 +43,8 @@ export async function startMonitor(
   plan: MonitorPlan,
   opts: { binary?: string; signal?: AbortSignal; onListening?: () => Promise<void> } = {},
 ): Promise<MonitorStarted> {
+  // The local driver's log has a directory of its own (docker's local-logs, 0700).
+  if (plan.files.log) mkdirSync(path.dirname(plan.files.log), { recursive: true, mode: 0o700 });
   const child = spawn(opts.binary ?? monitorBinary(), [], {
     detached: true,
     stdio: ['pipe', 'ignore', 'ignore', 'pipe'],

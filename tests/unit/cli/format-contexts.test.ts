@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { IMAGES_DEFAULT, IMAGES_HEADER, imageContexts, PS_DEFAULT, PS_HEADER, psContext } from '../../../src/cli/format/contexts.js';
 import { listFormatter } from '../../../src/cli/format/docker.js';
 import { parseTemplate } from '../../../src/cli/format/template.js';
-import type { ContainerSummary } from '../../../src/engine/containers/service.js';
+import type { ContainerSummary } from '../../../src/engine/containers/inspect.js';
 import type { ImageSummary } from '../../../src/image/service.js';
 
 const NOW = Date.parse('2026-01-02T03:04:05Z');
@@ -17,6 +17,8 @@ const C: ContainerSummary = {
   Image: 'busybox',
   ImageID: 'sha256:' + 'b'.repeat(64),
   Command: 'sh -c "echo hello; sleep 1000"',
+  HostConfig: { NetworkMode: 'none' },
+  NetworkSettings: { Networks: {} },
   Created: NOW / 1000 - 90,
   State: 'running',
   Status: 'Up About a minute',

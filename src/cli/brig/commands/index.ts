@@ -7,6 +7,7 @@ import { CONTAINER_TOP, containerGroup } from './container/index.js';
 import { IMAGE_TOP, imageGroup } from './image/index.js';
 import { login } from './registry/login.js';
 import { logout } from './registry/logout.js';
+import { completion } from './system/completion.js';
 import { info } from './system/info.js';
 import { version } from './system/version.js';
 
@@ -17,6 +18,7 @@ export const COMMANDS: Record<string, Verb | VerbGroup> = {
   login,
   logout,
   version,
+  completion,
   container: containerGroup,
   image: imageGroup,
 };

@@ -1,6 +1,7 @@
 /** brig version: the client's and the engine's versions, in docker's layout. */
 import { API_VERSION } from '../../../../engine/api-version.js';
 import type { EngineVersion } from '../../../../engine/engine.js';
+import { BRIG_VERSION } from '../../../../engine/version.js';
 import { buildInfo } from '../../../../util/build-info.js';
 import { DOCKER_FUNCS, parseTemplate, type Template, TemplateError } from '../../../format/template.js';
 import { tabwrite } from '../../../format/tabwriter.js';
@@ -90,7 +91,7 @@ export const version: Verb = {
     const b = buildInfo();
     const arch = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' }[process.arch as string] ?? process.arch;
     const client = alias(
-      { Platform: { Name: 'brig' }, Version: b.version, ApiVersion: API_VERSION, GitCommit: b.commit, NodeVersion: b.node, Os: 'linux', Arch: arch, BuildTime: ansic(b.built) },
+      { Platform: { Name: 'brig' }, Version: BRIG_VERSION, ApiVersion: API_VERSION, GitCommit: b.commit, NodeVersion: b.node, Os: 'linux', Arch: arch, BuildTime: ansic(b.built) },
       'APIVersion',
       API_VERSION,
     );
