@@ -9,10 +9,15 @@ import type { BrigContext } from './context.js';
 
 type Input = NodeJS.ReadableStream & Partial<Pick<ReadStream, 'isTTY' | 'setRawMode'>>;
 
-/** One line from stdin (without its line ending); what came before the end of input at EOF. */
-export function readLine(stdin: Input, opts: { hidden?: boolean } = {}): Promise<string> {
+/**
+ * `prompt` on `out`, then one line from stdin (without its line ending); what came before the
+ * end of input at EOF. A hidden read turns echo off before the prompt is shown, as docker's
+ * DisableInputEcho does, so what is typed at once is not echoed either.
+ */
+export function readLine(stdin: Input, opts: { hidden?: boolean; prompt?: string; out?: NodeJS.WritableStream } = {}): Promise<string> {
   const raw = opts.hidden === true && stdin.isTTY === true && typeof stdin.setRawMode === 'function';
   if (raw) stdin.setRawMode!(true);
+  if (opts.prompt !== undefined) opts.out?.write(opts.prompt);
   return new Promise((resolve) => {
     let line = '';
     const finish = () => {
@@ -42,6 +47,5 @@ export function readLine(stdin: Input, opts: { hidden?: boolean } = {}): Promise
 
 /** docker's prompt.Confirm: "MESSAGE [y/N] ", and yes only for y or Y. */
 export async function confirm(ctx: BrigContext, message: string): Promise<boolean> {
-  ctx.stdout.write(`${message} [y/N] `);
-  return (await readLine(ctx.stdin)).trim().toLowerCase() === 'y';
+  return (await readLine(ctx.stdin, { prompt: `${message} [y/N] `, out: ctx.stdout })).trim().toLowerCase() === 'y';
 }

@@ -78,13 +78,11 @@ export const login: Verb = {
         if ((user === '' || password === '') && !ctx.stdin.isTTY) throw new LocalError('Error: Cannot perform an interactive login from a non TTY device');
         if (user === '') {
           const fallback = stored?.username ?? '';
-          ctx.stdout.write(fallback ? `Username (${fallback}): ` : 'Username: ');
-          user = (await readLine(ctx.stdin)).trim() || fallback;
+          user = (await readLine(ctx.stdin, { prompt: fallback ? `Username (${fallback}): ` : 'Username: ', out: ctx.stdout })).trim() || fallback;
           if (user === '') throw new LocalError('Error: Non-null Username Required');
         }
         if (password === '') {
-          ctx.stdout.write('Password: ');
-          password = await readLine(ctx.stdin, { hidden: true });
+          password = await readLine(ctx.stdin, { hidden: true, prompt: 'Password: ', out: ctx.stdout });
           ctx.stdout.write('\n');
           if (password === '') throw new LocalError('Error: Password Required');
         }
