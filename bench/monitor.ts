@@ -5,16 +5,17 @@
  * binary's text costs each 1/N: PSS is the per-container cost that adds up.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startMonitor } from '../src/engine/monitor/monitor.js';
 import { compileMonitorPlan } from '../src/engine/monitor/plan.js';
 import { busyboxBundle, has } from './runtime-run.js';
 import { median } from './util.js';
+import { readTextSync } from '../src/util/read-text.js';
 
 function memory(pid: number): { rss: number; pss: number } {
-  const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const text = readTextSync(`/proc/${pid}/smaps_rollup`);
   const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
   return { rss: kb('Rss'), pss: kb('Pss') };
 }
@@ -76,7 +77,7 @@ function conmons(n: number): { pids: number[]; stop: () => void } | string {
     .filter((p) => /^\d+$/.test(p))
     .filter((p) => {
       try {
-        return readlinkSync(`/proc/${p}/exe`).endsWith('/conmon') && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dir);
+        return readlinkSync(`/proc/${p}/exe`).endsWith('/conmon') && readTextSync(`/proc/${p}/cmdline`).includes(dir);
       } catch {
         return false;
       }

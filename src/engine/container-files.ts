@@ -7,7 +7,7 @@
  * otherwise, while it is committed): its processes cannot swap a checked path component for
  * a symlink between the check and the use.
  */
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { BrigError } from '../errors/index.js';
 import { applyChanges } from '../image/changes.js';
@@ -21,6 +21,7 @@ import { type Change, type ContainerPathStat, fileNotFound, isDirMode, madeMount
 import type { ContainerService, ContainerSettings } from './containers/service.js';
 import type { ContainerRecord } from './containers/store.js';
 import type { CommitOptions } from './engine.js';
+import { readTextSync } from '../util/read-text.js';
 
 export class ContainerFiles {
   constructor(
@@ -39,7 +40,7 @@ export class ContainerFiles {
     }
     const root = this.svc.rootfsOf(r);
     const real = this.settings(r).rootfs ? realpathSync(root) : root;
-    if (this.settings(r).rootfs && !parseMountPoints(readFileSync('/proc/self/mountinfo', 'utf8')).some((m) => m.point === real)) {
+    if (this.settings(r).rootfs && !parseMountPoints(readTextSync('/proc/self/mountinfo')).some((m) => m.point === real)) {
       throw new BrigError('SYSTEM', `the rootfs of container ${r.name} is not mounted`, { path: root, hint: `brig rm ${r.name}` });
     }
     return root;
@@ -83,7 +84,7 @@ export class ContainerFiles {
     const s = this.settings(r);
     const mounts = await this.images!.snapshotter!.mounts(s.rootfs!.snapshot);
     const lowers = mounts.flatMap((m) => m.options.filter((o) => o.startsWith('lowerdir+=')).map((o) => o.slice('lowerdir+='.length)));
-    const spec = JSON.parse(readFileSync(path.join(s.bundle, 'config.json'), 'utf8')) as Spec;
+    const spec = JSON.parse(readTextSync(path.join(s.bundle, 'config.json'))) as Spec;
     return { lowers, made: madeMountpoints((spec.mounts ?? []).map((m) => m.destination), lowers) };
   }
 
@@ -112,7 +113,7 @@ export class ContainerFiles {
   async putArchive(ref: string, p: string, tar: AsyncIterable<Uint8Array>, opts: { copyUIDGID?: boolean } = {}): Promise<void> {
     const r = await this.svc.find(ref);
     const root = this.rootfs(r);
-    const spec = JSON.parse(readFileSync(path.join(this.settings(r).bundle, 'config.json'), 'utf8')) as Spec;
+    const spec = JSON.parse(readTextSync(path.join(this.settings(r).bundle, 'config.json'))) as Spec;
     if (spec.root?.readonly) throw new BrigError('INVALID_ARGUMENT', 'container rootfs is marked read-only');
     const limits = resolveLimits(this.images?.limits);
     await this.frozen(r, async () => {

@@ -11,9 +11,10 @@
  * file when it is wrong) and writes it into EngineConfig. An unknown key is an error, as
  * dockerd refuses one, so a typo is never silently a default.
  */
-import { readFileSync } from 'node:fs';
+
 import { BrigError, hasErrno } from '../errors/index.js';
 import { checkLogDefaults, type LogConfigRequest } from './logs/config.js';
+import { readTextSync } from '../util/read-text.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/brig/daemon.json';
 
@@ -71,7 +72,7 @@ export function parseEngineConfig(text: string, file: string): EngineConfig {
 export function loadEngineConfig(file: string, opts: { required?: boolean } = {}): EngineConfig {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readTextSync(file);
   } catch (e) {
     if (hasErrno(e, 'ENOENT') && !opts.required) return { log: {} };
     throw new BrigError('INVALID_CONFIG', `cannot read the engine configuration ${file}: ${(e as Error).message}`, { path: file, cause: e });

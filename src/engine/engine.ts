@@ -53,9 +53,6 @@ export interface JSONMessage {
   progressDetail?: { current?: number; total?: number };
 }
 
-/** docker's filters (`--filter key=value`, the API's `filters`): values by key. */
-export type Filters = Readonly<Record<string, readonly string[]>>;
-
 export interface PullOptions {
   /** os/arch[/variant]: the image for that platform from a multi-platform index. */
   platform?: string;
@@ -92,14 +89,14 @@ export interface ImageOps {
   pullImage(reference: string, opts?: PullOptions): Promise<PullReport>;
   pushImage(reference: string, opts?: { onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal }): Promise<{ reference: string; digest: string; size: number }>;
   /** GET /images/json, with docker's filters (dangling, label, before, since, until, reference). */
-  listImages(opts?: { all?: boolean; filters?: Filters }): Promise<ImageSummary[]>;
+  listImages(opts?: { all?: boolean; filters?: FilterMap }): Promise<ImageSummary[]>;
   inspectImage(nameOrId: string): Promise<ImageInspect>;
   imageHistory(nameOrId: string): Promise<HistoryItem[]>;
   tagImage(source: string, target: string): Promise<void>;
   /** DELETE /images/{name}: docker's rules, containers using the image included. */
   removeImage(nameOrId: string, opts?: { force?: boolean }): Promise<RemoveItem[]>;
   /** POST /images/prune: filters dangling (default true), until, label, label!. */
-  pruneImages(opts?: { filters?: Filters }): Promise<{ ImagesDeleted: RemoveItem[]; SpaceReclaimed: number }>;
+  pruneImages(opts?: { filters?: FilterMap }): Promise<{ ImagesDeleted: RemoveItem[]; SpaceReclaimed: number }>;
   /**
    * GET /images/get: the images as a tar, handed to `consume` once every name resolved (a
    * missing image fails before a byte is written).
@@ -168,9 +165,29 @@ import type { LogLine } from './logs/line.js';
 /** docker's rendering of a log record (--details, -t), for every front end. */
 export { renderLogLine } from './logs/line.js';
 import type { Change, ContainerPathStat } from './containers/files.js';
+import type { FilterMap } from './containers/filters.js';
+import type { ContainerTopResponse } from './containers/top.js';
 
 export type { ResourceUpdate };
-export type { Change, ContainerCreateRequest, ContainerJSON, ContainerPathStat, ContainerSummary, LogLine };
+export type { Change, ContainerCreateRequest, ContainerJSON, ContainerPathStat, ContainerSummary, ContainerTopResponse, FilterMap, LogLine };
+
+/** GET /containers/json's query: docker's rules (src/engine/containers/filters.ts). */
+export interface ListContainersOptions {
+  /** Stopped containers too (ps -a). */
+  all?: boolean;
+  /** The newest n, stopped ones included (ps -n; -l is 1); 0 or less: no limit. */
+  limit?: number;
+  /** Fill SizeRw and SizeRootFs (ps -s): each container's upper dir is walked. */
+  size?: boolean;
+  /** status, name, label, ancestor, id, exited, before, since, health, network, volume, publish, expose, is-task, isolation. */
+  filters?: FilterMap;
+}
+
+/** POST /containers/prune's answer. */
+export interface ContainerPruneReport {
+  ContainersDeleted: string[];
+  SpaceReclaimed: number;
+}
 
 /** docker commit (POST /commit). */
 export interface CommitOptions {
@@ -225,8 +242,13 @@ export interface ContainerOps {
   killContainer(ref: string, signal?: string): Promise<void>;
   removeContainer(ref: string, opts?: { force?: boolean }): Promise<void>;
   waitContainer(ref: string, opts?: { signal?: AbortSignal }): Promise<{ StatusCode: number }>;
-  listContainers(opts?: { all?: boolean }): Promise<ContainerSummary[]>;
-  inspectContainer(ref: string): Promise<ContainerJSON>;
+  listContainers(opts?: ListContainersOptions): Promise<ContainerSummary[]>;
+  /** POST /containers/prune: every stopped container the filters (until, label, label!) allow. */
+  pruneContainers(opts?: { filters?: FilterMap }): Promise<ContainerPruneReport>;
+  /** GET /containers/{id}/top: the host's ps with `psArgs` (ps_args; default "-ef") over the container's processes. */
+  topContainer(ref: string, psArgs?: string): Promise<ContainerTopResponse>;
+  /** GET /containers/{id}/json (`size`: SizeRw and SizeRootFs, docker's ?size=1). */
+  inspectContainer(ref: string, opts?: { size?: boolean }): Promise<ContainerJSON>;
   containerLogs(ref: string, opts?: LogOptions): AsyncIterable<LogLine>;
   /** docker exec: a new process in a running container; its exit code (0 at once with detach). */
   execContainer(ref: string, opts: ExecOptions): Promise<{ pid: number; exit: Promise<number> }>;

@@ -25,6 +25,7 @@ import { familiarReference, formatReference, parseReference } from '../image/ref
 import { buildInfo } from '../util/build-info.js';
 import { API_VERSION, MIN_API_VERSION } from './api-version.js';
 import { pullMessages } from './pull-messages.js';
+import { Filters as FilterArgs } from './containers/filters.js';
 import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../util/owner.js';
 import { describeCgroups, detectCgroups } from '../runtime/cgroups/detect.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -34,12 +35,15 @@ import { ensureHostImage, HOST_IMAGE } from './builtin-image.js';
 import type {
   AuthConfig,
   ContainerJSON,
+  ContainerPruneReport,
   ContainerSummary,
+  ContainerTopResponse,
   Engine,
   EngineVersion,
+  FilterMap,
+  ListContainersOptions,
   ExecOptions,
   EngineInfo,
-  Filters,
   PullOptions,
   PullReport,
   LogLine,
@@ -56,6 +60,7 @@ import type {
   StartOptions,
 } from './engine.js';
 import type { ContainerCreateRequest } from './containers/config.js';
+import { imageFamily } from './containers/filters.js';
 import { checkName } from './containers/names.js';
 import { type ContainerServiceDeps, ContainerService, type ContainerSettings, type PreparedContainer } from './containers/service.js';
 import type { ContainerRecord } from './containers/store.js';
@@ -205,11 +210,11 @@ export class LocalEngine implements Engine {
     return users;
   }
 
-  async listImages(opts: { all?: boolean; filters?: Filters } = {}): Promise<ImageSummary[]> {
+  async listImages(opts: { all?: boolean; filters?: FilterMap } = {}): Promise<ImageSummary[]> {
     await this.open();
     const host = { image: { created: Number.NaN, labels: HOST_LABELS, names: [{ full: 'docker.io/library/host:latest', repo: 'docker.io/library/host', digest: false }] }, summary: hostImageSummary() };
     if (!this.deps.images) return [host.summary];
-    return this.deps.images.list({ filters: opts.filters ?? {}, users: await this.imageUsers(), extra: [host] });
+    return this.deps.images.list({ filters: filterLists(opts.filters), users: await this.imageUsers(), extra: [host] });
   }
 
   async inspectImage(nameOrId: string): Promise<ImageInspect> {
@@ -275,9 +280,9 @@ export class LocalEngine implements Engine {
     return this.store().remove(nameOrId, { ...opts, users: await this.imageUsers() });
   }
 
-  async pruneImages(opts: { filters?: Filters } = {}) {
+  async pruneImages(opts: { filters?: FilterMap } = {}) {
     await this.open();
-    return this.store().prune({ filters: opts.filters ?? {}, users: await this.imageUsers() });
+    return this.store().prune({ filters: filterLists(opts.filters), users: await this.imageUsers() });
   }
 
   async saveImages(names: string[], consume: (tar: AsyncIterable<Buffer>) => Promise<void>, opts: { format?: 'docker-archive' | 'oci-archive' } = {}): Promise<void> {
@@ -523,6 +528,11 @@ export class LocalEngine implements Engine {
       runtime: this.deps.runtime,
       ...this.deps.containers,
       heldCapabilities: () => this.host().capabilities,
+      layerSize: async (r) => {
+        const u = await this.deps.images?.snapshotter?.usage(r.snapshot);
+        return { rw: u?.own.size ?? 0, rootFs: u?.total.size ?? 0 };
+      },
+      imageFamily: (refs) => this.imageFamily(refs),
       releaseRootfs: async (r) => {
         await unmountRootfs(r.path);
         await this.deps.images?.snapshotter?.remove(r.snapshot).catch((e: BrigError) => {
@@ -583,12 +593,37 @@ export class LocalEngine implements Engine {
     return { StatusCode: await (await this.kept()).wait(ref, opts) };
   }
 
-  async listContainers(opts: { all?: boolean } = {}): Promise<ContainerSummary[]> {
+  async listContainers(opts: ListContainersOptions = {}): Promise<ContainerSummary[]> {
     return (await this.kept()).list(opts);
   }
 
-  async inspectContainer(ref: string): Promise<ContainerJSON> {
-    return (await this.kept()).inspect(ref);
+  async pruneContainers(opts: { filters?: FilterMap } = {}): Promise<ContainerPruneReport> {
+    return (await this.kept()).prune(opts);
+  }
+
+  async topContainer(ref: string, psArgs?: string): Promise<ContainerTopResponse> {
+    return (await this.kept()).top(ref, psArgs);
+  }
+
+  /**
+   * docker's ancestor filter: each reference's image (a name, name:tag, id or id prefix) and
+   * its descendants. A reference that names no image adds nothing, as in docker.
+   */
+  private async imageFamily(refs: string[]): Promise<Set<string>> {
+    const all = await this.listImages();
+    // Layers are read only when asked: an inspect per image.
+    const layered = await Promise.all(all.map(async (i) => ({ id: i.Id, layers: ((await this.inspectImage(i.Id).catch(() => undefined))?.RootFS?.Layers as string[] | undefined) ?? [] })));
+    const out = new Set<string>();
+    for (const ref of refs) {
+      const found = await this.inspectImage(ref).catch(() => undefined);
+      if (!found) continue;
+      for (const id of imageFamily({ id: found.Id, layers: (found.RootFS?.Layers as string[] | undefined) ?? [] }, layered)) out.add(id);
+    }
+    return out;
+  }
+
+  async inspectContainer(ref: string, opts: { size?: boolean } = {}): Promise<ContainerJSON> {
+    return (await this.kept()).inspect(ref, opts);
   }
 
   async *containerLogs(ref: string, opts: LogOptions = {}): AsyncIterable<LogLine> {
@@ -691,6 +726,12 @@ export class LocalEngine implements Engine {
 }
 
 const HOST_LABELS = { 'io.brig.builtin': 'true' };
+
+/** The API's filters as lists (its older {value: true} form too), as the image service takes them. */
+function filterLists(raw: FilterMap | undefined): Record<string, string[]> {
+  const f = new FilterArgs(raw);
+  return Object.fromEntries(f.keys().map((k) => [k, f.get(k)]));
+}
 
 function hostImageSummary(): ImageSummary {
   return {

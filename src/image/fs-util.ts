@@ -47,42 +47,6 @@ export async function rmTree(path: string): Promise<void> {
 }
 
 /**
- * The disk space a tree takes: allocated blocks of every entry, a hard-linked inode counted
- * once, symlinks not followed. A part deeper than PATH_MAX is left uncounted (it is rare, and
- * this is a report, not a check); a tree that vanishes meanwhile counts what was seen.
- */
-export async function treeUsage(root: string): Promise<number> {
-  const seen = new Set<string>();
-  let total = 0;
-  const walk = async (p: string): Promise<void> => {
-    let st: import('node:fs').BigIntStats;
-    try {
-      st = await fs.lstat(p, { bigint: true });
-    } catch (e) {
-      if (hasErrno(e, 'ENOENT') || hasErrno(e, 'ENAMETOOLONG')) return;
-      throw e;
-    }
-    if (st.nlink > 1n && !st.isDirectory()) {
-      const id = `${st.dev}:${st.ino}`;
-      if (seen.has(id)) return;
-      seen.add(id);
-    }
-    total += Number(st.blocks) * 512;
-    if (!st.isDirectory()) return;
-    let names: string[];
-    try {
-      names = await fs.readdir(p);
-    } catch (e) {
-      if (hasErrno(e, 'ENOENT') || hasErrno(e, 'ENAMETOOLONG')) return;
-      throw e;
-    }
-    for (const n of names) await walk(join(p, n));
-  };
-  await walk(root);
-  return total;
-}
-
-/**
  * Makes `path` (and any missing parents) a directory only its owner can enter: created 0700,
  * and an existing one with group or other bits is tightened to 0700. Store directories hold
  * image files as the image ships them (setuid-root binaries, file capabilities, device

@@ -789,7 +789,7 @@ export class ImageService {
   /**
    * Deletes an image: its snapshots first (if that fails the image is still there to remove
    * again, nothing orphaned), then its names (`untag`), its index entries and its blobs.
-   * Returns docker's records and the bytes freed on disk.
+   * Returns docker's records and the bytes freed.
    */
   private async deleteImage(r: ResolvedImage, untag: ImageRef[]): Promise<{ items: RemoveItem[]; bytes: number }> {
     const snaps = await this.removeSnapshots(chainIDs(r.config.rootfs.diff_ids), r.id);
@@ -808,7 +808,7 @@ export class ImageService {
   /**
    * Removes the chain's snapshots from the top down, stopping at one still in use by an
    * image (other than `except`, the one being removed) or a container. Returns the chain IDs
-   * removed and the disk space they held.
+   * removed and the bytes they held.
    */
   private async removeSnapshots(chain: string[], except?: string): Promise<{ removed: string[]; bytes: number }> {
     const out = { removed: [] as string[], bytes: 0 };
@@ -820,7 +820,7 @@ export class ImageService {
     for (const id of [...chain].reverse()) {
       if (still.has(id)) break;
       try {
-        const used = await s.usage(id);
+        const used = (await s.usage(id)).own.size;
         await s.remove(id);
         out.removed.push(id);
         out.bytes += used;
@@ -838,8 +838,8 @@ export class ImageService {
    * `image prune` (POST /images/prune): removes dangling images — without a tag, what docker
    * calls dangling — or with `dangling=false` every image, skipping those a container uses
    * and those the filters leave out (`until`, `label`, `label!`). Each goes as `rmi` would
-   * take it. Then the blobs and snapshots no image references. SpaceReclaimed is the disk
-   * space that was freed (allocated blocks of blobs and snapshot trees).
+   * take it. Then the blobs and snapshots no image references. SpaceReclaimed is what was
+   * freed: the blobs' sizes and the snapshot trees' as docker counts a layer (usage.ts).
    */
   async prune(opts: { filters?: Filters; users?: readonly ImageUser[]; graceMs?: number } = {}): Promise<{
     ImagesDeleted: RemoveItem[];
@@ -884,7 +884,7 @@ export class ImageService {
         for (const c of chainIDs(r.config.rootfs.diff_ids)) live.add(c);
       const snaps = (await this.snapshotter.list()).filter((i) => i.kind === 'committed' && !live.has(i.key));
       for (const sn of snaps.reverse()) {
-        const size = await this.snapshotter.usage(sn.key).catch(() => 0);
+        const size = await this.snapshotter.usage(sn.key).then((u) => u.own.size, () => 0);
         await this.snapshotter.remove(sn.key).then(
           () => {
             bytes += size;

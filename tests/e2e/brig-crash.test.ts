@@ -8,13 +8,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { BRIG, brigCli } from '../support/brig-cli.js';
 import { makeBusyboxRootfs } from '../support/image-busybox.js';
 import { requires } from '../support/requires.js';
+import { readTextSync } from '../../src/util/read-text.js';
 
 const skip = requires('root', 'helper', 'busybox');
 const root = mkdtempSync(path.join(tmpdir(), 'brig-crash-'));
@@ -25,7 +26,7 @@ const IMAGE = 'localhost/crash:1';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ls = (d: string) => (existsSync(d) ? readdirSync(d) : []);
 const mountsUnder = (d: string) =>
-  readFileSync('/proc/self/mountinfo', 'utf8')
+  readTextSync('/proc/self/mountinfo')
     .split('\n')
     .map((l) => l.split(' ')[4] ?? '')
     .filter((m) => m.startsWith(d));
@@ -128,7 +129,7 @@ test('a container or monitor killed from outside is recorded as exited with its 
   // but once both are gone the record says exited.
   const id2 = ok(['run', '-d', IMAGE, 'sleep', '1000']).trim();
   const pid2 = Number(ok(['inspect', '-f', '{{.State.Pid}}', id2]).trim());
-  const monitor = Number(readFileSync(`/proc/${pid2}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+  const monitor = Number(readTextSync(`/proc/${pid2}/stat`).split(') ')[1]!.split(' ')[1]);
   process.kill(monitor, 'SIGKILL');
   process.kill(pid2, 'SIGKILL');
   for (let i = 0; i < 100 && existsSync(`/proc/${pid2}`); i++) await sleep(20);

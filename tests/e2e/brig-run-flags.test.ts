@@ -9,13 +9,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { BRIG, brigCli } from '../support/brig-cli.js';
 import { makeBusyboxRootfs } from '../support/image-busybox.js';
 import { repoRoot, requires } from '../support/requires.js';
+import { readTextSync } from '../../src/util/read-text.js';
 
 const skip = requires('root', 'helper', 'busybox', 'cgroup-v1');
 const root = mkdtempSync(path.join(tmpdir(), 'brig-flags-'));
@@ -77,7 +78,7 @@ test('--privileged: every capability brig holds, no seccomp, no masked paths, th
   const r = brig(['run', '--rm', '--privileged', IMAGE, 'sh', '-c', 'cat /proc/self/status; ls /dev; grep -c " /proc/keys " /proc/self/mountinfo || true']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(status(r.stdout, 'Seccomp'), '0');
-  assert.equal(status(r.stdout, 'CapEff'), status(readFileSync('/proc/self/status', 'utf8'), 'CapBnd'));
+  assert.equal(status(r.stdout, 'CapEff'), status(readTextSync('/proc/self/status'), 'CapBnd'));
   assert.match(r.stdout, /^loop-control$/m, "the host's device nodes");
   assert.match(r.stdout, /^0$/m, '/proc/keys is not masked');
   assert.match(out([], 'grep -c " /proc/keys " /proc/self/mountinfo || true'), /^1$/m, 'it is, by default');
@@ -85,13 +86,13 @@ test('--privileged: every capability brig holds, no seccomp, no masked paths, th
   // exec --privileged on an ordinary container.
   ok(['run', '-d', '--name', 'plain', IMAGE, 'sleep', '60']);
   assert.equal(status(ok(['exec', 'plain', 'cat', '/proc/self/status']), 'CapEff'), '00000000a80425fb');
-  assert.equal(status(ok(['exec', '--privileged', 'plain', 'cat', '/proc/self/status']), 'CapEff'), status(readFileSync('/proc/self/status', 'utf8'), 'CapBnd'));
+  assert.equal(status(ok(['exec', '--privileged', 'plain', 'cat', '/proc/self/status']), 'CapEff'), status(readTextSync('/proc/self/status'), 'CapBnd'));
   ok(['rm', '-f', 'plain']);
 });
 
 test('resources land in the container\'s cgroup (seen from the host) and in inspect', { skip }, () => {
   const id = ok(['run', '-d', '-m', '64m', '--memory-reservation', '32m', '--cpus', '0.5', '--cpu-shares', '512', '--cpuset-cpus', '0', '--pids-limit', '50', '--oom-score-adj', '300', IMAGE, 'sleep', '60']).trim();
-  const cg = (c: string, f: string) => readFileSync(`/sys/fs/cgroup/${c}/brig/${id}/${f}`, 'utf8').trim();
+  const cg = (c: string, f: string) => readTextSync(`/sys/fs/cgroup/${c}/brig/${id}/${f}`).trim();
   assert.equal(cg('memory', 'memory.limit_in_bytes'), String(64 << 20));
   assert.equal(cg('memory', 'memory.soft_limit_in_bytes'), String(32 << 20));
   assert.equal(cg('memory', 'memory.memsw.limit_in_bytes'), String(128 << 20), "docker's default: swap as much as memory");
@@ -99,7 +100,7 @@ test('resources land in the container\'s cgroup (seen from the host) and in insp
   assert.equal(cg('cpuset', 'cpuset.cpus'), '0');
   assert.equal(cg('pids', 'pids.max'), '50');
   const pid = ok(['inspect', '-f', '{{.State.Pid}}', id]).trim();
-  assert.equal(readFileSync(`/proc/${pid}/oom_score_adj`, 'utf8').trim(), '300');
+  assert.equal(readTextSync(`/proc/${pid}/oom_score_adj`).trim(), '300');
   const hc = JSON.parse(ok(['inspect', '-f', '{{json .HostConfig}}', id])) as Record<string, unknown>;
   assert.deepEqual([hc.Memory, hc.MemorySwap, hc.NanoCpus, hc.CpuShares, hc.PidsLimit, hc.CpusetCpus], [64 << 20, 128 << 20, 5e8, 512, 50, '0']);
   ok(['rm', '-f', id]);
@@ -154,7 +155,7 @@ test('--env-file, --label-file, -e NAME from the caller, --entrypoint, --cidfile
   assert.ok(!env.some((e) => e.startsWith('UNSET_HERE')), 'a name unset on the host is left out');
   const cid = path.join(root, 'cid');
   const id = ok(['create', '--cidfile', cid, '--label-file', labelFile, '-l', 'x=y', '--entrypoint', 'echo', '--stop-signal', 'SIGUSR1', '--stop-timeout', '3', IMAGE, 'hello']).trim();
-  assert.equal(readFileSync(cid, 'utf8'), id);
+  assert.equal(readTextSync(cid), id);
   const again = brig(['create', '--cidfile', cid, IMAGE, 'true']);
   assert.equal(again.code, 125);
   assert.match(again.stderr, /Container ID file found, make sure the other container isn't running or delete/);
@@ -228,14 +229,14 @@ test("bad values get docker's messages, exit 125, and leave no container, cgroup
   assert.deepEqual(readdirSync(path.join(data, 'containers')).sort(), before);
   assert.equal(brig(['ps', '-aq']).stdout, '');
   // Any new cgroup must hold processes (another test's live container), never be a leftover.
-  const empty = cgroups().filter((c) => !cgroupsBefore.has(c) && readFileSync(`/sys/fs/cgroup/memory/brig/${c}/cgroup.procs`, 'utf8') === '');
+  const empty = cgroups().filter((c) => !cgroupsBefore.has(c) && readTextSync(`/sys/fs/cgroup/memory/brig/${c}/cgroup.procs`) === '');
   assert.deepEqual(empty, []);
   assert.ok(statSync(data).isDirectory());
 });
 
 test("update: limits change live in the container's cgroup, stay for the next start, and conflict as dockerd's", { skip }, () => {
   const id = ok(['run', '-d', '-m', '64m', IMAGE, 'sleep', '60']).trim();
-  const cg = (c: string, f: string) => readFileSync(`/sys/fs/cgroup/${c}/brig/${id}/${f}`, 'utf8').trim();
+  const cg = (c: string, f: string) => readTextSync(`/sys/fs/cgroup/${c}/brig/${id}/${f}`).trim();
   assert.equal(ok(['update', '-m', '100m', '--cpus', '0.5', '--pids-limit', '20', id]), `${id}\n`);
   assert.deepEqual([cg('memory', 'memory.limit_in_bytes'), cg('cpu', 'cpu.cfs_quota_us'), cg('pids', 'pids.max')], [String(100 << 20), '50000', '20']);
   const over = brig(['update', '-m', '200m', id]);
@@ -248,5 +249,15 @@ test("update: limits change live in the container's cgroup, stay for the next st
   ok(['start', id]);
   assert.equal(cg('pids', 'pids.max'), '30', 'kept for the next start');
   assert.equal(ok(['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}}', id]), `${100 << 20} 500000000 30\n`);
+  ok(['rm', '-f', id]);
+});
+
+test('inspect -s: SizeRw (what the container wrote) and SizeRootFs (with its image), only when asked', { skip }, () => {
+  const id = ok(['run', '-d', IMAGE, 'sh', '-c', 'head -c 5000 /dev/zero > /written; sleep 60']).trim();
+  for (let i = 0; i < 100 && brig(['exec', id, 'stat', '/written']).code !== 0; i++) spawnSync('sleep', ['0.05']);
+  const [rw, rootFs] = ok(['inspect', '-s', '-f', '{{.SizeRw}} {{.SizeRootFs}}', id]).trim().split(' ').map(Number);
+  assert.ok(rw! >= 5000 && rw! < 100_000, `SizeRw ${rw}`);
+  assert.ok(rootFs! > rw! + 500_000, `SizeRootFs ${rootFs} counts the image (busybox) too`);
+  assert.equal(ok(['inspect', '-f', '{{.SizeRw}}', id]), '<no value>\n', 'not computed unless asked');
   ok(['rm', '-f', id]);
 });

@@ -4,12 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { brigCli } from '../support/brig-cli.js';
 import { repoRoot, requires } from '../support/requires.js';
+import { readTextSync } from '../../src/util/read-text.js';
 
 const skip = requires('root', 'helper');
 const root = mkdtempSync(path.join(tmpdir(), 'brig-version-'));
@@ -21,7 +22,7 @@ describe('version', { skip }, () => {
   const commit = head.status === 0 ? head.stdout.trim() : 'unknown';
 
   test('--version and -v: "brig version X, build COMMIT", the commit the build was made from', () => {
-    const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readTextSync(path.join(repoRoot, 'package.json'))) as { version: string };
     for (const flag of ['--version', '-v']) {
       const out = ok([flag]);
       assert.match(out, new RegExp(`^brig version ${pkg.version.replace(/\./g, '\\.')}, build ${commit}(-dirty)?\\n$`));
@@ -41,7 +42,7 @@ describe('version', { skip }, () => {
     assert.match(out, /^Server: brig\n Engine:\n {2}Version: {10}\d/m);
     assert.match(out, /^ {2}API version: {6}1\.41 \(minimum version 1\.24\)$/m);
     assert.match(out, /^ {2}Experimental: {5}false$/m);
-    assert.equal(ok(['version', '--format', '{{.Client.Version}} {{.Server.APIVersion}}']), `${JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')).version} 1.41\n`);
+    assert.equal(ok(['version', '--format', '{{.Client.Version}} {{.Server.APIVersion}}']), `${JSON.parse(readTextSync(path.join(repoRoot, 'package.json'))).version} 1.41\n`);
     const json = JSON.parse(ok(['version', '-f', 'json'])) as { Client: { GitCommit: string }; Server: { Components: { Name: string }[] } };
     assert.match(json.Client.GitCommit, new RegExp(`^${commit}`));
     assert.equal(json.Server.Components[0]!.Name, 'Engine');

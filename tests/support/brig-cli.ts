@@ -4,9 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from './requires.js';
+import { readTextSync } from '../../src/util/read-text.js';
 
 export const BRIG = path.join(repoRoot, 'bin', 'brig');
 
@@ -25,7 +26,7 @@ export function brigCli(data: string, extraEnv: NodeJS.ProcessEnv = {}) {
   const traces = (id: string): string[] => {
     const found: string[] = [];
     for (const h of readdirSync('/sys/fs/cgroup')) if (existsSync(`/sys/fs/cgroup/${h}/brig/${id}`)) found.push(`cgroup ${h}`);
-    for (const l of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) if (l.includes(id)) found.push(`mount ${l.split(' ')[4]}`);
+    for (const l of readTextSync('/proc/self/mountinfo').split('\n')) if (l.includes(id)) found.push(`mount ${l.split(' ')[4]}`);
     if (existsSync(path.join(data, 'containers', id))) found.push('container dir');
     if (existsSync(path.join(data, 'run', id))) found.push('runtime state');
     for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {

@@ -4,8 +4,9 @@
  *
  *   test('mount propagation', { skip: requires('root', 'helper') }, async () => { ... })
  */
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { readTextSync } from '../../src/util/read-text.js';
 
 export type Requirement = 'root' | 'helper' | 'runc' | 'busybox' | 'userns' | 'cgroup-v2' | 'cgroup-v1' | 'python3' | 'cc' | 'dockerd-ref';
 
@@ -31,7 +32,7 @@ const checks: Record<Requirement, () => string | undefined> = {
   busybox: () => (existsSync('/bin/busybox') ? undefined : 'busybox-static not installed'),
   userns: () => {
     try {
-      const v = readFileSync('/proc/sys/user/max_user_namespaces', 'utf8').trim();
+      const v = readTextSync('/proc/sys/user/max_user_namespaces').trim();
       return v === '0' ? 'user namespaces disabled (user.max_user_namespaces=0)' : undefined;
     } catch {
       return 'user namespaces unavailable';

@@ -10,16 +10,30 @@ export function table(rows: string[][]): string {
   return `${rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n')}\n`;
 }
 
-/** docker's units: 1000-based, three significant digits. */
-export function humanSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+/**
+ * go-units HumanSizeWithPrecision: 1000-based units and Go's %.*g, so trailing zeros go
+ * ("1.5MB", not "1.50MB"). Three significant digits as docker's lists print sizes; docker's
+ * HumanSize ("Total reclaimed space") takes four.
+ */
+export function humanSize(bytes: number, precision = 3): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
   let v = bytes;
   let u = 0;
   while (v >= 1000 && u < units.length - 1) {
     v /= 1000;
     u++;
   }
-  return `${u === 0 ? v : v.toPrecision(3).replace(/\.0+$/, '')}${units[u]}`;
+  return `${goG(v, precision)}${units[u]}`;
+}
+
+/** Go's %.{p}g: p significant digits, no trailing zeros, an exponent of two digits at least. */
+function goG(v: number, p: number): string {
+  const s = v.toPrecision(p);
+  const [mant = '', exp] = s.split('e');
+  const trimmed = mant.includes('.') ? mant.replace(/0+$/, '').replace(/\.$/, '') : mant;
+  if (exp === undefined) return trimmed;
+  const e = Number(exp);
+  return `${trimmed}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
 }
 
 /** docker's "3 days ago" (HumanDuration + " ago"); N/A for an unknown time (the built-in image). */

@@ -12,16 +12,12 @@ import type { BrigContext } from './context.js';
  * An error on the caller's side (a host path, an argument docker's CLI checks itself):
  * printed as it is, without the daemon prefix.
  */
-export class LocalError extends Error {
-  constructor(
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-  }
-}
+export class LocalError extends Error {}
 
-/** Runs a verb's work; its failure is docker's: the message on stderr (and brig's hint), exit 1. */
+/**
+ * Runs a verb's work; its failure is docker's: the message on stderr, exit 1. (brig's hint
+ * is left out here: these verbs print what docker prints, line for line.)
+ */
 export async function report(ctx: BrigContext, work: () => Promise<void>): Promise<number> {
   try {
     await work();
@@ -29,8 +25,6 @@ export async function report(ctx: BrigContext, work: () => Promise<void>): Promi
   } catch (e) {
     if (e instanceof LocalError) ctx.stderr.write(`${e.message}\n`);
     else ctx.stderr.write(`Error response from daemon: ${(e as Error).message}\n`);
-    const hint = (e as { hint?: unknown }).hint;
-    if (typeof hint === 'string' && hint !== '') ctx.stderr.write(`hint: ${hint}\n`);
     return 1;
   }
 }

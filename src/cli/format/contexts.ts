@@ -8,7 +8,7 @@ import { humanDuration } from '../../util/human-duration.js';
 import type { ContainerSummary } from '../../engine/containers/inspect.js';
 import type { HistoryItem, ImageSummary } from '../../image/service.js';
 import { ago, humanSize, shortId } from '../brig/render.js';
-import { goQuote, goStruct } from './template.js';
+import { goQuote, goStruct, parseTemplate } from './template.js';
 
 /** Go's time.Time.String() for a whole second, in the local zone. */
 export function goTime(epochSeconds: number): string {
@@ -46,8 +46,22 @@ export const PS_HEADER = goStruct('formatter.ContainerContext', {
   Networks: 'NETWORKS',
 });
 
+/** What ps shows of a mount: docker's MountPoint fields it reads. */
+interface MountShown {
+  Name?: string;
+  Source?: string;
+  Driver?: string;
+}
+
+/** docker's SIZE: "2B (virtual 21.5MB)", or the container's own bytes alone without a virtual size. */
+function psSize(c: ContainerSummary): string {
+  const rw = humanSize(c.SizeRw ?? 0);
+  return (c.SizeRootFs ?? 0) > 0 ? `${rw} (virtual ${humanSize(c.SizeRootFs!)})` : rw;
+}
+
 export function psContext(c: ContainerSummary, opts: { trunc: boolean; now?: number }) {
   const labels = Object.keys(c.Labels).sort();
+  const mounts = c.Mounts as MountShown[];
   // Keys in sorted order: {{json .}} prints them so, as docker's map does.
   return goStruct('formatter.ContainerContext', {
     Command: goQuote(opts.trunc ? ellipsis(c.Command, 20) : c.Command),
@@ -55,17 +69,38 @@ export function psContext(c: ContainerSummary, opts: { trunc: boolean; now?: num
     ID: opts.trunc ? c.Id.slice(0, 12) : c.Id,
     Image: c.Image,
     Labels: labels.map((k) => `${k}=${c.Labels[k]}`).join(','),
-    LocalVolumes: '0',
-    Mounts: '',
+    LocalVolumes: String(mounts.filter((m) => m.Driver === 'local').length),
+    Mounts: mounts.map((m) => (m.Name ? m.Name : (m.Source ?? ''))).map((n) => (opts.trunc ? ellipsis(n, 15) : n)).join(','),
     Names: c.Names.map((n) => n.replace(/^\//, '')).join(','),
-    Networks: '',
+    Networks: Object.keys(c.NetworkSettings.Networks ?? {}).join(','),
     Ports: '',
     RunningFor: `${humanDuration((opts.now ?? Date.now()) - c.Created * 1000)} ago`,
-    Size: '0B',
+    Size: psSize(c),
     State: c.State,
     Status: c.Status,
     Label: (name: unknown) => c.Labels[String(name)] ?? '',
   });
+}
+
+/**
+ * Whether a ps template reads .Size (docker runs it once on an empty row and watches, then
+ * asks for sizes, which cost a walk of every container's files). A template that fails on
+ * the empty row says no; it fails again, with its error, on the real rows.
+ */
+export function psTemplateUsesSize(source: string): boolean {
+  let used = false;
+  const probe = psContext({ Id: '', Names: [], Image: '', ImageID: '', Command: '', Created: 0, State: '', Status: '', Ports: [], Labels: {}, HostConfig: { NetworkMode: '' }, NetworkSettings: { Networks: {} }, Mounts: [] }, { trunc: true });
+  Object.defineProperty(probe, 'Size', {
+    enumerable: true,
+    get: () => {
+      used = true;
+      return '';
+    },
+  });
+  try {
+    parseTemplate(source).execute(probe);
+  } catch {}
+  return used;
 }
 
 export const IMAGES_DEFAULT = '{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';

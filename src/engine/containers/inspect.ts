@@ -215,7 +215,7 @@ export function containerJSON(r: ContainerRecord, s: ContainerSettings): Contain
       IPPrefixLen: 0,
       IPv6Gateway: '',
       MacAddress: '',
-      Networks: { none: { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: null } },
+      Networks: networks(),
     },
   };
 }
@@ -234,7 +234,12 @@ export function containerSummary(r: ContainerRecord, s: ContainerSettings, now: 
     Ports: [],
     Labels: r.labels,
     HostConfig: { NetworkMode: s.hostConfig.NetworkMode ?? 'none' },
-    NetworkSettings: { Networks: {} },
+    NetworkSettings: { Networks: networks() },
     Mounts: [],
   };
+}
+
+/** A container's networks as docker keys them: brig has none yet, so each is in "none". */
+function networks(): Record<string, unknown> {
+  return { none: { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: null } };
 }

@@ -6,7 +6,7 @@
  * returns. It owns no process: every answer is read from the store, reconciled with what the
  * monitor left (`exit.json`) and with /proc.
  */
-import { readFileSync } from 'node:fs';
+
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,9 +25,12 @@ import type { LogLine } from '../logs/line.js';
 import { local } from '../logs/local.js';
 import { readLogs } from '../logs/reader.js';
 import type { ContainerConfig, HostConfig } from './config.js';
+import { type FilterableContainer, type FilterMap, planList, planPrune, prunable, selectContainers } from './filters.js';
 import { type ContainerJSON, type ContainerSummary, containerJSON, containerSummary } from './inspect.js';
 import { isRunningLike } from './state.js';
+import { type ContainerTopResponse, hostPs, type PsRunner, topProcesses, validatePsArgs } from './top.js';
 import { type ContainerRecord, ContainerStore } from './store.js';
+import { readTextSync } from '../../util/read-text.js';
 
 /** State.ExitCode of a container whose start failed, as dockerd records it. */
 const EXIT_CODES = { EXEC_NOT_FOUND: 127, EXEC_DENIED: 126, SYSTEM: 128 } as const;
@@ -107,7 +110,21 @@ export interface ContainerServiceDeps {
   heldCapabilities: () => string[];
   /** Where the container's memory cgroup counts OOM kills, if the host has one. */
   oomCounter?: (id: string) => { path: string; key: string } | undefined;
+  /** Bytes a container's rootfs snapshot holds: its own (SizeRw) and with the image's (SizeRootFs). */
+  layerSize?: (rootfs: NonNullable<ContainerSettings['rootfs']>) => Promise<{ rw: number; rootFs: number }>;
+  /** The image ids docker's ancestor filter allows for these references (each image and its descendants). */
+  imageFamily?: (refs: string[]) => Promise<Set<string>>;
+  /** How `top` runs ps (the host's, by default). */
+  ps?: PsRunner;
   now?: () => Date;
+}
+
+/** GET /containers/json's query (see filters.ts for docker's rules). */
+export interface ListOptions {
+  all?: boolean;
+  limit?: number;
+  size?: boolean;
+  filters?: FilterMap;
 }
 
 export class ContainerService {
@@ -369,7 +386,7 @@ export class ContainerService {
 
   /** The container's root filesystem on the host (config.json's root.path). */
   rootfsOf(r: ContainerRecord): string {
-    const spec = JSON.parse(readFileSync(path.join(this.settings(r).bundle, 'config.json'), 'utf8')) as Spec;
+    const spec = JSON.parse(readTextSync(path.join(this.settings(r).bundle, 'config.json'))) as Spec;
     return path.resolve(this.settings(r).bundle, spec.root!.path);
   }
 
@@ -474,18 +491,107 @@ export class ContainerService {
     yield* readLogs(source, { ...opts, running: async () => isRunningLike((await this.store.find(r.id)).state.status) });
   }
 
-  async list(opts: { all?: boolean } = {}): Promise<ContainerSummary[]> {
+  /** docker's GET /containers/json: its filters, limit and sizes (filters.ts); newest first. */
+  async list(opts: ListOptions = {}): Promise<ContainerSummary[]> {
     const now = this.now();
-    const all = (await this.store.list()).filter((r) => !ContainerService.incomplete(r));
-    return all
-      .filter((r) => opts.all || isRunningLike(r.state.status))
-      .sort((a, b) => b.created.localeCompare(a.created))
-      .map((r) => containerSummary(r, this.settings(r), now));
+    const views = (await this.records()).map((r) => ({ ...this.filterable(r), record: r }));
+    const plan = planList(opts.filters, views);
+    const ancestorImages = plan.filters.contains('ancestor') ? ((await this.deps.imageFamily?.(plan.ancestors)) ?? new Set<string>()) : undefined;
+    const picked = selectContainers(views, plan, { all: opts.all === true, limit: opts.limit ?? -1, ...(ancestorImages ? { ancestorImages } : {}) });
+    return Promise.all(
+      picked.map(async ({ record }) => {
+        const summary = containerSummary(record, this.settings(record), now);
+        if (!opts.size) return summary;
+        const size = await this.sizes(record);
+        return { ...summary, SizeRw: size.rw, SizeRootFs: size.rootFs };
+      }),
+    );
   }
 
-  async inspect(ref: string): Promise<ContainerJSON> {
+  /** Every container, without records a create is still writing. */
+  private async records(): Promise<ContainerRecord[]> {
+    return (await this.store.list()).filter((r) => !ContainerService.incomplete(r));
+  }
+
+  /** What docker's filters look at in a record. */
+  private filterable(r: ContainerRecord): FilterableContainer {
+    return {
+      id: r.id,
+      name: r.name,
+      created: r.created,
+      state: r.state.status,
+      running: isRunningLike(r.state.status),
+      exitCode: r.state.exitCode,
+      startedAt: r.state.startedAt,
+      labels: r.labels,
+      imageId: r.imageId,
+      // No networks yet: every container is in docker's "none" (as inspect and ps show it).
+      networks: ['none'],
+      health: 'none',
+      mounts: [],
+      ports: [],
+    };
+  }
+
+  /** SizeRw and SizeRootFs: 0 for the built-in host image (read-only, shared) or a snapshot gone meanwhile. */
+  private async sizes(r: ContainerRecord): Promise<{ rw: number; rootFs: number }> {
+    const rootfs = this.settings(r).rootfs;
+    if (!rootfs || !this.deps.layerSize) return { rw: 0, rootFs: 0 };
+    return this.deps.layerSize(rootfs).catch((e: BrigError) => {
+      if (e.code === 'SNAPSHOT_NOT_FOUND') return { rw: 0, rootFs: 0 };
+      throw e;
+    });
+  }
+
+  /**
+   * docker's container prune: every stopped container (created, exited, dead) the filters
+   * allow (until, label, label!), removed as rm removes it; SpaceReclaimed adds up their
+   * SizeRw. One removed, started or being removed by someone else meanwhile is skipped.
+   */
+  async prune(opts: { filters?: FilterMap } = {}): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+    const plan = planPrune(opts.filters, this.now().getTime());
+    const report = { ContainersDeleted: [] as string[], SpaceReclaimed: 0 };
+    for (const r of await this.records()) {
+      if (!prunable(this.filterable(r), plan)) continue;
+      const { rw } = await this.sizes(r);
+      try {
+        await this.remove(r.id);
+      } catch (e) {
+        const code = (e as BrigError).code;
+        if (code === 'CONTAINER_NOT_FOUND' || code === 'CONTAINER_STATE') continue;
+        throw e;
+      }
+      report.SpaceReclaimed += Math.max(0, rw);
+      report.ContainersDeleted.push(r.id);
+    }
+    return report;
+  }
+
+  /**
+   * docker top: the host's ps over the container's processes (its cgroup's pids, read by
+   * the runtime's cgroup manager on v1 and v2 alike). Running or paused containers only.
+   */
+  async top(ref: string, psArgs = ''): Promise<ContainerTopResponse> {
+    const args = psArgs === '' ? '-ef' : psArgs;
+    validatePsArgs(args);
     const r = await this.find(ref);
-    return containerJSON(r, this.settings(r));
+    const notRunning = () => new BrigError('CONTAINER_NOT_RUNNING', `container ${r.id} is not running`);
+    if (r.state.status === 'restarting') throw new BrigError('CONTAINER_STATE', `Container ${r.id} is restarting, wait until the container is running`);
+    if (r.state.status !== 'running' && r.state.status !== 'paused') throw notRunning();
+    // It may have exited since: then the runtime has no state (or no cgroup) for it.
+    const pids = await this.deps.runtime.pids(r.id).catch((e: BrigError) => {
+      throw e.code === 'CONTAINER_NOT_FOUND' ? notRunning() : e;
+    });
+    return topProcesses(pids, args, this.deps.ps ?? hostPs);
+  }
+
+  /** GET /containers/{id}/json; with `size`, SizeRw and SizeRootFs as ps -s counts them. */
+  async inspect(ref: string, opts: { size?: boolean } = {}): Promise<ContainerJSON> {
+    const r = await this.find(ref);
+    const json = containerJSON(r, this.settings(r));
+    if (!opts.size) return json;
+    const { rw, rootFs } = await this.sizes(r);
+    return { ...json, SizeRw: rw, SizeRootFs: rootFs };
   }
 }
 
@@ -511,7 +617,7 @@ function signalQuietly(pid: number, sig: number): void {
 /** The pid the starter wrote (runc's --pid-file), or undefined. */
 function readPidFile(file: string): number | undefined {
   try {
-    const n = Number(readFileSync(file, 'utf8').trim());
+    const n = Number(readTextSync(file).trim());
     return Number.isInteger(n) && n > 0 ? n : undefined;
   } catch (e) {
     if (hasErrno(e, 'ENOENT')) return undefined;
@@ -521,7 +627,7 @@ function readPidFile(file: string): number | undefined {
 
 function readExit(file: string): ExitRecord | undefined {
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as ExitRecord;
+    return JSON.parse(readTextSync(file)) as ExitRecord;
   } catch (e) {
     if (hasErrno(e, 'ENOENT')) return undefined;
     if (e instanceof SyntaxError) return undefined; // written by rename: never half a file, but be safe
@@ -533,7 +639,7 @@ function readExit(file: string): ExitRecord | undefined {
 function lastError(file: string): { msg: string; code?: string } | undefined {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readTextSync(file);
   } catch (e) {
     if (hasErrno(e, 'ENOENT')) return undefined;
     throw e;

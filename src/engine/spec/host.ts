@@ -4,11 +4,12 @@
  * init binary for --init, the host's resolv.conf. Read once per process, lazily; tests pass
  * their own.
  */
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { hasErrno } from '../../errors/index.js';
 import { parseLimits } from '../../runtime/host-facts.js';
 import { CAPABILITIES } from '../../runtime/linux/constants.js';
+import { readTextSync } from '../../util/read-text.js';
 
 export interface EngineHost {
   /** Capabilities brig itself holds (its bounding set): all a container can be given. */
@@ -37,7 +38,7 @@ export const INIT_CANDIDATES = ['/usr/bin/tini-static', '/usr/bin/catatonit', '/
 
 function readOr(file: string, fallback: string): string {
   try {
-    return readFileSync(file, 'utf8');
+    return readTextSync(file);
   } catch (e) {
     if (hasErrno(e, 'ENOENT') || hasErrno(e, 'EACCES')) return fallback;
     throw e;
@@ -90,7 +91,7 @@ let cached: EngineHost | undefined;
 export function readEngineHost(): EngineHost {
   if (cached) return cached;
   const lastCap = Number(readOr('/proc/sys/kernel/cap_last_cap', '40').trim());
-  const status = readFileSync('/proc/self/status', 'utf8');
+  const status = readTextSync('/proc/self/status');
   const swap =
     readOr('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes', '') !== '' ||
     readOr('/sys/fs/cgroup/cgroup.controllers', '').includes('memory');
@@ -101,7 +102,7 @@ export function readEngineHost(): EngineHost {
     onlineCpus: readOr('/sys/devices/system/cpu/online', '0').trim(),
     onlineMems: readOr('/sys/devices/system/node/online', '0').trim(),
     memTotal: totalmem(),
-    hardLimits: parseLimits(readFileSync('/proc/self/limits', 'utf8')),
+    hardLimits: parseLimits(readTextSync('/proc/self/limits')),
     swapLimit: swap,
     init: findInit(),
     resolvConf: readOr('/etc/resolv.conf', ''),

@@ -79,7 +79,7 @@ const transactions = new AsyncLocalStorage<TxState>();
 
 export interface GcResult {
   removed: string[];
-  /** Disk space freed (the removed blobs' allocated blocks). */
+  /** The removed blobs' bytes. */
   bytes: number;
 }
 
@@ -441,8 +441,7 @@ export class ImageStore {
           if (st === undefined || (now - st.mtimeMs < grace && !orphaned.has(digest))) continue;
           if (await this.blobs.delete(digest)) {
             removed.push(digest);
-            // What the disk gets back: allocated blocks, not the apparent size.
-            bytes += st.blocks * 512;
+            bytes += st.size;
           }
         }
         for (const l of leases) if (!l.live) await fs.rm(l.path, { force: true });

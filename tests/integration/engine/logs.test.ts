@@ -18,6 +18,7 @@ import { readLogs } from '../../../src/engine/logs/reader.js';
 import { readExitRecord, startMonitor } from '../../../src/engine/monitor/monitor.js';
 import { box, waitExit } from '../../support/monitor-box.js';
 import { repoRoot, requires } from '../../support/requires.js';
+import { readTextSync } from '../../../src/util/read-text.js';
 
 const skip = requires('root', 'helper', 'busybox') || (existsSync(path.join(repoRoot, 'native/build/brig-monitor')) ? false : 'brig-monitor not built');
 const hasGzip = spawnSync('gzip', ['--version']).status === 0;
@@ -44,7 +45,7 @@ test('json-file with compress: rotated files gzipped as docker names them, gzip 
     await waitExit(x.plan);
     const file = x.plan.files.log!;
     const dir = path.dirname(file);
-    let kept = readFileSync(file, 'utf8').trim().split('\n').length;
+    let kept = readTextSync(file).trim().split('\n').length;
     // The exit record comes after the last compression: the files are final.
     assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('json.log')).sort(), ['json.log', 'json.log.1.gz', 'json.log.2.gz', 'json.log.3.gz']);
     for (const f of ['json.log.1.gz', 'json.log.2.gz', 'json.log.3.gz']) {

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -15,11 +15,12 @@ import { encodeMonitorPlan } from '../../../src/engine/monitor/plan.js';
 import { leftovers } from '../../support/bundle.js';
 import { box, waitExit, waitGone } from '../../support/monitor-box.js';
 import { repoRoot, requires } from '../../support/requires.js';
+import { readTextSync } from '../../../src/util/read-text.js';
 
 const skip = requires('root', 'helper', 'busybox') || (existsSync(path.join(repoRoot, 'native/build/brig-monitor')) ? false : 'brig-monitor not built');
 
 const records = (file: string) =>
-  readFileSync(file, 'utf8')
+  readTextSync(file)
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as { log: string; stream: string; time: string });
@@ -34,7 +35,7 @@ test("json-file log in docker's format, stdout and stderr apart, exit record, on
     assert.equal(r.exitStatus, 0);
     assert.equal(exitCode(r), 0);
     assert.equal(r.pid, s.pid);
-    const lines = readFileSync(x.plan.files.log!, 'utf8').trim().split('\n');
+    const lines = readTextSync(x.plan.files.log!).trim().split('\n');
     const recs = lines.map((l) => JSON.parse(l) as { log: string; stream: string; time: string });
     assert.deepEqual(
       recs.map((l) => [l.stream, l.log]).sort(),
@@ -236,7 +237,7 @@ test('a starter that fails is reported, and nothing is left', { skip }, async ()
   const x = box(['/no/such/program']);
   try {
     await assert.rejects(startMonitor(x.plan), /the container did not start: its runtime exited with status 1/);
-    assert.match(readFileSync(path.join(path.dirname(x.plan.files.exit), 'runtime.log'), 'utf8'), /no\/such\/program/);
+    assert.match(readTextSync(path.join(path.dirname(x.plan.files.exit), 'runtime.log')), /no\/such\/program/);
     assert.equal(readExitRecord(x.plan), undefined);
     assert.deepEqual(leftovers(x.b), []);
   } finally {

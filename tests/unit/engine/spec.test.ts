@@ -21,6 +21,7 @@ import { parseSecurityOpts } from '../../../src/engine/spec/security-opts.js';
 import { mergeTmpfsOptions } from '../../../src/engine/spec/tmpfs.js';
 import type { ImageConfig } from '../../../src/image/manifest.js';
 import { CAPABILITIES } from '../../../src/runtime/linux/constants.js';
+import { readTextSync } from '../../../src/util/read-text.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'brig-spec-'));
 const rootfs = path.join(dir, 'rootfs');
@@ -236,7 +237,6 @@ test("run's flags read as docker's CLI reads them", () => {
 
 test('the version info reports is the package version', async () => {
   const { BRIG_VERSION } = await import('../../../src/engine/version.js');
-  const { readFileSync } = await import('node:fs');
-  const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readTextSync(new URL('../../../../package.json', import.meta.url))) as { version: string };
   assert.equal(BRIG_VERSION, pkg.version);
 });

@@ -11,6 +11,7 @@ import { BrigError, hasErrno } from '../../../../errors/index.js';
 import { ramInBytes } from '../../../../util/units.js';
 import type { Flag, ParsedCommand } from '../../../flags.js';
 import type { BrigContext } from '../../context.js';
+import { readTextSync } from '../../../../util/read-text.js';
 
 export const CREATE_FLAGS: Flag[] = [
   { name: 'name', type: 'string', help: 'Assign a name to the container' },
@@ -215,7 +216,7 @@ function securityOpts(list: string[], cwd: string): string[] {
     const m = /^seccomp[=:](.*)$/s.exec(o);
     if (!m || m[1] === 'unconfined' || m[1] === 'builtin') return o;
     try {
-      return `seccomp=${JSON.stringify(JSON.parse(readFileSync(path.resolve(cwd, m[1]!), 'utf8')))}`;
+      return `seccomp=${JSON.stringify(JSON.parse(readTextSync(path.resolve(cwd, m[1]!))))}`;
     } catch (e) {
       if (hasErrno(e, 'ENOENT')) throw new BrigError('INVALID_ARGUMENT', `opening seccomp profile (${m[1]}) failed: open ${m[1]}: no such file or directory`, { field: '--security-opt', path: m[1]! });
       if (e instanceof SyntaxError) throw new BrigError('INVALID_ARGUMENT', `decoding seccomp profile (${m[1]}) failed: ${e.message}`, { field: '--security-opt', path: m[1]! });

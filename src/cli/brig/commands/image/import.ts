@@ -29,7 +29,7 @@ export const importVerb: Verb = {
     const v = p.values;
     return report(ctx, async () => {
       if (/^https?:\/\//.test(source)) {
-        throw new LocalError(`importing from a URL is not supported: ${source}`, 'download it first, then: brig import FILE (or curl ... | brig import -)');
+        throw new LocalError(`importing from a URL is not supported: ${source} (download it, then: brig import FILE, or curl ... | brig import -)`);
       }
       const platform = (v.platform as string | undefined) ?? ctx.env.DOCKER_DEFAULT_PLATFORM;
       const r = await ctx.engine().importImage(fileOrStdin(ctx, source === '-' ? undefined : source), {

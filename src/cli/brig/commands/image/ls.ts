@@ -29,7 +29,8 @@ export const ls: Verb = {
   async run(ctx, p) {
     if (p.args.length > 1) throw new BrigError('INVALID_ARGUMENT', `"brig ${this.spec.name}" requires at most 1 argument.`, { hint: `See 'brig ${this.spec.name} --help'.` });
     const v = p.values;
-    const filters = filterFlag(v.filter as string[] | undefined, this.spec);
+    // filterFlag gives lists: the argument joins them as docker's CLI adds it.
+    const filters = filterFlag(p, this.spec) as Record<string, string[]>;
     const match = p.args[0];
     if (match !== undefined) filters.reference = [...(filters.reference ?? []), match];
     const digests = v.digests === true;

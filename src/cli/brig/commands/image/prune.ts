@@ -27,7 +27,7 @@ export const prune: Verb = {
   async run(ctx, p) {
     noArgs(p, this.spec);
     const all = p.values.all === true;
-    const filters = { ...filterFlag(p.values.filter as string[] | undefined, this.spec, '--filter'), dangling: [String(!all)] };
+    const filters = { ...filterFlag(p, this.spec), dangling: [String(!all)] };
     if (p.values.force !== true && !(await confirm(ctx, all ? ALL_WARNING : DANGLING_WARNING))) return 0;
     return report(ctx, async () => {
       const r = await ctx.engine().pruneImages({ filters });
@@ -35,7 +35,8 @@ export const prune: Verb = {
         const lines = r.ImagesDeleted.map((item) => ('Untagged' in item ? `untagged: ${item.Untagged}` : `deleted: ${item.Deleted}`));
         ctx.stdout.write(`Deleted Images:\n${lines.join('\n')}\n\n`);
       }
-      ctx.stdout.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`);
+      // go-units HumanSize: four significant digits.
+      ctx.stdout.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed, 4)}\n`);
     });
   },
 };

@@ -35,7 +35,7 @@ export const pull: Verb = {
       try {
         ref = parseReference(name, { defaultTag: false });
       } catch (e) {
-        throw new LocalError((e as Error).message, (e as { hint?: string }).hint);
+        throw new LocalError((e as Error).message);
       }
       const nameOnly = ref.tag === undefined && ref.digest === undefined;
       if (all && !nameOnly) throw new LocalError("tag can't be used with --all-tags/-a");

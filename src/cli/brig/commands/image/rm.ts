@@ -33,7 +33,7 @@ export const rm: Verb = {
       } catch (e) {
         const err = e as BrigError;
         if (err.code !== 'IMAGE_NOT_FOUND') fatal = true;
-        errors.push(`Error response from daemon: ${err.message}${err.hint ? `\nhint: ${err.hint}` : ''}`);
+        errors.push(`Error response from daemon: ${err.message}`);
       }
     }
     for (const e of errors) ctx.stderr.write(`${e}\n`);

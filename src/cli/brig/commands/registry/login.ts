@@ -16,7 +16,7 @@ async function loginWith(ctx: BrigContext, key: string, username: string, passwo
     .credentials()
     .store(key, r.IdentityToken ? { username, identityToken: r.IdentityToken } : { username, password })
     .catch((e: unknown) => {
-      throw new LocalError(`Error saving credentials: ${(e as Error).message}`, (e as BrigError).hint);
+      throw new LocalError(`Error saving credentials: ${(e as Error).message}`);
     });
   if (stored.plaintext !== undefined && r.IdentityToken === undefined) ctx.stderr.write(UNENCRYPTED(stored.plaintext));
   return r.Status;
