@@ -34,7 +34,7 @@ export const login: Verb = {
   spec: {
     name: 'login',
     usage: 'login [OPTIONS] [SERVER]',
-    summary: 'Authenticate to a registry.\nDefaults to Docker Hub if no server is specified.',
+    summary: 'Authenticate to a registry\nDefaults to Docker Hub if no server is specified.',
     flags: [
       { name: 'password', short: 'p', type: 'string', help: 'Password or Personal Access Token (PAT)' },
       { name: 'password-stdin', type: 'bool', help: 'Take the Password or Personal Access Token (PAT) from stdin' },

@@ -14,7 +14,7 @@ export const logout: Verb = {
   spec: {
     name: 'logout',
     usage: 'logout [SERVER]',
-    summary: 'Log out from a registry.\nIf no server is specified, the default is defined by the daemon.',
+    summary: 'Log out from a registry\nIf no server is specified, the default is defined by the daemon.',
     flags: [],
   },
   async run(ctx, p) {
