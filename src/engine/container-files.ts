@@ -22,6 +22,7 @@ import type { ContainerService, ContainerSettings } from './containers/service.j
 import type { ContainerRecord } from './containers/store.js';
 import type { CommitOptions } from './engine.js';
 import { readTextSync } from '../util/read-text.js';
+import { INIT_LAYER_PATHS } from './rootfs-init.js';
 
 export class ContainerFiles {
   constructor(
@@ -85,7 +86,7 @@ export class ContainerFiles {
     const mounts = await this.images!.snapshotter!.mounts(s.rootfs!.snapshot);
     const lowers = mounts.flatMap((m) => m.options.filter((o) => o.startsWith('lowerdir+=')).map((o) => o.slice('lowerdir+='.length)));
     const spec = JSON.parse(readTextSync(path.join(s.bundle, 'config.json'))) as Spec;
-    return { lowers, made: madeMountpoints((spec.mounts ?? []).map((m) => m.destination), lowers) };
+    return { lowers, made: madeMountpoints([...(spec.mounts ?? []).map((m) => m.destination), ...INIT_LAYER_PATHS], lowers) };
   }
 
   async export(ref: string, consume: (tar: AsyncIterable<Buffer>) => Promise<void>): Promise<void> {

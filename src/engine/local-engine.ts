@@ -72,6 +72,7 @@ import { buildContainerSpec, type SpecInput } from './spec/container-spec.js';
 import { type EngineHost, readEngineHost } from './spec/host.js';
 import { resourcePlan } from './spec/resources.js';
 import { mergeUpdate, type ResourceUpdate } from './spec/update.js';
+import { initRootfs } from './rootfs-init.js';
 import { mountRootfs, type RootfsMounter, unmountRootfs } from './rootfs-mount.js';
 
 export interface LocalEngineDeps {
@@ -513,6 +514,8 @@ export class LocalEngine implements Engine {
       arch: arch() === 'arm64' ? 'aarch64' : 'x86_64',
     });
     built.spec.annotations = { ...built.spec.annotations, 'io.brig.image': imageId };
+    // The built-in image's root is shared and read-only: nothing is made in it.
+    if (snapshot) await initRootfs(rootfs.path, built.spec.process!.cwd);
     await Promise.all(Object.entries(built.etc).map(([f, text]) => writeFile(path.join(dir, f), text, { mode: 0o644 })));
     return { spec: built.spec, imageId, config: built.config, hostConfig: built.hostConfig, warnings: built.warnings, ...(snapshot ? { rootfs: snapshot } : {}) };
   }

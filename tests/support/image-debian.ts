@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dockerArchive } from './image-archive.js';
+import { readTextSync } from '../../src/util/read-text.js';
 
 export const DEBIAN_PACKAGES = [
   'base-files', 'base-passwd', 'bash', 'dash', 'coreutils', 'grep', 'sed', 'findutils', 'procps',
@@ -186,7 +187,7 @@ export function debianFileList(): string[] {
 }
 
 function accounts(): { passwd: string; shadow: string; group: string; gshadow: string } {
-  const master = (f: string) => readFileSync(`/usr/share/base-passwd/${f}.master`, 'utf8').trim().split('\n').map((l) => l.split(':'));
+  const master = (f: string) => readTextSync(`/usr/share/base-passwd/${f}.master`).trim().split('\n').map((l) => l.split(':'));
   const users = master('passwd');
   const groups = master('group');
   // base-passwd's masters carry '*' where an installed system has 'x' and the shadow files hold '*'.

@@ -11,7 +11,7 @@ import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BrigError, hasErrno } from '../../errors/index.js';
-import { mergeEnv, resolveUser } from '../../image/runtime-config.js';
+import { DEFAULT_PATH, mergeEnv, resolveUser } from '../../image/runtime-config.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { Capabilities, Process, Spec } from '../../runtime/spec/types.js';
 import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../../util/owner.js';
@@ -368,12 +368,18 @@ export class ContainerService {
     await this.store.update(r.id, 'exec');
     const rootfs = this.rootfsOf(r);
     const user = req.user !== undefined ? await resolveUser(rootfs, req.user) : undefined;
+    // docker's exec environment (daemon/exec.go): PATH, HOSTNAME and TERM with the exec's own
+    // tty, then the container's Config.Env and the exec's -e; HOME from the exec user's
+    // passwd entry unless set (not the container process's, whose user may differ).
+    const c = this.settings(r).config;
+    const env = mergeEnv([`PATH=${DEFAULT_PATH}`, `HOSTNAME=${c.Hostname}`, ...(req.tty ? ['TERM=xterm'] : [])], c.Env, req.env);
+    if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${(user ?? (await resolveUser(rootfs, c.User))).home}`);
     const started = await this.deps.runtime.exec(
       r.id,
       (p) => ({
         ...p,
         args: req.cmd,
-        env: mergeEnv(p.env, req.env),
+        env,
         cwd: req.workdir ?? p.cwd,
         terminal: req.tty,
         ...(user ? { user: { uid: user.uid, gid: user.gid, ...(user.additionalGids?.length ? { additionalGids: user.additionalGids } : {}) } } : {}),

@@ -159,7 +159,9 @@ async function copyFromContainer(ctx: BrigContext, ref: string, srcPath: string,
       throw new LocalError((e as Error).message);
     }
     try {
-      await extractArchive(prepared.content, prepared.dir, '', { owner: v.archive === true ? 'archive' : 'none' });
+      // As docker's CLI (archive.CopyTo, NoLchown): copies out are the caller's, -a or not;
+      // -a keeps owners only on the way into a container.
+      await extractArchive(prepared.content, prepared.dir, '', { owner: 'none' });
     } catch (e) {
       throw new LocalError((e as Error).message);
     }
