@@ -33,24 +33,84 @@ import type {
 } from '../image/index.js';
 
 export type { HistoryItem, ImageInspect, ImageSummary, LoadResult, ProgressEvent, PullResult, RemoveItem };
+// References are parsed on the client side too (docker's CLI does: "Using default tag").
+export { familiarReference, formatReference, parseReference, type Reference } from '../image/reference.js';
+// The client's registry credentials (docker's config.json), which `login` writes: not the engine's.
+export { CredentialStore, HUB_SERVER, serverKey } from '../image/registry/credentials.js';
+
+/**
+ * One line of docker's progress stream (pkg/jsonmessage): what POST /images/create and
+ * /images/load send, and what the CLI prints ("a1b2c3d4e5f6: Pull complete").
+ */
+export interface JSONMessage {
+  status: string;
+  /** A layer's short digest, or the tag a pull is for. */
+  id?: string;
+  /**
+   * Present (maybe empty) on a layer's lines, which a terminal redraws in place; with
+   * numbers on transfers, which only a terminal shows (as a bar).
+   */
+  progressDetail?: { current?: number; total?: number };
+}
+
+export interface PullOptions {
+  /** os/arch[/variant]: the image for that platform from a multi-platform index. */
+  platform?: string;
+  /** Every tag of the repository (the reference must name none). */
+  allTags?: boolean;
+  onProgress?: (m: JSONMessage) => void;
+  signal?: AbortSignal;
+}
+
+/** What a pull did: docker's last status line ("Downloaded newer image" or "Image is up to date"). */
+export interface PullReport {
+  /** The full reference pulled (name only with allTags). */
+  reference: string;
+  status: 'downloaded' | 'up-to-date';
+  images: PullResult[];
+}
+
+/** A registry login (POST /auth): the server as the user named it, and what to send. */
+export interface AuthConfig {
+  username: string;
+  password: string;
+  /** `127.0.0.1:5000`, `https://registry.example/`; Docker Hub when empty. */
+  serveraddress: string;
+}
 
 /**
  * Image operations, in the Docker Engine API's shapes (GET /images/json, /images/{id}/json,
  * ...) so the CLI, `brig serve` and the SDK render the same data. The built-in `host` image
- * is listed and inspected like any other; it cannot be pushed, saved or removed.
+ * is listed and inspected like any other; it cannot be pushed, saved or removed. Archives
+ * go in and out as streams, never whole in memory.
  */
 export interface ImageOps {
-  pullImage(reference: string, opts?: { onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal }): Promise<PullResult>;
+  /** POST /images/create?fromImage=: progress as docker's JSON messages, "Digest:" and "Status:" lines included. */
+  pullImage(reference: string, opts?: PullOptions): Promise<PullReport>;
   pushImage(reference: string, opts?: { onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal }): Promise<{ reference: string; digest: string; size: number }>;
-  listImages(opts?: { all?: boolean }): Promise<ImageSummary[]>;
+  /** GET /images/json, with docker's filters (dangling, label, before, since, until, reference). */
+  listImages(opts?: { all?: boolean; filters?: FilterMap }): Promise<ImageSummary[]>;
   inspectImage(nameOrId: string): Promise<ImageInspect>;
   imageHistory(nameOrId: string): Promise<HistoryItem[]>;
   tagImage(source: string, target: string): Promise<void>;
+  /** DELETE /images/{name}: docker's rules, containers using the image included. */
   removeImage(nameOrId: string, opts?: { force?: boolean }): Promise<RemoveItem[]>;
-  pruneImages(opts?: { all?: boolean }): Promise<{ ImagesDeleted: RemoveItem[]; SpaceReclaimed: number }>;
-  saveImages(names: string[], file: string, format: 'docker-archive' | 'oci-archive'): Promise<void>;
-  loadImages(file: string): Promise<LoadResult>;
-  importImage(file: string, reference?: string): Promise<{ id: string; reference?: string }>;
+  /** POST /images/prune: filters dangling (default true), until, label, label!. */
+  pruneImages(opts?: { filters?: FilterMap }): Promise<{ ImagesDeleted: RemoveItem[]; SpaceReclaimed: number }>;
+  /**
+   * GET /images/get: the images as a tar, handed to `consume` once every name resolved (a
+   * missing image fails before a byte is written).
+   */
+  saveImages(names: string[], consume: (tar: AsyncIterable<Buffer>) => Promise<void>, opts?: { format?: 'docker-archive' | 'oci-archive' }): Promise<void>;
+  /** POST /images/load: a docker-archive or oci-archive, plain or compressed. */
+  loadImages(tar: AsyncIterable<Uint8Array>, opts?: { signal?: AbortSignal }): Promise<LoadResult>;
+  /** POST /images/create?fromSrc=-: a filesystem tarball as a one-layer image. */
+  importImage(
+    tar: AsyncIterable<Uint8Array>,
+    opts?: { reference?: string; changes?: string[]; message?: string; platform?: string; signal?: AbortSignal },
+  ): Promise<{ id: string; reference?: string }>;
+  /** POST /auth: checks the credentials against the registry; stores nothing. */
+  registryLogin(auth: AuthConfig): Promise<{ Status: string; IdentityToken?: string }>;
 }
 
 /**
@@ -219,8 +279,28 @@ export interface ContainerOps {
   cleanupContainer(id: string): Promise<void>;
 }
 
+/**
+ * `GET /version`, docker's shape: the Engine component carries the API versions it serves,
+ * and brig's runtime, Node, in place of docker's Go (`NodeVersion`, not `GoVersion`).
+ */
+export interface EngineVersion {
+  Platform: { Name: string };
+  Components: { Name: string; Version: string; Details: Record<string, string> }[];
+  Version: string;
+  ApiVersion: string;
+  MinAPIVersion: string;
+  GitCommit: string;
+  NodeVersion: string;
+  Os: string;
+  Arch: string;
+  KernelVersion: string;
+  /** RFC 3339, as the build wrote it. */
+  BuildTime: string;
+}
+
 export interface Engine extends ImageOps, ContainerOps {
   /** A foreground container removed when it exits (run --rm): no monitor, no record. */
   runContainer(req: ContainerCreateRequest, opts: RunOptions): Promise<RunningContainer>;
   info(): Promise<EngineInfo>;
+  version(): Promise<EngineVersion>;
 }

@@ -8,8 +8,24 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { arch, hostname, machine, release } from 'node:os';
 import path from 'node:path';
 import { BrigError, hasErrno } from '../errors/index.js';
-import { type ImageLimits, type ImageService, LIMIT_ENV, privateDir, resolveLimits } from '../image/index.js';
+import {
+  applyChanges,
+  hostPlatform,
+  type ImageLimits,
+  type ImageService,
+  type ImageUser,
+  LIMIT_ENV,
+  parsePlatform,
+  privateDir,
+  RegistryClient,
+  resolveLimits,
+} from '../image/index.js';
 import type { ImageConfig } from '../image/manifest.js';
+import { familiarReference, formatReference, parseReference } from '../image/reference.js';
+import { buildInfo } from '../util/build-info.js';
+import { API_VERSION, MIN_API_VERSION } from './api-version.js';
+import { pullMessages } from './pull-messages.js';
+import { Filters as FilterArgs } from './containers/filters.js';
 import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../util/owner.js';
 import { describeCgroups, detectCgroups } from '../runtime/cgroups/detect.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -17,15 +33,19 @@ import { BRIG_VERSION, osName } from './version.js';
 import type { Mount, Spec } from '../runtime/spec/types.js';
 import { ensureHostImage, HOST_IMAGE } from './builtin-image.js';
 import type {
+  AuthConfig,
   ContainerJSON,
   ContainerPruneReport,
   ContainerSummary,
   ContainerTopResponse,
   Engine,
+  EngineVersion,
   FilterMap,
   ListContainersOptions,
   ExecOptions,
   EngineInfo,
+  PullOptions,
+  PullReport,
   LogLine,
   LogOptions,
   HistoryItem,
@@ -170,9 +190,32 @@ export class LocalEngine implements Engine {
     if (isHostImage(name)) throw new BrigError('INVALID_ARGUMENT', `the built-in image "${HOST_IMAGE}" cannot be ${what}`);
   }
 
-  async listImages(): Promise<ImageSummary[]> {
+  /**
+   * The containers and the images they use, for docker's rmi and prune rules: kept
+   * containers from the container store (read only); a foreground `run --rm` container keeps
+   * no record, but its rootfs snapshot names its image and it runs for as long as it exists.
+   */
+  private async imageUsers(): Promise<ImageUser[]> {
+    const users: ImageUser[] = [];
+    const kept = new Set<string>();
+    if (this.deps.containers !== undefined) {
+      for (const r of await this.containerService().store.list()) {
+        kept.add(r.id);
+        users.push({ id: r.id, imageId: r.imageId, running: r.state.status === 'running' || r.state.status === 'paused' || r.state.status === 'restarting' });
+      }
+    }
+    for (const snap of (await this.deps.images?.snapshotter?.list()) ?? []) {
+      const image = snap.labels['brig.image'];
+      if (snap.kind === 'active' && image !== undefined && !kept.has(snap.key)) users.push({ id: snap.key, imageId: image, running: true });
+    }
+    return users;
+  }
+
+  async listImages(opts: { all?: boolean; filters?: FilterMap } = {}): Promise<ImageSummary[]> {
     await this.open();
-    return [hostImageSummary(), ...(this.deps.images ? await this.deps.images.list() : [])];
+    const host = { image: { created: Number.NaN, labels: HOST_LABELS, names: [{ full: 'docker.io/library/host:latest', repo: 'docker.io/library/host', digest: false }] }, summary: hostImageSummary() };
+    if (!this.deps.images) return [host.summary];
+    return this.deps.images.list({ filters: filterLists(opts.filters), users: await this.imageUsers(), extra: [host] });
   }
 
   async inspectImage(nameOrId: string): Promise<ImageInspect> {
@@ -188,10 +231,36 @@ export class LocalEngine implements Engine {
     return this.store().history(nameOrId);
   }
 
-  async pullImage(reference: string, opts: { onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal } = {}): Promise<PullResult> {
+  /**
+   * docker's pull: per tag "Pulling from", the layers, "Digest:"; then one "Status:" line
+   * for the whole pull, "Downloaded newer image" when any name now points at another image.
+   */
+  async pullImage(reference: string, opts: PullOptions = {}): Promise<PullReport> {
     await this.open();
     this.refuseBuiltin(reference, 'pulled');
-    return this.store().pull(reference, opts);
+    const store = this.store();
+    const ref = parseReference(reference, { defaultTag: opts.allTags !== true });
+    if (opts.allTags === true && (ref.tag !== undefined || ref.digest !== undefined)) {
+      throw new BrigError('INVALID_ARGUMENT', "tag can't be used with --all-tags/-a", { field: '--all-tags' });
+    }
+    const platform = opts.platform === undefined || opts.platform === '' ? undefined : parsePlatform(opts.platform);
+    const emit = opts.onProgress ?? (() => undefined);
+    const tags = opts.allTags === true ? await store.remoteTags(reference, opts.signal ? { signal: opts.signal } : {}) : [ref.tag];
+    const images: PullResult[] = [];
+    for (const tag of tags) {
+      const one = tag === ref.tag ? ref : { ...ref, tag };
+      const r = await store.pull(formatReference(one), {
+        ...(platform ? { platform } : {}),
+        onProgress: pullMessages(one, emit),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+      emit({ status: `Digest: ${r.digest}` });
+      images.push(r);
+    }
+    const status = images.some((i) => i.status === 'downloaded') ? 'downloaded' : 'up-to-date';
+    const named = familiarReference(ref);
+    emit({ status: status === 'downloaded' ? `Status: Downloaded newer image for ${named}` : `Status: Image is up to date for ${named}` });
+    return { reference: formatReference(ref), status, images };
   }
 
   async pushImage(reference: string, opts: { onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal } = {}) {
@@ -209,29 +278,73 @@ export class LocalEngine implements Engine {
   async removeImage(nameOrId: string, opts: { force?: boolean } = {}): Promise<RemoveItem[]> {
     await this.open();
     this.refuseBuiltin(nameOrId, 'removed');
-    return this.store().remove(nameOrId, opts);
+    return this.store().remove(nameOrId, { ...opts, users: await this.imageUsers() });
   }
 
-  async pruneImages(opts: { all?: boolean } = {}) {
+  async pruneImages(opts: { filters?: FilterMap } = {}) {
     await this.open();
-    return this.store().prune(opts);
+    return this.store().prune({ filters: filterLists(opts.filters), users: await this.imageUsers() });
   }
 
-  async saveImages(names: string[], file: string, format: 'docker-archive' | 'oci-archive'): Promise<void> {
+  async saveImages(names: string[], consume: (tar: AsyncIterable<Buffer>) => Promise<void>, opts: { format?: 'docker-archive' | 'oci-archive' } = {}): Promise<void> {
     await this.open();
     for (const n of names) this.refuseBuiltin(n, 'saved');
-    await this.store().save(names, file, { format });
+    await consume(await this.store().saveStream(names, opts));
   }
 
-  async loadImages(file: string): Promise<LoadResult> {
+  async loadImages(tar: AsyncIterable<Uint8Array>, opts: { signal?: AbortSignal } = {}): Promise<LoadResult> {
     await this.open();
-    return this.store().load(file);
+    return this.store().load(tar, opts);
   }
 
-  async importImage(file: string, reference?: string): Promise<{ id: string; reference?: string }> {
+  async importImage(
+    tar: AsyncIterable<Uint8Array>,
+    opts: { reference?: string; changes?: string[]; message?: string; platform?: string; signal?: AbortSignal } = {},
+  ): Promise<{ id: string; reference?: string }> {
     await this.open();
-    const r = await this.store().import(file, reference ? { reference } : {});
+    const r = await this.store().import(tar, {
+      ...(opts.reference !== undefined ? { reference: opts.reference } : {}),
+      ...(opts.changes?.length ? { changes: applyChanges({}, opts.changes) } : {}),
+      ...(opts.message ? { message: opts.message } : {}),
+      ...(opts.platform ? { platform: parsePlatform(opts.platform) } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
     return { id: r.id, ...(r.reference ? { reference: r.reference } : {}) };
+  }
+
+  async registryLogin(auth: AuthConfig): Promise<{ Status: string; IdentityToken?: string }> {
+    const registry = this.deps.images?.registry ?? new RegistryClient();
+    const r = await registry.login(auth.serveraddress, { username: auth.username, password: auth.password });
+    return { Status: 'Login Succeeded', ...(r.identityToken ? { IdentityToken: r.identityToken } : {}) };
+  }
+
+  async version(): Promise<EngineVersion> {
+    const b = buildInfo();
+    const arch = hostPlatform().architecture;
+    const details = {
+      ApiVersion: API_VERSION,
+      Arch: arch,
+      BuildTime: b.built,
+      Experimental: 'false',
+      GitCommit: b.commit,
+      KernelVersion: release(),
+      MinAPIVersion: MIN_API_VERSION,
+      NodeVersion: b.node,
+      Os: 'linux',
+    };
+    return {
+      Platform: { Name: 'brig' },
+      Components: [{ Name: 'Engine', Version: BRIG_VERSION, Details: details }],
+      Version: BRIG_VERSION,
+      ApiVersion: API_VERSION,
+      MinAPIVersion: MIN_API_VERSION,
+      GitCommit: b.commit,
+      NodeVersion: b.node,
+      Os: 'linux',
+      Arch: arch,
+      KernelVersion: release(),
+      BuildTime: b.built,
+    };
   }
 
   /**
@@ -613,6 +726,14 @@ export class LocalEngine implements Engine {
   async cleanupContainer(id: string): Promise<void> {
     await (await this.kept()).cleanup(id);
   }
+}
+
+const HOST_LABELS = { 'io.brig.builtin': 'true' };
+
+/** The API's filters as lists (its older {value: true} form too), as the image service takes them. */
+function filterLists(raw: FilterMap | undefined): Record<string, string[]> {
+  const f = new FilterArgs(raw);
+  return Object.fromEntries(f.keys().map((k) => [k, f.get(k)]));
 }
 
 function hostImageSummary(): ImageSummary {

@@ -68,7 +68,8 @@ test('a first `brig images` creates the data root 0700; an open root is tightene
   mkdirSync(theirs, { mode: 0o700 });
   chownSync(theirs, 65534, 65534);
   const r2 = brig(theirs, ['images']);
-  assert.equal(r2.code, 125);
+  // docker's CLI exits 1 when the daemon refuses.
+  assert.equal(r2.code, 1);
   assert.match(r2.stderr, /theirs is owned by uid 65534, not by this user \(0\)/);
 });
 
@@ -144,7 +145,7 @@ test('an image of more than 500 layers is refused at load, naming the count and 
   const archive = path.join(base, 'toodeep.tar');
   writeFileSync(archive, dockerArchive([{ tags: ['deep:501'], layers }]));
   const load = brig(root, ['load', '-i', archive]);
-  assert.equal(load.code, 125);
+  assert.equal(load.code, 1);
   assert.match(load.stderr, /image docker.io\/library\/deep:501 has 501 layers; the overlayfs snapshotter stacks at most 500/);
   assert.doesNotMatch(brig(root, ['images']).stdout, /deep/);
   assert.deepEqual(readdirSync(path.join(root, 'images', 'store', 'blobs', 'sha256')), []);

@@ -11,13 +11,13 @@ import { readTextSync } from '../../src/util/read-text.js';
 
 export const BRIG = path.join(repoRoot, 'bin', 'brig');
 
-export function brigCli(data: string, extraEnv: Record<string, string> = {}) {
+export function brigCli(data: string, extraEnv: NodeJS.ProcessEnv = {}) {
   const env = { ...process.env, BRIG_ROOT: data, ...extraEnv };
-  const brig = (args: string[], input?: string) => {
+  const brig = (args: string[], input?: string | Buffer) => {
     const r = spawnSync(BRIG, args, { env, encoding: 'utf8', input: input ?? '', timeout: 60_000 });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
-  const ok = (args: string[], input?: string): string => {
+  const ok = (args: string[], input?: string | Buffer): string => {
     const r = brig(args, input);
     assert.equal(r.code, 0, `brig ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;

@@ -1,7 +1,8 @@
 /** Renderers shared by brig verbs: docker-style tables, sizes, ages, pull progress. */
 import type { Writable } from 'node:stream';
 import { humanDuration } from '../../util/human-duration.js';
-import type { ProgressEvent } from '../../engine/engine.js';
+import type { JSONMessage, ProgressEvent } from '../../engine/engine.js';
+import type { Flag, FlagValues } from '../flags.js';
 
 export function table(rows: string[][]): string {
   if (rows.length === 0) return '';
@@ -45,6 +46,13 @@ export function shortId(id: string): string {
   return id.replace(/^sha256:/, '').slice(0, 12);
 }
 
+/** `--json` (brig): progress as one JSON object per line. */
+export const JSON_FLAG: Flag = { name: 'json', type: 'bool', help: 'Print progress as JSON lines (brig)' };
+
+export function progressMode(v: FlagValues): 'auto' | 'json' | 'quiet' {
+  return v.json === true ? 'json' : v.quiet === true ? 'quiet' : 'auto';
+}
+
 /**
  * Pull/push progress: on a terminal one line per blob, redrawn in place; otherwise one
  * line per finished blob (logs stay readable); `json` prints every event as a JSON line.
@@ -69,5 +77,45 @@ export function progressRenderer(out: Writable & { isTTY?: boolean }, mode: 'aut
     if (drawn > 0) out.write(`\x1b[${drawn}A`);
     for (const l of lines.values()) out.write(`\x1b[2K${l}\n`);
     drawn = lines.size;
+  };
+}
+
+/** docker's JSONProgress.String(): a 50-wide bar and "current/total", empty without numbers. */
+export function progressBar(current: number, total: number): string {
+  if (total <= 0) return current > 0 ? humanSize(current).padStart(8) : '';
+  const done = Math.min(50, Math.floor(Math.floor((current / total) * 100) / 2));
+  return `[${'='.repeat(done)}>${' '.repeat(50 - done)}] ${humanSize(current).padStart(8)}/${humanSize(total)}`;
+}
+
+/**
+ * docker's jsonmessage.DisplayJSONMessagesStream: on a terminal each id keeps one line,
+ * redrawn in place (cursor up, clear, write, cursor down) with its progress bar; elsewhere a
+ * line per message, transfers (which have numbers) left out. A line without an id ends the
+ * set of lines being redrawn, as docker's does (pull -a goes tag after tag).
+ */
+export function jsonMessageRenderer(out: Writable & { isTTY?: boolean }): (m: JSONMessage) => void {
+  const tty = out.isTTY === true;
+  let ids = new Map<string, number>();
+  return (m) => {
+    let diff = 0;
+    const progress = m.progressDetail === undefined ? undefined : progressBar(m.progressDetail.current ?? 0, m.progressDetail.total ?? 0);
+    if (m.id !== undefined && progress !== undefined) {
+      let line = ids.get(m.id);
+      if (line === undefined) {
+        line = ids.size;
+        ids.set(m.id, line);
+        if (tty) out.write('\n');
+      }
+      diff = ids.size - line;
+      if (tty && diff > 0) out.write(`\x1b[${diff}A`);
+    } else {
+      ids = new Map();
+    }
+    if (progress !== undefined && !tty && progress !== '') return;
+    let text = tty && progress !== undefined ? '\x1b[2K\r' : '';
+    if (m.id !== undefined) text += `${m.id}: `;
+    text += tty && progress !== undefined ? `${m.status} ${progress}\r` : `${m.status}\n`;
+    out.write(text);
+    if (m.id !== undefined && tty && diff > 0) out.write(`\x1b[${diff}B`);
   };
 }

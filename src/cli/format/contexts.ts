@@ -119,14 +119,24 @@ export const IMAGES_HEADER = goStruct('formatter.imageContext', {
   VirtualSize: 'VIRTUAL SIZE',
 });
 
-/** One row per repository:tag, as docker lists an image once per tag (`<none>` when it has none). */
-export function imageContexts(i: ImageSummary, opts: { trunc: boolean; now?: number }) {
-  const tags = i.RepoTags.length ? i.RepoTags : ['<none>:<none>'];
-  return tags.map((t) => {
-    const at = t.lastIndexOf(':');
-    const repo = t.slice(0, at);
-    const digest = i.RepoDigests.find((d) => d.startsWith(`${repo}@`))?.slice(repo.length + 1) ?? '<none>';
-    return goStruct('formatter.imageContext', {
+/** docker's default `images` table with --digests. */
+export const IMAGES_DIGESTS_DEFAULT = '{{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
+
+/** "busybox:1" → ["busybox", "1"]; "host:5000/a@sha256:..." → ["host:5000/a", "sha256:..."]. */
+function splitName(name: string, sep: ':' | '@'): [string, string] {
+  const at = sep === '@' ? name.indexOf('@') : name.lastIndexOf(':');
+  return at < 0 || (sep === ':' && name.lastIndexOf('/') > at) ? [name, ''] : [name.slice(0, at), name.slice(at + 1)];
+}
+
+/**
+ * The rows docker lists for an image (formatter.imageFormatTaggedAndDigest): one per tag,
+ * and when digests are wanted (--digests, or {{.Digest}} in the format) one per tag and
+ * digest of its repository; a repository with only digests gets a `<none>` tag row (one per
+ * digest with --digests); an image with no name at all one `<none>` row.
+ */
+export function imageContexts(i: ImageSummary, opts: { trunc: boolean; now?: number; digests?: boolean; needDigest?: boolean }) {
+  const row = (repo: string, tag: string, digest: string) =>
+    goStruct('formatter.imageContext', {
       Containers: i.Containers < 0 ? 'N/A' : String(i.Containers),
       CreatedAt: goTime(i.Created),
       CreatedSince: ago(i.Created, opts.now),
@@ -135,11 +145,36 @@ export function imageContexts(i: ImageSummary, opts: { trunc: boolean; now?: num
       Repository: repo,
       SharedSize: i.SharedSize < 0 ? 'N/A' : humanSize(i.SharedSize),
       Size: humanSize(i.Size),
-      Tag: t.slice(at + 1),
+      Tag: tag,
       UniqueSize: i.SharedSize < 0 ? 'N/A' : humanSize(i.Size - i.SharedSize),
       VirtualSize: humanSize(i.Size),
     });
-  });
+  if (i.RepoTags.length === 0 && i.RepoDigests.length === 0) return [row('<none>', '<none>', '<none>')];
+  const needDigest = opts.digests === true || opts.needDigest !== false;
+  const tags = new Map<string, string[]>();
+  const digests = new Map<string, string[]>();
+  for (const t of i.RepoTags) {
+    const [repo, tag] = splitName(t, ':');
+    tags.set(repo, [...(tags.get(repo) ?? []), tag]);
+  }
+  for (const d of i.RepoDigests) {
+    const [repo, digest] = splitName(d, '@');
+    digests.set(repo, [...(digests.get(repo) ?? []), digest]);
+  }
+  const rows = [];
+  for (const [repo, ts] of tags) {
+    const ds = needDigest ? (digests.get(repo) ?? []) : [];
+    digests.delete(repo);
+    for (const tag of ts) {
+      if (ds.length === 0) rows.push(row(repo, tag, '<none>'));
+      for (const d of ds) rows.push(row(repo, tag, d));
+    }
+  }
+  for (const [repo, ds] of digests) {
+    if (opts.digests === true) for (const d of ds) rows.push(row(repo, '<none>', d));
+    else rows.push(row(repo, '<none>', ''));
+  }
+  return rows;
 }
 
 export const HISTORY_DEFAULT = '{{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';

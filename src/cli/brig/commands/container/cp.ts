@@ -22,7 +22,7 @@ import {
 import type { CommandSpec, FlagValues } from '../../../flags.js';
 import type { BrigContext } from '../../context.js';
 import { exactArgs, type Verb } from '../../verb.js';
-import { goError, LocalError, report, toStdout } from './files-report.js';
+import { goError, LocalError, report, toStdout } from '../../report.js';
 
 const isDirMode = (mode: number) => mode >= 2 ** 31;
 const isSymlinkMode = (mode: number) => (mode & (1 << 27)) !== 0;

@@ -6,7 +6,7 @@
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { BrigError, hasErrno } from '../../../../errors/index.js';
 import type { BrigContext } from '../../context.js';
-import { progressRenderer } from '../../render.js';
+import { jsonMessageRenderer } from '../../render.js';
 import type { CreatePlan } from './create-options.js';
 
 /** Pulls the image as --pull says; a pull's progress goes to stderr (stdout is the container's). */
@@ -23,8 +23,8 @@ export async function ensureImage(ctx: BrigContext, plan: CreatePlan): Promise<v
     }
     ctx.stderr.write(`Unable to find image '${ref}' locally\n`);
   }
-  const r = await engine.pullImage(ref, { onProgress: progressRenderer(ctx.stderr, plan.quiet ? 'quiet' : 'auto') });
-  if (!plan.quiet) ctx.stderr.write(`Digest: ${r.manifestDigest}\nStatus: Downloaded newer image for ${r.reference}\n`);
+  // The engine's stream ends with docker's "Digest:" and "Status:" lines.
+  await engine.pullImage(ref, plan.quiet ? {} : { onProgress: jsonMessageRenderer(ctx.stderr) });
 }
 
 export function printWarnings(ctx: BrigContext, warnings: string[]): void {

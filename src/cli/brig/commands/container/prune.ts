@@ -4,7 +4,7 @@ import { filterFlag } from '../../filter-flag.js';
 import { confirm } from '../../prompt.js';
 import { humanSize } from '../../render.js';
 import { noArgs, type Verb } from '../../verb.js';
-import { report } from './files-report.js';
+import { report } from '../../report.js';
 
 const PRUNE: CommandSpec = {
   name: 'container prune',

@@ -5,7 +5,7 @@ import { PS_DEFAULT, PS_HEADER, psContext, psTemplateUsesSize } from '../../../f
 import type { CommandSpec } from '../../../flags.js';
 import { filterFlag } from '../../filter-flag.js';
 import { noArgs, type Verb } from '../../verb.js';
-import { report } from './files-report.js';
+import { report } from '../../report.js';
 
 const PS: CommandSpec = {
   name: 'ps',

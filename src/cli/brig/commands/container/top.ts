@@ -2,7 +2,7 @@
 import { tabwrite } from '../../../format/tabwriter.js';
 import type { CommandSpec } from '../../../flags.js';
 import { needArgs, type Verb } from '../../verb.js';
-import { report } from './files-report.js';
+import { report } from '../../report.js';
 
 const TOP: CommandSpec = {
   name: 'top',
