@@ -72,7 +72,7 @@ import { buildContainerSpec, type SpecInput } from './spec/container-spec.js';
 import { type EngineHost, readEngineHost } from './spec/host.js';
 import { resourcePlan } from './spec/resources.js';
 import { mergeUpdate, type ResourceUpdate } from './spec/update.js';
-import { initRootfs } from './rootfs-init.js';
+import { initLayerBytes, initRootfs } from './rootfs-init.js';
 import { mountRootfs, type RootfsMounter, unmountRootfs } from './rootfs-mount.js';
 
 export interface LocalEngineDeps {
@@ -532,8 +532,11 @@ export class LocalEngine implements Engine {
       ...this.deps.containers,
       heldCapabilities: () => this.host().capabilities,
       layerSize: async (r) => {
-        const u = await this.deps.images?.snapshotter?.usage(r.snapshot);
-        return { rw: u?.own.size ?? 0, rootFs: u?.total.size ?? 0 };
+        const snap = this.deps.images?.snapshotter;
+        const u = await snap?.usage(r.snapshot);
+        // What docker keeps in its init layer is no size of the container's (/etc/mtab).
+        const init = await initLayerBytes((await snap?.upperDir(r.snapshot)) ?? undefined);
+        return { rw: Math.max(0, (u?.own.size ?? 0) - init), rootFs: Math.max(0, (u?.total.size ?? 0) - init) };
       },
       imageFamily: (refs) => this.imageFamily(refs),
       releaseRootfs: async (r) => {

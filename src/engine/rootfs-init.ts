@@ -5,7 +5,7 @@
  * docker's init layer adds to every container (old programs read mounts from it). Paths
  * are resolved inside the rootfs (a symlink in the image cannot send them out of it).
  */
-import { lstat, mkdir, stat, symlink } from 'node:fs/promises';
+import { lstat, mkdir, readlink, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { hasErrno } from '../errors/index.js';
 import { resolveInScope } from '../image/fs-util.js';
@@ -31,4 +31,16 @@ export async function initRootfs(root: string, cwd: string): Promise<void> {
   const mtab = path.join(etc, 'mtab');
   const etcIsDir = await stat(etc).then((s) => s.isDirectory(), () => false);
   if (etcIsDir && !(await exists(mtab))) await symlink('/proc/mounts', mtab);
+}
+
+/** Bytes brig's init-layer files take in a container's upper dir (its /etc/mtab link), for sizes. */
+export async function initLayerBytes(upper: string | undefined): Promise<number> {
+  if (upper === undefined) return 0;
+  const mtab = path.join(upper, 'etc', 'mtab');
+  try {
+    return (await readlink(mtab)) === '/proc/mounts' ? (await lstat(mtab)).size : 0;
+  } catch (e) {
+    if (hasErrno(e, 'ENOENT') || hasErrno(e, 'EINVAL') || hasErrno(e, 'ENOTDIR')) return 0;
+    throw e;
+  }
 }

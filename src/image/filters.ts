@@ -1,47 +1,10 @@
 /**
- * docker's filters (api/types/filters) for `images` and `image prune`: a key maps to a set
- * of values (`--filter label=a --filter label=b`). What each key means is the caller's; the
- * checks and matchers here are docker's own, with its wording:
- *
- *   - an unknown key is "Invalid filter 'KEY'";
- *   - a boolean key takes true/1 or false/0, else "Invalid filter 'KEY=[VALUES]'";
- *   - label filters are KEY (the label exists) or KEY=VALUE, all of them must hold;
- *   - reference filters are Go path.Match globs (`*` and `?` stop at `/`, `[a-z]` classes).
+ * docker's `images` filters on top of the filters every list shares (src/util/docker-filters.ts:
+ * keys, labels, booleans, until): reference filters are Go path.Match globs (`*` and `?` stop
+ * at `/`, `[a-z]` classes), and the list's own rules (imageListFilter).
  */
 import { BrigError } from '../errors/index.js';
-
-/** Filter values by key, as the Engine API's `filters` parameter carries them. */
-export type Filters = Readonly<Record<string, readonly string[]>>;
-
-function invalid(message: string): BrigError {
-  return new BrigError('INVALID_ARGUMENT', message, { field: 'filters' });
-}
-
-/** Refuses keys outside `accepted`, as docker's Args.Validate. */
-export function checkFilters(f: Filters, accepted: readonly string[]): void {
-  for (const key of Object.keys(f)) if (!accepted.includes(key)) throw invalid(`Invalid filter '${key}'`);
-}
-
-/** A boolean filter (dangling): its one value, or `fallback` when it is not given. */
-export function boolFilter(f: Filters, key: string, fallback: boolean): boolean {
-  const values = f[key] ?? [];
-  if (values.length === 0) return fallback;
-  if (values.includes('true') || values.includes('1')) return true;
-  if (values.includes('false') || values.includes('0')) return false;
-  throw invalid(`Invalid filter '${key}=[${values.join(' ')}]'`);
-}
-
-/** docker's MatchKVList: every `KEY` or `KEY=VALUE` of the filter holds for `labels`. */
-export function matchLabels(values: readonly string[] | undefined, labels: Readonly<Record<string, string>> | undefined): boolean {
-  if (values === undefined || values.length === 0) return true;
-  const have = labels ?? {};
-  return values.every((v) => {
-    const eq = v.indexOf('=');
-    const key = eq < 0 ? v : v.slice(0, eq);
-    if (!Object.hasOwn(have, key)) return false;
-    return eq < 0 || have[key] === v.slice(eq + 1);
-  });
-}
+import type { Filters } from '../util/docker-filters.js';
 
 /**
  * Go's path.Match: `*` is any run of characters but `/`, `?` one character but `/`, `[...]`
@@ -51,7 +14,7 @@ export function matchLabels(values: readonly string[] | undefined, labels: Reado
 export function pathMatch(pattern: string, name: string): boolean {
   const p = [...pattern];
   const s = [...name];
-  const bad = () => invalid('syntax error in pattern');
+  const bad = () => new BrigError('INVALID_ARGUMENT', 'syntax error in pattern', { field: 'filters' });
   // Go's getEsc: one character of a class (escaped or not), never "-" or "]" there, never last.
   const getEsc = (j: number): [number, number] => {
     if (j >= p.length || p[j] === '-' || p[j] === ']') throw bad();
@@ -151,8 +114,8 @@ export function imageListFilter(
   times: { before?: number; since?: number },
   familiar: (full: string) => { familiar: string; familiarName: string },
 ): (img: FilterableImage) => FilterName[] | undefined {
-  const dangling = f.dangling === undefined ? undefined : boolFilter(f, 'dangling', false);
-  const patterns = f.reference ?? [];
+  const dangling = f.contains('dangling') ? f.bool('dangling', false) : undefined;
+  const patterns = f.get('reference');
   const matches = (n: FilterName) => {
     const { familiar: short, familiarName } = familiar(n.full);
     const targets = [short, familiarName, n.full, n.repo];
@@ -161,7 +124,7 @@ export function imageListFilter(
   return (img) => {
     if (times.before !== undefined && !(img.created < times.before)) return undefined;
     if (times.since !== undefined && !(img.created > times.since)) return undefined;
-    if (f.label !== undefined && !matchLabels(f.label, img.labels)) return undefined;
+    if (!f.matchKVList('label', img.labels)) return undefined;
     const names = patterns.length > 0 ? img.names.filter(matches) : [...img.names];
     if (names.length === 0) {
       if (dangling === false || patterns.length > 0) return undefined;

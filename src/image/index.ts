@@ -5,7 +5,7 @@
 export type { ArchiveFormat, LoadResult } from './archive.js';
 export { applyChanges } from './changes.js';
 export { chainIDs } from './chain.js';
-export type { FilterableImage, Filters } from './filters.js';
+export type { FilterableImage } from './filters.js';
 export { sha256 } from './digest.js';
 export { privateDir } from './fs-util.js';
 export { type CreatedLayer, createLayer, tarTree } from './layers/create.js';

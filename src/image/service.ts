@@ -15,7 +15,6 @@
 import * as fs from 'node:fs/promises';
 import { BrigError } from '../errors/index.js';
 import { currentOwner, formatOwner } from '../util/owner.js';
-import { parseTime } from '../util/time-arg.js';
 import {
   type ArchiveFormat,
   importLayout,
@@ -29,7 +28,8 @@ import { mapLimit } from './concurrency.js';
 import { decompress } from './layers/compression.js';
 import { createLayer, storeTarStream } from './layers/create.js';
 import { readTar } from './layers/tar-reader.js';
-import { boolFilter, checkFilters, type FilterableImage, type Filters, imageListFilter, matchLabels } from './filters.js';
+import { type FilterMap, Filters, invalidFilter, parseUntil } from '../util/docker-filters.js';
+import { type FilterableImage, imageListFilter } from './filters.js';
 import { checkFreeDisk, type ImageLimits, LIMIT_ENV, resolveLimits, tooLarge } from './layers/limits.js';
 import { unpackLayer } from './layers/unpack.js';
 import {
@@ -167,15 +167,12 @@ function isSingleReference(refs: readonly ImageRef[]): boolean {
   return refs.filter((x) => !x.digest).length <= 1 && new Set(refs.map((x) => x.repo)).size === 1;
 }
 
-/** A filter's time (until=): docker's timestamp forms; milliseconds since the epoch. */
-function filterTime(value: string, key: string): number {
+/** A filter's time (until=): docker's timestamps; milliseconds since the epoch. */
+function filterTime(value: string): number {
   try {
-    return parseTime(value, key) * 1000;
-  } catch {
-    throw new BrigError('INVALID_ARGUMENT', `invalid value for '${key}' filter: failed to parse value as time or duration: "${value}"`, {
-      field: 'filters',
-      hint: 'RFC 3339, unix seconds, or a duration back from now like 24h',
-    });
+    return parseUntil(value, Date.now());
+  } catch (e) {
+    throw invalidFilter((e as Error).message);
   }
 }
 
@@ -598,14 +595,14 @@ export class ImageService {
    * one), filtered the same way.
    */
   async list(
-    opts: { filters?: Filters; users?: readonly ImageUser[]; extra?: readonly { image: FilterableImage; summary: ImageSummary }[] } = {},
+    opts: { filters?: FilterMap; users?: readonly ImageUser[]; extra?: readonly { image: FilterableImage; summary: ImageSummary }[] } = {},
   ): Promise<ImageSummary[]> {
-    const f = opts.filters ?? {};
-    checkFilters(f, ['dangling', 'label', 'before', 'since', 'until', 'reference']);
+    const f = new Filters(opts.filters);
+    f.validate(['dangling', 'label', 'before', 'since', 'until', 'reference']);
     const times: { before?: number; since?: number } = {};
-    for (const v of f.before ?? []) times.before = Math.min(times.before ?? Number.POSITIVE_INFINITY, createdMs(await this.resolve(v)));
-    for (const v of f.until ?? []) times.before = Math.min(times.before ?? Number.POSITIVE_INFINITY, filterTime(v, 'until'));
-    for (const v of f.since ?? []) times.since = Math.max(times.since ?? Number.NEGATIVE_INFINITY, createdMs(await this.resolve(v)));
+    for (const v of f.get('before')) times.before = Math.min(times.before ?? Number.POSITIVE_INFINITY, createdMs(await this.resolve(v)));
+    for (const v of f.get('until')) times.before = Math.min(times.before ?? Number.POSITIVE_INFINITY, filterTime(v));
+    for (const v of f.get('since')) times.since = Math.max(times.since ?? Number.NEGATIVE_INFINITY, createdMs(await this.resolve(v)));
     const keep = imageListFilter(f, times, (full) => {
       const ref = parseReference(full, { defaultTag: false });
       return { familiar: familiarReference(ref), familiarName: familiarReference({ ...ref, tag: undefined, digest: undefined }) };
@@ -841,16 +838,16 @@ export class ImageService {
    * take it. Then the blobs and snapshots no image references. SpaceReclaimed is what was
    * freed: the blobs' sizes and the snapshot trees' as docker counts a layer (usage.ts).
    */
-  async prune(opts: { filters?: Filters; users?: readonly ImageUser[]; graceMs?: number } = {}): Promise<{
+  async prune(opts: { filters?: FilterMap; users?: readonly ImageUser[]; graceMs?: number } = {}): Promise<{
     ImagesDeleted: RemoveItem[];
     SpaceReclaimed: number;
   }> {
-    const f = opts.filters ?? {};
-    checkFilters(f, ['dangling', 'label', 'label!', 'until']);
-    const danglingOnly = boolFilter(f, 'dangling', true);
-    const untilValues = f.until ?? [];
-    if (untilValues.length > 1) throw new BrigError('INVALID_ARGUMENT', 'more than one until filter specified', { field: 'filters' });
-    const until = untilValues[0] === undefined ? undefined : filterTime(untilValues[0], 'until');
+    const f = new Filters(opts.filters);
+    f.validate(['dangling', 'label', 'label!', 'until']);
+    const danglingOnly = f.bool('dangling', true);
+    const untilValues = f.get('until');
+    if (untilValues.length > 1) throw invalidFilter('more than one until filter specified');
+    const until = untilValues[0] === undefined ? undefined : filterTime(untilValues[0]);
     const used = new Set((opts.users ?? []).map((u) => u.imageId));
     const deleted: RemoveItem[] = [];
     let bytes = 0;
@@ -860,8 +857,8 @@ export class ImageService {
       if (used.has(r.id)) continue;
       if (until !== undefined && !(createdMs(r) <= until)) continue;
       const labels = r.config.config?.Labels ?? {};
-      if (!matchLabels(f.label, labels)) continue;
-      if ((f['label!']?.length ?? 0) > 0 && matchLabels(f['label!'], labels)) continue;
+      if (!f.matchKVList('label', labels)) continue;
+      if (f.contains('label!') && f.matchKVList('label!', labels)) continue;
       const refs = this.refs(r);
       if (danglingOnly && refs.some((x) => !x.digest)) continue;
       for (const name of refs.length > 0 ? refs.map((x) => x.full) : [r.id]) {

@@ -1,7 +1,8 @@
 /** docker's filters for images and image prune: Go's path.Match, label lists, bool filters, the list rules. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { boolFilter, checkFilters, type FilterName, imageListFilter, matchLabels, pathMatch } from '../../../src/image/filters.js';
+import { type FilterName, imageListFilter, pathMatch } from '../../../src/image/filters.js';
+import { Filters } from '../../../src/util/docker-filters.js';
 
 test("pathMatch is Go's path.Match", () => {
   const cases: [string, string, boolean][] = [
@@ -48,19 +49,20 @@ test("pathMatch is Go's path.Match", () => {
   }
 });
 
-test('label lists, bool filters and unknown keys, in docker\'s words', () => {
-  assert.equal(matchLabels(undefined, {}), true);
-  assert.equal(matchLabels(['a'], { a: '' }), true);
-  assert.equal(matchLabels(['a=1', 'b'], { a: '1', b: 'x' }), true);
-  assert.equal(matchLabels(['a=1', 'c'], { a: '1', b: 'x' }), false);
-  assert.equal(matchLabels(['a=2'], { a: '1' }), false);
-  assert.equal(matchLabels(['a=b=c'], { a: 'b=c' }), true);
-  assert.equal(boolFilter({}, 'dangling', true), true);
-  assert.equal(boolFilter({ dangling: ['false'] }, 'dangling', true), false);
-  assert.equal(boolFilter({ dangling: ['1'] }, 'dangling', false), true);
-  assert.throws(() => boolFilter({ dangling: ['maybe', 'so'] }, 'dangling', true), { message: "Invalid filter 'dangling=[maybe so]'" });
-  assert.doesNotThrow(() => checkFilters({ label: ['x'] }, ['label', 'until']));
-  assert.throws(() => checkFilters({ foo: ['1'] }, ['label']), { message: "Invalid filter 'foo'" });
+test('label lists, bool filters and unknown keys, in docker\'s words (the filters every list shares)', () => {
+  const labels = (values: string[] | undefined, have: Record<string, string>) => new Filters(values ? { label: values } : {}).matchKVList('label', have);
+  assert.equal(labels(undefined, {}), true);
+  assert.equal(labels(['a'], { a: '' }), true);
+  assert.equal(labels(['a=1', 'b'], { a: '1', b: 'x' }), true);
+  assert.equal(labels(['a=1', 'c'], { a: '1', b: 'x' }), false);
+  assert.equal(labels(['a=2'], { a: '1' }), false);
+  assert.equal(labels(['a=b=c'], { a: 'b=c' }), true);
+  assert.equal(new Filters({}).bool('dangling', true), true);
+  assert.equal(new Filters({ dangling: ['false'] }).bool('dangling', true), false);
+  assert.equal(new Filters({ dangling: ['1'] }).bool('dangling', false), true);
+  assert.throws(() => new Filters({ dangling: ['maybe', 'so'] }).bool('dangling', true), { message: "invalid filter 'dangling=[maybe so]'" });
+  assert.doesNotThrow(() => new Filters({ label: ['x'] }).validate(['label', 'until']));
+  assert.throws(() => new Filters({ foo: ['1'] }).validate(['label']), { message: "invalid filter 'foo'" });
 });
 
 test('the images list: dangling, reference (only matching names kept), label, before/since', () => {
@@ -75,7 +77,7 @@ test('the images list: dangling, reference (only matching names kept), label, be
   const none = { created: 1000, labels: {}, names: [] };
   const unknown = { created: Number.NaN, labels: {}, names: [tag('docker.io/library/host:latest')] };
   const run = (f: Record<string, string[]>, times = {}) =>
-    [tagged, digestOnly, none, unknown].map((img) => imageListFilter(f, times, familiar)(img)?.map((n) => n.full) ?? null);
+    [tagged, digestOnly, none, unknown].map((img) => imageListFilter(new Filters(f), times, familiar)(img)?.map((n) => n.full) ?? null);
   assert.deepEqual(run({}).map((x) => x?.length ?? null), [3, 1, 0, 1]);
   assert.deepEqual(run({ dangling: ['true'] }).map((x) => x !== null), [false, true, true, false]);
   assert.deepEqual(run({ dangling: ['false'] }).map((x) => x !== null), [true, true, false, true]);
