@@ -24,7 +24,7 @@ import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { type EngineUnderTest, openEngines } from './engines.js';
 import { benchMonitor } from './monitor.js';
-import { median } from './util.js';
+import { median, sleepMs } from './util.js';
 
 const num = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
 
@@ -125,6 +125,7 @@ export function benchEngine(print: (s: string) => void): void {
     print('');
 
     // 5. Their monitors, idle.
+    // Let the containers settle (start-up pages freed) before memory is read.
     sleepMs(1000);
     print(benchMonitor(engines, set.skipped, total));
     print('');
@@ -142,11 +143,6 @@ export function benchEngine(print: (s: string) => void): void {
   } finally {
     set.close();
   }
-}
-
-/** Lets the containers settle (their start-up pages freed) before memory is read. */
-function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 // `node dist/bench/engine.js`: this part alone.

@@ -20,6 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { busyboxLayer, dockerArchive } from '../tests/support/image-archive.js';
 import { has } from './runtime-run.js';
+import { sleepMs } from './util.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 export const BRIG = path.join(repo, 'bin', 'brig');
@@ -43,6 +44,12 @@ export interface EngineUnderTest {
   rmForce(ids: string[]): string[];
   /** Monitor pids of this engine's containers, from /proc. */
   monitors(): number[];
+  /** Its daemons' pids (docker: dockerd and containerd), none for the daemonless. */
+  daemons(): number[];
+  /** Everything it keeps is under here. */
+  dir: string;
+  /** Mounts of its storage itself, which come and go with no container's leave. */
+  storageMounts: string[];
   /** Tool versions, one line. */
   version: string;
   close(): void;
@@ -145,6 +152,9 @@ function brigEngine(work: string, archive: string): EngineUnderTest {
       processes()
         .filter((p) => p.exe.endsWith('/brig-monitor') && holdsFileUnder(p.pid, `${root}/`))
         .map((p) => p.pid),
+    daemons: () => [],
+    dir: root,
+    storageMounts: [],
     version: `brig ${commit || '(no git)'}, node ${spawnSync(path.join(repo, 'node_modules/node/bin/node'), ['--version'], { encoding: 'utf8' }).stdout.trim()}`,
     close() {
       const ids = exec(['ps', '-aq']).stdout.split('\n').filter(Boolean);
@@ -178,6 +188,9 @@ function podmanEngine(work: string, archive: string): EngineUnderTest {
       processes()
         .filter((p) => p.exe.endsWith('/conmon') && p.cmdline.includes(dir))
         .map((p) => p.pid),
+    daemons: () => [],
+    dir,
+    storageMounts: [path.join(dir, 'root', 'overlay')],
     version: `${exec(['--version']).stdout.trim()}, ${spawnSync('runc', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]}, conmon ${spawnSync('conmon', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]?.replace(/^conmon version /, '')}`,
     close() {
       exec(['rm', '-af', '-t', '0']);
@@ -221,7 +234,7 @@ function dockerEngine(work: string, archive: string): EngineUnderTest | string {
   const stopDaemon = () => {
     if (alive(pid)) daemon.kill('SIGTERM');
     // dockerd stops its containerd and waits for it; give both time, then make sure.
-    for (let i = 0; i < 200 && alive(pid); i++) spawnSync('sleep', ['0.1']);
+    for (let i = 0; i < 200 && alive(pid); i++) sleepMs(100);
     for (const p of processes()) if (p.cmdline.includes(dir) && p.pid !== process.pid && alive(p.pid)) process.kill(p.pid, 'SIGKILL');
   };
   let ready = false;
@@ -230,7 +243,7 @@ function dockerEngine(work: string, archive: string): EngineUnderTest | string {
       ready = true;
       break;
     }
-    spawnSync('sleep', ['0.25']);
+    sleepMs(250);
   }
   if (!ready) {
     stopDaemon();
@@ -259,6 +272,9 @@ function dockerEngine(work: string, archive: string): EngineUnderTest | string {
       processes()
         .filter((p) => p.exe.endsWith('/containerd-shim-runc-v2') && p.cmdline.includes(execRoot))
         .map((p) => p.pid),
+    daemons: () => [pid, ...processes().filter((p) => p.ppid === pid && p.exe.endsWith('/containerd')).map((p) => p.pid)],
+    dir,
+    storageMounts: [path.join(dir, 'data'), path.join(dir, 'data', 'overlay2')],
     version: `docker ${exec(['version', '-f', '{{.Server.Version}}']).stdout.trim()} (containerd ${exec(['version', '-f', '{{range .Server.Components}}{{if eq .Name "containerd"}}{{.Version}}{{end}}{{end}}']).stdout.trim()}), runc`,
     close() {
       try {
@@ -291,8 +307,8 @@ export interface EngineSet {
 }
 
 /**
- * brig plus the peers that are installed and not skipped (`skip`: names), set up with the
- * image; `close()` undoes all of it.
+ * brig plus the peers that are installed and not skipped (`skip`: names; `want`: only
+ * these), set up with the image and one container run already; `close()` undoes all of it.
  */
 export function openEngines(opts: { skip?: string[]; want?: string[] } = {}): EngineSet {
   const work = mkdtempSync(path.join(tmpdir(), 'brig-bench-engines-'));
@@ -324,7 +340,11 @@ export function openEngines(opts: { skip?: string[]; want?: string[] } = {}): En
       }
       const e = make();
       if (typeof e === 'string') skipped.set(name, e);
-      else engines.push(e);
+      else {
+        engines.push(e);
+        // A first container makes what an engine makes once (podman mounts its storage).
+        e.exec(e.runRm);
+      }
     }
   } catch (e) {
     close();
