@@ -174,12 +174,16 @@ try {
     ps.push(r.ms);
   }
   console.log(`ps with ${n} running containers: median ${fmt(median(ps))} of ${psRounds} (min ${fmt(Math.min(...ps))})`);
-  if (n) {
+  // A start that failed may have left its container created: it goes too.
+  const extra = e.exec(['ps', '-aq']).stdout.split('\n').filter((s) => s && !ids.some((id) => id.startsWith(s)));
+  if (extra.length) console.log(`  (${extra.length} more container(s) not running: ${extra.join(' ')})`);
+  const all = [...ids, ...extra];
+  if (all.length) {
     try {
-      const r = e.exec(e.rmForce(ids));
-      console.log(`rm -f of all ${n} (one command): ${fmt(r.ms)} (${fmt(r.ms / n)} per container)`);
+      const r = e.exec(e.rmForce(all));
+      console.log(`rm -f of all ${all.length} (one command): ${fmt(r.ms)} (${fmt(r.ms / all.length)} per container)`);
     } catch (err) {
-      console.log(`rm -f of all ${n} FAILED: ${(err as Error).message}`);
+      console.log(`rm -f of all ${all.length} FAILED: ${(err as Error).message}`);
     }
   }
   // Clean-up may go on for a moment after rm returns (podman's conmon runs `podman container

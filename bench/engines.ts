@@ -94,7 +94,8 @@ function holdsFileUnder(pid: number, dir: string): boolean {
 function command(file: string, pre: string[], env: NodeJS.ProcessEnv) {
   return (args: string[]) => {
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(file, [...pre, ...args], { env, encoding: 'utf8', timeout: 300_000, maxBuffer: 64 << 20 });
+    // The timeout only guards against a hang: rm -f of 1,000 containers takes many minutes here.
+    const r = spawnSync(file, [...pre, ...args], { env, encoding: 'utf8', timeout: 7_200_000, maxBuffer: 64 << 20 });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     if (r.status !== 0) {
       throw new Error(`${path.basename(file)} ${args.slice(0, 6).join(' ')}${args.length > 6 ? ' ...' : ''}: exit ${r.status ?? r.signal}: ${(r.stderr || r.error?.message || '').trim().slice(-2000)}`);
