@@ -11,8 +11,8 @@
  *  - memory: the PSS (and RSS) sums of the monitors and of the container processes (every
  *    process below a monitor); the sum of the containers' memory cgroups (usage, which also
  *    counts their kernel memory, such as page tables); for docker its daemons' PSS; and the
- *    host's MemAvailable and Slab before and after, which count everything (mounts,
- *    namespaces, cgroups) but also whatever else the machine did meanwhile.
+ *    host's MemAvailable, slab, page tables and kernel stacks before and after, which count
+ *    everything (mounts, namespaces, cgroups) but also whatever else the machine did meanwhile.
  *  - `ps` (running containers) with all of them: the median of --ps-rounds calls.
  *  - removal: one `rm -f` with every id; then the check that nothing is left: no monitor,
  *    no cgroup of the engine's containers, no mount under its directory (brig: no socket
@@ -111,8 +111,14 @@ function measureMemory(e: EngineUnderTest, n: number, before: Record<string, num
   const daemons = e.daemons();
   if (daemons.length) lines.push(`  ${e.name}'s daemons (${daemons.length})  PSS ${mib(sumMemory(daemons).pss)} MiB`);
   const fell = before.MemAvailable! - after.MemAvailable!;
-  const slab = after.Slab! - before.Slab!;
-  lines.push(`  host (moves with everything else running here too): MemAvailable fell by ${per(fell)} · Slab ${slab < 0 ? '-' : '+'}${mib(Math.abs(slab))} MiB`);
+  // The kernel's side (namespaces, mounts, cgroups, overlay inodes and dentries) is slab;
+  // the reclaimable part is mostly dentry and inode caches.
+  const delta = (k: string) => {
+    const d = after[k]! - before[k]!;
+    return `${d < 0 ? '-' : '+'}${mib(Math.abs(d))} MiB`;
+  };
+  lines.push(`  host (moves with everything else running here too): MemAvailable fell by ${per(fell)}`);
+  lines.push(`    slab ${delta('Slab')} (unreclaimable ${delta('SUnreclaim')}, reclaimable ${delta('SReclaimable')}) · page tables ${delta('PageTables')} · kernel stacks ${delta('KernelStack')}`);
   return lines;
 }
 
