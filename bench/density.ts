@@ -18,9 +18,10 @@
  *    no cgroup of the engine's containers, no mount under its directory (brig: no socket
  *    directory, no container directory either).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { readTextSync } from '../src/util/read-text.js';
 import { type EngineUnderTest, mountsUnder, openEngines, processes } from './engines.js';
 import { memory, mib } from './monitor.js';
 import { median, sleepMs } from './util.js';
@@ -48,7 +49,7 @@ const fmt = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${m
 
 function meminfo(): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const l of readFileSync('/proc/meminfo', 'utf8').split('\n')) {
+  for (const l of readTextSync('/proc/meminfo').split('\n')) {
     const m = /^(\w+):\s+(\d+)/.exec(l);
     if (m) out[m[1]!] = Number(m[2]);
   }
@@ -58,10 +59,10 @@ function meminfo(): Record<string, number> {
 /** The memory cgroup's usage (bytes) of the cgroup `pid` is in, v1 or v2. */
 function cgroupMemory(pid: number): number | undefined {
   try {
-    const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n');
+    const lines = readTextSync(`/proc/${pid}/cgroup`).split('\n');
     const v1 = lines.find((l) => /^\d+:memory:/.test(l));
     const file = v1 ? `/sys/fs/cgroup/memory${v1.split(':')[2]}/memory.usage_in_bytes` : `/sys/fs/cgroup${lines.find((l) => l.startsWith('0::'))!.slice(3)}/memory.current`;
-    return Number(readFileSync(file, 'utf8'));
+    return Number(readTextSync(file));
   } catch {
     return undefined;
   }

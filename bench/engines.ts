@@ -14,10 +14,11 @@
  * under its directory and removes the lot. Nothing outside those is touched.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readTextSync } from '../src/util/read-text.js';
 import { busyboxLayer, dockerArchive } from '../tests/support/image-archive.js';
 import { has } from './runtime-run.js';
 import { sleepMs } from './util.js';
@@ -68,10 +69,10 @@ export function processes(): Proc[] {
   for (const p of readdirSync('/proc')) {
     if (!/^\d+$/.test(p)) continue;
     try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const stat = readTextSync(`/proc/${p}/stat`);
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       const exe = readlinkSync(`/proc/${p}/exe`);
-      out.push({ pid: Number(p), ppid, exe, cmdline: readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ') });
+      out.push({ pid: Number(p), ppid, exe, cmdline: readTextSync(`/proc/${p}/cmdline`).replaceAll('\0', ' ') });
     } catch {}
   }
   return out;
@@ -106,7 +107,7 @@ function command(file: string, pre: string[], env: NodeJS.ProcessEnv) {
 
 /** Mount points under `dir`, deepest first (octal escapes of mountinfo decoded). */
 export function mountsUnder(dir: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
+  return readTextSync('/proc/self/mountinfo')
     .split('\n')
     .map((l) => l.split(' ')[4]?.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
     .filter((m): m is string => m !== undefined && m.startsWith(`${dir}/`))
@@ -248,7 +249,7 @@ function dockerEngine(work: string, archive: string): EngineUnderTest | string {
   }
   if (!ready) {
     stopDaemon();
-    const tail = readFileSync(path.join(dir, 'dockerd.log'), 'utf8').trim().split('\n').slice(-3).join(' | ');
+    const tail = readTextSync(path.join(dir, 'dockerd.log')).trim().split('\n').slice(-3).join(' | ');
     unmountUnder(dir);
     removeCgroupTree(cgroupParent);
     return `dockerd did not start: ${tail}`;
@@ -293,7 +294,7 @@ function dockerEngine(work: string, archive: string): EngineUnderTest | string {
 /** Exists and is not a zombie. */
 function alive(pid: number): boolean {
   try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const s = readTextSync(`/proc/${pid}/stat`);
     return !s.slice(s.lastIndexOf(')') + 2).startsWith('Z');
   } catch {
     return false;

@@ -5,13 +5,13 @@
  * pages among the processes that map them, so with N monitors the binary's text costs each
  * 1/N: PSS is the per-container cost that adds up.
  */
-import { readFileSync } from 'node:fs';
+import { readTextSync } from '../src/util/read-text.js';
 import type { EngineUnderTest } from './engines.js';
 import { median } from './util.js';
 
 /** kB, from /proc/PID/smaps_rollup. */
 export function memory(pid: number): { rss: number; pss: number } {
-  const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const text = readTextSync(`/proc/${pid}/smaps_rollup`);
   const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
   return { rss: kb('Rss'), pss: kb('Pss') };
 }

@@ -26,6 +26,7 @@ import { compileSeccomp } from '../src/runtime/seccomp/compile.js';
 import { defaultSeccompProfile } from '../src/runtime/seccomp/default-profile.js';
 import type { LinuxSeccomp, NativeArch } from '../src/runtime/seccomp/types.js';
 import { run as interpret } from '../tests/support/bpf-interp.js';
+import { DOCKER_DEFAULT_CAPS } from '../src/engine/spec/capabilities.js';
 
 const exec = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -34,22 +35,7 @@ const CALLS = 1_000_000;
 const ROUNDS = 7;
 
 /** Docker's default capability set: the bench container gets these. */
-const CAPS = [
-  'CAP_CHOWN',
-  'CAP_DAC_OVERRIDE',
-  'CAP_FSETID',
-  'CAP_FOWNER',
-  'CAP_MKNOD',
-  'CAP_NET_RAW',
-  'CAP_SETGID',
-  'CAP_SETUID',
-  'CAP_SETFCAP',
-  'CAP_SETPCAP',
-  'CAP_NET_BIND_SERVICE',
-  'CAP_SYS_CHROOT',
-  'CAP_KILL',
-  'CAP_AUDIT_WRITE',
-];
+const CAPS = DOCKER_DEFAULT_CAPS;
 
 type Probe = 'getppid' | 'personality';
 const PROBES: Probe[] = ['getppid', 'personality'];

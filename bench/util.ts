@@ -1,8 +1,9 @@
 /** Shared bench helpers: paired, interleaved timing of whole commands; medians. */
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { readTextSync } from '../src/util/read-text.js';
 
 /** Blocks for `ms` (the benches wait synchronously between commands). */
 export function sleepMs(ms: number): void {
@@ -30,7 +31,7 @@ export function timeCommand(cmd: string, args: string[], cwd: string): number {
     const t0 = process.hrtime.bigint();
     const r = spawnSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', fd] });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${readFileSync(errFile, 'utf8')}`);
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${readTextSync(errFile)}`);
     return ms;
   } finally {
     closeSync(fd);

@@ -234,11 +234,15 @@ int main(int argc, char **argv) {
     char *entry = prespawn(h.helper);
     if (entry) putenv(entry);
   }
-  char **args = calloc((size_t)argc + 2, sizeof *args);
+  /* "--" before the bundle: Node reads --env-file anywhere in its argv otherwise (and loads
+     the file into our environment), even past the script, so a container's own argument
+     could steer brig-runtime. */
+  char **args = calloc((size_t)argc + 3, sizeof *args);
   if (!args) return 127;
   args[0] = h.node;
-  args[1] = h.bundle;
-  for (int i = 1; i < argc; i++) args[i + 1] = argv[i];
+  args[1] = "--";
+  args[2] = h.bundle;
+  for (int i = 1; i < argc; i++) args[i + 2] = argv[i];
   execv(h.node, args);
   fprintf(stderr, "brig-runtime: cannot run %s: %s (run `npm ci`)\n", h.node, strerror(errno));
   return 127;

@@ -3,6 +3,11 @@
  * read by tools that expect exactly that): ", \ and control characters escaped, <, > and &
  * as \u003c \u003e \u0026, U+2028/U+2029 escaped, invalid UTF-8 as \ufffd. And the time
  * as Go's RFC3339Nano: UTC, trailing zeros of the fraction dropped.
+ *
+ * A json-file record, as docker's jsonlog.JSONLogs writes it:
+ *   {"log":"...","stream":"stdout","attrs":{...},"time":"..."}\n
+ * attrs (the plan's, already encoded) only when there are any; the newline the line ended
+ * with is kept in "log", so a partial record has none.
  */
 #include <stdio.h>
 #include <string.h>
@@ -81,9 +86,10 @@ size_t json_escape(char *out, const char *in, size_t len) {
   return o;
 }
 
-size_t rfc3339nano(char *out, size_t cap) {
+size_t rfc3339nano(char *out, size_t cap, const struct timespec *at) {
   struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
+  if (at) ts = *at;
+  else clock_gettime(CLOCK_REALTIME, &ts);
   struct tm tm;
   gmtime_r(&ts.tv_sec, &tm);
   size_t n = strftime(out, cap, "%Y-%m-%dT%H:%M:%S", &tm);
@@ -100,4 +106,19 @@ size_t rfc3339nano(char *out, size_t cap) {
   if (n + 1 < cap) out[n++] = 'Z';
   out[n] = '\0';
   return n;
+}
+
+/* The record but its attrs: what goes before them ends at *head (the plan's attrs are the
+   whole `"attrs":{...},` member, or nothing). */
+size_t json_record(char *out, const struct log_entry *e, size_t attrs_len, size_t *head) {
+  size_t n = 0;
+  memcpy(out, "{\"log\":\"", 8);
+  n = 8 + json_escape(out + 8, e->line, e->len + (e->partial && !e->last ? 0 : 1));
+  n += (size_t)sprintf(out + n, "\",\"stream\":\"%s\",", e->stream == STREAM_STDERR ? "stderr" : "stdout");
+  *head = n;
+  memcpy(out + n, "\"time\":\"", 8);
+  n += 8;
+  n += rfc3339nano(out + n, 64, &e->ts);
+  memcpy(out + n, "\"}\n", 3);
+  return n + 3;
 }

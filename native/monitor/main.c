@@ -121,7 +121,7 @@ static long read_counter(void) {
 static void write_exit_record(long pid, int status, long oom) {
   if (!exit_path) return;
   char tmp[4200], when[64], rec[512];
-  rfc3339nano(when, sizeof when);
+  rfc3339nano(when, sizeof when, NULL);
   int n = snprintf(rec, sizeof rec, "{\"pid\":%ld,\"exitStatus\":%d,\"signal\":%d,\"oomKills\":%ld,\"finishedAt\":\"%s\"}\n", pid,
                    WIFEXITED(status) ? WEXITSTATUS(status) : -1, WIFSIGNALED(status) ? WTERMSIG(status) : 0, oom, when);
   snprintf(tmp, sizeof tmp, "%s.tmp", exit_path);
@@ -240,7 +240,10 @@ int main(void) {
   for (uint32_t i = 0; i < plan.nops; i++) {
     const struct op *op = &plan.ops[i];
     switch (op->code) {
-    case MOP_LOG_JSON: log_open(A_STR(op, 0), A_INT(op, 1), (uint32_t)A_INT(op, 2)); break;
+    case MOP_LOG_JSON:
+    case MOP_LOG_LOCAL:
+      log_open(op->code == MOP_LOG_JSON ? LOG_JSON : LOG_LOCAL, A_STR(op, 0), A_INT(op, 1), (uint32_t)A_INT(op, 2), (int)A_INT(op, 3), A_STR(op, 4), A_LEN(op, 4) - 1);
+      break;
     case MOP_EXIT_FILE: exit_path = A_STR(op, 0); break;
     case MOP_ATTACH: attach_path = A_STR(op, 0), attach_framed = (int)A_INT(op, 1); break;
     case MOP_PID_FILE: pid_path = A_STR(op, 0); break;
@@ -378,6 +381,7 @@ int main(void) {
       int st;
       pid_t r;
       while ((r = waitpid(-1, &st, WNOHANG)) > 0) {
+        if (log_reaped(r)) continue;
         if (r == starter) {
           /* 4. */
           starter = 0;
@@ -407,6 +411,7 @@ int main(void) {
   /* 6. */
   log_flush(STREAM_STDOUT);
   log_flush(STREAM_STDERR);
+  log_close(); /* a compression under way finishes first: the exit record says the log is complete */
   write_exit_record(init_pid, (int)init_status, read_counter());
   while (nclients) drop_client(0);
   if (attach_path) unlink(attach_path);

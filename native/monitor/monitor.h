@@ -11,15 +11,16 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "../common/plan.h"
 
 #define MONITOR_MAGIC "BRIGMONP"
-#define MONITOR_VERSION 1
+#define MONITOR_VERSION 2
 #define MONITOR_PLAN_MAX (1u << 20)
 
 enum monitor_op {
-  MOP_LOG_JSON = 1,  /* path, max_size (0: no limit), max_files */
+  MOP_LOG_JSON = 1,  /* path, max_size (0: no limit), max_files, compress, attrs ("attrs":{...}, or "") */
   MOP_EXIT_FILE = 2, /* path: the exit record, written once init is gone */
   MOP_ATTACH = 3,    /* path, framed: the attach socket; framed=1 adds docker's stream headers */
   MOP_PID_FILE = 4,  /* path: where the starter leaves init's host pid */
@@ -28,18 +29,40 @@ enum monitor_op {
   MOP_CONSOLE = 7,   /* path: a console socket to listen on; the starter's runtime sends the pty master */
   MOP_START = 8,     /* argv, env, stdin: start the container (last op) */
   MOP_HOLD = 9,      /* start only once a first attach client is connected ("listening" on fd 3 first) */
+  MOP_LOG_LOCAL = 10, /* path, max_size, max_files, compress, attrs (LogEntry field 6 records, encoded) */
 };
 
 /* Streams, as the attach framing numbers them. */
 enum { STREAM_STDIN = 0, STREAM_STDOUT = 1, STREAM_STDERR = 2 };
 
-/* log.c: the json-file driver (docker's on-disk format and rotation). */
-void log_open(const char *path, uint64_t max_size, uint32_t max_files);
+/* One record: a line (without its newline) or a piece of one, docker's logger.Message. */
+struct log_entry {
+  int stream;
+  const char *line;
+  size_t len;
+  struct timespec ts;
+  int partial, last; /* docker's PartialLogMetaData: a piece of a long line; the one that ends it */
+  uint32_t ordinal;
+  const char *id; /* 64 hex digits */
+};
+enum { LOG_JSON = 1, LOG_LOCAL = 2 };
+
+/* log.c: the log file, its lines, rotation and compression (docker's loggerutils). */
+void log_open(int format, const char *path, uint64_t max_size, uint32_t max_files, int compress, const char *attrs, size_t attrs_len);
 void log_data(int stream, const char *data, size_t len);
 void log_flush(int stream);
+int log_reaped(pid_t pid); /* 1: it was the compressor */
+void log_close(void);
 
-/* json.c */
+/* json.c: the json-file record, Go's escaping and times. */
 size_t json_escape(char *out, const char *in, size_t len);
-size_t rfc3339nano(char *out, size_t cap);
+size_t rfc3339nano(char *out, size_t cap, const struct timespec *at);
+size_t json_record(char *out, const struct log_entry *e, size_t attrs_len, size_t *head);
+
+/* local.c: the local driver's record. */
+size_t local_record(char *out, const struct log_entry *e, size_t attrs_len, size_t *head);
+
+/* gzip.c: compresses src into dst in a child; its pid (0 if it could not fork). */
+pid_t gzip_start(const char *src, const char *dst, const char *extra, size_t extra_len);
 
 #endif

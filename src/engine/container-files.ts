@@ -7,7 +7,7 @@
  * otherwise, while it is committed): its processes cannot swap a checked path component for
  * a symlink between the check and the use.
  */
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { BrigError } from '../errors/index.js';
 import { applyChanges } from '../image/changes.js';
@@ -17,10 +17,12 @@ import { archiveResource, extractArchive } from '../image/layers/copy.js';
 import { resolveLimits } from '../image/layers/limits.js';
 import { parseMountPoints } from '../runtime/host-facts.js';
 import type { Spec } from '../runtime/spec/types.js';
-import { type Change, type ContainerPathStat, fileNotFound, isDirMode, overlayChanges, resolveInScope, statPath } from './containers/files.js';
+import { type Change, type ContainerPathStat, fileNotFound, isDirMode, madeMountpoints, overlayChanges, resolveInScope, statPath } from './containers/files.js';
 import type { ContainerService, ContainerSettings } from './containers/service.js';
 import type { ContainerRecord } from './containers/store.js';
 import type { CommitOptions } from './engine.js';
+import { readTextSync } from '../util/read-text.js';
+import { INIT_LAYER_PATHS } from './rootfs-init.js';
 
 export class ContainerFiles {
   constructor(
@@ -39,7 +41,7 @@ export class ContainerFiles {
     }
     const root = this.svc.rootfsOf(r);
     const real = this.settings(r).rootfs ? realpathSync(root) : root;
-    if (this.settings(r).rootfs && !parseMountPoints(readFileSync('/proc/self/mountinfo', 'utf8')).some((m) => m.point === real)) {
+    if (this.settings(r).rootfs && !parseMountPoints(readTextSync('/proc/self/mountinfo')).some((m) => m.point === real)) {
       throw new BrigError('SYSTEM', `the rootfs of container ${r.name} is not mounted`, { path: root, hint: `brig rm ${r.name}` });
     }
     return root;
@@ -64,7 +66,7 @@ export class ContainerFiles {
   }
 
   async changes(ref: string): Promise<Change[]> {
-    const r = await this.svc.store.find(ref);
+    const r = await this.svc.find(ref);
     const s = this.settings(r);
     // The built-in image's rootfs is a read-only view: nothing in it changes.
     if (!s.rootfs) return [];
@@ -74,29 +76,33 @@ export class ContainerFiles {
     if (upper === undefined) {
       throw new BrigError('UNSUPPORTED_FIELD', `diff needs the overlayfs snapshotter (this engine uses ${snap.name})`, { hint: 'the copy snapshotter keeps no record of what changed' });
     }
-    const mounts = await snap.mounts(s.rootfs.snapshot);
+    const { lowers, made } = await this.madeMountpoints(r);
+    return overlayChanges(upper, lowers, made);
+  }
+
+  /** The container's lower dirs and the mountpoints the runtime made above them (files.ts madeMountpoints). */
+  private async madeMountpoints(r: ContainerRecord): Promise<{ lowers: string[]; made: Set<string> }> {
+    const s = this.settings(r);
+    const mounts = await this.images!.snapshotter!.mounts(s.rootfs!.snapshot);
     const lowers = mounts.flatMap((m) => m.options.filter((o) => o.startsWith('lowerdir+=')).map((o) => o.slice('lowerdir+='.length)));
-    // The runtime makes the mountpoints the image lacks (/proc, /dev, ...): docker keeps those
-    // in its init layer, out of the container's changes, so brig leaves them out too.
-    const spec = JSON.parse(readFileSync(path.join(s.bundle, 'config.json'), 'utf8')) as Spec;
-    const mountpoints = new Set((spec.mounts ?? []).map((m) => path.posix.normalize(m.destination)));
-    return overlayChanges(upper, lowers).filter((c) => !(c.Kind === 1 && mountpoints.has(c.Path)));
+    const spec = JSON.parse(readTextSync(path.join(s.bundle, 'config.json'))) as Spec;
+    return { lowers, made: madeMountpoints([...(spec.mounts ?? []).map((m) => m.destination), ...INIT_LAYER_PATHS], lowers) };
   }
 
   async export(ref: string, consume: (tar: AsyncIterable<Buffer>) => Promise<void>): Promise<void> {
-    const r = await this.svc.store.find(ref);
+    const r = await this.svc.find(ref);
     const root = this.rootfs(r);
     await this.frozen(r, () => consume(tarTree(root)));
   }
 
   async stat(ref: string, p: string): Promise<ContainerPathStat> {
-    const r = await this.svc.store.find(ref);
+    const r = await this.svc.find(ref);
     const root = this.rootfs(r);
     return this.frozen(r, async () => statPath(root, p, ref).stat);
   }
 
   async getArchive<T>(ref: string, p: string, consume: (stat: ContainerPathStat, tar: AsyncIterable<Buffer>) => Promise<T>): Promise<T> {
-    const r = await this.svc.store.find(ref);
+    const r = await this.svc.find(ref);
     const root = this.rootfs(r);
     return this.frozen(r, () => {
       const st = statPath(root, p, ref);
@@ -106,9 +112,9 @@ export class ContainerFiles {
   }
 
   async putArchive(ref: string, p: string, tar: AsyncIterable<Uint8Array>, opts: { copyUIDGID?: boolean } = {}): Promise<void> {
-    const r = await this.svc.store.find(ref);
+    const r = await this.svc.find(ref);
     const root = this.rootfs(r);
-    const spec = JSON.parse(readFileSync(path.join(this.settings(r).bundle, 'config.json'), 'utf8')) as Spec;
+    const spec = JSON.parse(readTextSync(path.join(this.settings(r).bundle, 'config.json'))) as Spec;
     if (spec.root?.readonly) throw new BrigError('INVALID_ARGUMENT', 'container rootfs is marked read-only');
     const limits = resolveLimits(this.images?.limits);
     await this.frozen(r, async () => {
@@ -131,33 +137,34 @@ export class ContainerFiles {
   }
 
   async commit(ref: string, opts: CommitOptions = {}): Promise<{ Id: string }> {
-    const r = await this.svc.store.find(ref);
+    const r = await this.svc.find(ref);
     const s = this.settings(r);
     if (!s.rootfs || !this.images) throw new BrigError('INVALID_ARGUMENT', `container ${r.name} runs the built-in image "host", which cannot be committed`);
     const images = this.images;
     const image = await images.resolve(r.imageId);
     const base = image.config.config ?? {};
-    const spec = JSON.parse(readFileSync(path.join(s.bundle, 'config.json'), 'utf8')) as Spec;
-    const args = spec.process?.args ?? [];
-    const entry = base.Entrypoint ?? [];
-    const withEntry = entry.length > 0 && entry.every((a, i) => args[i] === a);
-    const env = (spec.process?.env ?? s.env).filter((e) => !e.startsWith('HOME=') || (base.Env ?? []).some((b) => b.startsWith('HOME=')));
+    // docker commits the container's Config (the request merged with its image at create).
+    const c = s.config;
     let config: ContainerConfig = {
       ...base,
-      Env: env,
-      Cmd: withEntry ? args.slice(entry.length) : args,
-      Entrypoint: withEntry ? entry : null,
-      WorkingDir: spec.process?.cwd ?? s.workdir,
-      Labels: { ...(base.Labels ?? {}), ...r.labels },
+      Env: c.Env,
+      Cmd: c.Cmd,
+      Entrypoint: c.Entrypoint,
+      WorkingDir: c.WorkingDir,
+      Labels: c.Labels,
+      ...(c.User ? { User: c.User } : {}),
+      ...(c.StopSignal && c.StopSignal !== 'SIGTERM' ? { StopSignal: c.StopSignal } : {}),
+      ...(c.ExposedPorts ? { ExposedPorts: c.ExposedPorts } : {}),
+      ...(c.Volumes ? { Volumes: c.Volumes } : {}),
     };
-    if (s.user !== undefined) config.User = s.user;
-    if (s.stopSignal !== 'SIGTERM') config.StopSignal = s.stopSignal;
     config = applyChanges(config, opts.changes ?? []);
+    const { made: mountpoints } = await this.madeMountpoints(r);
     const made = await this.frozen(
       r,
       () =>
         images.commit(s.rootfs!.snapshot, {
           changes: config,
+          exclude: mountpoints,
           ...(opts.reference !== undefined ? { reference: opts.reference } : {}),
           ...(opts.comment !== undefined ? { comment: opts.comment } : {}),
           ...(opts.author !== undefined ? { author: opts.author } : {}),

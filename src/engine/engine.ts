@@ -3,20 +3,9 @@
  * return data; front ends render it. Local (in-process) now; a remote implementation over
  * the Engine API will satisfy the same interface.
  */
-export interface RunContainerOptions {
-  image: string;
-  /** Command and arguments; empty means the image's default. */
-  cmd: string[];
+/** A foreground container (run --rm): where its stdio goes. */
+export interface RunOptions {
   name?: string;
-  env?: string[];
-  workdir?: string;
-  /** "uid" or "uid:gid" (numeric). */
-  user?: string;
-  hostname?: string;
-  /** Remove the container when it exits. */
-  rm: boolean;
-  /** A pseudo-terminal (-t): the runtime relays it to the given stdio. */
-  tty?: boolean;
   /** fds for the container's stdin, stdout, stderr. */
   stdio: [number | 'ignore', number | 'ignore', number | 'ignore'];
   signal?: AbortSignal;
@@ -29,6 +18,8 @@ export interface RunningContainer {
   exit: Promise<number>;
   /** Sends a signal to the container's init. */
   kill(signal: number): void;
+  /** What the engine wants the user to know (a capability the host withholds, ...). */
+  warnings: string[];
 }
 
 import type {
@@ -42,41 +33,161 @@ import type {
 } from '../image/index.js';
 
 export type { HistoryItem, ImageInspect, ImageSummary, LoadResult, ProgressEvent, PullResult, RemoveItem };
+// References are parsed on the client side too (docker's CLI does: "Using default tag").
+export { familiarReference, formatReference, parseReference, type Reference } from '../image/reference.js';
+// The client's registry credentials (docker's config.json), which `login` writes: not the engine's.
+export { CredentialStore, HUB_SERVER, serverKey } from '../image/registry/credentials.js';
+
+/**
+ * One line of docker's progress stream (pkg/jsonmessage): what POST /images/create and
+ * /images/load send, and what the CLI prints ("a1b2c3d4e5f6: Pull complete").
+ */
+export interface JSONMessage {
+  status: string;
+  /** A layer's short digest, or the tag a pull is for. */
+  id?: string;
+  /**
+   * Present (maybe empty) on a layer's lines, which a terminal redraws in place; with
+   * numbers on transfers, which only a terminal shows (as a bar).
+   */
+  progressDetail?: { current?: number; total?: number };
+}
+
+export interface PullOptions {
+  /** os/arch[/variant]: the image for that platform from a multi-platform index. */
+  platform?: string;
+  /** Every tag of the repository (the reference must name none). */
+  allTags?: boolean;
+  onProgress?: (m: JSONMessage) => void;
+  signal?: AbortSignal;
+}
+
+/** What a pull did: docker's last status line ("Downloaded newer image" or "Image is up to date"). */
+export interface PullReport {
+  /** The full reference pulled (name only with allTags). */
+  reference: string;
+  status: 'downloaded' | 'up-to-date';
+  images: PullResult[];
+}
+
+/** A registry login (POST /auth): the server as the user named it, and what to send. */
+export interface AuthConfig {
+  username: string;
+  password: string;
+  /** `127.0.0.1:5000`, `https://registry.example/`; Docker Hub when empty. */
+  serveraddress: string;
+}
 
 /**
  * Image operations, in the Docker Engine API's shapes (GET /images/json, /images/{id}/json,
  * ...) so the CLI, `brig serve` and the SDK render the same data. The built-in `host` image
- * is listed and inspected like any other; it cannot be pushed, saved or removed.
+ * is listed and inspected like any other; it cannot be pushed, saved or removed. Archives
+ * go in and out as streams, never whole in memory.
  */
 export interface ImageOps {
-  pullImage(reference: string, opts?: { onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal }): Promise<PullResult>;
+  /** POST /images/create?fromImage=: progress as docker's JSON messages, "Digest:" and "Status:" lines included. */
+  pullImage(reference: string, opts?: PullOptions): Promise<PullReport>;
   pushImage(reference: string, opts?: { onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal }): Promise<{ reference: string; digest: string; size: number }>;
-  listImages(opts?: { all?: boolean }): Promise<ImageSummary[]>;
+  /** GET /images/json, with docker's filters (dangling, label, before, since, until, reference). */
+  listImages(opts?: { all?: boolean; filters?: FilterMap }): Promise<ImageSummary[]>;
   inspectImage(nameOrId: string): Promise<ImageInspect>;
   imageHistory(nameOrId: string): Promise<HistoryItem[]>;
   tagImage(source: string, target: string): Promise<void>;
+  /** DELETE /images/{name}: docker's rules, containers using the image included. */
   removeImage(nameOrId: string, opts?: { force?: boolean }): Promise<RemoveItem[]>;
-  pruneImages(opts?: { all?: boolean }): Promise<{ ImagesDeleted: RemoveItem[]; SpaceReclaimed: number }>;
-  saveImages(names: string[], file: string, format: 'docker-archive' | 'oci-archive'): Promise<void>;
-  loadImages(file: string): Promise<LoadResult>;
-  importImage(file: string, reference?: string): Promise<{ id: string; reference?: string }>;
+  /** POST /images/prune: filters dangling (default true), until, label, label!. */
+  pruneImages(opts?: { filters?: FilterMap }): Promise<{ ImagesDeleted: RemoveItem[]; SpaceReclaimed: number }>;
+  /**
+   * GET /images/get: the images as a tar, handed to `consume` once every name resolved (a
+   * missing image fails before a byte is written).
+   */
+  saveImages(names: string[], consume: (tar: AsyncIterable<Buffer>) => Promise<void>, opts?: { format?: 'docker-archive' | 'oci-archive' }): Promise<void>;
+  /** POST /images/load: a docker-archive or oci-archive, plain or compressed. */
+  loadImages(tar: AsyncIterable<Uint8Array>, opts?: { signal?: AbortSignal }): Promise<LoadResult>;
+  /** POST /images/create?fromSrc=-: a filesystem tarball as a one-layer image. */
+  importImage(
+    tar: AsyncIterable<Uint8Array>,
+    opts?: { reference?: string; changes?: string[]; message?: string; platform?: string; signal?: AbortSignal },
+  ): Promise<{ id: string; reference?: string }>;
+  /** POST /auth: checks the credentials against the registry; stores nothing. */
+  registryLogin(auth: AuthConfig): Promise<{ Status: string; IdentityToken?: string }>;
 }
 
-/** `GET /info`, in part: where the engine keeps its data and the bounds it puts on images. */
+/**
+ * `GET /info` in docker's SystemInfo shape (the fields brig can answer truthfully), plus
+ * brig's own: why each part of the engine was chosen on this host, and the image limits.
+ */
 export interface EngineInfo {
+  ID: string;
+  Name: string;
+  ServerVersion: string;
+  Containers: number;
+  ContainersRunning: number;
+  ContainersPaused: number;
+  ContainersStopped: number;
+  Images: number;
   DockerRootDir: string;
   /** The snapshotter (`overlayfs` or `copy`), and why overlayfs was not chosen. */
   Driver: string;
   DriverStatus: [string, string][];
+  LoggingDriver: string;
+  CgroupDriver: string;
+  CgroupVersion: string;
+  MemoryLimit: boolean;
+  SwapLimit: boolean;
+  CpuCfsPeriod: boolean;
+  CpuCfsQuota: boolean;
+  CPUShares: boolean;
+  CPUSet: boolean;
+  PidsLimit: boolean;
+  OomKillDisable: boolean;
+  KernelVersion: string;
+  OperatingSystem: string;
+  OSType: string;
+  Architecture: string;
+  NCPU: number;
+  MemTotal: number;
+  DefaultRuntime: string;
+  Runtimes: Record<string, { path: string }>;
+  InitBinary: string;
+  SecurityOptions: string[];
+  Warnings: string[];
+  /** brig: what each part of the engine is on this host and why. */
+  Choices: { part: string; choice: string; why: string }[];
   /** brig: limits on layers, blobs and archives (src/image/layers/limits.ts), with the env names that set them. */
   ImageLimits: { name: string; env: string; value: number }[];
 }
 
-
-import type { ContainerJSON, ContainerSummary, LogLine } from './containers/service.js';
+import type { ContainerCreateRequest } from './containers/config.js';
+import type { ResourceUpdate } from './spec/update.js';
+import type { ContainerJSON, ContainerSummary } from './containers/inspect.js';
+import type { LogLine } from './logs/line.js';
+/** docker's rendering of a log record (--details, -t), for every front end. */
+export { renderLogLine } from './logs/line.js';
 import type { Change, ContainerPathStat } from './containers/files.js';
+import type { FilterMap } from './containers/filters.js';
+import type { ContainerTopResponse } from './containers/top.js';
 
-export type { Change, ContainerJSON, ContainerPathStat, ContainerSummary, LogLine };
+export type { ResourceUpdate };
+export type { Change, ContainerCreateRequest, ContainerJSON, ContainerPathStat, ContainerSummary, ContainerTopResponse, FilterMap, LogLine };
+
+/** GET /containers/json's query: docker's rules (src/engine/containers/filters.ts). */
+export interface ListContainersOptions {
+  /** Stopped containers too (ps -a). */
+  all?: boolean;
+  /** The newest n, stopped ones included (ps -n; -l is 1); 0 or less: no limit. */
+  limit?: number;
+  /** Fill SizeRw and SizeRootFs (ps -s): each container's upper dir is walked. */
+  size?: boolean;
+  /** status, name, label, ancestor, id, exited, before, since, health, network, volume, publish, expose, is-task, isolation. */
+  filters?: FilterMap;
+}
+
+/** POST /containers/prune's answer. */
+export interface ContainerPruneReport {
+  ContainersDeleted: string[];
+  SpaceReclaimed: number;
+}
 
 /** docker commit (POST /commit). */
 export interface CommitOptions {
@@ -88,19 +199,6 @@ export interface CommitOptions {
   changes?: string[];
   /** Freeze a running container while its changes are read (docker's default: true). */
   pause?: boolean;
-}
-
-/** A container kept after it exits (docker create/run without --rm), held by its monitor. */
-export interface CreateContainerOptions extends Omit<RunContainerOptions, 'stdio' | 'signal'> {
-  tty: boolean;
-  /** Keep stdin open for attach (-i). */
-  interactive: boolean;
-  labels?: Record<string, string>;
-  logDriver?: string;
-  logOpts?: Record<string, string>;
-  stopSignal?: string;
-  /** Seconds `stop` waits before SIGKILL (docker's default 10). */
-  stopTimeout?: number;
 }
 
 export interface LogOptions {
@@ -120,6 +218,8 @@ export interface ExecOptions {
   tty: boolean;
   interactive: boolean;
   detach: boolean;
+  /** Every capability brig holds (docker exec --privileged). */
+  privileged?: boolean;
   /** fds for the process's stdin, stdout, stderr (foreground). */
   stdio: [number | 'ignore', number | 'ignore', number | 'ignore'];
 }
@@ -135,14 +235,20 @@ export interface StartOptions {
 
 /** Container operations in the Docker Engine API's shapes. */
 export interface ContainerOps {
-  createContainer(opts: CreateContainerOptions): Promise<{ Id: string; Warnings: string[] }>;
+  /** POST /containers/create: the request in docker's shape; the name as docker's `name` query parameter. */
+  createContainer(req: ContainerCreateRequest, opts?: { name?: string }): Promise<{ Id: string; Warnings: string[] }>;
   startContainer(ref: string, opts?: StartOptions): Promise<void>;
   stopContainer(ref: string, opts?: { timeout?: number; signal?: string }): Promise<void>;
   killContainer(ref: string, signal?: string): Promise<void>;
   removeContainer(ref: string, opts?: { force?: boolean }): Promise<void>;
   waitContainer(ref: string, opts?: { signal?: AbortSignal }): Promise<{ StatusCode: number }>;
-  listContainers(opts?: { all?: boolean }): Promise<ContainerSummary[]>;
-  inspectContainer(ref: string): Promise<ContainerJSON>;
+  listContainers(opts?: ListContainersOptions): Promise<ContainerSummary[]>;
+  /** POST /containers/prune: every stopped container the filters (until, label, label!) allow. */
+  pruneContainers(opts?: { filters?: FilterMap }): Promise<ContainerPruneReport>;
+  /** GET /containers/{id}/top: the host's ps with `psArgs` (ps_args; default "-ef") over the container's processes. */
+  topContainer(ref: string, psArgs?: string): Promise<ContainerTopResponse>;
+  /** GET /containers/{id}/json (`size`: SizeRw and SizeRootFs, docker's ?size=1). */
+  inspectContainer(ref: string, opts?: { size?: boolean }): Promise<ContainerJSON>;
   containerLogs(ref: string, opts?: LogOptions): AsyncIterable<LogLine>;
   /** docker exec: a new process in a running container; its exit code (0 at once with detach). */
   execContainer(ref: string, opts: ExecOptions): Promise<{ pid: number; exit: Promise<number> }>;
@@ -150,6 +256,8 @@ export interface ContainerOps {
   unpauseContainer(ref: string): Promise<void>;
   restartContainer(ref: string, opts?: { timeout?: number; signal?: string }): Promise<void>;
   renameContainer(ref: string, name: string): Promise<void>;
+  /** docker update (POST /containers/{id}/update): resource limits, live on a running container and kept for its next start. */
+  updateContainer(ref: string, update: ResourceUpdate): Promise<{ Warnings: string[] }>;
   /** The monitor's attach socket (stdin in, output out, in its framing): local engines only. */
   attachSocket(ref: string): Promise<string>;
   /** docker diff (GET /containers/{id}/changes): its rootfs against its image. */
@@ -171,8 +279,28 @@ export interface ContainerOps {
   cleanupContainer(id: string): Promise<void>;
 }
 
+/**
+ * `GET /version`, docker's shape: the Engine component carries the API versions it serves,
+ * and brig's runtime, Node, in place of docker's Go (`NodeVersion`, not `GoVersion`).
+ */
+export interface EngineVersion {
+  Platform: { Name: string };
+  Components: { Name: string; Version: string; Details: Record<string, string> }[];
+  Version: string;
+  ApiVersion: string;
+  MinAPIVersion: string;
+  GitCommit: string;
+  NodeVersion: string;
+  Os: string;
+  Arch: string;
+  KernelVersion: string;
+  /** RFC 3339, as the build wrote it. */
+  BuildTime: string;
+}
+
 export interface Engine extends ImageOps, ContainerOps {
   /** A foreground container removed when it exits (run --rm): no monitor, no record. */
-  runContainer(opts: RunContainerOptions): Promise<RunningContainer>;
+  runContainer(req: ContainerCreateRequest, opts: RunOptions): Promise<RunningContainer>;
   info(): Promise<EngineInfo>;
+  version(): Promise<EngineVersion>;
 }

@@ -3,25 +3,49 @@
  * with the runtime; images come from the image service (pulled, loaded, imported) or are
  * the built-in `host` image, which needs no download.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { arch } from 'node:os';
+import { arch, hostname, machine, release } from 'node:os';
 import path from 'node:path';
-import { BrigError } from '../errors/index.js';
-import { type ImageLimits, type ImageService, imageToRuntimeConfig, LIMIT_ENV, privateDir, resolveLimits } from '../image/index.js';
+import { BrigError, hasErrno } from '../errors/index.js';
+import {
+  applyChanges,
+  hostPlatform,
+  type ImageLimits,
+  type ImageService,
+  type ImageUser,
+  LIMIT_ENV,
+  parsePlatform,
+  privateDir,
+  RegistryClient,
+  resolveLimits,
+} from '../image/index.js';
+import type { ImageConfig } from '../image/manifest.js';
+import { familiarReference, formatReference, parseReference } from '../image/reference.js';
+import { buildInfo } from '../util/build-info.js';
+import { API_VERSION, MIN_API_VERSION } from './api-version.js';
+import { pullMessages } from './pull-messages.js';
+import { Filters as FilterArgs } from './containers/filters.js';
 import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../util/owner.js';
+import { describeCgroups, detectCgroups } from '../runtime/cgroups/detect.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { defaultSeccompProfile } from '../runtime/seccomp/index.js';
-import { DEFAULT_CAPS, defaultSpec } from '../runtime/spec/default-spec.js';
+import { BRIG_VERSION, osName } from './version.js';
 import type { Mount, Spec } from '../runtime/spec/types.js';
 import { ensureHostImage, HOST_IMAGE } from './builtin-image.js';
 import type {
+  AuthConfig,
   ContainerJSON,
+  ContainerPruneReport,
   ContainerSummary,
-  CreateContainerOptions,
+  ContainerTopResponse,
   Engine,
+  EngineVersion,
+  FilterMap,
+  ListContainersOptions,
   ExecOptions,
   EngineInfo,
+  PullOptions,
+  PullReport,
   LogLine,
   LogOptions,
   HistoryItem,
@@ -31,15 +55,24 @@ import type {
   ProgressEvent,
   PullResult,
   RemoveItem,
-  RunContainerOptions,
+  RunOptions,
   RunningContainer,
   StartOptions,
 } from './engine.js';
-import { type ContainerServiceDeps, ContainerService, type ContainerSettings } from './containers/service.js';
+import type { ContainerCreateRequest } from './containers/config.js';
+import { imageFamily } from './containers/filters.js';
+import { checkName } from './containers/names.js';
+import { type ContainerServiceDeps, ContainerService, type ContainerSettings, type PreparedContainer } from './containers/service.js';
+import type { ContainerRecord } from './containers/store.js';
 import { ContainerFiles } from './container-files.js';
 import type { Change, CommitOptions, ContainerPathStat } from './engine.js';
-import { parseLogConfig } from './monitor/log-options.js';
-import { capabilitiesForUser } from './user-capabilities.js';
+import type { EngineConfig } from './engine-config.js';
+import { resolveLogConfig } from './logs/config.js';
+import { buildContainerSpec, type SpecInput } from './spec/container-spec.js';
+import { type EngineHost, readEngineHost } from './spec/host.js';
+import { resourcePlan } from './spec/resources.js';
+import { mergeUpdate, type ResourceUpdate } from './spec/update.js';
+import { initLayerBytes, initRootfs } from './rootfs-init.js';
 import { mountRootfs, type RootfsMounter, unmountRootfs } from './rootfs-mount.js';
 
 export interface LocalEngineDeps {
@@ -54,28 +87,22 @@ export interface LocalEngineDeps {
   snapshotterReason?: string;
   /** Kept containers (create, run -d): their monitor's starter and on-exit command. */
   containers?: Pick<ContainerServiceDeps, 'runtimeBin' | 'runtimeRoot' | 'cleanupCommand' | 'oomCounter'>;
+  /** Facts about the host for container specs (read from /proc and /sys when absent). */
+  host?: EngineHost;
+  /** The engine's configuration (daemon.json), read when first needed: a broken file stops create, not rm. */
+  config?: () => EngineConfig;
 }
-
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-
-/** docker's default capability set. */
-const ENGINE_CAPS = [
-  ...DEFAULT_CAPS,
-  'CAP_CHOWN',
-  'CAP_DAC_OVERRIDE',
-  'CAP_FSETID',
-  'CAP_FOWNER',
-  'CAP_SETGID',
-  'CAP_SETUID',
-  'CAP_SETPCAP',
-  'CAP_SETFCAP',
-  'CAP_SYS_CHROOT',
-  'CAP_MKNOD',
-  'CAP_NET_RAW',
-];
 
 /** The host image has no content digest; this fixed id names it. */
 const HOST_ID = `sha256:${Buffer.from('brig built-in host image'.padEnd(32, '.')).toString('hex')}`;
+
+/** The built-in image's config, as an image config carries it. */
+const HOST_IMAGE_CONFIG: ImageConfig = {
+  architecture: arch() === 'arm64' ? 'arm64' : 'amd64',
+  os: 'linux',
+  config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] },
+  rootfs: { type: 'layers', diff_ids: [] },
+};
 
 function isHostImage(name: string): boolean {
   return name === HOST_IMAGE || name === `${HOST_IMAGE}:latest` || name === HOST_ID;
@@ -119,11 +146,21 @@ export class LocalEngine implements Engine {
   }
 
   private async sweepContainer(id: string, bundle: string): Promise<void> {
-    // A kept container's directory (its record, container.json) is the container store's.
-    if (await stat(path.join(bundle, 'container.json')).then(() => true, () => false)) return;
-    const owner = parseOwner(await readFile(path.join(bundle, 'owner'), 'utf8').catch(() => ''));
-    // Without an owner record (a kill before it was written), only an old directory is stale.
-    if (owner !== undefined ? ownerAlive(owner) : Date.now() - (await stat(bundle)).mtimeMs < 60_000) return;
+    const record = await readFile(path.join(bundle, 'container.json'), 'utf8').then(
+      (t) => JSON.parse(t) as ContainerRecord,
+      (e: unknown) => {
+        if (hasErrno(e, 'ENOENT')) return undefined;
+        throw e;
+      },
+    );
+    // A kept container's directory is the container store's, unless its create was cut
+    // short: then it is undone like a --rm container's, name and all.
+    if (record !== undefined && !ContainerService.abandoned(record)) return;
+    if (record === undefined) {
+      const owner = parseOwner(await readFile(path.join(bundle, 'owner'), 'utf8').catch(() => ''));
+      // Without an owner record (a kill before it was written), only an old directory is stale.
+      if (owner !== undefined ? ownerAlive(owner) : Date.now() - (await stat(bundle)).mtimeMs < 60_000) return;
+    }
     const status = await this.deps.runtime.state(id).then(
       (st) => st.status,
       (e: BrigError) => {
@@ -138,6 +175,7 @@ export class LocalEngine implements Engine {
     await this.deps.images?.snapshotter?.remove(id).catch((e: BrigError) => {
       if (e.code !== 'SNAPSHOT_NOT_FOUND' && e.code !== 'INVALID_ARGUMENT') throw e;
     });
+    if (record !== undefined) await this.containerService().store.remove(id);
     await rm(bundle, { recursive: true, force: true });
   }
 
@@ -152,9 +190,32 @@ export class LocalEngine implements Engine {
     if (isHostImage(name)) throw new BrigError('INVALID_ARGUMENT', `the built-in image "${HOST_IMAGE}" cannot be ${what}`);
   }
 
-  async listImages(): Promise<ImageSummary[]> {
+  /**
+   * The containers and the images they use, for docker's rmi and prune rules: kept
+   * containers from the container store (read only); a foreground `run --rm` container keeps
+   * no record, but its rootfs snapshot names its image and it runs for as long as it exists.
+   */
+  private async imageUsers(): Promise<ImageUser[]> {
+    const users: ImageUser[] = [];
+    const kept = new Set<string>();
+    if (this.deps.containers !== undefined) {
+      for (const r of await this.containerService().store.list()) {
+        kept.add(r.id);
+        users.push({ id: r.id, imageId: r.imageId, running: r.state.status === 'running' || r.state.status === 'paused' || r.state.status === 'restarting' });
+      }
+    }
+    for (const snap of (await this.deps.images?.snapshotter?.list()) ?? []) {
+      const image = snap.labels['brig.image'];
+      if (snap.kind === 'active' && image !== undefined && !kept.has(snap.key)) users.push({ id: snap.key, imageId: image, running: true });
+    }
+    return users;
+  }
+
+  async listImages(opts: { all?: boolean; filters?: FilterMap } = {}): Promise<ImageSummary[]> {
     await this.open();
-    return [hostImageSummary(), ...(this.deps.images ? await this.deps.images.list() : [])];
+    const host = { image: { created: Number.NaN, labels: HOST_LABELS, names: [{ full: 'docker.io/library/host:latest', repo: 'docker.io/library/host', digest: false }] }, summary: hostImageSummary() };
+    if (!this.deps.images) return [host.summary];
+    return this.deps.images.list({ filters: filterLists(opts.filters), users: await this.imageUsers(), extra: [host] });
   }
 
   async inspectImage(nameOrId: string): Promise<ImageInspect> {
@@ -170,10 +231,36 @@ export class LocalEngine implements Engine {
     return this.store().history(nameOrId);
   }
 
-  async pullImage(reference: string, opts: { onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal } = {}): Promise<PullResult> {
+  /**
+   * docker's pull: per tag "Pulling from", the layers, "Digest:"; then one "Status:" line
+   * for the whole pull, "Downloaded newer image" when any name now points at another image.
+   */
+  async pullImage(reference: string, opts: PullOptions = {}): Promise<PullReport> {
     await this.open();
     this.refuseBuiltin(reference, 'pulled');
-    return this.store().pull(reference, opts);
+    const store = this.store();
+    const ref = parseReference(reference, { defaultTag: opts.allTags !== true });
+    if (opts.allTags === true && (ref.tag !== undefined || ref.digest !== undefined)) {
+      throw new BrigError('INVALID_ARGUMENT', "tag can't be used with --all-tags/-a", { field: '--all-tags' });
+    }
+    const platform = opts.platform === undefined || opts.platform === '' ? undefined : parsePlatform(opts.platform);
+    const emit = opts.onProgress ?? (() => undefined);
+    const tags = opts.allTags === true ? await store.remoteTags(reference, opts.signal ? { signal: opts.signal } : {}) : [ref.tag];
+    const images: PullResult[] = [];
+    for (const tag of tags) {
+      const one = tag === ref.tag ? ref : { ...ref, tag };
+      const r = await store.pull(formatReference(one), {
+        ...(platform ? { platform } : {}),
+        onProgress: pullMessages(one, emit),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+      emit({ status: `Digest: ${r.digest}` });
+      images.push(r);
+    }
+    const status = images.some((i) => i.status === 'downloaded') ? 'downloaded' : 'up-to-date';
+    const named = familiarReference(ref);
+    emit({ status: status === 'downloaded' ? `Status: Downloaded newer image for ${named}` : `Status: Image is up to date for ${named}` });
+    return { reference: formatReference(ref), status, images };
   }
 
   async pushImage(reference: string, opts: { onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal } = {}) {
@@ -191,52 +278,174 @@ export class LocalEngine implements Engine {
   async removeImage(nameOrId: string, opts: { force?: boolean } = {}): Promise<RemoveItem[]> {
     await this.open();
     this.refuseBuiltin(nameOrId, 'removed');
-    return this.store().remove(nameOrId, opts);
+    return this.store().remove(nameOrId, { ...opts, users: await this.imageUsers() });
   }
 
-  async pruneImages(opts: { all?: boolean } = {}) {
+  async pruneImages(opts: { filters?: FilterMap } = {}) {
     await this.open();
-    return this.store().prune(opts);
+    return this.store().prune({ filters: filterLists(opts.filters), users: await this.imageUsers() });
   }
 
-  async saveImages(names: string[], file: string, format: 'docker-archive' | 'oci-archive'): Promise<void> {
+  async saveImages(names: string[], consume: (tar: AsyncIterable<Buffer>) => Promise<void>, opts: { format?: 'docker-archive' | 'oci-archive' } = {}): Promise<void> {
     await this.open();
     for (const n of names) this.refuseBuiltin(n, 'saved');
-    await this.store().save(names, file, { format });
+    await consume(await this.store().saveStream(names, opts));
   }
 
-  async loadImages(file: string): Promise<LoadResult> {
+  async loadImages(tar: AsyncIterable<Uint8Array>, opts: { signal?: AbortSignal } = {}): Promise<LoadResult> {
     await this.open();
-    return this.store().load(file);
+    return this.store().load(tar, opts);
   }
 
-  async importImage(file: string, reference?: string): Promise<{ id: string; reference?: string }> {
+  async importImage(
+    tar: AsyncIterable<Uint8Array>,
+    opts: { reference?: string; changes?: string[]; message?: string; platform?: string; signal?: AbortSignal } = {},
+  ): Promise<{ id: string; reference?: string }> {
     await this.open();
-    const r = await this.store().import(file, reference ? { reference } : {});
+    const r = await this.store().import(tar, {
+      ...(opts.reference !== undefined ? { reference: opts.reference } : {}),
+      ...(opts.changes?.length ? { changes: applyChanges({}, opts.changes) } : {}),
+      ...(opts.message ? { message: opts.message } : {}),
+      ...(opts.platform ? { platform: parsePlatform(opts.platform) } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
     return { id: r.id, ...(r.reference ? { reference: r.reference } : {}) };
   }
 
+  async registryLogin(auth: AuthConfig): Promise<{ Status: string; IdentityToken?: string }> {
+    const registry = this.deps.images?.registry ?? new RegistryClient();
+    const r = await registry.login(auth.serveraddress, { username: auth.username, password: auth.password });
+    return { Status: 'Login Succeeded', ...(r.identityToken ? { IdentityToken: r.identityToken } : {}) };
+  }
+
+  async version(): Promise<EngineVersion> {
+    const b = buildInfo();
+    const arch = hostPlatform().architecture;
+    const details = {
+      ApiVersion: API_VERSION,
+      Arch: arch,
+      BuildTime: b.built,
+      Experimental: 'false',
+      GitCommit: b.commit,
+      KernelVersion: release(),
+      MinAPIVersion: MIN_API_VERSION,
+      NodeVersion: b.node,
+      Os: 'linux',
+    };
+    return {
+      Platform: { Name: 'brig' },
+      Components: [{ Name: 'Engine', Version: BRIG_VERSION, Details: details }],
+      Version: BRIG_VERSION,
+      ApiVersion: API_VERSION,
+      MinAPIVersion: MIN_API_VERSION,
+      GitCommit: b.commit,
+      NodeVersion: b.node,
+      Os: 'linux',
+      Arch: arch,
+      KernelVersion: release(),
+      BuildTime: b.built,
+    };
+  }
+
+  /**
+   * docker info: counts, the host's facts, and what each part of the engine is here and
+   * why (a fallback such as the copy snapshotter is said, never silent).
+   */
   async info(): Promise<EngineInfo> {
+    await this.open();
     const images = this.deps.images;
     const limits = resolveLimits(images?.limits);
+    const host = this.host();
+    const [containers, imageList, cgroups, id] = await Promise.all([
+      this.deps.containers ? this.containerService().list({ all: true }) : Promise.resolve([]),
+      this.listImages(),
+      detectCgroups(),
+      this.engineId(),
+    ]);
+    const count = (state: string) => containers.filter((c) => c.State === state).length;
+    const snapshotter = images?.snapshotter?.name ?? 'none';
     const status: [string, string][] = [];
     if (this.deps.snapshotterReason !== undefined) status.push(['Not overlayfs', this.deps.snapshotterReason]);
+    const v1Memory = cgroups.v1.memory !== undefined;
+    const has = (c: string) => cgroups.v1[c] !== undefined || (cgroups.unified?.controllers.includes(c) ?? false);
+    const runtimeBin = this.deps.containers?.runtimeBin ?? '';
+    const init = 'path' in host.init ? host.init.path : '';
+    const warnings: string[] = [];
+    if (!host.swapLimit) warnings.push('WARNING: No swap limit support');
+    if (this.deps.snapshotterReason !== undefined) warnings.push(`WARNING: the copy snapshotter copies every image for every container: ${this.deps.snapshotterReason}`);
     return {
+      ID: id,
+      Name: hostname(),
+      ServerVersion: BRIG_VERSION,
+      Containers: containers.length,
+      ContainersRunning: count('running'),
+      ContainersPaused: count('paused'),
+      ContainersStopped: containers.length - count('running') - count('paused'),
+      Images: imageList.length,
       DockerRootDir: this.deps.root,
-      Driver: images?.snapshotter?.name ?? 'none',
+      Driver: snapshotter,
       DriverStatus: status,
+      LoggingDriver: 'json-file',
+      CgroupDriver: 'cgroupfs',
+      CgroupVersion: cgroups.layout === 'unified' ? '2' : '1',
+      MemoryLimit: has('memory'),
+      SwapLimit: host.swapLimit,
+      CpuCfsPeriod: has('cpu'),
+      CpuCfsQuota: has('cpu'),
+      CPUShares: has('cpu'),
+      CPUSet: has('cpuset'),
+      PidsLimit: has('pids'),
+      OomKillDisable: v1Memory,
+      KernelVersion: release(),
+      OperatingSystem: osName(),
+      OSType: 'linux',
+      Architecture: machine(),
+      NCPU: host.cpus,
+      MemTotal: host.memTotal,
+      DefaultRuntime: 'brig',
+      Runtimes: { brig: { path: runtimeBin } },
+      InitBinary: init,
+      SecurityOptions: ['name=seccomp,profile=builtin', ...(cgroups.layout === 'unified' ? ['name=cgroupns'] : [])],
+      Warnings: warnings,
+      Choices: [
+        {
+          part: 'snapshotter',
+          choice: snapshotter,
+          why: this.deps.snapshotterReason ?? 'the kernel has overlayfs and brig runs as root; the layer applier makes whiteouts and xattrs itself, so no host tool is needed',
+        },
+        { part: 'cgroups', choice: describeCgroups(cgroups), why: 'detected from /proc/self/mountinfo; the v1 manager where controllers are on v1 hierarchies, the v2 manager on a unified host' },
+        { part: 'runtime', choice: runtimeBin ? `brig-runtime (${runtimeBin})` : 'none', why: "brig's own OCI runtime, started by each container's monitor; brig run --rm uses it in-process" },
+        { part: 'network', choice: 'none', why: 'container networking has not landed yet: every container gets a network namespace of its own with only loopback (docker --network none)' },
+        { part: 'logging', choice: 'json-file', why: "docker's default driver" },
+        { part: 'init', choice: init || 'none', why: 'path' in host.init ? 'a statically linked init on the host, for --init' : host.init.missing },
+      ],
       ImageLimits: (Object.keys(limits) as (keyof ImageLimits)[]).map((name) => ({ name, env: LIMIT_ENV[name], value: limits[name] })),
     };
   }
 
-  async runContainer(opts: RunContainerOptions): Promise<RunningContainer> {
+  /** A stable id for this engine's data root (docker's engine ID), made on first use. */
+  private async engineId(): Promise<string> {
+    const file = path.join(this.deps.root, 'engine-id');
+    try {
+      return (await readFile(file, 'utf8')).trim();
+    } catch (e) {
+      if (!hasErrno(e, 'ENOENT')) throw e;
+    }
+    const id = randomUUID();
+    await writeFile(file, `${id}\n`, { flag: 'wx' }).catch((e: unknown) => {
+      if (!hasErrno(e, 'EEXIST')) throw e;
+    });
+    return (await readFile(file, 'utf8')).trim();
+  }
+
+  /**
+   * A foreground container removed when it exits (run --rm): no monitor and no record, just
+   * a bundle that goes when it ends. Built from the same request and spec compiler as a kept
+   * container, so both run the same thing.
+   */
+  async runContainer(req: ContainerCreateRequest, opts: RunOptions): Promise<RunningContainer> {
     await this.open();
-    if (!opts.rm) {
-      throw new BrigError('INVALID_ARGUMENT', 'keeping stopped containers is not supported yet: pass --rm', { field: '--rm' });
-    }
-    if (opts.name !== undefined && !NAME_RE.test(opts.name)) {
-      throw new BrigError('INVALID_ARGUMENT', `invalid container name "${opts.name}"`, { field: '--name' });
-    }
+    if (opts.name !== undefined) checkName(opts.name);
     const id = randomBytes(32).toString('hex');
     const bundle = path.join(this.deps.root, 'containers', id);
     await mkdir(bundle, { recursive: true, mode: 0o700 });
@@ -247,66 +456,72 @@ export class LocalEngine implements Engine {
       for (const u of undo.reverse()) await u();
     };
     try {
-      const { spec } = isHostImage(opts.image) ? { spec: await this.hostSpec(opts, id) } : await this.imageSpec(opts, id, bundle, undo);
-      await writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
+      const made = await this.prepareContainer(req, id, bundle, undo);
+      await writeFile(path.join(bundle, 'config.json'), JSON.stringify(made.spec));
       const started = await this.deps.runtime.run(id, {
         bundle,
         stdio: [...opts.stdio],
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
       const exit = started.exit.finally(cleanup);
-      return { id, pid: started.pid, exit, kill: (sig) => process.kill(started.pid, sig) };
+      return { id, pid: started.pid, exit, kill: (sig) => process.kill(started.pid, sig), warnings: made.warnings };
     } catch (e) {
       await cleanup();
       throw e;
     }
   }
 
-  /** The built-in image: a shared read-only rootfs, with fresh tmpfs where programs write. */
-  private async hostSpec(opts: Omit<RunContainerOptions, 'stdio'>, id: string): Promise<Spec> {
-    const image = await ensureHostImage(path.join(this.deps.root, 'images', 'builtin', HOST_IMAGE));
-    const tmpfs = (destination: string, mode: string): Mount => ({
-      destination,
-      type: 'tmpfs',
-      source: 'tmpfs',
-      options: ['nosuid', 'nodev', `mode=${mode}`, 'size=65536k'],
+  /**
+   * Everything a new container needs in its directory: the rootfs (a snapshot of the image
+   * mounted at <dir>/rootfs, or the built-in host image's shared one), the spec compiled from
+   * the request and the image, and the hostname, hosts and resolv.conf files. What it made
+   * is pushed on `undo`.
+   */
+  private async prepareContainer(req: ContainerCreateRequest, id: string, dir: string, undo: (() => Promise<unknown>)[]): Promise<PreparedContainer & { warnings: string[] }> {
+    if (typeof req.Image !== 'string' || req.Image === '') throw new BrigError('INVALID_ARGUMENT', 'no image given', { field: 'Image' });
+    let image: ImageConfig;
+    let imageId: string;
+    let rootfs: SpecInput['rootfs'];
+    let snapshot: PreparedContainer['rootfs'];
+    if (isHostImage(req.Image)) {
+      const host = await ensureHostImage(path.join(this.deps.root, 'images', 'builtin', HOST_IMAGE));
+      const tmpfs = (destination: string, mode: string): Mount => ({ destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', `mode=${mode}`, 'size=65536k'] });
+      image = HOST_IMAGE_CONFIG;
+      imageId = HOST_ID;
+      rootfs = { path: host.rootfs, readonly: true, mounts: [...host.mounts, tmpfs('/tmp', '1777'), tmpfs('/root', '700'), tmpfs('/run', '755')] };
+    } else {
+      const images = this.store();
+      const target = path.join(dir, 'rootfs');
+      await mkdir(target);
+      const prepared = await images.prepareRootfs(req.Image, id);
+      undo.push(() => images.snapshotter!.remove(id));
+      if (this.deps.mounter === undefined) throw new BrigError('INTERNAL', 'this engine has no rootfs mounter');
+      await mountRootfs(prepared.mounts, target, this.deps.mounter);
+      undo.push(() => unmountRootfs(target));
+      image = prepared.config;
+      imageId = prepared.id;
+      rootfs = { path: target };
+      snapshot = { path: target, snapshot: id };
+    }
+    const built = await buildContainerSpec({
+      id,
+      request: req,
+      image,
+      rootfs,
+      etcDir: dir,
+      host: this.host(),
+      kernel: release(),
+      arch: arch() === 'arm64' ? 'aarch64' : 'x86_64',
     });
-    const spec = containerSpec(opts, id, image.rootfs, true, [...image.mounts, tmpfs('/tmp', '1777'), tmpfs('/root', '700'), tmpfs('/run', '755')]);
-    spec.process!.args = opts.cmd.length > 0 ? opts.cmd : ['sh'];
-    spec.process!.user = parseUser(opts.user);
-    spec.process!.cwd = opts.workdir ?? '/';
-    spec.process!.env = [...spec.process!.env!, 'HOME=/root', ...(opts.env ?? [])];
-    spec.annotations = { ...spec.annotations, 'io.brig.image': HOST_IMAGE };
-    return spec;
+    built.spec.annotations = { ...built.spec.annotations, 'io.brig.image': imageId };
+    // The built-in image's root is shared and read-only: nothing is made in it.
+    if (snapshot) await initRootfs(rootfs.path, built.spec.process!.cwd);
+    await Promise.all(Object.entries(built.etc).map(([f, text]) => writeFile(path.join(dir, f), text, { mode: 0o644 })));
+    return { spec: built.spec, imageId, config: built.config, hostConfig: built.hostConfig, warnings: built.warnings, ...(snapshot ? { rootfs: snapshot } : {}) };
   }
 
-  /** A stored image: a snapshot mounted as the writable rootfs, its config as docker reads it. */
-  private async imageSpec(
-    opts: Omit<RunContainerOptions, 'stdio'>,
-    id: string,
-    bundle: string,
-    undo: (() => Promise<unknown>)[],
-  ): Promise<{ spec: Spec; rootfs: { path: string; snapshot: string }; imageId: string }> {
-    const images = this.store();
-    const rootfs = path.join(bundle, 'rootfs');
-    await mkdir(rootfs);
-    const prepared = await images.prepareRootfs(opts.image, id);
-    undo.push(() => images.snapshotter!.remove(id));
-    if (this.deps.mounter === undefined) throw new BrigError('INTERNAL', 'this engine has no rootfs mounter');
-    await mountRootfs(prepared.mounts, rootfs, this.deps.mounter);
-    undo.push(() => unmountRootfs(rootfs));
-    const fromImage = await imageToRuntimeConfig(prepared.config, rootfs, {
-      ...(opts.cmd.length ? { cmd: opts.cmd } : {}),
-      ...(opts.env ? { env: opts.env } : {}),
-      ...(opts.workdir ? { workdir: opts.workdir } : {}),
-      ...(opts.user ? { user: opts.user } : {}),
-    });
-    const spec = containerSpec(opts, id, rootfs, false, []);
-    const { capabilities } = spec.process!;
-    spec.process = { ...spec.process!, ...fromImage.spec.process };
-    spec.process.capabilities = capabilitiesForUser(capabilities!, spec.process.user.uid);
-    spec.annotations = { ...fromImage.spec.annotations, ...spec.annotations, 'io.brig.image': prepared.id };
-    return { spec, rootfs: { path: rootfs, snapshot: id }, imageId: prepared.id };
+  private host(): EngineHost {
+    return (this.deps.host ??= readEngineHost());
   }
 
   private containerService(): ContainerService {
@@ -315,6 +530,15 @@ export class LocalEngine implements Engine {
       root: this.deps.root,
       runtime: this.deps.runtime,
       ...this.deps.containers,
+      heldCapabilities: () => this.host().capabilities,
+      layerSize: async (r) => {
+        const snap = this.deps.images?.snapshotter;
+        const u = await snap?.usage(r.snapshot);
+        // What docker keeps in its init layer is no size of the container's (/etc/mtab).
+        const init = await initLayerBytes((await snap?.upperDir(r.snapshot)) ?? undefined);
+        return { rw: Math.max(0, (u?.own.size ?? 0) - init), rootFs: Math.max(0, (u?.total.size ?? 0) - init) };
+      },
+      imageFamily: (refs) => this.imageFamily(refs),
       releaseRootfs: async (r) => {
         await unmountRootfs(r.path);
         await this.deps.images?.snapshotter?.remove(r.snapshot).catch((e: BrigError) => {
@@ -330,57 +554,29 @@ export class LocalEngine implements Engine {
     return this.containerService();
   }
 
-  async createContainer(opts: CreateContainerOptions): Promise<{ Id: string; Warnings: string[] }> {
+  async createContainer(req: ContainerCreateRequest, opts: { name?: string } = {}): Promise<{ Id: string; Warnings: string[] }> {
     const svc = await this.kept();
-    const log = parseLogConfig(opts.logDriver, opts.logOpts ?? {});
-    const host = isHostImage(opts.image);
-    let imageId = HOST_ID;
-    let spec!: Spec;
-    const r = await svc.create(
-      {
-        image: opts.image,
-        imageId,
-        ...(opts.name !== undefined ? { name: opts.name } : {}),
-        ...(opts.labels ? { labels: opts.labels } : {}),
-        settings: {
-          cmd: [],
-          log,
-          tty: opts.tty,
-          openStdin: opts.interactive,
-          autoRemove: opts.rm,
-          stopSignal: opts.stopSignal ?? 'SIGTERM',
-          stopTimeout: opts.stopTimeout ?? 10,
-          env: [],
-          workdir: '/',
-          hostname: '',
-        },
-      },
-      async (id, dir) => {
-        const undo: (() => Promise<unknown>)[] = [];
-        try {
-          if (host) {
-            spec = await this.hostSpec(opts, id);
-            spec.process!.terminal = opts.tty;
-            return { spec };
-          }
-          const made = await this.imageSpec(opts, id, dir, undo);
-          spec = made.spec;
-          spec.process!.terminal = opts.tty;
-          imageId = made.imageId;
-          return { spec, rootfs: made.rootfs };
-        } catch (e) {
-          for (const u of undo.reverse()) await u();
-          throw e;
-        }
-      },
-    );
-    // What the bundle came to, recorded for inspect and ps.
-    await svc.store.update(r.id, undefined, (rec) => ({
-      ...rec,
-      imageId,
-      spec: { ...rec.spec, cmd: spec.process!.args, env: spec.process!.env ?? [], workdir: spec.process!.cwd, hostname: spec.hostname ?? '', ...(opts.user !== undefined ? { user: opts.user } : {}) } satisfies Partial<ContainerSettings>,
-    }));
-    return { Id: r.id, Warnings: [] };
+    // The log settings are checked before anything is made, and resolved again once the
+    // image's env and the container's id and name are known (labels, env and tag options).
+    const logRequest = req.HostConfig?.LogConfig ?? {};
+    const logDefaults = this.deps.config?.().log ?? {};
+    const tagInfo = (id: string, name: string, imageId: string, cmd: string[]) => ({ id, name, imageId, imageName: req.Image, command: cmd });
+    const first = resolveLogConfig(logRequest, logDefaults, { labels: req.Labels ?? {}, env: req.Env ?? [], container: tagInfo('', '', '', []) });
+    let warnings: string[] = [];
+    const r = await svc.create({ image: req.Image, ...(opts.name !== undefined ? { name: opts.name } : {}), log: first.log, tty: req.Tty === true }, async (id, dir, name) => {
+      const undo: (() => Promise<unknown>)[] = [];
+      try {
+        const made = await this.prepareContainer(req, id, dir, undo);
+        warnings = made.warnings;
+        const cmd = [...(made.config.Entrypoint ?? []), ...made.config.Cmd];
+        const resolved = resolveLogConfig(logRequest, logDefaults, { labels: made.config.Labels, env: made.config.Env, container: tagInfo(id, name, made.imageId, cmd) });
+        return { ...made, log: resolved.log, hostConfig: { ...made.hostConfig, LogConfig: resolved.hostConfig } };
+      } catch (e) {
+        for (const u of undo.reverse()) await u();
+        throw e;
+      }
+    });
+    return { Id: r.id, Warnings: warnings };
   }
 
   async startContainer(ref: string, opts: StartOptions = {}): Promise<void> {
@@ -403,12 +599,37 @@ export class LocalEngine implements Engine {
     return { StatusCode: await (await this.kept()).wait(ref, opts) };
   }
 
-  async listContainers(opts: { all?: boolean } = {}): Promise<ContainerSummary[]> {
+  async listContainers(opts: ListContainersOptions = {}): Promise<ContainerSummary[]> {
     return (await this.kept()).list(opts);
   }
 
-  async inspectContainer(ref: string): Promise<ContainerJSON> {
-    return (await this.kept()).inspect(ref);
+  async pruneContainers(opts: { filters?: FilterMap } = {}): Promise<ContainerPruneReport> {
+    return (await this.kept()).prune(opts);
+  }
+
+  async topContainer(ref: string, psArgs?: string): Promise<ContainerTopResponse> {
+    return (await this.kept()).top(ref, psArgs);
+  }
+
+  /**
+   * docker's ancestor filter: each reference's image (a name, name:tag, id or id prefix) and
+   * its descendants. A reference that names no image adds nothing, as in docker.
+   */
+  private async imageFamily(refs: string[]): Promise<Set<string>> {
+    const all = await this.listImages();
+    // Layers are read only when asked: an inspect per image.
+    const layered = await Promise.all(all.map(async (i) => ({ id: i.Id, layers: ((await this.inspectImage(i.Id).catch(() => undefined))?.RootFS?.Layers as string[] | undefined) ?? [] })));
+    const out = new Set<string>();
+    for (const ref of refs) {
+      const found = await this.inspectImage(ref).catch(() => undefined);
+      if (!found) continue;
+      for (const id of imageFamily({ id: found.Id, layers: (found.RootFS?.Layers as string[] | undefined) ?? [] }, layered)) out.add(id);
+    }
+    return out;
+  }
+
+  async inspectContainer(ref: string, opts: { size?: boolean } = {}): Promise<ContainerJSON> {
+    return (await this.kept()).inspect(ref, opts);
   }
 
   async *containerLogs(ref: string, opts: LogOptions = {}): AsyncIterable<LogLine> {
@@ -424,6 +645,7 @@ export class LocalEngine implements Engine {
       ...(opts.env ? { env: opts.env } : {}),
       ...(opts.workdir !== undefined ? { workdir: opts.workdir } : {}),
       ...(opts.user !== undefined ? { user: opts.user } : {}),
+      ...(opts.privileged ? { privileged: true } : {}),
     });
   }
 
@@ -443,8 +665,36 @@ export class LocalEngine implements Engine {
     await (await this.kept()).rename(ref, name);
   }
 
+  /**
+   * docker update: the merged limits are checked as at create, written to the cgroup of a
+   * running container, and kept in its record and bundle for the next start. Device rules
+   * stay as created.
+   */
+  async updateContainer(ref: string, update: ResourceUpdate): Promise<{ Warnings: string[] }> {
+    const svc = await this.kept();
+    const r = await svc.find(ref);
+    const s = r.spec as unknown as ContainerSettings;
+    const merged = mergeUpdate(s.hostConfig, update);
+    const plan = resourcePlan(merged, this.host());
+    const { devices: _kept, ...resources } = plan.resources;
+    const running = await this.deps.runtime.state(r.id).then(
+      (st) => st.status === 'running' || st.status === 'paused',
+      (e: BrigError) => {
+        if (e.code === 'CONTAINER_NOT_FOUND') return false;
+        throw e;
+      },
+    );
+    if (running) await this.deps.runtime.update(r.id, resources);
+    const configPath = path.join(s.bundle, 'config.json');
+    const spec = JSON.parse(await readFile(configPath, 'utf8')) as Spec;
+    spec.linux = { ...spec.linux, resources: { ...resources, ...(spec.linux?.resources?.devices ? { devices: spec.linux.resources.devices } : {}) } };
+    await writeFile(configPath, JSON.stringify(spec));
+    await svc.store.update(r.id, undefined, (rec) => ({ ...rec, spec: { ...rec.spec, hostConfig: { ...merged, ...plan.adjusted } } }));
+    return { Warnings: plan.warnings };
+  }
+
   async attachSocket(ref: string): Promise<string> {
-    const r = await (await this.kept()).store.find(ref);
+    const r = await (await this.kept()).find(ref);
     return (r.spec as unknown as ContainerSettings).files.attach;
   }
 
@@ -481,36 +731,12 @@ export class LocalEngine implements Engine {
   }
 }
 
-function parseUser(user: string | undefined): { uid: number; gid: number } {
-  if (user === undefined) return { uid: 0, gid: 0 };
-  const m = /^(\d+)(?::(\d+))?$/.exec(user);
-  if (!m) {
-    throw new BrigError('INVALID_ARGUMENT', `--user "${user}": the host image takes a numeric uid or uid:gid`, { field: '--user' });
-  }
-  return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
-}
+const HOST_LABELS = { 'io.brig.builtin': 'true' };
 
-/** What every engine container gets: brig's default spec, docker's capabilities and seccomp profile. */
-function containerSpec(opts: Omit<RunContainerOptions, 'stdio'>, id: string, rootfs: string, readonlyRoot: boolean, extraMounts: Mount[]): Spec {
-  if (opts.workdir !== undefined && !opts.workdir.startsWith('/')) {
-    throw new BrigError('INVALID_ARGUMENT', `--workdir "${opts.workdir}" must be absolute`, { field: '--workdir' });
-  }
-  const spec = defaultSpec(['sh']);
-  const uid = parseUserUid(opts.user);
-  spec.process!.capabilities = capabilitiesForUser({ bounding: ENGINE_CAPS, effective: ENGINE_CAPS, permitted: ENGINE_CAPS }, uid);
-  // Docker-like seccomp profile; its capability-conditional groups follow the bounding set.
-  spec.linux!.seccomp = defaultSeccompProfile({ capabilities: ENGINE_CAPS, arch: arch() === 'arm64' ? 'aarch64' : 'x86_64' });
-  spec.root = { path: rootfs, readonly: readonlyRoot };
-  spec.hostname = opts.hostname ?? id.slice(0, 12);
-  spec.process!.terminal = opts.tty === true;
-  spec.mounts = [...spec.mounts!, ...extraMounts];
-  spec.annotations = opts.name ? { 'io.brig.name': opts.name } : {};
-  return spec;
-}
-
-function parseUserUid(user: string | undefined): number {
-  const m = /^(\d+)/.exec(user ?? '0');
-  return m ? Number(m[1]) : 1;
+/** The API's filters as lists (its older {value: true} form too), as the image service takes them. */
+function filterLists(raw: FilterMap | undefined): Record<string, string[]> {
+  const f = new FilterArgs(raw);
+  return Object.fromEntries(f.keys().map((k) => [k, f.get(k)]));
 }
 
 function hostImageSummary(): ImageSummary {
@@ -522,7 +748,7 @@ function hostImageSummary(): ImageSummary {
     Created: 0,
     Size: 0,
     SharedSize: -1,
-    Labels: { 'io.brig.builtin': 'true' },
+    Labels: {},
     Containers: -1,
   } as ImageSummary;
 }
@@ -538,7 +764,7 @@ function hostImageInspect(): ImageInspect {
     Architecture: arch() === 'arm64' ? 'arm64' : 'amd64',
     Os: 'linux',
     Size: 0,
-    Config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'], Labels: { 'io.brig.builtin': 'true' } },
+    Config: HOST_IMAGE_CONFIG.config,
     RootFS: { Type: 'layers', Layers: [] },
   } as unknown as ImageInspect;
 }

@@ -21,12 +21,14 @@ export const ErrorCodes = {
   NAME_IN_USE: 'Container name already in use',
   AMBIGUOUS_ID: 'Container id prefix matches more than one container',
   STATE_CORRUPT: 'Container state unreadable',
+  LOG_READ_UNSUPPORTED: "The container's logging driver does not support reading",
   HOOK_FAILED: 'A hook failed',
   // the native helper and the kernel
   HELPER_MISSING: 'Native helper not built',
   HELPER_PROTOCOL: 'Native helper misbehaved',
   SYSTEM: 'A system call failed while starting the container',
   EXEC_NOT_FOUND: 'Executable not found in the container',
+  EXEC_DENIED: 'The executable in the container cannot be run',
   HOST_UNSUPPORTED: 'The host lacks a kernel feature this needs',
   RLIMIT_TOO_HIGH: 'Resource limit above the host hard limit',
   // engine

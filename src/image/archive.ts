@@ -11,7 +11,7 @@
  * checked like layer entries (no absolute paths, no `..`). An OCI layout directory (what `skopeo copy ... oci:DIR` writes) is imported the
  * same way by `importLayout`.
  */
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { BrigError, hasErrno } from '../errors/index.js';
@@ -61,77 +61,55 @@ function invalid(message: string, path?: string): BrigError {
   return new BrigError('INVALID_ARCHIVE', message, { path });
 }
 
-/** Writes tar entries to a file with backpressure. */
-class TarFile {
-  private readonly out: WriteStream;
+/**
+ * Tar entries as chunks. The consumer pulls them, so a slow reader (a pipe, a disk) holds
+ * the writer back and memory stays flat whatever the archive's size.
+ */
+class TarEntries {
   private readonly dirs = new Set<string>();
 
-  constructor(path: string) {
-    this.out = createWriteStream(path, { flags: 'wx', mode: 0o644 });
-  }
-
-  private async write(b: Uint8Array): Promise<void> {
-    if (!this.out.write(b)) await new Promise<void>((r) => this.out.once('drain', () => r()));
-  }
-
-  async dir(name: string): Promise<void> {
+  *dir(name: string): Generator<Buffer> {
     if (this.dirs.has(name)) return;
     this.dirs.add(name);
-    await this.write(encodeHeader({ name, type: 'dir', mode: 0o755 }));
+    yield encodeHeader({ name, type: 'dir', mode: 0o755 });
   }
 
-  async file(name: string, size: number, data: AsyncIterable<Uint8Array> | Uint8Array): Promise<void> {
-    await this.write(encodeHeader({ name, type: 'file', mode: 0o644, size }));
+  async *file(name: string, size: number, data: AsyncIterable<Uint8Array> | Uint8Array): AsyncGenerator<Buffer> {
+    yield encodeHeader({ name, type: 'file', mode: 0o644, size });
     let n = 0;
     if (data instanceof Uint8Array) {
-      await this.write(data);
+      yield Buffer.from(data.buffer, data.byteOffset, data.byteLength);
       n = data.length;
     } else {
       for await (const c of data) {
         n += c.length;
-        await this.write(c);
+        yield Buffer.from(c.buffer, c.byteOffset, c.byteLength);
       }
     }
     if (n !== size)
       throw new BrigError('INTERNAL', `archive entry ${name}: wrote ${n} bytes, header said ${size}`);
-    await this.write(padding(size));
-  }
-
-  async close(): Promise<void> {
-    await this.write(END_OF_ARCHIVE);
-    await new Promise<void>((resolve, reject) => {
-      this.out.once('error', reject);
-      this.out.end(() => resolve());
-    });
-  }
-
-  abort(): void {
-    this.out.destroy();
+    yield padding(size);
   }
 }
 
-/** Writes images to a tar archive at `path` (which must not exist). */
-export async function saveArchive(
+/**
+ * Images as a tar archive (docker-archive or oci-archive), streamed: what `save` writes to
+ * a file or to stdout, and what GET /images/get sends.
+ */
+export async function* archiveStream(
   store: ImageStore,
   items: SaveItem[],
-  path: string,
   format: ArchiveFormat,
   opts: { signal?: AbortSignal; tmpDir?: string } = {},
-): Promise<void> {
-  const tar = new TarFile(path);
-  try {
-    if (format === 'oci-archive') await writeOci(store, items, tar);
-    else await writeDocker(store, items, tar, opts.tmpDir ?? join(store.root, 'ingest'), opts.signal);
-    await tar.close();
-  } catch (e) {
-    tar.abort();
-    await fs.rm(path, { force: true });
-    throw e;
-  }
+): AsyncGenerator<Buffer> {
+  const tar = new TarEntries();
+  if (format === 'oci-archive') yield* writeOci(store, items, tar);
+  else yield* writeDocker(store, items, tar, opts.tmpDir ?? join(store.root, 'ingest'), opts.signal);
+  yield END_OF_ARCHIVE;
 }
 
-async function writeOci(store: ImageStore, items: SaveItem[], tar: TarFile): Promise<void> {
-  await tar.file('oci-layout', 30, Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
+async function* writeOci(store: ImageStore, items: SaveItem[], tar: TarEntries): AsyncGenerator<Buffer> {
+  yield* tar.file('oci-layout', 30, Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
   const manifests: Descriptor[] = [];
   for (const it of items) {
     // OCI readers (umoci) want OCI media types: convert Docker schema2 manifests.
@@ -153,9 +131,9 @@ async function writeOci(store: ImageStore, items: SaveItem[], tar: TarFile): Pro
     }
   }
   const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests }));
-  await tar.file('index.json', index.length, index);
-  await tar.dir('blobs/');
-  await tar.dir('blobs/sha256/');
+  yield* tar.file('index.json', index.length, index);
+  yield* tar.dir('blobs/');
+  yield* tar.dir('blobs/sha256/');
   const seen = new Set<string>();
   for (const it of items) {
     for (const d of [it.target, it.manifest.config, ...it.manifest.layers]) {
@@ -163,18 +141,18 @@ async function writeOci(store: ImageStore, items: SaveItem[], tar: TarFile): Pro
       seen.add(d.digest);
       const size = await store.blobs.stat(d.digest);
       if (size === undefined) throw invalid(`blob ${d.digest} is missing from the store`);
-      await tar.file(`blobs/sha256/${parseDigest(d.digest).hex}`, size, store.blobs.open(d.digest));
+      yield* tar.file(`blobs/sha256/${parseDigest(d.digest).hex}`, size, store.blobs.open(d.digest));
     }
   }
 }
 
-async function writeDocker(
+async function* writeDocker(
   store: ImageStore,
   items: SaveItem[],
-  tar: TarFile,
+  tar: TarEntries,
   tmpDir: string,
   signal?: AbortSignal,
-): Promise<void> {
+): AsyncGenerator<Buffer> {
   const entries: { Config: string; RepoTags: string[]; Layers: string[] }[] = [];
   const seen = new Set<string>();
   for (const it of items) {
@@ -182,7 +160,7 @@ async function writeDocker(
     if (!seen.has(cfgName)) {
       seen.add(cfgName);
       const cfg = await store.blobs.read(it.manifest.config.digest);
-      await tar.file(cfgName, cfg.length, cfg);
+      yield* tar.file(cfgName, cfg.length, cfg);
     }
     const layers: string[] = [];
     for (const [i, l] of it.manifest.layers.entries()) {
@@ -192,9 +170,9 @@ async function writeDocker(
       layers.push(name);
       if (seen.has(name)) continue;
       seen.add(name);
-      await tar.dir(dir);
+      yield* tar.dir(dir);
       if (layerCompression(l.mediaType) === 'none') {
-        await tar.file(name, l.size, store.blobs.open(l.digest, { signal }));
+        yield* tar.file(name, l.size, store.blobs.open(l.digest, { signal }));
         continue;
       }
       // The tar header needs the uncompressed size first: decompress to a temp file.
@@ -209,7 +187,7 @@ async function writeDocker(
           await fh.close();
         }
         const size = (await fs.stat(tmp)).size;
-        await tar.file(name, size, createReadStream(tmp));
+        yield* tar.file(name, size, createReadStream(tmp));
       } finally {
         await fs.rm(tmp, { force: true });
       }
@@ -221,7 +199,7 @@ async function writeDocker(
     });
   }
   const manifest = Buffer.from(JSON.stringify(entries));
-  await tar.file('manifest.json', manifest.length, manifest);
+  yield* tar.file('manifest.json', manifest.length, manifest);
 }
 
 /** An archive entry written to the store's ingest directory while the archive streams by. */

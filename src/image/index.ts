@@ -3,7 +3,9 @@
  * under src/image is an implementation detail.
  */
 export type { ArchiveFormat, LoadResult } from './archive.js';
+export { applyChanges } from './changes.js';
 export { chainIDs } from './chain.js';
+export type { FilterableImage } from './filters.js';
 export { sha256 } from './digest.js';
 export { privateDir } from './fs-util.js';
 export { type CreatedLayer, createLayer, tarTree } from './layers/create.js';
@@ -38,6 +40,7 @@ export {
   ImageService,
   type ImageServiceOptions,
   type ImageSummary,
+  type ImageUser,
   type PullResult,
   type RemoveItem,
   type ResolvedImage,

@@ -36,22 +36,28 @@ export interface Reference {
   readonly digest: string | undefined;
 }
 
+/** docker's wording (distribution/reference), with what exactly is wrong in the hint. */
 function invalid(input: string, why: string, hint?: string): BrigError {
-  return new BrigError('INVALID_REFERENCE', `invalid image reference "${input}": ${why}`, {
+  return new BrigError('INVALID_REFERENCE', 'invalid reference format', {
     field: 'reference',
-    hint,
+    hint: `"${input}": ${why}${hint ? `; ${hint}` : ''}`,
   });
 }
 
 /**
  * Parses and normalises a reference. A name without tag or digest gets `latest`
  * (pass `{ defaultTag: false }` to keep it name-only, e.g. for `brig image ls NAME`).
+ * Errors are worded as docker's ParseNormalizedNamed words them ("invalid reference
+ * format", "... repository name (library/Busybox) must be lowercase").
  */
 export function parseReference(input: string, opts: { defaultTag?: boolean } = {}): Reference {
-  if (input.length === 0) throw invalid(input, 'empty');
   if (HEX64.test(input)) {
-    throw invalid(input, 'a 64-character hexadecimal string is an image ID, not a repository name');
+    throw new BrigError('INVALID_REFERENCE', `invalid repository name (${input}), cannot specify 64-byte hexadecimal strings`, {
+      field: 'reference',
+      hint: 'a 64-character hexadecimal string is an image ID, not a repository name',
+    });
   }
+  if (input.length === 0) throw invalid(input, 'empty');
   let rest = input;
   let digest: string | undefined;
   const at = rest.indexOf('@');
@@ -64,46 +70,39 @@ export function parseReference(input: string, opts: { defaultTag?: boolean } = {
       throw invalid(input, `bad digest "${d}"`, (e as BrigError).hint);
     }
   }
-  let tag: string | undefined;
-  // A tag is after the last `:` that comes after the last `/` (a `:` before it is a port).
-  const lastColon = rest.lastIndexOf(':');
-  if (lastColon > rest.lastIndexOf('/')) {
-    tag = rest.slice(lastColon + 1);
-    rest = rest.slice(0, lastColon);
-    if (!TAG.test(tag)) {
-      throw invalid(
-        input,
-        `bad tag "${tag}"`,
-        'tags are up to 128 of [A-Za-z0-9_.-], not starting with . or -',
-      );
-    }
-  }
-  if (rest.length === 0) throw invalid(input, 'missing repository name');
-
   let registry = DEFAULT_REGISTRY;
   let path = rest;
   const slash = rest.indexOf('/');
   if (slash >= 0) {
     const first = rest.slice(0, slash);
-    if (
-      first.includes('.') ||
-      first.includes(':') ||
-      first === 'localhost' ||
-      first !== first.toLowerCase()
-    ) {
-      if (!DOMAIN.test(first)) throw invalid(input, `bad registry host "${first}"`);
+    // docker's splitDockerDomain: a host has a "." or ":", is localhost, or is not lowercase.
+    if (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase()) {
       registry = first;
       path = rest.slice(slash + 1);
     }
   }
   if (registry === 'index.docker.io') registry = DEFAULT_REGISTRY;
   if (registry === DEFAULT_REGISTRY && !path.includes('/')) path = `library/${path}`;
-
+  // The repository part, up to a tag: docker refuses capitals there before anything else.
+  const remote = path.split(':')[0]!;
+  if (remote !== remote.toLowerCase()) {
+    throw new BrigError('INVALID_REFERENCE', `invalid reference format: repository name (${remote}) must be lowercase`, {
+      field: 'reference',
+    });
+  }
+  if (!DOMAIN.test(registry)) throw invalid(input, `bad registry host "${registry}"`);
+  let tag: string | undefined;
+  // A tag is after the last `:` that comes after the last `/` (a `:` before it is a port).
+  const lastColon = path.lastIndexOf(':');
+  if (lastColon > path.lastIndexOf('/')) {
+    tag = path.slice(lastColon + 1);
+    path = path.slice(0, lastColon);
+    if (!TAG.test(tag)) {
+      throw invalid(input, `bad tag "${tag}"`, 'tags are up to 128 of [A-Za-z0-9_.-], not starting with . or -');
+    }
+  }
   for (const component of path.split('/')) {
     if (!PATH_COMPONENT.test(component)) {
-      if (component !== component.toLowerCase() && PATH_COMPONENT.test(component.toLowerCase())) {
-        throw invalid(input, 'repository name must be lowercase');
-      }
       throw invalid(
         input,
         component === '' ? 'empty path component' : `bad path component "${component}"`,
@@ -112,7 +111,9 @@ export function parseReference(input: string, opts: { defaultTag?: boolean } = {
     }
   }
   const name = `${registry}/${path}`;
-  if (name.length > MAX_NAME_LENGTH) throw invalid(input, `name longer than ${MAX_NAME_LENGTH} characters`);
+  if (name.length > MAX_NAME_LENGTH) {
+    throw new BrigError('INVALID_REFERENCE', `repository name must not be more than ${MAX_NAME_LENGTH} characters`, { field: 'reference' });
+  }
   if (tag === undefined && digest === undefined && opts.defaultTag !== false) tag = DEFAULT_TAG;
   return { registry, repository: path, tag, digest };
 }

@@ -20,13 +20,16 @@ import {
   importLayout,
   type LoadResult,
   loadArchive,
+  archiveStream,
   type SaveItem,
-  saveArchive,
 } from './archive.js';
 import { chainIDs } from './chain.js';
 import { mapLimit } from './concurrency.js';
 import { decompress } from './layers/compression.js';
 import { createLayer, storeTarStream } from './layers/create.js';
+import { readTar } from './layers/tar-reader.js';
+import { type FilterMap, Filters, invalidFilter, parseUntil } from '../util/docker-filters.js';
+import { type FilterableImage, imageListFilter } from './filters.js';
 import { checkFreeDisk, type ImageLimits, LIMIT_ENV, resolveLimits, tooLarge } from './layers/limits.js';
 import { unpackLayer } from './layers/unpack.js';
 import {
@@ -123,6 +126,8 @@ export interface PullResult {
   digest: string;
   manifestDigest: string;
   platform: Platform;
+  /** docker's two outcomes: the name now points at another image, or at the one it had. */
+  status: 'downloaded' | 'up-to-date';
 }
 
 /** One image: its entries in index.json grouped under its ID. */
@@ -134,6 +139,46 @@ export interface ResolvedImage {
   config: ImageConfig;
   /** Why this image's documents cannot be loaded; it can only be listed and removed. */
   broken?: BrigError;
+}
+
+/** A container that uses an image: docker's rmi and prune will not take an image from under it. */
+export interface ImageUser {
+  /** The container's ID. */
+  id: string;
+  imageId: string;
+  /** Running (or paused): its image cannot be deleted even with force. */
+  running: boolean;
+}
+
+/** One name of an image, as docker's reference store holds it: a tag or a digest. */
+interface ImageRef {
+  /** Full normalised: `docker.io/library/busybox:latest`, `...@sha256:...`. */
+  full: string;
+  /** Its repository: `docker.io/library/busybox`. */
+  repo: string;
+  digest: boolean;
+  /** An index entry's name; otherwise the digest a tag was pulled or pushed by. */
+  named: boolean;
+}
+
+/** docker's isSingleReference: all names in one repository, at most one of them a tag. */
+function isSingleReference(refs: readonly ImageRef[]): boolean {
+  if (refs.length <= 1) return refs.length === 1;
+  return refs.filter((x) => !x.digest).length <= 1 && new Set(refs.map((x) => x.repo)).size === 1;
+}
+
+/** A filter's time (until=): docker's timestamps; milliseconds since the epoch. */
+function filterTime(value: string): number {
+  try {
+    return parseUntil(value, Date.now());
+  } catch (e) {
+    throw invalidFilter((e as Error).message);
+  }
+}
+
+/** When the image was made, in milliseconds; NaN when its config does not say. */
+function createdMs(r: ResolvedImage): number {
+  return r.config.created === undefined ? Number.NaN : Date.parse(r.config.created);
 }
 
 function unixSeconds(iso: string | undefined): number {
@@ -277,8 +322,15 @@ export class ImageService {
     throw this.notFound(nameOrId);
   }
 
+  /** docker's "No such image: busybox:latest" (a name gets its default tag, an ID stays as given). */
   private notFound(nameOrId: string): BrigError {
-    return new BrigError('IMAGE_NOT_FOUND', `no such image: ${nameOrId}`, {
+    let shown = nameOrId;
+    try {
+      if (!/^(sha256:)?[a-f0-9]{4,64}$/.test(nameOrId)) shown = familiarReference(parseReference(nameOrId));
+    } catch {
+      // Not a reference: said as given.
+    }
+    return new BrigError('IMAGE_NOT_FOUND', `No such image: ${shown}`, {
       hint: `pull it first: brig pull ${nameOrId}`,
     });
   }
@@ -289,12 +341,13 @@ export class ImageService {
       .map((e) => familiarReference(parseReference(e.name!)));
   }
 
-  private repoDigests(r: ResolvedImage): string[] {
+  /** The image's digests as docker lists them (`name@sha256:...`), those in `only` if given. */
+  private repoDigests(r: ResolvedImage, only?: ReadonlySet<string>): string[] {
     const out = new Set<string>();
     for (const e of r.entries) {
-      if (e.repoDigest !== undefined)
+      if (e.repoDigest !== undefined && (only === undefined || only.has(e.repoDigest)))
         out.add(familiarReference(parseReference(e.repoDigest, { defaultTag: false })));
-      if (e.name !== undefined && isNameWithDigest(e.name)) {
+      if (e.name !== undefined && isNameWithDigest(e.name) && (only === undefined || only.has(e.name))) {
         const ref = parseReference(e.name);
         out.add(familiarReference({ ...ref, tag: undefined }));
       }
@@ -329,6 +382,9 @@ export class ImageService {
     const signal = opts.signal ?? this.signal;
     const ref = parseReference(reference);
     const platform = opts.platform ?? this.platform;
+    // What the name pointed at before: the same image again is "up to date", as docker says.
+    const before = await this.store.get(formatReference(ref));
+    const oldId = before && (await this.store.readManifest(before.target.digest).then((m) => m.config.digest, () => undefined));
     const top = await this.registry.getManifest(ref, { signal });
     let manifestBytes = top.bytes;
     let target: Descriptor = { mediaType: top.mediaType, digest: top.digest, size: top.bytes.length };
@@ -378,11 +434,16 @@ export class ImageService {
       }
     }
     checkFreeDisk(this.store.blobs.ingestDir, this.limits.minFreeDisk + blobs.reduce((n, b) => n + b.size, 0), `pull ${formatReference(ref)}`);
+    // An image the store holds already is not reported layer by layer (docker prints only
+    // its digest and "up to date"); a layer it holds is "exists" from the start.
+    const held = (await this.resolveAll()).get(manifest.config.digest);
+    const onProgress = held !== undefined && held.broken === undefined ? undefined : opts.onProgress;
     for (const b of manifest.layers) {
-      opts.onProgress?.({ kind: 'blob', digest: b.digest, status: 'waiting', current: 0, total: b.size });
+      const have = (await this.store.blobs.stat(b.digest)) === b.size;
+      onProgress?.({ kind: 'blob', digest: b.digest, status: have ? 'exists' : 'waiting', current: have ? b.size : 0, total: b.size });
     }
     await mapLimit(blobs, this.concurrency, (d) =>
-      this.registry.fetchBlob(ref, d, this.store.blobs, { onProgress: opts.onProgress, signal }),
+      this.registry.fetchBlob(ref, d, this.store.blobs, { onProgress, signal }),
     );
     const config = await this.store.readConfig(manifest.config.digest);
     if (config.rootfs.diff_ids.length !== manifest.layers.length) {
@@ -398,7 +459,7 @@ export class ImageService {
     await this.store.blobs.put(manifestBytes, { digest: target.digest, size: target.size });
     // Unpacked before it is named: a refused layer leaves no tag (and the transaction
     // removes the snapshots and blobs).
-    if (opts.unpack !== false && this.snapshotter !== undefined) await this.unpack(manifest, config, signal, tx);
+    if (opts.unpack !== false && this.snapshotter !== undefined) await this.unpack(manifest, config, signal, tx, onProgress);
     await this.store.setImage(formatReference(ref), target, {
       repoDigest: `${referenceName(ref)}@${top.digest}`,
     });
@@ -408,7 +469,13 @@ export class ImageService {
       digest: top.digest,
       manifestDigest: target.digest,
       platform: target.platform,
+      status: oldId === manifest.config.digest ? 'up-to-date' : 'downloaded',
     };
+  }
+
+  /** The tags a registry lists for a repository (`pull --all-tags`). */
+  async remoteTags(reference: string, opts: { signal?: AbortSignal } = {}): Promise<string[]> {
+    return this.registry.listTags(parseReference(reference, { defaultTag: false }), opts);
   }
 
   /**
@@ -450,6 +517,7 @@ export class ImageService {
     config: ImageConfig,
     signal = this.signal,
     tx?: Transaction,
+    onProgress?: ProgressFn,
   ): Promise<string[]> {
     const s = this.snapshotter;
     if (s === undefined) throw new BrigError('INTERNAL', 'no snapshotter configured');
@@ -465,9 +533,12 @@ export class ImageService {
       await s.prepare(key, i === 0 ? undefined : chain[i - 1], {
         labels: { [OWNER_LABEL]: formatOwner(currentOwner()) },
       });
+      const layer = manifest.layers[i]!;
+      const progress = (status: 'extracting' | 'extracted') =>
+        onProgress?.({ kind: 'blob', digest: layer.digest, status, current: status === 'extracted' ? layer.size : 0, total: layer.size });
       try {
         const t = await s.applyTarget(key);
-        const layer = manifest.layers[i]!;
+        progress('extracting');
         await unpackLayer(this.store.blobs.open(layer.digest, { signal }), t.dir, {
           ...this.limits,
           whiteouts: t.whiteouts,
@@ -476,6 +547,7 @@ export class ImageService {
         });
         await s.commit(id, key);
         committed.push(id);
+        progress('extracted');
       } catch (e) {
         try {
           await s.remove(key);
@@ -485,7 +557,10 @@ export class ImageService {
           }
         }
         // Another pull committed the same layer first: theirs is as good as ours.
-        if ((e as BrigError).code === 'SNAPSHOT_EXISTS') continue;
+        if ((e as BrigError).code === 'SNAPSHOT_EXISTS') {
+          progress('extracted');
+          continue;
+        }
         throw e;
       }
     }
@@ -511,36 +586,50 @@ export class ImageService {
 
   // ---------------------------------------------------------------- queries
 
-  async list(opts: { dangling?: boolean; reference?: string } = {}): Promise<ImageSummary[]> {
-    const all = [...(await this.resolveAll()).values()];
-    let want: string | undefined;
-    if (opts.reference !== undefined)
-      want = referenceName(parseReference(opts.reference, { defaultTag: false }));
-    return all
-      .filter((r) => {
-        const tags = this.repoTags(r);
-        if (opts.dangling === true && tags.length > 0) return false;
-        if (opts.dangling === false && tags.length === 0) return false;
-        if (
-          want !== undefined &&
-          !r.entries.some((e) => e.name?.startsWith(`${want}:`) || e.name?.startsWith(`${want}@`))
-        ) {
-          return false;
-        }
-        return true;
-      })
-      .map((r) => ({
+  /**
+   * `GET /images/json`: every image, newest first, narrowed by docker's filters —
+   * `dangling` (true: no tag; false: some name), `label`, `before`/`since` (an image, by
+   * its creation time), `until` (a time), `reference` (globs; only matching names are
+   * listed, and an image with none is left out): see filters.ts. `users` counts each
+   * image's containers; `extra` are images kept outside the store (the engine's built-in
+   * one), filtered the same way.
+   */
+  async list(
+    opts: { filters?: FilterMap; users?: readonly ImageUser[]; extra?: readonly { image: FilterableImage; summary: ImageSummary }[] } = {},
+  ): Promise<ImageSummary[]> {
+    const f = new Filters(opts.filters);
+    f.validate(['dangling', 'label', 'before', 'since', 'until', 'reference']);
+    const times: { before?: number; since?: number } = {};
+    for (const v of f.get('before')) times.before = Math.min(times.before ?? Number.POSITIVE_INFINITY, createdMs(await this.resolve(v)));
+    for (const v of f.get('until')) times.before = Math.min(times.before ?? Number.POSITIVE_INFINITY, filterTime(v));
+    for (const v of f.get('since')) times.since = Math.max(times.since ?? Number.NEGATIVE_INFINITY, createdMs(await this.resolve(v)));
+    const keep = imageListFilter(f, times, (full) => {
+      const ref = parseReference(full, { defaultTag: false });
+      return { familiar: familiarReference(ref), familiarName: familiarReference({ ...ref, tag: undefined, digest: undefined }) };
+    });
+    const out: ImageSummary[] = [];
+    for (const x of opts.extra ?? []) {
+      const names = keep(x.image);
+      if (names !== undefined) out.push(x.summary);
+    }
+    for (const r of (await this.resolveAll()).values()) {
+      const refs = this.refs(r);
+      const names = keep({ created: createdMs(r), labels: r.config.config?.Labels ?? {}, names: refs });
+      if (names === undefined) continue;
+      const shown = new Set(names.map((n) => n.full));
+      out.push({
         Id: r.id,
         ParentId: '',
-        RepoTags: this.repoTags(r),
-        RepoDigests: this.repoDigests(r),
+        RepoTags: refs.filter((x) => !x.digest && shown.has(x.full)).map((x) => familiarReference(parseReference(x.full))),
+        RepoDigests: this.repoDigests(r, shown),
         Created: unixSeconds(r.config.created),
         Size: this.size(r),
         SharedSize: -1,
         Labels: r.config.config?.Labels ?? {},
-        Containers: -1,
-      }))
-      .sort((a, b) => b.Created - a.Created);
+        Containers: opts.users === undefined ? -1 : opts.users.filter((u) => u.imageId === r.id).length,
+      });
+    }
+    return out.sort((a, b) => b.Created - a.Created);
   }
 
   async inspect(nameOrId: string): Promise<ImageInspect> {
@@ -606,61 +695,132 @@ export class ImageService {
     await this.store.setImage(formatReference(ref), r.target);
   }
 
+  /** The image's names as docker's reference store holds them: tags, and digests (named or pulled by). */
+  private refs(r: ResolvedImage): ImageRef[] {
+    const out = new Map<string, ImageRef>();
+    const add = (full: string, named: boolean) => {
+      if (out.has(full)) return;
+      const ref = parseReference(full, { defaultTag: false });
+      out.set(full, { full, repo: referenceName(ref), digest: ref.digest !== undefined, named });
+    };
+    for (const e of r.entries) if (e.name !== undefined) add(e.name, true);
+    for (const e of r.entries) if (e.repoDigest !== undefined) add(e.repoDigest, false);
+    return [...out.values()];
+  }
+
+  private async untag(x: ImageRef): Promise<RemoveItem> {
+    if (x.named) await this.store.removeName(x.full);
+    else await this.store.dropRepoDigest(x.full);
+    return { Untagged: familiarReference(parseReference(x.full, { defaultTag: false })) };
+  }
+
   /**
-   * `rmi`: untags a name; when no name is left (or the image was named by ID), deletes
-   * the image, its unshared blobs and its unshared snapshots. An ID with several names
-   * needs `force`, as in docker.
+   * `rmi` with docker's rules (daemon/images/image_delete.go), given the containers that use
+   * images:
+   *
+   *   - by name: the name goes (and, with the last tag of a repository, its digests). Without
+   *     force that is refused while a container uses the image and the name is its only one
+   *     ("unable to remove repository reference ... (must force)"). When no name is left the
+   *     image is deleted, unless a running container uses it: then (only with force) it stays,
+   *     nameless, as docker keeps it.
+   *   - by ID: the image is deleted with all its names. A running container's image "cannot be
+   *     forced"; without force also an image with names in several repositories, or one a
+   *     stopped container uses, is refused ("must be forced").
+   *
+   * Deleting removes the image's snapshots no other image or container builds on (reported
+   * as `Deleted: <chain ID>`, as docker reports its layers), its index entries and its blobs.
    */
-  async remove(nameOrId: string, opts: { force?: boolean; prune?: boolean } = {}): Promise<RemoveItem[]> {
+  async remove(nameOrId: string, opts: { force?: boolean; users?: readonly ImageUser[] } = {}): Promise<RemoveItem[]> {
+    return (await this.remove_(nameOrId, opts)).items;
+  }
+
+  private async remove_(nameOrId: string, opts: { force?: boolean; users?: readonly ImageUser[] }): Promise<{ items: RemoveItem[]; bytes: number }> {
     const r = await this.resolve(nameOrId);
-    const out: RemoveItem[] = [];
-    const byId =
-      /^(sha256:)?[a-f0-9]{4,64}$/.test(nameOrId) &&
-      r.id.slice(7).startsWith(nameOrId.replace(/^sha256:/, ''));
-    const named = r.entries.filter((e) => e.name !== undefined);
-    if (byId && named.length > 1 && !opts.force) {
-      throw new BrigError('IMAGE_IN_USE', `image ${r.id.slice(7, 19)} is referenced in multiple repositories`, {
-        hint: 'remove it by name, or force removal',
-      });
+    const force = opts.force === true;
+    const users = (opts.users ?? []).filter((u) => u.imageId === r.id);
+    const refs = this.refs(r);
+    const short = r.id.slice(7, 19);
+    const byId = /^(sha256:)?[a-f0-9]{4,64}$/.test(nameOrId) && r.id.slice(7).startsWith(nameOrId.replace(/^sha256:/, ''));
+    if (!byId) {
+      const full = formatReference(parseReference(nameOrId));
+      const target = refs.find((x) => x.full === full);
+      if (target === undefined) throw this.notFound(nameOrId);
+      if (!force && users[0] !== undefined && isSingleReference(refs)) {
+        throw new BrigError(
+          'IMAGE_IN_USE',
+          `conflict: unable to remove repository reference "${nameOrId}" (must force) - container ${users[0].id.slice(0, 12)} is using its referenced image ${short}`,
+          { hint: 'remove the container first, or untag anyway with -f' },
+        );
+      }
+      // A tag takes its repository's digests with it when it was the repository's last tag.
+      const gone = [target];
+      if (!target.digest && !refs.some((x) => x !== target && !x.digest && x.repo === target.repo)) {
+        gone.push(...refs.filter((x) => x.digest && x.repo === target.repo && x !== target));
+      }
+      const left = refs.filter((x) => !gone.includes(x));
+      if (left.length > 0 || users.some((u) => u.running || !force)) {
+        // Still named, or a container runs it: only the names go (a used image stays nameless).
+        if (left.length === 0) await this.store.setImage(undefined, r.target);
+        const items: RemoveItem[] = [];
+        for (const x of gone) items.push(await this.untag(x));
+        return { items, bytes: 0 };
+      }
+      return this.deleteImage(r, gone);
     }
-    const full = byId ? undefined : formatReference(parseReference(nameOrId));
-    const entry = byId ? undefined : (r.entries.find((e) => e.name === full) ?? named[0]);
-    const untag = byId ? named : entry?.name !== undefined ? [entry] : [];
-    const deleting = byId || !r.entries.some((e) => e !== entry && e.name !== undefined);
-    // The data goes before the records that lead to it: if removing a snapshot fails, the
-    // image is still there to remove again (and nothing is orphaned).
-    if (deleting && opts.prune !== false) await this.removeSnapshots(chainIDs(r.config.rootfs.diff_ids), r.id);
-    for (const e of untag) {
-      await this.store.removeName(e.name!);
-      out.push({ Untagged: familiarReference(parseReference(e.name!)) });
+    const conflict = (hard: boolean, why: string, hint: string) =>
+      new BrigError('IMAGE_IN_USE', `conflict: unable to delete ${short} (${hard ? 'cannot be forced' : 'must be forced'}) - ${why}`, { hint });
+    const running = users.find((u) => u.running);
+    if (running) {
+      throw conflict(true, `image is being used by running container ${running.id.slice(0, 12)}`, 'stop and remove the container first (brig rm -f)');
     }
-    if (!deleting) return out;
+    if (!force && refs.length > 0 && !isSingleReference(refs)) {
+      throw conflict(false, 'image is referenced in multiple repositories', 'remove it by name, or all its names at once with -f');
+    }
+    const stopped = users[0];
+    if (!force && stopped) {
+      throw conflict(false, `image is being used by stopped container ${stopped.id.slice(0, 12)}`, 'remove the container first (brig rm), or delete the image anyway with -f');
+    }
+    return this.deleteImage(r, refs);
+  }
+
+  /**
+   * Deletes an image: its snapshots first (if that fails the image is still there to remove
+   * again, nothing orphaned), then its names (`untag`), its index entries and its blobs.
+   * Returns docker's records and the bytes freed.
+   */
+  private async deleteImage(r: ResolvedImage, untag: ImageRef[]): Promise<{ items: RemoveItem[]; bytes: number }> {
+    const snaps = await this.removeSnapshots(chainIDs(r.config.rootfs.diff_ids), r.id);
+    const items: RemoveItem[] = [];
+    for (const x of untag) items.push(await this.untag(x));
     for (const e of r.entries) await this.store.removeManifest(e.target.digest);
     await this.store.removeManifest(r.target.digest);
-    if (opts.prune !== false) {
-      await this.store.gc({
-        graceMs: 0,
-        only: [r.target.digest, r.manifest.config.digest, ...r.manifest.layers.map((l) => l.digest)],
-      });
-    }
-    out.push({ Deleted: r.id });
-    return out;
+    const gc = await this.store.gc({
+      graceMs: 0,
+      only: [r.target.digest, r.manifest.config.digest, ...r.manifest.layers.map((l) => l.digest)],
+    });
+    items.push({ Deleted: r.id }, ...snaps.removed.map((id) => ({ Deleted: id })));
+    return { items, bytes: snaps.bytes + gc.bytes };
   }
 
   /**
    * Removes the chain's snapshots from the top down, stopping at one still in use by an
-   * image (other than `except`, the one being removed) or a container.
+   * image (other than `except`, the one being removed) or a container. Returns the chain IDs
+   * removed and the bytes they held.
    */
-  private async removeSnapshots(chain: string[], except?: string): Promise<void> {
+  private async removeSnapshots(chain: string[], except?: string): Promise<{ removed: string[]; bytes: number }> {
+    const out = { removed: [] as string[], bytes: 0 };
     const s = this.snapshotter;
-    if (s === undefined) return;
+    if (s === undefined) return out;
     const still = new Set<string>();
     for (const r of (await this.resolveAll()).values())
       if (r.id !== except) for (const c of chainIDs(r.config.rootfs.diff_ids)) still.add(c);
     for (const id of [...chain].reverse()) {
       if (still.has(id)) break;
       try {
+        const used = (await s.usage(id)).own.size;
         await s.remove(id);
+        out.removed.push(id);
+        out.bytes += used;
       } catch (e) {
         const code = (e as BrigError).code;
         if (code === 'SNAPSHOT_NOT_FOUND') continue;
@@ -668,52 +828,84 @@ export class ImageService {
         throw e;
       }
     }
+    return out;
   }
 
   /**
-   * `image prune`: removes dangling images (all unused ones with `all`, given the IDs
-   * containers use), then unreferenced blobs and snapshots.
+   * `image prune` (POST /images/prune): removes dangling images — without a tag, what docker
+   * calls dangling — or with `dangling=false` every image, skipping those a container uses
+   * and those the filters leave out (`until`, `label`, `label!`). Each goes as `rmi` would
+   * take it. Then the blobs and snapshots no image references. SpaceReclaimed is what was
+   * freed: the blobs' sizes and the snapshot trees' as docker counts a layer (usage.ts).
    */
-  async prune(opts: { all?: boolean; inUse?: ReadonlySet<string>; graceMs?: number } = {}): Promise<{
+  async prune(opts: { filters?: FilterMap; users?: readonly ImageUser[]; graceMs?: number } = {}): Promise<{
     ImagesDeleted: RemoveItem[];
     SpaceReclaimed: number;
   }> {
+    const f = new Filters(opts.filters);
+    f.validate(['dangling', 'label', 'label!', 'until']);
+    const danglingOnly = f.bool('dangling', true);
+    const untilValues = f.get('until');
+    if (untilValues.length > 1) throw invalidFilter('more than one until filter specified');
+    const until = untilValues[0] === undefined ? undefined : filterTime(untilValues[0]);
+    const used = new Set((opts.users ?? []).map((u) => u.imageId));
     const deleted: RemoveItem[] = [];
+    let bytes = 0;
     await this.init();
     await this.snapshotter?.cleanup();
     for (const r of (await this.resolveAll()).values()) {
-      if (opts.inUse?.has(r.id)) continue;
-      const dangling = this.repoTags(r).length === 0;
-      if (!dangling && !opts.all) continue;
-      deleted.push(...(await this.remove(r.id, { force: true, prune: false })));
+      if (used.has(r.id)) continue;
+      if (until !== undefined && !(createdMs(r) <= until)) continue;
+      const labels = r.config.config?.Labels ?? {};
+      if (!f.matchKVList('label', labels)) continue;
+      if (f.contains('label!') && f.matchKVList('label!', labels)) continue;
+      const refs = this.refs(r);
+      if (danglingOnly && refs.some((x) => !x.digest)) continue;
+      for (const name of refs.length > 0 ? refs.map((x) => x.full) : [r.id]) {
+        try {
+          const done = await this.remove_(name, { users: opts.users ?? [] });
+          deleted.push(...done.items);
+          bytes += done.bytes;
+        } catch (e) {
+          // Taken meanwhile, or named elsewhere (docker skips conflicts).
+          const code = (e as BrigError).code;
+          if (code !== 'IMAGE_IN_USE' && code !== 'IMAGE_NOT_FOUND') throw e;
+        }
+      }
     }
-    const gc = await this.store.gc({ graceMs: opts.graceMs });
+    // What earlier removals or killed operations left.
+    bytes += (await this.store.gc({ graceMs: opts.graceMs })).bytes;
     if (this.snapshotter !== undefined) {
       const live = new Set<string>();
       for (const r of (await this.resolveAll()).values())
         for (const c of chainIDs(r.config.rootfs.diff_ids)) live.add(c);
       const snaps = (await this.snapshotter.list()).filter((i) => i.kind === 'committed' && !live.has(i.key));
       for (const sn of snaps.reverse()) {
-        await this.snapshotter.remove(sn.key).catch((e: BrigError) => {
-          if (e.code !== 'SNAPSHOT_INVALID' && e.code !== 'SNAPSHOT_NOT_FOUND') throw e;
-        });
+        const size = await this.snapshotter.usage(sn.key).then((u) => u.own.size, () => 0);
+        await this.snapshotter.remove(sn.key).then(
+          () => {
+            bytes += size;
+          },
+          (e: BrigError) => {
+            if (e.code !== 'SNAPSHOT_INVALID' && e.code !== 'SNAPSHOT_NOT_FOUND') throw e;
+          },
+        );
       }
     }
-    return { ImagesDeleted: deleted, SpaceReclaimed: gc.bytes };
+    return { ImagesDeleted: deleted, SpaceReclaimed: bytes };
   }
 
   // ---------------------------------------------------------------- archives
 
   /**
-   * `image save`: writes images to a tar at `path` (which must not exist) in
-   * docker-archive or oci-archive format. A name saves that name; an ID saves the image
-   * with all its names.
+   * `image save` (GET /images/get): the images as a tar in docker-archive or oci-archive
+   * format, streamed. Every name is resolved before the first byte, so a missing image fails
+   * with nothing written. A name saves that name; an ID saves the image with all its names.
    */
-  async save(
+  async saveStream(
     namesOrIds: string[],
-    path: string,
     opts: { format?: ArchiveFormat; signal?: AbortSignal } = {},
-  ): Promise<void> {
+  ): Promise<AsyncIterable<Buffer>> {
     const items = new Map<string, SaveItem>();
     for (const n of namesOrIds) {
       const r = this.usable(await this.resolve(n));
@@ -726,9 +918,29 @@ export class ImageService {
       for (const x of names) if (!item.names.includes(x)) item.names.push(x);
       items.set(r.id, item);
     }
-    await saveArchive(this.store, [...items.values()], path, opts.format ?? 'docker-archive', {
+    return archiveStream(this.store, [...items.values()], opts.format ?? 'docker-archive', {
       signal: opts.signal ?? this.signal,
     });
+  }
+
+  /** `saveStream` into a new file at `path` (which must not exist), removed again on failure. */
+  async save(
+    namesOrIds: string[],
+    path: string,
+    opts: { format?: ArchiveFormat; signal?: AbortSignal } = {},
+  ): Promise<void> {
+    const tar = await this.saveStream(namesOrIds, opts);
+    const fh = await fs.open(path, 'wx', 0o644);
+    try {
+      try {
+        for await (const c of tar) await fh.write(c);
+      } finally {
+        await fh.close();
+      }
+    } catch (e) {
+      await fs.rm(path, { force: true });
+      throw e;
+    }
   }
 
   /**
@@ -770,7 +982,7 @@ export class ImageService {
    */
   async commit(
     key: string,
-    opts: { reference?: string; changes?: ContainerConfig; comment?: string; author?: string } = {},
+    opts: { reference?: string; changes?: ContainerConfig; comment?: string; author?: string; exclude?: ReadonlySet<string> } = {},
   ): Promise<{ id: string; reference: string | undefined }> {
     const s = this.snapshotter;
     if (s === undefined) throw new BrigError('INTERNAL', 'no snapshotter configured');
@@ -797,9 +1009,9 @@ export class ImageService {
   private async commit_(
     base: ResolvedImage,
     upper: string,
-    opts: { reference?: string; changes?: ContainerConfig; comment?: string; author?: string },
+    opts: { reference?: string; changes?: ContainerConfig; comment?: string; author?: string; exclude?: ReadonlySet<string> },
   ): Promise<{ id: string; reference: string | undefined }> {
-    const layer = await createLayer(upper, this.store.blobs, { overlayDiff: true, signal: this.signal });
+    const layer = await createLayer(upper, this.store.blobs, { overlayDiff: true, signal: this.signal, ...(opts.exclude ? { exclude: opts.exclude } : {}) });
     const created = new Date().toISOString();
     const config: ImageConfig = {
       ...base.config,
@@ -843,6 +1055,19 @@ export class ImageService {
     const layer = await storeTarStream(decompress(input, { signal: this.signal }), this.store.blobs, {
       signal: this.signal,
     });
+    // A tarball is what import takes (docker: "invalid tar header"): read the stored layer
+    // through once, bounded, before it becomes an image; a failure rolls the blob back.
+    try {
+      for await (const entry of readTar(decompress(this.store.blobs.open(layer.digest, { signal: this.signal })), {
+        maxEntries: this.limits.maxEntries,
+        maxBytes: this.limits.maxLayerSize,
+      })) {
+        for await (const _ of entry.body());
+      }
+    } catch (e) {
+      if ((e as BrigError).code !== 'INVALID_TAR') throw e;
+      throw new BrigError('INVALID_TAR', `Error processing tar file: ${(e as Error).message}`, { cause: e, hint: 'import takes a tar archive of a filesystem (plain, gzip or zstd)' });
+    }
     const platform = opts.platform ?? this.platform;
     const created = new Date().toISOString();
     const config: ImageConfig = {

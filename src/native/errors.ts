@@ -136,7 +136,7 @@ export function toBrigError(rec: ErrorRecord, ops: readonly Op[]): BrigSystemErr
         path: arg0,
         field: 'process.args',
       },
-      'EXEC_NOT_FOUND',
+      name === 'ENOENT' ? 'EXEC_NOT_FOUND' : 'EXEC_DENIED',
     );
   }
   if (op?.op === 'hook' && rec.syscall === 'hook') {

@@ -5,7 +5,7 @@
  * path of a short-lived command; going through libuv's thread pool would start its threads
  * and cost more than the reads themselves.
  */
-import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, realpathSync, statSync } from 'node:fs';
 import { arch } from 'node:os';
 import path from 'node:path';
 import { BrigError, hasErrno } from '../errors/index.js';
@@ -13,10 +13,11 @@ import { NS_PROC_NAME } from './linux/constants.js';
 import { DEFAULT_DEVICES } from './plan/compile.js';
 import type { CgroupLayout, HostFacts } from './plan/facts.js';
 import type { Spec } from './spec/types.js';
+import { readTextSync } from '../util/read-text.js';
 
 function readText(p: string): string | undefined {
   try {
-    return readFileSync(p, 'utf8');
+    return readTextSync(p);
   } catch (e) {
     if (hasErrno(e, 'ENOENT')) return undefined;
     throw e;

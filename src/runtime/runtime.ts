@@ -2,7 +2,7 @@
  * The OCI runtime: the verbs of `brig-runtime`, over the plan compiler, the native helper
  * and the state store. Side effects come in through the constructor.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BrigError, hasErrno } from '../errors/index.js';
 import { decodeErrorRecord, ERROR_RECORD_SIZE, type ErrorRecord, toBrigError } from '../native/errors.js';
@@ -33,6 +33,7 @@ import type { LaunchPlan, Op } from './plan/ops.js';
 import type { Process, Spec, State } from './spec/types.js';
 import { parseSpecJson, validateSpec } from './spec/validate.js';
 import { checkId, StateStore, type StoredState } from './state.js';
+import { readTextSync } from '../util/read-text.js';
 
 export interface RuntimeDeps {
   /** State directory (runc's --root). */
@@ -95,7 +96,7 @@ export class Runtime {
     let text: string;
     try {
       // Sync: one small file on the start-up path (see host-facts.ts).
-      text = readFileSync(file, 'utf8');
+      text = readTextSync(file);
     } catch (e) {
       if (hasErrno(e, 'ENOENT') || hasErrno(e, 'ENOTDIR')) {
         throw new BrigError('BUNDLE_NOT_FOUND', `${file}: no such file`, {
@@ -493,17 +494,20 @@ export class Runtime {
 
 /**
  * The cgroup limits to apply: the config's resources, with device rules as runc sets them —
- * deny everything, then the config's rules, then the devices every container needs and the
- * ones the config creates (a config cannot take /dev/null away from its own container).
+ * deny everything, then the config's rules, then the devices every container needs (a
+ * config cannot take /dev/null away from its own container). A node linux.devices creates
+ * may be made (mknod, the only right it gets here; runc's wildcard `m` rules give it too)
+ * but is opened only where a rule of the config allows it, as with runc: `docker run
+ * --device X:r` relies on that to make X read-only.
  */
 export function containerResources(spec: Spec): LinuxResources {
   const res = (spec.linux?.resources ?? {}) as LinuxResources;
-  const created = (spec.linux?.devices ?? [])
-    .filter((d) => d.type === 'c' || d.type === 'b')
-    .map((d) => ({ allow: true, type: d.type, major: d.major!, minor: d.minor!, access: 'rwm' }));
+  const mknod = (spec.linux?.devices ?? [])
+    .filter((d) => d.type === 'c' || d.type === 'u' || d.type === 'b')
+    .map((d) => ({ allow: true, type: d.type === 'b' ? 'b' : 'c', major: d.major!, minor: d.minor!, access: 'm' }));
   return {
     ...res,
-    devices: [{ allow: false, access: 'rwm' }, ...(res.devices ?? []), ...DEFAULT_ALLOWED_DEVICES, ...created],
+    devices: [{ allow: false, access: 'rwm' }, ...(res.devices ?? []), ...DEFAULT_ALLOWED_DEVICES, ...mknod],
   };
 }
 

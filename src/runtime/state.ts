@@ -3,12 +3,13 @@
  * + rename), created exclusively (mkdir fails if the id exists). Synchronous on purpose:
  * a few tiny files on the start-up path, where thread-pool round trips cost more.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BrigError, hasErrno } from '../errors/index.js';
 import type { CgroupState } from './cgroups/index.js';
 import type { Op } from './plan/ops.js';
 import type { Hooks, State } from './spec/types.js';
+import { readTextSync } from '../util/read-text.js';
 
 /** What brig records; `status` on disk is the last one set by brig, not the live one. */
 export interface StoredState {
@@ -90,7 +91,7 @@ export class StateStore {
     const file = path.join(this.dir(id), 'state.json');
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      text = readTextSync(file);
     } catch (e) {
       if (hasErrno(e, 'ENOENT'))
         throw new BrigError('CONTAINER_NOT_FOUND', `container "${id}" does not exist`, { path: file });

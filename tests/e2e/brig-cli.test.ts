@@ -5,13 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { makeBusyboxRootfs } from '../support/image-busybox.js';
 import { registryMissing, startRegistry, type TestRegistry } from '../support/image-registry.js';
 import { repoRoot, requires } from '../support/requires.js';
+import { readTextSync } from '../../src/util/read-text.js';
 
 const BRIG = path.join(repoRoot, 'bin', 'brig');
 const skip = requires('root', 'helper', 'busybox');
@@ -23,7 +24,7 @@ function brig(args: string[], input?: string) {
 }
 
 function mountsUnder(dir: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
+  return readTextSync('/proc/self/mountinfo')
     .split('\n')
     .map((l) => l.split(' ')[4] ?? '')
     .filter((m) => m.startsWith(dir));
@@ -95,4 +96,28 @@ test('image round trip through a local registry, then run it', { skip: regSkip }
   const hist = brig(['history', ref]);
   assert.equal(hist.code, 0, hist.stderr);
   assert.deepEqual(mountsUnder(root), []);
+});
+
+test("brig info: docker's report, the fast path on this host (overlayfs, no host tool needed), and why each part was chosen", { skip }, () => {
+  const r = brig(['info']);
+  assert.equal(r.code, 0, r.stderr);
+  for (const line of [/^ Storage Driver: overlayfs$/m, /^ Cgroup Driver: cgroupfs$/m, /^ Default Runtime: brig$/m, /^ Security Options:\n {2}seccomp\n {3}Profile: builtin$/m, /^ Docker Root Dir: /m, /^ Choices \(brig\):$/m, /^ {2}network: none$/m]) {
+    assert.match(r.stdout, line);
+  }
+  const info = JSON.parse(brig(['info', '--format', 'json']).stdout) as { Driver: string; Choices: { part: string; choice: string; why: string }[]; ID: string; NCPU: number };
+  assert.equal(info.Driver, 'overlayfs', 'the first run must not fall back to copying images');
+  assert.deepEqual(info.Choices.map((c) => c.part), ['snapshotter', 'cgroups', 'runtime', 'network', 'logging', 'init']);
+  for (const c of info.Choices) assert.ok(c.why.length > 10, `${c.part} says why`);
+  assert.equal(brig(['info', '-f', '{{.ID}}']).stdout.trim(), info.ID, 'a stable engine id');
+  assert.equal(brig(['info', '-f', '{{.NCPU}}']).stdout.trim(), String(info.NCPU));
+});
+
+test('a host with many mounts (a large /proc/self/mountinfo) does not crash brig: Node 24 readFileSync(utf8) did', { skip }, () => {
+  // 600 mounts in a mount namespace of the test's own: they vanish with it.
+  const dirs = path.join(root, 'many');
+  const script = `mkdir -p ${dirs} && mount -t tmpfs many ${dirs} && for i in $(seq 600); do mkdir ${dirs}/$i && mount -t tmpfs m${'$'}i ${dirs}/$i || exit 1; done; wc -c < /proc/self/mountinfo >&2; exec "$@"`;
+  const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', BRIG, 'run', '--rm', 'host', 'echo', 'ok'], { env: { ...process.env, BRIG_ROOT: path.join(root, 'data') }, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(Number(r.stderr.trim().split('\n')[0]) > 60_000, `mountinfo is large: ${r.stderr}`);
+  assert.equal(r.stdout, 'ok\n');
 });

@@ -6,11 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { repoRoot, requires } from '../support/requires.js';
+import { readTextSync } from '../../src/util/read-text.js';
 
 const BRIG = path.join(repoRoot, 'bin', 'brig');
 const skip = requires('root', 'helper');
@@ -72,9 +73,9 @@ test('ps --format json: one JSON object per line, as docker 24+', { skip }, () =
 test("inspect -f '{{.State.Pid}}' is the host pid of the container's init", { skip }, () => {
   const pid = Number(ok(['inspect', '-f', '{{.State.Pid}}', 'fmt-web']).trim());
   assert.ok(pid > 1);
-  assert.equal(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), 'sleep\x00300\x00');
+  assert.equal(readTextSync(`/proc/${pid}/cmdline`), 'sleep\x00300\x00');
   // pid 1 in its own pid namespace: init, not some other process.
-  assert.match(readFileSync(`/proc/${pid}/status`, 'utf8'), new RegExp(`^NSpid:\\s+${pid}\\s+1$`, 'm'));
+  assert.match(readTextSync(`/proc/${pid}/status`), new RegExp(`^NSpid:\\s+${pid}\\s+1$`, 'm'));
   assert.notEqual(readlinkSync(`/proc/${pid}/ns/pid`), readlinkSync('/proc/self/ns/pid'));
   assert.equal(ok(['inspect', '--format', '{{.State.Pid}}', 'fmt-idle']), '0\n');
   // One line per object.
@@ -86,7 +87,9 @@ test("inspect -f '{{json .Config.Env}}', index, range, and <no value> for a miss
   assert.ok(env.includes('GREETING=hi'), env.join(' '));
   assert.equal(ok(['inspect', '-f', '{{index .Config.Labels "tier"}}', 'fmt-web']), 'front\n');
   assert.equal(ok(['inspect', '-f', '{{range .Config.Cmd}}[{{.}}]{{end}}', 'fmt-web']), '[sleep][300]\n');
-  assert.equal(ok(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'fmt-web']), '<no value>\n');
+  // No network yet: docker's empty address, as for --network none.
+  assert.equal(ok(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'fmt-web']), '\n');
+  assert.equal(ok(['inspect', '-f', '{{.Config.NoSuchKey}}', 'fmt-web']), '<no value>\n');
   assert.equal(ok(['inspect', '-f', 'json', 'fmt-web']), ok(['inspect', 'fmt-web']));
 });
 

@@ -4,7 +4,7 @@
  * (review the diff: a changed plan is a changed runtime).
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { formatPlan } from '../../src/cli/runtime/commands/plan.js';
@@ -12,20 +12,21 @@ import { compilePlan } from '../../src/runtime/plan/compile.js';
 import { validateSpec } from '../../src/runtime/spec/validate.js';
 import { FACTS } from '../support/facts.js';
 import { repoRoot } from '../support/requires.js';
+import { readTextSync } from '../../src/util/read-text.js';
 
 const FIXTURES = path.join(repoRoot, 'tests', 'golden', 'fixtures');
 
 for (const name of readdirSync(FIXTURES).sort()) {
   test(`plan golden: ${name}`, () => {
     const dir = path.join(FIXTURES, name);
-    const spec = validateSpec(JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')));
+    const spec = validateSpec(JSON.parse(readTextSync(path.join(dir, 'config.json'))));
     const opts = existsSync(path.join(dir, 'options.json'))
-      ? JSON.parse(readFileSync(path.join(dir, 'options.json'), 'utf8'))
+      ? JSON.parse(readTextSync(path.join(dir, 'options.json')))
       : {};
     const plan = compilePlan(spec, FACTS, { detach: false, noPivot: false, preserveFds: 0, ...opts });
     const text = `${formatPlan(plan)}# meta ${JSON.stringify(plan.meta)}\n`;
     const expectedFile = path.join(dir, 'plan.txt');
     if (process.env.UPDATE_GOLDEN === '1' || !existsSync(expectedFile)) writeFileSync(expectedFile, text);
-    assert.equal(text, readFileSync(expectedFile, 'utf8'));
+    assert.equal(text, readTextSync(expectedFile));
   });
 }

@@ -4,26 +4,13 @@
  * brig-runtime on it as a user would (the real CLI, a real process).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  closeSync,
-  openSync,
-  chmodSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, openSync, chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { defaultSpec } from '../../src/runtime/spec/default-spec.js';
 import type { Spec } from '../../src/runtime/spec/types.js';
 import { repoRoot } from './requires.js';
+import { readTextSync } from '../../src/util/read-text.js';
 
 export const RUNTIME_BIN = path.join(repoRoot, 'bin', 'brig-runtime');
 export const PROBE = path.join(repoRoot, 'native', 'build', 'brig-probe');
@@ -114,7 +101,7 @@ export function brigRuntime(b: Pick<Bundle, 'stateRoot' | 'dir'>, args: string[]
     const fdErr = openSync(`${out}.2`, 'w');
     try {
       const r = spawnSync(bin, ['--root', b.stateRoot, ...args], { cwd: b.dir, env, stdio: ['ignore', fdOut, fdErr], timeout: opts.timeoutMs ?? 20_000 });
-      return { code: r.status, stdout: readFileSync(`${out}.1`, 'utf8'), stderr: readFileSync(`${out}.2`, 'utf8') };
+      return { code: r.status, stdout: readTextSync(`${out}.1`), stderr: readTextSync(`${out}.2`) };
     } finally {
       closeSync(fdOut);
       closeSync(fdErr);
@@ -169,7 +156,7 @@ export function leftovers(b: Bundle): string[] {
   if (existsSync(b.stateRoot)) {
     for (const d of readdirSync(b.stateRoot)) found.push(`state dir ${d}`);
   }
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+  for (const line of readTextSync('/proc/self/mountinfo').split('\n')) {
     const mp = line.split(' ')[4];
     if (mp?.startsWith(b.dir)) found.push(`mount ${mp}`);
   }

@@ -5,11 +5,12 @@
  *
  *   node image-load-child.js STORE_ROOT ARCHIVE [LIMITS_JSON]
  */
-import { readFileSync } from 'node:fs';
+
 import { ImageService } from '../../src/image/service.js';
+import { readTextSync } from '../../src/util/read-text.js';
 
 const [root, archive, limits] = process.argv.slice(2);
-const hwm = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+const hwm = () => Number(/VmHWM:\s+(\d+)/.exec(readTextSync('/proc/self/status'))![1]);
 const t0 = performance.now();
 try {
   const r = await new ImageService({ root: root!, limits: limits ? JSON.parse(limits) : {} }).load(archive!);

@@ -4,10 +4,11 @@
  *
  *   test('mount propagation', { skip: requires('root', 'helper') }, async () => { ... })
  */
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { readTextSync } from '../../src/util/read-text.js';
 
-export type Requirement = 'root' | 'helper' | 'runc' | 'busybox' | 'userns' | 'cgroup-v2' | 'cgroup-v1' | 'python3' | 'cc';
+export type Requirement = 'root' | 'helper' | 'runc' | 'busybox' | 'userns' | 'cgroup-v2' | 'cgroup-v1' | 'python3' | 'cc' | 'dockerd-ref';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -31,7 +32,7 @@ const checks: Record<Requirement, () => string | undefined> = {
   busybox: () => (existsSync('/bin/busybox') ? undefined : 'busybox-static not installed'),
   userns: () => {
     try {
-      const v = readFileSync('/proc/sys/user/max_user_namespaces', 'utf8').trim();
+      const v = readTextSync('/proc/sys/user/max_user_namespaces').trim();
       return v === '0' ? 'user namespaces disabled (user.max_user_namespaces=0)' : undefined;
     } catch {
       return 'user namespaces unavailable';
@@ -40,6 +41,8 @@ const checks: Record<Requirement, () => string | undefined> = {
   'cgroup-v2': () =>
     existsSync('/sys/fs/cgroup/cgroup.controllers') ? undefined : 'needs a cgroup v2 unified hierarchy',
   'cgroup-v1': () => (existsSync('/sys/fs/cgroup/memory/tasks') ? undefined : 'needs cgroup v1 controllers'),
+  // Debian's dockerd 20.10 on its own socket (/work/shared/reference-engines.sh start-dockerd).
+  'dockerd-ref': () => (which('docker') && existsSync('/run/docker-ref.sock') ? undefined : 'no reference dockerd (reference-engines.sh start-dockerd)'),
 };
 
 /** Returns false when every requirement holds, else the reasons (node:test prints them as the skip reason). */

@@ -178,6 +178,9 @@ export async function streamAttached(ctx: BrigContext, engine: Engine, conn: Att
     }
     sock.on('error', () => {}); // 'close' follows
     sock.on('close', () => finish({ how: 'closed' }));
+    // A container that exits at once with no output: the monitor may have closed the socket
+    // before we listened, and 'close' fired for no one (brig then ended with status 0).
+    if (sock.closed) finish({ how: 'closed' });
     sock.on('data', s.tty ? (d: Buffer) => out.write(d) : demultiplexer((stream, d) => (stream === 2 ? ctx.stderr : ctx.stdout).write(d)));
     const send = (b: Buffer) => {
       if (conn.input && !conn.input.destroyed) conn.input.write(b);

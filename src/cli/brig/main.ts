@@ -4,9 +4,13 @@
 import { existsSync } from 'node:fs';
 import { homedir, release } from 'node:os';
 import path from 'node:path';
+import { DEFAULT_CONFIG_FILE, type EngineConfig, loadEngineConfig } from '../../engine/engine-config.js';
 import { LocalEngine } from '../../engine/local-engine.js';
 import { BrigError, isBrigError } from '../../errors/index.js';
 import { defaultSnapshotter, dockerConfigCredentials, ImageService, limitsFromEnv } from '../../image/index.js';
+import { CredentialStore } from '../../image/registry/credentials.js';
+import { BRIG_VERSION } from '../../engine/version.js';
+import { buildInfo } from '../../util/build-info.js';
 import { deviceAttacher } from '../../native/devload.js';
 import { Helper } from '../../native/helper.js';
 import { locateNative } from '../../native/locate.js';
@@ -23,6 +27,11 @@ function roots(env: NodeJS.ProcessEnv): { data: string; state: string } {
   return { data, state: env.BRIG_ROOT ? path.join(data, 'run') : '/run/brig/runtime' };
 }
 
+/** docker's client config: $DOCKER_CONFIG/config.json, else ~/.docker/config.json. */
+function dockerConfigPath(env: NodeJS.ProcessEnv): string {
+  return path.join(env.DOCKER_CONFIG ?? path.join(homedir(), '.docker'), 'config.json');
+}
+
 function engine(env: NodeJS.ProcessEnv): LocalEngine {
   if (process.getuid?.() !== 0) {
     throw new BrigError('HOST_UNSUPPORTED', 'brig needs root for now (rootless mode is not supported yet)', { hint: 'run with sudo' });
@@ -33,14 +42,13 @@ function engine(env: NodeJS.ProcessEnv): LocalEngine {
     helper: new Helper(locateNative('brig-helper', import.meta.url)),
     attachDevices: deviceAttacher(locateNative('brig-devload', import.meta.url)),
   });
-  const dockerConfig = path.join(env.DOCKER_CONFIG ?? path.join(homedir(), '.docker'), 'config.json');
   const choice = defaultSnapshotter({ root: path.join(ROOT, 'snapshots') });
   const images = new ImageService({
     root: path.join(ROOT, 'images', 'store'),
     snapshotter: choice.snapshotter,
     limits: limitsFromEnv(env),
     registry: {
-      credentials: dockerConfigCredentials(dockerConfig),
+      credentials: dockerConfigCredentials(dockerConfigPath(env)),
       insecureRegistries: (env.BRIG_INSECURE_REGISTRIES ?? '').split(',').filter(Boolean),
     },
   });
@@ -48,9 +56,13 @@ function engine(env: NodeJS.ProcessEnv): LocalEngine {
   const runtimeBin = locateNative('brig-runtime', import.meta.url);
   // The installation: native/build/brig-runtime's grandparent holds bin/brig.
   const brigBin = path.join(path.dirname(path.dirname(path.dirname(runtimeBin))), 'bin', 'brig');
-  const keep = ['BRIG_ROOT', 'BRIG_HOME', 'PATH'].flatMap((k) => (env[k] !== undefined ? [`${k}=${env[k]}`] : []));
+  const keep = ['BRIG_ROOT', 'BRIG_HOME', 'BRIG_CONFIG', 'PATH'].flatMap((k) => (env[k] !== undefined ? [`${k}=${env[k]}`] : []));
+  // docker's daemon.json: read when a verb needs it; one named by BRIG_CONFIG must exist.
+  let config: EngineConfig | undefined;
+  const configFile = env.BRIG_CONFIG ?? DEFAULT_CONFIG_FILE;
   return new LocalEngine({
     root: ROOT,
+    config: () => (config ??= loadEngineConfig(configFile, { required: env.BRIG_CONFIG !== undefined })),
     runtime,
     images,
     mounter,
@@ -73,6 +85,7 @@ async function main(argv: string[]): Promise<number> {
   let cached: LocalEngine | undefined;
   const ctx: BrigContext = {
     engine: () => (cached ??= engine(process.env)),
+    credentials: () => new CredentialStore(dockerConfigPath(process.env)),
     stdout: process.stdout,
     stderr: process.stderr,
     get stdin() {
@@ -82,6 +95,11 @@ async function main(argv: string[]): Promise<number> {
     env: process.env,
   };
   try {
+    if (verb === '--version' || verb === '-v') {
+      // docker's "Docker version 28.2.2, build e6534b4".
+      process.stdout.write(`brig version ${BRIG_VERSION}, build ${buildInfo().commit}\n`);
+      return 0;
+    }
     if (verb === undefined || verb === 'help' || verb === '--help' || verb === '-h') {
       process.stdout.write(mainHelp(COMMANDS));
       return 0;
@@ -100,7 +118,8 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const err = isBrigError(e) ? e : new BrigError('INTERNAL', e instanceof Error ? e.message : String(e));
     process.stderr.write(`brig: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
-    return err.code === 'EXEC_NOT_FOUND' ? 127 : 125;
+    // docker's CLI: 127 when the program is not found, 126 when it cannot be run, else 125.
+    return err.code === 'EXEC_NOT_FOUND' ? 127 : err.code === 'EXEC_DENIED' ? 126 : 125;
   }
 }
 

@@ -54,30 +54,47 @@ export function noArgs(p: ParsedCommand, spec: CommandSpec): void {
 
 /**
  * Runs `fn` for every object named, as docker's CLI does for stop, rm, kill, ...: each
- * success prints its name (or what `fn` returns), each failure its error, and the status is
- * 1 if any failed.
+ * success prints its name (or what `fn` returns), each failure its error, in the order
+ * named, and the status is 1 if any failed. With `parallel` > 1 that many run at once (docker's
+ * parallelOperation for stop, kill, rm, pause and unpause runs up to 50).
  */
-export async function forEachRef(ctx: BrigContext, refs: string[], fn: (ref: string) => Promise<string | void>): Promise<number> {
-  let failed = 0;
+export async function forEachRef(ctx: BrigContext, refs: string[], fn: (ref: string) => Promise<string | void>, parallel = 1): Promise<number> {
+  const results: Promise<{ ok: true; out: string } | { ok: false; error: Error }>[] = [];
+  let running: Promise<unknown>[] = [];
   for (const ref of refs) {
-    try {
-      const out = await fn(ref);
-      ctx.stdout.write(`${out ?? ref}\n`);
-    } catch (e) {
+    if (running.length >= parallel) await Promise.race(running);
+    const r = fn(ref).then(
+      (out) => ({ ok: true as const, out: out ?? ref }),
+      (error: Error) => ({ ok: false as const, error }),
+    );
+    const tracked: Promise<unknown> = r.finally(() => {
+      running = running.filter((x) => x !== tracked);
+    });
+    running.push(tracked);
+    results.push(r);
+  }
+  let failed = 0;
+  for (const r of results) {
+    const x = await r;
+    if (x.ok) ctx.stdout.write(`${x.out}\n`);
+    else {
       failed++;
-      ctx.stderr.write(`Error response from daemon: ${(e as Error).message}\n`);
+      ctx.stderr.write(`Error response from daemon: ${x.error.message}\n`);
     }
   }
   return failed ? 1 : 0;
 }
 
-/** A verb applied to each container named: at least one, each reported. */
-export function perRef(spec: CommandSpec, act: (ctx: BrigContext, p: ParsedCommand, ref: string) => Promise<string | void>): Verb {
+/** How many of stop, kill, rm, pause, unpause brig runs at once (docker's CLI: 50). */
+export const PARALLEL_OPS = 16;
+
+/** A verb applied to each container named: at least one, each reported; `parallel` at once. */
+export function perRef(spec: CommandSpec, act: (ctx: BrigContext, p: ParsedCommand, ref: string) => Promise<string | void>, parallel = 1): Verb {
   return {
     spec,
     run: (ctx, p) => {
       needArgs(p, spec, 1);
-      return forEachRef(ctx, p.args, (ref) => act(ctx, p, ref));
+      return forEachRef(ctx, p.args, (ref) => act(ctx, p, ref), parallel);
     },
   };
 }

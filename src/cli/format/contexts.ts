@@ -5,10 +5,10 @@
  * header names are docker's.
  */
 import { humanDuration } from '../../util/human-duration.js';
-import type { ContainerSummary } from '../../engine/containers/service.js';
+import type { ContainerSummary } from '../../engine/containers/inspect.js';
 import type { HistoryItem, ImageSummary } from '../../image/service.js';
 import { ago, humanSize, shortId } from '../brig/render.js';
-import { goQuote, goStruct } from './template.js';
+import { goQuote, goStruct, parseTemplate } from './template.js';
 
 /** Go's time.Time.String() for a whole second, in the local zone. */
 export function goTime(epochSeconds: number): string {
@@ -46,8 +46,22 @@ export const PS_HEADER = goStruct('formatter.ContainerContext', {
   Networks: 'NETWORKS',
 });
 
+/** What ps shows of a mount: docker's MountPoint fields it reads. */
+interface MountShown {
+  Name?: string;
+  Source?: string;
+  Driver?: string;
+}
+
+/** docker's SIZE: "2B (virtual 21.5MB)", or the container's own bytes alone without a virtual size. */
+function psSize(c: ContainerSummary): string {
+  const rw = humanSize(c.SizeRw ?? 0);
+  return (c.SizeRootFs ?? 0) > 0 ? `${rw} (virtual ${humanSize(c.SizeRootFs!)})` : rw;
+}
+
 export function psContext(c: ContainerSummary, opts: { trunc: boolean; now?: number }) {
   const labels = Object.keys(c.Labels).sort();
+  const mounts = c.Mounts as MountShown[];
   // Keys in sorted order: {{json .}} prints them so, as docker's map does.
   return goStruct('formatter.ContainerContext', {
     Command: goQuote(opts.trunc ? ellipsis(c.Command, 20) : c.Command),
@@ -55,17 +69,38 @@ export function psContext(c: ContainerSummary, opts: { trunc: boolean; now?: num
     ID: opts.trunc ? c.Id.slice(0, 12) : c.Id,
     Image: c.Image,
     Labels: labels.map((k) => `${k}=${c.Labels[k]}`).join(','),
-    LocalVolumes: '0',
-    Mounts: '',
+    LocalVolumes: String(mounts.filter((m) => m.Driver === 'local').length),
+    Mounts: mounts.map((m) => (m.Name ? m.Name : (m.Source ?? ''))).map((n) => (opts.trunc ? ellipsis(n, 15) : n)).join(','),
     Names: c.Names.map((n) => n.replace(/^\//, '')).join(','),
-    Networks: '',
+    Networks: Object.keys(c.NetworkSettings.Networks ?? {}).join(','),
     Ports: '',
     RunningFor: `${humanDuration((opts.now ?? Date.now()) - c.Created * 1000)} ago`,
-    Size: '0B',
+    Size: psSize(c),
     State: c.State,
     Status: c.Status,
     Label: (name: unknown) => c.Labels[String(name)] ?? '',
   });
+}
+
+/**
+ * Whether a ps template reads .Size (docker runs it once on an empty row and watches, then
+ * asks for sizes, which cost a walk of every container's files). A template that fails on
+ * the empty row says no; it fails again, with its error, on the real rows.
+ */
+export function psTemplateUsesSize(source: string): boolean {
+  let used = false;
+  const probe = psContext({ Id: '', Names: [], Image: '', ImageID: '', Command: '', Created: 0, State: '', Status: '', Ports: [], Labels: {}, HostConfig: { NetworkMode: '' }, NetworkSettings: { Networks: {} }, Mounts: [] }, { trunc: true });
+  Object.defineProperty(probe, 'Size', {
+    enumerable: true,
+    get: () => {
+      used = true;
+      return '';
+    },
+  });
+  try {
+    parseTemplate(source).execute(probe);
+  } catch {}
+  return used;
 }
 
 export const IMAGES_DEFAULT = '{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
@@ -84,14 +119,24 @@ export const IMAGES_HEADER = goStruct('formatter.imageContext', {
   VirtualSize: 'VIRTUAL SIZE',
 });
 
-/** One row per repository:tag, as docker lists an image once per tag (`<none>` when it has none). */
-export function imageContexts(i: ImageSummary, opts: { trunc: boolean; now?: number }) {
-  const tags = i.RepoTags.length ? i.RepoTags : ['<none>:<none>'];
-  return tags.map((t) => {
-    const at = t.lastIndexOf(':');
-    const repo = t.slice(0, at);
-    const digest = i.RepoDigests.find((d) => d.startsWith(`${repo}@`))?.slice(repo.length + 1) ?? '<none>';
-    return goStruct('formatter.imageContext', {
+/** docker's default `images` table with --digests. */
+export const IMAGES_DIGESTS_DEFAULT = '{{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
+
+/** "busybox:1" → ["busybox", "1"]; "host:5000/a@sha256:..." → ["host:5000/a", "sha256:..."]. */
+function splitName(name: string, sep: ':' | '@'): [string, string] {
+  const at = sep === '@' ? name.indexOf('@') : name.lastIndexOf(':');
+  return at < 0 || (sep === ':' && name.lastIndexOf('/') > at) ? [name, ''] : [name.slice(0, at), name.slice(at + 1)];
+}
+
+/**
+ * The rows docker lists for an image (formatter.imageFormatTaggedAndDigest): one per tag,
+ * and when digests are wanted (--digests, or {{.Digest}} in the format) one per tag and
+ * digest of its repository; a repository with only digests gets a `<none>` tag row (one per
+ * digest with --digests); an image with no name at all one `<none>` row.
+ */
+export function imageContexts(i: ImageSummary, opts: { trunc: boolean; now?: number; digests?: boolean; needDigest?: boolean }) {
+  const row = (repo: string, tag: string, digest: string) =>
+    goStruct('formatter.imageContext', {
       Containers: i.Containers < 0 ? 'N/A' : String(i.Containers),
       CreatedAt: goTime(i.Created),
       CreatedSince: ago(i.Created, opts.now),
@@ -100,11 +145,36 @@ export function imageContexts(i: ImageSummary, opts: { trunc: boolean; now?: num
       Repository: repo,
       SharedSize: i.SharedSize < 0 ? 'N/A' : humanSize(i.SharedSize),
       Size: humanSize(i.Size),
-      Tag: t.slice(at + 1),
+      Tag: tag,
       UniqueSize: i.SharedSize < 0 ? 'N/A' : humanSize(i.Size - i.SharedSize),
       VirtualSize: humanSize(i.Size),
     });
-  });
+  if (i.RepoTags.length === 0 && i.RepoDigests.length === 0) return [row('<none>', '<none>', '<none>')];
+  const needDigest = opts.digests === true || opts.needDigest !== false;
+  const tags = new Map<string, string[]>();
+  const digests = new Map<string, string[]>();
+  for (const t of i.RepoTags) {
+    const [repo, tag] = splitName(t, ':');
+    tags.set(repo, [...(tags.get(repo) ?? []), tag]);
+  }
+  for (const d of i.RepoDigests) {
+    const [repo, digest] = splitName(d, '@');
+    digests.set(repo, [...(digests.get(repo) ?? []), digest]);
+  }
+  const rows = [];
+  for (const [repo, ts] of tags) {
+    const ds = needDigest ? (digests.get(repo) ?? []) : [];
+    digests.delete(repo);
+    for (const tag of ts) {
+      if (ds.length === 0) rows.push(row(repo, tag, '<none>'));
+      for (const d of ds) rows.push(row(repo, tag, d));
+    }
+  }
+  for (const [repo, ds] of digests) {
+    if (opts.digests === true) for (const d of ds) rows.push(row(repo, '<none>', d));
+    else rows.push(row(repo, '<none>', ''));
+  }
+  return rows;
 }
 
 export const HISTORY_DEFAULT = '{{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';

@@ -99,42 +99,54 @@ function sameDir(a: Stats, b: Stats): boolean {
 }
 
 /**
- * docker's overlay changes: what the upper dir holds against the lower dirs (nearest first).
- * A 0:0 character device is a deletion; a path found in a lower dir is a modification (a
- * directory only when its size, mode or mtime differ); anything else was added. The parent
- * of an addition or deletion is reported modified. In walk order, parents first.
+ * The mount points the runtime made in a container's upper dir because the image had none
+ * (/proc, /etc/hostname, a --tmpfs target, ...). docker keeps those in an init layer below
+ * the container's, so they are no change of the container's: diff and commit leave them out.
  */
-export function overlayChanges(upper: string, lowers: string[]): Change[] {
-  const changes: Change[] = [];
-  const changedDirs = new Set<string>();
-  const walk = (rel: string) => {
+export function madeMountpoints(destinations: readonly string[], lowers: readonly string[]): Set<string> {
+  const inLower = (p: string) => lowers.some((l) => lstatQuiet(path.join(l, p)) !== undefined);
+  return new Set(destinations.map((d) => path.posix.normalize(d)).filter((d) => d !== '/' && !inLower(d.slice(1))));
+}
+
+/**
+ * docker's changes of a container: what the upper dir holds against the lower dirs (nearest
+ * first). A 0:0 character device is a deletion; a path found in a lower dir is a
+ * modification (a directory when its size, mode or mtime differ); anything else was added;
+ * and every directory with a change below it is modified too, as dockerd reports it (its
+ * tree-comparing diff, which it uses on hosts like this one: "Native Overlay Diff: false";
+ * overlay copy-up keeps a directory's own times, so only this rule names /usr for a new
+ * /usr/local/bin/x). Mount points the runtime made (`made`) are no change, nor the mtime they
+ * gave their directory. Parents first, names in order.
+ */
+export function overlayChanges(upper: string, lowers: string[], made: ReadonlySet<string> = new Set()): Change[] {
+  const madeIn = new Set([...made].map((m) => path.posix.dirname(m)));
+  /** The changes at and below `rel` (a directory of the upper dir). */
+  const walk = (rel: string): Change[] => {
+    const out: Change[] = [];
     for (const n of readdirSync(path.join(upper, rel)).sort()) {
       const r = rel === '' ? n : `${rel}/${n}`;
       const p = `/${r}`;
       const st = lstatSync(path.join(upper, r));
+      if (made.has(p) && !st.isDirectory()) continue;
       let kind: 0 | 1 | 2 | undefined;
       if (st.isCharacterDevice() && st.rdev === 0) kind = 2;
+      else if (made.has(p)) kind = undefined;
       else {
         kind = 1;
         for (const l of lowers) {
           const lst = lstatQuiet(path.join(l, r));
           if (!lst) continue;
-          kind = st.isDirectory() && lst.isDirectory() && sameDir(st, lst) ? undefined : 0;
+          const same = madeIn.has(p) ? st.mode === lst.mode : sameDir(st, lst);
+          kind = st.isDirectory() && lst.isDirectory() && same ? undefined : 0;
           break;
         }
       }
-      if (st.isDirectory() && kind !== undefined) changedDirs.add(p);
-      if (kind === 1 || kind === 2) {
-        const parent = path.posix.dirname(p);
-        if (parent !== '/' && !changedDirs.has(parent)) {
-          changes.push({ Path: parent, Kind: 0 });
-          changedDirs.add(parent);
-        }
-      }
-      if (kind !== undefined) changes.push({ Path: p, Kind: kind });
-      if (st.isDirectory()) walk(r);
+      const below = st.isDirectory() && kind !== 2 ? walk(r) : [];
+      if (kind === undefined && below.length > 0) kind = 0;
+      if (kind !== undefined) out.push({ Path: p, Kind: kind });
+      out.push(...below);
     }
+    return out;
   };
-  walk('');
-  return changes;
+  return walk('');
 }

@@ -6,50 +6,82 @@
  * returns. It owns no process: every answer is read from the store, reconciled with what the
  * monitor left (`exit.json`) and with /proc.
  */
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BrigError, hasErrno } from '../../errors/index.js';
-import { mergeEnv, resolveUser } from '../../image/runtime-config.js';
+import { DEFAULT_PATH, mergeEnv, resolveUser } from '../../image/runtime-config.js';
 import type { Runtime } from '../../runtime/runtime.js';
-import type { Spec } from '../../runtime/spec/types.js';
-import { ownerAlive } from '../../util/owner.js';
+import type { Capabilities, Process, Spec } from '../../runtime/spec/types.js';
+import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../../util/owner.js';
 import { procStat } from '../../util/proc-stat.js';
 import { capabilitiesForUser } from '../user-capabilities.js';
 import { parseSignal } from '../../util/signals.js';
 import { exitCode, type ExitRecord, startMonitor } from '../monitor/monitor.js';
 import { compileMonitorPlan, type LogConfig, type MonitorFiles, monitorFiles } from '../monitor/plan.js';
-import { humanStatus, isRunningLike } from './state.js';
+import { jsonFile } from '../logs/json-file.js';
+import type { LogLine } from '../logs/line.js';
+import { local } from '../logs/local.js';
+import { readLogs } from '../logs/reader.js';
+import type { ContainerConfig, HostConfig } from './config.js';
+import { type FilterableContainer, type FilterMap, planList, planPrune, prunable, selectContainers } from './filters.js';
+import { type ContainerJSON, type ContainerSummary, containerJSON, containerSummary } from './inspect.js';
+import { isRunningLike } from './state.js';
+import { type ContainerTopResponse, hostPs, type PsRunner, topProcesses, validatePsArgs } from './top.js';
 import { type ContainerRecord, ContainerStore } from './store.js';
+import { readTextSync } from '../../util/read-text.js';
+
+/** State.ExitCode of a container whose start failed, as dockerd records it. */
+const EXIT_CODES = { EXEC_NOT_FOUND: 127, EXEC_DENIED: 126, SYSTEM: 128 } as const;
+
+/** docker's default seconds between the stop signal and SIGKILL. */
+export const DEFAULT_STOP_TIMEOUT = 10;
 
 /** What the engine keeps in a record's `spec` (opaque to the store). */
 export interface ContainerSettings {
   /** The container's OCI bundle: config.json here, rootfs where config.json says. */
   bundle: string;
-  cmd: string[];
+  /** docker's Config, merged with the image's (what inspect shows). */
+  config: StoredConfig;
+  /** docker's HostConfig as the engine keeps it (defaults and adjustments applied). */
+  hostConfig: HostConfig;
+  /** The command as inspect's Path and Args show it (an init, if any, not included). */
+  path: string;
+  args: string[];
   log: LogConfig;
-  tty: boolean;
-  openStdin: boolean;
-  autoRemove: boolean;
-  stopSignal: string;
-  stopTimeout: number;
   /** Unmounted and removed with the container (an image snapshot); absent for the host image. */
   rootfs?: { path: string; snapshot: string };
   files: MonitorFiles;
-  env: string[];
-  workdir: string;
-  hostname: string;
-  /** -u as given (commit keeps it as the image's User). */
-  user?: string;
 }
+
+export type StoredConfig = ContainerConfig & {
+  Hostname: string;
+  Env: string[];
+  Cmd: string[];
+  Entrypoint: string[] | null;
+  WorkingDir: string;
+  User: string;
+  Labels: Record<string, string>;
+  StopSignal: string;
+};
 
 export interface CreateRequest {
   image: string;
-  imageId: string;
   name?: string;
-  labels?: Record<string, string>;
-  settings: Omit<ContainerSettings, 'bundle' | 'files'>;
+  log: LogConfig;
+  tty: boolean;
+}
+
+/** What `prepare` made of a new container: its bundle's spec and what the record keeps. */
+export interface PreparedContainer {
+  spec: Spec;
+  imageId: string;
+  config: StoredConfig;
+  hostConfig: HostConfig;
+  rootfs?: ContainerSettings['rootfs'];
+  /** The log settings as resolved with the container's own env and name (else the request's). */
+  log?: LogConfig;
 }
 
 export interface ExecRequest {
@@ -59,6 +91,8 @@ export interface ExecRequest {
   user?: string;
   tty: boolean;
   detach: boolean;
+  /** docker exec --privileged: every capability brig holds. */
+  privileged?: boolean;
   stdio: (number | 'ignore')[];
 }
 
@@ -72,15 +106,25 @@ export interface ContainerServiceDeps {
   cleanupCommand: (id: string) => { argv: string[]; env: string[] };
   /** Unmounts a rootfs and removes its snapshot (the image side of removal). */
   releaseRootfs: (rootfs: NonNullable<ContainerSettings['rootfs']>) => Promise<void>;
+  /** Every capability brig holds (exec --privileged hands them out). */
+  heldCapabilities: () => string[];
   /** Where the container's memory cgroup counts OOM kills, if the host has one. */
   oomCounter?: (id: string) => { path: string; key: string } | undefined;
+  /** Bytes a container's rootfs snapshot holds: its own (SizeRw) and with the image's (SizeRootFs). */
+  layerSize?: (rootfs: NonNullable<ContainerSettings['rootfs']>) => Promise<{ rw: number; rootFs: number }>;
+  /** The image ids docker's ancestor filter allows for these references (each image and its descendants). */
+  imageFamily?: (refs: string[]) => Promise<Set<string>>;
+  /** How `top` runs ps (the host's, by default). */
+  ps?: PsRunner;
   now?: () => Date;
 }
 
-export interface LogLine {
-  stream: 'stdout' | 'stderr';
-  log: string;
-  time: string;
+/** GET /containers/json's query (see filters.ts for docker's rules). */
+export interface ListOptions {
+  all?: boolean;
+  limit?: number;
+  size?: boolean;
+  filters?: FilterMap;
 }
 
 export class ContainerService {
@@ -98,17 +142,37 @@ export class ContainerService {
 
   /**
    * A record says "running" only while its monitor has not written an exit record and init
-   * is alive: the truth is what the monitor and /proc say, corrected on every read.
+   * is alive: the truth is what the monitor and /proc say, corrected on every read. A record
+   * whose operation was cut short (its brig killed) reads as what is left: a start that got
+   * as far as init is running; one that did not has exited; a removal is "dead" (rm -f
+   * finishes it); a create is nobody's container (hidden, and swept by the engine).
    */
   private reconcile(r: ContainerRecord): ContainerRecord {
+    const p = r.pending;
+    const orphaned = p !== undefined && !ownerAlive(parseOwner(p.owner) ?? { pid: 0, start: '' });
+    if (p?.op === 'remove' && orphaned) return { ...r, pending: undefined, state: { ...r.state, status: 'dead', error: 'brig was killed while removing the container' } };
+    if (ContainerService.incomplete(r)) return r;
     if (!isRunningLike(r.state.status)) return r;
     const s = this.settings(r);
     const exit = readExit(s.files.exit);
     if (exit) {
       return {
         ...r,
+        pending: undefined,
         state: { ...r.state, status: 'exited', pid: 0, exitCode: exitCode(exit), oomKilled: exit.oomKills > 0, finishedAt: exit.finishedAt },
       };
+    }
+    if (p?.op === 'start') {
+      if (!orphaned) return r;
+      // The brig that started it died before it wrote init's pid down: the starter's pid
+      // file and init's parent (the monitor) say whether the container got going.
+      const init = readPidFile(s.files.pid);
+      const initStat = init ? procStat(init) : undefined;
+      const monitor = initStat && initStat.state !== 'Z' ? procStat(initStat.ppid) : undefined;
+      if (init && initStat && monitor) {
+        return { ...r, pending: undefined, state: { ...r.state, pid: init, pidStart: initStat.start, monitorPid: initStat.ppid, monitorStart: monitor.start, startedAt: r.state.startedAt || this.now().toISOString() } };
+      }
+      return { ...r, pending: undefined, state: { ...r.state, status: 'exited', pid: 0, exitCode: 255, error: 'brig was killed while starting the container', finishedAt: this.now().toISOString() } };
     }
     // By pid and start time: a pid alone may name another process by now.
     if (ownerAlive({ pid: r.state.pid, start: r.state.pidStart ?? '' })) return r;
@@ -120,24 +184,58 @@ export class ContainerService {
     };
   }
 
-  /** Claims the name and writes the record; `prepare` makes the bundle in the container's directory. */
-  async create(req: CreateRequest, prepare: (id: string, dir: string) => Promise<{ spec: Spec; rootfs?: ContainerSettings['rootfs'] }>): Promise<ContainerRecord> {
+  /** A record a create is still writing (or a killed one left): not a container yet. */
+  static incomplete(r: ContainerRecord): boolean {
+    return r.pending?.op === 'create' || typeof (r.spec as Partial<ContainerSettings>).bundle !== 'string';
+  }
+
+  /** Whether the create that wrote `r` was cut short (its brig is gone): the engine undoes it. */
+  static abandoned(r: ContainerRecord): boolean {
+    if (!ContainerService.incomplete(r)) return false;
+    // A record with no settings and no creator named is a wreck whoever wrote it.
+    return r.pending?.op !== 'create' || !ownerAlive(parseOwner(r.pending.owner) ?? { pid: 0, start: '' });
+  }
+
+  /** find, without a record a create is still writing. */
+  async find(ref: string): Promise<ContainerRecord> {
+    const r = await this.store.find(ref);
+    if (ContainerService.incomplete(r)) throw new BrigError('CONTAINER_NOT_FOUND', `No such container: ${ref}`);
+    return r;
+  }
+
+  /**
+   * Claims the name and writes the record; `prepare` makes the bundle in the container's
+   * directory. A failure of `prepare` leaves nothing: the record and its name go again.
+   */
+  async create(req: CreateRequest, prepare: (id: string, dir: string, name: string) => Promise<PreparedContainer>): Promise<ContainerRecord> {
     const record = await this.store.create({
       ...(req.name !== undefined ? { name: req.name } : {}),
       image: req.image,
-      imageId: req.imageId,
+      imageId: '',
       state: { status: 'created', pid: 0, monitorPid: 0, exitCode: 0, oomKilled: false, error: '', startedAt: '', finishedAt: '' },
       restartCount: 0,
+      pending: { op: 'create', owner: formatOwner(currentOwner()) },
       spec: {},
-      labels: req.labels ?? {},
+      labels: {},
     });
     const dir = this.store.containerDir(record.id);
     try {
-      const { spec, rootfs } = await prepare(record.id, dir);
-      await fs.writeFile(path.join(dir, 'config.json'), JSON.stringify(spec));
-      const files = monitorFiles({ dir, socketDir: this.socketDir(record.id, dir), log: req.settings.log, tty: req.settings.tty });
-      const settings: ContainerSettings = { ...req.settings, bundle: dir, files, ...(rootfs ? { rootfs } : {}) };
-      return await this.store.update(record.id, undefined, (r) => ({ ...r, spec: settings as unknown as Record<string, unknown> }));
+      const made = await prepare(record.id, dir, record.name);
+      await fs.writeFile(path.join(dir, 'config.json'), JSON.stringify(made.spec));
+      const log = made.log ?? req.log;
+      const files = monitorFiles({ dir, socketDir: this.socketDir(record.id, dir), log, tty: req.tty });
+      const [cmd0 = '', ...rest] = [...(made.config.Entrypoint ?? []), ...made.config.Cmd];
+      const settings: ContainerSettings = {
+        bundle: dir,
+        config: made.config,
+        hostConfig: made.hostConfig,
+        path: cmd0,
+        args: rest,
+        log,
+        files,
+        ...(made.rootfs ? { rootfs: made.rootfs } : {}),
+      };
+      return await this.store.update(record.id, undefined, (r) => ({ ...r, pending: undefined, imageId: made.imageId, labels: made.config.Labels, spec: settings as unknown as Record<string, unknown> }));
     } catch (e) {
       await this.store.remove(record.id);
       throw e;
@@ -155,12 +253,12 @@ export class ContainerService {
    * that client sees all of its output (docker's attach-then-start).
    */
   async start(ref: string, opts: { attach?: (socket: string) => Promise<void> } = {}): Promise<ContainerRecord> {
-    const found = await this.store.find(ref);
+    const found = await this.find(ref);
     if (found.state.status === 'running') return found; // docker: starting a running container is a no-op
     const s = this.settings(found);
     const id = found.id;
     // The state machine first (a removing or dead container cannot start), then the monitor.
-    await this.store.update(id, 'start', (r) => r);
+    await this.store.update(id, 'start', (r) => ({ ...r, pending: { op: 'start', owner: formatOwner(currentOwner()) } }));
     const dir = s.bundle;
     await Promise.all([s.files.exit, s.files.pid].map((f) => fs.rm(f, { force: true })));
     const socketDir = path.dirname(s.files.attach);
@@ -172,13 +270,16 @@ export class ContainerService {
       if (e.code !== 'CONTAINER_NOT_FOUND') throw e;
     });
     const oom = this.deps.oomCounter?.(id);
-    const cleanup = this.deps.cleanupCommand(id);
+    // On exit: a --rm container needs brig itself (rootfs, record); any other only the
+    // runtime's delete, which brig-runtime's launcher does from its plan without starting
+    // Node, so a container's exit costs no Node start and rm -f waits for none.
+    const cleanup = s.hostConfig.AutoRemove === true ? this.deps.cleanupCommand(id) : { argv: [...rt, 'delete', '--force', id], env: [] };
     const plan = compileMonitorPlan({
       dir,
       socketDir,
       log: s.log,
-      tty: s.tty,
-      stdin: s.openStdin,
+      tty: s.config.Tty === true,
+      stdin: s.config.OpenStdin === true,
       starter: (f) => ({
         argv: [...rt, 'run', '-d', '--bundle', dir, '--pid-file', f.pid, ...(f.console ? ['--console-socket', f.console] : []), id],
         env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
@@ -192,24 +293,26 @@ export class ContainerService {
       const started = await startMonitor(plan, attach ? { onListening: () => attach(plan.files.attach) } : {});
       return await this.store.update(id, undefined, (r) => ({
         ...r,
+        pending: undefined,
         state: { ...r.state, status: 'running', pid: started.pid, monitorPid: started.monitorPid, pidStart: procStat(started.pid)?.start ?? '', monitorStart: procStat(started.monitorPid)?.start ?? '', exitCode: 0, oomKilled: false, error: '', startedAt: this.now().toISOString(), finishedAt: '' },
       }));
     } catch (e) {
       const failure = lastError(path.join(dir, 'runtime.log'));
       const why = failure?.msg ?? (e as Error).message;
-      // docker's codes for a program that cannot be run: 127 not found, 126 otherwise.
-      const notFound = failure?.code === 'EXEC_NOT_FOUND';
+      // docker's exit codes for a start that failed: 127 not found, 126 cannot be run, else 128.
+      const code = failure?.code === 'EXEC_NOT_FOUND' || failure?.code === 'EXEC_DENIED' ? failure.code : 'SYSTEM';
       await this.store.update(id, undefined, (r) => ({
         ...r,
-        state: { ...r.state, status: r.state.startedAt ? 'exited' : 'created', pid: 0, monitorPid: 0, error: why, exitCode: notFound ? 127 : 126 },
+        pending: undefined,
+        state: { ...r.state, status: r.state.startedAt ? 'exited' : 'created', pid: 0, monitorPid: 0, error: why, exitCode: EXIT_CODES[code] },
       }));
-      throw new BrigError(notFound ? 'EXEC_NOT_FOUND' : 'SYSTEM', `failed to start container ${found.name}: ${why}`, { cause: e });
+      throw new BrigError(code, `failed to start container ${found.name}: ${why}`, { cause: e });
     }
   }
 
   /** Signals init (docker's kill): the container must be running. */
   async kill(ref: string, signal = 'SIGKILL'): Promise<ContainerRecord> {
-    const r = await this.store.find(ref);
+    const r = await this.find(ref);
     const sig = parseSignal(signal, '--signal');
     await this.store.update(r.id, 'kill');
     try {
@@ -225,12 +328,12 @@ export class ContainerService {
    * and wait for the exit. A container that is not running is left as it is.
    */
   async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<ContainerRecord> {
-    const r = await this.store.find(ref);
+    const r = await this.find(ref);
     if (!isRunningLike(r.state.status)) return r;
     const s = this.settings(r);
-    const timeout = opts.timeout ?? s.stopTimeout;
+    const timeout = opts.timeout ?? s.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT;
     await this.store.update(r.id, 'stop');
-    signalQuietly(r.state.pid, parseSignal(opts.signal ?? s.stopSignal, '--signal'));
+    signalQuietly(r.state.pid, parseSignal(opts.signal ?? s.config.StopSignal, '--signal'));
     await this.thawIfPaused(r);
     if (timeout < 0 || (await this.waitExit(r.id, timeout * 1000)) === undefined) {
       signalQuietly(r.state.pid, 9);
@@ -241,7 +344,7 @@ export class ContainerService {
 
   /** Waits for a running container to exit; its exit code (docker's wait). */
   async wait(ref: string, opts: { signal?: AbortSignal } = {}): Promise<number> {
-    const r = await this.store.find(ref);
+    const r = await this.find(ref);
     const done = await this.waitExit(r.id, Number.POSITIVE_INFINITY, opts.signal);
     return done?.state.exitCode ?? r.state.exitCode;
   }
@@ -261,20 +364,26 @@ export class ContainerService {
    * (env, cwd, user, capabilities, no_new_privs) with the given changes.
    */
   async exec(ref: string, req: ExecRequest): Promise<{ pid: number; exit: Promise<number> }> {
-    const r = await this.store.find(ref);
+    const r = await this.find(ref);
     await this.store.update(r.id, 'exec');
     const rootfs = this.rootfsOf(r);
     const user = req.user !== undefined ? await resolveUser(rootfs, req.user) : undefined;
+    // docker's exec environment (daemon/exec.go): PATH, HOSTNAME and TERM with the exec's own
+    // tty, then the container's Config.Env and the exec's -e; HOME from the exec user's
+    // passwd entry unless set (not the container process's, whose user may differ).
+    const c = this.settings(r).config;
+    const env = mergeEnv([`PATH=${DEFAULT_PATH}`, `HOSTNAME=${c.Hostname}`, ...(req.tty ? ['TERM=xterm'] : [])], c.Env, req.env);
+    if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${(user ?? (await resolveUser(rootfs, c.User))).home}`);
     const started = await this.deps.runtime.exec(
       r.id,
       (p) => ({
         ...p,
         args: req.cmd,
-        env: mergeEnv(p.env, req.env),
+        env,
         cwd: req.workdir ?? p.cwd,
         terminal: req.tty,
         ...(user ? { user: { uid: user.uid, gid: user.gid, ...(user.additionalGids?.length ? { additionalGids: user.additionalGids } : {}) } } : {}),
-        ...(user && p.capabilities ? { capabilities: capabilitiesForUser(p.capabilities, user.uid) } : {}),
+        ...capabilitiesFor(p, user?.uid, req.privileged === true ? this.deps.heldCapabilities() : undefined),
       }),
       { detach: req.detach, stdio: req.stdio },
     );
@@ -283,19 +392,19 @@ export class ContainerService {
 
   /** The container's root filesystem on the host (config.json's root.path). */
   rootfsOf(r: ContainerRecord): string {
-    const spec = JSON.parse(readFileSync(path.join(this.settings(r).bundle, 'config.json'), 'utf8')) as Spec;
+    const spec = JSON.parse(readTextSync(path.join(this.settings(r).bundle, 'config.json'))) as Spec;
     return path.resolve(this.settings(r).bundle, spec.root!.path);
   }
 
   /** docker pause/unpause: the cgroup freezer, through the runtime. */
   async pause(ref: string): Promise<void> {
-    const r = await this.store.find(ref);
+    const r = await this.find(ref);
     await this.store.update(r.id, 'pause');
     await this.deps.runtime.pause(r.id);
   }
 
   async unpause(ref: string): Promise<void> {
-    const r = await this.store.find(ref);
+    const r = await this.find(ref);
     await this.store.update(r.id, 'unpause');
     await this.deps.runtime.resume(r.id);
   }
@@ -308,14 +417,14 @@ export class ContainerService {
   }
 
   async rename(ref: string, name: string): Promise<void> {
-    const r = await this.store.find(ref);
+    const r = await this.find(ref);
     await this.store.rename(r.id, name);
   }
 
   /** docker's rm: a running container needs force (then it is killed first). */
   async remove(ref: string, opts: { force?: boolean } = {}): Promise<string> {
-    const r = await this.store.find(ref);
-    await this.store.update(r.id, opts.force ? 'remove-force' : 'remove');
+    const r = await this.find(ref);
+    await this.store.update(r.id, opts.force ? 'remove-force' : 'remove', (x) => ({ ...x, pending: { op: 'remove', owner: formatOwner(currentOwner()) } }));
     if (isRunningLike(r.state.status)) {
       signalQuietly(r.state.pid, 9);
       await this.thawIfPaused(r);
@@ -367,8 +476,8 @@ export class ContainerService {
     await this.deps.runtime.delete(r.id, { force: true }).catch((e: BrigError) => {
       if (e.code !== 'CONTAINER_NOT_FOUND') throw e;
     });
-    if (this.settings(r).autoRemove && !isRunningLike(r.state.status)) {
-      await this.store.update(r.id, 'remove').then(
+    if (this.settings(r).hostConfig.AutoRemove === true && !isRunningLike(r.state.status)) {
+      await this.store.update(r.id, 'remove', (x) => ({ ...x, pending: { op: 'remove', owner: formatOwner(currentOwner()) } })).then(
         () => this.teardown(r),
         (e: BrigError) => {
           if (e.code !== 'CONTAINER_STATE') throw e; // being removed by someone else already
@@ -379,65 +488,128 @@ export class ContainerService {
 
   /** Log lines in order, from the rotated files to the current one; with follow, until the container exits. */
   async *logs(ref: string, opts: { follow?: boolean; tail?: number; since?: number; until?: number; signal?: AbortSignal } = {}): AsyncGenerator<LogLine> {
-    const r = await this.store.find(ref);
+    const r = await this.find(ref);
     const s = this.settings(r);
     if (s.log.driver === 'none' || !s.files.log) {
-      throw new BrigError('INVALID_ARGUMENT', `configured logging driver does not support reading`, { hint: 'the container was created with --log-driver none' });
+      throw new BrigError('LOG_READ_UNSUPPORTED', 'configured logging driver does not support reading', { hint: 'the container was created with --log-driver none' });
     }
-    const keep = (l: LogLine) => {
-      const t = Date.parse(l.time) / 1000;
-      return (opts.since === undefined || t >= opts.since) && (opts.until === undefined || t <= opts.until);
-    };
-    const rotated = [];
-    for (let i = s.log.maxFiles - 1; i >= 1; i--) rotated.push(`${s.files.log}.${i}`);
-    let lines: LogLine[] = [];
-    for (const f of rotated) lines.push(...readLogFile(f));
-    const current = openLog(s.files.log);
-    lines.push(...current.read());
-    lines = lines.filter(keep);
-    if (opts.tail !== undefined && opts.tail >= 0) lines = opts.tail === 0 ? [] : lines.slice(-opts.tail);
-    yield* lines;
-    if (!opts.follow) {
-      current.close();
-      return;
-    }
-    // Follow: new lines as they come, across rotations (a new inode at the path), until the
-    // container is not running any more and the file is drained.
-    try {
-      for (;;) {
-        const more = current.read();
-        for (const l of more) if (keep(l)) yield l;
-        if (more.length === 0) {
-          if (current.rotated()) {
-            current.reopen();
-            continue;
-          }
-          const now = await this.store.find(r.id);
-          if (!isRunningLike(now.state.status)) {
-            for (const l of current.read()) if (keep(l)) yield l;
-            return;
-          }
-          await sleep(50, undefined, opts.signal ? { signal: opts.signal } : {});
-        }
-      }
-    } finally {
-      current.close();
-    }
+    const source = { format: s.log.driver === 'local' ? local : jsonFile, path: s.files.log, maxFiles: s.log.maxFiles };
+    yield* readLogs(source, { ...opts, running: async () => isRunningLike((await this.store.find(r.id)).state.status) });
   }
 
-  async list(opts: { all?: boolean } = {}): Promise<ContainerSummary[]> {
+  /** docker's GET /containers/json: its filters, limit and sizes (filters.ts); newest first. */
+  async list(opts: ListOptions = {}): Promise<ContainerSummary[]> {
     const now = this.now();
-    const all = await this.store.list();
-    return all
-      .filter((r) => opts.all || isRunningLike(r.state.status))
-      .sort((a, b) => b.created.localeCompare(a.created))
-      .map((r) => summary(r, this.settings(r), now));
+    const views = (await this.records()).map((r) => ({ ...this.filterable(r), record: r }));
+    const plan = planList(opts.filters, views);
+    const ancestorImages = plan.filters.contains('ancestor') ? ((await this.deps.imageFamily?.(plan.ancestors)) ?? new Set<string>()) : undefined;
+    const picked = selectContainers(views, plan, { all: opts.all === true, limit: opts.limit ?? -1, ...(ancestorImages ? { ancestorImages } : {}) });
+    return Promise.all(
+      picked.map(async ({ record }) => {
+        const summary = containerSummary(record, this.settings(record), now);
+        if (!opts.size) return summary;
+        const size = await this.sizes(record);
+        return { ...summary, SizeRw: size.rw, SizeRootFs: size.rootFs };
+      }),
+    );
   }
 
-  async inspect(ref: string): Promise<ContainerJSON> {
-    const r = await this.store.find(ref);
-    return inspectJSON(r, this.settings(r));
+  /** Every container, without records a create is still writing. */
+  private async records(): Promise<ContainerRecord[]> {
+    return (await this.store.list()).filter((r) => !ContainerService.incomplete(r));
   }
+
+  /** What docker's filters look at in a record. */
+  private filterable(r: ContainerRecord): FilterableContainer {
+    return {
+      id: r.id,
+      name: r.name,
+      created: r.created,
+      state: r.state.status,
+      running: isRunningLike(r.state.status),
+      exitCode: r.state.exitCode,
+      startedAt: r.state.startedAt,
+      labels: r.labels,
+      imageId: r.imageId,
+      // No networks yet: every container is in docker's "none" (as inspect and ps show it).
+      networks: ['none'],
+      health: 'none',
+      mounts: [],
+      ports: [],
+    };
+  }
+
+  /** SizeRw and SizeRootFs: 0 for the built-in host image (read-only, shared) or a snapshot gone meanwhile. */
+  private async sizes(r: ContainerRecord): Promise<{ rw: number; rootFs: number }> {
+    const rootfs = this.settings(r).rootfs;
+    if (!rootfs || !this.deps.layerSize) return { rw: 0, rootFs: 0 };
+    return this.deps.layerSize(rootfs).catch((e: BrigError) => {
+      if (e.code === 'SNAPSHOT_NOT_FOUND') return { rw: 0, rootFs: 0 };
+      throw e;
+    });
+  }
+
+  /**
+   * docker's container prune: every stopped container (created, exited, dead) the filters
+   * allow (until, label, label!), removed as rm removes it; SpaceReclaimed adds up their
+   * SizeRw. One removed, started or being removed by someone else meanwhile is skipped.
+   */
+  async prune(opts: { filters?: FilterMap } = {}): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+    const plan = planPrune(opts.filters, this.now().getTime());
+    const report = { ContainersDeleted: [] as string[], SpaceReclaimed: 0 };
+    for (const r of await this.records()) {
+      if (!prunable(this.filterable(r), plan)) continue;
+      const { rw } = await this.sizes(r);
+      try {
+        await this.remove(r.id);
+      } catch (e) {
+        const code = (e as BrigError).code;
+        if (code === 'CONTAINER_NOT_FOUND' || code === 'CONTAINER_STATE') continue;
+        throw e;
+      }
+      report.SpaceReclaimed += Math.max(0, rw);
+      report.ContainersDeleted.push(r.id);
+    }
+    return report;
+  }
+
+  /**
+   * docker top: the host's ps over the container's processes (its cgroup's pids, read by
+   * the runtime's cgroup manager on v1 and v2 alike). Running or paused containers only.
+   */
+  async top(ref: string, psArgs = ''): Promise<ContainerTopResponse> {
+    const args = psArgs === '' ? '-ef' : psArgs;
+    validatePsArgs(args);
+    const r = await this.find(ref);
+    const notRunning = () => new BrigError('CONTAINER_NOT_RUNNING', `container ${r.id} is not running`);
+    if (r.state.status === 'restarting') throw new BrigError('CONTAINER_STATE', `Container ${r.id} is restarting, wait until the container is running`);
+    if (r.state.status !== 'running' && r.state.status !== 'paused') throw notRunning();
+    // It may have exited since: then the runtime has no state (or no cgroup) for it.
+    const pids = await this.deps.runtime.pids(r.id).catch((e: BrigError) => {
+      throw e.code === 'CONTAINER_NOT_FOUND' ? notRunning() : e;
+    });
+    return topProcesses(pids, args, this.deps.ps ?? hostPs);
+  }
+
+  /** GET /containers/{id}/json; with `size`, SizeRw and SizeRootFs as ps -s counts them. */
+  async inspect(ref: string, opts: { size?: boolean } = {}): Promise<ContainerJSON> {
+    const r = await this.find(ref);
+    const json = containerJSON(r, this.settings(r));
+    if (!opts.size) return json;
+    const { rw, rootFs } = await this.sizes(r);
+    return { ...json, SizeRw: rw, SizeRootFs: rootFs };
+  }
+}
+
+/**
+ * An exec'd process's capabilities: the container's (docker's rule for a non-root -u applied),
+ * or with --privileged every capability brig holds, as docker exec --privileged gives.
+ */
+function capabilitiesFor(p: Process, uid: number | undefined, all: string[] | undefined): { capabilities?: Capabilities } {
+  const effectiveUid = uid ?? p.user.uid;
+  if (all) return { capabilities: capabilitiesForUser({ bounding: all, effective: all, permitted: all }, effectiveUid) };
+  if (uid !== undefined && p.capabilities) return { capabilities: capabilitiesForUser(p.capabilities, uid) };
+  return {};
 }
 
 function signalQuietly(pid: number, sig: number): void {
@@ -448,9 +620,20 @@ function signalQuietly(pid: number, sig: number): void {
   }
 }
 
+/** The pid the starter wrote (runc's --pid-file), or undefined. */
+function readPidFile(file: string): number | undefined {
+  try {
+    const n = Number(readTextSync(file).trim());
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch (e) {
+    if (hasErrno(e, 'ENOENT')) return undefined;
+    throw e;
+  }
+}
+
 function readExit(file: string): ExitRecord | undefined {
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as ExitRecord;
+    return JSON.parse(readTextSync(file)) as ExitRecord;
   } catch (e) {
     if (hasErrno(e, 'ENOENT')) return undefined;
     if (e instanceof SyntaxError) return undefined; // written by rename: never half a file, but be safe
@@ -462,7 +645,7 @@ function readExit(file: string): ExitRecord | undefined {
 function lastError(file: string): { msg: string; code?: string } | undefined {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readTextSync(file);
   } catch (e) {
     if (hasErrno(e, 'ENOENT')) return undefined;
     throw e;
@@ -474,185 +657,5 @@ function lastError(file: string): { msg: string; code?: string } | undefined {
     } catch {}
   }
   return undefined;
-}
-
-function parseLine(text: string): LogLine | undefined {
-  try {
-    return JSON.parse(text) as LogLine;
-  } catch {
-    return undefined;
-  }
-}
-
-function readLogFile(file: string): LogLine[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    if (hasErrno(e, 'ENOENT')) return [];
-    throw e;
-  }
-  return text.split('\n').flatMap((l) => (l ? (parseLine(l) ?? []) : []));
-}
-
-/** An open log that is read on from where it was, and knows when the path names a new file. */
-function openLog(file: string) {
-  let fd = -1;
-  let ino = 0;
-  let partial = '';
-  const open = () => {
-    try {
-      fd = openSync(file, 'r');
-      ino = statSync(file).ino;
-    } catch (e) {
-      if (!hasErrno(e, 'ENOENT')) throw e;
-      fd = -1;
-    }
-  };
-  open();
-  const buf = Buffer.alloc(64 * 1024);
-  return {
-    read(): LogLine[] {
-      if (fd < 0) {
-        open();
-        if (fd < 0) return [];
-      }
-      const out: LogLine[] = [];
-      for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) {
-        partial += buf.subarray(0, n).toString('utf8');
-        const lines = partial.split('\n');
-        partial = lines.pop()!;
-        for (const l of lines) {
-          const p = l ? parseLine(l) : undefined;
-          if (p) out.push(p);
-        }
-      }
-      return out;
-    },
-    rotated(): boolean {
-      try {
-        return statSync(file).ino !== ino;
-      } catch {
-        return false;
-      }
-    },
-    reopen() {
-      if (fd >= 0) closeSync(fd);
-      partial = '';
-      open();
-    },
-    close() {
-      if (fd >= 0) closeSync(fd);
-      fd = -1;
-    },
-  };
-}
-
-/** GET /containers/json's shape. */
-export interface ContainerSummary {
-  Id: string;
-  Names: string[];
-  Image: string;
-  ImageID: string;
-  Command: string;
-  Created: number;
-  State: string;
-  Status: string;
-  Ports: unknown[];
-  Labels: Record<string, string>;
-  Mounts: unknown[];
-}
-
-function summary(r: ContainerRecord, s: ContainerSettings, now: Date): ContainerSummary {
-  return {
-    Id: r.id,
-    Names: [`/${r.name}`],
-    Image: r.image,
-    ImageID: r.imageId,
-    Command: s.cmd.join(' '),
-    Created: Math.floor(Date.parse(r.created) / 1000),
-    State: r.state.status,
-    Status: humanStatus({ status: r.state.status, exitCode: r.state.exitCode, startedAt: r.state.startedAt, finishedAt: r.state.finishedAt }, now),
-    Ports: [],
-    Labels: r.labels,
-    Mounts: [],
-  };
-}
-
-/** GET /containers/{id}/json's shape: the fields brig has so far. */
-export interface ContainerJSON {
-  Id: string;
-  Created: string;
-  Path: string;
-  Args: string[];
-  State: {
-    Status: string;
-    Running: boolean;
-    Paused: boolean;
-    Restarting: boolean;
-    OOMKilled: boolean;
-    Dead: boolean;
-    Pid: number;
-    ExitCode: number;
-    Error: string;
-    StartedAt: string;
-    FinishedAt: string;
-  };
-  Image: string;
-  Name: string;
-  RestartCount: number;
-  LogPath: string;
-  Config: { Hostname: string; Env: string[]; Cmd: string[]; Image: string; WorkingDir: string; Labels: Record<string, string>; Tty: boolean; OpenStdin: boolean; StopSignal: string };
-  HostConfig: { AutoRemove: boolean; LogConfig: { Type: string; Config: Record<string, string> } };
-}
-
-const ZERO_TIME = '0001-01-01T00:00:00Z';
-
-function inspectJSON(r: ContainerRecord, s: ContainerSettings): ContainerJSON {
-  const st = r.state;
-  return {
-    Id: r.id,
-    Created: r.created,
-    Path: s.cmd[0] ?? '',
-    Args: s.cmd.slice(1),
-    State: {
-      Status: st.status,
-      Running: st.status === 'running' || st.status === 'paused',
-      Paused: st.status === 'paused',
-      Restarting: st.status === 'restarting',
-      OOMKilled: st.oomKilled,
-      Dead: st.status === 'dead',
-      Pid: isRunningLike(st.status) ? st.pid : 0,
-      ExitCode: st.exitCode,
-      Error: st.error,
-      StartedAt: st.startedAt || ZERO_TIME,
-      FinishedAt: st.finishedAt || ZERO_TIME,
-    },
-    Image: r.imageId,
-    Name: `/${r.name}`,
-    RestartCount: r.restartCount,
-    LogPath: s.files.log ?? '',
-    Config: {
-      Hostname: s.hostname,
-      Env: s.env,
-      Cmd: s.cmd,
-      Image: r.image,
-      WorkingDir: s.workdir,
-      Labels: r.labels,
-      Tty: s.tty,
-      OpenStdin: s.openStdin,
-      StopSignal: s.stopSignal,
-    },
-    HostConfig: {
-      AutoRemove: s.autoRemove,
-      LogConfig: {
-        Type: s.log.driver,
-        Config: {
-          ...(s.log.maxSize ? { 'max-size': String(s.log.maxSize) } : {}),
-          ...(s.log.maxFiles > 1 ? { 'max-file': String(s.log.maxFiles) } : {}),
-        },
-      },
-    },
-  };
 }
 

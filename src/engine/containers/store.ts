@@ -11,7 +11,7 @@
  * pass each record through `reconcile` (supplied by the engine, which knows monitors), which
  * corrects "running" when the monitor has written an exit record or is gone.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
@@ -41,6 +41,12 @@ export interface ContainerRecord {
     finishedAt: string;
   };
   restartCount: number;
+  /**
+   * An operation under way that spans several steps (create, start, remove) and the process
+   * doing it (`<pid>-<starttime>`): if that process dies midway, readers know the record is
+   * half done and the engine finishes or undoes it.
+   */
+  pending?: { op: 'create' | 'start' | 'remove'; owner: string };
   /** Engine-specific settings (config, host config, mounts, networks): opaque to the store. */
   spec: Record<string, unknown>;
   labels: Record<string, string>;
@@ -119,16 +125,22 @@ export class ContainerStore {
     action: ContainerAction | undefined,
     change: (r: ContainerRecord, next: ContainerStatus) => ContainerRecord | void = () => {},
   ): Promise<ContainerRecord> {
-    return withLock(path.join(this.containerDir(id), 'lock'), async () => {
-      const raw = await this.readRecord(id);
-      if (!raw) throw new BrigError('CONTAINER_NOT_FOUND', `No such container: ${id}`);
-      const current = await this.reconcile(raw);
-      const next = action ? transition(current.state.status, action, current.name) : current.state.status;
-      const base: ContainerRecord = { ...current, state: { ...current.state, status: next } };
-      const updated = change(base, next) ?? base;
-      await writeFileAtomic(this.recordPath(id), JSON.stringify(updated));
-      return updated;
-    });
+    try {
+      return await withLock(path.join(this.containerDir(id), 'lock'), async () => {
+        const raw = await this.readRecord(id);
+        if (!raw) throw new BrigError('CONTAINER_NOT_FOUND', `No such container: ${id}`);
+        const current = await this.reconcile(raw);
+        const next = action ? transition(current.state.status, action, current.name) : current.state.status;
+        const base: ContainerRecord = { ...current, state: { ...current.state, status: next } };
+        const updated = change(base, next) ?? base;
+        await writeFileAtomic(this.recordPath(id), JSON.stringify(updated));
+        return updated;
+      });
+    } catch (e) {
+      // Removed meanwhile (another rm or prune): its directory, and so its lock, is gone.
+      if (hasErrno(e, 'ENOENT') && !existsSync(this.containerDir(id))) throw new BrigError('CONTAINER_NOT_FOUND', `No such container: ${id}`, { cause: e });
+      throw e;
+    }
   }
 
   /** Renames: the new name is claimed before the old one is let go, so no one slips between. */

@@ -6,10 +6,12 @@
  * init exits it writes the exit record and runs the plan's on-exit command.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
 import { locateNative } from '../../native/locate.js';
 import { encodeMonitorPlan, type MonitorPlan } from './plan.js';
+import { readTextSync } from '../../util/read-text.js';
 
 export interface MonitorStarted {
   /** The monitor's pid (the container's init is its child). */
@@ -42,6 +44,8 @@ export async function startMonitor(
   plan: MonitorPlan,
   opts: { binary?: string; signal?: AbortSignal; onListening?: () => Promise<void> } = {},
 ): Promise<MonitorStarted> {
+  // The local driver's log has a directory of its own (docker's local-logs, 0700).
+  if (plan.files.log) mkdirSync(path.dirname(plan.files.log), { recursive: true, mode: 0o700 });
   const child = spawn(opts.binary ?? monitorBinary(), [], {
     detached: true,
     stdio: ['pipe', 'ignore', 'ignore', 'pipe'],
@@ -96,7 +100,7 @@ export async function startMonitor(
 /** The exit record, or undefined while the container runs (or if its monitor was killed before writing one). */
 export function readExitRecord(plan: Pick<MonitorPlan, 'files'>): ExitRecord | undefined {
   try {
-    return JSON.parse(readFileSync(plan.files.exit, 'utf8')) as ExitRecord;
+    return JSON.parse(readTextSync(plan.files.exit)) as ExitRecord;
   } catch (e) {
     if (hasErrno(e, 'ENOENT')) return undefined;
     throw new BrigError('STATE_CORRUPT', `exit record ${plan.files.exit} is unreadable: ${(e as Error).message}`, { path: plan.files.exit, cause: e });

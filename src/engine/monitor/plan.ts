@@ -10,13 +10,21 @@
 import path from 'node:path';
 import { BrigError } from '../../errors/index.js';
 import { encodeOps, type WireTable } from '../../native/encode.js';
+import type { LogConfig } from '../logs/config.js';
+import { encodeJsonAttrs } from '../logs/json-file.js';
+import { encodeLocalAttrs } from '../logs/local.js';
+
+export type { LogConfig };
 
 export const MONITOR_MAGIC = 'BRIGMONP';
-export const MONITOR_VERSION = 1;
+export const MONITOR_VERSION = 2;
 
 export const MONITOR_OPS = {
-  /** The json-file log: path, rotate at max_size bytes (0: never), keep max_files files. */
-  log_json: { code: 1, args: { path: 'str', max_size: 'int', max_files: 'int' } },
+  /**
+   * The json-file log: path, rotate at max_size bytes (0: never), keep max_files files, gzip
+   * the rotated ones (compress=1), and the `"attrs":{...},` member every record carries ('' for none).
+   */
+  log_json: { code: 1, args: { path: 'str', max_size: 'int', max_files: 'int', compress: 'int', attrs: 'str' } },
   /** Where the exit record goes (JSON, written atomically once init is gone). */
   exit_file: { code: 2, args: { path: 'str' } },
   /** The attach socket; framed=1 wraps output in docker's 8-byte stream headers (no tty). */
@@ -33,10 +41,12 @@ export const MONITOR_OPS = {
   start: { code: 8, args: { argv: 'strs', env: 'strs', stdin: 'int' } },
   /** Start only once a first client is on the attach socket (it misses no output); "listening" on fd 3 says when to connect. */
   hold: { code: 9, args: {} },
+  /** The local driver's log: as log_json, attrs as LogEntry field 6 records (protobuf). */
+  log_local: { code: 10, args: { path: 'str', max_size: 'int', max_files: 'int', compress: 'int', attrs: 'bytes' } },
 } as const satisfies WireTable;
 
 type Table = typeof MONITOR_OPS;
-type ArgValue<K> = K extends 'int' ? number | bigint : K extends 'strs' ? string[] : string;
+type ArgValue<K> = K extends 'int' ? number | bigint : K extends 'strs' ? string[] : K extends 'bytes' ? Uint8Array : string;
 export type MonitorOp = {
   [N in keyof Table]: { op: N } & { -readonly [A in keyof Table[N]['args']]: ArgValue<Table[N]['args'][A]> };
 }[keyof Table];
@@ -54,14 +64,6 @@ export interface MonitorFiles {
   pid: string;
   attach: string;
   console?: string;
-}
-
-/** Log settings as `--log-driver`/`--log-opt` give them (docker's names), already parsed. */
-export interface LogConfig {
-  driver: 'json-file' | 'none';
-  /** Bytes; 0: no rotation. */
-  maxSize: number;
-  maxFiles: number;
 }
 
 export interface MonitorSpec {
@@ -90,6 +92,8 @@ export function monitorFiles(spec: Pick<MonitorSpec, 'dir' | 'socketDir' | 'log'
     pid: path.join(spec.dir, 'init.pid'),
     attach: path.join(spec.socketDir, 'attach.sock'),
     ...(spec.log.driver === 'json-file' ? { log: path.join(spec.dir, 'json.log') } : {}),
+    // docker's place for it (and, as docker, not shown as inspect's LogPath).
+    ...(spec.log.driver === 'local' ? { log: path.join(spec.dir, 'local-logs', 'container.log') } : {}),
     ...(spec.tty ? { console: path.join(spec.socketDir, 'console.sock') } : {}),
   };
   for (const s of [files.attach, files.console]) {
@@ -110,7 +114,13 @@ export function compileMonitorPlan(spec: MonitorSpec): MonitorPlan {
     throw new BrigError('INTERNAL', `the monitor's starter must be an absolute path: ${start.argv[0]}`);
   }
   const ops: MonitorOp[] = [];
-  if (files.log) ops.push({ op: 'log_json', path: files.log, max_size: spec.log.maxSize, max_files: spec.log.maxFiles });
+  if (files.log) {
+    const { maxSize: max_size, maxFiles: max_files } = spec.log;
+    const compress = spec.log.compress ? 1 : 0;
+    const attrs = spec.log.attrs ?? {};
+    if (spec.log.driver === 'local') ops.push({ op: 'log_local', path: files.log, max_size, max_files, compress, attrs: encodeLocalAttrs(attrs) });
+    else ops.push({ op: 'log_json', path: files.log, max_size, max_files, compress, attrs: encodeJsonAttrs(attrs) });
+  }
   ops.push({ op: 'exit_file', path: files.exit });
   ops.push({ op: 'pid_file', path: files.pid });
   ops.push({ op: 'attach', path: files.attach, framed: spec.tty ? 0 : 1 });

@@ -30,6 +30,8 @@ export interface TarTreeOptions {
   xattrs?: boolean;
   /** Put every entry under this name ("dir" makes "dir/a", "dir/b/c"). */
   prefix?: string;
+  /** Paths ("/etc/hostname") left out, with everything below them. */
+  exclude?: ReadonlySet<string>;
   /** Leave off the end-of-archive blocks (the caller writes more entries after these). */
   noEnd?: boolean;
   signal?: AbortSignal;
@@ -80,6 +82,7 @@ export async function* tarTree(dir: string, opts: TarTreeOptions = {}): AsyncGen
     for (const n of names) {
       opts.signal?.throwIfAborted();
       const name = rel === '' ? n : `${rel}/${n}`;
+      if (opts.exclude?.has(`/${name}`)) continue;
       const abs = join(dir, name);
       const named = opts.prefix === undefined ? name : `${opts.prefix}/${name}`;
       const st = await fs.lstat(abs);

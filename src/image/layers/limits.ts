@@ -16,6 +16,7 @@
  * Sizes take a plain byte count or a k/m/g/t suffix (powers of 1024).
  */
 import { statfsSync } from 'node:fs';
+import { ramInBytes } from '../../util/units.js';
 import { BrigError } from '../../errors/index.js';
 
 export interface ImageLimits {
@@ -47,15 +48,13 @@ const ENV: Record<keyof ImageLimits, string> = {
   minFreeDisk: 'BRIG_MIN_FREE_DISK',
 };
 
+/** A size in docker's binary units (16g, 512m, 1048576); a bad one names the variable. */
 export function parseSize(text: string, field: string): number {
-  const m = /^([0-9]+(?:\.[0-9]+)?)([kmgt]i?b?)?$/i.exec(text.trim());
-  const n = m === null ? Number.NaN : Number(m[1]) * 1024 ** ' kmgt'.indexOf((m[2] ?? ' ')[0]!.toLowerCase());
-  if (!Number.isFinite(n) || n < 0) {
-    throw new BrigError('INVALID_ARGUMENT', `${field}="${text}" is not a size (e.g. 16g, 512m, 1048576)`, {
-      field,
-    });
+  try {
+    return ramInBytes(text.trim(), field);
+  } catch {
+    throw new BrigError('INVALID_ARGUMENT', `${field}="${text}" is not a size (e.g. 16g, 512m, 1048576)`, { field });
   }
-  return Math.floor(n);
 }
 
 /** The limits the environment sets (only those it sets). */

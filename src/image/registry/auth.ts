@@ -72,8 +72,8 @@ export async function fetchToken(
   challenge: Challenge,
   scopes: string[],
   creds: Credentials | undefined,
-  opts: { policy?: RetryPolicy; signal?: AbortSignal; allowHttp: boolean },
-): Promise<{ token: string; expiresIn: number }> {
+  opts: { policy?: RetryPolicy; signal?: AbortSignal; allowHttp: boolean; offline?: boolean },
+): Promise<{ token: string; expiresIn: number; refreshToken?: string }> {
   const realm = challenge.params.realm;
   if (realm === undefined)
     throw new BrigError('REGISTRY_ERROR', 'registry sent a Bearer challenge without a realm');
@@ -110,13 +110,18 @@ export async function fetchToken(
   } else {
     if (service) url.searchParams.set('service', service);
     for (const s of scopes) url.searchParams.append('scope', s);
+    // docker login asks for a refresh token to keep instead of the password (the spec's offline_token).
+    if (opts.offline === true) {
+      url.searchParams.set('offline_token', 'true');
+      url.searchParams.set('client_id', 'brig');
+    }
     const headers: Record<string, string> = {};
     if (creds?.username !== undefined) headers.Authorization = basicHeader(creds);
     res = await sendWithRetry({ method: 'GET', url, headers }, opts);
   }
   if (res.status !== 200) throw await statusError(res, `token from ${displayUrl(url)}`);
   const body = await readBody(res, 1 << 20);
-  let v: { token?: string; access_token?: string; expires_in?: number };
+  let v: { token?: string; access_token?: string; expires_in?: number; refresh_token?: string };
   try {
     v = JSON.parse(body.toString('utf8'));
   } catch {
@@ -126,5 +131,9 @@ export async function fetchToken(
   if (typeof token !== 'string' || token === '') {
     throw new BrigError('REGISTRY_ERROR', `token server ${displayUrl(url)} sent no token`);
   }
-  return { token, expiresIn: typeof v.expires_in === 'number' ? v.expires_in : 60 };
+  return {
+    token,
+    expiresIn: typeof v.expires_in === 'number' ? v.expires_in : 60,
+    ...(typeof v.refresh_token === 'string' && v.refresh_token !== '' ? { refreshToken: v.refresh_token } : {}),
+  };
 }

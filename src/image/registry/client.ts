@@ -18,16 +18,17 @@
  * `chunkSize` is set — and finally PUT the manifest.
  */
 import { createReadStream } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import * as fs from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BrigError, hasErrno } from '../../errors/index.js';
 import { digestOf, mismatch, newHash, parseDigest, sha256 } from '../digest.js';
 import { type Descriptor, INDEX_TYPES, MANIFEST_TYPES, sniffMediaType } from '../manifest.js';
-import { formatReference, type Reference } from '../reference.js';
+import { familiarReference, formatReference, type Reference } from '../reference.js';
 import type { BlobStore } from '../store/blob-store.js';
 import { withLock } from '../store/lock.js';
 import { basicHeader, type Challenge, fetchToken, parseChallenge, TokenCache } from './auth.js';
-import type { CredentialSource, Credentials } from './credentials.js';
+import { type CredentialSource, type Credentials, registryOf } from './credentials.js';
 import {
   backoff,
   DEFAULT_RETRY,
@@ -37,6 +38,7 @@ import {
   isTransient,
   type RetryPolicy,
   readBody,
+  registryErrorText,
   send,
   sendWithRetry,
   statusError,
@@ -46,7 +48,7 @@ export interface ProgressEvent {
   /** What moves: a manifest or a blob (layer or config). */
   kind: 'manifest' | 'blob';
   digest: string;
-  status: 'waiting' | 'downloading' | 'resuming' | 'uploading' | 'mounted' | 'exists' | 'retrying' | 'done';
+  status: 'waiting' | 'downloading' | 'resuming' | 'uploading' | 'mounted' | 'exists' | 'retrying' | 'done' | 'extracting' | 'extracted';
   current: number;
   total: number;
   /** For 'retrying': why. */
@@ -202,6 +204,46 @@ export class RegistryClient {
     return `Bearer ${token}`;
   }
 
+  /**
+   * docker login's check (POST /auth): `GET /v2/` tells the challenge; then it is asked again
+   * with the credentials — as Basic, or with a token the realm gives for them (no scope,
+   * offline: a refresh token to keep comes back if the token server hands one out). A
+   * registry that asks for nothing lets anyone in, as docker says too.
+   */
+  async login(server: string, creds: Credentials, opts: { signal?: AbortSignal } = {}): Promise<{ identityToken?: string }> {
+    const registry = registryOf(server);
+    const ep = await this.ping(registry);
+    const ch = ep.challenge;
+    if (ch === undefined) return {};
+    const headers: Record<string, string> = { 'User-Agent': this.userAgent };
+    let identityToken: string | undefined;
+    if (ch.scheme === 'basic') {
+      headers.Authorization = basicHeader(creds);
+    } else {
+      const t = await fetchToken(ch, [], creds, {
+        policy: this.policy,
+        signal: opts.signal ?? this.signal,
+        allowHttp: this.allowHttp(registry),
+        offline: true,
+      }).catch(async (e: unknown) => {
+        if ((e as BrigError).code !== 'REGISTRY_UNAUTHORIZED') throw e;
+        throw new BrigError('REGISTRY_UNAUTHORIZED', `Get "${displayUrl(ep.base)}": unauthorized: incorrect username or password`, { cause: e });
+      });
+      headers.Authorization = `Bearer ${t.token}`;
+      identityToken = t.refreshToken;
+    }
+    const res = await sendWithRetry({ method: 'GET', url: ep.base, headers }, { policy: this.policy, signal: opts.signal ?? this.signal });
+    res.body.resume();
+    if (res.status !== 200) {
+      throw new BrigError(
+        res.status === 401 ? 'REGISTRY_UNAUTHORIZED' : 'REGISTRY_ERROR',
+        `login attempt to ${displayUrl(ep.base)} failed with status: ${res.status} ${STATUS_CODES[res.status] ?? ''}`.trimEnd(),
+        res.status === 401 ? { hint: 'check the user name and password' } : {},
+      );
+    }
+    return identityToken === undefined ? {} : { identityToken };
+  }
+
   /** Sends a request to `path` (relative to /v2/) or an absolute URL, authenticating as needed. */
   private async request(
     ref: Reference,
@@ -251,6 +293,13 @@ export class RegistryClient {
       headers: { Accept: MANIFEST_ACCEPT },
       signal: opts.signal,
     });
+    if (res.status === 404) {
+      // docker's words: "manifest for busybox:nope not found: manifest unknown: manifest unknown".
+      const detail = (await registryErrorText(res)) || 'manifest unknown';
+      throw new BrigError('REGISTRY_NOT_FOUND', `manifest for ${familiarReference(ref)} not found: ${detail}`, {
+        hint: 'check the name and tag; private repositories also answer 404 without credentials',
+      });
+    }
     if (res.status !== 200) throw await statusError(res, what);
     const bytes = await readBody(res, MAX_MANIFEST);
     const actual = sha256(bytes);
@@ -276,6 +325,40 @@ export class RegistryClient {
       });
     }
     return { bytes, mediaType, digest: actual };
+  }
+
+  /**
+   * The repository's tags (GET /v2/<name>/tags/list), following the registry's `Link`
+   * pages. A repository the registry does not know is REGISTRY_NOT_FOUND.
+   */
+  async listTags(ref: Reference, opts: { signal?: AbortSignal } = {}): Promise<string[]> {
+    const what = `tags of ${ref.registry}/${ref.repository}`;
+    const tags: string[] = [];
+    let path: string | undefined = `${ref.repository}/tags/list`;
+    for (let page = 0; path !== undefined; page++) {
+      if (page >= 1000) throw new BrigError('REGISTRY_ERROR', `${what}: more than 1000 pages`);
+      const res = await this.request(ref, [this.scope(ref, 'pull')], { method: 'GET', path, signal: opts.signal });
+      if (res.status !== 200) throw await statusError(res, what);
+      let body: { tags?: unknown };
+      try {
+        body = JSON.parse((await readBody(res, MAX_MANIFEST)).toString('utf8')) as { tags?: unknown };
+      } catch {
+        throw new BrigError('REGISTRY_ERROR', `${what}: the registry sent malformed JSON`);
+      }
+      if (body.tags !== null && body.tags !== undefined && !(Array.isArray(body.tags) && body.tags.every((t) => typeof t === 'string'))) {
+        throw new BrigError('REGISTRY_ERROR', `${what}: "tags" is not a list of strings`);
+      }
+      tags.push(...((body.tags as string[] | null | undefined) ?? []));
+      // RFC 5988: Link: </v2/name/tags/list?n=100&last=x>; rel="next" (relative to the registry).
+      const link = /<([^>]+)>\s*;\s*rel="?next"?/.exec(String(res.headers.link ?? ''));
+      path = undefined;
+      if (link !== null) {
+        const next = new URL(link[1]!, res.url);
+        if (next.host !== res.url.host) throw new BrigError('REGISTRY_ERROR', `${what}: the next page is on another host`);
+        path = `${next.pathname.replace(/^\/v2\//, '')}${next.search}`;
+      }
+    }
+    return tags;
   }
 
   /**

@@ -188,14 +188,17 @@ export async function sendWithRetry(
   }
 }
 
-/** The registry's own error text (`{"errors":[{"code","message"}]}`): safe to show. */
+/**
+ * The registry's own error text (`{"errors":[{"code","message"}]}`), worded as docker's
+ * errcode prints it ("manifest unknown: manifest unknown"): safe to show.
+ */
 export async function registryErrorText(res: HttpResponse): Promise<string> {
   if (res.body.readableEnded) return '';
   const raw = await readBody(res, 64 << 10).catch(() => Buffer.alloc(0));
   try {
     const v = JSON.parse(raw.toString('utf8')) as { errors?: { code?: string; message?: string }[] };
     return (v.errors ?? [])
-      .map((e) => [e.code, e.message].filter(Boolean).join(': '))
+      .map((e) => [e.code?.toLowerCase().replace(/_/g, ' '), e.message].filter(Boolean).join(': '))
       .filter(Boolean)
       .join('; ');
   } catch {

@@ -16,6 +16,7 @@ const execFileP = promisify(execFile);
 
 export class CopySnapshotter extends DirSnapshotter {
   readonly name = 'copy';
+  protected readonly stacked = false;
 
   protected async create(id: number, kind: SnapshotKind, chain: number[]): Promise<void> {
     // snapshots/<id> is root-only like the rest of the store; fs is the container's "/".

@@ -17,7 +17,9 @@ import {
   type SnapshotInfo,
   type SnapshotKind,
   type Snapshotter,
+  type SnapshotUsage,
 } from './snapshotter.js';
+import { treeUsage } from './usage.js';
 
 interface Record_ {
   id: number;
@@ -61,6 +63,8 @@ export abstract class DirSnapshotter implements Snapshotter {
   protected abstract mountsFor(id: number, kind: SnapshotKind, parentChain: number[]): Mount[];
   abstract applyTarget(key: string): Promise<ApplyTarget>;
   abstract upperDir(key: string): Promise<string | undefined>;
+  /** A snapshot's directory holds what it adds to its parents (overlay), not a whole copy. */
+  protected abstract readonly stacked: boolean;
 
   protected dir(id: number): string {
     return join(this.root, 'snapshots', String(id));
@@ -259,6 +263,35 @@ export abstract class DirSnapshotter implements Snapshotter {
       /^rm-\d+$/.test(n),
     );
     for (const name of old) await rmTree(join(this.root, 'snapshots', name));
+  }
+
+  async usage(key: string): Promise<{ own: SnapshotUsage; total: SnapshotUsage }> {
+    const r = await this.record(key);
+    const own = await this.dirUsage(r.id, r.kind === 'committed');
+    if (!this.stacked) return { own, total: own };
+    const total = { ...own };
+    for (const p of r.chain) {
+      const u = await this.dirUsage(p, true);
+      total.size += u.size;
+      total.inodes += u.inodes;
+    }
+    return { own, total };
+  }
+
+  /** A committed snapshot never changes: its count is kept beside its tree (usage.json) once walked. */
+  private async dirUsage(id: number, committed: boolean): Promise<SnapshotUsage> {
+    const cache = join(this.dir(id), 'usage.json');
+    if (committed) {
+      try {
+        return JSON.parse(await fs.readFile(cache, 'utf8')) as SnapshotUsage;
+      } catch (e) {
+        if (!hasErrno(e, 'ENOENT') && !(e instanceof SyntaxError)) throw e;
+      }
+    }
+    const u = treeUsage(this.fsDir(id));
+    // Best effort: a snapshot removed meanwhile has no directory to keep it in.
+    if (committed) await writeFileAtomic(cache, JSON.stringify(u)).catch(() => undefined);
+    return u;
   }
 
   /** The active snapshot's record, refusing other kinds. */

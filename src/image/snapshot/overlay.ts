@@ -14,6 +14,7 @@ import type { ApplyTarget, Mount, SnapshotKind } from './snapshotter.js';
 
 export class OverlaySnapshotter extends DirSnapshotter {
   readonly name = 'overlayfs';
+  protected readonly stacked = true;
   /** The kernel's OVL_MAX_STACK: lower layers one overlay mount takes. */
   readonly maxLayers = 500;
 

@@ -5,11 +5,12 @@
  * layer applier makes whiteouts and sets xattrs itself (native/layerops), so a host without
  * Debian's `attr` no longer falls back to copying every image for every container.
  */
-import { readFileSync } from 'node:fs';
+
 import { userInfo } from 'node:os';
 import { CopySnapshotter } from './copy.js';
 import { OverlaySnapshotter } from './overlay.js';
 import type { Snapshotter } from './snapshotter.js';
+import { readTextSync } from '../../util/read-text.js';
 
 export interface SnapshotterChoice {
   snapshotter: Snapshotter;
@@ -22,7 +23,7 @@ export function overlayUnavailable(host: { filesystems?: string; uid?: number } 
   let fss = host.filesystems;
   if (fss === undefined) {
     try {
-      fss = readFileSync('/proc/filesystems', 'utf8');
+      fss = readTextSync('/proc/filesystems');
     } catch {
       return '/proc/filesystems is not readable';
     }

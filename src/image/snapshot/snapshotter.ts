@@ -59,6 +59,12 @@ export interface SnapshotInfo {
   labels: Record<string, string>;
 }
 
+/** Bytes and inodes a snapshot holds on disk (see usage.ts for how they are counted). */
+export interface SnapshotUsage {
+  size: number;
+  inodes: number;
+}
+
 export interface ApplyTarget {
   /** The directory that receives a layer's entries. */
   dir: string;
@@ -112,4 +118,12 @@ export interface Snapshotter {
    * `brig commit` makes a layer from it.
    */
   upperDir(key: string): Promise<string | undefined>;
+
+  /**
+   * What an active or committed snapshot holds on disk, walked without following a symlink
+   * (docker's SizeRw and SizeRootFs come from here): `own`, what it adds to its parents (an
+   * overlay upper dir; with the copy snapshotter a whole copy, which shares nothing), and
+   * `total`, what a mount of it shows: its own and every parent's (overlay), or the copy.
+   */
+  usage(key: string): Promise<{ own: SnapshotUsage; total: SnapshotUsage }>;
 }

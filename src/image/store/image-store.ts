@@ -79,6 +79,7 @@ const transactions = new AsyncLocalStorage<TxState>();
 
 export interface GcResult {
   removed: string[];
+  /** The removed blobs' bytes. */
   bytes: number;
 }
 
@@ -230,6 +231,18 @@ export class ImageStore {
       }),
     }));
     return digest;
+  }
+
+  /** Forgets a digest a name was pulled or pushed by (`rmi repo@sha256:...`); the names stay. */
+  async dropRepoDigest(repoDigest: string): Promise<void> {
+    await this.updateIndex((index) => ({
+      ...index,
+      manifests: index.manifests.map((d) => {
+        if (d.annotations?.[ANNOTATION_REPO_DIGEST] !== repoDigest) return d;
+        const { [ANNOTATION_REPO_DIGEST]: _, ...annotations } = d.annotations;
+        return { ...d, annotations };
+      }),
+    }));
   }
 
   /** Removes every entry (named or dangling) that points at a manifest digest. */

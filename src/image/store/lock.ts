@@ -82,17 +82,25 @@ export async function withLock<T>(
   }
 }
 
-/** Writes a file atomically: temp file in the same directory, fsync, rename. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Writes a file atomically: temp file in the same directory (created with `mode`, and given
+ * `owner` when set), fsync, rename. Nothing is left behind when a step fails.
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  opts: { mode?: number; owner?: { uid: number; gid: number } } = {},
+): Promise<void> {
   const tmp = `${path}.tmp.${process.pid}.${Math.random().toString(36).slice(2)}`;
-  const fh = await fs.open(tmp, 'w', 0o644);
   try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
+    const fh = await fs.open(tmp, 'wx', opts.mode ?? 0o644);
+    try {
+      await fh.writeFile(data);
+      if (opts.owner !== undefined) await fh.chown(opts.owner.uid, opts.owner.gid);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await fs.rename(tmp, path);
   } catch (e) {
     await fs.rm(tmp, { force: true });

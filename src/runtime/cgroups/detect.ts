@@ -11,9 +11,10 @@
  * temporary directory in unit tests. Mount points in the result include that prefix, so they
  * can be used as they are.
  */
-import { readFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { hasErrno } from '../../errors/index.js';
+import { readTextSync } from '../../util/read-text.js';
 
 export type CgroupLayout = 'unified' | 'hybrid' | 'legacy' | 'none';
 
@@ -69,7 +70,7 @@ function unescapeMount(s: string): string {
 /** Synchronous: a few small proc files, cheaper read inline than through the thread pool. */
 function readOptional(path: string): string | undefined {
   try {
-    return readFileSync(path, 'utf8');
+    return readTextSync(path);
   } catch (e) {
     if (hasErrno(e, 'ENOENT')) return undefined;
     throw e;

@@ -6,10 +6,11 @@
  * on each write separately (devices.allow, io.max take one line per write), and a file that
  * is missing means the kernel lacks the feature — creating it would hide that.
  */
-import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdirSync, openSync, readdirSync, rmdirSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
 import { fsPromises } from '../../util/builtins.js';
+import { readTextSync } from '../../util/read-text.js';
 
 /** The filesystem operations the managers need; tests substitute a fake that acts like cgroupfs. */
 export interface CgroupFs {
@@ -37,7 +38,7 @@ const MOVES_PROCESSES = /\/(cgroup\.procs|cgroup\.threads|tasks)$/;
  * stall the event loop. (Container starts avoid it: see CgroupManager.selfJoin.)
  */
 export const nodeCgroupFs: CgroupFs = {
-  readFile: async (path) => readFileSync(path, 'utf8'),
+  readFile: async (path) => readTextSync(path),
   async writeFile(path, data) {
     if (MOVES_PROCESSES.test(path)) {
       const fh = await fsPromises().open(path, constants.O_WRONLY | constants.O_TRUNC);

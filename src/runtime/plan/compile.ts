@@ -608,6 +608,9 @@ function compileRootfs(spec: Spec, facts: HostFacts, opts: CompileOptions, newUs
       ...(linux.devices ?? []),
     ];
     for (const d of devices) {
+      // As runc: /dev/ptmx is the link to the container's devpts below, never a node (a
+      // privileged container's list of the host's devices has one).
+      if (hasDevPts && d.path === '/dev/ptmx') continue;
       const userIdx = (linux.devices ?? []).indexOf(d as Device);
       const f = userIdx >= 0 ? `linux.devices[${userIdx}]` : `default device ${d.path}`;
       ops.push(...compileDevice(d, f, newUser, facts));

@@ -4,14 +4,15 @@
  * assume. v1 (this project's machines) and v2 (the VM) get the fields each can honour.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { LinuxResources } from '../../../src/runtime/cgroups/index.js';
 import { newManager, skip, spawnWaiting } from './support.js';
+import { readTextSync } from '../../../src/util/read-text.js';
 
 const read = (dir: string | undefined, file: string) =>
-  readFileSync(join(dir ?? '/nonexistent', file), 'utf8').trim();
+  readTextSync(join(dir ?? '/nonexistent', file)).trim();
 
 test('a broad set of fields lands in the kernel as written', { skip }, async () => {
   const { manager, warnings, cleanup } = await newManager();

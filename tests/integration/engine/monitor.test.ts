@@ -6,87 +6,21 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { exitCode, type ExitRecord, monitorBinary, readExitRecord, startMonitor } from '../../../src/engine/monitor/monitor.js';
-import { compileMonitorPlan, encodeMonitorPlan, type LogConfig, type MonitorPlan } from '../../../src/engine/monitor/plan.js';
-import type { Spec } from '../../../src/runtime/spec/types.js';
-import { type Bundle, leftovers, makeBundle, RUNTIME_BIN } from '../../support/bundle.js';
+import { exitCode, monitorBinary, readExitRecord, startMonitor } from '../../../src/engine/monitor/monitor.js';
+import { encodeMonitorPlan } from '../../../src/engine/monitor/plan.js';
+import { leftovers } from '../../support/bundle.js';
+import { box, waitExit, waitGone } from '../../support/monitor-box.js';
 import { repoRoot, requires } from '../../support/requires.js';
+import { readTextSync } from '../../../src/util/read-text.js';
 
 const skip = requires('root', 'helper', 'busybox') || (existsSync(path.join(repoRoot, 'native/build/brig-monitor')) ? false : 'brig-monitor not built');
 
-interface Box {
-  b: Bundle;
-  id: string;
-  plan: MonitorPlan;
-  cleanup(): void;
-}
-
-function box(args: string[], opts: { log?: Partial<LogConfig>; edit?: (s: Spec) => void; stdin?: boolean; tty?: boolean; oom?: boolean; hold?: boolean } = {}): Box {
-  const id = `mon-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const b = makeBundle(args, (s) => {
-    s.process!.terminal = opts.tty ?? false;
-    opts.edit?.(s);
-  });
-  const dir = path.join(b.dir, 'ctr');
-  const socketDir = mkdtempSync(path.join(tmpdir(), 'bm-'));
-  spawnSync('mkdir', ['-p', dir]);
-  const rt = [RUNTIME_BIN, '--root', b.stateRoot, '--log', path.join(dir, 'runtime.log')];
-  const plan = compileMonitorPlan({
-    dir,
-    socketDir,
-    log: { driver: 'json-file', maxSize: 0, maxFiles: 1, ...opts.log },
-    tty: opts.tty ?? false,
-    stdin: opts.stdin ?? false,
-    starter: (f) => ({
-      argv: [...rt, 'run', '-d', '--bundle', b.dir, '--pid-file', f.pid, ...(f.console ? ['--console-socket', f.console] : []), id],
-      env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'],
-    }),
-    ...(opts.oom ? { oomCounter: { path: `/sys/fs/cgroup/memory/brig/${id}/memory.oom_control`, key: 'oom_kill' } } : {}),
-    onExit: { argv: [...rt, 'delete', '--force', id], env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'] },
-    ...(opts.hold ? { hold: true } : {}),
-  });
-  return {
-    b,
-    id,
-    plan,
-    cleanup() {
-      spawnSync(RUNTIME_BIN, ['--root', b.stateRoot, 'delete', '--force', id]);
-      b.cleanup();
-      rmSync(socketDir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function waitExit(plan: MonitorPlan, ms = 15_000): Promise<ExitRecord> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const r = readExitRecord(plan);
-    if (r) return r;
-    if (Date.now() > until) throw new Error('no exit record');
-    await new Promise((res) => setTimeout(res, 20));
-  }
-}
-
-/** Waits until the monitor is gone (it exits after the on-exit command). */
-async function waitGone(pid: number): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await new Promise((res) => setTimeout(res, 20));
-  }
-  throw new Error(`monitor ${pid} still running`);
-}
-
 const records = (file: string) =>
-  readFileSync(file, 'utf8')
+  readTextSync(file)
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as { log: string; stream: string; time: string });
@@ -101,7 +35,7 @@ test("json-file log in docker's format, stdout and stderr apart, exit record, on
     assert.equal(r.exitStatus, 0);
     assert.equal(exitCode(r), 0);
     assert.equal(r.pid, s.pid);
-    const lines = readFileSync(x.plan.files.log!, 'utf8').trim().split('\n');
+    const lines = readTextSync(x.plan.files.log!).trim().split('\n');
     const recs = lines.map((l) => JSON.parse(l) as { log: string; stream: string; time: string });
     assert.deepEqual(
       recs.map((l) => [l.stream, l.log]).sort(),
@@ -303,7 +237,7 @@ test('a starter that fails is reported, and nothing is left', { skip }, async ()
   const x = box(['/no/such/program']);
   try {
     await assert.rejects(startMonitor(x.plan), /the container did not start: its runtime exited with status 1/);
-    assert.match(readFileSync(path.join(path.dirname(x.plan.files.exit), 'runtime.log'), 'utf8'), /no\/such\/program/);
+    assert.match(readTextSync(path.join(path.dirname(x.plan.files.exit), 'runtime.log')), /no\/such\/program/);
     assert.equal(readExitRecord(x.plan), undefined);
     assert.deepEqual(leftovers(x.b), []);
   } finally {

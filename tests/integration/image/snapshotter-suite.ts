@@ -209,6 +209,23 @@ export function snapshotterSuite(name: string, factory: Factory, skip: string | 
     assert.deepEqual(await fs.readdir(join((s as unknown as { root: string }).root, 'snapshots')), []);
   });
 
+  test(`${name}: usage counts a snapshot's bytes alone and with its parents`, { skip }, async (t) => {
+    const { s } = await setup(t);
+    await applyLayer(s, 'l1-a', undefined, [{ name: 'bin/', type: 'dir' }, { name: 'bin/sh', data: 'sh' }, { name: 'etc/', type: 'dir' }, { name: 'etc/x', data: 'xx' }], 'l1');
+    await applyLayer(s, 'l2-a', 'l1', [{ name: 'etc/', type: 'dir' }, { name: 'etc/y', data: 'yyy' }], 'l2');
+    await s.prepare('ctr', 'l2');
+    // What a container writes lands where applyTarget says (its upper dir, or its copy).
+    await fs.writeFile(join((await s.applyTarget('ctr')).dir, 'new'), 'hello');
+    const u = await s.usage('ctr');
+    assert.equal(u.total.size, 2 + 2 + 3 + 5, 'what a mount shows');
+    // overlayfs: what the container added; copy: its copy holds everything.
+    assert.equal(u.own.size, s.name === 'overlayfs' ? 5 : 12);
+    assert.deepEqual((await s.usage('l1')).own, { size: 4, inodes: 5 });
+    // A committed snapshot's count is kept, and the same when read again.
+    assert.deepEqual(await s.usage('l2'), await s.usage('l2'));
+    await assert.rejects(s.usage('nope'), code('SNAPSHOT_NOT_FOUND'));
+  });
+
   test(`${name}: concurrent prepares get distinct snapshots`, { skip }, async (t) => {
     const { s } = await setup(t);
     await s.prepare('base-a');

@@ -4,12 +4,13 @@
  * container's seccomp profile; the exit code comes back.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Spec } from '../../../src/runtime/spec/types.js';
 import { brigRuntime, leftovers, makeBundle } from '../../support/bundle.js';
 import { requires } from '../../support/requires.js';
+import { readTextSync } from '../../../src/util/read-text.js';
 
 const skip = requires('root', 'helper', 'busybox');
 const NS = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'user', 'uts'];
@@ -72,7 +73,7 @@ test('exec --process FILE, --detach with --pid-file', { skip }, () => {
     const d = brigRuntime(b, ['exec', '-d', '--pid-file', pidFile, 'ex-p', 'sleep', '5']);
     assert.equal(d.code, 0, d.stderr);
     const pids: number[] = JSON.parse(brigRuntime(b, ['ps', '--format', 'json', 'ex-p']).stdout);
-    assert.ok(pids.includes(Number(readFileSync(pidFile, 'utf8'))), `${pids}`);
+    assert.ok(pids.includes(Number(readTextSync(pidFile))), `${pids}`);
   });
 });
 

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { type Bundle, brigRuntime, leftovers, makeBundle, RUNTIME_BIN } from '../../support/bundle.js';
 import { repoRoot, requires } from '../../support/requires.js';
+import { readTextSync } from '../../../src/util/read-text.js';
 
 const skip = requires('root', 'helper', 'busybox');
 const NODE = path.join(repoRoot, 'node_modules', 'node', 'bin', 'node');
@@ -47,13 +48,13 @@ test('fast start and delete: no Node, and the same state, files and cgroups as N
   try {
     assert.equal(brigRuntime(b, ['create', 'fp1']).code, 0);
     const dir = path.join(b.stateRoot, 'fp1');
-    const created = readFileSync(path.join(dir, 'state.json'), 'utf8');
+    const created = readTextSync(path.join(dir, 'state.json'));
     assert.deepEqual(readdirSync(dir).sort(), ['exec.fifo', 'fast-delete', 'fast-delete-force', 'fast-start', 'state.json']);
     const r = fast(b, ['start', 'fp1']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '');
     // What Runtime.start writes: the state as read, with status running; the FIFO is gone.
-    assert.equal(readFileSync(path.join(dir, 'state.json'), 'utf8'), JSON.stringify({ ...JSON.parse(created), status: 'running' }));
+    assert.equal(readTextSync(path.join(dir, 'state.json')), JSON.stringify({ ...JSON.parse(created), status: 'running' }));
     assert.deepEqual(readdirSync(dir).sort(), ['fast-delete', 'fast-delete-force', 'state.json']);
     assert.equal(stateOf(b, 'fp1'), 'running');
     const pid = JSON.parse(created).pid as number;
@@ -66,7 +67,7 @@ test('fast start and delete: no Node, and the same state, files and cgroups as N
     assert.equal(existsSync(dir), false);
     let stat = '';
     try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      stat = readTextSync(`/proc/${pid}/stat`);
     } catch {}
     assert.ok(stat === '' || /\) Z /.test(stat), `init ${pid} still runs: ${stat}`);
     assert.deepEqual(cgroupsOf('fp1'), []);
@@ -105,7 +106,7 @@ test('a plan that no longer holds, or argv it does not cover, goes to Node', { s
     const noRoot = spawnSync(RUNTIME_BIN, ['start', 'fn1'], { cwd: b.dir, env: NO_NODE, encoding: 'utf8' });
     wentToNode({ code: noRoot.status, stderr: noRoot.stderr }, 'no --root');
     // state.json changed since create (whatever the change): Node.
-    const state = readFileSync(path.join(dir, 'state.json'), 'utf8');
+    const state = readTextSync(path.join(dir, 'state.json'));
     writeFileSync(path.join(dir, 'state.json'), JSON.stringify({ ...JSON.parse(state), annotations: { x: 'y' } }));
     wentToNode(fast(b, ['start', 'fn1']), 'state changed');
     writeFileSync(path.join(dir, 'state.json'), state);
@@ -113,7 +114,7 @@ test('a plan that no longer holds, or argv it does not cover, goes to Node', { s
     const plan = readFileSync(path.join(dir, 'fast-start'));
     writeFileSync(path.join(dir, 'fast-start'), plan.subarray(0, plan.lastIndexOf('end\n')));
     wentToNode(fast(b, ['start', 'fn1']), 'a torn plan');
-    assert.equal(readFileSync(path.join(dir, 'state.json'), 'utf8'), state);
+    assert.equal(readTextSync(path.join(dir, 'state.json')), state);
     assert.ok(existsSync(path.join(dir, 'exec.fifo')));
     writeFileSync(path.join(dir, 'fast-start'), plan);
     // --log and --log-format change nothing on success: still fast.
@@ -126,7 +127,7 @@ test('a plan that no longer holds, or argv it does not cover, goes to Node', { s
     // A stopped container cannot be started; a plan for a recreated id is not the old one's.
     assert.equal(brigRuntime(b, ['delete', '--force', 'fn1']).code, 0);
     assert.equal(brigRuntime(b, ['create', 'fn2']).code, 0);
-    const pid = JSON.parse(readFileSync(path.join(b.stateRoot, 'fn2', 'state.json'), 'utf8')).pid as number;
+    const pid = JSON.parse(readTextSync(path.join(b.stateRoot, 'fn2', 'state.json'))).pid as number;
     process.kill(pid, 'SIGKILL');
     for (let i = 0; i < 100 && stateOf(b, 'fn2') !== 'stopped'; i++) spawnSync('sleep', ['0.02']);
     wentToNode(fast(b, ['start', 'fn2']), 'start of a stopped container');
@@ -164,7 +165,7 @@ test('with poststart or poststop hooks there is no plan for that verb: Node runs
     assert.equal(brigRuntime(b, ['start', 'fh']).code, 0);
     wentToNode(fast(b, ['delete', '--force', 'fh']), 'poststop');
     assert.equal(brigRuntime(b, ['delete', '--force', 'fh']).code, 0);
-    assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n'), ['poststart', 'poststop']);
+    assert.deepEqual(readTextSync(log).trim().split('\n'), ['poststart', 'poststop']);
   } finally {
     brigRuntime(b, ['delete', '--force', 'fh']);
     b.cleanup();

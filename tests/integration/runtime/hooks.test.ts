@@ -4,7 +4,7 @@
  * a timed-out hook is killed; poststart/poststop failures only warn.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -12,6 +12,7 @@ import type { Hook, Spec } from '../../../src/runtime/spec/types.js';
 import { spawn } from 'node:child_process';
 import { brigRuntime, leftovers, makeBundle, RUNTIME_BIN } from '../../support/bundle.js';
 import { requires } from '../../support/requires.js';
+import { readTextSync } from '../../../src/util/read-text.js';
 
 const skip = requires('root', 'helper', 'busybox');
 
@@ -57,7 +58,7 @@ test('every hook kind runs in order, in its namespace, with args, env and the st
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
       }
       assert.equal(brigRuntime(b, ['delete', 'hk']).code, 0);
-      const lines = readFileSync(log, 'utf8').trim().split('\n');
+      const lines = readTextSync(log).trim().split('\n');
       const kinds = lines.map((l) => l.split(' ')[0]);
       assert.deepEqual(kinds, ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
       for (const l of lines) {
@@ -118,7 +119,7 @@ test('a failing startContainer hook fails start: the program never runs, poststa
       assert.equal(JSON.parse(brigRuntime(b, ['state', 'hs']).stdout).status, 'stopped');
       assert.equal(brigRuntime(b, ['start', 'hs']).code, 1);
       assert.equal(brigRuntime(b, ['delete', 'hs']).code, 0);
-      const kinds = readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split(' ')[0]);
+      const kinds = readTextSync(log).trim().split('\n').map((l) => l.split(' ')[0]);
       assert.deepEqual(kinds, ['poststop']);
       assert.deepEqual(leftovers(b), []);
     } finally {

@@ -8,12 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, openSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { type Bundle, leftovers, makeBundle, RUNTIME_BIN } from '../../support/bundle.js';
 import { repoRoot, requires } from '../../support/requires.js';
+import { readTextSync } from '../../../src/util/read-text.js';
 
 const skip = requires('root', 'helper', 'busybox');
 const NODE = path.join(repoRoot, 'node_modules', 'node', 'bin', 'node');
@@ -49,7 +50,7 @@ function inheritableFds(): number[] {
   const out: number[] = [];
   for (const fd of readdirSync('/proc/self/fd').map(Number)) {
     try {
-      const flags = /flags:\s+([0-7]+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
+      const flags = /flags:\s+([0-7]+)/.exec(readTextSync(`/proc/self/fdinfo/${fd}`))?.[1];
       if (flags !== undefined && (Number.parseInt(flags, 8) & O_CLOEXEC) === 0) out.push(fd);
     } catch {}
   }
@@ -68,7 +69,7 @@ test('a hook inherits nothing from the launcher or the stage 0 channel: only its
     const r = runVia('launcher', b, ['run', 'l-hook']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /forked by the launcher/);
-    const text = readFileSync(log, 'utf8');
+    const text = readTextSync(log);
     const fds = [...text.matchAll(/ (\d+) -> /g)].map((m) => Number(m[1]));
     assert.ok(fds.includes(0) && fds.includes(1), text);
     // What this test process leaks to every child reaches the hook with any runtime.
@@ -143,7 +144,7 @@ test('stdio the caller closed is /dev/null in the container, not a closed slot',
     const sh = `exec 0<&- 1>&- 2>&-; exec ${RUNTIME_BIN} --root ${b.stateRoot} run --preserve-fds 1 l-closed 3>${out}`;
     const r = spawnSync('sh', ['-c', sh], { cwd: b.dir, encoding: 'utf8', timeout: 20_000 });
     assert.equal(r.status, 0, r.stderr);
-    const text = readFileSync(out, 'utf8');
+    const text = readTextSync(out);
     for (const fd of [0, 1, 2]) assert.match(text, new RegExp(` ${fd} -> /dev/null`), text);
     assert.deepEqual(leftovers(b), []);
   } finally {
@@ -164,7 +165,7 @@ function runBinary(bin: string, b: Bundle, args: string[], env: NodeJS.ProcessEn
   const fds = [openSync(`${out}.1`, 'w'), openSync(`${out}.2`, 'w')];
   try {
     const r = spawnSync(bin, ['--root', b.stateRoot, ...args], { cwd: b.dir, env, stdio: ['ignore', fds[0]!, fds[1]!], timeout: 20_000 });
-    return { code: r.status, stdout: readFileSync(`${out}.1`, 'utf8'), stderr: readFileSync(`${out}.2`, 'utf8') };
+    return { code: r.status, stdout: readTextSync(`${out}.1`), stderr: readTextSync(`${out}.2`) };
   } finally {
     fds.forEach((fd) => closeSync(fd));
   }

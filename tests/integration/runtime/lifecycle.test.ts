@@ -3,11 +3,12 @@
  * and their edge cases (unknown id, taken id, running container).
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { brigRuntime, leftovers, makeBundle } from '../../support/bundle.js';
 import { requires } from '../../support/requires.js';
+import { readTextSync } from '../../../src/util/read-text.js';
 
 const skip = requires('root', 'helper', 'busybox');
 
@@ -25,7 +26,7 @@ test('run --detach, state, list, kill, delete', { skip }, async () => {
     const pidFile = path.join(b.dir, 'init.pid');
     const r = brigRuntime(b, ['run', '--detach', '--pid-file', pidFile, 'c1']);
     assert.equal(r.code, 0, r.stderr);
-    const pid = Number(readFileSync(pidFile, 'utf8'));
+    const pid = Number(readTextSync(pidFile));
     assert.ok(pid > 1);
 
     const st = JSON.parse(brigRuntime(b, ['state', 'c1']).stdout);
@@ -69,7 +70,7 @@ test('delete --force kills a running container', { skip }, () => {
     const pid = JSON.parse(brigRuntime(b, ['state', 'c2']).stdout).pid;
     assert.equal(brigRuntime(b, ['delete', '--force', 'c2']).code, 0);
     assert.equal(
-      existsSync(`/proc/${pid}/cmdline`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('sleep'),
+      existsSync(`/proc/${pid}/cmdline`) && readTextSync(`/proc/${pid}/cmdline`).includes('sleep'),
       false,
     );
     assert.deepEqual(leftovers(b), []);
@@ -149,7 +150,7 @@ test('spec writes a default config that runs as is', { skip }, () => {
   try {
     rmSync(path.join(b.dir, 'config.json'));
     assert.equal(brigRuntime(b, ['spec']).code, 0);
-    const spec = JSON.parse(readFileSync(path.join(b.dir, 'config.json'), 'utf8'));
+    const spec = JSON.parse(readTextSync(path.join(b.dir, 'config.json')));
     assert.deepEqual(spec.process.args, ['sh']);
     // a second spec refuses to overwrite
     assert.notEqual(brigRuntime(b, ['spec']).code, 0);
@@ -170,7 +171,7 @@ test('create leaves the program waiting; start runs it; state follows created â†
     assert.equal(c.code, 0, c.stderr);
     const st = JSON.parse(brigRuntime(b, ['state', 'cs']).stdout);
     assert.equal(st.status, 'created');
-    assert.equal(st.pid, Number(readFileSync(path.join(b.dir, 'p'), 'utf8')));
+    assert.equal(st.pid, Number(readTextSync(path.join(b.dir, 'p'))));
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(existsSync(path.join(b.rootfs, 'tmp/marker')), false, 'the program ran before start');
     const s1 = brigRuntime(b, ['start', 'cs']);
@@ -196,7 +197,7 @@ test('a created container can be deleted without --force, and its init is gone',
     const pid = JSON.parse(brigRuntime(b, ['state', 'cd']).stdout).pid;
     const d = brigRuntime(b, ['delete', 'cd']);
     assert.equal(d.code, 0, d.stderr);
-    assert.equal(existsSync(`/proc/${pid}/status`) && !readFileSync(`/proc/${pid}/status`, 'utf8').includes('State:\tZ'), false);
+    assert.equal(existsSync(`/proc/${pid}/status`) && !readTextSync(`/proc/${pid}/status`).includes('State:\tZ'), false);
     assert.deepEqual(leftovers(b), []);
   } finally {
     b.cleanup();

@@ -122,12 +122,12 @@ test('namespaced sysctls are written in the container only', { skip }, () => {
   assert.notEqual(execFileSync('cat', ['/proc/sys/kernel/shmmni'], { encoding: 'utf8' }).trim(), '1234');
 });
 
-test('devices: default nodes exist with their modes, extra devices are created', { skip }, () => {
+test('devices: default nodes exist with their modes, extra devices are created, and opened only where a rule allows (as runc)', { skip }, () => {
   const r = runIn(
     [
       'sh',
       '-c',
-      'stat -c "%n %F %t:%T %a %u:%g" /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty /dev/fuse; ls -l /dev/fd /dev/ptmx | grep -o "\\-> .*"',
+      'stat -c "%n %F %t:%T %a %u:%g" /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty /dev/fuse; ls -l /dev/fd /dev/ptmx | grep -o "\\-> .*"; (true < /dev/fuse) 2>/dev/null && echo fuse-opened || echo fuse-denied',
     ],
     (s) => {
       s.linux!.devices = [
@@ -141,6 +141,7 @@ test('devices: default nodes exist with their modes, extra devices are created',
   assert.match(r.stdout, /^\/dev\/fuse character special file a:e5 600 5:6$/m);
   assert.match(r.stdout, /-> \/proc\/self\/fd$/m);
   assert.match(r.stdout, /-> pts\/ptmx$/m);
+  assert.match(r.stdout, /^fuse-denied$/m, 'no rule in linux.resources.devices allows it');
 });
 
 test('an id-mapped bind mount shows host-root files as the container root, and writes back as host root', { skip }, () => {

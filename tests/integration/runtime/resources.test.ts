@@ -5,12 +5,13 @@
  * pause/resume, update of a running container, and nothing left behind.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { test } from 'node:test';
 import type { Spec } from '../../../src/runtime/spec/types.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { brigRuntime, brigRuntimeAsync, leftovers, makeBundle, RUNTIME_BIN, runIn } from '../../support/bundle.js';
 import { requires } from '../../support/requires.js';
+import { readTextSync } from '../../../src/util/read-text.js';
 
 const skip = requires('root', 'helper', 'busybox');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -177,7 +178,7 @@ test('with a cgroup namespace the container sees its own cgroup as the root', { 
 
 /** /proc/<pid>/cgroup, one line per hierarchy, without the one brig does not manage. */
 function cgroupLines(pid: number): string[] {
-  return readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n').filter((l) => !l.includes('name=systemd'));
+  return readTextSync(`/proc/${pid}/cgroup`).trim().split('\n').filter((l) => !l.includes('name=systemd'));
 }
 
 test('init is born in its cgroups, which hold the container\'s processes and never the runtime\'s', { skip }, async () => {
@@ -194,7 +195,7 @@ test('init is born in its cgroups, which hold the container\'s processes and nev
     assert.ok(initPid > 0, 'the container did not start');
     assert.deepEqual(JSON.parse(brigRuntime(b, ['ps', '--format', 'json', 'born']).stdout), [initPid]);
     // Every hierarchy: init in the container's cgroup, stage 0 (its parent) in none of them.
-    const stage0 = Number(readFileSync(`/proc/${initPid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    const stage0 = Number(readTextSync(`/proc/${initPid}/stat`).split(') ')[1]!.split(' ')[1]);
     for (const line of cgroupLines(initPid)) assert.match(line, /:\/brig\/born$/, line);
     for (const line of cgroupLines(stage0)) assert.doesNotMatch(line, /\/brig\/born/, line);
     const r = await run;
@@ -264,7 +265,7 @@ test('exec\'s process is born in the container\'s cgroups', { skip }, () => {
     const pidFile = `${c.b.dir}/exec.pid`;
     const e = brigRuntime(c.b, ['exec', '-d', '--pid-file', pidFile, 'execcg', 'sleep', '5']);
     assert.equal(e.code, 0, e.stderr);
-    const pid = Number(readFileSync(pidFile, 'utf8'));
+    const pid = Number(readTextSync(pidFile));
     // Seen from the host, outside any cgroup namespace the container has.
     for (const line of cgroupLines(pid)) assert.match(line, /:\/brig\/execcg$/, line);
   } finally {

@@ -7,12 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Spec } from '../../../src/runtime/spec/types.js';
 import { brigRuntime, leftovers, makeBundle, RUNTIME_BIN, type Bundle } from '../../support/bundle.js';
 import { requires } from '../../support/requires.js';
+import { readTextSync } from '../../../src/util/read-text.js';
 
 const skip = requires('root', 'helper', 'busybox', 'runc');
 
@@ -26,7 +27,7 @@ function runcSpecBundle(edit: (s: Spec) => void): Bundle {
     const again = spawnSync('runc', ['spec'], { cwd: b.dir, encoding: 'utf8' });
     assert.equal(again.status, 0, again.stderr);
   }
-  const spec = JSON.parse(readFileSync(path.join(b.dir, 'config.json'), 'utf8')) as Spec;
+  const spec = JSON.parse(readTextSync(path.join(b.dir, 'config.json'))) as Spec;
   edit(spec);
   writeFileSync(path.join(b.dir, 'config.json'), JSON.stringify(spec, null, 2));
   return b;
@@ -85,7 +86,7 @@ test("brig-runtime spec's config runs under runc too", { skip }, () => {
     spawnSync('rm', [path.join(b.dir, 'config.json')]);
     const made = brigRuntime(b, ['spec']);
     assert.equal(made.code, 0, made.stderr);
-    const spec = JSON.parse(readFileSync(path.join(b.dir, 'config.json'), 'utf8')) as Spec;
+    const spec = JSON.parse(readTextSync(path.join(b.dir, 'config.json'))) as Spec;
     asProgram(['sh', '-c', 'echo ok'])(spec);
     writeFileSync(path.join(b.dir, 'config.json'), JSON.stringify(spec));
     const r = brigRuntime(b, ['run', `bs-${process.pid}`]);
@@ -189,7 +190,7 @@ test("a new network namespace's loopback is up, as under runc", { skip }, () => 
 
 function pgidAndSid(pid: number): [number, number] {
   // /proc/<pid>/stat: "pid (comm) state ppid pgrp session ..."; comm may hold spaces.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const stat = readTextSync(`/proc/${pid}/stat`);
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return [Number(f[2]), Number(f[3])];
 }
@@ -200,12 +201,12 @@ test('a detached init leads a session and process group of its own (PGID = SID =
   try {
     const r = brigRuntime(b, ['run', '-d', '--pid-file', path.join(b.dir, 'pid'), id]);
     assert.equal(r.code, 0, r.stderr);
-    const pid = Number(readFileSync(path.join(b.dir, 'pid'), 'utf8'));
+    const pid = Number(readTextSync(path.join(b.dir, 'pid')));
     assert.deepEqual(pgidAndSid(pid), [pid, pid]);
     assert.notEqual(pgidAndSid(pid)[1], pgidAndSid(process.pid)[1]);
     const e = brigRuntime(b, ['exec', '-d', '--pid-file', path.join(b.dir, 'epid'), id, 'sleep', '30']);
     assert.equal(e.code, 0, e.stderr);
-    const epid = Number(readFileSync(path.join(b.dir, 'epid'), 'utf8'));
+    const epid = Number(readTextSync(path.join(b.dir, 'epid')));
     assert.deepEqual(pgidAndSid(epid), [epid, epid]);
   } finally {
     brigRuntime(b, ['delete', '--force', id]);
@@ -254,13 +255,13 @@ test("a joined uts namespace takes the hostname, as runc; the host's own namespa
     s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'uts' ? { type: 'uts', path: `/proc/${holder.pid}/ns/uts` } : n));
   });
   try {
-    for (let i = 0; i < 100 && readFileSync(`/proc/${holder.pid}/cmdline`, 'utf8').startsWith('unshare'); i++) spawnSync('sleep', ['0.01']);
+    for (let i = 0; i < 100 && readTextSync(`/proc/${holder.pid}/cmdline`).startsWith('unshare'); i++) spawnSync('sleep', ['0.01']);
     const r = brigRuntime(b, ['run', `uts-${process.pid}`]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'joined-uts\n');
     assert.equal(spawnSync('nsenter', ['-t', String(holder.pid), '-u', 'hostname'], { encoding: 'utf8' }).stdout, 'joined-uts\n');
     // The host's own uts and network namespaces, joined by path: refused before anything runs.
-    const spec = JSON.parse(readFileSync(path.join(b.dir, 'config.json'), 'utf8')) as Spec;
+    const spec = JSON.parse(readTextSync(path.join(b.dir, 'config.json'))) as Spec;
     spec.linux!.namespaces = spec.linux!.namespaces!.map((n) => (n.type === 'uts' ? { type: 'uts', path: '/proc/self/ns/uts' } : n));
     writeFileSync(path.join(b.dir, 'config.json'), JSON.stringify(spec));
     const host = brigRuntime(b, ['run', `uts2-${process.pid}`]);

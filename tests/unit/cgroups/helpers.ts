@@ -5,12 +5,13 @@
  * a write with an errno.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BrigError } from '../../../src/errors/index.js';
 import type { SetContext } from '../../../src/runtime/cgroups/controller.js';
 import { type CgroupFs, ControllerDir, nodeCgroupFs } from '../../../src/runtime/cgroups/fs.js';
+import { readTextSync } from '../../../src/util/read-text.js';
 
 export interface FakeCgroup {
   root: string;
@@ -58,7 +59,7 @@ export function fakeCgroup(
     writes,
     warnings,
     ctx: { warn: (m) => warnings.push(m) },
-    read: (file) => readFileSync(join(root, file), 'utf8'),
+    read: (file) => readTextSync(join(root, file)),
     cleanup: () => rmSync(root, { recursive: true, force: true }),
   };
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { filterFlag } from '../../../src/cli/brig/filter-flag.js';
 import { type CommandSpec, completionWords, helpText, parseFlags } from '../../../src/cli/flags.js';
 
 const RUN: CommandSpec = {
@@ -78,4 +79,13 @@ test('--help and completion come from the same table', () => {
   assert.match(h, /\n {6}--log-driver string {2,}Logging driver for the container \(default "json-file"\)\n/);
   assert.deepEqual(completionWords(RUN).slice(0, 4), ['--detach', '-d', '--interactive', '-i']);
   assert.ok(completionWords(RUN).includes('--help'));
+});
+
+test("--filter as docker's FilterOpt: KEY=VALUE gathered by key, the key lower-cased, both trimmed", () => {
+  const PS: CommandSpec = { name: 'ps', usage: 'ps', summary: '', flags: [{ name: 'filter', short: 'f', type: 'list', help: '' }] };
+  const PRUNE: CommandSpec = { name: 'container prune', usage: '', summary: '', flags: [{ name: 'filter', type: 'list', help: '' }] };
+  assert.deepEqual(filterFlag(parseFlags(['-f', 'name=a', '--filter', ' Label = x=1 ', '-f', 'name=b', '-fname=a', '-f', ''], PS), PS), { name: ['a', 'b'], label: ['x=1'] });
+  assert.deepEqual(filterFlag(parseFlags([], PS), PS), {});
+  assert.throws(() => filterFlag(parseFlags(['-f', 'foo'], PS), PS), /^BrigError: invalid argument "foo" for "-f, --filter" flag: bad format of filter \(expected name=value\)$/);
+  assert.throws(() => filterFlag(parseFlags(['--filter', 'foo'], PRUNE), PRUNE), /invalid argument "foo" for "--filter" flag/);
 });

@@ -4,10 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { IMAGES_DEFAULT, IMAGES_HEADER, imageContexts, PS_DEFAULT, PS_HEADER, psContext } from '../../../src/cli/format/contexts.js';
+import { humanSize } from '../../../src/cli/brig/render.js';
+import { IMAGES_DEFAULT, IMAGES_HEADER, imageContexts, PS_DEFAULT, PS_HEADER, psContext, psTemplateUsesSize } from '../../../src/cli/format/contexts.js';
 import { listFormatter } from '../../../src/cli/format/docker.js';
 import { parseTemplate } from '../../../src/cli/format/template.js';
-import type { ContainerSummary } from '../../../src/engine/containers/service.js';
+import type { ContainerSummary } from '../../../src/engine/containers/inspect.js';
 import type { ImageSummary } from '../../../src/image/service.js';
 
 const NOW = Date.parse('2026-01-02T03:04:05Z');
@@ -17,6 +18,8 @@ const C: ContainerSummary = {
   Image: 'busybox',
   ImageID: 'sha256:' + 'b'.repeat(64),
   Command: 'sh -c "echo hello; sleep 1000"',
+  HostConfig: { NetworkMode: 'none' },
+  NetworkSettings: { Networks: {} },
   Created: NOW / 1000 - 90,
   State: 'running',
   Status: 'Up About a minute',
@@ -65,4 +68,42 @@ test('images fields: a row per tag, digest by repository, <none> when untagged',
   const none = imageContexts({ ...I, RepoTags: [], RepoDigests: [] }, { trunc: false, now: NOW });
   assert.equal(parseTemplate('{{.Repository}} {{.Tag}} {{.Digest}} {{.ID}}').execute(none[0]!), `<none> <none> <none> sha256:${'c'.repeat(64)}`);
   assert.equal(listFormatter('table {{.Repository}}\\t{{.Tag}}\\t{{.ID}}', IMAGES_DEFAULT).render(rows, IMAGES_HEADER), 'REPOSITORY   TAG       IMAGE ID\nbusybox      1         cccccccccccc\nbusybox      latest    cccccccccccc\n');
+});
+
+test('ps: SIZE as docker prints it, mounts, networks, local volumes; which templates ask for sizes', () => {
+  const field = (t: string, c: ContainerSummary, trunc = true) => parseTemplate(t).execute(psContext(c, { trunc, now: NOW }));
+  assert.equal(field('{{.Size}}', { ...C, SizeRw: 3, SizeRootFs: 1_980_003 }), '3B (virtual 1.98MB)');
+  assert.equal(field('{{.Size}}', { ...C, SizeRw: 0, SizeRootFs: 0 }), '0B', 'no virtual size without one');
+  assert.equal(field('{{.Size}}', { ...C, SizeRw: 1500, SizeRootFs: 2_000_000 }), '1.5kB (virtual 2MB)', "Go's %.3g: no trailing zeros");
+  const mounted: ContainerSummary = {
+    ...C,
+    NetworkSettings: { Networks: { none: {} } },
+    Mounts: [{ Name: 'a-very-long-volume-name', Source: '/var/lib/x', Driver: 'local' }, { Name: '', Source: '/srv/data', Driver: '' }],
+  };
+  assert.equal(field('{{.Networks}}|{{.Mounts}}|{{.LocalVolumes}}', mounted), 'none|a-very-long-vo…,/srv/data|1');
+  assert.equal(field('{{.Mounts}}', mounted, false), 'a-very-long-volume-name,/srv/data');
+  // docker runs the template on an empty row first and asks for sizes when .Size was read.
+  assert.equal(psTemplateUsesSize('{{.Names}} {{.Size}}'), true);
+  assert.equal(psTemplateUsesSize('table {{.ID}}\\t{{.Size}}'), true);
+  assert.equal(psTemplateUsesSize('{{json .}}'), true, 'json marshals every field');
+  assert.equal(psTemplateUsesSize('{{if .Names}}{{.Size}}{{end}}'), false, 'not reached on the empty row');
+  assert.equal(psTemplateUsesSize('json'), false, 'the word json is no template');
+  assert.equal(psTemplateUsesSize('{{.Names}}'), false);
+  assert.equal(psTemplateUsesSize('{{.Nope}} {{.Size}}'), false, 'a failing template asks nothing');
+});
+
+test("sizes: go-units' 1000-based units and Go's %g", () => {
+  const rows: [number, string, string][] = [
+    [0, '0B', '0B'],
+    [999, '999B', '999B'],
+    [1000, '1kB', '1kB'],
+    [1500, '1.5kB', '1.5kB'],
+    [4_261_000, '4.26MB', '4.261MB'],
+    [123_456_789, '123MB', '123.5MB'],
+    [999_999, '1e+03kB', '1000kB'],
+  ];
+  for (const [n, three, four] of rows) {
+    assert.equal(humanSize(n), three, String(n));
+    assert.equal(humanSize(n, 4), four, String(n));
+  }
 });

@@ -138,6 +138,15 @@ test(
   }),
 );
 
+test(
+  'an update of a container removed meanwhile is "No such container", not the lock file\'s ENOENT',
+  withStore(async (s) => {
+    const c = await s.create(init('gone'));
+    await s.remove(c.id);
+    await assert.rejects(s.update(c.id, 'remove'), (e: Error & { code?: string }) => e.code === 'CONTAINER_NOT_FOUND' && e.message === `No such container: ${c.id}`);
+  }),
+);
+
 test("signals and times as docker's kill -s, --stop-signal, --since and --until take them", async () => {
   const { parseSignal } = await import('../../../src/util/signals.js');
   const { parseTime } = await import('../../../src/util/time-arg.js');

@@ -1,23 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseLogConfig, parseSize } from '../../../src/engine/monitor/log-options.js';
 import { compileMonitorPlan, encodeMonitorPlan } from '../../../src/engine/monitor/plan.js';
-
-test("log options take docker's names, units and rules", () => {
-  assert.deepEqual(parseLogConfig(undefined, {}), { driver: 'json-file', maxSize: 0, maxFiles: 1 });
-  assert.deepEqual(parseLogConfig('json-file', { 'max-size': '10m', 'max-file': '3' }), { driver: 'json-file', maxSize: 10 * 1024 * 1024, maxFiles: 3 });
-  assert.equal(parseSize('512k', 'f'), 512 * 1024);
-  assert.equal(parseSize('1.5g', 'f'), 1.5 * 1024 ** 3);
-  assert.equal(parseSize('100', 'f'), 100);
-  assert.deepEqual(parseLogConfig('none', {}), { driver: 'none', maxSize: 0, maxFiles: 1 });
-  assert.throws(() => parseLogConfig('json-file', { 'max-file': '3' }), /--log-opt max-file: needs max-size/);
-  assert.throws(() => parseLogConfig('json-file', { 'max-size': '10q' }), /--log-opt max-size: invalid size "10q"/);
-  assert.throws(() => parseLogConfig('json-file', { 'max-size': '1m', 'max-file': '0' }), /at least 1/);
-  assert.throws(() => parseLogConfig('json-file', { labels: 'a' }), /--log-opt labels: unknown option/);
-  assert.throws(() => parseLogConfig('json-file', { compress: 'true' }), /not supported yet/);
-  assert.throws(() => parseLogConfig('syslog', {}), /--log-driver: "syslog" is not supported/);
-  assert.throws(() => parseLogConfig('none', { 'max-size': '1m' }), /the none driver takes no options/);
-});
 
 const starter = () => ({ argv: ['/usr/bin/brig-runtime', 'run', '-d', 'x'], env: [] });
 
@@ -34,6 +17,20 @@ test('the monitor plan: files chosen, start last, framing only without a tty', (
   assert.deepEqual(held.ops.slice(-2).map((o) => o.op), ['hold', 'start'], 'a held start waits for its first attach client');
   const wire = encodeMonitorPlan(plan);
   assert.equal(Buffer.from(wire.subarray(0, 8)).toString('latin1'), 'BRIGMONP');
+  assert.equal(wire[8], 2, 'version 2: log ops carry compress and attrs');
+});
+
+test("the log ops: json-file's attrs member and the local driver's file, attrs and compression", () => {
+  const attrs = { b: '<2>', a: '1' };
+  const json = compileMonitorPlan({ dir: '/d', socketDir: '/s', log: { driver: 'json-file', maxSize: 2000, maxFiles: 3, compress: true, attrs }, tty: false, stdin: false, starter });
+  assert.deepEqual(json.ops[0], { op: 'log_json', path: '/d/json.log', max_size: 2000, max_files: 3, compress: 1, attrs: '"attrs":{"a":"1","b":"\\u003c2\\u003e"},' });
+  const loc = compileMonitorPlan({ dir: '/d', socketDir: '/s', log: { driver: 'local', maxSize: 20 * 1024 * 1024, maxFiles: 5, compress: true, attrs }, tty: false, stdin: false, starter });
+  assert.equal(loc.files.log, '/d/local-logs/container.log', "docker's name and directory");
+  const op = loc.ops[0] as { op: string; attrs: Uint8Array; compress: number; max_files: number };
+  assert.deepEqual([op.op, op.compress, op.max_files], ['log_local', 1, 5]);
+  assert.deepEqual(Buffer.from(op.attrs).toString('hex'), '32060a01611201313208 0a0162120 33c323e'.replace(/ /g, ''));
+  const old = compileMonitorPlan({ dir: '/d', socketDir: '/s', log: { driver: 'json-file', maxSize: 0, maxFiles: 1 }, tty: false, stdin: false, starter });
+  assert.deepEqual(old.ops[0], { op: 'log_json', path: '/d/json.log', max_size: 0, max_files: 1, compress: 0, attrs: '' }, 'a record from before compress and attrs');
 });
 
 test('socket paths longer than a unix socket takes are refused, naming the path', () => {

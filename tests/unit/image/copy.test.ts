@@ -3,7 +3,7 @@
  * (src/image/changes.ts) and FollowSymlinkInScope (src/image/fs-util.ts), without root.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -11,6 +11,7 @@ import { applyChanges } from '../../../src/image/changes.js';
 import { resolveInScope } from '../../../src/image/fs-util.js';
 import { archiveResource, extractArchive, prepareArchiveCopy, splitPathDirEntry } from '../../../src/image/layers/copy.js';
 import { readTar } from '../../../src/image/layers/tar-reader.js';
+import { readTextSync } from '../../../src/util/read-text.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'brig-copy-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -58,7 +59,7 @@ test('extractArchive puts everything under the directory, through symlinks only 
   const src = path.join(tmp, 'payload');
   writeFileSync(src, 'payload');
   await extractArchive(archiveResource(src, 'payload'), root, 'hostetc', { owner: 'none' });
-  assert.equal(readFileSync(path.join(root, 'etc', 'payload'), 'utf8'), 'payload');
+  assert.equal(readTextSync(path.join(root, 'etc', 'payload')), 'payload');
   assert.equal(resolveInScope(root, '/hostetc/../../../x'), path.join(root, 'x'));
   assert.equal(resolveInScope(root, 'hostetc/passwd'), path.join(root, 'etc', 'passwd'));
 });

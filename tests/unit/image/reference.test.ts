@@ -42,10 +42,9 @@ test('parts and familiar form', () => {
   );
 });
 
-test('refuses invalid references with a message naming them', () => {
+test("refuses invalid references in docker's words, the hint naming them", () => {
   const bad = [
     '',
-    'Busybox',
     'busybox:',
     ':tag',
     'busybox:-tag',
@@ -58,17 +57,18 @@ test('refuses invalid references with a message naming them', () => {
     'busybox@md5:0123',
     'a..b',
     'a-/b',
-    'a'.repeat(64).replace(/a/g, 'f'),
-    `x/${'a'.repeat(260)}`,
   ];
   for (const input of bad) {
     assert.throws(
       () => parseReference(input),
       (e: unknown) =>
-        e instanceof BrigError && e.code === 'INVALID_REFERENCE' && e.message.includes(`"${input}"`),
+        e instanceof BrigError && e.code === 'INVALID_REFERENCE' && /^invalid (reference format|repository name)/.test(e.message) && `${e.message} ${e.hint}`.includes(input),
       input,
     );
   }
-  assert.throws(() => parseReference('Foo/Bar'), /must be lowercase/);
-  assert.throws(() => parseReference('docker.io/Foo'), /must be lowercase/);
+  assert.throws(() => parseReference('Busybox'), { message: 'invalid reference format: repository name (library/Busybox) must be lowercase' });
+  assert.throws(() => parseReference('Bad/Name'), { message: 'invalid reference format: repository name (Name) must be lowercase' });
+  assert.throws(() => parseReference('docker.io/Foo'), { message: 'invalid reference format: repository name (library/Foo) must be lowercase' });
+  assert.throws(() => parseReference(`x/${'a'.repeat(260)}`), { message: 'repository name must not be more than 255 characters' });
+  assert.throws(() => parseReference('f'.repeat(64)), { message: `invalid repository name (${'f'.repeat(64)}), cannot specify 64-byte hexadecimal strings` });
 });

@@ -108,7 +108,7 @@ test('an over-limit record already in the store is listed, refused for use, and 
   });
   assert.equal((await svc.inspect('good:1')).RepoTags[0], 'good:1');
   assert.deepEqual(await svc.remove('big:1'), [{ Untagged: 'big:1' }]);
-  const pruned = await svc.prune({ all: true, inUse: new Set([list.find((i) => i.RepoTags[0] === 'good:1')!.Id]), graceMs: 0 });
+  const pruned = await svc.prune({ filters: { dangling: ['false'] }, users: [{ id: 'ctr', imageId: list.find((i) => i.RepoTags[0] === 'good:1')!.Id, running: true }], graceMs: 0 });
   assert.deepEqual(pruned.ImagesDeleted, [{ Untagged: 'big:2' }, { Deleted: cfg.digest }]);
   assert.deepEqual(await blobs(), good);
   assert.deepEqual((await svc.list()).flatMap((i) => i.RepoTags), ['good:1']);

@@ -5,12 +5,20 @@
 import type { Verb, VerbGroup } from '../verb.js';
 import { CONTAINER_TOP, containerGroup } from './container/index.js';
 import { IMAGE_TOP, imageGroup } from './image/index.js';
+import { login } from './registry/login.js';
+import { logout } from './registry/logout.js';
+import { completion } from './system/completion.js';
 import { info } from './system/info.js';
+import { version } from './system/version.js';
 
 export const COMMANDS: Record<string, Verb | VerbGroup> = {
   ...CONTAINER_TOP,
   ...IMAGE_TOP,
   info,
+  login,
+  logout,
+  version,
+  completion,
   container: containerGroup,
   image: imageGroup,
 };

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+
 import path from 'node:path';
 import { BrigError } from '../../../errors/index.js';
 import { CAPABILITIES } from '../../../runtime/linux/constants.js';
@@ -7,6 +7,7 @@ import type { Process } from '../../../runtime/spec/types.js';
 import { parseSpecJson, readProcess } from '../../../runtime/spec/validate.js';
 import { forwardSignalsUntil } from '../../forward-signals.js';
 import type { Command, Context } from '../command.js';
+import { readTextSync } from '../../../util/read-text.js';
 
 /**
  * The process to exec: --process FILE as given (validated like config.json's process), or
@@ -16,7 +17,7 @@ import type { Command, Context } from '../command.js';
 function execProcess(ctx: Context, flags: Record<string, unknown>, args: string[]): ExecProcess {
   if (flags.process) {
     const file = path.resolve(ctx.cwd, flags.process as string);
-    const p = readProcess(parseSpecJson(readFileSync(file, 'utf8'), file), 'process');
+    const p = readProcess(parseSpecJson(readTextSync(file), file), 'process');
     return { ...p, args: p.args! };
   }
   if (args.length === 0) throw new BrigError('INVALID_ARGUMENT', 'exec needs a command (or --process FILE)');

@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+
 import { featuresDocument } from '../../../runtime/features.js';
 import { detectCgroupLayout, parseMountPoints } from '../../../runtime/host-facts.js';
 import type { Command } from '../command.js';
+import { readTextSync } from '../../../util/read-text.js';
 
 export const features: Command = {
   name: 'features',
@@ -11,8 +12,8 @@ export const features: Command = {
   async run(ctx) {
     const doc = featuresDocument({
       version: ctx.version,
-      capLastCap: Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim()),
-      cgroupLayout: detectCgroupLayout(parseMountPoints(readFileSync('/proc/self/mountinfo', 'utf8'))),
+      capLastCap: Number(readTextSync('/proc/sys/kernel/cap_last_cap').trim()),
+      cgroupLayout: detectCgroupLayout(parseMountPoints(readTextSync('/proc/self/mountinfo'))),
     });
     ctx.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     return 0;

@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs';
+
 import path from 'node:path';
 import { BrigError } from '../../../errors/index.js';
 import type { LinuxResources } from '../../../runtime/cgroups/index.js';
 import { obj } from '../../../runtime/spec/check.js';
 import type { Command } from '../command.js';
+import { readTextSync } from '../../../util/read-text.js';
 
 /** runc's memory syntax: bytes, or a number with k/m/g/t (binary, optional "b"); -1 = unlimited. */
 export function parseBytes(v: string, flag: string): number {
@@ -24,7 +25,7 @@ export function resourcesFromFlags(flags: Record<string, unknown>, cwd: string, 
   const res: LinuxResources = {};
   const file = flags.resources as string | undefined;
   if (file !== undefined) {
-    const text = file === '-' ? stdin() : readFileSync(path.resolve(cwd, file), 'utf8');
+    const text = file === '-' ? stdin() : readTextSync(path.resolve(cwd, file));
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -87,7 +88,7 @@ export const update: Command = {
   },
   async run(ctx, { flags, rest }) {
     if (rest.length !== 1) throw new BrigError('INVALID_ARGUMENT', 'update needs exactly one container id');
-    const res = resourcesFromFlags(flags, ctx.cwd, () => readFileSync(0, 'utf8'));
+    const res = resourcesFromFlags(flags, ctx.cwd, () => readTextSync(0));
     if (Object.keys(res).length === 0) throw new BrigError('INVALID_ARGUMENT', 'update: nothing to change (give --resources or a limit flag)');
     await ctx.runtime.update(rest[0]!, res);
     return 0;

@@ -2,7 +2,7 @@
 import { BrigError } from '../../../../errors/index.js';
 import type { CommandSpec } from '../../../flags.js';
 import type { Verb } from '../../verb.js';
-import { report } from './files-report.js';
+import { report } from '../../report.js';
 
 const COMMIT: CommandSpec = {
   name: 'commit',

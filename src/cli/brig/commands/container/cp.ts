@@ -22,7 +22,7 @@ import {
 import type { CommandSpec, FlagValues } from '../../../flags.js';
 import type { BrigContext } from '../../context.js';
 import { exactArgs, type Verb } from '../../verb.js';
-import { goError, LocalError, report, toStdout } from './files-report.js';
+import { goError, LocalError, report, toStdout } from '../../report.js';
 
 const isDirMode = (mode: number) => mode >= 2 ** 31;
 const isSymlinkMode = (mode: number) => (mode & (1 << 27)) !== 0;
@@ -159,7 +159,9 @@ async function copyFromContainer(ctx: BrigContext, ref: string, srcPath: string,
       throw new LocalError((e as Error).message);
     }
     try {
-      await extractArchive(prepared.content, prepared.dir, '', { owner: v.archive === true ? 'archive' : 'none' });
+      // As docker's CLI (archive.CopyTo, NoLchown): copies out are the caller's, -a or not;
+      // -a keeps owners only on the way into a container.
+      await extractArchive(prepared.content, prepared.dir, '', { owner: 'none' });
     } catch (e) {
       throw new LocalError((e as Error).message);
     }

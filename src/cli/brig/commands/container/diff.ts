@@ -1,7 +1,7 @@
 /** brig diff: a container's changes against its image (A, C, D). */
 import type { CommandSpec } from '../../../flags.js';
 import { exactArgs, type Verb } from '../../verb.js';
-import { report } from './files-report.js';
+import { report } from '../../report.js';
 
 const DIFF: CommandSpec = { name: 'diff', usage: 'diff CONTAINER', summary: "Inspect changes to files or directories on a container's filesystem", flags: [] };
 

@@ -1,10 +1,8 @@
 /** brig export: a container's whole filesystem as a tar, to a file (-o) or stdout. */
-import { renameSync, rmSync } from 'node:fs';
-import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import type { CommandSpec } from '../../../flags.js';
 import { exactArgs, type Verb } from '../../verb.js';
-import { goError, LocalError, report, toStdout } from './files-report.js';
+import { LocalError, report, toStdout, writeFileFromStream } from '../../report.js';
 
 const EXPORT: CommandSpec = {
   name: 'export',
@@ -23,22 +21,9 @@ export const exportVerb: Verb = {
     if (out === undefined) return ctx.engine().exportContainer(p.args[0]!, (tar) => toStdout(ctx, tar));
     // As docker: into a temporary file beside the target, renamed over it once complete.
     const file = path.resolve(ctx.cwd, out);
-    const tmp = path.join(path.dirname(file), `.${path.basename(file)}.brig-${process.pid}`);
-    try {
-      await ctx.engine().exportContainer(p.args[0]!, async (tar) => {
-        const fh = await fs.open(tmp, 'wx', 0o644).catch((e: unknown) => {
-          throw goError('open', tmp, e);
-        });
-        try {
-          for await (const chunk of tar) await fh.write(chunk);
-        } finally {
-          await fh.close();
-        }
-      });
-      renameSync(tmp, file);
-    } finally {
-      rmSync(tmp, { force: true });
-    }
+    await writeFileFromStream(file, (write) => ctx.engine().exportContainer(p.args[0]!, async (tar) => {
+      for await (const chunk of tar) await write(chunk);
+    }), 0o644);
   });
   },
 };

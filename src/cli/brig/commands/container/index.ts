@@ -12,19 +12,22 @@ import { inspect } from './inspect.js';
 import { kill } from './kill.js';
 import { logs } from './logs.js';
 import { pause, unpause } from './pause.js';
+import { prune } from './prune.js';
 import { ps } from './ps.js';
 import { rename } from './rename.js';
 import { rm } from './rm.js';
 import { run } from './run.js';
 import { start } from './start.js';
 import { restart, stop } from './stop.js';
+import { top } from './top.js';
+import { update } from './update.js';
 import { wait } from './wait.js';
 
 /** `brig VERB`, as docker's top-level container commands. */
-export const CONTAINER_TOP: Record<string, Verb> = { attach, commit, cp, create, diff, exec, export: exportVerb, inspect, kill, logs, pause, ps, rename, restart, rm, run, start, stop, unpause, wait };
+export const CONTAINER_TOP: Record<string, Verb> = { attach, commit, cp, create, diff, exec, export: exportVerb, inspect, kill, logs, pause, ps, rename, restart, rm, run, start, stop, top, unpause, update, wait };
 
 export const containerGroup: VerbGroup = {
   name: 'container',
   summary: 'Manage containers',
-  verbs: { ...CONTAINER_TOP, ls: ps, list: ps, remove: rm, cleanup },
+  verbs: { ...CONTAINER_TOP, ls: ps, list: ps, remove: rm, prune, cleanup },
 };

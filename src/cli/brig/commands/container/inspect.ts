@@ -10,6 +10,7 @@ export const inspect: Verb = {
     summary: 'Return low-level information on Docker objects',
     flags: [
       { name: 'format', short: 'f', type: 'string', help: "Format output using a custom template: 'json' or a Go template" },
+      { name: 'size', short: 's', type: 'bool', help: 'Display total file sizes if the type is container' },
       { name: 'type', type: 'string', help: 'Return JSON for specified type' },
     ],
   },
@@ -26,7 +27,7 @@ export const inspect: Verb = {
         if (type === 'image') out.push(await engine.inspectImage(ref));
         else {
           try {
-            out.push(await engine.inspectContainer(ref));
+            out.push(await engine.inspectContainer(ref, { size: p.values.size === true }));
           } catch (e) {
             if (type === 'container' || (e as BrigError).code !== 'CONTAINER_NOT_FOUND') throw e;
             out.push(await engine.inspectImage(ref));

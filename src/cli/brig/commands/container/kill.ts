@@ -1,5 +1,5 @@
 /** brig kill: a signal (SIGKILL unless -s) to each container's init. */
-import { perRef } from '../../verb.js';
+import { PARALLEL_OPS, perRef } from '../../verb.js';
 
 export const kill = perRef(
   {
@@ -9,4 +9,5 @@ export const kill = perRef(
     flags: [{ name: 'signal', short: 's', type: 'string', help: 'Signal to send to the container', default: 'KILL' }],
   },
   (ctx, p, ref) => ctx.engine().killContainer(ref, p.values.signal as string),
+  PARALLEL_OPS,
 );

@@ -1,14 +1,12 @@
 /** brig logs: a container's log, from its log driver's files, with docker's flags. */
+import { type LogLine, renderLogLine } from '../../../../engine/engine.js';
 import { BrigError } from '../../../../errors/index.js';
 import { parseTime } from '../../../../util/time-arg.js';
 import type { BrigContext } from '../../context.js';
 import { exactArgs, type Verb } from '../../verb.js';
 
-async function printLogs(ctx: BrigContext, lines: AsyncIterable<{ stream: string; log: string; time: string }>, timestamps: boolean): Promise<void> {
-  for await (const l of lines) {
-    const out = l.stream === 'stderr' ? ctx.stderr : ctx.stdout;
-    out.write(timestamps ? `${l.time} ${l.log}` : l.log);
-  }
+async function printLogs(ctx: BrigContext, lines: AsyncIterable<LogLine>, opts: { timestamps: boolean; details: boolean }): Promise<void> {
+  for await (const l of lines) (l.stream === 'stderr' ? ctx.stderr : ctx.stdout).write(renderLogLine(l, opts));
 }
 
 export const logs: Verb = {
@@ -17,6 +15,7 @@ export const logs: Verb = {
     usage: 'logs [OPTIONS] CONTAINER',
     summary: 'Fetch the logs of a container',
     flags: [
+      { name: 'details', type: 'bool', help: 'Show extra details provided to logs' },
       { name: 'follow', short: 'f', type: 'bool', help: 'Follow log output' },
       { name: 'tail', short: 'n', type: 'string', help: 'Number of lines to show from the end of the logs', default: 'all' },
       { name: 'timestamps', short: 't', type: 'bool', help: 'Show timestamps' },
@@ -36,7 +35,7 @@ export const logs: Verb = {
         ...(p.values.since !== undefined ? { since: parseTime(p.values.since as string, '--since') } : {}),
         ...(p.values.until !== undefined ? { until: parseTime(p.values.until as string, '--until') } : {}),
       }),
-      p.values.timestamps === true,
+      { timestamps: p.values.timestamps === true, details: p.values.details === true },
     );
     return 0;
   },

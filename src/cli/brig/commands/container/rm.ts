@@ -1,5 +1,5 @@
 /** brig rm: remove containers; a running one needs -f (then it is killed first). */
-import { perRef } from '../../verb.js';
+import { PARALLEL_OPS, perRef } from '../../verb.js';
 
 export const rm = perRef(
   {
@@ -13,4 +13,5 @@ export const rm = perRef(
     ],
   },
   (ctx, p, ref) => ctx.engine().removeContainer(ref, { force: p.values.force === true }),
+  PARALLEL_OPS,
 );

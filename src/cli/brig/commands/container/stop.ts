@@ -1,6 +1,6 @@
 /** brig stop and brig restart: the stop signal, SIGKILL after -t seconds (restart then starts again). */
 import type { CommandSpec, ParsedCommand } from '../../../flags.js';
-import { perRef } from '../../verb.js';
+import { PARALLEL_OPS, perRef } from '../../verb.js';
 
 const STOP: CommandSpec = {
   name: 'stop',
@@ -17,7 +17,7 @@ const stopOptions = (p: ParsedCommand) => ({
   ...(p.values.signal !== undefined ? { signal: p.values.signal as string } : {}),
 });
 
-export const stop = perRef(STOP, (ctx, p, ref) => ctx.engine().stopContainer(ref, stopOptions(p)));
+export const stop = perRef(STOP, (ctx, p, ref) => ctx.engine().stopContainer(ref, stopOptions(p)), PARALLEL_OPS);
 
 export const restart = perRef(
   { ...STOP, name: 'restart', usage: 'restart [OPTIONS] CONTAINER [CONTAINER...]', summary: 'Restart one or more containers' },

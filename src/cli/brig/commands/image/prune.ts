@@ -1,7 +1,18 @@
-/** brig image prune: dangling images (all unused with -a). */
+/** brig image prune: dangling images (every image no container uses, with -a). */
+import { confirm } from '../../prompt.js';
+import { filterFlag } from '../../filter-flag.js';
 import { humanSize } from '../../render.js';
-import type { Verb } from '../../verb.js';
+import { report } from '../../report.js';
+import { noArgs, type Verb } from '../../verb.js';
 
+const ALL_WARNING = 'WARNING! This will remove all images without at least one container associated to them.\nAre you sure you want to continue?';
+const DANGLING_WARNING = 'WARNING! This will remove all dangling images.\nAre you sure you want to continue?';
+
+/**
+ * docker image prune: asks first unless -f (the answer is read from stdin whatever it is; no
+ * means exit 0 having done nothing, as docker 25+), then lists what went and the disk space
+ * freed. --filter until=, label=, label!= narrow it; -a is the filter dangling=false.
+ */
 export const prune: Verb = {
   spec: {
     name: 'image prune',
@@ -9,13 +20,23 @@ export const prune: Verb = {
     summary: 'Remove unused images',
     flags: [
       { name: 'all', short: 'a', type: 'bool', help: 'Remove all unused images, not just dangling ones' },
+      { name: 'filter', type: 'list', valueName: 'filter', help: 'Provide filter values (e.g. "until=<timestamp>")' },
       { name: 'force', short: 'f', type: 'bool', help: 'Do not prompt for confirmation' },
     ],
   },
   async run(ctx, p) {
-    const r = await ctx.engine().pruneImages({ all: p.values.all === true });
-    for (const item of r.ImagesDeleted) ctx.stdout.write('Untagged' in item ? `untagged: ${item.Untagged}\n` : `deleted: ${(item as { Deleted: string }).Deleted}\n`);
-    ctx.stdout.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`);
-    return 0;
+    noArgs(p, this.spec);
+    const all = p.values.all === true;
+    const filters = { ...filterFlag(p, this.spec), dangling: [String(!all)] };
+    if (p.values.force !== true && !(await confirm(ctx, all ? ALL_WARNING : DANGLING_WARNING))) return 0;
+    return report(ctx, async () => {
+      const r = await ctx.engine().pruneImages({ filters });
+      if (r.ImagesDeleted.length > 0) {
+        const lines = r.ImagesDeleted.map((item) => ('Untagged' in item ? `untagged: ${item.Untagged}` : `deleted: ${item.Deleted}`));
+        ctx.stdout.write(`Deleted Images:\n${lines.join('\n')}\n\n`);
+      }
+      // go-units HumanSize: four significant digits.
+      ctx.stdout.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed, 4)}\n`);
+    });
   },
 };

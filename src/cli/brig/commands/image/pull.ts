@@ -1,33 +1,52 @@
-/** brig pull and push: images to and from a registry, with progress. */
-import { progressRenderer } from '../../render.js';
-import type { Flag, FlagValues } from '../../../flags.js';
+/** brig pull: an image from a registry, with docker's progress and wording. */
+import { parseReference } from '../../../../engine/engine.js';
+import { JSON_FLAG, jsonMessageRenderer, progressMode } from '../../render.js';
+import { LocalError, report } from '../../report.js';
 import { exactArgs, type Verb } from '../../verb.js';
 
-const PROGRESS_FLAGS: Flag[] = [
-  { name: 'quiet', short: 'q', type: 'bool', help: 'Suppress verbose output' },
-  { name: 'json', type: 'bool', help: 'Print progress as JSON lines (brig)' },
-];
 
-function progressMode(v: FlagValues): 'auto' | 'json' | 'quiet' {
-  return v.json === true ? 'json' : v.quiet === true ? 'quiet' : 'auto';
-}
-
+/**
+ * docker pull: the reference is checked here first ("invalid reference format", "Using
+ * default tag: latest"), then the engine's progress is printed as docker's CLI prints its
+ * JSON stream (up to "Status: ..."), then the full reference. -q prints only that.
+ */
 export const pull: Verb = {
-  spec: { name: 'pull', usage: 'pull [OPTIONS] NAME[:TAG|@DIGEST]', summary: 'Download an image from a registry', aliases: ['image pull'], flags: PROGRESS_FLAGS },
-  async run(ctx, p) {
-    exactArgs(p, this.spec, 1);
-    const r = await ctx.engine().pullImage(p.args[0]!, { onProgress: progressRenderer(ctx.stdout, progressMode(p.values)) });
-    if (p.values.json !== true) ctx.stdout.write(p.values.quiet === true ? `${r.reference}\n` : `Digest: ${r.manifestDigest}\nStatus: image is up to date for ${r.reference}\n${r.reference}\n`);
-    return 0;
+  spec: {
+    name: 'pull',
+    usage: 'pull [OPTIONS] NAME[:TAG|@DIGEST]',
+    summary: 'Download an image from a registry',
+    aliases: ['image pull'],
+    flags: [
+      { name: 'all-tags', short: 'a', type: 'bool', help: 'Download all tagged images in the repository' },
+      { name: 'platform', type: 'string', help: 'Set platform if server is multi-platform capable' },
+      { name: 'quiet', short: 'q', type: 'bool', help: 'Suppress verbose output' },
+      JSON_FLAG,
+    ],
   },
-};
-
-export const push: Verb = {
-  spec: { name: 'push', usage: 'push [OPTIONS] NAME[:TAG]', summary: 'Upload an image to a registry', aliases: ['image push'], flags: PROGRESS_FLAGS },
   async run(ctx, p) {
     exactArgs(p, this.spec, 1);
-    const r = await ctx.engine().pushImage(p.args[0]!, { onProgress: progressRenderer(ctx.stdout, progressMode(p.values)) });
-    if (p.values.json !== true) ctx.stdout.write(`${r.reference}: digest: ${r.digest} size: ${r.size}\n`);
-    return 0;
+    const v = p.values;
+    const name = p.args[0]!;
+    const all = v['all-tags'] === true;
+    const quiet = v.quiet === true;
+    const platform = (v.platform as string | undefined) ?? ctx.env.DOCKER_DEFAULT_PLATFORM;
+    return report(ctx, async () => {
+      let ref;
+      try {
+        ref = parseReference(name, { defaultTag: false });
+      } catch (e) {
+        throw new LocalError((e as Error).message);
+      }
+      const nameOnly = ref.tag === undefined && ref.digest === undefined;
+      if (all && !nameOnly) throw new LocalError("tag can't be used with --all-tags/-a");
+      if (!all && nameOnly && !quiet) ctx.stdout.write('Using default tag: latest\n');
+      const mode = progressMode(v);
+      const r = await ctx.engine().pullImage(name, {
+        allTags: all,
+        ...(platform ? { platform } : {}),
+        ...(mode === 'quiet' ? {} : { onProgress: mode === 'json' ? (m) => ctx.stdout.write(`${JSON.stringify(m)}\n`) : jsonMessageRenderer(ctx.stdout) }),
+      });
+      ctx.stdout.write(`${r.reference}\n`);
+    });
   },
 };

@@ -1,0 +1,78 @@
+/**
+ * A busybox container under a real monitor, for integration tests: the bundle, a plan whose
+ * starter is brig-runtime (run -d) and whose on-exit command deletes it, and clean-up.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type ExitRecord, readExitRecord } from '../../src/engine/monitor/monitor.js';
+import { compileMonitorPlan, type LogConfig, type MonitorPlan } from '../../src/engine/monitor/plan.js';
+import type { Spec } from '../../src/runtime/spec/types.js';
+import { type Bundle, makeBundle, RUNTIME_BIN } from './bundle.js';
+
+export interface Box {
+  b: Bundle;
+  id: string;
+  plan: MonitorPlan;
+  cleanup(): void;
+}
+
+export function box(args: string[], opts: { log?: Partial<LogConfig>; edit?: (s: Spec) => void; stdin?: boolean; tty?: boolean; oom?: boolean; hold?: boolean } = {}): Box {
+  const id = `mon-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const b = makeBundle(args, (s) => {
+    s.process!.terminal = opts.tty ?? false;
+    opts.edit?.(s);
+  });
+  const dir = path.join(b.dir, 'ctr');
+  const socketDir = mkdtempSync(path.join(tmpdir(), 'bm-'));
+  spawnSync('mkdir', ['-p', dir]);
+  const rt = [RUNTIME_BIN, '--root', b.stateRoot, '--log', path.join(dir, 'runtime.log')];
+  const plan = compileMonitorPlan({
+    dir,
+    socketDir,
+    log: { driver: 'json-file', maxSize: 0, maxFiles: 1, ...opts.log },
+    tty: opts.tty ?? false,
+    stdin: opts.stdin ?? false,
+    starter: (f) => ({
+      argv: [...rt, 'run', '-d', '--bundle', b.dir, '--pid-file', f.pid, ...(f.console ? ['--console-socket', f.console] : []), id],
+      env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'],
+    }),
+    ...(opts.oom ? { oomCounter: { path: `/sys/fs/cgroup/memory/brig/${id}/memory.oom_control`, key: 'oom_kill' } } : {}),
+    onExit: { argv: [...rt, 'delete', '--force', id], env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'] },
+    ...(opts.hold ? { hold: true } : {}),
+  });
+  return {
+    b,
+    id,
+    plan,
+    cleanup() {
+      spawnSync(RUNTIME_BIN, ['--root', b.stateRoot, 'delete', '--force', id]);
+      b.cleanup();
+      rmSync(socketDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function waitExit(plan: MonitorPlan, ms = 15_000): Promise<ExitRecord> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const r = readExitRecord(plan);
+    if (r) return r;
+    if (Date.now() > until) throw new Error('no exit record');
+    await new Promise((res) => setTimeout(res, 20));
+  }
+}
+
+/** Waits until the monitor is gone (it exits after the on-exit command). */
+export async function waitGone(pid: number): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  throw new Error(`monitor ${pid} still running`);
+}
