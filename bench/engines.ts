@@ -216,6 +216,8 @@ function dockerEngine(work: string, archive: string): EngineUnderTest | string {
       'data-root': path.join(dir, 'data'),
       'exec-root': execRoot,
       pidfile: path.join(dir, 'docker.pid'),
+      // Else dockerd 20.10 writes its identity key to /etc/docker/key.json.
+      'deprecated-key-path': path.join(dir, 'key.json'),
       // Only --network none containers here: no docker0, nothing in the host's firewall.
       bridge: 'none',
       iptables: false,
