@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchMonitor } from './monitor.js';
+import { benchEngine } from './engine.js';
 import { benchExec, benchLifecycle, benchRuntimeRun } from './runtime-run.js';
 import { benchSeccomp } from './seccomp.js';
 
@@ -25,8 +25,11 @@ console.log();
 console.log(benchExec(brig, rounds));
 console.log();
 console.log(await benchSeccomp());
-console.log();
-console.log(await benchMonitor(brig));
+// The engine against podman and docker, with the monitors' memory (bench/README.md).
+if (process.env.BENCH_ENGINE !== '0') {
+  console.log();
+  benchEngine((s) => console.log(s));
+}
 // Image pull + unpack against skopeo+umoci and podman, unpack against tar (bench/image/README.md).
 if (process.env.BENCH_IMAGES !== '0') {
   console.log();
