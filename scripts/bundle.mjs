@@ -12,6 +12,7 @@
  * builds only native code), so an installed brig reports the commit it was packed from.
  */
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import process from 'node:process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +40,33 @@ const info = {
   built: (epoch ? new Date(Number(epoch) * 1000) : new Date()).toISOString(),
 };
 
+/*
+ * Builtins a command may never touch, loaded on first use instead of at start. esbuild turns
+ * `import { x } from 'node:http'` into a `require("node:http")` at the top of the bundle, so
+ * every `brig ps` paid for http, https, tls, net, dgram, zlib, crypto and child_process before
+ * doing anything (~30 ms of CPU here, a fifth of a whole `brig run --rm`). Each such require
+ * becomes a proxy that loads the module at its first property access; what is used at start
+ * anyway (fs, path, os, url, util) stays eager. A default import (`__toESM(...)`) enumerates the
+ * module and so loads it at once: correct, only not lazy.
+ */
+const LAZY_BUILTINS = ['async_hooks', 'child_process', 'crypto', 'dgram', 'http', 'https', 'net', 'readline', 'stream', 'timers/promises', 'tls', 'zlib'];
+const LAZY_PRELUDE = `const __brigLazy = (id) => {
+  let m;
+  const get = () => (m ??= process.getBuiltinModule(id));
+  return new Proxy({}, {
+    get: (_, k) => get()[k],
+    has: (_, k) => k in get(),
+    ownKeys: () => Reflect.ownKeys(get()),
+    getOwnPropertyDescriptor: (_, k) => { const d = Reflect.getOwnPropertyDescriptor(get(), k); return d && { ...d, configurable: true }; },
+    getPrototypeOf: () => Reflect.getPrototypeOf(get()),
+  });
+};`;
+
+function lazyBuiltins(code) {
+  const re = new RegExp(`require\\("node:(${LAZY_BUILTINS.join('|')})"\\)`, 'g');
+  return code.replace(re, (_, id) => `__brigLazy("node:${id}")`);
+}
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -46,9 +74,11 @@ const common = {
   target: 'node24',
   logLevel: 'warning',
   define: { 'import.meta.url': '__brigModuleUrl', __BRIG_BUILD__: JSON.stringify(info) },
-  banner: { js: "const __brigModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  banner: { js: `const __brigModuleUrl = require('node:url').pathToFileURL(__filename).href;\n${LAZY_PRELUDE}` },
+  write: false,
 };
-await Promise.all([
-  build({ ...common, entryPoints: [path.join(root, 'src/cli/runtime/main.ts')], outfile: path.join(root, 'dist/brig-runtime.cjs') }),
-  build({ ...common, entryPoints: [path.join(root, 'src/cli/brig/main.ts')], outfile: path.join(root, 'dist/brig.cjs') }),
-]);
+async function bundle(entry, out) {
+  const r = await build({ ...common, entryPoints: [path.join(root, entry)], outfile: path.join(root, out) });
+  for (const f of r.outputFiles) writeFileSync(f.path, lazyBuiltins(f.text));
+}
+await Promise.all([bundle('src/cli/runtime/main.ts', 'dist/brig-runtime.cjs'), bundle('src/cli/brig/main.ts', 'dist/brig.cjs')]);

@@ -17,13 +17,11 @@
  * Overlayfs stacks at most 500 lower layers (OVL_MAX_STACK); more is refused with the count
  * before anything is mounted. Bind mounts go through mount(8).
  */
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { BrigError } from '../errors/index.js';
 import type { Mount } from '../image/index.js';
+import { execFileAsync } from '../util/builtins.js';
 
-const run = promisify(execFile);
 
 /** OVL_MAX_STACK. */
 export const OVERLAY_MAX_LOWER = 500;
@@ -121,7 +119,7 @@ export async function mountRootfs(mounts: Mount[], target: string, mounter: Root
         ? overlayMountPlan(m, target, mounter)
         : { file: 'mount', args: ['-t', m.type, ...optionArgs(m.options), m.source, target] };
   try {
-    await run(cmd.file, cmd.args, cmd.cwd === undefined ? {} : { cwd: cmd.cwd });
+    await execFileAsync(cmd.file, cmd.args, cmd.cwd === undefined ? {} : { cwd: cmd.cwd });
   } catch (e) {
     const detail = (e as { stderr?: string }).stderr?.trim() || (e as Error).message;
     const err = (e as { code?: unknown }).code;
@@ -138,7 +136,7 @@ function optionArgs(options: string[]): string[] {
 
 export async function unmountRootfs(target: string): Promise<void> {
   try {
-    await run('umount', [target]);
+    await execFileAsync('umount', [target]);
   } catch (e) {
     if (!/not mounted|no mount point/.test((e as { stderr?: string }).stderr ?? '')) throw e;
   }

@@ -1,3 +1,5 @@
+import { promisify } from 'node:util';
+
 /**
  * Node builtins loaded on first use. brig-runtime is a short-lived process and most of its
  * verbs (state, start, kill, delete, list) never spawn anything: loading child_process
@@ -15,3 +17,9 @@ export function fsPromises(): typeof import('node:fs/promises') {
 export function timersPromises(): typeof import('node:timers/promises') {
   return process.getBuiltinModule('node:timers/promises') as typeof import('node:timers/promises');
 }
+
+type ExecFileAsync = (typeof import('node:child_process').execFile)['__promisify__'];
+let execFileP: ExecFileAsync | undefined;
+/** promisify(execFile), made on first use (a module-level one loads child_process at start). */
+export const execFileAsync: ExecFileAsync = ((...args: Parameters<ExecFileAsync>) =>
+  (execFileP ??= promisify(childProcess().execFile))(...args)) as ExecFileAsync;

@@ -43,6 +43,8 @@ export interface Bundle {
   rootfs: string;
   /** State root for brig-runtime, private to this bundle. */
   stateRoot: string;
+  /** The runtime's cgroups (/brig/<id> in each hierarchy) that existed before this bundle. */
+  cgroupsBefore: ReadonlySet<string>;
   writeConfig(spec: Spec): void;
   cleanup(): void;
 }
@@ -64,6 +66,7 @@ export function makeBundle(args: string[], edit: (s: Spec) => void = () => {}): 
     dir,
     rootfs,
     stateRoot,
+    cgroupsBefore: new Set(runtimeCgroups()),
     writeConfig(spec) {
       writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec, null, 2));
     },
@@ -151,7 +154,20 @@ export function runIn(
  * What a failed or finished run must not leave: state directories, mounts under the
  * bundle, processes whose root or cwd is in the bundle.
  */
-export function leftovers(b: Bundle): string[] {
+/** Cgroups at the runtime's default place, /brig/<id>, in every hierarchy. */
+function runtimeCgroups(): string[] {
+  const found: string[] = [];
+  for (const h of readdirSync('/sys/fs/cgroup')) {
+    try {
+      for (const d of readdirSync(`/sys/fs/cgroup/${h}/brig`, { withFileTypes: true })) {
+        if (d.isDirectory()) found.push(`${h}/brig/${d.name}`);
+      }
+    } catch {}
+  }
+  return found;
+}
+
+export function leftovers(b: Pick<Bundle, 'stateRoot' | 'dir' | 'cgroupsBefore'>): string[] {
   const found: string[] = [];
   if (existsSync(b.stateRoot)) {
     for (const d of readdirSync(b.stateRoot)) found.push(`state dir ${d}`);
@@ -160,14 +176,9 @@ export function leftovers(b: Bundle): string[] {
     const mp = line.split(' ')[4];
     if (mp?.startsWith(b.dir)) found.push(`mount ${mp}`);
   }
-  // Cgroups: the runtime's default place is /brig/<id> in every hierarchy.
-  for (const h of readdirSync('/sys/fs/cgroup')) {
-    try {
-      for (const d of readdirSync(`/sys/fs/cgroup/${h}/brig`, { withFileTypes: true })) {
-        if (d.isDirectory()) found.push(`cgroup ${h}/brig/${d.name}`);
-      }
-    } catch {}
-  }
+  // Cgroups new since the bundle was made (tests run one at a time): a host's stale state from
+  // an interrupted run elsewhere is not this test's leak, and must not fail it.
+  for (const c of runtimeCgroups()) if (!b.cgroupsBefore.has(c)) found.push(`cgroup ${c}`);
   // Helper processes (stage 0 or an init that never exec'd) run from a memfd named brig-helper.
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {

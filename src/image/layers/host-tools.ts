@@ -3,11 +3,9 @@
  * exec when a layer is created, and `findTool` locates tools such as `cp`. Writing nodes
  * and xattrs while applying a layer is native/layerops' job (native-ops.ts).
  */
-import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { promisify } from 'node:util';
+import { execFileAsync } from '../../util/builtins.js';
 
-const execFileP = promisify(execFile);
 
 const found = new Map<string, string | undefined>();
 
@@ -31,7 +29,7 @@ export async function dumpXattrs(dir: string, match = '-'): Promise<Map<string, 
   const out = new Map<string, Map<string, Buffer>>();
   const bin = findTool('getfattr');
   if (bin === undefined) return out;
-  const { stdout } = await execFileP(
+  const { stdout } = await execFileAsync(
     bin,
     ['-R', '-h', '-P', '-d', '-e', 'hex', '-m', match, '--absolute-names', dir],
     {

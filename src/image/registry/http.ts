@@ -5,8 +5,9 @@
  * failures (5xx, 429 with Retry-After, connection resets), and errors that name the
  * registry and repository but never carry credentials, tokens or signed query strings.
  */
-import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import * as http from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import * as https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BrigError } from '../../errors/index.js';
 
@@ -38,10 +39,12 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 250, maxDelayMs: 10_000 };
 
-const agents = {
-  http: new http.Agent({ keepAlive: true, maxSockets: 16 }),
-  https: new https.Agent({ keepAlive: true, maxSockets: 16 }),
-};
+// Made at the first request: a verb that never talks to a registry loads no http or tls.
+let agents: { http: http.Agent; https: https.Agent } | undefined;
+function agentFor(url: URL): http.Agent {
+  agents ??= { http: new http.Agent({ keepAlive: true, maxSockets: 16 }), https: new https.Agent({ keepAlive: true, maxSockets: 16 }) };
+  return url.protocol === 'https:' ? agents.https : agents.http;
+}
 
 const TRANSIENT_CODES = new Set([
   'ECONNRESET',
@@ -72,7 +75,7 @@ function once(req: HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
       {
         method: req.method,
         headers: req.headers,
-        agent: req.url.protocol === 'https:' ? agents.https : agents.http,
+        agent: agentFor(req.url),
         signal,
       },
       (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, url: req.url, body: res }),

@@ -4,15 +4,13 @@
  * the blocks) and mounts as a plain bind mount. Layers are applied onto that copy with
  * whiteouts deleting lower content. A view binds the parent read-only without copying.
  */
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { BrigError } from '../../errors/index.js';
 import { findTool } from '../layers/host-tools.js';
 import { DirSnapshotter } from './dir-snapshotter.js';
 import type { ApplyTarget, Mount, SnapshotKind } from './snapshotter.js';
+import { execFileAsync } from '../../util/builtins.js';
 
-const execFileP = promisify(execFile);
 
 export class CopySnapshotter extends DirSnapshotter {
   readonly name = 'copy';
@@ -27,7 +25,7 @@ export class CopySnapshotter extends DirSnapshotter {
     if (cp === undefined)
       throw new BrigError('TOOL_MISSING', 'cp is not installed', { hint: 'apt-get install coreutils' });
     try {
-      await execFileP(cp, ['-a', '--reflink=auto', `${this.fsDir(chain[0]!)}/.`, `${this.fsDir(id)}/`], {
+      await execFileAsync(cp, ['-a', '--reflink=auto', `${this.fsDir(chain[0]!)}/.`, `${this.fsDir(id)}/`], {
         signal: this.signal,
       });
     } catch (e) {
