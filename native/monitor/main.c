@@ -14,7 +14,13 @@
  *  6. When init exits: drain its output (at most 1 s), write the exit record (status,
  *     signal, the OOM counter) atomically, close the clients, run the plan's on-exit command
  *     and wait for it, exit.
- * Every decision (paths, limits, commands, framing) is the plan's.
+ *  7. With a restart policy (docker's restart manager): unless the user stopped or killed it
+ *     (the engine leaves a marker file first), decide from the exit code and the restart
+ *     count whether to run it again; wait the back-off (100 ms, doubled each time, at most a
+ *     minute, back to 100 ms after a run of 10 s or more), then go back to 3 with new stdio.
+ *     run.json says what is going on meanwhile (pid, start, restart count, restarting).
+ * Health probes (health.c) run while init does, from the same loop.
+ * Every decision (paths, limits, commands, framing, policy) is the plan's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +54,8 @@ static const char *exit_path, *attach_path, *pid_path, *oom_path, *oom_key, *con
 static int attach_framed;
 static char **on_exit_argv, **on_exit_env, **start_argv, **start_env;
 static int want_stdin, hold;
+static const char *run_path, *stop_marker;
+static long restart_policy, restart_max; /* RESTART_*; on-failure's most retries (0: no limit) */
 
 struct client {
   int fd;
@@ -118,17 +126,54 @@ static long read_counter(void) {
   return 0;
 }
 
-static void write_exit_record(long pid, int status, long oom) {
-  if (!exit_path) return;
-  char tmp[4200], when[64], rec[512];
-  rfc3339nano(when, sizeof when, NULL);
-  int n = snprintf(rec, sizeof rec, "{\"pid\":%ld,\"exitStatus\":%d,\"signal\":%d,\"oomKills\":%ld,\"finishedAt\":\"%s\"}\n", pid,
-                   WIFEXITED(status) ? WEXITSTATUS(status) : -1, WIFSIGNALED(status) ? WTERMSIG(status) : 0, oom, when);
-  snprintf(tmp, sizeof tmp, "%s.tmp", exit_path);
+/* Written whole to path.tmp, then renamed: readers see the old record or the new one. */
+static void write_atomic(const char *path, const char *rec, int n, int sync) {
+  char tmp[4200];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return;
-  if (write(fd, rec, (size_t)n) == n && fsync(fd) == 0) rename(tmp, exit_path);
+  if (write(fd, rec, (size_t)n) == n && (!sync || fsync(fd) == 0)) rename(tmp, path);
   close(fd);
+}
+
+static long restart_count;
+
+/* One run's end: {"pid","exitStatus","signal","oomKills","finishedAt"} (what the exit record holds). */
+static int exit_fields(char *out, size_t cap, long pid, int status, long oom, const char *when) {
+  return snprintf(out, cap, "\"pid\":%ld,\"exitStatus\":%d,\"signal\":%d,\"oomKills\":%ld,\"finishedAt\":\"%s\"", pid,
+                  WIFEXITED(status) ? WEXITSTATUS(status) : -1, WIFSIGNALED(status) ? WTERMSIG(status) : 0, oom, when);
+}
+
+static void write_exit_record(long pid, int status, long oom) {
+  if (!exit_path) return;
+  char when[64], fields[400], rec[512];
+  rfc3339nano(when, sizeof when, NULL);
+  exit_fields(fields, sizeof fields, pid, status, oom, when);
+  int n = snprintf(rec, sizeof rec, "{%s,\"restartCount\":%ld}\n", fields, restart_count);
+  write_atomic(exit_path, rec, n, 1);
+}
+
+/* run.json: a running init (pid, start) or, between runs, the last exit and "restarting". */
+static void write_run_state(long pid, const char *last_exit) {
+  if (!run_path) return;
+  char when[64], rec[700];
+  rfc3339nano(when, sizeof when, NULL);
+  int n = pid > 0 ? snprintf(rec, sizeof rec, "{\"pid\":%ld,\"startedAt\":\"%s\",\"restartCount\":%ld,\"restarting\":false}\n", pid, when, restart_count)
+                  : snprintf(rec, sizeof rec, "{\"pid\":0,\"restartCount\":%ld,\"restarting\":true,\"lastExit\":{%s}}\n", restart_count, last_exit);
+  write_atomic(run_path, rec, n, 0);
+}
+
+/* docker's restartmanager.ShouldRestart, and its back-off. */
+static long backoff_ms;
+static int should_restart(int status, long ran_ms) {
+  if (restart_policy == RESTART_NO) return 0;
+  if (stop_marker && access(stop_marker, F_OK) == 0) return 0; /* stopped or killed by the user */
+  if (ran_ms >= 10000) backoff_ms = 0;
+  backoff_ms = backoff_ms == 0 ? 100 : backoff_ms * 2;
+  if (backoff_ms > 60000) backoff_ms = 60000;
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (restart_policy == RESTART_ON_FAILURE) return code != 0 && (restart_max == 0 || restart_count < restart_max);
+  return 1; /* always, unless-stopped: the user's stop was looked at above */
 }
 
 static pid_t spawn(char **argv, char **envp, int in, int out, int err) {
@@ -227,6 +272,34 @@ static int client_read(struct client *c, int is_tty) {
   }
 }
 
+/* The container's stdio for one run: pipes (or the console socket for a pty), and the starter. */
+static pid_t start_run(int devnull, int *csock, int *out_fd, int *err_fd) {
+  int out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
+  pid_t starter;
+  *out_fd = *err_fd = -1;
+  if (console_path) {
+    if (*csock < 0 && (*csock = listen_at(console_path)) < 0) return -1;
+    /* The container's stdio is the pty; the starter's own output goes nowhere (its errors
+       go to its --log file, as the plan's argv says). */
+    starter = spawn(start_argv, start_env, devnull, devnull, devnull);
+  } else {
+    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || (want_stdin && pipe2(in, O_CLOEXEC) < 0)) return -1;
+    starter = spawn(start_argv, start_env, want_stdin ? in[0] : devnull, out[1], err[1]);
+    close(out[1]);
+    close(err[1]);
+    *out_fd = out[0], *err_fd = err[0];
+    if (want_stdin) {
+      close(in[0]);
+      if (in_fd >= 0) close(in_fd);
+      in_fd = in[1];
+      close_stdin = 0;
+      pending_len = 0;
+      fcntl(in_fd, F_SETFL, O_NONBLOCK);
+    }
+  }
+  return starter;
+}
+
 int main(void) {
   /* 1. The plan. */
   static uint8_t buf[MONITOR_PLAN_MAX];
@@ -252,6 +325,12 @@ int main(void) {
     case MOP_CONSOLE: console_path = A_STR(op, 0); break;
     case MOP_HOLD: hold = 1; break;
     case MOP_START: start_argv = A_LIST(op, 0), start_env = A_LIST(op, 1), want_stdin = (int)A_INT(op, 2); break;
+    case MOP_RESTART: restart_policy = (long)A_INT(op, 0), restart_max = (long)A_INT(op, 1), stop_marker = A_STR(op, 2); break;
+    case MOP_RUN_STATE: run_path = A_STR(op, 0); break;
+    case MOP_HEALTH:
+      health_config(A_STR(op, 0), (const uint8_t *)A_STR(op, 1), A_LEN(op, 1) - 1, (long)A_INT(op, 2), (long)A_INT(op, 3), (long)A_INT(op, 4), (long)A_INT(op, 5),
+                    (long)A_INT(op, 6), A_STR(op, 7));
+      break;
     default: _exit(2);
     }
   }
@@ -274,7 +353,7 @@ int main(void) {
 
   /* 3. */
   int lsock = attach_path ? listen_at(attach_path) : -1;
-  int csock = console_path ? listen_at(console_path) : -1;
+  int csock = -1;
   if (hold) {
     /* fd 3 is a pipe to the engine: POLLERR once nobody reads it (the engine is gone). */
     if (lsock < 0 || write(3, "listening\n", 10) != 10) _exit(2);
@@ -285,132 +364,159 @@ int main(void) {
       if ((h[0].revents & POLLIN) && (c = accept4(lsock, NULL, NULL, SOCK_CLOEXEC)) >= 0) add_client(c);
     }
   }
-  int out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
-  pid_t starter;
-  if (csock >= 0) {
-    /* The container's stdio is the pty; the starter's own output goes nowhere (its errors
-       go to its --log file, as the plan's argv says). */
-    starter = spawn(start_argv, start_env, devnull, devnull, devnull);
-  } else {
-    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || (want_stdin && pipe2(in, O_CLOEXEC) < 0)) _exit(2);
-    starter = spawn(start_argv, start_env, want_stdin ? in[0] : devnull, out[1], err[1]);
-    close(out[1]);
-    close(err[1]);
-    if (want_stdin) {
-      close(in[0]);
-      in_fd = in[1];
-      fcntl(in_fd, F_SETFL, O_NONBLOCK);
+  long init_pid = 0, init_status = -1;
+  for (int first = 1;; first = 0) {
+    int out_fd, err_fd;
+    pid_t starter = start_run(devnull, &csock, &out_fd, &err_fd);
+    if (starter < 0) {
+      if (first) _exit(2);
+      break; /* a restart that cannot begin ends the container with its last exit */
     }
-  }
-  if (starter < 0) _exit(2);
+    int is_tty = console_path != NULL, started_ok = 0;
+    long deadline = 0, run_started = now_ms();
+    init_pid = 0, init_status = -1;
+    struct { pid_t pid; int status; } early[64];
+    int nearly = 0;
+    char data[16384];
+    for (;;) {
+      /* A client asked for end of input: once what it sent before is written, close it. */
+      if (close_stdin && !pending_len && in_fd >= 0 && !is_tty) stdin_done();
+      /* 5. Slots: signals, stdout (or the pty), stderr, attach, console, stdin, probe, clients. */
+      enum { P_SIG, P_OUT, P_ERR, P_ATTACH, P_CONSOLE, P_IN, P_PROBE, P_CLIENTS };
+      struct pollfd p[P_CLIENTS + MAX_CLIENTS];
+      p[P_SIG] = (struct pollfd){.fd = sfd, .events = POLLIN};
+      p[P_OUT] = (struct pollfd){.fd = out_fd, .events = POLLIN};
+      p[P_ERR] = (struct pollfd){.fd = err_fd, .events = POLLIN};
+      p[P_ATTACH] = (struct pollfd){.fd = init_status < 0 ? lsock : -1, .events = POLLIN};
+      p[P_CONSOLE] = (struct pollfd){.fd = csock, .events = POLLIN};
+      p[P_IN] = (struct pollfd){.fd = pending_len ? in_fd : -1, .events = POLLOUT};
+      p[P_PROBE] = (struct pollfd){.fd = health_fd(), .events = POLLIN};
+      int can_take = pending_len + MSG_MAX <= PENDING_MAX, polled = nclients;
+      for (int i = 0; i < nclients; i++) p[P_CLIENTS + i] = (struct pollfd){.fd = can_take ? clients[i].fd : -1, .events = POLLIN};
+      int timeout = -1;
+      if (init_status >= 0) {
+        long left = deadline - now_ms();
+        if ((out_fd < 0 && err_fd < 0) || left <= 0) break;
+        timeout = (int)left;
+      } else if (started_ok) {
+        long due = health_tick(init_pid);
+        if (due >= 0) timeout = (int)(due < 0 ? 0 : due);
+      }
+      if (poll(p, P_CLIENTS + (nfds_t)nclients, timeout) < 0 && errno != EINTR) break;
 
-  int is_tty = csock >= 0, out_fd = out[0], err_fd = err[0];
-  long init_pid = 0, init_status = -1, deadline = 0;
-  struct { pid_t pid; int status; } early[64];
-  int nearly = 0;
-  char data[16384];
-  for (;;) {
-    /* A client asked for end of input: once what it sent before is written, close it. */
-    if (close_stdin && !pending_len && in_fd >= 0 && !is_tty) stdin_done();
-    /* 5. Slots: signals, stdout (or the pty), stderr, attach, console, stdin, clients. */
-    enum { P_SIG, P_OUT, P_ERR, P_ATTACH, P_CONSOLE, P_IN, P_CLIENTS };
-    struct pollfd p[P_CLIENTS + MAX_CLIENTS];
-    p[P_SIG] = (struct pollfd){.fd = sfd, .events = POLLIN};
-    p[P_OUT] = (struct pollfd){.fd = out_fd, .events = POLLIN};
-    p[P_ERR] = (struct pollfd){.fd = err_fd, .events = POLLIN};
-    p[P_ATTACH] = (struct pollfd){.fd = init_status < 0 ? lsock : -1, .events = POLLIN};
-    p[P_CONSOLE] = (struct pollfd){.fd = csock, .events = POLLIN};
-    p[P_IN] = (struct pollfd){.fd = pending_len ? in_fd : -1, .events = POLLOUT};
-    int can_take = pending_len + MSG_MAX <= PENDING_MAX, polled = nclients;
-    for (int i = 0; i < nclients; i++) p[P_CLIENTS + i] = (struct pollfd){.fd = can_take ? clients[i].fd : -1, .events = POLLIN};
-    int timeout = -1;
-    if (init_status >= 0) {
-      long left = deadline - now_ms();
-      if ((out_fd < 0 && err_fd < 0) || left <= 0) break;
-      timeout = (int)left;
-    }
-    if (poll(p, P_CLIENTS + (nfds_t)nclients, timeout) < 0 && errno != EINTR) break;
-
-    if (pending_len && in_fd >= 0 && p[P_IN].revents) {
-      ssize_t w = write(in_fd, pending, pending_len);
-      if (w > 0) {
-        memmove(pending, pending + w, pending_len - (size_t)w);
-        pending_len -= (size_t)w;
-      } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
-        pending_len = 0; /* the container closed its stdin (EPIPE): the rest has no reader */
-      }
-    }
-    for (int s = STREAM_STDOUT; s <= STREAM_STDERR; s++) {
-      int *fd = s == STREAM_STDOUT ? &out_fd : &err_fd;
-      if (*fd < 0 || !p[s == STREAM_STDOUT ? P_OUT : P_ERR].revents) continue;
-      ssize_t n = read(*fd, data, sizeof data);
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-      if (n <= 0) { /* EOF, or EIO from a pty whose every holder is gone */
-        log_flush(s);
-        if (*fd != in_fd) close(*fd);
-        *fd = -1;
-        continue;
-      }
-      log_data(s, data, (size_t)n);
-      broadcast(s, data, (size_t)n);
-    }
-    if (p[P_ATTACH].fd >= 0 && (p[P_ATTACH].revents & POLLIN)) {
-      int c = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
-      if (c >= 0) add_client(c);
-    }
-    if (csock >= 0 && (p[P_CONSOLE].revents & POLLIN)) {
-      int c = accept4(csock, NULL, NULL, SOCK_CLOEXEC);
-      int master = c >= 0 ? recv_fd(c) : -1;
-      if (c >= 0) close(c);
-      if (master >= 0) {
-        fcntl(master, F_SETFL, O_NONBLOCK);
-        out_fd = in_fd = master;
-        close(csock);
-        csock = -1;
-        unlink(console_path);
-      }
-    }
-    /* Only the clients polled: one accepted above has no slot yet (brig attaches twice). */
-    for (int i = (polled < nclients ? polled : nclients) - 1; i >= 0; i--) {
-      if (p[P_CLIENTS + i].fd >= 0 && p[P_CLIENTS + i].revents && client_read(&clients[i], is_tty) < 0) drop_client(i);
-    }
-    if (p[P_SIG].revents) {
-      struct signalfd_siginfo si;
-      while (read(sfd, &si, sizeof si) > 0) {
-      }
-      int st;
-      pid_t r;
-      while ((r = waitpid(-1, &st, WNOHANG)) > 0) {
-        if (log_reaped(r)) continue;
-        if (r == starter) {
-          /* 4. */
-          starter = 0;
-          if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-            report("failed %ld\n", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-            _exit(1);
-          }
-          init_pid = read_pid();
-          if (init_pid <= 0) {
-            report("failed %ld\n", 125);
-            _exit(1);
-          }
-          report("started %ld\n", init_pid);
-          for (int e = 0; e < nearly; e++) {
-            if (early[e].pid == init_pid) init_status = early[e].status;
-          }
-        } else if (init_pid > 0 && r == init_pid) {
-          init_status = st;
-        } else if (starter && nearly < 64) {
-          early[nearly].pid = r, early[nearly++].status = st; /* before we know init's pid */
+      if (p[P_PROBE].fd >= 0 && p[P_PROBE].revents) health_read();
+      if (pending_len && in_fd >= 0 && p[P_IN].revents) {
+        ssize_t w = write(in_fd, pending, pending_len);
+        if (w > 0) {
+          memmove(pending, pending + w, pending_len - (size_t)w);
+          pending_len -= (size_t)w;
+        } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+          pending_len = 0; /* the container closed its stdin (EPIPE): the rest has no reader */
         }
-        if (init_status >= 0 && !deadline) deadline = now_ms() + 1000;
+      }
+      for (int s = STREAM_STDOUT; s <= STREAM_STDERR; s++) {
+        int *fd = s == STREAM_STDOUT ? &out_fd : &err_fd;
+        if (*fd < 0 || !p[s == STREAM_STDOUT ? P_OUT : P_ERR].revents) continue;
+        ssize_t n = read(*fd, data, sizeof data);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+        if (n <= 0) { /* EOF, or EIO from a pty whose every holder is gone */
+          log_flush(s);
+          if (*fd != in_fd) close(*fd);
+          *fd = -1;
+          continue;
+        }
+        log_data(s, data, (size_t)n);
+        broadcast(s, data, (size_t)n);
+      }
+      if (p[P_ATTACH].fd >= 0 && (p[P_ATTACH].revents & POLLIN)) {
+        int c = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
+        if (c >= 0) add_client(c);
+      }
+      if (csock >= 0 && (p[P_CONSOLE].revents & POLLIN)) {
+        int c = accept4(csock, NULL, NULL, SOCK_CLOEXEC);
+        int master = c >= 0 ? recv_fd(c) : -1;
+        if (c >= 0) close(c);
+        if (master >= 0) {
+          fcntl(master, F_SETFL, O_NONBLOCK);
+          out_fd = in_fd = master;
+          close(csock);
+          csock = -1;
+          unlink(console_path);
+        }
+      }
+      /* Only the clients polled: one accepted above has no slot yet (brig attaches twice). */
+      for (int i = (polled < nclients ? polled : nclients) - 1; i >= 0; i--) {
+        if (p[P_CLIENTS + i].fd >= 0 && p[P_CLIENTS + i].revents && client_read(&clients[i], is_tty) < 0) drop_client(i);
+      }
+      if (p[P_SIG].revents) {
+        struct signalfd_siginfo si;
+        while (read(sfd, &si, sizeof si) > 0) {
+        }
+        int st;
+        pid_t r;
+        while ((r = waitpid(-1, &st, WNOHANG)) > 0) {
+          if (log_reaped(r) || health_reaped(r, st)) continue;
+          if (r == starter) {
+            /* 4. */
+            starter = 0;
+            long failed = !WIFEXITED(st) || WEXITSTATUS(st) != 0 ? (WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st)) : 0;
+            if (!failed && (init_pid = read_pid()) <= 0) failed = 125;
+            if (failed) {
+              if (first) {
+                report("failed %ld\n", failed);
+                _exit(1);
+              }
+              init_status = 0x7f00; /* exited 127: the restart failed to start it */
+              break;
+            }
+            if (first) report("started %ld\n", init_pid);
+            started_ok = 1;
+            write_run_state(init_pid, NULL);
+            health_reset();
+            for (int e = 0; e < nearly; e++) {
+              if (early[e].pid == init_pid) init_status = early[e].status;
+            }
+          } else if (init_pid > 0 && r == init_pid) {
+            init_status = st;
+          } else if (starter && nearly < 64) {
+            early[nearly].pid = r, early[nearly++].status = st; /* before we know init's pid */
+          }
+          if (init_status >= 0 && !deadline) deadline = now_ms() + 1000;
+        }
+        if (init_status >= 0 && !started_ok && !first) break;
       }
     }
+    health_stop();
+    if (out_fd >= 0 && out_fd != in_fd) close(out_fd);
+    if (err_fd >= 0) close(err_fd);
+    log_flush(STREAM_STDOUT);
+    log_flush(STREAM_STDERR);
+    /* 7. */
+    if (!should_restart((int)init_status, now_ms() - run_started)) break;
+    restart_count++;
+    char when[64], last[400];
+    rfc3339nano(when, sizeof when, NULL);
+    exit_fields(last, sizeof last, init_pid, (int)init_status, read_counter(), when);
+    write_run_state(0, last);
+    while (nclients) drop_client(0); /* an attach ends with the run, as docker's does */
+    if (is_tty && in_fd >= 0) close(in_fd); /* the old pty; the next run's runtime sends a new one */
+    if (is_tty) in_fd = -1;
+    if (on_exit_argv && on_exit_argv[0]) {
+      pid_t pid = spawn(on_exit_argv, on_exit_env, devnull, devnull, devnull);
+      int st;
+      while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+      }
+    }
+    /* The back-off, cut short by a stop: the engine's stop of a restarting container. */
+    for (long until = now_ms() + backoff_ms; now_ms() < until;) {
+      if (stop_marker && access(stop_marker, F_OK) == 0) goto done;
+      struct timespec ts = {0, 20 * 1000000L};
+      nanosleep(&ts, NULL);
+    }
+    if (stop_marker && access(stop_marker, F_OK) == 0) break;
   }
-
+done:
   /* 6. */
-  log_flush(STREAM_STDOUT);
-  log_flush(STREAM_STDERR);
   log_close(); /* a compression under way finishes first: the exit record says the log is complete */
   write_exit_record(init_pid, (int)init_status, read_counter());
   while (nclients) drop_client(0);

@@ -30,7 +30,12 @@ enum monitor_op {
   MOP_START = 8,     /* argv, env, stdin: start the container (last op) */
   MOP_HOLD = 9,      /* start only once a first attach client is connected ("listening" on fd 3 first) */
   MOP_LOG_LOCAL = 10, /* path, max_size, max_files, compress, attrs (LogEntry field 6 records, encoded) */
+  MOP_RESTART = 12,  /* policy (RESTART_*), max retries (on-failure; 0: no limit), stop marker path */
+  MOP_HEALTH = 13,   /* helper, exec plan, interval, timeout, start period, start interval (ms), retries, state file */
+  MOP_RUN_STATE = 14, /* path: run.json, the current run (pid, start, restart count, restarting) */
 };
+enum { RESTART_NO = 0, RESTART_ON_FAILURE = 1, RESTART_ALWAYS = 2, RESTART_UNLESS_STOPPED = 3 };
+enum { HEALTH_NONE = 0, HEALTH_STARTING = 1, HEALTH_HEALTHY = 2, HEALTH_UNHEALTHY = 3 };
 
 /* Streams, as the attach framing numbers them. */
 enum { STREAM_STDIN = 0, STREAM_STDOUT = 1, STREAM_STDERR = 2 };
@@ -64,5 +69,17 @@ size_t local_record(char *out, const struct log_entry *e, size_t attrs_len, size
 
 /* gzip.c: compresses src into dst in a child; its pid (0 if it could not fork). */
 pid_t gzip_start(const char *src, const char *dst, const char *extra, size_t extra_len);
+
+/* health.c: health probes run through the native helper (docker's semantics). */
+void health_config(const char *helper, const uint8_t *plan, size_t plan_len, long interval, long timeout, long start_period, long start_interval, long retries,
+                   const char *file);
+int health_enabled(void);
+void health_reset(void);
+long health_tick(long init_pid);
+int health_fd(void);
+void health_read(void);
+int health_reaped(pid_t pid, int status);
+void health_stop(void);
+void health_on_change(const char *(*event)(const char *status));
 
 #endif

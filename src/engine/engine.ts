@@ -255,6 +255,13 @@ export interface ContainerOps {
   pauseContainer(ref: string): Promise<void>;
   unpauseContainer(ref: string): Promise<void>;
   restartContainer(ref: string, opts?: { timeout?: number; signal?: string }): Promise<void>;
+  /**
+   * What dockerd does for its containers when it starts, for a host that just booted (or a
+   * `brig serve` starting): start every stopped container its restart policy brings back —
+   * always; unless-stopped unless the user stopped it; on-failure after a failure, within
+   * its retries.
+   */
+  bootContainers(): Promise<BootReport>;
   renameContainer(ref: string, name: string): Promise<void>;
   /** docker update (POST /containers/{id}/update): resource limits, live on a running container and kept for its next start. */
   updateContainer(ref: string, update: ResourceUpdate): Promise<{ Warnings: string[] }>;
@@ -296,6 +303,11 @@ export interface EngineVersion {
   KernelVersion: string;
   /** RFC 3339, as the build wrote it. */
   BuildTime: string;
+}
+
+export interface BootReport {
+  started: string[];
+  failed: { name: string; error: string }[];
 }
 
 export interface Engine extends ImageOps, ContainerOps {

@@ -65,7 +65,7 @@ import { checkName } from './containers/names.js';
 import { type ContainerServiceDeps, ContainerService, type ContainerSettings, type PreparedContainer } from './containers/service.js';
 import type { ContainerRecord } from './containers/store.js';
 import { ContainerFiles } from './container-files.js';
-import type { Change, CommitOptions, ContainerPathStat } from './engine.js';
+import type { BootReport, Change, CommitOptions, ContainerPathStat } from './engine.js';
 import type { EngineConfig } from './engine-config.js';
 import { resolveLogConfig } from './logs/config.js';
 import { buildContainerSpec, type SpecInput } from './spec/container-spec.js';
@@ -86,7 +86,7 @@ export interface LocalEngineDeps {
   /** Why the copy snapshotter was chosen over overlayfs, for `info`. */
   snapshotterReason?: string;
   /** Kept containers (create, run -d): their monitor's starter and on-exit command. */
-  containers?: Pick<ContainerServiceDeps, 'runtimeBin' | 'runtimeRoot' | 'cleanupCommand' | 'oomCounter'>;
+  containers?: Pick<ContainerServiceDeps, 'runtimeBin' | 'helperBin' | 'runtimeRoot' | 'cleanupCommand' | 'oomCounter'>;
   /** Facts about the host for container specs (read from /proc and /sys when absent). */
   host?: EngineHost;
   /** The engine's configuration (daemon.json), read when first needed: a broken file stops create, not rm. */
@@ -580,7 +580,37 @@ export class LocalEngine implements Engine {
   }
 
   async startContainer(ref: string, opts: StartOptions = {}): Promise<void> {
-    await (await this.kept()).start(ref, opts);
+    const svc = await this.kept();
+    await this.ensureRootfs(await svc.find(ref));
+    await svc.start(ref, opts);
+  }
+
+  /**
+   * A container's rootfs is mounted from create to removal, but a host's reboot unmounts it:
+   * a start mounts it again from its snapshot when it is not there.
+   */
+  private async ensureRootfs(r: ContainerRecord): Promise<void> {
+    const rootfs = (r.spec as Partial<ContainerSettings>).rootfs;
+    if (!rootfs || !this.deps.mounter) return;
+    const [dir, parent] = await Promise.all([stat(rootfs.path), stat(path.dirname(rootfs.path))]);
+    if (dir.dev !== parent.dev) return;
+    const mounts = await this.store().snapshotter!.mounts(rootfs.snapshot);
+    await mountRootfs(mounts, rootfs.path, this.deps.mounter);
+  }
+
+  async bootContainers(): Promise<BootReport> {
+    const svc = await this.kept();
+    const report: BootReport = { started: [], failed: [] };
+    for (const r of await svc.toBoot()) {
+      try {
+        await this.ensureRootfs(r);
+        await svc.start(r.id);
+        report.started.push(r.name);
+      } catch (e) {
+        report.failed.push({ name: r.name, error: (e as Error).message });
+      }
+    }
+    return report;
   }
 
   async stopContainer(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {

@@ -1,12 +1,45 @@
 /**
  * docker's `--change` (commit, import): Dockerfile instructions applied to a container
- * config. The instructions docker takes there: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD,
- * STOPSIGNAL, USER, VOLUME, WORKDIR; anything else is "<instruction> is not a valid change
+ * config. The instructions docker takes there: CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK,
+ * LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR; anything else is "<instruction> is not a valid change
  * command", as docker says.
  */
 import path from 'node:path';
 import { BrigError } from '../errors/index.js';
 import type { ContainerConfig } from './manifest.js';
+import type { HealthConfig } from '../engine/containers/config.js';
+import { goDuration } from '../util/docker-filters.js';
+
+const HEALTH_FLAGS: Record<string, keyof HealthConfig> = { interval: 'Interval', timeout: 'Timeout', 'start-period': 'StartPeriod', 'start-interval': 'StartInterval', retries: 'Retries' };
+
+/**
+ * The Dockerfile's HEALTHCHECK: `NONE`, or `[--interval=D] [--timeout=D] [--start-period=D]
+ * [--start-interval=D] [--retries=N] CMD command` (exec or shell form), into the image
+ * config's Healthcheck (durations in ns) as docker's builder records it.
+ */
+export function parseHealthcheck(rest: string): HealthConfig {
+  let r = rest.trim();
+  if (/^none$/i.test(r)) return { Test: ['NONE'] };
+  const h: HealthConfig = {};
+  for (let m; (m = /^--([a-z-]+)=(\S*)\s*/.exec(r)); r = r.slice(m[0].length)) {
+    const key = HEALTH_FLAGS[m[1]!];
+    if (!key) throw new BrigError('INVALID_ARGUMENT', `HEALTHCHECK: unknown flag: --${m[1]}`, { field: '--change' });
+    if (key === 'Retries') {
+      if (!/^\d+$/.test(m[2]!) || Number(m[2]) < 1) throw new BrigError('INVALID_ARGUMENT', `HEALTHCHECK: --retries must be at least 1 (not ${m[2]})`, { field: '--change' });
+      h.Retries = Number(m[2]);
+    } else {
+      const ms = goDuration(m[2]!);
+      if (ms === undefined || ms < 0) throw new BrigError('INVALID_ARGUMENT', `HEALTHCHECK: --${m[1]}: time: invalid duration "${m[2]}"`, { field: '--change' });
+      h[key as 'Interval'] = Math.round(ms * 1e6);
+    }
+  }
+  const cmd = /^cmd\b\s*(.*)$/is.exec(r);
+  if (!cmd) throw new BrigError('INVALID_ARGUMENT', 'HEALTHCHECK: unknown type: must be CMD or NONE', { field: '--change' });
+  const body = cmd[1]!;
+  if (body === '') throw new BrigError('INVALID_ARGUMENT', 'HEALTHCHECK CMD needs a command', { field: '--change' });
+  const exec = jsonArray(body);
+  return { Test: exec ? ['CMD', ...exec] : ['CMD-SHELL', body], ...h };
+}
 
 /** Dockerfile words: whitespace-separated, "..." and '...' quoted, backslash escapes. */
 function words(s: string, what: string): string[] {
@@ -120,6 +153,9 @@ export function applyChanges(base: ContainerConfig, changes: readonly string[]):
       }
       case 'stopsignal':
         c.StopSignal = rest;
+        break;
+      case 'healthcheck':
+        c.Healthcheck = parseHealthcheck(rest);
         break;
       case 'onbuild':
         c.OnBuild = [...(c.OnBuild ?? []), rest];

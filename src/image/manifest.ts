@@ -80,7 +80,7 @@ export interface ContainerConfig {
   Labels?: Record<string, string>;
   StopSignal?: string;
   ArgsEscaped?: boolean;
-  Healthcheck?: unknown;
+  Healthcheck?: import('../engine/containers/config.js').HealthConfig;
   OnBuild?: string[] | null;
   Shell?: string[];
 }

@@ -344,6 +344,26 @@ export class Runtime {
     return { pid: launched.pid, exit: opts.detach ? Promise.resolve(0) : launched.exit };
   }
 
+  /**
+   * The plan of a process to run in a container of this bundle, compiled before the
+   * container runs and good for every run of it: namespaces by paths relative to the
+   * helper's working directory (ExecTarget 'cwd'), the cgroups where `run` will put init.
+   * The caller starts the helper in /proc/<init pid> with it (the monitor's health probe).
+   */
+  async probePlan(id: string, bundle: string, proc: Process & { args: string[] }, opts: { noNewKeyring?: boolean } = {}): Promise<LaunchPlan> {
+    checkId(id);
+    const spec = await this.loadSpec(path.resolve(bundle));
+    const host = await this.cgroupHost();
+    const selfJoin = this.cgroupManager(host, id, spec.linux?.cgroupsPath).selfJoin();
+    const facts = await gatherFacts(spec, path.resolve(bundle));
+    return compileExecPlan(proc, { initPid: 'cwd', namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type), linux: spec.linux ?? {} }, facts, {
+      detach: false,
+      preserveFds: 0,
+      ...(opts.noNewKeyring ? {} : { sessionKeyring: sessionKeyringName(id) }),
+      ...(selfJoin ? { cgroupJoin: selfJoin } : {}),
+    });
+  }
+
   private hostPromise: Promise<CgroupHost> | undefined;
   private cgroupHost(): Promise<CgroupHost> {
     this.hostPromise ??= (this.deps.detectCgroups ?? detectCgroups)().then((host) => {

@@ -109,8 +109,8 @@ export class Filters {
   }
 }
 
-/** Go's time.ParseDuration, for until=10m, 1h30m, 1.5h, 300ms. */
-function goDuration(s: string): number | undefined {
+/** Go's time.ParseDuration, for until=10m, 1h30m, 1.5h, 300ms: milliseconds, or undefined. */
+export function goDuration(s: string): number | undefined {
   const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
   const m = /^([+-]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/.exec(s);
   if (!m) return s === '0' ? 0 : undefined;

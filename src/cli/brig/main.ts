@@ -69,6 +69,7 @@ function engine(env: NodeJS.ProcessEnv): LocalEngine {
     ...(choice.reason === undefined ? {} : { snapshotterReason: choice.reason }),
     containers: {
       runtimeBin,
+      helperBin: locateNative('brig-helper', import.meta.url),
       runtimeRoot: state,
       cleanupCommand: (id) => ({ argv: [brigBin, 'container', 'cleanup', id], env: keep }),
       // The OOM killer's count for the container's memory cgroup (the runtime's default path).

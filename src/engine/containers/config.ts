@@ -7,7 +7,7 @@
  * a request that sets any other (src/engine/spec/check.ts), never ignores it.
  *
  * Networking and volume fields (NetworkMode, PortBindings, Binds, Mounts, Dns*, ExtraHosts,
- * VolumesFrom, ...) and health checks and restart policies join here when those land.
+ * VolumesFrom, ...) join here when those land.
  */
 
 /** docker's container.Config. */
@@ -34,6 +34,27 @@ export interface ContainerConfig {
   StopSignal?: string;
   /** Seconds `stop` waits before SIGKILL. */
   StopTimeout?: number;
+  Healthcheck?: HealthConfig;
+}
+
+/**
+ * docker's container.HealthConfig (also the image config's Healthcheck). Durations in
+ * nanoseconds, 0 for "inherit" (the image's, else docker's default).
+ * Test: [] inherit, ["NONE"] disabled, ["CMD", args...], ["CMD-SHELL", command].
+ */
+export interface HealthConfig {
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  StartInterval?: number;
+  Retries?: number;
+}
+
+/** docker's RestartPolicy: "" and "no" mean none; MaximumRetryCount only with on-failure. */
+export interface RestartPolicy {
+  Name: '' | 'no' | 'always' | 'unless-stopped' | 'on-failure';
+  MaximumRetryCount?: number;
 }
 
 export interface Ulimit {
@@ -80,6 +101,7 @@ export interface HostConfig {
   ContainerIDFile?: string;
   LogConfig?: LogConfigRequest;
   AutoRemove?: boolean;
+  RestartPolicy?: RestartPolicy;
   CapAdd?: string[] | null;
   CapDrop?: string[] | null;
   GroupAdd?: string[] | null;

@@ -8,7 +8,7 @@
 import type { HostConfig } from './config.js';
 import type { ContainerSettings, StoredConfig } from './service.js';
 import { humanStatus, isRunningLike } from './state.js';
-import type { ContainerRecord } from './store.js';
+import type { ContainerRecord, HealthState } from './store.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
@@ -43,6 +43,7 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  Health?: HealthState;
 }
 
 /** GET /containers/{id}/json's shape. */
@@ -158,6 +159,7 @@ export function containerState(r: ContainerRecord): ContainerState {
     Error: st.error,
     StartedAt: st.startedAt || ZERO_TIME,
     FinishedAt: st.finishedAt || ZERO_TIME,
+    ...(st.health ? { Health: st.health } : {}),
   };
 }
 
@@ -230,7 +232,7 @@ export function containerSummary(r: ContainerRecord, s: ContainerSettings, now: 
     Command: [s.path, ...s.args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' '),
     Created: Math.floor(Date.parse(r.created) / 1000),
     State: r.state.status,
-    Status: humanStatus({ status: r.state.status, exitCode: r.state.exitCode, startedAt: r.state.startedAt, finishedAt: r.state.finishedAt }, now),
+    Status: humanStatus({ status: r.state.status, exitCode: r.state.exitCode, startedAt: r.state.startedAt, finishedAt: r.state.finishedAt, ...(r.state.health ? { health: r.state.health.Status } : {}) }, now),
     Ports: [],
     Labels: r.labels,
     HostConfig: { NetworkMode: s.hostConfig.NetworkMode ?? 'none' },

@@ -18,8 +18,11 @@ import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../../util/ow
 import { procStat } from '../../util/proc-stat.js';
 import { capabilitiesForUser } from '../user-capabilities.js';
 import { parseSignal } from '../../util/signals.js';
-import { exitCode, type ExitRecord, startMonitor } from '../monitor/monitor.js';
-import { compileMonitorPlan, type LogConfig, type MonitorFiles, monitorFiles } from '../monitor/plan.js';
+import { exitCode, type ExitRecord, type RunRecord, startMonitor } from '../monitor/monitor.js';
+import { compileMonitorPlan, type LogConfig, type MonitorFiles, monitorFiles, type MonitorSpec } from '../monitor/plan.js';
+import { encodePlan } from '../../native/encode.js';
+import { resolveProbe } from '../policy/health.js';
+import { policyName } from '../policy/restart.js';
 import { jsonFile } from '../logs/json-file.js';
 import type { LogLine } from '../logs/line.js';
 import { local } from '../logs/local.js';
@@ -29,7 +32,7 @@ import { type FilterableContainer, type FilterMap, planList, planPrune, prunable
 import { type ContainerJSON, type ContainerSummary, containerJSON, containerSummary } from './inspect.js';
 import { isRunningLike } from './state.js';
 import { type ContainerTopResponse, hostPs, type PsRunner, topProcesses, validatePsArgs } from './top.js';
-import { type ContainerRecord, ContainerStore } from './store.js';
+import { type ContainerRecord, ContainerStore, type HealthState } from './store.js';
 import { readTextSync } from '../../util/read-text.js';
 
 /** State.ExitCode of a container whose start failed, as dockerd records it. */
@@ -102,6 +105,8 @@ export interface ContainerServiceDeps {
   /** brig-runtime's launcher and its state root: the monitor's starter. */
   runtimeBin: string;
   runtimeRoot: string;
+  /** The native helper: the monitor runs health probes through it. */
+  helperBin?: string;
   /** The on-exit command: `brig container cleanup ID` with this environment. */
   cleanupCommand: (id: string) => { argv: string[]; env: string[] };
   /** Unmounts a rootfs and removes its snapshot (the image side of removal). */
@@ -148,6 +153,15 @@ export class ContainerService {
    * finishes it); a create is nobody's container (hidden, and swept by the engine).
    */
   private reconcile(r: ContainerRecord): ContainerRecord {
+    const out = this.reconcileState(r);
+    if (ContainerService.incomplete(out) || !this.settings(out).config.Healthcheck) return out;
+    // Health as the monitor's last probe left it (health.json goes when the container starts anew).
+    const f = this.settings(out).files.health;
+    const health = f ? readJson<HealthState>(f) : undefined;
+    return health ? { ...out, state: { ...out.state, health } } : out;
+  }
+
+  private reconcileState(r: ContainerRecord): ContainerRecord {
     const p = r.pending;
     const orphaned = p !== undefined && !ownerAlive(parseOwner(p.owner) ?? { pid: 0, start: '' });
     if (p?.op === 'remove' && orphaned) return { ...r, pending: undefined, state: { ...r.state, status: 'dead', error: 'brig was killed while removing the container' } };
@@ -159,8 +173,31 @@ export class ContainerService {
       return {
         ...r,
         pending: undefined,
+        restartCount: exit.restartCount ?? r.restartCount,
         state: { ...r.state, status: 'exited', pid: 0, exitCode: exitCode(exit), oomKilled: exit.oomKills > 0, finishedAt: exit.finishedAt },
       };
+    }
+    // A monitor with a restart policy runs init again: run.json says which run this is.
+    const run = s.files.run ? readJson<RunRecord>(s.files.run) : undefined;
+    if (run && p?.op !== 'start') {
+      if (run.restarting) {
+        const last = run.lastExit;
+        return {
+          ...r,
+          restartCount: run.restartCount,
+          state: { ...r.state, status: 'restarting', pid: 0, pidStart: '', ...(last ? { exitCode: exitCode(last), oomKilled: last.oomKills > 0, finishedAt: last.finishedAt } : {}) },
+        };
+      }
+      if (run.pid !== r.state.pid || r.state.status === 'restarting') {
+        const st = procStat(run.pid);
+        if (st && st.state !== 'Z') {
+          return {
+            ...r,
+            restartCount: run.restartCount,
+            state: { ...r.state, status: r.state.status === 'paused' ? 'paused' : 'running', pid: run.pid, pidStart: st.start, startedAt: run.startedAt ?? r.state.startedAt },
+          };
+        }
+      }
     }
     if (p?.op === 'start') {
       if (!orphaned) return r;
@@ -260,7 +297,9 @@ export class ContainerService {
     // The state machine first (a removing or dead container cannot start), then the monitor.
     await this.store.update(id, 'start', (r) => ({ ...r, pending: { op: 'start', owner: formatOwner(currentOwner()) } }));
     const dir = s.bundle;
-    await Promise.all([s.files.exit, s.files.pid].map((f) => fs.rm(f, { force: true })));
+    // A new life: no exit, run state, health or stop marker of the last one.
+    const files = { ...monitorFiles({ dir, socketDir: path.dirname(s.files.attach), log: s.log, tty: s.config.Tty === true }), ...s.files };
+    await Promise.all([files.exit, files.pid, files.run, files.health, files.stopped].map((f) => fs.rm(f, { force: true })));
     const socketDir = path.dirname(s.files.attach);
     await fs.mkdir(socketDir, { recursive: true, mode: 0o700 });
     // JSON lines, so a failed start is read back by its error code, not its wording.
@@ -287,6 +326,8 @@ export class ContainerService {
       ...(oom ? { oomCounter: oom } : {}),
       onExit: cleanup,
       hold: opts.attach !== undefined,
+      restart: { policy: policyName(s.hostConfig.RestartPolicy), max: s.hostConfig.RestartPolicy?.MaximumRetryCount ?? 0 },
+      ...(await this.healthPlan(id, dir, s)),
     });
     const attach = opts.attach;
     try {
@@ -294,6 +335,7 @@ export class ContainerService {
       return await this.store.update(id, undefined, (r) => ({
         ...r,
         pending: undefined,
+        restartCount: 0, // docker's start begins the count again (ResetRestartManager)
         state: { ...r.state, status: 'running', pid: started.pid, monitorPid: started.monitorPid, pidStart: procStat(started.pid)?.start ?? '', monitorStart: procStat(started.monitorPid)?.start ?? '', exitCode: 0, oomKilled: false, error: '', startedAt: this.now().toISOString(), finishedAt: '' },
       }));
     } catch (e) {
@@ -310,11 +352,30 @@ export class ContainerService {
     }
   }
 
+  /**
+   * The monitor's health probe: the container's own process (user, env, capabilities,
+   * seccomp, cwd) running the probe's argv, compiled once into an exec plan the native
+   * helper runs in the container's namespaces and cgroups on every probe, restarts included.
+   */
+  private async healthPlan(id: string, dir: string, s: ContainerSettings): Promise<Pick<MonitorSpec, 'health'>> {
+    const probe = resolveProbe(s.config.Healthcheck);
+    if (!probe) return {};
+    if (!this.deps.helperBin) throw new BrigError('INTERNAL', 'this engine has no native helper for health probes');
+    const spec = await this.deps.runtime.loadSpec(dir);
+    const { terminal: _t, consoleSize: _c, ...proc } = spec.process!;
+    const plan = await this.deps.runtime.probePlan(id, dir, { ...proc, terminal: false, args: probe.args });
+    return { health: { helper: this.deps.helperBin, plan: encodePlan(plan), ...probe } };
+  }
+
   /** Signals init (docker's kill): the container must be running. */
   async kill(ref: string, signal = 'SIGKILL'): Promise<ContainerRecord> {
     const r = await this.find(ref);
     const sig = parseSignal(signal, '--signal');
     await this.store.update(r.id, 'kill');
+    // A kill that ends it (SIGKILL, or the stop signal) is the user's stop: no restart after
+    // it, as docker's ExitOnNext. A signal the program handles (HUP, USR1) leaves the policy be.
+    if (sig === 9 || sig === parseSignal(this.settings(r).config.StopSignal, '--signal')) await this.markStopped(r);
+    if (r.state.status === 'restarting') return r; // between runs: the monitor reads the marker
     try {
       process.kill(r.state.pid, sig);
     } catch (e) {
@@ -333,6 +394,7 @@ export class ContainerService {
     const s = this.settings(r);
     const timeout = opts.timeout ?? s.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT;
     await this.store.update(r.id, 'stop');
+    await this.markStopped(r);
     signalQuietly(r.state.pid, parseSignal(opts.signal ?? s.config.StopSignal, '--signal'));
     await this.thawIfPaused(r);
     if (timeout < 0 || (await this.waitExit(r.id, timeout * 1000)) === undefined) {
@@ -340,6 +402,12 @@ export class ContainerService {
       await this.waitExit(r.id, 30_000);
     }
     return this.store.find(r.id);
+  }
+
+  /** The user stopped it: its monitor must not restart it (see the restart op). */
+  private async markStopped(r: ContainerRecord): Promise<void> {
+    const f = this.settings(r).files.stopped;
+    if (f) await fs.writeFile(f, '');
   }
 
   /** Waits for a running container to exit; its exit code (docker's wait). */
@@ -409,6 +477,29 @@ export class ContainerService {
     await this.deps.runtime.resume(r.id);
   }
 
+  /**
+   * The stopped containers a booting host starts again (dockerd's restore: the restart
+   * manager's ShouldRestart with the container's last exit): always; unless-stopped when the
+   * user did not stop it; on-failure when it failed and has retries left. Only containers
+   * started before, as docker's HasBeenStartedBefore.
+   */
+  async toBoot(): Promise<ContainerRecord[]> {
+    const out: ContainerRecord[] = [];
+    for (const r of await this.records()) {
+      if (r.state.status !== 'exited' || !r.state.startedAt) continue;
+      const s = this.settings(r);
+      const policy = s.hostConfig.RestartPolicy;
+      const stopped = s.files.stopped !== undefined && (await fs.access(s.files.stopped).then(() => true, () => false));
+      const max = policy?.MaximumRetryCount ?? 0;
+      const go =
+        policy?.Name === 'always' ||
+        (policy?.Name === 'unless-stopped' && !stopped) ||
+        (policy?.Name === 'on-failure' && !stopped && r.state.exitCode !== 0 && (max === 0 || r.restartCount < max));
+      if (go) out.push(r);
+    }
+    return out;
+  }
+
   /** docker restart: stop (signal, then SIGKILL after the timeout) and start again. */
   async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<ContainerRecord> {
     // RestartCount counts restarts by a policy, not by the user (docker's rule).
@@ -426,6 +517,7 @@ export class ContainerService {
     const r = await this.find(ref);
     await this.store.update(r.id, opts.force ? 'remove-force' : 'remove', (x) => ({ ...x, pending: { op: 'remove', owner: formatOwner(currentOwner()) } }));
     if (isRunningLike(r.state.status)) {
+      await this.markStopped(r);
       signalQuietly(r.state.pid, 9);
       await this.thawIfPaused(r);
       await this.waitExitOfProcess(r.state.pid, r.state.monitorPid);
@@ -533,7 +625,7 @@ export class ContainerService {
       imageId: r.imageId,
       // No networks yet: every container is in docker's "none" (as inspect and ps show it).
       networks: ['none'],
-      health: 'none',
+      health: r.state.health?.Status ?? 'none',
       mounts: [],
       ports: [],
     };
@@ -632,8 +724,13 @@ function readPidFile(file: string): number | undefined {
 }
 
 function readExit(file: string): ExitRecord | undefined {
+  return readJson<ExitRecord>(file);
+}
+
+/** A JSON file the monitor writes (by rename: whole or absent), or undefined. */
+function readJson<T>(file: string): T | undefined {
   try {
-    return JSON.parse(readTextSync(file)) as ExitRecord;
+    return JSON.parse(readTextSync(file)) as T;
   } catch (e) {
     if (hasErrno(e, 'ENOENT')) return undefined;
     if (e instanceof SyntaxError) return undefined; // written by rename: never half a file, but be safe

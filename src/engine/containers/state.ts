@@ -90,7 +90,8 @@ export function humanStatus(
     case 'created':
       return 'Created';
     case 'running':
-      return `Up ${since(s.startedAt)}${s.health ? ` (${s.health})` : ''}`;
+      // docker's State.String: "(health: starting)", else the status alone.
+      return `Up ${since(s.startedAt)}${s.health ? ` (${s.health === 'starting' ? 'health: starting' : s.health})` : ''}`;
     case 'paused':
       return `Up ${since(s.startedAt)} (Paused)`;
     case 'restarting':

@@ -19,6 +19,13 @@ import { withLock, writeFileAtomic } from '../../image/store/lock.js';
 import { checkName, generateName, newContainerId, resolveContainer } from './names.js';
 import { type ContainerAction, type ContainerStatus, transition } from './state.js';
 
+/** docker's State.Health. */
+export interface HealthState {
+  Status: 'starting' | 'healthy' | 'unhealthy';
+  FailingStreak: number;
+  Log: { Start: string; End: string; ExitCode: number; Output: string }[];
+}
+
 /** What the store keeps of a container; the engine maps it onto the API's shapes. */
 export interface ContainerRecord {
   id: string;
@@ -39,6 +46,8 @@ export interface ContainerRecord {
     error: string;
     startedAt: string;
     finishedAt: string;
+    /** docker's State.Health, as the monitor's probes left it (read, never stored). */
+    health?: HealthState;
   };
   restartCount: number;
   /**

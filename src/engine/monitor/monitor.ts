@@ -29,6 +29,17 @@ export interface ExitRecord {
   /** OOM kills the container's memory cgroup counted. */
   oomKills: number;
   finishedAt: string;
+  /** Restarts the monitor made before this last exit. */
+  restartCount?: number;
+}
+
+/** run.json: the monitor's current run, or (restarting) the run that just ended. */
+export interface RunRecord {
+  pid: number;
+  startedAt?: string;
+  restartCount: number;
+  restarting: boolean;
+  lastExit?: ExitRecord;
 }
 
 export function monitorBinary(): string {

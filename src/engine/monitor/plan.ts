@@ -43,7 +43,28 @@ export const MONITOR_OPS = {
   hold: { code: 9, args: {} },
   /** The local driver's log: as log_json, attrs as LogEntry field 6 records (protobuf). */
   log_local: { code: 10, args: { path: 'str', max_size: 'int', max_files: 'int', compress: 'int', attrs: 'bytes' } },
+  /**
+   * Run the container again when it exits, by docker's rules: policy (RESTART_POLICIES), the
+   * most retries for on-failure (0: no limit), and the file whose presence says the user
+   * stopped or killed it (then it is never restarted).
+   */
+  restart: { code: 12, args: { policy: 'int', max: 'int', stop_marker: 'str' } },
+  /**
+   * Health probes: the native helper and the exec plan it runs (namespaces relative to
+   * /proc/<init pid>), the timings in ms, the retries, and where the state goes (docker's
+   * State.Health as JSON).
+   */
+  health: {
+    code: 13,
+    args: { helper: 'str', plan: 'bytes', interval: 'int', timeout: 'int', start_period: 'int', start_interval: 'int', retries: 'int', file: 'str' },
+  },
+  /** run.json: the current run's init pid and start, the restart count, and whether it is restarting. */
+  run_state: { code: 14, args: { path: 'str' } },
 } as const satisfies WireTable;
+
+/** Wire numbers of docker's restart policies (native/monitor/monitor.h RESTART_*). */
+export const RESTART_POLICIES = { no: 0, 'on-failure': 1, always: 2, 'unless-stopped': 3 } as const;
+export type RestartPolicyName = keyof typeof RESTART_POLICIES;
 
 type Table = typeof MONITOR_OPS;
 type ArgValue<K> = K extends 'int' ? number | bigint : K extends 'strs' ? string[] : K extends 'bytes' ? Uint8Array : string;
@@ -64,6 +85,12 @@ export interface MonitorFiles {
   pid: string;
   attach: string;
   console?: string;
+  /** The current run (restarts change init's pid): see the run_state op. */
+  run: string;
+  /** Health state in docker's shape, while a health check is configured. */
+  health: string;
+  /** Left by the engine before a user's stop or kill: no restart after it. */
+  stopped: string;
 }
 
 export interface MonitorSpec {
@@ -81,6 +108,8 @@ export interface MonitorSpec {
   /** Wait for a first attach client before starting (docker's attach-then-start, without a daemon). */
   hold?: boolean;
   onExit?: { argv: string[]; env: string[] };
+  restart?: { policy: RestartPolicyName; max: number };
+  health?: { helper: string; plan: Uint8Array; intervalMs: number; timeoutMs: number; startPeriodMs: number; startIntervalMs: number; retries: number };
 }
 
 const SUN_PATH_MAX = 107;
@@ -91,6 +120,9 @@ export function monitorFiles(spec: Pick<MonitorSpec, 'dir' | 'socketDir' | 'log'
     exit: path.join(spec.dir, 'exit.json'),
     pid: path.join(spec.dir, 'init.pid'),
     attach: path.join(spec.socketDir, 'attach.sock'),
+    run: path.join(spec.dir, 'run.json'),
+    health: path.join(spec.dir, 'health.json'),
+    stopped: path.join(spec.dir, 'stopped'),
     ...(spec.log.driver === 'json-file' ? { log: path.join(spec.dir, 'json.log') } : {}),
     // docker's place for it (and, as docker, not shown as inspect's LogPath).
     ...(spec.log.driver === 'local' ? { log: path.join(spec.dir, 'local-logs', 'container.log') } : {}),
@@ -128,6 +160,24 @@ export function compileMonitorPlan(spec: MonitorSpec): MonitorPlan {
   if (spec.oomCounter) ops.push({ op: 'oom_counter', path: spec.oomCounter.path, key: spec.oomCounter.key });
   if (spec.onExit) ops.push({ op: 'on_exit', argv: spec.onExit.argv, env: spec.onExit.env });
   if (spec.hold) ops.push({ op: 'hold' });
+  ops.push({ op: 'run_state', path: files.run });
+  if (spec.restart && spec.restart.policy !== 'no') {
+    ops.push({ op: 'restart', policy: RESTART_POLICIES[spec.restart.policy], max: spec.restart.max, stop_marker: files.stopped });
+  }
+  if (spec.health) {
+    const h = spec.health;
+    ops.push({
+      op: 'health',
+      helper: h.helper,
+      plan: h.plan,
+      interval: h.intervalMs,
+      timeout: h.timeoutMs,
+      start_period: h.startPeriodMs,
+      start_interval: h.startIntervalMs,
+      retries: h.retries,
+      file: files.health,
+    });
+  }
   ops.push({ op: 'start', argv: start.argv, env: start.env, stdin: spec.stdin && !spec.tty ? 1 : 0 });
   return { version: MONITOR_VERSION, ops, files };
 }

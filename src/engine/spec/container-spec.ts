@@ -17,6 +17,8 @@
  */
 import path from 'node:path';
 import { BrigError } from '../../errors/index.js';
+import { mergeHealthcheck, validateHealthcheck } from '../policy/health.js';
+import { checkRestartPolicy } from '../policy/restart.js';
 import { DEFAULT_PATH, imageToRuntimeConfig, mergeEnv, parseStopSignal } from '../../image/runtime-config.js';
 import type { ImageConfig } from '../../image/manifest.js';
 import type { LinuxResources } from '../../runtime/cgroups/resources.js';
@@ -100,6 +102,8 @@ export function mergeWithImage(req: ContainerConfig, image: NonNullable<ImageCon
   if (Object.keys(ports).length) out.ExposedPorts = ports as ContainerConfig['ExposedPorts'];
   const volumes = { ...(image.Volumes ?? {}), ...(req.Volumes ?? {}) };
   if (Object.keys(volumes).length) out.Volumes = volumes as ContainerConfig['Volumes'];
+  const health = mergeHealthcheck(req.Healthcheck, image.Healthcheck);
+  if (health) out.Healthcheck = health;
   return out;
 }
 
@@ -141,6 +145,8 @@ export async function buildContainerSpec(input: SpecInput): Promise<BuiltContain
     throw new BrigError('INVALID_ARGUMENT', `the working directory '${req.WorkingDir}' is invalid, it needs to be an absolute path`, { field: 'Config.WorkingDir' });
   }
   const stopSignal = parseStopSignal(merged.StopSignal || undefined);
+  validateHealthcheck(merged.Healthcheck);
+  const restartPolicy = checkRestartPolicy(h.RestartPolicy, h.AutoRemove === true);
 
   // 2. The process, resolved in the image's rootfs.
   const fromImage = await imageToRuntimeConfig({ ...input.image, config: { ...input.image.config, Env: [] } }, input.rootfs.path, {
@@ -249,6 +255,7 @@ export async function buildContainerSpec(input: SpecInput): Promise<BuiltContain
     Privileged: privileged,
     ReadonlyRootfs: h.ReadonlyRootfs === true,
     AutoRemove: h.AutoRemove === true,
+    RestartPolicy: restartPolicy,
     ...(unmasked ? {} : { MaskedPaths: spec.linux!.maskedPaths!, ReadonlyPaths: spec.linux!.readonlyPaths! }),
   };
   const config: BuiltContainer['config'] = {

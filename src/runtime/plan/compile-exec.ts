@@ -14,8 +14,12 @@ import { type LaunchPlan, type Op, op, PLAN_VERSION } from './ops.js';
 const JOIN_ORDER: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
 
 export interface ExecTarget {
-  /** Host pid of the container's init. */
-  initPid: number;
+  /**
+   * Host pid of the container's init, or 'cwd': namespaces named relative to the helper's
+   * working directory ("ns/mnt"), for a plan compiled once and run by a caller that starts
+   * the helper in /proc/<init pid> (the monitor's health probes, across restarts).
+   */
+  initPid: number | 'cwd';
   /** The namespace types the container has (new or joined); the rest it shares with the host. */
   namespaces: NamespaceType[];
   /** The container's linux section: its seccomp profile applies to exec'd processes too. */
@@ -35,7 +39,8 @@ export function compileExecPlan(
   if (proc.terminal) ops.push(terminalOp(opts, 'process.terminal'));
   const joins = JOIN_ORDER.filter((t) => target.namespaces.includes(t));
   joins.forEach((t, slot) => {
-    ops.push(op('ns_open', `container ${t} namespace`, { path: `/proc/${target.initPid}/ns/${NS_PROC_NAME[t]}`, slot }));
+    const dir = target.initPid === 'cwd' ? 'ns' : `/proc/${target.initPid}/ns`;
+    ops.push(op('ns_open', `container ${t} namespace`, { path: `${dir}/${NS_PROC_NAME[t]}`, slot }));
   });
   // Cloned into a cgroup, the cgroup namespace is joined after the clone: the kernel refuses
   // CLONE_INTO_CGROUP (ENOENT) when the caller's own cgroup lies outside its cgroup namespace.

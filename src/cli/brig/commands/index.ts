@@ -9,6 +9,7 @@ import { login } from './registry/login.js';
 import { logout } from './registry/logout.js';
 import { completion } from './system/completion.js';
 import { info } from './system/info.js';
+import { systemGroup } from './system/index.js';
 import { version } from './system/version.js';
 
 export const COMMANDS: Record<string, Verb | VerbGroup> = {
@@ -21,4 +22,5 @@ export const COMMANDS: Record<string, Verb | VerbGroup> = {
   completion,
   container: containerGroup,
   image: imageGroup,
+  system: systemGroup,
 };

@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ContainerCreateRequest, DeviceMapping, HostConfig, Ulimit } from '../../../../engine/containers/config.js';
+import type { ContainerCreateRequest, DeviceMapping, HealthConfig, HostConfig, RestartPolicy, Ulimit } from '../../../../engine/containers/config.js';
+import { goDuration } from '../../../../util/docker-filters.js';
 import { BrigError, hasErrno } from '../../../../errors/index.js';
 import { ramInBytes } from '../../../../util/units.js';
 import type { Flag, ParsedCommand } from '../../../flags.js';
@@ -61,6 +62,14 @@ export const CREATE_FLAGS: Flag[] = [
   { name: 'cpuset-mems', type: 'string', help: 'MEMs in which to allow execution (0-3, 0,1)' },
   { name: 'pids-limit', type: 'int', help: 'Tune container pids limit (set -1 for unlimited)' },
   { name: 'blkio-weight', type: 'int', valueName: 'uint16', help: 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)' },
+  { name: 'restart', type: 'string', default: 'no', help: 'Restart policy to apply when a container exits' },
+  { name: 'health-cmd', type: 'string', help: 'Command to run to check health' },
+  { name: 'health-interval', type: 'string', valueName: 'duration', help: 'Time between running the check (ms|s|m|h) (default 0s)' },
+  { name: 'health-timeout', type: 'string', valueName: 'duration', help: 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)' },
+  { name: 'health-start-period', type: 'string', valueName: 'duration', help: 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)' },
+  { name: 'health-start-interval', type: 'string', valueName: 'duration', help: 'Time between running the check during the start period (ms|s|m|h) (default 0s)' },
+  { name: 'health-retries', type: 'int', help: 'Consecutive failures needed to report unhealthy' },
+  { name: 'no-healthcheck', type: 'bool', help: 'Disable any container-specified HEALTHCHECK' },
   { name: 'network', type: 'string', help: 'Connect a container to a network (only "none" so far: brig has no networks yet)' },
 ];
 
@@ -247,6 +256,45 @@ export function resourceFlags(p: ParsedCommand): Partial<HostConfig> {
   };
 }
 
+/** A Go duration flag (docker's DurationOpt), in nanoseconds as the API takes it. */
+function durationFlag(p: ParsedCommand, name: string): number {
+  if (!p.given.has(name)) return 0;
+  const v = p.values[name] as string;
+  const ms = goDuration(v);
+  if (ms === undefined) throw new BrigError('INVALID_ARGUMENT', `invalid argument "${v}" for "--${name}" flag: time: invalid duration "${v}"`, { field: `--${name}` });
+  if (ms < 0) throw new BrigError('INVALID_ARGUMENT', `--${name} cannot be negative`, { field: `--${name}` });
+  return Math.round(ms * 1e6);
+}
+
+/** docker's CLI: --health-* and --no-healthcheck into Config.Healthcheck (opts.go). */
+function healthcheck(p: ParsedCommand): HealthConfig | undefined {
+  const cmd = p.values['health-cmd'] as string | undefined;
+  const h = {
+    Interval: durationFlag(p, 'health-interval'),
+    Timeout: durationFlag(p, 'health-timeout'),
+    StartPeriod: durationFlag(p, 'health-start-period'),
+    StartInterval: durationFlag(p, 'health-start-interval'),
+    Retries: (p.values['health-retries'] as number | undefined) ?? 0,
+  };
+  const any = (cmd !== undefined && cmd !== '') || Object.values(h).some((x) => x !== 0);
+  if (p.values['no-healthcheck'] === true) {
+    if (any) throw new BrigError('INVALID_ARGUMENT', '--no-healthcheck conflicts with --health-* options', { field: '--no-healthcheck' });
+    return { Test: ['NONE'] };
+  }
+  if (!any) return undefined;
+  if (h.Retries < 0) throw new BrigError('INVALID_ARGUMENT', '--health-retries cannot be negative', { field: '--health-retries' });
+  return { ...(cmd ? { Test: ['CMD-SHELL', cmd] } : {}), ...h };
+}
+
+/** docker's opts.ParseRestartPolicy: NAME[:MAX]. The engine checks the name and the count. */
+export function parseRestartPolicy(v: string): RestartPolicy {
+  const [name = '', max, ...rest] = v.split(':');
+  if (rest.length) throw new BrigError('INVALID_ARGUMENT', `invalid restart policy format: ${v}`, { field: '--restart' });
+  if (max === undefined) return { Name: name as RestartPolicy['Name'], MaximumRetryCount: 0 };
+  if (!/^-?\d+$/.test(max)) throw new BrigError('INVALID_ARGUMENT', 'invalid restart policy format: maximum retry count must be an integer', { field: '--restart' });
+  return { Name: name as RestartPolicy['Name'], MaximumRetryCount: Number(max) };
+}
+
 export function createPlan(ctx: BrigContext, p: ParsedCommand): CreatePlan {
   const [image, ...cmd] = p.args;
   const v = p.values;
@@ -280,7 +328,12 @@ export function createPlan(ctx: BrigContext, p: ParsedCommand): CreatePlan {
     ...resourceFlags(p),
     ...(given('network') ? { NetworkMode: v.network as string } : {}),
     ...(given('cidfile') ? { ContainerIDFile: v.cidfile as string } : {}),
+    ...(given('restart') ? { RestartPolicy: parseRestartPolicy(v.restart as string) } : {}),
   };
+  if (host.AutoRemove && host.RestartPolicy && host.RestartPolicy.Name !== 'no' && host.RestartPolicy.Name !== '') {
+    throw new BrigError('INVALID_ARGUMENT', 'Conflicting options: --restart and --rm', { field: '--restart' });
+  }
+  const health = healthcheck(p);
   const interactive = v.interactive === true;
   const request: ContainerCreateRequest = {
     Image: image!,
@@ -294,6 +347,7 @@ export function createPlan(ctx: BrigContext, p: ParsedCommand): CreatePlan {
     ...(given('label') || given('label-file') ? { Labels: labels(list('label-file'), list('label'), ctx.cwd) } : {}),
     ...(v['stop-signal'] !== undefined ? { StopSignal: v['stop-signal'] as string } : {}),
     ...(v['stop-timeout'] !== undefined ? { StopTimeout: v['stop-timeout'] as number } : {}),
+    ...(health ? { Healthcheck: health } : {}),
     Tty: v.tty === true,
     OpenStdin: interactive,
     StdinOnce: interactive,

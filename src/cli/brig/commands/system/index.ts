@@ -1,0 +1,10 @@
+/** The system verbs: `brig system VERB` (info also at the top, as docker's). */
+import type { VerbGroup } from '../../verb.js';
+import { boot } from './boot.js';
+import { info } from './info.js';
+
+export const systemGroup: VerbGroup = {
+  name: 'system',
+  summary: 'Manage brig',
+  verbs: { boot, info },
+};
