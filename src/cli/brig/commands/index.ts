@@ -8,6 +8,7 @@ import { IMAGE_TOP, imageGroup } from './image/index.js';
 import { login } from './registry/login.js';
 import { logout } from './registry/logout.js';
 import { completion } from './system/completion.js';
+import { systemGroup } from './system/index.js';
 import { info } from './system/info.js';
 import { version } from './system/version.js';
 
@@ -21,4 +22,5 @@ export const COMMANDS: Record<string, Verb | VerbGroup> = {
   completion,
   container: containerGroup,
   image: imageGroup,
+  system: systemGroup,
 };
