@@ -167,8 +167,11 @@ export { renderLogLine } from './logs/line.js';
 import type { Change, ContainerPathStat } from './containers/files.js';
 import type { FilterMap } from './containers/filters.js';
 import type { ContainerTopResponse } from './containers/top.js';
+import type { StatsStreamOptions } from './stats/reader.js';
+import type { ContainerStatsResponse, CpuStats, MemoryStats } from './stats/types.js';
 
 export type { ResourceUpdate };
+export type { ContainerStatsResponse, CpuStats, MemoryStats, StatsStreamOptions };
 export type { Change, ContainerCreateRequest, ContainerJSON, ContainerPathStat, ContainerSummary, ContainerTopResponse, FilterMap, LogLine };
 
 /** GET /containers/json's query: docker's rules (src/engine/containers/filters.ts). */
@@ -247,6 +250,15 @@ export interface ContainerOps {
   pruneContainers(opts?: { filters?: FilterMap }): Promise<ContainerPruneReport>;
   /** GET /containers/{id}/top: the host's ps with `psArgs` (ps_args; default "-ef") over the container's processes. */
   topContainer(ref: string, psArgs?: string): Promise<ContainerTopResponse>;
+  /**
+   * GET /containers/{id}/stats: docker's stats JSON (engine/stats/reader.ts). Streaming (the
+   * default) yields a sample now and one every second, each with the previous one's CPU as
+   * precpu_stats, until `signal` aborts or the container is removed; `stream: false` yields
+   * one, read twice a second apart so precpu_stats is filled, or once with `oneShot`. A
+   * container that is not running yields samples with only its name and id. An unknown
+   * container throws CONTAINER_NOT_FOUND.
+   */
+  containerStats(ref: string, opts?: StatsStreamOptions): AsyncIterable<ContainerStatsResponse>;
   /** GET /containers/{id}/json (`size`: SizeRw and SizeRootFs, docker's ?size=1). */
   inspectContainer(ref: string, opts?: { size?: boolean }): Promise<ContainerJSON>;
   containerLogs(ref: string, opts?: LogOptions): AsyncIterable<LogLine>;

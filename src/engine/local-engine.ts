@@ -68,6 +68,8 @@ import { ContainerFiles } from './container-files.js';
 import type { BootReport, Change, CommitOptions, ContainerPathStat } from './engine.js';
 import type { EngineConfig } from './engine-config.js';
 import { resolveLogConfig } from './logs/config.js';
+import { StatsReader, type StatsStreamOptions } from './stats/reader.js';
+import type { ContainerStatsResponse } from './stats/types.js';
 import { buildContainerSpec, type SpecInput } from './spec/container-spec.js';
 import { type EngineHost, readEngineHost } from './spec/host.js';
 import { resourcePlan } from './spec/resources.js';
@@ -111,6 +113,7 @@ function isHostImage(name: string): boolean {
 export class LocalEngine implements Engine {
   private opened: Promise<void> | undefined;
   private containers: ContainerService | undefined;
+  private cgroupLayout: Promise<string> | undefined;
 
   constructor(private readonly deps: LocalEngineDeps) {}
 
@@ -639,6 +642,23 @@ export class LocalEngine implements Engine {
 
   async topContainer(ref: string, psArgs?: string): Promise<ContainerTopResponse> {
     return (await this.kept()).top(ref, psArgs);
+  }
+
+  containerStats(ref: string, opts: StatsStreamOptions = {}): AsyncIterable<ContainerStatsResponse> {
+    const reader = new StatsReader({
+      find: async (r) => {
+        const c = await (await this.kept()).find(r);
+        return { id: c.id, name: c.name, pid: c.state.pid, running: c.state.status === 'running' || c.state.status === 'paused' };
+      },
+      cgroupStats: (id) => this.deps.runtime.stats(id),
+      cgroupVersion: async () => {
+        // The runtime's own detection decides which manager reads the cgroups: v2 on a unified host only.
+        this.cgroupLayout ??= detectCgroups().then((h) => h.layout);
+        const layout = await this.cgroupLayout;
+        return layout === 'unified' ? 'v2' : layout === 'none' ? 'none' : 'v1';
+      },
+    });
+    return reader.stream(ref, opts);
   }
 
   /**

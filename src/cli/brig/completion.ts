@@ -11,7 +11,7 @@ import { isGroup, type Verb, type VerbGroup } from './verb.js';
 const ARGS: Record<string, 'container' | 'image'> = {
   attach: 'container', commit: 'container', diff: 'container', exec: 'container', export: 'container', inspect: 'container',
   kill: 'container', logs: 'container', pause: 'container', port: 'container', rename: 'container', restart: 'container',
-  rm: 'container', start: 'container', stop: 'container', top: 'container', unpause: 'container', update: 'container', wait: 'container',
+  rm: 'container', start: 'container', stats: 'container', stop: 'container', top: 'container', unpause: 'container', update: 'container', wait: 'container',
   run: 'image', create: 'image', rmi: 'image', history: 'image', tag: 'image', push: 'image', save: 'image',
 };
 /** The same, for `brig container VERB` and `brig image VERB`. */

@@ -26,6 +26,18 @@ export function humanSize(bytes: number, precision = 3): string {
   return `${goG(v, precision)}${units[u]}`;
 }
 
+/** go-units BytesSize: 1024-based units (KiB, MiB, ...) and Go's %.4g, as docker's MEM USAGE / LIMIT. */
+export function bytesSize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${goG(v, 4)}${units[u]}`;
+}
+
 /** Go's %.{p}g: p significant digits, no trailing zeros, an exponent of two digits at least. */
 function goG(v: number, p: number): string {
   const s = v.toPrecision(p);

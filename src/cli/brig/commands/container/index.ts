@@ -19,12 +19,13 @@ import { rm } from './rm.js';
 import { run } from './run.js';
 import { start } from './start.js';
 import { restart, stop } from './stop.js';
+import { stats } from './stats.js';
 import { top } from './top.js';
 import { update } from './update.js';
 import { wait } from './wait.js';
 
 /** `brig VERB`, as docker's top-level container commands. */
-export const CONTAINER_TOP: Record<string, Verb> = { attach, commit, cp, create, diff, exec, export: exportVerb, inspect, kill, logs, pause, ps, rename, restart, rm, run, start, stop, top, unpause, update, wait };
+export const CONTAINER_TOP: Record<string, Verb> = { attach, commit, cp, create, diff, exec, export: exportVerb, inspect, kill, logs, pause, ps, rename, restart, rm, run, start, stats, stop, top, unpause, update, wait };
 
 export const containerGroup: VerbGroup = {
   name: 'container',

@@ -1,10 +1,11 @@
-/** The system verbs: `brig system VERB` (info also at the top, as docker's). */
+/** `brig system VERB`: the engine as a whole (docker system ...; info also at the top, as docker's). */
 import type { VerbGroup } from '../../verb.js';
 import { boot } from './boot.js';
 import { info } from './info.js';
+import { metrics } from './metrics.js';
 
 export const systemGroup: VerbGroup = {
   name: 'system',
   summary: 'Manage brig',
-  verbs: { boot, info },
+  verbs: { boot, info, metrics },
 };
