@@ -3,11 +3,11 @@
  * starter is brig-runtime (run -d) and whose on-exit command deletes it, and clean-up.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type ExitRecord, readExitRecord } from '../../src/engine/monitor/monitor.js';
-import { compileMonitorPlan, type LogConfig, type MonitorPlan } from '../../src/engine/monitor/plan.js';
+import { compileMonitorPlan, type LogConfig, type MonitorPlan, type MonitorSpec } from '../../src/engine/monitor/plan.js';
 import type { Spec } from '../../src/runtime/spec/types.js';
 import { type Bundle, makeBundle, RUNTIME_BIN } from './bundle.js';
 
@@ -18,12 +18,35 @@ export interface Box {
   cleanup(): void;
 }
 
-export function box(args: string[], opts: { log?: Partial<LogConfig>; edit?: (s: Spec) => void; stdin?: boolean; tty?: boolean; oom?: boolean; hold?: boolean } = {}): Box {
-  const id = `mon-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const b = makeBundle(args, (s) => {
-    s.process!.terminal = opts.tty ?? false;
-    opts.edit?.(s);
-  });
+/** The OOM counter of the runtime's default cgroup for `id`: v1's memory.oom_control, else v2's memory.events. */
+export function oomCounter(id: string): { path: string; key: string } {
+  return existsSync('/sys/fs/cgroup/memory/tasks')
+    ? { path: `/sys/fs/cgroup/memory/brig/${id}/memory.oom_control`, key: 'oom_kill' }
+    : { path: `/sys/fs/cgroup/brig/${id}/memory.events`, key: 'oom_kill' };
+}
+
+export interface BoxOptions {
+  log?: Partial<LogConfig>;
+  edit?: (s: Spec) => void;
+  stdin?: boolean;
+  tty?: boolean;
+  oom?: boolean;
+  hold?: boolean;
+  restart?: MonitorSpec['restart'];
+  health?: MonitorSpec['health'];
+  /** The id and bundle to use (a health plan is compiled for them before the box is made). */
+  id?: string;
+  bundle?: Bundle;
+}
+
+export function box(args: string[], opts: BoxOptions = {}): Box {
+  const id = opts.id ?? boxId();
+  const b =
+    opts.bundle ??
+    makeBundle(args, (s) => {
+      s.process!.terminal = opts.tty ?? false;
+      opts.edit?.(s);
+    });
   const dir = path.join(b.dir, 'ctr');
   const socketDir = mkdtempSync(path.join(tmpdir(), 'bm-'));
   spawnSync('mkdir', ['-p', dir]);
@@ -38,9 +61,11 @@ export function box(args: string[], opts: { log?: Partial<LogConfig>; edit?: (s:
       argv: [...rt, 'run', '-d', '--bundle', b.dir, '--pid-file', f.pid, ...(f.console ? ['--console-socket', f.console] : []), id],
       env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'],
     }),
-    ...(opts.oom ? { oomCounter: { path: `/sys/fs/cgroup/memory/brig/${id}/memory.oom_control`, key: 'oom_kill' } } : {}),
+    ...(opts.oom ? { oomCounter: oomCounter(id) } : {}),
     onExit: { argv: [...rt, 'delete', '--force', id], env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'] },
     ...(opts.hold ? { hold: true } : {}),
+    ...(opts.restart ? { restart: opts.restart } : {}),
+    ...(opts.health ? { health: opts.health } : {}),
   });
   return {
     b,
@@ -52,6 +77,10 @@ export function box(args: string[], opts: { log?: Partial<LogConfig>; edit?: (s:
       rmSync(socketDir, { recursive: true, force: true });
     },
   };
+}
+
+export function boxId(): string {
+  return `mon-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
 export async function waitExit(plan: MonitorPlan, ms = 15_000): Promise<ExitRecord> {

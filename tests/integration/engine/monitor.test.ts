@@ -217,22 +217,6 @@ test('a terminal: the pty master comes to the monitor through the console socket
   }
 });
 
-test('OOM: a container killed by its memory cgroup is recorded with its OOM kills', { skip: skip || requires('cgroup-v1') }, async () => {
-  const x = box(['sh', '-c', 'x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done'], {
-    oom: true,
-    edit: (s) => (s.linux!.resources = { memory: { limit: 32 * 1024 * 1024, swap: 32 * 1024 * 1024 } }),
-  });
-  try {
-    await startMonitor(x.plan);
-    const r = await waitExit(x.plan, 30_000);
-    assert.equal(r.signal, 9);
-    assert.equal(exitCode(r), 137);
-    assert.ok(r.oomKills >= 1, JSON.stringify(r));
-  } finally {
-    x.cleanup();
-  }
-});
-
 test('a starter that fails is reported, and nothing is left', { skip }, async () => {
   const x = box(['/no/such/program']);
   try {

@@ -6,15 +6,15 @@ const starter = () => ({ argv: ['/usr/bin/brig-runtime', 'run', '-d', 'x'], env:
 
 test('the monitor plan: files chosen, start last, framing only without a tty', () => {
   const plan = compileMonitorPlan({ dir: '/d', socketDir: '/s', log: { driver: 'json-file', maxSize: 1024, maxFiles: 2 }, tty: false, stdin: true, starter });
-  assert.deepEqual(plan.files, { exit: '/d/exit.json', pid: '/d/init.pid', attach: '/s/attach.sock', log: '/d/json.log' });
-  assert.deepEqual(plan.ops.map((o) => o.op), ['log_json', 'exit_file', 'pid_file', 'attach', 'start']);
+  assert.deepEqual(plan.files, { exit: '/d/exit.json', pid: '/d/init.pid', attach: '/s/attach.sock', log: '/d/json.log', run: '/d/run.json', health: '/d/health.json', stopped: '/d/stopped' });
+  assert.deepEqual(plan.ops.map((o) => o.op), ['log_json', 'exit_file', 'pid_file', 'attach', 'run_state', 'start']);
   assert.deepEqual(plan.ops.at(-1), { op: 'start', argv: starter().argv, env: [], stdin: 1 });
   const tty = compileMonitorPlan({ dir: '/d', socketDir: '/s', log: { driver: 'none', maxSize: 0, maxFiles: 1 }, tty: true, stdin: true, starter });
-  assert.deepEqual(tty.ops.map((o) => o.op), ['exit_file', 'pid_file', 'attach', 'console', 'start']);
+  assert.deepEqual(tty.ops.map((o) => o.op), ['exit_file', 'pid_file', 'attach', 'console', 'run_state', 'start']);
   assert.equal((tty.ops.find((o) => o.op === 'attach') as { framed: number }).framed, 0);
   assert.equal((tty.ops.at(-1) as { stdin: number }).stdin, 0, 'a tty carries input itself');
   const held = compileMonitorPlan({ dir: '/d', socketDir: '/s', log: { driver: 'none', maxSize: 0, maxFiles: 1 }, tty: true, stdin: true, starter, hold: true });
-  assert.deepEqual(held.ops.slice(-2).map((o) => o.op), ['hold', 'start'], 'a held start waits for its first attach client');
+  assert.deepEqual(held.ops.slice(-3).map((o) => o.op), ['hold', 'run_state', 'start'], 'a held start waits for its first attach client');
   const wire = encodeMonitorPlan(plan);
   assert.equal(Buffer.from(wire.subarray(0, 8)).toString('latin1'), 'BRIGMONP');
   assert.equal(wire[8], 2, 'version 2: log ops carry compress and attrs');
@@ -42,4 +42,31 @@ test('socket paths longer than a unix socket takes are refused, naming the path'
     () => compileMonitorPlan({ dir: '/d', socketDir: '/s', log: { driver: 'none', maxSize: 0, maxFiles: 1 }, tty: false, stdin: false, starter: () => ({ argv: ['brig-runtime'], env: [] }) }),
     /absolute path/,
   );
+});
+
+test('restart and health ops: the policy by its wire number, the stop marker, the probe plan and timings in ms', () => {
+  const base = { dir: '/d', socketDir: '/s', log: { driver: 'none', maxSize: 0, maxFiles: 1 }, tty: false, stdin: false, starter } as const;
+  assert.equal(compileMonitorPlan({ ...base, restart: { policy: 'no', max: 0 } }).ops.find((o) => o.op === 'restart'), undefined, 'no policy, no op');
+  const plan = compileMonitorPlan({
+    ...base,
+    restart: { policy: 'on-failure', max: 2 },
+    health: { helper: '/h', plan: new Uint8Array([1, 2]), intervalMs: 30_000, timeoutMs: 5_000, startPeriodMs: 0, startIntervalMs: 5_000, retries: 3 },
+  });
+  assert.deepEqual(plan.ops.find((o) => o.op === 'restart'), { op: 'restart', policy: 1, max: 2, stop_marker: '/d/stopped' });
+  assert.deepEqual(plan.ops.find((o) => o.op === 'health'), {
+    op: 'health',
+    helper: '/h',
+    plan: new Uint8Array([1, 2]),
+    interval: 30_000,
+    timeout: 5_000,
+    start_period: 0,
+    start_interval: 5_000,
+    retries: 3,
+    file: '/d/health.json',
+  });
+  for (const [policy, n] of [['always', 2], ['unless-stopped', 3]] as const) {
+    assert.equal((compileMonitorPlan({ ...base, restart: { policy, max: 0 } }).ops.find((o) => o.op === 'restart') as { policy: number }).policy, n);
+  }
+  assert.equal(plan.ops.at(-1)!.op, 'start');
+  assert.ok(encodeMonitorPlan(plan).length > 0);
 });
