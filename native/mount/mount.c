@@ -6,6 +6,10 @@
  * directory fd (FSCONFIG_SET_FD, overlay 6.13+), which no path length limits. The engine
  * decides which form each option takes; this program only carries them out, in order.
  *
+ *   brig-mount -u TARGET
+ *     umount2(TARGET, UMOUNT_NOFOLLOW): what umount(8) does for a rootfs, without its reading
+ *     every mount the host has and its utab (~15 ms a removal on a busy host). "not mounted"
+ *     when TARGET is no mount point (exit 1, as every other failure).
  *   brig-mount [-C DIR] FSTYPE TARGET OPTION...
  *     -C DIR        chdir first (relative path options resolve from there)
  *     s:KEY=VALUE   FSCONFIG_SET_STRING
@@ -33,6 +37,14 @@ static int fail(int fs, const char *step, const char *opt, int err) {
 }
 
 int main(int argc, char **argv) {
+  if (argc == 3 && strcmp(argv[1], "-u") == 0) {
+    if (umount2(argv[2], UMOUNT_NOFOLLOW) == 0) return 0;
+    if (errno == EINVAL || errno == ENOENT) {
+      fprintf(stderr, "umount %s: not mounted\n", argv[2]);
+      return 1;
+    }
+    return fail(-1, "umount", argv[2], errno);
+  }
   int i = 1;
   if (argc > 2 && strcmp(argv[1], "-C") == 0) {
     if (chdir(argv[2]) < 0) return fail(-1, "chdir", argv[2], errno);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { BrigError, hasErrno } from '../errors/index.js';
 import { decodeErrorRecord, ERROR_RECORD_SIZE, type ErrorRecord, toBrigError } from '../native/errors.js';
 import type { Helper, HelperProcess } from '../native/helper.js';
+import { DEFAULT_SECCOMP_CACHE, DiskSeccompCache, type SeccompCache } from './seccomp/disk-cache.js';
 import { type Logger, nullLogger } from '../util/log.js';
 import { procStat } from '../util/proc-stat.js';
 import {
@@ -38,6 +39,8 @@ import { readTextSync } from '../util/read-text.js';
 export interface RuntimeDeps {
   /** State directory (runc's --root). */
   root: string;
+  /** Compiled seccomp programs kept between processes; default: /run/brig/seccomp-cache. */
+  seccompCache?: SeccompCache;
   helper: Helper;
   log?: Logger;
   now?: () => Date;
@@ -81,11 +84,15 @@ export interface Started {
 
 export class Runtime {
   readonly store: StateStore;
+  private readonly seccompCache: SeccompCache;
   private readonly log: Logger;
   private readonly now: () => Date;
 
   constructor(private readonly deps: RuntimeDeps) {
     this.store = new StateStore(deps.root);
+    // Not in the state root, whose every entry is a container to those who list it (and to
+    // runc's conventions); /run is root's and a tmpfs on most hosts: the cache goes at reboot.
+    this.seccompCache = deps.seccompCache ?? new DiskSeccompCache(DEFAULT_SECCOMP_CACHE);
     this.log = deps.log ?? nullLogger;
     this.now = deps.now ?? (() => new Date());
   }
@@ -230,6 +237,7 @@ export class Runtime {
       facts.cgroups = containerCgroups(facts.cgroups, facts.cgroupV1Mounts, stored.cgroup);
       stored.rootfs = facts.rootfs;
       const plan = compilePlan(spec, facts, {
+        seccompCache: this.seccompCache,
         detach,
         noPivot: opts.noPivot ?? false,
         preserveFds: opts.preserveFds ?? 0,
@@ -323,6 +331,7 @@ export class Runtime {
         { initPid: s.pid, namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type), linux: spec.linux ?? {} },
         facts,
         {
+          seccompCache: this.seccompCache,
           detach: opts.detach ?? false,
           preserveFds: opts.preserveFds ?? 0,
           ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
@@ -357,6 +366,7 @@ export class Runtime {
     const selfJoin = this.cgroupManager(host, id, spec.linux?.cgroupsPath).selfJoin();
     const facts = await gatherFacts(spec, path.resolve(bundle));
     return compileExecPlan(proc, { initPid: 'cwd', namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type), linux: spec.linux ?? {} }, facts, {
+      seccompCache: this.seccompCache,
       detach: false,
       preserveFds: 0,
       ...(opts.noNewKeyring ? {} : { sessionKeyring: sessionKeyringName(id) }),

@@ -30,7 +30,7 @@ export function compileExecPlan(
   proc: Process & { args: string[] },
   target: ExecTarget,
   facts: Pick<HostFacts, 'capLastCap' | 'hasCapSysResource' | 'hardRlimits' | 'oomScoreAdj' | 'arch'>,
-  opts: Pick<CompileOptions, 'detach' | 'preserveFds' | 'consoleSocket' | 'stdinIsTerminal' | 'sessionKeyring' | 'cgroupJoin'>,
+  opts: Pick<CompileOptions, 'detach' | 'preserveFds' | 'consoleSocket' | 'stdinIsTerminal' | 'sessionKeyring' | 'cgroupJoin' | 'seccompCache'>,
 ): LaunchPlan {
   const ops: Op[] = [];
   // Host paths: the cgroups are joined before the container's mount (and user) namespace.
@@ -65,6 +65,6 @@ export function compileExecPlan(
   if (opts.sessionKeyring) ops.push(sessionKeyringOp(opts.sessionKeyring, target.namespaces.includes('user'), false));
   // A seccomp agent is connected before the container's mount namespace hides its socket.
   const warnings: string[] = [];
-  compileProcess(proc, target.linux, facts, { preserveFds: opts.preserveFds }, ops, 0, warnings);
+  compileProcess(proc, target.linux, facts, { preserveFds: opts.preserveFds, ...(opts.seccompCache ? { seccompCache: opts.seccompCache } : {}) }, ops, 0, warnings);
   return { version: PLAN_VERSION, ops, meta: { rootfs: '', preserveFds: opts.preserveFds, ...(warnings.length ? { warnings } : {}) } };
 }

@@ -257,7 +257,7 @@ export function compileProcess(
   proc: Process & { args: string[] },
   linux: Linux,
   facts: Pick<HostFacts, 'capLastCap' | 'hasCapSysResource' | 'hardRlimits' | 'oomScoreAdj' | 'arch'>,
-  opts: Pick<CompileOptions, 'preserveFds' | 'execFifo'> & { startHooks?: Hook[] },
+  opts: Pick<CompileOptions, 'preserveFds' | 'execFifo' | 'seccompCache'> & { startHooks?: Hook[] },
   ops: Op[],
   connectAt: number,
   warnings: string[],
@@ -366,7 +366,7 @@ export function compileProcess(
   // more call the profile must allow, as every runtime's is (runc makes a dozen more there).
   // Keeping it that long grants the program nothing: execve recomputes every set from the
   // bounding, inheritable and ambient sets, which are final by then.
-  const seccomp = linux.seccomp ? compileSeccomp(linux.seccomp, { nativeArch: facts.arch }) : undefined;
+  const seccomp = linux.seccomp ? compileSeccomp(linux.seccomp, { nativeArch: facts.arch, ...(opts.seccompCache ? { cache: opts.seccompCache } : {}) }) : undefined;
   if (seccomp?.notify) {
     // Connected while the host path is reachable (before the root switch, or before
     // joining the container's mount namespace for exec).

@@ -2,6 +2,7 @@
  * What the compiler needs to know about the host, gathered once by the runtime (I/O) and
  * passed in, so compilation stays pure and golden-testable.
  */
+import type { SeccompCache } from '../seccomp/disk-cache.js';
 import type { CgroupSelfJoin } from '../cgroups/manager.js';
 import type { NativeArch } from '../seccomp/types.js';
 import type { NamespaceType } from '../spec/types.js';
@@ -67,4 +68,6 @@ export interface CompileOptions {
    * cloned into the v2 one (see CgroupManager.selfJoin). Absent: the caller moves init.
    */
   cgroupJoin?: CgroupSelfJoin;
+  /** Compiled seccomp programs kept between runtime processes (seccomp/disk-cache.ts). */
+  seccompCache?: SeccompCache;
 }

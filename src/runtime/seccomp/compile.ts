@@ -38,6 +38,8 @@ import { ENOSYS, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS } from './actions.j
 import { ABIS, type Abi, X32_SYSCALL_BIT } from './arch.js';
 import { Assembler, BPF_MAXINSNS, encode, type Label } from './bpf.js';
 import type { CompiledSeccomp, LinuxSeccomp, NativeArch } from './types.js';
+import type { SeccompCache } from './disk-cache.js';
+import { buildInfo } from '../../util/build-info.js';
 import { type ArgCondition, type CheckedProfile, checkProfile, type Rule } from './validate.js';
 
 // struct seccomp_data
@@ -59,6 +61,8 @@ interface Range {
 
 export interface CompileOptions {
   nativeArch: NativeArch;
+  /** Programs kept between processes (disk-cache.ts); the in-memory cache is always used. */
+  cache?: SeccompCache;
 }
 
 const cache = new Map<string, CompiledSeccomp>();
@@ -71,14 +75,23 @@ const CACHE_LIMIT = 64;
 export function compileSeccomp(profile: LinuxSeccomp, opts: CompileOptions): CompiledSeccomp {
   // Loaded on first use: node:crypto costs milliseconds at start-up of a short-lived CLI.
   const { createHash } = process.getBuiltinModule('node:crypto') as typeof import('node:crypto');
+  // The build is part of the key: another brig may compile the same profile differently.
+  const build = buildInfo();
   const key = createHash('sha256')
+    .update(`${build.commit}\0${build.built}\0`)
     .update(opts.nativeArch)
     .update('\0')
     .update(canonicalJson(profile))
     .digest('hex');
-  const hit = cache.get(key);
-  if (hit) return { ...hit, bytes: hit.bytes.slice() };
+  // Code not from a bundle has no build identity: it never shares programs through the disk.
+  const disk = build.commit === 'unknown' ? undefined : opts.cache;
+  const hit = cache.get(key) ?? disk?.get(key);
+  if (hit) {
+    cache.set(key, hit);
+    return { ...hit, bytes: hit.bytes.slice() };
+  }
   const result = compileUncached(profile, opts);
+  disk?.set(key, result);
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
   cache.set(key, result);
   return { ...result, bytes: result.bytes.slice() };

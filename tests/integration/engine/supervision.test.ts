@@ -14,7 +14,7 @@ import { Helper } from '../../../src/native/helper.js';
 import { Runtime } from '../../../src/runtime/runtime.js';
 import { readTextSync } from '../../../src/util/read-text.js';
 import { leftovers, makeBundle } from '../../support/bundle.js';
-import { box, boxId, waitExit } from '../../support/monitor-box.js';
+import { box, boxId, waitExit, waitGone } from '../../support/monitor-box.js';
 import { repoRoot, requires } from '../../support/requires.js';
 
 const skip = requires('root', 'helper', 'busybox');
@@ -76,6 +76,7 @@ test('a health probe runs in the container: its cgroup, pid and mount namespaces
     assert.equal(bad.Log.at(-1)!.ExitCode, 1);
     process.kill(started.pid, 'SIGKILL');
     await waitExit(x.plan);
+    await waitGone(started.monitorPid); // the exit record comes before the on-exit delete
     assert.deepEqual(leftovers(x.b), []);
   } finally {
     x.cleanup();
@@ -85,8 +86,9 @@ test('a health probe runs in the container: its cgroup, pid and mount namespaces
 test('on-failure:2: the monitor runs the container three times, run.json and the exit record count the restarts', { skip }, async () => {
   const x = box(['sh', '-c', 'echo run; exit 4'], { restart: { policy: 'on-failure', max: 2 } });
   try {
-    await startMonitor(x.plan);
+    const m = await startMonitor(x.plan);
     const r = await waitExit(x.plan, 20_000);
+    await waitGone(m.monitorPid);
     assert.equal(exitCode(r), 4);
     assert.equal(r.restartCount, 2);
     const runs = readTextSync(x.plan.files.log!).split('\n').filter((l) => l.includes('"run\\n"'));
@@ -100,13 +102,14 @@ test('on-failure:2: the monitor runs the container three times, run.json and the
 test('always: restarted until the stop marker is there, then not', { skip }, async () => {
   const x = box(['sh', '-c', 'sleep 0.1; exit 0'], { restart: { policy: 'always', max: 0 } });
   try {
-    await startMonitor(x.plan);
+    const m = await startMonitor(x.plan);
     await until('two restarts', 15_000, () => {
       const run = readJson<RunRecord>(x.plan.files.run);
       return run && run.restartCount >= 2 ? true : undefined;
     });
     writeFileSync(x.plan.files.stopped, '');
     const r = await waitExit(x.plan, 10_000);
+    await waitGone(m.monitorPid);
     assert.equal(exitCode(r), 0);
     assert.ok((r.restartCount ?? 0) >= 2);
     assert.deepEqual(leftovers(x.b), []);
