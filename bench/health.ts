@@ -73,13 +73,22 @@ function ticks(pid: number): { own: number; reaped: number } {
   return { own: f[11]! + f[12]!, reaped: f[13]! + f[14]! };
 }
 
-/** The processes a probe of this container costs: brig's monitor; docker's daemons and shim. */
-function charged(s: Subject): number[] {
-  return s.engine.name === 'docker' ? [...s.engine.daemons(), s.monitor] : [s.monitor];
+/**
+ * CPU ticks of the processes a probe of this container costs, by part: brig's monitor, its
+ * own and its reaped children's (helper and probe); docker's daemons and the shim (with
+ * runc and the probe, which it reaps).
+ */
+function cpu(s: Subject): Map<string, number> {
+  const m = ticks(s.monitor);
+  if (s.engine.name !== 'docker') return new Map([['monitor', m.own], ['helper and probe', m.reaped]]);
+  const [dockerd, containerd] = s.engine.daemons().map(ticks);
+  return new Map([['dockerd', dockerd!.own + dockerd!.reaped], ['containerd', containerd!.own + containerd!.reaped], ['shim, runc and probe', m.own + m.reaped]]);
 }
 
-function cpuTicks(pids: number[]): number {
-  return pids.map(ticks).reduce((a, t) => a + t.own + t.reaped, 0);
+const total = (parts: Map<string, number>) => [...parts.values()].reduce((a, b) => a + b, 0);
+
+function minus(a: Map<string, number>, b: Map<string, number>): Map<string, number> {
+  return new Map([...a].map(([k, v]) => [k, v - b.get(k)!]));
 }
 
 /**
@@ -119,7 +128,8 @@ function remove(subjects: Subject[]): void {
 interface Window {
   probes: LogEntry[];
   ms: number;
-  ticks: number;
+  /** CPU ticks by part over the window. */
+  ticks: Map<string, number>;
 }
 
 /**
@@ -131,7 +141,7 @@ function probeWindows(subjects: Subject[], n: number, intervalMs: number): Map<S
   const seen = new Map(subjects.map((s) => [s, new Map<string, LogEntry>()]));
   // What the first read found: the window opens when a probe is logged after it.
   const armed = new Map<Subject, number>();
-  const from = new Map<Subject, { t: number; ticks: number; count: number }>();
+  const from = new Map<Subject, { t: number; ticks: Map<string, number>; count: number }>();
   const out = new Map<Subject, Window>();
   const deadline = Date.now() + (n + 2) * intervalMs * 4 + 60_000;
   while (out.size < subjects.length) {
@@ -144,10 +154,10 @@ function probeWindows(subjects: Subject[], n: number, intervalMs: number): Map<S
       if (log.size === armed.get(s)) continue;
       const t = performance.now();
       const first = from.get(s);
-      if (!first) from.set(s, { t, ticks: cpuTicks(charged(s)), count: log.size });
+      if (!first) from.set(s, { t, ticks: cpu(s), count: log.size });
       else if (log.size >= first.count + n) {
         const probes = [...log.values()].slice(first.count, first.count + n);
-        out.set(s, { probes, ms: t - first.t, ticks: cpuTicks(charged(s)) - first.ticks });
+        out.set(s, { probes, ms: t - first.t, ticks: minus(cpu(s), first.ticks) });
       }
     }
     sleepMs(100);
@@ -157,11 +167,11 @@ function probeWindows(subjects: Subject[], n: number, intervalMs: number): Map<S
 
 /** The same processes' CPU over `ms` with no probe: ticks per ms. */
 function idleRates(subjects: Subject[], ms: number): Map<Subject, number> {
-  const before = new Map(subjects.map((s) => [s, cpuTicks(charged(s))]));
+  const before = new Map(subjects.map((s) => [s, total(cpu(s))]));
   const t0 = performance.now();
   sleepMs(ms);
   const elapsed = performance.now() - t0;
-  return new Map(subjects.map((s) => [s, (cpuTicks(charged(s)) - before.get(s)!) / elapsed]));
+  return new Map(subjects.map((s) => [s, (total(cpu(s)) - before.get(s)!) / elapsed]));
 }
 
 const wallMs = (e: LogEntry) => timeMs(e.End) - timeMs(e.Start);
@@ -193,7 +203,8 @@ function probeCost(engines: EngineUnderTest[], n: number, intervalMs: number, pr
   remove(idle);
 
   const wall = new Map<string, number>();
-  const cpu = new Map<string, number>();
+  const cpuMs = new Map<string, number>();
+  const parts: string[] = [];
   const cpuDetail = new Map<string, string>();
   for (const s of subjects) {
     const w = windows.get(s)!;
@@ -201,12 +212,14 @@ function probeCost(engines: EngineUnderTest[], n: number, intervalMs: number, pr
     if (failed) throw new Error(`health: ${failed} of ${s.engine.name}'s probes failed`);
     const idleTicks = rates.get(idle.find((i) => i.engine === s.engine)!)! * w.ms;
     wall.set(s.engine.name, median(w.probes.map(wallMs)));
-    cpu.set(s.engine.name, ((w.ticks - idleTicks) * TICK_MS) / n);
-    cpuDetail.set(s.engine.name, `· ${w.ticks} ticks in ${(w.ms / 1000).toFixed(1)} s, less ${idleTicks.toFixed(1)} idle`);
+    cpuMs.set(s.engine.name, ((total(w.ticks) - idleTicks) * TICK_MS) / n);
+    cpuDetail.set(s.engine.name, `· ${total(w.ticks)} ticks in ${(w.ms / 1000).toFixed(1)} s, less ${idleTicks.toFixed(1)} idle`);
+    parts.push(`    ${s.engine.name}: ${[...w.ticks].map(([k, v]) => `${k} ${((v * TICK_MS) / n).toFixed(1)}`).join(' · ')} ms per probe (idle not subtracted)`);
   }
   const who = 'brig: its monitor with the helper and probe it reaps; docker: dockerd, containerd, the shim with runc and the probe';
   print(compare(`wall time of one probe, End - Start of the probe log (median of ${n}; ${intervalMs} ms interval, both probing at once)`, wall).join('\n'));
-  print(compare(`CPU time of one probe (${who}; over ${n} probes, idle baseline subtracted)`, cpu, cpuDetail).join('\n'));
+  print(compare(`CPU time of one probe (${who}; over ${n} probes, idle baseline subtracted)`, cpuMs, cpuDetail).join('\n'));
+  print(parts.join('\n'));
   if (pod && podSubject) {
     const log = JSON.parse(pod.exec(['inspect', '-f', '{{json .State.Health}}', podSubject.id]).stdout) as { Status: string; Log: LogEntry[] | null };
     const systemd = existsSync('/run/systemd/system') ? 'this host runs systemd' : 'this host has no systemd';
