@@ -31,7 +31,7 @@ const num = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
 const fmtMs = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 
 /** One line per engine: its value, and on each peer's line brig's value as a multiple of it. */
-function compare(title: string, values: Map<string, number>, detail: Map<string, string> = new Map()): string[] {
+export function compare(title: string, values: Map<string, number>, detail: Map<string, string> = new Map()): string[] {
   const brig = values.get('brig');
   const lines = [title];
   for (const [name, v] of values) {

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchEngine } from './engine.js';
+import { benchHealth } from './health.js';
 import { benchExec, benchLifecycle, benchRuntimeRun } from './runtime-run.js';
 import { benchSeccomp } from './seccomp.js';
 
@@ -29,6 +30,11 @@ console.log(await benchSeccomp());
 if (process.env.BENCH_ENGINE !== '0') {
   console.log();
   benchEngine((s) => console.log(s));
+}
+// The cost of one health probe against docker's, and of a monitor that runs probes (bench/README.md).
+if (process.env.BENCH_HEALTH !== '0') {
+  console.log();
+  benchHealth((s) => console.log(s));
 }
 // Image pull + unpack against skopeo+umoci and podman, unpack against tar (bench/image/README.md).
 if (process.env.BENCH_IMAGES !== '0') {
