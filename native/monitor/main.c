@@ -12,8 +12,10 @@
  *  5. Until init exits: copy output to the log and to attached clients, input from clients
  *     to the container's stdin, resize the pty.
  *  6. When init exits: drain its output (at most 1 s), write the exit record (status,
- *     signal, the OOM counter) atomically, close the clients, run the plan's on-exit command
- *     and wait for it, exit.
+ *     signal, the OOM counter) atomically, with the plan's event ops append `oom` (the
+ *     counter rose) and `die` to the event log (write_exit_record says when), close the
+ *     clients, run the plan's on-exit command and wait for it, exit. (`start` is appended
+ *     in step 4, before the engine is told.)
  * Every decision (paths, limits, commands, framing) is the plan's.
  */
 #include <errno.h>
@@ -118,17 +120,32 @@ static long read_counter(void) {
   return 0;
 }
 
-static void write_exit_record(long pid, int status, long oom) {
-  if (!exit_path) return;
+/*
+ * The exit record, and the die event with it. The event goes out between the record's
+ * fsync and its rename into place: a brig waiting for the exit (stop, rm -f) sees the
+ * record only once `die` is in the event log, so its own `stop` or `destroy` comes after
+ * it, in docker's order; and anyone reacting to the event finds the record there the
+ * moment after (a rename away).
+ */
+static void write_exit_record(long pid, int status, long oom, long ran_ms) {
+  char code[16], took[24];
+  snprintf(code, sizeof code, "%d", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  snprintf(took, sizeof took, "%ld", ran_ms / 1000);
+  struct event_sub die[] = {{'x', code}, {'d', took}};
+  if (!exit_path) {
+    event_emit("die", die, 2);
+    return;
+  }
   char tmp[4200], when[64], rec[512];
   rfc3339nano(when, sizeof when, NULL);
   int n = snprintf(rec, sizeof rec, "{\"pid\":%ld,\"exitStatus\":%d,\"signal\":%d,\"oomKills\":%ld,\"finishedAt\":\"%s\"}\n", pid,
                    WIFEXITED(status) ? WEXITSTATUS(status) : -1, WIFSIGNALED(status) ? WTERMSIG(status) : 0, oom, when);
   snprintf(tmp, sizeof tmp, "%s.tmp", exit_path);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return;
-  if (write(fd, rec, (size_t)n) == n && fsync(fd) == 0) rename(tmp, exit_path);
-  close(fd);
+  int ok = fd >= 0 && write(fd, rec, (size_t)n) == n && fsync(fd) == 0;
+  event_emit("die", die, 2);
+  if (ok) rename(tmp, exit_path);
+  if (fd >= 0) close(fd);
 }
 
 static pid_t spawn(char **argv, char **envp, int in, int out, int err) {
@@ -251,6 +268,7 @@ int main(void) {
     case MOP_ON_EXIT: on_exit_argv = A_LIST(op, 0), on_exit_env = A_LIST(op, 1); break;
     case MOP_CONSOLE: console_path = A_STR(op, 0); break;
     case MOP_HOLD: hold = 1; break;
+    case MOP_EVENT: event_add(A_STR(op, 0), A_STR(op, 1), A_STR(op, 2), A_LEN(op, 2) - 1); break;
     case MOP_START: start_argv = A_LIST(op, 0), start_env = A_LIST(op, 1), want_stdin = (int)A_INT(op, 2); break;
     default: _exit(2);
     }
@@ -305,7 +323,7 @@ int main(void) {
   if (starter < 0) _exit(2);
 
   int is_tty = csock >= 0, out_fd = out[0], err_fd = err[0];
-  long init_pid = 0, init_status = -1, deadline = 0;
+  long init_pid = 0, init_status = -1, deadline = 0, started_ms = 0, oom_base = 0;
   struct { pid_t pid; int status; } early[64];
   int nearly = 0;
   char data[16384];
@@ -394,7 +412,11 @@ int main(void) {
             report("failed %ld\n", 125);
             _exit(1);
           }
+          /* start before the engine hears of it: its later events (restart, kill) come after. */
+          event_emit("start", NULL, 0);
           report("started %ld\n", init_pid);
+          started_ms = now_ms();
+          if (event_wanted("oom")) oom_base = read_counter();
           for (int e = 0; e < nearly; e++) {
             if (early[e].pid == init_pid) init_status = early[e].status;
           }
@@ -412,7 +434,10 @@ int main(void) {
   log_flush(STREAM_STDOUT);
   log_flush(STREAM_STDERR);
   log_close(); /* a compression under way finishes first: the exit record says the log is complete */
-  write_exit_record(init_pid, (int)init_status, read_counter());
+  long oom = read_counter();
+  /* docker reports the OOM kill before the exit it caused. */
+  if (oom > oom_base) event_emit("oom", NULL, 0);
+  write_exit_record(init_pid, (int)init_status, oom, now_ms() - started_ms);
   while (nclients) drop_client(0);
   if (attach_path) unlink(attach_path);
   if (on_exit_argv && on_exit_argv[0]) {

@@ -7,6 +7,7 @@
  * monitor left (`exit.json`) and with /proc.
  */
 
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,7 +20,9 @@ import { procStat } from '../../util/proc-stat.js';
 import { capabilitiesForUser } from '../user-capabilities.js';
 import { parseSignal } from '../../util/signals.js';
 import { exitCode, type ExitRecord, startMonitor } from '../monitor/monitor.js';
-import { compileMonitorPlan, type LogConfig, type MonitorFiles, monitorFiles } from '../monitor/plan.js';
+import { compileMonitorPlan, type LogConfig, type MonitorFiles, monitorFiles, type MonitorSpec } from '../monitor/plan.js';
+import type { EventLog } from '../events/log.js';
+import { type ContainerActor, containerEvent, monitorTemplate } from '../events/message.js';
 import { jsonFile } from '../logs/json-file.js';
 import type { LogLine } from '../logs/line.js';
 import { local } from '../logs/local.js';
@@ -117,6 +120,8 @@ export interface ContainerServiceDeps {
   /** How `top` runs ps (the host's, by default). */
   ps?: PsRunner;
   now?: () => Date;
+  /** Where container events go (create, start, kill, stop, ...; the monitor adds die and oom). */
+  events?: EventLog;
 }
 
 /** GET /containers/json's query (see filters.ts for docker's rules). */
@@ -138,6 +143,24 @@ export class ContainerService {
 
   private settings(r: ContainerRecord): ContainerSettings {
     return r.spec as unknown as ContainerSettings;
+  }
+
+  /** Appends a container event to the event log: the record gives id, name, image and labels. */
+  event(r: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.deps.events?.append(containerEvent(action, actorOf(r), extra));
+  }
+
+  /**
+   * The events the monitor appends for a container it runs, in order with what it sees:
+   * `start` (once the runtime has started it, before this process hears so), `die`
+   * (exitCode and execDuration filled in by the monitor) and, with an OOM counter, `oom`.
+   */
+  private monitorEvents(r: ContainerRecord, oom: boolean): NonNullable<MonitorSpec['events']> {
+    const log = this.deps.events;
+    if (!log) return [];
+    const path = log.monitorPath();
+    const line = (action: 'start' | 'die' | 'oom', fill?: Record<string, string>) => ({ path, on: action, line: monitorTemplate(containerEvent(action, actorOf(r)), fill) });
+    return [line('start'), line('die', { exitCode: 'x', execDuration: 'd' }), ...(oom ? [line('oom')] : [])];
   }
 
   /**
@@ -235,7 +258,9 @@ export class ContainerService {
         files,
         ...(made.rootfs ? { rootfs: made.rootfs } : {}),
       };
-      return await this.store.update(record.id, undefined, (r) => ({ ...r, pending: undefined, imageId: made.imageId, labels: made.config.Labels, spec: settings as unknown as Record<string, unknown> }));
+      const created = await this.store.update(record.id, undefined, (r) => ({ ...r, pending: undefined, imageId: made.imageId, labels: made.config.Labels, spec: settings as unknown as Record<string, unknown> }));
+      this.event(created, 'create');
+      return created;
     } catch (e) {
       await this.store.remove(record.id);
       throw e;
@@ -287,15 +312,18 @@ export class ContainerService {
       ...(oom ? { oomCounter: oom } : {}),
       onExit: cleanup,
       hold: opts.attach !== undefined,
+      events: this.monitorEvents(found, oom !== undefined),
     });
     const attach = opts.attach;
+    if (attach) this.event(found, 'attach');
     try {
       const started = await startMonitor(plan, attach ? { onListening: () => attach(plan.files.attach) } : {});
-      return await this.store.update(id, undefined, (r) => ({
+      const running = await this.store.update(id, undefined, (r) => ({
         ...r,
         pending: undefined,
         state: { ...r.state, status: 'running', pid: started.pid, monitorPid: started.monitorPid, pidStart: procStat(started.pid)?.start ?? '', monitorStart: procStat(started.monitorPid)?.start ?? '', exitCode: 0, oomKilled: false, error: '', startedAt: this.now().toISOString(), finishedAt: '' },
       }));
+      return running;
     } catch (e) {
       const failure = lastError(path.join(dir, 'runtime.log'));
       const why = failure?.msg ?? (e as Error).message;
@@ -315,6 +343,8 @@ export class ContainerService {
     const r = await this.find(ref);
     const sig = parseSignal(signal, '--signal');
     await this.store.update(r.id, 'kill');
+    // Before the signal, so that it comes before the die it may cause.
+    this.event(r, 'kill', { signal: String(sig) });
     try {
       process.kill(r.state.pid, sig);
     } catch (e) {
@@ -333,12 +363,18 @@ export class ContainerService {
     const s = this.settings(r);
     const timeout = opts.timeout ?? s.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT;
     await this.store.update(r.id, 'stop');
-    signalQuietly(r.state.pid, parseSignal(opts.signal ?? s.config.StopSignal, '--signal'));
+    // docker's order: kill (the stop signal), maybe kill (9), die (from the monitor), stop.
+    // Each kill event before its signal, so that it comes before the die it causes.
+    const sig = parseSignal(opts.signal ?? s.config.StopSignal, '--signal');
+    this.event(r, 'kill', { signal: String(sig) });
+    signalQuietly(r.state.pid, sig);
     await this.thawIfPaused(r);
     if (timeout < 0 || (await this.waitExit(r.id, timeout * 1000)) === undefined) {
+      this.event(r, 'kill', { signal: '9' });
       signalQuietly(r.state.pid, 9);
       await this.waitExit(r.id, 30_000);
     }
+    this.event(r, 'stop');
     return this.store.find(r.id);
   }
 
@@ -374,6 +410,10 @@ export class ContainerService {
     const c = this.settings(r).config;
     const env = mergeEnv([`PATH=${DEFAULT_PATH}`, `HOSTNAME=${c.Hostname}`, ...(req.tty ? ['TERM=xterm'] : [])], c.Env, req.env);
     if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${(user ?? (await resolveUser(rootfs, c.User))).home}`);
+    // docker's exec events: the command in the action, an exec id to tie them together.
+    const execID = randomBytes(32).toString('hex');
+    const command = `${req.cmd.join(' ')}`;
+    this.event(r, `exec_create: ${command}`, { execID });
     const started = await this.deps.runtime.exec(
       r.id,
       (p) => ({
@@ -387,7 +427,9 @@ export class ContainerService {
       }),
       { detach: req.detach, stdio: req.stdio },
     );
-    return { pid: started.pid, exit: started.exit };
+    this.event(r, `exec_start: ${command}`, { execID });
+    const exit = req.detach ? started.exit : started.exit.then((code) => (this.event(r, 'exec_die', { execID, exitCode: String(code) }), code));
+    return { pid: started.pid, exit };
   }
 
   /** The container's root filesystem on the host (config.json's root.path). */
@@ -401,24 +443,30 @@ export class ContainerService {
     const r = await this.find(ref);
     await this.store.update(r.id, 'pause');
     await this.deps.runtime.pause(r.id);
+    this.event(r, 'pause');
   }
 
   async unpause(ref: string): Promise<void> {
     const r = await this.find(ref);
     await this.store.update(r.id, 'unpause');
     await this.deps.runtime.resume(r.id);
+    this.event(r, 'unpause');
   }
 
   /** docker restart: stop (signal, then SIGKILL after the timeout) and start again. */
   async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<ContainerRecord> {
     // RestartCount counts restarts by a policy, not by the user (docker's rule).
     const r = await this.stop(ref, opts);
-    return this.start(r.id);
+    const started = await this.start(r.id);
+    this.event(started, 'restart');
+    return started;
   }
 
   async rename(ref: string, name: string): Promise<void> {
     const r = await this.find(ref);
     await this.store.rename(r.id, name);
+    // docker's oldName is its internal name, with the leading slash.
+    this.event({ ...r, name }, 'rename', { oldName: `/${r.name}` });
   }
 
   /** docker's rm: a running container needs force (then it is killed first). */
@@ -426,6 +474,7 @@ export class ContainerService {
     const r = await this.find(ref);
     await this.store.update(r.id, opts.force ? 'remove-force' : 'remove', (x) => ({ ...x, pending: { op: 'remove', owner: formatOwner(currentOwner()) } }));
     if (isRunningLike(r.state.status)) {
+      this.event(r, 'kill', { signal: '9' });
       signalQuietly(r.state.pid, 9);
       await this.thawIfPaused(r);
       await this.waitExitOfProcess(r.state.pid, r.state.monitorPid);
@@ -461,6 +510,7 @@ export class ContainerService {
     if (s.rootfs) await this.deps.releaseRootfs(s.rootfs);
     if (s.files && path.dirname(s.files.attach) !== s.bundle) await fs.rm(path.dirname(s.files.attach), { recursive: true, force: true });
     await this.store.remove(r.id);
+    this.event(r, 'destroy');
   }
 
   /**
@@ -610,6 +660,11 @@ function capabilitiesFor(p: Process, uid: number | undefined, all: string[] | un
   if (all) return { capabilities: capabilitiesForUser({ bounding: all, effective: all, permitted: all }, effectiveUid) };
   if (uid !== undefined && p.capabilities) return { capabilities: capabilitiesForUser(p.capabilities, uid) };
   return {};
+}
+
+/** A record as its events name it. */
+function actorOf(r: ContainerRecord): ContainerActor {
+  return { id: r.id, name: r.name, image: r.image, labels: r.labels };
 }
 
 function signalQuietly(pid: number, sig: number): void {

@@ -43,6 +43,11 @@ export const MONITOR_OPS = {
   hold: { code: 9, args: {} },
   /** The local driver's log: as log_json, attrs as LogEntry field 6 records (protobuf). */
   log_local: { code: 10, args: { path: 'str', max_size: 'int', max_files: 'int', compress: 'int', attrs: 'bytes' } },
+  /**
+   * When `on` happens ("start", "die", "oom"), append `line` to the event log at `path`, its places
+   * (byte 0x01 and a key) filled in: see monitorTemplate in src/engine/events/message.ts.
+   */
+  event: { code: 11, args: { path: 'str', on: 'str', line: 'str' } },
 } as const satisfies WireTable;
 
 type Table = typeof MONITOR_OPS;
@@ -81,6 +86,8 @@ export interface MonitorSpec {
   /** Wait for a first attach client before starting (docker's attach-then-start, without a daemon). */
   hold?: boolean;
   onExit?: { argv: string[]; env: string[] };
+  /** Events the monitor appends to the event log: start, die (exitCode `x`, execDuration `d`), oom. */
+  events?: { path: string; on: 'start' | 'die' | 'oom'; line: string }[];
 }
 
 const SUN_PATH_MAX = 107;
@@ -126,6 +133,7 @@ export function compileMonitorPlan(spec: MonitorSpec): MonitorPlan {
   ops.push({ op: 'attach', path: files.attach, framed: spec.tty ? 0 : 1 });
   if (files.console) ops.push({ op: 'console', path: files.console });
   if (spec.oomCounter) ops.push({ op: 'oom_counter', path: spec.oomCounter.path, key: spec.oomCounter.key });
+  for (const e of spec.events ?? []) ops.push({ op: 'event', path: e.path, on: e.on, line: e.line });
   if (spec.onExit) ops.push({ op: 'on_exit', argv: spec.onExit.argv, env: spec.onExit.env });
   if (spec.hold) ops.push({ op: 'hold' });
   ops.push({ op: 'start', argv: start.argv, env: start.env, stdin: spec.stdin && !spec.tty ? 1 : 0 });

@@ -8,12 +8,21 @@ import { IMAGE_TOP, imageGroup } from './image/index.js';
 import { login } from './registry/login.js';
 import { logout } from './registry/logout.js';
 import { completion } from './system/completion.js';
+import { events } from './system/events.js';
 import { info } from './system/info.js';
 import { version } from './system/version.js';
+
+/** `brig system VERB` (docker's system commands; info and events are top-level too). */
+const systemGroup: VerbGroup = {
+  name: 'system',
+  summary: 'Manage brig',
+  verbs: { info, events },
+};
 
 export const COMMANDS: Record<string, Verb | VerbGroup> = {
   ...CONTAINER_TOP,
   ...IMAGE_TOP,
+  events,
   info,
   login,
   logout,
@@ -21,4 +30,5 @@ export const COMMANDS: Record<string, Verb | VerbGroup> = {
   completion,
   container: containerGroup,
   image: imageGroup,
+  system: systemGroup,
 };
