@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type ExitRecord, readExitRecord } from '../../src/engine/monitor/monitor.js';
-import { compileMonitorPlan, type LogConfig, type MonitorPlan } from '../../src/engine/monitor/plan.js';
+import { compileMonitorPlan, type LogConfig, type MonitorPlan, type MonitorSpec } from '../../src/engine/monitor/plan.js';
 import type { Spec } from '../../src/runtime/spec/types.js';
 import { type Bundle, makeBundle, RUNTIME_BIN } from './bundle.js';
 
@@ -18,7 +18,7 @@ export interface Box {
   cleanup(): void;
 }
 
-export function box(args: string[], opts: { log?: Partial<LogConfig>; edit?: (s: Spec) => void; stdin?: boolean; tty?: boolean; oom?: boolean; hold?: boolean } = {}): Box {
+export function box(args: string[], opts: { log?: Partial<LogConfig>; edit?: (s: Spec) => void; stdin?: boolean; tty?: boolean; oom?: boolean; hold?: boolean; events?: MonitorSpec['events'] } = {}): Box {
   const id = `mon-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const b = makeBundle(args, (s) => {
     s.process!.terminal = opts.tty ?? false;
@@ -41,6 +41,7 @@ export function box(args: string[], opts: { log?: Partial<LogConfig>; edit?: (s:
     ...(opts.oom ? { oomCounter: { path: `/sys/fs/cgroup/memory/brig/${id}/memory.oom_control`, key: 'oom_kill' } } : {}),
     onExit: { argv: [...rt, 'delete', '--force', id], env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'] },
     ...(opts.hold ? { hold: true } : {}),
+    ...(opts.events ? { events: opts.events } : {}),
   });
   return {
     b,

@@ -123,8 +123,9 @@ export function goQuote(s: string): string {
     .replace(/[\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
-/** JSON.rawJSON (ES2025, in Node 22+): a number's text JSON.stringify puts out as it is. */
-const RawJSON = JSON as unknown as { rawJSON(text: string): object };
+/** How a bigint stands in JSON.stringify's output until it is written as a bare number. */
+const BIGINT = '\u0000int64\u0000';
+const BIGINT_TEXT = new RegExp(`"${JSON.stringify(BIGINT).slice(1, -1).replace(/\\/g, '\\\\')}(-?\\d+)"`, 'g');
 
 const ORDERED = Symbol('go json field order');
 
@@ -139,8 +140,8 @@ export function goJSON(v: unknown): string {
   // Go encodes a map with its keys sorted; brig's data are maps to the template. An int64
   // past 2^53 (a bigint) is written exactly; a jsonStruct in its own order.
   const sorted = (_k: string, x: unknown) =>
-    typeof x === 'bigint' ? RawJSON.rawJSON(String(x)) : isMap(x) && !(ORDERED in x) ? Object.fromEntries(sortedKeys(x).map((k) => [k, x[k]])) : x;
-  const s = JSON.stringify(v === undefined ? null : v, sorted) ?? 'null';
+    typeof x === 'bigint' ? `${BIGINT}${x}` : isMap(x) && !(ORDERED in x) ? Object.fromEntries(sortedKeys(x).map((k) => [k, x[k]])) : x;
+  const s = (JSON.stringify(v === undefined ? null : v, sorted) ?? 'null').replace(BIGINT_TEXT, '$1');
   return s
     .replace(/(\\\\)|\\([bf])/g, (m, bs: string | undefined, c: string) => (bs ? m : c === 'b' ? '\\u0008' : '\\u000c'))
     .replace(/\u2028/g, '\\u2028')

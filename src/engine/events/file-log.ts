@@ -17,8 +17,10 @@
  *    opened the old file just before the rename writes its line there, after the rename:
  *    the line is whole, at the end of `.1`.
  *  - A follower reads by file descriptor, not by path. When the path names another inode it
- *    drains the old file, goes on to the new one from its start, and keeps reading the old
- *    one too until the next rotation, so the late lines just described still reach it.
+ *    drains the old file, reads `.1` too if that is a file it never saw (one that came and
+ *    rotated between two looks), goes on to the new one from its start, and keeps reading
+ *    the last old one until the next rotation, so the late lines just described reach it.
+ *    A follower that falls behind by more than two files (16 MiB) misses what was removed.
  *  - Monitors (native/monitor/events.c) append the same way but never rotate: the next
  *    brig process that appends does. Every container start goes through one, so the file
  *    cannot grow far past the limit.
@@ -141,6 +143,13 @@ export class FileEventLog implements EventLog {
           if (cur !== undefined) for (const m of await cur.events()) if (wanted(m)) yield m;
           await prev?.close();
           prev = cur;
+          // A `.1` that is neither is a whole file that came and rotated while we looked away.
+          const between = cur === undefined ? undefined : await Tail.open(`${this.path}.1`);
+          if (between !== undefined && between.ino !== cur?.ino) {
+            for (const m of await between.events()) if (wanted(m)) yield m;
+            await prev?.close();
+            prev = between;
+          } else await between?.close();
           cur = await Tail.open(this.path);
           continue;
         }
