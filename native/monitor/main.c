@@ -12,8 +12,10 @@
  *  5. Until init exits: copy output to the log and to attached clients, input from clients
  *     to the container's stdin, resize the pty.
  *  6. When init exits: drain its output (at most 1 s), write the exit record (status,
- *     signal, the OOM counter) atomically, close the clients, run the plan's on-exit command
- *     and wait for it, exit.
+ *     signal, the OOM counter) atomically, with the plan's event ops append `oom` (the
+ *     counter rose) and `die` to the event log (write_exit_record says when), close the
+ *     clients, run the plan's on-exit command and wait for it, exit. (`start` is appended
+ *     in step 4, before the engine is told, and again at every restart.)
  *  7. With a restart policy (docker's restart manager): unless the user stopped or killed it
  *     (the engine leaves a marker file first), decide from the exit code and the restart
  *     count whether to run it again; wait the back-off (100 ms, doubled each time, at most a
@@ -144,13 +146,40 @@ static int exit_fields(char *out, size_t cap, long pid, int status, long oom, co
                   WIFEXITED(status) ? WEXITSTATUS(status) : -1, WIFSIGNALED(status) ? WTERMSIG(status) : 0, oom, when);
 }
 
-static void write_exit_record(long pid, int status, long oom) {
-  if (!exit_path) return;
-  char when[64], fields[400], rec[512];
+/* The die event of a run that ended (once): exit code as docker counts it, and how long it ran. */
+static int die_sent;
+static void emit_die(int status, long ran_ms) {
+  if (die_sent) return;
+  die_sent = 1;
+  char code[16], took[24];
+  snprintf(code, sizeof code, "%d", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  snprintf(took, sizeof took, "%ld", ran_ms / 1000);
+  struct event_sub die[] = {{'x', code}, {'d', took}};
+  event_emit("die", die, 2);
+}
+
+/*
+ * The exit record, and the die event with it. The event goes out between the record's
+ * fsync and its rename into place: a brig waiting for the exit (stop, rm -f) sees the
+ * record only once `die` is in the event log, so its own `stop` or `destroy` comes after
+ * it, in docker's order; and anyone reacting to the event finds the record there the
+ * moment after (a rename away).
+ */
+static void write_exit_record(long pid, int status, long oom, long ran_ms) {
+  if (!exit_path) {
+    emit_die(status, ran_ms);
+    return;
+  }
+  char when[64], fields[400], rec[512], tmp[4200];
   rfc3339nano(when, sizeof when, NULL);
   exit_fields(fields, sizeof fields, pid, status, oom, when);
   int n = snprintf(rec, sizeof rec, "{%s,\"restartCount\":%ld}\n", fields, restart_count);
-  write_atomic(exit_path, rec, n, 1);
+  snprintf(tmp, sizeof tmp, "%s.tmp", exit_path);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  int ok = fd >= 0 && write(fd, rec, (size_t)n) == n && fsync(fd) == 0;
+  emit_die(status, ran_ms);
+  if (ok) rename(tmp, exit_path);
+  if (fd >= 0) close(fd);
 }
 
 /* run.json: a running init (pid, start) or, between runs, the last exit and "restarting". */
@@ -272,6 +301,14 @@ static int client_read(struct client *c, int is_tty) {
   }
 }
 
+/* docker's health_status event: "health_status: healthy" (the plan has one line per status). */
+static const char *health_event(const char *status) {
+  static char on[48];
+  snprintf(on, sizeof on, "health_status: %s", status);
+  event_emit(on, NULL, 0);
+  return on;
+}
+
 /* The container's stdio for one run: pipes (or the console socket for a pty), and the starter. */
 static pid_t start_run(int devnull, int *csock, int *out_fd, int *err_fd) {
   int out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
@@ -327,6 +364,7 @@ int main(void) {
     case MOP_START: start_argv = A_LIST(op, 0), start_env = A_LIST(op, 1), want_stdin = (int)A_INT(op, 2); break;
     case MOP_RESTART: restart_policy = (long)A_INT(op, 0), restart_max = (long)A_INT(op, 1), stop_marker = A_STR(op, 2); break;
     case MOP_RUN_STATE: run_path = A_STR(op, 0); break;
+    case MOP_EVENT: event_add(A_STR(op, 0), A_STR(op, 1), A_STR(op, 2), A_LEN(op, 2) - 1); break;
     case MOP_HEALTH:
       health_config(A_STR(op, 0), (const uint8_t *)A_STR(op, 1), A_LEN(op, 1) - 1, (long)A_INT(op, 2), (long)A_INT(op, 3), (long)A_INT(op, 4), (long)A_INT(op, 5),
                     (long)A_INT(op, 6), A_STR(op, 7));
@@ -364,7 +402,8 @@ int main(void) {
       if ((h[0].revents & POLLIN) && (c = accept4(lsock, NULL, NULL, SOCK_CLOEXEC)) >= 0) add_client(c);
     }
   }
-  long init_pid = 0, init_status = -1;
+  long init_pid = 0, init_status = -1, oom_base = 0, started_ms = 0;
+  health_on_change(health_event);
   for (int first = 1;; first = 0) {
     int out_fd, err_fd;
     pid_t starter = start_run(devnull, &csock, &out_fd, &err_fd);
@@ -469,8 +508,13 @@ int main(void) {
               init_status = 0x7f00; /* exited 127: the restart failed to start it */
               break;
             }
+            /* start before the engine hears of it: its later events (restart, kill) come after. */
+            event_emit("start", NULL, 0);
+            die_sent = 0;
             if (first) report("started %ld\n", init_pid);
             started_ok = 1;
+            started_ms = now_ms();
+            if (event_wanted("oom")) oom_base = read_counter();
             write_run_state(init_pid, NULL);
             health_reset();
             for (int e = 0; e < nearly; e++) {
@@ -496,7 +540,11 @@ int main(void) {
     restart_count++;
     char when[64], last[400];
     rfc3339nano(when, sizeof when, NULL);
-    exit_fields(last, sizeof last, init_pid, (int)init_status, read_counter(), when);
+    long oom = read_counter();
+    exit_fields(last, sizeof last, init_pid, (int)init_status, oom, when);
+    /* docker reports the OOM kill before the exit it caused, and a die for every run. */
+    if (oom > oom_base) event_emit("oom", NULL, 0);
+    emit_die((int)init_status, now_ms() - started_ms);
     write_run_state(0, last);
     while (nclients) drop_client(0); /* an attach ends with the run, as docker's does */
     if (is_tty && in_fd >= 0) close(in_fd); /* the old pty; the next run's runtime sends a new one */
@@ -518,7 +566,10 @@ int main(void) {
 done:
   /* 6. */
   log_close(); /* a compression under way finishes first: the exit record says the log is complete */
-  write_exit_record(init_pid, (int)init_status, read_counter());
+  long oom = read_counter();
+  /* A run whose die went out before a restart that never came has had its oom too. */
+  if (oom > oom_base && !die_sent) event_emit("oom", NULL, 0);
+  write_exit_record(init_pid, (int)init_status, oom, now_ms() - started_ms);
   while (nclients) drop_client(0);
   if (attach_path) unlink(attach_path);
   if (on_exit_argv && on_exit_argv[0]) {

@@ -30,6 +30,7 @@ enum monitor_op {
   MOP_START = 8,     /* argv, env, stdin: start the container (last op) */
   MOP_HOLD = 9,      /* start only once a first attach client is connected ("listening" on fd 3 first) */
   MOP_LOG_LOCAL = 10, /* path, max_size, max_files, compress, attrs (LogEntry field 6 records, encoded) */
+  MOP_EVENT = 11,    /* path, on, line: append line (its places filled) to the event log when `on` happens */
   MOP_RESTART = 12,  /* policy (RESTART_*), max retries (on-failure; 0: no limit), stop marker path */
   MOP_HEALTH = 13,   /* helper, exec plan, interval, timeout, start period, start interval (ms), retries, state file */
   MOP_RUN_STATE = 14, /* path: run.json, the current run (pid, start, restart count, restarting) */
@@ -66,6 +67,16 @@ size_t json_record(char *out, const struct log_entry *e, size_t attrs_len, size_
 
 /* local.c: the local driver's record. */
 size_t local_record(char *out, const struct log_entry *e, size_t attrs_len, size_t *head);
+
+/* events.c: events the monitor writes to the engine's event log. A place in a line is 0x01
+   and a key; 't' (unix seconds) and 'n' (nanoseconds) are filled in always, others from subs. */
+struct event_sub {
+  char key;
+  const char *value;
+};
+void event_add(const char *path, const char *on, const char *text, size_t len);
+int event_wanted(const char *on);
+void event_emit(const char *on, const struct event_sub *subs, int nsubs);
 
 /* gzip.c: compresses src into dst in a child; its pid (0 if it could not fork). */
 pid_t gzip_start(const char *src, const char *dst, const char *extra, size_t extra_len);

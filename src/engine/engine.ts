@@ -22,6 +22,7 @@ export interface RunningContainer {
   warnings: string[];
 }
 
+import type { EventMessage } from './events/message.js';
 import type {
   HistoryItem,
   ImageInspect,
@@ -317,12 +318,31 @@ export interface EngineVersion {
   BuildTime: string;
 }
 
+
+export type { EventMessage };
+
+/** GET /events' query: docker's since/until timestamps and filters (src/engine/events/filter.ts). */
+export interface EventsOptions {
+  /** Unix seconds (with a fraction), RFC 3339, or a duration back from now ("10m"); without it only new events. */
+  since?: string;
+  /** As since; without it the stream follows the log until `signal` aborts. */
+  until?: string;
+  /** type, event, container, image, label, scope, volume, network, daemon, ... */
+  filters?: FilterMap;
+  signal?: AbortSignal;
+}
+
+/** docker's event stream, read from the event log every brig process appends to. */
+export interface EventOps {
+  events(opts?: EventsOptions): AsyncIterable<EventMessage>;
+}
+
 export interface BootReport {
   started: string[];
   failed: { name: string; error: string }[];
 }
 
-export interface Engine extends ImageOps, ContainerOps {
+export interface Engine extends ImageOps, ContainerOps, EventOps {
   /** A foreground container removed when it exits (run --rm): no monitor, no record. */
   runContainer(req: ContainerCreateRequest, opts: RunOptions): Promise<RunningContainer>;
   info(): Promise<EngineInfo>;

@@ -75,6 +75,10 @@ import { type EngineHost, readEngineHost } from './spec/host.js';
 import { resourcePlan } from './spec/resources.js';
 import { mergeUpdate, type ResourceUpdate } from './spec/update.js';
 import { initLayerBytes, initRootfs } from './rootfs-init.js';
+import type { EventLog } from './events/log.js';
+import { containerEvent, type EventMessage, imageEvent, type NewEvent } from './events/message.js';
+import { eventFilter, parseEventTime } from './events/filter.js';
+import type { EventsOptions } from './engine.js';
 import { mountRootfs, type RootfsMounter, unmountRootfs } from './rootfs-mount.js';
 
 export interface LocalEngineDeps {
@@ -93,6 +97,8 @@ export interface LocalEngineDeps {
   host?: EngineHost;
   /** The engine's configuration (daemon.json), read when first needed: a broken file stops create, not rm. */
   config?: () => EngineConfig;
+  /** The event log every brig process shares (<root>/events); without it nothing is recorded and `events` has nothing to read. */
+  events?: EventLog;
 }
 
 /** The host image has no content digest; this fixed id names it. */
@@ -193,6 +199,42 @@ export class LocalEngine implements Engine {
     if (isHostImage(name)) throw new BrigError('INVALID_ARGUMENT', `the built-in image "${HOST_IMAGE}" cannot be ${what}`);
   }
 
+  private event(e: NewEvent): void {
+    this.deps.events?.append(e);
+  }
+
+  /** docker's LogImageEvent: the image's labels as attributes while it still exists. */
+  private async imageEvent(action: string, id: string, name?: string): Promise<void> {
+    if (!this.deps.events) return;
+    const labels = ((await this.store().inspect(id).catch(() => undefined))?.Config?.Labels as Record<string, string> | null | undefined) ?? {};
+    this.event(imageEvent(action, id, name, labels));
+  }
+
+  /** A kept container's event, for verbs the container service does not see (commit, export, ...). */
+  private async containerEvent(ref: string, action: string, extra: Record<string, string> = {}): Promise<void> {
+    if (!this.deps.events) return;
+    const svc = await this.kept();
+    svc.event(await svc.find(ref), action, extra);
+  }
+
+  /**
+   * GET /events: the event log's events the filters allow (src/engine/events/filter.ts),
+   * from `since` (else only new ones) to `until` (else until `signal` aborts).
+   */
+  async *events(opts: EventsOptions = {}): AsyncIterable<EventMessage> {
+    await this.open();
+    if (!this.deps.events) throw new BrigError('INTERNAL', 'this engine keeps no event log');
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const since = opts.since ? parseEventTime(opts.since, now, 'since') : undefined;
+    const until = opts.until ? parseEventTime(opts.until, now, 'until') : undefined;
+    if (since !== undefined && until !== undefined && until < since) {
+      throw new BrigError('INVALID_ARGUMENT', `\`since\` time (${opts.since}) cannot be after \`until\` time (${opts.until})`, { field: '--since' });
+    }
+    const accept = eventFilter(opts.filters);
+    const read = this.deps.events.read({ ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+    for await (const m of read) if (accept(m)) yield m;
+  }
+
   /**
    * The containers and the images they use, for docker's rmi and prune rules: kept
    * containers from the container store (read only); a foreground `run --rm` container keeps
@@ -259,6 +301,8 @@ export class LocalEngine implements Engine {
       });
       emit({ status: `Digest: ${r.digest}` });
       images.push(r);
+      // docker's pull event names the reference, not the image id.
+      await this.imageEvent('pull', familiarReference(one), familiarReference({ ...one, tag: undefined, digest: undefined }));
     }
     const status = images.some((i) => i.status === 'downloaded') ? 'downloaded' : 'up-to-date';
     const named = familiarReference(ref);
@@ -269,35 +313,69 @@ export class LocalEngine implements Engine {
   async pushImage(reference: string, opts: { onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal } = {}) {
     await this.open();
     this.refuseBuiltin(reference, 'pushed');
-    return this.store().push(reference, opts);
+    const pushed = await this.store().push(reference, opts);
+    const ref = parseReference(reference);
+    this.event(imageEvent('push', familiarReference(ref), familiarReference({ ...ref, tag: undefined, digest: undefined })));
+    return pushed;
   }
 
   async tagImage(source: string, target: string): Promise<void> {
     await this.open();
     this.refuseBuiltin(source, 'tagged');
     await this.store().tag(source, target);
+    const id = (await this.store().inspect(source)).Id;
+    await this.imageEvent('tag', id, familiarReference(parseReference(target)));
   }
 
   async removeImage(nameOrId: string, opts: { force?: boolean } = {}): Promise<RemoveItem[]> {
     await this.open();
     this.refuseBuiltin(nameOrId, 'removed');
-    return this.store().remove(nameOrId, { ...opts, users: await this.imageUsers() });
+    const id = (await this.store().inspect(nameOrId).catch(() => undefined))?.Id;
+    const items = await this.store().remove(nameOrId, { ...opts, users: await this.imageUsers() });
+    if (id !== undefined) this.removalEvents(items, new Set([id]));
+    return items;
   }
 
   async pruneImages(opts: { filters?: FilterMap } = {}) {
     await this.open();
-    return this.store().prune({ filters: filterLists(opts.filters), users: await this.imageUsers() });
+    const ids = new Set((await this.listImages({ all: true })).map((i) => i.Id));
+    const pruned = await this.store().prune({ filters: filterLists(opts.filters), users: await this.imageUsers() });
+    this.removalEvents(pruned.ImagesDeleted, ids);
+    return pruned;
+  }
+
+  /**
+   * docker's untag and delete events from a removal's records: each image's untags come
+   * before its own Deleted record (then its layers'), and carry its id as docker's do.
+   */
+  private removalEvents(items: RemoveItem[], images: Set<string>): void {
+    let untagged = 0;
+    for (const item of items) {
+      if ('Untagged' in item) untagged++;
+      else if (images.has(item.Deleted)) {
+        for (; untagged > 0; untagged--) this.event(imageEvent('untag', item.Deleted, item.Deleted));
+        this.event(imageEvent('delete', item.Deleted, item.Deleted));
+      }
+    }
+    // Names taken from an image that stays (rmi of one of its tags).
+    const [only] = images;
+    if (images.size === 1 && only !== undefined) for (; untagged > 0; untagged--) this.event(imageEvent('untag', only, only));
   }
 
   async saveImages(names: string[], consume: (tar: AsyncIterable<Buffer>) => Promise<void>, opts: { format?: 'docker-archive' | 'oci-archive' } = {}): Promise<void> {
     await this.open();
     for (const n of names) this.refuseBuiltin(n, 'saved');
     await consume(await this.store().saveStream(names, opts));
+    for (const n of names) await this.imageEvent('save', (await this.store().inspect(n)).Id, n);
   }
 
   async loadImages(tar: AsyncIterable<Uint8Array>, opts: { signal?: AbortSignal } = {}): Promise<LoadResult> {
     await this.open();
-    return this.store().load(tar, opts);
+    const loaded = await this.store().load(tar, opts);
+    const ids = new Set(loaded.ids);
+    for (const n of loaded.loaded) ids.add((await this.store().inspect(n)).Id);
+    for (const id of ids) await this.imageEvent('load', id, id);
+    return loaded;
   }
 
   async importImage(
@@ -312,6 +390,7 @@ export class LocalEngine implements Engine {
       ...(opts.platform ? { platform: parsePlatform(opts.platform) } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
+    await this.imageEvent('import', r.id, r.id);
     return { id: r.id, ...(r.reference ? { reference: r.reference } : {}) };
   }
 
@@ -461,12 +540,20 @@ export class LocalEngine implements Engine {
     try {
       const made = await this.prepareContainer(req, id, bundle, undo);
       await writeFile(path.join(bundle, 'config.json'), JSON.stringify(made.spec));
+      // No record and no monitor: this process is the container's only witness, die included.
+      const actor = { id, image: req.Image ?? '', labels: made.config.Labels, ...(opts.name !== undefined ? { name: opts.name } : {}) };
+      this.event(containerEvent('create', actor));
+      this.event(containerEvent('attach', actor));
       const started = await this.deps.runtime.run(id, {
         bundle,
         stdio: [...opts.stdio],
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
-      const exit = started.exit.finally(cleanup);
+      this.event(containerEvent('start', actor));
+      const exit = started.exit
+        .then((code) => (this.event(containerEvent('die', actor, { exitCode: String(code) })), code))
+        .finally(cleanup)
+        .finally(() => this.event(containerEvent('destroy', actor)));
       return { id, pid: started.pid, exit, kill: (sig) => process.kill(started.pid, sig), warnings: made.warnings };
     } catch (e) {
       await cleanup();
@@ -534,6 +621,7 @@ export class LocalEngine implements Engine {
       runtime: this.deps.runtime,
       ...this.deps.containers,
       heldCapabilities: () => this.host().capabilities,
+      ...(this.deps.events ? { events: this.deps.events } : {}),
       layerSize: async (r) => {
         const snap = this.deps.images?.snapshotter;
         const u = await snap?.usage(r.snapshot);
@@ -641,7 +729,9 @@ export class LocalEngine implements Engine {
   }
 
   async topContainer(ref: string, psArgs?: string): Promise<ContainerTopResponse> {
-    return (await this.kept()).top(ref, psArgs);
+    const top = await (await this.kept()).top(ref, psArgs);
+    await this.containerEvent(ref, 'top');
+    return top;
   }
 
   containerStats(ref: string, opts: StatsStreamOptions = {}): AsyncIterable<ContainerStatsResponse> {
@@ -740,11 +830,14 @@ export class LocalEngine implements Engine {
     spec.linux = { ...spec.linux, resources: { ...resources, ...(spec.linux?.resources?.devices ? { devices: spec.linux.resources.devices } : {}) } };
     await writeFile(configPath, JSON.stringify(spec));
     await svc.store.update(r.id, undefined, (rec) => ({ ...rec, spec: { ...rec.spec, hostConfig: { ...merged, ...plan.adjusted } } }));
+    svc.event(r, 'update');
     return { Warnings: plan.warnings };
   }
 
   async attachSocket(ref: string): Promise<string> {
-    const r = await (await this.kept()).find(ref);
+    const svc = await this.kept();
+    const r = await svc.find(ref);
+    svc.event(r, 'attach');
     return (r.spec as unknown as ContainerSettings).files.attach;
   }
 
@@ -758,6 +851,7 @@ export class LocalEngine implements Engine {
 
   async exportContainer(ref: string, consume: (tar: AsyncIterable<Buffer>) => Promise<void>): Promise<void> {
     await (await this.files()).export(ref, consume);
+    await this.containerEvent(ref, 'export');
   }
 
   async statContainerPath(ref: string, p: string): Promise<ContainerPathStat> {
@@ -765,15 +859,20 @@ export class LocalEngine implements Engine {
   }
 
   async getContainerArchive<T>(ref: string, p: string, consume: (stat: ContainerPathStat, tar: AsyncIterable<Buffer>) => Promise<T>): Promise<T> {
-    return (await this.files()).getArchive(ref, p, consume);
+    const got = await (await this.files()).getArchive(ref, p, consume);
+    await this.containerEvent(ref, 'archive-path');
+    return got;
   }
 
   async putContainerArchive(ref: string, p: string, tar: AsyncIterable<Uint8Array>, opts: { copyUIDGID?: boolean } = {}): Promise<void> {
     await (await this.files()).putArchive(ref, p, tar, opts);
+    await this.containerEvent(ref, 'extract-to-dir');
   }
 
   async commitContainer(ref: string, opts: CommitOptions = {}): Promise<{ Id: string }> {
-    return (await this.files()).commit(ref, opts);
+    const made = await (await this.files()).commit(ref, opts);
+    await this.containerEvent(ref, 'commit', { comment: opts.comment ?? '', imageID: made.Id, ...(opts.reference ? { imageRef: familiarReference(parseReference(opts.reference)) } : {}) });
+    return made;
   }
 
   async cleanupContainer(id: string): Promise<void> {

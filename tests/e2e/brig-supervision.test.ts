@@ -80,6 +80,9 @@ test('a probe that succeeds makes the container healthy within one interval; ps 
   assert.match(ok(['ps', '--filter', 'name=hok', '--format', '{{.Status}}']), /^Up .* \(healthy\)\n$/);
   assert.equal(ok(['ps', '-q', '--filter', 'health=healthy']).trim(), field('hok', '{{.Id}}').slice(0, 12));
   assert.equal(ok(['ps', '-q', '--filter', 'health=unhealthy', '--filter', 'name=hok']).trim(), '');
+  // The monitor told the event log, with no brig running at the time.
+  const events = ok(['events', '--since', String(Math.floor(started / 1000) - 1), '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', 'container=hok', '--filter', 'event=health_status', '--format', '{{.Action}}']);
+  assert.match(events, /^health_status: healthy\n/m);
   removeAll('hok');
 });
 
@@ -172,6 +175,9 @@ test('on-failure:2 restarts twice: RestartCount 2, three runs in the logs, the l
   await until('exited for good', 15_000, () => (field('rfail', '{{.State.Status}}') === 'exited' ? true : undefined));
   assert.equal(field('rfail', '{{.RestartCount}} {{.State.ExitCode}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}'), '2 3 on-failure:2');
   assert.equal(ok(['logs', 'rfail']), 'run\nrun\nrun\n');
+  // Every run has its start and its die, as docker's restart manager logs them.
+  const events = ok(['events', '--since', '0', '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', 'container=rfail', '--filter', 'event=start', '--filter', 'event=die', '--format', '{{.Action}}{{with index .Actor.Attributes "exitCode"}} {{.}}{{end}}']);
+  assert.deepEqual(events.trim().split('\n').map((l) => l.trim()), ['start', 'die 3', 'start', 'die 3', 'start', 'die 3']);
   // A clean exit is no failure: on-failure leaves it.
   ok(['run', '-d', '--name', 'rclean', '--restart', 'on-failure', IMAGE, 'sh', '-c', 'echo once']);
   await until('exited', 10_000, () => (field('rclean', '{{.State.Status}}') === 'exited' ? true : undefined));

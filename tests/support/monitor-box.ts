@@ -34,6 +34,7 @@ export interface BoxOptions {
   hold?: boolean;
   restart?: MonitorSpec['restart'];
   health?: MonitorSpec['health'];
+  events?: MonitorSpec['events'];
   /** The id and bundle to use (a health plan is compiled for them before the box is made). */
   id?: string;
   bundle?: Bundle;
@@ -66,6 +67,7 @@ export function box(args: string[], opts: BoxOptions = {}): Box {
     ...(opts.hold ? { hold: true } : {}),
     ...(opts.restart ? { restart: opts.restart } : {}),
     ...(opts.health ? { health: opts.health } : {}),
+    ...(opts.events ? { events: opts.events } : {}),
   });
   return {
     b,

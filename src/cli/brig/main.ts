@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { homedir, release } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_CONFIG_FILE, type EngineConfig, loadEngineConfig } from '../../engine/engine-config.js';
+import { FileEventLog } from '../../engine/events/file-log.js';
 import { LocalEngine } from '../../engine/local-engine.js';
 import { BrigError, isBrigError } from '../../errors/index.js';
 import { defaultSnapshotter, dockerConfigCredentials, ImageService, limitsFromEnv } from '../../image/index.js';
@@ -66,6 +67,7 @@ function engine(env: NodeJS.ProcessEnv): LocalEngine {
     runtime,
     images,
     mounter,
+    events: new FileEventLog({ dir: path.join(ROOT, 'events') }),
     ...(choice.reason === undefined ? {} : { snapshotterReason: choice.reason }),
     containers: {
       runtimeBin,

@@ -48,6 +48,7 @@ export function goType(v: unknown): string {
   if (typeof v === 'string') return 'string';
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'number') return isInt(v) ? 'int' : 'float64';
+  if (typeof v === 'bigint') return 'int64';
   if (typeof v === 'function') return 'func';
   if (Array.isArray(v)) return '[]interface {}';
   return structName(v) ?? 'map[string]interface {}';
@@ -103,6 +104,7 @@ export function formatValue(v: unknown): string {
   if (v === undefined || v === null) return '<nil>';
   if (typeof v === 'string') return v;
   if (typeof v === 'number') return formatNumber(v);
+  if (typeof v === 'bigint') return String(v);
   if (typeof v === 'boolean') return String(v);
   if (typeof v === 'function') return '<func>';
   if (Array.isArray(v)) return `[${v.map(formatValue).join(' ')}]`;
@@ -121,11 +123,25 @@ export function goQuote(s: string): string {
     .replace(/[\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
+/** How a bigint stands in JSON.stringify's output until it is written as a bare number. */
+const BIGINT = '\u0000int64\u0000';
+const BIGINT_TEXT = new RegExp(`"${JSON.stringify(BIGINT).slice(1, -1).replace(/\\/g, '\\\\')}(-?\\d+)"`, 'g');
+
+const ORDERED = Symbol('go json field order');
+
+/** An object the `json` function writes in its own key order: a Go struct's encoding (maps are sorted). */
+export function jsonStruct<T extends object>(fields: T): T {
+  Object.defineProperty(fields, ORDERED, { value: true, enumerable: false });
+  return fields;
+}
+
 /** encoding/json with SetEscapeHTML(false), as docker's `json` function. */
 export function goJSON(v: unknown): string {
-  // Go encodes a map with its keys sorted; brig's data are maps to the template.
-  const sorted = (_k: string, x: unknown) => (isMap(x) && !Array.isArray(x) ? Object.fromEntries(sortedKeys(x).map((k) => [k, x[k]])) : x);
-  const s = JSON.stringify(v === undefined ? null : v, sorted) ?? 'null';
+  // Go encodes a map with its keys sorted; brig's data are maps to the template. An int64
+  // past 2^53 (a bigint) is written exactly; a jsonStruct in its own order.
+  const sorted = (_k: string, x: unknown) =>
+    typeof x === 'bigint' ? `${BIGINT}${x}` : isMap(x) && !(ORDERED in x) ? Object.fromEntries(sortedKeys(x).map((k) => [k, x[k]])) : x;
+  const s = (JSON.stringify(v === undefined ? null : v, sorted) ?? 'null').replace(BIGINT_TEXT, '$1');
   return s
     .replace(/(\\\\)|\\([bf])/g, (m, bs: string | undefined, c: string) => (bs ? m : c === 'b' ? '\\u0008' : '\\u000c'))
     .replace(/\u2028/g, '\\u2028')

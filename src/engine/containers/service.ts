@@ -7,6 +7,7 @@
  * monitor left (`exit.json`) and with /proc.
  */
 
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,10 +20,12 @@ import { procStat } from '../../util/proc-stat.js';
 import { capabilitiesForUser } from '../user-capabilities.js';
 import { parseSignal } from '../../util/signals.js';
 import { exitCode, type ExitRecord, type RunRecord, startMonitor } from '../monitor/monitor.js';
-import { compileMonitorPlan, type LogConfig, type MonitorFiles, monitorFiles, type MonitorSpec } from '../monitor/plan.js';
+import { compileMonitorPlan, type LogConfig, type MonitorEventName, type MonitorFiles, monitorFiles, type MonitorSpec } from '../monitor/plan.js';
 import { encodePlan } from '../../native/encode.js';
 import { resolveProbe } from '../policy/health.js';
 import { policyName } from '../policy/restart.js';
+import type { EventLog } from '../events/log.js';
+import { type ContainerActor, containerEvent, monitorTemplate } from '../events/message.js';
 import { jsonFile } from '../logs/json-file.js';
 import type { LogLine } from '../logs/line.js';
 import { local } from '../logs/local.js';
@@ -122,6 +125,8 @@ export interface ContainerServiceDeps {
   /** How `top` runs ps (the host's, by default). */
   ps?: PsRunner;
   now?: () => Date;
+  /** Where container events go (create, start, kill, stop, ...; the monitor adds die and oom). */
+  events?: EventLog;
 }
 
 /** GET /containers/json's query (see filters.ts for docker's rules). */
@@ -131,6 +136,8 @@ export interface ListOptions {
   size?: boolean;
   filters?: FilterMap;
 }
+
+const HEALTH_STATUSES = ['starting', 'healthy', 'unhealthy'] as const;
 
 export class ContainerService {
   readonly store: ContainerStore;
@@ -143,6 +150,26 @@ export class ContainerService {
 
   private settings(r: ContainerRecord): ContainerSettings {
     return r.spec as unknown as ContainerSettings;
+  }
+
+  /** Appends a container event to the event log: the record gives id, name, image and labels. */
+  event(r: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.deps.events?.append(containerEvent(action, actorOf(r), extra));
+  }
+
+  /**
+   * The events the monitor appends for a container it runs, in order with what it sees:
+   * `start` (once the runtime has started it, before this process hears so), `die`
+   * (exitCode and execDuration filled in by the monitor) and, with an OOM counter, `oom`.
+   */
+  private monitorEvents(r: ContainerRecord, oom: boolean, health: boolean): NonNullable<MonitorSpec['events']> {
+    const log = this.deps.events;
+    if (!log) return [];
+    const path = log.monitorPath();
+    const line = (action: MonitorEventName, fill?: Record<string, string>) => ({ path, on: action, line: monitorTemplate(containerEvent(action, actorOf(r)), fill) });
+    // docker's "health_status: healthy" (the status in the Action), one line per status.
+    const healthLines = health ? HEALTH_STATUSES.map((h) => line(`health_status: ${h}`)) : [];
+    return [line('start'), line('die', { exitCode: 'x', execDuration: 'd' }), ...(oom ? [line('oom')] : []), ...healthLines];
   }
 
   /**
@@ -272,7 +299,9 @@ export class ContainerService {
         files,
         ...(made.rootfs ? { rootfs: made.rootfs } : {}),
       };
-      return await this.store.update(record.id, undefined, (r) => ({ ...r, pending: undefined, imageId: made.imageId, labels: made.config.Labels, spec: settings as unknown as Record<string, unknown> }));
+      const created = await this.store.update(record.id, undefined, (r) => ({ ...r, pending: undefined, imageId: made.imageId, labels: made.config.Labels, spec: settings as unknown as Record<string, unknown> }));
+      this.event(created, 'create');
+      return created;
     } catch (e) {
       await this.store.remove(record.id);
       throw e;
@@ -328,16 +357,19 @@ export class ContainerService {
       hold: opts.attach !== undefined,
       restart: { policy: policyName(s.hostConfig.RestartPolicy), max: s.hostConfig.RestartPolicy?.MaximumRetryCount ?? 0 },
       ...(await this.healthPlan(id, dir, s)),
+      events: this.monitorEvents(found, oom !== undefined, resolveProbe(s.config.Healthcheck) !== undefined),
     });
     const attach = opts.attach;
+    if (attach) this.event(found, 'attach');
     try {
       const started = await startMonitor(plan, attach ? { onListening: () => attach(plan.files.attach) } : {});
-      return await this.store.update(id, undefined, (r) => ({
+      const running = await this.store.update(id, undefined, (r) => ({
         ...r,
         pending: undefined,
         restartCount: 0, // docker's start begins the count again (ResetRestartManager)
         state: { ...r.state, status: 'running', pid: started.pid, monitorPid: started.monitorPid, pidStart: procStat(started.pid)?.start ?? '', monitorStart: procStat(started.monitorPid)?.start ?? '', exitCode: 0, oomKilled: false, error: '', startedAt: this.now().toISOString(), finishedAt: '' },
       }));
+      return running;
     } catch (e) {
       const failure = lastError(path.join(dir, 'runtime.log'));
       const why = failure?.msg ?? (e as Error).message;
@@ -375,6 +407,8 @@ export class ContainerService {
     // A kill that ends it (SIGKILL, or the stop signal) is the user's stop: no restart after
     // it, as docker's ExitOnNext. A signal the program handles (HUP, USR1) leaves the policy be.
     if (sig === 9 || sig === parseSignal(this.settings(r).config.StopSignal, '--signal')) await this.markStopped(r);
+    // Before the signal, so that it comes before the die it may cause.
+    this.event(r, 'kill', { signal: String(sig) });
     if (r.state.status === 'restarting') return r; // between runs: the monitor reads the marker
     try {
       process.kill(r.state.pid, sig);
@@ -395,12 +429,18 @@ export class ContainerService {
     const timeout = opts.timeout ?? s.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT;
     await this.store.update(r.id, 'stop');
     await this.markStopped(r);
-    signalQuietly(r.state.pid, parseSignal(opts.signal ?? s.config.StopSignal, '--signal'));
+    // docker's order: kill (the stop signal), maybe kill (9), die (from the monitor), stop.
+    // Each kill event before its signal, so that it comes before the die it causes.
+    const sig = parseSignal(opts.signal ?? s.config.StopSignal, '--signal');
+    this.event(r, 'kill', { signal: String(sig) });
+    signalQuietly(r.state.pid, sig);
     await this.thawIfPaused(r);
     if (timeout < 0 || (await this.waitExit(r.id, timeout * 1000)) === undefined) {
+      this.event(r, 'kill', { signal: '9' });
       signalQuietly(r.state.pid, 9);
       await this.waitExit(r.id, 30_000);
     }
+    this.event(r, 'stop');
     return this.store.find(r.id);
   }
 
@@ -442,6 +482,10 @@ export class ContainerService {
     const c = this.settings(r).config;
     const env = mergeEnv([`PATH=${DEFAULT_PATH}`, `HOSTNAME=${c.Hostname}`, ...(req.tty ? ['TERM=xterm'] : [])], c.Env, req.env);
     if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${(user ?? (await resolveUser(rootfs, c.User))).home}`);
+    // docker's exec events: the command in the action, an exec id to tie them together.
+    const execID = randomBytes(32).toString('hex');
+    const command = `${req.cmd.join(' ')}`;
+    this.event(r, `exec_create: ${command}`, { execID });
     const started = await this.deps.runtime.exec(
       r.id,
       (p) => ({
@@ -455,7 +499,9 @@ export class ContainerService {
       }),
       { detach: req.detach, stdio: req.stdio },
     );
-    return { pid: started.pid, exit: started.exit };
+    this.event(r, `exec_start: ${command}`, { execID });
+    const exit = req.detach ? started.exit : started.exit.then((code) => (this.event(r, 'exec_die', { execID, exitCode: String(code) }), code));
+    return { pid: started.pid, exit };
   }
 
   /** The container's root filesystem on the host (config.json's root.path). */
@@ -469,12 +515,14 @@ export class ContainerService {
     const r = await this.find(ref);
     await this.store.update(r.id, 'pause');
     await this.deps.runtime.pause(r.id);
+    this.event(r, 'pause');
   }
 
   async unpause(ref: string): Promise<void> {
     const r = await this.find(ref);
     await this.store.update(r.id, 'unpause');
     await this.deps.runtime.resume(r.id);
+    this.event(r, 'unpause');
   }
 
   /**
@@ -504,12 +552,16 @@ export class ContainerService {
   async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<ContainerRecord> {
     // RestartCount counts restarts by a policy, not by the user (docker's rule).
     const r = await this.stop(ref, opts);
-    return this.start(r.id);
+    const started = await this.start(r.id);
+    this.event(started, 'restart');
+    return started;
   }
 
   async rename(ref: string, name: string): Promise<void> {
     const r = await this.find(ref);
     await this.store.rename(r.id, name);
+    // docker's oldName is its internal name, with the leading slash.
+    this.event({ ...r, name }, 'rename', { oldName: `/${r.name}` });
   }
 
   /** docker's rm: a running container needs force (then it is killed first). */
@@ -518,6 +570,7 @@ export class ContainerService {
     await this.store.update(r.id, opts.force ? 'remove-force' : 'remove', (x) => ({ ...x, pending: { op: 'remove', owner: formatOwner(currentOwner()) } }));
     if (isRunningLike(r.state.status)) {
       await this.markStopped(r);
+      this.event(r, 'kill', { signal: '9' });
       signalQuietly(r.state.pid, 9);
       await this.thawIfPaused(r);
       await this.waitExitOfProcess(r.state.pid, r.state.monitorPid);
@@ -553,6 +606,7 @@ export class ContainerService {
     if (s.rootfs) await this.deps.releaseRootfs(s.rootfs);
     if (s.files && path.dirname(s.files.attach) !== s.bundle) await fs.rm(path.dirname(s.files.attach), { recursive: true, force: true });
     await this.store.remove(r.id);
+    this.event(r, 'destroy');
   }
 
   /**
@@ -702,6 +756,11 @@ function capabilitiesFor(p: Process, uid: number | undefined, all: string[] | un
   if (all) return { capabilities: capabilitiesForUser({ bounding: all, effective: all, permitted: all }, effectiveUid) };
   if (uid !== undefined && p.capabilities) return { capabilities: capabilitiesForUser(p.capabilities, uid) };
   return {};
+}
+
+/** A record as its events name it. */
+function actorOf(r: ContainerRecord): ContainerActor {
+  return { id: r.id, name: r.name, image: r.image, labels: r.labels };
 }
 
 function signalQuietly(pid: number, sig: number): void {

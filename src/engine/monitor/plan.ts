@@ -44,6 +44,11 @@ export const MONITOR_OPS = {
   /** The local driver's log: as log_json, attrs as LogEntry field 6 records (protobuf). */
   log_local: { code: 10, args: { path: 'str', max_size: 'int', max_files: 'int', compress: 'int', attrs: 'bytes' } },
   /**
+   * When `on` happens ("start", "die", "oom"), append `line` to the event log at `path`, its places
+   * (byte 0x01 and a key) filled in: see monitorTemplate in src/engine/events/message.ts.
+   */
+  event: { code: 11, args: { path: 'str', on: 'str', line: 'str' } },
+  /**
    * Run the container again when it exits, by docker's rules: policy (RESTART_POLICIES), the
    * most retries for on-failure (0: no limit), and the file whose presence says the user
    * stopped or killed it (then it is never restarted).
@@ -61,6 +66,9 @@ export const MONITOR_OPS = {
   /** run.json: the current run's init pid and start, the restart count, and whether it is restarting. */
   run_state: { code: 14, args: { path: 'str' } },
 } as const satisfies WireTable;
+
+/** What the monitor sees happen: a run's start and end, an OOM kill, a health status change. */
+export type MonitorEventName = 'start' | 'die' | 'oom' | `health_status: ${'starting' | 'healthy' | 'unhealthy'}`;
 
 /** Wire numbers of docker's restart policies (native/monitor/monitor.h RESTART_*). */
 export const RESTART_POLICIES = { no: 0, 'on-failure': 1, always: 2, 'unless-stopped': 3 } as const;
@@ -110,6 +118,8 @@ export interface MonitorSpec {
   onExit?: { argv: string[]; env: string[] };
   restart?: { policy: RestartPolicyName; max: number };
   health?: { helper: string; plan: Uint8Array; intervalMs: number; timeoutMs: number; startPeriodMs: number; startIntervalMs: number; retries: number };
+  /** Events the monitor appends to the event log: start, die (exitCode `x`, execDuration `d`), oom. */
+  events?: { path: string; on: MonitorEventName; line: string }[];
 }
 
 const SUN_PATH_MAX = 107;
@@ -158,6 +168,7 @@ export function compileMonitorPlan(spec: MonitorSpec): MonitorPlan {
   ops.push({ op: 'attach', path: files.attach, framed: spec.tty ? 0 : 1 });
   if (files.console) ops.push({ op: 'console', path: files.console });
   if (spec.oomCounter) ops.push({ op: 'oom_counter', path: spec.oomCounter.path, key: spec.oomCounter.key });
+  for (const e of spec.events ?? []) ops.push({ op: 'event', path: e.path, on: e.on, line: e.line });
   if (spec.onExit) ops.push({ op: 'on_exit', argv: spec.onExit.argv, env: spec.onExit.env });
   if (spec.hold) ops.push({ op: 'hold' });
   ops.push({ op: 'run_state', path: files.run });

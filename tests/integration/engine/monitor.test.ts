@@ -6,12 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { exitCode, monitorBinary, readExitRecord, startMonitor } from '../../../src/engine/monitor/monitor.js';
-import { encodeMonitorPlan } from '../../../src/engine/monitor/plan.js';
+import { encodeMonitorPlan, type MonitorSpec } from '../../../src/engine/monitor/plan.js';
+import { containerEvent, monitorTemplate, parseEventLine } from '../../../src/engine/events/message.js';
 import { leftovers } from '../../support/bundle.js';
 import { box, waitExit, waitGone } from '../../support/monitor-box.js';
 import { repoRoot, requires } from '../../support/requires.js';
@@ -69,6 +71,45 @@ test('exit status and the signal that ended init', { skip }, async () => {
   } finally {
     a.cleanup();
     k.cleanup();
+  }
+});
+
+/** The monitor's event ops for a box: start, die (exitCode, execDuration) and oom, into `file`. */
+function eventOps(file: string, id: string): NonNullable<MonitorSpec['events']> {
+  const actor = { id, name: 'boxed', image: 'busybox', labels: { 'x.y': 'a "quoted" \\ label' } };
+  return [
+    { path: file, on: 'start', line: monitorTemplate(containerEvent('start', actor)) },
+    { path: file, on: 'die', line: monitorTemplate(containerEvent('die', actor), { exitCode: 'x', execDuration: 'd' }) },
+    { path: file, on: 'oom', line: monitorTemplate(containerEvent('oom', actor)) },
+  ];
+}
+
+const eventsIn = (file: string) => (existsSync(file) ? readTextSync(file).split('\n').filter(Boolean).map((l) => parseEventLine(l) ?? assert.fail(`not an event: ${l}`)) : []);
+
+test('events: the monitor appends start and die (exitCode, execDuration, the labels as compiled), die once the exit record is ready', { skip }, async () => {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'bm-events-')), 'events.jsonl');
+  const id = `mon-ev-${process.pid}`;
+  const x = box(['sh', '-c', 'sleep 1.2; exit 3'], { events: eventOps(file, id) });
+  try {
+    const before = BigInt(Date.now()) * 1_000_000n;
+    await startMonitor(x.plan);
+    // start is written before the engine hears of the start.
+    assert.deepEqual(eventsIn(file).map((e) => e.Action), ['start']);
+    const r = await waitExit(x.plan);
+    assert.equal(exitCode(r), 3);
+    const evs = eventsIn(file);
+    assert.deepEqual(evs.map((e) => e.Action), ['start', 'die'], 'the die is there as soon as the exit record is');
+    const die = evs[1]!;
+    assert.deepEqual(die.Actor, { ID: id, Attributes: { 'x.y': 'a "quoted" \\ label', image: 'busybox', name: 'boxed', exitCode: '3', execDuration: '1' } });
+    assert.equal(die.status, 'die');
+    assert.equal(die.from, 'busybox');
+    assert.ok(die.timeNano >= before && die.timeNano <= BigInt(Date.now()) * 1_000_000n, String(die.timeNano));
+    assert.equal(BigInt(die.time), die.timeNano / 1_000_000_000n);
+    assert.ok(readTextSync(file).endsWith('}\n'));
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+  } finally {
+    x.cleanup();
+    rmSync(path.dirname(file), { recursive: true, force: true });
   }
 });
 
@@ -214,6 +255,29 @@ test('a terminal: the pty master comes to the monitor through the console socket
     assert.ok(!existsSync(x.plan.files.console!), 'the console socket is removed once used');
   } finally {
     x.cleanup();
+  }
+});
+
+test('OOM: a container killed by its memory cgroup is recorded with its OOM kills, and an oom event comes before its die', { skip: skip || requires('cgroup-v1') }, async () => {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'bm-events-')), 'events.jsonl');
+  const x = box(['sh', '-c', 'x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done'], {
+    events: eventOps(file, 'oomed'),
+    oom: true,
+    edit: (s) => (s.linux!.resources = { memory: { limit: 32 * 1024 * 1024, swap: 32 * 1024 * 1024 } }),
+  });
+  try {
+    await startMonitor(x.plan);
+    const r = await waitExit(x.plan, 30_000);
+    assert.equal(r.signal, 9);
+    assert.equal(exitCode(r), 137);
+    assert.ok(r.oomKills >= 1, JSON.stringify(r));
+    assert.deepEqual(
+      eventsIn(file).map((e) => `${e.Action} ${e.Actor.Attributes.exitCode ?? ''}`),
+      ['start ', 'oom ', 'die 137'],
+    );
+  } finally {
+    x.cleanup();
+    rmSync(path.dirname(file), { recursive: true, force: true });
   }
 });
 

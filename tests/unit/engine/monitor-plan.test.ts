@@ -70,3 +70,15 @@ test('restart and health ops: the policy by its wire number, the stop marker, th
   assert.equal(plan.ops.at(-1)!.op, 'start');
   assert.ok(encodeMonitorPlan(plan).length > 0);
 });
+
+test('event ops: one per event the monitor appends, before on_exit and start, their lines on the wire as compiled', () => {
+  const events = [
+    { path: '/r/events/events.jsonl', on: 'start' as const, line: '{"Action":"start","time":\u0001t}\n' },
+    { path: '/r/events/events.jsonl', on: 'die' as const, line: '{"Action":"die","exitCode":"\u0001x"}\n' },
+  ];
+  const plan = compileMonitorPlan({ dir: '/d', socketDir: '/s', log: { driver: 'none', maxSize: 0, maxFiles: 1 }, tty: false, stdin: false, starter, events, onExit: { argv: ['/x'], env: [] } });
+  assert.deepEqual(plan.ops.map((o) => o.op), ['exit_file', 'pid_file', 'attach', 'event', 'event', 'on_exit', 'run_state', 'start']);
+  assert.deepEqual(plan.ops[4], { op: 'event', ...events[1] });
+  const wire = Buffer.from(encodeMonitorPlan(plan));
+  assert.ok(wire.includes(Buffer.from('"exitCode":"\u0001x"')), 'the place byte reaches the monitor as it is');
+});

@@ -8,6 +8,7 @@ import { IMAGE_TOP, imageGroup } from './image/index.js';
 import { login } from './registry/login.js';
 import { logout } from './registry/logout.js';
 import { completion } from './system/completion.js';
+import { events } from './system/events.js';
 import { info } from './system/info.js';
 import { systemGroup } from './system/index.js';
 import { version } from './system/version.js';
@@ -15,6 +16,7 @@ import { version } from './system/version.js';
 export const COMMANDS: Record<string, Verb | VerbGroup> = {
   ...CONTAINER_TOP,
   ...IMAGE_TOP,
+  events,
   info,
   login,
   logout,
