@@ -23,6 +23,8 @@ export interface RunningContainer {
 }
 
 import type { EventMessage } from './events/message.js';
+import type { VolumeCreateRequest, VolumeListResponse, VolumePruneReport } from './volumes/service.js';
+import type { Volume } from './volumes/store.js';
 import type {
   HistoryItem,
   ImageInspect,
@@ -244,7 +246,8 @@ export interface ContainerOps {
   startContainer(ref: string, opts?: StartOptions): Promise<void>;
   stopContainer(ref: string, opts?: { timeout?: number; signal?: string }): Promise<void>;
   killContainer(ref: string, signal?: string): Promise<void>;
-  removeContainer(ref: string, opts?: { force?: boolean }): Promise<void>;
+  /** volumes: its anonymous volumes too, when no other container uses them (rm -v). */
+  removeContainer(ref: string, opts?: { force?: boolean; volumes?: boolean }): Promise<void>;
   waitContainer(ref: string, opts?: { signal?: AbortSignal }): Promise<{ StatusCode: number }>;
   listContainers(opts?: ListContainersOptions): Promise<ContainerSummary[]>;
   /** POST /containers/prune: every stopped container the filters (until, label, label!) allow. */
@@ -342,7 +345,21 @@ export interface BootReport {
   failed: { name: string; error: string }[];
 }
 
-export interface Engine extends ImageOps, ContainerOps, EventOps {
+/** docker's volume endpoints: the local driver (src/engine/volumes/). */
+export interface VolumeOps {
+  createVolume(req: VolumeCreateRequest): Promise<Volume>;
+  /** filters: dangling, driver, label, name. */
+  listVolumes(opts?: { filters?: FilterMap }): Promise<VolumeListResponse>;
+  inspectVolume(name: string): Promise<Volume>;
+  /** Refused while a container uses it; force forgives a missing one. */
+  removeVolume(name: string, opts?: { force?: boolean }): Promise<void>;
+  /** Unused anonymous volumes; filters all=true (every unused one), label, label!. */
+  pruneVolumes(opts?: { filters?: FilterMap }): Promise<VolumePruneReport>;
+}
+
+export type { Volume, VolumeCreateRequest, VolumeListResponse, VolumePruneReport };
+
+export interface Engine extends ImageOps, ContainerOps, EventOps, VolumeOps {
   /** A foreground container removed when it exits (run --rm): no monitor, no record. */
   runContainer(req: ContainerCreateRequest, opts: RunOptions): Promise<RunningContainer>;
   info(): Promise<EngineInfo>;

@@ -80,6 +80,10 @@ import { containerEvent, type EventMessage, imageEvent, type NewEvent } from './
 import { eventFilter, parseEventTime } from './events/filter.js';
 import type { EventsOptions } from './engine.js';
 import { mountRootfs, type RootfsMounter, unmountRootfs } from './rootfs-mount.js';
+import { inheritMounts, type MountPlan, parseVolumesFrom, planMounts } from './volumes/mount-spec.js';
+import { resolveMounts } from './volumes/resolve.js';
+import { VolumeService, type VolumeCreateRequest, type VolumeListResponse, type VolumePruneReport } from './volumes/service.js';
+import { type Volume, VolumeStore } from './volumes/store.js';
 
 export interface LocalEngineDeps {
   /** Engine data directory (e.g. /var/lib/brig). */
@@ -134,6 +138,7 @@ export class LocalEngine implements Engine {
       await privateDir(path.join(this.deps.root, 'containers'));
       await privateDir(path.join(this.deps.root, 'images'));
       await this.sweepContainers();
+      await this.volumeStore().sweep();
     })();
     return this.opened;
   }
@@ -539,6 +544,8 @@ export class LocalEngine implements Engine {
     };
     try {
       const made = await this.prepareContainer(req, id, bundle, undo);
+      // Its anonymous volumes go with it; named ones (even made for it) stay, as docker's --rm.
+      made.volumeUndo.names = made.volumeUndo.names.filter((v) => made.anonymousVolumes.includes(v));
       await writeFile(path.join(bundle, 'config.json'), JSON.stringify(made.spec));
       // No record and no monitor: this process is the container's only witness, die included.
       const actor = { id, image: req.Image ?? '', labels: made.config.Labels, ...(opts.name !== undefined ? { name: opts.name } : {}) };
@@ -567,7 +574,12 @@ export class LocalEngine implements Engine {
    * the request and the image, and the hostname, hosts and resolv.conf files. What it made
    * is pushed on `undo`.
    */
-  private async prepareContainer(req: ContainerCreateRequest, id: string, dir: string, undo: (() => Promise<unknown>)[]): Promise<PreparedContainer & { warnings: string[] }> {
+  private async prepareContainer(
+    req: ContainerCreateRequest,
+    id: string,
+    dir: string,
+    undo: (() => Promise<unknown>)[],
+  ): Promise<PreparedContainer & { warnings: string[]; volumeUndo: { names: string[] }; anonymousVolumes: string[] }> {
     if (typeof req.Image !== 'string' || req.Image === '') throw new BrigError('INVALID_ARGUMENT', 'no image given', { field: 'Image' });
     let image: ImageConfig;
     let imageId: string;
@@ -593,11 +605,26 @@ export class LocalEngine implements Engine {
       rootfs = { path: target };
       snapshot = { path: target, snapshot: id };
     }
+    // Volumes, binds and --mount tmpfs (a volume made here goes again if the create fails).
+    const h = req.HostConfig ?? {};
+    const inherited: MountPlan[] = [];
+    for (const [i, spec] of (h.VolumesFrom ?? []).entries()) {
+      const from = parseVolumesFrom(spec, i);
+      const other = await (await this.kept()).find(from.container);
+      inherited.push(...inheritMounts((other.spec as Partial<ContainerSettings>).mounts ?? [], from.rw));
+    }
+    const plans = planMounts({ Binds: h.Binds, Mounts: h.Mounts, Volumes: { ...(image.config?.Volumes ?? {}), ...(req.Volumes ?? {}) }, Tmpfs: h.Tmpfs ?? {} }, inherited);
+    const resolved = await resolveMounts(plans, { volumes: this.volumeStore(), rootfs: rootfs.path });
+    // Undone on failure: every volume made here. A run --rm narrows it, once running, to the
+    // anonymous ones (docker's --rm keeps named volumes it made on the way).
+    const volumeUndo = { names: resolved.created };
+    undo.push(() => Promise.all(volumeUndo.names.map((v) => this.volumeStore().remove(v).catch(() => {}))));
     const built = await buildContainerSpec({
       id,
       request: req,
       image,
       rootfs,
+      mounts: resolved.mounts,
       etcDir: dir,
       host: this.host(),
       kernel: release(),
@@ -607,7 +634,38 @@ export class LocalEngine implements Engine {
     // The built-in image's root is shared and read-only: nothing is made in it.
     if (snapshot) await initRootfs(rootfs.path, built.spec.process!.cwd);
     await Promise.all(Object.entries(built.etc).map(([f, text]) => writeFile(path.join(dir, f), text, { mode: 0o644 })));
-    return { spec: built.spec, imageId, config: built.config, hostConfig: built.hostConfig, warnings: built.warnings, ...(snapshot ? { rootfs: snapshot } : {}) };
+    return { spec: built.spec, imageId, config: built.config, hostConfig: built.hostConfig, warnings: built.warnings, mounts: resolved.points, volumeUndo, anonymousVolumes: resolved.anonymous, ...(snapshot ? { rootfs: snapshot } : {}) };
+  }
+
+  private volumes?: VolumeStore;
+  private volumeStore(): VolumeStore {
+    return (this.volumes ??= new VolumeStore(path.join(this.deps.root, 'volumes')));
+  }
+
+  private volumeSvc?: VolumeService;
+  private async volumeService(): Promise<VolumeService> {
+    const svc = await this.kept();
+    return (this.volumeSvc ??= new VolumeService(this.volumeStore(), () => svc.volumeUsers()));
+  }
+
+  async createVolume(req: VolumeCreateRequest): Promise<Volume> {
+    return (await this.volumeService()).create(req);
+  }
+
+  async listVolumes(opts: { filters?: FilterMap } = {}): Promise<VolumeListResponse> {
+    return (await this.volumeService()).list(opts);
+  }
+
+  async inspectVolume(name: string): Promise<Volume> {
+    return (await this.volumeService()).inspect(name);
+  }
+
+  async removeVolume(name: string, opts: { force?: boolean } = {}): Promise<void> {
+    await (await this.volumeService()).remove(name, opts);
+  }
+
+  async pruneVolumes(opts: { filters?: FilterMap } = {}): Promise<VolumePruneReport> {
+    return (await this.volumeService()).prune(opts);
   }
 
   private host(): EngineHost {
@@ -621,6 +679,7 @@ export class LocalEngine implements Engine {
       runtime: this.deps.runtime,
       ...this.deps.containers,
       heldCapabilities: () => this.host().capabilities,
+      releaseVolumes: async (names) => (await this.volumeService()).releaseAnonymous(names),
       ...(this.deps.events ? { events: this.deps.events } : {}),
       layerSize: async (r) => {
         const snap = this.deps.images?.snapshotter;
@@ -712,7 +771,7 @@ export class LocalEngine implements Engine {
     await (await this.kept()).kill(ref, signal);
   }
 
-  async removeContainer(ref: string, opts: { force?: boolean } = {}): Promise<void> {
+  async removeContainer(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     await (await this.kept()).remove(ref, opts);
   }
 

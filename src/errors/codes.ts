@@ -23,6 +23,9 @@ export const ErrorCodes = {
   STATE_CORRUPT: 'Container state unreadable',
   LOG_READ_UNSUPPORTED: "The container's logging driver does not support reading",
   HOOK_FAILED: 'A hook failed',
+  // volumes
+  VOLUME_NOT_FOUND: 'Volume does not exist',
+  VOLUME_IN_USE: 'Volume is in use by a container',
   // the native helper and the kernel
   HELPER_MISSING: 'Native helper not built',
   HELPER_PROTOCOL: 'Native helper misbehaved',

@@ -6,9 +6,10 @@
  * shape docker shows it. The fields listed are the ones brig carries out; the engine refuses
  * a request that sets any other (src/engine/spec/check.ts), never ignores it.
  *
- * Networking and volume fields (NetworkMode, PortBindings, Binds, Mounts, Dns*, ExtraHosts,
- * VolumesFrom, ...) join here when those land.
+ * Networking fields (NetworkMode, PortBindings, Dns*, ExtraHosts, ...) join here when those land.
  */
+
+import type { MountRequest } from '../volumes/mount-spec.js';
 
 /** docker's container.Config. */
 export interface ContainerConfig {
@@ -102,6 +103,12 @@ export interface HostConfig {
   LogConfig?: LogConfigRequest;
   AutoRemove?: boolean;
   RestartPolicy?: RestartPolicy;
+  /** `-v`: `name:/dst[:mode]`, `/host:/dst[:mode]` (volumes/mount-spec.ts). */
+  Binds?: string[] | null;
+  /** `--mount`: docker's mount.Mount objects. */
+  Mounts?: MountRequest[] | null;
+  /** `--volumes-from`: `container[:ro|rw]`. */
+  VolumesFrom?: string[] | null;
   CapAdd?: string[] | null;
   CapDrop?: string[] | null;
   GroupAdd?: string[] | null;

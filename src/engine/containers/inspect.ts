@@ -188,7 +188,7 @@ export function containerJSON(r: ContainerRecord, s: ContainerSettings): Contain
     ExecIDs: null,
     HostConfig: { ...hostConfigDefaults(), ...s.hostConfig } as ContainerJSON['HostConfig'],
     GraphDriver: { Data: s.rootfs ? { MergedDir: s.rootfs.path } : null, Name: s.rootfs ? 'overlayfs' : 'host' },
-    Mounts: [],
+    Mounts: s.mounts ?? [],
     Config: {
       ...c,
       AttachStdin: c.AttachStdin === true,
@@ -237,7 +237,8 @@ export function containerSummary(r: ContainerRecord, s: ContainerSettings, now: 
     Labels: r.labels,
     HostConfig: { NetworkMode: s.hostConfig.NetworkMode ?? 'none' },
     NetworkSettings: { Networks: networks() },
-    Mounts: [],
+    // docker's list shows a mount's type, name, source, destination, driver, mode, RW and propagation.
+    Mounts: s.mounts ?? [],
   };
 }
 

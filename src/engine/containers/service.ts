@@ -31,6 +31,7 @@ import type { LogLine } from '../logs/line.js';
 import { local } from '../logs/local.js';
 import { readLogs } from '../logs/reader.js';
 import type { ContainerConfig, HostConfig } from './config.js';
+import type { MountPoint } from '../volumes/resolve.js';
 import { type FilterableContainer, type FilterMap, planList, planPrune, prunable, selectContainers } from './filters.js';
 import { type ContainerJSON, type ContainerSummary, containerJSON, containerSummary } from './inspect.js';
 import { isRunningLike } from './state.js';
@@ -59,6 +60,8 @@ export interface ContainerSettings {
   /** Unmounted and removed with the container (an image snapshot); absent for the host image. */
   rootfs?: { path: string; snapshot: string };
   files: MonitorFiles;
+  /** Volumes, binds and tmpfs mounts (inspect's Mounts); absent in records made before volumes. */
+  mounts?: MountPoint[];
 }
 
 export type StoredConfig = ContainerConfig & {
@@ -86,6 +89,8 @@ export interface PreparedContainer {
   config: StoredConfig;
   hostConfig: HostConfig;
   rootfs?: ContainerSettings['rootfs'];
+  /** Volumes, binds and tmpfs mounts, as inspect shows them. */
+  mounts?: MountPoint[];
   /** The log settings as resolved with the container's own env and name (else the request's). */
   log?: LogConfig;
 }
@@ -122,6 +127,8 @@ export interface ContainerServiceDeps {
   layerSize?: (rootfs: NonNullable<ContainerSettings['rootfs']>) => Promise<{ rw: number; rootFs: number }>;
   /** The image ids docker's ancestor filter allows for these references (each image and its descendants). */
   imageFamily?: (refs: string[]) => Promise<Set<string>>;
+  /** Removes those of these volumes that are anonymous and that no container uses any more (rm -v, --rm). */
+  releaseVolumes?: (names: string[]) => Promise<void>;
   /** How `top` runs ps (the host's, by default). */
   ps?: PsRunner;
   now?: () => Date;
@@ -298,6 +305,7 @@ export class ContainerService {
         log,
         files,
         ...(made.rootfs ? { rootfs: made.rootfs } : {}),
+        ...(made.mounts?.length ? { mounts: made.mounts } : {}),
       };
       const created = await this.store.update(record.id, undefined, (r) => ({ ...r, pending: undefined, imageId: made.imageId, labels: made.config.Labels, spec: settings as unknown as Record<string, unknown> }));
       this.event(created, 'create');
@@ -565,7 +573,7 @@ export class ContainerService {
   }
 
   /** docker's rm: a running container needs force (then it is killed first). */
-  async remove(ref: string, opts: { force?: boolean } = {}): Promise<string> {
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<string> {
     const r = await this.find(ref);
     await this.store.update(r.id, opts.force ? 'remove-force' : 'remove', (x) => ({ ...x, pending: { op: 'remove', owner: formatOwner(currentOwner()) } }));
     if (isRunningLike(r.state.status)) {
@@ -575,7 +583,7 @@ export class ContainerService {
       await this.thawIfPaused(r);
       await this.waitExitOfProcess(r.state.pid, r.state.monitorPid);
     }
-    await this.teardown(r);
+    await this.teardown(r, { volumes: opts.volumes === true });
     return r.name;
   }
 
@@ -598,7 +606,7 @@ export class ContainerService {
   }
 
   /** Everything of a container but its record: runtime state, rootfs, sockets; then the record. */
-  private async teardown(r: ContainerRecord): Promise<void> {
+  private async teardown(r: ContainerRecord, opts: { volumes?: boolean } = {}): Promise<void> {
     const s = this.settings(r);
     await this.deps.runtime.delete(r.id, { force: true }).catch((e: BrigError) => {
       if (e.code !== 'CONTAINER_NOT_FOUND') throw e;
@@ -607,6 +615,18 @@ export class ContainerService {
     if (s.files && path.dirname(s.files.attach) !== s.bundle) await fs.rm(path.dirname(s.files.attach), { recursive: true, force: true });
     await this.store.remove(r.id);
     this.event(r, 'destroy');
+    // After the record is gone: a volume is free once no container's record names it.
+    const anonymous = (s.mounts ?? []).filter((m) => m.Type === 'volume' && m.Name).map((m) => m.Name!);
+    if (opts.volumes && anonymous.length) await this.deps.releaseVolumes?.(anonymous);
+  }
+
+  /** Names of the volumes each container's record mounts (whatever its state). */
+  async volumeUsers(): Promise<Map<string, string[]>> {
+    const users = new Map<string, string[]>();
+    for (const r of await this.store.list()) {
+      for (const m of (this.settings(r).mounts ?? []).filter((x) => x.Type === 'volume' && x.Name)) users.set(m.Name!, [...(users.get(m.Name!) ?? []), r.id]);
+    }
+    return users;
   }
 
   /**
@@ -624,7 +644,7 @@ export class ContainerService {
     });
     if (this.settings(r).hostConfig.AutoRemove === true && !isRunningLike(r.state.status)) {
       await this.store.update(r.id, 'remove', (x) => ({ ...x, pending: { op: 'remove', owner: formatOwner(currentOwner()) } })).then(
-        () => this.teardown(r),
+        () => this.teardown(r, { volumes: true }), // docker's --rm takes the anonymous volumes too
         (e: BrigError) => {
           if (e.code !== 'CONTAINER_STATE') throw e; // being removed by someone else already
         },
@@ -680,7 +700,7 @@ export class ContainerService {
       // No networks yet: every container is in docker's "none" (as inspect and ps show it).
       networks: ['none'],
       health: r.state.health?.Status ?? 'none',
-      mounts: [],
+      mounts: (this.settings(r).mounts ?? []).map((m) => ({ name: m.Name ?? '', source: m.Source, destination: m.Destination })),
       ports: [],
     };
   }

@@ -66,6 +66,8 @@ export interface SpecInput {
   rootfs: { path: string; readonly?: boolean; mounts?: Mount[] };
   /** The directory that will hold the hostname, hosts and resolv.conf files. */
   etcDir: string;
+  /** Volumes, binds and --mount tmpfs, made real by the engine (volumes/resolve.ts). */
+  mounts?: Mount[];
   host: EngineHost;
   kernel: string;
   arch: NativeArch;
@@ -105,6 +107,12 @@ export function mergeWithImage(req: ContainerConfig, image: NonNullable<ImageCon
   const health = mergeHealthcheck(req.Healthcheck, image.Healthcheck);
   if (health) out.Healthcheck = health;
   return out;
+}
+
+/** Mounts ordered by the depth of their destination, stable within a depth. */
+function byDepth(mounts: Mount[]): Mount[] {
+  const depth = (m: Mount) => m.destination.split('/').filter(Boolean).length;
+  return mounts.map((m, i) => ({ m, i })).sort((a, b) => depth(a.m) - depth(b.m) || a.i - b.i).map((x) => x.m);
 }
 
 function refuseUnsupported(h: HostConfig): void {
@@ -232,7 +240,9 @@ export async function buildContainerSpec(input: SpecInput): Promise<BuiltContain
     root: { path: input.rootfs.path, readonly: input.rootfs.readonly === true || h.ReadonlyRootfs === true },
     hostname,
     ...(merged.Domainname ? { domainname: merged.Domainname } : {}),
-    mounts: [...base, ...(input.rootfs.mounts ?? []), ...etcMounts, ...tmpfs, ...mounts],
+    // The user's mounts by depth, parents first (docker sorts them so): a volume on /etc goes
+    // under the hostname and hosts files, a bind on /data before one on /data/x.
+    mounts: [...base, ...(input.rootfs.mounts ?? []), ...byDepth([...etcMounts, ...tmpfs, ...(input.mounts ?? [])]), ...mounts],
     annotations: { ...fromImage.spec.annotations, ...merged.Labels },
     linux: {
       namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }],

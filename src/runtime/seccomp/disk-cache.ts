@@ -34,6 +34,26 @@ function sha256(b: Uint8Array): string {
   return createHash('sha256').update(b).digest('hex');
 }
 
+/**
+ * mkdir -p, one level at a time: Node 24's recursive mkdirSync never returns for a path it
+ * cannot make under some filesystems (/proc), and a cache must never hang a start.
+ */
+function makeDirs(dir: string): void {
+  const parent = path.dirname(dir);
+  if (parent !== dir) {
+    try {
+      statSync(parent);
+    } catch {
+      makeDirs(parent);
+    }
+  }
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+}
+
 export class DiskSeccompCache implements SeccompCache {
   constructor(private readonly dir: string) {}
 
@@ -59,7 +79,7 @@ export class DiskSeccompCache implements SeccompCache {
   /** Best effort: a cache that cannot be written is only slower. */
   set(key: string, value: CompiledSeccomp): void {
     try {
-      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      makeDirs(this.dir);
       const header: Header = { instructions: value.instructions, flags: value.flags, notify: value.notify, sha256: sha256(value.bytes) };
       const tmp = path.join(this.dir, `.${key}.${process.pid}`);
       writeFileSync(tmp, Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), value.bytes]), { mode: 0o600 });

@@ -57,7 +57,14 @@ test('the cache keeps at most 128 entries, the oldest going first, and no tempor
 });
 
 test('an unwritable cache is only slower: set never throws', () => {
-  const c = new DiskSeccompCache('/proc/no-such-place/cache');
-  c.set('k', program(1));
-  assert.equal(c.get('k'), undefined);
+  // Under a regular file: ENOTDIR. (Not under /proc: Node 24's recursive mkdirSync loops for ever there.)
+  const dir = mkdtempSync(path.join(tmpdir(), 'sc-cache-'));
+  try {
+    writeFileSync(path.join(dir, 'file'), '');
+    const c = new DiskSeccompCache(path.join(dir, 'file', 'cache'));
+    c.set('k', program(1));
+    assert.equal(c.get('k'), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -12,6 +12,7 @@ import { events } from './system/events.js';
 import { info } from './system/info.js';
 import { systemGroup } from './system/index.js';
 import { version } from './system/version.js';
+import { volumeGroup } from './volume/index.js';
 
 export const COMMANDS: Record<string, Verb | VerbGroup> = {
   ...CONTAINER_TOP,
@@ -25,4 +26,5 @@ export const COMMANDS: Record<string, Verb | VerbGroup> = {
   container: containerGroup,
   image: imageGroup,
   system: systemGroup,
+  volume: volumeGroup,
 };

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ContainerCreateRequest, DeviceMapping, HealthConfig, HostConfig, RestartPolicy, Ulimit } from '../../../../engine/containers/config.js';
 import { goDuration } from '../../../../util/docker-filters.js';
+import { parseMountFlag, volumeFlags } from './mount-flags.js';
 import { BrigError, hasErrno } from '../../../../errors/index.js';
 import { ramInBytes } from '../../../../util/units.js';
 import type { Flag, ParsedCommand } from '../../../flags.js';
@@ -70,6 +71,9 @@ export const CREATE_FLAGS: Flag[] = [
   { name: 'health-start-interval', type: 'string', valueName: 'duration', help: 'Time between running the check during the start period (ms|s|m|h) (default 0s)' },
   { name: 'health-retries', type: 'int', help: 'Consecutive failures needed to report unhealthy' },
   { name: 'no-healthcheck', type: 'bool', help: 'Disable any container-specified HEALTHCHECK' },
+  { name: 'volume', short: 'v', type: 'list', help: 'Bind mount a volume' },
+  { name: 'mount', type: 'list', help: 'Attach a filesystem mount to the container' },
+  { name: 'volumes-from', type: 'list', help: 'Mount volumes from the specified container(s)' },
   { name: 'network', type: 'string', help: 'Connect a container to a network (only "none" so far: brig has no networks yet)' },
 ];
 
@@ -309,6 +313,7 @@ export function createPlan(ctx: BrigContext, p: ParsedCommand): CreatePlan {
   if (v.workdir !== undefined && !(v.workdir as string).startsWith('/')) {
     throw new BrigError('INVALID_ARGUMENT', `the working directory '${v.workdir}' is invalid, it needs to be an absolute path`, { field: '--workdir' });
   }
+  const vols = volumeFlags(list('volume'), ctx.cwd);
   const host: HostConfig = {
     AutoRemove: v.rm === true,
     ...(given('log-driver') || given('log-opt') ? { LogConfig: { ...(given('log-driver') ? { Type: v['log-driver'] as string } : {}), Config: logOpts(list('log-opt')) } } : {}),
@@ -329,6 +334,9 @@ export function createPlan(ctx: BrigContext, p: ParsedCommand): CreatePlan {
     ...(given('network') ? { NetworkMode: v.network as string } : {}),
     ...(given('cidfile') ? { ContainerIDFile: v.cidfile as string } : {}),
     ...(given('restart') ? { RestartPolicy: parseRestartPolicy(v.restart as string) } : {}),
+    ...(vols.binds.length ? { Binds: vols.binds } : {}),
+    ...(given('mount') ? { Mounts: list('mount').map(parseMountFlag) } : {}),
+    ...(given('volumes-from') ? { VolumesFrom: list('volumes-from') } : {}),
   };
   if (host.AutoRemove && host.RestartPolicy && host.RestartPolicy.Name !== 'no' && host.RestartPolicy.Name !== '') {
     throw new BrigError('INVALID_ARGUMENT', 'Conflicting options: --restart and --rm', { field: '--restart' });
@@ -348,6 +356,7 @@ export function createPlan(ctx: BrigContext, p: ParsedCommand): CreatePlan {
     ...(v['stop-signal'] !== undefined ? { StopSignal: v['stop-signal'] as string } : {}),
     ...(v['stop-timeout'] !== undefined ? { StopTimeout: v['stop-timeout'] as number } : {}),
     ...(health ? { Healthcheck: health } : {}),
+    ...(Object.keys(vols.volumes).length ? { Volumes: vols.volumes } : {}),
     Tty: v.tty === true,
     OpenStdin: interactive,
     StdinOnce: interactive,

@@ -12,6 +12,6 @@ export const rm = perRef(
       { name: 'volumes', short: 'v', type: 'bool', help: 'Remove anonymous volumes associated with the container' },
     ],
   },
-  (ctx, p, ref) => ctx.engine().removeContainer(ref, { force: p.values.force === true }),
+  (ctx, p, ref) => ctx.engine().removeContainer(ref, { force: p.values.force === true, volumes: p.values.volumes === true }),
   PARALLEL_OPS,
 );

@@ -1,5 +1,5 @@
 /** brig image inspect: docker's image JSON, or a template over it. */
-import { inspectFormatter } from '../../../format/docker.js';
+import { inspectEach } from '../../inspect-each.js';
 import { needArgs, type Verb } from '../../verb.js';
 
 export const inspect: Verb = {
@@ -11,10 +11,6 @@ export const inspect: Verb = {
   },
   async run(ctx, p) {
     needArgs(p, this.spec, 1);
-    const format = inspectFormatter(p.values.format as string | undefined);
-    const all = [];
-    for (const name of p.args) all.push(await ctx.engine().inspectImage(name));
-    ctx.stdout.write(format.render(all));
-    return 0;
+    return inspectEach(ctx, p, (name) => ctx.engine().inspectImage(name));
   },
 };
