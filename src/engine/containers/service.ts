@@ -127,6 +127,11 @@ export interface ContainerServiceDeps {
   now?: () => Date;
   /** Where container events go (create, start, kill, stop, ...; the monitor adds die and oom). */
   events?: EventLog;
+  /**
+   * The container's networks (src/engine/network): set up before each start (returning the
+   * teardown the monitor runs when the container ends for good), torn down at stop and rm.
+   */
+  network?: { attach: (id: string) => Promise<{ argv: string[]; env: string[] } | undefined>; detach: (id: string) => Promise<void> };
 }
 
 /** GET /containers/json's query (see filters.ts for docker's rules). */
@@ -337,6 +342,13 @@ export class ContainerService {
     await this.deps.runtime.delete(id, { force: true }).catch((e: BrigError) => {
       if (e.code !== 'CONTAINER_NOT_FOUND') throw e;
     });
+    let finalExit: { argv: string[]; env: string[] } | undefined;
+    try {
+      finalExit = await this.deps.network?.attach(id);
+    } catch (e) {
+      await this.store.update(id, undefined, (r) => ({ ...r, pending: undefined, state: { ...r.state, status: r.state.startedAt ? 'exited' : 'created', pid: 0, monitorPid: 0, error: (e as Error).message } }));
+      throw e;
+    }
     const oom = this.deps.oomCounter?.(id);
     // On exit: a --rm container needs brig itself (rootfs, record); any other only the
     // runtime's delete, which brig-runtime's launcher does from its plan without starting
@@ -354,6 +366,7 @@ export class ContainerService {
       }),
       ...(oom ? { oomCounter: oom } : {}),
       onExit: cleanup,
+      ...(finalExit ? { finalExit } : {}),
       hold: opts.attach !== undefined,
       restart: { policy: policyName(s.hostConfig.RestartPolicy), max: s.hostConfig.RestartPolicy?.MaximumRetryCount ?? 0 },
       ...(await this.healthPlan(id, dir, s)),
@@ -380,6 +393,7 @@ export class ContainerService {
         pending: undefined,
         state: { ...r.state, status: r.state.startedAt ? 'exited' : 'created', pid: 0, monitorPid: 0, error: why, exitCode: EXIT_CODES[code] },
       }));
+      await this.deps.network?.detach(id).catch(() => undefined);
       throw new BrigError(code, `failed to start container ${found.name}: ${why}`, { cause: e });
     }
   }
@@ -440,6 +454,9 @@ export class ContainerService {
       signalQuietly(r.state.pid, 9);
       await this.waitExit(r.id, 30_000);
     }
+    // The monitor's teardown first (it runs once the exit is recorded), then what it leaves.
+    await this.waitExitOfProcess(0, r.state.monitorPid);
+    await this.deps.network?.detach(r.id);
     this.event(r, 'stop');
     return this.store.find(r.id);
   }
@@ -603,6 +620,7 @@ export class ContainerService {
     await this.deps.runtime.delete(r.id, { force: true }).catch((e: BrigError) => {
       if (e.code !== 'CONTAINER_NOT_FOUND') throw e;
     });
+    await this.deps.network?.detach(r.id);
     if (s.rootfs) await this.deps.releaseRootfs(s.rootfs);
     if (s.files && path.dirname(s.files.attach) !== s.bundle) await fs.rm(path.dirname(s.files.attach), { recursive: true, force: true });
     await this.store.remove(r.id);
