@@ -685,9 +685,12 @@ export class LocalEngine implements Engine {
       isActive: async (id) => {
         const r = await this.containerService().store.find(id).catch(() => undefined);
         if (r) return isRunningLike(r.state.status) || (r.pending !== undefined && ownerAlive(parseOwner(r.pending.owner) ?? { pid: 0, start: '' }));
-        // A foreground --rm container has no record: its brig's owner file says.
+        // A foreground --rm container has no record: its brig's owner file says, or the
+        // runtime while it still runs (its brig killed, as sweepContainer leaves it).
         const owner = parseOwner(await readFile(path.join(containers, id, 'owner'), 'utf8').catch(() => ''));
-        return owner !== undefined && ownerAlive(owner);
+        if (owner !== undefined && ownerAlive(owner)) return true;
+        const status = await this.deps.runtime.state(id).then((st) => st.status, () => undefined);
+        return status !== undefined && status !== 'stopped';
       },
       lookupContainer: async (ref) => {
         const r = await this.containerService().find(ref);

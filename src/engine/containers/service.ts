@@ -328,8 +328,14 @@ export class ContainerService {
     if (found.state.status === 'running') return found; // docker: starting a running container is a no-op
     const s = this.settings(found);
     const id = found.id;
+    // The network before the record says "running" (its setup takes a moment, and a running
+    // record has an init pid); a start the state machine then refuses undoes it.
+    const finalExit = isRunningLike(found.state.status) || found.pending ? undefined : await this.deps.network?.attach(id);
     // The state machine first (a removing or dead container cannot start), then the monitor.
-    await this.store.update(id, 'start', (r) => ({ ...r, pending: { op: 'start', owner: formatOwner(currentOwner()) } }));
+    await this.store.update(id, 'start', (r) => ({ ...r, pending: { op: 'start', owner: formatOwner(currentOwner()) } })).catch(async (e: unknown) => {
+      if (finalExit) await this.deps.network?.detach(id);
+      throw e;
+    });
     const dir = s.bundle;
     // A new life: no exit, run state, health or stop marker of the last one.
     const files = { ...monitorFiles({ dir, socketDir: path.dirname(s.files.attach), log: s.log, tty: s.config.Tty === true }), ...s.files };
@@ -342,13 +348,6 @@ export class ContainerService {
     await this.deps.runtime.delete(id, { force: true }).catch((e: BrigError) => {
       if (e.code !== 'CONTAINER_NOT_FOUND') throw e;
     });
-    let finalExit: { argv: string[]; env: string[] } | undefined;
-    try {
-      finalExit = await this.deps.network?.attach(id);
-    } catch (e) {
-      await this.store.update(id, undefined, (r) => ({ ...r, pending: undefined, state: { ...r.state, status: r.state.startedAt ? 'exited' : 'created', pid: 0, monitorPid: 0, error: (e as Error).message } }));
-      throw e;
-    }
     const oom = this.deps.oomCounter?.(id);
     // On exit: a --rm container needs brig itself (rootfs, record); any other only the
     // runtime's delete, which brig-runtime's launcher does from its plan without starting

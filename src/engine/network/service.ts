@@ -26,6 +26,7 @@ import { createNetns, listNetns, netnsMounted, netnsPath, removeNetns } from './
 import { checkPortMap, type PortMap, publishAll, resolvePorts } from './ports.js';
 import { checkDns, containerResolvConf, type DnsSettings } from './resolv.js';
 import { type Allocations, type NetworkRecord, type NetworkResource, NetworkStore } from './store.js';
+import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../../util/owner.js';
 
 export const DEFAULT_NETWORK = 'bridge';
 /** Names docker reserves: they are modes, not networks one can create. */
@@ -59,6 +60,8 @@ export interface ContainerNetwork {
   extraHosts: string[];
   /** While set up: the namespace file and the ports published. */
   netns?: string;
+  /** The brig setting it up (`<pid>-<start>`): its container counts as running until that brig is gone. */
+  owner?: string;
   ports: PortMapping[];
 }
 
@@ -337,12 +340,19 @@ export class NetworkService {
     return { NetworkID: n.Id, Aliases: aliases, IPAMConfig: ip ? { IPv4Address: ip } : null, IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', ifname: '' };
   }
 
+  /** A container runs, or a live brig is setting its network up right now (before its record says so). */
+  private async active(id: string): Promise<boolean> {
+    const owner = parseOwner((await this.readState(id).catch(() => undefined))?.owner ?? '');
+    if (owner && ownerAlive(owner)) return true;
+    return this.deps.isActive(id);
+  }
+
   /** Addresses and ports held by containers that still run; the others' are dropped. */
   private async liveAllocations(): Promise<Allocations> {
     const a = await this.store.allocations();
     const holders = new Set([...Object.values(a.ports), ...Object.values(a.ips).flatMap((m) => Object.values(m))]);
     const dead = new Set<string>();
-    for (const id of holders) if (!(await this.deps.isActive(id))) dead.add(id);
+    for (const id of holders) if (!(await this.active(id))) dead.add(id);
     const ports = Object.fromEntries(Object.entries(a.ports).filter(([, id]) => !dead.has(id)));
     const ips = Object.fromEntries(Object.entries(a.ips).map(([net, m]) => [net, Object.fromEntries(Object.entries(m).filter(([, id]) => !dead.has(id)))]));
     return { ips, ports };
@@ -467,6 +477,7 @@ export class NetworkService {
         await this.store.saveAllocations(a);
         fresh.ports = ports;
         fresh.netns = netns;
+        fresh.owner = formatOwner(currentOwner());
         // Written before the setup, so that a killed brig's half-done setup is found and undone.
         await this.writeState(id, fresh);
         return this.request(id, fresh, netns, attachments, ports);
@@ -522,7 +533,7 @@ export class NetworkService {
     });
     if (s) {
       for (const ep of Object.values(s.endpoints)) Object.assign(ep, { IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', ifname: '' });
-      const { netns: _n, ...rest } = s;
+      const { netns: _n, owner: _o, ...rest } = s;
       await this.writeState(id, { ...rest, ports: [] }).catch((e: unknown) => {
         if (!hasErrno(e, 'ENOENT')) throw e;
       });
@@ -599,7 +610,7 @@ export class NetworkService {
    */
   async sweep(): Promise<void> {
     for (const id of await listNetns(this.deps.netnsDir)) {
-      if (await this.deps.isActive(id)) continue;
+      if (await this.active(id)) continue;
       await this.detach(id).catch(() => undefined);
     }
     if ((await listNetns(this.deps.netnsDir)).length === 0) await this.deps.backend.idle().catch(() => undefined);
