@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ import { after, before, test } from 'node:test';
 import { BRIG, brigCli } from '../support/brig-cli.js';
 import { makeBusyboxRootfs } from '../support/image-busybox.js';
 import { requires } from '../support/requires.js';
+import { readTextSync } from '../../src/util/read-text.js';
 
 const netavark = ['/usr/lib/podman/netavark', '/usr/libexec/podman/netavark'].some((p) => existsSync(p));
 const skip = requires('root', 'helper', 'busybox') || (netavark ? false : 'netavark and aardvark-dns are not installed');
@@ -48,7 +49,7 @@ const HTTPD = ['httpd', '-f', '-p', '80', '-h', '/www'];
 /** This root's bridges and subnets, from its network records. */
 function ours(): { bridges: string[]; subnets: string[] } {
   const dir = path.join(data, 'networks');
-  const recs = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json') && f.length === 69).map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { brig: { bridge: string }; IPAM: { Config: { Subnet: string }[] } }) : [];
+  const recs = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json') && f.length === 69).map((f) => JSON.parse(readTextSync(path.join(dir, f))) as { brig: { bridge: string }; IPAM: { Config: { Subnet: string }[] } }) : [];
   return { bridges: recs.map((r) => r.brig.bridge), subnets: recs.map((r) => r.IPAM.Config[0]!.Subnet) };
 }
 
@@ -56,7 +57,7 @@ function ours(): { bridges: string[]; subnets: string[] } {
 function leftovers(ports: number[] = []): string[] {
   const found: string[] = [];
   if (existsSync(netnsDir)) for (const f of readdirSync(netnsDir)) found.push(`netns file ${f}`);
-  for (const l of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) if (l.includes(netnsDir)) found.push(`mount ${l.split(' ')[4]}`);
+  for (const l of readTextSync('/proc/self/mountinfo').split('\n')) if (l.includes(netnsDir)) found.push(`mount ${l.split(' ')[4]}`);
   const { bridges, subnets } = ours();
   const links = spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout;
   for (const b of bridges) if (new RegExp(`: ${b}[:@]|master ${b} `).test(links)) found.push(`link on ${b}`);
