@@ -54,7 +54,7 @@ extern char **environ;
 
 static const char *exit_path, *attach_path, *pid_path, *oom_path, *oom_key, *console_path;
 static int attach_framed;
-static char **on_exit_argv, **on_exit_env, **start_argv, **start_env;
+static char **on_exit_argv, **on_exit_env, **start_argv, **start_env, **final_argv, **final_env;
 static int want_stdin, hold;
 static const char *run_path, *stop_marker;
 static long restart_policy, restart_max; /* RESTART_*; on-failure's most retries (0: no limit) */
@@ -364,6 +364,7 @@ int main(void) {
     case MOP_START: start_argv = A_LIST(op, 0), start_env = A_LIST(op, 1), want_stdin = (int)A_INT(op, 2); break;
     case MOP_RESTART: restart_policy = (long)A_INT(op, 0), restart_max = (long)A_INT(op, 1), stop_marker = A_STR(op, 2); break;
     case MOP_RUN_STATE: run_path = A_STR(op, 0); break;
+    case MOP_FINAL_EXIT: final_argv = A_LIST(op, 0), final_env = A_LIST(op, 1); break;
     case MOP_EVENT: event_add(A_STR(op, 0), A_STR(op, 1), A_STR(op, 2), A_LEN(op, 2) - 1); break;
     case MOP_HEALTH:
       health_config(A_STR(op, 0), (const uint8_t *)A_STR(op, 1), A_LEN(op, 1) - 1, (long)A_INT(op, 2), (long)A_INT(op, 3), (long)A_INT(op, 4), (long)A_INT(op, 5),
@@ -574,6 +575,12 @@ done:
   if (attach_path) unlink(attach_path);
   if (on_exit_argv && on_exit_argv[0]) {
     pid_t pid = spawn(on_exit_argv, on_exit_env, devnull, devnull, devnull);
+    int st;
+    while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+  }
+  if (final_argv && final_argv[0]) {
+    pid_t pid = spawn(final_argv, final_env, devnull, devnull, devnull);
     int st;
     while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR) {
     }

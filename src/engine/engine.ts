@@ -25,6 +25,7 @@ export interface RunningContainer {
 import type { EventMessage } from './events/message.js';
 import type { VolumeCreateRequest, VolumeListResponse, VolumePruneReport } from './volumes/service.js';
 import type { Volume } from './volumes/store.js';
+import type { CreateNetworkRequest, NetworkInspect } from './network/service.js';
 import type {
   HistoryItem,
   ImageInspect,
@@ -359,9 +360,25 @@ export interface VolumeOps {
 
 export type { Volume, VolumeCreateRequest, VolumeListResponse, VolumePruneReport };
 
-export interface Engine extends ImageOps, ContainerOps, EventOps, VolumeOps {
+
+/** docker's network verbs (src/engine/network). */
+export interface NetworkOps {
+  createNetwork(req: CreateNetworkRequest): Promise<{ Id: string; Warning: string }>;
+  listNetworks(opts?: { filters?: FilterMap }): Promise<NetworkInspect[]>;
+  inspectNetwork(ref: string): Promise<NetworkInspect>;
+  removeNetwork(ref: string): Promise<void>;
+  pruneNetworks(opts?: { filters?: FilterMap }): Promise<{ NetworksDeleted: string[] }>;
+  connectNetwork(ref: string, container: string, opts?: { aliases?: string[]; ip?: string }): Promise<void>;
+  disconnectNetwork(ref: string, container: string, opts?: { force?: boolean }): Promise<void>;
+}
+
+export type { CreateNetworkRequest, NetworkInspect };
+
+export interface Engine extends ImageOps, ContainerOps, EventOps, VolumeOps, NetworkOps {
   /** A foreground container removed when it exits (run --rm): no monitor, no record. */
   runContainer(req: ContainerCreateRequest, opts: RunOptions): Promise<RunningContainer>;
   info(): Promise<EngineInfo>;
   version(): Promise<EngineVersion>;
 }
+// docker's CLI parses -p itself (nat.ParsePortSpecs); so does brig's, with the engine's parser.
+export { parsePortSpecs } from './network/ports.js';

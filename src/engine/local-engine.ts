@@ -25,7 +25,7 @@ import { familiarReference, formatReference, parseReference } from '../image/ref
 import { buildInfo } from '../util/build-info.js';
 import { API_VERSION, MIN_API_VERSION } from './api-version.js';
 import { pullMessages } from './pull-messages.js';
-import { Filters as FilterArgs } from './containers/filters.js';
+import { Filters as FilterArgs, parseUntil } from './containers/filters.js';
 import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../util/owner.js';
 import { describeCgroups, detectCgroups } from '../runtime/cgroups/detect.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -84,6 +84,10 @@ import { inheritMounts, type MountPlan, parseVolumesFrom, planMounts } from './v
 import { resolveMounts } from './volumes/resolve.js';
 import { VolumeService, type VolumeCreateRequest, type VolumeListResponse, type VolumePruneReport } from './volumes/service.js';
 import { type Volume, VolumeStore } from './volumes/store.js';
+import type { NetworkBackend } from './network/backend.js';
+import { type CreateNetworkRequest, type NetworkInspect, NetworkService } from './network/service.js';
+import { portsView } from './network/ports.js';
+import { isRunningLike } from './containers/state.js';
 
 export interface LocalEngineDeps {
   /** Engine data directory (e.g. /var/lib/brig). */
@@ -103,6 +107,8 @@ export interface LocalEngineDeps {
   config?: () => EngineConfig;
   /** The event log every brig process shares (<root>/events); without it nothing is recorded and `events` has nothing to read. */
   events?: EventLog;
+  /** Container networks: the backend and where network namespace files go; without it every container is in "none". */
+  network?: { backend: NetworkBackend; netnsDir: string };
 }
 
 /** The host image has no content digest; this fixed id names it. */
@@ -123,6 +129,7 @@ function isHostImage(name: string): boolean {
 export class LocalEngine implements Engine {
   private opened: Promise<void> | undefined;
   private containers: ContainerService | undefined;
+  private networks: NetworkService | undefined;
   private cgroupLayout: Promise<string> | undefined;
 
   constructor(private readonly deps: LocalEngineDeps) {}
@@ -139,6 +146,8 @@ export class LocalEngine implements Engine {
       await privateDir(path.join(this.deps.root, 'images'));
       await this.sweepContainers();
       await this.volumeStore().sweep();
+      // After the containers: a killed brig's namespaces, veths, rules and allocations.
+      await this.networkService()?.sweep();
     })();
     return this.opened;
   }
@@ -189,6 +198,7 @@ export class LocalEngine implements Engine {
     await this.deps.images?.snapshotter?.remove(id).catch((e: BrigError) => {
       if (e.code !== 'SNAPSHOT_NOT_FOUND' && e.code !== 'INVALID_ARGUMENT') throw e;
     });
+    await this.networkService()?.detach(id);
     if (record !== undefined) await this.containerService().store.remove(id);
     await rm(bundle, { recursive: true, force: true });
   }
@@ -543,10 +553,15 @@ export class LocalEngine implements Engine {
       for (const u of undo.reverse()) await u();
     };
     try {
-      const made = await this.prepareContainer(req, id, bundle, undo);
+      const made = await this.prepareContainer(req, id, bundle, undo, opts.name ?? id.slice(0, 12));
       // Its anonymous volumes go with it; named ones (even made for it) stay, as docker's --rm.
       made.volumeUndo.names = made.volumeUndo.names.filter((v) => made.anonymousVolumes.includes(v));
       await writeFile(path.join(bundle, 'config.json'), JSON.stringify(made.spec));
+      const net = this.networkService();
+      if (net) {
+        undo.push(() => net.detach(id));
+        await net.attach(id);
+      }
       // No record and no monitor: this process is the container's only witness, die included.
       const actor = { id, image: req.Image ?? '', labels: made.config.Labels, ...(opts.name !== undefined ? { name: opts.name } : {}) };
       this.event(containerEvent('create', actor));
@@ -579,6 +594,7 @@ export class LocalEngine implements Engine {
     id: string,
     dir: string,
     undo: (() => Promise<unknown>)[],
+    name?: string,
   ): Promise<PreparedContainer & { warnings: string[]; volumeUndo: { names: string[] }; anonymousVolumes: string[] }> {
     if (typeof req.Image !== 'string' || req.Image === '') throw new BrigError('INVALID_ARGUMENT', 'no image given', { field: 'Image' });
     let image: ImageConfig;
@@ -631,6 +647,20 @@ export class LocalEngine implements Engine {
       arch: arch() === 'arm64' ? 'aarch64' : 'x86_64',
     });
     built.spec.annotations = { ...built.spec.annotations, 'io.brig.image': imageId };
+    const net = this.networkService();
+    if (net) {
+      const planned = await net.plan(req, { id, name: name ?? '', hostname: built.config.Hostname, domainname: built.config.Domainname ?? '' });
+      const ns = built.spec.linux!.namespaces!;
+      const where = planned.namespace;
+      if (where === 'host') built.spec.linux!.namespaces = ns.filter((n) => n.type !== 'network');
+      else if (where !== 'new') built.spec.linux!.namespaces = ns.map((n) => (n.type === 'network' ? { type: 'network', path: where.path } : n));
+      built.hostConfig.NetworkMode = planned.mode;
+      built.etc.hosts = planned.hosts;
+      built.etc['resolv.conf'] = planned.resolv;
+      await writeFile(path.join(dir, 'network.json'), JSON.stringify(planned.state));
+    } else if (req.HostConfig?.NetworkMode && req.HostConfig.NetworkMode !== 'none') {
+      throw new BrigError('UNSUPPORTED_FIELD', `HostConfig.NetworkMode "${req.HostConfig.NetworkMode}" needs a network backend this engine does not have`, { field: 'HostConfig.NetworkMode' });
+    } else built.hostConfig.NetworkMode = 'none';
     // The built-in image's root is shared and read-only: nothing is made in it.
     if (snapshot) await initRootfs(rootfs.path, built.spec.process!.cwd);
     await Promise.all(Object.entries(built.etc).map(([f, text]) => writeFile(path.join(dir, f), text, { mode: 0o644 })));
@@ -689,6 +719,7 @@ export class LocalEngine implements Engine {
         return { rw: Math.max(0, (u?.own.size ?? 0) - init), rootFs: Math.max(0, (u?.total.size ?? 0) - init) };
       },
       imageFamily: (refs) => this.imageFamily(refs),
+      ...(this.deps.network ? { network: { attach: (id: string) => this.networkService()!.attach(id), detach: (id: string) => this.networkService()!.detach(id) } } : {}),
       releaseRootfs: async (r) => {
         await unmountRootfs(r.path);
         await this.deps.images?.snapshotter?.remove(r.snapshot).catch((e: BrigError) => {
@@ -697,6 +728,87 @@ export class LocalEngine implements Engine {
       },
     });
     return this.containers;
+  }
+
+  /** The engine's networks, when it has a backend. */
+  private networkService(): NetworkService | undefined {
+    const n = this.deps.network;
+    if (!n) return undefined;
+    const containers = path.join(this.deps.root, 'containers');
+    this.networks ??= new NetworkService({
+      dir: path.join(this.deps.root, 'networks'),
+      netnsDir: n.netnsDir,
+      backend: n.backend,
+      hostResolv: () => this.host().resolvConf,
+      containerDir: (id) => path.join(containers, id),
+      containerIds: async () => (await readdir(containers).catch(() => [] as string[])).filter((x) => /^[0-9a-f]{64}$/.test(x)),
+      isActive: async (id) => {
+        const r = await this.containerService().store.find(id).catch(() => undefined);
+        if (r) return isRunningLike(r.state.status) || (r.pending !== undefined && ownerAlive(parseOwner(r.pending.owner) ?? { pid: 0, start: '' }));
+        // A foreground --rm container has no record: its brig's owner file says, or the
+        // runtime while it still runs (its brig killed, as sweepContainer leaves it).
+        const owner = parseOwner(await readFile(path.join(containers, id, 'owner'), 'utf8').catch(() => ''));
+        if (owner !== undefined && ownerAlive(owner)) return true;
+        const status = await this.deps.runtime.state(id).then((st) => st.status, () => undefined);
+        return status !== undefined && status !== 'stopped';
+      },
+      lookupContainer: async (ref) => {
+        const r = await this.containerService().find(ref);
+        return { id: r.id, name: r.name, pid: isRunningLike(r.state.status) ? r.state.pid : 0 };
+      },
+    });
+    return this.networks;
+  }
+
+  private async nets(): Promise<NetworkService> {
+    await this.open();
+    const n = this.networkService();
+    if (!n) throw new BrigError('UNSUPPORTED_FIELD', 'this engine has no network backend');
+    return n;
+  }
+
+  async createNetwork(req: CreateNetworkRequest): Promise<{ Id: string; Warning: string }> {
+    return (await this.nets()).create(req);
+  }
+
+  async listNetworks(opts: { filters?: FilterMap } = {}): Promise<NetworkInspect[]> {
+    const all = await (await this.nets()).list();
+    const f = new FilterArgs(opts.filters ?? {});
+    return all.filter((n) => {
+      if (f.contains('name') && !f.get('name').some((v) => n.Name.includes(v))) return false;
+      if (f.contains('id') && !f.get('id').some((v) => n.Id.startsWith(v))) return false;
+      if (f.contains('driver') && !f.get('driver').includes(n.Driver)) return false;
+      if (f.contains('label') && !f.get('label').every((l) => { const [k = '', v] = l.split('='); return v === undefined ? k in n.Labels : n.Labels[k] === v; })) return false;
+      return true;
+    });
+  }
+
+  async inspectNetwork(ref: string): Promise<NetworkInspect> {
+    return (await this.nets()).inspect(ref);
+  }
+
+  async removeNetwork(ref: string): Promise<void> {
+    const name = await (await this.nets()).remove(ref);
+    this.event({ Type: 'network', Action: 'destroy', Actor: { ID: ref, Attributes: { name, type: 'bridge' } } } as unknown as NewEvent);
+  }
+
+  async pruneNetworks(opts: { filters?: FilterMap } = {}): Promise<{ NetworksDeleted: string[] }> {
+    const f = new FilterArgs(opts.filters ?? {});
+    const until = f.contains('until') ? parseUntil(f.get('until')[0]!, Date.now()) : undefined;
+    const labels = f.contains('label') ? (l: Record<string, string>) => f.get('label').every((x) => { const [k = '', v] = x.split('='); return v === undefined ? k in l : l[k] === v; }) : undefined;
+    return (await this.nets()).prune({ ...(until !== undefined && !Number.isNaN(until) ? { until } : {}), ...(labels ? { labels } : {}) });
+  }
+
+  async connectNetwork(ref: string, container: string, opts: { aliases?: string[]; ip?: string } = {}): Promise<void> {
+    const net = await this.nets();
+    const r = await this.containerService().find(container);
+    await net.connect(r.id, ref, { ...opts, running: isRunningLike(r.state.status) });
+  }
+
+  async disconnectNetwork(ref: string, container: string): Promise<void> {
+    const net = await this.nets();
+    const r = await this.containerService().find(container);
+    await net.disconnect(r.id, ref);
   }
 
   private async kept(): Promise<ContainerService> {
@@ -716,7 +828,7 @@ export class LocalEngine implements Engine {
     const r = await svc.create({ image: req.Image, ...(opts.name !== undefined ? { name: opts.name } : {}), log: first.log, tty: req.Tty === true }, async (id, dir, name) => {
       const undo: (() => Promise<unknown>)[] = [];
       try {
-        const made = await this.prepareContainer(req, id, dir, undo);
+        const made = await this.prepareContainer(req, id, dir, undo, name);
         warnings = made.warnings;
         const cmd = [...(made.config.Entrypoint ?? []), ...made.config.Cmd];
         const resolved = resolveLogConfig(logRequest, logDefaults, { labels: made.config.Labels, env: made.config.Env, container: tagInfo(id, name, made.imageId, cmd) });
@@ -780,7 +892,41 @@ export class LocalEngine implements Engine {
   }
 
   async listContainers(opts: ListContainersOptions = {}): Promise<ContainerSummary[]> {
-    return (await this.kept()).list(opts);
+    const list = await (await this.kept()).list(opts);
+    const net = this.networkService();
+    if (!net) return list;
+    return Promise.all(
+      list.map(async (c) => {
+        const st = await net.state(c.Id);
+        if (!st) return c;
+        const running = c.State === 'running' || c.State === 'paused' || c.State === 'restarting';
+        const published = running ? st.ports.map((m) => ({ IP: m.hostIp || '0.0.0.0', PrivatePort: m.containerPort, PublicPort: m.hostPort, Type: m.protocol })) : [];
+        const bare = Object.keys(st.exposed ?? {})
+          .filter((k) => !published.some((p) => `${p.PrivatePort}/${p.Type}` === k))
+          .map((k) => ({ PrivatePort: Number(k.split('/')[0]), Type: k.split('/')[1] ?? 'tcp' }));
+        const networks = st.mode === 'bridge' ? Object.fromEntries(Object.entries(st.endpoints).map(([n, ep]) => [n, this.endpointView(ep)])) : { [st.mode === 'container' ? 'container' : st.mode]: {} };
+        return { ...c, Ports: [...published, ...bare], NetworkSettings: { Networks: networks } };
+      }),
+    );
+  }
+
+  /** docker's EndpointSettings from brig's endpoint state. */
+  private endpointView(ep: import('./network/service.js').EndpointState): Record<string, unknown> {
+    return {
+      IPAMConfig: ep.IPAMConfig,
+      Links: null,
+      Aliases: ep.Aliases.length ? ep.Aliases : null,
+      NetworkID: ep.NetworkID,
+      EndpointID: ep.IPAddress ? ep.NetworkID.slice(0, 16) + ep.MacAddress.replace(/:/g, '') : '',
+      Gateway: ep.Gateway,
+      IPAddress: ep.IPAddress,
+      IPPrefixLen: ep.IPPrefixLen,
+      IPv6Gateway: '',
+      GlobalIPv6Address: '',
+      GlobalIPv6PrefixLen: 0,
+      MacAddress: ep.MacAddress,
+      DriverOpts: null,
+    };
   }
 
   async pruneContainers(opts: { filters?: FilterMap } = {}): Promise<ContainerPruneReport> {
@@ -828,7 +974,29 @@ export class LocalEngine implements Engine {
   }
 
   async inspectContainer(ref: string, opts: { size?: boolean } = {}): Promise<ContainerJSON> {
-    return (await this.kept()).inspect(ref, opts);
+    const json = await (await this.kept()).inspect(ref, opts);
+    const st = await this.networkService()?.state(json.Id);
+    if (!st) return json;
+    const running = json.State.Running || json.State.Paused || json.State.Restarting;
+    const networks = st.mode === 'bridge' ? Object.fromEntries(Object.entries(st.endpoints).map(([n, ep]) => [n, this.endpointView(ep)])) : st.mode === 'container' ? {} : { [st.mode]: this.endpointView({ NetworkID: '', Aliases: [], IPAMConfig: null, IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', ifname: '' }) };
+    const first = Object.entries(st.endpoints)[0];
+    // docker's top-level fields are the default bridge's endpoint's (empty on user networks).
+    const main = first && first[0] === 'bridge' ? first[1] : undefined;
+    return {
+      ...json,
+      HostConfig: { ...json.HostConfig, PortBindings: st.bindings, PublishAllPorts: json.HostConfig.PublishAllPorts === true, Dns: st.dns.servers ?? [], DnsSearch: st.dns.search ?? [], DnsOptions: st.dns.options ?? [], ExtraHosts: st.extraHosts.length ? st.extraHosts : null },
+      NetworkSettings: {
+        ...json.NetworkSettings,
+        Bridge: '',
+        SandboxKey: running && st.netns ? st.netns : '',
+        Ports: running ? portsView(st.exposed, st.ports) : {},
+        Gateway: main?.Gateway ?? '',
+        IPAddress: main?.IPAddress ?? '',
+        IPPrefixLen: main?.IPPrefixLen ?? 0,
+        MacAddress: main?.MacAddress ?? '',
+        Networks: networks,
+      },
+    };
   }
 
   async *containerLogs(ref: string, opts: LogOptions = {}): AsyncIterable<LogLine> {

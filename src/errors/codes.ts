@@ -71,6 +71,13 @@ export const ErrorCodes = {
   INVALID_ARCHIVE: 'Malformed image archive',
   TOOL_MISSING: 'A host tool this needs is not installed',
   LAYER_APPLY_FAILED: 'A layer entry could not be written',
+  // networks
+  NETWORK_NOT_FOUND: 'Network does not exist',
+  NETWORK_EXISTS: 'A network with that name already exists',
+  NETWORK_IN_USE: 'Network has containers',
+  SUBNET_OVERLAP: 'Subnet overlaps another network or a host route',
+  ADDRESS_IN_USE: 'The requested container address is taken or outside the network',
+  PORT_IN_USE: 'Host port already in use',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

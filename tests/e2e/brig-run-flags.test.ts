@@ -216,7 +216,8 @@ test("bad values get docker's messages, exit 125, and leave no container, cgroup
     [['--security-opt', `seccomp=${path.join(root, 'missing.json')}`], /opening seccomp profile/],
     [['--device', '/dev/nope'], /error gathering device information while adding custom device "\/dev\/nope"/],
     [['--tmpfs', 'relative'], /mount path must be absolute/],
-    [['--network', 'bridge'], /NetworkMode "bridge" is not supported yet/],
+    [['--network', 'nosuchnet'], /network nosuchnet not found/],
+    [['-p', '80:80:80:80'], /invalid port specification/],
     [['-u', 'nosuchuser'], /unable to find user nosuchuser/],
     [['--env-file', path.join(root, 'no-such-file')], /no such file or directory/],
   ] as [string[], RegExp][]) {

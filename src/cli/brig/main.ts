@@ -1,6 +1,7 @@
 /**
  * brig: the docker-like command line. Thin: parse, call the Engine, print.
  */
+import { NetavarkBackend } from '../../engine/network/netavark.js';
 import { existsSync } from 'node:fs';
 import { homedir, release } from 'node:os';
 import path from 'node:path';
@@ -38,6 +39,7 @@ function engine(env: NodeJS.ProcessEnv): LocalEngine {
     throw new BrigError('HOST_UNSUPPORTED', 'brig needs root for now (rootless mode is not supported yet)', { hint: 'run with sudo' });
   }
   const { data: ROOT, state } = roots(env);
+  const netRun = env.BRIG_ROOT ? path.join(ROOT, 'run-net') : '/run/brig';
   const runtime = new Runtime({
     root: state,
     helper: new Helper(locateNative('brig-helper', import.meta.url)),
@@ -69,6 +71,11 @@ function engine(env: NodeJS.ProcessEnv): LocalEngine {
     mounter,
     events: new FileEventLog({ dir: path.join(ROOT, 'events') }),
     ...(choice.reason === undefined ? {} : { snapshotterReason: choice.reason }),
+    // Network namespaces and netavark's state (aardvark-dns' files) live with the runtime state.
+    network: {
+      backend: new NetavarkBackend({ configDir: path.join(netRun, 'netavark') }),
+      netnsDir: path.join(netRun, 'netns'),
+    },
     containers: {
       runtimeBin,
       helperBin: locateNative('brig-helper', import.meta.url),

@@ -59,6 +59,11 @@ function psSize(c: ContainerSummary): string {
   return (c.SizeRootFs ?? 0) > 0 ? `${rw} (virtual ${humanSize(c.SizeRootFs!)})` : rw;
 }
 
+/** docker's PORTS: "127.0.0.1:8080->80/tcp, 443/tcp". */
+function psPorts(ports: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[]): string {
+  return ports.map((p) => (p.PublicPort ? `${p.IP ?? '0.0.0.0'}:${p.PublicPort}->${p.PrivatePort}/${p.Type}` : `${p.PrivatePort}/${p.Type}`)).join(', ');
+}
+
 export function psContext(c: ContainerSummary, opts: { trunc: boolean; now?: number }) {
   const labels = Object.keys(c.Labels).sort();
   const mounts = c.Mounts as MountShown[];
@@ -73,7 +78,7 @@ export function psContext(c: ContainerSummary, opts: { trunc: boolean; now?: num
     Mounts: mounts.map((m) => (m.Name ? m.Name : (m.Source ?? ''))).map((n) => (opts.trunc ? ellipsis(n, 15) : n)).join(','),
     Names: c.Names.map((n) => n.replace(/^\//, '')).join(','),
     Networks: Object.keys(c.NetworkSettings.Networks ?? {}).join(','),
-    Ports: '',
+    Ports: psPorts(c.Ports as { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[]),
     RunningFor: `${humanDuration((opts.now ?? Date.now()) - c.Created * 1000)} ago`,
     Size: psSize(c),
     State: c.State,

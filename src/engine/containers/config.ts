@@ -4,9 +4,7 @@
  * its flags into this (as docker's CLI does), `brig serve` will take it off the wire, and
  * the engine keeps it in the container's record, so `inspect` returns what was asked in the
  * shape docker shows it. The fields listed are the ones brig carries out; the engine refuses
- * a request that sets any other (src/engine/spec/check.ts), never ignores it.
- *
- * Networking fields (NetworkMode, PortBindings, Dns*, ExtraHosts, ...) join here when those land.
+ * a request that sets any other (src/engine/spec/container-spec.ts), never ignores it.
  */
 
 import type { MountRequest } from '../volumes/mount-spec.js';
@@ -124,8 +122,17 @@ export interface HostConfig {
   Sysctls?: Record<string, string>;
   /** Run an init (tini or catatonit from the host) as PID 1. */
   Init?: boolean | null;
-  /** Only "none" (brig's containers have no network yet) or absent. */
+  /** bridge (default), none, host, container:NAME|ID, or a user network's name. */
   NetworkMode?: string;
+  /** "80/tcp" -> host bindings (docker's nat.PortMap); HostPort "" for a free one. */
+  PortBindings?: Record<string, { HostIp: string; HostPort: string }[]>;
+  /** -P: every exposed port to a free host port. */
+  PublishAllPorts?: boolean;
+  Dns?: string[];
+  DnsSearch?: string[];
+  DnsOptions?: string[];
+  /** host:ip entries for /etc/hosts; ip may be "host-gateway". */
+  ExtraHosts?: string[] | null;
   /** Only "private" (every container gets its own namespace) or absent. */
   IpcMode?: string;
   PidMode?: string;
@@ -135,7 +142,14 @@ export interface HostConfig {
   ReadonlyPaths?: string[] | null;
 }
 
+/** docker's network.EndpointSettings, as a create request or `network connect` gives it. */
+export interface EndpointSettings {
+  Aliases?: string[] | null;
+  IPAMConfig?: { IPv4Address?: string } | null;
+}
+
 /** The body of POST /containers/create. */
 export interface ContainerCreateRequest extends ContainerConfig {
   HostConfig?: HostConfig;
+  NetworkingConfig?: { EndpointsConfig?: Record<string, EndpointSettings> };
 }

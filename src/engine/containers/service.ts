@@ -134,6 +134,11 @@ export interface ContainerServiceDeps {
   now?: () => Date;
   /** Where container events go (create, start, kill, stop, ...; the monitor adds die and oom). */
   events?: EventLog;
+  /**
+   * The container's networks (src/engine/network): set up before each start (returning the
+   * teardown the monitor runs when the container ends for good), torn down at stop and rm.
+   */
+  network?: { attach: (id: string) => Promise<{ argv: string[]; env: string[] } | undefined>; detach: (id: string) => Promise<void> };
 }
 
 /** GET /containers/json's query (see filters.ts for docker's rules). */
@@ -331,8 +336,14 @@ export class ContainerService {
     if (found.state.status === 'running') return found; // docker: starting a running container is a no-op
     const s = this.settings(found);
     const id = found.id;
+    // The network before the record says "running" (its setup takes a moment, and a running
+    // record has an init pid); a start the state machine then refuses undoes it.
+    const finalExit = isRunningLike(found.state.status) || found.pending ? undefined : await this.deps.network?.attach(id);
     // The state machine first (a removing or dead container cannot start), then the monitor.
-    await this.store.update(id, 'start', (r) => ({ ...r, pending: { op: 'start', owner: formatOwner(currentOwner()) } }));
+    await this.store.update(id, 'start', (r) => ({ ...r, pending: { op: 'start', owner: formatOwner(currentOwner()) } })).catch(async (e: unknown) => {
+      if (finalExit) await this.deps.network?.detach(id);
+      throw e;
+    });
     const dir = s.bundle;
     // A new life: no exit, run state, health or stop marker of the last one.
     const files = { ...monitorFiles({ dir, socketDir: path.dirname(s.files.attach), log: s.log, tty: s.config.Tty === true }), ...s.files };
@@ -362,6 +373,7 @@ export class ContainerService {
       }),
       ...(oom ? { oomCounter: oom } : {}),
       onExit: cleanup,
+      ...(finalExit ? { finalExit } : {}),
       hold: opts.attach !== undefined,
       restart: { policy: policyName(s.hostConfig.RestartPolicy), max: s.hostConfig.RestartPolicy?.MaximumRetryCount ?? 0 },
       ...(await this.healthPlan(id, dir, s)),
@@ -388,6 +400,7 @@ export class ContainerService {
         pending: undefined,
         state: { ...r.state, status: r.state.startedAt ? 'exited' : 'created', pid: 0, monitorPid: 0, error: why, exitCode: EXIT_CODES[code] },
       }));
+      await this.deps.network?.detach(id).catch(() => undefined);
       throw new BrigError(code, `failed to start container ${found.name}: ${why}`, { cause: e });
     }
   }
@@ -448,6 +461,9 @@ export class ContainerService {
       signalQuietly(r.state.pid, 9);
       await this.waitExit(r.id, 30_000);
     }
+    // The monitor's teardown first (it runs once the exit is recorded), then what it leaves.
+    await this.waitExitOfProcess(0, r.state.monitorPid);
+    await this.deps.network?.detach(r.id);
     this.event(r, 'stop');
     return this.store.find(r.id);
   }
@@ -611,6 +627,7 @@ export class ContainerService {
     await this.deps.runtime.delete(r.id, { force: true }).catch((e: BrigError) => {
       if (e.code !== 'CONTAINER_NOT_FOUND') throw e;
     });
+    await this.deps.network?.detach(r.id);
     if (s.rootfs) await this.deps.releaseRootfs(s.rootfs);
     if (s.files && path.dirname(s.files.attach) !== s.bundle) await fs.rm(path.dirname(s.files.attach), { recursive: true, force: true });
     await this.store.remove(r.id);

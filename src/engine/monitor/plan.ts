@@ -65,6 +65,8 @@ export const MONITOR_OPS = {
   },
   /** run.json: the current run's init pid and start, the restart count, and whether it is restarting. */
   run_state: { code: 14, args: { path: 'str' } },
+  /** Run once after on_exit when the container ends for good (no restart follows): the network's teardown. */
+  final_exit: { code: 15, args: { argv: 'strs', env: 'strs' } },
 } as const satisfies WireTable;
 
 /** What the monitor sees happen: a run's start and end, an OOM kill, a health status change. */
@@ -116,6 +118,8 @@ export interface MonitorSpec {
   /** Wait for a first attach client before starting (docker's attach-then-start, without a daemon). */
   hold?: boolean;
   onExit?: { argv: string[]; env: string[] };
+  /** Run after onExit, only when no restart follows (the network's teardown, without Node). */
+  finalExit?: { argv: string[]; env: string[] };
   restart?: { policy: RestartPolicyName; max: number };
   health?: { helper: string; plan: Uint8Array; intervalMs: number; timeoutMs: number; startPeriodMs: number; startIntervalMs: number; retries: number };
   /** Events the monitor appends to the event log: start, die (exitCode `x`, execDuration `d`), oom. */
@@ -170,6 +174,7 @@ export function compileMonitorPlan(spec: MonitorSpec): MonitorPlan {
   if (spec.oomCounter) ops.push({ op: 'oom_counter', path: spec.oomCounter.path, key: spec.oomCounter.key });
   for (const e of spec.events ?? []) ops.push({ op: 'event', path: e.path, on: e.on, line: e.line });
   if (spec.onExit) ops.push({ op: 'on_exit', argv: spec.onExit.argv, env: spec.onExit.env });
+  if (spec.finalExit) ops.push({ op: 'final_exit', argv: spec.finalExit.argv, env: spec.finalExit.env });
   if (spec.hold) ops.push({ op: 'hold' });
   ops.push({ op: 'run_state', path: files.run });
   if (spec.restart && spec.restart.policy !== 'no') {

@@ -122,7 +122,6 @@ function refuseUnsupported(h: HostConfig): void {
       throw new BrigError('UNSUPPORTED_FIELD', `HostConfig.${field} "${v}" is not supported yet`, { field: `HostConfig.${field}`, hint: allowed.length ? `only ${allowed.join(', ')}` : undefined });
     }
   };
-  only('NetworkMode', ['none', 'default']);
   only('IpcMode', ['private', 'shareable']);
   only('PidMode', ['']);
   only('UTSMode', ['']);
@@ -259,7 +258,7 @@ export async function buildContainerSpec(input: SpecInput): Promise<BuiltContain
     ...h,
     ...plan.adjusted,
     ShmSize: shmSize,
-    NetworkMode: h.NetworkMode || 'none',
+    NetworkMode: h.NetworkMode || 'bridge',
     IpcMode: h.IpcMode || 'private',
     CgroupnsMode: h.CgroupnsMode || 'private',
     Privileged: privileged,

@@ -201,7 +201,7 @@ test('--init, --read-only, --tmpfs, --shm-size, sysctls, device rules; what is n
   assert.deepEqual(b.spec.linux!.sysctl, { 'net.ipv4.ip_forward': '1' });
   assert.ok(b.spec.linux!.resources!.devices!.some((d) => d.major === 42 && d.minor === -1 && d.access === 'rmw'));
   await assert.rejects(build({}, { Sysctls: { 'kernel.hostname': 'x' } }), /sysctl 'kernel.hostname' is not whitelisted/);
-  await assert.rejects(build({}, { NetworkMode: 'bridge' }), /HostConfig.NetworkMode "bridge" is not supported yet/);
+  await assert.rejects(build({}, { PidMode: 'host' }), /HostConfig.PidMode "host" is not supported yet/);
   await assert.rejects(build({}, { Init: true }, IMAGE).then(() => buildContainerSpec({ id: 'b'.repeat(64), request: { Image: 'i', HostConfig: { Init: true } }, image: IMAGE, rootfs: { path: rootfs }, etcDir: '/c', host: { ...HOST, init: { missing: 'no init here' } }, kernel: '6.1', arch: 'x86_64' })), /--init: no init here/);
   await assert.rejects(build({ WorkingDir: 'rel' }), /the working directory 'rel' is invalid/);
   await assert.rejects(build({}, { Tmpfs: { '/x': 'bogus' } }), /Invalid tmpfs option/);

@@ -5,6 +5,7 @@
 import type { Verb, VerbGroup } from '../verb.js';
 import { CONTAINER_TOP, containerGroup } from './container/index.js';
 import { IMAGE_TOP, imageGroup } from './image/index.js';
+import { networkGroup } from './network/index.js';
 import { login } from './registry/login.js';
 import { logout } from './registry/logout.js';
 import { completion } from './system/completion.js';
@@ -25,6 +26,7 @@ export const COMMANDS: Record<string, Verb | VerbGroup> = {
   completion,
   container: containerGroup,
   image: imageGroup,
+  network: networkGroup,
   system: systemGroup,
   volume: volumeGroup,
 };

@@ -11,6 +11,7 @@ import { goDuration } from '../../../../util/docker-filters.js';
 import { parseMountFlag, volumeFlags } from './mount-flags.js';
 import { BrigError, hasErrno } from '../../../../errors/index.js';
 import { ramInBytes } from '../../../../util/units.js';
+import { parsePortSpecs } from '../../../../engine/engine.js';
 import type { Flag, ParsedCommand } from '../../../flags.js';
 import type { BrigContext } from '../../context.js';
 import { readTextSync } from '../../../../util/read-text.js';
@@ -74,8 +75,50 @@ export const CREATE_FLAGS: Flag[] = [
   { name: 'volume', short: 'v', type: 'list', help: 'Bind mount a volume' },
   { name: 'mount', type: 'list', help: 'Attach a filesystem mount to the container' },
   { name: 'volumes-from', type: 'list', help: 'Mount volumes from the specified container(s)' },
-  { name: 'network', type: 'string', help: 'Connect a container to a network (only "none" so far: brig has no networks yet)' },
+  { name: 'network', type: 'string', help: 'Connect a container to a network' },
+  { name: 'network-alias', type: 'list', help: 'Add network-scoped alias for the container' },
+  { name: 'ip', type: 'string', help: 'IPv4 address (e.g., 172.30.100.104)' },
+  { name: 'dns', type: 'list', help: 'Set custom DNS servers' },
+  { name: 'dns-search', type: 'list', help: 'Set custom DNS search domains' },
+  { name: 'dns-option', type: 'list', help: 'Set DNS options' },
+  { name: 'add-host', type: 'list', valueName: 'list', help: 'Add a custom host-to-IP mapping (host:ip)' },
+  { name: 'publish', short: 'p', type: 'list', help: "Publish a container's port(s) to the host" },
+  { name: 'publish-all', short: 'P', type: 'bool', help: 'Publish all exposed ports to random ports' },
+  { name: 'expose', type: 'list', help: 'Expose a port or a range of ports' },
 ];
+
+/** --network, -p, --dns and the rest into HostConfig, ExposedPorts and NetworkingConfig (docker's opts.go). */
+function networkFlags(p: ParsedCommand): { host: HostConfig; exposed?: Record<string, Record<string, never>>; networking?: ContainerCreateRequest['NetworkingConfig'] } {
+  const v = p.values;
+  const list = (k: string) => (v[k] as string[] | undefined) ?? [];
+  const given = (k: string) => p.given.has(k);
+  const ports = parsePortSpecs(list('publish'));
+  const exposed: Record<string, Record<string, never>> = { ...ports.exposed };
+  for (const e of list('expose')) {
+    const [range = '', proto = 'tcp'] = e.split('/');
+    const m = /^(\d+)(?:-(\d+))?$/.exec(range);
+    if (!m || (proto !== 'tcp' && proto !== 'udp')) throw flagError('expose', e, 'invalid range format for --expose');
+    for (let port = Number(m[1]); port <= Number(m[2] ?? m[1]); port++) exposed[`${port}/${proto}`] = {};
+  }
+  const mode = v.network as string | undefined;
+  const aliases = list('network-alias');
+  const ip = v.ip as string | undefined;
+  const userNet = mode !== undefined && !['bridge', 'default', 'host', 'none'].includes(mode) && !mode.startsWith('container:');
+  if ((aliases.length || ip) && !userNet) {
+    throw new BrigError('INVALID_ARGUMENT', `${aliases.length ? 'network-scoped aliases' : 'user specified IP address'} are only supported for user-defined networks`, { field: aliases.length ? '--network-alias' : '--ip' });
+  }
+  const host: HostConfig = {
+    ...(given('network') ? { NetworkMode: mode! } : {}),
+    ...(given('publish') ? { PortBindings: ports.bindings } : {}),
+    ...(v['publish-all'] === true ? { PublishAllPorts: true } : {}),
+    ...(given('dns') ? { Dns: list('dns') } : {}),
+    ...(given('dns-search') ? { DnsSearch: list('dns-search') } : {}),
+    ...(given('dns-option') ? { DnsOptions: list('dns-option') } : {}),
+    ...(given('add-host') ? { ExtraHosts: list('add-host') } : {}),
+  };
+  const networking = userNet && (aliases.length || ip) ? { EndpointsConfig: { [mode]: { Aliases: aliases, ...(ip ? { IPAMConfig: { IPv4Address: ip } } : {}) } } } : undefined;
+  return { host, ...(Object.keys(exposed).length ? { exposed } : {}), ...(networking ? { networking } : {}) };
+}
 
 export interface CreatePlan {
   request: ContainerCreateRequest;
@@ -314,6 +357,7 @@ export function createPlan(ctx: BrigContext, p: ParsedCommand): CreatePlan {
     throw new BrigError('INVALID_ARGUMENT', `the working directory '${v.workdir}' is invalid, it needs to be an absolute path`, { field: '--workdir' });
   }
   const vols = volumeFlags(list('volume'), ctx.cwd);
+  const net = networkFlags(p);
   const host: HostConfig = {
     AutoRemove: v.rm === true,
     ...(given('log-driver') || given('log-opt') ? { LogConfig: { ...(given('log-driver') ? { Type: v['log-driver'] as string } : {}), Config: logOpts(list('log-opt')) } } : {}),
@@ -331,7 +375,7 @@ export function createPlan(ctx: BrigContext, p: ParsedCommand): CreatePlan {
     ...(given('security-opt') ? { SecurityOpt: securityOpts(list('security-opt'), ctx.cwd) } : {}),
     ...(given('group-add') ? { GroupAdd: list('group-add') } : {}),
     ...resourceFlags(p),
-    ...(given('network') ? { NetworkMode: v.network as string } : {}),
+    ...net.host,
     ...(given('cidfile') ? { ContainerIDFile: v.cidfile as string } : {}),
     ...(given('restart') ? { RestartPolicy: parseRestartPolicy(v.restart as string) } : {}),
     ...(vols.binds.length ? { Binds: vols.binds } : {}),
@@ -357,6 +401,8 @@ export function createPlan(ctx: BrigContext, p: ParsedCommand): CreatePlan {
     ...(v['stop-timeout'] !== undefined ? { StopTimeout: v['stop-timeout'] as number } : {}),
     ...(health ? { Healthcheck: health } : {}),
     ...(Object.keys(vols.volumes).length ? { Volumes: vols.volumes } : {}),
+    ...(net.exposed ? { ExposedPorts: net.exposed } : {}),
+    ...(net.networking ? { NetworkingConfig: net.networking } : {}),
     Tty: v.tty === true,
     OpenStdin: interactive,
     StdinOnce: interactive,

@@ -21,11 +21,12 @@ import { start } from './start.js';
 import { restart, stop } from './stop.js';
 import { stats } from './stats.js';
 import { top } from './top.js';
+import { port } from './port.js';
 import { update } from './update.js';
 import { wait } from './wait.js';
 
 /** `brig VERB`, as docker's top-level container commands. */
-export const CONTAINER_TOP: Record<string, Verb> = { attach, commit, cp, create, diff, exec, export: exportVerb, inspect, kill, logs, pause, ps, rename, restart, rm, run, start, stats, stop, top, unpause, update, wait };
+export const CONTAINER_TOP: Record<string, Verb> = { attach, commit, cp, create, diff, exec, export: exportVerb, inspect, kill, logs, pause, port, ps, rename, restart, rm, run, start, stats, stop, top, unpause, update, wait };
 
 export const containerGroup: VerbGroup = {
   name: 'container',

@@ -1,0 +1,618 @@
+/**
+ * The engine's networks: docker's network verbs over NetworkStore, and a container's life on
+ * its networks, in this order:
+ *
+ *   create  `plan`: the mode and networks checked (the default `bridge` made on first use),
+ *           the request's addresses, ports, DNS and hosts entries checked; network.json
+ *           written in the container's directory. Nothing on the host yet.
+ *   start   `attach`: a namespace file, addresses and host ports allocated under the lock,
+ *           the backend's setup, hosts and resolv.conf written with the address; the
+ *           backend's teardown argv for the monitor to run when the container ends for good.
+ *   connect/disconnect: the backend's setup/teardown of one more network in the same namespace.
+ *   stop/rm `detach`: the backend's teardown, the namespace file, the allocations.
+ *   sweep   at engine start: `detach` for every namespace file whose container is not running.
+ *
+ * Everything brig makes on the host can so be found again from network.json and the
+ * namespace directory alone.
+ */
+import * as fs from 'node:fs/promises';
+import path from 'node:path';
+import { BrigError, hasErrno } from '../../errors/index.js';
+import type { ContainerCreateRequest } from '../containers/config.js';
+import type { BackendAttachment, BackendNetwork, NetworkBackend, PortMapping, SetupRequest } from './backend.js';
+import { containerHosts, parseExtraHost } from './hosts.js';
+import { contains, formatCidr, hostRoutes, intToIp, ipToInt, isIPv4, overlaps, parseCidr, type Cidr } from './ipv4.js';
+import { createNetns, listNetns, netnsMounted, netnsPath, removeNetns } from './netns.js';
+import { checkPortMap, type PortMap, publishAll, resolvePorts } from './ports.js';
+import { checkDns, containerResolvConf, type DnsSettings } from './resolv.js';
+import { type Allocations, type NetworkRecord, type NetworkResource, NetworkStore } from './store.js';
+import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../../util/owner.js';
+
+export const DEFAULT_NETWORK = 'bridge';
+/** Names docker reserves: they are modes, not networks one can create. */
+const RESERVED = ['bridge', 'host', 'none', 'default'];
+
+export interface EndpointState {
+  NetworkID: string;
+  Aliases: string[];
+  IPAMConfig: { IPv4Address: string } | null;
+  IPAddress: string;
+  IPPrefixLen: number;
+  Gateway: string;
+  MacAddress: string;
+  /** The interface in the container while set up. */
+  ifname: string;
+}
+
+/** network.json in a container's directory. */
+export interface ContainerNetwork {
+  mode: 'bridge' | 'none' | 'host' | 'container';
+  /** container:<id> mode: whose namespace. */
+  container?: string;
+  name: string;
+  hostname: string;
+  domainname: string;
+  /** Network name -> endpoint. */
+  endpoints: Record<string, EndpointState>;
+  bindings: PortMap;
+  exposed: Record<string, unknown>;
+  dns: DnsSettings;
+  extraHosts: string[];
+  /** While set up: the namespace file and the ports published. */
+  netns?: string;
+  /** The brig setting it up (`<pid>-<start>`): its container counts as running until that brig is gone. */
+  owner?: string;
+  ports: PortMapping[];
+}
+
+export interface NetworkServiceDeps {
+  /** <data root>/networks */
+  dir: string;
+  /** Where namespace files go (/run/brig/netns). */
+  netnsDir: string;
+  backend: NetworkBackend;
+  /** The host's /etc/resolv.conf text. */
+  hostResolv: () => string;
+  /** A container's directory (network.json, hosts, resolv.conf, config.json). */
+  containerDir: (id: string) => string;
+  /** Ids of every container directory (kept and --rm alike). */
+  containerIds: () => Promise<string[]>;
+  /** Whether the container runs (or is being started by a live brig): its allocations hold. */
+  isActive: (id: string) => Promise<boolean>;
+  /** For container:NAME: the id of a container by name or id, and its init pid if it runs. */
+  lookupContainer: (ref: string) => Promise<{ id: string; name: string; pid: number }>;
+  routes?: () => Promise<string>;
+}
+
+export interface CreateNetworkRequest {
+  Name: string;
+  Driver?: string;
+  Internal?: boolean;
+  Attachable?: boolean;
+  Labels?: Record<string, string>;
+  Options?: Record<string, string>;
+  IPAM?: { Driver?: string; Config?: { Subnet?: string; Gateway?: string; IPRange?: string }[] };
+  CheckDuplicate?: boolean;
+}
+
+export type NetworkInspect = NetworkResource & { Containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }> };
+
+export class NetworkService {
+  readonly store: NetworkStore;
+
+  constructor(private readonly deps: NetworkServiceDeps) {
+    this.store = new NetworkStore(deps.dir);
+  }
+
+  private async readState(id: string): Promise<ContainerNetwork | undefined> {
+    try {
+      return JSON.parse(await fs.readFile(path.join(this.deps.containerDir(id), 'network.json'), 'utf8')) as ContainerNetwork;
+    } catch (e) {
+      if (hasErrno(e, 'ENOENT') || hasErrno(e, 'ENOTDIR')) return undefined;
+      throw e;
+    }
+  }
+
+  private async writeState(id: string, s: ContainerNetwork): Promise<void> {
+    await fs.writeFile(path.join(this.deps.containerDir(id), 'network.json'), JSON.stringify(s));
+  }
+
+  /** A container's network state (undefined for one made before networks). */
+  state(id: string): Promise<ContainerNetwork | undefined> {
+    return this.readState(id);
+  }
+
+  // ---- networks
+
+  private async taken(except?: string): Promise<Cidr[]> {
+    const routes = hostRoutes(await (this.deps.routes?.() ?? fs.readFile('/proc/net/route', 'utf8')));
+    const nets = (await this.store.list()).filter((n) => n.Id !== except).map((n) => parseCidr(n.IPAM.Config[0]!.Subnet, 'IPAM.Config.Subnet'));
+    return [...routes, ...nets];
+  }
+
+  private async freeBridgeName(records: NetworkRecord[]): Promise<string> {
+    const present = new Set(await fs.readdir('/sys/class/net').catch(() => [] as string[]));
+    const used = new Set(records.map((r) => r.brig.bridge));
+    for (let i = 0; ; i++) if (!present.has(`brig${i}`) && !used.has(`brig${i}`)) return `brig${i}`;
+  }
+
+  /** docker network create (bridge driver only). Must run under the lock. */
+  private async createLocked(req: CreateNetworkRequest, isDefault: boolean): Promise<NetworkRecord> {
+    const name = req.Name;
+    if (!isDefault && RESERVED.includes(name)) throw new BrigError('INVALID_ARGUMENT', `${name} is a pre-defined network and cannot be created`, { field: 'Name' });
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name ?? '')) throw new BrigError('INVALID_ARGUMENT', `invalid network name "${name}"`, { field: 'Name', hint: 'letters, digits, _ . -, starting with a letter or digit' });
+    if (req.Driver && req.Driver !== 'bridge') throw new BrigError('UNSUPPORTED_FIELD', `network driver "${req.Driver}" is not supported`, { field: 'Driver', hint: 'only bridge' });
+    const records = await this.store.list();
+    if (records.some((n) => n.Name === name)) throw new BrigError('NETWORK_EXISTS', `network with name ${name} already exists`, { field: 'Name' });
+    const cfg = req.IPAM?.Config ?? [];
+    if (cfg.length > 1) throw new BrigError('UNSUPPORTED_FIELD', 'only one IPAM config (subnet) per network', { field: 'IPAM.Config' });
+    const taken = await this.taken();
+    let subnet: Cidr;
+    if (cfg[0]?.Subnet) {
+      subnet = parseCidr(cfg[0].Subnet, '--subnet');
+      const clash = taken.find((t) => overlaps(t, subnet));
+      if (clash) throw new BrigError('SUBNET_OVERLAP', `invalid pool request: Pool overlaps with other one on this address space (${formatCidr(subnet)} overlaps ${formatCidr(clash)})`, { field: '--subnet' });
+    } else {
+      // podman's pools: 10.88.0.0/16 for the default network, 10.89.N.0/24 for the others.
+      const candidates = [...(isDefault ? [parseCidr('10.88.0.0/16', 'subnet')] : []), ...Array.from({ length: 256 }, (_, i) => parseCidr(`10.89.${i}.0/24`, 'subnet'))];
+      const free = candidates.find((c) => !taken.some((t) => overlaps(t, c)));
+      if (!free) throw new BrigError('SUBNET_OVERLAP', 'no free subnet left in 10.89.0.0/16', { field: '--subnet', hint: 'give one with --subnet' });
+      subnet = free;
+    }
+    const inSubnet = (ip: string, field: string) => {
+      if (!isIPv4(ip) || !contains(subnet, ipToInt(ip))) throw new BrigError('INVALID_ARGUMENT', `${ip} is not an address in ${formatCidr(subnet)}`, { field });
+    };
+    const gateway = cfg[0]?.Gateway || intToIp(subnet.base + 1);
+    inSubnet(gateway, '--gateway');
+    let ipRange: string | undefined;
+    if (cfg[0]?.IPRange) {
+      const r = parseCidr(cfg[0].IPRange, '--ip-range');
+      if (!contains(subnet, r.base) || !contains(subnet, r.base + r.size - 1)) throw new BrigError('INVALID_ARGUMENT', `--ip-range ${cfg[0].IPRange} is not inside --subnet ${formatCidr(subnet)}`, { field: '--ip-range' });
+      ipRange = formatCidr(r);
+    } else if (cfg[0]?.Gateway && !cfg[0]?.Subnet) {
+      throw new BrigError('INVALID_ARGUMENT', '--gateway needs --subnet', { field: '--gateway' });
+    }
+    const options = { ...(req.Options ?? {}) };
+    const bridge = options['com.docker.network.bridge.name'] ?? (await this.freeBridgeName(records));
+    if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(bridge)) throw new BrigError('INVALID_ARGUMENT', `invalid bridge name "${bridge}"`, { field: 'Options[com.docker.network.bridge.name]' });
+    const rec: NetworkRecord = {
+      Name: name,
+      Id: NetworkStore.newId(),
+      Created: new Date().toISOString(),
+      Scope: 'local',
+      Driver: 'bridge',
+      EnableIPv6: false,
+      IPAM: { Driver: 'default', Options: null, Config: [{ Subnet: formatCidr(subnet), Gateway: gateway, ...(ipRange ? { IPRange: ipRange } : {}) }] },
+      Internal: req.Internal === true,
+      Attachable: req.Attachable === true,
+      Ingress: false,
+      ConfigFrom: { Network: '' },
+      ConfigOnly: false,
+      Options: isDefault ? { 'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.name': bridge, ...options } : options,
+      Labels: req.Labels ?? {},
+      // docker resolves names on user networks only, never on the default bridge.
+      brig: { bridge, dns: !isDefault },
+    };
+    await this.store.save(rec);
+    return rec;
+  }
+
+  async create(req: CreateNetworkRequest): Promise<{ Id: string; Warning: string }> {
+    const rec = await this.store.locked(() => this.createLocked(req, false));
+    return { Id: rec.Id, Warning: '' };
+  }
+
+  /** The default bridge, made on first use. Runs under the lock. */
+  private async defaultNetwork(): Promise<NetworkRecord> {
+    const found = (await this.store.list()).find((n) => n.Name === DEFAULT_NETWORK);
+    return found ?? this.createLocked({ Name: DEFAULT_NETWORK }, true);
+  }
+
+  private async users(): Promise<Map<string, { id: string; state: ContainerNetwork }[]>> {
+    const out = new Map<string, { id: string; state: ContainerNetwork }[]>();
+    for (const id of await this.deps.containerIds()) {
+      const s = await this.readState(id).catch(() => undefined);
+      for (const ep of Object.values(s?.endpoints ?? {})) {
+        const list = out.get(ep.NetworkID) ?? [];
+        list.push({ id, state: s! });
+        out.set(ep.NetworkID, list);
+      }
+    }
+    return out;
+  }
+
+  private view(n: NetworkRecord, users: { id: string; state: ContainerNetwork }[]): NetworkInspect {
+    const { brig: _b, ...resource } = n;
+    const Containers: NetworkInspect['Containers'] = {};
+    for (const u of users) {
+      const ep = Object.values(u.state.endpoints).find((e) => e.NetworkID === n.Id);
+      if (!ep || !u.state.netns) continue; // docker lists the containers with a live endpoint
+      Containers[u.id] = { Name: u.state.name, EndpointID: '', MacAddress: ep.MacAddress, IPv4Address: ep.IPAddress ? `${ep.IPAddress}/${ep.IPPrefixLen}` : '', IPv6Address: '' };
+    }
+    return { ...resource, Containers };
+  }
+
+  async list(): Promise<NetworkInspect[]> {
+    const users = await this.users();
+    return (await this.store.list()).map((n) => this.view(n, users.get(n.Id) ?? []));
+  }
+
+  async inspect(ref: string): Promise<NetworkInspect> {
+    const n = await this.store.find(ref);
+    return this.view(n, (await this.users()).get(n.Id) ?? []);
+  }
+
+  /** docker network rm: refused while a container is configured with it. */
+  async remove(ref: string): Promise<string> {
+    return this.store.locked(async () => {
+      const n = await this.store.find(ref);
+      const users = (await this.users()).get(n.Id) ?? [];
+      if (users.length) {
+        throw new BrigError('NETWORK_IN_USE', `error while removing network: network ${n.Name} id ${n.Id} has active endpoints (${users.map((u) => u.state.name).join(', ')})`, { hint: 'remove the containers or disconnect them first' });
+      }
+      await this.store.remove(n.Id);
+      return n.Name;
+    });
+  }
+
+  /** docker network prune: every network no container uses (the default bridge is kept). */
+  async prune(opts: { until?: number; labels?: (l: Record<string, string>) => boolean } = {}): Promise<{ NetworksDeleted: string[] }> {
+    return this.store.locked(async () => {
+      const users = await this.users();
+      const deleted: string[] = [];
+      for (const n of await this.store.list()) {
+        if (n.Name === DEFAULT_NETWORK || users.get(n.Id)?.length) continue;
+        if (opts.until !== undefined && Date.parse(n.Created) >= opts.until) continue;
+        if (opts.labels && !opts.labels(n.Labels)) continue;
+        await this.store.remove(n.Id);
+        deleted.push(n.Name);
+      }
+      return { NetworksDeleted: deleted };
+    });
+  }
+
+  // ---- containers
+
+  /**
+   * create: the request's networking checked and written down as network.json. Returns what
+   * the spec needs: the namespace (a file for bridge networks, the host's for host mode, none
+   * given for none) and the hosts and resolv.conf to write before the first start.
+   */
+  async plan(req: ContainerCreateRequest, c: { id: string; name: string; hostname: string; domainname: string }): Promise<{ state: ContainerNetwork; namespace: { path: string } | 'host' | 'new'; hosts: string; resolv: string; mode: string }> {
+    const h = req.HostConfig ?? {};
+    let modeText = h.NetworkMode || 'default';
+    if (modeText === 'default') modeText = DEFAULT_NETWORK;
+    const dns: DnsSettings = { servers: h.Dns ?? [], search: h.DnsSearch ?? [], options: h.DnsOptions ?? [] };
+    checkDns(dns);
+    const extraHosts = h.ExtraHosts ?? [];
+    for (const e of extraHosts) parseExtraHost(e);
+    const bindings: PortMap = h.PortBindings ?? {};
+    checkPortMap(bindings);
+    const exposed = { ...(req.ExposedPorts ?? {}), ...Object.fromEntries(Object.keys(bindings).map((k) => [k.includes('/') ? k : `${k}/tcp`, {}])) };
+    const base: ContainerNetwork = { mode: 'bridge', name: c.name, hostname: c.hostname, domainname: c.domainname, endpoints: {}, bindings: h.PublishAllPorts ? publishAll(exposed, bindings) : bindings, exposed, dns, extraHosts, ports: [] };
+    const publishes = Object.values(bindings).some((l) => l?.length) || h.PublishAllPorts === true;
+    const noPorts = (mode: string) => {
+      if (publishes) throw new BrigError('INVALID_ARGUMENT', `conflicting options: port publishing and the container type network mode "${mode}"`, { field: 'HostConfig.PortBindings' });
+    };
+    const endpointCfg = req.NetworkingConfig?.EndpointsConfig ?? {};
+    if (modeText === 'none' || modeText === 'host') {
+      noPorts(modeText);
+      if (Object.keys(endpointCfg).length) throw new BrigError('INVALID_ARGUMENT', `container cannot be connected to other networks with network mode "${modeText}"`, { field: 'NetworkingConfig' });
+      const state = { ...base, mode: modeText } as ContainerNetwork;
+      if (modeText === 'host') {
+        const hostsText = await fs.readFile('/etc/hosts', 'utf8').catch(() => containerHosts({ hostname: c.hostname, extra: [] }));
+        return { state, namespace: 'host', hosts: hostsText + containerHosts({ hostname: c.hostname, extra: extraHosts }).split('\n').slice(6).join('\n'), resolv: this.deps.hostResolv(), mode: 'host' };
+      }
+      return { state, namespace: 'new', hosts: containerHosts({ hostname: c.hostname, extra: extraHosts.filter((e) => !e.endsWith('host-gateway')) }), resolv: containerResolvConf(this.deps.hostResolv(), dns, []), mode: 'none' };
+    }
+    if (modeText.startsWith('container:')) {
+      noPorts('container');
+      const target = await this.deps.lookupContainer(modeText.slice('container:'.length));
+      if (target.id === c.id) throw new BrigError('INVALID_ARGUMENT', 'cannot join own network namespace', { field: 'HostConfig.NetworkMode' });
+      const state: ContainerNetwork = { ...base, mode: 'container', container: target.id };
+      return { state, namespace: { path: `/proc/${target.pid || 1}/ns/net` }, hosts: '', resolv: '', mode: `container:${target.id}` };
+    }
+    // bridge or a user network, plus any other networks the request names (the API's EndpointsConfig).
+    const endpoints: Record<string, EndpointState> = {};
+    await this.store.locked(async () => {
+      const first = modeText === DEFAULT_NETWORK ? await this.defaultNetwork() : await this.store.find(modeText);
+      const names = [first.Name, ...Object.keys(endpointCfg).filter((k) => k !== first.Name && k !== modeText)];
+      for (const nm of names) {
+        const n = nm === first.Name ? first : await this.store.find(nm);
+        const cfg = endpointCfg[nm] ?? (nm === first.Name ? endpointCfg[modeText] : undefined) ?? {};
+        endpoints[n.Name] = this.endpoint(n, cfg.Aliases ?? [], cfg.IPAMConfig?.IPv4Address);
+      }
+    });
+    const state: ContainerNetwork = { ...base, endpoints };
+    return { state, namespace: { path: netnsPath(this.deps.netnsDir, c.id) }, hosts: containerHosts({ hostname: c.hostname, extra: [] }), resolv: containerResolvConf(this.deps.hostResolv(), dns, []), mode: modeText };
+  }
+
+  private endpoint(n: NetworkRecord, aliases: string[], ip: string | undefined): EndpointState {
+    if (aliases.length && n.Name === DEFAULT_NETWORK) {
+      throw new BrigError('INVALID_ARGUMENT', 'network-scoped aliases are only supported for user-defined networks', { field: '--network-alias' });
+    }
+    if (ip !== undefined && ip !== '') {
+      const subnet = parseCidr(n.IPAM.Config[0]!.Subnet, 'subnet');
+      if (!isIPv4(ip)) throw new BrigError('INVALID_ARGUMENT', `invalid IPv4 address: ${ip}`, { field: '--ip' });
+      if (!contains(subnet, ipToInt(ip))) throw new BrigError('ADDRESS_IN_USE', `no configured subnet contains IP address ${ip} (network ${n.Name} has ${n.IPAM.Config[0]!.Subnet})`, { field: '--ip' });
+      if (n.Name === DEFAULT_NETWORK) throw new BrigError('INVALID_ARGUMENT', 'user specified IP address is supported on user defined networks only', { field: '--ip' });
+    }
+    return { NetworkID: n.Id, Aliases: aliases, IPAMConfig: ip ? { IPv4Address: ip } : null, IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', ifname: '' };
+  }
+
+  /** A container runs, or a live brig is setting its network up right now (before its record says so). */
+  private async active(id: string): Promise<boolean> {
+    const owner = parseOwner((await this.readState(id).catch(() => undefined))?.owner ?? '');
+    if (owner && ownerAlive(owner)) return true;
+    return this.deps.isActive(id);
+  }
+
+  /** Addresses and ports held by containers that still run; the others' are dropped. */
+  private async liveAllocations(): Promise<Allocations> {
+    const a = await this.store.allocations();
+    const holders = new Set([...Object.values(a.ports), ...Object.values(a.ips).flatMap((m) => Object.values(m))]);
+    const dead = new Set<string>();
+    for (const id of holders) if (!(await this.active(id))) dead.add(id);
+    const ports = Object.fromEntries(Object.entries(a.ports).filter(([, id]) => !dead.has(id)));
+    const ips = Object.fromEntries(Object.entries(a.ips).map(([net, m]) => [net, Object.fromEntries(Object.entries(m).filter(([, id]) => !dead.has(id)))]));
+    return { ips, ports };
+  }
+
+  private allocateIp(a: Allocations, n: NetworkRecord, id: string, wanted: string | undefined): string {
+    const cfg = n.IPAM.Config[0]!;
+    const subnet = parseCidr(cfg.Subnet, 'subnet');
+    const range = cfg.IPRange ? parseCidr(cfg.IPRange, 'ip-range') : subnet;
+    const held = (a.ips[n.Id] ??= {});
+    const gw = ipToInt(cfg.Gateway);
+    if (wanted) {
+      const owner = held[wanted];
+      if ((owner && owner !== id) || ipToInt(wanted) === gw) throw new BrigError('ADDRESS_IN_USE', `Address already in use: ${wanted} on network ${n.Name}`, { field: '--ip' });
+      held[wanted] = id;
+      return wanted;
+    }
+    for (let ip = Math.max(range.base, subnet.base + 1); ip < Math.min(range.base + range.size, subnet.base + subnet.size - 1); ip++) {
+      const text = intToIp(ip);
+      if (ip === gw || (held[text] && held[text] !== id)) continue;
+      held[text] = id;
+      return text;
+    }
+    throw new BrigError('ADDRESS_IN_USE', `no address left on network ${n.Name} (${cfg.IPRange ?? cfg.Subnet})`);
+  }
+
+  private static release(a: Allocations, id: string, networkId?: string): void {
+    for (const [net, m] of Object.entries(a.ips)) {
+      if (networkId && net !== networkId) continue;
+      for (const [ip, owner] of Object.entries(m)) if (owner === id) delete m[ip];
+    }
+    if (!networkId) for (const [k, owner] of Object.entries(a.ports)) if (owner === id) delete a.ports[k];
+  }
+
+  private backendNetwork(n: NetworkRecord): BackendNetwork {
+    const o = n.Options;
+    const options: Record<string, string> = {};
+    if (o['com.docker.network.driver.mtu']) options.mtu = o['com.docker.network.driver.mtu'];
+    if (o.mtu) options.mtu = o.mtu;
+    if (o.isolate) options.isolate = o.isolate;
+    return { name: n.Name, id: n.Id, bridge: n.brig.bridge, subnet: n.IPAM.Config[0]!.Subnet, gateway: n.IPAM.Config[0]!.Gateway, internal: n.Internal, dns: n.brig.dns, options };
+  }
+
+  private attachment(n: NetworkRecord, s: ContainerNetwork, id: string, ep: EndpointState, ifname: string): BackendAttachment {
+    const aliases = n.brig.dns ? [...new Set([s.name, ...ep.Aliases, id.slice(0, 12)])] : [];
+    return { network: this.backendNetwork(n), ip: ep.IPAddress, ifname, aliases };
+  }
+
+  private request(id: string, s: ContainerNetwork, netns: string, attachments: BackendAttachment[], ports: PortMapping[]): SetupRequest {
+    return { containerId: id, containerName: s.name, netns, attachments, ports };
+  }
+
+  /** The backend request for what network.json says is set up (for teardown). */
+  private async currentRequest(id: string, s: ContainerNetwork): Promise<SetupRequest | undefined> {
+    if (!s.netns) return undefined;
+    const records = await this.store.list();
+    const attachments: BackendAttachment[] = [];
+    for (const [name, ep] of Object.entries(s.endpoints)) {
+      const n = records.find((r) => r.Id === ep.NetworkID);
+      if (!n || !ep.ifname || !ep.IPAddress) continue;
+      attachments.push(this.attachment(n, s, id, ep, ep.ifname));
+      void name;
+    }
+    return this.request(id, s, s.netns, attachments, s.ports);
+  }
+
+  private async writeEtc(id: string, s: ContainerNetwork, dnsServers: string[]): Promise<void> {
+    const dir = this.deps.containerDir(id);
+    const first = Object.values(s.endpoints).find((e) => e.IPAddress);
+    const hosts = containerHosts({ hostname: s.hostname, domainname: s.domainname, ...(first ? { ip: first.IPAddress, gateway: first.Gateway } : {}), extra: s.extraHosts });
+    await fs.writeFile(path.join(dir, 'hosts'), hosts);
+    await fs.writeFile(path.join(dir, 'resolv.conf'), containerResolvConf(this.deps.hostResolv(), s.dns, dnsServers));
+  }
+
+  /** The resolvers of the networks the container is on now (their gateways, where aardvark-dns listens). */
+  private async resolversOf(s: ContainerNetwork): Promise<string[]> {
+    const records = await this.store.list();
+    return Object.values(s.endpoints).flatMap((ep) => {
+      const n = records.find((r) => r.Id === ep.NetworkID);
+      return n?.brig.dns && ep.IPAddress ? [ep.Gateway || n.IPAM.Config[0]!.Gateway] : [];
+    });
+  }
+
+  private teardownFile(id: string): string {
+    return path.join(this.deps.containerDir(id), 'network-teardown.json');
+  }
+
+  /**
+   * start: the namespace, addresses and ports, the backend's setup, the etc files. Returns
+   * the argv the monitor runs when the container ends for good (undefined without a network).
+   * A failure leaves nothing set up.
+   */
+  async attach(id: string): Promise<{ argv: string[]; env: string[] } | undefined> {
+    const s = await this.readState(id);
+    if (!s) return undefined;
+    if (s.mode === 'container') {
+      await this.joinContainer(id, s);
+      return undefined;
+    }
+    if (s.mode !== 'bridge') return undefined;
+    // Whatever the last run left (a monitor's teardown does not free the namespace file).
+    await this.detach(id);
+    const netns = netnsPath(this.deps.netnsDir, id);
+    const fresh = (await this.readState(id))!;
+    let made = false;
+    try {
+      const req = await this.store.locked(async () => {
+        const a = await this.liveAllocations();
+        NetworkService.release(a, id);
+        const records = await this.store.list();
+        const attachments: BackendAttachment[] = [];
+        let i = 0;
+        for (const [name, ep] of Object.entries(fresh.endpoints)) {
+          const n = records.find((r) => r.Id === ep.NetworkID);
+          if (!n) throw new BrigError('NETWORK_NOT_FOUND', `network ${name} not found`, { hint: `it was removed after the container was made: brig network create ${name}, or disconnect it` });
+          ep.IPAddress = this.allocateIp(a, n, id, ep.IPAMConfig?.IPv4Address);
+          ep.ifname = `eth${i++}`;
+          attachments.push(this.attachment(n, fresh, id, ep, ep.ifname));
+        }
+        const ports = await resolvePorts(fresh.bindings, (proto, port) => a.ports[`${proto}/${port}`] !== undefined && a.ports[`${proto}/${port}`] !== id);
+        for (const p of ports) a.ports[`${p.protocol}/${p.hostPort}`] = id;
+        await this.store.saveAllocations(a);
+        fresh.ports = ports;
+        fresh.netns = netns;
+        fresh.owner = formatOwner(currentOwner());
+        // Written before the setup, so that a killed brig's half-done setup is found and undone.
+        await this.writeState(id, fresh);
+        return this.request(id, fresh, netns, attachments, ports);
+      });
+      await createNetns(netns);
+      made = true;
+      const result = await this.deps.backend.setup(req);
+      for (const r of result.attachments) {
+        const ep = fresh.endpoints[r.network]!;
+        Object.assign(ep, { IPAddress: r.ip, IPPrefixLen: r.prefixLen, Gateway: r.gateway, MacAddress: r.mac });
+      }
+      await this.writeState(id, fresh);
+      await this.writeEtc(id, fresh, result.dnsServers);
+      return await this.deps.backend.teardownCommand(req, this.teardownFile(id));
+    } catch (e) {
+      await this.detach(id, { setupFailed: made }).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** container:NAME: the other container's namespace and its hosts and resolv.conf, at each start. */
+  private async joinContainer(id: string, s: ContainerNetwork): Promise<void> {
+    const target = await this.deps.lookupContainer(s.container!);
+    if (!target.pid) throw new BrigError('CONTAINER_NOT_RUNNING', `cannot join network of a non running container: ${target.name}`, { field: 'HostConfig.NetworkMode' });
+    const other = await this.readState(target.id);
+    const ns = other?.netns && (await netnsMounted(other.netns)) ? other.netns : `/proc/${target.pid}/ns/net`;
+    const dir = this.deps.containerDir(id);
+    const cfgFile = path.join(dir, 'config.json');
+    const spec = JSON.parse(await fs.readFile(cfgFile, 'utf8')) as { linux: { namespaces: { type: string; path?: string }[] } };
+    spec.linux.namespaces = spec.linux.namespaces.map((n) => (n.type === 'network' ? { type: 'network', path: ns } : n));
+    await fs.writeFile(cfgFile, JSON.stringify(spec));
+    const from = this.deps.containerDir(target.id);
+    for (const f of ['hosts', 'resolv.conf']) await fs.writeFile(path.join(dir, f), await fs.readFile(path.join(from, f)));
+  }
+
+  /**
+   * stop, rm, sweep: the backend's teardown of what network.json says is set up, the
+   * namespace file, the allocations. Idempotent.
+   */
+  async detach(id: string, _opts: { setupFailed?: boolean } = {}): Promise<void> {
+    const s = await this.readState(id);
+    const netns = s?.netns ?? netnsPath(this.deps.netnsDir, id);
+    if (s?.netns && (await netnsMounted(s.netns))) {
+      const req = await this.currentRequest(id, s);
+      // A teardown the monitor already ran fails on what is gone; what is left still goes.
+      if (req) await this.deps.backend.teardown(req).catch(() => undefined);
+    }
+    await removeNetns(netns);
+    await this.store.locked(async () => {
+      const a = await this.store.allocations();
+      NetworkService.release(a, id);
+      await this.store.saveAllocations(a);
+    });
+    if (s) {
+      for (const ep of Object.values(s.endpoints)) Object.assign(ep, { IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', ifname: '' });
+      const { netns: _n, owner: _o, ...rest } = s;
+      await this.writeState(id, { ...rest, ports: [] }).catch((e: unknown) => {
+        if (!hasErrno(e, 'ENOENT')) throw e;
+      });
+    }
+    await fs.rm(this.teardownFile(id), { force: true });
+    if ((await listNetns(this.deps.netnsDir)).length === 0) await this.deps.backend.idle();
+  }
+
+  /** docker network connect: on a running container the interface is there at once. */
+  async connect(id: string, ref: string, opts: { aliases?: string[]; ip?: string; running: boolean }): Promise<void> {
+    const s = await this.readState(id);
+    if (!s || s.mode !== 'bridge') throw new BrigError('INVALID_ARGUMENT', `container cannot be connected to networks with network mode "${s?.mode ?? 'none'}"`);
+    const n = await this.store.find(ref);
+    if (s.endpoints[n.Name]) throw new BrigError('INVALID_ARGUMENT', `endpoint with name ${s.name} already exists in network ${n.Name}`);
+    const ep = this.endpoint(n, opts.aliases ?? [], opts.ip);
+    if (!opts.running || !s.netns || !(await netnsMounted(s.netns))) {
+      s.endpoints[n.Name] = ep;
+      await this.writeState(id, s);
+      return;
+    }
+    const used = new Set(Object.values(s.endpoints).map((e) => e.ifname));
+    let i = 0;
+    while (used.has(`eth${i}`)) i++;
+    ep.ifname = `eth${i}`;
+    await this.store.locked(async () => {
+      const a = await this.liveAllocations();
+      ep.IPAddress = this.allocateIp(a, n, id, opts.ip);
+      await this.store.saveAllocations(a);
+    });
+    const one = this.request(id, s, s.netns, [this.attachment(n, s, id, ep, ep.ifname)], []);
+    try {
+      const result = await this.deps.backend.setup(one);
+      const r = result.attachments[0]!;
+      Object.assign(ep, { IPAddress: r.ip, IPPrefixLen: r.prefixLen, Gateway: r.gateway, MacAddress: r.mac });
+    } catch (e) {
+      await this.store.locked(async () => {
+        const a = await this.store.allocations();
+        NetworkService.release(a, id, n.Id);
+        await this.store.saveAllocations(a);
+      });
+      throw e;
+    }
+    s.endpoints[n.Name] = ep;
+    await this.writeState(id, s);
+    // Its names resolve at once, as docker's embedded DNS starts answering for the new network.
+    await this.writeEtc(id, s, await this.resolversOf(s));
+    const all = await this.currentRequest(id, s);
+    if (all) await this.deps.backend.teardownCommand(all, this.teardownFile(id));
+  }
+
+  async disconnect(id: string, ref: string): Promise<void> {
+    const s = await this.readState(id);
+    const n = await this.store.find(ref);
+    const ep = s?.endpoints[n.Name];
+    if (!s || !ep) throw new BrigError('INVALID_ARGUMENT', `container ${id.slice(0, 12)} is not connected to network ${n.Name}`);
+    if (s.netns && ep.ifname && (await netnsMounted(s.netns))) {
+      await this.deps.backend.teardown(this.request(id, s, s.netns, [this.attachment(n, s, id, ep, ep.ifname)], []));
+    }
+    delete s.endpoints[n.Name];
+    await this.store.locked(async () => {
+      const a = await this.store.allocations();
+      NetworkService.release(a, id, n.Id);
+      await this.store.saveAllocations(a);
+    });
+    await this.writeState(id, s);
+    if (s.netns) await this.writeEtc(id, s, await this.resolversOf(s));
+    const all = await this.currentRequest(id, s);
+    if (all) await this.deps.backend.teardownCommand(all, this.teardownFile(id));
+  }
+
+  /**
+   * Engine start: every namespace file whose container does not run is torn down (a killed
+   * brig's, or a container whose monitor ended it), and so are the backend's shared leftovers.
+   */
+  async sweep(): Promise<void> {
+    for (const id of await listNetns(this.deps.netnsDir)) {
+      if (await this.active(id)) continue;
+      await this.detach(id).catch(() => undefined);
+    }
+    if ((await listNetns(this.deps.netnsDir)).length === 0) await this.deps.backend.idle().catch(() => undefined);
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * Networks through the real bin/brig and netavark: names and aliases resolved by aardvark-dns,
+ * HTTP between containers, published ports reached from the host's loopback and from another
+ * container, `network connect` on a running container, refused input, and what is left on
+ * the host (links, namespace files, firewall rules, mounts) after rm, rm -f and a killed CLI.
+ * Traffic only between containers, their namespaces and the host's loopback.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { BRIG, brigCli } from '../support/brig-cli.js';
+import { makeBusyboxRootfs } from '../support/image-busybox.js';
+import { requires } from '../support/requires.js';
+import { readTextSync } from '../../src/util/read-text.js';
+
+const netavark = ['/usr/lib/podman/netavark', '/usr/libexec/podman/netavark'].some((p) => existsSync(p));
+const skip = requires('root', 'helper', 'busybox') || (netavark ? false : 'netavark and aardvark-dns are not installed');
+const root = mkdtempSync(path.join(tmpdir(), 'brig-net-'));
+const data = path.join(root, 'data');
+const { brig, ok, traces } = brigCli(data);
+const IMAGE = 'localhost/net:1';
+const netnsDir = path.join(data, 'run-net', 'netns');
+
+before(async () => {
+  if (skip) return;
+  const rootfs = await makeBusyboxRootfs(root);
+  for (const a of ['sleep', 'true', 'nslookup', 'ping', 'wget', 'httpd', 'ip', 'cat', 'grep']) spawnSync('ln', ['-sf', 'busybox', path.join(rootfs, 'bin', a)]);
+  spawnSync('mkdir', ['-p', path.join(rootfs, 'www')]);
+  writeFileSync(path.join(rootfs, 'www', 'index.html'), 'hello from brig\n');
+  spawnSync('tar', ['-C', rootfs, '-cf', path.join(root, 'net.tar'), '.']);
+  ok(['import', '--change', 'ENV PATH=/bin', path.join(root, 'net.tar'), IMAGE]);
+});
+
+after(() => {
+  if (!skip) {
+    for (const id of brig(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean)) brig(['rm', '-f', id]);
+    for (const n of brig(['network', 'ls', '-q']).stdout.split('\n').filter(Boolean)) brig(['network', 'rm', n]);
+  }
+  rmSync(root, { recursive: true, force: true });
+});
+
+const HTTPD = ['httpd', '-f', '-p', '80', '-h', '/www'];
+
+/** This root's bridges and subnets, from its network records. */
+function ours(): { bridges: string[]; subnets: string[] } {
+  const dir = path.join(data, 'networks');
+  const recs = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json') && f.length === 69).map((f) => JSON.parse(readTextSync(path.join(dir, f))) as { brig: { bridge: string }; IPAM: { Config: { Subnet: string }[] } }) : [];
+  return { bridges: recs.map((r) => r.brig.bridge), subnets: recs.map((r) => r.IPAM.Config[0]!.Subnet) };
+}
+
+/** What brig's networking left on the host: namespace files and mounts, bridges and veths on them, rules naming our subnets or ports. */
+function leftovers(ports: number[] = []): string[] {
+  const found: string[] = [];
+  if (existsSync(netnsDir)) for (const f of readdirSync(netnsDir)) found.push(`netns file ${f}`);
+  for (const l of readTextSync('/proc/self/mountinfo').split('\n')) if (l.includes(netnsDir)) found.push(`mount ${l.split(' ')[4]}`);
+  const { bridges, subnets } = ours();
+  const links = spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout;
+  for (const b of bridges) if (new RegExp(`: ${b}[:@]|master ${b} `).test(links)) found.push(`link on ${b}`);
+  const rules = spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout;
+  for (const s of subnets) if (rules.includes(s)) found.push(`rule for ${s}`);
+  for (const p of ports) if (new RegExp(`dport ${p}\\b`).test(rules)) found.push(`rule for port ${p}`);
+  return found;
+}
+
+function ip(name: string, network: string): string {
+  return ok(['inspect', '-f', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, name]).trim();
+}
+
+function httpGet(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get(url, { timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+}
+
+async function retry<T>(what: string, fn: () => T | Promise<T>, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (Date.now() > end) throw new Error(`${what}: ${(e as Error).message}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+test('two containers on a user network resolve each other by name and alias, and talk HTTP', { skip }, async () => {
+  ok(['network', 'create', 'appnet']);
+  ok(['run', '-d', '--name', 'web', '--network', 'appnet', '--network-alias', 'frontend', IMAGE, ...HTTPD]);
+  ok(['run', '-d', '--name', 'client', '--network', 'appnet', IMAGE, 'sleep', '300']);
+  const webIp = ip('web', 'appnet');
+  assert.match(webIp, /^10\.89\.\d+\.\d+$/);
+  for (const name of ['web', 'frontend']) {
+    const out = ok(['exec', 'client', 'nslookup', name]);
+    assert.ok(out.includes(`Address: ${webIp}`), `nslookup ${name}: ${out}`);
+    ok(['exec', 'client', 'ping', '-c1', '-W2', name]);
+  }
+  assert.ok(ok(['exec', 'web', 'nslookup', 'client']).includes(`Address: ${ip('client', 'appnet')}`));
+  assert.equal(await retry('wget', () => ok(['exec', 'client', 'wget', '-qO-', 'http://frontend/'])), 'hello from brig\n');
+  // docker's files: the resolver first, the container's own address in /etc/hosts.
+  assert.match(ok(['exec', 'client', 'cat', '/etc/resolv.conf']), /^nameserver 10\.89\.\d+\.1$/m);
+  assert.match(ok(['exec', 'web', 'cat', '/etc/hosts']), new RegExp(`^${webIp.replace(/\./g, '\\.')}\\s`, 'm'));
+  const net = JSON.parse(ok(['network', 'inspect', 'appnet'])) as [{ Containers: Record<string, { Name: string }> }];
+  assert.deepEqual(Object.values(net[0].Containers).map((c) => c.Name).sort(), ['client', 'web']);
+  const r = brig(['network', 'rm', 'appnet']);
+  assert.equal(r.code, 1, 'a network in use is not removed');
+  assert.match(r.stderr, /has active endpoints/);
+  const ids = ['web', 'client'].map((n) => ok(['inspect', '-f', '{{.Id}}', n]).trim());
+  ok(['rm', '-f', 'web', 'client']);
+  for (const id of ids) assert.deepEqual(traces(id), []);
+  ok(['network', 'rm', 'appnet']);
+  assert.deepEqual(leftovers(), []);
+});
+
+test('-p 127.0.0.1:18080:80 serves httpd to the host; a default-bridge container reaches the published port; brig port and ps show it', { skip }, async () => {
+  ok(['run', '-d', '--name', 'pub', '-p', '127.0.0.1:18080:80', '-p', '18090:80', IMAGE, ...HTTPD]);
+  assert.equal(await retry('GET 127.0.0.1:18080', () => httpGet('http://127.0.0.1:18080/')), 'hello from brig\n');
+  assert.equal(ok(['port', 'pub']).split('\n').filter(Boolean).sort().join('\n'), '80/tcp -> 0.0.0.0:18090\n80/tcp -> 127.0.0.1:18080');
+  assert.match(ok(['ps', '--filter', 'name=pub', '--format', '{{.Ports}}']), /127\.0\.0\.1:18080->80\/tcp/);
+  const s = JSON.parse(ok(['inspect', 'pub'])) as [{ NetworkSettings: { IPAddress: string; Gateway: string; MacAddress: string; Ports: Record<string, unknown> }; HostConfig: { PortBindings: Record<string, unknown>; NetworkMode: string } }];
+  assert.equal(s[0].HostConfig.NetworkMode, 'bridge');
+  assert.deepEqual(s[0].HostConfig.PortBindings['80/tcp'], [{ HostIp: '127.0.0.1', HostPort: '18080' }, { HostIp: '', HostPort: '18090' }]);
+  assert.match(s[0].NetworkSettings.IPAddress, /^\d+\.\d+\.\d+\.\d+$/);
+  assert.match(s[0].NetworkSettings.MacAddress, /^[0-9a-f:]{17}$/);
+  // Another container on the default bridge: the published port on the host's side of the bridge, and the container itself.
+  const gw = s[0].NetworkSettings.Gateway;
+  const out = ok(['run', '--rm', IMAGE, 'sh', '-c', `wget -qO- http://${gw}:18090/ && wget -qO- http://${s[0].NetworkSettings.IPAddress}/`]);
+  assert.equal(out, 'hello from brig\nhello from brig\n');
+  // -p 80 and -P: free host ports.
+  ok(['run', '-d', '--name', 'anyport', '-p', '80', '--expose', '8080', '-P', IMAGE, ...HTTPD]);
+  const any = ok(['port', 'anyport', '80']).trim();
+  assert.match(any, /^0\.0\.0\.0:\d+$/);
+  assert.match(ok(['port', 'anyport', '8080/tcp']).trim(), /^0\.0\.0\.0:\d+$/);
+  assert.equal(await retry('GET free port', () => httpGet(`http://127.0.0.1:${any.split(':')[1]}/`)), 'hello from brig\n');
+  ok(['rm', '-f', 'pub', 'anyport']);
+  assert.deepEqual(leftovers([18080, 18090, Number(any.split(':')[1])]), []);
+});
+
+test('network connect gives a running container a working interface at once; disconnect takes it away', { skip }, async () => {
+  ok(['network', 'create', '--subnet', '10.231.77.0/24', 'late']);
+  ok(['run', '-d', '--name', 'lonely', IMAGE, 'sleep', '300']);
+  ok(['run', '-d', '--name', 'server', '--network', 'late', IMAGE, ...HTTPD]);
+  assert.doesNotMatch(ok(['exec', 'lonely', 'ip', 'addr']), /eth1/, 'one interface before connect');
+  ok(['network', 'connect', '--alias', 'lone', '--ip', '10.231.77.50', 'late', 'lonely']);
+  assert.match(ok(['exec', 'lonely', 'ip', 'addr']), /inet 10\.231\.77\.50\/24/);
+  assert.equal(ok(['exec', 'lonely', 'wget', '-qO-', 'http://server/']), 'hello from brig\n');
+  assert.ok(ok(['exec', 'server', 'nslookup', 'lone']).includes('Address: 10.231.77.50'));
+  assert.equal(ip('lonely', 'late'), '10.231.77.50');
+  ok(['network', 'disconnect', 'late', 'lonely']);
+  assert.doesNotMatch(ok(['exec', 'lonely', 'ip', 'addr']), /10\.231\.77\.50/);
+  ok(['rm', '-f', 'lonely', 'server']);
+  ok(['network', 'rm', 'late']);
+  assert.deepEqual(leftovers(), []);
+});
+
+test('stop frees the network; start sets it up again; a container that exits on its own is torn down by its monitor', { skip }, async () => {
+  ok(['run', '-d', '--name', 'cycle', '-p', '127.0.0.1:18081:80', IMAGE, ...HTTPD]);
+  ok(['stop', '-t', '1', 'cycle']);
+  assert.deepEqual(leftovers([18081]), [], 'nothing after stop');
+  ok(['start', 'cycle']);
+  assert.equal(await retry('GET after restart', () => httpGet('http://127.0.0.1:18081/')), 'hello from brig\n');
+  ok(['rm', '-f', 'cycle']);
+  ok(['run', '-d', '--name', 'short', '-p', '127.0.0.1:18082:80', IMAGE, 'sleep', '1']);
+  await retry('the monitor tears the ports down', () => assert.equal(spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout.includes('18082'), false), 8000);
+  // Its namespace file stays until rm (or the next start).
+  ok(['rm', 'short']);
+  assert.deepEqual(leftovers([18082]), []);
+});
+
+test('bad input is refused with exit 125, naming the field, and leaves nothing', { skip }, async () => {
+  ok(['network', 'create', '--subnet', '10.231.80.0/24', 'first']);
+  const overlap = brig(['network', 'create', '--subnet', '10.231.80.128/25', 'second']);
+  assert.equal(overlap.code, 125);
+  assert.match(overlap.stderr, /overlaps/);
+  const hostRoute = spawnSync('ip', ['-4', '-o', 'route', 'show', 'scope', 'link'], { encoding: 'utf8' }).stdout.split('\n')[0]?.split(' ')[0];
+  if (hostRoute && hostRoute.includes('/')) assert.equal(brig(['network', 'create', '--subnet', hostRoute, 'onhost']).code, 125, `${hostRoute} is a host route`);
+  const badP = brig(['run', '--rm', '-p', '80:80:80:80', IMAGE, 'true']);
+  assert.equal(badP.code, 125);
+  assert.match(badP.stderr, /invalid port specification/);
+  assert.equal(brig(['run', '--rm', '-p', '70000:80', IMAGE, 'true']).code, 125);
+  const unknown = brig(['run', '-d', '--network', 'nosuchnet', IMAGE, 'true']);
+  assert.equal(unknown.code, 125);
+  assert.match(unknown.stderr, /network nosuchnet not found/);
+  // A port a host process listens on.
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(18083, '127.0.0.1', r));
+  try {
+    const busy = brig(['run', '-d', '--name', 'busy', '-p', '127.0.0.1:18083:80', IMAGE, ...HTTPD]);
+    assert.equal(busy.code, 125);
+    assert.match(busy.stderr, /18083.*already allocated/);
+  } finally {
+    srv.close();
+  }
+  // A port another container holds.
+  ok(['run', '-d', '--name', 'holder', '-p', '127.0.0.1:18084:80', IMAGE, ...HTTPD]);
+  const held = brig(['run', '--rm', '-p', '127.0.0.1:18084:80', IMAGE, 'true']);
+  assert.equal(held.code, 125);
+  assert.match(held.stderr, /already allocated/);
+  ok(['rm', '-f', 'holder']);
+  brig(['rm', '-f', 'busy']);
+  assert.equal(ok(['ps', '-aq']), '');
+  ok(['network', 'rm', 'first']);
+  assert.deepEqual(leftovers([18083, 18084]), []);
+});
+
+test('a CLI killed mid-run leaves nothing once the next brig has swept', { skip }, async () => {
+  ok(['network', 'create', 'killnet']);
+  const child = spawn(BRIG, ['run', '--rm', '--network', 'killnet', '-p', '127.0.0.1:18085:80', IMAGE, 'sleep', '2'], { env: { ...process.env, BRIG_ROOT: data }, stdio: 'ignore' });
+  await retry('the namespace is made', () => assert.equal(readdirSync(netnsDir).length > 0, true), 10_000);
+  await retry('the ports are up', () => assert.ok(spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout.includes('18085')), 10_000);
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  // The container outlives its CLI; once it has ended, the next brig sweeps what is left.
+  await new Promise((r) => setTimeout(r, 3000));
+  ok(['ps', '-a']);
+  ok(['network', 'rm', 'killnet']);
+  assert.deepEqual(leftovers([18085]), []);
+});
