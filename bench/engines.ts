@@ -2,8 +2,8 @@
  * The container engines bench/engine.ts, bench/monitor.ts and bench/density.ts compare, each
  * given the same one-layer busybox image (a docker-archive made here, loaded by each):
  *
- *  - brig: bin/brig on a BRIG_ROOT of its own. It has no container networking yet: a
- *    container gets a new network namespace holding only `lo`, which is `--network none`.
+ *  - brig: bin/brig on a BRIG_ROOT of its own, `--network none` as the peers (its default,
+ *    as docker's, is the bridge network).
  *  - podman: the CLI on its own --root/--runroot, cgroupfs, file events, runc (Debian's crun
  *    1.8 refuses hybrid cgroups) and a cgroup parent of its own; `--network none`.
  *  - docker: Debian's dockerd started here on its own socket, data root, exec root (so its
@@ -146,9 +146,9 @@ function brigEngine(work: string, archive: string): EngineUnderTest {
     name: 'brig',
     monitorName: 'brig-monitor',
     exec,
-    runRm: ['run', '--rm', IMAGE, 'true'],
-    runKept: (name) => ['run', '--name', name, IMAGE, 'true'],
-    runDetached: ['run', '-d', IMAGE, 'sleep', '100000'],
+    runRm: ['run', '--network', 'none', '--rm', IMAGE, 'true'],
+    runKept: (name) => ['run', '--network', 'none', '--name', name, IMAGE, 'true'],
+    runDetached: ['run', '--network', 'none', '-d', IMAGE, 'sleep', '100000'],
     rmForce: (ids) => ['rm', '-f', ...ids],
     monitors: () =>
       processes()

@@ -42,8 +42,9 @@ after(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
+/** Containers with loopback only (--network none): their NET I/O is 0B / 0B, as the checks expect. */
 function run(args: string[]): string {
-  const id = ok(['run', '-d', ...args]).trim();
+  const id = ok(['run', '-d', '--network', 'none', ...args]).trim();
   made.push(id);
   return id;
 }

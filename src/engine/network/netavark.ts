@@ -14,6 +14,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { BrigError } from '../../errors/index.js';
 import type { AttachmentResult, NetworkBackend, SetupRequest, SetupResult } from './backend.js';
+import { lockedArgv, withNetworkLock } from './host-lock.js';
 
 const run = promisify(execFile);
 
@@ -103,7 +104,7 @@ export class NetavarkBackend implements NetworkBackend {
     const file = path.join(this.opts.configDir, `${req.containerId}.${verb}.${process.pid}.json`);
     await fs.writeFile(file, JSON.stringify(NetavarkBackend.options(req)), { mode: 0o600 });
     try {
-      const { stdout } = await run(bin, [...this.base(), '--file', file, verb, req.netns], { ...(signal ? { signal } : {}), maxBuffer: 4 << 20 });
+      const { stdout } = await withNetworkLock(() => run(bin, [...this.base(), '--file', file, verb, req.netns], { ...(signal ? { signal } : {}), maxBuffer: 4 << 20 }));
       return stdout;
     } catch (e) {
       const err = e as Error & { stdout?: string; stderr?: string };
@@ -142,7 +143,7 @@ export class NetavarkBackend implements NetworkBackend {
   async teardownCommand(req: SetupRequest, file: string): Promise<{ argv: string[]; env: string[] }> {
     const bin = this.bin();
     await fs.writeFile(file, JSON.stringify(NetavarkBackend.options(req)), { mode: 0o600 });
-    return { argv: [bin, ...this.base(), '--file', file, 'teardown', req.netns], env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] };
+    return { argv: lockedArgv([bin, ...this.base(), '--file', file, 'teardown', req.netns]), env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] };
   }
 
   /**
@@ -151,6 +152,10 @@ export class NetavarkBackend implements NetworkBackend {
    * netavark user's rules are never touched).
    */
   async idle(): Promise<void> {
+    await withNetworkLock(() => this.removeIdleChains());
+  }
+
+  private async removeIdleChains(): Promise<void> {
     const ipt = async (args: string[]) => run('iptables', ['-w', ...args]).then(() => true, () => false);
     const empty = async (table: string, chain: string) => {
       const r = await run('iptables', ['-w', '-t', table, '-S', chain]).catch(() => undefined);
