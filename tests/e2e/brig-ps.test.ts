@@ -147,8 +147,8 @@ test('-s: SIZE is the bytes the container wrote, virtual with its image; templat
 });
 
 test('template fields: .Networks, .Mounts, .LocalVolumes, .RunningFor, .Size', { skip }, () => {
-  assert.match(ok(['ps', '-f', 'name=^pa$', '--format', '{{.Names}}|{{.Networks}}|{{.Mounts}}|{{.LocalVolumes}}|{{.RunningFor}}']), /^pa\|none\|\|0\|(\d+ seconds|About a minute|\d+ minutes) ago\n$/);
+  assert.match(ok(['ps', '-f', 'name=^pa$', '--format', '{{.Names}}|{{.Networks}}|{{.Mounts}}|{{.LocalVolumes}}|{{.RunningFor}}']), /^pa\|bridge\|\|0\|(\d+ seconds|About a minute|\d+ minutes) ago\n$/);
   assert.match(ok(['ps', '-a', '-f', 'name=^pd$', '--format', '{{.State}} {{.Size}}']), /^created 0B \(virtual .+\)\n$/);
   const [s] = JSON.parse(ok(['inspect', 'pa'])) as { NetworkSettings: { Networks: Record<string, unknown> } }[];
-  assert.deepEqual(Object.keys(s!.NetworkSettings.Networks), ['none'], 'ps and inspect agree');
+  assert.deepEqual(Object.keys(s!.NetworkSettings.Networks), ['bridge'], 'ps and inspect agree: the default network');
 });
