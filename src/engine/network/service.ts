@@ -539,7 +539,9 @@ export class NetworkService {
       });
     }
     await fs.rm(this.teardownFile(id), { force: true });
-    if ((await listNetns(this.deps.netnsDir)).length === 0) await this.deps.backend.idle();
+    // Only after a network this container had: the shared chains' check costs four process
+    // starts (~50 ms here), which a --network none container must not pay at every exit.
+    if (s?.netns && (await listNetns(this.deps.netnsDir)).length === 0) await this.deps.backend.idle();
   }
 
   /** docker network connect: on a running container the interface is there at once. */
@@ -609,10 +611,13 @@ export class NetworkService {
    * brig's, or a container whose monitor ended it), and so are the backend's shared leftovers.
    */
   async sweep(): Promise<void> {
+    // Every brig command opens the engine and so sweeps: only what a killed brig left costs anything.
+    let swept = 0;
     for (const id of await listNetns(this.deps.netnsDir)) {
       if (await this.active(id)) continue;
       await this.detach(id).catch(() => undefined);
+      swept++;
     }
-    if ((await listNetns(this.deps.netnsDir)).length === 0) await this.deps.backend.idle().catch(() => undefined);
+    if (swept > 0 && (await listNetns(this.deps.netnsDir)).length === 0) await this.deps.backend.idle().catch(() => undefined);
   }
 }
