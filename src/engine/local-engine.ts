@@ -76,7 +76,7 @@ import { resourcePlan } from './spec/resources.js';
 import { mergeUpdate, type ResourceUpdate } from './spec/update.js';
 import { initLayerBytes, initRootfs } from './rootfs-init.js';
 import type { EventLog } from './events/log.js';
-import { containerEvent, type EventMessage, imageEvent, type NewEvent } from './events/message.js';
+import { containerEvent, type EventMessage, imageEvent, type NewEvent, objectEvent } from './events/message.js';
 import { eventFilter, parseEventTime } from './events/filter.js';
 import type { EventsOptions } from './engine.js';
 import { mountRootfs, type RootfsMounter, unmountRootfs } from './rootfs-mount.js';
@@ -631,6 +631,7 @@ export class LocalEngine implements Engine {
     }
     const plans = planMounts({ Binds: h.Binds, Mounts: h.Mounts, Volumes: { ...(image.config?.Volumes ?? {}), ...(req.Volumes ?? {}) }, Tmpfs: h.Tmpfs ?? {} }, inherited);
     const resolved = await resolveMounts(plans, { volumes: this.volumeStore(), rootfs: rootfs.path });
+    for (const v of resolved.created) this.event(objectEvent('volume', 'create', v, { driver: 'local' }));
     // Undone on failure: every volume made here. A run --rm narrows it, once running, to the
     // anonymous ones (docker's --rm keeps named volumes it made on the way).
     const volumeUndo = { names: resolved.created };
@@ -679,7 +680,9 @@ export class LocalEngine implements Engine {
   }
 
   async createVolume(req: VolumeCreateRequest): Promise<Volume> {
-    return (await this.volumeService()).create(req);
+    const v = await (await this.volumeService()).create(req);
+    this.event(objectEvent('volume', 'create', v.Name, { driver: v.Driver }));
+    return v;
   }
 
   async listVolumes(opts: { filters?: FilterMap } = {}): Promise<VolumeListResponse> {
@@ -691,11 +694,15 @@ export class LocalEngine implements Engine {
   }
 
   async removeVolume(name: string, opts: { force?: boolean } = {}): Promise<void> {
+    const existed = await (await this.volumeService()).inspect(name).then(() => true, () => false);
     await (await this.volumeService()).remove(name, opts);
+    if (existed) this.event(objectEvent('volume', 'destroy', name, { driver: 'local' }));
   }
 
   async pruneVolumes(opts: { filters?: FilterMap } = {}): Promise<VolumePruneReport> {
-    return (await this.volumeService()).prune(opts);
+    const r = await (await this.volumeService()).prune(opts);
+    for (const v of r.VolumesDeleted) this.event(objectEvent('volume', 'destroy', v, { driver: 'local' }));
+    return r;
   }
 
   private host(): EngineHost {
@@ -768,7 +775,9 @@ export class LocalEngine implements Engine {
   }
 
   async createNetwork(req: CreateNetworkRequest): Promise<{ Id: string; Warning: string }> {
-    return (await this.nets()).create(req);
+    const made = await (await this.nets()).create(req);
+    this.event(objectEvent('network', 'create', made.Id, { name: req.Name, type: 'bridge' }));
+    return made;
   }
 
   async listNetworks(opts: { filters?: FilterMap } = {}): Promise<NetworkInspect[]> {
@@ -789,26 +798,30 @@ export class LocalEngine implements Engine {
 
   async removeNetwork(ref: string): Promise<void> {
     const name = await (await this.nets()).remove(ref);
-    this.event({ Type: 'network', Action: 'destroy', Actor: { ID: ref, Attributes: { name, type: 'bridge' } } } as unknown as NewEvent);
+    this.event(objectEvent('network', 'destroy', ref, { name, type: 'bridge' }));
   }
 
   async pruneNetworks(opts: { filters?: FilterMap } = {}): Promise<{ NetworksDeleted: string[] }> {
     const f = new FilterArgs(opts.filters ?? {});
     const until = f.contains('until') ? parseUntil(f.get('until')[0]!, Date.now()) : undefined;
     const labels = f.contains('label') ? (l: Record<string, string>) => f.get('label').every((x) => { const [k = '', v] = x.split('='); return v === undefined ? k in l : l[k] === v; }) : undefined;
-    return (await this.nets()).prune({ ...(until !== undefined && !Number.isNaN(until) ? { until } : {}), ...(labels ? { labels } : {}) });
+    const r = await (await this.nets()).prune({ ...(until !== undefined && !Number.isNaN(until) ? { until } : {}), ...(labels ? { labels } : {}) });
+    for (const n of r.NetworksDeleted) this.event(objectEvent('network', 'destroy', n, { name: n, type: 'bridge' }));
+    return r;
   }
 
   async connectNetwork(ref: string, container: string, opts: { aliases?: string[]; ip?: string } = {}): Promise<void> {
     const net = await this.nets();
     const r = await this.containerService().find(container);
     await net.connect(r.id, ref, { ...opts, running: isRunningLike(r.state.status) });
+    this.event(objectEvent('network', 'connect', ref, { container: r.id, name: ref, type: 'bridge' }));
   }
 
   async disconnectNetwork(ref: string, container: string): Promise<void> {
     const net = await this.nets();
     const r = await this.containerService().find(container);
     await net.disconnect(r.id, ref);
+    this.event(objectEvent('network', 'disconnect', ref, { container: r.id, name: ref, type: 'bridge' }));
   }
 
   private async kept(): Promise<ContainerService> {

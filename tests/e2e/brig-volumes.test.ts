@@ -63,6 +63,9 @@ test('a named volume keeps its data for the next container; inspect, ls and dock
   ok(['run', '--rm', '-v', 'madehere:/x', IMAGE, 'true']);
   assert.equal(ok(['volume', 'ls', '-q', '--filter', 'name=madehere']), 'madehere\n');
   assert.equal(ok(['volume', 'rm', 'keep', 'madehere']), 'keep\nmadehere\n');
+  // docker's volume events: create (also for one made on the way) and destroy.
+  const events = ok(['events', '--since', '0', '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', 'type=volume', '--format', '{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.driver}}']);
+  assert.deepEqual(events.trim().split('\n').filter((l) => / (keep|madehere) /.test(l)), ['create keep local', 'create madehere local', 'destroy keep local', 'destroy madehere local']);
 });
 
 test(':ro is enforced by the kernel; --mount readonly too', { skip }, () => {

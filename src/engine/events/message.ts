@@ -65,6 +65,11 @@ export function imageEvent(action: string, id: string, name?: string, labels: Re
   return { Type: 'image', Action: action, Actor: { ID: id, Attributes: { ...labels, ...(name ? { name } : {}) } } };
 }
 
+/** docker's volume and network events: the object's id (a volume's name) and its attributes. */
+export function objectEvent(type: 'volume' | 'network', action: string, id: string, attrs: Record<string, string>): NewEvent {
+  return { Type: type, Action: action, Actor: { ID: id, Attributes: attrs } };
+}
+
 /** The full message at a time (unix nanoseconds), deprecated fields filled as docker's Events.Log does. */
 export function stamp(e: NewEvent, nanos: bigint): EventMessage {
   const legacy =
