@@ -94,4 +94,6 @@ export interface NetworkBackend {
    * firewall chains, say). Called when brig has no network namespace left.
    */
   idle(): Promise<void>;
+  /** Whether idle() has anything to do (cheap: no process start). */
+  mayHaveChains(): boolean;
 }

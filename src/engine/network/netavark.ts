@@ -8,7 +8,7 @@
  * container's directory, which is what lets the monitor run the teardown without Node.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +17,9 @@ import type { AttachmentResult, NetworkBackend, SetupRequest, SetupResult } from
 import { lockedArgv, withNetworkLock } from './host-lock.js';
 
 const run = promisify(execFile);
+
+/** Present from a setup until the shared chains are cleaned up (idle). */
+const CHAINS_MARKER = '/run/brig/network.chains';
 
 /** Where Debian (and podman's packages) put them. */
 const SEARCH = ['/usr/lib/podman', '/usr/libexec/podman', '/usr/local/libexec/podman', '/usr/local/lib/podman'];
@@ -120,6 +123,8 @@ export class NetavarkBackend implements NetworkBackend {
   }
 
   async setup(req: SetupRequest, opts: { signal?: AbortSignal } = {}): Promise<SetupResult> {
+    // Said before the call: netavark may make its shared chains and then fail.
+    writeFileSync(CHAINS_MARKER, '');
     const out = await this.call('setup', req, opts.signal);
     const status = JSON.parse(out) as NetavarkStatus;
     const attachments: AttachmentResult[] = [];
@@ -152,7 +157,15 @@ export class NetavarkBackend implements NetworkBackend {
    * netavark user's rules are never touched).
    */
   async idle(): Promise<void> {
-    await withNetworkLock(() => this.removeIdleChains());
+    await withNetworkLock(async () => {
+      await this.removeIdleChains();
+      rmSync(CHAINS_MARKER, { force: true });
+    });
+  }
+
+  /** Whether netavark may have left shared chains since the last clean-up (a file's existence: no process start). */
+  mayHaveChains(): boolean {
+    return existsSync(CHAINS_MARKER);
   }
 
   private async removeIdleChains(): Promise<void> {

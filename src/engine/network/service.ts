@@ -618,6 +618,8 @@ export class NetworkService {
       await this.detach(id).catch(() => undefined);
       swept++;
     }
-    if (swept > 0 && (await listNetns(this.deps.netnsDir)).length === 0) await this.deps.backend.idle().catch(() => undefined);
+    // A container that exited on its own had its network torn down by its monitor, which does
+    // not clean up the shared chains: the next command does, when nothing uses them.
+    if ((swept > 0 || this.deps.backend.mayHaveChains()) && (await listNetns(this.deps.netnsDir)).length === 0) await this.deps.backend.idle().catch(() => undefined);
   }
 }
