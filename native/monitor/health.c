@@ -66,7 +66,7 @@ static struct {
   long deadline;
   int timed_out;
   struct result cur;
-  const char *(*event)(const char *status);
+  void (*event)(const char *status);
 } h = {.out_fd = -1};
 
 static const char *STATUS[] = {"none", "starting", "healthy", "unhealthy"};
@@ -85,8 +85,6 @@ void health_config(const char *helper, const uint8_t *plan, size_t plan_len, lon
   h.retries = retries > 0 ? retries : 3;
   h.file = file;
 }
-
-int health_enabled(void) { return h.on; }
 
 /* The time until the next probe: the start interval while starting inside the start period. */
 static long next_interval(long now) {
@@ -313,4 +311,4 @@ void health_stop(void) {
   h.out_fd = -1;
 }
 
-void health_on_change(const char *(*event)(const char *status)) { h.event = event; }
+void health_on_change(void (*event)(const char *status)) { h.event = event; }

@@ -302,11 +302,10 @@ static int client_read(struct client *c, int is_tty) {
 }
 
 /* docker's health_status event: "health_status: healthy" (the plan has one line per status). */
-static const char *health_event(const char *status) {
-  static char on[48];
+static void health_event(const char *status) {
+  char on[48];
   snprintf(on, sizeof on, "health_status: %s", status);
   event_emit(on, NULL, 0);
-  return on;
 }
 
 /* The container's stdio for one run: pipes (or the console socket for a pty), and the starter. */

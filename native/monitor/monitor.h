@@ -85,13 +85,12 @@ pid_t gzip_start(const char *src, const char *dst, const char *extra, size_t ext
 /* health.c: health probes run through the native helper (docker's semantics). */
 void health_config(const char *helper, const uint8_t *plan, size_t plan_len, long interval, long timeout, long start_period, long start_interval, long retries,
                    const char *file);
-int health_enabled(void);
 void health_reset(void);
 long health_tick(long init_pid);
 int health_fd(void);
 void health_read(void);
 int health_reaped(pid_t pid, int status);
 void health_stop(void);
-void health_on_change(const char *(*event)(const char *status));
+void health_on_change(void (*event)(const char *status));
 
 #endif

@@ -7,16 +7,14 @@
  * last container. netavark keeps the request it was given nowhere: brig writes it to the
  * container's directory, which is what lets the monitor run the teardown without Node.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { BrigError } from '../../errors/index.js';
 import type { AttachmentResult, NetworkBackend, SetupRequest, SetupResult } from './backend.js';
 import { lockedArgv, withNetworkLock } from './host-lock.js';
+import { execFileAsync } from '../../util/builtins.js';
 
-const run = promisify(execFile);
 
 /** Present from a setup until the shared chains are cleaned up (idle). */
 const CHAINS_MARKER = '/run/brig/network.chains';
@@ -107,7 +105,7 @@ export class NetavarkBackend implements NetworkBackend {
     const file = path.join(this.opts.configDir, `${req.containerId}.${verb}.${process.pid}.json`);
     await fs.writeFile(file, JSON.stringify(NetavarkBackend.options(req)), { mode: 0o600 });
     try {
-      const { stdout } = await withNetworkLock(() => run(bin, [...this.base(), '--file', file, verb, req.netns], { ...(signal ? { signal } : {}), maxBuffer: 4 << 20 }));
+      const { stdout } = await withNetworkLock(() => execFileAsync(bin, [...this.base(), '--file', file, verb, req.netns], { ...(signal ? { signal } : {}), maxBuffer: 4 << 20 }));
       return stdout;
     } catch (e) {
       const err = e as Error & { stdout?: string; stderr?: string };
@@ -169,9 +167,9 @@ export class NetavarkBackend implements NetworkBackend {
   }
 
   private async removeIdleChains(): Promise<void> {
-    const ipt = async (args: string[]) => run('iptables', ['-w', ...args]).then(() => true, () => false);
+    const ipt = async (args: string[]) => execFileAsync('iptables', ['-w', ...args]).then(() => true, () => false);
     const empty = async (table: string, chain: string) => {
-      const r = await run('iptables', ['-w', '-t', table, '-S', chain]).catch(() => undefined);
+      const r = await execFileAsync('iptables', ['-w', '-t', table, '-S', chain]).catch(() => undefined);
       return r !== undefined && r.stdout.trim().split('\n').length === 1;
     };
     if (await empty('filter', 'NETAVARK_FORWARD')) {

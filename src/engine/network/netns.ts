@@ -5,13 +5,11 @@
  * it on every run, restarts included; the backend wires it before the first. util-linux's
  * unshare makes it (Node cannot unshare: it is multi-threaded), umount(8) undoes it.
  */
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { BrigError, hasErrno } from '../../errors/index.js';
+import { execFileAsync } from '../../util/builtins.js';
 
-const run = promisify(execFile);
 
 export function netnsPath(dir: string, id: string): string {
   return path.join(dir, id);
@@ -30,7 +28,7 @@ export async function createNetns(file: string): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   await fs.writeFile(file, '', { flag: 'a', mode: 0o600 });
   try {
-    await run('unshare', [`--net=${file}`, 'true']);
+    await execFileAsync('unshare', [`--net=${file}`, 'true']);
   } catch (e) {
     await fs.rm(file, { force: true });
     throw new BrigError('SYSTEM', `cannot make a network namespace at ${file}: ${(e as Error).message}`, { path: file, cause: e });
@@ -39,7 +37,7 @@ export async function createNetns(file: string): Promise<void> {
 
 /** Unmounts and removes the file; a file already gone is fine. */
 export async function removeNetns(file: string): Promise<void> {
-  while (await netnsMounted(file)) await run('umount', [file]);
+  while (await netnsMounted(file)) await execFileAsync('umount', [file]);
   await fs.rm(file).catch((e: unknown) => {
     if (!hasErrno(e, 'ENOENT')) throw e;
   });

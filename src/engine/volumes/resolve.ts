@@ -6,12 +6,12 @@
  * sources made when missing (docker's legacy -v rule; `--mount type=bind` refuses a missing
  * one), and the OCI mounts and inspect's MountPoints for them.
  */
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
 import { resolveInScope } from '../../image/fs-util.js';
 import type { Mount } from '../../runtime/spec/types.js';
+import { execFileAsync } from '../../util/builtins.js';
 import type { MountPlan } from './mount-spec.js';
 import { ANONYMOUS_LABEL, type VolumeStore } from './store.js';
 
@@ -45,10 +45,8 @@ async function seed(from: string, to: string): Promise<void> {
   await fs.chown(to, st.uid, st.gid);
   await fs.chmod(to, st.mode & 0o7777);
   if ((await fs.readdir(from)).length === 0) return;
-  await new Promise<void>((resolve, reject) => {
-    execFile('cp', ['-a', '--no-target-directory', from, to], (e, _o, stderr) =>
-      e ? reject(new BrigError('SYSTEM', `copying the image's ${from} into the volume: ${stderr.trim() || e.message}`, { path: to })) : resolve(),
-    );
+  await execFileAsync('cp', ['-a', '--no-target-directory', from, to]).catch((e: Error & { stderr?: string }) => {
+    throw new BrigError('SYSTEM', `copying the image's ${from} into the volume: ${e.stderr?.trim() || e.message}`, { path: to });
   });
 }
 

@@ -1,16 +1,7 @@
 /** brig network create: a bridge network (docker's flags; one IPv4 subnet). */
 import { BrigError } from '../../../../errors/index.js';
+import { keyValues } from '../../key-values.js';
 import { needArgs, type Verb } from '../../verb.js';
-
-function keyValues(list: string[], flag: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of list) {
-    const eq = kv.indexOf('=');
-    if (eq === 0) throw new BrigError('INVALID_ARGUMENT', `invalid argument "${kv}" for "--${flag}" flag: no key`, { field: `--${flag}` });
-    out[eq < 0 ? kv : kv.slice(0, eq)] = eq < 0 ? '' : kv.slice(eq + 1);
-  }
-  return out;
-}
 
 export const create: Verb = {
   spec: {

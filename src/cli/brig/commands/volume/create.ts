@@ -1,17 +1,8 @@
 /** brig volume create: a volume of the local driver; prints its name (docker's output). */
 import { BrigError } from '../../../../errors/index.js';
+import { keyValues } from '../../key-values.js';
 import { report } from '../../report.js';
 import type { Verb } from '../../verb.js';
-
-function keyValues(list: string[], flag: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of list) {
-    const i = kv.indexOf('=');
-    if (flag === '--opt' && i <= 0) throw new BrigError('INVALID_ARGUMENT', `invalid argument "${kv}" for "${flag}" flag: invalid key/value: ${kv}`, { field: flag });
-    out[i < 0 ? kv : kv.slice(0, i)] = i < 0 ? '' : kv.slice(i + 1);
-  }
-  return out;
-}
 
 export const create: Verb = {
   spec: {
@@ -35,8 +26,8 @@ export const create: Verb = {
     const req = {
       ...(name ? { Name: name } : {}),
       Driver: v.driver as string,
-      DriverOpts: keyValues((v.opt as string[] | undefined) ?? [], '--opt'),
-      Labels: keyValues((v.label as string[] | undefined) ?? [], '--label'),
+      DriverOpts: keyValues((v.opt as string[] | undefined) ?? [], 'opt'),
+      Labels: keyValues((v.label as string[] | undefined) ?? [], 'label'),
     };
     return report(ctx, async () => {
       ctx.stdout.write(`${(await ctx.engine().createVolume(req)).Name}\n`);
