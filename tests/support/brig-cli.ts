@@ -3,16 +3,42 @@
  * tests: run it, insist it succeeds, and list what a removed container left on the host.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from './requires.js';
 import { readTextSync } from '../../src/util/read-text.js';
 
 export const BRIG = path.join(repoRoot, 'bin', 'brig');
 
+/**
+ * With BRIG_TEST_REMOTE=1 the same tests drive a `brig serve` on the data root through the
+ * Engine API (the CLI's RemoteEngine, BRIG_HOST): one suite for both engines. The server is
+ * started at the first brigCli of a data root and stopped when the test process exits.
+ */
+const servers = new Map<string, string>();
+
+function remoteHost(data: string): string {
+  const known = servers.get(data);
+  if (known) return known;
+  const sock = path.join(data, 'api.sock');
+  spawnSync('mkdir', ['-p', data]);
+  const log = openSync(path.join(data, 'serve.log'), 'a');
+  const child = spawn(BRIG, ['serve', '-H', `unix://${sock}`], { env: { ...process.env, BRIG_ROOT: data, BRIG_HOST: '' }, stdio: ['ignore', log, log] });
+  closeSync(log);
+  child.unref();
+  process.once('exit', () => child.kill('SIGTERM'));
+  for (let i = 0; i < 200 && !existsSync(sock); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  assert.ok(existsSync(sock), `brig serve did not listen on ${sock}: ${readTextSync(path.join(data, 'serve.log'))}`);
+  const host = `unix://${sock}`;
+  servers.set(data, host);
+  return host;
+}
+
+export const REMOTE = process.env.BRIG_TEST_REMOTE === '1';
+
 export function brigCli(data: string, extraEnv: NodeJS.ProcessEnv = {}) {
-  const env = { ...process.env, BRIG_ROOT: data, ...extraEnv };
+  const env = { ...process.env, BRIG_ROOT: data, ...(REMOTE ? { BRIG_HOST: remoteHost(data) } : {}), ...extraEnv };
   const brig = (args: string[], input?: string | Buffer) => {
     const r = spawnSync(BRIG, args, { env, encoding: 'utf8', input: input ?? '', timeout: 60_000 });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -7,7 +7,10 @@ import { homedir, release } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_CONFIG_FILE, type EngineConfig, loadEngineConfig } from '../../engine/engine-config.js';
 import { FileEventLog } from '../../engine/events/file-log.js';
+import type { Engine } from '../../engine/engine.js';
 import { LocalEngine } from '../../engine/local-engine.js';
+import { remoteHostFrom } from '../../engine/remote/host.js';
+import { RemoteEngine } from '../../engine/remote/remote-engine.js';
 import { BrigError, isBrigError } from '../../errors/index.js';
 import { defaultSnapshotter, dockerConfigCredentials, ImageService, limitsFromEnv } from '../../image/index.js';
 import { CredentialStore } from '../../image/registry/credentials.js';
@@ -96,11 +99,54 @@ function unknownCommand(command: string, usage: string, help = 'brig'): number {
   return 1;
 }
 
-async function main(argv: string[]): Promise<number> {
+/** docker's global options, before the command: -H/--host and the TLS ones. */
+interface GlobalOptions {
+  host?: string;
+  tlsverify?: boolean;
+  tlscacert?: string;
+  tlscert?: string;
+  tlskey?: string;
+}
+
+function globalOptions(argv: string[]): { opts: GlobalOptions; rest: string[] } {
+  const opts: GlobalOptions = {};
+  let i = 0;
+  const valued = { '-H': 'host', '--host': 'host', '--tlscacert': 'tlscacert', '--tlscert': 'tlscert', '--tlskey': 'tlskey' } as const;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--tlsverify' || a === '--tls') {
+      opts.tlsverify = true;
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = (eq > 0 ? a.slice(0, eq) : a) as keyof typeof valued;
+    if (!Object.hasOwn(valued, name)) break;
+    const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
+    if (value === undefined) throw new BrigError('INVALID_ARGUMENT', `flag needs an argument: ${name}`, { field: name });
+    opts[valued[name]] = value;
+  }
+  return { opts, rest: argv.slice(i) };
+}
+
+function chooseEngine(g: GlobalOptions, env: NodeJS.ProcessEnv): Engine {
+  const remote = remoteHostFrom(g, env, homedir());
+  if (!remote) return engine(env);
+  return new RemoteEngine(remote, dockerConfigCredentials(dockerConfigPath(env)));
+}
+
+async function main(argvIn: string[]): Promise<number> {
+  let argv = argvIn;
+  let globals: GlobalOptions = {};
+  try {
+    ({ opts: globals, rest: argv } = globalOptions(argvIn));
+  } catch (e) {
+    process.stderr.write(`brig: ${(e as Error).message}\n`);
+    return 125;
+  }
   const [verb, ...rest] = argv;
-  let cached: LocalEngine | undefined;
+  let cached: Engine | undefined;
   const ctx: BrigContext = {
-    engine: () => (cached ??= engine(process.env)),
+    engine: () => (cached ??= chooseEngine(globals, process.env)),
     credentials: () => new CredentialStore(dockerConfigPath(process.env)),
     stdout: process.stdout,
     stderr: process.stderr,
@@ -136,6 +182,9 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`brig: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
     // docker's CLI: 127 when the program is not found, 126 when it cannot be run, else 125.
     return err.code === 'EXEC_NOT_FOUND' ? 127 : err.code === 'EXEC_DENIED' ? 126 : 125;
+  } finally {
+    // A remote engine's kept-alive connections would hold the process open.
+    if (cached instanceof RemoteEngine) cached.client.close();
   }
 }
 
