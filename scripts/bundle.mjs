@@ -77,8 +77,48 @@ const common = {
   banner: { js: `const __brigModuleUrl = require('node:url').pathToFileURL(__filename).href;\n${LAZY_PRELUDE}` },
   write: false,
 };
+/*
+ * Verbs whose code (and libraries) only they use live in bundles of their own, loaded by
+ * their verb with import(): `brig compose` brings the YAML parser, which no other command
+ * should parse at start. The verb's `import('./run.js')` becomes an import of the bundle
+ * beside dist/brig.cjs.
+ */
+const APART = [{ entry: 'src/cli/brig/commands/compose/run.ts', out: 'dist/brig-compose.cjs', importer: /commands[\\/]compose[\\/]index\.ts$/ }];
+const apartPlugin = {
+  name: 'apart',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/run\.js$/ }, (args) => {
+      const a = APART.find((x) => x.importer.test(args.importer));
+      return a ? { path: `./${path.basename(a.out)}`, external: true } : undefined;
+    });
+  },
+};
+
 async function bundle(entry, out) {
-  const r = await build({ ...common, entryPoints: [path.join(root, entry)], outfile: path.join(root, out) });
+  const r = await build({ ...common, entryPoints: [path.join(root, entry)], outfile: path.join(root, out), plugins: [apartPlugin] });
   for (const f of r.outputFiles) writeFileSync(f.path, lazyBuiltins(f.text));
 }
-await Promise.all([bundle('src/cli/runtime/main.ts', 'dist/brig-runtime.cjs'), bundle('src/cli/brig/main.ts', 'dist/brig.cjs')]);
+/*
+ * The Compose Specification's JSON schema (src/compose/schema/compose-spec.json) as ajv's
+ * standalone validator, compiled here once: compiling it at run time costs ~300 ms (more on
+ * a busy machine) on every `brig compose`. ajv is a build-time dependency only.
+ */
+async function composeValidator(out) {
+  const { default: Ajv } = await import('ajv');
+  const { default: standalone } = await import('ajv/dist/standalone/index.js');
+  const { readFileSync, mkdirSync } = await import('node:fs');
+  const schema = JSON.parse(readFileSync(path.join(root, 'src/compose/schema/compose-spec.json'), 'utf8'));
+  // The spec marks obsolete keys `deprecated` (a later draft's keyword): known, not checked.
+  const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: false, code: { source: true } });
+  const code = standalone(ajv, ajv.compile(schema));
+  mkdirSync(path.join(root, 'dist'), { recursive: true });
+  const r = await build({ ...common, banner: undefined, define: undefined, stdin: { contents: code, resolveDir: root, loader: 'js' }, outfile: path.join(root, out), minify: true });
+  for (const f of r.outputFiles) writeFileSync(f.path, f.text);
+}
+
+await Promise.all([
+  bundle('src/cli/runtime/main.ts', 'dist/brig-runtime.cjs'),
+  bundle('src/cli/brig/main.ts', 'dist/brig.cjs'),
+  ...APART.map((a) => bundle(a.entry, a.out)),
+  composeValidator('dist/compose-schema.cjs'),
+]);

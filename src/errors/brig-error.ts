@@ -84,7 +84,8 @@ export class BrigSystemError extends BrigError {
 }
 
 export function isBrigError(e: unknown): e is BrigError {
-  return e instanceof BrigError;
+  // A bundle loaded on demand (dist/brig-compose.cjs) has its own copy of the class.
+  return e instanceof BrigError || (e instanceof Error && (e.name === 'BrigError' || e.name === 'BrigSystemError') && typeof (e as { code?: unknown }).code === 'string');
 }
 
 /** True for a Node fs error with the given code (ENOENT, EEXIST, ...). */

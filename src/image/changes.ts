@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { BrigError } from '../errors/index.js';
+import { shellWords } from '../util/shell-words.js';
 import type { ContainerConfig } from './manifest.js';
 import type { HealthConfig } from '../engine/containers/config.js';
 import { goDuration } from '../util/docker-filters.js';
@@ -43,34 +44,7 @@ export function parseHealthcheck(rest: string): HealthConfig {
 
 /** Dockerfile words: whitespace-separated, "..." and '...' quoted, backslash escapes. */
 function words(s: string, what: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let has = false;
-  let quote: string | undefined;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (quote) {
-      if (c === quote) quote = undefined;
-      else if (c === '\\' && quote === '"' && i + 1 < s.length) cur += s[++i];
-      else cur += c;
-    } else if (c === '"' || c === "'") {
-      quote = c;
-      has = true;
-    } else if (c === '\\' && i + 1 < s.length) {
-      cur += s[++i];
-      has = true;
-    } else if (/\s/.test(c)) {
-      if (has || cur) out.push(cur);
-      cur = '';
-      has = false;
-    } else {
-      cur += c;
-      has = true;
-    }
-  }
-  if (quote) throw new BrigError('INVALID_ARGUMENT', `${what}: unmatched ${quote}`, { field: '--change' });
-  if (has || cur) out.push(cur);
-  return out;
+  return shellWords(s, (quote) => new BrigError('INVALID_ARGUMENT', `${what}: unmatched ${quote}`, { field: '--change' }));
 }
 
 /** The exec form (a JSON array of strings), or undefined for the shell form. */

@@ -18,7 +18,7 @@ export const BRIG = path.join(repoRoot, 'bin', 'brig');
  */
 const servers = new Map<string, string>();
 
-function remoteHost(data: string): string {
+export function serveFor(data: string): string {
   const known = servers.get(data);
   if (known) return known;
   const sock = path.join(data, 'api.sock');
@@ -38,7 +38,7 @@ function remoteHost(data: string): string {
 export const REMOTE = process.env.BRIG_TEST_REMOTE === '1';
 
 export function brigCli(data: string, extraEnv: NodeJS.ProcessEnv = {}) {
-  const env = { ...process.env, BRIG_ROOT: data, ...(REMOTE ? { BRIG_HOST: remoteHost(data) } : {}), ...extraEnv };
+  const env = { ...process.env, BRIG_ROOT: data, ...(REMOTE ? { BRIG_HOST: serveFor(data) } : {}), ...extraEnv };
   const brig = (args: string[], input?: string | Buffer) => {
     const r = spawnSync(BRIG, args, { env, encoding: 'utf8', input: input ?? '', timeout: 60_000 });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -3,6 +3,7 @@
  * and shell completion is generated from it, so the three never disagree.
  */
 import type { Verb, VerbGroup } from '../verb.js';
+import { compose } from './compose/index.js';
 import { CONTAINER_TOP, containerGroup } from './container/index.js';
 import { IMAGE_TOP, imageGroup } from './image/index.js';
 import { networkGroup } from './network/index.js';
@@ -24,6 +25,7 @@ export const COMMANDS: Record<string, Verb | VerbGroup> = {
   logout,
   version,
   completion,
+  compose,
   container: containerGroup,
   image: imageGroup,
   network: networkGroup,
