@@ -137,8 +137,9 @@ function optionArgs(options: string[]): string[] {
 }
 
 /**
- * Unmounts a rootfs (not there: nothing to do). brig-mount's umount2 when it is built, else
- * umount(8) (which reads the host's every mount and its utab first: ~15 ms a call here).
+ * Unmounts a rootfs, or any mount point brig made (a network namespace file); not there:
+ * nothing to do. brig-mount's umount2 when it is built, else umount(8) (which reads the
+ * host's every mount and its utab first: ~15 ms a call here).
  */
 export async function unmountRootfs(target: string): Promise<void> {
   const tool = mountTool();
