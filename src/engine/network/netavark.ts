@@ -158,7 +158,7 @@ export class NetavarkBackend implements NetworkBackend {
    */
   async idle(): Promise<void> {
     // A refused transaction (the chains in use, or gone already) is the expected outcome, not an error.
-    await Promise.all(IDLE_RULES.map((rules) => runLocked(['iptables-restore', '-w', '-n'], { input: rules }).catch(() => undefined)));
+    await Promise.all(SHARED_CHAIN_REMOVAL.map((rules) => runLocked(['iptables-restore', '-w', '-n'], { input: rules }).catch(() => undefined)));
     rmSync(CHAINS_MARKER, { force: true });
   }
 
@@ -168,8 +168,11 @@ export class NetavarkBackend implements NetworkBackend {
   }
 }
 
-/** The transactions of idle(), one per table (one input would be one transaction for both). */
-const IDLE_RULES = [
+/**
+ * idle()'s iptables-restore inputs, one transaction per table (one input would be one
+ * transaction for both); the bench's clean-up runs them too.
+ */
+export const SHARED_CHAIN_REMOVAL = [
   ['*filter', '-D FORWARD -m comment --comment "netavark firewall plugin rules" -j NETAVARK_FORWARD', '-X NETAVARK_FORWARD', 'COMMIT', ''],
   [
     '*nat',
