@@ -151,7 +151,8 @@ export async function unmountRootfs(target: string): Promise<void> {
 }
 
 let tool: string | null | undefined;
-function mountTool(): string | undefined {
+/** native/build/brig-mount when it is built (tests may run without the native tools). */
+export function mountTool(): string | undefined {
   if (tool === undefined) {
     const t = locateNative('brig-mount', import.meta.url);
     tool = existsSync(t) ? t : null;
