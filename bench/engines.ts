@@ -402,7 +402,8 @@ export function openEngines(opts: { skip?: string[]; want?: string[]; network?: 
       const bridges = [PODMAN_BRIDGE.name, DOCKER_BRIDGE.name, ...(brigNet ? [brigNet.bridge] : [])];
       const tokens = [...peers, ...(brigNet ? [brigNet.bridge, brigNet.subnet] : [])];
       const left = hostNetDiff(hostBefore, tokens, bridges);
-      cleanHostNet(hostBefore, peers, [PODMAN_BRIDGE.name, DOCKER_BRIDGE.name]);
+      const refused = cleanHostNet(hostBefore, peers, [PODMAN_BRIDGE.name, DOCKER_BRIDGE.name]);
+      for (const r of refused) console.log(`  netavark's shared chains kept: ${r}`);
       const after = hostNetDiff(hostBefore, tokens, bridges);
       if (brigNet) console.log(`  brig's default network was ${brigNet.bridge}, ${brigNet.subnet}`);
       console.log(`  host network after the engines stopped: ${left.length ? `${left.length} left (${left.slice(0, 12).join('; ')}${left.length > 12 ? '; ...' : ''}), removed by the bench` : 'nothing left'}`);

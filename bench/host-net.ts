@@ -68,9 +68,11 @@ function restore(table: string, lines: string[]): boolean {
 /**
  * Removes what the engines left: rules naming `tokens` (their bridges and subnets), the
  * chains docker and netavark made during the bench where nothing else uses them, and the
- * bridges among `bridges` that were not there before.
+ * bridges among `bridges` that were not there before. Returns the removals of netavark's
+ * shared chains that iptables refused, with its reason.
  */
-export function cleanHostNet(before: HostNet, tokens: string[], bridges: string[]): void {
+export function cleanHostNet(before: HostNet, tokens: string[], bridges: string[]): string[] {
+  const refused: string[] = [];
   const now = snapshotHostNet();
   for (const [table, chains] of now.tables) {
     const rules = [...chains.values()].flat().filter((r) => mentions(r, tokens));
@@ -89,9 +91,14 @@ export function cleanHostNet(before: HostNet, tokens: string[], bridges: string[
   if (!netavarkBefore) {
     // As brig's own clean-up does it, under brig's network lock.
     const [flock, ...args] = lockedArgv(['iptables-restore', '-w', '-n']);
-    for (const rules of SHARED_CHAIN_REMOVAL) run(flock!, args, rules);
+    for (const rules of SHARED_CHAIN_REMOVAL) {
+      const r = run(flock!, args, rules);
+      // Refused: still in use (another netavark user's rules), or gone; hostNetDiff shows which.
+      if (r.status !== 0) refused.push(`${rules.split('\n')[0]}: ${r.stderr.trim().split('\n').slice(-1)[0]}`);
+    }
   }
   for (const b of bridges) if (!before.links.has(b) && snapshotHostNet().links.has(b)) run('ip', ['link', 'del', b]);
+  return refused;
 }
 
 /**
