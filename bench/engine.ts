@@ -16,12 +16,15 @@
  *  5. The monitors of those idle containers: RSS and PSS (bench/monitor.ts).
  *  6. `rm -f` of all 100, one command per engine (podman: `-t 0`, as sleep ignores SIGTERM).
  *
- * Environment: BENCH_ENGINE=0 skips this part; BENCH_ENGINE_SKIP=podman,docker leaves peers
+ *  7. `run --rm IMAGE true` on each engine's default bridge network (bench/bridge.ts).
+ *
+ * Environment: BENCH_ENGINE=0 skips this part; BENCH_ENGINE_BRIDGE=0 skips 7; BENCH_ENGINE_SKIP=podman,docker leaves peers
  * out; BENCH_ENGINE_ROUNDS (20) rounds of 1 and 2; BENCH_ENGINE_DETACHED (50) and
  * BENCH_ENGINE_CONTAINERS (100) for 3-6; BENCH_ENGINE_PS_ROUNDS (10).
  */
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
+import { benchBridge } from './bridge.js';
 import { type EngineUnderTest, openEngines } from './engines.js';
 import { benchMonitor } from './monitor.js';
 import { median, sleepMs } from './util.js';
@@ -42,7 +45,7 @@ export function compare(title: string, values: Map<string, number>, detail: Map<
 }
 
 /** Interleaved rounds: every round, each engine once, starting with a different one. */
-function turns<T>(engines: EngineUnderTest[], rounds: number, one: (e: EngineUnderTest, round: number) => T): Map<string, T[]> {
+export function turns<T>(engines: EngineUnderTest[], rounds: number, one: (e: EngineUnderTest, round: number) => T): Map<string, T[]> {
   const out = new Map(engines.map((e) => [e.name, [] as T[]]));
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < engines.length; k++) {
@@ -53,7 +56,7 @@ function turns<T>(engines: EngineUnderTest[], rounds: number, one: (e: EngineUnd
   return out;
 }
 
-const medians = (m: Map<string, number[]>) => new Map([...m].map(([k, xs]) => [k, median(xs)]));
+export const medians = (m: Map<string, number[]>) => new Map([...m].map(([k, xs]) => [k, median(xs)]));
 
 export function benchEngine(print: (s: string) => void): void {
   const skip = (process.env.BENCH_ENGINE_SKIP ?? '').split(',').filter(Boolean);
@@ -142,6 +145,11 @@ export function benchEngine(print: (s: string) => void): void {
     );
   } finally {
     set.close();
+  }
+  // 7. run --rm on each engine's default bridge (bench/bridge.ts), engines set up anew.
+  if (process.env.BENCH_ENGINE_BRIDGE !== '0') {
+    print('');
+    benchBridge(print);
   }
 }
 

@@ -12,6 +12,20 @@
  * Everything an engine creates lives under one temp directory, plus the cgroup parents named
  * for this process; close() removes its containers, stops its daemon, unmounts what is left
  * under its directory and removes the lot. Nothing outside those is touched.
+ *
+ * The bridge variant (`network: 'bridge'`, the `run --rm` row on a bridge) gives each engine
+ * its default bridge network instead, each a device and subnet of its own:
+ *
+ *  - brig: its default `bridge` network (netavark), made by the first run.
+ *  - podman: its default network through netavark, defined in a network config dir of its
+ *    own (bridge brbench-pod, 172.31.254.0/24, no DNS, as docker's default bridge).
+ *  - docker: dockerd on a bridge the bench makes (brbench-dk, 172.31.252.1/24) with
+ *    iptables on, as a docker install has it.
+ *
+ * Their bridges, veths and firewall rules are the host's: netavark removes a bridge and its
+ * rules with the network's last container, dockerd removes nothing when it stops, netavark
+ * leaves its shared chains. close() removes what is left by name (bench/host-net.ts) and
+ * prints what differs from before the bench, among what the engines could have made.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +34,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readTextSync } from '../src/util/read-text.js';
 import { busyboxLayer, dockerArchive } from '../tests/support/image-archive.js';
+import { cleanHostNet, hostNetDiff, snapshotHostNet } from './host-net.js';
 import { has } from './runtime-run.js';
 import { sleepMs } from './util.js';
 
@@ -28,6 +43,11 @@ export const BRIG = path.join(repo, 'bin', 'brig');
 export const IMAGE = 'localhost/brig-bench-bb:1';
 const DOCKER_CLI = '/usr/bin/docker';
 const DOCKERD = '/usr/sbin/dockerd';
+
+/** `none`: every engine's containers with --network none; `bridge`: each on its default bridge network. */
+export type BenchNetwork = 'none' | 'bridge';
+const PODMAN_BRIDGE = { name: 'brbench-pod', subnet: '172.31.254.0/24', gateway: '172.31.254.1' };
+const DOCKER_BRIDGE = { name: 'brbench-dk', subnet: '172.31.252.0/24', address: '172.31.252.1/24' };
 
 export interface EngineUnderTest {
   name: 'brig' | 'podman' | 'docker';
@@ -137,18 +157,19 @@ function imageArchive(work: string): string {
   return file;
 }
 
-function brigEngine(work: string, archive: string): EngineUnderTest {
+function brigEngine(work: string, archive: string, network: BenchNetwork): EngineUnderTest {
   const root = path.join(work, 'brig');
   const exec = command(BRIG, [], { ...process.env, BRIG_ROOT: root });
   exec(['load', '-q', '-i', archive]);
   const commit = spawnSync('git', ['-C', repo, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
+  const run = network === 'none' ? ['run', '--network', 'none'] : ['run'];
   return {
     name: 'brig',
     monitorName: 'brig-monitor',
     exec,
-    runRm: ['run', '--network', 'none', '--rm', IMAGE, 'true'],
-    runKept: (name) => ['run', '--network', 'none', '--name', name, IMAGE, 'true'],
-    runDetached: ['run', '--network', 'none', '-d', IMAGE, 'sleep', '100000'],
+    runRm: [...run, '--rm', IMAGE, 'true'],
+    runKept: (name) => [...run, '--name', name, IMAGE, 'true'],
+    runDetached: [...run, '-d', IMAGE, 'sleep', '100000'],
     rmForce: (ids) => ['rm', '-f', ...ids],
     monitors: () =>
       processes()
@@ -166,17 +187,40 @@ function brigEngine(work: string, archive: string): EngineUnderTest {
   };
 }
 
-function podmanEngine(work: string, archive: string): EngineUnderTest {
+function podmanEngine(work: string, archive: string, network: BenchNetwork): EngineUnderTest {
   const dir = path.join(work, 'podman');
   mkdirSync(dir);
   const conf = path.join(dir, 'containers.conf');
   // This machine cannot raise hard rlimits; podman's defaults would exceed them.
-  writeFileSync(conf, '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n');
+  let confText = '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n';
+  if (network === 'bridge') {
+    // Its default network from a config dir of its own: a file named for it replaces the
+    // built-in podman0 on 10.88.0.0/16 (brig's default subnet).
+    const netDir = path.join(dir, 'networks');
+    mkdirSync(netDir);
+    writeFileSync(
+      path.join(netDir, 'podman.json'),
+      JSON.stringify({
+        name: 'podman',
+        id: '2f259bab93aaaaa2542ba43ef33eb990d0999ee1b9924b557b7be53c0b7a1bb9',
+        driver: 'bridge',
+        network_interface: PODMAN_BRIDGE.name,
+        created: '2026-01-01T00:00:00Z',
+        subnets: [{ subnet: PODMAN_BRIDGE.subnet, gateway: PODMAN_BRIDGE.gateway }],
+        ipv6_enabled: false,
+        internal: false,
+        dns_enabled: false,
+        ipam_options: { driver: 'host-local' },
+      }),
+    );
+    confText += `[network]\nnetwork_backend = "netavark"\nnetwork_config_dir = "${netDir}"\ndefault_network = "podman"\n`;
+  }
+  writeFileSync(conf, confText);
   const cgroupParent = `brig-bench-podman-${process.pid}`;
   const base = ['--root', path.join(dir, 'root'), '--runroot', path.join(dir, 'runroot'), '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--runtime', 'runc'];
   const exec = command('podman', base, { ...process.env, CONTAINERS_CONF: conf });
   exec(['load', '-q', '-i', archive]);
-  const run = ['run', '--network', 'none', '--cgroup-parent', `/${cgroupParent}`];
+  const run = [...(network === 'none' ? ['run', '--network', 'none'] : ['run']), '--cgroup-parent', `/${cgroupParent}`];
   return {
     name: 'podman',
     monitorName: 'conmon',
@@ -203,12 +247,19 @@ function podmanEngine(work: string, archive: string): EngineUnderTest {
   };
 }
 
-function dockerEngine(work: string, archive: string): EngineUnderTest | string {
+function dockerEngine(work: string, archive: string, network: BenchNetwork): EngineUnderTest | string {
   const dir = path.join(work, 'docker');
   mkdirSync(path.join(dir, 'cli'), { recursive: true });
   const sock = path.join(dir, 'docker.sock');
   const execRoot = path.join(dir, 'exec');
   const cgroupParent = `brig-bench-docker-${process.pid}`;
+  if (network === 'bridge') {
+    // dockerd takes a bridge given by name as it finds it: made here, removed by close().
+    for (const args of [['link', 'add', DOCKER_BRIDGE.name, 'type', 'bridge'], ['addr', 'add', DOCKER_BRIDGE.address, 'dev', DOCKER_BRIDGE.name], ['link', 'set', DOCKER_BRIDGE.name, 'up']]) {
+      const r = spawnSync('ip', args, { encoding: 'utf8' });
+      if (r.status !== 0) return `ip ${args.join(' ')}: ${r.stderr.trim()}`;
+    }
+  }
   writeFileSync(
     path.join(dir, 'daemon.json'),
     JSON.stringify({
@@ -218,12 +269,11 @@ function dockerEngine(work: string, archive: string): EngineUnderTest | string {
       pidfile: path.join(dir, 'docker.pid'),
       // Else dockerd 20.10 writes its identity key to /etc/docker/key.json.
       'deprecated-key-path': path.join(dir, 'key.json'),
-      // Only --network none containers here: no docker0, nothing in the host's firewall.
-      bridge: 'none',
-      iptables: false,
-      ip6tables: false,
-      'ip-forward': false,
-      'ip-masq': false,
+      ...(network === 'none'
+        ? // Only --network none containers here: no docker0, nothing in the host's firewall.
+          { bridge: 'none', iptables: false, ip6tables: false, 'ip-forward': false, 'ip-masq': false }
+        : // Its own bridge; iptables, forwarding and masquerading on, as a docker install has them.
+          { bridge: DOCKER_BRIDGE.name }),
       'cgroup-parent': `/${cgroupParent}`,
       'default-ulimits': { nofile: { Name: 'nofile', Hard: 20000, Soft: 20000 }, nproc: { Name: 'nproc', Hard: 32768, Soft: 32768 } },
       'storage-driver': 'overlay2',
@@ -263,7 +313,7 @@ function dockerEngine(work: string, archive: string): EngineUnderTest | string {
     unmountUnder(dir);
     throw e;
   }
-  const run = ['run', '--network', 'none'];
+  const run = network === 'none' ? ['run', '--network', 'none'] : ['run'];
   return {
     name: 'docker',
     monitorName: 'containerd-shim-runc-v2',
@@ -310,16 +360,31 @@ export interface EngineSet {
   close(): void;
 }
 
+/** brig's default network in a data root: its bridge device and subnet. */
+function brigDefaultNetwork(root: string): { bridge: string; subnet: string } | undefined {
+  const dir = path.join(root, 'networks');
+  if (!existsSync(dir)) return undefined;
+  for (const f of readdirSync(dir).filter((x) => /^[0-9a-f]{64}\.json$/.test(x))) {
+    const r = JSON.parse(readTextSync(path.join(dir, f))) as { Name: string; brig: { bridge: string }; IPAM: { Config: { Subnet: string }[] } };
+    if (r.Name === 'bridge') return { bridge: r.brig.bridge, subnet: r.IPAM.Config[0]!.Subnet };
+  }
+  return undefined;
+}
+
 /**
  * brig plus the peers that are installed and not skipped (`skip`: names; `want`: only
  * these), set up with the image and one container run already; `close()` undoes all of it.
  */
-export function openEngines(opts: { skip?: string[]; want?: string[] } = {}): EngineSet {
+export function openEngines(opts: { skip?: string[]; want?: string[]; network?: BenchNetwork } = {}): EngineSet {
+  const network = opts.network ?? 'none';
   const work = mkdtempSync(path.join(tmpdir(), 'brig-bench-engines-'));
   const archive = imageArchive(work);
   const engines: EngineUnderTest[] = [];
   const skipped = new Map<string, string>();
+  const hostBefore = network === 'bridge' ? snapshotHostNet() : undefined;
   const close = () => {
+    // brig's bridge and subnet, from its record (made by its first run).
+    const brigNet = network === 'bridge' ? brigDefaultNetwork(path.join(work, 'brig')) : undefined;
     for (const e of engines.reverse()) {
       try {
         e.close();
@@ -329,11 +394,26 @@ export function openEngines(opts: { skip?: string[]; want?: string[] } = {}): En
     }
     unmountUnder(work);
     rmSync(work, { recursive: true, force: true });
+    if (hostBefore) {
+      // The peers' leftovers go by their names; brig's are only looked for: removing them is
+      // brig's own job, and another brig data root on this machine may have picked the same
+      // first free device and subnet for its default network.
+      const peers = [PODMAN_BRIDGE.name, DOCKER_BRIDGE.name, PODMAN_BRIDGE.subnet, DOCKER_BRIDGE.subnet];
+      const bridges = [PODMAN_BRIDGE.name, DOCKER_BRIDGE.name, ...(brigNet ? [brigNet.bridge] : [])];
+      const tokens = [...peers, ...(brigNet ? [brigNet.bridge, brigNet.subnet] : [])];
+      const left = hostNetDiff(hostBefore, tokens, bridges);
+      const refused = cleanHostNet(hostBefore, peers, [PODMAN_BRIDGE.name, DOCKER_BRIDGE.name]);
+      for (const r of refused) console.log(`  netavark's shared chains kept: ${r}`);
+      const after = hostNetDiff(hostBefore, tokens, bridges);
+      if (brigNet) console.log(`  brig's default network was ${brigNet.bridge}, ${brigNet.subnet}`);
+      console.log(`  host network after the engines stopped: ${left.length ? `${left.length} left (${left.slice(0, 12).join('; ')}${left.length > 12 ? '; ...' : ''}), removed by the bench` : 'nothing left'}`);
+      console.log(`  host network after the bench's clean-up: ${after.length ? `NOT as before: ${after.join('; ')}` : 'as before (links, iptables-save, nft list ruleset)'}`);
+    }
   };
   const makers: [EngineUnderTest['name'], () => EngineUnderTest | string][] = [
-    ['brig', () => brigEngine(work, archive)],
-    ['podman', () => (has('podman') && has('runc') && has('conmon') ? podmanEngine(work, archive) : 'podman, runc or conmon not installed (bench/README.md: reference-engines.sh install)')],
-    ['docker', () => (existsSync(DOCKERD) && existsSync(DOCKER_CLI) ? dockerEngine(work, archive) : `${DOCKERD} or ${DOCKER_CLI} not installed (docker.io)`)],
+    ['brig', () => brigEngine(work, archive, network)],
+    ['podman', () => (has('podman') && has('runc') && has('conmon') ? podmanEngine(work, archive, network) : 'podman, runc or conmon not installed (bench/README.md: reference-engines.sh install)')],
+    ['docker', () => (existsSync(DOCKERD) && existsSync(DOCKER_CLI) ? dockerEngine(work, archive, network) : `${DOCKERD} or ${DOCKER_CLI} not installed (docker.io)`)],
   ];
   try {
     for (const [name, make] of makers) {

@@ -551,20 +551,38 @@ export class LocalEngine implements Engine {
     const bundle = path.join(this.deps.root, 'containers', id);
     await mkdir(bundle, { recursive: true, mode: 0o700 });
     await writeFile(path.join(bundle, 'owner'), formatOwner(currentOwner()));
-    // Undone in reverse order when the container ends or its start fails.
-    const undo: (() => Promise<unknown>)[] = [() => rm(bundle, { recursive: true, force: true })];
+    // Undone when the container ends or its start fails: `undo` in reverse order and, beside
+    // it, the network's teardown (the longest step, sharing nothing with the others but the
+    // directory); the directory last, and only when everything in it came off.
+    const undo: (() => Promise<unknown>)[] = [];
+    let network: (() => Promise<unknown>) | undefined;
     const cleanup = async () => {
-      for (const u of undo.reverse()) await u();
+      const done = await Promise.allSettled([
+        network?.(),
+        (async () => {
+          for (const u of undo.reverse()) await u();
+        })(),
+      ]);
+      const failed = done.find((d) => d.status === 'rejected');
+      if (failed) throw failed.reason;
+      await rm(bundle, { recursive: true, force: true });
     };
     try {
       const made = await this.prepareContainer(req, id, bundle, undo, opts.name ?? id.slice(0, 12));
       // Its anonymous volumes go with it; named ones (even made for it) stay, as docker's --rm.
       made.volumeUndo.names = made.volumeUndo.names.filter((v) => made.anonymousVolumes.includes(v));
       await writeFile(path.join(bundle, 'config.json'), JSON.stringify(made.spec));
+      // The network's setup runs while the runtime sets the container up in its namespace;
+      // init waits for it before it runs the program.
+      let wired: Promise<unknown> = Promise.resolve();
       const net = this.networkService();
       if (net) {
-        undo.push(() => net.detach(id));
-        await net.attach(id);
+        wired = (await net.begin(id)).wired;
+        wired.catch(() => undefined); // seen by the runtime, or by the clean-up
+        network = async () => {
+          await wired.catch(() => undefined);
+          await net.detach(id);
+        };
       }
       // No record and no monitor: this process is the container's only witness, die included.
       const actor = { id, image: req.Image ?? '', labels: made.config.Labels, ...(opts.name !== undefined ? { name: opts.name } : {}) };
@@ -574,6 +592,9 @@ export class LocalEngine implements Engine {
         bundle,
         stdio: [...opts.stdio],
         ...(opts.signal ? { signal: opts.signal } : {}),
+        beforeStart: async () => {
+          await wired;
+        },
       });
       this.event(containerEvent('start', actor));
       const exit = started.exit

@@ -137,8 +137,9 @@ function optionArgs(options: string[]): string[] {
 }
 
 /**
- * Unmounts a rootfs (not there: nothing to do). brig-mount's umount2 when it is built, else
- * umount(8) (which reads the host's every mount and its utab first: ~15 ms a call here).
+ * Unmounts a rootfs, or any mount point brig made (a network namespace file); not there:
+ * nothing to do. brig-mount's umount2 when it is built, else umount(8) (which reads the
+ * host's every mount and its utab first: ~15 ms a call here).
  */
 export async function unmountRootfs(target: string): Promise<void> {
   const tool = mountTool();
@@ -150,7 +151,8 @@ export async function unmountRootfs(target: string): Promise<void> {
 }
 
 let tool: string | null | undefined;
-function mountTool(): string | undefined {
+/** native/build/brig-mount when it is built (tests may run without the native tools). */
+export function mountTool(): string | undefined {
   if (tool === undefined) {
     const t = locateNative('brig-mount', import.meta.url);
     tool = existsSync(t) ? t : null;

@@ -58,6 +58,12 @@ export interface RunOptions extends Partial<CompileOptions> {
   /** fds for stdin, stdout, stderr and any preserved fds. */
   stdio: (number | 'ignore')[];
   signal?: AbortSignal;
+  /**
+   * Awaited once init is set up, before it is let go (before it execs the program in a run):
+   * work the caller does meanwhile that the program must find done, such as wiring the
+   * network namespace init has joined. A rejection fails the launch like a helper error.
+   */
+  beforeStart?: () => Promise<void>;
 }
 
 /** The process to exec: given whole, or made from the container's own (runc's exec flags). */
@@ -275,6 +281,10 @@ export class Runtime {
         },
         onReady: async (pid) => {
           phase('init set up');
+          if (opts.beforeStart) {
+            await opts.beforeStart();
+            phase('caller ready');
+          }
           stored.pid = pid;
           stored.pidStartTime = procStat(pid)?.start ?? '';
           // run starts init as soon as this returns: record it as running in one write;

@@ -5,33 +5,37 @@
  * netavark setups at once race to create the same chain ("iptables: Chain already exists").
  * An flock(2) on one file, taken through util-linux's flock(1), so that a Node process and a
  * container's monitor (which runs netavark's teardown without Node) take the same lock.
+ *
+ * The lock is held for one command at a time, by the flock(1) that runs it: no process
+ * stands by holding it, and a command needs no shell around it. `-o` closes the lock's
+ * descriptor in the command, so that nothing it leaves running (netavark starts
+ * aardvark-dns) keeps the lock after it exits.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { BrigError } from '../../errors/index.js';
+import { BrigError, hasErrno } from '../../errors/index.js';
+import { execFileAsync } from '../../util/builtins.js';
 
 export const NETWORK_LOCK = '/run/brig/network.lock';
 export const FLOCK = '/usr/bin/flock';
 
 /** argv run under the lock (for a command another process runs: the monitor's on-exit). */
 export function lockedArgv(argv: string[]): string[] {
-  return [FLOCK, NETWORK_LOCK, ...argv];
+  return [FLOCK, '-o', NETWORK_LOCK, ...argv];
 }
 
-/** Runs fn holding the lock: flock(1) holds it while its child waits on our pipe. */
-export async function withNetworkLock<T>(fn: () => Promise<T>): Promise<T> {
+/** Runs argv holding the lock; `input` is written to its stdin. Rejects as execFile does. */
+export async function runLocked(argv: string[], opts: { input?: string; signal?: AbortSignal } = {}): Promise<{ stdout: string; stderr: string }> {
   mkdirSync(path.dirname(NETWORK_LOCK), { recursive: true, mode: 0o700 });
-  const holder = spawn(FLOCK, [NETWORK_LOCK, 'sh', '-c', 'echo locked; read x'], { stdio: ['pipe', 'pipe', 'ignore'] });
-  await new Promise<void>((resolve, reject) => {
-    holder.once('error', (e) => reject(new BrigError('TOOL_MISSING', `cannot run ${FLOCK}: ${e.message}`, { hint: 'apt-get install util-linux' })));
-    holder.stdout!.once('data', () => resolve());
-    holder.once('exit', (code) => reject(new BrigError('SYSTEM', `${FLOCK} ${NETWORK_LOCK} exited with ${code} before taking the lock`)));
-  });
+  const [file, ...args] = lockedArgv(argv);
+  const run = execFileAsync(file!, args, { maxBuffer: 4 << 20, ...(opts.signal ? { signal: opts.signal } : {}) });
+  run.child.stdin?.end(opts.input ?? '');
   try {
-    return await fn();
-  } finally {
-    holder.stdin!.end();
-    await new Promise((r) => (holder.exitCode !== null ? r(undefined) : holder.once('exit', r)));
+    return await run;
+  } catch (e) {
+    if (hasErrno(e, 'ENOENT') && (e as { path?: string }).path === FLOCK) {
+      throw new BrigError('TOOL_MISSING', `cannot run ${FLOCK}: ${(e as Error).message}`, { hint: 'apt-get install util-linux' });
+    }
+    throw e;
   }
 }

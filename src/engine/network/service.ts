@@ -29,6 +29,9 @@ import { type Allocations, type NetworkRecord, type NetworkResource, NetworkStor
 import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../../util/owner.js';
 
 export const DEFAULT_NETWORK = 'bridge';
+
+/** What the container's monitor runs to tear its network down without Node. */
+export type TeardownCommand = { argv: string[]; env: string[] };
 /** Names docker reserves: they are modes, not networks one can create. */
 const RESERVED = ['bridge', 'host', 'none', 'default'];
 
@@ -445,21 +448,41 @@ export class NetworkService {
    * the argv the monitor runs when the container ends for good (undefined without a network).
    * A failure leaves nothing set up.
    */
-  async attach(id: string): Promise<{ argv: string[]; env: string[] } | undefined> {
+  async attach(id: string): Promise<TeardownCommand | undefined> {
+    return (await this.begin(id)).wired;
+  }
+
+  /**
+   * attach in two steps, for a caller that starts the container meanwhile (run --rm: the
+   * backend's setup is the longest step of a start, and the runtime's own work until init is
+   * set up needs only the namespace file). Resolves once the namespace file exists (or, for
+   * container: mode, once config.json names the other's); `wired` settles when the backend's
+   * setup and the etc files are done, and the program must not run before. A failure of
+   * either step leaves nothing set up. A caller that gives up waits for `wired` to settle
+   * before it detaches: a setup still under way would outlive the teardown.
+   */
+  async begin(id: string): Promise<{ wired: Promise<TeardownCommand | undefined> }> {
+    const none = { wired: Promise.resolve(undefined) };
     const s = await this.readState(id);
-    if (!s) return undefined;
+    if (!s) return none;
     if (s.mode === 'container') {
       await this.joinContainer(id, s);
-      return undefined;
+      return none;
     }
-    if (s.mode !== 'bridge') return undefined;
+    if (s.mode !== 'bridge') return none;
     // Whatever the last run left (a monitor's teardown does not free the namespace file).
-    await this.detach(id);
+    // Nothing when no setup is recorded: detach clears `netns` last, after the file is gone.
+    if (s.netns !== undefined) await this.detach(id);
     const netns = netnsPath(this.deps.netnsDir, id);
-    const fresh = (await this.readState(id))!;
+    const fresh = s.netns !== undefined ? (await this.readState(id))! : s;
     let made = false;
+    const undo = async (e: unknown): Promise<never> => {
+      await this.detach(id, { setupFailed: made }).catch(() => undefined);
+      throw e;
+    };
+    let req: SetupRequest;
     try {
-      const req = await this.store.locked(async () => {
+      req = await this.store.locked(async () => {
         const a = await this.liveAllocations();
         NetworkService.release(a, id);
         const records = await this.store.list();
@@ -484,18 +507,21 @@ export class NetworkService {
       });
       await createNetns(netns);
       made = true;
+    } catch (e) {
+      return undo(e);
+    }
+    const wired = (async () => {
       const result = await this.deps.backend.setup(req);
       for (const r of result.attachments) {
         const ep = fresh.endpoints[r.network]!;
         Object.assign(ep, { IPAddress: r.ip, IPPrefixLen: r.prefixLen, Gateway: r.gateway, MacAddress: r.mac });
       }
       await this.writeState(id, fresh);
+      // Written in place: a container that has bind-mounted them already sees the new text.
       await this.writeEtc(id, fresh, result.dnsServers);
-      return await this.deps.backend.teardownCommand(req, this.teardownFile(id));
-    } catch (e) {
-      await this.detach(id, { setupFailed: made }).catch(() => undefined);
-      throw e;
-    }
+      return this.deps.backend.teardownCommand(req, this.teardownFile(id));
+    })().catch(undo);
+    return { wired };
   }
 
   /** container:NAME: the other container's namespace and its hosts and resolv.conf, at each start. */
@@ -525,23 +551,27 @@ export class NetworkService {
       // A teardown the monitor already ran fails on what is gone; what is left still goes.
       if (req) await this.deps.backend.teardown(req).catch(() => undefined);
     }
-    await removeNetns(netns);
-    await this.store.locked(async () => {
-      const a = await this.store.allocations();
-      NetworkService.release(a, id);
-      await this.store.saveAllocations(a);
-    });
-    if (s) {
-      for (const ep of Object.values(s.endpoints)) Object.assign(ep, { IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', ifname: '' });
-      const { netns: _n, owner: _o, ...rest } = s;
-      await this.writeState(id, { ...rest, ports: [] }).catch((e: unknown) => {
-        if (!hasErrno(e, 'ENOENT')) throw e;
+    // The backend's shared leftovers go with the last namespace, beside the rest of this.
+    // Only after a network this container had: a --network none container pays nothing.
+    const idle = s?.netns && (await listNetns(this.deps.netnsDir)).every((n) => n === id) ? this.deps.backend.idle() : undefined;
+    try {
+      await removeNetns(netns);
+      await this.store.locked(async () => {
+        const a = await this.store.allocations();
+        NetworkService.release(a, id);
+        await this.store.saveAllocations(a);
       });
+      if (s) {
+        for (const ep of Object.values(s.endpoints)) Object.assign(ep, { IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', ifname: '' });
+        const { netns: _n, owner: _o, ...rest } = s;
+        await this.writeState(id, { ...rest, ports: [] }).catch((e: unknown) => {
+          if (!hasErrno(e, 'ENOENT')) throw e;
+        });
+      }
+      await fs.rm(this.teardownFile(id), { force: true });
+    } finally {
+      await idle;
     }
-    await fs.rm(this.teardownFile(id), { force: true });
-    // Only after a network this container had: the shared chains' check costs four process
-    // starts (~50 ms here), which a --network none container must not pay at every exit.
-    if (s?.netns && (await listNetns(this.deps.netnsDir)).length === 0) await this.deps.backend.idle();
   }
 
   /** docker network connect: on a running container the interface is there at once. */
