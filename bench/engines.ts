@@ -61,6 +61,13 @@ export interface EngineUnderTest {
   runKept(name: string): string[];
   /** An idle container in the background; prints its id. */
   runDetached: string[];
+  /**
+   * Its Docker Engine API (started on first use; stopped by close()): DOCKER_HOST for the
+   * docker CLI. brig: `brig serve`; podman: `podman system service`; docker: its socket.
+   */
+  apiHost(): string;
+  /** The docker CLI's arguments for `run --rm IMAGE true` through that API, with this engine's run options. */
+  apiRunRm: string[];
   /** Removes running containers in one command. */
   rmForce(ids: string[]): string[];
   /** Monitor pids of this engine's containers, from /proc. */
@@ -163,10 +170,13 @@ function brigEngine(work: string, archive: string, network: BenchNetwork): Engin
   exec(['load', '-q', '-i', archive]);
   const commit = spawnSync('git', ['-C', repo, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
   const run = network === 'none' ? ['run', '--network', 'none'] : ['run'];
+  const api = apiServer(path.join(work, 'brig-api.sock'), (sock) => spawn(BRIG, ['serve', '-H', `unix://${sock}`], { env: { ...process.env, BRIG_ROOT: root }, stdio: 'ignore' }));
   return {
     name: 'brig',
     monitorName: 'brig-monitor',
     exec,
+    apiHost: api.host,
+    apiRunRm: [...run, '--rm', IMAGE, 'true'],
     runRm: [...run, '--rm', IMAGE, 'true'],
     runKept: (name) => [...run, '--name', name, IMAGE, 'true'],
     runDetached: [...run, '-d', IMAGE, 'sleep', '100000'],
@@ -180,6 +190,7 @@ function brigEngine(work: string, archive: string, network: BenchNetwork): Engin
     storageMounts: [],
     version: `brig ${commit || '(no git)'}, node ${spawnSync(path.join(repo, 'node_modules/node/bin/node'), ['--version'], { encoding: 'utf8' }).stdout.trim()}`,
     close() {
+      api.stop();
       const ids = exec(['ps', '-aq']).stdout.split('\n').filter(Boolean);
       if (ids.length) exec(['rm', '-f', ...ids]);
       unmountUnder(root);
@@ -221,10 +232,13 @@ function podmanEngine(work: string, archive: string, network: BenchNetwork): Eng
   const exec = command('podman', base, { ...process.env, CONTAINERS_CONF: conf });
   exec(['load', '-q', '-i', archive]);
   const run = [...(network === 'none' ? ['run', '--network', 'none'] : ['run']), '--cgroup-parent', `/${cgroupParent}`];
+  const api = apiServer(path.join(dir, 'api.sock'), (sock) => spawn('podman', [...base, 'system', 'service', '--time=0', `unix://${sock}`], { env: { ...process.env, CONTAINERS_CONF: conf }, stdio: 'ignore' }));
   return {
     name: 'podman',
     monitorName: 'conmon',
     exec,
+    apiHost: api.host,
+    apiRunRm: [...run, '--rm', IMAGE, 'true'],
     runRm: [...run, '--rm', IMAGE, 'true'],
     runKept: (name) => [...run, '--name', name, IMAGE, 'true'],
     runDetached: [...run, '-d', IMAGE, 'sleep', '100000'],
@@ -239,6 +253,7 @@ function podmanEngine(work: string, archive: string, network: BenchNetwork): Eng
     storageMounts: [path.join(dir, 'root', 'overlay')],
     version: `${exec(['--version']).stdout.trim()}, ${spawnSync('runc', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]}, conmon ${spawnSync('conmon', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]?.replace(/^conmon version /, '')}`,
     close() {
+      api.stop();
       exec(['rm', '-af', '-t', '0']);
       exec(['rmi', '-af']);
       unmountUnder(dir);
@@ -318,6 +333,8 @@ function dockerEngine(work: string, archive: string, network: BenchNetwork): Eng
     name: 'docker',
     monitorName: 'containerd-shim-runc-v2',
     exec,
+    apiHost: () => `unix://${sock}`,
+    apiRunRm: [...run, '--rm', IMAGE, 'true'],
     runRm: [...run, '--rm', IMAGE, 'true'],
     runKept: (name) => [...run, '--name', name, IMAGE, 'true'],
     runDetached: [...run, '-d', IMAGE, 'sleep', '100000'],
@@ -339,6 +356,31 @@ function dockerEngine(work: string, archive: string, network: BenchNetwork): Eng
         unmountUnder(dir);
         removeCgroupTree(cgroupParent);
       }
+    },
+  };
+}
+
+/**
+ * An API service started on first use at `sock` and stopped with SIGTERM (then SIGKILL) by
+ * stop(); nothing if never used.
+ */
+function apiServer(sock: string, start: (sock: string) => ChildProcess): { host(): string; stop(): void } {
+  let child: ChildProcess | undefined;
+  return {
+    host() {
+      if (!child) {
+        child = start(sock);
+        for (let i = 0; i < 200 && !existsSync(sock); i++) sleepMs(50);
+        if (!existsSync(sock)) throw new Error(`the API service did not listen on ${sock}`);
+      }
+      return `unix://${sock}`;
+    },
+    stop() {
+      const pid = child?.pid;
+      if (pid === undefined) return;
+      child!.kill('SIGTERM');
+      for (let i = 0; i < 100 && alive(pid); i++) sleepMs(50);
+      if (alive(pid)) child!.kill('SIGKILL');
     },
   };
 }

@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchApi } from './api.js';
 import { benchEngine } from './engine.js';
 import { benchHealth } from './health.js';
 import { benchExec, benchLifecycle, benchRuntimeRun } from './runtime-run.js';
@@ -30,6 +31,11 @@ console.log(await benchSeccomp());
 if (process.env.BENCH_ENGINE !== '0') {
   console.log();
   benchEngine((s) => console.log(s));
+}
+// The Engine API (brig serve) against dockerd's and podman's, through the docker CLI (bench/api.ts).
+if (process.env.BENCH_API !== '0') {
+  console.log();
+  benchApi((s) => console.log(s));
 }
 // The cost of one health probe against docker's, and of a monitor that runs probes (bench/README.md).
 if (process.env.BENCH_HEALTH !== '0') {
