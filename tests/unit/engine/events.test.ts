@@ -171,7 +171,7 @@ function run(args: string[]): Promise<{ code: number | null; stderr: string }> {
 
 const linesOf = (file: string) => (existsSync(file) ? readTextSync(file).split('\n').slice(0, -1) : []);
 
-test('20 processes x 200 events at once: every line whole, every event there once', async () => {
+test('20 processes x 200 events at once: every line whole, every event there once', { timeout: 180_000 }, async () => {
   const dir = freshDir();
   const done = await Promise.all(Array.from({ length: 20 }, (_, w) => run([dir, '200', `w${w}`])));
   for (const d of done) assert.equal(d.code, 0, d.stderr);
@@ -185,7 +185,7 @@ test('20 processes x 200 events at once: every line whole, every event there onc
   assert.equal(seen.size, 4000);
 });
 
-test('many processes at once across rotations: both files hold only whole lines', async () => {
+test('many processes at once across rotations: both files hold only whole lines', { timeout: 180_000 }, async () => {
   const dir = freshDir();
   const done = await Promise.all(Array.from({ length: 10 }, (_, w) => run([dir, '300', `r${w}`, String(64 * 1024)])));
   for (const d of done) assert.equal(d.code, 0, d.stderr);
@@ -196,11 +196,15 @@ test('many processes at once across rotations: both files hold only whole lines'
   assert.deepEqual(readdirSync(dir).sort(), ['events.jsonl', 'events.jsonl.1'], 'no lock left behind');
 });
 
-test('writers SIGKILLed while they append: lines never mix; at most each killed write is torn, and the reader skips it', async () => {
+test('writers SIGKILLed while they append: lines never mix; at most each killed write is torn, and the reader skips it', { timeout: 180_000 }, async () => {
   const dir = freshDir();
+  const file = path.join(dir, 'events.jsonl');
   for (let round = 0; round < 5; round++) {
+    const before = linesOf(file).length;
     const kids = Array.from({ length: 6 }, (_, w) => spawn(NODE, [APPENDER, dir, '0', `k${round}-${w}`], { stdio: 'ignore' }));
-    await sleep(300 + round * 50);
+    // Killed while they write: once they are writing (a loaded machine starts Node slowly).
+    for (let i = 0; i < 300 && linesOf(file).length < before + 30; i++) await sleep(20);
+    await sleep(50 + round * 50);
     for (const k of kids) k.kill('SIGKILL');
     await Promise.all(kids.map((k) => new Promise((r) => (k.exitCode !== null || k.signalCode !== null ? r(null) : k.once('exit', r)))));
   }
