@@ -6,6 +6,12 @@
  * A running container is paused while its files are read or written (and, unless told
  * otherwise, while it is committed): its processes cannot swap a checked path component for
  * a symlink between the check and the use.
+ *
+ * cp sees what the container sees. A running (or paused) one is read and written through
+ * /proc/<init>/root, its own mount namespace: its volumes, binds, tmpfs mounts and the
+ * /etc/hosts, /etc/resolv.conf the engine mounted over the image's. A stopped one has no
+ * mounts, so its bind mounts (volumes included) are followed from its config, as dockerd
+ * mounts a stopped container's volumes for the archive endpoints.
  */
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
@@ -16,8 +22,10 @@ import { tarTree } from '../image/layers/create.js';
 import { archiveResource, extractArchive } from '../image/layers/copy.js';
 import { resolveLimits } from '../image/layers/limits.js';
 import { parseMountPoints } from '../runtime/host-facts.js';
+import { hostPathIn, resolveInContainer, type ScopeMount } from '../image/fs-util.js';
+import { procStat } from '../util/proc-stat.js';
 import type { Spec } from '../runtime/spec/types.js';
-import { type Change, type ContainerPathStat, fileNotFound, isDirMode, madeMountpoints, overlayChanges, resolveInScope, statPath } from './containers/files.js';
+import { type Change, type ContainerPathStat, fileNotFound, isDirMode, madeMountpoints, overlayChanges, statPath } from './containers/files.js';
 import type { ContainerService, ContainerSettings } from './containers/service.js';
 import type { ContainerRecord } from './containers/store.js';
 import type { CommitOptions } from './engine.js';
@@ -45,6 +53,27 @@ export class ContainerFiles {
       throw new BrigError('SYSTEM', `the rootfs of container ${r.name} is not mounted`, { path: root, hint: `brig rm ${r.name}` });
     }
     return root;
+  }
+
+  /**
+   * Where cp reads and writes (see the top of this file): the init's root while it runs,
+   * else the rootfs with the config's bind mounts. Call it with the container frozen, so the
+   * init checked here is the one whose root is used.
+   */
+  private view(r: ContainerRecord): { root: string; mounts: ScopeMount[]; spec: Spec } {
+    const spec = JSON.parse(readTextSync(path.join(this.settings(r).bundle, 'config.json'))) as Spec;
+    const root = this.rootfs(r);
+    if ((r.state.status === 'running' || r.state.status === 'paused') && r.state.pid > 0) {
+      const st = procStat(r.state.pid);
+      if (st && st.start === r.state.pidStart && st.state !== 'Z') {
+        // The trailing slash makes lstat follow the magic link to the directory it names.
+        return { root: `/proc/${r.state.pid}/root/`, mounts: [], spec };
+      }
+    }
+    const mounts = (spec.mounts ?? [])
+      .filter((m) => m.source !== undefined && (m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind')))
+      .map((m) => ({ destination: path.posix.normalize(m.destination), source: path.resolve(this.settings(r).bundle, m.source!) }));
+    return { root, mounts, spec };
   }
 
   /** Runs `fn` with a running container frozen (and thaws it after); others as they are. */
@@ -97,15 +126,17 @@ export class ContainerFiles {
 
   async stat(ref: string, p: string): Promise<ContainerPathStat> {
     const r = await this.svc.find(ref);
-    const root = this.rootfs(r);
-    return this.frozen(r, async () => statPath(root, p, ref).stat);
+    return this.frozen(r, async () => {
+      const { root, mounts } = this.view(r);
+      return statPath(root, p, ref, mounts).stat;
+    });
   }
 
   async getArchive<T>(ref: string, p: string, consume: (stat: ContainerPathStat, tar: AsyncIterable<Buffer>) => Promise<T>): Promise<T> {
     const r = await this.svc.find(ref);
-    const root = this.rootfs(r);
     return this.frozen(r, () => {
-      const st = statPath(root, p, ref);
+      const { root, mounts } = this.view(r);
+      const st = statPath(root, p, ref, mounts);
       // docker's TarResourceRebase: the resource, named as the base of the path asked for.
       return consume(st.stat, archiveResource(st.resolved, path.posix.basename(st.abs.replace(/(.)\/$/, '$1')) || '.'));
     });
@@ -113,22 +144,32 @@ export class ContainerFiles {
 
   async putArchive(ref: string, p: string, tar: AsyncIterable<Uint8Array>, opts: { copyUIDGID?: boolean } = {}): Promise<void> {
     const r = await this.svc.find(ref);
-    const root = this.rootfs(r);
-    const spec = JSON.parse(readTextSync(path.join(this.settings(r).bundle, 'config.json'))) as Spec;
-    if (spec.root?.readonly) throw new BrigError('INVALID_ARGUMENT', 'container rootfs is marked read-only');
     const limits = resolveLimits(this.images?.limits);
     await this.frozen(r, async () => {
-      const resolved = resolveInScope(root, path.posix.join('/', p));
+      const { root, mounts, spec } = this.view(r);
+      const inner = resolveInContainer(root, path.posix.join('/', p), { mounts });
+      // docker's rules (containerExtractToDir): into a volume or bind, its own rw/ro decides;
+      // elsewhere a read-only rootfs refuses.
+      const covering = (spec.mounts ?? [])
+        .filter((m) => { const d = path.posix.normalize(m.destination).replace(/\/+$/, ''); return d !== '' && (inner === d || inner.startsWith(`${d}/`)); })
+        .sort((a, b) => b.destination.length - a.destination.length)[0];
+      if (covering && (covering.options ?? []).includes('ro')) {
+        throw new BrigError('INVALID_ARGUMENT', `mounted volume is marked read-only`, { path: covering.destination });
+      }
+      if (!covering && spec.root?.readonly) throw new BrigError('INVALID_ARGUMENT', 'container rootfs is marked read-only');
+      const resolved = hostPathIn(root, inner, mounts);
       let st: ContainerPathStat;
       try {
-        st = statPath(root, path.relative(root, resolved), ref).stat;
+        st = statPath(root, inner, ref, mounts).stat;
       } catch (e) {
         if ((e as BrigError).code === 'PATH_NOT_FOUND') throw fileNotFound(p, ref);
         throw e;
       }
       if (!isDirMode(st.mode)) throw new BrigError('INVALID_ARGUMENT', 'extraction point is not a directory', { path: p });
+      // The extraction stays inside the mount (or the root) the directory is in.
+      const base = mounts.find((m) => resolved === m.source || resolved.startsWith(`${m.source}/`))?.source ?? root;
       // Without -a the files belong to the container's root (docker's rule); with -a, as archived.
-      await extractArchive(tar, root, path.relative(root, resolved), {
+      await extractArchive(tar, base, path.relative(base, resolved), {
         owner: opts.copyUIDGID ? 'archive' : { uid: 0, gid: 0 },
         maxBytes: limits.maxLayerSize,
         maxEntries: limits.maxEntries,

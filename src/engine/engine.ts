@@ -55,6 +55,8 @@ export interface JSONMessage {
    * numbers on transfers, which only a terminal shows (as a bar).
    */
   progressDetail?: { current?: number; total?: number };
+  /** Data for programs, not printed: a push's last message carries {Tag, Digest, Size}. */
+  aux?: Record<string, unknown>;
 }
 
 export interface PullOptions {
@@ -91,7 +93,11 @@ export interface AuthConfig {
 export interface ImageOps {
   /** POST /images/create?fromImage=: progress as docker's JSON messages, "Digest:" and "Status:" lines included. */
   pullImage(reference: string, opts?: PullOptions): Promise<PullReport>;
-  pushImage(reference: string, opts?: { onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal }): Promise<{ reference: string; digest: string; size: number }>;
+  /**
+   * POST /images/{name}/push: progress as docker's JSON messages ("The push refers to
+   * repository [...]", a line per layer, "TAG: digest: sha256:... size: N" with its aux).
+   */
+  pushImage(reference: string, opts?: { onProgress?: (m: JSONMessage) => void; signal?: AbortSignal }): Promise<{ reference: string; digest: string; size: number }>;
   /** GET /images/json, with docker's filters (dangling, label, before, since, until, reference). */
   listImages(opts?: { all?: boolean; filters?: FilterMap }): Promise<ImageSummary[]>;
   inspectImage(nameOrId: string): Promise<ImageInspect>;

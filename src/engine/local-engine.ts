@@ -25,6 +25,7 @@ import { familiarReference, formatReference, parseReference } from '../image/ref
 import { buildInfo } from '../util/build-info.js';
 import { API_VERSION, MIN_API_VERSION } from './api-version.js';
 import { pullMessages } from './pull-messages.js';
+import { pushedMessage, pushMessages } from './push-messages.js';
 import { Filters as FilterArgs, parseUntil } from './containers/filters.js';
 import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../util/owner.js';
 import { describeCgroups, detectCgroups } from '../runtime/cgroups/detect.js';
@@ -52,7 +53,7 @@ import type {
   ImageInspect,
   ImageSummary,
   LoadResult,
-  ProgressEvent,
+  JSONMessage,
   PullResult,
   RemoveItem,
   RunOptions,
@@ -325,11 +326,14 @@ export class LocalEngine implements Engine {
     return { reference: formatReference(ref), status, images };
   }
 
-  async pushImage(reference: string, opts: { onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal } = {}) {
+  async pushImage(reference: string, opts: { onProgress?: (m: JSONMessage) => void; signal?: AbortSignal } = {}) {
     await this.open();
     this.refuseBuiltin(reference, 'pushed');
-    const pushed = await this.store().push(reference, opts);
     const ref = parseReference(reference);
+    const emit = opts.onProgress ?? (() => {});
+    const words = pushMessages(ref, emit);
+    const pushed = await this.store().push(reference, { signal: opts.signal, onStart: words.start, onProgress: words.progress });
+    emit(pushedMessage(ref.tag ?? 'latest', pushed.digest, pushed.size));
     this.event(imageEvent('push', familiarReference(ref), familiarReference({ ...ref, tag: undefined, digest: undefined })));
     return pushed;
   }

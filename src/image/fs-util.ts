@@ -67,13 +67,28 @@ export async function privateDir(path: string): Promise<void> {
   if ((st.mode & 0o077) !== 0) await fs.chmod(path, 0o700);
 }
 
+/** A bind mount of a stopped container, as its config names it: `destination` shows `source`. */
+export interface ScopeMount {
+  destination: string;
+  source: string;
+}
+
 /**
  * docker's FollowSymlinkInScope: `p` (a path as a container sees it) as a path under `root`,
  * every symlink on the way read with lstat/readlink and followed inside `root` (an absolute
  * target restarts at `root`, `..` stops at it), so the result never leaves `root`. Missing or
  * non-directory components are kept as named (the caller's open then fails).
+ *
+ * `mounts` are what a stopped container's binds would show (its volumes, /etc/hosts): a path
+ * at or below a mount's destination is read in the mount's source instead, as docker's
+ * archive endpoints mount a stopped container's volumes before they look.
  */
-export function resolveInScope(root: string, p: string, opts: { maxHops?: number; tooMany?: () => Error } = {}): string {
+export function resolveInScope(root: string, p: string, opts: { maxHops?: number; tooMany?: () => Error; mounts?: readonly ScopeMount[] } = {}): string {
+  return hostPathIn(root, resolveInContainer(root, p, opts), opts.mounts);
+}
+
+/** resolveInScope's answer as the container names it: `/`-rooted, every symlink resolved. */
+export function resolveInContainer(root: string, p: string, opts: { maxHops?: number; tooMany?: () => Error; mounts?: readonly ScopeMount[] } = {}): string {
   const stack: string[] = [];
   const queue = p.split('/');
   let hops = 0;
@@ -84,7 +99,7 @@ export function resolveInScope(root: string, p: string, opts: { maxHops?: number
       stack.pop();
       continue;
     }
-    const real = join(root, ...stack, c);
+    const real = hostPathIn(root, `/${[...stack, c].join('/')}`, opts.mounts);
     let link = false;
     try {
       link = lstatSync(real).isSymbolicLink();
@@ -100,5 +115,18 @@ export function resolveInScope(root: string, p: string, opts: { maxHops?: number
     }
     stack.push(c);
   }
-  return join(root, ...stack);
+  return `/${stack.join('/')}`;
+}
+
+/** Where the host keeps a container path: under the deepest mount that covers it, else under `root`. */
+export function hostPathIn(root: string, inner: string, mounts: readonly ScopeMount[] = []): string {
+  let best: { dest: string; source: string } | undefined;
+  for (const m of mounts) {
+    const dest = m.destination.replace(/\/+$/, '');
+    if (dest === '' || !(inner === dest || inner.startsWith(`${dest}/`))) continue;
+    if (!best || dest.length > best.dest.length) best = { dest, source: m.source };
+  }
+  if (!best) return inner === '/' ? root : join(root, inner);
+  const rest = inner.slice(best.dest.length);
+  return rest === '' ? best.source : join(best.source, rest);
 }

@@ -484,7 +484,14 @@ export class ImageService {
    */
   async push(
     source: string,
-    opts: { destination?: string; onProgress?: ProgressFn; chunkSize?: number; signal?: AbortSignal } = {},
+    opts: {
+      destination?: string;
+      onProgress?: ProgressFn;
+      /** Told once, before any blob moves: the layers to push (the config is not one) and where mounts come from. */
+      onStart?: (layers: string[], mountFrom: string | undefined) => void;
+      chunkSize?: number;
+      signal?: AbortSignal;
+    } = {},
   ): Promise<{ reference: string; digest: string; size: number }> {
     const r = this.usable(await this.resolve(source));
     const dest = parseReference(opts.destination ?? source);
@@ -493,6 +500,7 @@ export class ImageService {
         e.repoDigest === undefined ? undefined : parseReference(e.repoDigest, { defaultTag: false }),
       )
       .find((x): x is Reference => x !== undefined && x.registry === dest.registry)?.repository;
+    opts.onStart?.(r.manifest.layers.map((l) => l.digest), mountFrom);
     const blobs = [r.manifest.config, ...r.manifest.layers];
     await mapLimit(blobs, this.concurrency, (d) =>
       this.registry.pushBlob(dest, d, () => this.store.blobs.open(d.digest, { signal: opts.signal }), {

@@ -73,7 +73,18 @@ test('image round trip through a local registry, then run it', { skip: regSkip }
   assert.match(imp.stdout, /^sha256:[0-9a-f]{64}\n$/);
   const push = brig(['push', ref]);
   assert.equal(push.code, 0, push.stderr);
-  assert.match(push.stdout, /digest: sha256:[0-9a-f]{64}/);
+  // docker's daemon's words, as its CLI prints them without a terminal.
+  const lines = push.stdout.trim().split('\n');
+  assert.equal(lines[0], `The push refers to repository [127.0.0.1:${registry!.port}/e2e/bb]`);
+  assert.match(lines[1]!, /^[0-9a-f]{12}: Preparing$/);
+  assert.match(lines[2]!, /^[0-9a-f]{12}: Pushed$/);
+  assert.match(lines.at(-1)!, /^1: digest: sha256:[0-9a-f]{64} size: \d+$/);
+  const again = brig(['push', ref]);
+  assert.match(again.stdout, /^[0-9a-f]{12}: Layer already exists$/m);
+  const json = brig(['push', '--json', ref]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { aux?: { Tag: string; Digest: string; Size: number } });
+  assert.equal(json.at(-1)!.aux!.Tag, '1');
+  assert.match(json.at(-1)!.aux!.Digest, /^sha256:/);
+  assert.equal(brig(['push', '-q', ref]).stdout, `${ref}\n`);
   assert.equal(brig(['rmi', ref]).code, 0);
   assert.doesNotMatch(brig(['images']).stdout, /e2e\/bb/);
 

@@ -152,6 +152,47 @@ test('cp into a container (stopped and running): files, directories, `-` tar fro
   ok(['rm', '-f', 'c2', 'c3']);
 });
 
+test('cp sees what the container sees: its /etc/hosts, volumes and tmpfs while it runs, its volumes when stopped; read-only mounts refuse', { skip }, () => {
+  const src = mkdtempSync(path.join(root, 'mnt-'));
+  writeFileSync(path.join(src, 'g'), 'from host\n');
+  ok(['run', '-d', '--name', 'm1', '--network', 'none', '--add-host', 'probe.test:10.9.8.7', '-v', 'cpvol:/data', '--tmpfs', '/scratch', IMAGE, 'sh', '-c', 'ln -s /etc /hostetc; echo vol > /data/f; echo tmp > /scratch/t; echo ready > /ready; sleep 60']);
+  for (let i = 0; i < 100 && brig(['exec', 'm1', 'cat', '/ready']).code !== 0; i++) spawnSync('sleep', ['0.05']);
+  const out = mkdtempSync(path.join(root, 'mout-'));
+  // /etc/hosts is the engine's file mounted over the image's: the container's view has --add-host's line.
+  ok(['cp', 'm1:/etc/hosts', path.join(out, 'hosts')]);
+  assert.match(readTextSync(path.join(out, 'hosts')), /^10\.9\.8\.7\tprobe\.test$/m);
+  // An absolute link resolves in the container's root, never the host's.
+  ok(['cp', 'm1:/hostetc/hosts', path.join(out, 'hosts2')]);
+  assert.equal(readTextSync(path.join(out, 'hosts2')), readTextSync(path.join(out, 'hosts')));
+  ok(['cp', 'm1:/data/f', path.join(out, 'f')]);
+  assert.equal(readTextSync(path.join(out, 'f')), 'vol\n');
+  ok(['cp', 'm1:/scratch/t', path.join(out, 't')]);
+  assert.equal(readTextSync(path.join(out, 't')), 'tmp\n');
+  ok(['cp', path.join(src, 'g'), 'm1:/data/']);
+  assert.equal(ok(['exec', 'm1', 'cat', '/data/g']), 'from host\n');
+  // Stopped: no mounts exist, the volume is still what cp reads and writes.
+  ok(['kill', 'm1']);
+  ok(['wait', 'm1']);
+  ok(['cp', 'm1:/data/f', path.join(out, 'f2')]);
+  assert.equal(readTextSync(path.join(out, 'f2')), 'vol\n');
+  writeFileSync(path.join(src, 'h'), 'while stopped\n');
+  ok(['cp', path.join(src, 'h'), 'm1:/data/']);
+  assert.equal(ok(['run', '--rm', '--network', 'none', '-v', 'cpvol:/v', IMAGE, 'cat', '/v/h']), 'while stopped\n');
+  // A read-only volume refuses, running or not; a read-only rootfs refuses outside its volumes only.
+  ok(['create', '--name', 'm2', '--network', 'none', '-v', 'cpvol:/ro:ro', IMAGE, 'true']);
+  const r = brig(['cp', path.join(src, 'g'), 'm2:/ro/']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /mounted volume is marked read-only/);
+  ok(['create', '--name', 'm3', '--network', 'none', '--read-only', '-v', 'cpvol:/data', IMAGE, 'true']);
+  ok(['cp', path.join(src, 'g'), 'm3:/data/g3']);
+  const ro = brig(['cp', path.join(src, 'g'), 'm3:/']);
+  assert.equal(ro.code, 1);
+  assert.match(ro.stderr, /read-only/);
+  assert.equal(ok(['run', '--rm', '--network', 'none', '-v', 'cpvol:/v', IMAGE, 'cat', '/v/g3']), 'from host\n');
+  ok(['rm', '-f', 'm1', 'm2', 'm3']);
+  ok(['volume', 'rm', 'cpvol']);
+});
+
 test("a hostile symlink in the container never reaches the host's /etc, in either direction", { skip }, () => {
   const marker = `brig-cp-escape-${process.pid}`;
   ran('evil', `ln -s /etc /hostetc && ln -s ../../../../../../etc /climb && echo container > /etc/os-release && ln -s /etc/${marker} /etc/dangling`);

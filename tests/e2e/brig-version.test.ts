@@ -29,6 +29,13 @@ describe('version', { skip }, () => {
     }
   });
 
+  test("an unknown command: docker's CLI words and exit 1, at the top and in a group", () => {
+    const top = brig(['frobnicate']);
+    assert.deepEqual([top.code, top.stdout, top.stderr], [1, '', "brig: unknown command: brig frobnicate\n\nRun 'brig --help' for more information\n"]);
+    const sub = brig(['container', 'frobnicate']);
+    assert.deepEqual([sub.code, sub.stderr], [1, "brig: unknown command: brig container frobnicate\n\nUsage:  brig container\n\nRun 'brig container --help' for more information\n"]);
+  });
+
   test("version: docker's Client/Server layout, Node in place of Go; --format; a bad template exits 64", () => {
     const out = ok(['version']);
     const lines = out.split('\n');

@@ -90,6 +90,12 @@ function engine(env: NodeJS.ProcessEnv): LocalEngine {
   });
 }
 
+/** docker's CLI on an unknown command: its words, exit 1 (a usage error of the CLI, not of a container). */
+function unknownCommand(command: string, usage: string, help = 'brig'): number {
+  process.stderr.write(`brig: unknown command: ${command}\n${usage}\nRun '${help} --help' for more information\n`);
+  return 1;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   let cached: LocalEngine | undefined;
@@ -115,7 +121,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const cmd = Object.hasOwn(COMMANDS, verb) ? COMMANDS[verb] : undefined;
-    if (!cmd) throw new BrigError('INVALID_ARGUMENT', `'${verb}' is not a brig command.`, { hint: "See 'brig --help'" });
+    if (!cmd) return unknownCommand(`brig ${verb}`, '');
     if (!isGroup(cmd)) return await runVerb(cmd, ctx, rest);
     const [sub, ...subArgs] = rest;
     if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
@@ -123,7 +129,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const v = Object.hasOwn(cmd.verbs, sub) ? cmd.verbs[sub] : undefined;
-    if (!v) throw new BrigError('INVALID_ARGUMENT', `unknown command "${sub}" for "brig ${cmd.name}"`, { hint: `See 'brig ${cmd.name} --help'` });
+    if (!v) return unknownCommand(`brig ${cmd.name} ${sub}`, `\nUsage:  brig ${cmd.name}\n`, `brig ${cmd.name}`);
     return await runVerb(v, ctx, subArgs);
   } catch (e) {
     const err = isBrigError(e) ? e : new BrigError('INTERNAL', e instanceof Error ? e.message : String(e));

@@ -1,7 +1,7 @@
 /** Renderers shared by brig verbs: docker-style tables, sizes, ages, pull progress. */
 import type { Writable } from 'node:stream';
 import { humanDuration } from '../../util/human-duration.js';
-import type { JSONMessage, ProgressEvent } from '../../engine/engine.js';
+import type { JSONMessage } from '../../engine/engine.js';
 import type { Flag, FlagValues } from '../flags.js';
 
 export function table(rows: string[][]): string {
@@ -63,33 +63,6 @@ export const JSON_FLAG: Flag = { name: 'json', type: 'bool', help: 'Print progre
 
 export function progressMode(v: FlagValues): 'auto' | 'json' | 'quiet' {
   return v.json === true ? 'json' : v.quiet === true ? 'quiet' : 'auto';
-}
-
-/**
- * Pull/push progress: on a terminal one line per blob, redrawn in place; otherwise one
- * line per finished blob (logs stay readable); `json` prints every event as a JSON line.
- */
-export function progressRenderer(out: Writable & { isTTY?: boolean }, mode: 'auto' | 'json' | 'quiet') {
-  const lines = new Map<string, string>();
-  let drawn = 0;
-  return (e: ProgressEvent) => {
-    if (mode === 'quiet') return;
-    if (mode === 'json') {
-      out.write(`${JSON.stringify(e)}\n`);
-      return;
-    }
-    const id = shortId(e.digest);
-    const pct = e.total > 0 ? ` ${humanSize(e.current)}/${humanSize(e.total)}` : '';
-    const text = `${id}: ${e.status}${e.status === 'downloading' || e.status === 'uploading' ? pct : ''}`;
-    if (!out.isTTY) {
-      if (e.status === 'done' || e.status === 'exists' || e.status === 'mounted' || e.status === 'retrying') out.write(`${text}${e.reason ? ` (${e.reason})` : ''}\n`);
-      return;
-    }
-    lines.set(e.digest, text);
-    if (drawn > 0) out.write(`\x1b[${drawn}A`);
-    for (const l of lines.values()) out.write(`\x1b[2K${l}\n`);
-    drawn = lines.size;
-  };
 }
 
 /** docker's JSONProgress.String(): a 50-wide bar and "current/total", empty without numbers. */

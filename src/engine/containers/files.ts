@@ -13,7 +13,7 @@
 import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
-import { resolveInScope } from '../../image/fs-util.js';
+import { hostPathIn, resolveInContainer, resolveInScope, type ScopeMount } from '../../image/fs-util.js';
 
 function lstatQuiet(p: string): Stats | undefined {
   try {
@@ -24,17 +24,18 @@ function lstatQuiet(p: string): Stats | undefined {
   }
 }
 
-export { resolveInScope };
+export { resolveInScope, type ScopeMount };
 
 /** docker's ResolvePath: the directory resolved in scope, the final component as named (not followed). */
-export function resolvePath(root: string, p: string): { resolved: string; abs: string } {
+export function resolvePath(root: string, p: string, mounts?: readonly ScopeMount[]): { resolved: string; abs: string } {
   const joined = path.posix.join('/', p);
   const abs = preserveTrailingOf(joined, p);
   const slash = abs.lastIndexOf('/');
   const dir = abs.slice(0, slash + 1);
   const base = abs.slice(slash + 1);
-  const rdir = resolveInScope(root, dir);
-  return { resolved: base === '' ? rdir : path.join(rdir, base) + (base === '.' ? '/.' : ''), abs };
+  const rdir = resolveInContainer(root, dir, { mounts });
+  const resolved = hostPathIn(root, base === '' || base === '.' ? rdir : path.posix.join(rdir, base), mounts);
+  return { resolved: base === '.' ? `${resolved.replace(/\/$/, '')}/.` : resolved, abs };
 }
 
 function preserveTrailingOf(cleaned: string, original: string): string {
@@ -75,15 +76,12 @@ export function fileNotFound(p: string, container: string): BrigError {
 }
 
 /** docker's statPath: the path's own stat (a symlink not followed; its target resolved in scope). */
-export function statPath(root: string, p: string, container: string): { stat: ContainerPathStat; resolved: string; abs: string } {
-  const { resolved, abs } = resolvePath(root, p);
+export function statPath(root: string, p: string, container: string, mounts?: readonly ScopeMount[]): { stat: ContainerPathStat; resolved: string; abs: string } {
+  const { resolved, abs } = resolvePath(root, p, mounts);
   const st = lstatQuiet(resolved);
   if (!st) throw fileNotFound(p, container);
   let linkTarget = '';
-  if (st.isSymbolicLink()) {
-    const host = resolveInScope(root, abs);
-    linkTarget = `/${path.relative(root, host)}`;
-  }
+  if (st.isSymbolicLink()) linkTarget = resolveInContainer(root, abs, { mounts });
   const base = abs === '/' ? '/' : path.posix.basename(abs.replace(/(.)\/$/, '$1'));
   return { stat: { name: base, size: st.size, mode: goFileMode(st), mtime: st.mtime.toISOString(), linkTarget }, resolved, abs };
 }

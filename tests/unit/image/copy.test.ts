@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { applyChanges } from '../../../src/image/changes.js';
-import { resolveInScope } from '../../../src/image/fs-util.js';
+import { hostPathIn, resolveInContainer, resolveInScope } from '../../../src/image/fs-util.js';
 import { archiveResource, extractArchive, prepareArchiveCopy, splitPathDirEntry } from '../../../src/image/layers/copy.js';
 import { readTar } from '../../../src/image/layers/tar-reader.js';
 import { readTextSync } from '../../../src/util/read-text.js';
@@ -62,6 +62,29 @@ test('extractArchive puts everything under the directory, through symlinks only 
   assert.equal(readTextSync(path.join(root, 'etc', 'payload')), 'payload');
   assert.equal(resolveInScope(root, '/hostetc/../../../x'), path.join(root, 'x'));
   assert.equal(resolveInScope(root, 'hostetc/passwd'), path.join(root, 'etc', 'passwd'));
+});
+
+test("resolveInScope with a stopped container's binds: a path below a destination is read in the source, links resolve as the container sees them", () => {
+  const root = path.join(tmp, 'binds-root');
+  const vol = path.join(tmp, 'binds-vol');
+  mkdirSync(path.join(root, 'etc'), { recursive: true });
+  mkdirSync(path.join(vol, 'sub'), { recursive: true });
+  writeFileSync(path.join(tmp, 'binds-hosts'), 'hosts');
+  symlinkSync('/etc', path.join(vol, 'up'));
+  symlinkSync('/data/sub', path.join(root, 'short'));
+  const mounts = [
+    { destination: '/data', source: vol },
+    { destination: '/data/sub/deeper/', source: path.join(tmp, 'binds-deeper') },
+    { destination: '/etc/hosts', source: path.join(tmp, 'binds-hosts') },
+  ];
+  assert.equal(resolveInScope(root, '/data/sub/x', { mounts }), path.join(vol, 'sub', 'x'));
+  assert.equal(resolveInScope(root, '/data', { mounts }), vol);
+  assert.equal(resolveInScope(root, '/data/sub/deeper/y', { mounts }), path.join(tmp, 'binds-deeper', 'y'), 'the deepest mount wins');
+  assert.equal(resolveInScope(root, '/short/x', { mounts }), path.join(vol, 'sub', 'x'), "a rootfs link into a mount");
+  assert.equal(resolveInScope(root, '/data/up/hosts', { mounts }), path.join(tmp, 'binds-hosts'), "a mount's link back into a file mount");
+  assert.equal(resolveInContainer(root, '/data/up/../../../etc', { mounts }), '/etc');
+  assert.equal(resolveInScope(root, '/datax/f', { mounts }), path.join(root, 'datax', 'f'), 'a sibling name is no mount');
+  assert.equal(hostPathIn(root, '/'), root);
 });
 
 test('applyChanges: the instructions docker takes, and its refusal of the others', () => {

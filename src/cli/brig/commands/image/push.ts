@@ -1,5 +1,5 @@
 /** brig push: an image to a registry, with progress. */
-import { JSON_FLAG, progressMode, progressRenderer } from '../../render.js';
+import { JSON_FLAG, jsonMessageRenderer, progressMode } from '../../render.js';
 import { report } from '../../report.js';
 import { exactArgs, type Verb } from '../../verb.js';
 
@@ -15,8 +15,12 @@ export const push: Verb = {
     exactArgs(p, this.spec, 1);
     // Failures are docker's: "Error response from daemon: ...", exit 1.
     return report(ctx, async () => {
-      const r = await ctx.engine().pushImage(p.args[0]!, { onProgress: progressRenderer(ctx.stdout, progressMode(p.values)) });
-      if (p.values.json !== true) ctx.stdout.write(`${r.reference}: digest: ${r.digest} size: ${r.size}\n`);
+      // docker's CLI: the daemon's messages as they come; -q the reference alone.
+      const mode = progressMode(p.values);
+      const r = await ctx.engine().pushImage(p.args[0]!, {
+        ...(mode === 'quiet' ? {} : { onProgress: mode === 'json' ? (m) => ctx.stdout.write(`${JSON.stringify(m)}\n`) : jsonMessageRenderer(ctx.stdout) }),
+      });
+      if (mode === 'quiet') ctx.stdout.write(`${r.reference}\n`);
     });
   },
 };
