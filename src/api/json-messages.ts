@@ -22,18 +22,22 @@ export class JsonMessages {
   }
 
   write(m: object): void {
-    this.stream().write(`${JSON.stringify(m)}\n`);
+    const out = this.stream();
+    // A client that went away: the work stops through the exchange's signal; nothing to say.
+    if (out.destroyed || out.writableEnded) return;
+    out.write(`${JSON.stringify(m)}\n`);
   }
 
   /** docker's error line (errorDetail, and error for older clients), then the end. */
   error(e: unknown): void {
     const { message } = errorResponse(e);
     this.write({ errorDetail: { message }, error: message });
-    this.stream().end();
+    this.end();
   }
 
   end(): void {
-    this.stream().end();
+    const out = this.stream();
+    if (!out.writableEnded) out.end();
   }
 
   /** Runs `work` with docker's rule: an error before the first message is the request's, after it a line in the stream. */

@@ -143,6 +143,9 @@ test('save and load round trip; import with changes and a message; prune of dang
   assert.equal(two.headers['content-type'], 'application/x-tar');
   const manifest = JSON.parse(extract(two.body, 'manifest.json')) as { RepoTags: string[] }[];
   assert.deepEqual(manifest.flatMap((m) => m.RepoTags).sort(), ['localhost/bb:1', 'localhost/bb:saved']);
+  const one = await api.http('GET', `/images/${IMAGE}/get`);
+  assert.equal(one.status, 200);
+  assert.deepEqual((JSON.parse(extract(one.body, 'manifest.json')) as { RepoTags: string[] }[]).map((m) => m.RepoTags), [[IMAGE]]);
   const noName = await api.http('GET', `/images/get?names=${encodeURIComponent(IMAGE)}&names=localhost/nope:1`);
   assert.equal(noName.status, 404);
   assert.deepEqual(noName.json(), { message: 'No such image: localhost/nope:1' });
