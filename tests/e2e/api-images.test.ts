@@ -6,7 +6,17 @@
  * starts, an {"errorDetail","error"} line after. The server and the brig CLI share one
  * BRIG_ROOT, so each sees what the other made.
  *
- * Where brig and dockerd (20.10, Debian's docker.io) answer differently:
+ * Where brig and dockerd (20.10, Debian's docker.io) answer differently (dockerd's answers
+ * seen on a dockerd started by hand on its own socket and data root):
+ *   - POST /images/{name}/push of a name with no image: dockerd starts the stream ("The push
+ *     refers to repository") and says "An image does not exist locally with the tag: NAME" in
+ *     it (200); brig answers 404 with the same words before the stream, as the API docs list
+ *     404 "No such image" for push. docker's CLI prints the words and exits 1 either way.
+ *   - POST /images/{name}/tag without repo: dockerd 20.10 500 "invalid reference format";
+ *     brig 400 "repository name (repo) is required" (current moby's words; the docs: 400).
+ *   - GET /images/json: dockerd gives Labels and RepoDigests as null when empty, brig {} and
+ *     [] (the docs' types); Containers is -1 from dockerd (not counted), a count from brig
+ *     (the docs allow either).
  *   - GET /images/search: dockerd asks Docker Hub; brig has no index to ask and answers 501
  *     (the API docs give search no other registry, and 501 is the status for what a server
  *     does not do).
@@ -199,7 +209,7 @@ test('commit of a container the brig CLI made: changes, message, author, pause',
   api.dockerOk(['commit', '--pause=false', 'cm', 'localhost/committed:2']);
   // docker's errors.
   const none = await api.http('POST', '/commit');
-  assert.deepEqual([none.status, none.json()], [400, { message: 'No container name or ID supplied' }]);
+  assert.deepEqual([none.status, none.json()], [400, { message: 'invalid name or ID supplied: ""' }]);
   const nope = await api.http('POST', '/commit?container=nope');
   assert.deepEqual([nope.status, nope.json()], [404, { message: 'No such container: nope' }]);
   const config = await api.http('POST', '/commit?container=cm', { body: { Cmd: ['x'] } });

@@ -14,6 +14,13 @@
  *     (none) mode", brig naming the mode.
  *   - GET /networks: dockerd lists its bridge, host and none networks always; brig has the
  *     default bridge once a container used it and no host/none records (they are modes).
+ *   - POST /networks/create of a name that exists, from a client below 1.44 with
+ *     CheckDuplicate false: dockerd 20.10 makes a second network of that name (201 with a
+ *     Warning) and then answers "network X is ambiguous" for the name; brig refuses it 409 as
+ *     docker does for every client since 1.44 (the docs: CheckDuplicate deprecated, always
+ *     checked), since its containers' records name their networks.
+ *   - GET /networks?filters={"type":["odd"]}: both say "invalid filter: 'type'='odd'",
+ *     dockerd with 500, brig 400 (the docs: 400 for a bad parameter).
  *   - POST /networks/create with EnableIPv6: dockerd makes an IPv6 network; brig's bridge
  *     networks are IPv4 only and refuse it with a 400 naming the field, not ignoring it.
  */

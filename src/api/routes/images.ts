@@ -126,7 +126,8 @@ export const imageRoutes: RouteModule = (r) => {
 
   r.add('POST', '/commit', async ({ engine, x, query }) => {
     const container = query.string('container');
-    if (container === undefined || container === '') throw badRequest('No container name or ID supplied');
+    // docker's words (daemon GetContainer's invalidIdentifier), as dockerd 20.10 answers too.
+    if (container === undefined || container === '') throw badRequest('invalid name or ID supplied: ""');
     // The body is a container Config merged over the container's; brig applies `changes`
     // instead, and takes the body only empty (docker's CLI sends null).
     const body = await readJson(x.req);
