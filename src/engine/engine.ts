@@ -47,7 +47,8 @@ export { CredentialStore, HUB_SERVER, serverKey } from '../image/registry/creden
  * /images/load send, and what the CLI prints ("a1b2c3d4e5f6: Pull complete").
  */
 export interface JSONMessage {
-  status: string;
+  /** Absent on a message that only carries `aux`. */
+  status?: string;
   /** A layer's short digest, or the tag a pull is for. */
   id?: string;
   /**
@@ -55,8 +56,21 @@ export interface JSONMessage {
    * numbers on transfers, which only a terminal shows (as a bar).
    */
   progressDetail?: { current?: number; total?: number };
-  /** Data for programs, not printed: a push's last message carries {Tag, Digest, Size}. */
+  /** Data for programs, in a message of its own that clients do not print: a push's {Tag, Digest, Size}. */
   aux?: Record<string, unknown>;
+}
+
+/**
+ * Registry credentials for one pull or push (what `brig serve` takes from a request's
+ * X-Registry-Auth header); without them the engine uses its own (docker's config.json).
+ */
+export type { Credentials as RegistryCredentials } from '../image/registry/credentials.js';
+import type { Credentials as RegistryCredentials } from '../image/registry/credentials.js';
+
+/** `GET /distribution/{name}/json`: what a registry serves for a reference, and for which platforms. */
+export interface DistributionInspect {
+  Descriptor: { mediaType: string; digest: string; size: number };
+  Platforms: { architecture: string; os: string; variant?: string }[];
 }
 
 export interface PullOptions {
@@ -66,6 +80,7 @@ export interface PullOptions {
   allTags?: boolean;
   onProgress?: (m: JSONMessage) => void;
   signal?: AbortSignal;
+  auth?: RegistryCredentials;
 }
 
 /** What a pull did: docker's last status line ("Downloaded newer image" or "Image is up to date"). */
@@ -97,9 +112,14 @@ export interface ImageOps {
    * POST /images/{name}/push: progress as docker's JSON messages ("The push refers to
    * repository [...]", a line per layer, "TAG: digest: sha256:... size: N" with its aux).
    */
-  pushImage(reference: string, opts?: { onProgress?: (m: JSONMessage) => void; signal?: AbortSignal }): Promise<{ reference: string; digest: string; size: number }>;
-  /** GET /images/json, with docker's filters (dangling, label, before, since, until, reference). */
-  listImages(opts?: { all?: boolean; filters?: FilterMap }): Promise<ImageSummary[]>;
+  pushImage(reference: string, opts?: { onProgress?: (m: JSONMessage) => void; signal?: AbortSignal; auth?: RegistryCredentials }): Promise<{ reference: string; digest: string; size: number }>;
+  /** GET /distribution/{name}/json: the registry's descriptor and platforms for a reference, nothing pulled. */
+  distributionInspect(reference: string, opts?: { signal?: AbortSignal; auth?: RegistryCredentials }): Promise<DistributionInspect>;
+  /**
+   * GET /images/json, with docker's filters (dangling, label, before, since, until,
+   * reference); sharedSize fills SharedSize (else -1), docker's shared-size=1.
+   */
+  listImages(opts?: { all?: boolean; filters?: FilterMap; sharedSize?: boolean }): Promise<ImageSummary[]>;
   inspectImage(nameOrId: string): Promise<ImageInspect>;
   imageHistory(nameOrId: string): Promise<HistoryItem[]>;
   tagImage(source: string, target: string): Promise<void>;

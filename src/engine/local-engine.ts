@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { arch, hostname, machine, release } from 'node:os';
 import path from 'node:path';
-import { BrigError, hasErrno } from '../errors/index.js';
+import { BrigError, hasErrno, isBrigError } from '../errors/index.js';
 import {
   applyChanges,
   hostPlatform,
@@ -25,8 +25,8 @@ import { familiarReference, formatReference, parseReference } from '../image/ref
 import { buildInfo } from '../util/build-info.js';
 import { API_VERSION, MIN_API_VERSION } from './api-version.js';
 import { pullMessages } from './pull-messages.js';
-import { pushedMessage, pushMessages } from './push-messages.js';
-import { Filters as FilterArgs, parseUntil } from './containers/filters.js';
+import { pushedMessages, pushMessages } from './push-messages.js';
+import { Filters as FilterArgs } from './containers/filters.js';
 import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../util/owner.js';
 import { describeCgroups, detectCgroups } from '../runtime/cgroups/detect.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -47,6 +47,8 @@ import type {
   EngineInfo,
   PullOptions,
   PullReport,
+  DistributionInspect,
+  RegistryCredentials,
   LogLine,
   LogOptions,
   HistoryItem,
@@ -87,6 +89,7 @@ import { VolumeService, type VolumeCreateRequest, type VolumeListResponse, type 
 import { type Volume, VolumeStore } from './volumes/store.js';
 import type { NetworkBackend } from './network/backend.js';
 import { type CreateNetworkRequest, type NetworkInspect, NetworkService } from './network/service.js';
+import { filterNetworks, networkPruneFilters } from './network/filters.js';
 import { portsView } from './network/ports.js';
 import { isRunningLike } from './containers/state.js';
 
@@ -272,11 +275,11 @@ export class LocalEngine implements Engine {
     return users;
   }
 
-  async listImages(opts: { all?: boolean; filters?: FilterMap } = {}): Promise<ImageSummary[]> {
+  async listImages(opts: { all?: boolean; filters?: FilterMap; sharedSize?: boolean } = {}): Promise<ImageSummary[]> {
     await this.open();
     const host = { image: { created: Number.NaN, labels: HOST_LABELS, names: [{ full: 'docker.io/library/host:latest', repo: 'docker.io/library/host', digest: false }] }, summary: hostImageSummary() };
     if (!this.deps.images) return [host.summary];
-    return this.deps.images.list({ filters: filterLists(opts.filters), users: await this.imageUsers(), extra: [host] });
+    return this.deps.images.list({ filters: filterLists(opts.filters), users: await this.imageUsers(), extra: [host], ...(opts.sharedSize ? { sharedSize: true } : {}) });
   }
 
   async inspectImage(nameOrId: string): Promise<ImageInspect> {
@@ -306,7 +309,8 @@ export class LocalEngine implements Engine {
     }
     const platform = opts.platform === undefined || opts.platform === '' ? undefined : parsePlatform(opts.platform);
     const emit = opts.onProgress ?? (() => undefined);
-    const tags = opts.allTags === true ? await store.remoteTags(reference, opts.signal ? { signal: opts.signal } : {}) : [ref.tag];
+    const registry = this.registryFor(opts.auth);
+    const tags = opts.allTags === true ? await store.remoteTags(reference, { ...(opts.signal ? { signal: opts.signal } : {}), ...registry }) : [ref.tag];
     const images: PullResult[] = [];
     for (const tag of tags) {
       const one = tag === ref.tag ? ref : { ...ref, tag };
@@ -314,6 +318,7 @@ export class LocalEngine implements Engine {
         ...(platform ? { platform } : {}),
         onProgress: pullMessages(one, emit),
         ...(opts.signal ? { signal: opts.signal } : {}),
+        ...registry,
       });
       emit({ status: `Digest: ${r.digest}` });
       images.push(r);
@@ -326,14 +331,32 @@ export class LocalEngine implements Engine {
     return { reference: formatReference(ref), status, images };
   }
 
-  async pushImage(reference: string, opts: { onProgress?: (m: JSONMessage) => void; signal?: AbortSignal } = {}) {
+  /** The registry client for one operation: the caller's credentials, else the engine's own. */
+  private registryFor(auth: RegistryCredentials | undefined): { registry?: RegistryClient } {
+    return auth === undefined ? {} : { registry: this.store().registry.withCredentials(async () => auth) };
+  }
+
+  async distributionInspect(reference: string, opts: { signal?: AbortSignal; auth?: RegistryCredentials } = {}): Promise<DistributionInspect> {
+    await this.open();
+    this.refuseBuiltin(reference, 'looked up in a registry');
+    return this.store().distribution(reference, { ...(opts.signal ? { signal: opts.signal } : {}), ...this.registryFor(opts.auth) });
+  }
+
+  async pushImage(reference: string, opts: { onProgress?: (m: JSONMessage) => void; signal?: AbortSignal; auth?: RegistryCredentials } = {}) {
     await this.open();
     this.refuseBuiltin(reference, 'pushed');
     const ref = parseReference(reference);
     const emit = opts.onProgress ?? (() => {});
+    // docker's words for a name with no image (distribution/push.go, push_v2.go), before anything is sent.
+    const missing = await this.store().inspect(reference).then(() => undefined, (e: unknown) => (isBrigError(e) && e.code === 'IMAGE_NOT_FOUND' ? e : Promise.reject(e)));
+    if (missing !== undefined) {
+      const name = familiarReference({ ...ref, tag: undefined, digest: undefined });
+      const repoHeld = (await this.listImages({ filters: { reference: [name] } })).length > 0;
+      throw new BrigError('IMAGE_NOT_FOUND', repoHeld ? `tag does not exist: ${familiarReference(ref)}` : `An image does not exist locally with the tag: ${name}`, { hint: 'tag an image with that name first (brig tag)' });
+    }
     const words = pushMessages(ref, emit);
-    const pushed = await this.store().push(reference, { signal: opts.signal, onStart: words.start, onProgress: words.progress });
-    emit(pushedMessage(ref.tag ?? 'latest', pushed.digest, pushed.size));
+    const pushed = await this.store().push(reference, { signal: opts.signal, onStart: words.start, onProgress: words.progress, ...this.registryFor(opts.auth) });
+    for (const m of pushedMessages(ref.tag ?? 'latest', pushed.digest, pushed.size)) emit(m);
     this.event(imageEvent('push', familiarReference(ref), familiarReference({ ...ref, tag: undefined, digest: undefined })));
     return pushed;
   }
@@ -806,15 +829,9 @@ export class LocalEngine implements Engine {
   }
 
   async listNetworks(opts: { filters?: FilterMap } = {}): Promise<NetworkInspect[]> {
-    const all = await (await this.nets()).list();
-    const f = new FilterArgs(opts.filters ?? {});
-    return all.filter((n) => {
-      if (f.contains('name') && !f.get('name').some((v) => n.Name.includes(v))) return false;
-      if (f.contains('id') && !f.get('id').some((v) => n.Id.startsWith(v))) return false;
-      if (f.contains('driver') && !f.get('driver').includes(n.Driver)) return false;
-      if (f.contains('label') && !f.get('label').every((l) => { const [k = '', v] = l.split('='); return v === undefined ? k in n.Labels : n.Labels[k] === v; })) return false;
-      return true;
-    });
+    const net = await this.nets();
+    // docker's list leaves Containers out; dangling asks who uses each network, from the service's own view.
+    return filterNetworks(await net.list(), opts.filters, (n) => Object.keys(n.Containers).length > 0);
   }
 
   async inspectNetwork(ref: string): Promise<NetworkInspect> {
@@ -827,10 +844,7 @@ export class LocalEngine implements Engine {
   }
 
   async pruneNetworks(opts: { filters?: FilterMap } = {}): Promise<{ NetworksDeleted: string[] }> {
-    const f = new FilterArgs(opts.filters ?? {});
-    const until = f.contains('until') ? parseUntil(f.get('until')[0]!, Date.now()) : undefined;
-    const labels = f.contains('label') ? (l: Record<string, string>) => f.get('label').every((x) => { const [k = '', v] = x.split('='); return v === undefined ? k in l : l[k] === v; }) : undefined;
-    const r = await (await this.nets()).prune({ ...(until !== undefined && !Number.isNaN(until) ? { until } : {}), ...(labels ? { labels } : {}) });
+    const r = await (await this.nets()).prune(networkPruneFilters(opts.filters, Date.now()));
     for (const n of r.NetworksDeleted) this.event(objectEvent('network', 'destroy', n, { name: n, type: 'bridge' }));
     return r;
   }

@@ -53,7 +53,10 @@ export function pushMessages(ref: Reference, emit: (m: JSONMessage) => void): { 
   };
 }
 
-/** docker's last push line: "TAG: digest: DIGEST size: N", its aux for programs. */
-export function pushedMessage(tag: string, digest: string, size: number): JSONMessage {
-  return { status: `${tag}: digest: ${digest} size: ${size}`, progressDetail: {}, aux: { Tag: tag, Digest: digest, Size: size } };
+/**
+ * docker's last push messages: the line "TAG: digest: DIGEST size: N", then the same for
+ * programs as an aux-only message (push_v2.go sends two; docker's CLI prints no aux message).
+ */
+export function pushedMessages(tag: string, digest: string, size: number): JSONMessage[] {
+  return [{ status: `${tag}: digest: ${digest} size: ${size}` }, { progressDetail: {}, aux: { Tag: tag, Digest: digest, Size: size } }];
 }

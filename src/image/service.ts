@@ -368,7 +368,7 @@ export class ImageService {
    */
   async pull(
     reference: string,
-    opts: { platform?: Platform; onProgress?: ProgressFn; unpack?: boolean; signal?: AbortSignal } = {},
+    opts: { platform?: Platform; onProgress?: ProgressFn; unpack?: boolean; signal?: AbortSignal; registry?: RegistryClient } = {},
   ): Promise<PullResult> {
     await this.init();
     return this.store.transaction((tx) => this.pull_(reference, opts, tx));
@@ -376,22 +376,23 @@ export class ImageService {
 
   private async pull_(
     reference: string,
-    opts: { platform?: Platform; onProgress?: ProgressFn; unpack?: boolean; signal?: AbortSignal },
+    opts: { platform?: Platform; onProgress?: ProgressFn; unpack?: boolean; signal?: AbortSignal; registry?: RegistryClient },
     tx: Transaction,
   ): Promise<PullResult> {
     const signal = opts.signal ?? this.signal;
+    const registry = opts.registry ?? this.registry;
     const ref = parseReference(reference);
     const platform = opts.platform ?? this.platform;
     // What the name pointed at before: the same image again is "up to date", as docker says.
     const before = await this.store.get(formatReference(ref));
     const oldId = before && (await this.store.readManifest(before.target.digest).then((m) => m.config.digest, () => undefined));
-    const top = await this.registry.getManifest(ref, { signal });
+    const top = await registry.getManifest(ref, { signal });
     let manifestBytes = top.bytes;
     let target: Descriptor = { mediaType: top.mediaType, digest: top.digest, size: top.bytes.length };
     if (isIndexType(top.mediaType)) {
       const index = parseIndex(top.bytes, `index ${formatReference(ref)}`);
       const chosen = selectPlatform(index.manifests, platform, `image ${formatReference(ref)}`);
-      const m = await this.registry.getManifest(
+      const m = await registry.getManifest(
         { ...ref, tag: undefined, digest: chosen.digest },
         { signal },
       );
@@ -443,7 +444,7 @@ export class ImageService {
       onProgress?.({ kind: 'blob', digest: b.digest, status: have ? 'exists' : 'waiting', current: have ? b.size : 0, total: b.size });
     }
     await mapLimit(blobs, this.concurrency, (d) =>
-      this.registry.fetchBlob(ref, d, this.store.blobs, { onProgress, signal }),
+      registry.fetchBlob(ref, d, this.store.blobs, { onProgress, signal }),
     );
     const config = await this.store.readConfig(manifest.config.digest);
     if (config.rootfs.diff_ids.length !== manifest.layers.length) {
@@ -474,8 +475,30 @@ export class ImageService {
   }
 
   /** The tags a registry lists for a repository (`pull --all-tags`). */
-  async remoteTags(reference: string, opts: { signal?: AbortSignal } = {}): Promise<string[]> {
-    return this.registry.listTags(parseReference(reference, { defaultTag: false }), opts);
+  async remoteTags(reference: string, opts: { signal?: AbortSignal; registry?: RegistryClient } = {}): Promise<string[]> {
+    return (opts.registry ?? this.registry).listTags(parseReference(reference, { defaultTag: false }), opts);
+  }
+
+  /**
+   * `GET /distribution/{name}/json`: what the registry holds under a reference, without
+   * pulling it: the descriptor it serves and the platforms it offers (an index's entries, or
+   * a single manifest's config's os and architecture), as docker's distribution router does.
+   */
+  async distribution(reference: string, opts: { signal?: AbortSignal; registry?: RegistryClient } = {}): Promise<{ Descriptor: Descriptor; Platforms: Platform[] }> {
+    const registry = opts.registry ?? this.registry;
+    const ref = parseReference(reference);
+    const top = await registry.getManifest(ref, opts);
+    const Descriptor = { mediaType: top.mediaType, digest: top.digest, size: top.bytes.length };
+    if (isIndexType(top.mediaType)) {
+      const index = parseIndex(top.bytes, `index ${formatReference(ref)}`);
+      return { Descriptor, Platforms: index.manifests.flatMap((m) => (m.platform ? [m.platform] : [])) };
+    }
+    const manifest = parseManifest(top.bytes, `manifest ${formatReference(ref)}`);
+    const config = JSON.parse((await registry.getBlob(ref, manifest.config, opts)).toString('utf8')) as { os?: unknown; architecture?: unknown; variant?: unknown };
+    if (typeof config.os !== 'string' || typeof config.architecture !== 'string') {
+      throw new BrigError('INVALID_MANIFEST', `image ${formatReference(ref)}: its config names no os and architecture`);
+    }
+    return { Descriptor, Platforms: [{ architecture: config.architecture, os: config.os, ...(typeof config.variant === 'string' && config.variant ? { variant: config.variant } : {}) }] };
   }
 
   /**
@@ -491,8 +514,10 @@ export class ImageService {
       onStart?: (layers: string[], mountFrom: string | undefined) => void;
       chunkSize?: number;
       signal?: AbortSignal;
+      registry?: RegistryClient;
     } = {},
   ): Promise<{ reference: string; digest: string; size: number }> {
+    const registry = opts.registry ?? this.registry;
     const r = this.usable(await this.resolve(source));
     const dest = parseReference(opts.destination ?? source);
     const mountFrom = r.entries
@@ -503,14 +528,14 @@ export class ImageService {
     opts.onStart?.(r.manifest.layers.map((l) => l.digest), mountFrom);
     const blobs = [r.manifest.config, ...r.manifest.layers];
     await mapLimit(blobs, this.concurrency, (d) =>
-      this.registry.pushBlob(dest, d, () => this.store.blobs.open(d.digest, { signal: opts.signal }), {
+      registry.pushBlob(dest, d, () => this.store.blobs.open(d.digest, { signal: opts.signal }), {
         mountFrom,
         chunkSize: opts.chunkSize,
         onProgress: opts.onProgress,
       }),
     );
     const bytes = await this.store.blobs.read(r.target.digest);
-    const digest = await this.registry.putManifest(dest, bytes, r.target.mediaType);
+    const digest = await registry.putManifest(dest, bytes, r.target.mediaType);
     await this.store.setImage(formatReference(dest), r.target, {
       repoDigest: `${referenceName(dest)}@${digest}`,
     });
@@ -603,7 +628,7 @@ export class ImageService {
    * one), filtered the same way.
    */
   async list(
-    opts: { filters?: FilterMap; users?: readonly ImageUser[]; extra?: readonly { image: FilterableImage; summary: ImageSummary }[] } = {},
+    opts: { filters?: FilterMap; users?: readonly ImageUser[]; extra?: readonly { image: FilterableImage; summary: ImageSummary }[]; sharedSize?: boolean } = {},
   ): Promise<ImageSummary[]> {
     const f = new Filters(opts.filters);
     f.validate(['dangling', 'label', 'before', 'since', 'until', 'reference']);
@@ -616,11 +641,16 @@ export class ImageService {
       return { familiar: familiarReference(ref), familiarName: familiarReference({ ...ref, tag: undefined, digest: undefined }) };
     });
     const out: ImageSummary[] = [];
+    const all = await this.resolveAll();
+    // docker's shared-size: the bytes of this image's layers that another image uses too.
+    const layerUse = new Map<string, number>();
+    if (opts.sharedSize) for (const r of all.values()) for (const l of new Set(r.manifest.layers.map((x) => x.digest))) layerUse.set(l, (layerUse.get(l) ?? 0) + 1);
+    const shared = (r: ResolvedImage) => (opts.sharedSize ? r.manifest.layers.filter((l) => (layerUse.get(l.digest) ?? 0) > 1).reduce((n, l) => n + l.size, 0) : -1);
     for (const x of opts.extra ?? []) {
       const names = keep(x.image);
       if (names !== undefined) out.push(x.summary);
     }
-    for (const r of (await this.resolveAll()).values()) {
+    for (const r of all.values()) {
       const refs = this.refs(r);
       const names = keep({ created: createdMs(r), labels: r.config.config?.Labels ?? {}, names: refs });
       if (names === undefined) continue;
@@ -632,7 +662,7 @@ export class ImageService {
         RepoDigests: this.repoDigests(r, shown),
         Created: unixSeconds(r.config.created),
         Size: this.size(r),
-        SharedSize: -1,
+        SharedSize: shared(r),
         Labels: r.config.config?.Labels ?? {},
         Containers: opts.users === undefined ? -1 : opts.users.filter((u) => u.imageId === r.id).length,
       });

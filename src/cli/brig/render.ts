@@ -82,6 +82,8 @@ export function jsonMessageRenderer(out: Writable & { isTTY?: boolean }): (m: JS
   const tty = out.isTTY === true;
   let ids = new Map<string, number>();
   return (m) => {
+    // docker's DisplayJSONMessagesStream hands aux messages to a callback and prints none.
+    if (m.aux !== undefined) return;
     let diff = 0;
     const progress = m.progressDetail === undefined ? undefined : progressBar(m.progressDetail.current ?? 0, m.progressDetail.total ?? 0);
     if (m.id !== undefined && progress !== undefined) {
@@ -99,7 +101,7 @@ export function jsonMessageRenderer(out: Writable & { isTTY?: boolean }): (m: JS
     if (progress !== undefined && !tty && progress !== '') return;
     let text = tty && progress !== undefined ? '\x1b[2K\r' : '';
     if (m.id !== undefined) text += `${m.id}: `;
-    text += tty && progress !== undefined ? `${m.status} ${progress}\r` : `${m.status}\n`;
+    text += tty && progress !== undefined ? `${m.status ?? ''} ${progress}\r` : `${m.status ?? ''}\n`;
     out.write(text);
     if (m.id !== undefined && tty && diff > 0) out.write(`\x1b[${diff}B`);
   };

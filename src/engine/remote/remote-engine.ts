@@ -27,6 +27,7 @@ import type {
   ContainerSummary,
   ContainerTopResponse,
   CreateNetworkRequest,
+  DistributionInspect,
   Engine,
   EngineInfo,
   EngineVersion,
@@ -103,13 +104,13 @@ export class RemoteEngine implements Engine {
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
     const messages = await followMessages(res, opts.onProgress);
-    const last = [...messages].reverse().find((m) => m.status.startsWith('Status: '))?.status ?? '';
+    const last = [...messages].reverse().find((m) => m.status?.startsWith('Status: '))?.status ?? '';
     const full = nameOnly && opts.allTags ? `${ref.registry}/${ref.repository}` : `${ref.registry}/${ref.repository}${ref.digest ? `@${ref.digest}` : `:${ref.tag ?? 'latest'}`}`;
     const status = /up to date/.test(last) ? 'up-to-date' : 'downloaded';
     const images = [];
     if (!opts.allTags) {
       const i = await this.inspectImage(full);
-      const digest = [...messages].reverse().find((m) => m.status.startsWith('Digest: '))?.status.slice('Digest: '.length) ?? '';
+      const digest = [...messages].reverse().find((m) => m.status?.startsWith('Digest: '))?.status?.slice('Digest: '.length) ?? '';
       images.push({ reference: full, id: i.Id, digest, manifestDigest: digest, platform: { architecture: String(i.Architecture ?? ''), os: String(i.Os ?? '') }, status } as const);
     }
     return { reference: full, status, images };
@@ -129,8 +130,12 @@ export class RemoteEngine implements Engine {
     return { reference: `${ref.registry}/${ref.repository}:${ref.tag ?? 'latest'}`, digest: aux.Digest, size: aux.Size };
   }
 
-  listImages(opts: { all?: boolean; filters?: FilterMap } = {}): Promise<ImageSummary[]> {
-    return this.client.json('GET', '/images/json', { query: { all: opts.all, filters: opts.filters } });
+  async distributionInspect(reference: string, opts: { signal?: AbortSignal } = {}): Promise<DistributionInspect> {
+    return this.client.json('GET', `/distribution/${reference}/json`, { headers: await this.registryAuth(reference), ...(opts.signal ? { signal: opts.signal } : {}) });
+  }
+
+  listImages(opts: { all?: boolean; filters?: FilterMap; sharedSize?: boolean } = {}): Promise<ImageSummary[]> {
+    return this.client.json('GET', '/images/json', { query: { all: opts.all, filters: opts.filters, 'shared-size': opts.sharedSize } });
   }
 
   inspectImage(nameOrId: string): Promise<ImageInspect> {

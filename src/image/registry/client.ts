@@ -107,12 +107,20 @@ export class RegistryClient {
   /** Blob uploads in flight, by registry, repository and digest (see pushBlob). */
   private readonly uploads = new Map<string, Promise<'exists' | 'mounted' | 'uploaded'>>();
 
-  constructor(opts: RegistryClientOptions = {}) {
+  constructor(private readonly opts: RegistryClientOptions = {}) {
     this.credentials = opts.credentials;
     this.insecure = new Set(opts.insecureRegistries ?? []);
     this.policy = { ...DEFAULT_RETRY, ...opts.retry };
     this.userAgent = opts.userAgent ?? 'brig/0.1';
     this.signal = opts.signal;
+  }
+
+  /**
+   * The same client (transport, insecure registries, retries) with other credentials, for
+   * one operation: what `brig serve` gets in a request's X-Registry-Auth header.
+   */
+  withCredentials(credentials: CredentialSource): RegistryClient {
+    return new RegistryClient({ ...this.opts, credentials });
   }
 
   private allowHttp(registry: string): boolean {
@@ -325,6 +333,18 @@ export class RegistryClient {
       });
     }
     return { bytes, mediaType, digest: actual };
+  }
+
+  /** A small blob (an image config) read into memory, checked against its descriptor. */
+  async getBlob(ref: Reference, desc: Descriptor, opts: { signal?: AbortSignal } = {}): Promise<Buffer> {
+    const what = `blob ${desc.digest} of ${ref.registry}/${ref.repository}`;
+    if (desc.size > MAX_MANIFEST) throw new BrigError('INVALID_MANIFEST', `${what}: ${desc.size} bytes is over the limit of ${MAX_MANIFEST}`);
+    const res = await this.request(ref, [this.scope(ref, 'pull')], { method: 'GET', path: `${ref.repository}/blobs/${desc.digest}`, signal: opts.signal });
+    if (res.status !== 200) throw await statusError(res, what);
+    const bytes = await readBody(res, MAX_MANIFEST);
+    const actual = sha256(bytes);
+    if (actual !== desc.digest) throw mismatch(what, desc.digest, actual);
+    return bytes;
   }
 
   /**

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { encodeQuery } from '../../../src/engine/remote/client.js';
 import { parseHost, remoteHostFrom } from '../../../src/engine/remote/host.js';
 import { followMessages, logLines } from '../../../src/engine/remote/streams.js';
-import { pushedMessage } from '../../../src/engine/push-messages.js';
+import { pushedMessages } from '../../../src/engine/push-messages.js';
 
 test("parseHost: docker's -H forms, with the field named when wrong", () => {
   assert.deepEqual(parseHost('unix:///run/brig/docker.sock'), { kind: 'unix', socketPath: '/run/brig/docker.sock', url: 'unix:///run/brig/docker.sock' });
@@ -56,8 +56,8 @@ test('logLines: "TIME ATTRS TEXT" records, framed or raw, cut anywhere', async (
 
 test("followMessages: every message to the caller; docker's error line ends the stream as an error", async () => {
   const seen: string[] = [];
-  const ok = await followMessages(Readable.from([`${JSON.stringify({ status: 'Pulling from x', id: '1' })}\n`, `${JSON.stringify(pushedMessage('1', 'sha256:ab', 5))}\n`]), (m) => seen.push(m.status));
-  assert.deepEqual(seen, ['Pulling from x', '1: digest: sha256:ab size: 5']);
+  const ok = await followMessages(Readable.from([`${JSON.stringify({ status: 'Pulling from x', id: '1' })}\n`, ...pushedMessages('1', 'sha256:ab', 5).map((m) => `${JSON.stringify(m)}\n`)]), (m) => seen.push(m.status ?? '(aux)'));
+  assert.deepEqual(seen, ['Pulling from x', '1: digest: sha256:ab size: 5', '(aux)']);
   assert.deepEqual(ok.at(-1)!.aux, { Tag: '1', Digest: 'sha256:ab', Size: 5 });
   await assert.rejects(followMessages(Readable.from([`${JSON.stringify({ errorDetail: { message: 'unauthorized: authentication required' }, error: 'unauthorized: authentication required' })}\n`])), (e: Error & { code: string }) => e.code === 'REGISTRY_UNAUTHORIZED');
 });
