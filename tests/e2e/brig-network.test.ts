@@ -7,65 +7,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { BRIG, brigCli } from '../support/brig-cli.js';
-import { makeBusyboxRootfs } from '../support/image-busybox.js';
-import { requires } from '../support/requires.js';
-import { readTextSync } from '../../src/util/read-text.js';
+import { test } from 'node:test';
+import { BRIG } from '../support/brig-cli.js';
+import { HTTPD, netLeftovers, netSuite, retry } from '../support/net-e2e.js';
 
-const netavark = ['/usr/lib/podman/netavark', '/usr/libexec/podman/netavark'].some((p) => existsSync(p));
-const skip = requires('root', 'helper', 'busybox') || (netavark ? false : 'netavark and aardvark-dns are not installed');
-const root = mkdtempSync(path.join(tmpdir(), 'brig-net-'));
-const data = path.join(root, 'data');
-const { brig, ok, traces } = brigCli(data);
-const IMAGE = 'localhost/net:1';
-const netnsDir = path.join(data, 'run-net', 'netns');
+const { brig, ok, traces, skip, data, image: IMAGE, netnsDir } = netSuite('net');
 
-before(async () => {
-  if (skip) return;
-  const rootfs = await makeBusyboxRootfs(root);
-  for (const a of ['sleep', 'true', 'nslookup', 'ping', 'wget', 'httpd', 'ip', 'cat', 'grep']) spawnSync('ln', ['-sf', 'busybox', path.join(rootfs, 'bin', a)]);
-  spawnSync('mkdir', ['-p', path.join(rootfs, 'www')]);
-  writeFileSync(path.join(rootfs, 'www', 'index.html'), 'hello from brig\n');
-  spawnSync('tar', ['-C', rootfs, '-cf', path.join(root, 'net.tar'), '.']);
-  ok(['import', '--change', 'ENV PATH=/bin', path.join(root, 'net.tar'), IMAGE]);
-});
-
-after(() => {
-  if (!skip) {
-    for (const id of brig(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean)) brig(['rm', '-f', id]);
-    for (const n of brig(['network', 'ls', '-q']).stdout.split('\n').filter(Boolean)) brig(['network', 'rm', n]);
-  }
-  rmSync(root, { recursive: true, force: true });
-});
-
-const HTTPD = ['httpd', '-f', '-p', '80', '-h', '/www'];
-
-/** This root's bridges and subnets, from its network records. */
-function ours(): { bridges: string[]; subnets: string[] } {
-  const dir = path.join(data, 'networks');
-  const recs = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json') && f.length === 69).map((f) => JSON.parse(readTextSync(path.join(dir, f))) as { brig: { bridge: string }; IPAM: { Config: { Subnet: string }[] } }) : [];
-  return { bridges: recs.map((r) => r.brig.bridge), subnets: recs.map((r) => r.IPAM.Config[0]!.Subnet) };
-}
-
-/** What brig's networking left on the host: namespace files and mounts, bridges and veths on them, rules naming our subnets or ports. */
-function leftovers(ports: number[] = []): string[] {
-  const found: string[] = [];
-  if (existsSync(netnsDir)) for (const f of readdirSync(netnsDir)) found.push(`netns file ${f}`);
-  for (const l of readTextSync('/proc/self/mountinfo').split('\n')) if (l.includes(netnsDir)) found.push(`mount ${l.split(' ')[4]}`);
-  const { bridges, subnets } = ours();
-  const links = spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout;
-  for (const b of bridges) if (new RegExp(`: ${b}[:@]|master ${b} `).test(links)) found.push(`link on ${b}`);
-  const rules = spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout;
-  for (const s of subnets) if (rules.includes(s)) found.push(`rule for ${s}`);
-  for (const p of ports) if (new RegExp(`dport ${p}\\b`).test(rules)) found.push(`rule for port ${p}`);
-  return found;
-}
+const leftovers = (ports: number[] = []) => netLeftovers(data, ports);
 
 function ip(name: string, network: string): string {
   return ok(['inspect', '-f', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, name]).trim();
@@ -79,18 +30,6 @@ function httpGet(url: string): Promise<string> {
       res.on('end', () => resolve(body));
     }).on('error', reject);
   });
-}
-
-async function retry<T>(what: string, fn: () => T | Promise<T>, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (Date.now() > end) throw new Error(`${what}: ${(e as Error).message}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
 
 test('two containers on a user network resolve each other by name and alias, and talk HTTP', { skip }, async () => {

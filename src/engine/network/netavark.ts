@@ -13,6 +13,7 @@ import path from 'node:path';
 import { BrigError } from '../../errors/index.js';
 import type { AttachmentResult, NetworkBackend, SetupRequest, SetupResult } from './backend.js';
 import { lockedArgv, withNetworkLock } from './host-lock.js';
+import { ensureIsolation, removeIsolation } from './isolation.js';
 import { execFileAsync } from '../../util/builtins.js';
 
 
@@ -105,7 +106,12 @@ export class NetavarkBackend implements NetworkBackend {
     const file = path.join(this.opts.configDir, `${req.containerId}.${verb}.${process.pid}.json`);
     await fs.writeFile(file, JSON.stringify(NetavarkBackend.options(req)), { mode: 0o600 });
     try {
-      const { stdout } = await withNetworkLock(() => execFileAsync(bin, [...this.base(), '--file', file, verb, req.netns], { ...(signal ? { signal } : {}), maxBuffer: 4 << 20 }));
+      const { stdout } = await withNetworkLock(async () => {
+        const r = await execFileAsync(bin, [...this.base(), '--file', file, verb, req.netns], { ...(signal ? { signal } : {}), maxBuffer: 4 << 20 });
+        // After netavark's: its jumps go in at the top of FORWARD, and brig's must come first.
+        if (verb === 'setup') await ensureIsolation();
+        return r;
+      });
       return stdout;
     } catch (e) {
       const err = e as Error & { stdout?: string; stderr?: string };
@@ -157,6 +163,7 @@ export class NetavarkBackend implements NetworkBackend {
   async idle(): Promise<void> {
     await withNetworkLock(async () => {
       await this.removeIdleChains();
+      await removeIsolation();
       rmSync(CHAINS_MARKER, { force: true });
     });
   }

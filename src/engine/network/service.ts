@@ -392,7 +392,8 @@ export class NetworkService {
     const options: Record<string, string> = {};
     if (o['com.docker.network.driver.mtu']) options.mtu = o['com.docker.network.driver.mtu'];
     if (o.mtu) options.mtu = o.mtu;
-    if (o.isolate) options.isolate = o.isolate;
+    // Every network is isolated from the others, as docker's bridges are (isolation.ts).
+    options.isolate = 'true';
     return { name: n.Name, id: n.Id, bridge: n.brig.bridge, subnet: n.IPAM.Config[0]!.Subnet, gateway: n.IPAM.Config[0]!.Gateway, internal: n.Internal, dns: n.brig.dns, options };
   }
 
