@@ -30,11 +30,25 @@ test('bridge networks are isolated from each other and from the default bridge; 
   ok(['network', 'create', 'isoa']);
   ok(['network', 'create', 'isob']);
   ok(['run', '-d', '--name', 'ca', '--network', 'isoa', IMAGE, ...HTTPD]);
-  ok(['run', '-d', '--name', 'cb', '--network', 'isob', IMAGE, ...HTTPD]);
+  ok(['run', '-d', '--name', 'cb', '--network', 'isob', '-v', 'isovol:/data', '-p', '127.0.0.1::80', '--expose', '81', IMAGE, ...HTTPD]);
   ok(['run', '-d', '--name', 'dflt', IMAGE, ...HTTPD]);
   ok(['run', '-d', '--name', 'both', '--network', 'isoa', IMAGE, 'sleep', '300']);
   ok(['network', 'connect', 'isob', 'both']);
   const [aIp, bIp, dIp] = [ip('ca', 'isoa'), ip('cb', 'isob'), ip('dflt', 'bridge')];
+  // ps: the network filter takes a name (exactly) or an id prefix, as dockerd's; .Networks lists them all.
+  const ps = (...f: string[]) => ok(['ps', '-a', '--format', '{{.Names}}', ...f.flatMap((x) => ['--filter', x])]).split('\n').filter(Boolean).sort();
+  const isobId = ok(['network', 'inspect', '-f', '{{.Id}}', 'isob']).trim();
+  assert.deepEqual(ps('network=isoa'), ['both', 'ca']);
+  assert.deepEqual(ps(`network=${isobId.slice(0, 10)}`), ['both', 'cb']);
+  assert.deepEqual(ps('network=isoa', 'network=bridge'), ['both', 'ca', 'dflt']);
+  assert.deepEqual(ps('network=iso'), [], 'a name prefix is no match');
+  assert.deepEqual(ps('network=none'), []);
+  assert.equal(ok(['ps', '--filter', 'name=both', '--format', '{{.Networks}}']).trim().split(',').sort().join(','), 'isoa,isob');
+  assert.deepEqual(ps('volume=isovol'), ['cb']);
+  assert.deepEqual(ps('volume=/data'), ['cb']);
+  assert.deepEqual(ps('expose=81'), ['cb']);
+  assert.deepEqual(ps(`publish=${ok(['port', 'cb', '80']).trim().split(':')[1]}`), ['cb']);
+  assert.deepEqual(ps('publish=80'), [], 'publish is the host port');
   // On both networks: both answer (the same path the refused ones take, so the refusals below mean something).
   assert.equal(await retry('both -> a', () => assert.ok(reaches('both', aIp)) ?? true), true);
   assert.ok(reaches('both', bIp), 'both -> b');

@@ -271,6 +271,20 @@ export class NetworkService {
     });
   }
 
+  /**
+   * What ps shows and filters on: docker's Ports list (published ports while the container
+   * runs, the other exposed ones bare) and its networks by name and id (none and host by
+   * name: brig keeps no records for them; a container:NAME one has none, as in docker).
+   */
+  static listView(st: ContainerNetwork, running: boolean): { ports: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[]; networks: { name: string; id: string }[] } {
+    const published = running ? st.ports.map((m) => ({ IP: m.hostIp || '0.0.0.0', PrivatePort: m.containerPort, PublicPort: m.hostPort, Type: m.protocol })) : [];
+    const bare = Object.keys(st.exposed ?? {})
+      .filter((k) => !published.some((p) => `${p.PrivatePort}/${p.Type}` === k))
+      .map((k) => ({ PrivatePort: Number(k.split('/')[0]), Type: k.split('/')[1] ?? 'tcp' }));
+    const networks = st.mode === 'bridge' ? Object.entries(st.endpoints).map(([name, ep]) => ({ name, id: ep.NetworkID })) : st.mode === 'container' ? [] : [{ name: st.mode, id: '' }];
+    return { ports: [...published, ...bare], networks };
+  }
+
   // ---- containers
 
   /**
