@@ -8,6 +8,7 @@
  */
 import type { CommandSpec } from '../../../flags.js';
 import { filterFlag } from '../../filter-flag.js';
+import { deletedLines } from '../image/prune.js';
 import { confirm } from '../../prompt.js';
 import { humanSize } from '../../render.js';
 import { LocalError, report } from '../../report.js';
@@ -62,7 +63,7 @@ export const prune: Verb = {
         space += v.SpaceReclaimed;
       }
       const i = await engine.pruneImages({ filters: { ...filters, dangling: [String(!all)] } });
-      section('Images', i.ImagesDeleted.map((item) => ('Untagged' in item ? `untagged: ${item.Untagged}` : `deleted: ${item.Deleted}`)));
+      section('Images', deletedLines(i.ImagesDeleted));
       space += i.SpaceReclaimed;
       ctx.stdout.write(`Total reclaimed space: ${humanSize(space, 4)}\n`);
     });
