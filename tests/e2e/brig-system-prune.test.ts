@@ -3,12 +3,15 @@
  * nothing, then stopped containers, unused networks, (--volumes) unused anonymous volumes
  * and dangling (-a: unused) images, each listed, and the space reclaimed; what is in use
  * stays. A container's network made of a stopped container's goes in the same run, as the
- * containers go first.
+ * containers go first. And the engine's start-up sweep, which collects what a killed command left.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { netLeftovers, netSuite } from '../support/net-e2e.js';
+import { readTextSync } from '../../src/util/read-text.js';
 
 const { brig, ok, skip, data, root, image: IMAGE } = netSuite('sysprune');
 
@@ -70,4 +73,33 @@ test('system prune: docker\'s prompt and output; containers before networks; vol
   ok(['rm', '-f', 'keeper']);
   ok(['network', 'rm', 'usednet']);
   assert.deepEqual(netLeftovers(data), []);
+});
+
+test('the start-up sweep collects what interrupted commands left: a namespace with no container, a netavark request file, a half-made volume', { skip }, () => {
+  const netns = path.join(data, 'run-net', 'netns');
+  const cfg = path.join(data, 'run-net', 'netavark');
+  mkdirSync(netns, { recursive: true });
+  mkdirSync(cfg, { recursive: true });
+  // A namespace file still mounted, its container gone (as a brig killed between unshare and its record).
+  const stray = path.join(netns, 'ab'.repeat(32));
+  writeFileSync(stray, '');
+  assert.equal(spawnSync('unshare', [`--net=${stray}`, 'true']).status, 0);
+  assert.ok(readTextSync('/proc/self/mountinfo').includes(stray));
+  // netavark's request files: a dead brig's goes, a live one's (this process) stays.
+  const me = `${process.pid}-${readTextSync('/proc/self/stat').split(') ')[1]!.split(' ')[19]}`;
+  const dead = path.join(cfg, `${'cd'.repeat(32)}.setup.4194303-1.json`);
+  const live = path.join(cfg, `${'ef'.repeat(32)}.teardown.${me}.json`);
+  writeFileSync(dead, '{}');
+  writeFileSync(live, '{}');
+  // A volume whose create was cut short (its writer's pid gone).
+  const half = path.join(data, 'volumes', 'halfvol.new.4194303');
+  mkdirSync(path.join(half, '_data'), { recursive: true });
+  ok(['ps', '-a']);
+  assert.equal(existsSync(stray), false, 'the namespace file');
+  assert.ok(!readTextSync('/proc/self/mountinfo').includes(stray), 'its mount');
+  assert.equal(existsSync(dead), false, "a dead brig's request file");
+  assert.equal(existsSync(live), true, "a live brig's request file");
+  assert.equal(existsSync(half), false, 'the half-made volume');
+  assert.ok(!names('volume').includes('halfvol'));
+  rmSync(live);
 });

@@ -96,4 +96,9 @@ export interface NetworkBackend {
   idle(): Promise<void>;
   /** Whether idle() has anything to do (cheap: no process start). */
   mayHaveChains(): boolean;
+  /**
+   * At engine start: what a backend call killed half-way left in the backend's own files
+   * (a request file, say). Runs at every brig start, so a directory read at most.
+   */
+  sweep(): Promise<void>;
 }

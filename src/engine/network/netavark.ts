@@ -7,7 +7,7 @@
  * last container. netavark keeps the request it was given nowhere: brig writes it to the
  * container's directory, which is what lets the monitor run the teardown without Node.
  */
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { BrigError } from '../../errors/index.js';
@@ -15,6 +15,7 @@ import type { AttachmentResult, NetworkBackend, SetupRequest, SetupResult } from
 import { lockedArgv, withNetworkLock } from './host-lock.js';
 import { ensureIsolation, removeIsolation } from './isolation.js';
 import { execFileAsync } from '../../util/builtins.js';
+import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../../util/owner.js';
 
 
 /** Present from a setup until the shared chains are cleaned up (idle). */
@@ -103,7 +104,7 @@ export class NetavarkBackend implements NetworkBackend {
   private async call(verb: 'setup' | 'teardown', req: SetupRequest, signal?: AbortSignal): Promise<string> {
     const bin = this.bin();
     await fs.mkdir(this.opts.configDir, { recursive: true, mode: 0o700 });
-    const file = path.join(this.opts.configDir, `${req.containerId}.${verb}.${process.pid}.json`);
+    const file = path.join(this.opts.configDir, `${req.containerId}.${verb}.${formatOwner(currentOwner())}.json`);
     await fs.writeFile(file, JSON.stringify(NetavarkBackend.options(req)), { mode: 0o600 });
     try {
       const { stdout } = await withNetworkLock(async () => {
@@ -193,6 +194,22 @@ export class NetavarkBackend implements NetworkBackend {
         await ipt(['-t', 'nat', '-F', c]);
         await ipt(['-t', 'nat', '-X', c]);
       }
+    }
+  }
+
+  /** The request files (`<id>.<verb>.<pid>-<start>.json`) of a brig killed while netavark ran. */
+  async sweep(): Promise<void> {
+    // Synchronous: one small directory read at every brig start costs less than a thread-pool trip.
+    let names: string[];
+    try {
+      names = readdirSync(this.opts.configDir);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const m = /^[0-9a-f]{64}\.(?:setup|teardown)\.(\d+-\d+)\.json$/.exec(n);
+      const owner = m ? parseOwner(m[1]!) : undefined;
+      if (owner && !ownerAlive(owner)) rmSync(path.join(this.opts.configDir, n), { force: true });
     }
   }
 }

@@ -627,6 +627,7 @@ export class NetworkService {
    */
   async sweep(): Promise<void> {
     // Every brig command opens the engine and so sweeps: only what a killed brig left costs anything.
+    await this.deps.backend.sweep();
     let swept = 0;
     for (const id of await listNetns(this.deps.netnsDir)) {
       if (await this.active(id)) continue;
