@@ -164,3 +164,29 @@ test('a CLI killed mid-run leaves nothing once the next brig has swept', { skip 
   ok(['network', 'rm', 'killnet']);
   assert.deepEqual(leftovers([18085]), []);
 });
+
+test('--mac-address sets the interface\'s address on the default bridge and on a user network; a bad one is refused with nothing left', { skip }, () => {
+  ok(['network', 'create', 'macnet']);
+  ok(['run', '-d', '--name', 'macd', '--mac-address', '02:42:ac:11:00:99', IMAGE, 'sleep', '300']);
+  ok(['run', '-d', '--name', 'macu', '--network', 'macnet', '--mac-address', '02-42-AC-11-00-9A', IMAGE, 'sleep', '300']);
+  assert.match(ok(['exec', 'macd', 'ip', 'link', 'show', 'eth0']), /link\/ether 02:42:ac:11:00:99 /);
+  assert.match(ok(['exec', 'macu', 'ip', 'link', 'show', 'eth0']), /link\/ether 02:42:ac:11:00:9a /);
+  assert.equal(ok(['inspect', '-f', '{{.NetworkSettings.MacAddress}}', 'macd']).trim(), '02:42:ac:11:00:99');
+  assert.equal(ok(['inspect', '-f', '{{(index .NetworkSettings.Networks "macnet").MacAddress}}', 'macu']).trim(), '02:42:ac:11:00:9a');
+  // Kept across a restart.
+  ok(['restart', '-t', '1', 'macd']);
+  assert.match(ok(['exec', 'macd', 'ip', 'link', 'show', 'eth0']), /link\/ether 02:42:ac:11:00:99 /);
+  const before = ok(['ps', '-aq']);
+  for (const [mac, why] of [['02:42:ac:11:00', /is not a valid mac address/], ['zz:42:ac:11:00:01', /is not a valid mac address/], ['03:42:ac:11:00:01', /multicast/]] as const) {
+    const r = brig(['run', '-d', '--mac-address', mac, IMAGE, 'true']);
+    assert.equal(r.code, 125, mac);
+    assert.match(r.stderr, why);
+  }
+  const host = brig(['run', '--rm', '--network', 'host', '--mac-address', '02:42:ac:11:00:01', IMAGE, 'true']);
+  assert.equal(host.code, 125);
+  assert.match(host.stderr, /conflicting options: mac-address and the network mode/);
+  assert.equal(ok(['ps', '-aq']), before, 'nothing made by the refused runs');
+  ok(['rm', '-f', 'macd', 'macu']);
+  ok(['network', 'rm', 'macnet']);
+  assert.deepEqual(leftovers(), []);
+});

@@ -146,6 +146,8 @@ export interface HostConfig {
 export interface EndpointSettings {
   Aliases?: string[] | null;
   IPAMConfig?: { IPv4Address?: string } | null;
+  /** The interface's address (docker's --mac-address, on the first network). */
+  MacAddress?: string;
 }
 
 /** The body of POST /containers/create. */

@@ -41,6 +41,8 @@ export interface BackendAttachment {
   ifname: string;
   /** Names the network's resolver answers with `ip` (container name, aliases, short id). */
   aliases: string[];
+  /** A MAC address asked for (--mac-address); else the kernel picks one. */
+  mac?: string;
 }
 
 /** A published port, resolved: host port chosen. */

@@ -36,7 +36,7 @@ interface NetavarkOpts {
   container_id: string;
   container_name: string;
   port_mappings: { host_ip: string; container_port: number; host_port: number; range: number; protocol: string }[];
-  networks: Record<string, { static_ips: string[]; aliases: string[]; interface_name: string }>;
+  networks: Record<string, { static_ips: string[]; aliases: string[]; interface_name: string; static_mac?: string }>;
   network_info: Record<string, unknown>;
 }
 
@@ -78,7 +78,7 @@ export class NetavarkBackend implements NetworkBackend {
     const info: NetavarkOpts['network_info'] = {};
     for (const a of req.attachments) {
       const n = a.network;
-      networks[n.name] = { static_ips: [a.ip], aliases: a.aliases, interface_name: a.ifname };
+      networks[n.name] = { static_ips: [a.ip], aliases: a.aliases, interface_name: a.ifname, ...(a.mac ? { static_mac: a.mac } : {}) };
       info[n.name] = {
         name: n.name,
         id: n.id,

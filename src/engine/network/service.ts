@@ -36,6 +36,8 @@ export interface EndpointState {
   NetworkID: string;
   Aliases: string[];
   IPAMConfig: { IPv4Address: string } | null;
+  /** The MAC address asked for (--mac-address), kept across restarts. */
+  MacConfig?: string;
   IPAddress: string;
   IPPrefixLen: number;
   Gateway: string;
@@ -308,7 +310,13 @@ export class NetworkService {
     const noPorts = (mode: string) => {
       if (publishes) throw new BrigError('INVALID_ARGUMENT', `conflicting options: port publishing and the container type network mode "${mode}"`, { field: 'HostConfig.PortBindings' });
     };
-    const endpointCfg = req.NetworkingConfig?.EndpointsConfig ?? {};
+    const endpointCfg = { ...(req.NetworkingConfig?.EndpointsConfig ?? {}) };
+    // The CLI's --mac-address goes on the first network's endpoint, keyed by the mode as given.
+    const macOnly = Object.entries(endpointCfg).filter(([, e]) => e.MacAddress && !e.Aliases?.length && !e.IPAMConfig?.IPv4Address);
+    if (macOnly.length && (modeText === 'host' || modeText.startsWith('container:'))) {
+      throw new BrigError('INVALID_ARGUMENT', 'conflicting options: mac-address and the network mode', { field: 'MacAddress' });
+    }
+    if (modeText === 'none') for (const [k] of macOnly) delete endpointCfg[k]; // docker: nothing to give it to
     if (modeText === 'none' || modeText === 'host') {
       noPorts(modeText);
       if (Object.keys(endpointCfg).length) throw new BrigError('INVALID_ARGUMENT', `container cannot be connected to other networks with network mode "${modeText}"`, { field: 'NetworkingConfig' });
@@ -330,18 +338,18 @@ export class NetworkService {
     const endpoints: Record<string, EndpointState> = {};
     await this.store.locked(async () => {
       const first = modeText === DEFAULT_NETWORK ? await this.defaultNetwork() : await this.store.find(modeText);
-      const names = [first.Name, ...Object.keys(endpointCfg).filter((k) => k !== first.Name && k !== modeText)];
+      const names = [first.Name, ...Object.keys(endpointCfg).filter((k) => k !== first.Name && k !== modeText && k !== 'default')];
       for (const nm of names) {
         const n = nm === first.Name ? first : await this.store.find(nm);
-        const cfg = endpointCfg[nm] ?? (nm === first.Name ? endpointCfg[modeText] : undefined) ?? {};
-        endpoints[n.Name] = this.endpoint(n, cfg.Aliases ?? [], cfg.IPAMConfig?.IPv4Address);
+        const cfg = endpointCfg[nm] ?? (nm === first.Name ? (endpointCfg[modeText] ?? endpointCfg.default) : undefined) ?? {};
+        endpoints[n.Name] = this.endpoint(n, cfg.Aliases ?? [], cfg.IPAMConfig?.IPv4Address, cfg.MacAddress);
       }
     });
     const state: ContainerNetwork = { ...base, endpoints };
     return { state, namespace: { path: netnsPath(this.deps.netnsDir, c.id) }, hosts: containerHosts({ hostname: c.hostname, extra: [] }), resolv: containerResolvConf(this.deps.hostResolv(), dns, []), mode: modeText };
   }
 
-  private endpoint(n: NetworkRecord, aliases: string[], ip: string | undefined): EndpointState {
+  private endpoint(n: NetworkRecord, aliases: string[], ip: string | undefined, mac?: string): EndpointState {
     if (aliases.length && n.Name === DEFAULT_NETWORK) {
       throw new BrigError('INVALID_ARGUMENT', 'network-scoped aliases are only supported for user-defined networks', { field: '--network-alias' });
     }
@@ -351,7 +359,12 @@ export class NetworkService {
       if (!contains(subnet, ipToInt(ip))) throw new BrigError('ADDRESS_IN_USE', `no configured subnet contains IP address ${ip} (network ${n.Name} has ${n.IPAM.Config[0]!.Subnet})`, { field: '--ip' });
       if (n.Name === DEFAULT_NETWORK) throw new BrigError('INVALID_ARGUMENT', 'user specified IP address is supported on user defined networks only', { field: '--ip' });
     }
-    return { NetworkID: n.Id, Aliases: aliases, IPAMConfig: ip ? { IPv4Address: ip } : null, IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', ifname: '' };
+    if (mac !== undefined && mac !== '') {
+      // A unicast address of six octets: the kernel refuses a multicast one on an interface.
+      if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac)) throw new BrigError('INVALID_ARGUMENT', `${mac} is not a valid mac address`, { field: 'MacAddress' });
+      if (parseInt(mac.slice(0, 2), 16) & 1) throw new BrigError('INVALID_ARGUMENT', `${mac} is a multicast address: an interface needs a unicast one`, { field: 'MacAddress' });
+    }
+    return { NetworkID: n.Id, Aliases: aliases, IPAMConfig: ip ? { IPv4Address: ip } : null, ...(mac ? { MacConfig: mac.toLowerCase() } : {}), IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', ifname: '' };
   }
 
   /** A container runs, or a live brig is setting its network up right now (before its record says so). */
@@ -413,7 +426,7 @@ export class NetworkService {
 
   private attachment(n: NetworkRecord, s: ContainerNetwork, id: string, ep: EndpointState, ifname: string): BackendAttachment {
     const aliases = n.brig.dns ? [...new Set([s.name, ...ep.Aliases, id.slice(0, 12)])] : [];
-    return { network: this.backendNetwork(n), ip: ep.IPAddress, ifname, aliases };
+    return { network: this.backendNetwork(n), ip: ep.IPAddress, ifname, aliases, ...(ep.MacConfig ? { mac: ep.MacConfig } : {}) };
   }
 
   private request(id: string, s: ContainerNetwork, netns: string, attachments: BackendAttachment[], ports: PortMapping[]): SetupRequest {
