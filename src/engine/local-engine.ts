@@ -1005,7 +1005,7 @@ export class LocalEngine implements Engine {
     const main = first && first[0] === 'bridge' ? first[1] : undefined;
     return {
       ...json,
-      HostConfig: { ...json.HostConfig, PortBindings: st.bindings, PublishAllPorts: json.HostConfig.PublishAllPorts === true, Dns: st.dns.servers ?? [], DnsSearch: st.dns.search ?? [], DnsOptions: st.dns.options ?? [], ExtraHosts: st.extraHosts.length ? st.extraHosts : null },
+      HostConfig: { ...json.HostConfig, PortBindings: st.bindings, PublishAllPorts: json.HostConfig.PublishAllPorts === true, Dns: st.dns.servers ?? [], DnsSearch: st.dns.search ?? [], DnsOptions: st.dns.options ?? [], ExtraHosts: st.extraHosts.length ? st.extraHosts : null, Links: st.links?.length ? st.links.map((l) => `/${l.name}:/${st.name}/${l.alias}`) : null },
       NetworkSettings: {
         ...json.NetworkSettings,
         Bridge: '',

@@ -190,3 +190,36 @@ test('--mac-address sets the interface\'s address on the default bridge and on a
   ok(['network', 'rm', 'macnet']);
   assert.deepEqual(leftovers(), []);
 });
+
+test('--link name:alias: an /etc/hosts entry for a running container on the default bridge, docker\'s refusals otherwise', { skip }, async () => {
+  ok(['run', '-d', '--name', 'lweb', IMAGE, ...HTTPD]);
+  const webIp = ip('lweb', 'bridge');
+  const webId = ok(['inspect', '-f', '{{.Id}}', 'lweb']).trim();
+  ok(['run', '-d', '--name', 'lcli', '--link', 'lweb:webalias', IMAGE, 'sleep', '300']);
+  assert.match(ok(['exec', 'lcli', 'cat', '/etc/hosts']), new RegExp(`^${webIp.replace(/\./g, '\\.')}\\twebalias ${webId.slice(0, 12)} lweb$`, 'm'));
+  assert.equal(await retry('wget by alias', () => ok(['exec', 'lcli', 'wget', '-qO-', 'http://webalias/'])), 'hello from brig\n');
+  assert.equal(ok(['inspect', '-f', '{{json .HostConfig.Links}}', 'lcli']).trim(), '["/lweb:/lcli/webalias"]');
+  // Without an alias the name is the alias.
+  assert.match(ok(['run', '--rm', '--link', 'lweb', IMAGE, 'cat', '/etc/hosts']), /\tlweb [0-9a-f]{12} lweb$/m);
+  const before = ok(['ps', '-aq']);
+  const nosuch = brig(['run', '--rm', '--link', 'nosuch:x', IMAGE, 'true']);
+  assert.equal(nosuch.code, 125);
+  assert.match(nosuch.stderr, /could not get container for nosuch/);
+  ok(['create', '--name', 'lstopped', IMAGE, 'true']);
+  const stopped = brig(['run', '--rm', '--name', 'lnot', '--link', 'lstopped:st', IMAGE, 'true']);
+  assert.equal(stopped.code, 125);
+  assert.match(stopped.stderr, /Cannot link to a non running container: \/lstopped AS \/lnot\/st/);
+  const hostMode = brig(['run', '--rm', '--network', 'host', '--link', 'lweb', IMAGE, 'true']);
+  assert.equal(hostMode.code, 125);
+  assert.match(hostMode.stderr, /host type networking can't be used with links/);
+  ok(['rm', 'lstopped']);
+  assert.equal(ok(['ps', '-aq']), before, 'nothing made by the refused runs');
+  // The linked container gone: the linking one does not start again.
+  ok(['stop', '-t', '1', 'lcli']);
+  ok(['rm', '-f', 'lweb']);
+  const restart = brig(['start', 'lcli']);
+  assert.notEqual(restart.code, 0);
+  assert.match(restart.stderr, /Cannot link to a non running container|could not get container/);
+  ok(['rm', '-f', 'lcli']);
+  assert.deepEqual(leftovers(), []);
+});

@@ -60,6 +60,8 @@ export interface ContainerNetwork {
   exposed: Record<string, unknown>;
   dns: DnsSettings;
   extraHosts: string[];
+  /** Legacy links (--link name:alias): /etc/hosts lines for these containers, written at each start. */
+  links?: { id: string; name: string; alias: string }[];
   /** While set up: the namespace file and the ports published. */
   netns?: string;
   /** The brig setting it up (`<pid>-<start>`): its container counts as running until that brig is gone. */
@@ -310,6 +312,7 @@ export class NetworkService {
     const noPorts = (mode: string) => {
       if (publishes) throw new BrigError('INVALID_ARGUMENT', `conflicting options: port publishing and the container type network mode "${mode}"`, { field: 'HostConfig.PortBindings' });
     };
+    const links = await this.planLinks(h.Links ?? [], modeText, c);
     const endpointCfg = { ...(req.NetworkingConfig?.EndpointsConfig ?? {}) };
     // The CLI's --mac-address goes on the first network's endpoint, keyed by the mode as given.
     const macOnly = Object.entries(endpointCfg).filter(([, e]) => e.MacAddress && !e.Aliases?.length && !e.IPAMConfig?.IPv4Address);
@@ -345,8 +348,45 @@ export class NetworkService {
         endpoints[n.Name] = this.endpoint(n, cfg.Aliases ?? [], cfg.IPAMConfig?.IPv4Address, cfg.MacAddress);
       }
     });
-    const state: ContainerNetwork = { ...base, endpoints };
+    const state: ContainerNetwork = { ...base, endpoints, ...(links.length ? { links } : {}) };
     return { state, namespace: { path: netnsPath(this.deps.netnsDir, c.id) }, hosts: containerHosts({ hostname: c.hostname, extra: [] }), resolv: containerResolvConf(this.deps.hostResolv(), dns, []), mode: modeText };
+  }
+
+  /** docker's --link name[:alias]: the container must run now (docker's registerLinks), and when this one starts. */
+  private async planLinks(specs: string[], mode: string, self: { id: string; name: string }): Promise<{ id: string; name: string; alias: string }[]> {
+    if (!specs.length) return [];
+    if (mode === 'host') throw new BrigError('INVALID_ARGUMENT', "conflicting options: host type networking can't be used with links. This would result in undefined behavior", { field: 'HostConfig.Links' });
+    if (mode.startsWith('container:')) throw new BrigError('INVALID_ARGUMENT', "conflicting options: container type network can't be used with links. This would result in undefined behavior", { field: 'HostConfig.Links' });
+    const out: { id: string; name: string; alias: string }[] = [];
+    for (const spec of specs) {
+      const [name = '', alias = name, extra] = spec.replace(/^\//, '').split(':');
+      if (!name || !alias || extra !== undefined) throw new BrigError('INVALID_ARGUMENT', `invalid link format: ${spec}`, { field: 'HostConfig.Links', hint: 'name or name:alias' });
+      const target = await this.deps.lookupContainer(name).catch((e: BrigError) => {
+        throw new BrigError(e.code ?? 'CONTAINER_NOT_FOUND', `could not get container for ${name}`, { field: 'HostConfig.Links', cause: e });
+      });
+      if (target.id === self.id) throw new BrigError('INVALID_ARGUMENT', 'cannot link a container to itself', { field: 'HostConfig.Links' });
+      const link = { id: target.id, name: target.name.replace(/^\//, ''), alias: alias.replace(/^\//, '') };
+      if (!target.pid) throw new BrigError('CONTAINER_NOT_RUNNING', `Cannot link to a non running container: /${link.name} AS /${self.name}/${link.alias}`, { field: 'HostConfig.Links' });
+      out.push(link);
+    }
+    return out;
+  }
+
+  /**
+   * /etc/hosts lines for the links: the other container's address on a network both are on.
+   * At start (`strict`) a linked container that does not run is docker's error; on a later
+   * rewrite (connect, disconnect) its line is left out.
+   */
+  private async linkHosts(s: ContainerNetwork, strict: boolean): Promise<[string, string][]> {
+    const out: [string, string][] = [];
+    for (const l of s.links ?? []) {
+      const other = await this.readState(l.id);
+      const shared = Object.values(other?.netns ? other.endpoints : {}).find((ep) => ep.IPAddress && Object.values(s.endpoints).some((mine) => mine.NetworkID === ep.NetworkID));
+      if (!shared && !strict) continue;
+      if (!shared) throw new BrigError('CONTAINER_NOT_RUNNING', `Cannot link to a non running container: /${l.name} AS /${s.name}/${l.alias}`, { field: 'HostConfig.Links', hint: 'start it first; both must be on one network' });
+      out.push([shared.IPAddress, `${l.alias} ${l.id.slice(0, 12)} ${l.name}`]);
+    }
+    return out;
   }
 
   private endpoint(n: NetworkRecord, aliases: string[], ip: string | undefined, mac?: string): EndpointState {
@@ -447,10 +487,10 @@ export class NetworkService {
     return this.request(id, s, s.netns, attachments, s.ports);
   }
 
-  private async writeEtc(id: string, s: ContainerNetwork, dnsServers: string[]): Promise<void> {
+  private async writeEtc(id: string, s: ContainerNetwork, dnsServers: string[], opts: { starting?: boolean } = {}): Promise<void> {
     const dir = this.deps.containerDir(id);
     const first = Object.values(s.endpoints).find((e) => e.IPAddress);
-    const hosts = containerHosts({ hostname: s.hostname, domainname: s.domainname, ...(first ? { ip: first.IPAddress, gateway: first.Gateway } : {}), extra: s.extraHosts });
+    const hosts = containerHosts({ hostname: s.hostname, domainname: s.domainname, ...(first ? { ip: first.IPAddress, gateway: first.Gateway } : {}), extra: s.extraHosts, links: await this.linkHosts(s, opts.starting === true) });
     await fs.writeFile(path.join(dir, 'hosts'), hosts);
     await fs.writeFile(path.join(dir, 'resolv.conf'), containerResolvConf(this.deps.hostResolv(), s.dns, dnsServers));
   }
@@ -518,7 +558,7 @@ export class NetworkService {
         Object.assign(ep, { IPAddress: r.ip, IPPrefixLen: r.prefixLen, Gateway: r.gateway, MacAddress: r.mac });
       }
       await this.writeState(id, fresh);
-      await this.writeEtc(id, fresh, result.dnsServers);
+      await this.writeEtc(id, fresh, result.dnsServers, { starting: true });
       return await this.deps.backend.teardownCommand(req, this.teardownFile(id));
     } catch (e) {
       await this.detach(id, { setupFailed: made }).catch(() => undefined);

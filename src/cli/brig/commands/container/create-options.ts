@@ -83,6 +83,7 @@ export const CREATE_FLAGS: Flag[] = [
   { name: 'dns-search', type: 'list', help: 'Set custom DNS search domains' },
   { name: 'dns-option', type: 'list', help: 'Set DNS options' },
   { name: 'add-host', type: 'list', valueName: 'list', help: 'Add a custom host-to-IP mapping (host:ip)' },
+  { name: 'link', type: 'list', valueName: 'list', help: 'Add link to another container' },
   { name: 'publish', short: 'p', type: 'list', help: "Publish a container's port(s) to the host" },
   { name: 'publish-all', short: 'P', type: 'bool', help: 'Publish all exposed ports to random ports' },
   { name: 'expose', type: 'list', help: 'Expose a port or a range of ports' },
@@ -116,6 +117,7 @@ function networkFlags(p: ParsedCommand): { host: HostConfig; exposed?: Record<st
     ...(given('dns-search') ? { DnsSearch: list('dns-search') } : {}),
     ...(given('dns-option') ? { DnsOptions: list('dns-option') } : {}),
     ...(given('add-host') ? { ExtraHosts: list('add-host') } : {}),
+    ...(given('link') ? { Links: list('link') } : {}),
   };
   // docker's CLI: net.ParseMAC's forms (colons or dashes, 6 octets here), on the first network's endpoint.
   const mac = (v['mac-address'] as string | undefined)?.trim();
