@@ -223,3 +223,30 @@ test('--link name:alias: an /etc/hosts entry for a running container on the defa
   ok(['rm', '-f', 'lcli']);
   assert.deepEqual(leftovers(), []);
 });
+
+test('--network container:NAME shares the other container\'s namespace, hosts and resolv.conf; refused for one unknown or not running, or with -p', { skip }, async () => {
+  ok(['run', '-d', '--name', 'nsowner', IMAGE, ...HTTPD]);
+  const ownerIp = ip('nsowner', 'bridge');
+  assert.equal(await retry('wget over the shared loopback', () => ok(['run', '--rm', '--network', 'container:nsowner', IMAGE, 'wget', '-qO-', 'http://127.0.0.1/'])), 'hello from brig\n');
+  assert.match(ok(['run', '--rm', '--network', 'container:nsowner', IMAGE, 'ip', 'addr', 'show', 'eth0']), new RegExp(`inet ${ownerIp.replace(/\./g, '\\.')}/`));
+  ok(['run', '-d', '--name', 'nsguest', '--network', 'container:nsowner', IMAGE, 'sleep', '300']);
+  assert.equal(ok(['exec', 'nsguest', 'cat', '/etc/hosts']), ok(['exec', 'nsowner', 'cat', '/etc/hosts']));
+  assert.equal(ok(['exec', 'nsguest', 'cat', '/etc/resolv.conf']), ok(['exec', 'nsowner', 'cat', '/etc/resolv.conf']));
+  const ownerId = ok(['inspect', '-f', '{{.Id}}', 'nsowner']).trim();
+  assert.equal(ok(['inspect', '-f', '{{.HostConfig.NetworkMode}}', 'nsguest']).trim(), `container:${ownerId}`);
+  const before = ok(['ps', '-aq']);
+  const unknown = brig(['run', '--rm', '--network', 'container:nosuch', IMAGE, 'true']);
+  assert.equal(unknown.code, 125);
+  assert.match(unknown.stderr, /nosuch/);
+  const published = brig(['run', '--rm', '--network', 'container:nsowner', '-p', '18086:80', IMAGE, 'true']);
+  assert.equal(published.code, 125);
+  assert.match(published.stderr, /conflicting options: port publishing and the container type network mode/);
+  ok(['create', '--name', 'nsidle', IMAGE, 'true']);
+  const idle = brig(['run', '--rm', '--network', 'container:nsidle', IMAGE, 'true']);
+  assert.notEqual(idle.code, 0);
+  assert.match(idle.stderr, /non running container: nsidle/);
+  ok(['rm', 'nsidle']);
+  assert.equal(ok(['ps', '-aq']), before, 'nothing made by the refused runs');
+  ok(['rm', '-f', 'nsguest', 'nsowner']);
+  assert.deepEqual(leftovers(), []);
+});
