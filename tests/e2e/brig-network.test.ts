@@ -250,3 +250,20 @@ test('--network container:NAME shares the other container\'s namespace, hosts an
   ok(['rm', '-f', 'nsguest', 'nsowner']);
   assert.deepEqual(leftovers(), []);
 });
+
+test('an rm -f killed part-way (at several points) leaves nothing once brig has run again', { skip }, async () => {
+  ok(['network', 'create', 'killrm']);
+  for (const delay of [40, 150, 400]) {
+    ok(['run', '-d', '--name', 'victim', '--network', 'killrm', '-p', '127.0.0.1:18087:80', IMAGE, ...HTTPD]);
+    const child = spawn(BRIG, ['rm', '-f', 'victim'], { env: { ...process.env, BRIG_ROOT: data }, stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, delay));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    ok(['ps', '-a']);
+    // Whatever the kill left of the container, the next rm -f finishes it.
+    brig(['rm', '-f', 'victim']);
+    assert.equal(ok(['ps', '-aq']), '', `after a kill at ${delay} ms`);
+  }
+  ok(['network', 'rm', 'killrm']);
+  assert.deepEqual(leftovers([18087]), []);
+});

@@ -70,6 +70,12 @@ export function netLeftovers(data: string, ports: number[] = []): string[] {
   for (const s of subnets) if (rules.includes(s)) found.push(`rule for ${s}`);
   for (const b of bridges) if (new RegExp(`[io] ${b}\\b`).test(rules)) found.push(`rule for ${b}`);
   for (const p of ports) if (new RegExp(`dport ${p}\\b`).test(rules)) found.push(`rule for port ${p}`);
+  // The same tables as nftables lists them (iptables-nft writes there), and anything else there naming our bridges.
+  const nft = spawnSync('nft', ['list', 'ruleset'], { encoding: 'utf8' }).stdout ?? '';
+  for (const b of bridges) if (new RegExp(`"${b}"`).test(nft)) found.push(`nft rule for ${b}`);
+  // DNS: aardvark-dns's per-network entry files and the resolver itself go with the last container.
+  const dns = path.join(data, 'run-net', 'netavark', 'aardvark-dns');
+  if (existsSync(dns)) for (const f of readdirSync(dns)) found.push(f === 'aardvark.pid' ? `aardvark-dns pid file (${readTextSync(path.join(dns, f)).trim()})` : `dns entries for ${f}`);
   return found;
 }
 
