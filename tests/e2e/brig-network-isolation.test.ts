@@ -3,7 +3,7 @@
  * one bridge network reaches no container on another unless it is on both, the default bridge
  * included; an --internal network reaches nothing outside its subnet and nothing outside
  * reaches in. Checked with busybox wget and ping between containers only, and the rules
- * looked at from the host afterwards.
+ * looked at from the host afterwards. Also ps and network ls over several networks.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -101,4 +101,15 @@ test('an --internal network reaches nothing outside its subnet and nothing outsi
   // brig's jump and drop rule go with the last isolated network (another root's may still hold them).
   const rules = spawnSync('iptables-save', ['-t', 'filter'], { encoding: 'utf8' }).stdout;
   if (!/-A NETAVARK_ISOLATION_1 -i /.test(rules)) assert.doesNotMatch(rules, /brig network isolation|-o brig\+ -j DROP/);
+});
+
+test("network ls --format: docker's networkContext fields, table and -q", { skip }, () => {
+  ok(['network', 'create', '--internal', '--label', 'team=a', 'fmtnet']);
+  const id = ok(['network', 'inspect', '-f', '{{.Id}}', 'fmtnet']).trim();
+  assert.equal(ok(['network', 'ls', '--filter', 'name=fmtnet', '--format', '{{.ID}} {{.Name}} {{.Driver}} {{.Scope}} {{.IPv6}} {{.Internal}} {{.Labels}}']), `${id.slice(0, 12)} fmtnet bridge local false true team=a\n`);
+  assert.match(ok(['network', 'ls', '--filter', 'name=fmtnet', '--format', '{{.CreatedAt}}']), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? [+-]\d{4} \S+\n$/);
+  assert.equal(ok(['network', 'ls', '--filter', 'name=fmtnet', '--no-trunc', '-q']), `${id}\n`);
+  assert.equal(ok(['network', 'ls', '--filter', 'name=fmtnet', '--format', 'table {{.Name}}\t{{.Internal}}']), 'NAME      INTERNAL\nfmtnet    true\n');
+  assert.notEqual(brig(['network', 'ls', '--format', '{{.Nope}}']).code, 0);
+  ok(['network', 'rm', 'fmtnet']);
 });
