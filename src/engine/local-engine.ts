@@ -774,7 +774,18 @@ export class LocalEngine implements Engine {
         return { rw: Math.max(0, (u?.own.size ?? 0) - init), rootFs: Math.max(0, (u?.total.size ?? 0) - init) };
       },
       imageFamily: (refs) => this.imageFamily(refs),
-      ...(this.deps.network ? { network: { attach: (id: string) => this.networkService()!.attach(id), detach: (id: string) => this.networkService()!.detach(id) } } : {}),
+      ...(this.deps.network
+        ? {
+            network: {
+              attach: (id: string) => this.networkService()!.attach(id),
+              detach: (id: string) => this.networkService()!.detach(id),
+              listView: async (id: string, running: boolean) => {
+                const st = await this.networkService()!.state(id);
+                return st && NetworkService.listView(st, running);
+              },
+            },
+          }
+        : {}),
       releaseRootfs: async (r) => {
         await unmountRootfs(r.path);
         await this.deps.images?.snapshotter?.remove(r.snapshot).catch((e: BrigError) => {
@@ -952,12 +963,9 @@ export class LocalEngine implements Engine {
         const st = await net.state(c.Id);
         if (!st) return c;
         const running = c.State === 'running' || c.State === 'paused' || c.State === 'restarting';
-        const published = running ? st.ports.map((m) => ({ IP: m.hostIp || '0.0.0.0', PrivatePort: m.containerPort, PublicPort: m.hostPort, Type: m.protocol })) : [];
-        const bare = Object.keys(st.exposed ?? {})
-          .filter((k) => !published.some((p) => `${p.PrivatePort}/${p.Type}` === k))
-          .map((k) => ({ PrivatePort: Number(k.split('/')[0]), Type: k.split('/')[1] ?? 'tcp' }));
+        const { ports } = NetworkService.listView(st, running);
         const networks = st.mode === 'bridge' ? Object.fromEntries(Object.entries(st.endpoints).map(([n, ep]) => [n, this.endpointView(ep)])) : { [st.mode === 'container' ? 'container' : st.mode]: {} };
-        return { ...c, Ports: [...published, ...bare], NetworkSettings: { Networks: networks } };
+        return { ...c, Ports: ports, NetworkSettings: { Networks: networks } };
       }),
     );
   }
@@ -1036,7 +1044,7 @@ export class LocalEngine implements Engine {
     const main = first && first[0] === 'bridge' ? first[1] : undefined;
     return {
       ...json,
-      HostConfig: { ...json.HostConfig, PortBindings: st.bindings, PublishAllPorts: json.HostConfig.PublishAllPorts === true, Dns: st.dns.servers ?? [], DnsSearch: st.dns.search ?? [], DnsOptions: st.dns.options ?? [], ExtraHosts: st.extraHosts.length ? st.extraHosts : null },
+      HostConfig: { ...json.HostConfig, PortBindings: st.bindings, PublishAllPorts: json.HostConfig.PublishAllPorts === true, Dns: st.dns.servers ?? [], DnsSearch: st.dns.search ?? [], DnsOptions: st.dns.options ?? [], ExtraHosts: st.extraHosts.length ? st.extraHosts : null, Links: st.links?.length ? st.links.map((l) => `/${l.name}:/${st.name}/${l.alias}`) : null },
       NetworkSettings: {
         ...json.NetworkSettings,
         Bridge: '',

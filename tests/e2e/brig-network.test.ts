@@ -7,65 +7,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { BRIG, brigCli } from '../support/brig-cli.js';
-import { makeBusyboxRootfs } from '../support/image-busybox.js';
-import { requires } from '../support/requires.js';
-import { readTextSync } from '../../src/util/read-text.js';
+import { test } from 'node:test';
+import { BRIG } from '../support/brig-cli.js';
+import { HTTPD, netLeftovers, netSuite, retry } from '../support/net-e2e.js';
 
-const netavark = ['/usr/lib/podman/netavark', '/usr/libexec/podman/netavark'].some((p) => existsSync(p));
-const skip = requires('root', 'helper', 'busybox') || (netavark ? false : 'netavark and aardvark-dns are not installed');
-const root = mkdtempSync(path.join(tmpdir(), 'brig-net-'));
-const data = path.join(root, 'data');
-const { brig, ok, traces } = brigCli(data);
-const IMAGE = 'localhost/net:1';
-const netnsDir = path.join(data, 'run-net', 'netns');
+const { brig, ok, traces, skip, data, image: IMAGE, netnsDir } = netSuite('net');
 
-before(async () => {
-  if (skip) return;
-  const rootfs = await makeBusyboxRootfs(root);
-  for (const a of ['sleep', 'true', 'nslookup', 'ping', 'wget', 'httpd', 'ip', 'cat', 'grep']) spawnSync('ln', ['-sf', 'busybox', path.join(rootfs, 'bin', a)]);
-  spawnSync('mkdir', ['-p', path.join(rootfs, 'www')]);
-  writeFileSync(path.join(rootfs, 'www', 'index.html'), 'hello from brig\n');
-  spawnSync('tar', ['-C', rootfs, '-cf', path.join(root, 'net.tar'), '.']);
-  ok(['import', '--change', 'ENV PATH=/bin', path.join(root, 'net.tar'), IMAGE]);
-});
-
-after(() => {
-  if (!skip) {
-    for (const id of brig(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean)) brig(['rm', '-f', id]);
-    for (const n of brig(['network', 'ls', '-q']).stdout.split('\n').filter(Boolean)) brig(['network', 'rm', n]);
-  }
-  rmSync(root, { recursive: true, force: true });
-});
-
-const HTTPD = ['httpd', '-f', '-p', '80', '-h', '/www'];
-
-/** This root's bridges and subnets, from its network records. */
-function ours(): { bridges: string[]; subnets: string[] } {
-  const dir = path.join(data, 'networks');
-  const recs = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json') && f.length === 69).map((f) => JSON.parse(readTextSync(path.join(dir, f))) as { brig: { bridge: string }; IPAM: { Config: { Subnet: string }[] } }) : [];
-  return { bridges: recs.map((r) => r.brig.bridge), subnets: recs.map((r) => r.IPAM.Config[0]!.Subnet) };
-}
-
-/** What brig's networking left on the host: namespace files and mounts, bridges and veths on them, rules naming our subnets or ports. */
-function leftovers(ports: number[] = []): string[] {
-  const found: string[] = [];
-  if (existsSync(netnsDir)) for (const f of readdirSync(netnsDir)) found.push(`netns file ${f}`);
-  for (const l of readTextSync('/proc/self/mountinfo').split('\n')) if (l.includes(netnsDir)) found.push(`mount ${l.split(' ')[4]}`);
-  const { bridges, subnets } = ours();
-  const links = spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout;
-  for (const b of bridges) if (new RegExp(`: ${b}[:@]|master ${b} `).test(links)) found.push(`link on ${b}`);
-  const rules = spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout;
-  for (const s of subnets) if (rules.includes(s)) found.push(`rule for ${s}`);
-  for (const p of ports) if (new RegExp(`dport ${p}\\b`).test(rules)) found.push(`rule for port ${p}`);
-  return found;
-}
+const leftovers = (ports: number[] = []) => netLeftovers(data, ports);
 
 function ip(name: string, network: string): string {
   return ok(['inspect', '-f', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, name]).trim();
@@ -79,18 +30,6 @@ function httpGet(url: string): Promise<string> {
       res.on('end', () => resolve(body));
     }).on('error', reject);
   });
-}
-
-async function retry<T>(what: string, fn: () => T | Promise<T>, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (Date.now() > end) throw new Error(`${what}: ${(e as Error).message}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
 
 test('two containers on a user network resolve each other by name and alias, and talk HTTP', { skip }, async () => {
@@ -224,4 +163,107 @@ test('a CLI killed mid-run leaves nothing once the next brig has swept', { skip 
   ok(['ps', '-a']);
   ok(['network', 'rm', 'killnet']);
   assert.deepEqual(leftovers([18085]), []);
+});
+
+test('--mac-address sets the interface\'s address on the default bridge and on a user network; a bad one is refused with nothing left', { skip }, () => {
+  ok(['network', 'create', 'macnet']);
+  ok(['run', '-d', '--name', 'macd', '--mac-address', '02:42:ac:11:00:99', IMAGE, 'sleep', '300']);
+  ok(['run', '-d', '--name', 'macu', '--network', 'macnet', '--mac-address', '02-42-AC-11-00-9A', IMAGE, 'sleep', '300']);
+  assert.match(ok(['exec', 'macd', 'ip', 'link', 'show', 'eth0']), /link\/ether 02:42:ac:11:00:99 /);
+  assert.match(ok(['exec', 'macu', 'ip', 'link', 'show', 'eth0']), /link\/ether 02:42:ac:11:00:9a /);
+  assert.equal(ok(['inspect', '-f', '{{.NetworkSettings.MacAddress}}', 'macd']).trim(), '02:42:ac:11:00:99');
+  assert.equal(ok(['inspect', '-f', '{{(index .NetworkSettings.Networks "macnet").MacAddress}}', 'macu']).trim(), '02:42:ac:11:00:9a');
+  // Kept across a restart.
+  ok(['restart', '-t', '1', 'macd']);
+  assert.match(ok(['exec', 'macd', 'ip', 'link', 'show', 'eth0']), /link\/ether 02:42:ac:11:00:99 /);
+  const before = ok(['ps', '-aq']);
+  for (const [mac, why] of [['02:42:ac:11:00', /is not a valid mac address/], ['zz:42:ac:11:00:01', /is not a valid mac address/], ['03:42:ac:11:00:01', /multicast/]] as const) {
+    const r = brig(['run', '-d', '--mac-address', mac, IMAGE, 'true']);
+    assert.equal(r.code, 125, mac);
+    assert.match(r.stderr, why);
+  }
+  const host = brig(['run', '--rm', '--network', 'host', '--mac-address', '02:42:ac:11:00:01', IMAGE, 'true']);
+  assert.equal(host.code, 125);
+  assert.match(host.stderr, /conflicting options: mac-address and the network mode/);
+  assert.equal(ok(['ps', '-aq']), before, 'nothing made by the refused runs');
+  ok(['rm', '-f', 'macd', 'macu']);
+  ok(['network', 'rm', 'macnet']);
+  assert.deepEqual(leftovers(), []);
+});
+
+test('--link name:alias: an /etc/hosts entry for a running container on the default bridge, docker\'s refusals otherwise', { skip }, async () => {
+  ok(['run', '-d', '--name', 'lweb', IMAGE, ...HTTPD]);
+  const webIp = ip('lweb', 'bridge');
+  const webId = ok(['inspect', '-f', '{{.Id}}', 'lweb']).trim();
+  ok(['run', '-d', '--name', 'lcli', '--link', 'lweb:webalias', IMAGE, 'sleep', '300']);
+  assert.match(ok(['exec', 'lcli', 'cat', '/etc/hosts']), new RegExp(`^${webIp.replace(/\./g, '\\.')}\\twebalias ${webId.slice(0, 12)} lweb$`, 'm'));
+  assert.equal(await retry('wget by alias', () => ok(['exec', 'lcli', 'wget', '-qO-', 'http://webalias/'])), 'hello from brig\n');
+  assert.equal(ok(['inspect', '-f', '{{json .HostConfig.Links}}', 'lcli']).trim(), '["/lweb:/lcli/webalias"]');
+  // Without an alias the name is the alias.
+  assert.match(ok(['run', '--rm', '--link', 'lweb', IMAGE, 'cat', '/etc/hosts']), /\tlweb [0-9a-f]{12} lweb$/m);
+  const before = ok(['ps', '-aq']);
+  const nosuch = brig(['run', '--rm', '--link', 'nosuch:x', IMAGE, 'true']);
+  assert.equal(nosuch.code, 125);
+  assert.match(nosuch.stderr, /could not get container for nosuch/);
+  ok(['create', '--name', 'lstopped', IMAGE, 'true']);
+  const stopped = brig(['run', '--rm', '--name', 'lnot', '--link', 'lstopped:st', IMAGE, 'true']);
+  assert.equal(stopped.code, 125);
+  assert.match(stopped.stderr, /Cannot link to a non running container: \/lstopped AS \/lnot\/st/);
+  const hostMode = brig(['run', '--rm', '--network', 'host', '--link', 'lweb', IMAGE, 'true']);
+  assert.equal(hostMode.code, 125);
+  assert.match(hostMode.stderr, /host type networking can't be used with links/);
+  ok(['rm', 'lstopped']);
+  assert.equal(ok(['ps', '-aq']), before, 'nothing made by the refused runs');
+  // The linked container gone: the linking one does not start again.
+  ok(['stop', '-t', '1', 'lcli']);
+  ok(['rm', '-f', 'lweb']);
+  const restart = brig(['start', 'lcli']);
+  assert.notEqual(restart.code, 0);
+  assert.match(restart.stderr, /Cannot link to a non running container|could not get container/);
+  ok(['rm', '-f', 'lcli']);
+  assert.deepEqual(leftovers(), []);
+});
+
+test('--network container:NAME shares the other container\'s namespace, hosts and resolv.conf; refused for one unknown or not running, or with -p', { skip }, async () => {
+  ok(['run', '-d', '--name', 'nsowner', IMAGE, ...HTTPD]);
+  const ownerIp = ip('nsowner', 'bridge');
+  assert.equal(await retry('wget over the shared loopback', () => ok(['run', '--rm', '--network', 'container:nsowner', IMAGE, 'wget', '-qO-', 'http://127.0.0.1/'])), 'hello from brig\n');
+  assert.match(ok(['run', '--rm', '--network', 'container:nsowner', IMAGE, 'ip', 'addr', 'show', 'eth0']), new RegExp(`inet ${ownerIp.replace(/\./g, '\\.')}/`));
+  ok(['run', '-d', '--name', 'nsguest', '--network', 'container:nsowner', IMAGE, 'sleep', '300']);
+  assert.equal(ok(['exec', 'nsguest', 'cat', '/etc/hosts']), ok(['exec', 'nsowner', 'cat', '/etc/hosts']));
+  assert.equal(ok(['exec', 'nsguest', 'cat', '/etc/resolv.conf']), ok(['exec', 'nsowner', 'cat', '/etc/resolv.conf']));
+  const ownerId = ok(['inspect', '-f', '{{.Id}}', 'nsowner']).trim();
+  assert.equal(ok(['inspect', '-f', '{{.HostConfig.NetworkMode}}', 'nsguest']).trim(), `container:${ownerId}`);
+  const before = ok(['ps', '-aq']);
+  const unknown = brig(['run', '--rm', '--network', 'container:nosuch', IMAGE, 'true']);
+  assert.equal(unknown.code, 125);
+  assert.match(unknown.stderr, /nosuch/);
+  const published = brig(['run', '--rm', '--network', 'container:nsowner', '-p', '18086:80', IMAGE, 'true']);
+  assert.equal(published.code, 125);
+  assert.match(published.stderr, /conflicting options: port publishing and the container type network mode/);
+  ok(['create', '--name', 'nsidle', IMAGE, 'true']);
+  const idle = brig(['run', '--rm', '--network', 'container:nsidle', IMAGE, 'true']);
+  assert.notEqual(idle.code, 0);
+  assert.match(idle.stderr, /non running container: nsidle/);
+  ok(['rm', 'nsidle']);
+  assert.equal(ok(['ps', '-aq']), before, 'nothing made by the refused runs');
+  ok(['rm', '-f', 'nsguest', 'nsowner']);
+  assert.deepEqual(leftovers(), []);
+});
+
+test('an rm -f killed part-way (at several points) leaves nothing once brig has run again', { skip }, async () => {
+  ok(['network', 'create', 'killrm']);
+  for (const delay of [40, 150, 400]) {
+    ok(['run', '-d', '--name', 'victim', '--network', 'killrm', '-p', '127.0.0.1:18087:80', IMAGE, ...HTTPD]);
+    const child = spawn(BRIG, ['rm', '-f', 'victim'], { env: { ...process.env, BRIG_ROOT: data }, stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, delay));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    ok(['ps', '-a']);
+    // Whatever the kill left of the container, the next rm -f finishes it.
+    brig(['rm', '-f', 'victim']);
+    assert.equal(ok(['ps', '-aq']), '', `after a kill at ${delay} ms`);
+  }
+  ok(['network', 'rm', 'killrm']);
+  assert.deepEqual(leftovers([18087]), []);
 });

@@ -133,6 +133,8 @@ export interface HostConfig {
   DnsOptions?: string[];
   /** host:ip entries for /etc/hosts; ip may be "host-gateway". */
   ExtraHosts?: string[] | null;
+  /** Legacy links: "name[:alias]" (an /etc/hosts entry for the other container). */
+  Links?: string[] | null;
   /** Only "private" (every container gets its own namespace) or absent. */
   IpcMode?: string;
   PidMode?: string;
@@ -146,6 +148,8 @@ export interface HostConfig {
 export interface EndpointSettings {
   Aliases?: string[] | null;
   IPAMConfig?: { IPv4Address?: string } | null;
+  /** The interface's address (docker's --mac-address, on the first network). */
+  MacAddress?: string;
 }
 
 /** The body of POST /containers/create. */

@@ -51,8 +51,8 @@ export interface FilterableContainer {
   startedAt: string;
   labels: Record<string, string>;
   imageId: string;
-  /** Network names (and ids), as NetworkSettings.Networks keys them. */
-  networks: string[];
+  /** Networks as NetworkSettings.Networks keys them, with their ids ('' for none and host). */
+  networks: { name: string; id: string }[];
   /** "none" without a health check. */
   health: string;
   mounts: { name: string; source: string; destination: string }[];
@@ -221,7 +221,8 @@ export function selectContainers<T extends FilterableContainer>(
     if (opts.ancestorImages && !opts.ancestorImages.has(c.imageId)) continue;
     if (f.contains('network')) {
       const wanted = f.get('network');
-      if (!c.networks.some((n) => wanted.some((w) => n === w || n.startsWith(w)))) continue;
+      // dockerd's: the name exactly, or a prefix of the network's id.
+      if (!c.networks.some((n) => wanted.some((w) => n.name === w || (n.id !== '' && w !== '' && n.id.startsWith(w))))) continue;
     }
     if (plan.publish.size > 0 || plan.expose.size > 0) {
       if (!c.ports.some((p) => plan.publish.has(`${p.publicPort ?? 0}/${p.type}`) || plan.expose.has(`${p.privatePort}/${p.type}`))) continue;

@@ -138,7 +138,12 @@ export interface ContainerServiceDeps {
    * The container's networks (src/engine/network): set up before each start (returning the
    * teardown the monitor runs when the container ends for good), torn down at stop and rm.
    */
-  network?: { attach: (id: string) => Promise<{ argv: string[]; env: string[] } | undefined>; detach: (id: string) => Promise<void> };
+  network?: {
+    attach: (id: string) => Promise<{ argv: string[]; env: string[] } | undefined>;
+    detach: (id: string) => Promise<void>;
+    /** For ps's network, publish and expose filters: the container's networks and ports (undefined: none kept). */
+    listView?: (id: string, running: boolean) => Promise<{ ports: { PrivatePort: number; PublicPort?: number; Type: string }[]; networks: { name: string; id: string }[] } | undefined>;
+  };
 }
 
 /** GET /containers/json's query (see filters.ts for docker's rules). */
@@ -683,7 +688,7 @@ export class ContainerService {
   /** docker's GET /containers/json: its filters, limit and sizes (filters.ts); newest first. */
   async list(opts: ListOptions = {}): Promise<ContainerSummary[]> {
     const now = this.now();
-    const views = (await this.records()).map((r) => ({ ...this.filterable(r), record: r }));
+    const views = await Promise.all((await this.records()).map(async (r) => ({ ...this.filterable(r), ...(await this.networkFacts(r)), record: r })));
     const plan = planList(opts.filters, views);
     const ancestorImages = plan.filters.contains('ancestor') ? ((await this.deps.imageFamily?.(plan.ancestors)) ?? new Set<string>()) : undefined;
     const picked = selectContainers(views, plan, { all: opts.all === true, limit: opts.limit ?? -1, ...(ancestorImages ? { ancestorImages } : {}) });
@@ -714,12 +719,19 @@ export class ContainerService {
       startedAt: r.state.startedAt,
       labels: r.labels,
       imageId: r.imageId,
-      // No networks yet: every container is in docker's "none" (as inspect and ps show it).
-      networks: ['none'],
+      // Without networks (an engine without them), every container is in docker's "none".
+      networks: [{ name: 'none', id: '' }],
       health: r.state.health?.Status ?? 'none',
       mounts: (this.settings(r).mounts ?? []).map((m) => ({ name: m.Name ?? '', source: m.Source, destination: m.Destination })),
       ports: [],
     };
+  }
+
+  /** The networks and ports the network, publish and expose filters look at, where the engine keeps them. */
+  private async networkFacts(r: ContainerRecord): Promise<Pick<FilterableContainer, 'networks' | 'ports'> | undefined> {
+    const net = await this.deps.network?.listView?.(r.id, isRunningLike(r.state.status));
+    if (!net) return undefined;
+    return { networks: net.networks, ports: net.ports.map((p) => ({ privatePort: p.PrivatePort, ...(p.PublicPort !== undefined ? { publicPort: p.PublicPort } : {}), type: p.Type })) };
   }
 
   /** SizeRw and SizeRootFs: 0 for the built-in host image (read-only, shared) or a snapshot gone meanwhile. */

@@ -41,6 +41,8 @@ export interface BackendAttachment {
   ifname: string;
   /** Names the network's resolver answers with `ip` (container name, aliases, short id). */
   aliases: string[];
+  /** A MAC address asked for (--mac-address); else the kernel picks one. */
+  mac?: string;
 }
 
 /** A published port, resolved: host port chosen. */
@@ -96,4 +98,9 @@ export interface NetworkBackend {
   idle(): Promise<void>;
   /** Whether idle() has anything to do (cheap: no process start). */
   mayHaveChains(): boolean;
+  /**
+   * At engine start: what a backend call killed half-way left in the backend's own files
+   * (a request file, say). Runs at every brig start, so a directory read at most.
+   */
+  sweep(): Promise<void>;
 }

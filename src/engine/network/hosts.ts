@@ -1,7 +1,8 @@
 /**
  * A networked container's /etc/hosts as docker writes it (libnetwork etchosts): the default
  * lines, then --add-host entries (host-gateway resolved to the network's gateway, docker's
- * "host as the container sees it"), then the container's own address with its hostname.
+ * "host as the container sees it"), then legacy links' entries, then the container's own
+ * address with its hostname.
  */
 import { isIP } from 'node:net';
 import { BrigError } from '../../errors/index.js';
@@ -17,7 +18,7 @@ export function parseExtraHost(entry: string): { host: string; ip: string } {
   return { host, ip };
 }
 
-export function containerHosts(opts: { hostname: string; domainname?: string; ip?: string; extra: string[]; gateway?: string }): string {
+export function containerHosts(opts: { hostname: string; domainname?: string; ip?: string; extra: string[]; gateway?: string; links?: [string, string][] }): string {
   const lines: [string, string][] = [];
   for (const e of opts.extra) {
     const { host, ip } = parseExtraHost(e);
@@ -26,6 +27,8 @@ export function containerHosts(opts: { hostname: string; domainname?: string; ip
       lines.push([opts.gateway, host]);
     } else lines.push([ip, host]);
   }
+  // Legacy links: [ip, "alias id12 name"], as docker writes them.
+  lines.push(...(opts.links ?? []));
   if (opts.ip) {
     const fqdn = opts.domainname ? `${opts.hostname}.${opts.domainname} ${opts.hostname}` : opts.hostname;
     lines.push([opts.ip, fqdn]);

@@ -7,12 +7,14 @@
  * last container. netavark keeps the request it was given nowhere: brig writes it to the
  * container's directory, which is what lets the monitor run the teardown without Node.
  */
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { BrigError } from '../../errors/index.js';
 import type { AttachmentResult, NetworkBackend, SetupRequest, SetupResult } from './backend.js';
 import { lockedArgv, runLocked } from './host-lock.js';
+import { ensureIsolation, removeIsolation } from './isolation.js';
+import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../../util/owner.js';
 
 /** Present from a setup until the shared chains are cleaned up (idle). */
 const CHAINS_MARKER = '/run/brig/network.chains';
@@ -32,7 +34,7 @@ interface NetavarkOpts {
   container_id: string;
   container_name: string;
   port_mappings: { host_ip: string; container_port: number; host_port: number; range: number; protocol: string }[];
-  networks: Record<string, { static_ips: string[]; aliases: string[]; interface_name: string }>;
+  networks: Record<string, { static_ips: string[]; aliases: string[]; interface_name: string; static_mac?: string }>;
   network_info: Record<string, unknown>;
 }
 
@@ -74,7 +76,7 @@ export class NetavarkBackend implements NetworkBackend {
     const info: NetavarkOpts['network_info'] = {};
     for (const a of req.attachments) {
       const n = a.network;
-      networks[n.name] = { static_ips: [a.ip], aliases: a.aliases, interface_name: a.ifname };
+      networks[n.name] = { static_ips: [a.ip], aliases: a.aliases, interface_name: a.ifname, ...(a.mac ? { static_mac: a.mac } : {}) };
       info[n.name] = {
         name: n.name,
         id: n.id,
@@ -100,10 +102,12 @@ export class NetavarkBackend implements NetworkBackend {
   private async call(verb: 'setup' | 'teardown', req: SetupRequest, signal?: AbortSignal): Promise<string> {
     const bin = this.bin();
     await fs.mkdir(this.opts.configDir, { recursive: true, mode: 0o700 });
-    const file = path.join(this.opts.configDir, `${req.containerId}.${verb}.${process.pid}.json`);
+    const file = path.join(this.opts.configDir, `${req.containerId}.${verb}.${formatOwner(currentOwner())}.json`);
     await fs.writeFile(file, JSON.stringify(NetavarkBackend.options(req)), { mode: 0o600 });
     try {
       const { stdout } = await runLocked([bin, ...this.base(), '--file', file, verb, req.netns], signal ? { signal } : {});
+      // After netavark's: its jumps go in at the top of FORWARD, and brig's must come first.
+      if (verb === 'setup') await ensureIsolation();
       return stdout;
     } catch (e) {
       const err = e as Error & { stdout?: string; stderr?: string };
@@ -158,13 +162,29 @@ export class NetavarkBackend implements NetworkBackend {
    */
   async idle(): Promise<void> {
     // A refused transaction (the chains in use, or gone already) is the expected outcome, not an error.
-    await Promise.all(SHARED_CHAIN_REMOVAL.map((rules) => runLocked(['iptables-restore', '-w', '-n'], { input: rules }).catch(() => undefined)));
+    await Promise.all([...SHARED_CHAIN_REMOVAL.map((rules) => runLocked(['iptables-restore', '-w', '-n'], { input: rules }).catch(() => undefined)), removeIsolation()]);
     rmSync(CHAINS_MARKER, { force: true });
   }
 
   /** Whether netavark may have left shared chains since the last clean-up (a file's existence: no process start). */
   mayHaveChains(): boolean {
     return existsSync(CHAINS_MARKER);
+  }
+
+  /** The request files (`<id>.<verb>.<pid>-<start>.json`) of a brig killed while netavark ran. */
+  async sweep(): Promise<void> {
+    // Synchronous: one small directory read at every brig start costs less than a thread-pool trip.
+    let names: string[];
+    try {
+      names = readdirSync(this.opts.configDir);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const m = /^[0-9a-f]{64}\.(?:setup|teardown)\.(\d+-\d+)\.json$/.exec(n);
+      const owner = m ? parseOwner(m[1]!) : undefined;
+      if (owner && !ownerAlive(owner)) rmSync(path.join(this.opts.configDir, n), { force: true });
+    }
   }
 }
 

@@ -39,6 +39,8 @@ export interface EndpointState {
   NetworkID: string;
   Aliases: string[];
   IPAMConfig: { IPv4Address: string } | null;
+  /** The MAC address asked for (--mac-address), kept across restarts. */
+  MacConfig?: string;
   IPAddress: string;
   IPPrefixLen: number;
   Gateway: string;
@@ -61,6 +63,8 @@ export interface ContainerNetwork {
   exposed: Record<string, unknown>;
   dns: DnsSettings;
   extraHosts: string[];
+  /** Legacy links (--link name:alias): /etc/hosts lines for these containers, written at each start. */
+  links?: { id: string; name: string; alias: string }[];
   /** While set up: the namespace file and the ports published. */
   netns?: string;
   /** The brig setting it up (`<pid>-<start>`): its container counts as running until that brig is gone. */
@@ -274,6 +278,20 @@ export class NetworkService {
     });
   }
 
+  /**
+   * What ps shows and filters on: docker's Ports list (published ports while the container
+   * runs, the other exposed ones bare) and its networks by name and id (none and host by
+   * name: brig keeps no records for them; a container:NAME one has none, as in docker).
+   */
+  static listView(st: ContainerNetwork, running: boolean): { ports: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[]; networks: { name: string; id: string }[] } {
+    const published = running ? st.ports.map((m) => ({ IP: m.hostIp || '0.0.0.0', PrivatePort: m.containerPort, PublicPort: m.hostPort, Type: m.protocol })) : [];
+    const bare = Object.keys(st.exposed ?? {})
+      .filter((k) => !published.some((p) => `${p.PrivatePort}/${p.Type}` === k))
+      .map((k) => ({ PrivatePort: Number(k.split('/')[0]), Type: k.split('/')[1] ?? 'tcp' }));
+    const networks = st.mode === 'bridge' ? Object.entries(st.endpoints).map(([name, ep]) => ({ name, id: ep.NetworkID })) : st.mode === 'container' ? [] : [{ name: st.mode, id: '' }];
+    return { ports: [...published, ...bare], networks };
+  }
+
   // ---- containers
 
   /**
@@ -297,7 +315,14 @@ export class NetworkService {
     const noPorts = (mode: string) => {
       if (publishes) throw new BrigError('INVALID_ARGUMENT', `conflicting options: port publishing and the container type network mode "${mode}"`, { field: 'HostConfig.PortBindings' });
     };
-    const endpointCfg = req.NetworkingConfig?.EndpointsConfig ?? {};
+    const links = await this.planLinks(h.Links ?? [], modeText, c);
+    const endpointCfg = { ...(req.NetworkingConfig?.EndpointsConfig ?? {}) };
+    // The CLI's --mac-address goes on the first network's endpoint, keyed by the mode as given.
+    const macOnly = Object.entries(endpointCfg).filter(([, e]) => e.MacAddress && !e.Aliases?.length && !e.IPAMConfig?.IPv4Address);
+    if (macOnly.length && (modeText === 'host' || modeText.startsWith('container:'))) {
+      throw new BrigError('INVALID_ARGUMENT', 'conflicting options: mac-address and the network mode', { field: 'MacAddress' });
+    }
+    if (modeText === 'none') for (const [k] of macOnly) delete endpointCfg[k]; // docker: nothing to give it to
     if (modeText === 'none' || modeText === 'host') {
       noPorts(modeText);
       if (Object.keys(endpointCfg).length) throw new BrigError('INVALID_ARGUMENT', `container cannot be connected to other networks with network mode "${modeText}"`, { field: 'NetworkingConfig' });
@@ -319,18 +344,55 @@ export class NetworkService {
     const endpoints: Record<string, EndpointState> = {};
     await this.store.locked(async () => {
       const first = modeText === DEFAULT_NETWORK ? await this.defaultNetwork() : await this.store.find(modeText);
-      const names = [first.Name, ...Object.keys(endpointCfg).filter((k) => k !== first.Name && k !== modeText)];
+      const names = [first.Name, ...Object.keys(endpointCfg).filter((k) => k !== first.Name && k !== modeText && k !== 'default')];
       for (const nm of names) {
         const n = nm === first.Name ? first : await this.store.find(nm);
-        const cfg = endpointCfg[nm] ?? (nm === first.Name ? endpointCfg[modeText] : undefined) ?? {};
-        endpoints[n.Name] = this.endpoint(n, cfg.Aliases ?? [], cfg.IPAMConfig?.IPv4Address);
+        const cfg = endpointCfg[nm] ?? (nm === first.Name ? (endpointCfg[modeText] ?? endpointCfg.default) : undefined) ?? {};
+        endpoints[n.Name] = this.endpoint(n, cfg.Aliases ?? [], cfg.IPAMConfig?.IPv4Address, cfg.MacAddress);
       }
     });
-    const state: ContainerNetwork = { ...base, endpoints };
+    const state: ContainerNetwork = { ...base, endpoints, ...(links.length ? { links } : {}) };
     return { state, namespace: { path: netnsPath(this.deps.netnsDir, c.id) }, hosts: containerHosts({ hostname: c.hostname, extra: [] }), resolv: containerResolvConf(this.deps.hostResolv(), dns, []), mode: modeText };
   }
 
-  private endpoint(n: NetworkRecord, aliases: string[], ip: string | undefined): EndpointState {
+  /** docker's --link name[:alias]: the container must run now (docker's registerLinks), and when this one starts. */
+  private async planLinks(specs: string[], mode: string, self: { id: string; name: string }): Promise<{ id: string; name: string; alias: string }[]> {
+    if (!specs.length) return [];
+    if (mode === 'host') throw new BrigError('INVALID_ARGUMENT', "conflicting options: host type networking can't be used with links. This would result in undefined behavior", { field: 'HostConfig.Links' });
+    if (mode.startsWith('container:')) throw new BrigError('INVALID_ARGUMENT', "conflicting options: container type network can't be used with links. This would result in undefined behavior", { field: 'HostConfig.Links' });
+    const out: { id: string; name: string; alias: string }[] = [];
+    for (const spec of specs) {
+      const [name = '', alias = name, extra] = spec.replace(/^\//, '').split(':');
+      if (!name || !alias || extra !== undefined) throw new BrigError('INVALID_ARGUMENT', `invalid link format: ${spec}`, { field: 'HostConfig.Links', hint: 'name or name:alias' });
+      const target = await this.deps.lookupContainer(name).catch((e: BrigError) => {
+        throw new BrigError(e.code ?? 'CONTAINER_NOT_FOUND', `could not get container for ${name}`, { field: 'HostConfig.Links', cause: e });
+      });
+      if (target.id === self.id) throw new BrigError('INVALID_ARGUMENT', 'cannot link a container to itself', { field: 'HostConfig.Links' });
+      const link = { id: target.id, name: target.name.replace(/^\//, ''), alias: alias.replace(/^\//, '') };
+      if (!target.pid) throw new BrigError('CONTAINER_NOT_RUNNING', `Cannot link to a non running container: /${link.name} AS /${self.name}/${link.alias}`, { field: 'HostConfig.Links' });
+      out.push(link);
+    }
+    return out;
+  }
+
+  /**
+   * /etc/hosts lines for the links: the other container's address on a network both are on.
+   * At start (`strict`) a linked container that does not run is docker's error; on a later
+   * rewrite (connect, disconnect) its line is left out.
+   */
+  private async linkHosts(s: ContainerNetwork, strict: boolean): Promise<[string, string][]> {
+    const out: [string, string][] = [];
+    for (const l of s.links ?? []) {
+      const other = await this.readState(l.id);
+      const shared = Object.values(other?.netns ? other.endpoints : {}).find((ep) => ep.IPAddress && Object.values(s.endpoints).some((mine) => mine.NetworkID === ep.NetworkID));
+      if (!shared && !strict) continue;
+      if (!shared) throw new BrigError('CONTAINER_NOT_RUNNING', `Cannot link to a non running container: /${l.name} AS /${s.name}/${l.alias}`, { field: 'HostConfig.Links', hint: 'start it first; both must be on one network' });
+      out.push([shared.IPAddress, `${l.alias} ${l.id.slice(0, 12)} ${l.name}`]);
+    }
+    return out;
+  }
+
+  private endpoint(n: NetworkRecord, aliases: string[], ip: string | undefined, mac?: string): EndpointState {
     if (aliases.length && n.Name === DEFAULT_NETWORK) {
       throw new BrigError('INVALID_ARGUMENT', 'network-scoped aliases are only supported for user-defined networks', { field: '--network-alias' });
     }
@@ -340,7 +402,12 @@ export class NetworkService {
       if (!contains(subnet, ipToInt(ip))) throw new BrigError('ADDRESS_IN_USE', `no configured subnet contains IP address ${ip} (network ${n.Name} has ${n.IPAM.Config[0]!.Subnet})`, { field: '--ip' });
       if (n.Name === DEFAULT_NETWORK) throw new BrigError('INVALID_ARGUMENT', 'user specified IP address is supported on user defined networks only', { field: '--ip' });
     }
-    return { NetworkID: n.Id, Aliases: aliases, IPAMConfig: ip ? { IPv4Address: ip } : null, IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', ifname: '' };
+    if (mac !== undefined && mac !== '') {
+      // A unicast address of six octets: the kernel refuses a multicast one on an interface.
+      if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac)) throw new BrigError('INVALID_ARGUMENT', `${mac} is not a valid mac address`, { field: 'MacAddress' });
+      if (parseInt(mac.slice(0, 2), 16) & 1) throw new BrigError('INVALID_ARGUMENT', `${mac} is a multicast address: an interface needs a unicast one`, { field: 'MacAddress' });
+    }
+    return { NetworkID: n.Id, Aliases: aliases, IPAMConfig: ip ? { IPv4Address: ip } : null, ...(mac ? { MacConfig: mac.toLowerCase() } : {}), IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', ifname: '' };
   }
 
   /** A container runs, or a live brig is setting its network up right now (before its record says so). */
@@ -395,13 +462,14 @@ export class NetworkService {
     const options: Record<string, string> = {};
     if (o['com.docker.network.driver.mtu']) options.mtu = o['com.docker.network.driver.mtu'];
     if (o.mtu) options.mtu = o.mtu;
-    if (o.isolate) options.isolate = o.isolate;
+    // Every network is isolated from the others, as docker's bridges are (isolation.ts).
+    options.isolate = 'true';
     return { name: n.Name, id: n.Id, bridge: n.brig.bridge, subnet: n.IPAM.Config[0]!.Subnet, gateway: n.IPAM.Config[0]!.Gateway, internal: n.Internal, dns: n.brig.dns, options };
   }
 
   private attachment(n: NetworkRecord, s: ContainerNetwork, id: string, ep: EndpointState, ifname: string): BackendAttachment {
     const aliases = n.brig.dns ? [...new Set([s.name, ...ep.Aliases, id.slice(0, 12)])] : [];
-    return { network: this.backendNetwork(n), ip: ep.IPAddress, ifname, aliases };
+    return { network: this.backendNetwork(n), ip: ep.IPAddress, ifname, aliases, ...(ep.MacConfig ? { mac: ep.MacConfig } : {}) };
   }
 
   private request(id: string, s: ContainerNetwork, netns: string, attachments: BackendAttachment[], ports: PortMapping[]): SetupRequest {
@@ -422,10 +490,10 @@ export class NetworkService {
     return this.request(id, s, s.netns, attachments, s.ports);
   }
 
-  private async writeEtc(id: string, s: ContainerNetwork, dnsServers: string[]): Promise<void> {
+  private async writeEtc(id: string, s: ContainerNetwork, dnsServers: string[], opts: { starting?: boolean } = {}): Promise<void> {
     const dir = this.deps.containerDir(id);
     const first = Object.values(s.endpoints).find((e) => e.IPAddress);
-    const hosts = containerHosts({ hostname: s.hostname, domainname: s.domainname, ...(first ? { ip: first.IPAddress, gateway: first.Gateway } : {}), extra: s.extraHosts });
+    const hosts = containerHosts({ hostname: s.hostname, domainname: s.domainname, ...(first ? { ip: first.IPAddress, gateway: first.Gateway } : {}), extra: s.extraHosts, links: await this.linkHosts(s, opts.starting === true) });
     await fs.writeFile(path.join(dir, 'hosts'), hosts);
     await fs.writeFile(path.join(dir, 'resolv.conf'), containerResolvConf(this.deps.hostResolv(), s.dns, dnsServers));
   }
@@ -518,7 +586,7 @@ export class NetworkService {
       }
       await this.writeState(id, fresh);
       // Written in place: a container that has bind-mounted them already sees the new text.
-      await this.writeEtc(id, fresh, result.dnsServers);
+      await this.writeEtc(id, fresh, result.dnsServers, { starting: true });
       return this.deps.backend.teardownCommand(req, this.teardownFile(id));
     })().catch(undo);
     return { wired };
@@ -642,6 +710,7 @@ export class NetworkService {
    */
   async sweep(): Promise<void> {
     // Every brig command opens the engine and so sweeps: only what a killed brig left costs anything.
+    await this.deps.backend.sweep();
     let swept = 0;
     for (const id of await listNetns(this.deps.netnsDir)) {
       if (await this.active(id)) continue;

@@ -31,7 +31,7 @@ function ctr(id: string, name: string, over: Partial<FilterableContainer> = {}):
     startedAt: '2026-01-01T00:00:00Z',
     labels: {},
     imageId: 'sha256:bb',
-    networks: ['none'],
+    networks: [{ name: 'none', id: '' }],
     health: 'none',
     mounts: [],
     ports: [],

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { containerHosts, parseExtraHost } from '../../../src/engine/network/hosts.js';
+import { NetavarkBackend } from '../../../src/engine/network/netavark.js';
 import { hostRoutes, overlaps, parseCidr } from '../../../src/engine/network/ipv4.js';
 import { parsePortSpec, parsePortSpecs, portsView, publishAll } from '../../../src/engine/network/ports.js';
 import { containerResolvConf } from '../../../src/engine/network/resolv.js';
@@ -28,8 +29,20 @@ test('/etc/hosts: docker defaults, --add-host (host-gateway), then the container
   const text = containerHosts({ hostname: 'web', ip: '10.89.0.2', gateway: '10.89.0.1', extra: ['db:10.0.0.9', 'host.docker.internal:host-gateway'] });
   assert.match(text, /^127\.0\.0\.1\tlocalhost\n/);
   assert.ok(text.endsWith('10.0.0.9\tdb\n10.89.0.1\thost.docker.internal\n10.89.0.2\tweb\n'), text);
+  // Legacy links between the --add-host lines and the container's own.
+  const linked = containerHosts({ hostname: 'web', ip: '10.88.0.3', extra: ['db:10.0.0.9'], links: [['10.88.0.2', 'w 0123456789ab lweb']] });
+  assert.ok(linked.endsWith('10.0.0.9\tdb\n10.88.0.2\tw 0123456789ab lweb\n10.88.0.3\tweb\n'), linked);
   assert.throws(() => parseExtraHost('nohost'), /bad format for add-host/);
   assert.throws(() => parseExtraHost('a:300.0.0.1'), /invalid IP address/);
+});
+
+test("netavark's request: a network's options (isolate) as given, a MAC address asked for as static_mac and none otherwise", () => {
+  const network = { name: 'n', id: 'a'.repeat(64), bridge: 'brig7', subnet: '10.89.7.0/24', gateway: '10.89.7.1', internal: false, dns: true, options: { isolate: 'true' } };
+  const req = { containerId: 'c'.repeat(64), containerName: 'web', netns: '/run/brig/netns/x', ports: [], attachments: [{ network, ip: '10.89.7.2', ifname: 'eth0', aliases: ['web'], mac: '02:42:ac:11:00:99' }, { network: { ...network, name: 'm' }, ip: '10.89.7.3', ifname: 'eth1', aliases: [] }] };
+  const o = NetavarkBackend.options(req);
+  assert.equal(o.networks.n!.static_mac, '02:42:ac:11:00:99');
+  assert.equal('static_mac' in o.networks.m!, false);
+  assert.deepEqual((o.network_info.n as { options: Record<string, string> }).options, { isolate: 'true' });
 });
 
 test('resolv.conf: the network resolver first; --dns, --dns-search, --dns-option replace the host lines', () => {

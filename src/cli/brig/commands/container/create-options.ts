@@ -78,10 +78,12 @@ export const CREATE_FLAGS: Flag[] = [
   { name: 'network', type: 'string', help: 'Connect a container to a network' },
   { name: 'network-alias', type: 'list', help: 'Add network-scoped alias for the container' },
   { name: 'ip', type: 'string', help: 'IPv4 address (e.g., 172.30.100.104)' },
+  { name: 'mac-address', type: 'string', help: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' },
   { name: 'dns', type: 'list', help: 'Set custom DNS servers' },
   { name: 'dns-search', type: 'list', help: 'Set custom DNS search domains' },
   { name: 'dns-option', type: 'list', help: 'Set DNS options' },
   { name: 'add-host', type: 'list', valueName: 'list', help: 'Add a custom host-to-IP mapping (host:ip)' },
+  { name: 'link', type: 'list', valueName: 'list', help: 'Add link to another container' },
   { name: 'publish', short: 'p', type: 'list', help: "Publish a container's port(s) to the host" },
   { name: 'publish-all', short: 'P', type: 'bool', help: 'Publish all exposed ports to random ports' },
   { name: 'expose', type: 'list', help: 'Expose a port or a range of ports' },
@@ -115,8 +117,13 @@ function networkFlags(p: ParsedCommand): { host: HostConfig; exposed?: Record<st
     ...(given('dns-search') ? { DnsSearch: list('dns-search') } : {}),
     ...(given('dns-option') ? { DnsOptions: list('dns-option') } : {}),
     ...(given('add-host') ? { ExtraHosts: list('add-host') } : {}),
+    ...(given('link') ? { Links: list('link') } : {}),
   };
-  const networking = userNet && (aliases.length || ip) ? { EndpointsConfig: { [mode]: { Aliases: aliases, ...(ip ? { IPAMConfig: { IPv4Address: ip } } : {}) } } } : undefined;
+  // docker's CLI: net.ParseMAC's forms (colons or dashes, 6 octets here), on the first network's endpoint.
+  const mac = (v['mac-address'] as string | undefined)?.trim();
+  if (mac !== undefined && !/^[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}$/.test(mac)) throw new BrigError('INVALID_ARGUMENT', `${mac} is not a valid mac address`, { field: '--mac-address' });
+  const endpoint = { ...(userNet && aliases.length ? { Aliases: aliases } : {}), ...(userNet && ip ? { IPAMConfig: { IPv4Address: ip } } : {}), ...(mac ? { MacAddress: mac.replace(/-/g, ':').toLowerCase() } : {}) };
+  const networking = Object.keys(endpoint).length ? { EndpointsConfig: { [mode ?? 'default']: endpoint } } : undefined;
   return { host, ...(Object.keys(exposed).length ? { exposed } : {}), ...(networking ? { networking } : {}) };
 }
 

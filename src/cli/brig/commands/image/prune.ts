@@ -1,4 +1,5 @@
 /** brig image prune: dangling images (every image no container uses, with -a). */
+import type { RemoveItem } from '../../../../engine/engine.js';
 import { confirm } from '../../prompt.js';
 import { filterFlag } from '../../filter-flag.js';
 import { humanSize } from '../../render.js';
@@ -7,6 +8,11 @@ import { noArgs, type Verb } from '../../verb.js';
 
 const ALL_WARNING = 'WARNING! This will remove all images without at least one container associated to them.\nAre you sure you want to continue?';
 const DANGLING_WARNING = 'WARNING! This will remove all dangling images.\nAre you sure you want to continue?';
+
+/** docker's lines for what an image removal did: untagged NAME, deleted ID. */
+export function deletedLines(items: RemoveItem[]): string[] {
+  return items.map((item) => ('Untagged' in item ? `untagged: ${item.Untagged}` : `deleted: ${item.Deleted}`));
+}
 
 /**
  * docker image prune: asks first unless -f (the answer is read from stdin whatever it is; no
@@ -32,8 +38,7 @@ export const prune: Verb = {
     return report(ctx, async () => {
       const r = await ctx.engine().pruneImages({ filters });
       if (r.ImagesDeleted.length > 0) {
-        const lines = r.ImagesDeleted.map((item) => ('Untagged' in item ? `untagged: ${item.Untagged}` : `deleted: ${item.Deleted}`));
-        ctx.stdout.write(`Deleted Images:\n${lines.join('\n')}\n\n`);
+        ctx.stdout.write(`Deleted Images:\n${deletedLines(r.ImagesDeleted).join('\n')}\n\n`);
       }
       // go-units HumanSize: four significant digits.
       ctx.stdout.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed, 4)}\n`);

@@ -4,10 +4,11 @@ import { boot } from './boot.js';
 import { events } from './events.js';
 import { info } from './info.js';
 import { metrics } from './metrics.js';
+import { prune } from './prune.js';
 import { serve } from './serve.js';
 
 export const systemGroup: VerbGroup = {
   name: 'system',
   summary: 'Manage brig',
-  verbs: { boot, events, info, metrics, serve },
+  verbs: { boot, events, info, metrics, prune, serve },
 };
