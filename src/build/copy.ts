@@ -70,7 +70,8 @@ export async function matchSource(from: SourceRoot, src: string, opts: { outside
   const rel = (p: string) => p.replace(/^\/+/, '');
   if (!hasMeta(norm)) {
     const inner = resolveInContainer(from.root, norm);
-    if (from.ignore?.ignored(rel(norm)) || (await lstatQuiet(hostPathIn(from.root, inner))) === undefined) throw notFound(src, from);
+    // The context's root itself is never ignored (`COPY . .` with a `*` pattern).
+    if ((rel(norm) !== '' && from.ignore?.ignored(rel(norm))) || (await lstatQuiet(hostPathIn(from.root, inner))) === undefined) throw notFound(src, from);
     return [inner];
   }
   let found = ['/'];

@@ -604,7 +604,9 @@ export class Builder {
     if (security !== undefined && security !== 'sandbox') throw parseError(ins.line, `RUN --security=${security} is not supported (only sandbox)`);
     const mounts = (flags.get('mount') ?? []).map((m) => parseRunMount(m, ins.line, this.expander(st)));
     const argEnv = this.argEnv(st);
-    const usedArgs = argEnv.filter((e) => !PROXY_ARGS.has(e.slice(0, e.indexOf('='))));
+    // History names every ARG of the stage, with the value the RUN sees (BuildKit's runCommandString).
+    const envNow = envLookup(cc.Env ?? []);
+    const usedArgs = [...st.args].map(([k, v]) => `${k}=${envNow(k) ?? v ?? ''}`);
     for (const e of argEnv) this.usedBuildArgs.add(e.slice(0, e.indexOf('=')));
     const env = [...(cc.Env ?? []), ...argEnv];
     const createdBy = `RUN ${usedArgs.length > 0 ? `|${usedArgs.length} ${usedArgs.join(' ')} ` : ''}${cmd.join(' ')} # buildkit`;

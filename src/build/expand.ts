@@ -104,8 +104,18 @@ export class Expander {
         }
       } else if (c === '$') {
         const r = this.dollar(s, i);
-        cur += r.value;
         i = r.next;
+        if (!split) cur += r.value;
+        else
+          // An unquoted value splits into words, as BuildKit's ProcessWords does.
+          for (const ch of r.value) {
+            if (!/\s/.test(ch)) cur += ch;
+            else if (cur !== '') {
+              out.push(cur);
+              cur = '';
+            }
+          }
+        has = cur !== '';
       } else {
         cur += c;
         i++;
@@ -130,6 +140,7 @@ export class Expander {
     const name = m[0];
     let j = i + name.length;
     if (s[j] === '}') return { value: this.get(name) ?? '', next: j + 1 };
+    if (j >= s.length) throw new BrigError('DOCKERFILE_PARSE', `syntax error: missing '}'`, { field: s });
     const op = /^(:-|:\+|:\?|-|\+|\?|##|#|%%|%|\/\/|\/)/.exec(s.slice(j))?.[0];
     if (op === undefined) throw new BrigError('DOCKERFILE_PARSE', `missing ':' in substitution: ${s.slice(i - 2)}`, { field: s });
     j += op.length;

@@ -61,9 +61,9 @@ const isComment = (s: string) => /^[ \t]*#/.test(s);
 /** The heredoc words of an instruction's text: `<<EOF`, `<<-EOF`, `<<"EOF"`, `<<'EOF'`. */
 export function heredocMarkers(text: string): { name: string; chomp: boolean; expand: boolean }[] {
   const out: { name: string; chomp: boolean; expand: boolean }[] = [];
-  const re = /(?:^|[\s;&|(])\d*<<(-?)(["']?)([A-Za-z0-9_./-]+)\2(?=$|[\s;&|)>])/g;
-  // Quoted regions do not hold heredocs.
-  const masked = text.replace(/'[^']*'|"(?:\\.|[^"\\])*"/g, (m) => ' '.repeat(m.length));
+  const re = /(?:^|[\s;&|(])\d*<<(-?)(["']?)([A-Za-z0-9_.][A-Za-z0-9_./-]*)\2(?=$|[\s;&|)>])/g;
+  // Quoted regions do not hold heredocs (a quoted heredoc word is one, though).
+  const masked = text.replace(/(<<-?)?('[^']*'|"(?:\\.|[^"\\])*")/g, (m, pre: string | undefined) => (pre ? m : ' '.repeat(m.length)));
   for (let m; (m = re.exec(masked)); ) {
     const raw = text.slice(m.index, m.index + m[0].length);
     const q = /<<-?(["']?)/.exec(raw)![1];
