@@ -28,6 +28,28 @@ export interface CopyEntry {
   name: string;
   st: Stats;
   linkname?: string;
+  /** A small file's content, read once for the digest and kept for the copy. */
+  data?: Buffer;
+}
+
+/** Files up to this size are read whole (one call, not a stream), and kept between digest and copy. */
+const SMALL = 256 << 10;
+/** The most small-file content one COPY keeps in memory between digest and copy. */
+const KEEP_BUDGET = 64 << 20;
+
+/** A file's content through a descriptor opened without following a swapped-in symlink. */
+async function readSmall(e: CopyEntry): Promise<Buffer> {
+  const b = await fs.readFile(e.abs, { flag: constants.O_RDONLY | constants.O_NOFOLLOW });
+  if (b.length !== e.st.size) throw new BrigError('BUILD_CONTEXT', `"${e.name}" changed size while it was being copied`, { path: e.abs });
+  return b;
+}
+
+/** Runs `fn` on every item, `n` at a time, in order of completion (small files are many). */
+async function eachLimit<T>(items: readonly T[], n: number, fn: (x: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
 }
 
 export interface SourceRoot {
@@ -153,12 +175,20 @@ export async function planCopy(from: SourceRoot, sources: string[], dest: string
 
 /** The content digest of a plan: names, types, modes, link targets, sizes, file contents. */
 export async function digestCopy(entries: readonly CopyEntry[], extra: string): Promise<string> {
+  // Small files are read in parallel first (and kept for the copy); big ones streamed below.
+  // Kept up to a budget, so a huge context is hashed and copied in bounded memory.
+  let budget = KEEP_BUDGET;
+  const small = entries.filter((e) => e.st.isFile() && e.st.size <= SMALL && e.data === undefined && (budget -= e.st.size) >= 0);
+  await eachLimit(small, 16, async (e) => {
+    e.data = await readSmall(e);
+  });
   const h = createHash('sha256');
   h.update(`${extra}\0`);
   for (const e of entries) {
     const type = e.st.isDirectory() ? 'd' : e.st.isSymbolicLink() ? 'l' : e.st.isFile() ? 'f' : 'o';
     h.update(`${e.name}\0${type}\0${e.st.mode & 0o7777}\0${e.st.uid}:${e.st.gid}\0${e.linkname ?? ''}\0${e.st.size}\0`);
-    if (type === 'f') {
+    if (e.data !== undefined) h.update(e.data);
+    else if (type === 'f') {
       const fh = await fs.open(e.abs, constants.O_RDONLY | constants.O_NOFOLLOW);
       try {
         for await (const chunk of fh.createReadStream({ highWaterMark: 1 << 20, autoClose: false })) h.update(chunk as Buffer);
@@ -178,6 +208,11 @@ export async function* copyTar(entries: readonly CopyEntry[], chmod: number | un
     if (chmod !== undefined && h.type !== 'symlink') h.mode = chmod;
     yield encodeHeader(h);
     if (h.type !== 'file') continue;
+    if (e.data !== undefined || e.st.size <= SMALL) {
+      yield e.data ?? (await readSmall(e));
+      yield padding(e.st.size);
+      continue;
+    }
     const fh = await fs.open(e.abs, constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
       let got = 0;

@@ -33,7 +33,7 @@ import { resolveUser } from '../image/runtime-config.js';
 import { OWNER_LABEL } from '../image/snapshot/snapshotter.js';
 import { currentOwner, formatOwner } from '../util/owner.js';
 import { BuildCache, cacheKey, type CacheRecord } from './cache.js';
-import { compression, copyTar, digestCopy, isTarArchive, matchSource, planCopy, type CopyEntry, type CopyPlan, type SourceRoot } from './copy.js';
+import { compression, copyTar, digestCopy, isTarArchive, matchSource, planCopy, type CopyEntry, type SourceRoot } from './copy.js';
 import { envLookup, Expander } from './expand.js';
 import { IgnoreMatcher } from './ignore.js';
 import { type Dockerfile, execForm, flagMap, type Instruction, nameValues, parseDockerfile, parseError } from './parser.js';
@@ -299,7 +299,6 @@ export class Builder {
       await this.host.pull(s.base, platform, this.opts.signal);
       r = await images.resolve(s.base);
     }
-    await images.unpack(r.manifest, r.config, this.opts.signal);
     this.progress({ type: 'done', id, seconds: (Date.now() - t0) / 1000 });
     return fresh(r.config, r.manifest.layers, r.id, r.config.created ?? this.started);
   }
@@ -500,13 +499,13 @@ export class Builder {
     if (rec?.layer && !(await images.store.blobs.has(rec.layer.digest))) rec = undefined;
     if (rec) {
       this.cachedSteps++;
+      // The snapshot is unpacked again (from the blob, if rmi or prune took it) only when a
+      // later step needs it: an all-hits build mounts nothing.
       this.apply(st, rec, key, createdBy);
-      // The snapshot went (rmi, prune): unpack it again from the blob.
-      await images.unpack({ schemaVersion: 2, config: { mediaType: MediaType.OciConfig, digest: st.key, size: 0 }, layers: st.layers }, st.config, this.opts.signal);
       this.progress({ type: 'cached', id });
       return st;
     }
-    const parent = chainOf(st.config);
+    const parent = await this.unpacked(st.layers, st.config);
     const snapKey = randomBytes(32).toString('hex');
     await snap.prepare(snapKey, parent, { labels: { [OWNER_LABEL]: formatOwner(currentOwner()) } });
     let keep = false;
@@ -732,8 +731,8 @@ export class Builder {
         let root = this.opts.context;
         if (m.from !== undefined) {
           const dep = stageRef(stages, m.from, s.index);
-          const chain = dep ? chainOf((await this.stage(stages, dep, globalArgs)).config) : chainOf((await this.imageFor(m.from)).config);
-          const v = await this.view(chain);
+          const image = dep ? undefined : await this.imageFor(m.from);
+          const v = await this.view(dep ? await this.stage(stages, dep, globalArgs) : { config: image!.config, layers: image!.manifest.layers });
           releases.push(v.release);
           root = v.root;
         }
@@ -761,12 +760,28 @@ export class Builder {
       await this.host.pull(ref, this.opts.platform, this.opts.signal);
       r = await images.resolve(ref);
     }
-    await images.unpack(r.manifest, r.config, this.opts.signal);
     return r;
   }
 
-  /** A read-only mount of a committed chain (an empty directory for none). */
-  private async view(chain: string | undefined): Promise<{ root: string; release: () => Promise<void> }> {
+  /** The snapshot of these layers, unpacked from their blobs if it is gone; its chain ID. */
+  private async unpacked(layers: Descriptor[], config: ImageConfig): Promise<string | undefined> {
+    const chain = chainOf(config);
+    if (chain === undefined) return undefined;
+    const snap = this.host.images.snapshotter!;
+    const present = await snap.stat(chain).then(
+      () => true,
+      (e: BrigError) => {
+        if (e.code !== 'SNAPSHOT_NOT_FOUND') throw e;
+        return false;
+      },
+    );
+    if (!present) await this.host.images.unpack({ schemaVersion: 2, config: { mediaType: MediaType.OciConfig, digest: chain, size: 0 }, layers }, config, this.opts.signal);
+    return chain;
+  }
+
+  /** A read-only mount of a stage's or image's top (an empty directory for none). */
+  private async view(of: { config: ImageConfig; layers: Descriptor[] }): Promise<{ root: string; release: () => Promise<void> }> {
+    const chain = await this.unpacked(of.layers, of.config);
     if (chain === undefined) {
       const d = await builderTmp(this.host.builderRoot, 'empty');
       return { root: d, release: () => fs.rm(d, { recursive: true, force: true }) };
@@ -799,129 +814,118 @@ export class Builder {
     if (words.length < 2) throw parseError(ins.line, `${ins.keyword} requires at least two arguments, but only one was provided. Destination could not be determined`);
     const rawDest = words.at(-1)!;
     const srcs = words.slice(0, -1);
-    const from = flags.get('from')?.[0] !== undefined ? x.word(flags.get('from')![0]!) : undefined;
-    const chown = flags.get('chown')?.[0] !== undefined ? x.word(flags.get('chown')![0]!) : undefined;
-    const chmodRaw = flags.get('chmod')?.[0] !== undefined ? x.word(flags.get('chmod')![0]!) : undefined;
+    const flag = (n: string) => (flags.get(n)?.[0] !== undefined ? x.word(flags.get(n)![0]!) : undefined);
+    const from = flag('from');
+    const chown = flag('chown');
+    const chmodRaw = flag('chmod');
     const chmod = chmodRaw === undefined ? undefined : octal(chmodRaw, ins.line);
     const excludes = (flags.get('exclude') ?? []).map((e) => x.word(e));
+    const exclude = new IgnoreMatcher(excludes);
     const checksum = flags.get('checksum')?.[0];
-    const dest = path.posix.resolve(cc.WorkingDir || '/', rawDest) + (rawDest.endsWith('/') && rawDest !== '/' ? '/' : '');
-    // Where the sources come from.
-    let srcRoot: SourceRoot;
-    const releases: (() => Promise<void>)[] = [];
-    let fromKey: string;
-    if (from !== undefined) {
-      const dep = stageRef(stages, from, s.index);
-      let chain: string | undefined;
-      if (dep) {
-        const ds = await this.stage(stages, dep, globalArgs);
-        chain = chainOf(ds.config);
-        fromKey = ds.key;
-      } else {
-        const r = await this.imageFor(from);
-        chain = chainOf(r.config);
-        fromKey = r.id;
-      }
-      const v = await this.view(chain);
-      releases.push(v.release);
-      srcRoot = { root: v.root, what: dep ? `stage ${dep.name ?? dep.index}` : `image ${from}` };
-    } else {
-      srcRoot = { root: this.opts.context, ignore: this.ignore, what: 'build context' };
-      fromKey = 'context';
-    }
+    const dest = path.posix.resolve(cc.WorkingDir || '/', rawDest);
+    const endsSlash = rawDest.endsWith('/') || rawDest.endsWith('/.') || rawDest === '.';
+    const several = srcs.length > 1 || srcs.some((w) => /[*?[]/.test(w));
+    const createdBy = `${ins.keyword} ${[chown ? `--chown=${chown}` : '', chmodRaw ? `--chmod=${chmodRaw}` : '', from ? `--from=${from}` : ''].filter(Boolean).join(' ')}${chown || chmodRaw || from ? ' ' : ''}${srcs.join(' ')} ${rawDest} # buildkit`;
+    const settings = [srcs, dest, endsSlash, cc.WorkingDir ?? '', chown ?? '', chmodRaw ?? '', excludes];
     const work = await builderTmp(this.host.builderRoot, 'copy');
-    releases.push(() => fs.rm(work, { recursive: true, force: true }));
     try {
-      const groups: { root: SourceRoot; paths: string[] }[] = [];
-      const archives: { file: string; name: string }[] = [];
-      const heredocRoot: SourceRoot = { root: path.join(work, 'heredoc'), what: 'heredoc' };
-      const urlRoot: SourceRoot = { root: path.join(work, 'url'), what: 'download' };
-      for (const src of srcs) {
-        const here = /^\d*<<-?(["']?)(.+)\1$/.exec(src);
-        if (here && ins.heredocs.some((h) => h.name === here[2])) {
-          const h = ins.heredocs.find((y) => y.name === here[2])!;
-          await fs.mkdir(heredocRoot.root, { recursive: true });
-          await fs.writeFile(path.join(heredocRoot.root, h.name), h.expand ? x.heredoc(h.content) : h.content, { mode: chmod ?? 0o644 });
-          groups.push({ root: heredocRoot, paths: [`/${h.name}`] });
-          continue;
+      // Sources: from another stage or image (keyed by what built them: the stage's cache
+      // key, the image's ID; read only on a miss), or from the context, heredocs and URLs
+      // (keyed by the content digest of what they hold).
+      let key: string;
+      let sources: (root: string) => Promise<{ groups: { root: SourceRoot; paths: string[] }[]; archives: { file: string; name: string }[]; release: () => Promise<void> }>;
+      if (from !== undefined) {
+        const dep = stageRef(stages, from, s.index);
+        const src = dep ? await this.stage(stages, dep, globalArgs) : undefined;
+        const image = dep ? undefined : await this.imageFor(from);
+        key = cacheKey(st.key, ins.keyword, 'from', src?.key ?? image!.id, ...settings);
+        sources = async () => {
+          const v = await this.view(src ?? { config: image!.config, layers: image!.manifest.layers });
+          const root: SourceRoot = { root: v.root, what: dep ? `stage ${dep.name ?? dep.index}` : `image ${from}` };
+          const paths: string[] = [];
+          for (const w of srcs) {
+            const found = await matchSource(root, w, { outsideIsError: false });
+            if (found.length === 0) throw new BrigError('BUILD_CONTEXT', `${ins.keyword} failed: no source files were specified (${w} matches nothing in the ${root.what})`, { path: w });
+            paths.push(...found);
+          }
+          return { groups: [{ root, paths }], archives: [], release: v.release };
+        };
+      } else {
+        const ctxRoot: SourceRoot = { root: this.opts.context, ignore: this.ignore, what: 'build context' };
+        const heredocRoot: SourceRoot = { root: path.join(work, 'heredoc'), what: 'heredoc' };
+        const urlRoot: SourceRoot = { root: path.join(work, 'url'), what: 'download' };
+        const groups: { root: SourceRoot; paths: string[] }[] = [];
+        const archives: { file: string; name: string }[] = [];
+        for (const src of srcs) {
+          const here = /^\d*<<-?(["']?)(.+)\1$/.exec(src);
+          const h = here ? ins.heredocs.find((y) => y.name === here[2]) : undefined;
+          if (h) {
+            await fs.mkdir(heredocRoot.root, { recursive: true });
+            await fs.writeFile(path.join(heredocRoot.root, h.name), h.expand ? x.heredoc(h.content) : h.content, { mode: chmod ?? 0o644 });
+            groups.push({ root: heredocRoot, paths: [`/${h.name}`] });
+          } else if (isAdd && /^https?:\/\//.test(src)) {
+            await fs.mkdir(urlRoot.root, { recursive: true });
+            const base = path.posix.basename(new URL(src).pathname) || 'download';
+            await download(src, path.join(urlRoot.root, base), checksum, ins.line, this.opts.signal);
+            groups.push({ root: urlRoot, paths: [`/${base}`] });
+          } else {
+            if (checksum !== undefined) throw parseError(ins.line, "checksum can't be specified for non-HTTP(S) sources");
+            const found = await matchSource(ctxRoot, src, { outsideIsError: true });
+            if (found.length === 0) throw new BrigError('BUILD_CONTEXT', `${ins.keyword} failed: no source files were specified (${src} matches nothing in the build context)`, { path: src });
+            const plain: string[] = [];
+            for (const f of found) {
+              const abs = hostPathIn(ctxRoot.root, f);
+              // ADD unpacks a local tar archive (plain or compressed) into DEST.
+              if (isAdd && (await fs.lstat(abs)).isFile() && ((await compression(abs)) !== undefined || (await isTarArchive(abs)))) archives.push({ file: abs, name: f });
+              else plain.push(f);
+            }
+            if (plain.length > 0) groups.push({ root: ctxRoot, paths: plain });
+          }
         }
-        if (isAdd && /^https?:\/\//.test(src)) {
-          await fs.mkdir(urlRoot.root, { recursive: true });
-          const base = path.posix.basename(new URL(src).pathname) || 'download';
-          await download(src, path.join(urlRoot.root, base), checksum, ins.line, this.opts.signal);
-          groups.push({ root: urlRoot, paths: [`/${base}`] });
-          continue;
-        }
-        if (checksum !== undefined) throw parseError(ins.line, 'checksum can\'t be specified for non-HTTP(S) sources');
-        const found = await matchSource(srcRoot, src, { outsideIsError: from === undefined });
-        if (found.length === 0) throw new BrigError('BUILD_CONTEXT', `${ins.keyword} failed: no source files were specified (${src} matches nothing in the ${srcRoot.what})`, { path: src });
-        const plain: string[] = [];
-        for (const f of found) {
-          const abs = hostPathIn(srcRoot.root, f);
-          const lst = await fs.lstat(abs);
-          if (isAdd && from === undefined && lst.isFile() && ((await compression(abs)) !== undefined || (await isTarArchive(abs)))) archives.push({ file: abs, name: f });
-          else plain.push(f);
-        }
-        if (plain.length > 0) groups.push({ root: srcRoot, paths: plain });
+        const entries: CopyEntry[] = [];
+        for (const g of groups) for (const e of (await planCopy(g.root, g.paths, '/d', true, '/d/')).entries) entries.push({ ...e, name: `${g.root.what}:${e.name}` });
+        for (const a of archives) entries.push({ abs: a.file, name: `archive:${a.name}`, st: await fs.lstat(a.file) });
+        key = cacheKey(st.key, ins.keyword, ...settings, await digestCopy(entries.filter((e) => exclude.empty || !exclude.ignored(e.name.slice(e.name.indexOf(':') + 1))), ''));
+        sources = async () => ({ groups, archives, release: async () => {} });
       }
-      const count = groups.reduce((n, g) => n + g.paths.length, 0) + archives.length;
-      const endsSlash = rawDest.endsWith('/') || rawDest.endsWith('/.') || rawDest === '.';
-      const wild = srcs.some((w) => /[*?[]/.test(w));
-      // Whether DEST is a directory matters only for one file source (its name) and for the
-      // several-sources rule; only then is the stage looked at.
-      const single = count === 1 && groups.length === 1 && !(await fs.lstat(hostPathIn(groups[0]!.root.root, groups[0]!.paths[0]!))).isDirectory();
-      const destIsDir = endsSlash || ((single || count > 1 || wild || srcs.length > 1) && (await this.isDirIn(st, dest)));
-      if ((count > 1 || wild || srcs.length > 1) && !destIsDir) {
-        throw parseError(ins.line, `When using ${ins.keyword} with more than one source file, the destination must be a directory and end with a /`);
-      }
-      const exclude = new IgnoreMatcher(excludes);
-      const plans: CopyPlan[] = [];
-      for (const g of groups) {
-        const p = await planCopy(g.root, g.paths, dest.replace(/\/$/, '') || '/', destIsDir, rawDest);
-        if (!exclude.empty) p.entries = p.entries.filter((e) => !exclude.ignored(e.name));
-        plans.push(p);
-      }
-      const archiveEntries = await Promise.all(archives.map(async (a) => ({ abs: a.file, name: a.name, st: await fs.lstat(a.file) })));
-      const contentDigest = await digestCopy([...plans.flatMap((p) => p.entries.map((e) => ({ ...e, name: `${p.destDir}/${e.name}` }))), ...archiveEntries], '');
-      const key = cacheKey(st.key, ins.keyword, fromKey, srcs, dest, destIsDir, cc.WorkingDir ?? '', chown ?? '', chmodRaw ?? '', excludes, contentDigest);
-      const createdBy = `${ins.keyword} ${[chown ? `--chown=${chown}` : '', chmodRaw ? `--chmod=${chmodRaw}` : '', from ? `--from=${from}` : ''].filter(Boolean).join(' ')}${chown || chmodRaw || from ? ' ' : ''}${srcs.join(' ')} ${rawDest} # buildkit`;
       return await this.layerStep(st, name, key, createdBy, async (snapshot) => {
         await this.mounted(snapshot, async (root) => {
-          let owner = { uid: 0, gid: 0 };
-          if (chown !== undefined) {
-            // docker: a user without a group takes the user's numeric id as the group too.
-            const [u, g] = chown.split(':', 2) as [string, string | undefined];
-            const ru = await resolveUser(root, g === undefined ? u : `${u}:${g}`).catch((e: BrigError) => {
-              throw new BrigError('BUILD_STEP_FAILED', `${ins.keyword} --chown=${chown}: ${e.message.replace("the image's", "the stage's")}`, { field: `Dockerfile line ${ins.line}`, cause: e });
-            });
-            owner = { uid: ru.uid, gid: g === undefined ? ru.uid : ru.gid };
-          }
-          for (const p of plans) {
-            const made = await mkdirIn(root, p.destDir);
-            if (chown !== undefined) for (const d of made) await fs.lchown(hostPathIn(root, d), owner.uid, owner.gid);
-            const inner = resolveInContainer(root, p.destDir);
-            await extractArchive(copyTar(p.entries, chmod), root, inner.replace(/^\/+/, ''), { owner });
-          }
-          for (const a of archives) {
-            const inner = resolveInContainer(root, dest.replace(/\/$/, '') || '/');
-            await mkdirIn(root, inner);
-            await extractArchive(decompress(createReadStream(a.file)), root, inner.replace(/^\/+/, ''), { owner: 'archive' });
+          const src = await sources(root);
+          try {
+            const count = src.groups.reduce((n, g) => n + g.paths.length, 0) + src.archives.length;
+            const destIsDir = endsSlash || ((await fs.stat(hostPathIn(root, resolveInContainer(root, dest))).catch(() => undefined))?.isDirectory() ?? false);
+            if ((several || count > 1) && !destIsDir) {
+              throw parseError(ins.line, `When using ${ins.keyword} with more than one source file, the destination must be a directory and end with a /`);
+            }
+            let owner = { uid: 0, gid: 0 };
+            if (chown !== undefined) {
+              // docker: a user without a group takes the user's numeric id as the group too.
+              const [u, g] = chown.split(':', 2) as [string, string | undefined];
+              const ru = await resolveUser(root, g === undefined ? u : `${u}:${g}`).catch((e: BrigError) => {
+                throw new BrigError('BUILD_STEP_FAILED', `${ins.keyword} --chown=${chown}: ${e.message.replace("the image's", "the stage's")}`, { field: `Dockerfile line ${ins.line}`, cause: e });
+              });
+              owner = { uid: ru.uid, gid: g === undefined ? ru.uid : ru.gid };
+            }
+            for (const g of src.groups) {
+              const p = await planCopy(g.root, g.paths, dest, destIsDir, rawDest);
+              if (!exclude.empty) p.entries = p.entries.filter((e) => !exclude.ignored(e.name));
+              const made = await mkdirIn(root, p.destDir);
+              if (chown !== undefined) for (const d of made) await fs.lchown(hostPathIn(root, d), owner.uid, owner.gid);
+              const inner = resolveInContainer(root, p.destDir);
+              await extractArchive(copyTar(p.entries, chmod), root, inner.replace(/^\/+/, ''), { owner });
+            }
+            for (const a of src.archives) {
+              await mkdirIn(root, dest);
+              const inner = resolveInContainer(root, dest);
+              await extractArchive(decompress(createReadStream(a.file)), root, inner.replace(/^\/+/, ''), { owner: 'archive' });
+            }
+          } finally {
+            await src.release();
           }
         });
       });
     } finally {
-      for (const r of releases.reverse()) await r().catch(() => undefined);
-    }
-  }
-
-  /** Whether `dir` is a directory in the stage so far (a read-only view of its top). */
-  private async isDirIn(st: StageState, dir: string): Promise<boolean> {
-    const v = await this.view(chainOf(st.config));
-    try {
-      const p = hostPathIn(v.root, resolveInContainer(v.root, dir));
-      return (await fs.stat(p).catch(() => undefined))?.isDirectory() ?? false;
-    } finally {
-      await v.release();
+      await fs.rm(work, { recursive: true, force: true });
     }
   }
 }

@@ -57,6 +57,8 @@ function alpineLikeRootfs(root: string): void {
   chmodSync(path.join(root, 'bin/busybox'), 0o755);
   const applets = spawnSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).stdout.split('\n').filter((a) => a && a !== 'busybox' && !a.includes('/'));
   for (const a of applets) symlinkSync('busybox', path.join(root, 'bin', a));
+  // Alpine has env where #! lines look for it.
+  symlinkSync('/bin/busybox', path.join(root, 'usr/bin/env'));
   writeFileSync(path.join(root, 'usr/sbin/addgroup'), ADDGROUP, { mode: 0o755 });
   writeFileSync(path.join(root, 'usr/sbin/adduser'), ADDUSER, { mode: 0o755 });
   writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/sbin/nologin\n');
@@ -482,4 +484,61 @@ test('ADD of a URL (a server on 127.0.0.1) with --checksum', { skip }, async () 
   });
   assert.equal(b.code, 1);
   assert.match(b.stderr, /digest mismatch/);
+});
+
+/** The host's node (Debian's nodejs, or the one the machine has) with its libraries and npm, on the Alpine-like base. */
+function nodeRootfs(root: string): void {
+  alpineLikeRootfs(root);
+  const node = spawnSync('readlink', ['-f', '/usr/bin/node'], { encoding: 'utf8' }).stdout.trim();
+  copyFileSync(node, path.join(root, 'usr/bin/node'));
+  chmodSync(path.join(root, 'usr/bin/node'), 0o755);
+  for (const lib of spawnSync('ldd', [node], { encoding: 'utf8' }).stdout.match(/\/lib\S*/g) ?? []) {
+    mkdirSync(path.dirname(path.join(root, lib)), { recursive: true });
+    copyFileSync(lib, path.join(root, lib));
+  }
+  const npm = spawnSync('readlink', ['-f', '/usr/bin/npm'], { encoding: 'utf8' }).stdout.trim();
+  const npmRoot = npm.replace(/\/bin\/npm-cli\.js$/, '');
+  mkdirSync(path.join(root, 'usr/lib/node_modules'), { recursive: true });
+  assert.equal(spawnSync('cp', ['-a', npmRoot, path.join(root, 'usr/lib/node_modules/npm')]).status, 0);
+  symlinkSync('../lib/node_modules/npm/bin/npm-cli.js', path.join(root, 'usr/bin/npm'));
+}
+
+const nodeSkip = skip || (existsSync('/usr/bin/node') && existsSync('/usr/bin/npm') ? false : 'no node and npm on the host to make a Node base image from');
+
+test('the Node app seed on a Node base: npm install in a RUN, EXPOSE, CMD node, the container goes healthy', { skip: nodeSkip, timeout: 180_000 }, async () => {
+  const root = path.join(dir, 'node-root');
+  nodeRootfs(root);
+  const tar = path.join(dir, 'node.tar');
+  assert.equal(spawnSync('tar', ['-C', root, '-cf', tar, '.']).status, 0);
+  ok(['import', '-c', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '-c', 'CMD ["node"]', tar, 'node-like:18-alpine']);
+  rmSync(tar);
+  const ctx = context('nodeapp', {
+    Dockerfile: `FROM node-like:18-alpine
+WORKDIR /usr/src/app
+COPY package*.json ./
+RUN npm install --offline --no-audit --no-fund
+COPY . .
+EXPOSE 3000
+HEALTHCHECK --interval=1s --timeout=5s --retries=3 CMD node -e "require('http').get('http://127.0.0.1:3000/', r => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1))"
+CMD ["node", "server.js"]
+`,
+    'package.json': '{"name":"seed","version":"1.0.0","dependencies":{}}\n',
+    'server.js': 'require("http").createServer((q, s) => s.end("hello from node\\n")).listen(3000);\n',
+  });
+  const r = buildPlain(['-t', 'seed/node:1', ctx]);
+  assert.equal(r.code, 0, r.stderr);
+  // npm install wrote its lock file in the RUN step's layer.
+  assert.equal(ok(['run', '--rm', ...NET, 'seed/node:1', 'ls', '/usr/src/app']), 'Dockerfile\npackage-lock.json\npackage.json\nserver.js\n');
+  const id = ok(['run', '-d', ...NET, '--name', 'brig-build-node', 'seed/node:1']).trim();
+  try {
+    let status = '';
+    for (let i = 0; i < 60 && status !== 'healthy'; i++) {
+      await new Promise((res) => setTimeout(res, 500));
+      status = ok(['inspect', '--format', '{{.State.Health.Status}}', id]).trim();
+    }
+    assert.equal(status, 'healthy');
+    assert.equal(ok(['exec', id, 'wget', '-qO-', 'http://127.0.0.1:3000/']), 'hello from node\n');
+  } finally {
+    ok(['rm', '-f', id]);
+  }
 });
