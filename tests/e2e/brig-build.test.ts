@@ -318,6 +318,19 @@ CMD ["cat /greeting.txt /etc/app.conf /etc/raw.conf /onbuild.txt /shell.txt"]
   const id = brig(['build', '-q', ...NET, copyAll]).stdout.trim();
   assert.equal(ok(['run', '--rm', ...NET, id]), 'a.txt\n');
   ok(['rmi', id]);
+  // COPY --exclude; a Dockerfile on stdin with no context; a tar context on stdin; -f - with a directory.
+  const ex = context('exclude', { Dockerfile: 'FROM alpine-like:3\nCOPY --exclude=*.log d/ /d/\nCMD ["ls", "/d"]\n', 'd/a.txt': 'a', 'd/b.log': 'b' });
+  assert.equal(ok(['run', '--rm', ...NET, brig(['build', '-q', ...NET, ex]).stdout.trim()]), 'a.txt\n');
+  const fromStdin = brig(['build', '-q', ...NET, '-'], 'FROM alpine-like:3\nRUN echo from-stdin > /x\nCMD ["cat", "/x"]\n');
+  assert.equal(fromStdin.code, 0, fromStdin.stderr);
+  assert.equal(ok(['run', '--rm', ...NET, fromStdin.stdout.trim()]), 'from-stdin\n');
+  const tarCtx = brig(['build', '-q', ...NET, '-'], spawnSync('tar', ['-C', ex, '-czf', '-', '.']).stdout);
+  assert.equal(tarCtx.code, 0, tarCtx.stderr);
+  assert.equal(ok(['run', '--rm', ...NET, tarCtx.stdout.trim()]), 'a.txt\n');
+  const dashF = brig(['build', '-q', ...NET, '-f', '-', ex], 'FROM alpine-like:3\nCOPY d/a.txt /\nCMD ["cat", "/a.txt"]\n');
+  assert.equal(dashF.code, 0, dashF.stderr);
+  assert.equal(ok(['run', '--rm', ...NET, dashF.stdout.trim()]), 'a');
+  assert.match(brig(['build', '-f', '-', '-'], '').stderr, /can't use stdin for both build context and dockerfile/);
 });
 
 test('RUN --mount: cache persists between builds, bind from the context, tmpfs, secret; --secret', { skip }, () => {

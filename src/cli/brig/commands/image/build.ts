@@ -52,7 +52,7 @@ function ttyProgress(ctx: BrigContext): { onProgress: (p: BuildProgress) => void
   const t0 = Date.now();
   const draw = () => {
     timer = undefined;
-    const width = (ctx.stderr as { columns?: number }).columns ?? 120;
+    const width = (ctx.stderr as { columns?: number }).columns || 120;
     const cut = (s: string) => (s.length > width - 1 ? `${s.slice(0, width - 2)}…` : s);
     const lines = [`[+] Building ${((Date.now() - t0) / 1000).toFixed(1)}s (${[...steps.values()].filter((s) => s.state !== 'running').length}/${steps.size})`];
     for (const s of steps.values()) {
