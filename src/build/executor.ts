@@ -162,6 +162,9 @@ export class Builder {
   private readonly platform;
   private readonly buildArgs: Map<string, string>;
   private readonly usedBuildArgs = new Set<string>();
+  /** Aborted when the caller's signal is, or when a stage fails (the others stop). */
+  private readonly stop = new AbortController();
+  private readonly signal: AbortSignal;
 
   constructor(
     private readonly host: BuildHost,
@@ -173,6 +176,7 @@ export class Builder {
     this.ignore = IgnoreMatcher.parse(opts.ignore ?? '');
     this.platform = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
     this.buildArgs = new Map(Object.entries(opts.buildArgs ?? {}));
+    this.signal = opts.signal ? AbortSignal.any([opts.signal, this.stop.signal]) : this.stop.signal;
   }
 
   private progress(p: BuildProgress): void {
@@ -182,8 +186,17 @@ export class Builder {
   async build(): Promise<BuildResult> {
     const plan = planStages(this.df, this.buildArgs, automaticArgs(this.platform));
     const target = targetStage(plan, this.opts.target);
-    const state = await this.stage(plan.stages, target, plan.globalArgs);
-    this.opts.signal?.throwIfAborted();
+    let state: StageState;
+    try {
+      state = await this.stage(plan.stages, target, plan.globalArgs);
+    } catch (e) {
+      // One stage failed: the others stop too (their RUN containers are killed), and the
+      // build ends only once they have cleaned up.
+      this.stop.abort(e);
+      await Promise.allSettled(this.stageRuns.values());
+      throw e;
+    }
+    this.signal.throwIfAborted();
     const unused = [...this.buildArgs.keys()].filter((k) => !this.usedBuildArgs.has(k) && !PROXY_ARGS.has(k) && !plan.globalArgs.has(k));
     if (unused.length > 0) this.progress({ type: 'info', text: `[Warning] One or more build-args [${unused.join(' ')}] were not consumed` });
     const image: ImageConfig = structuredClone(state.config);
@@ -218,8 +231,8 @@ export class Builder {
     let p = this.stageRuns.get(s.index);
     if (!p) {
       p = this.runStage(stages, s, globalArgs);
-      // The failure is reported by whoever waits on it; the first to fail stops the build.
-      p.catch(() => undefined);
+      // The first stage to fail stops the others (their waits end with its error).
+      p.catch((e: unknown) => this.stop.abort(e));
       this.stageRuns.set(s.index, p);
     }
     return p;
@@ -256,7 +269,7 @@ export class Builder {
       state = await this.step(stages, s, state, { ...ins, line: s.from.line }, `[${label ? `${label} ` : ''}1/${total}] ONBUILD ${t}`, globalArgs);
     }
     for (const [i, ins] of s.instructions.entries()) {
-      this.opts.signal?.throwIfAborted();
+      this.signal?.throwIfAborted();
       state = await this.step(stages, s, state, ins, stepName(i + 2, ins), globalArgs);
     }
     return state;
@@ -296,7 +309,7 @@ export class Builder {
       return undefined;
     });
     if (!r) {
-      await this.host.pull(s.base, platform, this.opts.signal);
+      await this.host.pull(s.base, platform, this.signal);
       r = await images.resolve(s.base);
     }
     this.progress({ type: 'done', id, seconds: (Date.now() - t0) / 1000 });
@@ -511,13 +524,13 @@ export class Builder {
     let keep = false;
     try {
       const made = (await work(snapKey, id)) ?? new Set<string>();
-      this.opts.signal?.throwIfAborted();
+      this.signal?.throwIfAborted();
       const upper = await snap.upperDir(snapKey);
       if (upper === undefined) throw new BrigError('UNSUPPORTED_FIELD', `brig build needs the overlayfs snapshotter (this engine uses ${snap.name})`);
       const created = new Date().toISOString();
       if (await emptyUpper(upper, made)) rec = { created };
       else {
-        const layer = await images.store.transaction(() => createLayer(upper, images.store.blobs, { overlayDiff: true, exclude: made, ...(this.opts.signal ? { signal: this.opts.signal } : {}) }));
+        const layer = await images.store.transaction(() => createLayer(upper, images.store.blobs, { overlayDiff: true, exclude: made, signal: this.signal }));
         // The snapshot must hold what the layer holds: the runtime's mountpoints go.
         for (const p of made) await fs.rm(path.join(upper, p), { recursive: true, force: true });
         const chain = chainIDs([...st.config.rootfs.diff_ids, layer.diffID]).at(-1)!;
@@ -676,7 +689,7 @@ export class Builder {
             binds,
             tmpfs,
             outputFd: fh.fd,
-            ...(this.opts.signal ? { signal: this.opts.signal } : {}),
+            signal: this.signal,
           });
         } finally {
           clearInterval(timer);
@@ -684,7 +697,7 @@ export class Builder {
           await drain(true);
           await fh.close();
         }
-        this.opts.signal?.throwIfAborted();
+        this.signal?.throwIfAborted();
         if (result.exitCode !== 0) {
           const shown = cmd.join(' ');
           const msg = `process "${shown}" did not complete successfully: exit code: ${result.exitCode}`;
@@ -757,7 +770,7 @@ export class Builder {
       return undefined;
     });
     if (!r) {
-      await this.host.pull(ref, this.opts.platform, this.opts.signal);
+      await this.host.pull(ref, this.opts.platform, this.signal);
       r = await images.resolve(ref);
     }
     return r;
@@ -775,7 +788,7 @@ export class Builder {
         return false;
       },
     );
-    if (!present) await this.host.images.unpack({ schemaVersion: 2, config: { mediaType: MediaType.OciConfig, digest: chain, size: 0 }, layers }, config, this.opts.signal);
+    if (!present) await this.host.images.unpack({ schemaVersion: 2, config: { mediaType: MediaType.OciConfig, digest: chain, size: 0 }, layers }, config, this.signal);
     return chain;
   }
 
@@ -866,7 +879,7 @@ export class Builder {
           } else if (isAdd && /^https?:\/\//.test(src)) {
             await fs.mkdir(urlRoot.root, { recursive: true });
             const base = path.posix.basename(new URL(src).pathname) || 'download';
-            await download(src, path.join(urlRoot.root, base), checksum, ins.line, this.opts.signal);
+            await download(src, path.join(urlRoot.root, base), checksum, ins.line, this.signal);
             groups.push({ root: urlRoot, paths: [`/${base}`] });
           } else {
             if (checksum !== undefined) throw parseError(ins.line, "checksum can't be specified for non-HTTP(S) sources");

@@ -392,6 +392,16 @@ test('errors: a failing RUN shows step, command, exit code and output; missing o
   }
   assert.equal(brig(['build', '-t', 'Bad:Tag', ctx]).code, 1);
   assert.deepEqual(leftovers(), []);
+  // One stage fails while another runs: that one is stopped (its container killed) at once.
+  const par = context('parallel-fail', {
+    Dockerfile: `FROM alpine-like:3 AS slow\nRUN ${SLEEP}\nFROM alpine-like:3 AS bad\nRUN sleep 1; exit 5\nFROM alpine-like:3\nCOPY --from=slow /etc/passwd /a\nCOPY --from=bad /etc/passwd /b\n`,
+  });
+  const t0 = Date.now();
+  const pf = buildPlain([par]);
+  assert.equal(pf.code, 1);
+  assert.match(pf.stderr, /\[bad 2\/2\] RUN sleep 1; exit 5: process .* exit code: 5/);
+  assert.ok(Date.now() - t0 < 30_000, 'the slow stage was not waited for');
+  assert.deepEqual(leftovers(), []);
 });
 
 test('Ctrl-C during a RUN stops the build and leaves no container, mount, snapshot or image; SIGKILL is cleaned by the next command', { skip }, async () => {
