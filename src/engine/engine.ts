@@ -400,7 +400,28 @@ export interface NetworkOps {
 
 export type { CreateNetworkRequest, NetworkInspect };
 
-export interface Engine extends ImageOps, ContainerOps, EventOps, VolumeOps, NetworkOps {
+import type { BuildProgress, BuildResult, BuildSettings } from '../build/executor.js';
+export type { BuildProgress, BuildResult };
+
+/** `brig build` / POST /build: what the client sends besides the context. */
+export interface BuildImageOptions extends BuildSettings {
+  /** The Dockerfile's path inside the context (default `Dockerfile`); unused with `dockerfileText`. */
+  dockerfile?: string;
+  /** The Dockerfile itself, when the client read it (`-f -`, or a file outside the context). */
+  dockerfileText?: string;
+  /** The ignore file the client found beside such a Dockerfile (NAME.dockerignore). */
+  ignoreText?: string;
+}
+
+/** Builds (POST /build, /build/prune). */
+export interface BuildOps {
+  /** A Dockerfile build; the context is a directory on the engine's host or a tar stream (plain or compressed). */
+  buildImage(context: { dir: string } | { tar: AsyncIterable<Uint8Array> }, opts?: BuildImageOptions): Promise<BuildResult>;
+  /** The build cache's records, the snapshots only they kept and their cache mounts. */
+  pruneBuildCache(): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }>;
+}
+
+export interface Engine extends ImageOps, ContainerOps, EventOps, VolumeOps, NetworkOps, BuildOps {
   /** A foreground container removed when it exits (run --rm): no monitor, no record. */
   runContainer(req: ContainerCreateRequest, opts: RunOptions): Promise<RunningContainer>;
   info(): Promise<EngineInfo>;

@@ -92,6 +92,11 @@ import { type CreateNetworkRequest, type NetworkInspect, NetworkService } from '
 import { filterNetworks, networkPruneFilters } from './network/filters.js';
 import { portsView } from './network/ports.js';
 import { isRunningLike } from './containers/state.js';
+import type { BuildHost } from '../build/executor.js';
+import { buildInEngine, pruneBuilder } from '../build/engine-build.js';
+import { madeMountpoints } from './containers/files.js';
+import { INIT_LAYER_PATHS } from './rootfs-init.js';
+import type { BuildImageOptions, BuildResult } from './engine.js';
 
 export interface LocalEngineDeps {
   /** Engine data directory (e.g. /var/lib/brig). */
@@ -195,7 +200,10 @@ export class LocalEngine implements Engine {
         throw e;
       },
     );
-    if (status !== undefined && status !== 'stopped') return;
+    // A build step's container goes with the build that ran it (docker's builder kills it
+    // too); any other still-running container outlives the brig that started it.
+    const buildStep = record === undefined && (await stat(path.join(bundle, BUILD_STEP_MARKER)).then(() => true, () => false));
+    if (status !== undefined && status !== 'stopped' && !buildStep) return;
     if (status !== undefined) await this.deps.runtime.delete(id, { force: true });
     // Throws unless unmounted (or never mounted): the rm below must not reach into a rootfs.
     await unmountRootfs(path.join(bundle, 'rootfs'));
@@ -568,9 +576,18 @@ export class LocalEngine implements Engine {
    * container, so both run the same thing.
    */
   async runContainer(req: ContainerCreateRequest, opts: RunOptions): Promise<RunningContainer> {
+    return this.runWith(req, opts);
+  }
+
+  /**
+   * runContainer, or (with `base`) a build step's container on an active snapshot the
+   * builder prepared (its key is the container's id, so a killed build's container dir and
+   * snapshot are swept together); the builder commits the snapshot after, so it stays.
+   */
+  private async runWith(req: ContainerCreateRequest, opts: RunOptions, base?: BuildBase): Promise<RunningContainer & { spec: Spec }> {
     await this.open();
     if (opts.name !== undefined) checkName(opts.name);
-    const id = randomBytes(32).toString('hex');
+    const id = base?.key ?? randomBytes(32).toString('hex');
     const bundle = path.join(this.deps.root, 'containers', id);
     await mkdir(bundle, { recursive: true, mode: 0o700 });
     await writeFile(path.join(bundle, 'owner'), formatOwner(currentOwner()));
@@ -591,7 +608,7 @@ export class LocalEngine implements Engine {
       await rm(bundle, { recursive: true, force: true });
     };
     try {
-      const made = await this.prepareContainer(req, id, bundle, undo, opts.name ?? id.slice(0, 12));
+      const made = await this.prepareContainer(req, id, bundle, undo, opts.name ?? id.slice(0, 12), base);
       // Its anonymous volumes go with it; named ones (even made for it) stay, as docker's --rm.
       made.volumeUndo.names = made.volumeUndo.names.filter((v) => made.anonymousVolumes.includes(v));
       await writeFile(path.join(bundle, 'config.json'), JSON.stringify(made.spec));
@@ -624,7 +641,7 @@ export class LocalEngine implements Engine {
         .then((code) => (this.event(containerEvent('die', actor, { exitCode: String(code) })), code))
         .finally(cleanup)
         .finally(() => this.event(containerEvent('destroy', actor)));
-      return { id, pid: started.pid, exit, kill: (sig) => process.kill(started.pid, sig), warnings: made.warnings };
+      return { id, pid: started.pid, exit, kill: (sig) => process.kill(started.pid, sig), warnings: made.warnings, spec: made.spec };
     } catch (e) {
       await cleanup();
       throw e;
@@ -643,6 +660,7 @@ export class LocalEngine implements Engine {
     dir: string,
     undo: (() => Promise<unknown>)[],
     name?: string,
+    base?: BuildBase,
   ): Promise<PreparedContainer & { warnings: string[]; volumeUndo: { names: string[] }; anonymousVolumes: string[] }> {
     if (typeof req.Image !== 'string' || req.Image === '') throw new BrigError('INVALID_ARGUMENT', 'no image given', { field: 'Image' });
     let image: ImageConfig;
@@ -659,8 +677,10 @@ export class LocalEngine implements Engine {
       const images = this.store();
       const target = path.join(dir, 'rootfs');
       await mkdir(target);
-      const prepared = await images.prepareRootfs(req.Image, id);
-      undo.push(() => images.snapshotter!.remove(id));
+      const prepared = base
+        ? { mounts: await images.snapshotter!.mounts(base.key), config: base.config, id: base.imageId }
+        : await images.prepareRootfs(req.Image, id);
+      if (!base) undo.push(() => images.snapshotter!.remove(id));
       if (this.deps.mounter === undefined) throw new BrigError('INTERNAL', 'this engine has no rootfs mounter');
       await mountRootfs(prepared.mounts, target, this.deps.mounter);
       undo.push(() => unmountRootfs(target));
@@ -1162,10 +1182,94 @@ export class LocalEngine implements Engine {
     return made;
   }
 
+  async buildImage(context: { dir: string } | { tar: AsyncIterable<Uint8Array> }, opts: BuildImageOptions = {}): Promise<BuildResult> {
+    await this.open();
+    return buildInEngine(this.buildHost(), context, opts);
+  }
+
+  async pruneBuildCache(): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }> {
+    await this.open();
+    return pruneBuilder(this.buildHost());
+  }
+
+  /** What the builder needs of the engine (src/build/executor.ts BuildHost). */
+  private buildHost(): BuildHost {
+    const images = this.store();
+    const containers = path.join(this.deps.root, 'containers');
+    return {
+      images,
+      builderRoot: path.join(this.deps.root, 'builder'),
+      // Under containers/<key> with an owner record, as a container's rootfs: a killed
+      // build's mount and snapshot are swept by the next command (sweepContainer).
+      mount: async (key) => {
+        if (this.deps.mounter === undefined) throw new BrigError('INTERNAL', 'this engine has no rootfs mounter');
+        const dir = path.join(containers, key);
+        const target = path.join(dir, 'rootfs');
+        await mkdir(target, { recursive: true, mode: 0o700 });
+        await writeFile(path.join(dir, 'owner'), formatOwner(currentOwner()));
+        try {
+          await mountRootfs(await images.snapshotter!.mounts(key), target, this.deps.mounter);
+        } catch (e) {
+          await rm(dir, { recursive: true, force: true });
+          throw e;
+        }
+        return {
+          root: target,
+          release: async () => {
+            await unmountRootfs(target);
+            await rm(dir, { recursive: true, force: true });
+          },
+        };
+      },
+      run: async (key, step) => {
+        const { Volumes: _v, Healthcheck: _h, OnBuild: _o, ...config } = step.config.config ?? {};
+        const req: ContainerCreateRequest = {
+          Image: key,
+          Cmd: step.cmd,
+          Entrypoint: [],
+          Env: step.env,
+          User: step.user,
+          WorkingDir: step.workdir,
+          HostConfig: {
+            ...(step.network !== 'default' ? { NetworkMode: step.network } : {}),
+            Mounts: step.binds.map((b) => ({ Type: 'bind', Source: b.source, Target: b.target, ReadOnly: b.readonly })),
+            Tmpfs: Object.fromEntries(step.tmpfs.map((t) => [t, ''])),
+          },
+        };
+        // Marked before the container exists: a killed build's step is killed by the sweep.
+        await mkdir(path.join(containers, key), { recursive: true, mode: 0o700 });
+        await writeFile(path.join(containers, key, BUILD_STEP_MARKER), '');
+        const c = await this.runWith(req, { stdio: ['ignore', step.outputFd, step.outputFd], ...(step.signal ? { signal: step.signal } : {}) }, { key, config: { ...step.config, config }, imageId: key });
+        const kill = () => c.kill(9);
+        step.signal?.addEventListener('abort', kill, { once: true });
+        try {
+          const exitCode = await c.exit;
+          const lowers = (await images.snapshotter!.mounts(key)).flatMap((m) => m.options.filter((o) => o.startsWith('lowerdir+=')).map((o) => o.slice('lowerdir+='.length)));
+          return { exitCode, made: madeMountpoints([...(c.spec.mounts ?? []).map((m) => m.destination), ...INIT_LAYER_PATHS], lowers) };
+        } finally {
+          step.signal?.removeEventListener('abort', kill);
+        }
+      },
+      pull: async (reference, platform, signal) => {
+        await this.pullImage(reference, { ...(platform ? { platform } : {}), ...(signal ? { signal } : {}) });
+      },
+    };
+  }
+
   async cleanupContainer(id: string): Promise<void> {
     await (await this.kept()).cleanup(id);
   }
 }
+
+/** A build step's rootfs: the active snapshot `key` and the stage's config (runWith). */
+interface BuildBase {
+  key: string;
+  config: ImageConfig;
+  imageId: string;
+}
+
+/** In a build step container's directory: the sweep kills it once its build is gone. */
+const BUILD_STEP_MARKER = 'build-step';
 
 const HOST_LABELS = { 'io.brig.builtin': 'true' };
 

@@ -78,6 +78,10 @@ export const ErrorCodes = {
   SUBNET_OVERLAP: 'Subnet overlaps another network or a host route',
   ADDRESS_IN_USE: 'The requested container address is taken or outside the network',
   PORT_IN_USE: 'Host port already in use',
+  // builds
+  DOCKERFILE_PARSE: 'The Dockerfile does not parse',
+  BUILD_CONTEXT: 'A build context path is missing or outside the context',
+  BUILD_STEP_FAILED: 'A build step failed',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

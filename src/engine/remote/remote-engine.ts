@@ -17,6 +17,7 @@ import { parseReference } from '../../image/reference.js';
 import type {
   AuthConfig,
   BootReport,
+  BuildResult,
   Change,
   CommitOptions,
   ContainerCreateRequest,
@@ -370,6 +371,16 @@ export class RemoteEngine implements Engine {
 
   cleanupContainer(): Promise<void> {
     return Promise.reject(localOnly("a container monitor's clean-up"));
+  }
+
+  // POST /build and /build/prune are not served by brig serve yet (the builder is the local
+  // engine's); until they are, a remote build says so.
+  buildImage(): Promise<BuildResult> {
+    return Promise.reject(localOnly('brig build'));
+  }
+
+  pruneBuildCache(): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }> {
+    return Promise.reject(localOnly('builder prune'));
   }
 
   /**

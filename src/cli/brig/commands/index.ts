@@ -5,7 +5,7 @@
 import type { Verb, VerbGroup } from '../verb.js';
 import { compose } from './compose/index.js';
 import { CONTAINER_TOP, containerGroup } from './container/index.js';
-import { IMAGE_TOP, imageGroup } from './image/index.js';
+import { builderGroup, IMAGE_TOP, imageGroup } from './image/index.js';
 import { networkGroup } from './network/index.js';
 import { login } from './registry/login.js';
 import { logout } from './registry/logout.js';
@@ -27,6 +27,7 @@ export const COMMANDS: Record<string, Verb | VerbGroup> = {
   version,
   serve,
   completion,
+  builder: builderGroup,
   compose,
   container: containerGroup,
   image: imageGroup,
