@@ -7,9 +7,9 @@
  * brig leaves it running.
  */
 import { spawnSync } from 'node:child_process';
-import { connect, type Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import type { ReadStream, WriteStream } from 'node:tty';
+import { type AttachConnection, attachMessage, connectAttach, demultiplexer, resizeMessage, stdinMessages } from '../../engine/attach/client.js';
 import type { Engine } from '../../engine/engine.js';
 import { BrigError } from '../../errors/index.js';
 import type { Flag } from '../flags.js';
@@ -61,70 +61,7 @@ export function detachFilter(keys: Buffer): (chunk: Buffer) => { pass: Buffer; d
   };
 }
 
-/** A client message to the monitor: [type 0 0 0 len(be32)] payload; 0 stdin, 1 close stdin, 2 resize. */
-function message(type: number, payload: Buffer = Buffer.alloc(0)): Buffer {
-  const h = Buffer.alloc(8);
-  h[0] = type;
-  h.writeUInt32BE(payload.length, 4);
-  return Buffer.concat([h, payload]);
-}
-
-function resizeMessage(rows: number, cols: number): Buffer {
-  const p = Buffer.alloc(4);
-  p.writeUInt16BE(rows & 0xffff, 0);
-  p.writeUInt16BE(cols & 0xffff, 2);
-  return message(2, p);
-}
-
-/** docker's stream frames ([stream 0 0 0 len(be32)] data) from a byte stream cut anywhere. */
-export function demultiplexer(onFrame: (stream: number, data: Buffer) => void): (d: Buffer) => void {
-  let buf: Buffer = Buffer.alloc(0);
-  return (d) => {
-    buf = buf.length ? Buffer.concat([buf, d]) : d;
-    while (buf.length >= 8) {
-      const len = buf.readUInt32BE(4);
-      if (buf.length < 8 + len) break;
-      onFrame(buf[0]!, buf.subarray(8, 8 + len));
-      buf = buf.subarray(8 + len);
-    }
-  };
-}
-
-function connectSocket(socketPath: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const sock = connect(socketPath);
-    sock.once('connect', () => {
-      sock.off('error', reject);
-      resolve(sock);
-    });
-    sock.once('error', (e) => reject(new BrigError('SYSTEM', `cannot reach the container's attach socket ${socketPath}: ${e.message}`, { path: socketPath, cause: e })));
-  });
-}
-
-/**
- * A client of the monitor's attach socket: output is read on one connection and input (stdin,
- * resizes) written on a second, because Node destroys a socket whose write fails, and a write
- * after the monitor has hung up (EPIPE) would take the output still unread with it. Output's
- * connection comes first: a held monitor starts the container once it is accepted.
- */
-export interface AttachConnection {
-  output: Socket;
-  input?: Socket;
-}
-
-export async function connectAttach(socketPath: string, withInput: boolean): Promise<AttachConnection> {
-  const output = await connectSocket(socketPath);
-  if (!withInput) return { output };
-  try {
-    const input = await connectSocket(socketPath);
-    input.on('data', () => {}); // the monitor sends it output too: drained, not shown
-    input.on('error', () => {});
-    return { output, input };
-  } catch (e) {
-    output.destroy();
-    throw e;
-  }
-}
+export { type AttachConnection, connectAttach, demultiplexer };
 
 export interface AttachSettings {
   id: string;
@@ -191,10 +128,10 @@ export async function streamAttached(ctx: BrigContext, engine: Engine, conn: Att
         let data = typeof d === 'string' ? Buffer.from(d) : d;
         let detached = false;
         if (filter) ({ pass: data, detached } = filter(data));
-        for (let i = 0; i < data.length; i += 4096) send(message(0, data.subarray(i, i + 4096)));
+        for (const m of stdinMessages(data)) send(m);
         if (detached) finish({ how: 'detached' });
       };
-      const onEnd = () => send(message(1));
+      const onEnd = () => send(attachMessage(1));
       stdin.on('data', onData);
       stdin.once('end', onEnd);
       undo.push(() => {
