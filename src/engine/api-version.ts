@@ -1,7 +1,8 @@
 /**
- * The Docker Engine API versions brig's engine speaks (its shapes follow docker 20.10's, API
- * 1.41, the reference engine of the tests). `version` reports them; `brig serve` will
- * negotiate with them.
+ * The Docker Engine API versions brig speaks: `version` reports them, `brig serve`
+ * advertises the newest (/_ping's Api-Version) and serves paths prefixed with any of them
+ * (/v1.24/... up). The engine's shapes follow docker's; where a version changed one that a
+ * client reads, src/api answers as the request's version says.
  */
-export const API_VERSION = '1.41';
+export const API_VERSION = '1.45';
 export const MIN_API_VERSION = '1.24';

@@ -49,7 +49,7 @@ describe('version', { skip }, () => {
     assert.match(out, /^Server: brig\n Engine:\n {2}Version: {10}\d/m);
     assert.match(out, /^ {2}API version: {6}1\.41 \(minimum version 1\.24\)$/m);
     assert.match(out, /^ {2}Experimental: {5}false$/m);
-    assert.equal(ok(['version', '--format', '{{.Client.Version}} {{.Server.APIVersion}}']), `${JSON.parse(readTextSync(path.join(repoRoot, 'package.json'))).version} 1.41\n`);
+    assert.equal(ok(['version', '--format', '{{.Client.Version}} {{.Server.APIVersion}}']), `${JSON.parse(readTextSync(path.join(repoRoot, 'package.json'))).version} 1.45\n`);
     const json = JSON.parse(ok(['version', '-f', 'json'])) as { Client: { GitCommit: string }; Server: { Components: { Name: string }[] } };
     assert.match(json.Client.GitCommit, new RegExp(`^${commit}`));
     assert.equal(json.Server.Components[0]!.Name, 'Engine');

@@ -13,6 +13,7 @@ import { completion } from './system/completion.js';
 import { events } from './system/events.js';
 import { info } from './system/info.js';
 import { systemGroup } from './system/index.js';
+import { serve } from './system/serve.js';
 import { version } from './system/version.js';
 import { volumeGroup } from './volume/index.js';
 
@@ -24,6 +25,7 @@ export const COMMANDS: Record<string, Verb | VerbGroup> = {
   login,
   logout,
   version,
+  serve,
   completion,
   compose,
   container: containerGroup,

@@ -4,9 +4,10 @@ import { boot } from './boot.js';
 import { events } from './events.js';
 import { info } from './info.js';
 import { metrics } from './metrics.js';
+import { serve } from './serve.js';
 
 export const systemGroup: VerbGroup = {
   name: 'system',
   summary: 'Manage brig',
-  verbs: { boot, events, info, metrics },
+  verbs: { boot, events, info, metrics, serve },
 };

@@ -1,0 +1,136 @@
+/**
+ * One request and its answer, whether it came as a plain HTTP request (answered through
+ * node:http's ServerResponse) or as an upgrade (Connection: Upgrade, Upgrade: tcp: the
+ * socket is ours, and any answer is written on it by hand). Routes answer JSON, a 304/204,
+ * a stream, or take the connection over (hijack: attach and exec start), and never care
+ * which of the two it was.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex, Readable, Writable } from 'node:stream';
+import { STATUS_CODES } from 'node:http';
+
+/** The connection a hijacking route streams on: `out` to the client, `input` from it (null: it sends nothing). */
+export interface Hijacked {
+  out: Writable;
+  input: Readable | null;
+  /** Ends the exchange: the stream's end, then the connection closes. */
+  end(): void;
+  /** Resolves once the client has gone (closed or reset), or the exchange has ended. */
+  closed: Promise<void>;
+}
+
+export interface Exchange {
+  readonly req: IncomingMessage;
+  /** Aborts once the client has gone: long operations (wait, logs -f, events) stop then. */
+  readonly signal: AbortSignal;
+  readonly answered: boolean;
+  /** A complete answer: JSON for an object, nothing for undefined (304, 204). */
+  send(status: number, body?: unknown, headers?: Record<string, string>): void;
+  /** A streamed answer: the headers now (flushed), the body written as it comes, then end(). */
+  stream(status: number, headers: Record<string, string>): Writable;
+  /** Takes the connection over with docker's raw stream (101 on an upgrade, else 200). */
+  hijack(contentType: string): Hijacked;
+}
+
+function jsonBody(body: unknown): string {
+  return `${JSON.stringify(body)}\n`;
+}
+
+/** A plain request: node:http writes the answer. */
+export class HttpExchange implements Exchange {
+  private readonly ac = new AbortController();
+  constructor(
+    readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+  ) {
+    // 'close' on the response: the answer went, or the client went first.
+    res.on('close', () => this.ac.abort());
+  }
+
+  get signal(): AbortSignal {
+    return this.ac.signal;
+  }
+
+  get answered(): boolean {
+    return this.res.headersSent;
+  }
+
+  send(status: number, body?: unknown, headers: Record<string, string> = {}): void {
+    if (body === undefined) {
+      this.res.writeHead(status, headers).end();
+      return;
+    }
+    const text = jsonBody(body);
+    this.res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(text)), ...headers }).end(text);
+  }
+
+  stream(status: number, headers: Record<string, string>): Writable {
+    this.res.writeHead(status, headers);
+    this.res.flushHeaders();
+    return this.res;
+  }
+
+  hijack(contentType: string): Hijacked {
+    // docker without an upgrade: 200 and the raw stream on the connection, closed at the end
+    // (no chunked framing, which a raw-stream reader would take for data).
+    this.res.useChunkedEncodingByDefault = false;
+    this.res.shouldKeepAlive = false;
+    this.res.writeHead(200, { 'Content-Type': contentType, Connection: 'close' });
+    this.res.flushHeaders();
+    const closed = new Promise<void>((resolve) => this.res.once('close', resolve));
+    return { out: this.res, input: null, end: () => this.res.end(), closed };
+  }
+}
+
+/** An upgrade: node:http has let go of the socket; answers are written on it by hand. */
+export class UpgradeExchange implements Exchange {
+  private readonly ac = new AbortController();
+  private done = false;
+  private readonly closedP: Promise<void>;
+  constructor(
+    readonly req: IncomingMessage,
+    private readonly socket: Duplex,
+    private readonly head: Buffer,
+  ) {
+    socket.on('error', () => {}); // 'close' follows
+    this.closedP = new Promise((resolve) => socket.once('close', () => resolve()));
+    void this.closedP.then(() => this.ac.abort());
+  }
+
+  get signal(): AbortSignal {
+    return this.ac.signal;
+  }
+
+  get answered(): boolean {
+    return this.done;
+  }
+
+  private writeHead(status: number, headers: Record<string, string>): void {
+    this.done = true;
+    const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`);
+    this.socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${lines.join('')}\r\n`);
+  }
+
+  send(status: number, body?: unknown, headers: Record<string, string> = {}): void {
+    const text = body === undefined ? '' : jsonBody(body);
+    this.writeHead(status, { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), 'Content-Length': String(Buffer.byteLength(text)), Connection: 'close', ...headers });
+    this.socket.end(text);
+  }
+
+  stream(status: number, headers: Record<string, string>): Writable {
+    this.writeHead(status, { ...headers, Connection: 'close' });
+    return this.socket;
+  }
+
+  hijack(contentType: string): Hijacked {
+    this.writeHead(101, { 'Content-Type': contentType, Connection: 'Upgrade', Upgrade: 'tcp' });
+    // Bytes that came with the request, after its headers, are the first of the input.
+    if (this.head.length) this.socket.unshift(this.head);
+    const end = () => {
+      this.socket.end();
+      // The client closes its side once it has read the end; one that does not is cut off.
+      setTimeout(() => this.socket.destroy(), 2000).unref();
+    };
+    return { out: this.socket, input: this.socket, end, closed: this.closedP };
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * Every resource's routes, one file each: a new resource (images, volumes, networks, build)
+ * is one more line here.
+ */
+import type { RouteModule } from '../router.js';
+import { systemRoutes } from './system.js';
+
+export const ROUTES: RouteModule[] = [systemRoutes];
