@@ -3,6 +3,8 @@
  * is one more line here.
  */
 import type { RouteModule } from '../router.js';
+import { containerRoutes } from './containers.js';
+import { execRoutes } from './exec.js';
 import { systemRoutes } from './system.js';
 
-export const ROUTES: RouteModule[] = [systemRoutes];
+export const ROUTES: RouteModule[] = [systemRoutes, containerRoutes, execRoutes];
