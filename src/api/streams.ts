@@ -5,6 +5,7 @@
  * says so in its Content-Type.
  */
 import type { Readable, Writable } from 'node:stream';
+import type { Exchange } from './exchange.js';
 import { versionAtLeast } from './router.js';
 
 export const RAW_STREAM = 'application/vnd.docker.raw-stream';
@@ -58,4 +59,37 @@ export async function writeAll(out: Writable, chunks: AsyncIterable<Uint8Array>,
     if (!out.write(chunk)) await drained(out);
   }
   out.end();
+}
+
+/** How long a stream's first record is waited for before the headers go without it. */
+const FIRST_RECORD_MS = 50;
+
+/**
+ * A streamed answer of records (log lines, stats samples, events): the first record is read
+ * before the headers go, so an error there (a bad filter, an unknown container) is still an
+ * HTTP error, unless it takes longer than FIRST_RECORD_MS (a follow with nothing yet: clients
+ * wait for the headers); then each is written as `encode` makes it, waiting for a slow
+ * client, until the records end or the client goes.
+ */
+export async function streamRecords<T>(x: Exchange, records: AsyncIterable<T>, headers: Record<string, string>, encode: (r: T) => string | Buffer | undefined): Promise<void> {
+  const it = records[Symbol.asyncIterator]();
+  try {
+    const first = it.next();
+    let timer: NodeJS.Timeout | undefined;
+    const ready = await Promise.race([first.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), FIRST_RECORD_MS)))]);
+    clearTimeout(timer);
+    if (ready) await first;
+    const out = x.stream(200, headers);
+    try {
+      for (let next = await first; !next.done && !x.signal.aborted; next = await it.next()) {
+        const data = encode(next.value);
+        if (data !== undefined && !out.write(data)) await drained(out);
+      }
+    } catch (e) {
+      if (!x.signal.aborted) throw e;
+    }
+    out.end();
+  } finally {
+    void it.return?.();
+  }
 }

@@ -6,7 +6,7 @@ import { readJson, readObject, type Schema } from '../body.js';
 import { badRequest } from '../errors.js';
 import { createExec } from '../exec.js';
 import type { RequestContext, RouteModule } from '../router.js';
-import { drained, frame, streamType, writeAll } from '../streams.js';
+import { frame, streamRecords, streamType, writeAll } from '../streams.js';
 import { waitContainer } from '../wait.js';
 import { checkCreate, ZERO_RESOURCES } from '../wire/container-create.js';
 import { renderLogLine } from '../../engine/engine.js';
@@ -75,44 +75,18 @@ async function logs(c: RequestContext): Promise<void> {
     ...(since !== undefined ? { since } : {}),
     ...(until !== undefined ? { until } : {}),
     signal: x.signal,
-  })[Symbol.asyncIterator]();
-  // The first record read before the headers go: a log that cannot be read is still an HTTP error.
-  let next = await lines.next();
-  const out = x.stream(200, { 'Content-Type': streamType(tty, c.version) });
+  });
   const opts = { timestamps: query.bool('timestamps'), details: query.bool('details') };
-  try {
-    for (; !next.done; next = await lines.next()) {
-      const l = next.value;
-      if (l.stream === 'stdout' ? !stdout : !stderr) continue;
-      const data = Buffer.from(renderLogLine(l, opts));
-      const ok = out.write(tty ? data : frame(l.stream === 'stdout' ? 1 : 2, data));
-      if (!ok) await drained(out);
-      if (x.signal.aborted) break;
-    }
-  } catch (e) {
-    if (!x.signal.aborted) throw e;
-  } finally {
-    void lines.return?.();
-  }
-  out.end();
+  await streamRecords(x, lines, { 'Content-Type': streamType(tty, c.version) }, (l) => {
+    if (l.stream === 'stdout' ? !stdout : !stderr) return undefined;
+    const data = Buffer.from(renderLogLine(l, opts));
+    return tty ? data : frame(l.stream === 'stdout' ? 1 : 2, data);
+  });
 }
 
 async function stats(c: RequestContext): Promise<void> {
-  const stream = c.query.bool('stream', true);
-  const samples = c.engine.containerStats(ref(c), { stream, oneShot: c.query.bool('one-shot'), signal: c.x.signal })[Symbol.asyncIterator]();
-  let next = await samples.next();
-  const out = c.x.stream(200, { 'Content-Type': 'application/json' });
-  try {
-    for (; !next.done; next = await samples.next()) {
-      out.write(`${JSON.stringify(next.value)}\n`);
-      if (c.x.signal.aborted) break;
-    }
-  } catch (e) {
-    if (!c.x.signal.aborted) throw e;
-  } finally {
-    void samples.return?.();
-  }
-  out.end();
+  const samples = c.engine.containerStats(ref(c), { stream: c.query.bool('stream', true), oneShot: c.query.bool('one-shot'), signal: c.x.signal });
+  await streamRecords(c.x, samples, { 'Content-Type': 'application/json' }, (sample) => `${JSON.stringify(sample)}\n`);
 }
 
 function archivePath(c: RequestContext): string {
