@@ -11,7 +11,7 @@ import { detachFilter, parseDetachKeys } from '../engine/attach/detach-keys.js';
 import { badRequest } from './errors.js';
 import type { Hijacked } from './exchange.js';
 import type { RequestContext } from './router.js';
-import { copyStream, frame, streamType } from './streams.js';
+import { copyStream, EMPTY_FRAME, frame, streamType } from './streams.js';
 
 /** How often an attach waiting for a start looks whether something else started the container. */
 const START_POLL_MS = 250;
@@ -30,7 +30,7 @@ export async function attachContainer(c: RequestContext): Promise<void> {
   const keys = parseDetachKeys(query.string('detachKeys'), 'detachKeys');
   // Connected before the hijack, so that a failure is still an HTTP answer.
   let conn = stream && info.State.Running ? await connectAttach(await engine.attachSocket(id), stdin) : undefined;
-  const h = x.hijack(streamType(tty, c.version));
+  const h = x.hijack(streamType(tty, c.version), tty ? undefined : EMPTY_FRAME);
   h.closed.then(() => {
     conn?.output.destroy();
     conn?.input?.destroy();
@@ -124,7 +124,7 @@ async function pump(conn: AttachConnection, h: Hijacked, s: PumpSettings): Promi
       // docker closes the container's stdin at the client's end with StdinOnce (run -i), else only stops copying.
       if (s.stdinOnce && !input.destroyed) input.write(attachMessage(1));
     });
-  }
+  } else h.input?.resume(); // nothing to send on: read and dropped, so its end is seen
   await Promise.race([copyStream(conn.output, h.out, wrap), h.closed]);
   conn.output.destroy();
   conn.input?.destroy();

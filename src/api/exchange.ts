@@ -52,9 +52,17 @@ export interface Exchange {
   send(status: number, body?: unknown, headers?: Record<string, string>): void;
   /** A streamed answer: the headers now (flushed), the body written as it comes, then end(). */
   stream(status: number, headers: Record<string, string>): Writable;
-  /** Takes the connection over with docker's raw stream (101 on an upgrade, else 200). */
-  hijack(contentType: string): Hijacked;
+  /**
+   * Takes the connection over with docker's raw stream (101 on an upgrade, else 200).
+   * `heartbeat`: bytes the client ignores (an empty frame), written every second once the
+   * client has closed its side, so that a client that has gone altogether is noticed even
+   * while the process is silent (a write to it fails). docker's CLI half-closes at once
+   * when it has no stdin to send, so a half-close alone does not mean it has gone.
+   */
+  hijack(contentType: string, heartbeat?: Buffer): Hijacked;
 }
+
+const HEARTBEAT_MS = 1000;
 
 function jsonBody(body: unknown): string {
   return `${JSON.stringify(body)}\n`;
@@ -98,7 +106,7 @@ export class HttpExchange implements Exchange {
     return this.res;
   }
 
-  hijack(contentType: string): Hijacked {
+  hijack(contentType: string, _heartbeat?: Buffer): Hijacked {
     // docker without an upgrade: 200 and the raw stream on the connection, closed at the end
     // (no chunked framing, which a raw-stream reader would take for data).
     this.res.useChunkedEncodingByDefault = false;
@@ -177,7 +185,13 @@ export class UpgradeExchange implements Exchange {
     return this.socket;
   }
 
-  hijack(contentType: string): Hijacked {
+  hijack(contentType: string, heartbeat?: Buffer): Hijacked {
+    if (heartbeat) {
+      this.socket.once('end', () => {
+        const t = setInterval(() => this.socket.writable && this.socket.write(heartbeat), HEARTBEAT_MS);
+        void this.closedP.then(() => clearInterval(t));
+      });
+    }
     this.writeHead(101, { 'Content-Type': contentType, Connection: 'Upgrade', Upgrade: 'tcp' });
     // Bytes that came with the request, after its headers, are the first of the input.
     if (this.head.length) this.socket.unshift(this.head);

@@ -15,7 +15,7 @@ import { execPipes } from './exec-pipes.js';
 import type { RequestContext } from './router.js';
 import type { ExecConfig, ExecInstance } from './state.js';
 import { detachFilter, parseDetachKeys } from '../engine/attach/detach-keys.js';
-import { copyStream, frame, streamType } from './streams.js';
+import { copyStream, EMPTY_FRAME, frame, streamType } from './streams.js';
 
 const strings: Schema = { array: 'string', nullable: true };
 
@@ -98,7 +98,7 @@ export async function startExec(c: RequestContext): Promise<void> {
     return;
   }
   const pipes = await execPipes({ stdin: cfg.attachStdin, tty: cfg.tty });
-  const h = c.x.hijack(streamType(cfg.tty, c.version));
+  const h = c.x.hijack(streamType(cfg.tty, c.version), cfg.tty ? undefined : EMPTY_FRAME);
   let started: { pid: number; exit: Promise<number> };
   try {
     started = await c.engine.execContainer(e.containerId, { ...base, detach: false, stdio: pipes.stdio });
@@ -137,7 +137,7 @@ export async function startExec(c: RequestContext): Promise<void> {
       if (detached) h.end();
     });
     h.input.once('end', () => stdin.end());
-  }
+  } else h.input?.resume(); // nothing to send on: read and dropped, so its end is seen
   const copies = [
     copyStream(pipes.stdout, h.out, cfg.tty ? undefined : cfg.attachStdout ? (d) => frame(1, d) : () => undefined),
     ...(pipes.stderr ? [copyStream(pipes.stderr, h.out, cfg.attachStderr ? (d) => frame(2, d) : () => undefined)] : []),

@@ -15,6 +15,9 @@ export function streamType(tty: boolean, version: string): string {
   return !tty && versionAtLeast(version, '1.42') ? MULTIPLEXED_STREAM : RAW_STREAM;
 }
 
+/** An empty stdout frame: nothing to a demultiplexer, a write that fails once the client is gone. */
+export const EMPTY_FRAME = Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]);
+
 export function frame(stream: 1 | 2, data: Buffer): Buffer {
   const h = Buffer.alloc(8);
   h[0] = stream;
