@@ -68,7 +68,8 @@ function whenStarted(c: RequestContext, id: string, stdin: boolean, h: Hijacked)
       }
       resolve(v);
     };
-    const withdraw = c.state.waitForStart(id, async (socketPath) => settle(await connectAttach(socketPath, stdin)));
+    // A connection that fails leaves this attach out; the start goes on.
+    const withdraw = c.state.waitForStart(id, async (socketPath) => settle(await connectAttach(socketPath, stdin).catch(() => undefined)));
     // Started by another front end (the brig CLI, a restart policy): attached as soon as seen.
     const poll = setInterval(() => {
       void c.engine.inspectContainer(id).then(

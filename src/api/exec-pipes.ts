@@ -51,6 +51,7 @@ export async function execPipes(opts: { stdin: boolean; tty: boolean }): Promise
       stdinFd = openSync(fifo, constants.O_RDONLY);
       theirs.push(stdinFd);
     }
+    for (const s of ours) s.on('error', () => {}); // a process gone early: 'close' follows, the copy ends
     const outFd = theirs[0]!;
     const errFd = opts.tty ? outFd : theirs[1]!;
     let released = false;

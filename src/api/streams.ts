@@ -93,6 +93,6 @@ export async function streamRecords<T>(x: Exchange, records: AsyncIterable<T>, h
     }
     out.end();
   } finally {
-    void it.return?.();
+    void Promise.resolve(it.return?.()).catch(() => {});
   }
 }

@@ -44,7 +44,7 @@ export async function waitContainer(c: RequestContext): Promise<void> {
   } finally {
     c.x.signal.removeEventListener('abort', abort);
     ac.abort();
-    void events.return?.();
+    void Promise.resolve(events.return?.()).catch(() => {});
   }
   out.end(`${JSON.stringify({ StatusCode: code })}\n`);
 }
