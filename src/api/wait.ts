@@ -13,6 +13,8 @@ import { badRequest } from './errors.js';
 import type { RequestContext } from './router.js';
 
 const CONDITIONS = ['not-running', 'next-exit', 'removed'] as const;
+/** How long the answer waits for the record to say what the die event said. */
+const RECORD_WAIT_MS = 2000;
 
 export async function waitContainer(c: RequestContext): Promise<void> {
   const condition = c.query.string('condition') || 'not-running';
@@ -40,6 +42,16 @@ export async function waitContainer(c: RequestContext): Promise<void> {
         code = Number(ev.Actor.Attributes.exitCode ?? code);
         if (condition !== 'removed') done = true;
       } else if (ev.Action === 'destroy') done = true;
+    }
+    // The monitor says `die` as the process ends; the record may say so a moment later. The
+    // answer waits for the record, so that what the client does next (rm, start) finds the
+    // container stopped. A container removed meanwhile, or restarted by its policy (never
+    // stopped in the record), keeps the code its die event gave.
+    if (condition !== 'removed') {
+      code = await c.engine.waitContainer(id, { signal: AbortSignal.any([ac.signal, AbortSignal.timeout(RECORD_WAIT_MS)]) }).then(
+        (w) => w.StatusCode,
+        () => code,
+      );
     }
   } finally {
     c.x.signal.removeEventListener('abort', abort);

@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { type ApiServer, startApiServer, stopApiServer } from '../support/api-server.js';
+import { type ApiServer, apiRequest, startApiServer, stopApiServer } from '../support/api-server.js';
 import { requires } from '../support/requires.js';
 
 const skip = requires('root', 'helper', 'busybox', 'docker-cli');
@@ -174,18 +174,7 @@ test('SIGTERM closes the API and leaves a running container to its monitor; a re
   s.dockerOk(['rm', '-f', keep, back]);
 });
 
-/** One HTTP request on a unix socket, without a client library. */
-function fetchUnix(socket: string, method: string, p: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
-  return import('node:http').then(
-    (http) =>
-      new Promise((resolve, reject) => {
-        const req = http.request({ socketPath: socket, method, path: p }, (res) => {
-          let body = '';
-          res.on('data', (d: Buffer) => (body += d.toString()));
-          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers as Record<string, string>, body }));
-        });
-        req.on('error', reject);
-        req.end();
-      }),
-  );
+async function fetchUnix(socket: string, method: string, p: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  const r = await apiRequest(socket, method, p);
+  return { status: r.status, headers: r.headers as Record<string, string>, body: r.body.toString() };
 }

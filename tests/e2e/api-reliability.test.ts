@@ -6,10 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
-import { type ApiServer, startApiServer, stopApiServer } from '../support/api-server.js';
+import { type ApiServer, apiRequest, startApiServer, stopApiServer } from '../support/api-server.js';
 import { requires } from '../support/requires.js';
 
 const skip = requires('root', 'helper', 'busybox');
@@ -22,25 +21,9 @@ after(async () => {
   if (!skip) await stopApiServer(s);
 });
 
-interface Reply {
-  status: number;
-  body: string;
-}
-
-function api(method: string, path: string, body?: unknown): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      { socketPath: s.socket, method, path, agent: false, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {} },
-      (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode!, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
+async function api(method: string, p: string, body?: unknown): Promise<{ status: number; body: string }> {
+  const r = await apiRequest(s.socket, method, p, body);
+  return { status: r.status, body: r.body.toString() };
 }
 
 async function ok(method: string, path: string, body?: unknown): Promise<unknown> {

@@ -6,9 +6,8 @@
  * registry with a password.
  */
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { type ApiServer, startApiServer, stopApiServer } from '../support/api-server.js';
+import { type ApiServer, apiRequest, startApiServer, stopApiServer } from '../support/api-server.js';
 import { htpasswdMissing, registryMissing, startRegistry, type TestRegistry } from '../support/image-registry.js';
 import { requires } from '../support/requires.js';
 
@@ -22,28 +21,7 @@ after(async () => {
   if (!skip) await stopApiServer(s);
 });
 
-function call(method: string, p: string, body?: unknown, opts: { until?: (b: Buffer) => boolean } = {}): Promise<{ status: number; body: Buffer; headers: Record<string, string | string[] | undefined> }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      { socketPath: s.socket, method, path: p, agent: false, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {} },
-      (res) => {
-        const chunks: Buffer[] = [];
-        const done = () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks), headers: res.headers });
-        res.on('data', (d: Buffer) => {
-          chunks.push(d);
-          if (opts.until?.(Buffer.concat(chunks))) {
-            done();
-            req.destroy();
-          }
-        });
-        res.on('end', done);
-      },
-    );
-    req.on('error', (e) => (opts.until ? undefined : reject(e)));
-    req.end(data);
-  });
-}
+const call = (method: string, p: string, body?: unknown, opts?: { until?: (b: Buffer) => boolean }) => apiRequest(s.socket, method, p, body, opts);
 
 async function json<T>(method: string, p: string, body?: unknown): Promise<T> {
   const r = await call(method, p, body);

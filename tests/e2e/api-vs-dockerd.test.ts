@@ -8,10 +8,9 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { type ApiServer, startApiServer, stopApiServer } from '../support/api-server.js';
+import { type ApiServer, apiRequest, startApiServer, stopApiServer } from '../support/api-server.js';
 import { requires } from '../support/requires.js';
 
 const skip = requires('root', 'helper', 'busybox', 'docker-cli') || (existsSync('/usr/sbin/dockerd') ? false : "no dockerd (Debian's docker.io)");
@@ -55,20 +54,9 @@ after(async () => {
   await stopApiServer(brig);
 });
 
-function call(sock: string, method: string, p: string, body?: unknown): Promise<{ status: number; body: string; type: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      { socketPath: sock, method, path: p, agent: false, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {} },
-      (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString('latin1')));
-        res.on('end', () => resolve({ status: res.statusCode!, body: text, type: res.headers['content-type'] }));
-      },
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
+async function call(sock: string, method: string, p: string, body?: unknown): Promise<{ status: number; body: string }> {
+  const r = await apiRequest(sock, method, p, body);
+  return { status: r.status, body: r.body.toString() };
 }
 
 /** A step: the request, brig's status, dockerd's status, and when they differ, which one the API docs back and why. */

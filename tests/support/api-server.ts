@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BRIG, brigCli } from './brig-cli.js';
@@ -96,4 +97,37 @@ export async function stopApiServer(s: ApiServer | undefined): Promise<void> {
   for (const id of s.brig.brig(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean)) s.brig.brig(['rm', '-f', id]);
   await s.stop();
   rmSync(s.root, { recursive: true, force: true });
+}
+
+export interface ApiReply {
+  status: number;
+  body: Buffer;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/**
+ * One request on its own connection to a unix socket, with a JSON body if given; the reply
+ * whole, or as soon as `until` holds for what came (the connection is then dropped).
+ */
+export function apiRequest(socket: string, method: string, p: string, body?: unknown, opts: { until?: (b: Buffer) => boolean } = {}): Promise<ApiReply> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const req = request(
+      { socketPath: socket, method, path: p, agent: false, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {} },
+      (res) => {
+        const chunks: Buffer[] = [];
+        const done = () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks), headers: res.headers });
+        res.on('data', (d: Buffer) => {
+          chunks.push(d);
+          if (opts.until?.(Buffer.concat(chunks))) {
+            done();
+            req.destroy();
+          }
+        });
+        res.on('end', done);
+      },
+    );
+    req.on('error', (e) => (opts.until ? undefined : reject(e)));
+    req.end(data);
+  });
 }
