@@ -3,33 +3,17 @@
  * (a body must say application/json), and typed field by field against a schema, so a
  * wrong type is a 400 that names the field ("HostConfig.Memory: expected an integer").
  */
-import type { IncomingMessage } from 'node:http';
-import { ApiError, badRequest } from './errors.js';
+import { badRequest } from './errors.js';
+import type { Exchange } from './exchange.js';
 
 /** JSON bodies beyond this are refused (413) before they are parsed: create requests are a few KiB. */
 export const JSON_BODY_LIMIT = 4 * 1024 * 1024;
 
-export async function readBody(req: IncomingMessage, limit = JSON_BODY_LIMIT): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) throw new ApiError(413, `request body of ${declared} bytes is larger than the limit of ${limit} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > limit) {
-      req.resume(); // the rest is drained, not kept
-      throw new ApiError(413, `request body larger than the limit of ${limit} bytes`);
-    }
-    chunks.push(c);
-  }
-  return Buffer.concat(chunks);
-}
-
 /** A JSON body; undefined when it is empty. */
-export async function readJson(req: IncomingMessage, limit = JSON_BODY_LIMIT): Promise<unknown> {
-  const body = await readBody(req, limit);
+export async function readJson(x: Exchange, limit = JSON_BODY_LIMIT): Promise<unknown> {
+  const body = await x.body(limit);
   if (body.length === 0) return undefined;
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = (x.req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json' && type !== '') throw badRequest(`unsupported Content-Type header (${type}): must be 'application/json'`);
   try {
     return JSON.parse(body.toString('utf8'));
@@ -119,8 +103,8 @@ export function check(v: unknown, schema: Schema, field: string): unknown {
 }
 
 /** A body that must be a JSON object (its fields checked); `what` names it in the error for an empty one. */
-export async function readObject(req: IncomingMessage, schema: { object: Record<string, Schema> }, what: string): Promise<Record<string, unknown>> {
-  const v = await readJson(req);
+export async function readObject(x: Exchange, schema: { object: Record<string, Schema> }, what: string): Promise<Record<string, unknown>> {
+  const v = await readJson(x);
   if (v === undefined) throw badRequest(`${what} cannot be empty`);
   return check(v, schema, '') as Record<string, unknown>;
 }

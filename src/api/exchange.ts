@@ -8,6 +8,28 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
+import { ApiError } from './errors.js';
+
+export function tooLarge(size: number | undefined, limit: number): ApiError {
+  return new ApiError(413, `request body ${size === undefined ? '' : `of ${size} bytes `}is larger than the limit of ${limit} bytes`);
+}
+
+/** A plain request's body, with the limit checked against Content-Length first and the bytes as they come. */
+async function readAll(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) throw tooLarge(declared, limit);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > limit) {
+      req.resume(); // the rest is drained, not kept
+      throw tooLarge(undefined, limit);
+    }
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
+}
 
 /** The connection a hijacking route streams on: `out` to the client, `input` from it (null: it sends nothing). */
 export interface Hijacked {
@@ -24,13 +46,23 @@ export interface Exchange {
   /** Aborts once the client has gone: long operations (wait, logs -f, events) stop then. */
   readonly signal: AbortSignal;
   readonly answered: boolean;
+  /** The request's body, whole (at most `limit` bytes: 413 beyond). */
+  body(limit: number): Promise<Buffer>;
   /** A complete answer: JSON for an object, nothing for undefined (304, 204). */
   send(status: number, body?: unknown, headers?: Record<string, string>): void;
   /** A streamed answer: the headers now (flushed), the body written as it comes, then end(). */
   stream(status: number, headers: Record<string, string>): Writable;
-  /** Takes the connection over with docker's raw stream (101 on an upgrade, else 200). */
-  hijack(contentType: string): Hijacked;
+  /**
+   * Takes the connection over with docker's raw stream (101 on an upgrade, else 200).
+   * `heartbeat`: bytes the client ignores (an empty frame), written every second once the
+   * client has closed its side, so that a client that has gone altogether is noticed even
+   * while the process is silent (a write to it fails). docker's CLI half-closes at once
+   * when it has no stdin to send, so a half-close alone does not mean it has gone.
+   */
+  hijack(contentType: string, heartbeat?: Buffer): Hijacked;
 }
+
+const HEARTBEAT_MS = 1000;
 
 function jsonBody(body: unknown): string {
   return `${JSON.stringify(body)}\n`;
@@ -55,6 +87,10 @@ export class HttpExchange implements Exchange {
     return this.res.headersSent;
   }
 
+  body(limit: number): Promise<Buffer> {
+    return readAll(this.req, limit);
+  }
+
   send(status: number, body?: unknown, headers: Record<string, string> = {}): void {
     if (body === undefined) {
       this.res.writeHead(status, headers).end();
@@ -70,7 +106,7 @@ export class HttpExchange implements Exchange {
     return this.res;
   }
 
-  hijack(contentType: string): Hijacked {
+  hijack(contentType: string, _heartbeat?: Buffer): Hijacked {
     // docker without an upgrade: 200 and the raw stream on the connection, closed at the end
     // (no chunked framing, which a raw-stream reader would take for data).
     this.res.useChunkedEncodingByDefault = false;
@@ -90,7 +126,7 @@ export class UpgradeExchange implements Exchange {
   constructor(
     readonly req: IncomingMessage,
     private readonly socket: Duplex,
-    private readonly head: Buffer,
+    private head: Buffer,
   ) {
     socket.on('error', () => {}); // 'close' follows
     this.closedP = new Promise((resolve) => socket.once('close', () => resolve()));
@@ -103,6 +139,33 @@ export class UpgradeExchange implements Exchange {
 
   get answered(): boolean {
     return this.done;
+  }
+
+  /**
+   * An upgrade's body (exec start's {"Detach":false}) is not node:http's to read: it is the
+   * first Content-Length bytes after the headers, in `head` and then on the socket. What
+   * follows it is the stream's input.
+   */
+  async body(limit: number): Promise<Buffer> {
+    const want = Number(this.req.headers['content-length'] ?? 0);
+    if (!Number.isSafeInteger(want) || want <= 0) return Buffer.alloc(0);
+    if (want > limit) throw tooLarge(want, limit);
+    let got = this.head;
+    while (got.length < want) {
+      const chunk = await new Promise<Buffer | null>((resolve) => {
+        const onData = (d: Buffer) => (cleanup(), resolve(d));
+        const onEnd = () => (cleanup(), resolve(null));
+        const cleanup = () => (this.socket.off('data', onData), this.socket.off('end', onEnd), this.socket.off('close', onEnd), this.socket.pause());
+        this.socket.on('data', onData);
+        this.socket.once('end', onEnd);
+        this.socket.once('close', onEnd);
+        this.socket.resume();
+      });
+      if (chunk === null) break;
+      got = Buffer.concat([got, chunk]);
+    }
+    this.head = got.subarray(Math.min(want, got.length));
+    return got.subarray(0, Math.min(want, got.length));
   }
 
   private writeHead(status: number, headers: Record<string, string>): void {
@@ -122,7 +185,13 @@ export class UpgradeExchange implements Exchange {
     return this.socket;
   }
 
-  hijack(contentType: string): Hijacked {
+  hijack(contentType: string, heartbeat?: Buffer): Hijacked {
+    if (heartbeat) {
+      this.socket.once('end', () => {
+        const t = setInterval(() => this.socket.writable && this.socket.write(heartbeat), HEARTBEAT_MS);
+        void this.closedP.then(() => clearInterval(t));
+      });
+    }
     this.writeHead(101, { 'Content-Type': contentType, Connection: 'Upgrade', Upgrade: 'tcp' });
     // Bytes that came with the request, after its headers, are the first of the input.
     if (this.head.length) this.socket.unshift(this.head);

@@ -41,13 +41,13 @@ describe('version', { skip }, () => {
     const lines = out.split('\n');
     assert.equal(lines[0], 'Client: brig');
     assert.match(out, /^ Version: {11}\d+\.\d+\.\d+$/m);
-    assert.match(out, /^ API version: {7}1\.41$/m);
+    assert.match(out, /^ API version: {7}1\.45$/m);
     assert.match(out, new RegExp(`^ Node version: {6}${process.version}$`, 'm'));
     assert.match(out, new RegExp(`^ Git commit: {8}${commit}`, 'm'));
     assert.match(out, /^ Built: {13}\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}$/m);
     assert.match(out, /^ OS\/Arch: {11}linux\/\w+$/m);
     assert.match(out, /^Server: brig\n Engine:\n {2}Version: {10}\d/m);
-    assert.match(out, /^ {2}API version: {6}1\.41 \(minimum version 1\.24\)$/m);
+    assert.match(out, /^ {2}API version: {6}1\.45 \(minimum version 1\.24\)$/m);
     assert.match(out, /^ {2}Experimental: {5}false$/m);
     assert.equal(ok(['version', '--format', '{{.Client.Version}} {{.Server.APIVersion}}']), `${JSON.parse(readTextSync(path.join(repoRoot, 'package.json'))).version} 1.45\n`);
     const json = JSON.parse(ok(['version', '-f', 'json'])) as { Client: { GitCommit: string }; Server: { Components: { Name: string }[] } };

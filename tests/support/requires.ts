@@ -8,7 +8,7 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readTextSync } from '../../src/util/read-text.js';
 
-export type Requirement = 'root' | 'helper' | 'runc' | 'busybox' | 'userns' | 'cgroup-v2' | 'cgroup-v1' | 'python3' | 'cc' | 'dockerd-ref';
+export type Requirement = 'root' | 'helper' | 'runc' | 'busybox' | 'userns' | 'cgroup-v2' | 'cgroup-v1' | 'python3' | 'cc' | 'dockerd-ref' | 'docker-cli';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -41,6 +41,8 @@ const checks: Record<Requirement, () => string | undefined> = {
   'cgroup-v2': () =>
     existsSync('/sys/fs/cgroup/cgroup.controllers') ? undefined : 'needs a cgroup v2 unified hierarchy',
   'cgroup-v1': () => (existsSync('/sys/fs/cgroup/memory/tasks') ? undefined : 'needs cgroup v1 controllers'),
+  // The docker CLI alone (a client of brig serve): 28.x at /usr/local/bin here, else Debian's docker.io.
+  'docker-cli': () => (which('docker') ? undefined : 'no docker CLI on PATH (apt-get install docker.io, or docker-ce-cli)'),
   // Debian's dockerd 20.10 on its own socket (/work/shared/reference-engines.sh start-dockerd).
   'dockerd-ref': () => (which('docker') && existsSync('/run/docker-ref.sock') ? undefined : 'no reference dockerd (reference-engines.sh start-dockerd)'),
 };

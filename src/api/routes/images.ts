@@ -130,7 +130,7 @@ export const imageRoutes: RouteModule = (r) => {
     if (container === undefined || container === '') throw badRequest('invalid name or ID supplied: ""');
     // The body is a container Config merged over the container's; brig applies `changes`
     // instead, and takes the body only empty (docker's CLI sends null).
-    const body = await readJson(x.req);
+    const body = await readJson(x);
     if (body !== undefined && body !== null) {
       if (typeof body !== 'object' || Array.isArray(body)) throw badRequest('body: expected an object');
       check(body, { object: Object.fromEntries(Object.keys(body).map((k) => [k, 'zero' as const])) }, '');

@@ -3,9 +3,11 @@
  * is one more line here.
  */
 import type { RouteModule } from '../router.js';
+import { containerRoutes } from './containers.js';
+import { execRoutes } from './exec.js';
 import { imageRoutes } from './images.js';
 import { networkRoutes } from './networks.js';
 import { systemRoutes } from './system.js';
 import { volumeRoutes } from './volumes.js';
 
-export const ROUTES: RouteModule[] = [systemRoutes, imageRoutes, volumeRoutes, networkRoutes];
+export const ROUTES: RouteModule[] = [systemRoutes, containerRoutes, execRoutes, imageRoutes, volumeRoutes, networkRoutes];

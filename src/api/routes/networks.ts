@@ -83,7 +83,7 @@ export const networkRoutes: RouteModule = (r) => {
   });
 
   r.add('POST', '/networks/create', async ({ engine, x }) => {
-    const body = await readObject(x.req, CREATE, 'network create request');
+    const body = await readObject(x, CREATE, 'network create request');
     type Config = NonNullable<CreateNetworkRequest['IPAM']>['Config'];
     const { Scope, EnableIPv4, IPAM, Options, Labels, ...rest } = body as Omit<CreateNetworkRequest, 'IPAM' | 'Options' | 'Labels'> & {
       Scope?: string;
@@ -134,7 +134,7 @@ export const networkRoutes: RouteModule = (r) => {
   });
 
   r.add('POST', '/networks/{id}/connect', async ({ engine, x, params }) => {
-    const body = (await readObject(x.req, CONNECT, 'network connect request')) as { Container?: string; EndpointConfig?: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } | null };
+    const body = (await readObject(x, CONNECT, 'network connect request')) as { Container?: string; EndpointConfig?: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } | null };
     if (!body.Container) throw badRequest('Container: the container to connect is required');
     const ep = body.EndpointConfig;
     const ip = ep?.IPAMConfig?.IPv4Address;
@@ -143,7 +143,7 @@ export const networkRoutes: RouteModule = (r) => {
   });
 
   r.add('POST', '/networks/{id}/disconnect', async ({ engine, x, params }) => {
-    const body = (await readObject(x.req, DISCONNECT, 'network disconnect request')) as { Container?: string; Force?: boolean };
+    const body = (await readObject(x, DISCONNECT, 'network disconnect request')) as { Container?: string; Force?: boolean };
     if (!body.Container) throw badRequest('Container: the container to disconnect is required');
     await engine.disconnectNetwork(params.id!, body.Container, { force: body.Force === true });
     x.send(200);

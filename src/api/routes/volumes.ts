@@ -22,7 +22,7 @@ export const volumeRoutes: RouteModule = (r) => {
 
   r.add('POST', '/volumes/create', async ({ engine, x }) => {
     // An empty body is a volume with a generated name, as docker's decoder takes it.
-    const body = await readJson(x.req);
+    const body = await readJson(x);
     const req = (body === undefined ? {} : check(body, CREATE, '')) as VolumeCreateRequest & { DriverOpts?: Record<string, string> | null; Labels?: Record<string, string> | null };
     const { DriverOpts, Labels, ...rest } = req;
     x.send(201, await engine.createVolume({ ...rest, ...(DriverOpts ? { DriverOpts } : {}), ...(Labels ? { Labels } : {}) }));

@@ -10,58 +10,15 @@ import { spawnSync } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import type { ReadStream, WriteStream } from 'node:tty';
 import { type AttachConnection, attachMessage, connectAttach, demultiplexer, resizeMessage, stdinMessages } from '../../engine/attach/client.js';
+import { DEFAULT_DETACH_KEYS, detachFilter, parseDetachKeys } from '../../engine/attach/detach-keys.js';
 import type { Engine } from '../../engine/engine.js';
-import { BrigError } from '../../errors/index.js';
 import type { Flag } from '../flags.js';
 import { forwardSignalsUntil } from '../forward-signals.js';
 import type { BrigContext } from './context.js';
 
 export const DETACH_KEYS_FLAG: Flag = { name: 'detach-keys', type: 'string', help: 'Override the key sequence for detaching a container' };
 
-/** ctrl-p, ctrl-q: docker's default. */
-export const DEFAULT_DETACH_KEYS = Buffer.from([16, 17]);
-
-const CTRL = '@abcdefghijklmnopqrstuvwxyz[\\]^_';
-
-/** docker's --detach-keys: comma-separated single characters, "ctrl-<a-z@[\]^_>" or DEL ("ctrl-a,x"). */
-export function parseDetachKeys(s: string | undefined): Buffer {
-  if (s === undefined || s === '') return DEFAULT_DETACH_KEYS;
-  const out: number[] = [];
-  for (const k of s.split(',')) {
-    const ctrl = /^ctrl-(.)$/.exec(k);
-    if (k.length === 1 && k.charCodeAt(0) < 128) out.push(k.charCodeAt(0));
-    else if (ctrl && CTRL.includes(ctrl[1]!)) out.push(CTRL.indexOf(ctrl[1]!));
-    else if (k === 'DEL') out.push(127);
-    else throw new BrigError('INVALID_ARGUMENT', `Invalid detach keys (${s}) provided`, { field: '--detach-keys', hint: 'e.g. --detach-keys ctrl-a,x' });
-  }
-  return Buffer.from(out);
-}
-
-/**
- * Watches input for the detach keys: bytes that may begin them are held back until they
- * either complete the sequence (detached: what came before it still goes) or do not (then
- * they go on as typed).
- */
-export function detachFilter(keys: Buffer): (chunk: Buffer) => { pass: Buffer; detached: boolean } {
-  let held = 0;
-  return (chunk) => {
-    const out: number[] = [];
-    for (const b of chunk) {
-      if (b !== keys[held] && held > 0) {
-        out.push(...keys.subarray(0, held));
-        held = 0;
-      }
-      if (b === keys[held]) {
-        if (++held === keys.length) return { pass: Buffer.from(out), detached: true };
-      } else {
-        out.push(b);
-      }
-    }
-    return { pass: Buffer.from(out), detached: false };
-  };
-}
-
-export { type AttachConnection, connectAttach, demultiplexer };
+export { type AttachConnection, connectAttach, DEFAULT_DETACH_KEYS, demultiplexer, detachFilter, parseDetachKeys };
 
 export interface AttachSettings {
   id: string;

@@ -38,6 +38,8 @@ export const serve: Verb = {
     const { serve: start } = await import('../../../../api/serve.js');
     const engine = ctx.engine();
     const log = (line: string) => void ctx.stderr.write(`brig serve: ${line}\n`);
+    // One request's fault must not take the server (and every client's stream) down: said, not fatal.
+    process.on('unhandledRejection', (e) => log(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
     const server = await start(engine, { hosts, ...(tls ? { tls } : {}), insecureTcp: v['insecure-tcp'] === true, umask: (m) => process.umask(m), log });
     // SIGTERM (and ^C): the listeners and connections close; containers are their monitors', left running.
     const signal = await new Promise<NodeJS.Signals>((resolve) => {

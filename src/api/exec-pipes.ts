@@ -1,0 +1,81 @@
+/**
+ * The stdio of a process the API runs (exec start), as fds for the Engine's execContainer.
+ * Pipes, not sockets: a socket Node opens is non-blocking, and so would be the process's
+ * stdout (a program writing faster than the client reads would fail with EAGAIN). Node
+ * makes no anonymous pipes, so these are FIFOs, made by mkfifo(1) in a private directory and
+ * unlinked at once: the process gets blocking ends opened with fs.openSync, the server reads
+ * and writes its own (non-blocking) opens through net.Socket.
+ */
+import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execFileAsync } from '../util/builtins.js';
+
+export interface ExecPipes {
+  /** For execContainer: stdin (or 'ignore'), stdout, stderr (the same as stdout with a tty). */
+  stdio: [number | 'ignore', number, number];
+  stdin?: Socket;
+  stdout: Socket;
+  stderr?: Socket;
+  /** Closes the process's ends in this process, once it has them (after execContainer). */
+  release(): void;
+  /** Closes everything (the client went, or the process could not start). */
+  destroy(): void;
+}
+
+export async function execPipes(opts: { stdin: boolean; tty: boolean }): Promise<ExecPipes> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'brig-exec-'));
+  const theirs: number[] = [];
+  const ours: Socket[] = [];
+  try {
+    const names = ['out', ...(opts.tty ? [] : ['err']), ...(opts.stdin ? ['in'] : [])].map((n) => path.join(dir, n));
+    await execFileAsync('mkfifo', ['-m', '600', ...names]);
+    const output = (fifo: string) => {
+      // The writer's end first (read-write, so the open does not wait for a reader), then ours.
+      theirs.push(openSync(fifo, constants.O_RDWR));
+      const s = new Socket({ fd: openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK), readable: true, writable: false });
+      ours.push(s);
+      return s;
+    };
+    const stdout = output(path.join(dir, 'out'));
+    const stderr = opts.tty ? undefined : output(path.join(dir, 'err'));
+    let stdin: Socket | undefined;
+    let stdinFd: number | 'ignore' = 'ignore';
+    if (opts.stdin) {
+      // Ours first (read-write: a writer exists, so the process's read-only open returns at
+      // once); the process's end is read-only, so it sees EOF when ours closes.
+      const fifo = path.join(dir, 'in');
+      stdin = new Socket({ fd: openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK), readable: false, writable: true });
+      ours.push(stdin);
+      stdinFd = openSync(fifo, constants.O_RDONLY);
+      theirs.push(stdinFd);
+    }
+    for (const s of ours) s.on('error', () => {}); // a process gone early: 'close' follows, the copy ends
+    const outFd = theirs[0]!;
+    const errFd = opts.tty ? outFd : theirs[1]!;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      for (const fd of theirs) closeSync(fd);
+    };
+    return {
+      stdio: [stdinFd, outFd, errFd],
+      ...(stdin ? { stdin } : {}),
+      stdout,
+      ...(stderr ? { stderr } : {}),
+      release,
+      destroy: () => {
+        release();
+        for (const s of ours) s.destroy();
+      },
+    };
+  } catch (e) {
+    for (const fd of theirs) closeSync(fd);
+    for (const s of ours) s.destroy();
+    throw e;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * docker exec over the API: POST /containers/{id}/exec makes an instance (kept here, as
+ * dockerd keeps it), POST /exec/{id}/start runs it through the Engine's execContainer, with
+ * its stdio on pipes (exec-pipes.ts) copied to and from the hijacked connection, framed
+ * unless it has a tty; GET /exec/{id}/json tells its state and exit code.
+ *
+ * One difference from dockerd, on purpose: a client that goes away from an attached exec
+ * takes the process with it (SIGKILL), as a hangup would; dockerd leaves it running with
+ * nobody reading its output (moby issue 9098), a process nobody can reach again.
+ */
+import { BrigError } from '../errors/index.js';
+import { badRequest, conflict } from './errors.js';
+import { readJson, check, type Schema } from './body.js';
+import { execPipes } from './exec-pipes.js';
+import type { RequestContext } from './router.js';
+import type { ExecConfig, ExecInstance } from './state.js';
+import { detachFilter, parseDetachKeys } from '../engine/attach/detach-keys.js';
+import { copyStream, EMPTY_FRAME, frame, streamType } from './streams.js';
+
+const strings: Schema = { array: 'string', nullable: true };
+
+const CREATE: { object: Record<string, Schema> } = {
+  object: {
+    AttachStdin: 'boolean',
+    AttachStdout: 'boolean',
+    AttachStderr: 'boolean',
+    DetachKeys: 'string',
+    Tty: 'boolean',
+    ConsoleSize: 'any',
+    Env: strings,
+    Cmd: strings,
+    Privileged: 'boolean',
+    User: 'string',
+    WorkingDir: 'string',
+  },
+};
+
+const START: { object: Record<string, Schema> } = { object: { Detach: 'boolean', Tty: 'boolean', ConsoleSize: 'any' } };
+
+export async function createExec(c: RequestContext): Promise<void> {
+  const raw = await readJson(c.x);
+  if (raw === undefined) throw badRequest('exec config cannot be empty');
+  const b = check(raw, CREATE, '') as Record<string, unknown>;
+  const cmd = (b.Cmd as string[] | null | undefined) ?? [];
+  if (!cmd.length) throw badRequest('Cmd: no exec command specified');
+  if (b.WorkingDir && !(b.WorkingDir as string).startsWith('/')) throw badRequest(`WorkingDir: the working directory '${b.WorkingDir}' is invalid, it needs to be an absolute path`);
+  const detachKeys = (b.DetachKeys as string | undefined) ?? '';
+  parseDetachKeys(detachKeys, 'DetachKeys');
+  const info = await c.engine.inspectContainer(c.params.id!);
+  if (info.State.Paused) throw conflict(`Container ${info.Id} is paused, unpause the container before exec`);
+  if (!info.State.Running) throw conflict(`Container ${info.Id} is not running`);
+  const config: ExecConfig = {
+    cmd,
+    tty: b.Tty === true,
+    privileged: b.Privileged === true,
+    attachStdin: b.AttachStdin === true,
+    attachStdout: b.AttachStdout === true,
+    attachStderr: b.AttachStderr === true,
+    detachKeys,
+    ...(b.Env ? { env: b.Env as string[] } : {}),
+    ...(b.WorkingDir ? { workdir: b.WorkingDir as string } : {}),
+    ...(b.User ? { user: b.User as string } : {}),
+  };
+  c.x.send(201, { Id: c.state.addExec(info.Id, config).id });
+}
+
+/** docker's exit code for an exec that could not start: 127 not found, 126 cannot be run or anything else. */
+function startFailureCode(e: unknown): number {
+  return e instanceof BrigError && e.code === 'EXEC_NOT_FOUND' ? 127 : 126;
+}
+
+export async function startExec(c: RequestContext): Promise<void> {
+  const e = c.state.exec(c.params.id!);
+  const raw = await readJson(c.x);
+  const b = (raw === undefined ? {} : check(raw, START, '')) as { Detach?: boolean };
+  if (e.started) throw conflict(`Exec ${e.id} has already been started`);
+  e.started = true;
+  const cfg = e.config;
+  const base = {
+    cmd: cfg.cmd,
+    tty: cfg.tty,
+    interactive: cfg.attachStdin,
+    privileged: cfg.privileged,
+    ...(cfg.env ? { env: cfg.env } : {}),
+    ...(cfg.workdir ? { workdir: cfg.workdir } : {}),
+    ...(cfg.user ? { user: cfg.user } : {}),
+  };
+  if (b.Detach === true) {
+    // docker answers a detached start once the process runs; its errors are the answer's.
+    const started = await c.engine.execContainer(e.containerId, { ...base, detach: true, stdio: ['ignore', 'ignore', 'ignore'] }).catch((err: unknown) => {
+      finish(e, startFailureCode(err));
+      throw err;
+    });
+    e.running = true;
+    e.pid = started.pid;
+    void started.exit.then((code) => finish(e, code), () => finish(e, 126));
+    c.x.send(200);
+    return;
+  }
+  const pipes = await execPipes({ stdin: cfg.attachStdin, tty: cfg.tty });
+  const h = c.x.hijack(streamType(cfg.tty, c.version), cfg.tty ? undefined : EMPTY_FRAME);
+  let started: { pid: number; exit: Promise<number> };
+  try {
+    started = await c.engine.execContainer(e.containerId, { ...base, detach: false, stdio: pipes.stdio });
+  } catch (err) {
+    // As dockerd: the stream is the client's already, so the error is written on it.
+    pipes.destroy();
+    finish(e, startFailureCode(err));
+    const text = Buffer.from(`${(err as Error).message}\r\n`);
+    h.out.write(cfg.tty ? text : frame(1, text));
+    h.end();
+    return;
+  } finally {
+    pipes.release();
+  }
+  e.running = true;
+  e.pid = started.pid;
+  const exited = started.exit.then(
+    (code) => finish(e, code),
+    () => finish(e, 126),
+  );
+  void h.closed.then(() => {
+    if (e.running) {
+      try {
+        process.kill(e.pid, 'SIGKILL');
+      } catch {}
+    }
+    pipes.destroy();
+  });
+  if (pipes.stdin && h.input) {
+    const stdin = pipes.stdin;
+    stdin.on('error', () => {});
+    const filter = detachFilter(parseDetachKeys(cfg.detachKeys, 'DetachKeys'));
+    h.input.on('data', (d: Buffer) => {
+      const { pass, detached } = filter(d);
+      if (!stdin.destroyed && pass.length) stdin.write(pass);
+      if (detached) h.end();
+    });
+    h.input.once('end', () => stdin.end());
+  } else h.input?.resume(); // nothing to send on: read and dropped, so its end is seen
+  const copies = [
+    copyStream(pipes.stdout, h.out, cfg.tty ? undefined : cfg.attachStdout ? (d) => frame(1, d) : () => undefined),
+    ...(pipes.stderr ? [copyStream(pipes.stderr, h.out, cfg.attachStderr ? (d) => frame(2, d) : () => undefined)] : []),
+  ];
+  // The stream ends when the process has exited and its output is read (or the client goes).
+  await Promise.race([Promise.all([...copies, exited]), h.closed]);
+  h.end();
+}
+
+function finish(e: ExecInstance, code: number): void {
+  e.running = false;
+  e.exitCode = code;
+  e.endedAt = Date.now();
+}
+
+export function inspectExec(c: RequestContext): void {
+  const e = c.state.exec(c.params.id!);
+  const cfg = e.config;
+  c.x.send(200, {
+    CanRemove: false,
+    ContainerID: e.containerId,
+    DetachKeys: cfg.detachKeys,
+    ExitCode: e.exitCode,
+    ID: e.id,
+    OpenStderr: cfg.attachStderr,
+    OpenStdin: cfg.attachStdin,
+    OpenStdout: cfg.attachStdout,
+    ProcessConfig: { arguments: cfg.cmd.slice(1), entrypoint: cfg.cmd[0], privileged: cfg.privileged, tty: cfg.tty, user: cfg.user ?? '' },
+    Running: e.running,
+    Pid: e.pid,
+  });
+}
