@@ -70,6 +70,16 @@ export function dependencyOrder(p: Project, wanted: string[]): string[] {
   return out;
 }
 
+/** Each service's depth in the dependency graph: 0 for one that depends on nothing. */
+export function dependencyLevels(p: Project): Map<string, number> {
+  const level = new Map<string, number>();
+  for (const s of dependencyOrder(p, Object.keys(p.services))) {
+    const deps = Object.keys((p.services[s]!.depends_on ?? {}) as Dict).filter((d) => p.services[d]);
+    level.set(s, deps.length ? 1 + Math.max(...deps.map((d) => level.get(d)!)) : 0);
+  }
+  return level;
+}
+
 const NETWORK_KEYS = new Set(['name', 'driver', 'driver_opts', 'ipam', 'internal', 'labels', 'external', 'attachable', 'enable_ipv6']);
 const VOLUME_KEYS = new Set(['name', 'driver', 'driver_opts', 'labels', 'external']);
 
@@ -78,13 +88,30 @@ function labelMap(v: unknown): Record<string, string> {
   return Object.fromEntries(Object.entries((v ?? {}) as Dict).map(([k, x]) => [k, String(x)]));
 }
 
+function unsupported(field: string, why = 'not supported by brig compose'): BrigError {
+  return new BrigError('UNSUPPORTED_FIELD', `${field}: ${why}`, { field });
+}
+
+/**
+ * Everything `up` would refuse, before it makes anything: each service's request (every
+ * field carried out or refused by its path), the networks' and volumes' keys.
+ */
+export function preflight(p: Project, services: string[], warn: (m: string) => void): void {
+  for (const s of services) containerRequest(p, s, 1, { warn });
+  for (const [key, n] of Object.entries(p.networks)) {
+    for (const k of Object.keys(n)) if (!NETWORK_KEYS.has(k) && !k.startsWith('x-')) throw unsupported(`networks.${key}.${k}`);
+    if (n.enable_ipv6 === true) throw unsupported(`networks.${key}.enable_ipv6`);
+    if (n.driver !== undefined && n.driver !== 'bridge') throw unsupported(`networks.${key}.driver`, `"${String(n.driver)}" is not supported (bridge)`);
+  }
+  for (const [key, v] of Object.entries(p.volumes)) for (const k of Object.keys(v)) if (!VOLUME_KEYS.has(k) && !k.startsWith('x-')) throw unsupported(`volumes.${key}.${k}`);
+}
+
 /** The networks the given services use, made when missing; an external one must exist. */
 export async function ensureNetworks(engine: Engine, p: Project, services: string[], r: Reporter): Promise<void> {
   const used = new Set(services.flatMap((s) => (p.services[s]!.network_mode === undefined ? Object.keys((p.services[s]!.networks ?? { default: null }) as Dict) : [])));
   for (const key of [...used].sort()) {
     const n = p.networks[key] ?? {};
     const name = networkName(p, key);
-    for (const k of Object.keys(n)) if (!NETWORK_KEYS.has(k) && !k.startsWith('x-')) throw new BrigError('UNSUPPORTED_FIELD', `networks.${key}.${k}: not supported by brig compose`, { field: `networks.${key}.${k}` });
     if (isExternal(n)) {
       await engine.inspectNetwork(name).catch((e: unknown) => {
         throw new BrigError('INVALID_CONFIG', `network ${name} declared as external, but could not be found`, { field: `networks.${key}`, cause: e });
@@ -96,8 +123,6 @@ export async function ensureNetworks(engine: Engine, p: Project, services: strin
       if (existing.Labels?.[LABEL.project] !== undefined && existing.Labels[LABEL.project] !== p.name) r.warn(`a network with name ${name} exists but was not created for project "${p.name}"`);
       continue;
     }
-    if (n.enable_ipv6 === true) throw new BrigError('UNSUPPORTED_FIELD', `networks.${key}.enable_ipv6: not supported by brig compose`, { field: `networks.${key}.enable_ipv6` });
-    if (n.driver !== undefined && n.driver !== 'bridge') throw new BrigError('UNSUPPORTED_FIELD', `networks.${key}.driver: "${String(n.driver)}" is not supported (bridge)`, { field: `networks.${key}.driver` });
     const ipam = (n.ipam ?? {}) as Dict;
     await engine.createNetwork({
       Name: name,
@@ -117,7 +142,6 @@ export async function ensureVolumes(engine: Engine, p: Project, services: string
   for (const key of [...used].sort()) {
     const v = p.volumes[key] ?? {};
     const name = volumeName(p, key);
-    for (const k of Object.keys(v)) if (!VOLUME_KEYS.has(k) && !k.startsWith('x-')) throw new BrigError('UNSUPPORTED_FIELD', `volumes.${key}.${k}: not supported by brig compose`, { field: `volumes.${key}.${k}` });
     const existing = await engine.inspectVolume(name).catch(() => undefined);
     if (isExternal(v)) {
       if (!existing) throw new BrigError('INVALID_CONFIG', `external volume "${name}" not found`, { field: `volumes.${key}` });
@@ -224,7 +248,7 @@ async function converge(engine: Engine, p: Project, service: string, scale: numb
     let id = c?.Id;
     let name = c ? displayName(c) : '';
     if (!c) {
-      const req = containerRequest(p, service, n, { warn: r.warn, imageId: image });
+      const req = containerRequest(p, service, n, { warn: () => undefined, imageId: image });
       name = req.name;
       r.progress('Container', name, 'Creating');
       const made = await engine.createContainer(req.request, { name: req.name });
@@ -268,6 +292,7 @@ export async function up(engine: Engine, p: Project, opts: UpOptions, r: Reporte
   const wanted = opts.services?.length ? opts.services : Object.keys(p.services);
   const order = dependencyOrder(p, wanted);
   for (const s of Object.keys(opts.scale ?? {})) if (!p.services[s]) throw new BrigError('INVALID_ARGUMENT', `--scale: no such service: ${s}`, { field: '--scale' });
+  preflight(p, order, r.warn);
   await ensureNetworks(engine, p, order, r);
   await ensureVolumes(engine, p, order, r);
   const orphans = (await projectContainers(engine, p.name)).filter((c) => !p.services[c.Labels[LABEL.service] ?? ''] && !p.disabled[c.Labels[LABEL.service] ?? '']);
@@ -302,14 +327,14 @@ export async function down(engine: Engine, p: Project, opts: DownOptions, r: Rep
   const known = (c: ContainerSummary) => Boolean(p.services[c.Labels[LABEL.service] ?? ''] || p.disabled[c.Labels[LABEL.service] ?? '']);
   const orphans = all.filter((c) => !known(c));
   if (orphans.length && !opts.removeOrphans) r.warn(`Found orphan containers (${orphans.map(displayName).join(', ')}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`);
-  // Dependants first, as compose stops them.
-  const order = dependencyOrder(p, Object.keys(p.services)).reverse();
-  const rank = (c: ContainerSummary) => {
-    const i = order.indexOf(c.Labels[LABEL.service] ?? '');
-    return i < 0 ? -1 : i;
-  };
-  const doomed = all.filter((c) => known(c) || opts.removeOrphans).sort((a, b) => rank(a) - rank(b));
-  for (const c of doomed) await removeContainer(engine, c, r, opts.timeout, opts.volumes === true);
+  // Dependants first, as compose stops them; the containers of one level at once (a
+  // program that ignores SIGTERM costs its grace period once per level, not per container).
+  const level = dependencyLevels(p);
+  const rank = (c: ContainerSummary) => level.get(c.Labels[LABEL.service] ?? '') ?? Number.MAX_SAFE_INTEGER;
+  const doomed = all.filter((c) => known(c) || opts.removeOrphans);
+  for (const l of [...new Set(doomed.map(rank))].sort((a, b) => b - a)) {
+    await Promise.all(doomed.filter((c) => rank(c) === l).map((c) => removeContainer(engine, c, r, opts.timeout, opts.volumes === true)));
+  }
   const nets = await engine.listNetworks({ filters: { label: [`${LABEL.project}=${p.name}`] } });
   for (const n of nets) {
     r.progress('Network', n.Name, 'Removing');

@@ -7,7 +7,7 @@
 import { familiarReference, parseReference } from '../../../../engine/engine.js';
 import type { ContainerSummary, Engine } from '../../../../engine/engine.js';
 import { containerRequest, LABEL, serviceImage } from '../../../../compose/container-config.js';
-import { dependencyOrder, displayName, down, ensureImage, ensureNetworks, ensureVolumes, projectContainers, type Reporter, up } from '../../../../compose/orchestrate.js';
+import { dependencyOrder, displayName, down, ensureImage, ensureNetworks, ensureVolumes, preflight, projectContainers, type Reporter, up } from '../../../../compose/orchestrate.js';
 import type { Project } from '../../../../compose/project.js';
 import { BrigError } from '../../../../errors/index.js';
 import { humanDuration } from '../../../../util/human-duration.js';
@@ -28,6 +28,20 @@ function reporter(ctx: BrigContext, quiet = false): Reporter {
     },
     warn: (m) => void ctx.stderr.write(`WARN[0000] ${m}\n`),
   };
+}
+
+/** An AbortSignal that Ctrl-C (and SIGTERM) fires while `work` runs. */
+async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ac = new AbortController();
+  const onInt = () => ac.abort();
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onInt);
+  try {
+    return await work(ac.signal);
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onInt);
+  }
 }
 
 function checkServices(p: Project, names: string[]): string[] {
@@ -80,15 +94,11 @@ const up_: Sub = {
     checkServices(p, a.args);
     const engine = ctx.engine();
     const detach = v.detach === true || v.wait === true;
-    const ac = new AbortController();
-    const onInt = () => ac.abort();
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onInt);
-    try {
+    return interruptible(async (signal) => {
       await up(
         engine,
         p,
-        { services: a.args, scale, forceRecreate: v['force-recreate'] === true, noStart: v['no-start'] === true, removeOrphans: v['remove-orphans'] === true, wait: v.wait === true, signal: ac.signal },
+        { services: a.args, scale, forceRecreate: v['force-recreate'] === true, noStart: v['no-start'] === true, removeOrphans: v['remove-orphans'] === true, wait: v.wait === true, signal },
         reporter(ctx),
       );
       if (detach || v['no-start'] === true) return 0;
@@ -96,16 +106,13 @@ const up_: Sub = {
       const services = a.args.length ? dependencyOrder(p, a.args) : Object.keys(p.services);
       const containers = await projectContainers(engine, p.name, { services });
       ctx.stderr.write(`Attaching to ${containers.map(logName).join(', ')}\n`);
-      await printLogs(ctx, engine, containers, { follow: true, signal: ac.signal, timestamps: v.timestamps === true });
-      if (ac.signal.aborted) {
+      await printLogs(ctx, engine, containers, { follow: true, signal, timestamps: v.timestamps === true });
+      if (signal.aborted) {
         ctx.stderr.write('Gracefully stopping... (press Ctrl+C again to force)\n');
-        for (const c of [...containers].reverse()) await engine.stopContainer(c.Id).catch(() => undefined);
+        await Promise.all(containers.map((c) => engine.stopContainer(c.Id).catch(() => undefined)));
       }
       return 0;
-    } finally {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onInt);
-    }
+    });
   },
 };
 
@@ -202,20 +209,15 @@ const logs: Sub = {
     if (tail !== 'all' && !/^-?\d+$/.test(tail)) throw new BrigError('INVALID_ARGUMENT', `--tail: invalid value "${tail}"`, { field: '--tail' });
     const engine = ctx.engine();
     const containers = await projectContainers(engine, p.name, { services: a.args, oneoff: true });
-    const ac = new AbortController();
-    const onInt = () => ac.abort();
-    process.on('SIGINT', onInt);
-    try {
-      await printLogs(v['no-color'] === true ? { ...ctx, stdout: Object.assign(ctx.stdout, { isTTY: false }) } : ctx, engine, containers, {
+    await interruptible((signal) =>
+      printLogs(v['no-color'] === true ? { ...ctx, stdout: Object.assign(ctx.stdout, { isTTY: false }) } : ctx, engine, containers, {
         follow: v.follow === true,
         ...(tail !== 'all' && Number(tail) >= 0 ? { tail: Number(tail) } : {}),
         timestamps: v.timestamps === true,
         prefix: v['no-log-prefix'] !== true,
-        signal: ac.signal,
-      });
-    } finally {
-      process.off('SIGINT', onInt);
-    }
+        signal,
+      }),
+    );
     return 0;
   },
 };
@@ -290,6 +292,7 @@ const run_: Sub = {
     // Its dependencies come up first, as compose's run does (unless --no-deps).
     const deps = dependencyOrder(p, [service]).filter((s) => s !== service);
     if (deps.length && v['no-deps'] !== true) await up(engine, p, { services: deps }, r);
+    preflight(p, [service], r.warn);
     await ensureNetworks(engine, p, [service], r);
     await ensureVolumes(engine, p, [service], r);
     const image = await ensureImage(engine, p, service, r);
@@ -530,13 +533,10 @@ const events: Sub = {
   async run(ctx, project, a) {
     const p = project();
     checkServices(p, a.args);
-    const ac = new AbortController();
-    const onInt = () => ac.abort();
-    process.on('SIGINT', onInt);
-    try {
+    await interruptible(async (signal) => {
       const stream = ctx.engine().events({
         filters: { type: ['container'], label: [`${LABEL.project}=${p.name}`] },
-        signal: ac.signal,
+        signal,
         ...(typeof a.values.since === 'string' ? { since: a.values.since } : {}),
         ...(typeof a.values.until === 'string' ? { until: a.values.until } : {}),
       });
@@ -549,11 +549,9 @@ const events: Sub = {
         if (a.values.json === true) ctx.stdout.write(`${JSON.stringify({ time, type: 'container', action: e.Action, id: e.Actor.ID, service, attributes: shown })}\n`);
         else ctx.stdout.write(`${time} container ${e.Action} ${e.Actor.ID} (${Object.entries(shown).map(([k, x]) => `${k}=${x}`).join(', ')})\n`);
       }
-    } catch (e) {
-      if (!ac.signal.aborted) throw e;
-    } finally {
-      process.off('SIGINT', onInt);
-    }
+    }).catch((e: unknown) => {
+      if (!(e instanceof Error && e.name === 'AbortError')) throw e;
+    });
     return 0;
   },
 };
