@@ -10,11 +10,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { brigCli } from '../support/brig-cli.js';
+import { fetchText } from '../support/http-text.js';
 import { makeBusyboxRootfs } from '../support/image-busybox.js';
 import { requires } from '../support/requires.js';
 import { readTextSync } from '../../src/util/read-text.js';
@@ -64,16 +64,6 @@ function inspect(ref: string): { Id: string; Name: string; State: { Running: boo
   return JSON.parse(ok(['inspect', ref]))[0];
 }
 
-function httpGet(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port, path: '/' }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
-}
-
 /** What a project could leave on the host: containers, networks, volumes, mounts, links, rules, cgroups. */
 function leftovers(name: string, ids: string[], bridges: { bridge: string; subnet: string }[]): string[] {
   const found: string[] = [];
@@ -117,7 +107,7 @@ volumes:
   mkdirSync(path.join(p.dir, 'data'));
   writeFileSync(path.join(p.dir, 'data', 'index.html'), 'from the bind mount\n');
   p.ok(['up', '-d']);
-  assert.equal(await httpGet(port), 'from the bind mount\n');
+  assert.equal(await fetchText(port), 'from the bind mount\n');
   assert.equal(p.ok(['exec', '-T', 'web', 'sh', '-c', 'echo $GREETING']), 'hello from compose\n');
   // Service-name DNS on the project network, and the named volume written by db.
   assert.equal(p.ok(['exec', '-T', 'web', 'wget', '-qO-', 'http://db:5432/']), 'db-row\n');
