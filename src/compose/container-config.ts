@@ -118,19 +118,15 @@ export function serviceScale(s: Dict): number {
 }
 
 /**
- * compose's config-hash: the service's model without what does not make a container
- * different (how many there are, how its image is built or pulled, what it waits for).
+ * compose's config-hash, taken of what the container is asked to be: the request with the
+ * environment resolved (env_file contents, values from the shell) and the user's labels, so
+ * any change that makes a different container changes it, and what does not (the replica
+ * count, how the image is built, what the service waits for) does not.
  */
-export function configHash(s: Dict): string {
-  const { scale: _s, build: _b, pull_policy: _p, depends_on: _d, profiles: _pr, ...rest } = s;
-  const deploy = rest.deploy as Dict | undefined;
-  if (deploy) {
-    const { replicas: _r, ...d } = deploy;
-    rest.deploy = d;
-  }
+export function configHash(request: ContainerCreateRequest): string {
   const sorted = (v: unknown): unknown =>
     Array.isArray(v) ? v.map(sorted) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Dict)[k])])) : v;
-  return createHash('sha256').update(JSON.stringify(sorted(rest))).digest('hex');
+  return createHash('sha256').update(JSON.stringify(sorted(request))).digest('hex');
 }
 
 /** The environment: env_file files in order, then `environment`; a null value from the project's environment (dropped when unset there). */
@@ -336,13 +332,13 @@ export function containerRequest(p: Project, service: string, number: number, op
     const i = t.indexOf(':');
     return i < 0 ? [t, ''] : [t.slice(0, i), t.slice(i + 1)];
   }));
+  const userLabels = (s.labels ?? {}) as Record<string, string>;
   const labels: Record<string, string> = {
-    ...((s.labels ?? {}) as Record<string, string>),
+    ...userLabels,
     ...projectLabels(p),
     [LABEL.service]: service,
     [LABEL.number]: String(number),
     [LABEL.oneoff]: opts.oneoff ? 'True' : 'False',
-    [LABEL.configHash]: configHash(s),
     [LABEL.workingDir]: p.workingDir,
     [LABEL.configFiles]: p.files.join(','),
     [LABEL.dependsOn]: Object.entries((s.depends_on ?? {}) as Record<string, Dict>).map(([d, c]) => `${d}:${String(c.condition)}:${String(c.restart ?? false)}`).join(','),
@@ -391,9 +387,10 @@ export function containerRequest(p: Project, service: string, number: number, op
     ...(s.healthcheck !== undefined ? { Healthcheck: healthcheck(service, s.healthcheck as Dict) } : {}),
     ...(s.tty === true ? { Tty: true } : {}),
     ...(s.stdin_open === true ? { OpenStdin: true } : {}),
-    Labels: labels,
+    Labels: userLabels,
     HostConfig: hostConfig,
     ...(net.endpoints ? { NetworkingConfig: { EndpointsConfig: net.endpoints } } : {}),
   };
+  request.Labels = { ...labels, [LABEL.configHash]: configHash(request) };
   return { name, request };
 }

@@ -12,7 +12,7 @@
  */
 import type { ContainerJSON, ContainerSummary, Engine } from '../engine/engine.js';
 import { BrigError } from '../errors/index.js';
-import { configHash, containerRequest, isExternal, LABEL, networkName, projectLabels, serviceImage, serviceScale, volumeName } from './container-config.js';
+import { containerRequest, isExternal, LABEL, networkName, projectLabels, serviceImage, serviceScale, volumeName } from './container-config.js';
 import type { Dict } from './normalize.js';
 import type { Project } from './project.js';
 
@@ -234,13 +234,13 @@ async function converge(engine: Engine, p: Project, service: string, scale: numb
     throw new BrigError('INVALID_CONFIG', `services.${service}: can't set container_name and ${service} as container name must be unique`, { field: `services.${service}.container_name` });
   }
   const image = await ensureImage(engine, p, service, r);
-  const hash = configHash(s);
   const existing = await projectContainers(engine, p.name, { services: [service] });
   const started: string[] = [];
   for (const c of existing.filter((x) => containerNumber(x) > scale || containerNumber(x) < 1)) await removeContainer(engine, c, r);
   for (let n = 1; n <= scale; n++) {
     let c = existing.find((x) => containerNumber(x) === n);
-    if (c && (opts.forceRecreate || c.Labels[LABEL.configHash] !== hash || c.Labels[LABEL.image] !== image)) {
+    const req = containerRequest(p, service, n, { warn: () => undefined, imageId: image });
+    if (c && (opts.forceRecreate || c.Labels[LABEL.configHash] !== req.request.Labels![LABEL.configHash] || c.Labels[LABEL.image] !== image)) {
       r.progress('Container', displayName(c), 'Recreate');
       await removeContainer(engine, c, r);
       c = undefined;
@@ -248,7 +248,6 @@ async function converge(engine: Engine, p: Project, service: string, scale: numb
     let id = c?.Id;
     let name = c ? displayName(c) : '';
     if (!c) {
-      const req = containerRequest(p, service, n, { warn: () => undefined, imageId: image });
       name = req.name;
       r.progress('Container', name, 'Creating');
       const made = await engine.createContainer(req.request, { name: req.name });
