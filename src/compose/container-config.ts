@@ -152,6 +152,10 @@ function mounts(p: Project, name: string, s: Dict): MountRequest[] {
   return ((s.volumes ?? []) as VolumeMount[]).map((v, i): MountRequest => {
     const at = `services.${name}.volumes[${i}]`;
     const ro = v.read_only === true ? { ReadOnly: true } : {};
+    for (const [group, known] of [['bind', ['propagation', 'create_host_path', 'selinux']], ['volume', ['nocopy', 'subpath']], ['tmpfs', ['size', 'mode']]] as const) {
+      for (const k of Object.keys((v[group] ?? {}) as Dict)) if (!(known as readonly string[]).includes(k)) throw unsupported(`${at}.${group}.${k}`);
+      if (v[group] !== undefined && group !== v.type) throw bad(`${at}.${group}`, `options for a ${group} mount on a ${v.type} mount`);
+    }
     if (v.type === 'bind') {
       if (v.bind?.selinux) throw unsupported(`${at}.bind.selinux`);
       return {
@@ -172,7 +176,7 @@ function mounts(p: Project, name: string, s: Dict): MountRequest[] {
       ...(v.source !== undefined ? { Source: volumeName(p, v.source) } : {}),
       Target: v.target,
       ...ro,
-      ...(v.volume?.nocopy ? { VolumeOptions: { NoCopy: true } } : {}),
+      ...(v.volume?.nocopy || v.volume?.subpath ? { VolumeOptions: { ...(v.volume.nocopy ? { NoCopy: true } : {}), ...(v.volume.subpath ? { Subpath: v.volume.subpath } : {}) } } : {}),
     };
   });
 }

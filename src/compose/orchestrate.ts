@@ -304,7 +304,13 @@ export async function up(engine: Engine, p: Project, opts: UpOptions, r: Reporte
     if (!opts.noStart) {
       for (const [dep, c] of Object.entries((p.services[service]!.depends_on ?? {}) as Record<string, Dict>)) {
         if (!p.services[dep]) continue;
-        await awaitCondition(engine, p, service, dep, String(c.condition ?? 'service_started'), opts.signal);
+        try {
+          await awaitCondition(engine, p, service, dep, String(c.condition ?? 'service_started'), opts.signal);
+        } catch (e) {
+          // required: false — compose goes on without the dependency, saying so.
+          if (c.required !== false || !(e instanceof BrigError) || e.code !== 'DEPENDENCY_FAILED') throw e;
+          r.warn(`optional dependency "${dep}" of "${service}" failed: ${e.message}`);
+        }
       }
     }
     const scale = opts.scale?.[service] ?? serviceScale(p.services[service]!);

@@ -151,6 +151,10 @@ test('fields brig does not carry out are refused by path (with file:line); swarm
     );
     assert.match(locateField(p, field)!, /compose\.yaml:4$/);
   }
+  const { p: mixed } = project('mixed', 'services:\n  a:\n    image: i\n    volumes: [{ type: volume, source: v, target: /x, bind: { propagation: shared } }, { type: volume, source: v, target: /y, volume: { subpath: sub } }]\nvolumes:\n  v:\n');
+  assert.throws(() => containerRequest(mixed, 'a', 1, { warn: () => undefined }), /services\.a\.volumes\[0\]\.bind: options for a bind mount on a volume mount/);
+  mixed.services.a!.volumes = (mixed.services.a!.volumes as unknown[]).slice(1);
+  assert.deepEqual(containerRequest(mixed, 'a', 1, { warn: () => undefined }).request.HostConfig!.Mounts, [{ Type: 'volume', Source: 'mixed_v', Target: '/y', VolumeOptions: { Subpath: 'sub' } }]);
   const { p } = project('swarm', 'services:\n  a:\n    image: i\n    deploy: { placement: { constraints: [] } }\nnetworks:\n  n: { driver: overlay }\n');
   const warnings: string[] = [];
   containerRequest(p, 'a', 1, { warn: (m) => warnings.push(m) });
