@@ -8,12 +8,12 @@
  * wget); services that are not about networks run with network_mode none.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { brigCli } from '../support/brig-cli.js';
+import { BRIG, brigCli } from '../support/brig-cli.js';
 import { fetchText } from '../support/http-text.js';
 import { makeBusyboxRootfs } from '../support/image-busybox.js';
 import { requires } from '../support/requires.js';
@@ -23,7 +23,7 @@ const netavark = ['/usr/lib/podman/netavark', '/usr/libexec/podman/netavark'].so
 const skip = requires('root', 'helper', 'busybox') || (netavark ? false : 'netavark and aardvark-dns are not installed');
 const root = mkdtempSync(path.join(tmpdir(), 'brig-compose-'));
 const data = path.join(root, 'data');
-const { brig, ok } = brigCli(data);
+const { brig, ok, env } = brigCli(data);
 const IMAGE = 'localhost/compose-box:1';
 
 before(async () => {
@@ -281,4 +281,32 @@ test('bad files: file:line:path, exit 125, nothing made; a failed up leaves what
   assert.equal(ids.length, 2);
   failed.ok(['down', '-v']);
   assert.deepEqual(leftovers('failed', ids, []), []);
+});
+
+test('up without -d: the services\' logs behind their prefixes until Ctrl-C, which stops them', { skip }, async () => {
+  const p = project(
+    'attached',
+    `services:
+  ticker:
+    image: ${IMAGE}
+    network_mode: none
+    init: true
+    command: ["sh", "-c", "echo tick-start; exec sleep 1000"]
+  once:
+    image: ${IMAGE}
+    network_mode: none
+    command: ["echo", "once done"]
+`,
+  );
+  const child = spawn(BRIG, ['compose', '-f', path.join(p.dir, 'compose.yaml'), '-p', 'attached', 'up'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  for (let i = 0; i < 200 && !(out.includes('tick-start') && out.includes('once done')); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.match(out, /^ticker-1 +\| tick-start$/m);
+  assert.match(out, /^once-1 +\| once done$/m);
+  child.kill('SIGINT');
+  assert.equal(await exited, 0);
+  assert.equal(inspect('attached-ticker-1').State.Running, false);
+  p.ok(['down']);
 });
