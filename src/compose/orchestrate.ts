@@ -97,7 +97,12 @@ function unsupported(field: string, why = 'not supported by brig compose'): Brig
  * field carried out or refused by its path), the networks' and volumes' keys.
  */
 export function preflight(p: Project, services: string[], warn: (m: string) => void): void {
-  for (const s of services) containerRequest(p, s, 1, { warn });
+  for (const s of services) {
+    containerRequest(p, s, 1, { warn });
+    for (const [dep, c] of Object.entries((p.services[s]!.depends_on ?? {}) as Record<string, Dict>)) {
+      if (c.restart === true) warn(`services.${s}.depends_on.${dep}.restart: not carried out by brig compose yet (${s} is not restarted when ${dep} is recreated)`);
+    }
+  }
   for (const [key, n] of Object.entries(p.networks)) {
     for (const k of Object.keys(n)) if (!NETWORK_KEYS.has(k) && !k.startsWith('x-')) throw unsupported(`networks.${key}.${k}`);
     if (n.enable_ipv6 === true) throw unsupported(`networks.${key}.enable_ipv6`);
