@@ -27,7 +27,7 @@ export interface VolumeMount {
   target: string;
   read_only?: boolean;
   bind?: { propagation?: string; create_host_path?: boolean; selinux?: string };
-  volume?: { nocopy?: boolean };
+  volume?: { nocopy?: boolean; subpath?: string };
   tmpfs?: { size?: number | string; mode?: number };
 }
 

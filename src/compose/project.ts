@@ -80,6 +80,44 @@ function checkProjectName(name: string, from: string): string {
 interface Loaded {
   path: string;
   data: Dict;
+  lineOf(path: (string | number)[]): number | undefined;
+}
+
+/** Each project's files, for locateField. */
+const sources = new WeakMap<Project, Loaded[]>();
+
+/** `services.web.ports[0].target` → ['services', 'web', 'ports', 0, 'target']. */
+function fieldParts(field: string): (string | number)[] {
+  return [...field.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : m[1]!));
+}
+
+function at(loaded: Loaded, parts: (string | number)[]): string {
+  const line = loaded.lineOf(parts);
+  return `${loaded.path}${line ? `:${line}` : ''}`;
+}
+
+/**
+ * `file:line` of a field of the project (services.web.gpus): the last file that defines the
+ * service, network or volume it belongs to (later files override earlier ones).
+ */
+export function locateField(p: Project, field: string): string | undefined {
+  return locateIn(sources.get(p) ?? [], field);
+}
+
+function locateIn(files: Loaded[], field: string): string | undefined {
+  const parts = fieldParts(field);
+  const owner = [...files].reverse().find((f) => {
+    let v: unknown = f.data;
+    for (const k of parts.slice(0, 2)) v = v && typeof v === 'object' ? (v as Dict)[k as string] : undefined;
+    return v !== undefined;
+  });
+  return owner ? at(owner, parts) : undefined;
+}
+
+/** The error with the file and line of its field in front, unless it names a place already. */
+export function withLocation(e: unknown, where: string | undefined): unknown {
+  if (!(e instanceof BrigError) || where === undefined || e.message.startsWith('/')) return e;
+  return new BrigError(e.code, `${where}: ${e.message}`, { ...(e.field !== undefined ? { field: e.field } : {}), ...(e.hint !== undefined ? { hint: e.hint } : {}), path: where.replace(/:\d+$/, ''), cause: e });
 }
 
 export function loadProject(opts: ProjectOptions): Project {
@@ -113,7 +151,7 @@ export function loadProject(opts: ProjectOptions): Project {
     if (f.data.version !== undefined) opts.warn(`${file}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`);
     const data = interpolateTree(f.data, { lookup, warn: opts.warn }) as Dict;
     validateComposeFile({ ...f, data });
-    const loaded = { path: file, data };
+    const loaded = { path: file, data, lineOf: f.lineOf };
     cache.set(file, loaded);
     return loaded;
   };
@@ -125,7 +163,12 @@ export function loadProject(opts: ProjectOptions): Project {
     const services = (file.data.services ?? {}) as Record<string, Dict>;
     const raw = services[name];
     if (!raw) throw new BrigError('INVALID_CONFIG', `${file.path}: extends names service "${name}", which the file does not define`, { path: file.path, field: `services.${name}` });
-    const own = normalizeService(name, raw, path.dirname(file.path), opts.home);
+    let own: Dict;
+    try {
+      own = normalizeService(name, raw, path.dirname(file.path), opts.home);
+    } catch (e) {
+      throw withLocation(e, e instanceof BrigError && e.field ? at(file, fieldParts(e.field)) : undefined);
+    }
     const ext = raw.extends as string | { service: string; file?: string } | undefined;
     if (ext === undefined) return own;
     const spec = typeof ext === 'string' ? { service: ext } : ext;
@@ -168,22 +211,28 @@ export function loadProject(opts: ProjectOptions): Project {
   const resources = (v: unknown) => Object.fromEntries(Object.entries((v ?? {}) as Record<string, Dict | null>).map(([k, x]) => [k, x ?? {}]));
   const networks = resources(merged.networks);
   const volumes = resources(merged.volumes);
-  for (const [n, s] of Object.entries(services)) {
-    if (s.image === undefined && s.build === undefined) throw new BrigError('INVALID_CONFIG', `service "${n}" has neither an image nor a build context specified`, { field: `services.${n}` });
-    for (const dep of Object.keys((s.depends_on ?? {}) as Dict)) {
-      if (disabled[dep]) throw new BrigError('INVALID_CONFIG', `service "${n}" depends on service "${dep}", which a profile disables`, { field: `services.${n}.depends_on` });
-      if (!all[dep]) throw new BrigError('INVALID_CONFIG', `service "${n}" depends on undefined service "${dep}": invalid compose project`, { field: `services.${n}.depends_on` });
-    }
-    const nets = (s.networks ?? { default: null }) as Dict;
-    for (const net of Object.keys(nets)) {
-      if (net !== 'default' && !networks[net]) throw new BrigError('INVALID_CONFIG', `service "${n}" refers to undefined network ${net}: invalid compose project`, { field: `services.${n}.networks` });
-    }
-    if (s.network_mode === undefined && Object.hasOwn(nets, 'default')) networks.default ??= {};
-    for (const [i, v] of ((s.volumes ?? []) as { type: string; source?: string }[]).entries()) {
-      if (v.type === 'volume' && v.source !== undefined && !volumes[v.source]) {
-        throw new BrigError('INVALID_CONFIG', `service "${n}" refers to undefined volume ${v.source}: invalid compose project`, { field: `services.${n}.volumes[${i}]` });
+  try {
+    for (const [n, s] of Object.entries(services)) {
+      if (s.image === undefined && s.build === undefined) throw new BrigError('INVALID_CONFIG', `service "${n}" has neither an image nor a build context specified`, { field: `services.${n}` });
+      for (const dep of Object.keys((s.depends_on ?? {}) as Dict)) {
+        if (disabled[dep]) throw new BrigError('INVALID_CONFIG', `service "${n}" depends on service "${dep}", which a profile disables`, { field: `services.${n}.depends_on` });
+        if (!all[dep]) throw new BrigError('INVALID_CONFIG', `service "${n}" depends on undefined service "${dep}": invalid compose project`, { field: `services.${n}.depends_on` });
+      }
+      const nets = (s.networks ?? { default: null }) as Dict;
+      for (const net of Object.keys(nets)) {
+        if (net !== 'default' && !networks[net]) throw new BrigError('INVALID_CONFIG', `service "${n}" refers to undefined network ${net}: invalid compose project`, { field: `services.${n}.networks` });
+      }
+      if (s.network_mode === undefined && Object.hasOwn(nets, 'default')) networks.default ??= {};
+      for (const [i, v] of ((s.volumes ?? []) as { type: string; source?: string }[]).entries()) {
+        if (v.type === 'volume' && v.source !== undefined && !volumes[v.source]) {
+          throw new BrigError('INVALID_CONFIG', `service "${n}" refers to undefined volume ${v.source}: invalid compose project`, { field: `services.${n}.volumes[${i}]` });
+        }
       }
     }
+  } catch (e) {
+    throw withLocation(e, e instanceof BrigError && e.field ? locateIn([...cache.values()], e.field) : undefined);
   }
-  return { name, workingDir, files, services, disabled, networks, volumes, environment };
+  const project = { name, workingDir, files, services, disabled, networks, volumes, environment };
+  sources.set(project, [...cache.values()]);
+  return project;
 }

@@ -147,8 +147,16 @@ export class ApiClient {
       else if (Buffer.isBuffer(body)) req.end(body);
       else Readable.from(body).on('error', (e) => req.destroy(e)).pipe(req);
     });
+    // A stream the caller stops (an aborted signal) errors after its reader has gone: not a crash.
+    res.on('error', () => {});
     const status = res.statusCode ?? 500;
     if ((status >= 200 && status < 300) || status === 304 || opts.accept?.includes(status)) return res;
+    // HEAD has no body to say what is missing: on an archive it is the path (the CLI found the container).
+    if (method === 'HEAD' && status === 404 && /\/archive$/.test(p)) {
+      res.resume();
+      const where = new URLSearchParams(encodeQuery(opts.query).slice(1)).get('path') ?? '';
+      throw Object.assign(new BrigError('PATH_NOT_FOUND', `Could not find the file ${where} in container ${decodeURIComponent(p.split('/')[2] ?? '')}`, { path: where }), { status });
+    }
     throw await apiError(res, p);
   }
 

@@ -58,6 +58,7 @@ import type {
   VolumeListResponse,
   VolumePruneReport,
 } from '../engine.js';
+import { type AttachProxy, attachProxy } from './attach-proxy.js';
 import { ApiClient } from './client.js';
 import type { RemoteHost } from './host.js';
 import { followMessages, frames, jsonLines, logLines } from './streams.js';
@@ -216,9 +217,28 @@ export class RemoteEngine implements Engine {
       .then((r) => ({ Id: r.Id, Warnings: r.Warnings ?? [] }));
   }
 
+  /** docker's CLI's order: attach (the stream held by the server until the container runs), then start. */
   async startContainer(ref: string, opts: StartOptions = {}): Promise<void> {
-    if (opts.attach) throw localOnly('attaching through the monitor socket');
+    if (opts.attach) {
+      const proxy = await this.attachStream(ref);
+      try {
+        await opts.attach(proxy.socket);
+      } catch (e) {
+        proxy.close();
+        throw e;
+      }
+    }
     await this.client.call('POST', `/containers/${enc(ref)}/start`);
+  }
+
+  /** The container's attach stream behind a local monitor-protocol socket (attach-proxy.ts). */
+  private async attachStream(ref: string): Promise<AttachProxy> {
+    const c = await this.inspectContainer(ref);
+    const stdin = c.Config.OpenStdin === true;
+    const stream = await this.client.hijack('POST', `/containers/${enc(ref)}/attach`, { query: { stream: true, stdin, stdout: true, stderr: true } });
+    return attachProxy(stream, async (h, w) => {
+      await this.client.call('POST', `/containers/${enc(ref)}/resize`, { query: { h, w } });
+    });
   }
 
   async stopContainer(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
@@ -331,8 +351,8 @@ export class RemoteEngine implements Engine {
     return this.client.json<{ Warnings: string[] | null }>('POST', `/containers/${enc(ref)}/update`, { json: update }).then((r) => ({ Warnings: r.Warnings ?? [] }));
   }
 
-  attachSocket(): Promise<string> {
-    return Promise.reject(localOnly("a container monitor's attach socket"));
+  async attachSocket(ref: string): Promise<string> {
+    return (await this.attachStream(ref)).socket;
   }
 
   containerChanges(ref: string): Promise<Change[]> {

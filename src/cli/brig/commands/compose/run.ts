@@ -5,15 +5,12 @@
  */
 import { homedir } from 'node:os';
 import { stringify } from 'yaml';
-import { loadProject, type Project } from '../../../../compose/project.js';
+import { loadProject, locateField, type Project, withLocation } from '../../../../compose/project.js';
 import { BrigError } from '../../../../errors/index.js';
-import { type CommandSpec, helpText, parseFlags, type ParsedCommand } from '../../../flags.js';
+import { helpText, parseFlags, type ParsedCommand } from '../../../flags.js';
 import type { BrigContext } from '../../context.js';
+import { type Sub, VERBS } from './verbs.js';
 
-interface Sub {
-  spec: CommandSpec;
-  run(ctx: BrigContext, project: () => Project, p: ParsedCommand): Promise<number>;
-}
 
 const config: Sub = {
   spec: {
@@ -61,7 +58,7 @@ const config: Sub = {
   },
 };
 
-const SUBS: Record<string, Sub> = { config, convert: config };
+const SUBS: Record<string, Sub> = { ...VERBS, config, convert: config };
 
 export async function runCompose(ctx: BrigContext, p: ParsedCommand): Promise<number> {
   const [name, ...argv] = p.args;
@@ -90,5 +87,11 @@ export async function runCompose(ctx: BrigContext, p: ParsedCommand): Promise<nu
       home: homedir(),
       warn: (m) => void ctx.stderr.write(`WARN[0000] ${m}\n`),
     }));
-  return sub.run(ctx, project, sp);
+  try {
+    return await sub.run(ctx, project, sp);
+  } catch (e) {
+    // A field of the model (services.web.gpus) is named with its file and line.
+    if (loaded && e instanceof BrigError && e.field && /^(services|networks|volumes)\./.test(e.field)) throw withLocation(e, locateField(loaded, e.field));
+    throw e;
+  }
 }

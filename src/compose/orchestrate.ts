@@ -1,0 +1,362 @@
+/**
+ * A project onto an Engine, on Engine calls only (so it works as well through `brig serve`):
+ * what belongs to a project is found by compose's labels, never remembered elsewhere, so
+ * `docker compose` and brig see the same project and a failed `up` leaves only labelled
+ * resources that `down` finds and removes.
+ *
+ *   up    networks and volumes (external ones must exist), then each service in depends_on
+ *         order, its dependencies' conditions awaited first; a service converges: replicas
+ *         whose config-hash and image are current stay (started if stopped), the others are
+ *         recreated, replicas past the scale go
+ *   down  the project's containers (orphans with removeOrphans), its networks, its volumes (-v)
+ */
+import type { ContainerJSON, ContainerSummary, Engine } from '../engine/engine.js';
+import { BrigError } from '../errors/index.js';
+import { containerRequest, isExternal, LABEL, networkName, projectLabels, serviceImage, serviceScale, volumeName } from './container-config.js';
+import type { Dict } from './normalize.js';
+import type { Project } from './project.js';
+
+export interface Reporter {
+  /** One resource's progress, as compose prints it: ` ✔ Container p-web-1  Started`. */
+  progress(kind: string, name: string, status: string): void;
+  warn(message: string): void;
+}
+
+export interface UpOptions {
+  services?: string[];
+  scale?: Record<string, number>;
+  forceRecreate?: boolean;
+  noStart?: boolean;
+  removeOrphans?: boolean;
+  /** Wait for the services to be running and healthy (--wait). */
+  wait?: boolean;
+  signal?: AbortSignal;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function containerNumber(c: ContainerSummary): number {
+  return Number(c.Labels[LABEL.number] ?? 0);
+}
+
+export function displayName(c: ContainerSummary): string {
+  return (c.Names[0] ?? c.Id).replace(/^\//, '');
+}
+
+/** The project's containers (stopped too), by compose's labels; one-off (`run`) ones only with oneoff. */
+export async function projectContainers(engine: Engine, project: string, opts: { oneoff?: boolean; services?: string[] } = {}): Promise<ContainerSummary[]> {
+  const list = await engine.listContainers({ all: true, filters: { label: [`${LABEL.project}=${project}`] } });
+  return list
+    .filter((c) => opts.oneoff || c.Labels[LABEL.oneoff] !== 'True')
+    .filter((c) => !opts.services?.length || opts.services.includes(c.Labels[LABEL.service] ?? ''))
+    .sort((a, b) => (a.Labels[LABEL.service] ?? '').localeCompare(b.Labels[LABEL.service] ?? '') || containerNumber(a) - containerNumber(b));
+}
+
+/** Services in depends_on order (dependencies first); a cycle is an error naming it. */
+export function dependencyOrder(p: Project, wanted: string[]): string[] {
+  const out: string[] = [];
+  const visiting: string[] = [];
+  const visit = (n: string) => {
+    if (out.includes(n)) return;
+    if (visiting.includes(n)) throw new BrigError('INVALID_CONFIG', `dependency cycle detected: ${[...visiting.slice(visiting.indexOf(n)), n].join(' -> ')}`, { field: `services.${n}.depends_on` });
+    const s = p.services[n];
+    if (!s) throw new BrigError('INVALID_ARGUMENT', `no such service: ${n}`, { field: 'SERVICE' });
+    visiting.push(n);
+    for (const d of Object.keys((s.depends_on ?? {}) as Dict)) if (p.services[d]) visit(d);
+    visiting.pop();
+    out.push(n);
+  };
+  for (const n of wanted) visit(n);
+  return out;
+}
+
+/** Each service's depth in the dependency graph: 0 for one that depends on nothing. */
+export function dependencyLevels(p: Project): Map<string, number> {
+  const level = new Map<string, number>();
+  for (const s of dependencyOrder(p, Object.keys(p.services))) {
+    const deps = Object.keys((p.services[s]!.depends_on ?? {}) as Dict).filter((d) => p.services[d]);
+    level.set(s, deps.length ? 1 + Math.max(...deps.map((d) => level.get(d)!)) : 0);
+  }
+  return level;
+}
+
+const NETWORK_KEYS = new Set(['name', 'driver', 'driver_opts', 'ipam', 'internal', 'labels', 'external', 'attachable', 'enable_ipv6']);
+const VOLUME_KEYS = new Set(['name', 'driver', 'driver_opts', 'labels', 'external']);
+
+function labelMap(v: unknown): Record<string, string> {
+  if (Array.isArray(v)) return Object.fromEntries(v.map((s) => String(s).split(/=(.*)/s).slice(0, 2) as [string, string]));
+  return Object.fromEntries(Object.entries((v ?? {}) as Dict).map(([k, x]) => [k, String(x)]));
+}
+
+function unsupported(field: string, why = 'not supported by brig compose'): BrigError {
+  return new BrigError('UNSUPPORTED_FIELD', `${field}: ${why}`, { field });
+}
+
+/**
+ * Everything `up` would refuse, before it makes anything: each service's request (every
+ * field carried out or refused by its path), the networks' and volumes' keys.
+ */
+export function preflight(p: Project, services: string[], warn: (m: string) => void): void {
+  for (const s of services) {
+    containerRequest(p, s, 1, { warn });
+    for (const [dep, c] of Object.entries((p.services[s]!.depends_on ?? {}) as Record<string, Dict>)) {
+      if (c.restart === true) warn(`services.${s}.depends_on.${dep}.restart: not carried out by brig compose yet (${s} is not restarted when ${dep} is recreated)`);
+    }
+  }
+  for (const [key, n] of Object.entries(p.networks)) {
+    for (const k of Object.keys(n)) if (!NETWORK_KEYS.has(k) && !k.startsWith('x-')) throw unsupported(`networks.${key}.${k}`);
+    if (n.enable_ipv6 === true) throw unsupported(`networks.${key}.enable_ipv6`);
+    if (n.driver !== undefined && n.driver !== 'bridge') throw unsupported(`networks.${key}.driver`, `"${String(n.driver)}" is not supported (bridge)`);
+  }
+  for (const [key, v] of Object.entries(p.volumes)) for (const k of Object.keys(v)) if (!VOLUME_KEYS.has(k) && !k.startsWith('x-')) throw unsupported(`volumes.${key}.${k}`);
+}
+
+/** The networks the given services use, made when missing; an external one must exist. */
+export async function ensureNetworks(engine: Engine, p: Project, services: string[], r: Reporter): Promise<void> {
+  const used = new Set(services.flatMap((s) => (p.services[s]!.network_mode === undefined ? Object.keys((p.services[s]!.networks ?? { default: null }) as Dict) : [])));
+  for (const key of [...used].sort()) {
+    const n = p.networks[key] ?? {};
+    const name = networkName(p, key);
+    if (isExternal(n)) {
+      await engine.inspectNetwork(name).catch((e: unknown) => {
+        throw new BrigError('INVALID_CONFIG', `network ${name} declared as external, but could not be found`, { field: `networks.${key}`, cause: e });
+      });
+      continue;
+    }
+    const existing = await engine.inspectNetwork(name).catch(() => undefined);
+    if (existing) {
+      if (existing.Labels?.[LABEL.project] !== undefined && existing.Labels[LABEL.project] !== p.name) r.warn(`a network with name ${name} exists but was not created for project "${p.name}"`);
+      continue;
+    }
+    const ipam = (n.ipam ?? {}) as Dict;
+    await engine.createNetwork({
+      Name: name,
+      Driver: 'bridge',
+      ...(n.internal === true ? { Internal: true } : {}),
+      ...(n.attachable === true ? { Attachable: true } : {}),
+      ...(n.driver_opts ? { Options: labelMap(n.driver_opts) } : {}),
+      ...(ipam.config ? { IPAM: { Config: (ipam.config as Dict[]).map((c) => ({ ...(c.subnet ? { Subnet: String(c.subnet) } : {}), ...(c.gateway ? { Gateway: String(c.gateway) } : {}), ...(c.ip_range ? { IPRange: String(c.ip_range) } : {}) })) } } : {}),
+      Labels: { ...labelMap(n.labels), ...projectLabels(p), [LABEL.network]: key },
+    });
+    r.progress('Network', name, 'Created');
+  }
+}
+
+export async function ensureVolumes(engine: Engine, p: Project, services: string[], r: Reporter): Promise<void> {
+  const used = new Set(services.flatMap((s) => ((p.services[s]!.volumes ?? []) as { type: string; source?: string }[]).filter((v) => v.type === 'volume' && v.source).map((v) => v.source!)));
+  for (const key of [...used].sort()) {
+    const v = p.volumes[key] ?? {};
+    const name = volumeName(p, key);
+    const existing = await engine.inspectVolume(name).catch(() => undefined);
+    if (isExternal(v)) {
+      if (!existing) throw new BrigError('INVALID_CONFIG', `external volume "${name}" not found`, { field: `volumes.${key}` });
+      continue;
+    }
+    if (existing) continue;
+    await engine.createVolume({
+      Name: name,
+      ...(typeof v.driver === 'string' ? { Driver: v.driver } : {}),
+      ...(v.driver_opts ? { DriverOpts: labelMap(v.driver_opts) } : {}),
+      Labels: { ...labelMap(v.labels), ...projectLabels(p), [LABEL.volume]: key },
+    });
+    r.progress('Volume', name, 'Created');
+  }
+}
+
+async function imageId(engine: Engine, ref: string): Promise<string | undefined> {
+  try {
+    return (await engine.inspectImage(ref)).Id;
+  } catch (e) {
+    if ((e as BrigError).code === 'IMAGE_NOT_FOUND') return undefined;
+    throw e;
+  }
+}
+
+/** The service's image here: pulled when missing (compose's pull_policy missing), refused when it is to be built. */
+export async function ensureImage(engine: Engine, p: Project, service: string, r: Reporter): Promise<string> {
+  const s = p.services[service]!;
+  const ref = serviceImage(p, service);
+  const policy = (s.pull_policy as string | undefined) ?? 'missing';
+  let id = policy === 'always' ? undefined : await imageId(engine, ref);
+  if (id) return id;
+  if (s.build !== undefined && typeof s.image !== 'string') {
+    throw new BrigError('UNSUPPORTED_FIELD', `services.${service}.build: image ${ref} is not here and brig compose cannot build it yet (the engine has no builder)`, {
+      field: `services.${service}.build`,
+      hint: `build it first and tag it ${ref}, or give the service an image`,
+    });
+  }
+  if (policy === 'never') throw new BrigError('IMAGE_NOT_FOUND', `services.${service}: image ${ref} is not here and pull_policy is never`, { field: `services.${service}.pull_policy` });
+  r.progress('Image', ref, 'Pulling');
+  await engine.pullImage(ref);
+  id = await imageId(engine, ref);
+  r.progress('Image', ref, 'Pulled');
+  return id!;
+}
+
+function isRunning(c: ContainerSummary): boolean {
+  return c.State === 'running' || c.State === 'restarting';
+}
+
+/** Until a dependency meets its condition (compose's waitDependencies). */
+async function awaitCondition(engine: Engine, p: Project, service: string, dep: string, condition: string, signal?: AbortSignal): Promise<void> {
+  const containers = await projectContainers(engine, p.name, { services: [dep] });
+  for (const c of containers) {
+    for (;;) {
+      signal?.throwIfAborted();
+      const j: ContainerJSON = await engine.inspectContainer(c.Id);
+      if (condition === 'service_started') break;
+      if (condition === 'service_healthy') {
+        const h = j.State.Health?.Status;
+        if (h === undefined) throw new BrigError('INVALID_CONFIG', `dependency failed to start: container ${displayName(c)} has no healthcheck configured`, { field: `services.${service}.depends_on.${dep}` });
+        if (h === 'healthy') break;
+        if (h === 'unhealthy') throw new BrigError('DEPENDENCY_FAILED', `dependency failed to start: container ${displayName(c)} is unhealthy`, { field: `services.${service}.depends_on.${dep}` });
+        if (!j.State.Running) throw new BrigError('DEPENDENCY_FAILED', `dependency failed to start: container ${displayName(c)} exited (${j.State.ExitCode})`, { field: `services.${service}.depends_on.${dep}` });
+      } else if (condition === 'service_completed_successfully') {
+        if (!j.State.Running && j.State.Status !== 'created') {
+          if (j.State.ExitCode !== 0) throw new BrigError('DEPENDENCY_FAILED', `service "${dep}" didn't complete successfully: exit ${j.State.ExitCode}`, { field: `services.${service}.depends_on.${dep}` });
+          break;
+        }
+      }
+      await sleep(200);
+    }
+  }
+}
+
+async function removeContainer(engine: Engine, c: ContainerSummary, r: Reporter, timeout?: number, volumes = false): Promise<void> {
+  if (isRunning(c)) {
+    r.progress('Container', displayName(c), 'Stopping');
+    await engine.stopContainer(c.Id, timeout !== undefined ? { timeout } : {});
+  }
+  r.progress('Container', displayName(c), 'Removing');
+  await engine.removeContainer(c.Id, { force: true, volumes });
+  r.progress('Container', displayName(c), 'Removed');
+}
+
+/** One service to its scale with current containers; the ones it started. */
+async function converge(engine: Engine, p: Project, service: string, scale: number, opts: UpOptions, r: Reporter): Promise<string[]> {
+  const s = p.services[service]!;
+  if (typeof s.container_name === 'string' && scale > 1) {
+    throw new BrigError('INVALID_CONFIG', `services.${service}: can't set container_name and ${service} as container name must be unique`, { field: `services.${service}.container_name` });
+  }
+  const image = await ensureImage(engine, p, service, r);
+  const existing = await projectContainers(engine, p.name, { services: [service] });
+  const started: string[] = [];
+  for (const c of existing.filter((x) => containerNumber(x) > scale || containerNumber(x) < 1)) await removeContainer(engine, c, r);
+  for (let n = 1; n <= scale; n++) {
+    let c = existing.find((x) => containerNumber(x) === n);
+    const req = containerRequest(p, service, n, { warn: () => undefined, imageId: image });
+    if (c && (opts.forceRecreate || c.Labels[LABEL.configHash] !== req.request.Labels![LABEL.configHash] || c.Labels[LABEL.image] !== image)) {
+      r.progress('Container', displayName(c), 'Recreate');
+      await removeContainer(engine, c, r);
+      c = undefined;
+    }
+    let id = c?.Id;
+    let name = c ? displayName(c) : '';
+    if (!c) {
+      name = req.name;
+      r.progress('Container', name, 'Creating');
+      const made = await engine.createContainer(req.request, { name: req.name });
+      for (const w of made.Warnings) r.warn(w);
+      id = made.Id;
+      r.progress('Container', name, 'Created');
+    }
+    if (!opts.noStart && !(c && isRunning(c))) {
+      r.progress('Container', name, 'Starting');
+      await engine.startContainer(id!);
+      r.progress('Container', name, 'Started');
+      started.push(id!);
+    } else if (c) r.progress('Container', name, isRunning(c) ? 'Running' : 'Created');
+  }
+  return started;
+}
+
+/**
+ * Until the service's containers run and, with a health check, are healthy (--wait); a
+ * container that exits fails it (one that exits 0 where a dependant waits for completion
+ * does not).
+ */
+async function awaitHealthy(engine: Engine, p: Project, services: string[], signal?: AbortSignal): Promise<void> {
+  for (const c of await projectContainers(engine, p.name, { services })) {
+    for (;;) {
+      signal?.throwIfAborted();
+      const j = await engine.inspectContainer(c.Id);
+      if (!j.State.Running) {
+        if (j.State.ExitCode === 0) break;
+        throw new BrigError('DEPENDENCY_FAILED', `container ${displayName(c)} exited (${j.State.ExitCode})`, { field: 'SERVICE' });
+      }
+      const h = j.State.Health?.Status;
+      if (h === undefined || h === 'healthy') break;
+      if (h === 'unhealthy') throw new BrigError('DEPENDENCY_FAILED', `container ${displayName(c)} is unhealthy`, { field: 'SERVICE' });
+      await sleep(200);
+    }
+  }
+}
+
+export async function up(engine: Engine, p: Project, opts: UpOptions, r: Reporter): Promise<string[]> {
+  const wanted = opts.services?.length ? opts.services : Object.keys(p.services);
+  const order = dependencyOrder(p, wanted);
+  for (const s of Object.keys(opts.scale ?? {})) if (!p.services[s]) throw new BrigError('INVALID_ARGUMENT', `--scale: no such service: ${s}`, { field: '--scale' });
+  preflight(p, order, r.warn);
+  await ensureNetworks(engine, p, order, r);
+  await ensureVolumes(engine, p, order, r);
+  const orphans = (await projectContainers(engine, p.name)).filter((c) => !p.services[c.Labels[LABEL.service] ?? ''] && !p.disabled[c.Labels[LABEL.service] ?? '']);
+  if (orphans.length) {
+    if (opts.removeOrphans) for (const c of orphans) await removeContainer(engine, c, r);
+    else r.warn(`Found orphan containers (${orphans.map(displayName).join(', ')}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`);
+  }
+  const started: string[] = [];
+  for (const service of order) {
+    if (!opts.noStart) {
+      for (const [dep, c] of Object.entries((p.services[service]!.depends_on ?? {}) as Record<string, Dict>)) {
+        if (!p.services[dep]) continue;
+        try {
+          await awaitCondition(engine, p, service, dep, String(c.condition ?? 'service_started'), opts.signal);
+        } catch (e) {
+          // required: false — compose goes on without the dependency, saying so.
+          if (c.required !== false || !(e instanceof BrigError) || e.code !== 'DEPENDENCY_FAILED') throw e;
+          r.warn(`optional dependency "${dep}" of "${service}" failed: ${e.message}`);
+        }
+      }
+    }
+    const scale = opts.scale?.[service] ?? serviceScale(p.services[service]!);
+    started.push(...(await converge(engine, p, service, scale, opts, r)));
+  }
+  if (opts.wait) await awaitHealthy(engine, p, order, opts.signal);
+  return started;
+}
+
+export interface DownOptions {
+  volumes?: boolean;
+  removeOrphans?: boolean;
+  timeout?: number;
+}
+
+/** The project's containers, networks and (with volumes) volumes; what is external stays. */
+export async function down(engine: Engine, p: Project, opts: DownOptions, r: Reporter): Promise<void> {
+  const all = await projectContainers(engine, p.name, { oneoff: true });
+  const known = (c: ContainerSummary) => Boolean(p.services[c.Labels[LABEL.service] ?? ''] || p.disabled[c.Labels[LABEL.service] ?? '']);
+  const orphans = all.filter((c) => !known(c));
+  if (orphans.length && !opts.removeOrphans) r.warn(`Found orphan containers (${orphans.map(displayName).join(', ')}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`);
+  // Dependants first, as compose stops them; the containers of one level at once (a
+  // program that ignores SIGTERM costs its grace period once per level, not per container).
+  const level = dependencyLevels(p);
+  const rank = (c: ContainerSummary) => level.get(c.Labels[LABEL.service] ?? '') ?? Number.MAX_SAFE_INTEGER;
+  const doomed = all.filter((c) => known(c) || opts.removeOrphans);
+  for (const l of [...new Set(doomed.map(rank))].sort((a, b) => b - a)) {
+    await Promise.all(doomed.filter((c) => rank(c) === l).map((c) => removeContainer(engine, c, r, opts.timeout, opts.volumes === true)));
+  }
+  const nets = await engine.listNetworks({ filters: { label: [`${LABEL.project}=${p.name}`] } });
+  for (const n of nets) {
+    r.progress('Network', n.Name, 'Removing');
+    await engine.removeNetwork(n.Id);
+    r.progress('Network', n.Name, 'Removed');
+  }
+  if (opts.volumes) {
+    const vols = await engine.listVolumes({ filters: { label: [`${LABEL.project}=${p.name}`] } });
+    for (const v of vols.Volumes) {
+      r.progress('Volume', v.Name, 'Removing');
+      await engine.removeVolume(v.Name);
+      r.progress('Volume', v.Name, 'Removed');
+    }
+  }
+}

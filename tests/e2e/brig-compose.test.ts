@@ -1,0 +1,312 @@
+/**
+ * brig compose end to end on the real kernel: the seeds' application shape (a web service
+ * publishing a port on 127.0.0.1 with an environment variable and a bind-mounted data dir, a
+ * "db" service with a named volume) up, reached from the host and by service name, and down
+ * -v leaving nothing on the host; depends_on service_healthy; json-file logging limits,
+ * labels, limits and replicas; up twice recreating only what changed; bad files named by
+ * file:line:path and leaving nothing. Images are made here from the host's busybox (httpd,
+ * wget); services that are not about networks run with network_mode none.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { BRIG, brigCli } from '../support/brig-cli.js';
+import { fetchText } from '../support/http-text.js';
+import { makeBusyboxRootfs } from '../support/image-busybox.js';
+import { requires } from '../support/requires.js';
+import { readTextSync } from '../../src/util/read-text.js';
+
+const netavark = ['/usr/lib/podman/netavark', '/usr/libexec/podman/netavark'].some((p) => existsSync(p));
+const skip = requires('root', 'helper', 'busybox') || (netavark ? false : 'netavark and aardvark-dns are not installed');
+const root = mkdtempSync(path.join(tmpdir(), 'brig-compose-'));
+const data = path.join(root, 'data');
+const { brig, ok, env } = brigCli(data);
+const IMAGE = 'localhost/compose-box:1';
+
+before(async () => {
+  if (skip) return;
+  const rootfs = await makeBusyboxRootfs(root);
+  for (const a of ['httpd', 'wget', 'sleep', 'touch', 'test', 'seq', 'true', 'false']) spawnSync('ln', ['-sf', 'busybox', path.join(rootfs, 'bin', a)]);
+  spawnSync('tar', ['-C', rootfs, '-cf', path.join(root, 'img.tar'), '.']);
+  ok(['import', '--change', 'ENV PATH=/bin', path.join(root, 'img.tar'), IMAGE]);
+});
+
+after(() => {
+  if (!skip) {
+    const ids = brig(['ps', '-aq']).stdout.split('\n').filter(Boolean);
+    if (ids.length) brig(['rm', '-f', ...ids]);
+    for (const n of brig(['network', 'ls', '-q']).stdout.split('\n').filter(Boolean)) brig(['network', 'rm', n]);
+  }
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** A project directory with its compose.yaml. */
+function project(name: string, yaml: string): { dir: string; compose: (args: string[]) => ReturnType<typeof brig>; ok: (args: string[]) => string } {
+  const dir = path.join(root, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'compose.yaml'), yaml);
+  const compose = (args: string[]) => brig(['compose', '-f', path.join(dir, 'compose.yaml'), '-p', name, ...args]);
+  return {
+    dir,
+    compose,
+    ok: (args) => {
+      const r = compose(args);
+      assert.equal(r.code, 0, `compose ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    },
+  };
+}
+
+function inspect(ref: string): { Id: string; Name: string; State: { Running: boolean; StartedAt: string; Health?: { Status: string } }; Config: { Labels: Record<string, string> }; HostConfig: Record<string, unknown>; LogPath: string } {
+  return JSON.parse(ok(['inspect', ref]))[0];
+}
+
+/** What a project could leave on the host: containers, networks, volumes, mounts, links, rules, cgroups. */
+function leftovers(name: string, ids: string[], bridges: { bridge: string; subnet: string }[]): string[] {
+  const found: string[] = [];
+  for (const c of ok(['ps', '-a', '--format', '{{.Names}}']).split('\n').filter((n) => n.startsWith(`${name}-`))) found.push(`container ${c}`);
+  for (const n of ok(['network', 'ls']).split('\n').slice(1).map((l) => l.split(/ +/)[1] ?? '').filter((n) => n.startsWith(`${name}_`))) found.push(`network ${n}`);
+  for (const v of ok(['volume', 'ls', '--format', '{{.Name}}']).split('\n').filter((n) => n.startsWith(`${name}_`))) found.push(`volume ${v}`);
+  for (const l of readTextSync('/proc/self/mountinfo').split('\n')) if (ids.some((id) => l.includes(id))) found.push(`mount ${l.split(' ')[4]}`);
+  for (const id of ids) for (const h of readdirSync('/sys/fs/cgroup')) if (existsSync(`/sys/fs/cgroup/${h}/brig/${id}`)) found.push(`cgroup ${h}/${id}`);
+  const links = spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout;
+  const rules = spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout;
+  for (const b of bridges) {
+    if (new RegExp(`: ${b.bridge}[:@]|master ${b.bridge} `).test(links)) found.push(`link on ${b.bridge}`);
+    if (rules.includes(b.subnet)) found.push(`rule for ${b.subnet}`);
+  }
+  return found;
+}
+
+test('the seeds app: up -d, the port answers on 127.0.0.1, web reaches db by name, ps/logs/exec, down -v leaves nothing', { skip }, async () => {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const p = project(
+    'seeds',
+    `services:
+  web:
+    image: ${IMAGE}
+    init: true
+    command: ["httpd", "-f", "-p", "8080", "-h", "/srv/data"]
+    environment:
+      GREETING: hello from compose
+    ports: ["127.0.0.1:${port}:8080"]
+    volumes: ["./data:/srv/data"]
+    depends_on: [db]
+  db:
+    image: ${IMAGE}
+    init: true
+    command: ["sh", "-c", "echo db-row >> /var/lib/db/index.html; echo db ready; exec httpd -f -p 5432 -h /var/lib/db"]
+    volumes: ["dbdata:/var/lib/db"]
+volumes:
+  dbdata:
+`,
+  );
+  mkdirSync(path.join(p.dir, 'data'));
+  writeFileSync(path.join(p.dir, 'data', 'index.html'), 'from the bind mount\n');
+  p.ok(['up', '-d']);
+  assert.equal(await fetchText(port), 'from the bind mount\n');
+  assert.equal(p.ok(['exec', '-T', 'web', 'sh', '-c', 'echo $GREETING']), 'hello from compose\n');
+  // Service-name DNS on the project network, and the named volume written by db.
+  assert.equal(p.ok(['exec', '-T', 'web', 'wget', '-qO-', 'http://db:5432/']), 'db-row\n');
+  const ps = p.ok(['ps']);
+  assert.match(ps, /^NAME +IMAGE +COMMAND +SERVICE +CREATED +STATUS +PORTS/);
+  assert.match(ps, new RegExp(`seeds-web-1 .* web .*Up.*127\\.0\\.0\\.1:${port}->8080/tcp`));
+  assert.match(ps, /seeds-db-1 .* db /);
+  assert.deepEqual(p.ok(['ps', '--services']).split('\n').filter(Boolean).sort(), ['db', 'web']);
+  assert.match(p.ok(['logs', 'db']), /^db-1 +\| db ready$/m);
+  assert.equal(p.ok(['port', 'web', '8080']), `127.0.0.1:${port}\n`);
+  // compose's labels on every resource.
+  const web = inspect('seeds-web-1');
+  const labels = web.Config.Labels;
+  assert.equal(labels['com.docker.compose.project'], 'seeds');
+  assert.equal(labels['com.docker.compose.service'], 'web');
+  assert.equal(labels['com.docker.compose.container-number'], '1');
+  assert.equal(labels['com.docker.compose.oneoff'], 'False');
+  assert.equal(labels['com.docker.compose.project.working_dir'], p.dir);
+  assert.equal(labels['com.docker.compose.project.config_files'], path.join(p.dir, 'compose.yaml'));
+  assert.match(labels['com.docker.compose.config-hash']!, /^[0-9a-f]{64}$/);
+  const net = JSON.parse(ok(['network', 'inspect', 'seeds_default']))[0] as { Labels: Record<string, string>; IPAM: { Config: { Subnet: string }[] }; brig?: unknown };
+  assert.equal(net.Labels['com.docker.compose.project'], 'seeds');
+  assert.equal(net.Labels['com.docker.compose.network'], 'default');
+  const vol = JSON.parse(ok(['volume', 'inspect', 'seeds_dbdata']))[0] as { Labels: Record<string, string> };
+  assert.equal(vol.Labels['com.docker.compose.volume'], 'dbdata');
+  // The volume's data survives down and up; down -v removes everything.
+  const ids = [web.Id, inspect('seeds-db-1').Id];
+  const record = JSON.parse(readTextSync(path.join(data, 'networks', `${ok(['network', 'inspect', '-f', '{{.Id}}', 'seeds_default']).trim()}.json`))) as { brig: { bridge: string }; IPAM: { Config: { Subnet: string }[] } };
+  const bridges = [{ bridge: record.brig.bridge, subnet: record.IPAM.Config[0]!.Subnet }];
+  p.ok(['down']);
+  assert.deepEqual(leftovers('seeds', ids, bridges), ['volume seeds_dbdata']);
+  p.ok(['up', '-d']);
+  assert.equal(p.ok(['exec', '-T', 'web', 'wget', '-qO-', 'http://db:5432/']), 'db-row\ndb-row\n');
+  const ids2 = [inspect('seeds-web-1').Id, inspect('seeds-db-1').Id];
+  const t0 = Date.now();
+  p.ok(['down', '-v']);
+  const downMs = Date.now() - t0;
+  assert.deepEqual(leftovers('seeds', [...ids, ...ids2], bridges), []);
+  assert.ok(downMs < 8000, `down -v took ${downMs} ms`);
+});
+
+test('depends_on service_healthy waits for the health check; deploy.replicas gives that many containers', { skip }, () => {
+  const p = project(
+    'health',
+    `services:
+  db:
+    image: ${IMAGE}
+    network_mode: none
+    init: true
+    command: ["sh", "-c", "sleep 2; touch /ready; exec sleep 1000"]
+    healthcheck:
+      test: ["CMD", "test", "-f", "/ready"]
+      interval: 300ms
+      retries: 20
+  app:
+    image: ${IMAGE}
+    network_mode: none
+    init: true
+    command: ["sleep", "1000"]
+    deploy:
+      replicas: 3
+    depends_on:
+      db:
+        condition: service_healthy
+`,
+  );
+  p.ok(['up', '-d']);
+  const db = inspect('health-db-1');
+  assert.equal(db.State.Health?.Status, 'healthy');
+  const apps = [1, 2, 3].map((n) => inspect(`health-app-${n}`));
+  // Every app replica started after db became healthy: at least the 2 s db sleeps.
+  for (const a of apps) {
+    assert.ok(a.State.Running);
+    assert.ok(Date.parse(a.State.StartedAt) - Date.parse(db.State.StartedAt) >= 2000, `app started ${a.State.StartedAt}, db ${db.State.StartedAt}`);
+  }
+  assert.equal(p.ok(['ps', '-q']).split('\n').filter(Boolean).length, 4);
+  // --scale changes only the count.
+  p.ok(['up', '-d', '--scale', 'app=1']);
+  assert.equal(p.ok(['ps', '-q', 'app']).trim(), apps[0]!.Id);
+  p.ok(['down']);
+  assert.equal(p.ok(['ps', '-aq']), '');
+});
+
+test('json-file logging limits and labels, resources, and up twice recreating only the changed service', { skip }, () => {
+  const yaml = (greeting: string) => `services:
+  talker:
+    image: ${IMAGE}
+    network_mode: none
+    init: true
+    command: ["sh", "-c", "seq 1 3000; exec sleep 1000"]
+    labels:
+      org.example.tier: backend
+    logging:
+      driver: json-file
+      options:
+        max-size: 10k
+        max-file: "3"
+    deploy:
+      resources:
+        limits: { cpus: "0.5", memory: 64M, pids: 50 }
+        reservations: { memory: 32M }
+    stop_grace_period: 3s
+  other:
+    image: ${IMAGE}
+    network_mode: none
+    init: true
+    environment:
+      GREETING: ${greeting}
+    command: ["sleep", "1000"]
+`;
+  const p = project('twice', yaml('one'));
+  p.ok(['up', '-d']);
+  const t = inspect('twice-talker-1');
+  assert.equal(t.Config.Labels['org.example.tier'], 'backend');
+  assert.equal(t.Config.Labels['com.docker.compose.service'], 'talker');
+  assert.deepEqual(t.HostConfig.LogConfig, { Type: 'json-file', Config: { 'max-size': '10k', 'max-file': '3' } });
+  assert.equal(t.HostConfig.Memory, 64 * 1024 * 1024);
+  assert.equal(t.HostConfig.MemoryReservation, 32 * 1024 * 1024);
+  assert.equal(t.HostConfig.NanoCpus, 5e8);
+  assert.equal(t.HostConfig.PidsLimit, 50);
+  // The limits as the kernel holds them.
+  const memFile = ['/sys/fs/cgroup/memory/brig', '/sys/fs/cgroup/brig'].map((d) => path.join(d, t.Id, d.endsWith('memory/brig') ? 'memory.limit_in_bytes' : 'memory.max')).find(existsSync);
+  assert.ok(memFile, 'no memory cgroup file for the container');
+  assert.equal(readTextSync(memFile).trim(), String(64 * 1024 * 1024));
+  // Rotation as the engine's json-file driver does it: at most max-file files of about max-size.
+  for (let i = 0; i < 50 && !p.ok(['logs', 'talker']).includes('| 3000'); i++) spawnSync('sleep', ['0.1']);
+  const dir = path.dirname(t.LogPath);
+  const files = readdirSync(dir).filter((f) => f.startsWith(path.basename(t.LogPath)));
+  assert.deepEqual(files.sort(), [path.basename(t.LogPath), `${path.basename(t.LogPath)}.1`, `${path.basename(t.LogPath)}.2`]);
+  const before = { talker: t.Id, other: inspect('twice-other-1').Id };
+  // Nothing changed: nothing recreated.
+  const again = p.compose(['up', '-d']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.doesNotMatch(again.stderr, /Recreate/);
+  assert.equal(inspect('twice-talker-1').Id, before.talker);
+  // One service's environment changed: only it is recreated.
+  writeFileSync(path.join(p.dir, 'compose.yaml'), yaml('two'));
+  const changed = p.compose(['up', '-d']);
+  assert.equal(changed.code, 0, changed.stderr);
+  assert.match(changed.stderr, /Container twice-other-1 {2}Recreate/);
+  assert.equal(inspect('twice-talker-1').Id, before.talker);
+  const other = inspect('twice-other-1');
+  assert.notEqual(other.Id, before.other);
+  assert.equal(p.ok(['exec', '-T', 'other', 'sh', '-c', 'echo $GREETING']), 'two\n');
+  p.ok(['down']);
+});
+
+test('bad files: file:line:path, exit 125, nothing made; a failed up leaves what down removes', { skip }, () => {
+  const schema = project('bad1', `services:\n  web:\n    image: ${IMAGE}\n    ports:\n      - target: 80\n        bogus: 1\n`);
+  let r = schema.compose(['up', '-d']);
+  assert.equal(r.code, 125);
+  assert.match(r.stderr, new RegExp(`${schema.dir}/compose\\.yaml:6: services\\.web\\.ports\\[0\\]\\.bogus additional property bogus is not allowed`));
+  const unsupported = project('bad2', `services:\n  web:\n    image: ${IMAGE}\n    command: ["true"]\n    gpus: all\n`);
+  r = unsupported.compose(['up', '-d']);
+  assert.equal(r.code, 125);
+  assert.match(r.stderr, new RegExp(`${unsupported.dir}/compose\\.yaml:5: services\\.web\\.gpus: not supported by brig compose`));
+  const badPort = project('bad3', `services:\n  web:\n    image: ${IMAGE}\n    ports: ["1:2:3:4"]\n`);
+  r = badPort.compose(['up', '-d']);
+  assert.equal(r.code, 125);
+  assert.match(r.stderr, /compose\.yaml:4: services\.web\.ports\[0\]: invalid port "1:2:3:4"/);
+  assert.deepEqual(leftovers('bad1', [], []).concat(leftovers('bad2', [], []), leftovers('bad3', [], [])), []);
+  // The second service cannot start: up fails, the first stays up, down removes it all.
+  const failed = project(
+    'failed',
+    `services:\n  ok:\n    image: ${IMAGE}\n    init: true\n    command: ["sleep", "1000"]\n  broken:\n    image: ${IMAGE}\n    command: ["/no/such/program"]\n    depends_on: [ok]\n`,
+  );
+  r = failed.compose(['up', '-d']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /no\/such\/program/);
+  const ids = failed.ok(['ps', '-aq']).split('\n').filter(Boolean);
+  assert.equal(ids.length, 2);
+  failed.ok(['down', '-v']);
+  assert.deepEqual(leftovers('failed', ids, []), []);
+});
+
+test('up without -d: the services\' logs behind their prefixes until Ctrl-C, which stops them', { skip }, async () => {
+  const p = project(
+    'attached',
+    `services:
+  ticker:
+    image: ${IMAGE}
+    network_mode: none
+    init: true
+    command: ["sh", "-c", "echo tick-start; exec sleep 1000"]
+  once:
+    image: ${IMAGE}
+    network_mode: none
+    command: ["echo", "once done"]
+`,
+  );
+  const child = spawn(BRIG, ['compose', '-f', path.join(p.dir, 'compose.yaml'), '-p', 'attached', 'up'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  for (let i = 0; i < 200 && !(out.includes('tick-start') && out.includes('once done')); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.match(out, /^ticker-1 +\| tick-start$/m);
+  assert.match(out, /^once-1 +\| once done$/m);
+  child.kill('SIGINT');
+  assert.equal(await exited, 0);
+  assert.equal(inspect('attached-ticker-1').State.Running, false);
+  p.ok(['down']);
+});
