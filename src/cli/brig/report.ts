@@ -23,7 +23,8 @@ export async function report(ctx: BrigContext, work: () => Promise<void>): Promi
     await work();
     return 0;
   } catch (e) {
-    if (e instanceof LocalError) ctx.stderr.write(`${e.message}\n`);
+    // The client's own failures (a bad -H, an engine it cannot reach) are not the daemon's words.
+    if (e instanceof LocalError || (e as { clientSide?: boolean }).clientSide === true) ctx.stderr.write(`${(e as Error).message}\n`);
     else ctx.stderr.write(`Error response from daemon: ${(e as Error).message}\n`);
     return 1;
   }

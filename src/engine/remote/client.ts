@@ -122,11 +122,15 @@ export class ApiClient {
     return this.host.kind === 'unix' ? { ...base, socketPath: this.host.socketPath } : { ...base, host: this.host.host, port: this.host.port };
   }
 
+  /** docker's CLI's words when the daemon is not there; the client's failure, not the daemon's. */
   private unreachable(e: Error): BrigError {
-    return new BrigError('SYSTEM', `Cannot connect to the brig engine at ${this.host.url}. Is brig serve running? (${e.message})`, {
-      hint: 'start it with `brig serve`, or unset BRIG_HOST to use the local engine',
-      cause: e,
-    });
+    return Object.assign(
+      new BrigError('SYSTEM', `Cannot connect to the brig engine at ${this.host.url}. Is brig serve running? (${e.message})`, {
+        hint: 'start it with `brig serve`, or unset BRIG_HOST to use the local engine',
+        cause: e,
+      }),
+      { clientSide: true },
+    );
   }
 
   /** The answer, its status checked (2xx, 304 and `accept` pass; others throw docker's message). */
@@ -140,9 +144,27 @@ export class ApiClient {
     if (Buffer.isBuffer(body)) headers['Content-Length'] = String(body.length);
     else if (body !== undefined) headers['Content-Type'] ??= 'application/x-tar';
     const mod = this.host.kind === 'tcp' && this.host.tls ? https : http;
+    const signal = opts.signal;
+    if (signal?.aborted) throw signal.reason as Error;
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = mod.request({ ...this.options(method, this.path(p, opts.query), headers), ...(opts.signal ? { signal: opts.signal } : {}) }, resolve);
-      req.on('error', (e: NodeJS.ErrnoException) => reject(e.name === 'AbortError' ? e : this.unreachable(e)));
+      // The signal ends the exchange by destroying it, without an error: a stream the caller
+      // stops simply ends (node's own `signal` would destroy a pooled socket with an error
+      // that no one listens for once the answer is in).
+      const req = mod.request(this.options(method, this.path(p, opts.query), headers), (r) => {
+        if (signal) {
+          const stop = () => r.destroy();
+          signal.addEventListener('abort', stop, { once: true });
+          r.once('close', () => signal.removeEventListener('abort', stop));
+        }
+        resolve(r);
+      });
+      if (signal) {
+        const stop = () => req.destroy(signal.reason as Error);
+        signal.addEventListener('abort', stop, { once: true });
+        req.once('response', () => signal.removeEventListener('abort', stop));
+        req.once('close', () => signal.removeEventListener('abort', stop));
+      }
+      req.on('error', (e: NodeJS.ErrnoException) => reject(signal?.aborted ? e : this.unreachable(e)));
       if (body === undefined) req.end();
       else if (Buffer.isBuffer(body)) req.end(body);
       else Readable.from(body).on('error', (e) => req.destroy(e)).pipe(req);

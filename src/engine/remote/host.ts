@@ -18,7 +18,8 @@ export type RemoteHost =
   | { kind: 'tcp'; host: string; port: number; tls?: TlsFiles; url: string };
 
 export function parseHost(spec: string, tls?: TlsFiles): RemoteHost {
-  const bad = (why: string) => new BrigError('INVALID_ARGUMENT', `invalid host "${spec}": ${why}`, { field: '--host', hint: 'unix:///run/brig/docker.sock or tcp://127.0.0.1:2376' });
+  const bad = (why: string) =>
+    Object.assign(new BrigError('INVALID_ARGUMENT', `invalid host "${spec}": ${why}`, { field: '--host', hint: 'unix:///run/brig/docker.sock or tcp://127.0.0.1:2376' }), { clientSide: true });
   if (spec.startsWith('/')) spec = `unix://${spec}`;
   const m = /^([a-z]+):\/\/(.*)$/.exec(spec);
   if (!m) throw bad('no scheme (unix:// or tcp://)');

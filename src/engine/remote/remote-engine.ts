@@ -413,6 +413,8 @@ export class RemoteEngine implements Engine {
     const { Id, Warnings } = await this.createContainer({ ...req, AttachStdin: stdin, AttachStdout: true, AttachStderr: true, HostConfig: { ...req.HostConfig, AutoRemove: true } }, opts.name === undefined ? {} : { name: opts.name });
     try {
       const removed = this.waitContainer(Id, { condition: 'removed' });
+      // Awaited below once started; a failed start (then removed here) must not leave it unhandled.
+      removed.catch(() => undefined);
       const { socket, output } = await this.client.hijack('POST', `/containers/${Id}/attach`, { query: { stream: true, stdin, stdout: true, stderr: true } });
       const pumped = pump(socket, output, opts.stdio, tty, stdin);
       await this.startContainer(Id);
