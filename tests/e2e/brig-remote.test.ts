@@ -6,12 +6,13 @@
  * the local CLI sees.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { brigCli, serveFor } from '../support/brig-cli.js';
 import { requires } from '../support/requires.js';
+import { readTextSync } from '../../src/util/read-text.js';
 
 const skip = requires('root', 'helper');
 const root = mkdtempSync(path.join(tmpdir(), 'brig-remote-'));
@@ -54,7 +55,7 @@ test('a kept container through brig serve: ps, exec, logs, attach, stats, cp bot
   remote.ok(['cp', f, 'kept:/tmp/in.txt']);
   assert.equal(remote.ok(['exec', 'kept', 'cat', '/tmp/in.txt']), 'copied in\n');
   remote.ok(['cp', 'kept:/tmp/in.txt', path.join(root, 'out.txt')]);
-  assert.equal(readFileSync(path.join(root, 'out.txt'), 'utf8'), 'copied in\n');
+  assert.equal(readTextSync(path.join(root, 'out.txt')), 'copied in\n');
   assert.equal(remote.ok(['inspect', '-f', '{{.State.Running}} {{.Id}}', 'kept']), `true ${id}\n`);
   remote.ok(['stop', '-t', '1', 'kept']);
   assert.equal(remote.ok(['inspect', '-f', '{{.State.Running}}', 'kept']), 'false\n');
