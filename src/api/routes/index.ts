@@ -3,6 +3,7 @@
  * is one more line here.
  */
 import type { RouteModule } from '../router.js';
+import { buildRoutes } from './build.js';
 import { containerRoutes } from './containers.js';
 import { execRoutes } from './exec.js';
 import { imageRoutes } from './images.js';
@@ -10,4 +11,4 @@ import { networkRoutes } from './networks.js';
 import { systemRoutes } from './system.js';
 import { volumeRoutes } from './volumes.js';
 
-export const ROUTES: RouteModule[] = [systemRoutes, containerRoutes, execRoutes, imageRoutes, volumeRoutes, networkRoutes];
+export const ROUTES: RouteModule[] = [systemRoutes, containerRoutes, execRoutes, imageRoutes, volumeRoutes, networkRoutes, buildRoutes];

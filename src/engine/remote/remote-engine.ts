@@ -396,11 +396,13 @@ export class RemoteEngine implements Engine {
   // POST /build and /build/prune are not served by brig serve yet (the builder is the local
   // engine's); until they are, a remote build says so.
   buildImage(): Promise<BuildResult> {
+    // brig serve answers POST /build (docker's CLI and compose use it); brig's own CLI builds
+    // locally for now: its -o exports need the manifest, which the classic stream does not carry.
     return Promise.reject(localOnly('brig build'));
   }
 
   pruneBuildCache(): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }> {
-    return Promise.reject(localOnly('builder prune'));
+    return this.client.json<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/build/prune').then((r) => ({ CachesDeleted: r.CachesDeleted ?? [], SpaceReclaimed: r.SpaceReclaimed }));
   }
 
   /**
