@@ -14,6 +14,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { plainSteps, writeTree } from '../support/build-context.js';
 import { brigCli, BRIG } from '../support/brig-cli.js';
 import { repoRoot, requires } from '../support/requires.js';
 import { readTextSync } from '../../src/util/read-text.js';
@@ -66,26 +67,8 @@ function alpineLikeRootfs(root: string): void {
 }
 
 /** A context directory with these files. */
-function context(name: string, files: Record<string, string>): string {
-  const c = path.join(dir, name);
-  for (const [f, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(c, f)), { recursive: true });
-    writeFileSync(path.join(c, f), text);
-  }
-  return c;
-}
-
-/** Step names and which were cached, from --progress plain. */
-function steps(out: string): { name: string; cached: boolean }[] {
-  const byId = new Map<string, { name: string; cached: boolean }>();
-  for (const l of out.split('\n')) {
-    const m = /^#(\d+) (\[.*)$/.exec(l);
-    if (m) byId.set(m[1]!, { name: m[2]!, cached: false });
-    const c = /^#(\d+) CACHED$/.exec(l);
-    if (c) byId.get(c[1]!)!.cached = true;
-  }
-  return [...byId.values()];
-}
+const context = (name: string, files: Record<string, string>): string => writeTree(path.join(dir, name), files);
+const steps = plainSteps;
 
 function buildPlain(args: string[]): { code: number | null; stdout: string; stderr: string } {
   return brig(['build', '--progress', 'plain', ...NET, ...args]);
