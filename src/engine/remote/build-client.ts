@@ -16,13 +16,14 @@
  * time, their lines are shown under the step that started last.
  */
 import { randomBytes } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { BrigError, hasErrno } from '../../errors/index.js';
 import { IgnoreMatcher } from '../../build/ignore.js';
 import { decompress } from '../../image/layers/compression.js';
-import { headerFor } from '../../image/layers/create.js';
+import { tarTree } from '../../image/layers/create.js';
 import { END_OF_ARCHIVE, encodeHeader, padding } from '../../image/layers/tar-writer.js';
 import type { BuildProgress } from '../engine.js';
 import { jsonLines } from './streams.js';
@@ -45,46 +46,15 @@ export interface ExtraEntry {
 /**
  * The context directory as a tar stream: what `ignore` leaves out is not sent (an excluded
  * directory is still walked when a `!` pattern may bring something below it back), except
- * the names in `keep`.
+ * the names in `keep`; sockets, devices and fifos are not sent (docker's CLI skips them too).
  */
 export async function* contextTar(dir: string, ignore: IgnoreMatcher, keep: ReadonlySet<string>, extra: readonly ExtraEntry[], signal?: AbortSignal): AsyncGenerator<Buffer> {
+  const select = (name: string, st: Stats) => {
+    if (!keep.has(name) && !ignore.empty && ignore.ignored(name)) return st.isDirectory() && ignore.mayReinclude(name) ? 'descend' : 'exclude';
+    return st.isFile() || st.isDirectory() || st.isSymbolicLink() ? 'include' : 'exclude';
+  };
+  yield* tarTree(dir, { xattrs: false, noEnd: true, owner: { uid: 0, gid: 0 }, select, ...(signal ? { signal } : {}) });
   const mtime = Math.floor(Date.now() / 1000);
-  async function* walk(rel: string): AsyncGenerator<Buffer> {
-    for (const n of (await fs.readdir(path.join(dir, rel))).sort()) {
-      signal?.throwIfAborted();
-      const name = rel === '' ? n : `${rel}/${n}`;
-      const abs = path.join(dir, name);
-      const st = await fs.lstat(abs);
-      const left = !keep.has(name) && !ignore.empty && ignore.ignored(name);
-      if (left) {
-        if (st.isDirectory() && ignore.mayReinclude(name)) yield* walk(name);
-        continue;
-      }
-      // Sockets and the like cannot be sent: docker's CLI skips them too.
-      if (!st.isFile() && !st.isDirectory() && !st.isSymbolicLink()) continue;
-      const h = { ...headerFor(name, st), uid: 0, gid: 0 };
-      if (h.type === 'symlink') h.linkname = await fs.readlink(abs);
-      yield encodeHeader(h);
-      if (h.type === 'file') {
-        let got = 0;
-        const fh = await fs.open(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-        try {
-          for await (const chunk of fh.createReadStream({ highWaterMark: 1 << 20, autoClose: false })) {
-            const b = chunk as Buffer;
-            got += b.length;
-            if (got > st.size) break;
-            yield b;
-          }
-        } finally {
-          await fh.close();
-        }
-        if (got !== st.size) throw new BrigError('BUILD_CONTEXT', `"${name}" changed size while the build context was being sent`, { path: abs });
-        yield padding(st.size);
-      }
-      if (h.type === 'dir') yield* walk(name);
-    }
-  }
-  yield* walk('');
   for (const e of extra) yield* extraEntry(e, mtime);
   yield END_OF_ARCHIVE;
 }
