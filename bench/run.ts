@@ -38,15 +38,15 @@ if (process.env.BENCH_API !== '0') {
   console.log();
   benchApi((s) => console.log(s));
 }
-// The cost of one health probe against docker's, and of a monitor that runs probes (bench/README.md).
-if (process.env.BENCH_HEALTH !== '0') {
-  console.log();
-  benchHealth((s) => console.log(s));
-}
 // Image builds against podman build and docker's classic builder (bench/build.ts).
 if (process.env.BENCH_BUILD !== '0') {
   console.log();
   benchBuild((s) => console.log(s));
+}
+// The cost of one health probe against docker's, and of a monitor that runs probes (bench/README.md).
+if (process.env.BENCH_HEALTH !== '0') {
+  console.log();
+  benchHealth((s) => console.log(s));
 }
 // Image pull + unpack against skopeo+umoci and podman, unpack against tar (bench/image/README.md).
 if (process.env.BENCH_IMAGES !== '0') {
