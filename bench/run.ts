@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchApi } from './api.js';
+import { benchBuild } from './build.js';
 import { benchEngine } from './engine.js';
 import { benchHealth } from './health.js';
 import { benchExec, benchLifecycle, benchRuntimeRun } from './runtime-run.js';
@@ -36,6 +37,11 @@ if (process.env.BENCH_ENGINE !== '0') {
 if (process.env.BENCH_API !== '0') {
   console.log();
   benchApi((s) => console.log(s));
+}
+// Image builds against podman build and docker's classic builder (bench/build.ts).
+if (process.env.BENCH_BUILD !== '0') {
+  console.log();
+  benchBuild((s) => console.log(s));
 }
 // The cost of one health probe against docker's, and of a monitor that runs probes (bench/README.md).
 if (process.env.BENCH_HEALTH !== '0') {

@@ -115,8 +115,8 @@ export interface BuildResult {
   /** Steps that made layers, and how many of them came from the cache. */
   steps: number;
   cached: number;
-  /** The built image's manifest, for -o exports. */
-  manifest: Descriptor;
+  /** The built image's manifest (a remote engine's classic answer does not carry it). */
+  manifest?: Descriptor;
 }
 
 interface StageState {

@@ -411,6 +411,11 @@ export interface BuildImageOptions extends BuildSettings {
   dockerfileText?: string;
   /** The ignore file the client found beside such a Dockerfile (NAME.dockerignore). */
   ignoreText?: string;
+  /**
+   * The exports the client makes of the image afterwards (`-o type=...`), so that an engine
+   * that cannot serve one refuses before building rather than after.
+   */
+  exports?: ('oci' | 'docker' | 'local')[];
 }
 
 /** Builds (POST /build, /build/prune). */

@@ -14,6 +14,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { plainSteps, writeTree } from '../support/build-context.js';
 import { brigCli, BRIG } from '../support/brig-cli.js';
 import { repoRoot, requires } from '../support/requires.js';
 import { readTextSync } from '../../src/util/read-text.js';
@@ -66,26 +67,8 @@ function alpineLikeRootfs(root: string): void {
 }
 
 /** A context directory with these files. */
-function context(name: string, files: Record<string, string>): string {
-  const c = path.join(dir, name);
-  for (const [f, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(c, f)), { recursive: true });
-    writeFileSync(path.join(c, f), text);
-  }
-  return c;
-}
-
-/** Step names and which were cached, from --progress plain. */
-function steps(out: string): { name: string; cached: boolean }[] {
-  const byId = new Map<string, { name: string; cached: boolean }>();
-  for (const l of out.split('\n')) {
-    const m = /^#(\d+) (\[.*)$/.exec(l);
-    if (m) byId.set(m[1]!, { name: m[2]!, cached: false });
-    const c = /^#(\d+) CACHED$/.exec(l);
-    if (c) byId.get(c[1]!)!.cached = true;
-  }
-  return [...byId.values()];
-}
+const context = (name: string, files: Record<string, string>): string => writeTree(path.join(dir, name), files);
+const steps = plainSteps;
 
 function buildPlain(args: string[]): { code: number | null; stdout: string; stderr: string } {
   return brig(['build', '--progress', 'plain', ...NET, ...args]);
@@ -448,30 +431,42 @@ test('builder prune empties the cache; -o writes OCI and docker archives and a d
   assert.ok(steps(again.stderr).filter((s) => /\] (RUN|COPY) /.test(s.name)).every((s) => !s.cached), again.stderr);
 });
 
-test('skopeo inspects the built image and podman runs it', { skip: skip || (existsSync('/usr/bin/skopeo') && existsSync('/usr/bin/podman') ? false : 'skopeo or podman not installed') }, () => {
+test('skopeo inspects the built image (as build -o type=oci writes it) and podman runs it, with runc and with brig-runtime', { skip: skip || (existsSync('/usr/bin/skopeo') && existsSync('/usr/bin/podman') ? false : 'skopeo or podman not installed') }, () => {
+  // The OCI archive the build itself writes (an all-hits rebuild of the seed), and the one `save` writes.
   const oci = path.join(dir, 'hardened-oci.tar');
-  ok(['save', '--format', 'oci-archive', '-o', oci, 'seed/hardened:1']);
-  const sk = spawnSync('skopeo', ['inspect', '--raw', '--config', `oci-archive:${oci}`], { encoding: 'utf8' });
-  assert.equal(sk.status, 0, sk.stderr);
-  const conf = JSON.parse(sk.stdout) as { config: { User: string; ExposedPorts: object; Healthcheck: { Test: string[] } } };
-  assert.equal(conf.config.User, 'appuser');
-  assert.deepEqual(conf.config.Healthcheck.Test, ['CMD-SHELL', 'wget -q -O- http://localhost:3000/ || exit 1']);
+  const r = buildPlain(['-o', `type=oci,dest=${oci}`, '-t', 'seed/hardened:1', path.join(dir, 'hardened')]);
+  assert.equal(r.code, 0, r.stderr);
+  const saved = path.join(dir, 'hardened-saved-oci.tar');
+  ok(['save', '--format', 'oci-archive', '-o', saved, 'seed/hardened:1']);
+  for (const archive of [oci, saved]) {
+    const sk = spawnSync('skopeo', ['inspect', '--raw', '--config', `oci-archive:${archive}`], { encoding: 'utf8' });
+    assert.equal(sk.status, 0, sk.stderr);
+    const conf = JSON.parse(sk.stdout) as { config: { User: string; ExposedPorts: object; Healthcheck: { Test: string[] } }; rootfs: { diff_ids: string[] } };
+    assert.equal(conf.config.User, 'appuser');
+    assert.deepEqual(conf.config.ExposedPorts, { '3000/tcp': {} });
+    assert.deepEqual(conf.config.Healthcheck.Test, ['CMD-SHELL', 'wget -q -O- http://localhost:3000/ || exit 1']);
+    const layers = spawnSync('skopeo', ['inspect', '--format', '{{len .Layers}}', `oci-archive:${archive}`], { encoding: 'utf8' });
+    assert.equal(layers.status, 0, layers.stderr);
+    assert.equal(layers.stdout.trim(), String(conf.rootfs.diff_ids.length));
+  }
   const podDir = path.join(dir, 'podman');
-  const podman = (args: string[]) =>
-    spawnSync('podman', ['--root', path.join(podDir, 'root'), '--runroot', path.join(podDir, 'runroot'), '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--runtime', path.join(repoRoot, 'bin', 'brig-runtime'), ...args], {
+  // runc when installed: the image on podman's own stack; brig-runtime: brig's runtime under podman.
+  const runtimes = [...(existsSync('/usr/sbin/runc') || existsSync('/usr/bin/runc') ? ['runc'] : []), path.join(repoRoot, 'bin', 'brig-runtime')];
+  const podman = (args: string[], runtime = runtimes[0]!) =>
+    spawnSync('podman', ['--root', path.join(podDir, 'root'), '--runroot', path.join(podDir, 'runroot'), '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--runtime', runtime, ...args], {
       encoding: 'utf8',
       timeout: 120_000,
     });
-  const docker = path.join(dir, 'hardened-docker.tar');
-  ok(['save', '-o', docker, 'seed/hardened:1']);
-  const load = podman(['load', '-i', docker]);
+  const load = podman(['load', '-i', oci]);
   assert.equal(load.status, 0, load.stderr);
   try {
-    const loaded = /Loaded image(?:\(s\))?: (\S+)/.exec(load.stdout)?.[1];
+    const loaded = podman(['images', '-q']).stdout.trim().split('\n')[0];
     assert.ok(loaded, load.stdout);
-    const run = podman(['run', '--rm', '--pull', 'never', '--network', 'none', loaded]);
-    assert.equal(run.status, 0, run.stderr);
-    assert.equal(run.stdout, 'appuser\nappuser:appuser /app/server.js\nroot:root /app/deps-installed.txt\n{"name":"seed","version":"1.0.0"}\n');
+    for (const rt of runtimes) {
+      const run = podman(['run', '--rm', '--pull', 'never', '--network', 'none', loaded], rt);
+      assert.equal(run.status, 0, `podman --runtime ${rt}: ${run.stderr}`);
+      assert.equal(run.stdout, 'appuser\nappuser:appuser /app/server.js\nroot:root /app/deps-installed.txt\n{"name":"seed","version":"1.0.0"}\n', `podman --runtime ${rt}`);
+    }
   } finally {
     podman(['rmi', '-af']);
   }

@@ -17,6 +17,7 @@ import { parseReference } from '../../image/reference.js';
 import type {
   AuthConfig,
   BootReport,
+  BuildImageOptions,
   BuildResult,
   Change,
   CommitOptions,
@@ -61,6 +62,7 @@ import type {
 import { type AttachProxy, attachProxy } from './attach-proxy.js';
 import { ApiClient } from './client.js';
 import type { RemoteHost } from './host.js';
+import { buildContext, followBuild } from './build-client.js';
 import { followMessages, frames, jsonLines, logLines } from './streams.js';
 
 const enc = encodeURIComponent;
@@ -164,7 +166,14 @@ export class RemoteEngine implements Engine {
       .then((r) => ({ ImagesDeleted: r.ImagesDeleted ?? [], SpaceReclaimed: r.SpaceReclaimed }));
   }
 
-  async saveImages(names: string[], consume: (tar: AsyncIterable<Buffer>) => Promise<void>): Promise<void> {
+  async saveImages(names: string[], consume: (tar: AsyncIterable<Buffer>) => Promise<void>, opts: { format?: 'docker-archive' | 'oci-archive' } = {}): Promise<void> {
+    // GET /images/get writes docker archives only: an OCI one is not silently swapped for it.
+    if (opts.format === 'oci-archive') {
+      throw new BrigError('UNSUPPORTED_FIELD', 'an OCI archive is written by the local engine only, not through a remote API (GET /images/get sends docker archives)', {
+        field: '--format',
+        hint: 'save without --format oci-archive, or unset BRIG_HOST (or drop -H) to use the local engine',
+      });
+    }
     await consume(await this.client.request('GET', '/images/get', { query: { names } }));
   }
 
@@ -393,12 +402,38 @@ export class RemoteEngine implements Engine {
     return Promise.reject(localOnly("a container monitor's clean-up"));
   }
 
-  // POST /build and /build/prune are not served by brig serve yet (the builder is the local
-  // engine's); until they are, a remote build says so.
-  buildImage(): Promise<BuildResult> {
-    // brig serve answers POST /build (docker's CLI and compose use it); brig's own CLI builds
-    // locally for now: its -o exports need the manifest, which the classic stream does not carry.
-    return Promise.reject(localOnly('brig build'));
+  /**
+   * POST /build with the context as the body (build-client.ts: .dockerignore applied here,
+   * as docker's CLI does) and the classic builder's stream read back into progress. What the
+   * API cannot carry is refused by its flag before anything is sent: secrets (files on this
+   * machine the engine would read) and an OCI archive of the result (GET /images/get writes
+   * docker archives only). -o type=docker|local and --iidfile are the client's own work.
+   */
+  async buildImage(context: { dir: string } | { tar: AsyncIterable<Uint8Array> }, opts: BuildImageOptions = {}): Promise<BuildResult> {
+    const refuse = (flag: string, why: string) => new BrigError('UNSUPPORTED_FIELD', `${flag}: ${why}, not through a remote API`, { field: flag, hint: 'unset BRIG_HOST (or drop -H) to build on the local engine' });
+    if (Object.keys(opts.secrets ?? {}).length > 0) throw refuse('--secret', "build secrets are read from the engine's host by the local engine only");
+    if (opts.exports?.includes('oci')) throw refuse('--output type=oci', 'an OCI archive of the image is written by the local engine only (type=docker and type=local work remotely)');
+    const { body, dockerfile } = await buildContext(context, opts);
+    const quiet = opts.onProgress === undefined;
+    const res = await this.client.request('POST', '/build', {
+      query: {
+        dockerfile,
+        t: opts.tags?.length ? opts.tags : undefined,
+        target: opts.target,
+        buildargs: opts.buildArgs && Object.keys(opts.buildArgs).length > 0 ? opts.buildArgs : undefined,
+        labels: opts.labels && Object.keys(opts.labels).length > 0 ? opts.labels : undefined,
+        nocache: opts.noCache || undefined,
+        pull: opts.pull || undefined,
+        networkmode: opts.network,
+        platform: opts.platform,
+        q: quiet || undefined,
+        rm: true,
+      },
+      body,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    const r = await followBuild(res, opts.onProgress);
+    return { id: r.id, tags: opts.tags ?? [], steps: r.steps, cached: r.cached };
   }
 
   pruneBuildCache(): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }> {

@@ -224,6 +224,7 @@ export const build: Verb = {
         ...(v.network !== undefined ? { network: v.network as string } : {}),
         ...(v.platform !== undefined ? { platform: v.platform as string } : {}),
         secrets,
+        exports: outputs.map((o) => o.type),
         ...(onProgress ? { onProgress } : {}),
         signal: abort.signal,
       });
