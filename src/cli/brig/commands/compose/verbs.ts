@@ -333,6 +333,8 @@ const run_: Sub = {
     if (v['service-ports'] !== true) delete request.HostConfig!.PortBindings;
     delete request.HostConfig!.RestartPolicy;
     const cname = typeof v.name === 'string' ? v.name : name;
+    // A one-off's alias on its networks is its own name (compose's getAliases).
+    for (const ep of Object.values(request.NetworkingConfig?.EndpointsConfig ?? {})) ep.Aliases = [cname];
     if (v.rm === true && v.detach !== true) {
       const running = await engine.runContainer(request, { name: cname, stdio: [ctx.stdin.isTTY ? 0 : 'ignore', 1, 2] });
       return forwardSignalsUntil(running.exit, (sig) => running.kill(sig));
