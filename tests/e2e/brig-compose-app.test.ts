@@ -12,6 +12,12 @@
  * `db` and reads it back, the bind mount gets the web's writes, postgres runs under the
  * postgres uid, the row survives down and up (no rebuild the second time), and down -v
  * leaves no container, volume, network, mount, cgroup or link.
+ *
+ * Then the same files through Debian's docker-compose 1.29.2 on `brig serve` (it builds
+ * through POST /build): the same containers, compose labels, networks and volumes as brig
+ * compose made, the differences being the two composes' own (1.29's underscored names,
+ * relative config_files and short-id alias; v2's depends_on and image labels and
+ * container-name alias), each asserted.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -21,7 +27,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { BRIG, brigCli } from '../support/brig-cli.js';
+import { BRIG, brigCli, serveFor } from '../support/brig-cli.js';
 import { composeLeftovers, networkBridge } from '../support/compose-host.js';
 import { debianArchive, debianSkip } from '../support/image-debian.js';
 import { requires } from '../support/requires.js';
@@ -259,4 +265,96 @@ test('the seeds app on Debian images: up -d builds web and db, web answers on 12
   composeOk(['down', '-v']);
   assert.deepEqual(composeLeftovers(ok, NAME, ids, bridges), []);
   assert.equal(await http(port, 'GET', '/').then(() => 'open', () => 'closed'), 'closed', 'the port is freed');
+});
+
+/** A project as the engine holds it: containers by service and number, with compose's labels and their networks' aliases; networks and volumes with their labels. */
+interface Shape {
+  containers: Record<string, { name: string; image: string; labels: Record<string, string>; networks: Record<string, string[]> }>;
+  networks: Record<string, Record<string, string>>;
+  volumes: Record<string, Record<string, string>>;
+}
+
+const composeLabels = (l: Record<string, string> | null | undefined) => Object.fromEntries(Object.entries(l ?? {}).filter(([k]) => k.startsWith('com.docker.compose.')).sort());
+
+function shape(): Shape {
+  const out: Shape = { containers: {}, networks: {}, volumes: {} };
+  const filter = ['--filter', `label=com.docker.compose.project=${NAME}`];
+  for (const id of ok(['ps', '-aq', '--no-trunc', ...filter]).split('\n').filter(Boolean)) {
+    const c = JSON.parse(ok(['inspect', id]))[0] as { Name: string; Config: { Image: string; Labels: Record<string, string> }; NetworkSettings: { Networks: Record<string, { Aliases: string[] | null }> } };
+    const labels = composeLabels(c.Config.Labels);
+    out.containers[`${labels['com.docker.compose.service']}/${labels['com.docker.compose.container-number']}`] = {
+      name: c.Name.replace(/^\//, ''),
+      image: c.Config.Image,
+      labels,
+      networks: Object.fromEntries(Object.entries(c.NetworkSettings.Networks).map(([n, e]) => [n, [...(e.Aliases ?? [])].sort()])),
+    };
+  }
+  for (const n of ok(['network', 'ls', '-q', ...filter]).split('\n').filter(Boolean)) {
+    const net = JSON.parse(ok(['network', 'inspect', n]))[0] as { Name: string; Labels: Record<string, string> };
+    out.networks[net.Name] = composeLabels(net.Labels);
+  }
+  for (const v of ok(['volume', 'ls', '-q', ...filter]).split('\n').filter(Boolean)) {
+    out.volumes[v] = composeLabels((JSON.parse(ok(['volume', 'inspect', v]))[0] as { Labels: Record<string, string> }).Labels);
+  }
+  return out;
+}
+
+const COMPOSE_V1 = '/usr/bin/docker-compose';
+
+test('the same compose file through docker-compose 1.29.2 and brig serve: the same containers, labels, networks and volumes as brig compose up, the differences being each compose version\'s own', { skip: skip || (existsSync(COMPOSE_V1) ? false : 'docker-compose not installed (apt-get install docker-compose)') }, async () => {
+  composeOk(['up', '-d']);
+  await until(port, 'GET', '/');
+  const brig = shape();
+  composeOk(['down', '-v']);
+  const host = serveFor(data);
+  const v1 = (args: string[]) => {
+    const r = spawnSync(COMPOSE_V1, ['-p', NAME, ...args], { cwd: dir, env: { ...process.env, DOCKER_HOST: host, COMPOSE_INTERACTIVE_NO_CLI: '1' }, encoding: 'utf8', timeout: 600_000 });
+    assert.equal(r.status, 0, `docker-compose ${args.join(' ')}: ${r.stderr}`);
+    return r;
+  };
+  try {
+    v1(['up', '-d']);
+    assert.deepEqual(await until(port, 'POST', '/notes', 'through docker-compose'), { status: 200, text: 'through docker-compose\n' });
+    const compose1 = shape();
+    // Where the two composes differ, each does as its version does; brig follows compose v2
+    // (the Compose Specification's reference implementation), checked here item by item.
+    const brigOnly = ['com.docker.compose.depends_on', 'com.docker.compose.image'];
+    for (const key of ['db/1', 'web/1']) {
+      const [service] = key.split('/') as [string];
+      const b = brig.containers[key]!;
+      const c = compose1.containers[key]!;
+      // Names: compose v2's PROJECT-SERVICE-N and image PROJECT-SERVICE; 1.29's underscores.
+      assert.equal(b.name, `${NAME}-${service}-1`);
+      assert.equal(c.name, `${NAME}_${service}_1`);
+      assert.equal(b.image, `${NAME}-${service}`);
+      assert.equal(c.image, `${NAME}_${service}`);
+      // Each its own version and config hash; config_files absolute (v2) or as 1.29 found them.
+      assert.equal(b.labels['com.docker.compose.version'], '2.24.0');
+      assert.equal(c.labels['com.docker.compose.version'], '1.29.2');
+      for (const x of [b, c]) assert.match(x.labels['com.docker.compose.config-hash']!, /^[0-9a-f]{64}$/);
+      assert.equal(b.labels['com.docker.compose.project.config_files'], path.join(dir, 'compose.yaml'));
+      assert.equal(c.labels['com.docker.compose.project.config_files'], 'compose.yaml');
+      // v2's labels 1.29 does not have: the dependencies with their conditions, the image id.
+      assert.equal(b.labels['com.docker.compose.depends_on'], service === 'web' ? 'db:service_healthy:false' : '');
+      assert.match(b.labels['com.docker.compose.image']!, /^sha256:[0-9a-f]{64}$/);
+      for (const k of brigOnly) assert.equal(c.labels[k], undefined);
+      // Aliases: the service's name on both; v2 adds the container's name, 1.29 its short id.
+      assert.deepEqual(b.networks, { [`${NAME}_default`]: [b.name, service].sort() });
+      assert.deepEqual(Object.keys(c.networks), [`${NAME}_default`]);
+      assert.equal(c.networks[`${NAME}_default`]!.includes(service), true);
+      assert.ok(c.networks[`${NAME}_default`]!.some((a) => /^[0-9a-f]{12}$/.test(a)), 'docker-compose 1.29 aliases the short id');
+    }
+    // The rest is the same: every other compose label, and the networks and volumes by name.
+    const rest = (x: Shape) => ({
+      containers: Object.fromEntries(Object.entries(x.containers).map(([k, c]) => [k, Object.fromEntries(Object.entries(c.labels).filter(([l]) => ![...brigOnly, 'com.docker.compose.version', 'com.docker.compose.config-hash', 'com.docker.compose.project.config_files'].includes(l)))])),
+      networks: Object.fromEntries(Object.entries(x.networks).map(([k, l]) => [k, { ...l, 'com.docker.compose.version': '' }])),
+      volumes: Object.fromEntries(Object.entries(x.volumes).map(([k, l]) => [k, { ...l, 'com.docker.compose.version': '' }])),
+    });
+    assert.deepEqual(rest(compose1), rest(brig));
+    assert.deepEqual(Object.keys(brig.networks), [`${NAME}_default`]);
+    assert.deepEqual(Object.keys(brig.volumes), [`${NAME}_dbdata`]);
+  } finally {
+    v1(['down', '-v', '-t', '2']);
+  }
+  assert.deepEqual(shape(), { containers: {}, networks: {}, volumes: {} }, 'docker-compose down -v through brig serve removed the project');
 });
