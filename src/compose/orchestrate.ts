@@ -7,10 +7,10 @@
  *   build the services' images (build.ts), one build per distinct request, before anything
  *         else is made, so a failed build leaves nothing behind
  *   up    the images to build first (--build: every one; else those missing), then networks
- *         and volumes (external ones must exist), then each service in depends_on
- *         order, its dependencies' conditions awaited first; a service converges: replicas
- *         whose config-hash and image are current stay (started if stopped), the others are
- *         recreated, replicas past the scale go
+ *         and volumes (external ones must exist), then each service once its dependencies
+ *         meet their conditions (independent services at the same time); a service
+ *         converges: replicas whose config-hash and image are current stay (started if
+ *         stopped), the others are recreated, replicas past the scale go
  *   down  the project's containers (orphans with removeOrphans), its networks, its volumes (-v)
  */
 import type { BuildProgress, ContainerJSON, ContainerSummary, Engine } from '../engine/engine.js';
@@ -352,11 +352,14 @@ export async function up(engine: Engine, p: Project, opts: UpOptions, r: Reporte
     if (opts.removeOrphans) for (const c of orphans) await removeContainer(engine, c, r);
     else r.warn(`Found orphan containers (${orphans.map(displayName).join(', ')}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`);
   }
-  const started: string[] = [];
-  for (const service of order) {
+  // Each service as soon as its dependencies are up and meet their conditions (compose v2's
+  // InDependencyOrder): services that do not wait on each other are made at the same time.
+  const done = new Map<string, Promise<string[]>>();
+  const bringUp = async (service: string): Promise<string[]> => {
+    const deps = Object.entries((p.services[service]!.depends_on ?? {}) as Record<string, Dict>).filter(([d]) => p.services[d]);
+    await Promise.all(deps.map(([d]) => done.get(d)));
     if (!opts.noStart) {
-      for (const [dep, c] of Object.entries((p.services[service]!.depends_on ?? {}) as Record<string, Dict>)) {
-        if (!p.services[dep]) continue;
+      for (const [dep, c] of deps) {
         try {
           await awaitCondition(engine, p, service, dep, String(c.condition ?? 'service_started'), opts.signal);
         } catch (e) {
@@ -366,9 +369,16 @@ export async function up(engine: Engine, p: Project, opts: UpOptions, r: Reporte
         }
       }
     }
-    const scale = opts.scale?.[service] ?? serviceScale(p.services[service]!);
-    started.push(...(await converge(engine, p, service, scale, opts, r)));
-  }
+    return converge(engine, p, service, opts.scale?.[service] ?? serviceScale(p.services[service]!), opts, r);
+  };
+  // Dependencies come first in `order`, so each one's promise is there when a dependant asks.
+  for (const s of order) done.set(s, bringUp(s));
+  // Every service settles before up returns (none is left half made); the first failure in
+  // dependency order is the one reported.
+  const results = await Promise.allSettled(done.values());
+  const failed = results.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+  if (failed) throw failed.reason;
+  const started = results.flatMap((x) => (x.status === 'fulfilled' ? x.value : []));
   if (opts.wait) await awaitHealthy(engine, p, order, opts.signal);
   return started;
 }
