@@ -28,7 +28,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { BRIG, brigCli, serveFor } from '../support/brig-cli.js';
-import { composeLeftovers, networkBridge } from '../support/compose-host.js';
+import { composeLeftovers, firewallRules, networkBridge } from '../support/compose-host.js';
 import { debianArchive, debianSkip } from '../support/image-debian.js';
 import { requires } from '../support/requires.js';
 import { readTextSync } from '../../src/util/read-text.js';
@@ -41,7 +41,10 @@ const root = mkdtempSync(path.join(tmpdir(), 'brig-compose-app-'));
 const data = path.join(root, 'data');
 const dir = path.join(root, 'seeds');
 const { env, ok } = brigCli(data);
-const NAME = 'seeds';
+// Not `seeds`: netavark names a network's firewall chains after the network's name, so two
+// data roots on this machine with a `seeds_default` at once (brig-compose.test.ts has one)
+// would share a chain.
+const NAME = 'seedsapp';
 
 /** brig compose on the project, with the time a build takes. */
 function compose(args: string[]): { code: number | null; stdout: string; stderr: string } {
@@ -221,16 +224,17 @@ after(() => {
 });
 
 test('the seeds app on Debian images: up -d builds web and db, web answers on 127.0.0.1 and keeps rows in postgres by service name; the volume survives down; down -v leaves nothing', { skip }, async () => {
+  const rulesBefore = firewallRules();
   // up builds both images (neither is here), through brig build's renderer, then starts db,
   // waits for pg_isready, then web.
   const up = composeOk(['up', '-d']);
   assert.match(up.stderr, /Service db {2}Building/);
   assert.match(up.stderr, /Service web {2}Built/);
   assert.match(up.stderr, /^#\d+ .*COPY app\.py \/app\/app\.py$/m);
-  const webImage = JSON.parse(ok(['image', 'inspect', 'seeds-web']))[0] as { Config: { Labels: Record<string, string> } };
+  const webImage = JSON.parse(ok(['image', 'inspect', `${NAME}-web`]))[0] as { Config: { Labels: Record<string, string> } };
   assert.equal(webImage.Config.Labels['com.docker.compose.project'], NAME);
   assert.equal(webImage.Config.Labels['com.docker.compose.service'], 'web');
-  const db = JSON.parse(ok(['inspect', 'seeds-db-1']))[0] as { Id: string; State: { Pid: number; Health: { Status: string } } };
+  const db = JSON.parse(ok(['inspect', `${NAME}-db-1`]))[0] as { Id: string; State: { Pid: number; Health: { Status: string } } };
   assert.equal(db.State.Health.Status, 'healthy');
 
   // The published port, the environment and the bind mount, from the host.
@@ -251,19 +255,19 @@ test('the seeds app on Debian images: up -d builds web and db, web answers on 12
   assert.match(composeOk(['exec', '-T', 'db', 'cat', '/var/lib/postgresql/data/PG_VERSION']).stdout, /^\d+\n$/);
 
   // down keeps the named volume; up again builds nothing and finds the row.
-  const ids = [db.Id, (JSON.parse(ok(['inspect', 'seeds-web-1']))[0] as { Id: string }).Id];
-  const bridges = [networkBridge(data, ok(['network', 'inspect', '-f', '{{.Id}}', 'seeds_default']).trim())];
+  const ids = [db.Id, (JSON.parse(ok(['inspect', `${NAME}-web-1`]))[0] as { Id: string }).Id];
+  const bridges = [networkBridge(data, ok(['network', 'inspect', '-f', '{{.Id}}', `${NAME}_default`]).trim())];
   composeOk(['down']);
-  assert.deepEqual(composeLeftovers(ok, NAME, ids, bridges), ['volume seeds_dbdata']);
+  assert.deepEqual(composeLeftovers(ok, NAME, ids, bridges, rulesBefore), [`volume ${NAME}_dbdata`]);
   const again = composeOk(['up', '-d']);
   assert.doesNotMatch(again.stderr, /Building/);
   assert.deepEqual(await until(port, 'GET', '/notes'), { status: 200, text: 'first note\n' });
   assert.deepEqual(await http(port, 'POST', '/notes', 'second note'), { status: 200, text: 'first note\nsecond note\n' });
-  ids.push(...['seeds-db-1', 'seeds-web-1'].map((n) => (JSON.parse(ok(['inspect', n]))[0] as { Id: string }).Id));
+  ids.push(...[`${NAME}-db-1`, `${NAME}-web-1`].map((n) => (JSON.parse(ok(['inspect', n]))[0] as { Id: string }).Id));
 
   // down -v: nothing of the project on the host.
   composeOk(['down', '-v']);
-  assert.deepEqual(composeLeftovers(ok, NAME, ids, bridges), []);
+  assert.deepEqual(composeLeftovers(ok, NAME, ids, bridges, rulesBefore), []);
   assert.equal(await http(port, 'GET', '/').then(() => 'open', () => 'closed'), 'closed', 'the port is freed');
 });
 

@@ -20,8 +20,17 @@ export function networkBridge(data: string, networkId: string): Bridge {
   return { bridge: record.brig.bridge, subnet: record.IPAM.Config[0]!.Subnet };
 }
 
-/** Everything of project `name` still there; `ok` runs brig on the test's data root. */
-export function composeLeftovers(ok: (args: string[]) => string, name: string, ids: string[], bridges: Bridge[]): string[] {
+/** The host's firewall rules, one a line, as iptables-save prints them. */
+export function firewallRules(): Set<string> {
+  return new Set(spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout.split('\n'));
+}
+
+/**
+ * Everything of project `name` still there; `ok` runs brig on the test's data root. Rules in
+ * `before` (taken before the project was made) are not the project's: other data roots on
+ * this machine may hold networks of the same subnet, and leave their rules.
+ */
+export function composeLeftovers(ok: (args: string[]) => string, name: string, ids: string[], bridges: Bridge[], before: Set<string> = new Set()): string[] {
   const found: string[] = [];
   for (const c of ok(['ps', '-a', '--format', '{{.Names}}']).split('\n').filter((n) => n.startsWith(`${name}-`))) found.push(`container ${c}`);
   for (const n of ok(['network', 'ls']).split('\n').slice(1).map((l) => l.split(/ +/)[1] ?? '').filter((n) => n.startsWith(`${name}_`))) found.push(`network ${n}`);
@@ -29,7 +38,7 @@ export function composeLeftovers(ok: (args: string[]) => string, name: string, i
   for (const l of readTextSync('/proc/self/mountinfo').split('\n')) if (ids.some((id) => l.includes(id))) found.push(`mount ${l.split(' ')[4]}`);
   for (const id of ids) for (const h of readdirSync('/sys/fs/cgroup')) if (existsSync(`/sys/fs/cgroup/${h}/brig/${id}`)) found.push(`cgroup ${h}/${id}`);
   const links = spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout;
-  const rules = spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout;
+  const rules = [...firewallRules()].filter((l) => !before.has(l)).join('\n');
   for (const b of bridges) {
     if (new RegExp(`: ${b.bridge}[:@]|master ${b.bridge} `).test(links)) found.push(`link on ${b.bridge}`);
     if (rules.includes(b.subnet)) found.push(`rule for ${b.subnet}`);
