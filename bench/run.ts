@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchApi } from './api.js';
 import { benchBuild } from './build.js';
+import { benchCompose } from './compose.js';
 import { benchEngine } from './engine.js';
 import { benchHealth } from './health.js';
 import { benchExec, benchLifecycle, benchRuntimeRun } from './runtime-run.js';
@@ -47,6 +48,11 @@ if (process.env.BENCH_BUILD !== '0') {
 if (process.env.BENCH_HEALTH !== '0') {
   console.log();
   benchHealth((s) => console.log(s));
+}
+// compose up -d and down of a 5-service project against docker-compose 1.29 on dockerd (bench/compose.ts).
+if (process.env.BENCH_COMPOSE !== '0') {
+  console.log();
+  benchCompose((s) => console.log(s));
 }
 // Image pull + unpack against skopeo+umoci and podman, unpack against tar (bench/image/README.md).
 if (process.env.BENCH_IMAGES !== '0') {

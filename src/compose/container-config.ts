@@ -279,7 +279,12 @@ function ulimits(name: string, u: Dict): NonNullable<HostConfig['Ulimits']> {
   });
 }
 
-function networking(p: Project, name: string, s: Dict, number: number): Pick<HostConfig, 'NetworkMode'> & { endpoints?: Record<string, EndpointSettings> } {
+/**
+ * The network mode and endpoints. A container's aliases on each network are compose v2's
+ * (getAliases): its own name, then, unless it is a one-off (`run`), the service's name and
+ * the network's aliases.
+ */
+function networking(p: Project, name: string, s: Dict, container: string, oneoff: boolean): Pick<HostConfig, 'NetworkMode'> & { endpoints?: Record<string, EndpointSettings> } {
   const at = `services.${name}`;
   if (typeof s.network_mode === 'string') {
     const mode = s.network_mode;
@@ -297,10 +302,9 @@ function networking(p: Project, name: string, s: Dict, number: number): Pick<Hos
   for (const k of keys) {
     const n = nets[k] ?? {};
     for (const f of Object.keys(n)) if (!['aliases', 'ipv4_address', 'priority'].includes(f)) throw unsupported(`${at}.networks.${k}.${f}`);
-    const aliases = [name, ...((n.aliases as string[] | undefined) ?? [])];
+    const aliases = oneoff ? [container] : [container, name, ...((n.aliases as string[] | undefined) ?? [])];
     endpoints[networkName(p, k)] = { Aliases: aliases, ...(typeof n.ipv4_address === 'string' ? { IPAMConfig: { IPv4Address: n.ipv4_address } } : {}) };
   }
-  void number;
   return { NetworkMode: networkName(p, keys[0]!), endpoints };
 }
 
@@ -330,7 +334,7 @@ export function containerRequest(p: Project, service: string, number: number, op
   for (const k of Object.keys(logging)) if (k !== 'driver' && k !== 'options') throw unsupported(`${at}.logging.${k}`);
   const name = typeof s.container_name === 'string' && !opts.oneoff ? s.container_name : opts.oneoff ? `${p.name}-${service}-run-${Math.random().toString(16).slice(2, 14)}` : containerName(p.name, service, number);
   const { exposed, bindings } = portBindings(s);
-  const net = networking(p, service, s, number);
+  const net = networking(p, service, s, name, opts.oneoff === true);
   const restart = restartPolicy(service, s);
   const tmpfs = Object.fromEntries(((s.tmpfs ?? []) as string[]).map((t) => {
     const i = t.indexOf(':');

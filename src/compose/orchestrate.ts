@@ -4,14 +4,18 @@
  * `docker compose` and brig see the same project and a failed `up` leaves only labelled
  * resources that `down` finds and removes.
  *
- *   up    networks and volumes (external ones must exist), then each service in depends_on
- *         order, its dependencies' conditions awaited first; a service converges: replicas
- *         whose config-hash and image are current stay (started if stopped), the others are
- *         recreated, replicas past the scale go
+ *   build the services' images (build.ts), one build per distinct request, before anything
+ *         else is made, so a failed build leaves nothing behind
+ *   up    the images to build first (--build: every one; else those missing), then networks
+ *         and volumes (external ones must exist), then each service once its dependencies
+ *         meet their conditions (independent services at the same time); a service
+ *         converges: replicas whose config-hash and image are current stay (started if
+ *         stopped), the others are recreated, replicas past the scale go
  *   down  the project's containers (orphans with removeOrphans), its networks, its volumes (-v)
  */
-import type { ContainerJSON, ContainerSummary, Engine } from '../engine/engine.js';
+import type { BuildProgress, ContainerJSON, ContainerSummary, Engine } from '../engine/engine.js';
 import { BrigError } from '../errors/index.js';
+import { type BuildFlags, planBuilds, type ServiceBuild } from './build.js';
 import { containerRequest, isExternal, LABEL, networkName, projectLabels, serviceImage, serviceScale, volumeName } from './container-config.js';
 import type { Dict } from './normalize.js';
 import type { Project } from './project.js';
@@ -20,6 +24,8 @@ export interface Reporter {
   /** One resource's progress, as compose prints it: ` ✔ Container p-web-1  Started`. */
   progress(kind: string, name: string, status: string): void;
   warn(message: string): void;
+  /** A build's progress display (brig build's renderer), ended when the build ends. */
+  build?(b: ServiceBuild): { onProgress?: (p: BuildProgress) => void; end(): void };
 }
 
 export interface UpOptions {
@@ -30,6 +36,11 @@ export interface UpOptions {
   removeOrphans?: boolean;
   /** Wait for the services to be running and healthy (--wait). */
   wait?: boolean;
+  /** --build: build every service that has a build section, present or not. */
+  build?: boolean;
+  /** --no-build: never build; a missing image is an error. */
+  noBuild?: boolean;
+  buildFlags?: BuildFlags;
   signal?: AbortSignal;
 }
 
@@ -103,6 +114,7 @@ export function preflight(p: Project, services: string[], warn: (m: string) => v
       if (c.restart === true) warn(`services.${s}.depends_on.${dep}.restart: not carried out by brig compose yet (${s} is not restarted when ${dep} is recreated)`);
     }
   }
+  planBuilds(p, services);
   for (const [key, n] of Object.entries(p.networks)) {
     for (const k of Object.keys(n)) if (!NETWORK_KEYS.has(k) && !k.startsWith('x-')) throw unsupported(`networks.${key}.${k}`);
     if (n.enable_ipv6 === true) throw unsupported(`networks.${key}.enable_ipv6`);
@@ -172,18 +184,53 @@ async function imageId(engine: Engine, ref: string): Promise<string | undefined>
   }
 }
 
-/** The service's image here: pulled when missing (compose's pull_policy missing), refused when it is to be built. */
+/**
+ * Builds the images of the given services that have a build section (compose build): one
+ * build per distinct request (build.ts), in the order given.
+ */
+export async function buildImages(engine: Engine, p: Project, services: string[], opts: { flags?: BuildFlags; signal?: AbortSignal }, r: Reporter): Promise<void> {
+  for (const b of planBuilds(p, services, opts.flags)) {
+    r.progress('Service', b.services.join(', '), 'Building');
+    const live = r.build?.(b);
+    try {
+      await engine.buildImage(b.context, { ...b.options, ...(live?.onProgress ? { onProgress: live.onProgress } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+    } catch (e) {
+      live?.end();
+      if (e instanceof BrigError) throw new BrigError(e.code, `failed to build service ${b.services.join(', ')}: ${e.message}`, { field: `services.${b.services[0]!}.build`, ...(e.hint ? { hint: e.hint } : {}), cause: e });
+      throw e;
+    }
+    live?.end();
+    r.progress('Service', b.services.join(', '), 'Built');
+  }
+}
+
+/**
+ * What up builds before it makes anything: with --build (or pull_policy: build) every
+ * service that has a build section; else those whose image is not here (compose v2 builds
+ * rather than pulls a service that can be built).
+ */
+export async function servicesToBuild(engine: Engine, p: Project, services: string[], opts: UpOptions): Promise<string[]> {
+  const out: string[] = [];
+  for (const s of services) {
+    const svc = p.services[s]!;
+    if (svc.build === undefined) continue;
+    if (opts.build || svc.pull_policy === 'build') {
+      if (opts.noBuild) throw new BrigError('INVALID_ARGUMENT', '--build and --no-build are incompatible', { field: '--no-build' });
+      out.push(s);
+    } else if (!opts.noBuild && (await imageId(engine, serviceImage(p, s))) === undefined) out.push(s);
+  }
+  return out;
+}
+
+/** The service's image here: pulled when missing (compose's pull_policy missing); one to build was built by up. */
 export async function ensureImage(engine: Engine, p: Project, service: string, r: Reporter): Promise<string> {
   const s = p.services[service]!;
   const ref = serviceImage(p, service);
   const policy = (s.pull_policy as string | undefined) ?? 'missing';
   let id = policy === 'always' ? undefined : await imageId(engine, ref);
   if (id) return id;
-  if (s.build !== undefined && typeof s.image !== 'string') {
-    throw new BrigError('UNSUPPORTED_FIELD', `services.${service}.build: image ${ref} is not here and brig compose cannot build it yet (the engine has no builder)`, {
-      field: `services.${service}.build`,
-      hint: `build it first and tag it ${ref}, or give the service an image`,
-    });
+  if (s.build !== undefined) {
+    throw new BrigError('IMAGE_NOT_FOUND', `services.${service}: image ${ref} is not built`, { field: `services.${service}.build`, hint: 'run brig compose build, or up without --no-build' });
   }
   if (policy === 'never') throw new BrigError('IMAGE_NOT_FOUND', `services.${service}: image ${ref} is not here and pull_policy is never`, { field: `services.${service}.pull_policy` });
   r.progress('Image', ref, 'Pulling');
@@ -297,6 +344,7 @@ export async function up(engine: Engine, p: Project, opts: UpOptions, r: Reporte
   const order = dependencyOrder(p, wanted);
   for (const s of Object.keys(opts.scale ?? {})) if (!p.services[s]) throw new BrigError('INVALID_ARGUMENT', `--scale: no such service: ${s}`, { field: '--scale' });
   preflight(p, order, r.warn);
+  await buildImages(engine, p, await servicesToBuild(engine, p, order, opts), { ...(opts.buildFlags ? { flags: opts.buildFlags } : {}), ...(opts.signal ? { signal: opts.signal } : {}) }, r);
   await ensureNetworks(engine, p, order, r);
   await ensureVolumes(engine, p, order, r);
   const orphans = (await projectContainers(engine, p.name)).filter((c) => !p.services[c.Labels[LABEL.service] ?? ''] && !p.disabled[c.Labels[LABEL.service] ?? '']);
@@ -304,11 +352,14 @@ export async function up(engine: Engine, p: Project, opts: UpOptions, r: Reporte
     if (opts.removeOrphans) for (const c of orphans) await removeContainer(engine, c, r);
     else r.warn(`Found orphan containers (${orphans.map(displayName).join(', ')}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`);
   }
-  const started: string[] = [];
-  for (const service of order) {
+  // Each service as soon as its dependencies are up and meet their conditions (compose v2's
+  // InDependencyOrder): services that do not wait on each other are made at the same time.
+  const done = new Map<string, Promise<string[]>>();
+  const bringUp = async (service: string): Promise<string[]> => {
+    const deps = Object.entries((p.services[service]!.depends_on ?? {}) as Record<string, Dict>).filter(([d]) => p.services[d]);
+    await Promise.all(deps.map(([d]) => done.get(d)));
     if (!opts.noStart) {
-      for (const [dep, c] of Object.entries((p.services[service]!.depends_on ?? {}) as Record<string, Dict>)) {
-        if (!p.services[dep]) continue;
+      for (const [dep, c] of deps) {
         try {
           await awaitCondition(engine, p, service, dep, String(c.condition ?? 'service_started'), opts.signal);
         } catch (e) {
@@ -318,9 +369,16 @@ export async function up(engine: Engine, p: Project, opts: UpOptions, r: Reporte
         }
       }
     }
-    const scale = opts.scale?.[service] ?? serviceScale(p.services[service]!);
-    started.push(...(await converge(engine, p, service, scale, opts, r)));
-  }
+    return converge(engine, p, service, opts.scale?.[service] ?? serviceScale(p.services[service]!), opts, r);
+  };
+  // Dependencies come first in `order`, so each one's promise is there when a dependant asks.
+  for (const s of order) done.set(s, bringUp(s));
+  // Every service settles before up returns (none is left half made); the first failure in
+  // dependency order is the one reported.
+  const results = await Promise.allSettled(done.values());
+  const failed = results.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+  if (failed) throw failed.reason;
+  const started = results.flatMap((x) => (x.status === 'fulfilled' ? x.value : []));
   if (opts.wait) await awaitHealthy(engine, p, order, opts.signal);
   return started;
 }

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { BRIG, brigCli } from '../support/brig-cli.js';
+import { type Bridge, composeLeftovers, networkBridge } from '../support/compose-host.js';
 import { fetchText } from '../support/http-text.js';
 import { makeBusyboxRootfs } from '../support/image-busybox.js';
 import { requires } from '../support/requires.js';
@@ -64,22 +65,7 @@ function inspect(ref: string): { Id: string; Name: string; State: { Running: boo
   return JSON.parse(ok(['inspect', ref]))[0];
 }
 
-/** What a project could leave on the host: containers, networks, volumes, mounts, links, rules, cgroups. */
-function leftovers(name: string, ids: string[], bridges: { bridge: string; subnet: string }[]): string[] {
-  const found: string[] = [];
-  for (const c of ok(['ps', '-a', '--format', '{{.Names}}']).split('\n').filter((n) => n.startsWith(`${name}-`))) found.push(`container ${c}`);
-  for (const n of ok(['network', 'ls']).split('\n').slice(1).map((l) => l.split(/ +/)[1] ?? '').filter((n) => n.startsWith(`${name}_`))) found.push(`network ${n}`);
-  for (const v of ok(['volume', 'ls', '--format', '{{.Name}}']).split('\n').filter((n) => n.startsWith(`${name}_`))) found.push(`volume ${v}`);
-  for (const l of readTextSync('/proc/self/mountinfo').split('\n')) if (ids.some((id) => l.includes(id))) found.push(`mount ${l.split(' ')[4]}`);
-  for (const id of ids) for (const h of readdirSync('/sys/fs/cgroup')) if (existsSync(`/sys/fs/cgroup/${h}/brig/${id}`)) found.push(`cgroup ${h}/${id}`);
-  const links = spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout;
-  const rules = spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout;
-  for (const b of bridges) {
-    if (new RegExp(`: ${b.bridge}[:@]|master ${b.bridge} `).test(links)) found.push(`link on ${b.bridge}`);
-    if (rules.includes(b.subnet)) found.push(`rule for ${b.subnet}`);
-  }
-  return found;
-}
+const leftovers = (name: string, ids: string[], bridges: Bridge[]) => composeLeftovers(ok, name, ids, bridges);
 
 test('the seeds app: up -d, the port answers on 127.0.0.1, web reaches db by name, ps/logs/exec, down -v leaves nothing', { skip }, async () => {
   const port = 20000 + Math.floor(Math.random() * 20000);
@@ -135,8 +121,7 @@ volumes:
   assert.equal(vol.Labels['com.docker.compose.volume'], 'dbdata');
   // The volume's data survives down and up; down -v removes everything.
   const ids = [web.Id, inspect('seeds-db-1').Id];
-  const record = JSON.parse(readTextSync(path.join(data, 'networks', `${ok(['network', 'inspect', '-f', '{{.Id}}', 'seeds_default']).trim()}.json`))) as { brig: { bridge: string }; IPAM: { Config: { Subnet: string }[] } };
-  const bridges = [{ bridge: record.brig.bridge, subnet: record.IPAM.Config[0]!.Subnet }];
+  const bridges = [networkBridge(data, ok(['network', 'inspect', '-f', '{{.Id}}', 'seeds_default']).trim())];
   p.ok(['down']);
   assert.deepEqual(leftovers('seeds', ids, bridges), ['volume seeds_dbdata']);
   p.ok(['up', '-d']);
@@ -309,4 +294,81 @@ test('up without -d: the services\' logs behind their prefixes until Ctrl-C, whi
   assert.equal(await exited, 0);
   assert.equal(inspect('attached-ticker-1').State.Running, false);
   p.ok(['down']);
+});
+
+test('builds: up builds a missing image (PROJECT-SERVICE) once for services sharing it; compose build --build-arg/--no-cache; up --build recreates on a new image; a refused build key makes nothing', { skip }, () => {
+  const p = project(
+    'builds',
+    `services:
+  one:
+    build:
+      context: ./ctx
+      args: { GREETING: from-args }
+    network_mode: none
+    init: true
+    command: ["sh", "-c", "cat /greeting; exec sleep 1000"]
+  two:
+    build:
+      context: ./ctx
+      args: { GREETING: from-args }
+    network_mode: none
+    init: true
+    command: ["sleep", "1000"]
+  inline:
+    image: localhost/builds-inline:1
+    build:
+      context: ./ctx
+      dockerfile_inline: |
+        FROM ${IMAGE}
+        RUN echo inline > /greeting
+    network_mode: none
+    command: ["cat", "/greeting"]
+`,
+  );
+  mkdirSync(path.join(p.dir, 'ctx'));
+  writeFileSync(path.join(p.dir, 'ctx', 'Dockerfile'), `FROM ${IMAGE}\nARG GREETING=default\nRUN echo $GREETING > /greeting\n`);
+  const up = p.compose(['up', '-d']);
+  assert.equal(up.code, 0, up.stderr);
+  // One build for one and two (the same request), one for inline; brig build's plain progress.
+  assert.equal(up.stderr.match(/ Service [a-z, ]+ {2}Building/g)?.join('|'), ' Service one, two  Building| Service inline  Building');
+  assert.match(up.stderr, /^#\d+ .*RUN echo \$GREETING > \/greeting$/m);
+  assert.equal(p.ok(['exec', '-T', 'one', 'cat', '/greeting']), 'from-args\n');
+  const one = inspect('builds-one-1');
+  const image = (JSON.parse(ok(['image', 'inspect', 'builds-one']))[0] as { Id: string; Config: { Labels: Record<string, string> } });
+  assert.equal((JSON.parse(ok(['image', 'inspect', 'builds-two']))[0] as { Id: string }).Id, image.Id);
+  assert.equal(image.Config.Labels['com.docker.compose.project'], 'builds');
+  assert.equal(ok(['image', 'inspect', '-f', '{{.Id}}', 'localhost/builds-inline:1']).trim().length > 0, true);
+  // Up again: nothing built, nothing recreated.
+  const again = p.compose(['up', '-d']);
+  assert.doesNotMatch(again.stderr, /Building|Recreate/);
+  // compose build: --build-arg over the file's args, the cache for the rest.
+  const built = p.compose(['build', '--build-arg', 'GREETING=from-flag', '--progress', 'plain', 'one']);
+  assert.equal(built.code, 0, built.stderr);
+  assert.match(built.stderr, /^ Service one {2}Built$/m);
+  assert.equal(inspect('builds-one-1').Id, one.Id, 'build alone recreates nothing');
+  // up: one's image changed, so one is recreated (two's did not).
+  const two = inspect('builds-two-1').Id;
+  const moved = p.compose(['up', '-d']);
+  assert.equal(moved.code, 0, moved.stderr);
+  assert.doesNotMatch(moved.stderr, /Building/);
+  assert.match(moved.stderr, /Container builds-one-1 {2}Recreate/);
+  assert.equal(p.ok(['exec', '-T', 'one', 'cat', '/greeting']), 'from-flag\n');
+  assert.equal(inspect('builds-two-1').Id, two);
+  // up --build: rebuilt with the file's args (from the cache: the first image again), one recreated once more.
+  const rebuilt = p.compose(['up', '-d', '--build']);
+  assert.equal(rebuilt.code, 0, rebuilt.stderr);
+  assert.match(rebuilt.stderr, /#\d+ CACHED/);
+  assert.match(rebuilt.stderr, /Container builds-one-1 {2}Recreate/);
+  assert.equal(p.ok(['exec', '-T', 'one', 'cat', '/greeting']), 'from-args\n');
+  assert.equal(inspect('builds-two-1').Id, two);
+  const noCache = p.compose(['build', '--no-cache', 'inline']);
+  assert.equal(noCache.code, 0, noCache.stderr);
+  assert.doesNotMatch(noCache.stderr, /CACHED/);
+  p.ok(['down']);
+  // A build key brig's builder does not carry out: refused by file:line:path, nothing made.
+  const refused = project('buildbad', `services:\n  web:\n    build:\n      context: .\n      ssh: [default]\n`);
+  const r = refused.compose(['up', '-d']);
+  assert.equal(r.code, 125);
+  assert.match(r.stderr, new RegExp(`${refused.dir}/compose\\.yaml:5: services\\.web\\.build\\.ssh: not supported by brig compose`));
+  assert.deepEqual(leftovers('buildbad', [], []), []);
 });

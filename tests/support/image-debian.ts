@@ -9,6 +9,13 @@
  * postinst makes (/etc/profile, root's dot files) and the usual empty dirs. The host's
  * merged /usr (/bin -> usr/bin...) is kept as it is: an entry never lies below a symlink.
  *
+ * More packages can be asked for (`packages`: python3-flask, postgresql, ...): each with the
+ * installed packages it depends on (Pre-Depends and Depends, the first installed
+ * alternative, virtual names through what provides them), less those `omit` names (and what
+ * only they would bring) and the paths `exclude` matches (postgres's JIT, for one, whose
+ * libLLVM is most of its size). They must be installed on the host (debianSkip says which
+ * are not: `apt-get install -y ...`); nothing is downloaded here.
+ *
  * The layer goes into a docker-archive (`brig load -i`, `docker load -i`) whose config has
  * docker's debian image's Cmd ["bash"] and PATH. Built once (a second or two) and cached in
  * the temp dir under a key of the installed packages' versions and this file, so every test
@@ -49,12 +56,23 @@ const run = (cmd: string, args: string[]) => {
   return r;
 };
 
+/** An image of the base packages, or of more. */
+export interface DebianImageOptions {
+  /** More packages, with what they depend on. */
+  packages?: string[];
+  /** Packages never taken into the closure (nor followed). */
+  omit?: string[];
+  /** Installed paths left out (and the libraries only they would need). */
+  exclude?: RegExp;
+}
+
 /** Why the image cannot be built here, or false. */
-export function debianSkip(): false | string {
-  const r = spawnSync('dpkg-query', ['-W', '-f', '${Package} ${db:Status-Abbrev}\n', ...DEBIAN_PACKAGES], { encoding: 'utf8' });
+export function debianSkip(packages: string[] = []): false | string {
+  const wanted = [...DEBIAN_PACKAGES, ...packages];
+  const r = spawnSync('dpkg-query', ['-W', '-f', '${Package} ${db:Status-Abbrev}\n', ...wanted], { encoding: 'utf8' });
   if (r.error) return 'dpkg-query not found: the Debian image is built from the host\'s dpkg packages';
-  const missing = DEBIAN_PACKAGES.filter((p) => !new RegExp(`^${p} ii `, 'm').test(r.stdout));
-  if (missing.length) return `host packages not installed: ${missing.join(' ')}`;
+  const missing = wanted.filter((p) => !new RegExp(`^${p} ii `, 'm').test(r.stdout));
+  if (missing.length) return `host packages not installed: ${missing.join(' ')} (apt-get install -y ${missing.join(' ')})`;
   if (spawnSync('ldconfig', ['-p']).error) return 'ldconfig not found (libc-bin)';
   return false;
 }
@@ -153,9 +171,41 @@ function loaderCache(): Map<string, string[]> {
   return cache;
 }
 
+/**
+ * The installed packages `roots` need: Pre-Depends and Depends followed through the first
+ * installed alternative (a virtual name through an installed package that provides it),
+ * never into `omit`.
+ */
+export function dependencyClosure(roots: string[], omit: string[] = []): string[] {
+  const installed = new Map<string, string>();
+  const provides = new Map<string, string>();
+  for (const line of run('dpkg-query', ['-W', '-f', '${Package}\t${db:Status-Abbrev}\t${Pre-Depends}, ${Depends}\t${Provides}\n']).stdout.split('\n')) {
+    const [name, status, deps, prov] = line.split('\t');
+    if (!name || !status?.startsWith('ii')) continue;
+    installed.set(name, deps ?? '');
+    for (const p of (prov ?? '').split(',').map((x) => x.trim().split(/[ (]/)[0]!).filter(Boolean)) if (!provides.has(p)) provides.set(p, name);
+  }
+  const real = (n: string) => (installed.has(n) ? n : provides.get(n));
+  const out = new Set<string>();
+  const todo = [...roots];
+  for (let p = todo.pop(); p !== undefined; p = todo.pop()) {
+    if (out.has(p) || omit.includes(p)) continue;
+    const deps = installed.get(p);
+    if (deps === undefined) throw new Error(`package ${p} is not installed (apt-get install -y ${p})`);
+    out.add(p);
+    for (const group of deps.split(',').map((x) => x.trim()).filter(Boolean)) {
+      // `a (>= 1) | b:any`: the first alternative that is installed.
+      const pick = group.split('|').map((alt) => real(alt.trim().split(/[ (]/)[0]!.replace(/:any$/, ''))).find((x) => x !== undefined);
+      if (pick !== undefined) todo.push(pick);
+    }
+  }
+  return [...out].sort();
+}
+
 /** The host paths of the image, sorted (parents first): the packages' files, the libraries they need and the dirs and links on the way. */
-export function debianFileList(): string[] {
-  const listed = run('dpkg', ['-L', ...DEBIAN_PACKAGES]).stdout.split('\n').filter((l) => l.startsWith('/') && l !== '/.' && !SLIM.test(l));
+export function debianFileList(opts: DebianImageOptions = {}): string[] {
+  const packages = opts.packages?.length ? dependencyClosure([...DEBIAN_PACKAGES, ...opts.packages], opts.omit) : DEBIAN_PACKAGES;
+  const listed = run('dpkg', ['-L', ...packages]).stdout.split('\n').filter((l) => l.startsWith('/') && l !== '/.' && !SLIM.test(l) && !opts.exclude?.test(l));
   const entries = new Set<string>();
   const cache = loaderCache();
   const seen = new Set<string>();
@@ -172,7 +222,8 @@ export function debianFileList(): string[] {
     const elf = readElf(file);
     if (!elf) continue;
     const deps = elf.needed.map((name) => {
-      const found = (cache.get(name) ?? []).find((c) => readElf(c)?.machine === elf.machine);
+      // Else beside the file (a RUNPATH of $ORIGIN: glibc's gconv modules, for one).
+      const found = (cache.get(name) ?? []).find((c) => readElf(c)?.machine === elf.machine) ?? [path.join(path.dirname(file), name)].find((c) => existsSync(c));
       if (!found) throw new Error(`${file} needs ${name}, which is not in the loader's cache`);
       return found;
     });
@@ -226,9 +277,9 @@ function stage(dir: string): string[] {
 }
 
 /** The layer tar: the host's files in place (mode, owner, setuid kept), then the staged ones. */
-function buildLayer(work: string, out: string): void {
+function buildLayer(work: string, out: string, opts: DebianImageOptions): void {
   const list = path.join(work, 'host.list');
-  writeFileSync(list, debianFileList().map((p) => p.slice(1)).join('\n') + '\n');
+  writeFileSync(list, debianFileList(opts).map((p) => p.slice(1)).join('\n') + '\n');
   const staged = path.join(work, 'staged');
   mkdirSync(staged);
   const stagedList = path.join(work, 'staged.list');
@@ -241,20 +292,21 @@ const built = new Map<string, string>();
 
 /**
  * The path of a docker-archive holding the Debian image tagged `tag` (built or reused; the
- * key covers the tag). Throws when it cannot be built (call debianSkip() first).
+ * key covers the tag and the options). Throws when it cannot be built (call debianSkip() first).
  */
-export function debianArchive(tag = 'localhost/debian:host'): string {
-  const done = built.get(tag);
+export function debianArchive(tag = 'localhost/debian:host', opts: DebianImageOptions = {}): string {
+  const id = JSON.stringify([tag, opts.packages ?? [], opts.omit ?? [], opts.exclude?.source ?? '']);
+  const done = built.get(id);
   if (done) return done;
   const self = readFileSync(fileURLToPath(import.meta.url));
   const versions = run('dpkg-query', ['-W', '-f', '${Package}:${Architecture} ${Version}\n']).stdout;
-  const key = createHash('sha256').update(self).update(versions).update(tag).digest('hex').slice(0, 16);
+  const key = createHash('sha256').update(self).update(versions).update(id).digest('hex').slice(0, 16);
   const file = path.join(tmpdir(), `brig-debian-image-${key}.tar`);
   if (!existsSync(file)) {
     const work = mkdtempSync(path.join(tmpdir(), 'brig-debian-build-'));
     try {
       const layerFile = path.join(work, 'layer.tar');
-      buildLayer(work, layerFile);
+      buildLayer(work, layerFile, opts);
       const archive = dockerArchive([{ layers: [readFileSync(layerFile)], tags: [tag], config: { config: { Cmd: ['bash'], Env: [DEBIAN_PATH] } } }]);
       writeFileSync(path.join(work, 'archive.tar'), archive);
       renameSync(path.join(work, 'archive.tar'), file);
@@ -267,6 +319,6 @@ export function debianArchive(tag = 'localhost/debian:host'): string {
       rmSync(work, { recursive: true, force: true });
     }
   }
-  built.set(tag, file);
+  built.set(id, file);
   return file;
 }

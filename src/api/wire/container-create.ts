@@ -15,8 +15,10 @@ const emptyObjects: Schema = { map: 'any', nullable: true };
 /** Cmd and Entrypoint: docker's strslice takes a string too. */
 const strslice: Schema = 'any';
 
+/** Go's decoder leaves a field null sets at zero: docker-compose 1.29 sends StartPeriod: null. */
+const nullableInt: Schema = { nullable: 'integer' };
 const HEALTH: Schema = {
-  object: { Test: strings, Interval: 'integer', Timeout: 'integer', StartPeriod: 'integer', StartInterval: 'integer', Retries: 'integer' },
+  object: { Test: strings, Interval: nullableInt, Timeout: nullableInt, StartPeriod: nullableInt, StartInterval: nullableInt, Retries: nullableInt },
   nullable: true,
 };
 
@@ -176,6 +178,7 @@ export function createRequest(raw: Record<string, unknown>): ContainerCreateRequ
   if (typeof raw.Image !== 'string' || raw.Image === '') throw badRequest('Image: no image given (config.Image is required)');
   const { HostConfig, NetworkingConfig, Cmd, Entrypoint, ...config } = raw;
   const out: Record<string, unknown> = compact(config);
+  if (out.Healthcheck) out.Healthcheck = compact(out.Healthcheck as Record<string, unknown>);
   const cmd = strsliceOf(Cmd, 'Cmd');
   if (cmd !== undefined) out.Cmd = cmd;
   const entrypoint = strsliceOf(Entrypoint, 'Entrypoint');

@@ -87,7 +87,7 @@ volumes:
   ]);
   assert.deepEqual(h.Tmpfs, { '/run': 'size=1m' });
   assert.equal(h.NetworkMode, 'full_front');
-  assert.deepEqual(r.NetworkingConfig, { EndpointsConfig: { full_front: { Aliases: ['web', 'www'] } } });
+  assert.deepEqual(r.NetworkingConfig, { EndpointsConfig: { full_front: { Aliases: ['full-web-2', 'web', 'www'] } } });
   assert.deepEqual(r.Healthcheck, { Test: ['CMD-SHELL', 'wget -q localhost'], Interval: 90e9, Timeout: 5e8, Retries: 4 });
   assert.deepEqual(h.RestartPolicy, { Name: 'on-failure', MaximumRetryCount: 3 });
   assert.equal(h.NanoCpus, 1.5e9);

@@ -7,13 +7,15 @@
 import { familiarReference, parseReference } from '../../../../engine/engine.js';
 import type { ContainerSummary, Engine } from '../../../../engine/engine.js';
 import { containerRequest, LABEL, serviceImage } from '../../../../compose/container-config.js';
-import { dependencyOrder, displayName, down, ensureImage, ensureNetworks, ensureVolumes, preflight, projectContainers, type Reporter, up } from '../../../../compose/orchestrate.js';
+import type { BuildFlags } from '../../../../compose/build.js';
+import { buildImages, dependencyOrder, displayName, down, ensureImage, ensureNetworks, ensureVolumes, preflight, projectContainers, type Reporter, servicesToBuild, up } from '../../../../compose/orchestrate.js';
 import type { Project } from '../../../../compose/project.js';
 import { BrigError } from '../../../../errors/index.js';
 import { humanDuration } from '../../../../util/human-duration.js';
 import { type CommandSpec, type ParsedCommand } from '../../../flags.js';
 import { forwardSignalsUntil } from '../../../forward-signals.js';
 import type { BrigContext } from '../../context.js';
+import { buildRenderer } from '../../build-progress.js';
 import { logName, printLogs } from './log-printer.js';
 
 export interface Sub {
@@ -21,13 +23,27 @@ export interface Sub {
   run(ctx: BrigContext, project: () => Project, p: ParsedCommand): Promise<number>;
 }
 
-function reporter(ctx: BrigContext, quiet = false): Reporter {
+/** compose's progress lines; a build's steps through brig build's renderer (`progress`: its --progress). */
+function reporter(ctx: BrigContext, quiet = false, progress = 'auto'): Reporter {
   return {
     progress: (kind, name, status) => {
       if (!quiet) ctx.stderr.write(` ${kind} ${name}  ${status}\n`);
     },
     warn: (m) => void ctx.stderr.write(`WARN[0000] ${m}\n`),
+    build: () => buildRenderer(ctx, quiet ? 'quiet' : progress),
   };
+}
+
+/** --build-arg KEY=VALUE (or KEY: from the environment, as compose resolves it). */
+function buildArgs(list: unknown): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const a of (list as string[] | undefined) ?? []) {
+    const i = a.indexOf('=');
+    if (i === 0) throw new BrigError('INVALID_ARGUMENT', `invalid --build-arg "${a}": KEY=VALUE`, { field: '--build-arg' });
+    if (i < 0) out[a] = null;
+    else out[a.slice(0, i)] = a.slice(i + 1);
+  }
+  return out;
 }
 
 /** An AbortSignal that Ctrl-C (and SIGTERM) fires while `work` runs. */
@@ -77,13 +93,13 @@ const up_: Sub = {
       { name: 'force-recreate', type: 'bool', help: "Recreate containers even if their configuration and image haven't changed" },
       { name: 'no-start', type: 'bool', help: "Don't start the services after creating them" },
       { name: 'build', type: 'bool', help: 'Build images before starting containers' },
+      { name: 'no-build', type: 'bool', help: "Don't build an image, even if it's policy" },
       { name: 'quiet-pull', type: 'bool', help: 'Pull without printing progress information' },
       { name: 'timestamps', type: 'bool', help: 'Show timestamps' },
     ],
   },
   async run(ctx, project, a) {
     const v = a.values;
-    if (v.build === true) throw new BrigError('UNSUPPORTED_FIELD', 'up --build: brig has no image builder in this build', { field: '--build', hint: 'build the images first and give the services an image' });
     const scale: Record<string, number> = {};
     for (const s of (v.scale as string[] | undefined) ?? []) {
       const m = /^([^=]+)=(\d+)$/.exec(s);
@@ -98,7 +114,17 @@ const up_: Sub = {
       await up(
         engine,
         p,
-        { services: a.args, scale, forceRecreate: v['force-recreate'] === true, noStart: v['no-start'] === true, removeOrphans: v['remove-orphans'] === true, wait: v.wait === true, signal },
+        {
+          services: a.args,
+          scale,
+          forceRecreate: v['force-recreate'] === true,
+          noStart: v['no-start'] === true,
+          removeOrphans: v['remove-orphans'] === true,
+          wait: v.wait === true,
+          build: v.build === true,
+          noBuild: v['no-build'] === true,
+          signal,
+        },
         reporter(ctx),
       );
       if (detach || v['no-start'] === true) return 0;
@@ -295,6 +321,7 @@ const run_: Sub = {
     preflight(p, [service], r.warn);
     await ensureNetworks(engine, p, [service], r);
     await ensureVolumes(engine, p, [service], r);
+    await buildImages(engine, p, await servicesToBuild(engine, p, [service], {}), {}, r);
     const image = await ensureImage(engine, p, service, r);
     const { name, request } = containerRequest(p, service, 1, { oneoff: true, warn: r.warn, imageId: image });
     if (cmd.length) request.Cmd = cmd;
@@ -306,6 +333,8 @@ const run_: Sub = {
     if (v['service-ports'] !== true) delete request.HostConfig!.PortBindings;
     delete request.HostConfig!.RestartPolicy;
     const cname = typeof v.name === 'string' ? v.name : name;
+    // A one-off's alias on its networks is its own name (compose's getAliases).
+    for (const ep of Object.values(request.NetworkingConfig?.EndpointsConfig ?? {})) ep.Aliases = [cname];
     if (v.rm === true && v.detach !== true) {
       const running = await engine.runContainer(request, { name: cname, stdio: [ctx.stdin.isTTY ? 0 : 'ignore', 1, 2] });
       return forwardSignalsUntil(running.exit, (sig) => running.kill(sig));
@@ -482,9 +511,26 @@ const pull: Sub = {
 };
 
 const build: Sub = {
-  spec: { name: 'compose build', usage: 'compose build [OPTIONS] [SERVICE...]', summary: 'Build or rebuild services', flags: [] },
-  async run() {
-    throw new BrigError('UNSUPPORTED_FIELD', 'compose build: brig has no image builder in this build', { hint: 'build the images with another tool and give the services an image' });
+  spec: {
+    name: 'compose build',
+    usage: 'compose build [OPTIONS] [SERVICE...]',
+    summary: 'Build or rebuild services',
+    flags: [
+      { name: 'no-cache', type: 'bool', help: 'Do not use cache when building the image' },
+      { name: 'pull', type: 'bool', help: 'Always attempt to pull a newer version of the image' },
+      { name: 'build-arg', type: 'list', help: 'Set build-time variables for services' },
+      { name: 'progress', type: 'string', help: 'Set type of progress output (auto, tty, plain, quiet)', default: 'auto' },
+      { name: 'quiet', short: 'q', type: 'bool', help: "Don't print anything to STDOUT" },
+    ],
+  },
+  async run(ctx, project, a) {
+    const v = a.values;
+    const p = project();
+    const services = checkServices(p, a.args.length ? a.args : Object.keys(p.services));
+    const flags: BuildFlags = { noCache: v['no-cache'] === true, pull: v.pull === true, args: buildArgs(v['build-arg']) };
+    const r = reporter(ctx, v.quiet === true, v.progress as string);
+    await interruptible((signal) => buildImages(ctx.engine(), p, services, { flags, signal }, r));
+    return 0;
   },
 };
 

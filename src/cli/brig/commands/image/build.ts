@@ -7,89 +7,12 @@ import { existsSync, realpathSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { BrigError } from '../../../../errors/index.js';
-import type { BuildProgress } from '../../../../engine/engine.js';
 import { extractArchive } from '../../../../image/layers/copy.js';
+import { buildRenderer } from '../../build-progress.js';
 import { keyValues } from '../../key-values.js';
 import { LocalError, toStdout, writeFileFromStream } from '../../report.js';
 import type { BrigContext } from '../../context.js';
 import { needArgs, type Verb } from '../../verb.js';
-
-/** Plain progress, as BuildKit's `--progress plain`: `#N name`, output lines with their time, `#N DONE 0.3s`. */
-export function plainProgress(write: (s: string) => void): (p: BuildProgress) => void {
-  return (p) => {
-    switch (p.type) {
-      case 'step':
-        write(`#${p.id} ${p.name}\n`);
-        break;
-      case 'log':
-        write(`#${p.id} ${p.seconds.toFixed(3)} ${p.text}\n`);
-        break;
-      case 'cached':
-        write(`#${p.id} CACHED\n\n`);
-        break;
-      case 'done':
-        write(`#${p.id} DONE ${p.seconds.toFixed(1)}s\n\n`);
-        break;
-      case 'error':
-        write(`#${p.id} ERROR: ${p.message}\n\n`);
-        break;
-      case 'info':
-        write(`${p.text}\n`);
-        break;
-    }
-  };
-}
-
-/**
- * A terminal's live view: one line per step with its state and time, the running steps'
- * last output lines under them, redrawn in place (at most every 100 ms).
- */
-function ttyProgress(ctx: BrigContext): { onProgress: (p: BuildProgress) => void; end: () => void } {
-  const steps = new Map<number, { name: string; state: string; t0: number; secs?: number; tail: string[] }>();
-  const notes: string[] = [];
-  let drawn = 0;
-  let timer: NodeJS.Timeout | undefined;
-  const t0 = Date.now();
-  const draw = () => {
-    timer = undefined;
-    const width = (ctx.stderr as { columns?: number }).columns || 120;
-    const cut = (s: string) => (s.length > width - 1 ? `${s.slice(0, width - 2)}…` : s);
-    const lines = [`[+] Building ${((Date.now() - t0) / 1000).toFixed(1)}s (${[...steps.values()].filter((s) => s.state !== 'running').length}/${steps.size})`];
-    for (const s of steps.values()) {
-      const secs = s.secs ?? (Date.now() - s.t0) / 1000;
-      lines.push(cut(` => ${s.state === 'cached' ? 'CACHED ' : s.state === 'error' ? 'ERROR ' : ''}${s.name}  ${secs.toFixed(1)}s`));
-      if (s.state === 'running' || s.state === 'error') for (const l of s.tail) lines.push(cut(` => => ${l}`));
-    }
-    for (const n of notes) lines.push(cut(n));
-    ctx.stderr.write(`${drawn > 0 ? `\x1b[${drawn}A` : ''}${lines.map((l) => `\x1b[2K${l}`).join('\n')}\n`);
-    drawn = lines.length;
-  };
-  const schedule = () => {
-    timer ??= setTimeout(draw, 100);
-  };
-  return {
-    onProgress: (p) => {
-      if (p.type === 'info') notes.push(p.text);
-      else if (p.type === 'step') steps.set(p.id, { name: p.name, state: 'running', t0: Date.now(), tail: [] });
-      else {
-        const s = steps.get(p.id);
-        if (!s) return;
-        if (p.type === 'log') {
-          s.tail.push(p.text);
-          if (s.tail.length > 6) s.tail.shift();
-        } else {
-          s.state = p.type === 'done' ? 'done' : p.type;
-          s.secs = p.type === 'done' ? p.seconds : (Date.now() - s.t0) / 1000;
-        }
-      }
-      schedule();
-    },
-    end: () => {
-      if (timer) clearTimeout(timer);
-      draw();
-    },
-  };
-}
 
 /** `--secret id=ID,src=FILE` (docker's form; `source=` too). */
 function parseSecret(spec: string, cwd: string): [string, string] {
@@ -151,7 +74,7 @@ export const build: Verb = {
     if (p.args.length > 1) throw new BrigError('INVALID_ARGUMENT', '"brig build" requires exactly 1 argument.', { hint: "See 'brig build --help'." });
     const v = p.values;
     const progress = v.quiet === true ? 'quiet' : (v.progress as string);
-    if (!['auto', 'plain', 'tty', 'quiet', 'rawjson'].includes(progress)) throw new BrigError('INVALID_ARGUMENT', `invalid progress mode "${progress}" (auto, plain, tty, quiet)`, { field: '--progress' });
+    const live = buildRenderer(ctx, progress);
     const buildArgs: Record<string, string> = {};
     for (const a of (v['build-arg'] as string[] | undefined) ?? []) {
       const i = a.indexOf('=');
@@ -206,10 +129,7 @@ export const build: Verb = {
     const onSignal = () => abort.abort(new BrigError('BUILD_STEP_FAILED', 'the build was cancelled'));
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    const tty = progress === 'tty' || (progress === 'auto' && (ctx.stderr as { isTTY?: boolean }).isTTY === true);
-    const live = tty ? ttyProgress(ctx) : undefined;
-    const onProgress =
-      progress === 'quiet' ? undefined : progress === 'rawjson' ? (x: BuildProgress) => ctx.stderr.write(`${JSON.stringify(x)}\n`) : (live?.onProgress ?? plainProgress((s) => ctx.stderr.write(s)));
+    const onProgress = live.onProgress;
     try {
       const r = await ctx.engine().buildImage(context, {
         ...(dockerfile !== undefined ? { dockerfile } : {}),
@@ -228,13 +148,13 @@ export const build: Verb = {
         ...(onProgress ? { onProgress } : {}),
         signal: abort.signal,
       });
-      live?.end();
+      live.end();
       for (const o of outputs) await writeOutput(ctx, r.id, o);
       if (v.iidfile !== undefined) await fs.writeFile(path.resolve(ctx.cwd, v.iidfile as string), r.id, { mode: 0o644 });
       if (progress === 'quiet') ctx.stdout.write(`${r.id}\n`);
       return 0;
     } catch (e) {
-      live?.end();
+      live.end();
       if (e instanceof LocalError) ctx.stderr.write(`${e.message}\n`);
       else ctx.stderr.write(`ERROR: failed to solve: ${(e as Error).message}\n`);
       return abort.signal.aborted ? 130 : 1;
