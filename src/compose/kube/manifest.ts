@@ -44,7 +44,7 @@ function parts(field: string): (string | number)[] {
 
 export function parseManifests(text: string, file: string): KubeFile {
   const lc = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
+  const docs = parseAllDocuments(text, { version: '1.1', lineCounter: lc, uniqueKeys: true, prettyErrors: false });
   if (!Array.isArray(docs)) throw new BrigError('INVALID_CONFIG', `${file}: not a YAML stream`, { path: file });
   const out: KubeDocument[] = [];
   docs.forEach((doc, i) => {
