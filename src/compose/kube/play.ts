@@ -9,7 +9,7 @@
  *   down   the pods of the manifest's Pods and Deployments (found by their labels, whatever
  *          the replica count is now), members before infra, and the pods' own volumes; the
  *          claims' volumes only with `force` (podman's kube down --force), and only those
- *          the play made: data the user asked to keep stays.
+ *          a play made: data the user asked to keep stays.
  */
 import { mkdir, writeFile, chmod } from 'node:fs/promises';
 import path from 'node:path';
@@ -176,7 +176,6 @@ export interface DownOptions {
 
 /** Everything a play of this manifest made; names what it removed. */
 export async function down(engine: Engine, manifest: KubeFile, opts: DownOptions, r: Reporter): Promise<void> {
-  const file = path.resolve(manifest.path);
   const pods = new Set<string>();
   for (const doc of manifest.documents) {
     if (doc.kind !== 'Pod' && doc.kind !== 'Deployment') continue;
@@ -189,7 +188,8 @@ export async function down(engine: Engine, manifest: KubeFile, opts: DownOptions
   if (opts.force) {
     for (const doc of manifest.documents.filter((d) => d.kind === 'PersistentVolumeClaim')) {
       const v = await engine.inspectVolume(doc.name).catch(() => undefined);
-      if (v?.Labels?.[KUBE_LABEL.file] !== file || v.Labels[KUBE_LABEL.volume] !== 'pvc') continue;
+      // Only a volume a play made (a claim that named an existing volume leaves it be).
+      if (v?.Labels?.[KUBE_LABEL.volume] !== 'pvc') continue;
       await engine.removeVolume(doc.name);
       r.progress('Volume', doc.name, 'Removed');
     }
