@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -102,7 +102,7 @@ test("the seeds' Deployment: three running pods with the limits in their cgroups
   assert.equal(ok(['kube', 'play', file]), 'seeds-pod-0\nseeds-pod-1\nseeds-pod-2\n');
   const names = ok(['ps', '--format', '{{.Names}}']).split('\n').filter((n) => n.startsWith('seeds-')).sort();
   assert.deepEqual(names, ['seeds-pod-0-app', 'seeds-pod-0-infra', 'seeds-pod-1-app', 'seeds-pod-1-infra', 'seeds-pod-2-app', 'seeds-pod-2-infra']);
-  const cg = (controller: string, id: string, f: string) => readFileSync(`/sys/fs/cgroup/${controller}/brig/${id}/${f}`, 'utf8').trim();
+  const cg = (controller: string, id: string, f: string) => readTextSync(`/sys/fs/cgroup/${controller}/brig/${id}/${f}`).trim();
   const ids: string[] = [];
   for (let i = 0; i < 3; i++) {
     const c = inspect(`seeds-pod-${i}-app`);
@@ -256,7 +256,7 @@ test('bad manifests: file, document, line and path; exit non-zero; nothing made'
   const late = manifest('late.yaml', `${DUO(port)}---\napiVersion: v1\nkind: Pod\nmetadata: {name: late}\nspec:\n  containers:\n  - name: a\n    image: ${IMAGE}\n    ports: [{containerPort: 80, hostPort: ${port}, hostIP: 127.0.0.1}]\n`);
   const r = brig(['kube', 'play', late]);
   assert.notEqual(r.code, 0);
-  assert.match(r.stderr, /Container duo-server  Started[\s\S]*late-infra/, r.stderr);
+  assert.match(r.stderr, /Container duo-server {2}Started[\s\S]*late-infra/, r.stderr);
   const never = brig(['kube', 'play', manifest('never.yaml', 'apiVersion: v1\nkind: Pod\nmetadata: {name: never}\nspec:\n  containers:\n  - {name: a, image: localhost/absent:1, imagePullPolicy: Never}\n')]);
   assert.match(never.stderr, /image localhost\/absent:1 is not here and its imagePullPolicy is Never/);
   assert.equal(ok(['ps', '-aq']), before);
