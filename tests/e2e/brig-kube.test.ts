@@ -125,6 +125,13 @@ test("the seeds' Deployment: three running pods with the limits in their cgroups
   ids.push(...[0, 1, 2].flatMap((i) => [inspect(`seeds-pod-${i}-app`).Id, inspect(`seeds-pod-${i}-infra`).Id]));
   veths.push(...[0, 1, 2].map((i) => hostVeth(`seeds-pod-${i}-infra`)));
   assert.deepEqual(leftovers('seeds-', ids.slice(0, 6), veths.slice(0, 3)).filter((l) => !l.startsWith('container ')), [], 'the replaced pods left nothing');
+  // Scaled to one replica: the Deployment's pods are found by owner, whatever their names.
+  const one = manifest('seeds-one.yaml', SEEDS.replace('replicas: 3', 'replicas: 1'));
+  assert.match(brig(['kube', 'play', one]).stderr, /pod seeds-pod-0 already exists/);
+  ok(['kube', 'play', '--replace', one]);
+  assert.deepEqual(ok(['ps', '-a', '--format', '{{.Names}}']).split('\n').filter((n) => n.startsWith('seeds-')).sort(), ['seeds-pod-app', 'seeds-pod-infra'], "podman's name for one replica");
+  ids.push(inspect('seeds-pod-app').Id, inspect('seeds-pod-infra').Id);
+  veths.push(hostVeth('seeds-pod-infra'));
   ok(['kube', 'down', file]);
   assert.deepEqual(leftovers('seeds-', ids, veths), []);
 });

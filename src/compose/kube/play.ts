@@ -95,19 +95,39 @@ export interface PlayOptions {
   noStart?: boolean;
 }
 
-export async function play(engine: Engine, plan: Play, opts: PlayOptions, r: Reporter): Promise<void> {
-  for (const p of plan.pods) {
-    const existing = await podContainers(engine, p.pod);
-    const taken = existing.length ? existing : await Promise.all([p.infra, ...p.containers].map((c) => engine.inspectContainer(c.name).then(() => c.name, () => undefined))).then((n) => n.filter(Boolean));
-    if (!taken.length) continue;
-    if (!opts.replace || !existing.length) {
-      throw new BrigError(existing.length ? 'POD_EXISTS' : 'NAME_IN_USE', existing.length ? `pod ${p.pod} already exists (kube play of ${existing[0]!.Labels[KUBE_LABEL.file] ?? 'another manifest'})` : `the name of container ${String(taken[0])} of pod ${p.pod} is in use`, {
-        field: 'metadata.name',
-        hint: existing.length ? `brig kube down ${plan.file}, or brig kube play --replace` : 'remove that container, or rename the pod',
-      });
-    }
-    await removePod(engine, p.pod, r);
+/**
+ * The pods of this play that exist already: by name, and by owner (a Deployment played with
+ * another replica count before). A name in use by a container of no play is refused even
+ * with `replace`: it is not the play's to remove.
+ */
+async function existingPods(engine: Engine, plan: Play): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  const add = (cs: ContainerSummary[]) => cs.forEach((c) => found.set(c.Labels[KUBE_LABEL.pod]!, c.Labels[KUBE_LABEL.file] ?? ''));
+  const owners = new Set(plan.pods.map((p) => `${p.infra.request.Labels![KUBE_LABEL.kind]}\n${p.infra.request.Labels![KUBE_LABEL.owner]}`));
+  for (const o of owners) {
+    const [kind, owner] = o.split('\n');
+    add(await engine.listContainers({ all: true, filters: { label: [`${KUBE_LABEL.kind}=${kind}`, `${KUBE_LABEL.owner}=${owner}`] } }));
   }
+  for (const p of plan.pods) {
+    const mine = await podContainers(engine, p.pod);
+    add(mine);
+    if (mine.length) continue;
+    for (const c of [p.infra, ...p.containers]) {
+      if (await engine.inspectContainer(c.name).then(() => true, () => false)) {
+        throw new BrigError('NAME_IN_USE', `the name of container ${c.name} of pod ${p.pod} is in use by a container kube play did not make`, { field: 'metadata.name', hint: 'remove that container, or rename the pod' });
+      }
+    }
+  }
+  return found;
+}
+
+export async function play(engine: Engine, plan: Play, opts: PlayOptions, r: Reporter): Promise<void> {
+  const existing = await existingPods(engine, plan);
+  if (existing.size && !opts.replace) {
+    const [pod, file] = [...existing].sort()[0]!;
+    throw new BrigError('POD_EXISTS', `pod ${pod} already exists (kube play of ${file || 'another manifest'})`, { field: 'metadata.name', hint: `brig kube down ${plan.file}, or brig kube play --replace` });
+  }
+  await Promise.all([...existing.keys()].map((pod) => removePod(engine, pod, r)));
   await ensureImages(engine, plan, r);
   const made: Made = { pods: [], volumes: [] };
   try {
