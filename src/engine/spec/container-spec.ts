@@ -177,6 +177,8 @@ export async function buildContainerSpec(input: SpecInput): Promise<BuiltContain
   // 1. The request merged with the image's config.
   const merged = mergeWithImage(req, input.image.config ?? {});
   const ownUts = !h.UTSMode;
+  // dockerd's ErrConflictUTSHostname: the host's name is not the container's to set.
+  if (h.UTSMode === 'host' && req.Hostname) throw new BrigError('INVALID_ARGUMENT', 'conflicting options: hostname and the UTS mode', { field: 'Config.Hostname' });
   // docker: --uts host shows the host's name.
   const hostname = h.UTSMode === 'host' ? (input.host.hostname ?? 'localhost') : merged.Hostname || input.id.slice(0, 12);
   if (merged.Hostname && !/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/.test(merged.Hostname)) {

@@ -213,7 +213,8 @@ test('--init, --read-only, --tmpfs, --shm-size, sysctls, device rules; what is n
 
 test('--ipc, --pid, --uts: host drops the namespace (and the names), container: keeps it for the start to join, none has no /dev/shm', async () => {
   const types = (b: Awaited<ReturnType<typeof build>>) => b.spec.linux!.namespaces!.map((n) => n.type).sort();
-  const host = await build({ Hostname: 'mine' }, { IpcMode: 'host', PidMode: 'host', UTSMode: 'host' });
+  await assert.rejects(build({ Hostname: 'mine' }, { UTSMode: 'host' }), /conflicting options: hostname and the UTS mode/);
+  const host = await build({}, { IpcMode: 'host', PidMode: 'host', UTSMode: 'host' });
   assert.deepEqual(types(host), ['cgroup', 'mount', 'network']);
   assert.equal(host.spec.hostname, undefined, "the host's uts namespace keeps the host's name");
   assert.deepEqual(host.spec.mounts!.find((m) => m.destination === '/dev/shm'), { destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['rbind', 'nosuid', 'noexec', 'nodev'] });
