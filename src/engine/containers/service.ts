@@ -588,7 +588,13 @@ export class ContainerService {
         (policy?.Name === 'on-failure' && !stopped && r.state.exitCode !== 0 && (max === 0 || r.restartCount < max));
       if (go) out.push(r);
     }
-    return out;
+    // A container that joins another's namespaces (--network/--ipc/--pid/--uts container:,
+    // a kube pod's members) after the ones it may join, which must be running by then.
+    const joins = (r: ContainerRecord) => {
+      const h = this.settings(r).hostConfig;
+      return [h.NetworkMode, h.IpcMode, h.PidMode, h.UTSMode].some((m) => m?.startsWith('container:')) ? 1 : 0;
+    };
+    return out.sort((a, b) => joins(a) - joins(b));
   }
 
   /** docker restart: stop (signal, then SIGKILL after the timeout) and start again. */
