@@ -12,6 +12,9 @@ import { lineFinder } from '../yaml-file.js';
 
 export type Dict = Record<string, unknown>;
 
+/** The name a manifest read from stdin (`kube play -`) goes by, in messages and labels. */
+export const STDIN = 'stdin';
+
 /** The kinds kube play makes something of, with the apiVersion each must carry. */
 export const KINDS: Record<string, string[]> = {
   Pod: ['v1'],

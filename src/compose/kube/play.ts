@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { ContainerSummary, Engine } from '../../engine/engine.js';
 import { BrigError } from '../../errors/index.js';
 import { displayName, imageId, type Reporter } from '../orchestrate.js';
-import type { KubeFile } from './manifest.js';
+import { type KubeFile, STDIN } from './manifest.js';
 import { claimVolume, KUBE_LABEL, type PlayContext, type PodPlan, podNames, podPlans, resourceData } from './pod.js';
 
 export interface Play {
@@ -28,7 +28,7 @@ export interface Play {
 
 /** The manifest mapped onto requests; every error names the file, document, line and path. */
 export function planPlay(manifest: KubeFile, warn: (m: string) => void): Play {
-  const file = path.resolve(manifest.path);
+  const file = manifest.path === STDIN ? STDIN : path.resolve(manifest.path);
   const said = new Set<string>();
   const once = (m: string) => {
     if (!said.has(m)) warn((said.add(m), m));
@@ -125,7 +125,7 @@ export async function play(engine: Engine, plan: Play, opts: PlayOptions, r: Rep
   const existing = await existingPods(engine, plan);
   if (existing.size && !opts.replace) {
     const [pod, file] = [...existing].sort()[0]!;
-    throw new BrigError('POD_EXISTS', `pod ${pod} already exists (kube play of ${file || 'another manifest'})`, { field: 'metadata.name', hint: `brig kube down ${plan.file}, or brig kube play --replace` });
+    throw new BrigError('POD_EXISTS', `pod ${pod} already exists (kube play of ${file || 'another manifest'})`, { field: 'metadata.name', hint: `brig kube down ${plan.file === STDIN ? '- (the same manifest on stdin)' : plan.file}, or brig kube play --replace` });
   }
   await Promise.all([...existing.keys()].map((pod) => removePod(engine, pod, r)));
   await ensureImages(engine, plan, r);

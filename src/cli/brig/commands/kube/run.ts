@@ -7,7 +7,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { displayName, type Reporter } from '../../../../compose/orchestrate.js';
 import { type GenerateMember, podManifest } from '../../../../compose/kube/generate.js';
-import { type KubeFile, parseManifests } from '../../../../compose/kube/manifest.js';
+import { type KubeFile, parseManifests, STDIN } from '../../../../compose/kube/manifest.js';
 import { down, planPlay, play } from '../../../../compose/kube/play.js';
 import { KUBE_LABEL } from '../../../../compose/kube/pod.js';
 import { BrigError, hasErrno } from '../../../../errors/index.js';
@@ -29,8 +29,8 @@ async function readManifest(ctx: BrigContext, arg: string): Promise<KubeFile> {
   if (arg === '-') {
     const chunks: Buffer[] = [];
     for await (const c of ctx.stdin as AsyncIterable<Buffer>) chunks.push(Buffer.from(c));
-    // stdin has no path: its resources are labelled as this directory's "-".
-    return parseManifests(Buffer.concat(chunks).toString('utf8'), path.join(ctx.cwd, '-'));
+    // stdin has no path: its errors and labels say "stdin".
+    return parseManifests(Buffer.concat(chunks).toString('utf8'), STDIN);
   }
   const file = path.resolve(ctx.cwd, arg);
   let text: string;
