@@ -79,11 +79,14 @@ const common = {
 };
 /*
  * Verbs whose code (and libraries) only they use live in bundles of their own, loaded by
- * their verb with import(): `brig compose` brings the YAML parser, which no other command
+ * their verb with import(): `brig compose` and `brig kube` bring the YAML parser, which no other command
  * should parse at start. The verb's `import('./run.js')` becomes an import of the bundle
  * beside dist/brig.cjs.
  */
-const APART = [{ entry: 'src/cli/brig/commands/compose/run.ts', out: 'dist/brig-compose.cjs', importer: /commands[\\/]compose[\\/]index\.ts$/ }];
+const APART = [
+  { entry: 'src/cli/brig/commands/compose/run.ts', out: 'dist/brig-compose.cjs', importer: /commands[\\/]compose[\\/]index\.ts$/ },
+  { entry: 'src/cli/brig/commands/kube/run.ts', out: 'dist/brig-kube.cjs', importer: /commands[\\/]kube[\\/]index\.ts$/ },
+];
 const apartPlugin = {
   name: 'apart',
   setup(b) {

@@ -175,7 +175,8 @@ export async function ensureVolumes(engine: Engine, p: Project, services: string
   }
 }
 
-async function imageId(engine: Engine, ref: string): Promise<string | undefined> {
+/** An image's id here, or undefined when it is not. */
+export async function imageId(engine: Engine, ref: string): Promise<string | undefined> {
   try {
     return (await engine.inspectImage(ref)).Id;
   } catch (e) {

@@ -84,14 +84,19 @@ export function parseComposeYaml(text: string, file: string): ComposeFile {
   return {
     path: file,
     data: data as Record<string, unknown>,
-    lineOf(path) {
-      for (let n = path.length; n >= 0; n--) {
-        const node = doc.getIn(path.slice(0, n), true) as Scalar | undefined;
-        const at = node?.range?.[0];
-        if (at !== undefined) return lc.linePos(at).line;
-      }
-      return undefined;
-    },
+    lineOf: lineFinder(doc, lc),
+  };
+}
+
+/** Line (1-based) of the value at a path in a parsed document, or of its nearest parent. */
+export function lineFinder(doc: Document, lc: LineCounter): (path: (string | number)[]) => number | undefined {
+  return (path) => {
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n), true) as Scalar | undefined;
+      const at = node?.range?.[0];
+      if (at !== undefined) return lc.linePos(at).line;
+    }
+    return undefined;
   };
 }
 

@@ -3,6 +3,7 @@
  * with the runtime; images come from the image service (pulled, loaded, imported) or are
  * the built-in `host` image, which needs no download.
  */
+import { joinNamespaces, type NamespaceOwner, sharedNamespaces } from './containers/namespaces.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { arch, hostname, machine, release } from 'node:os';
@@ -609,6 +610,8 @@ export class LocalEngine implements Engine {
     };
     try {
       const made = await this.prepareContainer(req, id, bundle, undo, opts.name ?? id.slice(0, 12), base);
+      // A foreground container joins the others' namespaces now; a kept one at each start.
+      made.spec = await joinNamespaces(made.spec, req.HostConfig ?? {}, id, (ref) => this.namespaceOwner(ref));
       // Its anonymous volumes go with it; named ones (even made for it) stay, as docker's --rm.
       made.volumeUndo.names = made.volumeUndo.names.filter((v) => made.anonymousVolumes.includes(v));
       await writeFile(path.join(bundle, 'config.json'), JSON.stringify(made.spec));
@@ -716,6 +719,13 @@ export class LocalEngine implements Engine {
       arch: arch() === 'arm64' ? 'aarch64' : 'x86_64',
     });
     built.spec.annotations = { ...built.spec.annotations, 'io.brig.image': imageId };
+    // --ipc/--pid/--uts container:NAME must name a container (joined when this one starts).
+    for (const j of sharedNamespaces(h)) {
+      await this.namespaceOwner(j.ref).catch((e: unknown) => {
+        if (e instanceof BrigError && e.code === 'CONTAINER_NOT_FOUND') throw new BrigError('CONTAINER_NOT_FOUND', `no such container to join the ${j.what} of: ${j.ref}`, { field: `HostConfig.${j.field}`, cause: e });
+        throw e;
+      });
+    }
     const net = this.networkService();
     if (net) {
       const planned = await net.plan(req, { id, name: name ?? '', hostname: built.config.Hostname, domainname: built.config.Domainname ?? '' });
@@ -838,10 +848,7 @@ export class LocalEngine implements Engine {
         const status = await this.deps.runtime.state(id).then((st) => st.status, () => undefined);
         return status !== undefined && status !== 'stopped';
       },
-      lookupContainer: async (ref) => {
-        const r = await this.containerService().find(ref);
-        return { id: r.id, name: r.name, pid: isRunningLike(r.state.status) ? r.state.pid : 0 };
-      },
+      lookupContainer: (ref) => this.namespaceOwner(ref),
     });
     return this.networks;
   }
@@ -892,6 +899,12 @@ export class LocalEngine implements Engine {
     const r = await this.containerService().find(container);
     await net.disconnect(r.id, ref);
     this.event(objectEvent('network', 'disconnect', ref, { container: r.id, name: ref, type: 'bridge' }));
+  }
+
+  /** A kept container by name or id, with its init pid while it runs (0 otherwise). */
+  private async namespaceOwner(ref: string): Promise<NamespaceOwner> {
+    const r = await this.containerService().find(ref);
+    return { id: r.id, name: r.name, pid: isRunningLike(r.state.status) ? r.state.pid : 0 };
   }
 
   private async kept(): Promise<ContainerService> {

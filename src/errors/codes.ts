@@ -19,6 +19,7 @@ export const ErrorCodes = {
   CONTAINER_NOT_RUNNING: 'Container is not running (or not in the state this needs)',
   CONTAINER_STATE: 'The container is not in a state that allows this',
   DEPENDENCY_FAILED: 'A service this one depends on did not reach its condition',
+  POD_EXISTS: 'A pod of this name (from kube play) already exists',
   NAME_IN_USE: 'Container name already in use',
   AMBIGUOUS_ID: 'Container id prefix matches more than one container',
   STATE_CORRUPT: 'Container state unreadable',

@@ -9,8 +9,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { BRIG, brigCli } from '../support/brig-cli.js';
@@ -31,7 +31,7 @@ const status = (s: string, key: string) => new RegExp(`^${key}:\\s*(.*)$`, 'm').
 before(async () => {
   if (skip) return;
   const rootfs = await makeBusyboxRootfs(root);
-  for (const a of ['sleep', 'grep', 'cat', 'true', 'touch', 'mkdir', 'df', 'ps', 'awk', 'head', 'stat', 'printf', 'env', 'hostname', 'dd', 'wc', 'tr', 'id', 'mknod', 'ls']) spawnSync('ln', ['-sf', 'busybox', path.join(rootfs, 'bin', a)]);
+  for (const a of ['sleep', 'grep', 'cat', 'true', 'touch', 'mkdir', 'df', 'ps', 'awk', 'head', 'stat', 'printf', 'env', 'hostname', 'dd', 'wc', 'tr', 'id', 'mknod', 'ls', 'test']) spawnSync('ln', ['-sf', 'busybox', path.join(rootfs, 'bin', a)]);
   mkdirSync(path.join(rootfs, 'tmp'), { mode: 0o1777 });
   // A setuid-root copy of the probe: `suid ids` shows whether exec raised the euid.
   copyFileSync(path.join(repoRoot, 'native/build/brig-probe'), path.join(rootfs, 'bin/suid'));
@@ -124,6 +124,35 @@ test('--ulimit, --read-only, --tmpfs, --shm-size, --sysctl, --group-add, --cap-a
   assert.match(s, /^1$/m);
   assert.match(s, /groups=10\(wheel\)/);
   assert.equal(status(s, 'CapBnd'), '0000000000001001', 'CAP_CHOWN and CAP_NET_ADMIN only');
+});
+
+test('--ipc/--pid/--uts container:NAME join its namespaces, host ones are the host\'s (compared from the host by /proc/PID/ns), none has no /dev/shm', { skip }, () => {
+  const ns = (pid: string | number, t: string) => readlinkSync(`/proc/${pid}/ns/${t}`);
+  const pidOf = (c: string) => ok(['inspect', '-f', '{{.State.Pid}}', c]).trim();
+  ok(['run', '-d', '--name', 'ns-owner', '--network', 'none', '--hostname', 'owner', IMAGE, 'sleep', '300']);
+  ok(['run', '-d', '--name', 'ns-joiner', '--network', 'container:ns-owner', '--ipc', 'container:ns-owner', '--pid', 'container:ns-owner', '--uts', 'container:ns-owner', IMAGE, 'sleep', '300']);
+  const [o, j] = [pidOf('ns-owner'), pidOf('ns-joiner')];
+  for (const t of ['net', 'ipc', 'pid', 'uts']) assert.equal(ns(j, t), ns(o, t), `${t} shared`);
+  assert.notEqual(ns(j, 'mnt'), ns(o, 'mnt'));
+  assert.equal(ok(['exec', 'ns-joiner', 'hostname']), 'owner\n', "the owner's name in the shared uts namespace");
+  assert.match(ok(['exec', 'ns-joiner', 'ps', '-o', 'args']), /sleep 300[\s\S]*sleep 300/, 'both processes in one pid namespace');
+  assert.equal(ok(['inspect', '-f', '{{.HostConfig.IpcMode}} {{.HostConfig.PidMode}} {{.HostConfig.UTSMode}}', 'ns-joiner']), 'container:ns-owner container:ns-owner container:ns-owner\n');
+  // A stopped owner cannot be joined: the start fails naming it.
+  ok(['stop', '-t', '0', 'ns-owner']);
+  ok(['stop', '-t', '0', 'ns-joiner']);
+  const r = brig(['start', 'ns-joiner']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /cannot join .* of a non running container: ns-owner/);
+  ok(['rm', '-f', 'ns-joiner', 'ns-owner']);
+  ok(['run', '-d', '--name', 'ns-host', '--network', 'none', '--ipc', 'host', '--pid', 'host', '--uts', 'host', IMAGE, 'sleep', '300']);
+  const h = pidOf('ns-host');
+  for (const t of ['ipc', 'pid', 'uts']) assert.equal(ns(h, t), ns(process.pid, t), `${t} is the host's`);
+  assert.equal(ok(['exec', 'ns-host', 'hostname']), `${hostname()}\n`);
+  ok(['rm', '-f', 'ns-host']);
+  assert.equal(out(['--ipc', 'none', '--network', 'none'], 'test -e /dev/shm && echo shm || echo no-shm'), 'no-shm\n');
+  const bad = brig(['run', '--rm', '--pid', 'container:nope', IMAGE, 'true']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /no such container to join the PID namespace of: nope/);
 });
 
 test('--security-opt seccomp=FILE (docker\'s profile format) and seccomp=unconfined; --device with cgroup permissions; --device-cgroup-rule', { skip }, () => {

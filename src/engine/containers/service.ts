@@ -35,6 +35,7 @@ import type { MountPoint } from '../volumes/resolve.js';
 import { type FilterableContainer, type FilterMap, planList, planPrune, prunable, selectContainers } from './filters.js';
 import { type ContainerJSON, type ContainerSummary, containerJSON, containerSummary } from './inspect.js';
 import { isRunningLike } from './state.js';
+import { joinNamespaces, sharedNamespaces } from './namespaces.js';
 import { type ContainerTopResponse, hostPs, type PsRunner, topProcesses, validatePsArgs } from './top.js';
 import { type ContainerRecord, ContainerStore, type HealthState } from './store.js';
 import { readTextSync } from '../../util/read-text.js';
@@ -343,6 +344,7 @@ export class ContainerService {
     const id = found.id;
     // The network before the record says "running" (its setup takes a moment, and a running
     // record has an init pid); a start the state machine then refuses undoes it.
+    if (!isRunningLike(found.state.status) && !found.pending) await this.joinOthers(id, s);
     const finalExit = isRunningLike(found.state.status) || found.pending ? undefined : await this.deps.network?.attach(id);
     // The state machine first (a removing or dead container cannot start), then the monitor.
     await this.store.update(id, 'start', (r) => ({ ...r, pending: { op: 'start', owner: formatOwner(currentOwner()) } })).catch(async (e: unknown) => {
@@ -408,6 +410,18 @@ export class ContainerService {
       await this.deps.network?.detach(id).catch(() => undefined);
       throw new BrigError(code, `failed to start container ${found.name}: ${why}`, { cause: e });
     }
+  }
+
+  /** --ipc/--pid/--uts container:NAME: the other container's namespaces, at each start. */
+  private async joinOthers(id: string, s: ContainerSettings): Promise<void> {
+    if (!sharedNamespaces(s.hostConfig).length) return;
+    const file = path.join(s.bundle, 'config.json');
+    const spec = JSON.parse(await fs.readFile(file, 'utf8')) as Spec;
+    const joined = await joinNamespaces(spec, s.hostConfig, id, async (ref) => {
+      const r = await this.find(ref);
+      return { id: r.id, name: r.name, pid: isRunningLike(r.state.status) ? r.state.pid : 0 };
+    });
+    await fs.writeFile(file, JSON.stringify(joined));
   }
 
   /**
@@ -574,7 +588,13 @@ export class ContainerService {
         (policy?.Name === 'on-failure' && !stopped && r.state.exitCode !== 0 && (max === 0 || r.restartCount < max));
       if (go) out.push(r);
     }
-    return out;
+    // A container that joins another's namespaces (--network/--ipc/--pid/--uts container:,
+    // a kube pod's members) after the ones it may join, which must be running by then.
+    const joins = (r: ContainerRecord) => {
+      const h = this.settings(r).hostConfig;
+      return [h.NetworkMode, h.IpcMode, h.PidMode, h.UTSMode].some((m) => m?.startsWith('container:')) ? 1 : 0;
+    };
+    return out.sort((a, b) => joins(a) - joins(b));
   }
 
   /** docker restart: stop (signal, then SIGKILL after the timeout) and start again. */

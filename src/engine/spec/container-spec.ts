@@ -25,7 +25,7 @@ import type { LinuxResources } from '../../runtime/cgroups/resources.js';
 import { defaultSeccompProfile } from '../../runtime/seccomp/index.js';
 import type { LinuxSeccomp, NativeArch } from '../../runtime/seccomp/types.js';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, defaultMounts } from '../../runtime/spec/default-spec.js';
-import type { Mount, Spec } from '../../runtime/spec/types.js';
+import type { Mount, Namespace, Spec } from '../../runtime/spec/types.js';
 import type { ContainerConfig, ContainerCreateRequest, HostConfig } from '../containers/config.js';
 import { capabilitiesForUser } from '../user-capabilities.js';
 import { containerCapabilities } from './capabilities.js';
@@ -122,10 +122,42 @@ function refuseUnsupported(h: HostConfig): void {
       throw new BrigError('UNSUPPORTED_FIELD', `HostConfig.${field} "${v}" is not supported yet`, { field: `HostConfig.${field}`, hint: allowed.length ? `only ${allowed.join(', ')}` : undefined });
     }
   };
-  only('IpcMode', ['private', 'shareable']);
-  only('PidMode', ['']);
-  only('UTSMode', ['']);
   only('CgroupnsMode', ['private']);
+  namespaceMode('IpcMode', h.IpcMode, ['private', 'shareable', 'host', 'none']);
+  namespaceMode('PidMode', h.PidMode, ['host']);
+  namespaceMode('UTSMode', h.UTSMode, ['host']);
+}
+
+/**
+ * --ipc, --pid and --uts as docker (and podman, for --uts container:) take them: a mode
+ * word or `container:NAME|ID`. The other container's namespace is joined at each start
+ * (containers/namespaces.ts), when it has a process to join.
+ */
+function namespaceMode(field: 'IpcMode' | 'PidMode' | 'UTSMode', v: string | undefined, words: string[]): void {
+  if (v === undefined || v === '' || words.includes(v)) return;
+  if (v.startsWith('container:') && v.length > 'container:'.length) return;
+  const what = { IpcMode: 'IPC', PidMode: 'PID', UTSMode: 'UTS' }[field];
+  throw new BrigError('INVALID_ARGUMENT', `invalid ${what} mode: ${v}`, { field: `HostConfig.${field}`, hint: `one of ${[...words, 'container:NAME'].join(', ')}` });
+}
+
+/**
+ * The namespaces a container gets: new ones, less those it shares with the host (--ipc host,
+ * --pid host, --uts host). A `container:` mode keeps its entry; the start puts the other
+ * container's path in it.
+ */
+function containerNamespaces(h: HostConfig): Namespace[] {
+  const host = new Set<Namespace['type']>([...(h.IpcMode === 'host' ? ['ipc' as const] : []), ...(h.PidMode === 'host' ? ['pid' as const] : []), ...(h.UTSMode === 'host' ? ['uts' as const] : [])]);
+  return (['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup'] as const).filter((t) => !host.has(t)).map((type) => ({ type }));
+}
+
+/**
+ * /dev/shm as the IPC mode wants it: the host's with --ipc host (docker binds /dev/shm),
+ * none with --ipc none; a `container:` one is bound from the other's at start.
+ */
+function shmMount(m: Mount, h: HostConfig, size: number): Mount | undefined {
+  if (h.IpcMode === 'none') return undefined;
+  if (h.IpcMode === 'host') return { destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['rbind', 'nosuid', 'noexec', 'nodev'] };
+  return { ...m, options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${size}`] };
 }
 
 function checkSysctls(sysctls: Record<string, string>): void {
@@ -144,7 +176,11 @@ export async function buildContainerSpec(input: SpecInput): Promise<BuiltContain
 
   // 1. The request merged with the image's config.
   const merged = mergeWithImage(req, input.image.config ?? {});
-  const hostname = merged.Hostname || input.id.slice(0, 12);
+  const ownUts = !h.UTSMode;
+  // dockerd's ErrConflictUTSHostname: the host's name is not the container's to set.
+  if (h.UTSMode === 'host' && req.Hostname) throw new BrigError('INVALID_ARGUMENT', 'conflicting options: hostname and the UTS mode', { field: 'Config.Hostname' });
+  // docker: --uts host shows the host's name.
+  const hostname = h.UTSMode === 'host' ? (input.host.hostname ?? 'localhost') : merged.Hostname || input.id.slice(0, 12);
   if (merged.Hostname && !/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/.test(merged.Hostname)) {
     throw new BrigError('INVALID_ARGUMENT', `invalid hostname format: ${merged.Hostname}`, { field: 'Config.Hostname' });
   }
@@ -209,10 +245,10 @@ export async function buildContainerSpec(input: SpecInput): Promise<BuiltContain
   const shm = h.ShmSize ?? 0;
   if (shm < 0) throw new BrigError('INVALID_ARGUMENT', 'SHM size can not be less than 0', { field: 'HostConfig.ShmSize' });
   const shmSize = shm || DEFAULT_SHM_SIZE;
-  const base = defaultMounts().map((m): Mount => {
-    if (m.destination === '/dev/shm') return { ...m, options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shmSize}`] };
-    if (privileged && (m.destination === '/sys' || m.destination === '/sys/fs/cgroup')) return { ...m, options: m.options!.filter((o) => o !== 'ro') };
-    return m;
+  const base = defaultMounts().flatMap((m): Mount[] => {
+    if (m.destination === '/dev/shm') return [shmMount(m, h, shmSize)].filter((x) => x !== undefined);
+    if (privileged && (m.destination === '/sys' || m.destination === '/sys/fs/cgroup')) return [{ ...m, options: m.options!.filter((o) => o !== 'ro') }];
+    return [m];
   });
   const etcRo = h.ReadonlyRootfs === true ? ['ro'] : [];
   const etcMounts: Mount[] = (['hostname', 'hosts', 'resolv.conf'] as const).map((f) => ({
@@ -237,14 +273,14 @@ export async function buildContainerSpec(input: SpecInput): Promise<BuiltContain
       ...(plan.oomScoreAdj !== undefined ? { oomScoreAdj: plan.oomScoreAdj } : {}),
     },
     root: { path: input.rootfs.path, readonly: input.rootfs.readonly === true || h.ReadonlyRootfs === true },
-    hostname,
-    ...(merged.Domainname ? { domainname: merged.Domainname } : {}),
+    // Another's (or the host's) uts namespace keeps its own names.
+    ...(ownUts ? { hostname, ...(merged.Domainname ? { domainname: merged.Domainname } : {}) } : {}),
     // The user's mounts by depth, parents first (docker sorts them so): a volume on /etc goes
     // under the hostname and hosts files, a bind on /data before one on /data/x.
     mounts: [...base, ...(input.rootfs.mounts ?? []), ...byDepth([...etcMounts, ...tmpfs, ...(input.mounts ?? [])]), ...mounts],
     annotations: { ...fromImage.spec.annotations, ...merged.Labels },
     linux: {
-      namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }],
+      namespaces: containerNamespaces(h),
       ...(devices.length ? { devices } : {}),
       resources,
       ...(Object.keys(sysctls).length ? { sysctl: { ...sysctls } } : {}),
@@ -260,6 +296,8 @@ export async function buildContainerSpec(input: SpecInput): Promise<BuiltContain
     ShmSize: shmSize,
     NetworkMode: h.NetworkMode || 'bridge',
     IpcMode: h.IpcMode || 'private',
+    PidMode: h.PidMode ?? '',
+    UTSMode: h.UTSMode ?? '',
     CgroupnsMode: h.CgroupnsMode || 'private',
     Privileged: privileged,
     ReadonlyRootfs: h.ReadonlyRootfs === true,

@@ -5,7 +5,7 @@
  * their own.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { availableParallelism, totalmem } from 'node:os';
+import { availableParallelism, hostname, totalmem } from 'node:os';
 import { hasErrno } from '../../errors/index.js';
 import { parseLimits } from '../../runtime/host-facts.js';
 import { CAPABILITIES } from '../../runtime/linux/constants.js';
@@ -31,6 +31,8 @@ export interface EngineHost {
   init: { path: string } | { missing: string };
   /** The host's /etc/resolv.conf, as containers without their own DNS settings copy it. */
   resolvConf: string;
+  /** The host's name (what a --uts host container is called). */
+  hostname?: string;
 }
 
 /** Where --init looks, in order: Debian's tini-static, catatonit, docker's own name. */
@@ -106,6 +108,7 @@ export function readEngineHost(): EngineHost {
     swapLimit: swap,
     init: findInit(),
     resolvConf: readOr('/etc/resolv.conf', ''),
+    hostname: hostname(),
   };
   return cached;
 }

@@ -11,7 +11,9 @@ import { after, test } from 'node:test';
 import { parseCpus, parseDevice, parseUlimit, readKeyValueFile } from '../../../src/cli/brig/commands/container/create-options.js';
 import type { ContainerCreateRequest, HostConfig } from '../../../src/engine/containers/config.js';
 import { containerCapabilities, DOCKER_DEFAULT_CAPS } from '../../../src/engine/spec/capabilities.js';
+import { joinNamespaces } from '../../../src/engine/containers/namespaces.js';
 import { buildContainerSpec, mergeWithImage } from '../../../src/engine/spec/container-spec.js';
+import type { BrigError } from '../../../src/errors/index.js';
 import { hostsFile, resolvConfFile } from '../../../src/engine/spec/etc-files.js';
 import type { EngineHost } from '../../../src/engine/spec/host.js';
 import { capabilityNames } from '../../../src/engine/spec/host.js';
@@ -201,12 +203,39 @@ test('--init, --read-only, --tmpfs, --shm-size, sysctls, device rules; what is n
   assert.deepEqual(b.spec.linux!.sysctl, { 'net.ipv4.ip_forward': '1' });
   assert.ok(b.spec.linux!.resources!.devices!.some((d) => d.major === 42 && d.minor === -1 && d.access === 'rmw'));
   await assert.rejects(build({}, { Sysctls: { 'kernel.hostname': 'x' } }), /sysctl 'kernel.hostname' is not whitelisted/);
-  await assert.rejects(build({}, { PidMode: 'host' }), /HostConfig.PidMode "host" is not supported yet/);
+  await assert.rejects(build({}, { CgroupnsMode: 'host' }), /HostConfig.CgroupnsMode "host" is not supported yet/);
   await assert.rejects(build({}, { Init: true }, IMAGE).then(() => buildContainerSpec({ id: 'b'.repeat(64), request: { Image: 'i', HostConfig: { Init: true } }, image: IMAGE, rootfs: { path: rootfs }, etcDir: '/c', host: { ...HOST, init: { missing: 'no init here' } }, kernel: '6.1', arch: 'x86_64' })), /--init: no init here/);
   await assert.rejects(build({ WorkingDir: 'rel' }), /the working directory 'rel' is invalid/);
   await assert.rejects(build({}, { Tmpfs: { '/x': 'bogus' } }), /Invalid tmpfs option/);
   await assert.rejects(build({ Entrypoint: [], Cmd: [] }, {}, { ...IMAGE, config: {} }), /no command specified/);
   assert.deepEqual(mergeTmpfsOptions(['noexec', 'nosuid', 'nodev', 'rw', 'exec', 'size=1m', 'size=2m'], 'f'), ['nosuid', 'nodev', 'rw', 'exec', 'size=2m']);
+});
+
+test('--ipc, --pid, --uts: host drops the namespace (and the names), container: keeps it for the start to join, none has no /dev/shm', async () => {
+  const types = (b: Awaited<ReturnType<typeof build>>) => b.spec.linux!.namespaces!.map((n) => n.type).sort();
+  await assert.rejects(build({ Hostname: 'mine' }, { UTSMode: 'host' }), /conflicting options: hostname and the UTS mode/);
+  const host = await build({}, { IpcMode: 'host', PidMode: 'host', UTSMode: 'host' });
+  assert.deepEqual(types(host), ['cgroup', 'mount', 'network']);
+  assert.equal(host.spec.hostname, undefined, "the host's uts namespace keeps the host's name");
+  assert.deepEqual(host.spec.mounts!.find((m) => m.destination === '/dev/shm'), { destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['rbind', 'nosuid', 'noexec', 'nodev'] });
+  assert.deepEqual([host.hostConfig.IpcMode, host.hostConfig.PidMode, host.hostConfig.UTSMode], ['host', 'host', 'host']);
+  const joined = await build({}, { IpcMode: 'container:infra', PidMode: 'container:infra', UTSMode: 'container:infra' });
+  assert.deepEqual(types(joined), ['cgroup', 'ipc', 'mount', 'network', 'pid', 'uts']);
+  assert.equal(joined.spec.hostname, undefined, "a joined uts namespace keeps its owner's name");
+  const none = await build({}, { IpcMode: 'none' });
+  assert.equal(none.spec.mounts!.find((m) => m.destination === '/dev/shm'), undefined);
+  await assert.rejects(build({}, { IpcMode: 'bogus' }), /invalid IPC mode: bogus/);
+  await assert.rejects(build({}, { PidMode: 'private' }), /invalid PID mode: private/);
+  await assert.rejects(build({}, { UTSMode: 'container:' }), /invalid UTS mode: container:/);
+});
+
+test('joinNamespaces puts the running owner\'s /proc/PID/ns paths in; a stopped owner or itself is refused by field', async () => {
+  const b = await build({}, { IpcMode: 'container:infra', UTSMode: 'container:infra' });
+  const owner = async (ref: string) => ({ id: 'i'.repeat(64), name: ref, pid: ref === 'infra' ? 4242 : 0 });
+  const spec = await joinNamespaces(b.spec, { IpcMode: 'container:infra', UTSMode: 'container:infra' }, 'a'.repeat(64), owner);
+  assert.deepEqual(spec.linux!.namespaces!.filter((n) => n.path), [{ type: 'ipc', path: '/proc/4242/ns/ipc' }, { type: 'uts', path: '/proc/4242/ns/uts' }]);
+  await assert.rejects(joinNamespaces(b.spec, { PidMode: 'container:down' }, 'x', owner), (e: BrigError) => e.code === 'CONTAINER_NOT_RUNNING' && e.field === 'HostConfig.PidMode');
+  await assert.rejects(joinNamespaces(b.spec, { PidMode: 'container:infra' }, 'i'.repeat(64), owner), /cannot join own PID namespace/);
 });
 
 test("/etc/hosts and /etc/resolv.conf as docker writes them for a container without a network", () => {

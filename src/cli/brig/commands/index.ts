@@ -6,6 +6,7 @@ import type { Verb, VerbGroup } from '../verb.js';
 import { compose } from './compose/index.js';
 import { CONTAINER_TOP, containerGroup } from './container/index.js';
 import { builderGroup, IMAGE_TOP, imageGroup } from './image/index.js';
+import { kubeGroup } from './kube/index.js';
 import { networkGroup } from './network/index.js';
 import { login } from './registry/login.js';
 import { logout } from './registry/logout.js';
@@ -31,6 +32,7 @@ export const COMMANDS: Record<string, Verb | VerbGroup> = {
   compose,
   container: containerGroup,
   image: imageGroup,
+  kube: kubeGroup,
   network: networkGroup,
   system: systemGroup,
   volume: volumeGroup,
