@@ -69,6 +69,15 @@ function localOnly(what: string): BrigError {
   return new BrigError('UNSUPPORTED_FIELD', `${what} works on the local engine only, not through ${'a remote API'}`, { hint: 'unset BRIG_HOST (or drop -H) to use the local engine' });
 }
 
+/**
+ * A stream ended by its caller's signal (Ctrl-C on `events`, `logs -f`, `stats`): the body
+ * fails with AbortError, or with "Premature close" when the abort lands while the response
+ * is being read; either way the caller asked for it, and it is no error.
+ */
+function stoppedByCaller(e: unknown, signal: AbortSignal | undefined): boolean {
+  return (e as Error).name === 'AbortError' || signal?.aborted === true;
+}
+
 export class RemoteEngine implements Engine {
   readonly client: ApiClient;
 
@@ -279,7 +288,7 @@ export class RemoteEngine implements Engine {
     try {
       yield* jsonLines<ContainerStatsResponse>(res);
     } catch (e) {
-      if ((e as Error).name !== 'AbortError') throw e;
+      if (!stoppedByCaller(e, opts.signal)) throw e;
     }
   }
 
@@ -296,7 +305,7 @@ export class RemoteEngine implements Engine {
     try {
       yield* logLines(res, c.Config.Tty === true);
     } catch (e) {
-      if ((e as Error).name !== 'AbortError') throw e;
+      if (!stoppedByCaller(e, opts.signal)) throw e;
     }
   }
 
@@ -451,7 +460,7 @@ export class RemoteEngine implements Engine {
     try {
       yield* jsonLines(res, parse);
     } catch (e) {
-      if ((e as Error).name !== 'AbortError') throw e;
+      if (!stoppedByCaller(e, opts.signal)) throw e;
     }
   }
 
