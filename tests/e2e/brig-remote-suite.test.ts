@@ -26,7 +26,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 function runFile(file: string): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--test', '--test-reporter=spec', path.join(here, `${file}.test.js`)], {
-      env: { ...process.env, BRIG_TEST_REMOTE: '1' },
+      // Without NODE_TEST_CONTEXT: set by this runner, it would make the child a subtest
+      // reporting to a parent that does not listen, and run nothing.
+      env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT')), BRIG_TEST_REMOTE: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -43,5 +45,6 @@ for (const file of FILES) {
     const summary = r.out.split('\n').filter((l) => /^ℹ (tests|pass|fail|skipped)/.test(l));
     console.log(`# ${file} in remote mode: ${((Date.now() - started) / 1000).toFixed(0)} s; ${summary.join(', ')}`);
     assert.equal(r.code, 0, `${file} in remote mode:\n${r.out.slice(-6000)}`);
+    assert.ok(summary.some((l) => /^ℹ pass [1-9]/.test(l)), `${file} ran its tests:\n${r.out.slice(-2000)}`);
   });
 }
