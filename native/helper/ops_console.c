@@ -8,7 +8,8 @@
  * Without a console socket (a foreground `run` in a terminal, as `runc run` does it), a
  * socket pair stands in for it and stage 0, which waits for init anyway, is the holder: it
  * relays its own stdin to the pty and the pty to its stdout until init exits, with its
- * terminal in raw mode and the pty's size following it when the plan says stdin is one.
+ * terminal in raw mode and the pty's size following it when the plan says stdin is one, or
+ * the sizes the caller writes on a resize pipe (brig serve's exec resize) when it gives one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,9 +29,11 @@
 #include "helper.h"
 
 static int console_fd = -1;
-/* OP_CONSOLE_RELAY: stage 0's end of the pair, and whether its stdin is a terminal. */
+/* OP_CONSOLE_RELAY: stage 0's end of the pair, whether its stdin is a terminal, and a pipe
+ * of resizes from the caller (-1: none): records of rows and cols, big-endian u16 each. */
 static int relay_fd = -1;
 static int relay_tty;
+static int relay_resize = -1;
 
 static void send_fd(int sock, int fd, const char *name) {
   char ctrl[CMSG_SPACE(sizeof(int))];
@@ -68,6 +71,7 @@ void console_after_clone(int in_child) {
   close(in_child ? relay_fd : console_fd);
   if (in_child) relay_fd = -1;
   else console_fd = -1;
+  if (in_child && relay_resize >= 0) close(relay_resize);
 }
 
 void console_relay(pid_t child) {
@@ -90,10 +94,10 @@ void console_relay(pid_t child) {
   sigprocmask(SIG_BLOCK, &winch, NULL);
   int sfd = signalfd(-1, &winch, SFD_CLOEXEC);
   int pidfd = (int)syscall(SYS_pidfd_open, child, 0);
-  struct pollfd p[4] = {{.fd = 0, .events = POLLIN}, {.fd = master, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+  struct pollfd p[5] = {{.fd = 0, .events = POLLIN}, {.fd = master, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}, {.fd = relay_resize, .events = POLLIN}};
   char buf[8192];
   for (;;) {
-    if (poll(p, 4, -1) < 0) {
+    if (poll(p, 5, -1) < 0) {
       if (errno == EINTR) continue;
       break;
     }
@@ -110,6 +114,16 @@ void console_relay(pid_t child) {
     if (p[3].revents) {
       struct signalfd_siginfo si;
       if (read(sfd, &si, sizeof si) > 0 && raw) follow_size(master);
+    }
+    if (p[4].revents) {
+      /* Whole records only: each is one write of 4 bytes to a pipe, so never split. */
+      unsigned char r[256];
+      ssize_t n = read(relay_resize, r, sizeof r);
+      if (n <= 0 && errno != EINTR) p[4].fd = -1; /* the caller closed it: no more resizes */
+      for (ssize_t i = 0; i + 4 <= n; i += 4) {
+        struct winsize ws = {.ws_row = (unsigned short)(r[i] << 8 | r[i + 1]), .ws_col = (unsigned short)(r[i + 2] << 8 | r[i + 3])};
+        ioctl(master, TIOCSWINSZ, &ws);
+      }
     }
     if (p[2].revents) {
       /* init is gone: what it wrote last is still in the pty; then done. */
@@ -131,6 +145,7 @@ void op_console(const struct op *op) {
     console_fd = sv[0];
     relay_fd = sv[1];
     relay_tty = (int)A_INT(op, 0);
+    relay_resize = (int)A_INT(op, 1);
     break;
   }
   case OP_CONSOLE_CONNECT: {

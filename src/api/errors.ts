@@ -54,6 +54,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   NETWORK_IN_USE: 409,
   SNAPSHOT_EXISTS: 409,
   PORT_IN_USE: 409,
+  // docker's errdefs.Forbidden (daemon/network.go deleteNetwork): "bridge is a pre-defined network and cannot be removed"
+  NETWORK_PREDEFINED: 403,
   // docker's errdefs.NotImplemented for a log driver that cannot be read (none)
   LOG_READ_UNSUPPORTED: 501,
   // the registry's answers (docker: 401 is passed on for /auth)

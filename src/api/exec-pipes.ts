@@ -18,6 +18,9 @@ export interface ExecPipes {
   stdin?: Socket;
   stdout: Socket;
   stderr?: Socket;
+  /** With a tty: the pipe of terminal sizes (ExecOptions.resizeFd is its other end). */
+  resize?: Socket;
+  resizeFd?: number;
   /** Closes the process's ends in this process, once it has them (after execContainer). */
   release(): void;
   /** Closes everything (the client went, or the process could not start). */
@@ -29,7 +32,7 @@ export async function execPipes(opts: { stdin: boolean; tty: boolean }): Promise
   const theirs: number[] = [];
   const ours: Socket[] = [];
   try {
-    const names = ['out', ...(opts.tty ? [] : ['err']), ...(opts.stdin ? ['in'] : [])].map((n) => path.join(dir, n));
+    const names = ['out', ...(opts.tty ? ['resize'] : ['err']), ...(opts.stdin ? ['in'] : [])].map((n) => path.join(dir, n));
     await execFileAsync('mkfifo', ['-m', '600', ...names]);
     const output = (fifo: string) => {
       // The writer's end first (read-write, so the open does not wait for a reader), then ours.
@@ -51,6 +54,17 @@ export async function execPipes(opts: { stdin: boolean; tty: boolean }): Promise
       stdinFd = openSync(fifo, constants.O_RDONLY);
       theirs.push(stdinFd);
     }
+    // The sizes, as stdin: ours read-write first, the helper's read-only; its 4-byte writes
+    // are atomic (under PIPE_BUF), so the helper never reads half a size.
+    let resize: Socket | undefined;
+    let resizeFd: number | undefined;
+    if (opts.tty) {
+      const fifo = path.join(dir, 'resize');
+      resize = new Socket({ fd: openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK), readable: false, writable: true });
+      ours.push(resize);
+      resizeFd = openSync(fifo, constants.O_RDONLY);
+      theirs.push(resizeFd);
+    }
     for (const s of ours) s.on('error', () => {}); // a process gone early: 'close' follows, the copy ends
     const outFd = theirs[0]!;
     const errFd = opts.tty ? outFd : theirs[1]!;
@@ -65,6 +79,7 @@ export async function execPipes(opts: { stdin: boolean; tty: boolean }): Promise
       ...(stdin ? { stdin } : {}),
       stdout,
       ...(stderr ? { stderr } : {}),
+      ...(resize ? { resize, resizeFd: resizeFd! } : {}),
       release,
       destroy: () => {
         release();

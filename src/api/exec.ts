@@ -37,6 +37,14 @@ const CREATE: { object: Record<string, Schema> } = {
 
 const START: { object: Record<string, Schema> } = { object: { Detach: 'boolean', Tty: 'boolean', ConsoleSize: 'any' } };
 
+/** ConsoleSize: [height, width], or null (docker's *[2]uint). */
+function consoleSize(v: unknown): { height: number; width: number } | undefined {
+  if (v === undefined || v === null) return undefined;
+  const ok = (n: unknown) => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 0xffff;
+  if (!Array.isArray(v) || v.length !== 2 || !ok(v[0]) || !ok(v[1])) throw badRequest('ConsoleSize: expected [height, width], each 0 to 65535');
+  return v[0] || v[1] ? { height: v[0] as number, width: v[1] as number } : undefined;
+}
+
 export async function createExec(c: RequestContext): Promise<void> {
   const raw = await readJson(c.x);
   if (raw === undefined) throw badRequest('exec config cannot be empty');
@@ -57,6 +65,7 @@ export async function createExec(c: RequestContext): Promise<void> {
     attachStdout: b.AttachStdout === true,
     attachStderr: b.AttachStderr === true,
     detachKeys,
+    ...(consoleSize(b.ConsoleSize) ? { consoleSize: consoleSize(b.ConsoleSize)! } : {}),
     ...(b.Env ? { env: b.Env as string[] } : {}),
     ...(b.WorkingDir ? { workdir: b.WorkingDir as string } : {}),
     ...(b.User ? { user: b.User as string } : {}),
@@ -72,13 +81,15 @@ function startFailureCode(e: unknown): number {
 export async function startExec(c: RequestContext): Promise<void> {
   const e = c.state.exec(c.params.id!);
   const raw = await readJson(c.x);
-  const b = (raw === undefined ? {} : check(raw, START, '')) as { Detach?: boolean };
+  const b = (raw === undefined ? {} : check(raw, START, '')) as { Detach?: boolean; ConsoleSize?: unknown };
+  const size = consoleSize(b.ConsoleSize) ?? e.config.consoleSize;
   if (e.started) throw conflict(`Exec ${e.id} has already been started`);
   e.started = true;
   const cfg = e.config;
   const base = {
     cmd: cfg.cmd,
     tty: cfg.tty,
+    ...(cfg.tty && size ? { consoleSize: size } : {}),
     interactive: cfg.attachStdin,
     privileged: cfg.privileged,
     ...(cfg.env ? { env: cfg.env } : {}),
@@ -101,13 +112,15 @@ export async function startExec(c: RequestContext): Promise<void> {
   const h = c.x.hijack(streamType(cfg.tty, c.version), cfg.tty ? undefined : EMPTY_FRAME);
   let started: { pid: number; exit: Promise<number> };
   try {
-    started = await c.engine.execContainer(e.containerId, { ...base, detach: false, stdio: pipes.stdio });
+    started = await c.engine.execContainer(e.containerId, { ...base, detach: false, stdio: pipes.stdio, ...(pipes.resizeFd !== undefined ? { resizeFd: pipes.resizeFd } : {}) });
   } catch (err) {
-    // As dockerd: the stream is the client's already, so the error is written on it.
+    // As dockerd: the stream is the client's already, so the error is written on it; on
+    // stderr's frames where there are frames (dockerd 20.10 uses stdout's), so the client
+    // prints it as an error, as `brig exec` does on the local engine.
     pipes.destroy();
     finish(e, startFailureCode(err));
     const text = Buffer.from(`${(err as Error).message}\r\n`);
-    h.out.write(cfg.tty ? text : frame(1, text));
+    h.out.write(cfg.tty ? text : frame(2, text));
     h.end();
     return;
   } finally {
@@ -115,6 +128,16 @@ export async function startExec(c: RequestContext): Promise<void> {
   }
   e.running = true;
   e.pid = started.pid;
+  const sizes = pipes.resize;
+  if (sizes) {
+    e.resize = (rows, cols) => {
+      const rec = Buffer.alloc(4);
+      rec.writeUInt16BE(rows, 0);
+      rec.writeUInt16BE(cols, 2);
+      if (!sizes.destroyed) sizes.write(rec);
+    };
+    if (e.pendingSize) e.resize(e.pendingSize.rows, e.pendingSize.cols);
+  }
   const exited = started.exit.then(
     (code) => finish(e, code),
     () => finish(e, 126),
@@ -149,8 +172,42 @@ export async function startExec(c: RequestContext): Promise<void> {
 
 function finish(e: ExecInstance, code: number): void {
   e.running = false;
+  delete e.resize;
   e.exitCode = code;
   e.endedAt = Date.now();
+}
+
+/**
+ * POST /exec/{id}/resize: the terminal of a running exec, through the helper that relays its
+ * pty. As dockerd 20.10: h and w required (400), an unknown exec 404, an exec without a tty
+ * 200 with nothing done (the docs: "only works if tty was specified"). Where dockerd differs:
+ * an exec not started yet is waited for up to 10 s and then 500 "timeout waiting for exec
+ * session ready", an ended one 404 "no such exec" though inspect still finds it, and one whose
+ * container stopped 500; brig answers 409 "is not running" for all three at once, the
+ * status docker gives an exec acted on in the wrong state (start twice), since the docs'
+ * 404 ("no such exec instance") is not true of an instance that inspect shows.
+ */
+export function resizeExec(c: RequestContext): void {
+  const e = c.state.exec(c.params.id!);
+  const dim = (name: string) => {
+    const v = c.query.int(name);
+    if (v === undefined) throw badRequest(`${name}: required, the terminal's ${name === 'h' ? 'height' : 'width'}`);
+    if (v < 0 || v > 0xffff) throw badRequest(`${name}: a terminal size is 0 to 65535`);
+    return v;
+  };
+  const h = dim('h');
+  const w = dim('w');
+  // Without a tty, as dockerd once the exec has started: nothing to resize. (A detached
+  // exec's end is not seen by the server: its state cannot say whether it still runs.)
+  if (!e.config.tty && e.started) {
+    c.x.send(200);
+    return;
+  }
+  // A start under way (started, not yet running) is answered as dockerd answers it once ready.
+  if (!e.running && !(e.started && e.exitCode === null)) throw conflict(`Exec ${e.id} is not running`);
+  if (e.config.tty && e.resize) e.resize(h, w);
+  else if (e.config.tty) e.pendingSize = { rows: h, cols: w };
+  c.x.send(200);
 }
 
 export function inspectExec(c: RequestContext): void {

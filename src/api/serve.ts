@@ -34,6 +34,8 @@ export interface ServeOptions {
   log: (line: string) => void;
   /** The `brig` group's gid, if it exists (the socket's group). */
   groupFile?: string;
+  /** GET /_brig/memory (server.ts ApiOptions.debugMemory): off unless given. */
+  debugMemory?: () => Record<string, unknown>;
 }
 
 export type Listener = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
@@ -108,7 +110,11 @@ export async function serve(engine: Engine, opts: ServeOptions): Promise<Running
   for (const name of report.started) opts.log(`restarted container ${name} (restart policy)`);
   for (const f of report.failed) opts.log(`could not restart container ${f.name}: ${f.error}`);
 
-  const api = apiHandlers(engine, { onError: (status, method, path, message) => status >= 500 && opts.log(`${method} ${path}: ${status} ${message}`) });
+  const api = apiHandlers(engine, {
+    onError: (status, method, path, message) => status >= 500 && opts.log(`${method} ${path}: ${status} ${message}`),
+    ...(opts.debugMemory ? { debugMemory: opts.debugMemory } : {}),
+  });
+  if (opts.debugMemory) opts.log('GET /_brig/memory answers (--debug-memory): the server\'s memory to anyone on the socket');
   const servers: Server[] = [];
   const sockets = new Set<Socket>();
   const made: string[] = [];

@@ -23,12 +23,20 @@ export interface ApiHandlers {
 export interface ApiOptions {
   /** Called with every failed request's status (500s are the ones worth a log line). */
   onError?: (status: number, method: string, path: string, message: string) => void;
+  /**
+   * GET /_brig/memory answers with this (the server's memory, after a collection where the
+   * process allows one) and the server's own tables: for soak tests, never on by default, as
+   * it tells anyone on the socket about the server's insides. docker has no such endpoint.
+   */
+  debugMemory?: () => Record<string, unknown>;
 }
 
 export function apiHandlers(engine: Engine, opts: ApiOptions = {}): ApiHandlers {
   const router = new Router();
   for (const add of ROUTES) add(router);
   const state = new ServerState();
+  const probe = opts.debugMemory;
+  if (probe) router.add('GET', '/_brig/memory', async ({ x }) => x.send(200, { ...probe(), server: state.counts() }));
 
   async function handle(x: Exchange): Promise<void> {
     const url = new URL(x.req.url ?? '/', 'http://brig');

@@ -19,6 +19,8 @@ export interface ExecConfig {
   attachStdout: boolean;
   attachStderr: boolean;
   detachKeys: string;
+  /** docker's ConsoleSize (API 1.42+): the tty's first size. */
+  consoleSize?: { height: number; width: number };
 }
 
 export interface ExecInstance {
@@ -31,6 +33,10 @@ export interface ExecInstance {
   pid: number;
   /** When it ended (ms): kept for inspection for EXEC_KEEP_MS after. */
   endedAt?: number;
+  /** While an attached exec with a tty runs: resizes its terminal (POST /exec/{id}/resize). */
+  resize?: (rows: number, cols: number) => void;
+  /** A size asked for while the exec was starting: applied once it runs. */
+  pendingSize?: { rows: number; cols: number };
 }
 
 /** How long an ended exec stays inspectable (docker keeps them until its container goes). */
@@ -80,6 +86,11 @@ export class ServerState {
     const set = this.pending.get(containerId);
     this.pending.delete(containerId);
     return set ? [...set] : [];
+  }
+
+  /** How much is kept (GET /_brig/memory): what a soak test watches for growth. */
+  counts(): { execs: number; waitingAttaches: number } {
+    return { execs: this.execs.size, waitingAttaches: this.pending.size };
   }
 
   hasWaiting(containerId: string): boolean {

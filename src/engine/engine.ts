@@ -255,6 +255,14 @@ export interface ExecOptions {
   privileged?: boolean;
   /** fds for the process's stdin, stdout, stderr (foreground). */
   stdio: [number | 'ignore', number | 'ignore', number | 'ignore'];
+  /** With tty: the terminal's size to start with (docker's ConsoleSize: height, width). */
+  consoleSize?: { height: number; width: number };
+  /**
+   * With tty, in the foreground, on the local engine: the read end of a pipe; each 4-byte
+   * write of rows and cols (big-endian u16) to its other end resizes the terminal
+   * (brig serve's POST /exec/{id}/resize).
+   */
+  resizeFd?: number;
 }
 
 export interface StartOptions {

@@ -1106,6 +1106,8 @@ export class LocalEngine implements Engine {
       ...(opts.workdir !== undefined ? { workdir: opts.workdir } : {}),
       ...(opts.user !== undefined ? { user: opts.user } : {}),
       ...(opts.privileged ? { privileged: true } : {}),
+      ...(opts.tty && opts.consoleSize ? { consoleSize: opts.consoleSize } : {}),
+      ...(opts.tty && !opts.detach && opts.resizeFd !== undefined ? { resizeFd: opts.resizeFd } : {}),
     });
   }
 

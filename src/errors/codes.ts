@@ -77,6 +77,7 @@ export const ErrorCodes = {
   NETWORK_NOT_FOUND: 'Network does not exist',
   NETWORK_EXISTS: 'A network with that name already exists',
   NETWORK_IN_USE: 'Network has containers',
+  NETWORK_PREDEFINED: 'A pre-defined network (bridge, host, none) cannot be removed',
   SUBNET_OVERLAP: 'Subnet overlaps another network or a host route',
   ADDRESS_IN_USE: 'The requested container address is taken or outside the network',
   PORT_IN_USE: 'Host port already in use',

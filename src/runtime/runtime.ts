@@ -76,6 +76,12 @@ export interface ExecOptions {
   pidFile?: string;
   preserveFds?: number;
   stdio: (number | 'ignore')[];
+  /**
+   * With process.terminal and no console socket: the read end of a pipe on which the caller
+   * writes the terminal's new sizes (rows, cols as big-endian u16, one 4-byte write each);
+   * stage 0 holds it (after stdio and the preserved fds) and resizes the pty it relays.
+   */
+  resizeFd?: number;
   signal?: AbortSignal;
 }
 
@@ -331,7 +337,9 @@ export class Runtime {
     // The process is born in the container's cgroups, like init: counted and killed with
     // it. The plan joins them (CgroupManager.selfJoin): the process moves itself in first
     // thing after the clone. Stage 0 is started first so its start-up overlaps the compile.
-    const helper = this.deps.helper.start({ stdio: opts.stdio, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const resize = proc.terminal && !opts.consoleSocket && opts.resizeFd !== undefined;
+    const stdio = resize ? [...opts.stdio, opts.resizeFd!] : opts.stdio;
+    const helper = this.deps.helper.start({ stdio, ...(opts.signal ? { signal: opts.signal } : {}) });
     const selfJoin = s.cgroup ? openCgroupManager(s.cgroup, { warn: (m) => this.log.warn(m) }).selfJoin() : undefined;
     let plan: LaunchPlan;
     try {
@@ -346,6 +354,7 @@ export class Runtime {
           preserveFds: opts.preserveFds ?? 0,
           ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
           ...(proc.terminal && !opts.consoleSocket && (await stdinIsTerminal(opts.stdio)) ? { stdinIsTerminal: true } : {}),
+          ...(resize ? { resizeFd: opts.stdio.length } : {}),
           ...(s.noNewKeyring ? {} : { sessionKeyring: sessionKeyringName(id) }),
           ...(selfJoin ? { cgroupJoin: selfJoin } : {}),
         },

@@ -11,7 +11,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { type ApiServer, apiRequest, startApiServer, stopApiServer } from '../support/api-server.js';
-import { requires } from '../support/requires.js';
+import { repoRoot, requires } from '../support/requires.js';
 
 const skip = requires('root', 'helper', 'busybox', 'docker-cli');
 let s: ApiServer;
@@ -181,3 +181,20 @@ async function fetchUnix(socket: string, method: string, p: string): Promise<{ s
   const r = await apiRequest(socket, method, p);
   return { status: r.status, headers: r.headers as Record<string, string>, body: r.body.toString() };
 }
+
+test('docker exec -it on a pty: the terminal\'s size first (ConsoleSize), a resize of it (POST /exec/{id}/resize) seen inside, the exit code', { skip, timeout: 120_000 }, () => {
+  s.dockerOk(['run', '-d', '--name', 'ptyx', '--network', 'none', 'busybox', 'sleep', '300']);
+  const driver = path.join(repoRoot, 'tests', 'support', 'pty-driver.py');
+  // busybox's prompt asks the terminal where its cursor is (ESC [6n) and takes what is typed
+  // at once as the answer: each line is typed a moment after the prompt.
+  const steps = [{ size: [33, 99] }, { expect: '# ' }, { sleep: 1.5 }, { send: 'stty size\n' }, { expect: '33 99' }, { size: [41, 123] }, { sleep: 1.5 }, { send: 'stty size; exit 3\n' }];
+  const r = spawnSync('python3', [driver, JSON.stringify(steps), 'docker', 'exec', '-it', 'ptyx', 'sh'], { env: s.env, encoding: 'utf8', timeout: 90_000 });
+  assert.equal(r.status, 0, `pty driver: ${r.stderr}`);
+  const res = JSON.parse(r.stdout) as { out: string; status: number; failed: string | null };
+  const out = res.out.replace(/\r/g, '');
+  assert.equal(res.failed, null, out);
+  assert.match(out, /^33 99$/m, 'the first size');
+  assert.match(out, /^41 123$/m, 'the resize');
+  assert.equal(res.status, 3, out);
+  s.dockerOk(['rm', '-f', 'ptyx']);
+});

@@ -6,6 +6,7 @@
  * registry with a password.
  */
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { type ApiServer, apiRequest, startApiServer, stopApiServer } from '../support/api-server.js';
 import { htpasswdMissing, registryMissing, startRegistry, type TestRegistry } from '../support/image-registry.js';
@@ -77,6 +78,55 @@ test("resize: a tty container's terminal takes the size, through its monitor", {
   }
   assert.match(seen, /31 101/);
   assert.equal((await call('POST', `/v1.45/containers/${id}/resize?h=-1&w=5`)).status, 400);
+  await json('DELETE', `/v1.45/containers/${id}?force=1`);
+});
+
+/**
+ * POST /exec/{id}/resize over the exec's pty (the helper relays it; the sizes go on a pipe
+ * to it). Statuses as dockerd 20.10 answers, but for an exec not started, ended, or in a
+ * stopped container: dockerd waits 10 s and answers 500, or 404 "no such exec" though its
+ * inspect finds it; brig 409 "is not running" (src/api/exec.ts resizeExec says why). The
+ * API docs list 200, 400, 404 and 500; none of them for an exec in the wrong state.
+ */
+test('exec resize: ConsoleSize first, then each resize reaches the pty; docker\'s errors', { skip, timeout: 120_000 }, async () => {
+  const id = await run({ Cmd: ['sleep', '300'] });
+  const { Id: exec } = await json<{ Id: string }>('POST', `/v1.45/containers/${id}/exec`, {
+    Cmd: ['sh', '-c', 'while true; do stty size; sleep 0.2; done'],
+    Tty: true,
+    AttachStdin: true,
+    AttachStdout: true,
+    ConsoleSize: [20, 50],
+  });
+  const notStarted = await call('POST', `/v1.45/exec/${exec}/resize?h=1&w=1`);
+  assert.deepEqual([notStarted.status, JSON.parse(notStarted.body.toString()).message], [409, `Exec ${exec} is not running`]);
+  const sock = connect(s.socket);
+  let out = '';
+  sock.on('data', (d: Buffer) => (out += d.toString('latin1')));
+  const body = '{"Detach":false,"Tty":true}';
+  sock.write(`POST /v1.45/exec/${exec}/start HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+  const seen = async (text: string) => {
+    for (let i = 0; i < 100 && !out.includes(text); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(out.includes(text), `${JSON.stringify(text)} in ${JSON.stringify(out.slice(-300))}`);
+  };
+  await seen('20 50');
+  assert.equal((await call('POST', `/v1.45/exec/${exec}/resize?h=33&w=77`)).status, 200);
+  await seen('33 77');
+  const bad = await call('POST', `/v1.45/exec/${exec}/resize?w=77`);
+  assert.deepEqual([bad.status, JSON.parse(bad.body.toString()).message], [400, "h: required, the terminal's height"]);
+  assert.equal((await call('POST', `/v1.45/exec/${exec}/resize?h=70000&w=1`)).status, 400);
+  const unknown = await call('POST', '/v1.45/exec/nosuch/resize?h=1&w=1');
+  assert.deepEqual([unknown.status, JSON.parse(unknown.body.toString()).message], [404, 'No such exec instance: nosuch']);
+  sock.destroy();
+  let ended = { Running: true };
+  for (let i = 0; i < 100 && ended.Running; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    ended = await json<{ Running: boolean }>('GET', `/v1.45/exec/${exec}/json`);
+  }
+  assert.equal((await call('POST', `/v1.45/exec/${exec}/resize?h=1&w=1`)).status, 409, 'an ended exec');
+  // Without a tty, as dockerd: 200 and nothing to do.
+  const { Id: plain } = await json<{ Id: string }>('POST', `/v1.45/containers/${id}/exec`, { Cmd: ['sleep', '30'] });
+  await json('POST', `/v1.45/exec/${plain}/start`, { Detach: true });
+  assert.equal((await call('POST', `/v1.45/exec/${plain}/resize?h=10&w=10`)).status, 200);
   await json('DELETE', `/v1.45/containers/${id}?force=1`);
 });
 

@@ -178,7 +178,7 @@ test('networks: create with IPAM, labels and options, ls filters, inspect, docke
   assert.deepEqual(ls('name=^api'), ['apinet']);
   assert.deepEqual(ls('label=team=net', 'driver=bridge', 'type=custom', 'dangling=true', 'scope=local'), ['apinet']);
   assert.deepEqual(ls(`id=${id.slice(0, 12)}`), ['apinet']);
-  assert.deepEqual(ls('type=builtin'), []);
+  assert.deepEqual(ls('type=builtin'), ['bridge', 'host', 'none'], "docker's predefined networks");
   assert.deepEqual(ls('label=team=other'), []);
   assert.match(api.docker(['network', 'ls', '--filter', 'colour=red']).stderr, /invalid filter 'colour'/);
   const badType = await api.http('GET', `/networks?filters=${encodeURIComponent('{"type":["odd"]}')}`);
@@ -203,7 +203,7 @@ test('networks: create with IPAM, labels and options, ls filters, inspect, docke
   assert.deepEqual([aux.status, message(aux)], [400, 'IPAM.Config[0].AuxiliaryAddresses: not supported by brig (only its zero value is accepted)']);
   const overlap = api.docker(['network', 'create', '--subnet', '10.231.5.0/25', 'overlap']);
   assert.match(overlap.stderr, /Pool overlaps with other one on this address space/);
-  assert.deepEqual(ls(), ['apinet'], 'refused requests made nothing');
+  assert.deepEqual(ls(), ['apinet', 'bridge', 'host', 'none'], 'refused requests made nothing');
 
   const scoped = await api.http('GET', '/networks/apinet?scope=swarm');
   assert.deepEqual([scoped.status, message(scoped)], [404, 'network apinet not found']);
@@ -234,7 +234,7 @@ test('network connect and disconnect on a running container the brig CLI made; r
   const v127 = (await api.http('GET', '/v1.27/networks')).json() as { Name: string; Containers: object }[];
   assert.deepEqual(v145.find((x) => x.Name === 'side')!.Containers, {});
   assert.deepEqual(Object.keys(v127.find((x) => x.Name === 'side')!.Containers), [cid]);
-  assert.deepEqual(lines(api.dockerOk(['network', 'ls', '--format', '{{.Name}}', '--filter', 'dangling=false'])).sort(), ['base', 'side']);
+  assert.deepEqual(lines(api.dockerOk(['network', 'ls', '--format', '{{.Name}}', '--filter', 'dangling=false'])).sort(), ['base', 'bridge', 'host', 'none', 'side']);
 
   // In use: docker's 403 and words.
   const inUse = await api.http('DELETE', '/networks/side');
@@ -273,7 +273,7 @@ test('network connect and disconnect on a running container the brig CLI made; r
   const badKey = await api.http('POST', `/networks/prune?filters=${encodeURIComponent('{"dangling":["true"]}')}`);
   assert.deepEqual([badKey.status, message(badKey)], [400, "invalid filter 'dangling'"]);
   assert.equal(api.dockerOk(['network', 'prune', '-f']), 'Deleted Networks:\nspare\n\n');
-  assert.deepEqual(lines(api.dockerOk(['network', 'ls', '--format', '{{.Name}}'])), ['base']);
+  assert.deepEqual(lines(api.dockerOk(['network', 'ls', '--format', '{{.Name}}'])), ['base', 'bridge', 'host', 'none']);
 
   const lonely = ok(['inspect', '-f', '{{.Id}}', 'lonely']).trim();
   ok(['rm', '-f', 'box', 'lonely']);

@@ -117,3 +117,43 @@ test('the same requests to brig serve and dockerd: statuses as the table says, d
   }
   assert.deepEqual(seen, []);
 });
+
+/**
+ * The predefined networks. dockerd here runs with --bridge none, so it has host and none
+ * only (a default dockerd also lists bridge, driver bridge: the daemon's docker0). brig lists
+ * bridge, host and none, each as dockerd shows it but for the id and time. The API docs
+ * (NetworkList: "the network list includes the predefined networks"; NetworkDelete 403
+ * "operation not supported for pre-defined networks") back both. podman's service (4.3)
+ * lists only its default network, named bridge, no host or none, and answers DELETE of it
+ * with 500 "default network podman cannot be removed": there the docs back brig and dockerd.
+ */
+test('predefined networks: host and none as dockerd lists them, DELETE refused with its 403 and words', { skip, timeout: 60_000 }, async () => {
+  const shape = (n: Record<string, unknown>) => {
+    const { Id, Created, ...rest } = n;
+    assert.match(String(Id), /^[0-9a-f]{64}$/);
+    assert.ok(!Number.isNaN(Date.parse(String(Created))));
+    return rest;
+  };
+  const lists: Record<string, Record<string, unknown>[]> = {};
+  for (const [name, sock] of [['brig', brig.socket], ['dockerd', dockerSock]] as const) {
+    const r = await call(sock, 'GET', '/v1.41/networks');
+    assert.equal(r.status, 200);
+    lists[name] = JSON.parse(r.body) as Record<string, unknown>[];
+  }
+  const byName = (name: string, n: string) => lists[name]!.find((x) => x.Name === n);
+  for (const n of ['host', 'none']) assert.deepEqual(shape(byName('brig', n)!), shape(byName('dockerd', n)!), `${n} as dockerd shows it`);
+  assert.deepEqual(lists.brig!.map((n) => [n.Name, n.Driver, n.Scope]).sort(), [['bridge', 'bridge', 'local'], ['host', 'host', 'local'], ['none', 'null', 'local']]);
+  for (const n of ['host', 'none']) {
+    for (const sock of [brig.socket, dockerSock]) {
+      const r = await call(sock, 'DELETE', `/v1.41/networks/${n}`);
+      assert.deepEqual([r.status, JSON.parse(r.body).message], [403, `${n} is a pre-defined network and cannot be removed`]);
+    }
+  }
+  const bridge = await call(brig.socket, 'DELETE', `/v1.41/networks/${byName('brig', 'bridge')!.Id}`);
+  assert.deepEqual([bridge.status, JSON.parse(bridge.body).message], [403, 'bridge is a pre-defined network and cannot be removed']);
+  // The ids are the data root's: a restarted server lists the same ones.
+  await brig.stop();
+  await brig.restart();
+  const again = JSON.parse((await call(brig.socket, 'GET', '/v1.41/networks')).body) as { Id: string }[];
+  assert.deepEqual(again.map((n) => n.Id).sort(), lists.brig!.map((n) => n.Id).sort());
+});

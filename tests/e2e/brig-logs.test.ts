@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { BRIG, brigCli } from '../support/brig-cli.js';
+import { BRIG, brigCli, REMOTE } from '../support/brig-cli.js';
 import { requires } from '../support/requires.js';
 
 const skip = requires('root', 'helper', 'busybox');
@@ -111,7 +111,11 @@ test('logs -f follows across rotations (compressed) while the container writes, 
   ok(['rm', id]);
 });
 
-test("the engine's defaults from a daemon.json (BRIG_CONFIG): driver and options for containers that use the default driver only", { skip }, () => {
+// The engine's configuration is the server's (dockerd's daemon.json is too): in remote mode
+// the client's BRIG_CONFIG does not reach a brig serve started before the test wrote it.
+const remoteSkip = REMOTE ? "remote mode: daemon.json is the server's, read when brig serve starts; the test sets it for the client" : false;
+
+test("the engine's defaults from a daemon.json (BRIG_CONFIG): driver and options for containers that use the default driver only", { skip: skip || remoteSkip }, () => {
   writeFileSync(config, JSON.stringify({ 'log-driver': 'local', 'log-opts': { 'max-size': '2k', 'max-file': '2' } }));
   const def = withConfig.ok(['run', '-d', 'host', 'sh', '-c', loop(100)]).trim();
   const other = withConfig.ok(['run', '-d', '--log-driver', 'json-file', 'host', 'sh', '-c', loop(100)]).trim();

@@ -32,6 +32,27 @@ function httpGet(url: string): Promise<string> {
   });
 }
 
+test('a fresh data root lists docker\'s predefined networks (bridge, host, none), ids kept, and refuses to remove them', { skip }, () => {
+  // First in the file: the data root is fresh. dockerd lists the same three (bridge unless
+  // started with --bridge none), drivers bridge, host and null, scope local.
+  const ls = () => ok(['network', 'ls', '--no-trunc', '--format', '{{.ID}} {{.Name}} {{.Driver}} {{.Scope}}']);
+  const first = ls();
+  assert.match(first, /^[0-9a-f]{64} bridge bridge local\n[0-9a-f]{64} host host local\n[0-9a-f]{64} none null local\n$/);
+  assert.equal(ls(), first, 'the ids stay (per data root)');
+  const host = JSON.parse(ok(['network', 'inspect', 'host'])) as [{ Driver: string; IPAM: { Config: unknown[] }; Containers: object }];
+  assert.deepEqual([host[0].Driver, host[0].IPAM.Config, host[0].Containers], ['host', [], {}]);
+  const noneId = first.split('\n')[2]!.split(' ')[0]!;
+  assert.equal(ok(['network', 'inspect', '-f', '{{.Name}}', noneId.slice(0, 12)]), 'none\n');
+  assert.equal(ok(['network', 'ls', '-q', '--filter', 'type=builtin']).split('\n').filter(Boolean).length, 3);
+  for (const name of ['bridge', 'host', 'none']) {
+    const r = brig(['network', 'rm', name]);
+    assert.equal(r.code, 1, `rm ${name}`);
+    assert.match(r.stderr, new RegExp(`${name} is a pre-defined network and cannot be removed`));
+  }
+  assert.equal(brig(['network', 'rm', noneId]).code, 1, 'by id too');
+  assert.equal(ls(), first, 'prune and rm left them');
+});
+
 test('two containers on a user network resolve each other by name and alias, and talk HTTP', { skip }, async () => {
   ok(['network', 'create', 'appnet']);
   ok(['run', '-d', '--name', 'web', '--network', 'appnet', '--network-alias', 'frontend', IMAGE, ...HTTPD]);

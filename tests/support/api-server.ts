@@ -31,8 +31,8 @@ export interface ApiServer {
   restart(): Promise<void>;
 }
 
-async function launch(data: string, socket: string, extraArgs: string[]): Promise<{ proc: ChildProcess; log: () => string }> {
-  const proc = spawn(BRIG, ['serve', '-H', `unix://${socket}`, ...extraArgs], { env: { ...process.env, BRIG_ROOT: data }, stdio: ['ignore', 'ignore', 'pipe'] });
+async function launch(data: string, socket: string, extraArgs: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ proc: ChildProcess; log: () => string }> {
+  const proc = spawn(BRIG, ['serve', '-H', `unix://${socket}`, ...extraArgs], { env: { ...process.env, BRIG_ROOT: data, ...extraEnv }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   await new Promise<void>((resolve, reject) => {
@@ -47,7 +47,8 @@ async function launch(data: string, socket: string, extraArgs: string[]): Promis
   return { proc, log: () => stderr };
 }
 
-export async function startApiServer(prefix: string, extraArgs: string[] = []): Promise<ApiServer> {
+/** `extraEnv`: the server's own (NODE_OPTIONS for a soak), not the docker CLI's. */
+export async function startApiServer(prefix: string, extraArgs: string[] = [], extraEnv: NodeJS.ProcessEnv = {}): Promise<ApiServer> {
   const root = mkdtempSync(path.join(tmpdir(), prefix));
   const data = path.join(root, 'data');
   const socket = path.join(root, 'docker.sock');
@@ -55,7 +56,7 @@ export async function startApiServer(prefix: string, extraArgs: string[] = []): 
   const archive = path.join(root, 'busybox.tar');
   writeFileSync(archive, dockerArchive([{ layers: [busyboxLayer()], tags: ['busybox:latest'] }]));
   brig.ok(['load', '-i', archive]);
-  let server = await launch(data, socket, extraArgs);
+  let server = await launch(data, socket, extraArgs, extraEnv);
   const env = { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: path.join(root, 'docker-config') };
   const docker: ApiServer['docker'] = (args, opts = {}) => {
     const r = spawnSync('docker', args, { env, encoding: 'utf8', input: opts.input ?? '', timeout: opts.timeout ?? 60_000 });
@@ -84,7 +85,7 @@ export async function startApiServer(prefix: string, extraArgs: string[] = []): 
       return exited;
     },
     async restart() {
-      server = await launch(data, socket, extraArgs);
+      server = await launch(data, socket, extraArgs, extraEnv);
       api.proc = server.proc;
     },
   };

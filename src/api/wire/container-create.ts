@@ -97,7 +97,8 @@ const HOST_CONFIG: Schema = {
     ...ZERO_RESOURCES,
     DeviceRequests: 'zero',
     VolumeDriver: 'zero',
-    Links: 'zero',
+    // Legacy links, name[:alias]: the engine writes them in /etc/hosts (default bridge only).
+    Links: strings,
     Cgroup: 'zero',
     UsernsMode: 'zero',
     Isolation: 'zero',
@@ -113,7 +114,8 @@ const ENDPOINT: Schema = {
     IPAMConfig: { object: { IPv4Address: 'string', IPv6Address: 'zero', LinkLocalIPs: 'zero' }, nullable: true },
     Aliases: strings,
     Links: 'zero',
-    MacAddress: 'zero',
+    // The interface's address (docker's --mac-address since API 1.44); the engine checks it.
+    MacAddress: 'string',
     DriverOpts: 'zero',
     GwPriority: 'zero',
     // Filled by the daemon, sent empty by clients.
@@ -196,10 +198,11 @@ export function createRequest(raw: Record<string, unknown>): ContainerCreateRequ
   if (endpoints) {
     const mode = (out.HostConfig as { NetworkMode?: string } | undefined)?.NetworkMode ?? 'bridge';
     const kept = Object.entries(endpoints)
-      // Endpoint settings for a mode with no endpoints (none, host, container:) say nothing.
-      .filter(([name]) => !(['none', 'host'].includes(name) || name.startsWith('container:')) || name !== mode)
+      // Endpoint settings for a mode with no endpoints (none, host, container:) say nothing,
+      // but a MAC address there is the engine's to refuse ("conflicting options").
+      .filter(([name, ep]) => !(['none', 'host'].includes(name) || name.startsWith('container:')) || name !== mode || !!ep?.MacAddress)
       // docker's CLI names the default network "default": the bridge on Linux.
-      .map(([name, ep]) => [name === 'default' ? 'bridge' : name, compact({ Aliases: ep?.Aliases, IPAMConfig: ep?.IPAMConfig })] as const)
+      .map(([name, ep]) => [name === 'default' ? 'bridge' : name, compact({ Aliases: ep?.Aliases, IPAMConfig: ep?.IPAMConfig, MacAddress: ep?.MacAddress || undefined })] as const)
       .filter(([, ep]) => Object.keys(ep).length || Object.keys(endpoints).length > 1 || mode !== 'bridge');
     if (kept.length) out.NetworkingConfig = { EndpointsConfig: Object.fromEntries(kept) };
   }

@@ -106,6 +106,9 @@ export interface ExecRequest {
   /** docker exec --privileged: every capability brig holds. */
   privileged?: boolean;
   stdio: (number | 'ignore')[];
+  /** With tty: the terminal's first size, and a pipe of later sizes (runtime ExecOptions.resizeFd). */
+  consoleSize?: { height: number; width: number };
+  resizeFd?: number;
 }
 
 export interface ContainerServiceDeps {
@@ -537,10 +540,11 @@ export class ContainerService {
         env,
         cwd: req.workdir ?? p.cwd,
         terminal: req.tty,
+        ...(req.tty && req.consoleSize ? { consoleSize: req.consoleSize } : {}),
         ...(user ? { user: { uid: user.uid, gid: user.gid, ...(user.additionalGids?.length ? { additionalGids: user.additionalGids } : {}) } } : {}),
         ...capabilitiesFor(p, user?.uid, req.privileged === true ? this.deps.heldCapabilities() : undefined),
       }),
-      { detach: req.detach, stdio: req.stdio },
+      { detach: req.detach, stdio: req.stdio, ...(req.resizeFd !== undefined ? { resizeFd: req.resizeFd } : {}) },
     );
     this.event(r, `exec_start: ${command}`, { execID });
     const exit = req.detach ? started.exit : started.exit.then((code) => (this.event(r, 'exec_die', { execID, exitCode: String(code) }), code));

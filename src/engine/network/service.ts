@@ -104,6 +104,11 @@ export interface CreateNetworkRequest {
 
 export type NetworkInspect = NetworkResource & { Containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }> };
 
+/** docker's words (daemon/network.go), its status 403 (errdefs.Forbidden). */
+function predefinedError(name: string): BrigError {
+  return new BrigError('NETWORK_PREDEFINED', `${name} is a pre-defined network and cannot be removed`);
+}
+
 export class NetworkService {
   readonly store: NetworkStore;
 
@@ -239,20 +244,82 @@ export class NetworkService {
     return { ...resource, Containers };
   }
 
+  /**
+   * docker's networks from the start, as `docker network ls` shows them on a fresh dockerd:
+   * bridge (the default bridge's record, made here if no container has made it yet), host
+   * and none (no record of brig's: containers in those modes have no endpoint; their ids
+   * are made once per data root and kept in predefined.json, so they stay as dockerd's do).
+   */
+  private async predefined(): Promise<{ bridge: NetworkRecord; host: NetworkInspect; none: NetworkInspect }> {
+    const file = path.join(this.store.dir, 'predefined.json');
+    type Ids = Record<'host' | 'none', { Id: string; Created: string }>;
+    const read = () =>
+      fs.readFile(file, 'utf8').then(
+        (t) => JSON.parse(t) as Ids,
+        (e: unknown) => {
+          if (hasErrno(e, 'ENOENT')) return undefined;
+          throw e;
+        },
+      );
+    let ids = await read();
+    let bridge = (await this.store.list()).find((n) => n.Name === DEFAULT_NETWORK);
+    if (!ids || !bridge) {
+      [ids, bridge] = await this.store.locked(async () => {
+        let made = await read();
+        if (!made) {
+          const now = new Date().toISOString();
+          made = { host: { Id: NetworkStore.newId(), Created: now }, none: { Id: NetworkStore.newId(), Created: now } };
+          await fs.writeFile(file, JSON.stringify(made), { mode: 0o600 });
+        }
+        return [made, await this.defaultNetwork()] as const;
+      });
+    }
+    const fixed = (Name: 'host' | 'none', Driver: 'host' | 'null'): NetworkInspect => ({
+      Name,
+      Id: ids[Name].Id,
+      Created: ids[Name].Created,
+      Scope: 'local',
+      Driver,
+      EnableIPv6: false,
+      IPAM: { Driver: 'default', Options: null, Config: [] },
+      Internal: false,
+      Attachable: false,
+      Ingress: false,
+      ConfigFrom: { Network: '' },
+      ConfigOnly: false,
+      Containers: {},
+      Options: {},
+      Labels: {},
+    });
+    return { bridge, host: fixed('host', 'host'), none: fixed('none', 'null') };
+  }
+
+  /** host or none by name, id or unique id prefix (bridge is a record: the store finds it). */
+  private async findFixed(ref: string): Promise<NetworkInspect | undefined> {
+    const { host, none } = await this.predefined();
+    return [host, none].find((n) => n.Name === ref || n.Id === ref) ?? (ref.length ? [host, none].find((n) => n.Id.startsWith(ref)) : undefined);
+  }
+
   async list(): Promise<NetworkInspect[]> {
+    const { host, none } = await this.predefined();
     const users = await this.users();
-    return (await this.store.list()).map((n) => this.view(n, users.get(n.Id) ?? []));
+    return [...(await this.store.list()).map((n) => this.view(n, users.get(n.Id) ?? [])), host, none];
   }
 
   async inspect(ref: string): Promise<NetworkInspect> {
+    const fixed = await this.findFixed(ref);
+    if (fixed) return fixed;
     const n = await this.store.find(ref);
     return this.view(n, (await this.users()).get(n.Id) ?? []);
   }
 
-  /** docker network rm: refused while a container is configured with it. */
+  /** docker network rm: refused for the predefined networks, and while a container is configured with it. */
   async remove(ref: string): Promise<string> {
+    const fixed = await this.findFixed(ref);
+    if (fixed) throw predefinedError(fixed.Name);
     return this.store.locked(async () => {
       const n = await this.store.find(ref);
+      if (n.Name === DEFAULT_NETWORK) throw predefinedError(n.Name);
       const users = (await this.users()).get(n.Id) ?? [];
       if (users.length) {
         throw new BrigError('NETWORK_IN_USE', `error while removing network: network ${n.Name} id ${n.Id} has active endpoints (${users.map((u) => u.state.name).join(', ')})`, { hint: 'remove the containers or disconnect them first' });

@@ -18,7 +18,8 @@ export interface NetworkResource {
   Id: string;
   Created: string;
   Scope: 'local';
-  Driver: 'bridge';
+  /** bridge for brig's networks; host and null for the predefined host and none. */
+  Driver: 'bridge' | 'host' | 'null';
   EnableIPv6: boolean;
   IPAM: { Driver: 'default'; Options: Record<string, string> | null; Config: { Subnet: string; Gateway: string; IPRange?: string }[] };
   Internal: boolean;

@@ -164,10 +164,19 @@ export class ApiClient {
         req.once('response', () => signal.removeEventListener('abort', stop));
         req.once('close', () => signal.removeEventListener('abort', stop));
       }
-      req.on('error', (e: NodeJS.ErrnoException) => reject(signal?.aborted ? e : this.unreachable(e)));
+      // A body that fails (the tar `load -i` reads cannot be opened) is the client's own
+      // error, in its own words: not a server that cannot be reached.
+      let bodyError: Error | undefined;
+      req.on('error', (e: NodeJS.ErrnoException) => reject(bodyError ?? (signal?.aborted ? e : this.unreachable(e))));
       if (body === undefined) req.end();
       else if (Buffer.isBuffer(body)) req.end(body);
-      else Readable.from(body).on('error', (e) => req.destroy(e)).pipe(req);
+      else
+        Readable.from(body)
+          .on('error', (e) => {
+            bodyError = Object.assign(e, { clientSide: true });
+            req.destroy(e);
+          })
+          .pipe(req);
     });
     // A stream the caller stops (an aborted signal) errors after its reader has gone: not a crash.
     res.on('error', () => {});

@@ -71,6 +71,15 @@ function localOnly(what: string): BrigError {
   return new BrigError('UNSUPPORTED_FIELD', `${what} works on the local engine only, not through ${'a remote API'}`, { hint: 'unset BRIG_HOST (or drop -H) to use the local engine' });
 }
 
+/**
+ * A stream ended by its caller's signal (Ctrl-C on `events`, `logs -f`, `stats`): the body
+ * fails with AbortError, or with "Premature close" when the abort lands while the response
+ * is being read; either way the caller asked for it, and it is no error.
+ */
+function stoppedByCaller(e: unknown, signal: AbortSignal | undefined): boolean {
+  return (e as Error).name === 'AbortError' || signal?.aborted === true;
+}
+
 export class RemoteEngine implements Engine {
   readonly client: ApiClient;
 
@@ -228,8 +237,9 @@ export class RemoteEngine implements Engine {
 
   /** docker's CLI's order: attach (the stream held by the server until the container runs), then start. */
   async startContainer(ref: string, opts: StartOptions = {}): Promise<void> {
+    let proxy: (AttachProxy & { resendSize(): Promise<void> }) | undefined;
     if (opts.attach) {
-      const proxy = await this.attachStream(ref);
+      proxy = await this.attachStream(ref);
       try {
         await opts.attach(proxy.socket);
       } catch (e) {
@@ -238,16 +248,23 @@ export class RemoteEngine implements Engine {
       }
     }
     await this.client.call('POST', `/containers/${enc(ref)}/start`);
+    // The terminal's size came before the container ran (run -it), when the server can only
+    // refuse it: again now, as the docker CLI resizes once the container has started.
+    await proxy?.resendSize();
   }
 
   /** The container's attach stream behind a local monitor-protocol socket (attach-proxy.ts). */
-  private async attachStream(ref: string): Promise<AttachProxy> {
+  private async attachStream(ref: string): Promise<AttachProxy & { resendSize(): Promise<void> }> {
     const c = await this.inspectContainer(ref);
     const stdin = c.Config.OpenStdin === true;
     const stream = await this.client.hijack('POST', `/containers/${enc(ref)}/attach`, { query: { stream: true, stdin, stdout: true, stderr: true } });
-    return attachProxy(stream, async (h, w) => {
-      await this.client.call('POST', `/containers/${enc(ref)}/resize`, { query: { h, w } });
+    let last: [number, number] | undefined;
+    const send = (h: number, w: number) => this.client.call('POST', `/containers/${enc(ref)}/resize`, { query: { h, w } });
+    const proxy = await attachProxy(stream, async (h, w) => {
+      last = [h, w];
+      await send(h, w);
     });
+    return { ...proxy, resendSize: async () => void (c.Config.Tty && last ? await send(...last).catch(() => {}) : undefined) };
   }
 
   async stopContainer(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
@@ -288,7 +305,7 @@ export class RemoteEngine implements Engine {
     try {
       yield* jsonLines<ContainerStatsResponse>(res);
     } catch (e) {
-      if ((e as Error).name !== 'AbortError') throw e;
+      if (!stoppedByCaller(e, opts.signal)) throw e;
     }
   }
 
@@ -305,7 +322,7 @@ export class RemoteEngine implements Engine {
     try {
       yield* logLines(res, c.Config.Tty === true);
     } catch (e) {
-      if ((e as Error).name !== 'AbortError') throw e;
+      if (!stoppedByCaller(e, opts.signal)) throw e;
     }
   }
 
@@ -486,7 +503,7 @@ export class RemoteEngine implements Engine {
     try {
       yield* jsonLines(res, parse);
     } catch (e) {
-      if ((e as Error).name !== 'AbortError') throw e;
+      if (!stoppedByCaller(e, opts.signal)) throw e;
     }
   }
 

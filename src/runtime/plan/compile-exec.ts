@@ -30,7 +30,7 @@ export function compileExecPlan(
   proc: Process & { args: string[] },
   target: ExecTarget,
   facts: Pick<HostFacts, 'capLastCap' | 'hasCapSysResource' | 'hardRlimits' | 'oomScoreAdj' | 'arch'>,
-  opts: Pick<CompileOptions, 'detach' | 'preserveFds' | 'consoleSocket' | 'stdinIsTerminal' | 'sessionKeyring' | 'cgroupJoin' | 'seccompCache'>,
+  opts: Pick<CompileOptions, 'detach' | 'preserveFds' | 'consoleSocket' | 'stdinIsTerminal' | 'resizeFd' | 'sessionKeyring' | 'cgroupJoin' | 'seccompCache'>,
 ): LaunchPlan {
   const ops: Op[] = [];
   // Host paths: the cgroups are joined before the container's mount (and user) namespace.

@@ -203,12 +203,12 @@ export function compilePlan(spec: Spec, facts: HostFacts, opts: CompileOptions):
  * foreground process without one (runc run in a terminal), to stage 0, which relays it. A
  * detached process has nobody to hold it but a console socket's listener.
  */
-export function terminalOp(opts: Pick<CompileOptions, 'consoleSocket' | 'detach' | 'stdinIsTerminal'>, field: string): Op {
+export function terminalOp(opts: Pick<CompileOptions, 'consoleSocket' | 'detach' | 'stdinIsTerminal' | 'resizeFd'>, field: string): Op {
   if (opts.consoleSocket) return op('console_connect', field, { path: opts.consoleSocket });
   if (opts.detach) {
     throw invalid(field, 'a detached process with a terminal needs --console-socket (the pty master is handed to whoever listens there)', 'or set "terminal": false');
   }
-  return op('console_relay', field, { tty: opts.stdinIsTerminal ? 1 : 0 });
+  return op('console_relay', field, { tty: opts.stdinIsTerminal ? 1 : 0, resize_fd: opts.resizeFd ?? -1 });
 }
 
 /**

@@ -56,6 +56,8 @@ export interface CompileOptions {
    * terminal (stage 0 relays the pty to the caller's stdio, that terminal in raw mode).
    */
   stdinIsTerminal?: boolean;
+  /** With the relay (no console socket): the helper's fd of a pipe of resizes (console_relay). */
+  resizeFd?: number;
   /** create: init waits on this FIFO until `start` (runc's exec.fifo). */
   execFifo?: string;
   /**

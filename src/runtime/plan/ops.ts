@@ -78,8 +78,10 @@ export const OP_TABLE = {
    * a socket pair stands in for the console socket, and stage 0, waiting for the process,
    * receives the master and relays its own stdio to the pty until the process exits; with
    * tty=1 (its stdin is a terminal) that terminal is put in raw mode and the pty's size follows it.
+   * resize_fd (or -1): a pipe stage 0 holds, on which the caller writes the pty's new sizes
+   * (rows, cols: big-endian u16 each, one 4-byte write per size).
    */
-  console_relay: { code: 68, args: { tty: 'int' } },
+  console_relay: { code: 68, args: { tty: 'int', resize_fd: 'int' } },
   /** Connect to the caller's console socket (stage 0, host path) for console_setup. */
   console_connect: { code: 17, args: { path: 'str' } },
   /**

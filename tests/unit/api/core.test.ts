@@ -91,10 +91,13 @@ test("create: docker CLI's zero-valued fields accepted and dropped, 'default' is
   const none = checkCreate({ Image: 'b', HostConfig: { NetworkMode: 'none' }, NetworkingConfig: { EndpointsConfig: { none: {} } } });
   assert.equal(none.NetworkingConfig, undefined);
   assert.throws(() => checkCreate({ Image: 'b', HostConfig: { Runtime: 'runsc' } }), /HostConfig\.Runtime: not supported by brig/);
-  assert.throws(() => checkCreate({ Image: 'b', NetworkingConfig: { EndpointsConfig: { n: { MacAddress: '02:00:00:00:00:01' } } } }), /NetworkingConfig\.EndpointsConfig\["n"\]\.MacAddress: not supported/);
   // docker-compose 1.29 sends the healthcheck's unset durations as null: Go's decoder leaves them at zero.
   const health = checkCreate({ Image: 'b', Healthcheck: { Test: ['CMD', 'true'], Interval: 1e9, Timeout: null, StartPeriod: null, Retries: 3 } });
   assert.deepEqual(health.Healthcheck, { Test: ['CMD', 'true'], Interval: 1e9, Retries: 3 });
+  // --mac-address (API 1.44+) and --link reach the engine, which checks them.
+  const mac = checkCreate({ Image: 'b', HostConfig: { Links: ['web:alias'] }, NetworkingConfig: { EndpointsConfig: { n: { MacAddress: '02:00:00:00:00:01' } } } });
+  assert.deepEqual([mac.HostConfig?.Links, mac.NetworkingConfig], [['web:alias'], { EndpointsConfig: { n: { MacAddress: '02:00:00:00:00:01' } } }]);
+  assert.throws(() => checkCreate({ Image: 'b', NetworkingConfig: { EndpointsConfig: { n: { Links: ['x'] } } } }), /NetworkingConfig\.EndpointsConfig\["n"\]\.Links: not supported/);
   assert.throws(() => checkCreate({ Cmd: ['x'] }), /^ApiError: Image: no image given/);
   assert.throws(() => checkCreate({ Image: 'b', Cmd: [1] }), /Cmd: expected a string or an array of strings/);
 });
