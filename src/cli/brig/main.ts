@@ -203,4 +203,7 @@ async function main(argvIn: string[]): Promise<number> {
 main(process.argv.slice(2)).then((code) => {
   mark('main returned');
   process.exitCode = code;
+  // Once nothing is left to do, exit without tearing the V8 heap and its threads down
+  // piece by piece (~10-20 ms of a run --rm here); the kernel frees it all at once.
+  process.once('beforeExit', () => process.exit());
 });
