@@ -46,16 +46,19 @@ const info = {
  * every `brig ps` paid for http, https, tls, net, dgram, zlib, crypto and child_process before
  * doing anything (~30 ms of CPU here, a fifth of a whole `brig run --rm`). Each such require
  * becomes a proxy that loads the module at its first property access; what is used at start
- * anyway (fs, path, os, url, util) stays eager. A default import (`__toESM(...)`) enumerates the
- * module and so loads it at once: correct, only not lazy.
+ * anyway (fs, path, os, url, util) stays eager. A default or namespace import becomes
+ * `__toESM(require(...), 1)`, which enumerates the module and so would load it at once (http and
+ * https through the registry and remote clients' `import * as http`: ~50 ms of CPU at every
+ * start here); it becomes the same proxy with `default` answering the module itself, which is
+ * what __toESM gives a builtin in node mode.
  */
 const LAZY_BUILTINS = ['async_hooks', 'child_process', 'crypto', 'dgram', 'http', 'https', 'net', 'readline', 'stream', 'timers/promises', 'tls', 'zlib'];
-const LAZY_PRELUDE = `const __brigLazy = (id) => {
+const LAZY_PRELUDE = `const __brigLazy = (id, esm) => {
   let m;
   const get = () => (m ??= process.getBuiltinModule(id));
   return new Proxy({}, {
-    get: (_, k) => get()[k],
-    has: (_, k) => k in get(),
+    get: (_, k) => (esm && k === 'default' ? get() : get()[k]),
+    has: (_, k) => (esm && k === 'default') || k in get(),
     ownKeys: () => Reflect.ownKeys(get()),
     getOwnPropertyDescriptor: (_, k) => { const d = Reflect.getOwnPropertyDescriptor(get(), k); return d && { ...d, configurable: true }; },
     getPrototypeOf: () => Reflect.getPrototypeOf(get()),
@@ -63,8 +66,10 @@ const LAZY_PRELUDE = `const __brigLazy = (id) => {
 };`;
 
 function lazyBuiltins(code) {
-  const re = new RegExp(`require\\("node:(${LAZY_BUILTINS.join('|')})"\\)`, 'g');
-  return code.replace(re, (_, id) => `__brigLazy("node:${id}")`);
+  const ids = LAZY_BUILTINS.join('|');
+  return code
+    .replace(new RegExp(`__toESM\\(require\\("node:(${ids})"\\), 1\\)`, 'g'), (_, id) => `__brigLazy("node:${id}", true)`)
+    .replace(new RegExp(`require\\("node:(${ids})"\\)`, 'g'), (_, id) => `__brigLazy("node:${id}")`);
 }
 
 const common = {

@@ -24,6 +24,7 @@ import {
 import type { ImageConfig } from '../image/manifest.js';
 import { familiarReference, formatReference, parseReference } from '../image/reference.js';
 import { buildInfo } from '../util/build-info.js';
+import { mark } from '../util/timing.js';
 import { API_VERSION, MIN_API_VERSION } from './api-version.js';
 import { pullMessages } from './pull-messages.js';
 import { pushedMessages, pushMessages } from './push-messages.js';
@@ -586,7 +587,9 @@ export class LocalEngine implements Engine {
    * snapshot are swept together); the builder commits the snapshot after, so it stays.
    */
   private async runWith(req: ContainerCreateRequest, opts: RunOptions, base?: BuildBase): Promise<RunningContainer & { spec: Spec }> {
+    mark('engine: run');
     await this.open();
+    mark('engine: opened');
     if (opts.name !== undefined) checkName(opts.name);
     const id = base?.key ?? randomBytes(32).toString('hex');
     const bundle = path.join(this.deps.root, 'containers', id);
@@ -606,7 +609,9 @@ export class LocalEngine implements Engine {
       ]);
       const failed = done.find((d) => d.status === 'rejected');
       if (failed) throw failed.reason;
+      mark('engine: undone');
       await rm(bundle, { recursive: true, force: true });
+      mark('engine: directory removed');
     };
     try {
       const made = await this.prepareContainer(req, id, bundle, undo, opts.name ?? id.slice(0, 12), base);
@@ -615,6 +620,7 @@ export class LocalEngine implements Engine {
       // Its anonymous volumes go with it; named ones (even made for it) stay, as docker's --rm.
       made.volumeUndo.names = made.volumeUndo.names.filter((v) => made.anonymousVolumes.includes(v));
       await writeFile(path.join(bundle, 'config.json'), JSON.stringify(made.spec));
+      mark('engine: config.json written');
       // The network's setup runs while the runtime sets the container up in its namespace;
       // init waits for it before it runs the program.
       let wired: Promise<unknown> = Promise.resolve();
@@ -640,6 +646,7 @@ export class LocalEngine implements Engine {
         },
       });
       this.event(containerEvent('start', actor));
+      mark('engine: started');
       const exit = started.exit
         .then((code) => (this.event(containerEvent('die', actor, { exitCode: String(code) })), code))
         .finally(cleanup)
@@ -683,10 +690,19 @@ export class LocalEngine implements Engine {
       const prepared = base
         ? { mounts: await images.snapshotter!.mounts(base.key), config: base.config, id: base.imageId }
         : await images.prepareRootfs(req.Image, id);
-      if (!base) undo.push(() => images.snapshotter!.remove(id));
+      mark('engine: image resolved, snapshot prepared');
+      if (!base)
+        undo.push(async () => {
+          await images.snapshotter!.remove(id);
+          mark('engine: snapshot removed');
+        });
       if (this.deps.mounter === undefined) throw new BrigError('INTERNAL', 'this engine has no rootfs mounter');
       await mountRootfs(prepared.mounts, target, this.deps.mounter);
-      undo.push(() => unmountRootfs(target));
+      mark('engine: rootfs mounted');
+      undo.push(async () => {
+        await unmountRootfs(target);
+        mark('engine: rootfs unmounted');
+      });
       image = prepared.config;
       imageId = prepared.id;
       rootfs = { path: target };
@@ -719,6 +735,7 @@ export class LocalEngine implements Engine {
       arch: arch() === 'arm64' ? 'aarch64' : 'x86_64',
     });
     built.spec.annotations = { ...built.spec.annotations, 'io.brig.image': imageId };
+    mark('engine: spec built');
     // --ipc/--pid/--uts container:NAME must name a container (joined when this one starts).
     for (const j of sharedNamespaces(h)) {
       await this.namespaceOwner(j.ref).catch((e: unknown) => {
@@ -743,6 +760,7 @@ export class LocalEngine implements Engine {
     // The built-in image's root is shared and read-only: nothing is made in it.
     if (snapshot) await initRootfs(rootfs.path, built.spec.process!.cwd);
     await Promise.all(Object.entries(built.etc).map(([f, text]) => writeFile(path.join(dir, f), text, { mode: 0o644 })));
+    mark('engine: rootfs initialised, etc files written');
     return { spec: built.spec, imageId, config: built.config, hostConfig: built.hostConfig, warnings: built.warnings, mounts: resolved.points, volumeUndo, anonymousVolumes: resolved.anonymous, ...(snapshot ? { rootfs: snapshot } : {}) };
   }
 

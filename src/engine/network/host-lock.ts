@@ -29,6 +29,12 @@ export async function runLocked(argv: string[], opts: { input?: string; signal?:
   mkdirSync(path.dirname(NETWORK_LOCK), { recursive: true, mode: 0o700 });
   const [file, ...args] = lockedArgv(argv);
   const run = execFileAsync(file!, args, { maxBuffer: 4 << 20, ...(opts.signal ? { signal: opts.signal } : {}) });
+  // A command that exits without reading its input (netavark with nothing to do) closes the
+  // pipe before the write: EPIPE there is no failure of ours (its exit status says how it
+  // went), and unhandled it took the whole brig process down mid-removal.
+  run.child.stdin?.on('error', (e) => {
+    if (!hasErrno(e, 'EPIPE')) throw e;
+  });
   run.child.stdin?.end(opts.input ?? '');
   try {
     return await run;

@@ -4,6 +4,7 @@ import { DETACH_KEYS_FLAG, parseDetachKeys, startAttached } from '../../attach-s
 import { needArgs, type Verb } from '../../verb.js';
 import { createFromPlan, ensureImage, printWarnings } from './create-flow.js';
 import { CREATE_FLAGS, createPlan } from './create-options.js';
+import { mark } from '../../../../util/timing.js';
 
 export const run: Verb = {
   spec: {
@@ -29,7 +30,9 @@ export const run: Verb = {
     const engine = ctx.engine();
     if (p.values.detach !== true && request.HostConfig?.AutoRemove === true && plan.cidfile === undefined) {
       // The fast path: a foreground container removed when it exits needs no monitor or record.
+      mark('cli: flags parsed');
       await ensureImage(ctx, plan);
+      mark('cli: image ensured');
       const c = await engine.runContainer(request, {
         ...(plan.name !== undefined ? { name: plan.name } : {}),
         stdio: [interactive || tty ? 0 : 'ignore', 1, 2],
