@@ -57,7 +57,8 @@ test('system prune: docker\'s prompt and output; containers before networks; vol
   assert.deepEqual(m[1]!.split('\n').filter(Boolean).sort(), want);
   assert.deepEqual(m[2]!.split('\n').filter(Boolean).sort(), ['stopnet', 'unusednet']);
   assert.deepEqual(ok(['ps', '-aq', '--no-trunc']).trim(), running);
-  assert.deepEqual(names('network'), ['usednet']);
+  // The predefined networks stay, as docker's do.
+  assert.deepEqual(names('network'), ['bridge', 'host', 'none', 'usednet']);
   assert.ok(names('volume').includes(anon), 'the anonymous volume stays without --volumes');
 
   // Nothing left to prune: docker prints the total alone.
