@@ -41,30 +41,21 @@ export async function execPipes(opts: { stdin: boolean; tty: boolean }): Promise
       ours.push(s);
       return s;
     };
-    const stdout = output(path.join(dir, 'out'));
-    const stderr = opts.tty ? undefined : output(path.join(dir, 'err'));
-    let stdin: Socket | undefined;
-    let stdinFd: number | 'ignore' = 'ignore';
-    if (opts.stdin) {
+    const input = (fifo: string): { ours: Socket; fd: number } => {
       // Ours first (read-write: a writer exists, so the process's read-only open returns at
       // once); the process's end is read-only, so it sees EOF when ours closes.
-      const fifo = path.join(dir, 'in');
-      stdin = new Socket({ fd: openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK), readable: false, writable: true });
-      ours.push(stdin);
-      stdinFd = openSync(fifo, constants.O_RDONLY);
-      theirs.push(stdinFd);
-    }
-    // The sizes, as stdin: ours read-write first, the helper's read-only; its 4-byte writes
-    // are atomic (under PIPE_BUF), so the helper never reads half a size.
-    let resize: Socket | undefined;
-    let resizeFd: number | undefined;
-    if (opts.tty) {
-      const fifo = path.join(dir, 'resize');
-      resize = new Socket({ fd: openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK), readable: false, writable: true });
-      ours.push(resize);
-      resizeFd = openSync(fifo, constants.O_RDONLY);
-      theirs.push(resizeFd);
-    }
+      const s = new Socket({ fd: openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK), readable: false, writable: true });
+      ours.push(s);
+      const fd = openSync(fifo, constants.O_RDONLY);
+      theirs.push(fd);
+      return { ours: s, fd };
+    };
+    const stdout = output(path.join(dir, 'out'));
+    const stderr = opts.tty ? undefined : output(path.join(dir, 'err'));
+    const stdin = opts.stdin ? input(path.join(dir, 'in')) : undefined;
+    // The terminal's sizes go like stdin; 4-byte writes are atomic (under PIPE_BUF), so the
+    // helper never reads half a size.
+    const resize = opts.tty ? input(path.join(dir, 'resize')) : undefined;
     for (const s of ours) s.on('error', () => {}); // a process gone early: 'close' follows, the copy ends
     const outFd = theirs[0]!;
     const errFd = opts.tty ? outFd : theirs[1]!;
@@ -75,11 +66,11 @@ export async function execPipes(opts: { stdin: boolean; tty: boolean }): Promise
       for (const fd of theirs) closeSync(fd);
     };
     return {
-      stdio: [stdinFd, outFd, errFd],
-      ...(stdin ? { stdin } : {}),
+      stdio: [stdin?.fd ?? 'ignore', outFd, errFd],
+      ...(stdin ? { stdin: stdin.ours } : {}),
       stdout,
       ...(stderr ? { stderr } : {}),
-      ...(resize ? { resize, resizeFd: resizeFd! } : {}),
+      ...(resize ? { resize: resize.ours, resizeFd: resize.fd } : {}),
       release,
       destroy: () => {
         release();
