@@ -17,11 +17,11 @@
  * refused by its path before anything is built. Services whose builds are the same request
  * are built once, every name tagged on the one image.
  */
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { dockerfileFor } from '../build/dockerfile-path.js';
 import type { BuildImageOptions } from '../engine/engine.js';
 import { BrigError } from '../errors/index.js';
-import { readTextSync } from '../util/read-text.js';
 import { LABEL, COMPOSE_VERSION, serviceImage } from './container-config.js';
 import type { Dict } from './normalize.js';
 import type { Project } from './project.js';
@@ -75,13 +75,12 @@ export function buildRequest(p: Project, service: string, flags: BuildFlags = {}
   } else if (typeof b.dockerfile === 'string') {
     // Relative to the context; one outside it is read here, as the docker CLI does.
     const abs = path.resolve(context, b.dockerfile);
-    const ctxReal = realpathSync(context);
-    const real = existsSync(abs) ? realpathSync(abs) : abs;
-    if (real.startsWith(`${ctxReal}/`)) options.dockerfile = path.relative(ctxReal, real);
+    const found = dockerfileFor(context, abs);
+    if (found === undefined) throw bad(`${at}.dockerfile`, `Dockerfile ${abs} not found`);
+    if ('name' in found) options.dockerfile = found.name;
     else {
-      if (!existsSync(abs)) throw bad(`${at}.dockerfile`, `Dockerfile ${abs} not found`);
-      options.dockerfileText = readTextSync(abs);
-      if (existsSync(`${abs}.dockerignore`)) options.ignoreText = readTextSync(`${abs}.dockerignore`);
+      options.dockerfileText = found.text;
+      if (found.ignoreText !== undefined) options.ignoreText = found.ignoreText;
     }
   }
   // build.args, then --build-arg; a name without a value from the project's environment.

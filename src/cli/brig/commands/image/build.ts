@@ -3,9 +3,10 @@
  * build (which Dockerfile, which context, where output goes) and the progress display; the
  * engine builds (Engine.buildImage).
  */
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
+import { dockerfileFor } from '../../../../build/dockerfile-path.js';
 import { BrigError } from '../../../../errors/index.js';
 import { extractArchive } from '../../../../image/layers/copy.js';
 import { buildRenderer } from '../../build-progress.js';
@@ -114,16 +115,10 @@ export const build: Verb = {
     else if (file !== undefined && 'dir' in context) {
       // -f is relative to the working directory; inside the context it is named from there,
       // else the client reads it (and NAME.dockerignore beside it).
-      const abs = path.resolve(ctx.cwd, file);
-      const ctxReal = realpathSync(context.dir);
-      const real = existsSync(abs) ? realpathSync(abs) : abs;
-      if (real.startsWith(`${ctxReal}/`)) dockerfile = path.relative(ctxReal, real);
-      else {
-        dockerfileText = await fs.readFile(abs, 'utf8').catch(() => {
-          throw new LocalError(`ERROR: failed to read dockerfile: open ${file}: no such file or directory`);
-        });
-        ignoreText = await fs.readFile(`${abs}.dockerignore`, 'utf8').catch(() => undefined);
-      }
+      const found = dockerfileFor(context.dir, path.resolve(ctx.cwd, file));
+      if (found === undefined) throw new LocalError(`ERROR: failed to read dockerfile: open ${file}: no such file or directory`);
+      if ('name' in found) dockerfile = found.name;
+      else ({ text: dockerfileText, ignoreText } = found);
     } else if (file !== undefined) dockerfile = file;
     const abort = new AbortController();
     const onSignal = () => abort.abort(new BrigError('BUILD_STEP_FAILED', 'the build was cancelled'));
