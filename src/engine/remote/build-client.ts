@@ -24,6 +24,7 @@ import { BrigError, hasErrno } from '../../errors/index.js';
 import { IgnoreMatcher } from '../../build/ignore.js';
 import { decompress } from '../../image/layers/compression.js';
 import { tarTree } from '../../image/layers/create.js';
+import { numeric } from '../../image/layers/tar-reader.js';
 import { END_OF_ARCHIVE, encodeHeader, padding } from '../../image/layers/tar-writer.js';
 import type { BuildProgress } from '../engine.js';
 import { jsonLines } from './streams.js';
@@ -72,10 +73,8 @@ function tarEnd(tar: Buffer): number {
   while (at + 512 <= tar.length) {
     const block = tar.subarray(at, at + 512);
     if (block.every((b) => b === 0)) return at;
-    const field = block.subarray(124, 136);
-    // Base-256 sizes (GNU) start with 0x80; octal otherwise.
-    const size = field[0]! & 0x80 ? Number(field.subarray(1).readBigUInt64BE(3)) : parseInt(field.toString('latin1').replace(/\0.*$/s, '').trim() || '0', 8);
-    if (!Number.isFinite(size)) throw new BrigError('INVALID_TAR', `the build context is not a tar archive (a header at byte ${at} has no size)`);
+    // The reader's parser (octal or GNU base-256); a bad field is its INVALID_TAR error.
+    const size = numeric(block.subarray(124, 136), 'size');
     at += 512 + Math.ceil(size / 512) * 512;
   }
   return Math.min(at, tar.length);

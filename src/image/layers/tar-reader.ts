@@ -144,7 +144,8 @@ function utf8(raw: Buffer, field: string, entry?: string): string {
   return s;
 }
 
-function numeric(b: Buffer, field: string): number {
+/** A numeric header field: octal, or GNU base-256 (high bit set). */
+export function numeric(b: Buffer, field: string): number {
   if ((b[0]! & 0x80) !== 0) {
     // GNU base-256: big-endian, high bit set; negative values (0xff prefix) are refused.
     if (b[0] === 0xff) throw tarError(`header field ${field} is negative`);
