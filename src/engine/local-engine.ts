@@ -3,7 +3,6 @@
  * with the runtime; images come from the image service (pulled, loaded, imported) or are
  * the built-in `host` image, which needs no download.
  */
-import { joinNamespaces, type NamespaceOwner, sharedNamespaces } from './containers/namespaces.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { arch, hostname, machine, release } from 'node:os';
@@ -67,6 +66,7 @@ import type {
 import type { ContainerCreateRequest } from './containers/config.js';
 import { imageFamily } from './containers/filters.js';
 import { checkName } from './containers/names.js';
+import { joinNamespaces, type NamespaceOwner, sharedNamespaces } from './containers/namespaces.js';
 import { type ContainerServiceDeps, ContainerService, type ContainerSettings, type PreparedContainer } from './containers/service.js';
 import type { ContainerRecord } from './containers/store.js';
 import { ContainerFiles } from './container-files.js';

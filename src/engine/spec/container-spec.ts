@@ -152,7 +152,8 @@ function containerNamespaces(h: HostConfig): Namespace[] {
 
 /**
  * /dev/shm as the IPC mode wants it: the host's with --ipc host (docker binds /dev/shm),
- * none with --ipc none; a `container:` one is bound from the other's at start.
+ * none with --ipc none; with a `container:` mode it stays the container's own tmpfs
+ * (containers/namespaces.ts says why).
  */
 function shmMount(m: Mount, h: HostConfig, size: number): Mount | undefined {
   if (h.IpcMode === 'none') return undefined;
