@@ -6,14 +6,13 @@
  * (exit 1, its output shown); refused parameters named; /build/prune.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { brigCli } from '../support/brig-cli.js';
 import { dockerMissing, type Served, startServe } from '../support/brig-serve.js';
-import { makeBusyboxRootfs } from '../support/image-busybox.js';
+import { busyboxTar } from '../support/image-busybox.js';
 import { requires } from '../support/requires.js';
 
 const skip = requires('root', 'helper', 'busybox') || dockerMissing();
@@ -25,10 +24,7 @@ let api: Served;
 
 before(async () => {
   if (skip) return;
-  const rootfs = await makeBusyboxRootfs(root);
-  for (const a of ['sleep', 'true', 'sh', 'cat', 'echo', 'ls', 'false']) spawnSync('ln', ['-sf', 'busybox', path.join(rootfs, 'bin', a)]);
-  spawnSync('tar', ['-C', rootfs, '-cf', path.join(root, 'bb.tar'), '.']);
-  ok(['import', '--change', 'ENV PATH=/bin', path.join(root, 'bb.tar'), 'localhost/bb:1']);
+  ok(['import', '--change', 'ENV PATH=/bin', await busyboxTar(root, ['sleep', 'true', 'sh', 'cat', 'echo', 'ls', 'false']), 'localhost/bb:1']);
   mkdirSync(ctx);
   writeFileSync(path.join(ctx, 'hello.txt'), 'hello from the context\n');
   writeFileSync(

@@ -33,7 +33,7 @@ import { after, before, test } from 'node:test';
 import Docker from 'dockerode';
 import { brigCli } from '../support/brig-cli.js';
 import { dockerMissing, type Served, startServe } from '../support/brig-serve.js';
-import { makeBusyboxRootfs } from '../support/image-busybox.js';
+import { busyboxTar } from '../support/image-busybox.js';
 import { requires } from '../support/requires.js';
 
 const netavark = ['/usr/lib/podman/netavark', '/usr/libexec/podman/netavark'].some((p) => existsSync(p));
@@ -48,10 +48,7 @@ let api: Served;
 
 before(async () => {
   if (skip) return;
-  const rootfs = await makeBusyboxRootfs(root);
-  for (const a of ['sleep', 'true', 'touch']) spawnSync('ln', ['-sf', 'busybox', path.join(rootfs, 'bin', a)]);
-  spawnSync('tar', ['-C', rootfs, '-cf', path.join(root, 'vn.tar'), '.']);
-  ok(['import', '--change', 'ENV PATH=/bin', path.join(root, 'vn.tar'), IMAGE]);
+  ok(['import', '--change', 'ENV PATH=/bin', await busyboxTar(root, ['sleep', 'true', 'touch']), IMAGE]);
   api = await startServe(data, root);
 });
 

@@ -16,7 +16,7 @@ import { after, before, test } from 'node:test';
 import { BRIG, brigCli } from '../support/brig-cli.js';
 import { type Bridge, composeLeftovers, networkBridge } from '../support/compose-host.js';
 import { fetchText } from '../support/http-text.js';
-import { makeBusyboxRootfs } from '../support/image-busybox.js';
+import { busyboxTar } from '../support/image-busybox.js';
 import { requires } from '../support/requires.js';
 import { readTextSync } from '../../src/util/read-text.js';
 
@@ -29,10 +29,7 @@ const IMAGE = 'localhost/compose-box:1';
 
 before(async () => {
   if (skip) return;
-  const rootfs = await makeBusyboxRootfs(root);
-  for (const a of ['httpd', 'wget', 'sleep', 'touch', 'test', 'seq', 'true', 'false']) spawnSync('ln', ['-sf', 'busybox', path.join(rootfs, 'bin', a)]);
-  spawnSync('tar', ['-C', rootfs, '-cf', path.join(root, 'img.tar'), '.']);
-  ok(['import', '--change', 'ENV PATH=/bin', path.join(root, 'img.tar'), IMAGE]);
+  ok(['import', '--change', 'ENV PATH=/bin', await busyboxTar(root, ['httpd', 'wget', 'sleep', 'touch', 'test', 'seq', 'true', 'false']), IMAGE]);
 });
 
 after(() => {

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { brigCli } from '../support/brig-cli.js';
-import { makeBusyboxRootfs } from '../support/image-busybox.js';
+import { busyboxTar } from '../support/image-busybox.js';
 import { requires } from '../support/requires.js';
 import { readTextSync } from '../../src/util/read-text.js';
 
@@ -27,10 +27,7 @@ const netnsDir = path.join(data, 'run-net', 'netns');
 
 before(async () => {
   if (skip) return;
-  const rootfs = await makeBusyboxRootfs(root);
-  for (const a of ['true', 'ip', 'cat', 'grep']) spawnSync('ln', ['-sf', 'busybox', path.join(rootfs, 'bin', a)]);
-  spawnSync('tar', ['-C', rootfs, '-cf', path.join(root, 'img.tar'), '.']);
-  ok(['import', '--change', 'ENV PATH=/bin', path.join(root, 'img.tar'), IMAGE]);
+  ok(['import', '--change', 'ENV PATH=/bin', await busyboxTar(root, ['true', 'ip', 'cat', 'grep']), IMAGE]);
 });
 
 after(() => {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { readTextSync } from '../../src/util/read-text.js';
 import { brigCli, REMOTE } from '../support/brig-cli.js';
-import { makeBusyboxRootfs } from '../support/image-busybox.js';
+import { busyboxTar } from '../support/image-busybox.js';
 import { requires } from '../support/requires.js';
 
 const skip = requires('root', 'helper', 'busybox');
@@ -22,10 +22,7 @@ const IMAGE = 'localhost/sv:1';
 
 before(async () => {
   if (skip) return;
-  const rootfs = await makeBusyboxRootfs(root);
-  for (const a of ['sleep', 'true', 'false', 'test', 'head', 'tr', 'hostname', 'date', 'printf', 'seq']) spawnSync('ln', ['-sf', 'busybox', path.join(rootfs, 'bin', a)]);
-  spawnSync('tar', ['-C', rootfs, '-cf', path.join(root, 'sv.tar'), '.']);
-  ok(['import', '--change', 'ENV PATH=/bin', path.join(root, 'sv.tar'), IMAGE]);
+  ok(['import', '--change', 'ENV PATH=/bin', await busyboxTar(root, ['sleep', 'true', 'false', 'test', 'head', 'tr', 'hostname', 'date', 'printf', 'seq']), IMAGE]);
 });
 
 after(() => {

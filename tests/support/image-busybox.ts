@@ -1,4 +1,5 @@
 /** A one-layer busybox image built in the test from the host's busybox-static. */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { tarTree } from '../../src/image/layers/create.js';
@@ -19,6 +20,19 @@ export async function makeBusyboxRootfs(dir: string): Promise<string> {
   );
   await fs.writeFile(join(root, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\napp:x:1000:\nwheel:x:10:app\n');
   return root;
+}
+
+/**
+ * That rootfs with more applets linked, as a tar beside it (`brig import` it, with
+ * `--change 'ENV PATH=/bin'`, to get the e2e tests' image). Returns the tar's path.
+ */
+export async function busyboxTar(dir: string, applets: string[]): Promise<string> {
+  const rootfs = await makeBusyboxRootfs(dir);
+  for (const a of applets) await fs.rm(join(rootfs, 'bin', a), { force: true }).then(() => fs.symlink('busybox', join(rootfs, 'bin', a)));
+  const tar = `${rootfs}.tar`;
+  const r = spawnSync('tar', ['-C', rootfs, '-cf', tar, '.']);
+  if (r.status !== 0) throw new Error(`tar of ${rootfs} failed: ${r.stderr.toString()}`);
+  return tar;
 }
 
 export async function importBusybox(svc: ImageService, dir: string, reference: string) {
