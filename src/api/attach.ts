@@ -125,6 +125,7 @@ async function pump(conn: AttachConnection, h: Hijacked, s: PumpSettings): Promi
       // docker closes the container's stdin at the client's end with StdinOnce (run -i), else only stops copying.
       if (s.stdinOnce && !input.destroyed) input.write(attachMessage(1));
     });
+    h.input.resume();
   } else h.input?.resume(); // nothing to send on: read and dropped, so its end is seen
   await Promise.race([copyStream(conn.output, h.out, wrap), h.closed]);
   conn.output.destroy();

@@ -34,6 +34,11 @@ async function readAll(req: IncomingMessage, limit: number): Promise<Buffer> {
 /** The connection a hijacking route streams on: `out` to the client, `input` from it (null: it sends nothing). */
 export interface Hijacked {
   out: Writable;
+  /**
+   * Paused (reading the body may have paused the socket, and a paused stream does not start
+   * on a 'data' listener alone): a route resumes it once its listeners are on, so no byte
+   * is read before something takes it.
+   */
   input: Readable | null;
   /** Ends the exchange: the stream's end, then the connection closes. */
   end(): void;

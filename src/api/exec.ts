@@ -160,6 +160,7 @@ export async function startExec(c: RequestContext): Promise<void> {
       if (detached) h.end();
     });
     h.input.once('end', () => stdin.end());
+    h.input.resume();
   } else h.input?.resume(); // nothing to send on: read and dropped, so its end is seen
   const copies = [
     copyStream(pipes.stdout, h.out, cfg.tty ? undefined : cfg.attachStdout ? (d) => frame(1, d) : () => undefined),

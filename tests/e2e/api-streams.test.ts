@@ -130,6 +130,31 @@ test('exec resize: ConsoleSize first, then each resize reaches the pty; docker\'
   await json('DELETE', `/v1.45/containers/${id}?force=1`);
 });
 
+test('exec start upgraded, its body apart from its headers (as a loaded client sends them): stdin reaches the process, its end closes it', { skip, timeout: 30_000 }, async () => {
+  const id = await run({ Cmd: ['sleep', '300'] });
+  const { Id: exec } = await json<{ Id: string }>('POST', `/v1.45/containers/${id}/exec`, { Cmd: ['cat'], AttachStdin: true, AttachStdout: true, AttachStderr: true });
+  const sock = connect({ path: s.socket, allowHalfOpen: true });
+  const chunks: Buffer[] = [];
+  sock.on('data', (d: Buffer) => chunks.push(d));
+  const ended = new Promise((resolve) => sock.once('end', resolve));
+  const body = '{"Detach":false,"Tty":false}';
+  const pause = () => new Promise((r) => setTimeout(r, 200));
+  sock.write(`POST /v1.45/exec/${exec}/start HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+  await pause();
+  sock.write(body.slice(0, 5));
+  await pause();
+  sock.write(body.slice(5));
+  await pause();
+  sock.end('piped\n');
+  await ended;
+  const all = Buffer.concat(chunks);
+  const head = all.indexOf('\r\n\r\n');
+  assert.match(all.subarray(0, head).toString(), /^HTTP\/1.1 101 /);
+  assert.deepEqual(frames(all.subarray(head + 4)).filter((f) => f.data.length), [{ stream: 1, data: 'piped\n' }]);
+  assert.equal((await json<{ ExitCode: number }>('GET', `/v1.45/exec/${exec}/json`)).ExitCode, 0);
+  await json('DELETE', `/v1.45/containers/${id}?force=1`);
+});
+
 test('exec start without an upgrade: 200 and the framed stream on the connection, as dockerd; stats streamed and one-shot', { skip }, async () => {
   const id = await run({ Cmd: ['sleep', '300'] });
   const { Id: exec } = await json<{ Id: string }>('POST', `/v1.45/containers/${id}/exec`, { Cmd: ['sh', '-c', 'echo a; echo b >&2'], AttachStdout: true, AttachStderr: true });
