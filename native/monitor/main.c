@@ -55,6 +55,11 @@ extern char **environ;
 static const char *exit_path, *attach_path, *pid_path, *oom_path, *oom_key, *console_path;
 static int attach_framed;
 static char **on_exit_argv, **on_exit_env, **start_argv, **start_env, **final_argv, **final_env;
+/* MOP_EXIT_GRACE: a resident engine (brig serve) removes the container itself when it sees
+ * the exit; the monitor gives it grace_ms, and runs its own clean-up only if the record is
+ * still there after that (the server is gone, or slow). */
+static const char *grace_path;
+static long grace_ms;
 static int want_stdin, hold;
 static const char *run_path, *stop_marker;
 static long restart_policy, restart_max; /* RESTART_*; on-failure's most retries (0: no limit) */
@@ -364,6 +369,7 @@ int main(void) {
     case MOP_RESTART: restart_policy = (long)A_INT(op, 0), restart_max = (long)A_INT(op, 1), stop_marker = A_STR(op, 2); break;
     case MOP_RUN_STATE: run_path = A_STR(op, 0); break;
     case MOP_FINAL_EXIT: final_argv = A_LIST(op, 0), final_env = A_LIST(op, 1); break;
+    case MOP_EXIT_GRACE: grace_path = A_STR(op, 0), grace_ms = (long)A_INT(op, 1); break;
     case MOP_EVENT: event_add(A_STR(op, 0), A_STR(op, 1), A_STR(op, 2), A_LEN(op, 2) - 1); break;
     case MOP_HEALTH:
       health_config(A_STR(op, 0), (const uint8_t *)A_STR(op, 1), A_LEN(op, 1) - 1, (long)A_INT(op, 2), (long)A_INT(op, 3), (long)A_INT(op, 4), (long)A_INT(op, 5),
@@ -572,6 +578,14 @@ done:
   write_exit_record(init_pid, (int)init_status, oom, now_ms() - started_ms);
   while (nclients) drop_client(0);
   if (attach_path) unlink(attach_path);
+  if (grace_path && grace_path[0]) {
+    for (long until = now_ms() + grace_ms;;) {
+      if (access(grace_path, F_OK) < 0 && errno == ENOENT) return 0; /* removed by the engine: nothing left to do */
+      if (now_ms() >= until) break;
+      struct timespec ts = {0, 10 * 1000000L};
+      nanosleep(&ts, NULL);
+    }
+  }
   if (on_exit_argv && on_exit_argv[0]) {
     pid_t pid = spawn(on_exit_argv, on_exit_env, devnull, devnull, devnull);
     int st;

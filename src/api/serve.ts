@@ -109,6 +109,9 @@ export async function serve(engine: Engine, opts: ServeOptions): Promise<Running
   const report = await engine.bootContainers();
   for (const name of report.started) opts.log(`restarted container ${name} (restart policy)`);
   for (const f of report.failed) opts.log(`could not restart container ${f.name}: ${f.error}`);
+  // --rm containers are removed here at their exit, for as long as the server runs.
+  const reaping = new AbortController();
+  const reaper = engine.removeAtExit?.(reaping.signal, opts.log).catch((e: unknown) => opts.log(`removing --rm containers at their exit stopped: ${(e as Error).message}`));
 
   const api = apiHandlers(engine, {
     onError: (status, method, path, message) => status >= 500 && opts.log(`${method} ${path}: ${status} ${message}`),
@@ -156,6 +159,8 @@ export async function serve(engine: Engine, opts: ServeOptions): Promise<Running
   } catch (e) {
     for (const s of servers) s.close();
     for (const p of made) rmSync(p, { force: true });
+    reaping.abort();
+    await reaper;
     throw e;
   }
 
@@ -173,6 +178,9 @@ export async function serve(engine: Engine, opts: ServeOptions): Promise<Running
       );
       for (const s of sockets) s.destroy();
       for (const p of made) rmSync(p, { force: true });
+      // Removals under way finish; containers that exit from now on are their monitors' to remove.
+      reaping.abort();
+      await reaper;
     },
   };
 }

@@ -335,6 +335,13 @@ export interface ContainerOps {
   commitContainer(ref: string, opts?: CommitOptions): Promise<{ Id: string }>;
   /** What a container's monitor runs once it has exited (runtime state; the container itself with --rm). */
   cleanupContainer(id: string): Promise<void>;
+  /**
+   * For a resident process (brig serve): --rm containers are removed here as they exit, not
+   * by a `brig container cleanup` their monitor starts (a Node start, ~100 ms and more before
+   * docker run --rm's wait for removal ends). Their monitors still do it if this process has
+   * not within a grace period (it was stopped or killed). Resolves when `signal` aborts.
+   */
+  removeAtExit?(signal: AbortSignal, log?: (line: string) => void): Promise<void>;
 }
 
 /**

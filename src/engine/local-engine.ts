@@ -812,6 +812,7 @@ export class LocalEngine implements Engine {
       runtime: this.deps.runtime,
       ...this.deps.containers,
       heldCapabilities: () => this.host().capabilities,
+      exitGraceMs: () => this.exitGraceMs,
       releaseVolumes: async (names) => (await this.volumeService()).releaseAnonymous(names),
       ...(this.deps.events ? { events: this.deps.events } : {}),
       layerSize: async (r) => {
@@ -1292,6 +1293,28 @@ export class LocalEngine implements Engine {
   async cleanupContainer(id: string): Promise<void> {
     await (await this.kept()).cleanup(id);
   }
+
+  /** While set (removeAtExit runs), how long a --rm container's monitor waits for this process to remove it. */
+  private exitGraceMs: number | undefined;
+
+  async removeAtExit(signal: AbortSignal, log: (line: string) => void = () => {}): Promise<void> {
+    const svc = await this.kept();
+    const running = new Set<Promise<void>>();
+    this.exitGraceMs = EXIT_GRACE_MS;
+    try {
+      const dies = this.events({ filters: { type: ['container'], event: ['die'] }, signal });
+      for await (const ev of dies) {
+        const p = svc.removeExited(ev.Actor.ID).catch((e: unknown) => log(`removing container ${ev.Actor.ID.slice(0, 12)} at its exit: ${(e as Error).message}`));
+        running.add(p);
+        void p.finally(() => running.delete(p));
+      }
+    } catch (e) {
+      if (!signal.aborted) throw e;
+    } finally {
+      this.exitGraceMs = undefined;
+      await Promise.all(running);
+    }
+  }
 }
 
 /** A build step's rootfs: the active snapshot `key` and the stage's config (runWith). */
@@ -1303,6 +1326,12 @@ interface BuildBase {
 
 /** In a build step container's directory: the sweep kills it once its build is gone. */
 const BUILD_STEP_MARKER = 'build-step';
+/**
+ * How long a --rm container's monitor waits for brig serve to remove it: its own removal
+ * (the container gone, no exit record left) takes ~20-60 ms; a loaded machine is given 40
+ * times that before the monitor starts its own clean-up.
+ */
+const EXIT_GRACE_MS = 2000;
 
 const HOST_LABELS = { 'io.brig.builtin': 'true' };
 

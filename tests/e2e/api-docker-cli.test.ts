@@ -12,6 +12,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { type ApiServer, apiRequest, startApiServer, stopApiServer } from '../support/api-server.js';
 import { repoRoot, requires } from '../support/requires.js';
+import { readTextSync } from '../../src/util/read-text.js';
 
 const skip = requires('root', 'helper', 'busybox', 'docker-cli');
 let s: ApiServer;
@@ -178,6 +179,29 @@ test('SIGTERM closes the API and leaves a running container to its monitor; a re
   assert.equal(s.dockerOk(['inspect', '-f', '{{.State.Running}}', 'back']), 'true\n');
   assert.notEqual(Number(s.dockerOk(['inspect', '-f', '{{.State.Pid}}', 'back'])), monitor);
   s.dockerOk(['rm', '-f', keep, back]);
+});
+
+test('--rm: brig serve removes the container at its exit (docker run --rm waits for that); with the server killed, the container\'s monitor removes it', { skip, timeout: 60_000 }, async () => {
+  const r = s.docker(['run', '--rm', '--network', 'none', '--name', 'gone', 'busybox', 'sh', '-c', 'echo bye; exit 3']);
+  assert.deepEqual([r.code, r.stdout], [3, 'bye\n']);
+  assert.equal(s.brig.ok(['ps', '-aq', '--filter', 'name=gone']), '');
+  // Removed by the server, not after the monitor's grace for it (2 s): die to destroy is short.
+  const ev = readTextSync(path.join(s.data, 'events', 'events.jsonl')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { Action: string; timeNano: number; Actor: { Attributes: { name?: string } } });
+  const at = (a: string) => ev.find((e) => e.Action === a && e.Actor.Attributes.name === 'gone')?.timeNano ?? NaN;
+  assert.ok(at('destroy') - at('die') < 1.5e9, `die ${at('die')}, destroy ${at('destroy')}`);
+  // The server killed while a --rm container runs: its monitor waits out the grace, then removes it.
+  const id = s.dockerOk(['run', '-d', '--rm', '--network', 'none', 'busybox', 'sleep', '1']).trim();
+  const dead = new Promise((resolve) => s.proc.once('exit', resolve));
+  s.proc.kill('SIGKILL');
+  await dead;
+  let left = id;
+  for (let i = 0; i < 100 && left; i++) {
+    await new Promise((res) => setTimeout(res, 100));
+    left = s.brig.ok(['ps', '-aq', '--no-trunc']).trim();
+  }
+  assert.equal(left, '', 'removed by its monitor');
+  assert.ok(!readTextSync('/proc/mounts').includes(id), 'its rootfs unmounted');
+  await s.restart();
 });
 
 async function fetchUnix(socket: string, method: string, p: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {

@@ -35,6 +35,8 @@ export interface BoxOptions {
   restart?: MonitorSpec['restart'];
   health?: MonitorSpec['health'];
   events?: MonitorSpec['events'];
+  finalExit?: MonitorSpec['finalExit'];
+  exitGrace?: MonitorSpec['exitGrace'];
   /** The id and bundle to use (a health plan is compiled for them before the box is made). */
   id?: string;
   bundle?: Bundle;
@@ -68,6 +70,8 @@ export function box(args: string[], opts: BoxOptions = {}): Box {
     ...(opts.restart ? { restart: opts.restart } : {}),
     ...(opts.health ? { health: opts.health } : {}),
     ...(opts.events ? { events: opts.events } : {}),
+    ...(opts.finalExit ? { finalExit: opts.finalExit } : {}),
+    ...(opts.exitGrace ? { exitGrace: opts.exitGrace } : {}),
   });
   return {
     b,

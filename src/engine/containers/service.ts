@@ -121,6 +121,11 @@ export interface ContainerServiceDeps {
   helperBin?: string;
   /** The on-exit command: `brig container cleanup ID` with this environment. */
   cleanupCommand: (id: string) => { argv: string[]; env: string[] };
+  /**
+   * Set while a resident process removes --rm containers itself at their exit (brig serve,
+   * Engine.removeAtExit): how long their monitors wait for that before their own clean-up.
+   */
+  exitGraceMs?: () => number | undefined;
   /** Unmounts a rootfs and removes its snapshot (the image side of removal). */
   releaseRootfs: (rootfs: NonNullable<ContainerSettings['rootfs']>) => Promise<void>;
   /** Every capability brig holds (exec --privileged hands them out). */
@@ -384,6 +389,7 @@ export class ContainerService {
       ...(oom ? { oomCounter: oom } : {}),
       onExit: cleanup,
       ...(finalExit ? { finalExit } : {}),
+      ...(s.hostConfig.AutoRemove === true && this.deps.exitGraceMs?.() ? { exitGrace: { path: this.store.recordFile(id), ms: this.deps.exitGraceMs()! } } : {}),
       hold: opts.attach !== undefined,
       restart: { policy: policyName(s.hostConfig.RestartPolicy), max: s.hostConfig.RestartPolicy?.MaximumRetryCount ?? 0 },
       ...(await this.healthPlan(id, dir, s)),
@@ -696,6 +702,29 @@ export class ContainerService {
         },
       );
     }
+  }
+
+  /**
+   * A resident engine's removal of a --rm container it saw die (Engine.removeAtExit): once
+   * the record says it has exited and no start or removal is under way (the die event comes
+   * a moment before the exit record, and a short process can die before its start returns),
+   * as the monitor's clean-up would. One that never settles is left to its monitor's.
+   */
+  async removeExited(id: string, opts: { settleMs?: number } = {}): Promise<void> {
+    const until = Date.now() + (opts.settleMs ?? 2000);
+    for (;;) {
+      const r = await this.store.find(id).catch((e: BrigError) => {
+        if (e.code === 'CONTAINER_NOT_FOUND') return undefined;
+        throw e;
+      });
+      if (!r || this.settings(r).hostConfig.AutoRemove !== true) return;
+      if (r.state.status === 'exited' && !r.pending) break;
+      if (r.pending?.op === 'remove' || Date.now() > until) return;
+      await sleep(5);
+    }
+    await this.cleanup(id).catch((e: BrigError) => {
+      if (e.code !== 'CONTAINER_NOT_FOUND') throw e; // its monitor's clean-up was first
+    });
   }
 
   /** Log lines in order, from the rotated files to the current one; with follow, until the container exits. */

@@ -177,6 +177,11 @@ export class ContainerStore {
     }
   }
 
+  /** The record's file: gone once the container is removed (a monitor's exit grace watches it). */
+  recordFile(id: string): string {
+    return this.recordPath(id);
+  }
+
   private recordPath(id: string): string {
     return path.join(this.containerDir(id), 'container.json');
   }

@@ -67,6 +67,11 @@ export const MONITOR_OPS = {
   run_state: { code: 14, args: { path: 'str' } },
   /** Run once after on_exit when the container ends for good (no restart follows): the network's teardown. */
   final_exit: { code: 15, args: { argv: 'strs', env: 'strs' } },
+  /**
+   * At the container's end for good: wait up to `ms` for `path` (its record) to be gone, and
+   * if it is, run neither on_exit nor final_exit: a resident engine removed the container.
+   */
+  exit_grace: { code: 16, args: { path: 'str', ms: 'int' } },
 } as const satisfies WireTable;
 
 /** What the monitor sees happen: a run's start and end, an OOM kill, a health status change. */
@@ -120,6 +125,8 @@ export interface MonitorSpec {
   onExit?: { argv: string[]; env: string[] };
   /** Run after onExit, only when no restart follows (the network's teardown, without Node). */
   finalExit?: { argv: string[]; env: string[] };
+  /** brig serve removes a --rm container itself at its exit: onExit and finalExit wait for it (exit_grace). */
+  exitGrace?: { path: string; ms: number };
   restart?: { policy: RestartPolicyName; max: number };
   health?: { helper: string; plan: Uint8Array; intervalMs: number; timeoutMs: number; startPeriodMs: number; startIntervalMs: number; retries: number };
   /** Events the monitor appends to the event log: start, die (exitCode `x`, execDuration `d`), oom. */
@@ -175,6 +182,7 @@ export function compileMonitorPlan(spec: MonitorSpec): MonitorPlan {
   for (const e of spec.events ?? []) ops.push({ op: 'event', path: e.path, on: e.on, line: e.line });
   if (spec.onExit) ops.push({ op: 'on_exit', argv: spec.onExit.argv, env: spec.onExit.env });
   if (spec.finalExit) ops.push({ op: 'final_exit', argv: spec.finalExit.argv, env: spec.finalExit.env });
+  if (spec.exitGrace) ops.push({ op: 'exit_grace', path: spec.exitGrace.path, ms: spec.exitGrace.ms });
   if (spec.hold) ops.push({ op: 'hold' });
   ops.push({ op: 'run_state', path: files.run });
   if (spec.restart && spec.restart.policy !== 'no') {

@@ -53,6 +53,33 @@ test("json-file log in docker's format, stdout and stderr apart, exit record, on
   }
 });
 
+test('exit grace: a record removed within it means no on-exit or final command; one still there after it gets both', { skip }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'brig-grace-'));
+  try {
+    for (const removed of [true, false]) {
+      const record = path.join(dir, `record-${removed}`);
+      const ran = path.join(dir, `ran-${removed}`);
+      writeFileSync(record, '');
+      const x = box(['true'], { exitGrace: { path: record, ms: 800 }, finalExit: { argv: ['/bin/sh', '-c', `touch ${ran}`], env: [] } });
+      try {
+        const s = await startMonitor(x.plan);
+        await waitExit(x.plan);
+        const t0 = Date.now();
+        if (removed) rmSync(record);
+        await waitGone(s.monitorPid);
+        const waited = Date.now() - t0;
+        assert.equal(existsSync(ran), !removed, removed ? 'nothing run: the engine removed it' : 'its own clean-up after the grace');
+        if (removed) assert.ok(waited < 700, `the monitor left at once (${waited} ms)`);
+        else assert.ok(waited >= 600, `the monitor waited out the grace (${waited} ms)`);
+      } finally {
+        x.cleanup();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('exit status and the signal that ended init', { skip }, async () => {
   const a = box(['sh', '-c', 'exit 3']);
   // As pid 1 of its namespace init cannot kill itself; the host does it.

@@ -82,3 +82,12 @@ test('event ops: one per event the monitor appends, before on_exit and start, th
   const wire = Buffer.from(encodeMonitorPlan(plan));
   assert.ok(wire.includes(Buffer.from('"exitCode":"\u0001x"')), 'the place byte reaches the monitor as it is');
 });
+
+test('exit grace: the record path and milliseconds, after on_exit and final_exit, only when asked for', () => {
+  const base = { dir: '/d', socketDir: '/s', log: { driver: 'none' as const, maxSize: 0, maxFiles: 1 }, tty: false, stdin: false, starter, onExit: { argv: ['/x'], env: [] }, finalExit: { argv: ['/y'], env: [] } };
+  assert.ok(!compileMonitorPlan(base).ops.some((o) => o.op === 'exit_grace'));
+  const plan = compileMonitorPlan({ ...base, exitGrace: { path: '/r/containers/c/container.json', ms: 2000 } });
+  assert.deepEqual(plan.ops.map((o) => o.op).slice(-5), ['on_exit', 'final_exit', 'exit_grace', 'run_state', 'start']);
+  assert.deepEqual(plan.ops.find((o) => o.op === 'exit_grace'), { op: 'exit_grace', path: '/r/containers/c/container.json', ms: 2000 });
+  assert.ok(Buffer.from(encodeMonitorPlan(plan)).includes(Buffer.from('/r/containers/c/container.json')));
+});
