@@ -828,10 +828,11 @@ export class LocalEngine implements Engine {
             network: {
               attach: (id: string) => this.networkService()!.attach(id),
               detach: (id: string) => this.networkService()!.detach(id),
-              listView: async (id: string, running: boolean) => {
-                const st = await this.networkService()!.state(id);
-                return st && NetworkService.listView(st, running);
+              listView: (id: string, running: boolean) => {
+                const st = this.networkService()!.listedState(id);
+                return Promise.resolve(st && NetworkService.listView(st, running));
               },
+              listed: (ids: string[]) => this.networkService()!.retainListed(ids),
             },
           }
         : {}),
@@ -1012,7 +1013,7 @@ export class LocalEngine implements Engine {
     if (!net) return list;
     return Promise.all(
       list.map(async (c) => {
-        const st = await net.state(c.Id);
+        const st = net.listedState(c.Id);
         if (!st) return c;
         const running = c.State === 'running' || c.State === 'paused' || c.State === 'restarting';
         const { ports } = NetworkService.listView(st, running);

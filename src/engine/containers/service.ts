@@ -8,6 +8,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -152,6 +153,8 @@ export interface ContainerServiceDeps {
     detach: (id: string) => Promise<void>;
     /** For ps's network, publish and expose filters: the container's networks and ports (undefined: none kept). */
     listView?: (id: string, running: boolean) => Promise<{ ports: { PrivatePort: number; PublicPort?: number; Type: string }[]; networks: { name: string; id: string }[] } | undefined>;
+    /** After a listing of every container (these): what listView keeps of others can go. */
+    listed?: (ids: string[]) => void;
   };
 }
 
@@ -741,7 +744,9 @@ export class ContainerService {
   /** docker's GET /containers/json: its filters, limit and sizes (filters.ts); newest first. */
   async list(opts: ListOptions = {}): Promise<ContainerSummary[]> {
     const now = this.now();
-    const views = await Promise.all((await this.records()).map(async (r) => ({ ...this.filterable(r), ...(await this.networkFacts(r)), record: r })));
+    const records = await this.records();
+    const views = await Promise.all(records.map(async (r) => ({ ...this.filterable(r), ...(await this.networkFacts(r)), record: r })));
+    this.deps.network?.listed?.(records.map((r) => r.id));
     const plan = planList(opts.filters, views);
     const ancestorImages = plan.filters.contains('ancestor') ? ((await this.deps.imageFamily?.(plan.ancestors)) ?? new Set<string>()) : undefined;
     const picked = selectContainers(views, plan, { all: opts.all === true, limit: opts.limit ?? -1, ...(ancestorImages ? { ancestorImages } : {}) });
@@ -890,6 +895,9 @@ function readExit(file: string): ExitRecord | undefined {
 
 /** A JSON file the monitor writes (by rename: whole or absent), or undefined. */
 function readJson<T>(file: string): T | undefined {
+  // Absent is the common case (a running container has no exit record): asked first, since
+  // a failed open costs a thrown error, and ps asks for every container.
+  if (!existsSync(file)) return undefined;
   try {
     return JSON.parse(readTextSync(file)) as T;
   } catch (e) {

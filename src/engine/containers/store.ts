@@ -15,6 +15,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
+import { ParsedFileCache } from '../../util/parsed-file-cache.js';
 import { withLock, writeFileAtomic } from '../../image/store/lock.js';
 import { checkName, generateName, newContainerId, resolveContainer } from './names.js';
 import { type ContainerAction, type ContainerStatus, transition } from './state.js';
@@ -66,6 +67,8 @@ export type Reconcile = (r: ContainerRecord) => ContainerRecord | Promise<Contai
 export class ContainerStore {
   readonly dir: string;
   private readonly namesDir: string;
+  /** Records as list() last parsed them, kept while their files are unchanged (shared: read-only). */
+  private readonly listed = new ParsedFileCache<ContainerRecord>();
 
   constructor(
     root: string,
@@ -110,11 +113,24 @@ export class ContainerStore {
       throw e;
     });
     const out: ContainerRecord[] = [];
+    const files = new Set<string>();
     for (const id of ids) {
-      const r = await this.readRecord(id);
+      if (!/^[0-9a-f]{64}$/.test(id)) continue;
+      const file = this.recordPath(id);
+      files.add(file);
+      const r = this.listed.read(file, (text) => this.parseRecord(file, text));
       if (r) out.push(await this.reconcile(r));
     }
+    this.listed.retain(files);
     return out;
+  }
+
+  private parseRecord(file: string, text: string): ContainerRecord {
+    try {
+      return JSON.parse(text) as ContainerRecord;
+    } catch {
+      throw new BrigError('STATE_CORRUPT', `container record ${file} is not valid JSON`, { path: file, hint: `brig rm -f ${path.basename(path.dirname(file)).slice(0, 12)}` });
+    }
   }
 
   /** One container by id, unique id prefix or name (docker's lookup order). */
@@ -189,12 +205,9 @@ export class ContainerStore {
   private async readRecord(id: string): Promise<ContainerRecord | undefined> {
     if (!/^[0-9a-f]{64}$/.test(id)) return undefined;
     try {
-      return JSON.parse(await fs.readFile(this.recordPath(id), 'utf8')) as ContainerRecord;
+      return this.parseRecord(this.recordPath(id), await fs.readFile(this.recordPath(id), 'utf8'));
     } catch (e) {
       if (hasErrno(e, 'ENOENT')) return undefined;
-      if (e instanceof SyntaxError) {
-        throw new BrigError('STATE_CORRUPT', `container record ${this.recordPath(id)} is not valid JSON`, { path: this.recordPath(id), hint: `brig rm -f ${id.slice(0, 12)}` });
-      }
       throw e;
     }
   }

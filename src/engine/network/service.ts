@@ -18,6 +18,7 @@
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
+import { ParsedFileCache } from '../../util/parsed-file-cache.js';
 import type { ContainerCreateRequest } from '../containers/config.js';
 import type { BackendAttachment, BackendNetwork, NetworkBackend, PortMapping, SetupRequest } from './backend.js';
 import { containerHosts, parseExtraHost } from './hosts.js';
@@ -132,6 +133,19 @@ export class NetworkService {
   /** A container's network state (undefined for one made before networks). */
   state(id: string): Promise<ContainerNetwork | undefined> {
     return this.readState(id);
+  }
+
+  /** States as listings last read them, kept while unchanged (read-only: a listing only looks). */
+  private readonly listed = new ParsedFileCache<ContainerNetwork>();
+
+  /** A container's network state for a listing (ps): read again only when its file changed. */
+  listedState(id: string): ContainerNetwork | undefined {
+    return this.listed.read(path.join(this.deps.containerDir(id), 'network.json'), (t) => JSON.parse(t) as ContainerNetwork);
+  }
+
+  /** After a whole listing: the states of containers not in it (removed ones) are forgotten. */
+  retainListed(ids: string[]): void {
+    this.listed.retain(new Set(ids.map((id) => path.join(this.deps.containerDir(id), 'network.json'))));
   }
 
   // ---- networks
