@@ -13,6 +13,7 @@ import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BrigError, hasErrno } from '../../errors/index.js';
+import { mark } from '../../util/timing.js';
 import { DEFAULT_PATH, mergeEnv, resolveUser } from '../../image/runtime-config.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { Capabilities, Process, Spec } from '../../runtime/spec/types.js';
@@ -349,7 +350,9 @@ export class ContainerService {
    * that client sees all of its output (docker's attach-then-start).
    */
   async start(ref: string, opts: { attach?: (socket: string) => Promise<void> } = {}): Promise<ContainerRecord> {
+    mark('start: begin');
     const found = await this.find(ref);
+    mark('start: found');
     if (found.state.status === 'running') return found; // docker: starting a running container is a no-op
     const s = this.settings(found);
     const id = found.id;
@@ -374,6 +377,7 @@ export class ContainerService {
     await this.deps.runtime.delete(id, { force: true }).catch((e: BrigError) => {
       if (e.code !== 'CONTAINER_NOT_FOUND') throw e;
     });
+    mark('start: prepared');
     const oom = this.deps.oomCounter?.(id);
     // On exit: a --rm container needs brig itself (rootfs, record); any other only the
     // runtime's delete, which brig-runtime's launcher does from its plan without starting
@@ -401,7 +405,9 @@ export class ContainerService {
     const attach = opts.attach;
     if (attach) this.event(found, 'attach');
     try {
+      mark('start: plan compiled');
       const started = await startMonitor(plan, attach ? { onListening: () => attach(plan.files.attach) } : {});
+      mark('start: monitor started');
       const running = await this.store.update(id, undefined, (r) => ({
         ...r,
         pending: undefined,

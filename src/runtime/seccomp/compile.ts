@@ -73,16 +73,10 @@ const CACHE_LIMIT = 64;
  * same bytes, so containers started from one image share one compilation.
  */
 export function compileSeccomp(profile: LinuxSeccomp, opts: CompileOptions): CompiledSeccomp {
-  // Loaded on first use: node:crypto costs milliseconds at start-up of a short-lived CLI.
-  const { createHash } = process.getBuiltinModule('node:crypto') as typeof import('node:crypto');
-  // The build is part of the key: another brig may compile the same profile differently.
+  // The whole input is the key (the caches compare it, never a hash of it), with the build:
+  // another brig may compile the same profile differently.
   const build = buildInfo();
-  const key = createHash('sha256')
-    .update(`${build.commit}\0${build.built}\0`)
-    .update(opts.nativeArch)
-    .update('\0')
-    .update(canonicalJson(profile))
-    .digest('hex');
+  const key = `${build.commit}\0${build.built}\0${opts.nativeArch}\0${canonicalJson(profile)}`;
   // Code not from a bundle has no build identity: it never shares programs through the disk.
   const disk = build.commit === 'unknown' ? undefined : opts.cache;
   const hit = cache.get(key) ?? disk?.get(key);

@@ -3,10 +3,16 @@
  * run` are one-shot processes, so the in-memory cache of compile.ts never hits across
  * containers; compiling docker's default profile costs ~10 ms a start here, reading it back
  * ~0.1 ms. Entries live in /run/brig/seccomp-cache (root-only, a tmpfs on most hosts: gone at
- * reboot), named by the content key compile.ts computes, which includes this build's identity
- * (a new brig never reads an old brig's program). Each file holds a JSON header line, then
- * the program; the header carries the program's sha256, checked on every read: a truncated
- * or altered file is a miss, never a wrong filter. Written to a temporary name and renamed.
+ * reboot). The key is the whole input compile.ts compiles from (this build's identity, the
+ * architecture, the profile as canonical JSON) and each entry holds it: a read compares it
+ * byte for byte, so no collision of the short hash that names the file can hand one profile
+ * another's program (a hash chosen by whoever writes config.json could otherwise point the
+ * default profile at a program they made weak). The header also carries the program's
+ * length and checksum, checked on every read: a truncated or damaged file is a miss, never a
+ * wrong filter. Written to a temporary name and renamed.
+ *
+ * No node:crypto: loading it costs ~14 ms of every brig-runtime start, and nothing here
+ * needs a cryptographic hash once the key itself is compared.
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -26,12 +32,24 @@ interface Header {
   instructions: number;
   flags: number;
   notify: boolean;
-  sha256: string;
+  /** The key's length in bytes: the key follows the header line, then the program. */
+  keyBytes: number;
+  /** fnv64 of the program: a torn or damaged file is told from a whole one. */
+  check: string;
 }
 
-function sha256(b: Uint8Array): string {
-  const { createHash } = process.getBuiltinModule('node:crypto') as typeof import('node:crypto');
-  return createHash('sha256').update(b).digest('hex');
+/**
+ * FNV-1a over two 32-bit lanes (different offset bases), as 16 hex digits: names a file and
+ * checks a program for damage. Not a defence against anyone: the key is compared whole.
+ */
+export function fnv64(b: Uint8Array): string {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x050c5d1f;
+  for (let i = 0; i < b.length; i++) {
+    h1 = Math.imul(h1 ^ b[i]!, 0x01000193) >>> 0;
+    h2 = Math.imul(h2 ^ b[i]!, 0x01000193) >>> 0;
+  }
+  return h1.toString(16).padStart(8, '0') + h2.toString(16).padStart(8, '0');
 }
 
 /**
@@ -58,9 +76,10 @@ export class DiskSeccompCache implements SeccompCache {
   constructor(private readonly dir: string) {}
 
   get(key: string): CompiledSeccomp | undefined {
+    const k = Buffer.from(key);
     let data: Buffer;
     try {
-      data = readFileSync(path.join(this.dir, key));
+      data = readFileSync(path.join(this.dir, fnv64(k)));
     } catch {
       return undefined;
     }
@@ -68,8 +87,10 @@ export class DiskSeccompCache implements SeccompCache {
     if (nl < 0) return undefined;
     try {
       const h = JSON.parse(data.subarray(0, nl).toString('utf8')) as Header;
-      const bytes = new Uint8Array(data.subarray(nl + 1));
-      if (bytes.length !== h.instructions * 8 || sha256(bytes) !== h.sha256) return undefined;
+      const at = nl + 1 + h.keyBytes;
+      if (h.keyBytes !== k.length || !data.subarray(nl + 1, at).equals(k)) return undefined; // another key's entry
+      const bytes = new Uint8Array(data.subarray(at));
+      if (bytes.length !== h.instructions * 8 || fnv64(bytes) !== h.check) return undefined;
       return { bytes, instructions: h.instructions, flags: h.flags, notify: h.notify };
     } catch {
       return undefined;
@@ -80,10 +101,12 @@ export class DiskSeccompCache implements SeccompCache {
   set(key: string, value: CompiledSeccomp): void {
     try {
       makeDirs(this.dir);
-      const header: Header = { instructions: value.instructions, flags: value.flags, notify: value.notify, sha256: sha256(value.bytes) };
-      const tmp = path.join(this.dir, `.${key}.${process.pid}`);
-      writeFileSync(tmp, Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), value.bytes]), { mode: 0o600 });
-      renameSync(tmp, path.join(this.dir, key));
+      const k = Buffer.from(key);
+      const name = fnv64(k);
+      const header: Header = { instructions: value.instructions, flags: value.flags, notify: value.notify, keyBytes: k.length, check: fnv64(value.bytes) };
+      const tmp = path.join(this.dir, `.${name}.${process.pid}`);
+      writeFileSync(tmp, Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), k, value.bytes]), { mode: 0o600 });
+      renameSync(tmp, path.join(this.dir, name));
       this.prune();
     } catch {
       // read-only or full state root: compile every time, as before

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { DiskSeccompCache } from '../../../src/runtime/seccomp/disk-cache.js';
+import { DiskSeccompCache, fnv64 } from '../../../src/runtime/seccomp/disk-cache.js';
 
 const program = (n: number) => ({ bytes: new Uint8Array(Array.from({ length: n * 8 }, (_, i) => i & 0xff)), instructions: n, flags: 2, notify: false });
 
@@ -26,7 +26,7 @@ test('a truncated, altered or garbled entry is a miss, never a wrong filter', ()
   try {
     const c = new DiskSeccompCache(dir);
     c.set('k', program(4));
-    const file = path.join(dir, 'k');
+    const file = path.join(dir, fnv64(Buffer.from('k')));
     const good = readFileSync(file);
     writeFileSync(file, good.subarray(0, good.length - 8));
     assert.equal(c.get('k'), undefined, 'truncated');
@@ -38,6 +38,23 @@ test('a truncated, altered or garbled entry is a miss, never a wrong filter', ()
     assert.equal(c.get('k'), undefined, 'garbage');
     writeFileSync(file, good);
     assert.deepEqual(c.get('k'), program(4));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("an entry read under another key's name (a colliding file name) is a miss: the key is compared whole", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sc-cache-'));
+  try {
+    const c = new DiskSeccompCache(dir);
+    const strict = 'build\0x86_64\0{"defaultAction":"SCMP_ACT_ERRNO"}';
+    const weak = 'build\0x86_64\0{"defaultAction":"SCMP_ACT_ALLOW"}';
+    c.set(weak, program(1));
+    // As if the weak profile's entry had the strict one's name.
+    writeFileSync(path.join(dir, fnv64(Buffer.from(strict))), readFileSync(path.join(dir, fnv64(Buffer.from(weak)))));
+    assert.equal(c.get(strict), undefined);
+    assert.deepEqual(c.get(weak), program(1));
+    assert.equal(fnv64(Buffer.from('')), '811c9dc5050c5d1f');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
