@@ -71,14 +71,24 @@ export class NetavarkBackend implements NetworkBackend {
     return ['--config', this.opts.configDir, '--aardvark-binary', this.aardvark!];
   }
 
+  /**
+   * The name netavark knows a network by: its firewall chains and aardvark-dns' files are
+   * named from it, and they are the host's, so it is the network's id (unique on the host),
+   * not the name the user gave (every data root has a network called `bridge`).
+   */
+  static netName(n: { id: string }): string {
+    return `brig-${n.id.slice(0, 16)}`;
+  }
+
   static options(req: SetupRequest): NetavarkOpts {
     const networks: NetavarkOpts['networks'] = {};
     const info: NetavarkOpts['network_info'] = {};
     for (const a of req.attachments) {
       const n = a.network;
-      networks[n.name] = { static_ips: [a.ip], aliases: a.aliases, interface_name: a.ifname, ...(a.mac ? { static_mac: a.mac } : {}) };
-      info[n.name] = {
-        name: n.name,
+      const name = NetavarkBackend.netName(n);
+      networks[name] = { static_ips: [a.ip], aliases: a.aliases, interface_name: a.ifname, ...(a.mac ? { static_mac: a.mac } : {}) };
+      info[name] = {
+        name,
         id: n.id,
         driver: 'bridge',
         network_interface: n.bridge,
@@ -130,7 +140,7 @@ export class NetavarkBackend implements NetworkBackend {
     const attachments: AttachmentResult[] = [];
     const dns = new Set<string>();
     for (const a of req.attachments) {
-      const s = status[a.network.name];
+      const s = status[NetavarkBackend.netName(a.network)];
       for (const d of s?.dns_server_ips ?? []) dns.add(d);
       const iface = s?.interfaces?.[a.ifname];
       const sub = iface?.subnets?.[0];

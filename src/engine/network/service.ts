@@ -19,6 +19,7 @@ import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
 import { ParsedFileCache } from '../../util/parsed-file-cache.js';
+import { type Claim, HostClaims } from './host-claims.js';
 import type { ContainerCreateRequest } from '../containers/config.js';
 import type { BackendAttachment, BackendNetwork, NetworkBackend, PortMapping, SetupRequest } from './backend.js';
 import { containerHosts, parseExtraHost } from './hosts.js';
@@ -90,6 +91,8 @@ export interface NetworkServiceDeps {
   /** For container:NAME: the id of a container by name or id, and its init pid if it runs. */
   lookupContainer: (ref: string) => Promise<{ id: string; name: string; pid: number }>;
   routes?: () => Promise<string>;
+  /** The host-wide claims of bridges and subnets (host-claims.ts; tests give their own directory). */
+  claims?: HostClaims;
 }
 
 export interface CreateNetworkRequest {
@@ -105,6 +108,11 @@ export interface CreateNetworkRequest {
 
 export type NetworkInspect = NetworkResource & { Containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }> };
 
+/** The data root a network record belongs to (<root>/networks/<id>.json), for messages. */
+function rootOf(record: string): string {
+  return path.dirname(path.dirname(record));
+}
+
 /** docker's words (daemon/network.go), its status 403 (errdefs.Forbidden). */
 function predefinedError(name: string): BrigError {
   return new BrigError('NETWORK_PREDEFINED', `${name} is a pre-defined network and cannot be removed`);
@@ -112,9 +120,11 @@ function predefinedError(name: string): BrigError {
 
 export class NetworkService {
   readonly store: NetworkStore;
+  private readonly claims: HostClaims;
 
   constructor(private readonly deps: NetworkServiceDeps) {
     this.store = new NetworkStore(deps.dir);
+    this.claims = deps.claims ?? new HostClaims();
   }
 
   private async readState(id: string): Promise<ContainerNetwork | undefined> {
@@ -153,12 +163,14 @@ export class NetworkService {
   private async taken(except?: string): Promise<Cidr[]> {
     const routes = hostRoutes(await (this.deps.routes?.() ?? fs.readFile('/proc/net/route', 'utf8')));
     const nets = (await this.store.list()).filter((n) => n.Id !== except).map((n) => parseCidr(n.IPAM.Config[0]!.Subnet, 'IPAM.Config.Subnet'));
-    return [...routes, ...nets];
+    // Other data roots' networks, whether or not their bridges are up now.
+    const others = this.claims.others(this.store.dir).map((c) => parseCidr(c.subnet, 'IPAM.Config.Subnet'));
+    return [...routes, ...nets, ...others];
   }
 
   private async freeBridgeName(records: NetworkRecord[]): Promise<string> {
     const present = new Set(await fs.readdir('/sys/class/net').catch(() => [] as string[]));
-    const used = new Set(records.map((r) => r.brig.bridge));
+    const used = new Set([...records.map((r) => r.brig.bridge), ...this.claims.others(this.store.dir).map((c) => c.bridge)]);
     for (let i = 0; ; i++) if (!present.has(`brig${i}`) && !used.has(`brig${i}`)) return `brig${i}`;
   }
 
@@ -224,14 +236,53 @@ export class NetworkService {
   }
 
   async create(req: CreateNetworkRequest): Promise<{ Id: string; Warning: string }> {
-    const rec = await this.store.locked(() => this.createLocked(req, false));
+    const rec = await this.store.locked(() => this.createClaimed(req, false));
     return { Id: rec.Id, Warning: '' };
+  }
+
+  /** createLocked with the host's claims held: no other root picks the same bridge or subnet meanwhile. */
+  private createClaimed(req: CreateNetworkRequest, isDefault: boolean): Promise<NetworkRecord> {
+    return this.claims.locked(async () => {
+      const bridge = req.Options?.['com.docker.network.bridge.name'];
+      const other = bridge === undefined ? undefined : this.claims.others(this.store.dir).find((c) => c.bridge === bridge);
+      if (other) throw new BrigError('INVALID_ARGUMENT', `bridge ${bridge} is used by a network of another brig data root (${rootOf(other.record)})`, { field: 'Options[com.docker.network.bridge.name]' });
+      const rec = await this.createLocked(req, isDefault);
+      this.claims.claim(rec.Id, this.claimOf(rec));
+      return rec;
+    });
+  }
+
+  private claimOf(n: NetworkRecord): Claim {
+    return { record: this.store.recordFile(n.Id), bridge: n.brig.bridge, subnet: n.IPAM.Config[0]!.Subnet };
+  }
+
+  /**
+   * Before containers join: each network holds its claim (one made before claims existed, or
+   * whose claim /run lost at a reboot, claims again), unless another root has meanwhile
+   * claimed its bridge or an overlapping subnet. Runs under the store's lock.
+   */
+  private async ensureClaims(nets: NetworkRecord[]): Promise<void> {
+    if (nets.every((n) => this.claims.has(n.Id))) return;
+    await this.claims.locked(async () => {
+      const others = this.claims.others(this.store.dir);
+      for (const n of nets) {
+        if (this.claims.has(n.Id)) continue;
+        const subnet = parseCidr(n.IPAM.Config[0]!.Subnet, 'IPAM.Config.Subnet');
+        const clash = others.find((c) => c.bridge === n.brig.bridge || overlaps(parseCidr(c.subnet, 'subnet'), subnet));
+        if (clash) {
+          throw new BrigError('SUBNET_OVERLAP', `network ${n.Name} (${n.brig.bridge}, ${formatCidr(subnet)}) clashes with a network of another brig data root (${rootOf(clash.record)}: ${clash.bridge}, ${clash.subnet})`, {
+            hint: `remove this network and create it again (brig network rm ${n.Name}): it takes a free bridge and subnet`,
+          });
+        }
+        this.claims.claim(n.Id, this.claimOf(n));
+      }
+    });
   }
 
   /** The default bridge, made on first use. Runs under the lock. */
   private async defaultNetwork(): Promise<NetworkRecord> {
     const found = (await this.store.list()).find((n) => n.Name === DEFAULT_NETWORK);
-    return found ?? this.createLocked({ Name: DEFAULT_NETWORK }, true);
+    return found ?? this.createClaimed({ Name: DEFAULT_NETWORK }, true);
   }
 
   private async users(): Promise<Map<string, { id: string; state: ContainerNetwork }[]>> {
@@ -339,6 +390,7 @@ export class NetworkService {
         throw new BrigError('NETWORK_IN_USE', `error while removing network: network ${n.Name} id ${n.Id} has active endpoints (${users.map((u) => u.state.name).join(', ')})`, { hint: 'remove the containers or disconnect them first' });
       }
       await this.store.remove(n.Id);
+      this.claims.release(n.Id);
       return n.Name;
     });
   }
@@ -353,6 +405,7 @@ export class NetworkService {
         if (opts.until !== undefined && Date.parse(n.Created) >= opts.until) continue;
         if (opts.labels && !opts.labels(n.Labels)) continue;
         await this.store.remove(n.Id);
+        this.claims.release(n.Id);
         deleted.push(n.Name);
       }
       return { NetworksDeleted: deleted };
@@ -637,9 +690,14 @@ export class NetworkService {
         const records = await this.store.list();
         const attachments: BackendAttachment[] = [];
         let i = 0;
-        for (const [name, ep] of Object.entries(fresh.endpoints)) {
+        const joined = Object.entries(fresh.endpoints).map(([name, ep]) => {
           const n = records.find((r) => r.Id === ep.NetworkID);
           if (!n) throw new BrigError('NETWORK_NOT_FOUND', `network ${name} not found`, { hint: `it was removed after the container was made: brig network create ${name}, or disconnect it` });
+          return n;
+        });
+        await this.ensureClaims(joined);
+        for (const [k, ep] of Object.values(fresh.endpoints).entries()) {
+          const n = joined[k]!;
           ep.IPAddress = this.allocateIp(a, n, id, ep.IPAMConfig?.IPv4Address);
           ep.ifname = `eth${i++}`;
           attachments.push(this.attachment(n, fresh, id, ep, ep.ifname));
@@ -740,6 +798,7 @@ export class NetworkService {
     while (used.has(`eth${i}`)) i++;
     ep.ifname = `eth${i}`;
     await this.store.locked(async () => {
+      await this.ensureClaims([n]);
       const a = await this.liveAllocations();
       ep.IPAddress = this.allocateIp(a, n, id, opts.ip);
       await this.store.saveAllocations(a);

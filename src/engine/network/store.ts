@@ -50,6 +50,11 @@ export class NetworkStore {
     return path.join(this.dir, `${id}.json`);
   }
 
+  /** A network's record file (its host-wide claim names it). */
+  recordFile(id: string): string {
+    return this.file(id);
+  }
+
   /** Everything that changes records or allocations runs in here. */
   async locked<T>(fn: () => Promise<T>): Promise<T> {
     await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });

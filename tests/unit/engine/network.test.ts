@@ -36,13 +36,17 @@ test('/etc/hosts: docker defaults, --add-host (host-gateway), then the container
   assert.throws(() => parseExtraHost('a:300.0.0.1'), /invalid IP address/);
 });
 
-test("netavark's request: a network's options (isolate) as given, a MAC address asked for as static_mac and none otherwise", () => {
-  const network = { name: 'n', id: 'a'.repeat(64), bridge: 'brig7', subnet: '10.89.7.0/24', gateway: '10.89.7.1', internal: false, dns: true, options: { isolate: 'true' } };
-  const req = { containerId: 'c'.repeat(64), containerName: 'web', netns: '/run/brig/netns/x', ports: [], attachments: [{ network, ip: '10.89.7.2', ifname: 'eth0', aliases: ['web'], mac: '02:42:ac:11:00:99' }, { network: { ...network, name: 'm' }, ip: '10.89.7.3', ifname: 'eth1', aliases: [] }] };
+test("netavark's request: networks by their ids (names are per data root), options (isolate) as given, a MAC address asked for as static_mac and none otherwise", () => {
+  const network = { name: 'bridge', id: 'a'.repeat(64), bridge: 'brig7', subnet: '10.89.7.0/24', gateway: '10.89.7.1', internal: false, dns: true, options: { isolate: 'true' } };
+  const other = { ...network, name: 'm', id: 'b'.repeat(64) };
+  const req = { containerId: 'c'.repeat(64), containerName: 'web', netns: '/run/brig/netns/x', ports: [], attachments: [{ network, ip: '10.89.7.2', ifname: 'eth0', aliases: ['web'], mac: '02:42:ac:11:00:99' }, { network: other, ip: '10.89.7.3', ifname: 'eth1', aliases: [] }] };
   const o = NetavarkBackend.options(req);
-  assert.equal(o.networks.n!.static_mac, '02:42:ac:11:00:99');
-  assert.equal('static_mac' in o.networks.m!, false);
-  assert.deepEqual((o.network_info.n as { options: Record<string, string> }).options, { isolate: 'true' });
+  const [n, m] = ['brig-aaaaaaaaaaaaaaaa', 'brig-bbbbbbbbbbbbbbbb'];
+  assert.deepEqual(Object.keys(o.networks), [n, m]);
+  assert.equal(o.networks[n]!.static_mac, '02:42:ac:11:00:99');
+  assert.equal('static_mac' in o.networks[m]!, false);
+  assert.deepEqual((o.network_info[n] as { name: string; options: Record<string, string> }).options, { isolate: 'true' });
+  assert.equal((o.network_info[n] as { name: string }).name, n);
 });
 
 test('resolv.conf: the network resolver first; --dns, --dns-search, --dns-option replace the host lines', () => {
