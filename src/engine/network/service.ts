@@ -18,6 +18,7 @@
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
+import { writeFileAtomic } from '../../image/store/lock.js';
 import { ParsedFileCache } from '../../util/parsed-file-cache.js';
 import { type Claim, HostClaims } from './host-claims.js';
 import type { ContainerCreateRequest } from '../containers/config.js';
@@ -132,12 +133,16 @@ export class NetworkService {
       return JSON.parse(await fs.readFile(path.join(this.deps.containerDir(id), 'network.json'), 'utf8')) as ContainerNetwork;
     } catch (e) {
       if (hasErrno(e, 'ENOENT') || hasErrno(e, 'ENOTDIR')) return undefined;
+      // Torn by a brig killed mid-write before writes were atomic: as if none was recorded
+      // (detach then goes by the namespace file's usual path).
+      if (e instanceof SyntaxError) return undefined;
       throw e;
     }
   }
 
+  /** Renamed into place: a brig killed mid-write leaves the old state, never half a file (ps reads it). */
   private async writeState(id: string, s: ContainerNetwork): Promise<void> {
-    await fs.writeFile(path.join(this.deps.containerDir(id), 'network.json'), JSON.stringify(s));
+    await writeFileAtomic(path.join(this.deps.containerDir(id), 'network.json'), JSON.stringify(s), { mode: 0o600 });
   }
 
   /** A container's network state (undefined for one made before networks). */
@@ -146,11 +151,17 @@ export class NetworkService {
   }
 
   /** States as listings last read them, kept while unchanged (read-only: a listing only looks). */
-  private readonly listed = new ParsedFileCache<ContainerNetwork>();
+  private readonly listed = new ParsedFileCache<ContainerNetwork | undefined>();
 
   /** A container's network state for a listing (ps): read again only when its file changed. */
   listedState(id: string): ContainerNetwork | undefined {
-    return this.listed.read(path.join(this.deps.containerDir(id), 'network.json'), (t) => JSON.parse(t) as ContainerNetwork);
+    return this.listed.read(path.join(this.deps.containerDir(id), 'network.json'), (t) => {
+      try {
+        return JSON.parse(t) as ContainerNetwork;
+      } catch {
+        return undefined; // torn (see readState): listed without networks, never a failed ps
+      }
+    });
   }
 
   /** After a whole listing: the states of containers not in it (removed ones) are forgotten. */
