@@ -452,8 +452,21 @@ test('skopeo inspects the built image (as build -o type=oci writes it) and podma
   const podDir = path.join(dir, 'podman');
   // runc when installed: the image on podman's own stack; brig-runtime: brig's runtime under podman.
   const runtimes = [...(existsSync('/usr/sbin/runc') || existsSync('/usr/bin/runc') ? ['runc'] : []), path.join(repoRoot, 'bin', 'brig-runtime')];
+  // podman as root asks for nofile 1048576 and nproc 4194304 unless told otherwise: more than
+  // a host without CAP_SYS_RESOURCE and lower hard limits can give (runc and brig-runtime
+  // both refuse), so it is given limits within this host's (as tests/e2e/podman.test.ts).
+  mkdirSync(podDir, { recursive: true });
+  const limits = readTextSync('/proc/self/limits');
+  const hard = (name: string, most: number) => {
+    const v = new RegExp(`^${name}\\s+\\S+\\s+(\\S+)`, 'm').exec(limits)?.[1] ?? 'unlimited';
+    return v === 'unlimited' ? most : Math.min(Number(v), most);
+  };
+  const [nofile, nproc] = [hard('Max open files', 1048576), hard('Max processes', 32768)];
+  const conf = path.join(podDir, 'containers.conf');
+  writeFileSync(conf, `[containers]\ndefault_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]\n`);
   const podman = (args: string[], runtime = runtimes[0]!) =>
     spawnSync('podman', ['--root', path.join(podDir, 'root'), '--runroot', path.join(podDir, 'runroot'), '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--runtime', runtime, ...args], {
+      env: { ...process.env, CONTAINERS_CONF: conf },
       encoding: 'utf8',
       timeout: 120_000,
     });
