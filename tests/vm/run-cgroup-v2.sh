@@ -166,7 +166,9 @@ timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
   -kernel "$kernel" -initrd "$tmp/initramfs.gz" \
   -append "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init" \
   -virtfs "local,path=/,mount_tag=host,security_model=passthrough,readonly=on,multidevs=remap" \
-  -serial stdio -monitor none </dev/null 2>"$tmp/qemu.err" | tr -d '\r' | tee "$log"
+  -serial stdio -monitor none </dev/null 2>"$tmp/qemu.err" | stdbuf -oL tr -d '\r' | tee "$log"
+# stdbuf: tr writing to a pipe buffers 4 KiB, and the test's stall watch (no output for 150 s)
+# then saw nothing for minutes on a slower TCG host while the guest's tests ran.
 qemu_status=${PIPESTATUS[0]}
 set -e
 
