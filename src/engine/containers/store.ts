@@ -186,7 +186,9 @@ export class ContainerStore {
   /** Removes the record, its directory and its name. The engine has torn down the rest. */
   async remove(id: string): Promise<void> {
     const r = await this.readRecord(id);
-    await fs.rm(this.containerDir(id), { recursive: true, force: true });
+    // Retried on ENOTEMPTY: another brig's sweep or detach may write into the directory
+    // (network.json by rename) while it goes; the file it left is then removed too.
+    await fs.rm(this.containerDir(id), { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
     if (r) {
       const link = path.join(this.namesDir, r.name);
       if ((await fs.readlink(link).catch(() => '')) === id) await fs.rm(link, { force: true });
