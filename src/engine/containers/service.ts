@@ -383,6 +383,7 @@ export class ContainerService {
     // runtime's delete, which brig-runtime's launcher does from its plan without starting
     // Node, so a container's exit costs no Node start and rm -f waits for none.
     const cleanup = s.hostConfig.AutoRemove === true ? this.deps.cleanupCommand(id) : { argv: [...rt, 'delete', '--force', id], env: [] };
+    const grace = s.hostConfig.AutoRemove === true ? this.deps.exitGraceMs?.() : undefined;
     const plan = compileMonitorPlan({
       dir,
       socketDir,
@@ -396,7 +397,7 @@ export class ContainerService {
       ...(oom ? { oomCounter: oom } : {}),
       onExit: cleanup,
       ...(finalExit ? { finalExit } : {}),
-      ...(s.hostConfig.AutoRemove === true && this.deps.exitGraceMs?.() ? { exitGrace: { path: this.store.recordFile(id), ms: this.deps.exitGraceMs()! } } : {}),
+      ...(grace ? { exitGrace: { path: this.store.recordFile(id), ms: grace } } : {}),
       hold: opts.attach !== undefined,
       restart: { policy: policyName(s.hostConfig.RestartPolicy), max: s.hostConfig.RestartPolicy?.MaximumRetryCount ?? 0 },
       ...(await this.healthPlan(id, dir, s)),
@@ -719,8 +720,8 @@ export class ContainerService {
    * a moment before the exit record, and a short process can die before its start returns),
    * as the monitor's clean-up would. One that never settles is left to its monitor's.
    */
-  async removeExited(id: string, opts: { settleMs?: number } = {}): Promise<void> {
-    const until = Date.now() + (opts.settleMs ?? 2000);
+  async removeExited(id: string): Promise<void> {
+    const until = Date.now() + 2000;
     for (;;) {
       const r = await this.store.find(id).catch((e: BrigError) => {
         if (e.code === 'CONTAINER_NOT_FOUND') return undefined;

@@ -128,21 +128,34 @@ export class NetworkService {
     this.claims = deps.claims ?? new HostClaims();
   }
 
+  private stateFile(id: string): string {
+    return path.join(this.deps.containerDir(id), 'network.json');
+  }
+
+  /**
+   * A torn file (a brig killed mid-write before writes were atomic) reads as no state: ps
+   * lists the container without networks, detach goes by the namespace file's usual path.
+   */
+  private static parseState(text: string): ContainerNetwork | undefined {
+    try {
+      return JSON.parse(text) as ContainerNetwork;
+    } catch {
+      return undefined;
+    }
+  }
+
   private async readState(id: string): Promise<ContainerNetwork | undefined> {
     try {
-      return JSON.parse(await fs.readFile(path.join(this.deps.containerDir(id), 'network.json'), 'utf8')) as ContainerNetwork;
+      return NetworkService.parseState(await fs.readFile(this.stateFile(id), 'utf8'));
     } catch (e) {
       if (hasErrno(e, 'ENOENT') || hasErrno(e, 'ENOTDIR')) return undefined;
-      // Torn by a brig killed mid-write before writes were atomic: as if none was recorded
-      // (detach then goes by the namespace file's usual path).
-      if (e instanceof SyntaxError) return undefined;
       throw e;
     }
   }
 
   /** Renamed into place: a brig killed mid-write leaves the old state, never half a file (ps reads it). */
   private async writeState(id: string, s: ContainerNetwork): Promise<void> {
-    await writeFileAtomic(path.join(this.deps.containerDir(id), 'network.json'), JSON.stringify(s), { mode: 0o600 });
+    await writeFileAtomic(this.stateFile(id), JSON.stringify(s), { mode: 0o600 });
   }
 
   /** A container's network state (undefined for one made before networks). */
@@ -155,18 +168,12 @@ export class NetworkService {
 
   /** A container's network state for a listing (ps): read again only when its file changed. */
   listedState(id: string): ContainerNetwork | undefined {
-    return this.listed.read(path.join(this.deps.containerDir(id), 'network.json'), (t) => {
-      try {
-        return JSON.parse(t) as ContainerNetwork;
-      } catch {
-        return undefined; // torn (see readState): listed without networks, never a failed ps
-      }
-    });
+    return this.listed.read(this.stateFile(id), NetworkService.parseState);
   }
 
   /** After a whole listing: the states of containers not in it (removed ones) are forgotten. */
   retainListed(ids: string[]): void {
-    this.listed.retain(new Set(ids.map((id) => path.join(this.deps.containerDir(id), 'network.json'))));
+    this.listed.retain(new Set(ids.map((id) => this.stateFile(id))));
   }
 
   // ---- networks
