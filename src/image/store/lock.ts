@@ -9,6 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BrigError, hasErrno } from '../../errors/index.js';
 
 const queues = new Map<string, Promise<unknown>>();
+/** How old a lock file with no owner in it must be to be taken over. */
+const ORPHAN_MS = 10_000;
 
 
 function alive(pid: number): boolean {
@@ -35,7 +37,11 @@ async function acquire(path: string, timeoutMs: number, signal?: AbortSignal): P
       if (!hasErrno(e, 'EEXIST')) throw e;
     }
     const owner = Number.parseInt(await fs.readFile(path, 'utf8').catch(() => ''), 10);
-    if (Number.isInteger(owner) && owner > 0 && !alive(owner)) {
+    // No owner written: its maker was killed between the create and the write (microseconds
+    // apart), so a file ten seconds old without one is as stale as a dead owner's; the margin
+    // is for a maker stalled between the two on a loaded machine (both would then hold it).
+    const ownerless = !(Number.isInteger(owner) && owner > 0) && (await fs.stat(path).then((st) => Date.now() - st.mtimeMs > ORPHAN_MS, () => false));
+    if (ownerless || (Number.isInteger(owner) && owner > 0 && !alive(owner))) {
       // Stale: rename first so two processes taking over do not both delete a fresh lock.
       const stale = `${path}.stale.${process.pid}`;
       await fs.rename(path, stale).then(
