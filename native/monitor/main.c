@@ -9,6 +9,11 @@
  *     socket), start the starter (brig-runtime run -d ... as the plan says) with it.
  *  4. When the starter exits, tell the engine on fd 3: "started PID" (from the pid file) or
  *     "failed CODE"; then fd 3 is closed and the engine is free to go.
+ *     With the stage0 op, the first run has no starter: the monitor forks the native helper's
+ *     stage 0 on the control socket the engine gave it as fd 4 and says "stage0 PID" on fd 3;
+ *     the engine, which has the runtime loaded already, drives stage 0 itself (no second
+ *     Node per container) and answers "started" or "failed" on fd 3 (a socket both ways).
+ *     Restarts, with no engine about, use the starter.
  *  5. Until init exits: copy output to the log and to attached clients, input from clients
  *     to the container's stdin, resize the pty.
  *  6. When init exits: drain its output (at most 1 s), write the exit record (status,
@@ -61,6 +66,9 @@ static char **on_exit_argv, **on_exit_env, **start_argv, **start_env, **final_ar
 static const char *grace_path;
 static long grace_ms;
 static int want_stdin, hold;
+/* MOP_STAGE0: the helper to fork as the first run's stage 0, on the engine's socket (fd). */
+static const char *stage0_helper;
+static int stage0_ctl = -1;
 static const char *run_path, *stop_marker;
 static long restart_policy, restart_max; /* RESTART_*; on-failure's most retries (0: no limit) */
 
@@ -106,6 +114,14 @@ static void report(const char *fmt, long v) {
   if (write(3, msg, (size_t)n) < 0) { /* the engine is gone: nobody to tell */
   }
   close(3);
+}
+
+/* A line to the engine on fd 3 that leaves the channel open (more follows). */
+static void tell(const char *fmt, long v) {
+  char msg[64];
+  int n = snprintf(msg, sizeof msg, fmt, v);
+  if (write(3, msg, (size_t)n) < 0) { /* the engine is gone: its end reads as closed below */
+  }
 }
 
 static long read_pid(void) {
@@ -210,7 +226,8 @@ static int should_restart(int status, long ran_ms) {
   return 1; /* always, unless-stopped: the user's stop was looked at above */
 }
 
-static pid_t spawn(char **argv, char **envp, int in, int out, int err) {
+/* Forks argv on in/out/err, and `ctl` (when >= 0) as its fd 3; nothing else is inherited. */
+static pid_t spawn_with(char **argv, char **envp, int in, int out, int err, int ctl) {
   pid_t pid = fork();
   if (pid != 0) return pid;
   sigset_t none;
@@ -220,9 +237,26 @@ static pid_t spawn(char **argv, char **envp, int in, int out, int err) {
   dup2(in, 0);
   dup2(out, 1);
   dup2(err, 2);
-  syscall(SYS_close_range, 3, ~0U, 0);
+  if (ctl >= 0 && dup2(ctl, 3) < 0) _exit(127);
+  syscall(SYS_close_range, ctl >= 0 ? 4 : 3, ~0U, 0);
   execve(argv[0], argv, envp ? envp : environ);
   _exit(127);
+}
+
+static pid_t spawn(char **argv, char **envp, int in, int out, int err) {
+  return spawn_with(argv, envp, in, out, err, -1);
+}
+
+/* Stage 0 of the first run: the helper on the engine's control socket (its fd 3), no env. */
+static pid_t spawn_stage0(int in, int out, int err) {
+  static char three[] = "3";
+  char *args[] = {(char *)stage0_helper, three, NULL};
+  char *env[] = {NULL};
+  return spawn_with(args, env, in, out, err, stage0_ctl);
+}
+
+static long status_code(int st) {
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 static void add_client(int c) {
@@ -314,7 +348,7 @@ static void health_event(const char *status) {
 }
 
 /* The container's stdio for one run: pipes (or the console socket for a pty), and the starter. */
-static pid_t start_run(int devnull, int *csock, int *out_fd, int *err_fd) {
+static pid_t start_run(int devnull, int *csock, int *out_fd, int *err_fd, int stage0) {
   int out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
   pid_t starter;
   *out_fd = *err_fd = -1;
@@ -322,10 +356,11 @@ static pid_t start_run(int devnull, int *csock, int *out_fd, int *err_fd) {
     if (*csock < 0 && (*csock = listen_at(console_path)) < 0) return -1;
     /* The container's stdio is the pty; the starter's own output goes nowhere (its errors
        go to its --log file, as the plan's argv says). */
-    starter = spawn(start_argv, start_env, devnull, devnull, devnull);
+    starter = stage0 ? spawn_stage0(devnull, devnull, devnull) : spawn(start_argv, start_env, devnull, devnull, devnull);
   } else {
     if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || (want_stdin && pipe2(in, O_CLOEXEC) < 0)) return -1;
-    starter = spawn(start_argv, start_env, want_stdin ? in[0] : devnull, out[1], err[1]);
+    int i = want_stdin ? in[0] : devnull;
+    starter = stage0 ? spawn_stage0(i, out[1], err[1]) : spawn(start_argv, start_env, i, out[1], err[1]);
     close(out[1]);
     close(err[1]);
     *out_fd = out[0], *err_fd = err[0];
@@ -370,6 +405,7 @@ int main(void) {
     case MOP_RUN_STATE: run_path = A_STR(op, 0); break;
     case MOP_FINAL_EXIT: final_argv = A_LIST(op, 0), final_env = A_LIST(op, 1); break;
     case MOP_EXIT_GRACE: grace_path = A_STR(op, 0), grace_ms = (long)A_INT(op, 1); break;
+    case MOP_STAGE0: stage0_helper = A_STR(op, 0), stage0_ctl = (int)A_INT(op, 1); break;
     case MOP_EVENT: event_add(A_STR(op, 0), A_STR(op, 1), A_STR(op, 2), A_LEN(op, 2) - 1); break;
     case MOP_HEALTH:
       health_config(A_STR(op, 0), (const uint8_t *)A_STR(op, 1), A_LEN(op, 1) - 1, (long)A_INT(op, 2), (long)A_INT(op, 3), (long)A_INT(op, 4), (long)A_INT(op, 5),
@@ -379,6 +415,8 @@ int main(void) {
     }
   }
   if (!start_argv || !start_argv[0]) _exit(2);
+  /* The engine's end of stage 0's channel: only stage 0 may keep it (not the starter or on-exit). */
+  if (stage0_helper && (stage0_ctl < 3 || fcntl(stage0_ctl, F_SETFD, FD_CLOEXEC) < 0)) _exit(2);
 
   /* 2. */
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -412,10 +450,21 @@ int main(void) {
   health_on_change(health_event);
   for (int first = 1;; first = 0) {
     int out_fd, err_fd;
-    pid_t starter = start_run(devnull, &csock, &out_fd, &err_fd);
+    int engine_wait = first && stage0_helper != NULL;
+    pid_t starter = start_run(devnull, &csock, &out_fd, &err_fd, engine_wait);
     if (starter < 0) {
       if (first) _exit(2);
       break; /* a restart that cannot begin ends the container with its last exit */
+    }
+    pid_t stage0 = 0;
+    char said[32];
+    size_t nsaid = 0;
+    if (engine_wait) {
+      /* Stage 0 has the channel now: the monitor keeps no copy, so its close reads as EOF. */
+      close(stage0_ctl);
+      stage0_ctl = -1;
+      stage0 = starter, starter = 0;
+      tell("stage0 %ld\n", stage0);
     }
     int is_tty = console_path != NULL, started_ok = 0;
     long deadline = 0, run_started = now_ms();
@@ -427,7 +476,7 @@ int main(void) {
       /* A client asked for end of input: once what it sent before is written, close it. */
       if (close_stdin && !pending_len && in_fd >= 0 && !is_tty) stdin_done();
       /* 5. Slots: signals, stdout (or the pty), stderr, attach, console, stdin, probe, clients. */
-      enum { P_SIG, P_OUT, P_ERR, P_ATTACH, P_CONSOLE, P_IN, P_PROBE, P_CLIENTS };
+      enum { P_SIG, P_OUT, P_ERR, P_ATTACH, P_CONSOLE, P_IN, P_PROBE, P_ENGINE, P_CLIENTS };
       struct pollfd p[P_CLIENTS + MAX_CLIENTS];
       p[P_SIG] = (struct pollfd){.fd = sfd, .events = POLLIN};
       p[P_OUT] = (struct pollfd){.fd = out_fd, .events = POLLIN};
@@ -436,6 +485,7 @@ int main(void) {
       p[P_CONSOLE] = (struct pollfd){.fd = csock, .events = POLLIN};
       p[P_IN] = (struct pollfd){.fd = pending_len ? in_fd : -1, .events = POLLOUT};
       p[P_PROBE] = (struct pollfd){.fd = health_fd(), .events = POLLIN};
+      p[P_ENGINE] = (struct pollfd){.fd = engine_wait ? 3 : -1, .events = POLLIN};
       int can_take = pending_len + MSG_MAX <= PENDING_MAX, polled = nclients;
       for (int i = 0; i < nclients; i++) p[P_CLIENTS + i] = (struct pollfd){.fd = can_take ? clients[i].fd : -1, .events = POLLIN};
       int timeout = -1;
@@ -450,6 +500,28 @@ int main(void) {
       if (poll(p, P_CLIENTS + (nfds_t)nclients, timeout) < 0 && errno != EINTR) break;
 
       if (p[P_PROBE].fd >= 0 && p[P_PROBE].revents) health_read();
+      int begin = 0;
+      if (engine_wait && p[P_ENGINE].revents) {
+        /* The engine's verdict on the run it drove: "started" (the pid file is written) or "failed". */
+        ssize_t n = read(3, said + nsaid, sizeof said - 1 - nsaid);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+        if (n > 0) nsaid += (size_t)n;
+        said[nsaid] = 0;
+        if (n > 0 && !strchr(said, '\n') && nsaid < sizeof said - 1) continue;
+        engine_wait = 0;
+        if (strcmp(said, "started\n") == 0) {
+          if ((init_pid = read_pid()) <= 0) {
+            report("failed %ld\n", 125);
+            _exit(1);
+          }
+          begin = 1;
+        } else if (n <= 0 && (init_pid = read_pid()) > 0 && kill((pid_t)init_pid, 0) == 0) {
+          begin = 1; /* the engine died after letting init go: the container is ours to hold */
+        } else {
+          report("failed %ld\n", 1); /* the engine undid what it had set up */
+          _exit(1);
+        }
+      }
       if (pending_len && in_fd >= 0 && p[P_IN].revents) {
         ssize_t w = write(in_fd, pending, pending_len);
         if (w > 0) {
@@ -504,7 +576,7 @@ int main(void) {
           if (r == starter) {
             /* 4. */
             starter = 0;
-            long failed = !WIFEXITED(st) || WEXITSTATUS(st) != 0 ? (WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st)) : 0;
+            long failed = !WIFEXITED(st) || WEXITSTATUS(st) != 0 ? status_code(st) : 0;
             if (!failed && (init_pid = read_pid()) <= 0) failed = 125;
             if (failed) {
               if (first) {
@@ -514,27 +586,34 @@ int main(void) {
               init_status = 0x7f00; /* exited 127: the restart failed to start it */
               break;
             }
-            /* start before the engine hears of it: its later events (restart, kill) come after. */
-            event_emit("start", NULL, 0);
-            die_sent = 0;
-            if (first) report("started %ld\n", init_pid);
-            started_ok = 1;
-            started_ms = now_ms();
-            if (event_wanted("oom")) oom_base = read_counter();
-            write_run_state(init_pid, NULL);
-            health_reset();
-            for (int e = 0; e < nearly; e++) {
-              if (early[e].pid == init_pid) init_status = early[e].status;
-            }
+            begin = 1;
+          } else if (stage0 && r == stage0) {
+            stage0 = 0; /* the engine words a failure; it waits for this code only then */
+            if (engine_wait) tell("stage0-exit %ld\n", status_code(st));
           } else if (init_pid > 0 && r == init_pid) {
             init_status = st;
-          } else if (starter && nearly < 64) {
+          } else if ((starter || engine_wait) && nearly < 64) {
             early[nearly].pid = r, early[nearly++].status = st; /* before we know init's pid */
           }
           if (init_status >= 0 && !deadline) deadline = now_ms() + 1000;
         }
-        if (init_status >= 0 && !started_ok && !first) break;
       }
+      if (begin) {
+        /* start before the engine hears of it: its later events (restart, kill) come after. */
+        event_emit("start", NULL, 0);
+        die_sent = 0;
+        if (first) report("started %ld\n", init_pid);
+        started_ok = 1;
+        started_ms = now_ms();
+        if (event_wanted("oom")) oom_base = read_counter();
+        write_run_state(init_pid, NULL);
+        health_reset();
+        for (int e = 0; e < nearly && init_status < 0; e++) {
+          if (early[e].pid == init_pid) init_status = early[e].status;
+        }
+        if (init_status >= 0 && !deadline) deadline = now_ms() + 1000;
+      }
+      if (p[P_SIG].revents && init_status >= 0 && !started_ok && !first) break;
     }
     health_stop();
     if (out_fd >= 0 && out_fd != in_fd) close(out_fd);

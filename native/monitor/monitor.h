@@ -36,6 +36,7 @@ enum monitor_op {
   MOP_RUN_STATE = 14, /* path: run.json, the current run (pid, start, restart count, restarting) */
   MOP_FINAL_EXIT = 15, /* argv, env: run once, after on_exit, when the container ends for good (no restart follows) */
   MOP_EXIT_GRACE = 16, /* path, ms: at the end, wait up to ms for path to go; gone: on_exit and final_exit are not run */
+  MOP_STAGE0 = 17,   /* helper, fd: the first run forks the helper's stage 0 on the engine's socket fd; the engine drives it */
 };
 enum { RESTART_NO = 0, RESTART_ON_FAILURE = 1, RESTART_ALWAYS = 2, RESTART_UNLESS_STOPPED = 3 };
 enum { HEALTH_NONE = 0, HEALTH_STARTING = 1, HEALTH_HEALTHY = 2, HEALTH_UNHEALTHY = 3 };

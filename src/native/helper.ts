@@ -91,6 +91,11 @@ export class Helper {
     return new HelperProcess(new SpawnedStage0(this.path, opts.stdio), opts);
   }
 
+  /** A stage 0 something else started: a container's monitor forked it (stage0-monitor.ts). */
+  adopt(stage0: Stage0, opts: Omit<LaunchOptions, 'stdio'>): HelperProcess {
+    return new HelperProcess(stage0, { ...opts, stdio: [] });
+  }
+
   /** start + run in one step. */
   async launch(plan: LaunchPlan, hooks: LaunchHooks, opts: LaunchOptions): Promise<Launched> {
     return this.start(opts).run(plan, hooks);

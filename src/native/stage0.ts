@@ -6,8 +6,10 @@
  *   inherited  brig-runtime's launcher forked it before exec'ing Node (native/launch), so its
  *              start-up overlapped Node's; the channel is two pipes, and it writes its exit
  *              code on a third, because only the launcher's process image could wait for it.
+ *   monitor    a container's monitor forked it on a socket the engine gave the monitor
+ *              (stage0-monitor.ts); the monitor reaps it and reports its exit status.
  *
- * The sync protocol (native/helper.ts) is the same over both.
+ * The sync protocol (native/helper.ts) is the same over all three.
  */
 
 export interface Message {
@@ -18,7 +20,7 @@ export interface Message {
 export interface Stage0 {
   readonly pid: number;
   /** For --debug: how this stage 0 came to be. */
-  readonly origin: 'launcher' | 'spawned';
+  readonly origin: 'launcher' | 'spawned' | 'monitor';
   /** Stage 0's exit: init's exit code when it waits for init (128+n for signal n). */
   get exit(): Promise<number>;
   /** Writes one framed message. */

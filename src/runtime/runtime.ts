@@ -7,6 +7,7 @@ import path from 'node:path';
 import { BrigError, hasErrno } from '../errors/index.js';
 import { decodeErrorRecord, ERROR_RECORD_SIZE, type ErrorRecord, toBrigError } from '../native/errors.js';
 import type { Helper, HelperProcess } from '../native/helper.js';
+import type { Stage0 } from '../native/stage0.js';
 import { DEFAULT_SECCOMP_CACHE, DiskSeccompCache, type SeccompCache } from './seccomp/disk-cache.js';
 import { type Logger, nullLogger } from '../util/log.js';
 import { procStat } from '../util/proc-stat.js';
@@ -64,6 +65,11 @@ export interface RunOptions extends Partial<CompileOptions> {
    * network namespace init has joined. A rejection fails the launch like a helper error.
    */
   beforeStart?: () => Promise<void>;
+  /**
+   * A stage 0 already started for this launch (a container monitor's: the engine drives the
+   * runtime in-process and init is the monitor's descendant); stdio is then stage 0's own.
+   */
+  stage0?: Stage0 | Promise<Stage0>;
 }
 
 /** The process to exec: given whole, or made from the container's own (runc's exec flags). */
@@ -93,6 +99,8 @@ export interface Started {
    */
   exit: Promise<number>;
 }
+
+const STAGE0_ORIGINS: Record<Stage0['origin'], string> = { launcher: 'forked by the launcher', spawned: 'spawned', monitor: "forked by the container's monitor" };
 
 export class Runtime {
   readonly store: StateStore;
@@ -229,13 +237,13 @@ export class Runtime {
       const cg = this.cgroupManager(await this.cgroupHost(), id, spec.linux?.cgroupsPath);
       cgroup = cg;
       await cg.create();
-      proc = this.deps.helper.start({
-        stdio: opts.stdio,
-        untilStart: mode === 'create',
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      });
-      const helper = proc;
-      phase(`stage 0 ${helper.pid} (${helper.origin === 'launcher' ? 'forked by the launcher' : 'spawned'})`);
+      const how = { untilStart: mode === 'create', ...(opts.signal ? { signal: opts.signal } : {}) };
+      // A stage 0 of its own starts now, so its start-up overlaps the compile; one given may
+      // still be on its way (a monitor's), and is awaited when the plan is ready.
+      if (!opts.stage0) {
+        proc = this.deps.helper.start({ stdio: opts.stdio, ...how });
+        phase(`stage 0 ${proc.pid} (${STAGE0_ORIGINS[proc.origin]})`);
+      }
       // The plan joins the cgroups (see CgroupManager.selfJoin). Not when it joins a cgroup
       // namespace by path first: the kernel refuses CLONE_INTO_CGROUP from a cgroup outside
       // the caller's cgroup namespace, so this process moves init (onPid), as runc does,
@@ -262,7 +270,11 @@ export class Runtime {
       phase(`plan compiled (${plan.ops.length} ops)`);
       for (const w of plan.meta.warnings ?? []) this.log.warn(w);
       if (mode === 'create') stored.startOps = startOps(plan);
-      const launched = await helper.run(plan, {
+      if (opts.stage0) {
+        proc = this.deps.helper.adopt(await opts.stage0, how);
+        phase(`stage 0 ${proc.pid} (${STAGE0_ORIGINS[proc.origin]})`);
+      }
+      const launched = await proc!.run(plan, {
         onHooks: async () => {
           const state: State = { ...toOciState({ ...stored, pid: initPid }, 'creating'), pid: initPid };
           await runHooks(spec.hooks?.prestart, 'prestart', state);

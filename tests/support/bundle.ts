@@ -14,6 +14,7 @@ import { readTextSync } from '../../src/util/read-text.js';
 
 export const RUNTIME_BIN = path.join(repoRoot, 'bin', 'brig-runtime');
 export const PROBE = path.join(repoRoot, 'native', 'build', 'brig-probe');
+export const HELPER = path.join(repoRoot, 'native', 'build', 'brig-helper');
 
 const APPLETS = [
   'sh',

@@ -9,7 +9,10 @@ import path from 'node:path';
 import { type ExitRecord, readExitRecord } from '../../src/engine/monitor/monitor.js';
 import { compileMonitorPlan, type LogConfig, type MonitorPlan, type MonitorSpec } from '../../src/engine/monitor/plan.js';
 import type { Spec } from '../../src/runtime/spec/types.js';
-import { type Bundle, makeBundle, RUNTIME_BIN } from './bundle.js';
+import { Helper } from '../../src/native/helper.js';
+import type { Stage0 } from '../../src/native/stage0.js';
+import { Runtime } from '../../src/runtime/runtime.js';
+import { type Bundle, HELPER, makeBundle, RUNTIME_BIN } from './bundle.js';
 
 export interface Box {
   b: Bundle;
@@ -37,6 +40,8 @@ export interface BoxOptions {
   events?: MonitorSpec['events'];
   finalExit?: MonitorSpec['finalExit'];
   exitGrace?: MonitorSpec['exitGrace'];
+  /** The first run's stage 0 forked by the monitor for the test to drive (startMonitor's drive; see driveWith). */
+  stage0?: boolean;
   /** The id and bundle to use (a health plan is compiled for them before the box is made). */
   id?: string;
   bundle?: Bundle;
@@ -72,6 +77,7 @@ export function box(args: string[], opts: BoxOptions = {}): Box {
     ...(opts.events ? { events: opts.events } : {}),
     ...(opts.finalExit ? { finalExit: opts.finalExit } : {}),
     ...(opts.exitGrace ? { exitGrace: opts.exitGrace } : {}),
+    ...(opts.stage0 ? { stage0: { helper: HELPER } } : {}),
   });
   return {
     b,
@@ -82,6 +88,18 @@ export function box(args: string[], opts: BoxOptions = {}): Box {
       b.cleanup();
       rmSync(socketDir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * What the engine does with a box whose plan has the stage0 op: drives the monitor's stage 0
+ * with a runtime in this process, detached, leaving init's pid in the plan's pid file.
+ */
+export function driveWith(x: Box): (stage0: Promise<Stage0>) => Promise<void> {
+  const runtime = new Runtime({ root: x.b.stateRoot, helper: new Helper(HELPER) });
+  const f = x.plan.files;
+  return async (stage0) => {
+    await runtime.run(x.id, { bundle: x.b.dir, detach: true, pidFile: f.pid, ...(f.console ? { consoleSocket: f.console } : {}), stdio: [], stage0 });
   };
 }
 

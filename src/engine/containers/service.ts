@@ -24,6 +24,7 @@ import { parseSignal } from '../../util/signals.js';
 import { exitCode, type ExitRecord, type RunRecord, startMonitor } from '../monitor/monitor.js';
 import { compileMonitorPlan, type LogConfig, type MonitorEventName, type MonitorFiles, monitorFiles, type MonitorSpec } from '../monitor/plan.js';
 import { encodePlan } from '../../native/encode.js';
+import type { Stage0 } from '../../native/stage0.js';
 import { resolveProbe } from '../policy/health.js';
 import { policyName } from '../policy/restart.js';
 import type { EventLog } from '../events/log.js';
@@ -394,6 +395,9 @@ export class ContainerService {
         argv: [...rt, 'run', '-d', '--bundle', dir, '--pid-file', f.pid, ...(f.console ? ['--console-socket', f.console] : []), id],
         env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
       }),
+      // No second Node per container: this process drives the first run's stage 0 (the
+      // starter's brig-runtime serves restarts, when no engine is about).
+      ...(this.deps.helperBin ? { stage0: { helper: this.deps.helperBin } } : {}),
       ...(oom ? { oomCounter: oom } : {}),
       onExit: cleanup,
       ...(finalExit ? { finalExit } : {}),
@@ -405,9 +409,22 @@ export class ContainerService {
     });
     const attach = opts.attach;
     if (attach) this.event(found, 'attach');
+    let driveFailure: unknown;
     try {
       mark('start: plan compiled');
-      const started = await startMonitor(plan, attach ? { onListening: () => attach(plan.files.attach) } : {});
+      const drive = async (stage0: Promise<Stage0>) => {
+        const f = plan.files;
+        await this.deps.runtime
+          .run(id, { bundle: dir, detach: true, pidFile: f.pid, ...(f.console ? { consoleSocket: f.console } : {}), stdio: [], stage0 })
+          .catch((e: unknown) => {
+            driveFailure = e;
+            throw e;
+          });
+      };
+      const started = await startMonitor(plan, {
+        ...(attach ? { onListening: () => attach(plan.files.attach) } : {}),
+        ...(this.deps.helperBin ? { drive } : {}),
+      });
       mark('start: monitor started');
       const running = await this.store.update(id, undefined, (r) => ({
         ...r,
@@ -417,7 +434,8 @@ export class ContainerService {
       }));
       return running;
     } catch (e) {
-      const failure = lastError(path.join(dir, 'runtime.log'));
+      // The runtime's error: thrown here when this process drove it, else in the starter's log.
+      const failure = driveFailure instanceof BrigError ? { msg: driveFailure.message, code: driveFailure.code } : lastError(path.join(dir, 'runtime.log'));
       const why = failure?.msg ?? (e as Error).message;
       // docker's exit codes for a start that failed: 127 not found, 126 cannot be run, else 128.
       const code = failure?.code === 'EXEC_NOT_FOUND' || failure?.code === 'EXEC_DENIED' ? failure.code : 'SYSTEM';

@@ -72,7 +72,17 @@ export const MONITOR_OPS = {
    * if it is, run neither on_exit nor final_exit: a resident engine removed the container.
    */
   exit_grace: { code: 16, args: { path: 'str', ms: 'int' } },
+  /**
+   * The first run has no starter: fork the native helper's stage 0 (its control channel on
+   * the monitor's fd `fd`, a socket the engine holds the other end of), say "stage0 PID" on
+   * fd 3 and wait there for the engine, which drives it, to say "started" or "failed".
+   * Restarts use the start op's starter.
+   */
+  stage0: { code: 17, args: { helper: 'str', fd: 'int' } },
 } as const satisfies WireTable;
+
+/** The monitor's fd for stage 0's control socket (after stdin, two ignored, the report channel). */
+export const STAGE0_FD = 4;
 
 /** What the monitor sees happen: a run's start and end, an OOM kill, a health status change. */
 export type MonitorEventName = 'start' | 'die' | 'oom' | `health_status: ${'starting' | 'healthy' | 'unhealthy'}`;
@@ -119,6 +129,8 @@ export interface MonitorSpec {
   stdin: boolean;
   /** The command that starts the container and leaves init's pid in files.pid (it gets the files chosen here). */
   starter: (files: MonitorFiles) => { argv: string[]; env: string[] };
+  /** The first run's stage 0 is this helper, driven by the engine (see the stage0 op); the starter then serves restarts. */
+  stage0?: { helper: string };
   oomCounter?: { path: string; key: string };
   /** Wait for a first attach client before starting (docker's attach-then-start, without a daemon). */
   hold?: boolean;
@@ -202,6 +214,7 @@ export function compileMonitorPlan(spec: MonitorSpec): MonitorPlan {
       file: files.health,
     });
   }
+  if (spec.stage0) ops.push({ op: 'stage0', helper: spec.stage0.helper, fd: STAGE0_FD });
   ops.push({ op: 'start', argv: start.argv, env: start.env, stdin: spec.stdin && !spec.tty ? 1 : 0 });
   return { version: MONITOR_VERSION, ops, files };
 }

@@ -15,7 +15,7 @@ import { exitCode, monitorBinary, readExitRecord, startMonitor } from '../../../
 import { encodeMonitorPlan, type MonitorSpec } from '../../../src/engine/monitor/plan.js';
 import { containerEvent, monitorTemplate, parseEventLine } from '../../../src/engine/events/message.js';
 import { leftovers } from '../../support/bundle.js';
-import { box, waitExit, waitGone } from '../../support/monitor-box.js';
+import { box, driveWith, waitExit, waitGone } from '../../support/monitor-box.js';
 import { repoRoot, requires } from '../../support/requires.js';
 import { readTextSync } from '../../../src/util/read-text.js';
 
@@ -315,6 +315,81 @@ test('a starter that fails is reported, and nothing is left', { skip }, async ()
     assert.match(readTextSync(path.join(path.dirname(x.plan.files.exit), 'runtime.log')), /no\/such\/program/);
     assert.equal(readExitRecord(x.plan), undefined);
     assert.deepEqual(leftovers(x.b), []);
+  } finally {
+    x.cleanup();
+  }
+});
+
+test('stage0: the engine drives the stage 0 the monitor forked (no starter); log, exit record and on-exit as with a starter; restarts use the starter', { skip }, async () => {
+  const x = box(['sh', '-c', 'echo driven; echo e >&2; exit 3'], { stage0: true, restart: { policy: 'on-failure', max: 1 } });
+  try {
+    const s = await startMonitor(x.plan, { drive: driveWith(x) });
+    assert.ok(s.pid > 0);
+    const r = await waitExit(x.plan);
+    await waitGone(s.monitorPid);
+    assert.equal(r.exitStatus, 3);
+    assert.equal(r.restartCount, 1, 'the restart ran through the starter');
+    // Both runs logged (the streams' order between each other is the kernel's).
+    assert.deepEqual(records(x.plan.files.log!).map((l) => `${l.stream} ${l.log}`).sort(), ['stderr e\n', 'stderr e\n', 'stdout driven\n', 'stdout driven\n']);
+    assert.deepEqual(leftovers(x.b), [], 'the on-exit delete removed state dir and cgroups');
+  } finally {
+    x.cleanup();
+  }
+});
+
+test("stage0: a run the engine fails is the start error (the runtime's own), the monitor goes and nothing is left; so with a stage 0 that cannot run, or a monitor gone before it forks one", { skip }, async () => {
+  const x = box(['/no/such/program'], { stage0: true });
+  try {
+    await assert.rejects(startMonitor(x.plan, { drive: driveWith(x) }), (e: Error & { code?: string }) => e.code === 'EXEC_NOT_FOUND' && /no\/such\/program/.test(e.message));
+    assert.equal(readExitRecord(x.plan), undefined);
+    assert.deepEqual(leftovers(x.b), []);
+    assert.deepEqual(
+      spawnSync('pgrep', ['-f', x.plan.files.exit]).stdout.toString(),
+      '',
+      'no monitor left',
+    );
+  } finally {
+    x.cleanup();
+  }
+  // A stage 0 that cannot run (its helper missing): the drive has its exit status from the monitor.
+  const y = box(['true'], { stage0: true });
+  try {
+    const plan = { ...y.plan, ops: y.plan.ops.map((o) => (o.op === 'stage0' ? { ...o, helper: '/no/such/helper' } : o)) };
+    await assert.rejects(startMonitor(plan, { drive: driveWith(y) }), /native helper stopped before the container started \(exit status 127\)/);
+    assert.equal(readExitRecord(y.plan), undefined);
+    assert.deepEqual(leftovers(y.b), []);
+  } finally {
+    y.cleanup();
+  }
+  // The monitor gone before it forks stage 0 (a failed attach-then-start): the drive, begun
+  // at once, undoes what it had set up (cgroups, state).
+  const z = box(['sh', '-c', 'echo never'], { hold: true, stage0: true });
+  try {
+    await assert.rejects(startMonitor(z.plan, { onListening: () => Promise.reject(new Error('no attach')), drive: driveWith(z) }), /no attach/);
+    assert.equal(readExitRecord(z.plan), undefined);
+    assert.deepEqual(leftovers(z.b), []);
+  } finally {
+    z.cleanup();
+  }
+});
+
+test('stage0 with hold: the stage 0 is forked only once the client is attached, which gets all of the output', { skip }, async () => {
+  const x = box(['sh', '-c', 'echo at-once; echo also >&2'], { hold: true, stage0: true });
+  try {
+    let c: ReturnType<typeof attach> | undefined;
+    await startMonitor(x.plan, {
+      onListening: async () => {
+        c = attach(x.plan.files.attach);
+        await c.ready;
+      },
+      drive: driveWith(x),
+    });
+    assert.equal((await waitExit(x.plan)).exitStatus, 0);
+    await c!.closed;
+    assert.deepEqual(c!.frames, [
+      [1, 'at-once\n'],
+      [2, 'also\n'],
+    ]);
   } finally {
     x.cleanup();
   }

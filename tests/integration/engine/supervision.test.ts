@@ -13,12 +13,11 @@ import { encodePlan } from '../../../src/native/encode.js';
 import { Helper } from '../../../src/native/helper.js';
 import { Runtime } from '../../../src/runtime/runtime.js';
 import { readTextSync } from '../../../src/util/read-text.js';
-import { leftovers, makeBundle } from '../../support/bundle.js';
+import { HELPER, leftovers, makeBundle } from '../../support/bundle.js';
 import { box, boxId, waitExit, waitGone } from '../../support/monitor-box.js';
 import { repoRoot, requires } from '../../support/requires.js';
 
 const skip = requires('root', 'helper', 'busybox');
-const HELPER = path.join(repoRoot, 'native', 'build', 'brig-helper');
 
 interface Health {
   Status: string;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compileMonitorPlan, encodeMonitorPlan } from '../../../src/engine/monitor/plan.js';
+import { compileMonitorPlan, encodeMonitorPlan, STAGE0_FD } from '../../../src/engine/monitor/plan.js';
 
 const starter = () => ({ argv: ['/usr/bin/brig-runtime', 'run', '-d', 'x'], env: [] });
 
@@ -90,4 +90,16 @@ test('exit grace: the record path and milliseconds, after on_exit and final_exit
   assert.deepEqual(plan.ops.map((o) => o.op).slice(-5), ['on_exit', 'final_exit', 'exit_grace', 'run_state', 'start']);
   assert.deepEqual(plan.ops.find((o) => o.op === 'exit_grace'), { op: 'exit_grace', path: '/r/containers/c/container.json', ms: 2000 });
   assert.ok(Buffer.from(encodeMonitorPlan(plan)).includes(Buffer.from('/r/containers/c/container.json')));
+});
+
+test('stage0: the helper and the fd of its channel (4, after the report channel) just before start, only when asked for', () => {
+  const base = { dir: '/d', socketDir: '/s', log: { driver: 'none' as const, maxSize: 0, maxFiles: 1 }, tty: false, stdin: false, starter };
+  assert.ok(!compileMonitorPlan(base).ops.some((o) => o.op === 'stage0'), 'without it the starter runs the first run too');
+  const plan = compileMonitorPlan({ ...base, stage0: { helper: '/opt/brig/native/build/brig-helper' } });
+  assert.deepEqual(plan.ops.slice(-2), [
+    { op: 'stage0', helper: '/opt/brig/native/build/brig-helper', fd: STAGE0_FD },
+    { op: 'start', argv: starter().argv, env: [], stdin: 0 },
+  ]);
+  assert.equal(STAGE0_FD, 4);
+  assert.ok(Buffer.from(encodeMonitorPlan(plan)).includes(Buffer.from('/opt/brig/native/build/brig-helper')));
 });
