@@ -959,8 +959,19 @@ export class LocalEngine implements Engine {
 
   async startContainer(ref: string, opts: StartOptions = {}): Promise<void> {
     const svc = await this.kept();
-    await this.ensureRootfs(await svc.find(ref));
-    await svc.start(ref, opts);
+    const r = await svc.find(ref);
+    await this.ensureRootfs(r);
+    try {
+      await svc.start(r.id, opts);
+    } catch (e) {
+      // dockerd: a --rm container whose start fails is removed at once (`docker run --rm`
+      // waits for its removal); one that some other error refused is left as it is.
+      const now = await svc.find(r.id).catch(() => undefined);
+      if (now && (now.spec as Partial<ContainerSettings>).hostConfig?.AutoRemove === true && now.state.error && !isRunningLike(now.state.status)) {
+        await svc.remove(r.id, { force: true, volumes: true }).catch(() => undefined);
+      }
+      throw e;
+    }
   }
 
   /**

@@ -189,6 +189,11 @@ test('--rm: brig serve removes the container at its exit (docker run --rm waits 
   const ev = readTextSync(path.join(s.data, 'events', 'events.jsonl')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { Action: string; timeNano: number; Actor: { Attributes: { name?: string } } });
   const at = (a: string) => ev.find((e) => e.Action === a && e.Actor.Attributes.name === 'gone')?.timeNano ?? NaN;
   assert.ok(at('destroy') - at('die') < 1.5e9, `die ${at('die')}, destroy ${at('destroy')}`);
+  // A --rm container whose start fails is removed at once (dockerd's rule): the run does not wait for ever.
+  const bad = s.docker(['run', '--rm', '--network', 'none', '--name', 'badrm', 'busybox', 'no-such-program']);
+  assert.equal(bad.code, 127, bad.stderr);
+  assert.match(bad.stderr, /no-such-program/);
+  assert.equal(s.brig.ok(['ps', '-aq', '--filter', 'name=badrm']), '');
   // The server killed while a --rm container runs: its monitor waits out the grace, then removes it.
   const id = s.dockerOk(['run', '-d', '--rm', '--network', 'none', 'busybox', 'sleep', '1']).trim();
   const dead = new Promise((resolve) => s.proc.once('exit', resolve));

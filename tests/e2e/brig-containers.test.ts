@@ -181,6 +181,12 @@ test("bad input gets docker's kind of message and exit 125, with nothing left", 
   assert.match(missing.stderr, /failed to start container nf: process\.args\[0\]: executable "no-such-program" not found/);
   assert.match(ok(['ps', '-a']), /Created\s+nf$/m);
   ok(['rm', 'nf']);
+  // With --rm it is removed at once, as dockerd removes a --rm container whose start failed.
+  const gone = brig(['run', '-d', '--rm', '--name', 'nfrm', 'host', 'no-such-program']);
+  assert.equal(gone.code, 127);
+  assert.match(gone.stderr, /failed to start container nfrm: .*"no-such-program" not found/);
+  assert.equal(ok(['ps', '-aq', '--filter', 'name=nfrm']), '');
+  assert.equal(readdirSync(path.join(data, 'containers')).length, before);
   const stopped = brig(['stop', 'no-such-container']);
   assert.equal(stopped.code, 1);
   assert.match(stopped.stderr, /No such container: no-such-container/);
