@@ -237,6 +237,10 @@ export class Runtime {
       const cg = this.cgroupManager(await this.cgroupHost(), id, spec.linux?.cgroupsPath);
       cgroup = cg;
       await cg.create();
+      // "creating", with the cgroups it made: a caller killed from here on (an engine driving
+      // a monitor's stage 0 in-process) leaves what `delete --force` can find and remove.
+      stored.cgroup = cg.state();
+      await this.store.write(stored);
       const how = { untilStart: mode === 'create', ...(opts.signal ? { signal: opts.signal } : {}) };
       // A stage 0 of its own starts now, so its start-up overlaps the compile; one given may
       // still be on its way (a monitor's), and is awaited when the plan is ready.
@@ -253,7 +257,6 @@ export class Runtime {
       const limited = cg.set(containerResources(spec));
       limited.catch(() => {}); // awaited before init may go on (onPid)
       const facts = await gatherFacts(spec, bundle);
-      stored.cgroup = cg.state();
       facts.cgroups = containerCgroups(facts.cgroups, facts.cgroupV1Mounts, stored.cgroup);
       stored.rootfs = facts.rootfs;
       const plan = compilePlan(spec, facts, {
@@ -528,7 +531,11 @@ export class Runtime {
     } catch (e) {
       // runc semantics: --force on a container that is already gone succeeds (containerd's
       // shim deletes again when it cleans up).
-      if (opts.force && e instanceof BrigError && e.code === 'CONTAINER_NOT_FOUND') return;
+      if (opts.force && e instanceof BrigError && e.code === 'CONTAINER_NOT_FOUND') {
+        // A directory a killed create left before its first state: nothing in it runs.
+        await this.store.remove(id);
+        return;
+      }
       throw e;
     }
     const status = await liveStatus(s);
@@ -543,8 +550,12 @@ export class Runtime {
           },
         );
       }
-      killQuietly(s.pid);
-      await waitGone(s.pid, s.pidStartTime);
+      // A "creating" one has no init recorded yet (pid 0, which kill(2) reads as our own
+      // process group): the cgroup's destroy below kills whatever joined it.
+      if (s.pid > 0) {
+        killQuietly(s.pid);
+        await waitGone(s.pid, s.pidStartTime);
+      }
     }
     // Kills what is left in the cgroup (a daemon that double-forked) and removes it.
     if (s.cgroup) await openCgroupManager(s.cgroup, { warn: (m) => this.log.warn(m) }).destroy();
@@ -674,6 +685,7 @@ async function liveStatus(s: StoredState): Promise<State['status']> {
 }
 
 function killQuietly(pid: number): void {
+  if (pid <= 0) return; // 0 and -1 name process groups, never one process
   try {
     process.kill(pid, 'SIGKILL');
   } catch {}

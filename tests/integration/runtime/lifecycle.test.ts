@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { brigRuntime, leftovers, makeBundle } from '../../support/bundle.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { brigRuntime, leftovers, makeBundle, RUNTIME_BIN } from '../../support/bundle.js';
 import { requires } from '../../support/requires.js';
 import { readTextSync } from '../../../src/util/read-text.js';
 
@@ -200,6 +201,30 @@ test('a created container can be deleted without --force, and its init is gone',
     assert.equal(existsSync(`/proc/${pid}/status`) && !readTextSync(`/proc/${pid}/status`).includes('State:\tZ'), false);
     assert.deepEqual(leftovers(b), []);
   } finally {
+    b.cleanup();
+  }
+});
+
+test('a runtime killed while creating leaves a "creating" state with its cgroups; delete --force removes it all (and signals no process group)', { skip }, async () => {
+  const marker = `/tmp/brig-hook-${process.pid}-${Date.now()}`;
+  // The createRuntime hook holds the launch after init is cloned and in its cgroups.
+  const b = makeBundle(['true'], (s) => {
+    s.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `touch ${marker}; sleep 30`] }] };
+  });
+  try {
+    const child = spawn(RUNTIME_BIN, ['--root', b.stateRoot, 'create', 'ck'], { cwd: b.dir, stdio: 'ignore' });
+    await waitFor(() => existsSync(marker), 10_000);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const st = JSON.parse(brigRuntime(b, ['state', 'ck']).stdout) as { status: string };
+    assert.equal(st.status, 'creating');
+    assert.notDeepEqual(leftovers(b), [], 'its cgroups and state are there');
+    const d = brigRuntime(b, ['delete', '--force', 'ck']);
+    assert.equal(d.code, 0, d.stderr);
+    assert.deepEqual(leftovers(b), []);
+  } finally {
+    rmSync(marker, { force: true });
+    spawnSync('pkill', ['-f', marker]);
     b.cleanup();
   }
 });
