@@ -123,10 +123,12 @@ export function toBrigError(rec: ErrorRecord, ops: readonly Op[]): BrigSystemErr
   const detail = rec.detail ? ` (${rec.detail})` : '';
   if (op?.op === 'exec' && (name === 'ENOENT' || name === 'EACCES')) {
     const arg0 = op.argv[0] ?? '';
+    // Go's (runc's, so docker's) words: the docker CLI reads "executable file not found", "no
+    // such file or directory" and "permission denied" in a start's error to exit 127 or 126.
     const what =
-      name === 'ENOENT' ? (arg0.includes('/') ? 'no such file' : 'not found in $PATH') : 'permission denied';
+      name === 'ENOENT' ? (arg0.includes('/') ? 'no such file or directory' : 'executable file not found in $PATH') : 'permission denied';
     return new BrigSystemError(
-      `process.args[0]: executable "${arg0}" ${what}`,
+      `process.args[0]: exec: "${arg0}": ${what}`,
       {
         syscall: 'execve',
         errno: rec.errno,

@@ -42,7 +42,7 @@ test('brig run on the built-in host image: output, exit code, nothing left', { s
 test('brig run: a missing program exits 127 with the name; an unknown image is a clear error', { skip }, () => {
   const r = brig(['run', '--rm', 'host', 'no-such-program']);
   assert.equal(r.code, 127);
-  assert.match(r.stderr, /executable "no-such-program" not found in \$PATH/);
+  assert.match(r.stderr, /exec: "no-such-program": executable file not found in \$PATH/);
   const i = brig(['run', '--rm', 'nosuchimage', 'true']);
   assert.equal(i.code, 125);
   assert.match(i.stderr, /nosuchimage/);

@@ -178,13 +178,13 @@ test("bad input gets docker's kind of message and exit 125, with nothing left", 
   // A program that is not there: docker's 127, the runtime's words, the container kept as created.
   const missing = brig(['run', '-d', '--name', 'nf', 'host', 'no-such-program']);
   assert.equal(missing.code, 127);
-  assert.match(missing.stderr, /failed to start container nf: process\.args\[0\]: executable "no-such-program" not found/);
+  assert.match(missing.stderr, /failed to start container nf: process\.args\[0\]: exec: "no-such-program": executable file not found in \$PATH/);
   assert.match(ok(['ps', '-a']), /Created\s+nf$/m);
   ok(['rm', 'nf']);
   // With --rm it is removed at once, as dockerd removes a --rm container whose start failed.
   const gone = brig(['run', '-d', '--rm', '--name', 'nfrm', 'host', 'no-such-program']);
   assert.equal(gone.code, 127);
-  assert.match(gone.stderr, /failed to start container nfrm: .*"no-such-program" not found/);
+  assert.match(gone.stderr, /failed to start container nfrm: .*"no-such-program": executable file not found/);
   assert.equal(ok(['ps', '-aq', '--filter', 'name=nfrm']), '');
   assert.equal(readdirSync(path.join(data, 'containers')).length, before);
   const stopped = brig(['stop', 'no-such-container']);
@@ -203,7 +203,7 @@ test('exec: exit codes, -u/-w/-e, -i stdin, 127 for a missing program; pause ref
   assert.equal(ok(['exec', 'ex1', 'cat'], 'not given without -i\n'), '');
   const missing = brig(['exec', 'ex1', 'no-such-program']);
   assert.equal(missing.code, 127);
-  assert.match(missing.stderr, /executable "no-such-program" not found/);
+  assert.match(missing.stderr, /exec: "no-such-program": executable file not found/);
   assert.equal(ok(['pause', 'ex1']), 'ex1\n');
   assert.match(ok(['ps']), /Up .* \(Paused\)\s+ex1$/m);
   const paused = brig(['exec', 'ex1', 'true']);

@@ -125,7 +125,7 @@ const CASES: Case[] = [
   [
     'program not found',
     (s) => (s.process!.args = ['no-such-program']),
-    /^brig-runtime: process\.args\[0\]: executable "no-such-program" not found in \$PATH$/,
+    /^brig-runtime: process\.args\[0\]: exec: "no-such-program": executable file not found in \$PATH$/,
   ],
   [
     'cwd missing in container',
