@@ -112,6 +112,7 @@ export async function serve(engine: Engine, opts: ServeOptions): Promise<Running
   // --rm containers are removed here at their exit, for as long as the server runs.
   const reaping = new AbortController();
   const reaper = engine.removeAtExit?.(reaping.signal, opts.log).catch((e: unknown) => opts.log(`removing --rm containers at their exit stopped: ${(e as Error).message}`));
+  engine.keepListings?.();
 
   const api = apiHandlers(engine, {
     onError: (status, method, path, message) => status >= 500 && opts.log(`${method} ${path}: ${status} ${message}`),

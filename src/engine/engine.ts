@@ -342,6 +342,8 @@ export interface ContainerOps {
    * not within a grace period (it was stopped or killed). Resolves when `signal` aborts.
    */
   removeAtExit?(signal: AbortSignal, log?: (line: string) => void): Promise<void>;
+  /** The caller lists again and again (brig serve): keep what a listing reads while it is unchanged. */
+  keepListings?(): void;
 }
 
 /**

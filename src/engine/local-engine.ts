@@ -828,8 +828,8 @@ export class LocalEngine implements Engine {
             network: {
               attach: (id: string) => this.networkService()!.attach(id),
               detach: (id: string) => this.networkService()!.detach(id),
-              listView: (id: string, running: boolean) => {
-                const st = this.networkService()!.listedState(id);
+              listView: (id: string, running: boolean, memo?: Map<string, unknown>) => {
+                const st = this.networkService()!.listedState(id, memo);
                 return Promise.resolve(st && NetworkService.listView(st, running));
               },
               listed: (ids: string[]) => this.networkService()!.retainListed(ids),
@@ -1019,12 +1019,12 @@ export class LocalEngine implements Engine {
   }
 
   async listContainers(opts: ListContainersOptions = {}): Promise<ContainerSummary[]> {
-    const list = await (await this.kept()).list(opts);
+    const listed = await (await this.kept()).listRecords(opts);
     const net = this.networkService();
-    if (!net) return list;
+    if (!net) return listed.map((x) => x.summary);
     return Promise.all(
-      list.map(async (c) => {
-        const st = net.listedState(c.Id);
+      listed.map(async ({ summary: c, memo }) => {
+        const st = net.listedState(c.Id, memo);
         if (!st) return c;
         const running = c.State === 'running' || c.State === 'paused' || c.State === 'restarting';
         const { ports } = NetworkService.listView(st, running);
@@ -1300,6 +1300,10 @@ export class LocalEngine implements Engine {
         await this.pullImage(reference, { ...(platform ? { platform } : {}), ...(signal ? { signal } : {}) });
       },
     };
+  }
+
+  keepListings(): void {
+    if (this.deps.containers) this.containerService().store.keepListing();
   }
 
   async cleanupContainer(id: string): Promise<void> {

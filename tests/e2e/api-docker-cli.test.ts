@@ -134,6 +134,28 @@ test('stop, kill, wait, rm; a published port with port; errors as docker prints 
   assert.equal(s.dockerOk(['ps', '-aq']), '');
 });
 
+test('docker ps follows changes at once (stop, rename, a new container) and a container whose monitor and init were killed from outside within about a second', { skip }, async () => {
+  const names = () => s.dockerOk(['ps', '-a', '--format', '{{.Names}} {{.State}}']).split('\n').filter((l) => /^psc/.test(l)).sort();
+  s.dockerOk(['run', '-d', '--name', 'psc1', '--network', 'none', 'busybox', 'sleep', '300']);
+  s.dockerOk(['run', '-d', '--name', 'psc2', '--network', 'none', 'busybox', 'sleep', '300']);
+  assert.deepEqual(names(), ['psc1 running', 'psc2 running']);
+  assert.deepEqual(names(), ['psc1 running', 'psc2 running'], 'listed again from what the server kept');
+  s.dockerOk(['stop', '-t', '0', 'psc1']);
+  s.dockerOk(['rename', 'psc2', 'psc3']);
+  assert.deepEqual(names(), ['psc1 exited', 'psc3 running']);
+  // Nothing tells anyone when both are SIGKILLed: the listing looks at /proc again within a second.
+  const pid = Number(s.dockerOk(['inspect', '-f', '{{.State.Pid}}', 'psc3']).trim());
+  const monitor = Number(readTextSync(`/proc/${pid}/stat`).split(') ')[1]!.split(' ')[1]);
+  process.kill(monitor, 'SIGKILL');
+  process.kill(pid, 'SIGKILL');
+  const t0 = Date.now();
+  while (!names().includes('psc3 exited') && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(names(), ['psc1 exited', 'psc3 exited']);
+  assert.ok(Date.now() - t0 < 3000, `seen after ${Date.now() - t0} ms`);
+  s.dockerOk(['rm', '-f', 'psc1', 'psc3']);
+  assert.deepEqual(names(), []);
+});
+
 test('events: streamed as they happen, and replayed with --since/--until and a filter', { skip }, async () => {
   // From a time just before the run: a client slow to connect (a loaded machine) still gets
   // every event, replayed from the log and then followed as they happen.

@@ -154,7 +154,8 @@ export interface ContainerServiceDeps {
     attach: (id: string) => Promise<{ argv: string[]; env: string[] } | undefined>;
     detach: (id: string) => Promise<void>;
     /** For ps's network, publish and expose filters: the container's networks and ports (undefined: none kept). */
-    listView?: (id: string, running: boolean) => Promise<{ ports: { PrivatePort: number; PublicPort?: number; Type: string }[]; networks: { name: string; id: string }[] } | undefined>;
+    /** memo: the listing's, for this record's snapshot (ContainerStore.listingMemo). */
+    listView?: (id: string, running: boolean, memo?: Map<string, unknown>) => Promise<{ ports: { PrivatePort: number; PublicPort?: number; Type: string }[]; networks: { name: string; id: string }[] } | undefined>;
     /** After a listing of every container (these): what listView keeps of others can go. */
     listed?: (ids: string[]) => void;
   };
@@ -768,6 +769,11 @@ export class ContainerService {
 
   /** docker's GET /containers/json: its filters, limit and sizes (filters.ts); newest first. */
   async list(opts: ListOptions = {}): Promise<ContainerSummary[]> {
+    return (await this.listRecords(opts)).map((x) => x.summary);
+  }
+
+  /** list, each summary with the record it was made from (and the listing's memo of it). */
+  async listRecords(opts: ListOptions = {}): Promise<{ summary: ContainerSummary; memo: Map<string, unknown> | undefined }[]> {
     const now = this.now();
     const records = await this.records();
     const views = await Promise.all(records.map(async (r) => ({ ...this.filterable(r), ...(await this.networkFacts(r)), record: r })));
@@ -778,9 +784,10 @@ export class ContainerService {
     return Promise.all(
       picked.map(async ({ record }) => {
         const summary = containerSummary(record, this.settings(record), now);
-        if (!opts.size) return summary;
+        const memo = this.store.listingMemo(record);
+        if (!opts.size) return { summary, memo };
         const size = await this.sizes(record);
-        return { ...summary, SizeRw: size.rw, SizeRootFs: size.rootFs };
+        return { summary: { ...summary, SizeRw: size.rw, SizeRootFs: size.rootFs }, memo };
       }),
     );
   }
@@ -812,7 +819,7 @@ export class ContainerService {
 
   /** The networks and ports the network, publish and expose filters look at, where the engine keeps them. */
   private async networkFacts(r: ContainerRecord): Promise<Pick<FilterableContainer, 'networks' | 'ports'> | undefined> {
-    const net = await this.deps.network?.listView?.(r.id, isRunningLike(r.state.status));
+    const net = await this.deps.network?.listView?.(r.id, isRunningLike(r.state.status), this.store.listingMemo(r));
     if (!net) return undefined;
     return { networks: net.networks, ports: net.ports.map((p) => ({ privatePort: p.PrivatePort, ...(p.PublicPort !== undefined ? { publicPort: p.PublicPort } : {}), type: p.Type })) };
   }

@@ -18,7 +18,8 @@ import { BrigError, hasErrno } from '../../errors/index.js';
 import { ParsedFileCache } from '../../util/parsed-file-cache.js';
 import { withLock, writeFileAtomic } from '../../image/store/lock.js';
 import { checkName, generateName, newContainerId, resolveContainer } from './names.js';
-import { type ContainerAction, type ContainerStatus, transition } from './state.js';
+import { type ContainerAction, type ContainerStatus, isRunningLike, transition } from './state.js';
+import { ListingCache } from './listing-cache.js';
 
 /** docker's State.Health. */
 export interface HealthState {
@@ -70,6 +71,9 @@ export class ContainerStore {
   /** Records as list() last parsed them, kept while their files are unchanged (shared: read-only). */
   private readonly listed = new ParsedFileCache<ContainerRecord>();
 
+  /** Long-lived listers only (brig serve): reconciled records kept while their directory is unchanged. */
+  private snapshots: ListingCache | undefined;
+
   constructor(
     root: string,
     private readonly reconcile: Reconcile = (r) => r,
@@ -79,6 +83,19 @@ export class ContainerStore {
     // Root-only, like the rest of the data root: a container's files are its stdio and state.
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     mkdirSync(this.namesDir, { recursive: true, mode: 0o700 });
+  }
+
+  /** For a process that lists again and again (brig serve): see listing-cache.ts. */
+  keepListing(): void {
+    this.snapshots ??= new ListingCache();
+  }
+
+  /**
+   * Where a listing keeps what else it read from `r`'s directory (its network state) for as
+   * long as list() hands out the same `r`; undefined when list() does not keep records.
+   */
+  listingMemo(r: ContainerRecord): Map<string, unknown> | undefined {
+    return this.snapshots?.memo(r);
   }
 
   containerDir(id: string): string {
@@ -114,14 +131,25 @@ export class ContainerStore {
     });
     const out: ContainerRecord[] = [];
     const files = new Set<string>();
+    const dirs = new Set<string>();
     for (const id of ids) {
       if (!/^[0-9a-f]{64}$/.test(id)) continue;
       const file = this.recordPath(id);
       files.add(file);
-      const r = this.listed.read(file, (text) => this.parseRecord(file, text));
-      if (r) out.push(await this.reconcile(r));
+      const load = async () => {
+        const r = this.listed.read(file, (text) => this.parseRecord(file, text));
+        return r && (await this.reconcile(r));
+      };
+      let r: ContainerRecord | undefined;
+      if (this.snapshots) {
+        const dir = this.containerDir(id);
+        dirs.add(dir);
+        r = await this.snapshots.get(dir, load, (rec) => rec.pending !== undefined || isRunningLike(rec.state.status));
+      } else r = await load();
+      if (r) out.push(r);
     }
     this.listed.retain(files);
+    this.snapshots?.retain(dirs);
     return out;
   }
 

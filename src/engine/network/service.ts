@@ -166,9 +166,15 @@ export class NetworkService {
   /** States as listings last read them, kept while unchanged (read-only: a listing only looks). */
   private readonly listed = new ParsedFileCache<ContainerNetwork | undefined>();
 
-  /** A container's network state for a listing (ps): read again only when its file changed. */
-  listedState(id: string): ContainerNetwork | undefined {
-    return this.listed.read(this.stateFile(id), NetworkService.parseState);
+  /**
+   * A container's network state for a listing (ps): read again only when its file changed,
+   * or not even looked at while the listing's memo of its container directory holds it.
+   */
+  listedState(id: string, memo?: Map<string, unknown>): ContainerNetwork | undefined {
+    if (memo?.has('network')) return memo.get('network') as ContainerNetwork | undefined;
+    const st = this.listed.read(this.stateFile(id), NetworkService.parseState);
+    memo?.set('network', st);
+    return st;
   }
 
   /** After a whole listing: the states of containers not in it (removed ones) are forgotten. */

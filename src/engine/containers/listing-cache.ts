@@ -1,0 +1,81 @@
+/**
+ * Reconciled container records kept by a long-lived lister (brig serve answers GET
+ * /containers/json from it), one per container directory, while the directory is unchanged.
+ *
+ * Everything a container's listing reads from its directory is written there by rename: the
+ * record, the monitor's exit record, run.json and health.json, network.json, the stop marker.
+ * A rename (or create, or unlink) changes the directory's mtime and ctime, so one stat of the
+ * directory says whether any of them may have changed, where the full path is a stat or a
+ * read of each file. Two guards:
+ * - racy times (git's index has the same problem): a change within the same clock tick as the
+ *   stat we keep could leave the times as they were on a kernel without fine-grained ones, so
+ *   a directory changed less than RACY_MS before it was read is not kept;
+ * - what the files cannot say: a running container (or one whose brig is mid-operation) is
+ *   reconciled against /proc (its init, its monitor, the operation's owner). Its snapshot is
+ *   kept LIVE_MS at most: a monitor that dies without its exit record (SIGKILLed, with the
+ *   container's init) shows at the next listing after that. A monitor that records the exit
+ *   renames exit.json into the directory, which shows at once.
+ *
+ * The CLI lists once per process and does not use it.
+ */
+import { statSync } from 'node:fs';
+import type { ContainerRecord } from './store.js';
+
+const RACY_MS = 100;
+const LIVE_MS = 1000;
+
+interface Snapshot {
+  key: string;
+  /** A copy made for this snapshot: its identity names the snapshot (see memo). */
+  record: ContainerRecord;
+  /** When it was reconciled (ms); undefined: settled, nothing outside the directory matters. */
+  liveAt: number | undefined;
+}
+
+export class ListingCache {
+  private readonly snapshots = new Map<string, Snapshot>();
+  /**
+   * Other things read from a snapshot's directory after its stat (its network state), by the
+   * snapshot's record: valid exactly as long as the snapshot, since the record is a new object
+   * whenever the snapshot is made again.
+   */
+  private readonly memos = new WeakMap<ContainerRecord, Map<string, unknown>>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /**
+   * The record for `dir`: the kept one while the directory is unchanged (and, for a live one,
+   * fresh), else `load()`'s, kept when it is safe to. undefined: no directory, or load's.
+   */
+  async get(dir: string, load: () => Promise<ContainerRecord | undefined>, live: (r: ContainerRecord) => boolean): Promise<ContainerRecord | undefined> {
+    const st = statSync(dir, { bigint: true, throwIfNoEntry: false });
+    if (!st) {
+      this.snapshots.delete(dir);
+      return undefined;
+    }
+    const key = `${st.ino}:${st.mtimeNs}:${st.ctimeNs}:${st.nlink}`;
+    const now = this.now();
+    const hit = this.snapshots.get(dir);
+    if (hit?.key === key && (hit.liveAt === undefined || now - hit.liveAt < LIVE_MS)) return hit.record;
+    const loaded = await load();
+    const changed = Number(st.ctimeNs / 1_000_000n);
+    if (!loaded || now - changed < RACY_MS) {
+      this.snapshots.delete(dir);
+      return loaded;
+    }
+    const record = { ...loaded };
+    this.snapshots.set(dir, { key, record, liveAt: live(record) ? now : undefined });
+    this.memos.set(record, new Map());
+    return record;
+  }
+
+  /** The memo of the snapshot `r` came from (undefined: not a kept one, read afresh). */
+  memo(r: ContainerRecord): Map<string, unknown> | undefined {
+    return this.memos.get(r);
+  }
+
+  /** Forgets every directory not in `keep`. */
+  retain(keep: Set<string>): void {
+    for (const d of this.snapshots.keys()) if (!keep.has(d)) this.snapshots.delete(d);
+  }
+}
