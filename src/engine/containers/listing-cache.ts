@@ -11,10 +11,13 @@
  *   stat we keep could leave the times as they were on a kernel without fine-grained ones, so
  *   a directory changed less than RACY_MS before it was read is not kept;
  * - what the files cannot say: a running container (or one whose brig is mid-operation) is
- *   reconciled against /proc (its init, its monitor, the operation's owner). Its snapshot is
- *   kept LIVE_MS at most: a monitor that dies without its exit record (SIGKILLed, with the
- *   container's init) shows at the next listing after that. A monitor that records the exit
- *   renames exit.json into the directory, which shows at once.
+ *   reconciled against /proc (its init, its monitor, the operation's owner). After LIVE_MS its
+ *   snapshot is kept only if `stillLive` says the processes it was reconciled against are all
+ *   still there (kill(pid, 0): one system call each, where the reconcile reads /proc and the
+ *   monitor's files), and it is reconciled in full again after FULL_MS whatever they say. A
+ *   monitor that dies without its exit record (SIGKILLed, with the container's init) shows at
+ *   the next listing after LIVE_MS. A monitor that records the exit renames exit.json into the
+ *   directory, which shows at once.
  *
  * The CLI lists once per process and does not use it.
  */
@@ -23,13 +26,16 @@ import type { ContainerRecord } from './store.js';
 
 const RACY_MS = 100;
 const LIVE_MS = 1000;
+const FULL_MS = 10_000;
 
 interface Snapshot {
   key: string;
   /** A copy made for this snapshot: its identity names the snapshot (see memo). */
   record: ContainerRecord;
-  /** When it was reconciled (ms); undefined: settled, nothing outside the directory matters. */
+  /** When its processes were last seen (ms); undefined: settled, nothing outside the directory matters. */
   liveAt: number | undefined;
+  /** When it was reconciled in full (ms). */
+  loadedAt: number;
 }
 
 export class ListingCache {
@@ -47,7 +53,12 @@ export class ListingCache {
    * The record for `dir`: the kept one while the directory is unchanged (and, for a live one,
    * fresh), else `load()`'s, kept when it is safe to. undefined: no directory, or load's.
    */
-  async get(dir: string, load: () => Promise<ContainerRecord | undefined>, live: (r: ContainerRecord) => boolean): Promise<ContainerRecord | undefined> {
+  async get(
+    dir: string,
+    load: () => Promise<ContainerRecord | undefined>,
+    live: (r: ContainerRecord) => boolean,
+    stillLive: (r: ContainerRecord) => boolean = () => false,
+  ): Promise<ContainerRecord | undefined> {
     // Times in ms (a double: microseconds survive) are enough: a kept snapshot's directory
     // changed at least RACY_MS before, so any later change moves them. Not bigint: its stat
     // costs a third more, and this is one stat per container per listing.
@@ -59,14 +70,20 @@ export class ListingCache {
     const key = `${st.ino}:${st.mtimeMs}:${st.ctimeMs}:${st.nlink}`;
     const now = this.now();
     const hit = this.snapshots.get(dir);
-    if (hit?.key === key && (hit.liveAt === undefined || now - hit.liveAt < LIVE_MS)) return hit.record;
+    if (hit?.key === key) {
+      if (hit.liveAt === undefined || now - hit.liveAt < LIVE_MS) return hit.record;
+      if (now - hit.loadedAt < FULL_MS && stillLive(hit.record)) {
+        hit.liveAt = now;
+        return hit.record;
+      }
+    }
     const loaded = await load();
     if (!loaded || now - st.ctimeMs < RACY_MS) {
       this.snapshots.delete(dir);
       return loaded;
     }
     const record = { ...loaded };
-    this.snapshots.set(dir, { key, record, liveAt: live(record) ? now : undefined });
+    this.snapshots.set(dir, { key, record, liveAt: live(record) ? now : undefined, loadedAt: now });
     this.memos.set(record, new Map());
     return record;
   }

@@ -227,10 +227,16 @@ class Tail {
     this.pos = (await this.fh.stat()).size;
   }
 
+  /** Read into, again and again: a follower polls (every 250 ms), mostly to find nothing new. */
+  private chunk: Buffer | undefined;
+
   /** The events in what was appended since the last call. */
   async events(): Promise<EventMessage[]> {
     const out: EventMessage[] = [];
-    const chunk = Buffer.alloc(256 * 1024);
+    // One buffer for the tail's life: a fresh zeroed 256 KiB one per poll was most of brig
+    // serve's garbage when idle (its --rm reaper follows the log), and its GC pauses landed
+    // in requests.
+    const chunk = (this.chunk ??= Buffer.allocUnsafe(64 * 1024));
     for (;;) {
       const { bytesRead } = await this.fh.read(chunk, 0, chunk.length, this.pos);
       if (bytesRead === 0) return out;

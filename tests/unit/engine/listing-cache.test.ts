@@ -100,3 +100,30 @@ test("listing cache: a snapshot's memo lives exactly as long as the snapshot", a
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('listing cache: past a second a live snapshot is kept while its processes are all there (a kill(pid, 0) each), and reconciled in full every ten seconds whatever they say', async () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'brig-lc-'));
+  try {
+    let t = later();
+    const cache = new ListingCache(() => t);
+    const dir = newDir(root, 'k');
+    let loads = 0;
+    let there = true;
+    const load = async () => (loads++, record('running'));
+    await cache.get(dir, load, live, () => there);
+    t += 1500;
+    await cache.get(dir, load, live, () => there);
+    t += 1500;
+    await cache.get(dir, load, live, () => there);
+    assert.equal(loads, 1, 'its processes are there: no reconcile');
+    t += 8000;
+    await cache.get(dir, load, live, () => there);
+    assert.equal(loads, 2, 'ten seconds on: in full again');
+    t += 1500;
+    there = false;
+    await cache.get(dir, load, live, () => there);
+    assert.equal(loads, 3, 'a process gone: in full again');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
