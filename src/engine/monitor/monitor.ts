@@ -138,7 +138,16 @@ export async function startMonitor(
     );
   });
   child.stdin!.end(encodeMonitorPlan(plan));
-  await spawned;
+  try {
+    await spawned;
+  } catch (e) {
+    // No monitor (not built, not executable): the driver, begun at once, undoes its part first.
+    notForked(e as Error);
+    await driving;
+    ctl?.destroy();
+    report.destroy();
+    throw e;
+  }
   await new Promise<void>((resolve) => {
     report.once('end', resolve);
     report.once('close', resolve);

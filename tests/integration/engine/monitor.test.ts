@@ -361,6 +361,14 @@ test("stage0: a run the engine fails is the start error (the runtime's own), the
   } finally {
     y.cleanup();
   }
+  // No monitor at all (not built): the drive, begun at once, undoes what it had set up.
+  const w = box(['true'], { stage0: true });
+  try {
+    await assert.rejects(startMonitor(w.plan, { binary: '/no/such/brig-monitor', drive: driveWith(w) }), /container monitor is not built/);
+    assert.deepEqual(leftovers(w.b), []);
+  } finally {
+    w.cleanup();
+  }
   // The monitor gone before it forks stage 0 (a failed attach-then-start): the drive, begun
   // at once, undoes what it had set up (cgroups, state).
   const z = box(['sh', '-c', 'echo never'], { hold: true, stage0: true });
