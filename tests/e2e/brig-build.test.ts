@@ -294,9 +294,25 @@ CMD ["cat /greeting.txt /etc/app.conf /etc/raw.conf /onbuild.txt /shell.txt"]
   assert.deepEqual(img[0].Config.Shell, ['/bin/sh', '-e', '-c']);
   // WHO is an ARG: in the RUN's environment, not the image's.
   assert.ok(!(img[0].Config.Env as string[]).some((e) => e.startsWith('WHO=')));
-  // The ignore file beside the Dockerfile kept secret.txt out.
-  const ls = brig(['build', '-q', ...NET, '-f', path.join(ctx, 'build/app.Dockerfile'), ctx]);
-  assert.equal(ls.code, 0, ls.stderr);
+  // The ignore file beside the Dockerfile keeps secret.txt out of COPY . (and the context's
+  // .dockerignore, which would keep files.tar.gz out, is not read); so does one beside a
+  // Dockerfile outside the context (docker's CLI rule).
+  writeTree(ctx, {
+    'build/ls.Dockerfile': 'FROM alpine-like:3\nCOPY . /ctx/\nCMD ["ls", "-a", "/ctx"]\n',
+    'build/ls.Dockerfile.dockerignore': 'secret.txt\n',
+    '.dockerignore': 'files.tar.gz\n',
+  });
+  writeTree(path.join(dir, 'outside'), { 'o.Dockerfile': 'FROM alpine-like:3\nCOPY . /ctx/\nCMD ["ls", "-a", "/ctx"]\n', 'o.Dockerfile.dockerignore': 'secret.txt\nbuild\n' });
+  const ignoreCases: [string, string[]][] = [[path.join(ctx, 'build/ls.Dockerfile'), ['build', 'files.tar.gz']], [path.join(dir, 'outside/o.Dockerfile'), ['files.tar.gz']]];
+  for (const [f, want] of ignoreCases) {
+    const ls = brig(['build', '-q', ...NET, '-f', f, ctx]);
+    assert.equal(ls.code, 0, ls.stderr);
+    const listed = ok(['run', '--rm', ...NET, ls.stdout.trim()]).split('\n');
+    assert.ok(!listed.includes('secret.txt'), `${f}: ${listed.join(' ')}`);
+    for (const w of want) assert.ok(listed.includes(w), `${f}: ${w} missing from ${listed.join(' ')}`);
+    if (!want.includes('build')) assert.ok(!listed.includes('build'), `${f}: ${listed.join(' ')}`);
+    ok(['rmi', ls.stdout.trim()]);
+  }
   const copyAll = context('lang2', { Dockerfile: 'FROM alpine-like:3\nCOPY . /ctx/\nCMD ["ls", "/ctx"]\n', 'a.txt': 'a', '.dockerignore': '*\n!a.txt\n' });
   const id = brig(['build', '-q', ...NET, copyAll]).stdout.trim();
   assert.equal(ok(['run', '--rm', ...NET, id]), 'a.txt\n');
