@@ -36,7 +36,7 @@ import { BuildCache, cacheKey, type CacheRecord } from './cache.js';
 import { compression, copyTar, digestCopy, isTarArchive, matchSource, planCopy, type CopyEntry, type SourceRoot } from './copy.js';
 import { envLookup, Expander } from './expand.js';
 import { IgnoreMatcher } from './ignore.js';
-import { type Dockerfile, execForm, flagMap, type Instruction, nameValues, parseDockerfile, parseError } from './parser.js';
+import { type Dockerfile, execForm, flagMap, type Instruction, nameValues, parseDockerfile, parseError, withLine } from './parser.js';
 import { argDecls, automaticArgs, planStages, PROXY_ARGS, type Stage, stageRef, targetStage } from './stages.js';
 
 /** One line of a build's progress, as the CLI (and the API's /build stream) shows it. */
@@ -340,6 +340,14 @@ export class Builder {
   }
 
   private async step(stages: readonly Stage[], s: Stage, st: StageState, ins: Instruction, name: string, globalArgs: Map<string, string | undefined>): Promise<StageState> {
+    try {
+      return await this.runStep(stages, s, st, ins, name, globalArgs);
+    } catch (e) {
+      throw withLine(ins.line, e);
+    }
+  }
+
+  private async runStep(stages: readonly Stage[], s: Stage, st: StageState, ins: Instruction, name: string, globalArgs: Map<string, string | undefined>): Promise<StageState> {
     const x = this.expander(st);
     const cc: ContainerConfig = (st.config.config ??= {});
     const meta = () => {

@@ -6,7 +6,7 @@
  * what it reaches, so other stages are skipped, and independent stages build concurrently.
  */
 import { Expander } from './expand.js';
-import { type Dockerfile, flagMap, type Instruction, parseError, rawWords } from './parser.js';
+import { atLine, type Dockerfile, flagMap, type Instruction, parseError, rawWords } from './parser.js';
 
 export interface Stage {
   index: number;
@@ -57,7 +57,7 @@ export function planStages(df: Dockerfile, buildArgs: ReadonlyMap<string, string
   const globalArgs = new Map<string, string | undefined>();
   const stages: Stage[] = [];
   let current: Stage | undefined;
-  for (const ins of df.instructions) {
+  for (const ins of df.instructions) atLine(ins.line, () => {
     if (ins.keyword === 'FROM') {
       const flags = flagMap(ins, ['platform']);
       const lookup = (n: string) => (globalArgs.has(n) ? globalArgs.get(n) : auto.get(n));
@@ -80,7 +80,7 @@ export function planStages(df: Dockerfile, buildArgs: ReadonlyMap<string, string
         globalArgs.set(name, buildArgs.get(name) ?? (def === undefined ? undefined : x.word(def)));
       }
     } else current.instructions.push(ins);
-  }
+  });
   if (stages.length === 0) throw parseError(df.instructions[0]!.line, 'no build stage in current context');
   return { globalArgs, stages };
 }

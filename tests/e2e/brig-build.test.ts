@@ -379,6 +379,10 @@ test('errors: a failing RUN shows step, command, exit code and output; missing o
     // A registry on the loopback that is not there (never an outside address).
     ['FROM 127.0.0.1:9/no-such-image:1\n', /127\.0\.0\.1:9/],
     ['FROM alpine-like:3\nCOPY a b c\n', /When using COPY with more than one source file, the destination must be a directory and end with a \//],
+    // Expansion errors name the instruction's line, as parse errors do.
+    ['FROM alpine-like:3\nENV A=1\nWORKDIR ${NOPE:?must be set}\n', /dockerfile parse error on line 3: NOPE: must be set/],
+    ['FROM alpine-like:3\n\nENV B=${A\n', /dockerfile parse error on line 3: syntax error: missing '\}'/],
+    ['FROM alpine-like:3\nLABEL x="unclosed\n', /dockerfile parse error on line 2: .*double-quote/],
   ];
   for (const [df, re] of cases) {
     const c = context(`fail-${Math.random().toString(36).slice(2, 8)}`, { Dockerfile: df, a: 'a', b: 'b' });

@@ -98,3 +98,13 @@ test('stages: global args expand FROM, names are checked, the target reaches wha
   assert.throws(() => planStages(parseDockerfile('RUN x\nFROM a\n'), new Map(), new Map()), /line 1: no build stage/);
   assert.throws(() => planStages(parseDockerfile('FROM a b\n'), new Map(), new Map()), /line 1: FROM requires either one or three arguments/);
 });
+
+test('expansion errors name the instruction\'s line: missing }, an unclosed quote, ${V:?msg}', () => {
+  const plan = (text: string) => planStages(parseDockerfile(text), new Map(), new Map());
+  assert.throws(() => plan('ARG A\nFROM a:${A\n'), /dockerfile parse error on line 2: syntax error: missing '\}'/);
+  assert.throws(() => plan('ARG A=1\n\nFROM "a\n'), /dockerfile parse error on line 3: unexpected end of statement while looking for matching double-quote/);
+  assert.throws(() => plan('ARG A="x\nFROM a\n'), /dockerfile parse error on line 1: unexpected end of statement/);
+  assert.throws(() => plan('ARG V\nFROM a:${V:?must be set}\n'), /dockerfile parse error on line 2: V: must be set/);
+  // An error that already names its line is kept as it is.
+  assert.throws(() => plan('FROM a AS 1x\n'), (e: BrigError) => e.message === 'dockerfile parse error on line 1: invalid name for build stage: "1x", name can\'t start with a number or contain symbols');
+});
