@@ -828,6 +828,9 @@ export class Builder {
   private async copy(stages: readonly Stage[], s: Stage, st: StageState, ins: Instruction, name: string, globalArgs: Map<string, string | undefined>): Promise<StageState> {
     const isAdd = ins.keyword === 'ADD';
     const flags = flagMap(ins, isAdd ? ['from', 'chown', 'chmod', 'link', 'exclude', 'checksum', 'keep-git-dir'] : ['from', 'chown', 'chmod', 'link', 'exclude', 'parents'], ['exclude']);
+    // BuildKit's --parents keeps the sources' directories under the destination; copying
+    // without them would put files where the Dockerfile does not expect, so it is refused.
+    if (flags.has('parents')) throw parseError(ins.line, 'COPY --parents is not supported by brig (copy each directory with its own COPY src/ dest/src/)');
     const x = this.expander(st);
     const cc = (st.config.config ??= {});
     const exec = execForm(ins.rest);

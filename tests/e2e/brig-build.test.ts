@@ -383,6 +383,8 @@ test('errors: a failing RUN shows step, command, exit code and output; missing o
     ['FROM alpine-like:3\nENV A=1\nWORKDIR ${NOPE:?must be set}\n', /dockerfile parse error on line 3: NOPE: must be set/],
     ['FROM alpine-like:3\n\nENV B=${A\n', /dockerfile parse error on line 3: syntax error: missing '\}'/],
     ['FROM alpine-like:3\nLABEL x="unclosed\n', /dockerfile parse error on line 2: .*double-quote/],
+    // COPY --parents is not done, so it is refused, not copied without the parents.
+    ['FROM alpine-like:3\nCOPY --parents a /x/\n', /dockerfile parse error on line 2: COPY --parents is not supported/],
   ];
   for (const [df, re] of cases) {
     const c = context(`fail-${Math.random().toString(36).slice(2, 8)}`, { Dockerfile: df, a: 'a', b: 'b' });
