@@ -25,15 +25,19 @@ export interface StagePlan {
   stages: Stage[];
 }
 
-/** Args every build has without an ARG line (BuildKit's automatic platform args). */
-export function automaticArgs(platform: { os: string; architecture: string; variant?: string }): Map<string, string> {
-  const plat = `${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ''}`;
+type PlatformArg = { os: string; architecture: string; variant?: string };
+
+/**
+ * Args every build has without an ARG line (BuildKit's automatic platform args): BUILD* are
+ * the platform the build runs on (this host), TARGET* the one asked for (`--platform`).
+ */
+export function automaticArgs(target: PlatformArg, build: PlatformArg): Map<string, string> {
   const m = new Map<string, string>();
-  for (const pre of ['BUILD', 'TARGET']) {
-    m.set(`${pre}PLATFORM`, plat);
-    m.set(`${pre}OS`, platform.os);
-    m.set(`${pre}ARCH`, platform.architecture);
-    m.set(`${pre}VARIANT`, platform.variant ?? '');
+  for (const [pre, p] of [['BUILD', build], ['TARGET', target]] as const) {
+    m.set(`${pre}PLATFORM`, `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`);
+    m.set(`${pre}OS`, p.os);
+    m.set(`${pre}ARCH`, p.architecture);
+    m.set(`${pre}VARIANT`, p.variant ?? '');
   }
   return m;
 }

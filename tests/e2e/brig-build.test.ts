@@ -18,6 +18,7 @@ import { plainSteps, writeTree } from '../support/build-context.js';
 import { brigCli, BRIG } from '../support/brig-cli.js';
 import { repoRoot, requires } from '../support/requires.js';
 import { readTextSync } from '../../src/util/read-text.js';
+import { formatPlatform, hostPlatform, parsePlatform } from '../../src/image/platform.js';
 
 const skip = requires('root', 'helper', 'busybox');
 const dir = mkdtempSync(path.join(tmpdir(), 'brig-build-'));
@@ -537,6 +538,24 @@ test('ADD of a URL (a server on 127.0.0.1) with --checksum', { skip }, async () 
   });
   assert.equal(b.code, 1);
   assert.match(b.stderr, /digest mismatch/);
+});
+
+test('--platform: BUILDPLATFORM is the host\'s, TARGETARCH the requested one; a local base of another platform is refused', { skip }, () => {
+  const host = hostPlatform();
+  const other = host.architecture === 'amd64' ? 'linux/arm64' : 'linux/amd64';
+  const otherArch = other.split('/')[1]!;
+  const c = context('platform', {
+    Dockerfile: 'FROM --platform=$BUILDPLATFORM alpine-like:3\nARG TARGETARCH\nARG BUILDARCH\nARG TARGETPLATFORM\nARG BUILDPLATFORM\nRUN echo "$TARGETARCH $BUILDARCH $TARGETPLATFORM $BUILDPLATFORM" > /arch\nCMD ["cat", "/arch"]\n',
+    'other.Dockerfile': 'FROM alpine-like:3\nRUN true\n',
+  });
+  const r = brig(['build', '-q', ...NET, '--platform', other, c]);
+  assert.equal(r.code, 0, r.stderr);
+  const hostPlat = formatPlatform(host);
+  assert.equal(ok(['run', '--rm', ...NET, r.stdout.trim()]), `${otherArch} ${host.architecture} ${formatPlatform(parsePlatform(other))} ${hostPlat}\n`);
+  ok(['rmi', r.stdout.trim()]);
+  const bad = brig(['build', '-q', ...NET, '--platform', other, '-f', path.join(c, 'other.Dockerfile'), c]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, new RegExp(`base image alpine-like:3 is ${hostPlat.replace(/\//g, '\\/')}, not the requested ${other.replace('/', '\\/')}`));
 });
 
 /** The host's node (Debian's nodejs, or the one the machine has) with its libraries and npm, on the Alpine-like base. */
