@@ -202,6 +202,10 @@ export class Builder {
   }
 
   async build(): Promise<BuildResult> {
+    // brig has one Dockerfile frontend, its own: a syntax= image is not run; check= rules are not carried out.
+    const d = this.df.directives;
+    if (d.syntax !== undefined) this.progress({ type: 'info', text: `[Warning] parser directive syntax=${d.syntax} is ignored: brig builds with its own Dockerfile frontend` });
+    if (d.check !== undefined) this.progress({ type: 'info', text: `[Warning] parser directive check=${d.check} is ignored: brig does not run build checks` });
     const plan = planStages(this.df, this.buildArgs, this.autoArgs);
     const target = targetStage(plan, this.opts.target);
     let state: StageState;
