@@ -19,6 +19,7 @@ import { brigCli, BRIG } from '../support/brig-cli.js';
 import { repoRoot, requires } from '../support/requires.js';
 import { readTextSync } from '../../src/util/read-text.js';
 import { formatPlatform, hostPlatform, parsePlatform } from '../../src/image/platform.js';
+import { registryMissing, startRegistry } from '../support/image-registry.js';
 
 const skip = requires('root', 'helper', 'busybox');
 const dir = mkdtempSync(path.join(tmpdir(), 'brig-build-'));
@@ -540,6 +541,76 @@ test('ADD of a URL (a server on 127.0.0.1) with --checksum', { skip }, async () 
   assert.match(b.stderr, /digest mismatch/);
 });
 
+/** A brig command run without blocking this process (a server here answers it). */
+function brigAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(BRIG, args, { env });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('a context given as the URL of a tar (a server on 127.0.0.1)', { skip }, async () => {
+  const src = context('urlctx', { Dockerfile: 'FROM alpine-like:3\nCOPY hello.txt /\nCMD ["cat", "/hello.txt"]\n', 'hello.txt': 'from a url context\n' });
+  const tar = spawnSync('tar', ['-C', src, '-cf', '-', '.']).stdout;
+  const srv = createServer((req, res) => {
+    if (req.url === '/ctx.tar') res.end(tar);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  try {
+    const port = (srv.address() as { port: number }).port;
+    const r = await brigAsync(['build', '-q', ...NET, `http://127.0.0.1:${port}/ctx.tar`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(ok(['run', '--rm', ...NET, r.stdout.trim()]), 'from a url context\n');
+    ok(['rmi', r.stdout.trim()]);
+  } finally {
+    await new Promise((r) => srv.close(r));
+  }
+});
+
+test('RUN --network=none, RUN --mount=type=bind,from=<stage>, a proxy arg, syntax= and check= warned about', { skip }, () => {
+  const c = context('small', {
+    Dockerfile: `# syntax=docker/dockerfile:1
+# check=error=true
+FROM alpine-like:3 AS src
+RUN echo made-in-stage > /made
+FROM alpine-like:3
+RUN --network=none awk -F: 'NR>2 {gsub(/ /, "", $1); print $1}' /proc/net/dev > /ifs
+RUN --mount=type=bind,from=src,target=/m cat /m/made > /got
+RUN echo "proxy=$HTTP_PROXY" > /proxy
+CMD ["cat", "/ifs", "/got", "/proxy"]
+`,
+  });
+  // No --network none here: the instruction's flag is what takes the network away.
+  const r = brig(['build', '--progress', 'plain', '--build-arg', 'HTTP_PROXY=http://127.0.0.1:9/', '-t', 'seed/small:1', c]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /\[Warning\] parser directive syntax=docker\/dockerfile:1 is ignored/);
+  assert.match(r.stderr, /\[Warning\] parser directive check=error=true is ignored: brig does not run build checks/);
+  assert.equal(ok(['run', '--rm', ...NET, 'seed/small:1']), 'lo\nmade-in-stage\nproxy=http://127.0.0.1:9/\n');
+  const history = ok(['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'seed/small:1']);
+  assert.match(history, /RUN \/bin\/sh -c echo "proxy=\$HTTP_PROXY"/);
+  assert.doesNotMatch(history, /127\.0\.0\.1:9|HTTP_PROXY=/);
+  ok(['rmi', 'seed/small:1']);
+});
+
+const ESC = String.fromCharCode(0x1b);
+
+test('--progress tty to a pipe draws the live view', { skip }, () => {
+  const c = context('tty', { Dockerfile: 'FROM alpine-like:3\nRUN echo tty-step-output; sleep 0.5\n' });
+  const r = brig(['build', '--progress', 'tty', ...NET, '--no-cache', c]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /\[\+\] Building \d+\.\ds \(\d+\/\d+\)/);
+  assert.match(r.stderr, / => \[2\/2\] RUN echo tty-step-output; sleep 0\.5 {2}\d+\.\ds/);
+  // Redrawn in place: cursor up and erase-line sequences, not #N lines.
+  assert.match(r.stderr, new RegExp(`${ESC}\\[\\d+A`));
+  assert.ok(r.stderr.includes(`${ESC}[2K`));
+  assert.doesNotMatch(r.stderr, /^#\d+ /m);
+});
+
 test('--platform: BUILDPLATFORM is the host\'s, TARGETARCH the requested one; a local base of another platform is refused', { skip }, () => {
   const host = hostPlatform();
   const other = host.architecture === 'amd64' ? 'linux/arm64' : 'linux/amd64';
@@ -556,6 +627,32 @@ test('--platform: BUILDPLATFORM is the host\'s, TARGETARCH the requested one; a 
   const bad = brig(['build', '-q', ...NET, '--platform', other, '-f', path.join(c, 'other.Dockerfile'), c]);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, new RegExp(`base image alpine-like:3 is ${hostPlat.replace(/\//g, '\\/')}, not the requested ${other.replace('/', '\\/')}`));
+});
+
+const regSkip = skip || registryMissing();
+
+test('--pull pulls the base even when an image of that name is here', { skip: regSkip }, async () => {
+  const reg = await startRegistry();
+  try {
+    const ref = `127.0.0.1:${reg.port}/brig-build/base:1`;
+    const marked = context('pullbase', { Dockerfile: 'FROM alpine-like:3\nRUN echo from-registry > /marker\n' });
+    const b = brig(['build', '-q', ...NET, '-t', ref, marked]);
+    assert.equal(b.code, 0, b.stderr);
+    const push = await brigAsync(['push', ref]);
+    assert.equal(push.code, 0, push.stderr);
+    // The local name now points at an image without the marker.
+    ok(['tag', 'alpine-like:3', ref]);
+    const c = context('pull', { Dockerfile: `FROM ${ref}\nCMD ["cat", "/marker"]\n` });
+    const local = brig(['build', '-q', ...NET, c]);
+    assert.equal(local.code, 0, local.stderr);
+    assert.notEqual(brig(['run', '--rm', ...NET, local.stdout.trim()]).code, 0, 'without --pull the local image is used');
+    const pulled = await brigAsync(['build', '-q', ...NET, '--pull', c]);
+    assert.equal(pulled.code, 0, pulled.stderr);
+    assert.equal(ok(['run', '--rm', ...NET, pulled.stdout.trim()]), 'from-registry\n');
+    for (const i of [local.stdout.trim(), pulled.stdout.trim(), ref]) brig(['rmi', i]);
+  } finally {
+    await reg.stop();
+  }
 });
 
 /** The host's node (Debian's nodejs, or the one the machine has) with its libraries and npm, on the Alpine-like base. */
