@@ -579,10 +579,11 @@ test('RUN --network=none, RUN --mount=type=bind,from=<stage>, a proxy arg, synta
 FROM alpine-like:3 AS src
 RUN echo made-in-stage > /made
 FROM alpine-like:3
+RUN awk -F: 'NR>2 {gsub(/ /, "", $1); print $1}' /proc/net/dev | sort > /ifs-default
 RUN --network=none awk -F: 'NR>2 {gsub(/ /, "", $1); print $1}' /proc/net/dev > /ifs
 RUN --mount=type=bind,from=src,target=/m cat /m/made > /got
 RUN echo "proxy=$HTTP_PROXY" > /proxy
-CMD ["cat", "/ifs", "/got", "/proxy"]
+CMD ["cat", "/ifs-default", "/ifs", "/got", "/proxy"]
 `,
   });
   // No --network none here: the instruction's flag is what takes the network away.
@@ -590,7 +591,8 @@ CMD ["cat", "/ifs", "/got", "/proxy"]
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /\[Warning\] parser directive syntax=docker\/dockerfile:1 is ignored/);
   assert.match(r.stderr, /\[Warning\] parser directive check=error=true is ignored: brig does not run build checks/);
-  assert.equal(ok(['run', '--rm', ...NET, 'seed/small:1']), 'lo\nmade-in-stage\nproxy=http://127.0.0.1:9/\n');
+  // Without the flag a RUN has the default network's interface (eth0) besides lo.
+  assert.equal(ok(['run', '--rm', ...NET, 'seed/small:1']), 'eth0\nlo\nlo\nmade-in-stage\nproxy=http://127.0.0.1:9/\n');
   const history = ok(['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'seed/small:1']);
   assert.match(history, /RUN \/bin\/sh -c echo "proxy=\$HTTP_PROXY"/);
   assert.doesNotMatch(history, /127\.0\.0\.1:9|HTTP_PROXY=/);
