@@ -28,7 +28,7 @@ import { hostPathIn, resolveInContainer } from '../image/fs-util.js';
 import { extractArchive } from '../image/layers/copy.js';
 import { decompress } from '../image/layers/compression.js';
 import { type HistoryEntry, MediaType } from '../image/manifest.js';
-import { hostPlatform, parsePlatform } from '../image/platform.js';
+import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform } from '../image/platform.js';
 import { resolveUser } from '../image/runtime-config.js';
 import { OWNER_LABEL } from '../image/snapshot/snapshotter.js';
 import { currentOwner, formatOwner } from '../util/owner.js';
@@ -36,7 +36,7 @@ import { BuildCache, cacheKey, type CacheRecord } from './cache.js';
 import { compression, copyTar, digestCopy, isTarArchive, matchSource, planCopy, type CopyEntry, type SourceRoot } from './copy.js';
 import { envLookup, Expander } from './expand.js';
 import { IgnoreMatcher } from './ignore.js';
-import { type Dockerfile, execForm, flagMap, type Instruction, nameValues, parseDockerfile, parseError } from './parser.js';
+import { type Dockerfile, execForm, flagMap, type Instruction, nameValues, parseDockerfile, parseError, withLine } from './parser.js';
 import { argDecls, automaticArgs, planStages, PROXY_ARGS, type Stage, stageRef, targetStage } from './stages.js';
 
 /** One line of a build's progress, as the CLI (and the API's /build stream) shows it. */
@@ -149,6 +149,21 @@ function octal(s: string, line: number): number {
   return parseInt(s, 8);
 }
 
+/**
+ * A base image found locally (or pulled) must be for the platform its stage asked for
+ * (`--platform`, or `FROM --platform=`): brig keeps one image per name, so a linux/amd64
+ * image under the name does not stand in for linux/arm64 (docker would pull the other one).
+ */
+function checkBasePlatform(s: Stage, want: { os: string; architecture: string; variant?: string }, have: ImageConfig): void {
+  const got = normalizePlatform({ os: have.os ?? '', architecture: have.architecture ?? '', ...(have.variant ? { variant: have.variant } : {}) });
+  const w = normalizePlatform(want);
+  if (w.os === got.os && w.architecture === got.architecture && (w.variant === undefined || got.variant === undefined || w.variant === got.variant)) return;
+  throw new BrigError('PLATFORM_NOT_FOUND', `dockerfile line ${s.from.line}: base image ${s.base} is ${formatPlatform(got)}, not the requested ${formatPlatform(w)}`, {
+    field: `line ${s.from.line}`,
+    hint: `pull it for that platform (brig pull --platform ${formatPlatform(w)} ${s.base}), build with --pull, or build for ${formatPlatform(got)}`,
+  });
+}
+
 export class Builder {
   private readonly cache: BuildCache;
   private readonly df: Dockerfile;
@@ -160,6 +175,8 @@ export class Builder {
   private readonly started = new Date().toISOString();
   private readonly ignore: IgnoreMatcher;
   private readonly platform;
+  /** BUILDPLATFORM and the rest: the host's platform; TARGET*: the requested one. */
+  private readonly autoArgs: Map<string, string>;
   private readonly buildArgs: Map<string, string>;
   private readonly usedBuildArgs = new Set<string>();
   /** Aborted when the caller's signal is, or when a stage fails (the others stop). */
@@ -175,6 +192,7 @@ export class Builder {
     this.df = parseDockerfile(opts.dockerfile);
     this.ignore = IgnoreMatcher.parse(opts.ignore ?? '');
     this.platform = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
+    this.autoArgs = automaticArgs(this.platform, hostPlatform());
     this.buildArgs = new Map(Object.entries(opts.buildArgs ?? {}));
     this.signal = opts.signal ? AbortSignal.any([opts.signal, this.stop.signal]) : this.stop.signal;
   }
@@ -184,7 +202,11 @@ export class Builder {
   }
 
   async build(): Promise<BuildResult> {
-    const plan = planStages(this.df, this.buildArgs, automaticArgs(this.platform));
+    // brig has one Dockerfile frontend, its own: a syntax= image is not run; check= rules are not carried out.
+    const d = this.df.directives;
+    if (d.syntax !== undefined) this.progress({ type: 'info', text: `[Warning] parser directive syntax=${d.syntax} is ignored: brig builds with its own Dockerfile frontend` });
+    if (d.check !== undefined) this.progress({ type: 'info', text: `[Warning] parser directive check=${d.check} is ignored: brig does not run build checks` });
+    const plan = planStages(this.df, this.buildArgs, this.autoArgs);
     const target = targetStage(plan, this.opts.target);
     let state: StageState;
     try {
@@ -312,6 +334,7 @@ export class Builder {
       await this.host.pull(s.base, platform, this.signal);
       r = await images.resolve(s.base);
     }
+    if (platform !== undefined) checkBasePlatform(s, parsePlatform(platform), r.config);
     this.progress({ type: 'done', id, seconds: (Date.now() - t0) / 1000 });
     return fresh(r.config, r.manifest.layers, r.id, r.config.created ?? this.started);
   }
@@ -340,6 +363,14 @@ export class Builder {
   }
 
   private async step(stages: readonly Stage[], s: Stage, st: StageState, ins: Instruction, name: string, globalArgs: Map<string, string | undefined>): Promise<StageState> {
+    try {
+      return await this.runStep(stages, s, st, ins, name, globalArgs);
+    } catch (e) {
+      throw withLine(ins.line, e);
+    }
+  }
+
+  private async runStep(stages: readonly Stage[], s: Stage, st: StageState, ins: Instruction, name: string, globalArgs: Map<string, string | undefined>): Promise<StageState> {
     const x = this.expander(st);
     const cc: ContainerConfig = (st.config.config ??= {});
     const meta = () => {
@@ -353,7 +384,7 @@ export class Builder {
         for (const [k, def] of argDecls(ins, this.df.escape)) {
           const given = this.buildArgs.get(k);
           if (given !== undefined) this.usedBuildArgs.add(k);
-          const value = given ?? (def !== undefined ? x.word(def) : globalArgs.get(k) ?? automaticArgs(this.platform).get(k));
+          const value = given ?? (def !== undefined ? x.word(def) : globalArgs.get(k) ?? this.autoArgs.get(k));
           st.args.set(k, value);
         }
         meta();
@@ -820,6 +851,9 @@ export class Builder {
   private async copy(stages: readonly Stage[], s: Stage, st: StageState, ins: Instruction, name: string, globalArgs: Map<string, string | undefined>): Promise<StageState> {
     const isAdd = ins.keyword === 'ADD';
     const flags = flagMap(ins, isAdd ? ['from', 'chown', 'chmod', 'link', 'exclude', 'checksum', 'keep-git-dir'] : ['from', 'chown', 'chmod', 'link', 'exclude', 'parents'], ['exclude']);
+    // BuildKit's --parents keeps the sources' directories under the destination; copying
+    // without them would put files where the Dockerfile does not expect, so it is refused.
+    if (flags.has('parents')) throw parseError(ins.line, 'COPY --parents is not supported by brig (copy each directory with its own COPY src/ dest/src/)');
     const x = this.expander(st);
     const cc = (st.config.config ??= {});
     const exec = execForm(ins.rest);

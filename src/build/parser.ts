@@ -55,6 +55,25 @@ export function parseError(line: number, message: string): BrigError {
   return new BrigError('DOCKERFILE_PARSE', `dockerfile parse error on line ${line}: ${message}`, { field: `line ${line}` });
 }
 
+/**
+ * Runs one instruction's work so that an error without a line (the expander's `missing '}'`,
+ * an unclosed quote, `${V:?msg}`) comes out naming the instruction's line, as parse errors do.
+ */
+export function atLine<T>(line: number, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw withLine(line, e);
+  }
+}
+
+export function withLine(line: number, e: unknown): unknown {
+  if (!(e instanceof BrigError) || e.code !== 'DOCKERFILE_PARSE' || e.message.startsWith('dockerfile parse error on line ')) return e;
+  const out = parseError(line, e.message);
+  out.cause = e;
+  return out;
+}
+
 const isBlank = (s: string) => /^[ \t\r\f\v]*$/.test(s);
 const isComment = (s: string) => /^[ \t]*#/.test(s);
 

@@ -6,7 +6,7 @@
  * what it reaches, so other stages are skipped, and independent stages build concurrently.
  */
 import { Expander } from './expand.js';
-import { type Dockerfile, flagMap, type Instruction, parseError, rawWords } from './parser.js';
+import { atLine, type Dockerfile, flagMap, type Instruction, parseError, rawWords } from './parser.js';
 
 export interface Stage {
   index: number;
@@ -25,15 +25,19 @@ export interface StagePlan {
   stages: Stage[];
 }
 
-/** Args every build has without an ARG line (BuildKit's automatic platform args). */
-export function automaticArgs(platform: { os: string; architecture: string; variant?: string }): Map<string, string> {
-  const plat = `${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ''}`;
+type PlatformArg = { os: string; architecture: string; variant?: string };
+
+/**
+ * Args every build has without an ARG line (BuildKit's automatic platform args): BUILD* are
+ * the platform the build runs on (this host), TARGET* the one asked for (`--platform`).
+ */
+export function automaticArgs(target: PlatformArg, build: PlatformArg): Map<string, string> {
   const m = new Map<string, string>();
-  for (const pre of ['BUILD', 'TARGET']) {
-    m.set(`${pre}PLATFORM`, plat);
-    m.set(`${pre}OS`, platform.os);
-    m.set(`${pre}ARCH`, platform.architecture);
-    m.set(`${pre}VARIANT`, platform.variant ?? '');
+  for (const [pre, p] of [['BUILD', build], ['TARGET', target]] as const) {
+    m.set(`${pre}PLATFORM`, `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`);
+    m.set(`${pre}OS`, p.os);
+    m.set(`${pre}ARCH`, p.architecture);
+    m.set(`${pre}VARIANT`, p.variant ?? '');
   }
   return m;
 }
@@ -57,7 +61,7 @@ export function planStages(df: Dockerfile, buildArgs: ReadonlyMap<string, string
   const globalArgs = new Map<string, string | undefined>();
   const stages: Stage[] = [];
   let current: Stage | undefined;
-  for (const ins of df.instructions) {
+  for (const ins of df.instructions) atLine(ins.line, () => {
     if (ins.keyword === 'FROM') {
       const flags = flagMap(ins, ['platform']);
       const lookup = (n: string) => (globalArgs.has(n) ? globalArgs.get(n) : auto.get(n));
@@ -80,7 +84,7 @@ export function planStages(df: Dockerfile, buildArgs: ReadonlyMap<string, string
         globalArgs.set(name, buildArgs.get(name) ?? (def === undefined ? undefined : x.word(def)));
       }
     } else current.instructions.push(ins);
-  }
+  });
   if (stages.length === 0) throw parseError(df.instructions[0]!.line, 'no build stage in current context');
   return { globalArgs, stages };
 }

@@ -18,6 +18,8 @@ import { plainSteps, writeTree } from '../support/build-context.js';
 import { brigCli, BRIG } from '../support/brig-cli.js';
 import { repoRoot, requires } from '../support/requires.js';
 import { readTextSync } from '../../src/util/read-text.js';
+import { formatPlatform, hostPlatform, parsePlatform } from '../../src/image/platform.js';
+import { registryMissing, startRegistry } from '../support/image-registry.js';
 
 const skip = requires('root', 'helper', 'busybox');
 const dir = mkdtempSync(path.join(tmpdir(), 'brig-build-'));
@@ -294,9 +296,25 @@ CMD ["cat /greeting.txt /etc/app.conf /etc/raw.conf /onbuild.txt /shell.txt"]
   assert.deepEqual(img[0].Config.Shell, ['/bin/sh', '-e', '-c']);
   // WHO is an ARG: in the RUN's environment, not the image's.
   assert.ok(!(img[0].Config.Env as string[]).some((e) => e.startsWith('WHO=')));
-  // The ignore file beside the Dockerfile kept secret.txt out.
-  const ls = brig(['build', '-q', ...NET, '-f', path.join(ctx, 'build/app.Dockerfile'), ctx]);
-  assert.equal(ls.code, 0, ls.stderr);
+  // The ignore file beside the Dockerfile keeps secret.txt out of COPY . (and the context's
+  // .dockerignore, which would keep files.tar.gz out, is not read); so does one beside a
+  // Dockerfile outside the context (docker's CLI rule).
+  writeTree(ctx, {
+    'build/ls.Dockerfile': 'FROM alpine-like:3\nCOPY . /ctx/\nCMD ["ls", "-a", "/ctx"]\n',
+    'build/ls.Dockerfile.dockerignore': 'secret.txt\n',
+    '.dockerignore': 'files.tar.gz\n',
+  });
+  writeTree(path.join(dir, 'outside'), { 'o.Dockerfile': 'FROM alpine-like:3\nCOPY . /ctx/\nCMD ["ls", "-a", "/ctx"]\n', 'o.Dockerfile.dockerignore': 'secret.txt\nbuild\n' });
+  const ignoreCases: [string, string[]][] = [[path.join(ctx, 'build/ls.Dockerfile'), ['build', 'files.tar.gz']], [path.join(dir, 'outside/o.Dockerfile'), ['files.tar.gz']]];
+  for (const [f, want] of ignoreCases) {
+    const ls = brig(['build', '-q', ...NET, '-f', f, ctx]);
+    assert.equal(ls.code, 0, ls.stderr);
+    const listed = ok(['run', '--rm', ...NET, ls.stdout.trim()]).split('\n');
+    assert.ok(!listed.includes('secret.txt'), `${f}: ${listed.join(' ')}`);
+    for (const w of want) assert.ok(listed.includes(w), `${f}: ${w} missing from ${listed.join(' ')}`);
+    if (!want.includes('build')) assert.ok(!listed.includes('build'), `${f}: ${listed.join(' ')}`);
+    ok(['rmi', ls.stdout.trim()]);
+  }
   const copyAll = context('lang2', { Dockerfile: 'FROM alpine-like:3\nCOPY . /ctx/\nCMD ["ls", "/ctx"]\n', 'a.txt': 'a', '.dockerignore': '*\n!a.txt\n' });
   const id = brig(['build', '-q', ...NET, copyAll]).stdout.trim();
   assert.equal(ok(['run', '--rm', ...NET, id]), 'a.txt\n');
@@ -363,6 +381,12 @@ test('errors: a failing RUN shows step, command, exit code and output; missing o
     // A registry on the loopback that is not there (never an outside address).
     ['FROM 127.0.0.1:9/no-such-image:1\n', /127\.0\.0\.1:9/],
     ['FROM alpine-like:3\nCOPY a b c\n', /When using COPY with more than one source file, the destination must be a directory and end with a \//],
+    // Expansion errors name the instruction's line, as parse errors do.
+    ['FROM alpine-like:3\nENV A=1\nWORKDIR ${NOPE:?must be set}\n', /dockerfile parse error on line 3: NOPE: must be set/],
+    ['FROM alpine-like:3\n\nENV B=${A\n', /dockerfile parse error on line 3: syntax error: missing '\}'/],
+    ['FROM alpine-like:3\nLABEL x="unclosed\n', /dockerfile parse error on line 2: .*double-quote/],
+    // COPY --parents is not done, so it is refused, not copied without the parents.
+    ['FROM alpine-like:3\nCOPY --parents a /x/\n', /dockerfile parse error on line 2: COPY --parents is not supported/],
   ];
   for (const [df, re] of cases) {
     const c = context(`fail-${Math.random().toString(36).slice(2, 8)}`, { Dockerfile: df, a: 'a', b: 'b' });
@@ -515,6 +539,122 @@ test('ADD of a URL (a server on 127.0.0.1) with --checksum', { skip }, async () 
   });
   assert.equal(b.code, 1);
   assert.match(b.stderr, /digest mismatch/);
+});
+
+/** A brig command run without blocking this process (a server here answers it). */
+function brigAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(BRIG, args, { env });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('a context given as the URL of a tar (a server on 127.0.0.1)', { skip }, async () => {
+  const src = context('urlctx', { Dockerfile: 'FROM alpine-like:3\nCOPY hello.txt /\nCMD ["cat", "/hello.txt"]\n', 'hello.txt': 'from a url context\n' });
+  const tar = spawnSync('tar', ['-C', src, '-cf', '-', '.']).stdout;
+  const srv = createServer((req, res) => {
+    if (req.url === '/ctx.tar') res.end(tar);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  try {
+    const port = (srv.address() as { port: number }).port;
+    const r = await brigAsync(['build', '-q', ...NET, `http://127.0.0.1:${port}/ctx.tar`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(ok(['run', '--rm', ...NET, r.stdout.trim()]), 'from a url context\n');
+    ok(['rmi', r.stdout.trim()]);
+  } finally {
+    await new Promise((r) => srv.close(r));
+  }
+});
+
+test('RUN --network=none, RUN --mount=type=bind,from=<stage>, a proxy arg, syntax= and check= warned about', { skip }, () => {
+  const c = context('small', {
+    Dockerfile: `# syntax=docker/dockerfile:1
+# check=error=true
+FROM alpine-like:3 AS src
+RUN echo made-in-stage > /made
+FROM alpine-like:3
+RUN awk -F: 'NR>2 {gsub(/ /, "", $1); print $1}' /proc/net/dev | sort > /ifs-default
+RUN --network=none awk -F: 'NR>2 {gsub(/ /, "", $1); print $1}' /proc/net/dev > /ifs
+RUN --mount=type=bind,from=src,target=/m cat /m/made > /got
+RUN echo "proxy=$HTTP_PROXY" > /proxy
+CMD ["cat", "/ifs-default", "/ifs", "/got", "/proxy"]
+`,
+  });
+  // No --network none here: the instruction's flag is what takes the network away.
+  const r = brig(['build', '--progress', 'plain', '--build-arg', 'HTTP_PROXY=http://127.0.0.1:9/', '-t', 'seed/small:1', c]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /\[Warning\] parser directive syntax=docker\/dockerfile:1 is ignored/);
+  assert.match(r.stderr, /\[Warning\] parser directive check=error=true is ignored: brig does not run build checks/);
+  // Without the flag a RUN has the default network's interface (eth0) besides lo.
+  assert.equal(ok(['run', '--rm', ...NET, 'seed/small:1']), 'eth0\nlo\nlo\nmade-in-stage\nproxy=http://127.0.0.1:9/\n');
+  const history = ok(['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'seed/small:1']);
+  assert.match(history, /RUN \/bin\/sh -c echo "proxy=\$HTTP_PROXY"/);
+  assert.doesNotMatch(history, /127\.0\.0\.1:9|HTTP_PROXY=/);
+  ok(['rmi', 'seed/small:1']);
+});
+
+const ESC = String.fromCharCode(0x1b);
+
+test('--progress tty to a pipe draws the live view', { skip }, () => {
+  const c = context('tty', { Dockerfile: 'FROM alpine-like:3\nRUN echo tty-step-output; sleep 0.5\n' });
+  const r = brig(['build', '--progress', 'tty', ...NET, '--no-cache', c]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /\[\+\] Building \d+\.\ds \(\d+\/\d+\)/);
+  assert.match(r.stderr, / => \[2\/2\] RUN echo tty-step-output; sleep 0\.5 {2}\d+\.\ds/);
+  // Redrawn in place: cursor up and erase-line sequences, not #N lines.
+  assert.match(r.stderr, new RegExp(`${ESC}\\[\\d+A`));
+  assert.ok(r.stderr.includes(`${ESC}[2K`));
+  assert.doesNotMatch(r.stderr, /^#\d+ /m);
+});
+
+test('--platform: BUILDPLATFORM is the host\'s, TARGETARCH the requested one; a local base of another platform is refused', { skip }, () => {
+  const host = hostPlatform();
+  const other = host.architecture === 'amd64' ? 'linux/arm64' : 'linux/amd64';
+  const otherArch = other.split('/')[1]!;
+  const c = context('platform', {
+    Dockerfile: 'FROM --platform=$BUILDPLATFORM alpine-like:3\nARG TARGETARCH\nARG BUILDARCH\nARG TARGETPLATFORM\nARG BUILDPLATFORM\nRUN echo "$TARGETARCH $BUILDARCH $TARGETPLATFORM $BUILDPLATFORM" > /arch\nCMD ["cat", "/arch"]\n',
+    'other.Dockerfile': 'FROM alpine-like:3\nRUN true\n',
+  });
+  const r = brig(['build', '-q', ...NET, '--platform', other, c]);
+  assert.equal(r.code, 0, r.stderr);
+  const hostPlat = formatPlatform(host);
+  assert.equal(ok(['run', '--rm', ...NET, r.stdout.trim()]), `${otherArch} ${host.architecture} ${formatPlatform(parsePlatform(other))} ${hostPlat}\n`);
+  ok(['rmi', r.stdout.trim()]);
+  const bad = brig(['build', '-q', ...NET, '--platform', other, '-f', path.join(c, 'other.Dockerfile'), c]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, new RegExp(`base image alpine-like:3 is ${hostPlat.replace(/\//g, '\\/')}, not the requested ${other.replace('/', '\\/')}`));
+});
+
+const regSkip = skip || registryMissing();
+
+test('--pull pulls the base even when an image of that name is here', { skip: regSkip }, async () => {
+  const reg = await startRegistry();
+  try {
+    const ref = `127.0.0.1:${reg.port}/brig-build/base:1`;
+    const marked = context('pullbase', { Dockerfile: 'FROM alpine-like:3\nRUN echo from-registry > /marker\n' });
+    const b = brig(['build', '-q', ...NET, '-t', ref, marked]);
+    assert.equal(b.code, 0, b.stderr);
+    const push = await brigAsync(['push', ref]);
+    assert.equal(push.code, 0, push.stderr);
+    // The local name now points at an image without the marker.
+    ok(['tag', 'alpine-like:3', ref]);
+    const c = context('pull', { Dockerfile: `FROM ${ref}\nCMD ["cat", "/marker"]\n` });
+    const local = brig(['build', '-q', ...NET, c]);
+    assert.equal(local.code, 0, local.stderr);
+    assert.notEqual(brig(['run', '--rm', ...NET, local.stdout.trim()]).code, 0, 'without --pull the local image is used');
+    const pulled = await brigAsync(['build', '-q', ...NET, '--pull', c]);
+    assert.equal(pulled.code, 0, pulled.stderr);
+    assert.equal(ok(['run', '--rm', ...NET, pulled.stdout.trim()]), 'from-registry\n');
+    for (const i of [local.stdout.trim(), pulled.stdout.trim(), ref]) brig(['rmi', i]);
+  } finally {
+    await reg.stop();
+  }
 });
 
 /** The host's node (Debian's nodejs, or the one the machine has) with its libraries and npm, on the Alpine-like base. */

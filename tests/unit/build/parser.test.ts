@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BrigError } from '../../../src/errors/index.js';
 import { execForm, flagMap, heredocMarkers, nameValues, parseDockerfile } from '../../../src/build/parser.js';
-import { planStages, stageRef, targetStage } from '../../../src/build/stages.js';
+import { automaticArgs, planStages, stageRef, targetStage } from '../../../src/build/stages.js';
 
 const kw = (text: string) => parseDockerfile(text).instructions.map((i) => `${i.keyword}@${i.line}:${i.rest}`);
 
@@ -97,4 +97,22 @@ test('stages: global args expand FROM, names are checked, the target reaches wha
   assert.throws(() => planStages(parseDockerfile('FROM a AS x\nFROM b AS x\n'), new Map(), new Map()), /line 2: duplicate stage name "x"/);
   assert.throws(() => planStages(parseDockerfile('RUN x\nFROM a\n'), new Map(), new Map()), /line 1: no build stage/);
   assert.throws(() => planStages(parseDockerfile('FROM a b\n'), new Map(), new Map()), /line 1: FROM requires either one or three arguments/);
+});
+
+test('expansion errors name the instruction\'s line: missing }, an unclosed quote, ${V:?msg}', () => {
+  const plan = (text: string) => planStages(parseDockerfile(text), new Map(), new Map());
+  assert.throws(() => plan('ARG A\nFROM a:${A\n'), /dockerfile parse error on line 2: syntax error: missing '\}'/);
+  assert.throws(() => plan('ARG A=1\n\nFROM "a\n'), /dockerfile parse error on line 3: unexpected end of statement while looking for matching double-quote/);
+  assert.throws(() => plan('ARG A="x\nFROM a\n'), /dockerfile parse error on line 1: unexpected end of statement/);
+  assert.throws(() => plan('ARG V\nFROM a:${V:?must be set}\n'), /dockerfile parse error on line 2: V: must be set/);
+  // An error that already names its line is kept as it is.
+  assert.throws(() => plan('FROM a AS 1x\n'), (e: BrigError) => e.message === 'dockerfile parse error on line 1: invalid name for build stage: "1x", name can\'t start with a number or contain symbols');
+});
+
+test('automatic platform args: BUILD* are the build host\'s, TARGET* the requested platform\'s', () => {
+  const m = automaticArgs({ os: 'linux', architecture: 'arm64', variant: 'v8' }, { os: 'linux', architecture: 'amd64' });
+  assert.deepEqual(Object.fromEntries(m), {
+    BUILDPLATFORM: 'linux/amd64', BUILDOS: 'linux', BUILDARCH: 'amd64', BUILDVARIANT: '',
+    TARGETPLATFORM: 'linux/arm64/v8', TARGETOS: 'linux', TARGETARCH: 'arm64', TARGETVARIANT: 'v8',
+  });
 });
