@@ -369,3 +369,42 @@ test('builds: up builds a missing image (PROJECT-SERVICE) once for services shar
   assert.match(r.stderr, new RegExp(`${refused.dir}/compose\\.yaml:5: services\\.web\\.build\\.ssh: not supported by brig compose`));
   assert.deepEqual(leftovers('buildbad', [], []), []);
 });
+
+test('external network and volume: up joins the existing ones by their own names, down (even -v) keeps them; a missing one is named', { skip }, () => {
+  const net = `ext-net-${process.pid}`;
+  const vol = `ext-vol-${process.pid}`;
+  ok(['network', 'create', net]);
+  ok(['volume', 'create', vol]);
+  try {
+    const p = project(
+      'extern',
+      `services:
+  a:
+    image: ${IMAGE}
+    init: true
+    command: ["sleep", "1000"]
+    networks: [shared]
+    volumes: ["keep:/keep"]
+networks:
+  shared: { external: true, name: ${net} }
+volumes:
+  keep: { external: { name: ${vol} } }
+`,
+    );
+    p.ok(['up', '-d']);
+    const c = JSON.parse(ok(['inspect', 'extern-a-1']))[0] as { NetworkSettings: { Networks: Record<string, unknown> }; Mounts: { Name?: string }[] };
+    assert.deepEqual(Object.keys(c.NetworkSettings.Networks), [net]);
+    assert.deepEqual(c.Mounts.map((m) => m.Name), [vol]);
+    p.ok(['down', '-v']);
+    assert.equal(brig(['network', 'inspect', net]).code, 0, 'down keeps the external network');
+    assert.equal(brig(['volume', 'inspect', vol]).code, 0, 'down -v keeps the external volume');
+    ok(['network', 'rm', net]);
+    const r = p.compose(['up', '-d']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, new RegExp(`network ${net} declared as external, but could not be found`));
+    assert.equal(p.ok(['ps', '-aq']), '', 'nothing made');
+  } finally {
+    brig(['network', 'rm', net]);
+    brig(['volume', 'rm', vol]);
+  }
+});
