@@ -17,6 +17,7 @@ import { BRIG, brigCli } from '../support/brig-cli.js';
 import { type Bridge, composeLeftovers, networkBridge } from '../support/compose-host.js';
 import { fetchText } from '../support/http-text.js';
 import { busyboxTar } from '../support/image-busybox.js';
+import { registryMissing, startRegistry } from '../support/image-registry.js';
 import { requires } from '../support/requires.js';
 import { readTextSync } from '../../src/util/read-text.js';
 
@@ -406,5 +407,40 @@ volumes:
   } finally {
     brig(['network', 'rm', net]);
     brig(['volume', 'rm', vol]);
+  }
+});
+
+test("push: each service's image that it builds goes to a registry on 127.0.0.1 (build.tags too); the others are skipped; --ignore-push-failures", { skip: skip || registryMissing() }, async () => {
+  const reg = await startRegistry();
+  try {
+    const web = `${reg.host}/compose/web:1`;
+    ok(['tag', IMAGE, web]);
+    ok(['tag', IMAGE, `${reg.host}/compose/web:extra`]);
+    const p = project(
+      'pushed',
+      `services:
+  web:
+    image: ${web}
+    build: { context: ., tags: ["${reg.host}/compose/web:extra"] }
+  box:
+    image: ${IMAGE}
+  gone:
+    image: ${reg.host}/compose/gone:1
+    build: .
+`,
+    );
+    const r = p.compose(['push', 'web', 'box']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /Service box {2}Skipped/);
+    const tags = (await (await fetch(`http://${reg.host}/v2/compose/web/tags/list`)).json()) as { tags: string[] };
+    assert.deepEqual(tags.tags.sort(), ['1', 'extra']);
+    // gone's image is not here: the push fails, and only --ignore-push-failures goes on.
+    assert.notEqual(p.compose(['push']).code, 0);
+    const ignored = p.compose(['push', '--ignore-push-failures']);
+    assert.equal(ignored.code, 0, ignored.stderr);
+    assert.match(ignored.stderr, /gone:1/);
+  } finally {
+    brig(['rmi', `${reg.host}/compose/web:1`, `${reg.host}/compose/web:extra`]);
+    await reg.stop();
   }
 });

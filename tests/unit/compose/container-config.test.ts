@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { configHash, containerRequest, durationNs, networkName, volumeName } from '../../../src/compose/container-config.js';
-import { dependencyLevels, dependencyOrder, ensureNetworks, ensureVolumes, preflight } from '../../../src/compose/orchestrate.js';
+import { dependencyLevels, dependencyOrder, ensureNetworks, ensureVolumes, preflight, pushImages } from '../../../src/compose/orchestrate.js';
 import type { Engine } from '../../../src/engine/engine.js';
 import { loadProject, locateField } from '../../../src/compose/project.js';
 
@@ -227,4 +227,46 @@ volumes:
 
   writeFileSync(path.join(d, 'compose.yaml'), 'services:\n  a:\n    image: i\nnetworks:\n  n: { name: x, external: { name: y } }\n');
   assert.throws(() => loadProject({ env: {}, cwd: d, home: '/home/u', warn: () => undefined }), /compose\.yaml:5: network n: network\.external\.name and network\.name conflict; only use network\.name/);
+});
+
+test("push: docker compose's rule, each service with a build and an image (and its build.tags); the others skipped; failures stop it unless ignored", async () => {
+  const { p } = project(
+    'push',
+    `services:
+  web:
+    image: reg.local:5000/web:1
+    build: { context: ., tags: ["reg.local:5000/web:latest"] }
+  worker:
+    build: .
+  db:
+    image: postgres:16
+  api:
+    image: reg.local:5000/api:1
+    build: .
+`,
+  );
+  const pushed: string[] = [];
+  const events: string[] = [];
+  const refuse = new Set<string>();
+  const engine = {
+    pushImage: async (ref: string) => {
+      if (refuse.has(ref)) throw new Error(`denied: ${ref}`);
+      pushed.push(ref);
+      return { reference: ref, digest: 'sha256:0', size: 0 };
+    },
+  } as unknown as Engine;
+  const rep = { progress: (kind: string, name: string, status: string) => void events.push(`${kind} ${name} ${status}`), warn: (m: string) => void events.push(`warn ${m}`) };
+  await pushImages(engine, p, Object.keys(p.services), {}, rep);
+  assert.deepEqual(pushed.sort(), ['reg.local:5000/api:1', 'reg.local:5000/web:1', 'reg.local:5000/web:latest']);
+  assert.ok(events.includes('Service worker Skipped') && events.includes('Service db Skipped'), events.join('\n'));
+  pushed.length = 0;
+  await pushImages(engine, p, ['api'], {}, rep);
+  assert.deepEqual(pushed, ['reg.local:5000/api:1'], 'only the services named');
+  refuse.add('reg.local:5000/web:1');
+  await assert.rejects(pushImages(engine, p, ['web', 'api'], {}, rep), /denied: reg\.local:5000\/web:1/);
+  events.length = 0;
+  pushed.length = 0;
+  await pushImages(engine, p, ['web', 'api'], { ignoreFailures: true }, rep);
+  assert.deepEqual(pushed.sort(), ['reg.local:5000/api:1', 'reg.local:5000/web:latest']);
+  assert.ok(events.includes('warn denied: reg.local:5000/web:1'), events.join('\n'));
 });
