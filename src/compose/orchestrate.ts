@@ -433,7 +433,11 @@ export async function down(engine: Engine, p: Project, opts: DownOptions, r: Rep
   for (const l of [...new Set(doomed.map(rank))].sort((a, b) => b - a)) {
     await Promise.all(doomed.filter((c) => rank(c) === l).map((c) => removeContainer(engine, c, r, opts.timeout, opts.volumes === true)));
   }
-  const nets = await engine.listNetworks({ filters: { label: [`${LABEL.project}=${p.name}`] } });
+  // What the file declares external stays even when it carries this project's label (made
+  // by an earlier project of the same name, then declared external), as docker compose skips it.
+  const externalNets = new Set(Object.keys(p.networks).filter((k) => isExternal(p.networks[k]!)).map((k) => networkName(p, k)));
+  const externalVols = new Set(Object.keys(p.volumes).filter((k) => isExternal(p.volumes[k]!)).map((k) => volumeName(p, k)));
+  const nets = (await engine.listNetworks({ filters: { label: [`${LABEL.project}=${p.name}`] } })).filter((n) => !externalNets.has(n.Name));
   for (const n of nets) {
     r.progress('Network', n.Name, 'Removing');
     await engine.removeNetwork(n.Id);
@@ -441,7 +445,7 @@ export async function down(engine: Engine, p: Project, opts: DownOptions, r: Rep
   }
   if (opts.volumes) {
     const vols = await engine.listVolumes({ filters: { label: [`${LABEL.project}=${p.name}`] } });
-    for (const v of vols.Volumes) {
+    for (const v of vols.Volumes.filter((x) => !externalVols.has(x.Name))) {
       r.progress('Volume', v.Name, 'Removing');
       await engine.removeVolume(v.Name);
       r.progress('Volume', v.Name, 'Removed');

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { configHash, containerRequest, durationNs, networkName, volumeName } from '../../../src/compose/container-config.js';
-import { dependencyLevels, dependencyOrder, ensureNetworks, ensureVolumes, preflight, pushImages } from '../../../src/compose/orchestrate.js';
+import { dependencyLevels, dependencyOrder, down, ensureNetworks, ensureVolumes, preflight, pushImages } from '../../../src/compose/orchestrate.js';
 import type { Engine } from '../../../src/engine/engine.js';
 import { loadProject, locateField } from '../../../src/compose/project.js';
 
@@ -269,4 +269,22 @@ test("push: docker compose's rule, each service with a build and an image (and i
   await pushImages(engine, p, ['web', 'api'], { ignoreFailures: true }, rep);
   assert.deepEqual(pushed.sort(), ['reg.local:5000/api:1', 'reg.local:5000/web:latest']);
   assert.ok(events.includes('warn denied: reg.local:5000/web:1'), events.join('\n'));
+});
+
+test("down -v keeps what the file declares external, even carrying the project's label (made by an earlier project of that name)", async () => {
+  const { p } = project('keep', 'services:\n  a:\n    image: i\n    networks: [net]\n    volumes: ["vol:/v"]\nnetworks:\n  net: { external: true, name: keep_net }\nvolumes:\n  vol: { external: true, name: keep_vol }\n  own: {}\n');
+  const removed: string[] = [];
+  const labels = { 'com.docker.compose.project': 'keep' };
+  const engine = {
+    listContainers: async () => [],
+    listNetworks: async () => [
+      { Id: 'n1', Name: 'keep_net', Labels: labels },
+      { Id: 'n2', Name: 'keep_default', Labels: labels },
+    ],
+    removeNetwork: async (id: string) => void removed.push(`network ${id}`),
+    listVolumes: async () => ({ Volumes: [{ Name: 'keep_vol', Labels: labels }, { Name: 'keep_own', Labels: labels }] }),
+    removeVolume: async (n: string) => void removed.push(`volume ${n}`),
+  } as unknown as Engine;
+  await down(engine, p, { volumes: true }, { progress: () => undefined, warn: () => undefined });
+  assert.deepEqual(removed, ['network n2', 'volume keep_own']);
 });
