@@ -83,15 +83,25 @@ export function containerName(project: string, service: string, n: number): stri
   return `${project}-${service}-${n}`;
 }
 
-/** The engine's name of a project network: its `name:`, else PROJECT_KEY. */
+/**
+ * The engine's name of a project network or volume: its `name:`; else, external, the key itself
+ * (or the deprecated `external: {name:}`), as the Compose Specification says, since the project
+ * did not make it; else PROJECT_KEY. loadProject resolves these into `name:` already; this
+ * covers a Project made elsewhere.
+ */
+function resourceName(p: Project, d: Dict, key: string): string {
+  if (typeof d.name === 'string') return d.name;
+  if (!isExternal(d)) return `${p.name}_${key}`;
+  const legacy = typeof d.external === 'object' && d.external !== null ? (d.external as Dict).name : undefined;
+  return typeof legacy === 'string' ? legacy : key;
+}
+
 export function networkName(p: Project, key: string): string {
-  const n = p.networks[key] ?? {};
-  return typeof n.name === 'string' ? n.name : `${p.name}_${key}`;
+  return resourceName(p, p.networks[key] ?? {}, key);
 }
 
 export function volumeName(p: Project, key: string): string {
-  const v = p.volumes[key] ?? {};
-  return typeof v.name === 'string' ? v.name : `${p.name}_${key}`;
+  return resourceName(p, p.volumes[key] ?? {}, key);
 }
 
 export function isExternal(d: Dict): boolean {

@@ -241,6 +241,35 @@ export async function ensureImage(engine: Engine, p: Project, service: string, r
   return id!;
 }
 
+/**
+ * `compose push`: docker compose's rule, only what the project builds and names: a service
+ * with both `build` and `image` (its image and its build.tags); one without a build (someone
+ * else's image) or without an image (PROJECT-SERVICE, no registry's name) is skipped. The
+ * pushes go at once; with ignoreFailures a failed one is a warning and the others still count.
+ */
+export async function pushImages(engine: Engine, p: Project, services: string[], opts: { ignoreFailures?: boolean; signal?: AbortSignal }, r: Reporter): Promise<void> {
+  const refs: string[] = [];
+  for (const s of services) {
+    const svc = p.services[s]!;
+    if (svc.build === undefined || typeof svc.image !== 'string') {
+      r.progress('Service', s, 'Skipped');
+      continue;
+    }
+    refs.push(svc.image, ...(((svc.build as Dict).tags ?? []) as unknown[]).map(String));
+  }
+  const results = await Promise.allSettled(
+    [...new Set(refs)].map(async (ref) => {
+      r.progress('Image', ref, 'Pushing');
+      await engine.pushImage(ref, opts.signal ? { signal: opts.signal } : {});
+      r.progress('Image', ref, 'Pushed');
+    }),
+  );
+  const failed = results.flatMap((x) => (x.status === 'rejected' ? [x.reason as unknown] : []));
+  if (failed.length === 0) return;
+  if (!opts.ignoreFailures) throw failed[0];
+  for (const e of failed) r.warn(e instanceof Error ? e.message : String(e));
+}
+
 function isRunning(c: ContainerSummary): boolean {
   return c.State === 'running' || c.State === 'restarting';
 }
@@ -404,7 +433,11 @@ export async function down(engine: Engine, p: Project, opts: DownOptions, r: Rep
   for (const l of [...new Set(doomed.map(rank))].sort((a, b) => b - a)) {
     await Promise.all(doomed.filter((c) => rank(c) === l).map((c) => removeContainer(engine, c, r, opts.timeout, opts.volumes === true)));
   }
-  const nets = await engine.listNetworks({ filters: { label: [`${LABEL.project}=${p.name}`] } });
+  // What the file declares external stays even when it carries this project's label (made
+  // by an earlier project of the same name, then declared external), as docker compose skips it.
+  const externalNets = new Set(Object.keys(p.networks).filter((k) => isExternal(p.networks[k]!)).map((k) => networkName(p, k)));
+  const externalVols = new Set(Object.keys(p.volumes).filter((k) => isExternal(p.volumes[k]!)).map((k) => volumeName(p, k)));
+  const nets = (await engine.listNetworks({ filters: { label: [`${LABEL.project}=${p.name}`] } })).filter((n) => !externalNets.has(n.Name));
   for (const n of nets) {
     r.progress('Network', n.Name, 'Removing');
     await engine.removeNetwork(n.Id);
@@ -412,7 +445,7 @@ export async function down(engine: Engine, p: Project, opts: DownOptions, r: Rep
   }
   if (opts.volumes) {
     const vols = await engine.listVolumes({ filters: { label: [`${LABEL.project}=${p.name}`] } });
-    for (const v of vols.Volumes) {
+    for (const v of vols.Volumes.filter((x) => !externalVols.has(x.Name))) {
       r.progress('Volume', v.Name, 'Removing');
       await engine.removeVolume(v.Name);
       r.progress('Volume', v.Name, 'Removed');

@@ -114,6 +114,23 @@ function locateIn(files: Loaded[], field: string): string | undefined {
   return owner ? at(owner, parts) : undefined;
 }
 
+/**
+ * An external network or volume is named by its key (the project did not make it, so it has no
+ * project prefix), or by `name:`. The legacy `external: {name: x}` becomes `name: x` with
+ * compose's deprecation warning; `external` is then plain `true`, as `compose config` prints it.
+ */
+function resolveExternal(kind: 'network' | 'volume', key: string, d: Dict, warn: (m: string) => void): void {
+  if (d.external === undefined || d.external === false) return;
+  const legacy = typeof d.external === 'object' && d.external !== null ? (d.external as Dict).name : undefined;
+  if (typeof legacy === 'string') {
+    if (typeof d.name === 'string' && d.name !== legacy) throw new BrigError('INVALID_CONFIG', `${kind} ${key}: ${kind}.external.name and ${kind}.name conflict; only use ${kind}.name`, { field: `${kind}s.${key}.external` });
+    warn(kind === 'network' ? `network ${key}: network.external.name is deprecated. Please set network.name with external: true` : `volume ${key}: volume.external.name is deprecated in favor of volume.name`);
+    d.name = legacy;
+  }
+  d.name ??= key;
+  d.external = true;
+}
+
 /** The error with the file and line of its field in front, unless it names a place already. */
 export function withLocation(e: unknown, where: string | undefined): unknown {
   if (!(e instanceof BrigError) || where === undefined || e.message.startsWith('/')) return e;
@@ -211,6 +228,12 @@ export function loadProject(opts: ProjectOptions): Project {
   const resources = (v: unknown) => Object.fromEntries(Object.entries((v ?? {}) as Record<string, Dict | null>).map(([k, x]) => [k, x ?? {}]));
   const networks = resources(merged.networks);
   const volumes = resources(merged.volumes);
+  try {
+    for (const [k, n] of Object.entries(networks)) resolveExternal('network', k, n, opts.warn);
+    for (const [k, v] of Object.entries(volumes)) resolveExternal('volume', k, v, opts.warn);
+  } catch (e) {
+    throw withLocation(e, e instanceof BrigError && e.field ? locateIn([...cache.values()], e.field) : undefined);
+  }
   try {
     for (const [n, s] of Object.entries(services)) {
       if (s.image === undefined && s.build === undefined) throw new BrigError('INVALID_CONFIG', `service "${n}" has neither an image nor a build context specified`, { field: `services.${n}` });

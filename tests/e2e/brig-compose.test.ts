@@ -5,7 +5,10 @@
  * -v leaving nothing on the host; depends_on service_healthy; json-file logging limits,
  * labels, limits and replicas; up twice recreating only what changed; bad files named by
  * file:line:path and leaving nothing. Images are made here from the host's busybox (httpd,
- * wget); services that are not about networks run with network_mode none.
+ * wget); services that are not about networks run with network_mode none. Also: external
+ * networks and volumes, push to a registry on 127.0.0.1, and the smaller verbs and flags (up
+ * --wait, --force-recreate, --remove-orphans, ls, images, top, start/stop/restart, rm, run --rm,
+ * down --rmi local).
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -17,6 +20,7 @@ import { BRIG, brigCli } from '../support/brig-cli.js';
 import { type Bridge, composeLeftovers, networkBridge } from '../support/compose-host.js';
 import { fetchText } from '../support/http-text.js';
 import { busyboxTar } from '../support/image-busybox.js';
+import { registryMissing, startRegistry } from '../support/image-registry.js';
 import { requires } from '../support/requires.js';
 import { readTextSync } from '../../src/util/read-text.js';
 
@@ -368,4 +372,167 @@ test('builds: up builds a missing image (PROJECT-SERVICE) once for services shar
   assert.equal(r.code, 125);
   assert.match(r.stderr, new RegExp(`${refused.dir}/compose\\.yaml:5: services\\.web\\.build\\.ssh: not supported by brig compose`));
   assert.deepEqual(leftovers('buildbad', [], []), []);
+});
+
+test('external network and volume: up joins the existing ones by their own names, down (even -v) keeps them; a missing one is named', { skip }, () => {
+  const net = `ext-net-${process.pid}`;
+  const vol = `ext-vol-${process.pid}`;
+  ok(['network', 'create', net]);
+  ok(['volume', 'create', vol]);
+  try {
+    const p = project(
+      'extern',
+      `services:
+  a:
+    image: ${IMAGE}
+    init: true
+    command: ["sleep", "1000"]
+    networks: [shared]
+    volumes: ["keep:/keep"]
+networks:
+  shared: { external: true, name: ${net} }
+volumes:
+  keep: { external: { name: ${vol} } }
+`,
+    );
+    p.ok(['up', '-d']);
+    const c = JSON.parse(ok(['inspect', 'extern-a-1']))[0] as { NetworkSettings: { Networks: Record<string, unknown> }; Mounts: { Name?: string }[] };
+    assert.deepEqual(Object.keys(c.NetworkSettings.Networks), [net]);
+    assert.deepEqual(c.Mounts.map((m) => m.Name), [vol]);
+    p.ok(['down', '-v']);
+    assert.equal(brig(['network', 'inspect', net]).code, 0, 'down keeps the external network');
+    assert.equal(brig(['volume', 'inspect', vol]).code, 0, 'down -v keeps the external volume');
+    ok(['network', 'rm', net]);
+    const r = p.compose(['up', '-d']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, new RegExp(`network ${net} declared as external, but could not be found`));
+    assert.equal(p.ok(['ps', '-aq']), '', 'nothing made');
+  } finally {
+    brig(['network', 'rm', net]);
+    brig(['volume', 'rm', vol]);
+  }
+});
+
+test("push: each service's image that it builds goes to a registry on 127.0.0.1 (build.tags too); the others are skipped; --ignore-push-failures", { skip: skip || registryMissing() }, async () => {
+  const reg = await startRegistry();
+  try {
+    const web = `${reg.host}/compose/web:1`;
+    ok(['tag', IMAGE, web]);
+    ok(['tag', IMAGE, `${reg.host}/compose/web:extra`]);
+    const p = project(
+      'pushed',
+      `services:
+  web:
+    image: ${web}
+    build: { context: ., tags: ["${reg.host}/compose/web:extra"] }
+  box:
+    image: ${IMAGE}
+  gone:
+    image: ${reg.host}/compose/gone:1
+    build: .
+`,
+    );
+    const r = p.compose(['push', 'web', 'box']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /Service box {2}Skipped/);
+    const tags = (await (await fetch(`http://${reg.host}/v2/compose/web/tags/list`)).json()) as { tags: string[] };
+    assert.deepEqual(tags.tags.sort(), ['1', 'extra']);
+    // gone's image is not here: the push fails, and only --ignore-push-failures goes on.
+    assert.notEqual(p.compose(['push']).code, 0);
+    const ignored = p.compose(['push', '--ignore-push-failures']);
+    assert.equal(ignored.code, 0, ignored.stderr);
+    assert.match(ignored.stderr, /gone:1/);
+  } finally {
+    brig(['rmi', `${reg.host}/compose/web:1`, `${reg.host}/compose/web:extra`]);
+    await reg.stop();
+  }
+});
+
+test('verbs: up --wait, service_completed_successfully, ls, images, top, stop/start/restart, rm, run --rm, --force-recreate, --remove-orphans', { skip }, () => {
+  const yaml = (withExtra: boolean) => `services:
+  setup:
+    image: ${IMAGE}
+    network_mode: none
+    command: ["sh", "-c", "sleep 1; exit 0"]
+  app:
+    image: ${IMAGE}
+    network_mode: none
+    init: true
+    command: ["sh", "-c", "sleep 1; touch /ready; exec sleep 1000"]
+    healthcheck: { test: ["CMD", "test", "-f", "/ready"], interval: 200ms, retries: 30 }
+    depends_on:
+      setup: { condition: service_completed_successfully }
+${withExtra ? `  extra:\n    image: ${IMAGE}\n    network_mode: none\n    init: true\n    command: ["sleep", "1000"]\n` : ''}`;
+  const p = project('verbs', yaml(true));
+  try {
+    p.ok(['up', '-d', '--wait']);
+    const setup = JSON.parse(ok(['inspect', 'verbs-setup-1']))[0] as { State: { Running: boolean; ExitCode: number; FinishedAt: string } };
+    const app = inspect('verbs-app-1');
+    assert.deepEqual([setup.State.Running, setup.State.ExitCode], [false, 0]);
+    assert.ok(Date.parse(app.State.StartedAt) >= Date.parse(setup.State.FinishedAt), `app started ${app.State.StartedAt}, setup finished ${setup.State.FinishedAt}`);
+    assert.equal(app.State.Health?.Status, 'healthy', '--wait returned only once app was healthy');
+
+    assert.match(p.ok(['ls']), /^verbs +running\(2\), exited\(1\) +\S*compose\.yaml$/m);
+    assert.deepEqual(JSON.parse(p.ok(['ls', '--format', 'json'])).find((x: { Name: string }) => x.Name === 'verbs').Status.split(', ').sort(), ['exited(1)', 'running(2)']);
+    assert.match(p.ok(['images']), /^verbs-app-1 +localhost\/compose-box +1 +[0-9a-f]{12} /m);
+    assert.match(p.ok(['top', 'app']), /^verbs-app-1\n(.|\n)*sleep 1000/);
+
+    p.ok(['stop', 'extra']);
+    assert.equal(inspect('verbs-extra-1').State.Running, false);
+    p.ok(['start', 'extra']);
+    const started = inspect('verbs-extra-1');
+    assert.ok(started.State.Running);
+    p.ok(['restart', 'extra']);
+    const restarted = inspect('verbs-extra-1');
+    assert.ok(restarted.State.Running && restarted.State.StartedAt !== started.State.StartedAt, 'restart started it again');
+    p.ok(['stop', 'extra']);
+    p.ok(['rm', '-f', 'extra']);
+    assert.equal(brig(['inspect', 'verbs-extra-1']).code, 1, 'rm removed the stopped container');
+
+    const run = p.compose(['run', '--rm', '--no-deps', 'extra', 'echo', 'one-off']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /one-off/);
+    assert.equal(p.ok(['ps', '-aq', 'extra']), '', 'run --rm left no container');
+
+    p.ok(['up', '-d', 'extra']);
+    const extraId = inspect('verbs-extra-1').Id;
+    p.ok(['up', '-d', '--force-recreate', 'extra']);
+    assert.notEqual(inspect('verbs-extra-1').Id, extraId, '--force-recreate made a new container of an unchanged service');
+
+    writeFileSync(path.join(p.dir, 'compose.yaml'), yaml(false));
+    const orphan = p.compose(['up', '-d']);
+    assert.match(orphan.stderr, /Found orphan containers \(verbs-extra-1\)/);
+    assert.equal(inspect('verbs-extra-1').State.Running, true, 'without --remove-orphans the orphan stays');
+    p.ok(['up', '-d', '--remove-orphans']);
+    assert.equal(brig(['inspect', 'verbs-extra-1']).code, 1, '--remove-orphans removed it');
+  } finally {
+    p.compose(['down', '--remove-orphans', '-t', '0']);
+  }
+  assert.equal(p.ok(['ps', '-aq']), '');
+});
+
+test('down --rmi local removes the images the project built under its own name (PROJECT-SERVICE), not those with an image: name', { skip }, () => {
+  const p = project(
+    'rmilocal',
+    `services:
+  built:
+    build:
+      context: .
+      dockerfile_inline: |
+        FROM ${IMAGE}
+        LABEL made.by=rmilocal
+    network_mode: none
+    command: ["true"]
+  named:
+    image: ${IMAGE}
+    network_mode: none
+    command: ["true"]
+`,
+  );
+  p.ok(['up', '-d']);
+  assert.equal(brig(['image', 'inspect', 'rmilocal-built']).code, 0, 'up built rmilocal-built');
+  p.ok(['down', '--rmi', 'local']);
+  assert.notEqual(brig(['image', 'inspect', 'rmilocal-built']).code, 0, '--rmi local removed the built image');
+  assert.equal(brig(['image', 'inspect', IMAGE]).code, 0, 'an image: name is not local');
+  assert.equal(p.ok(['ps', '-aq']), '');
 });

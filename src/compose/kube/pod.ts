@@ -21,6 +21,7 @@
  */
 import type { ContainerCreateRequest, HealthConfig, HostConfig, RestartPolicy } from '../../engine/containers/config.js';
 import type { MountRequest } from '../../engine/volumes/mount-spec.js';
+import { expandReferences } from './expansion.js';
 import type { Dict, KubeDocument } from './manifest.js';
 import { bytes, cpus } from './quantity.js';
 
@@ -319,7 +320,16 @@ function lookupKey(r: Reader, ref: Dict, at: string, kind: 'configMap' | 'secret
   return source[key]!.toString('utf8');
 }
 
-function environment(r: Reader, c: Dict, at: string, pod: string): string[] {
+/** `$(VAR)` expanded from `env`; a reference to nothing stays as written, with a warning naming it. */
+function expand(r: Reader, input: string, env: Map<string, string>, at: string): string {
+  const { value, undefinedNames } = expandReferences(input, (n) => env.get(n));
+  const scope = at.endsWith('.value') ? 'the variables defined before this one' : "the container's environment";
+  for (const n of undefinedNames) r.ctx.warn(`${r.doc.where(at)}: $(${n}) is not among ${scope}; left as written, as Kubernetes does`);
+  return value;
+}
+
+/** The container's environment in order (envFrom, then env); env values expand `$(VAR)` of what came before. */
+function environment(r: Reader, c: Dict, at: string, pod: string): Map<string, string> {
   const env = new Map<string, string>();
   r.list(c.envFrom, `${at}.envFrom`).forEach((x, i) => {
     const f = `${at}.envFrom[${i}]`;
@@ -341,7 +351,7 @@ function environment(r: Reader, c: Dict, at: string, pod: string): string[] {
     const e = r.keys(x, f, ['name', 'value', 'valueFrom']);
     const name = r.str(e.name, `${f}.name`, true)!;
     if (e.valueFrom === undefined) {
-      env.set(name, e.value === undefined || e.value === null ? '' : String(e.value));
+      env.set(name, e.value === undefined || e.value === null ? '' : expand(r, String(e.value), env, `${f}.value`));
       return;
     }
     if (e.value !== undefined) throw r.doc.error(`${f}.value`, 'value and valueFrom together');
@@ -357,7 +367,7 @@ function environment(r: Reader, c: Dict, at: string, pod: string): string[] {
     } else throw r.doc.error(`${f}.valueFrom`, 'needs one of configMapKeyRef, secretKeyRef, fieldRef');
     if (value !== undefined) env.set(name, value);
   });
-  return [...env].map(([k, v]) => `${k}=${v}`);
+  return env;
 }
 
 /** A configMap's or secret's files: every key, or the items asked for, with their modes. */
@@ -524,8 +534,10 @@ function podPlan(r: Reader, at: string, meta: Dict, spec: Dict, pod: string): Po
     const sec = security(r, c.securityContext, `${f}.securityContext`, podSc);
     const { User, ...secHost } = sec;
     const shared = `container:${infraName}`;
-    const command = r.strings(c.command, `${f}.command`);
-    const args = r.strings(c.args, `${f}.args`);
+    // Kubernetes expands command and args against the container's whole environment.
+    const env = environment(r, c, f, pod);
+    const command = r.strings(c.command, `${f}.command`)?.map((x, j) => expand(r, x, env, `${f}.command[${j}]`));
+    const args = r.strings(c.args, `${f}.args`)?.map((x, j) => expand(r, x, env, `${f}.args[${j}]`));
     const workingDir = r.str(c.workingDir, `${f}.workingDir`);
     if (workingDir !== undefined && !workingDir.startsWith('/')) throw doc.error(`${f}.workingDir`, 'an absolute path');
     const request: ContainerCreateRequest = {
@@ -533,7 +545,7 @@ function podPlan(r: Reader, at: string, meta: Dict, spec: Dict, pod: string): Po
       // Kubernetes: command replaces the image's entrypoint (and so its cmd), args its cmd.
       ...(command !== undefined ? { Entrypoint: command } : {}),
       ...(args !== undefined ? { Cmd: args } : {}),
-      Env: environment(r, c, f, pod),
+      Env: [...env].map(([k, v]) => `${k}=${v}`),
       ...(workingDir !== undefined ? { WorkingDir: workingDir } : {}),
       ...(User !== undefined ? { User } : {}),
       Hostname: hostname,

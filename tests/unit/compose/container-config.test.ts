@@ -9,8 +9,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { configHash, containerRequest, durationNs } from '../../../src/compose/container-config.js';
-import { dependencyLevels, dependencyOrder, preflight } from '../../../src/compose/orchestrate.js';
+import { configHash, containerRequest, durationNs, networkName, volumeName } from '../../../src/compose/container-config.js';
+import { dependencyLevels, dependencyOrder, down, ensureNetworks, ensureVolumes, preflight, pushImages } from '../../../src/compose/orchestrate.js';
+import type { Engine } from '../../../src/engine/engine.js';
 import { loadProject, locateField } from '../../../src/compose/project.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'brig-compose-cc-'));
@@ -168,4 +169,122 @@ test('dependency order and levels; a cycle is named', () => {
   assert.deepEqual(Object.fromEntries(dependencyLevels(p)), { db: 0, api: 1, web: 2, solo: 0 });
   const { p: c } = project('cycle', 'services:\n  a: { image: i, depends_on: [b] }\n  b: { image: i, depends_on: [a] }\n');
   assert.throws(() => dependencyOrder(c, ['a']), /dependency cycle detected: a -> b -> a/);
+});
+
+test('external networks and volumes keep their own names (the key, name:, or the deprecated external.name); up makes none and a missing one is named', async () => {
+  const yaml = `services:
+  a:
+    image: i
+    networks: [shared, legacy, own]
+    volumes: ["data:/data", "old:/old", "mine:/mine"]
+networks:
+  shared: { external: true }
+  legacy: { external: { name: corp-net } }
+  own: {}
+volumes:
+  data: { external: true, name: real-data }
+  old: { external: { name: corp-vol } }
+  mine: {}
+`;
+  const d = path.join(tmp, 'ext');
+  mkdirSync(d, { recursive: true });
+  writeFileSync(path.join(d, 'compose.yaml'), yaml);
+  const warnings: string[] = [];
+  const p = loadProject({ env: {}, cwd: d, home: '/home/u', projectName: 'proj', warn: (m) => warnings.push(m) });
+  assert.deepEqual(p.networks.shared, { external: true, name: 'shared' });
+  assert.deepEqual(p.networks.legacy, { external: true, name: 'corp-net' }, 'compose config prints the legacy form as name: + external: true');
+  assert.deepEqual(p.volumes.data, { external: true, name: 'real-data' });
+  assert.deepEqual(warnings, ['network legacy: network.external.name is deprecated. Please set network.name with external: true', 'volume old: volume.external.name is deprecated in favor of volume.name']);
+  assert.deepEqual(['shared', 'legacy', 'own'].map((k) => networkName(p, k)), ['shared', 'corp-net', 'proj_own']);
+  assert.deepEqual(['data', 'old', 'mine'].map((k) => volumeName(p, k)), ['real-data', 'corp-vol', 'proj_mine']);
+  const r = containerRequest(p, 'a', 1, { warn: () => undefined }).request;
+  assert.deepEqual(Object.keys(r.NetworkingConfig?.EndpointsConfig ?? {}).sort(), ['corp-net', 'proj_own', 'shared']);
+  assert.deepEqual((r.HostConfig?.Mounts ?? []).map((m) => m.Source), ['real-data', 'corp-vol', 'proj_mine']);
+
+  // A Project made without loadProject (no name: resolved) is named the same way.
+  const bare = { ...p, networks: { n: { external: true } }, volumes: { v: { external: { name: 'x' } } } };
+  assert.equal(networkName(bare, 'n'), 'n');
+  assert.equal(volumeName(bare, 'v'), 'x');
+
+  // up: what is external is looked up, never made; what is missing is an error naming it.
+  const made: string[] = [];
+  const nets = new Set(['shared', 'corp-net']);
+  const vols = new Set(['real-data', 'corp-vol']);
+  const engine = {
+    inspectNetwork: async (n: string) => (nets.has(n) ? { Name: n, Labels: {} } : Promise.reject(new Error(`network ${n} not found`))),
+    createNetwork: async (req: { Name: string }) => void made.push(`network ${req.Name}`),
+    inspectVolume: async (n: string) => (vols.has(n) ? { Name: n } : Promise.reject(new Error(`no such volume: ${n}`))),
+    createVolume: async (req: { Name: string }) => void made.push(`volume ${req.Name}`),
+  } as unknown as Engine;
+  const rep = { progress: () => undefined, warn: () => undefined };
+  await ensureNetworks(engine, p, ['a'], rep);
+  await ensureVolumes(engine, p, ['a'], rep);
+  assert.deepEqual(made, ['network proj_own', 'volume proj_mine']);
+  nets.delete('shared');
+  vols.delete('corp-vol');
+  await assert.rejects(ensureNetworks(engine, p, ['a'], rep), /network shared declared as external, but could not be found/);
+  await assert.rejects(ensureVolumes(engine, p, ['a'], rep), /external volume "corp-vol" not found/);
+
+  writeFileSync(path.join(d, 'compose.yaml'), 'services:\n  a:\n    image: i\nnetworks:\n  n: { name: x, external: { name: y } }\n');
+  assert.throws(() => loadProject({ env: {}, cwd: d, home: '/home/u', warn: () => undefined }), /compose\.yaml:5: network n: network\.external\.name and network\.name conflict; only use network\.name/);
+});
+
+test("push: docker compose's rule, each service with a build and an image (and its build.tags); the others skipped; failures stop it unless ignored", async () => {
+  const { p } = project(
+    'push',
+    `services:
+  web:
+    image: reg.local:5000/web:1
+    build: { context: ., tags: ["reg.local:5000/web:latest"] }
+  worker:
+    build: .
+  db:
+    image: postgres:16
+  api:
+    image: reg.local:5000/api:1
+    build: .
+`,
+  );
+  const pushed: string[] = [];
+  const events: string[] = [];
+  const refuse = new Set<string>();
+  const engine = {
+    pushImage: async (ref: string) => {
+      if (refuse.has(ref)) throw new Error(`denied: ${ref}`);
+      pushed.push(ref);
+      return { reference: ref, digest: 'sha256:0', size: 0 };
+    },
+  } as unknown as Engine;
+  const rep = { progress: (kind: string, name: string, status: string) => void events.push(`${kind} ${name} ${status}`), warn: (m: string) => void events.push(`warn ${m}`) };
+  await pushImages(engine, p, Object.keys(p.services), {}, rep);
+  assert.deepEqual(pushed.sort(), ['reg.local:5000/api:1', 'reg.local:5000/web:1', 'reg.local:5000/web:latest']);
+  assert.ok(events.includes('Service worker Skipped') && events.includes('Service db Skipped'), events.join('\n'));
+  pushed.length = 0;
+  await pushImages(engine, p, ['api'], {}, rep);
+  assert.deepEqual(pushed, ['reg.local:5000/api:1'], 'only the services named');
+  refuse.add('reg.local:5000/web:1');
+  await assert.rejects(pushImages(engine, p, ['web', 'api'], {}, rep), /denied: reg\.local:5000\/web:1/);
+  events.length = 0;
+  pushed.length = 0;
+  await pushImages(engine, p, ['web', 'api'], { ignoreFailures: true }, rep);
+  assert.deepEqual(pushed.sort(), ['reg.local:5000/api:1', 'reg.local:5000/web:latest']);
+  assert.ok(events.includes('warn denied: reg.local:5000/web:1'), events.join('\n'));
+});
+
+test("down -v keeps what the file declares external, even carrying the project's label (made by an earlier project of that name)", async () => {
+  const { p } = project('keep', 'services:\n  a:\n    image: i\n    networks: [net]\n    volumes: ["vol:/v"]\nnetworks:\n  net: { external: true, name: keep_net }\nvolumes:\n  vol: { external: true, name: keep_vol }\n  own: {}\n');
+  const removed: string[] = [];
+  const labels = { 'com.docker.compose.project': 'keep' };
+  const engine = {
+    listContainers: async () => [],
+    listNetworks: async () => [
+      { Id: 'n1', Name: 'keep_net', Labels: labels },
+      { Id: 'n2', Name: 'keep_default', Labels: labels },
+    ],
+    removeNetwork: async (id: string) => void removed.push(`network ${id}`),
+    listVolumes: async () => ({ Volumes: [{ Name: 'keep_vol', Labels: labels }, { Name: 'keep_own', Labels: labels }] }),
+    removeVolume: async (n: string) => void removed.push(`volume ${n}`),
+  } as unknown as Engine;
+  await down(engine, p, { volumes: true }, { progress: () => undefined, warn: () => undefined });
+  assert.deepEqual(removed, ['network n2', 'volume keep_own']);
 });

@@ -5,6 +5,7 @@
  */
 import { homedir } from 'node:os';
 import { stringify } from 'yaml';
+import { networkName, volumeName } from '../../../../compose/container-config.js';
 import { loadProject, locateField, type Project, withLocation } from '../../../../compose/project.js';
 import { BrigError } from '../../../../errors/index.js';
 import { helpText, parseFlags, type ParsedCommand } from '../../../flags.js';
@@ -47,8 +48,8 @@ const config: Sub = {
     const model = {
       name: proj.name,
       services: Object.fromEntries(wanted.map((s) => [s, proj.services[s]])),
-      ...(Object.keys(proj.networks).length ? { networks: Object.fromEntries(Object.entries(proj.networks).map(([k, n]) => [k, { name: (n.name as string | undefined) ?? `${proj.name}_${k}`, ...n }])) } : {}),
-      ...(Object.keys(proj.volumes).length ? { volumes: Object.fromEntries(Object.entries(proj.volumes).map(([k, n]) => [k, { name: (n.name as string | undefined) ?? `${proj.name}_${k}`, ...n }])) } : {}),
+      ...(Object.keys(proj.networks).length ? { networks: Object.fromEntries(Object.entries(proj.networks).map(([k, n]) => [k, { name: networkName(proj, k), ...n }])) } : {}),
+      ...(Object.keys(proj.volumes).length ? { volumes: Object.fromEntries(Object.entries(proj.volumes).map(([k, n]) => [k, { name: volumeName(proj, k), ...n }])) } : {}),
     };
     const format = (v.format as string | undefined) ?? 'yaml';
     if (format === 'json') ctx.stdout.write(`${JSON.stringify(model, null, 2)}\n`);

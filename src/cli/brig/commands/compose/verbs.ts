@@ -8,7 +8,7 @@ import { familiarReference, parseReference } from '../../../../engine/engine.js'
 import type { ContainerSummary, Engine } from '../../../../engine/engine.js';
 import { containerRequest, LABEL, serviceImage } from '../../../../compose/container-config.js';
 import type { BuildFlags } from '../../../../compose/build.js';
-import { buildImages, dependencyOrder, displayName, down, ensureImage, ensureNetworks, ensureVolumes, preflight, projectContainers, type Reporter, servicesToBuild, up } from '../../../../compose/orchestrate.js';
+import { buildImages, dependencyOrder, displayName, down, ensureImage, ensureNetworks, ensureVolumes, preflight, projectContainers, pushImages, type Reporter, servicesToBuild, up } from '../../../../compose/orchestrate.js';
 import type { Project } from '../../../../compose/project.js';
 import { BrigError } from '../../../../errors/index.js';
 import { humanDuration } from '../../../../util/human-duration.js';
@@ -510,6 +510,24 @@ const pull: Sub = {
   },
 };
 
+const push: Sub = {
+  spec: {
+    name: 'compose push',
+    usage: 'compose push [OPTIONS] [SERVICE...]',
+    summary: 'Push service images',
+    flags: [
+      { name: 'quiet', short: 'q', type: 'bool', help: 'Push without printing progress information' },
+      { name: 'ignore-push-failures', type: 'bool', help: 'Push what images can be pushed' },
+    ],
+  },
+  async run(ctx, project, a) {
+    const p = project();
+    const services = checkServices(p, a.args.length ? a.args : Object.keys(p.services));
+    await interruptible((signal) => pushImages(ctx.engine(), p, services, { ignoreFailures: a.values['ignore-push-failures'] === true, signal }, reporter(ctx, a.values.quiet === true)));
+    return 0;
+  },
+};
+
 const build: Sub = {
   spec: {
     name: 'compose build',
@@ -617,6 +635,7 @@ export const VERBS: Record<string, Sub> = {
   port,
   images,
   pull,
+  push,
   build,
   ls,
   events,
