@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
 import { exitCode, readExitRecord, type RunRecord, startMonitor } from '../../../src/engine/monitor/monitor.js';
 import { encodePlan } from '../../../src/native/encode.js';
@@ -15,7 +14,7 @@ import { Runtime } from '../../../src/runtime/runtime.js';
 import { readTextSync } from '../../../src/util/read-text.js';
 import { HELPER, leftovers, makeBundle } from '../../support/bundle.js';
 import { box, boxId, waitExit, waitGone } from '../../support/monitor-box.js';
-import { repoRoot, requires } from '../../support/requires.js';
+import { requires } from '../../support/requires.js';
 
 const skip = requires('root', 'helper', 'busybox');
 
