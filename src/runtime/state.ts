@@ -35,6 +35,11 @@ export interface StoredState {
    * are left out.
    */
   startOps?: { from: number; ops: Op[] };
+  /**
+   * While "creating": the process making it (pid, /proc start time). One that is gone will
+   * never finish: the container reads as stopped, for `delete` and for an engine's sweep.
+   */
+  creator?: { pid: number; start: string };
 }
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_+.-]{0,1023}$/;

@@ -205,7 +205,7 @@ test('a created container can be deleted without --force, and its init is gone',
   }
 });
 
-test('a runtime killed while creating leaves a "creating" state with its cgroups; delete --force removes it all (and signals no process group)', { skip }, async () => {
+test('a runtime killed while creating leaves a state with its cgroups, stopped once its maker is gone; delete removes it all (and signals no process group)', { skip }, async () => {
   const marker = `/tmp/brig-hook-${process.pid}-${Date.now()}`;
   // The createRuntime hook holds the launch after init is cloned and in its cgroups.
   const b = makeBundle(['true'], (s) => {
@@ -214,12 +214,14 @@ test('a runtime killed while creating leaves a "creating" state with its cgroups
   try {
     const child = spawn(RUNTIME_BIN, ['--root', b.stateRoot, 'create', 'ck'], { cwd: b.dir, stdio: 'ignore' });
     await waitFor(() => existsSync(marker), 10_000);
+    const creating = JSON.parse(brigRuntime(b, ['state', 'ck']).stdout) as { status: string };
+    assert.equal(creating.status, 'creating', 'while its maker works on it');
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     const st = JSON.parse(brigRuntime(b, ['state', 'ck']).stdout) as { status: string };
-    assert.equal(st.status, 'creating');
+    assert.equal(st.status, 'stopped', 'its maker gone, it will never be created: an engine sweeps it');
     assert.notDeepEqual(leftovers(b), [], 'its cgroups and state are there');
-    const d = brigRuntime(b, ['delete', '--force', 'ck']);
+    const d = brigRuntime(b, ['delete', 'ck']);
     assert.equal(d.code, 0, d.stderr);
     assert.deepEqual(leftovers(b), []);
   } finally {
