@@ -98,7 +98,12 @@ export async function startExec(c: RequestContext): Promise<void> {
   };
   if (b.Detach === true) {
     // docker answers a detached start once the process runs; its errors are the answer's.
-    const started = await c.engine.execContainer(e.containerId, { ...base, detach: true, stdio: ['ignore', 'ignore', 'ignore'] }).catch((err: unknown) => {
+    // Run here as a foreground exec with no stdio, not as the engine's detached one: this
+    // server outlives it and so sees it end, and inspect says Running until then, with its
+    // exit code after (dockerd's shim does the same). The engine's detached exec is gone
+    // from sight at once: inspect said Running false, ExitCode 0, while it still ran. A
+    // server that stops first leaves it running (its stage 0 dies, it does not).
+    const started = await c.engine.execContainer(e.containerId, { ...base, detach: false, stdio: ['ignore', 'ignore', 'ignore'] }).catch((err: unknown) => {
       finish(e, startFailureCode(err));
       throw err;
     });
@@ -198,8 +203,7 @@ export function resizeExec(c: RequestContext): void {
   };
   const h = dim('h');
   const w = dim('w');
-  // Without a tty, as dockerd once the exec has started: nothing to resize. (A detached
-  // exec's end is not seen by the server: its state cannot say whether it still runs.)
+  // Without a tty, as dockerd once the exec has started: nothing to resize, running or not.
   if (!e.config.tty && e.started) {
     c.x.send(200);
     return;

@@ -126,7 +126,20 @@ test('exec resize: ConsoleSize first, then each resize reaches the pty; docker\'
   // Without a tty, as dockerd: 200 and nothing to do.
   const { Id: plain } = await json<{ Id: string }>('POST', `/v1.45/containers/${id}/exec`, { Cmd: ['sleep', '30'] });
   await json('POST', `/v1.45/exec/${plain}/start`, { Detach: true });
+  // A detached exec runs until it ends, as dockerd says: no exit code yet.
+  const detached = await json<{ Running: boolean; ExitCode: number | null; Pid: number }>('GET', `/v1.45/exec/${plain}/json`);
+  assert.deepEqual([detached.Running, detached.ExitCode], [true, null]);
+  assert.ok(detached.Pid > 0);
   assert.equal((await call('POST', `/v1.45/exec/${plain}/resize?h=10&w=10`)).status, 200);
+  // ...and then its exit code.
+  const { Id: short } = await json<{ Id: string }>('POST', `/v1.45/containers/${id}/exec`, { Cmd: ['sh', '-c', 'exit 7'] });
+  await json('POST', `/v1.45/exec/${short}/start`, { Detach: true });
+  let end = { Running: true, ExitCode: null as number | null };
+  for (let i = 0; i < 100 && end.Running; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    end = await json('GET', `/v1.45/exec/${short}/json`);
+  }
+  assert.deepEqual([end.Running, end.ExitCode], [false, 7]);
   await json('DELETE', `/v1.45/containers/${id}?force=1`);
 });
 
