@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { restartServe } from '../support/brig-cli.js';
 import { netLeftovers, netSuite } from '../support/net-e2e.js';
 import { readTextSync } from '../../src/util/read-text.js';
 
@@ -95,6 +96,9 @@ test('the start-up sweep collects what interrupted commands left: a namespace wi
   // A volume whose create was cut short (its writer's pid gone).
   const half = path.join(data, 'volumes', 'halfvol.new.4194303');
   mkdirSync(path.join(half, '_data'), { recursive: true });
+  // The sweep is the engine's start-up step: a local brig command starts an engine each time;
+  // in remote mode the engine is brig serve, which sweeps when it starts, so it is restarted.
+  restartServe(data);
   ok(['ps', '-a']);
   assert.equal(existsSync(stray), false, 'the namespace file');
   assert.ok(!readTextSync('/proc/self/mountinfo').includes(stray), 'its mount');

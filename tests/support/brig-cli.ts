@@ -16,23 +16,45 @@ export const BRIG = path.join(repoRoot, 'bin', 'brig');
  * Engine API (the CLI's RemoteEngine, BRIG_HOST): one suite for both engines. The server is
  * started at the first brigCli of a data root and stopped when the test process exits.
  */
-const servers = new Map<string, string>();
+const servers = new Map<string, { host: string; stop: () => void }>();
 
 export function serveFor(data: string): string {
   const known = servers.get(data);
-  if (known) return known;
+  if (known) return known.host;
   const sock = path.join(data, 'api.sock');
   spawnSync('mkdir', ['-p', data]);
   const log = openSync(path.join(data, 'serve.log'), 'a');
   const child = spawn(BRIG, ['serve', '-H', `unix://${sock}`], { env: { ...process.env, BRIG_ROOT: data, BRIG_HOST: '' }, stdio: ['ignore', log, log] });
   closeSync(log);
   child.unref();
-  process.once('exit', () => child.kill('SIGTERM'));
+  const stop = () => child.kill('SIGTERM');
+  process.once('exit', stop);
   for (let i = 0; i < 200 && !existsSync(sock); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
   assert.ok(existsSync(sock), `brig serve did not listen on ${sock}: ${readTextSync(path.join(data, 'serve.log'))}`);
   const host = `unix://${sock}`;
-  servers.set(data, host);
+  servers.set(data, {
+    host,
+    stop: () => {
+      process.off('exit', stop);
+      stop();
+    },
+  });
   return host;
+}
+
+/**
+ * Stops the data root's `brig serve` (SIGTERM: it closes its listeners and removes its
+ * socket) and starts another, for what happens when an engine starts: each local brig
+ * command is one, brig serve only when it starts. No-op in local mode.
+ */
+export function restartServe(data: string): void {
+  const known = servers.get(data);
+  if (!known) return;
+  known.stop();
+  servers.delete(data);
+  const sock = path.join(data, 'api.sock');
+  for (let i = 0; i < 200 && existsSync(sock); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  serveFor(data);
 }
 
 export const REMOTE = process.env.BRIG_TEST_REMOTE === '1';
