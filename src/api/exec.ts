@@ -16,6 +16,8 @@ import type { RequestContext } from './router.js';
 import type { ExecConfig, ExecInstance } from './state.js';
 import { detachFilter, parseDetachKeys } from '../engine/attach/detach-keys.js';
 import { copyStream, EMPTY_FRAME, frame, streamType } from './streams.js';
+import { ownerAlive } from '../util/owner.js';
+import { procStat } from '../util/proc-stat.js';
 
 const strings: Schema = { array: 'string', nullable: true };
 
@@ -98,18 +100,13 @@ export async function startExec(c: RequestContext): Promise<void> {
   };
   if (b.Detach === true) {
     // docker answers a detached start once the process runs; its errors are the answer's.
-    // Run here as a foreground exec with no stdio, not as the engine's detached one: this
-    // server outlives it and so sees it end, and inspect says Running until then, with its
-    // exit code after (dockerd's shim does the same). The engine's detached exec is gone
-    // from sight at once: inspect said Running false, ExitCode 0, while it still ran. A
-    // server that stops first leaves it running (its stage 0 dies, it does not).
-    const started = await c.engine.execContainer(e.containerId, { ...base, detach: false, stdio: ['ignore', 'ignore', 'ignore'] }).catch((err: unknown) => {
+    const started = await c.engine.execContainer(e.containerId, { ...base, detach: true, stdio: ['ignore', 'ignore', 'ignore'] }).catch((err: unknown) => {
       finish(e, startFailureCode(err));
       throw err;
     });
     e.running = true;
     e.pid = started.pid;
-    void started.exit.then((code) => finish(e, code), () => finish(e, 126));
+    watchDetached(e);
     c.x.send(200);
     return;
   }
@@ -174,6 +171,26 @@ export async function startExec(c: RequestContext): Promise<void> {
   // The stream ends when the process has exited and its output is read (or the client goes).
   await Promise.race([Promise.all([...copies, exited]), h.closed]);
   h.end();
+}
+
+/** How often the server looks whether a detached exec still runs. */
+const DETACHED_POLL_MS = 250;
+
+/**
+ * A detached exec runs on its own (it outlives this server, as a container does), so the
+ * server is not its parent and cannot wait for it: it is Running while its process (pid and
+ * start time) is there, and then ended with no exit code to tell (null). Before, the
+ * engine's detach resolved at once and inspect said Running false, ExitCode 0, while it ran.
+ */
+function watchDetached(e: ExecInstance): void {
+  const start = procStat(e.pid)?.start;
+  const t = setInterval(() => {
+    if (start !== undefined && ownerAlive({ pid: e.pid, start })) return;
+    clearInterval(t);
+    e.running = false;
+    e.endedAt = Date.now();
+  }, DETACHED_POLL_MS);
+  t.unref();
 }
 
 function finish(e: ExecInstance, code: number): void {
