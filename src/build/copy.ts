@@ -233,20 +233,13 @@ export async function* copyTar(entries: readonly CopyEntry[], chmod: number | un
 }
 
 /** A tar header's first block tells a tar archive (ustar magic, or a valid v7 checksum). */
-export async function isTarArchive(file: string): Promise<boolean> {
-  const fh = await fs.open(file, 'r');
-  try {
-    const b = Buffer.alloc(512);
-    const { bytesRead } = await fh.read(b, 0, 512, 0);
-    if (bytesRead < 512) return false;
-    if (b.subarray(257, 262).toString('latin1') === 'ustar') return true;
-    const stored = parseInt(b.subarray(148, 156).toString('latin1').replace(/\0.*$/, '').trim(), 8);
-    let sum = 0;
-    for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : b[i]!;
-    return Number.isFinite(stored) && stored === sum && b[0] !== 0;
-  } finally {
-    await fh.close();
-  }
+export function isTarHeader(b: Uint8Array): boolean {
+  if (b.length < 512) return false;
+  if (Buffer.from(b.subarray(257, 262)).toString('latin1') === 'ustar') return true;
+  const stored = parseInt(Buffer.from(b.subarray(148, 156)).toString('latin1').replace(/\0.*$/, '').trim(), 8);
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : b[i]!;
+  return Number.isFinite(stored) && stored === sum && b[0] !== 0;
 }
 
 /** Compressed archive magic ADD recognises: gzip, bzip2, xz, zstd. */

@@ -18,7 +18,6 @@
  * transaction: an interrupted build names nothing.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { BrigError, hasErrno } from '../errors/index.js';
@@ -26,14 +25,14 @@ import { chainIDs, createLayer, type ContainerConfig, type Descriptor, type Imag
 import { parseHealthcheck } from '../image/changes.js';
 import { hostPathIn, resolveInContainer } from '../image/fs-util.js';
 import { extractArchive } from '../image/layers/copy.js';
-import { decompress } from '../image/layers/compression.js';
 import { type HistoryEntry, MediaType } from '../image/manifest.js';
 import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform } from '../image/platform.js';
 import { resolveUser } from '../image/runtime-config.js';
 import { OWNER_LABEL } from '../image/snapshot/snapshotter.js';
 import { currentOwner, formatOwner } from '../util/owner.js';
 import { BuildCache, cacheKey, type CacheRecord } from './cache.js';
-import { compression, copyTar, digestCopy, isTarArchive, matchSource, planCopy, type CopyEntry, type SourceRoot } from './copy.js';
+import { copyTar, digestCopy, matchSource, planCopy, type CopyEntry, type SourceRoot } from './copy.js';
+import { addArchiveTar, isAddArchive } from './add-archive.js';
 import { envLookup, Expander } from './expand.js';
 import { IgnoreMatcher } from './ignore.js';
 import { type Dockerfile, execForm, flagMap, type Instruction, nameValues, parseDockerfile, parseError, withLine } from './parser.js';
@@ -923,7 +922,7 @@ export class Builder {
             for (const f of found) {
               const abs = hostPathIn(ctxRoot.root, f);
               // ADD unpacks a local tar archive (plain or compressed) into DEST.
-              if (isAdd && (await fs.lstat(abs)).isFile() && ((await compression(abs)) !== undefined || (await isTarArchive(abs)))) archives.push({ file: abs, name: f });
+              if (isAdd && (await fs.lstat(abs)).isFile() && (await isAddArchive(abs))) archives.push({ file: abs, name: f });
               else plain.push(f);
             }
             if (plain.length > 0) groups.push({ root: ctxRoot, paths: plain });
@@ -964,7 +963,7 @@ export class Builder {
             for (const a of src.archives) {
               await mkdirIn(root, dest);
               const inner = resolveInContainer(root, dest);
-              await extractArchive(decompress(createReadStream(a.file)), root, inner.replace(/^\/+/, ''), { owner: 'archive' });
+              await extractArchive(addArchiveTar(a.file, this.signal), root, inner.replace(/^\/+/, ''), { owner: 'archive' });
             }
           } finally {
             await src.release();

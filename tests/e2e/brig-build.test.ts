@@ -252,6 +252,28 @@ CMD ["sh", "-c", "id; ls -ln /app; cat /app/app.txt; stat -c %a /usr/local/bin/a
   assert.deepEqual(leftovers(), []);
 });
 
+test('ADD unpacks a local tar compressed with xz or bzip2 too, and copies a compressed file that is no tar as it is (docker\'s rule: the content decides)', { skip }, () => {
+  const ctx = context('addz', {
+    Dockerfile: `FROM alpine-like:3
+ADD files.tar.xz /xz/
+ADD files.tar.bz2 /bz/
+ADD notes.txt.gz /gz/
+RUN [ "$(cat /xz/inside/x.txt)" = "in the tar" ] && [ "$(cat /bz/inside/x.txt)" = "in the tar" ] && ls /gz > /gz.txt
+CMD ["cat", "/gz.txt"]
+`,
+    'notes.txt': 'just text\n',
+  });
+  mkdirSync(path.join(dir, 'zsrc', 'inside'), { recursive: true });
+  writeFileSync(path.join(dir, 'zsrc', 'inside', 'x.txt'), 'in the tar');
+  assert.equal(spawnSync('tar', ['-C', path.join(dir, 'zsrc'), '-cJf', path.join(ctx, 'files.tar.xz'), 'inside']).status, 0);
+  assert.equal(spawnSync('tar', ['-C', path.join(dir, 'zsrc'), '-cjf', path.join(ctx, 'files.tar.bz2'), 'inside']).status, 0);
+  assert.equal(spawnSync('sh', ['-c', `gzip -c ${path.join(ctx, 'notes.txt')} > ${path.join(ctx, 'notes.txt.gz')}`]).status, 0);
+  const r = buildPlain(['-t', 'seed/addz:1', ctx]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(ok(['run', '--rm', ...NET, 'seed/addz:1']), 'notes.txt.gz\n', 'the gzipped text file is copied, not unpacked');
+  ok(['rmi', 'seed/addz:1']);
+});
+
 test('the rest of the language: heredocs, ARG/ENV rules, ADD of a local tar, SHELL, ONBUILD, VOLUME, ENTRYPOINT, -f with NAME.dockerignore, --label', { skip }, () => {
   const ctx = context('lang', {
     'build/app.Dockerfile': `ARG BASE=alpine-like:3
