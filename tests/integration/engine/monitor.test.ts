@@ -232,24 +232,27 @@ test('attach: input reaches stdin, output comes back in docker stream frames, st
   }
 });
 
-test('hold: the container starts only once a client is attached, which gets all of its output; a failed attach or a gone engine starts nothing', { skip }, async () => {
-  const x = box(['sh', '-c', 'echo at-once; echo also >&2'], { hold: true });
-  try {
-    let c: ReturnType<typeof attach> | undefined;
-    await startMonitor(x.plan, {
-      onListening: async () => {
-        c = attach(x.plan.files.attach);
-        await c.ready;
-      },
-    });
-    assert.equal((await waitExit(x.plan)).exitStatus, 0);
-    await c!.closed;
-    assert.deepEqual(c!.frames, [
-      [1, 'at-once\n'],
-      [2, 'also\n'],
-    ]);
-  } finally {
-    x.cleanup();
+test('hold: the container starts only once a client is attached, which gets all of its output (with a starter, and with the stage 0 the engine drives, forked only then); a failed attach or a gone engine starts nothing', { skip }, async () => {
+  for (const stage0 of [false, true]) {
+    const x = box(['sh', '-c', 'echo at-once; echo also >&2'], { hold: true, stage0 });
+    try {
+      let c: ReturnType<typeof attach> | undefined;
+      await startMonitor(x.plan, {
+        onListening: async () => {
+          c = attach(x.plan.files.attach);
+          await c.ready;
+        },
+        ...(stage0 ? { drive: driveWith(x) } : {}),
+      });
+      assert.equal((await waitExit(x.plan)).exitStatus, 0);
+      await c!.closed;
+      assert.deepEqual(c!.frames, [
+        [1, 'at-once\n'],
+        [2, 'also\n'],
+      ]);
+    } finally {
+      x.cleanup();
+    }
   }
   const y = box(['sh', '-c', 'echo never'], { hold: true });
   try {
@@ -378,27 +381,5 @@ test("stage0: a run the engine fails is the start error (the runtime's own), the
     assert.deepEqual(leftovers(z.b), []);
   } finally {
     z.cleanup();
-  }
-});
-
-test('stage0 with hold: the stage 0 is forked only once the client is attached, which gets all of the output', { skip }, async () => {
-  const x = box(['sh', '-c', 'echo at-once; echo also >&2'], { hold: true, stage0: true });
-  try {
-    let c: ReturnType<typeof attach> | undefined;
-    await startMonitor(x.plan, {
-      onListening: async () => {
-        c = attach(x.plan.files.attach);
-        await c.ready;
-      },
-      drive: driveWith(x),
-    });
-    assert.equal((await waitExit(x.plan)).exitStatus, 0);
-    await c!.closed;
-    assert.deepEqual(c!.frames, [
-      [1, 'at-once\n'],
-      [2, 'also\n'],
-    ]);
-  } finally {
-    x.cleanup();
   }
 });
