@@ -11,6 +11,7 @@ import type { Stage0 } from '../native/stage0.js';
 import { DEFAULT_SECCOMP_CACHE, DiskSeccompCache, type SeccompCache } from './seccomp/disk-cache.js';
 import { type Logger, nullLogger } from '../util/log.js';
 import { procStat } from '../util/proc-stat.js';
+import { currentOwner, ownerAlive } from '../util/owner.js';
 import {
   type CgroupHost,
   type CgroupManager,
@@ -240,7 +241,7 @@ export class Runtime {
       // "creating", with the cgroups it made: a caller killed from here on (an engine driving
       // a monitor's stage 0 in-process) leaves what `delete --force` can find and remove.
       stored.cgroup = cg.state();
-      stored.creator = { pid: process.pid, start: procStat(process.pid)?.start ?? '' };
+      stored.creator = currentOwner();
       await this.store.write(stored);
       delete stored.creator; // the next write says created or running
       const how = { untilStart: mode === 'create', ...(opts.signal ? { signal: opts.signal } : {}) };
@@ -680,17 +681,10 @@ function startOps(plan: LaunchPlan): StoredState['startOps'] {
 }
 
 async function liveStatus(s: StoredState): Promise<State['status']> {
-  if (s.pid <= 0) return s.status === 'creating' && creatorAlive(s.creator) ? 'creating' : 'stopped';
+  if (s.pid <= 0) return s.status === 'creating' && s.creator !== undefined && ownerAlive(s.creator) ? 'creating' : 'stopped';
   const st = procStat(s.pid);
   if (!st || st.start !== s.pidStartTime || st.state === 'Z' || st.state === 'X') return 'stopped';
   return s.status === 'created' ? 'created' : 'running';
-}
-
-/** A "creating" state's maker still at work (every such state names it; one that does not is a wreck). */
-function creatorAlive(c: StoredState['creator']): boolean {
-  if (!c) return false;
-  const st = procStat(c.pid);
-  return st !== undefined && st.start === c.start && st.state !== 'Z' && st.state !== 'X';
 }
 
 function killQuietly(pid: number): void {

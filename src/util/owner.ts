@@ -22,6 +22,21 @@ export function ownerAlive(o: Owner): boolean {
   return st !== undefined && st.state !== 'Z' && st.start === o.start;
 }
 
+/**
+ * Whether a process with this pid exists (kill(pid, 0): signal 0 checks existence only;
+ * there is no other way to ask in Node). No start time: a reused pid reads as alive. Pids
+ * below 1 name process groups or nothing, and are never one process.
+ */
+export function pidExists(pid: number | undefined): boolean {
+  if (pid === undefined || !Number.isInteger(pid) || pid < 1) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
 export function formatOwner(o: Owner): string {
   return `${o.pid}-${o.start}`;
 }

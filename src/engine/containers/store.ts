@@ -20,7 +20,7 @@ import { withLock, writeFileAtomic } from '../../image/store/lock.js';
 import { checkName, generateName, newContainerId, resolveContainer } from './names.js';
 import { type ContainerAction, type ContainerStatus, isRunningLike, transition } from './state.js';
 import { ListingCache } from './listing-cache.js';
-import { parseOwner } from '../../util/owner.js';
+import { parseOwner, pidExists } from '../../util/owner.js';
 
 /** docker's State.Health. */
 export interface HealthState {
@@ -274,24 +274,13 @@ export class ContainerStore {
   }
 }
 
-/** Whether a process is there (kill(pid, 0)); pids below 1 name groups or nothing. */
-function exists(pid: number | undefined): boolean {
-  if (!pid || pid < 1) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return hasErrno(e, 'EPERM');
-  }
-}
-
 /**
  * Whether what a reconcile concluded from processes still stands: the operation's owner is
  * there (else the operation was cut short), and a running container's init or monitor is
  * (while its monitor lives, init's end comes as an exit record, a change of the directory).
  */
 function stillAsReconciled(r: ContainerRecord): boolean {
-  if (r.pending && !exists(parseOwner(r.pending.owner)?.pid)) return false;
-  if (isRunningLike(r.state.status) && !exists(r.state.pid) && !exists(r.state.monitorPid)) return false;
+  if (r.pending && !pidExists(parseOwner(r.pending.owner)?.pid)) return false;
+  if (isRunningLike(r.state.status) && !pidExists(r.state.pid) && !pidExists(r.state.monitorPid)) return false;
   return true;
 }

@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
+import { pidExists } from '../../util/owner.js';
 import { withLock, writeFileAtomic } from '../../image/store/lock.js';
 import { execFileAsync } from '../../util/builtins.js';
 import { parseMountPoints } from '../../runtime/host-facts.js';
@@ -154,20 +155,11 @@ export class VolumeStore {
     }
     for (const n of names.filter((x) => /\.(new|removing)\.\d+$/.test(x))) {
       const pid = Number(n.split('.').at(-1));
-      if (alive(pid)) continue;
+      if (pidExists(pid)) continue;
       const p = path.join(this.root, n);
       if (await isMountPoint(path.join(p, '_data'))) await execFileAsync('umount', [path.join(p, '_data')]).catch(() => {});
       await fs.rm(p, { recursive: true, force: true });
     }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -7,21 +7,13 @@
 import * as fs from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BrigError, hasErrno } from '../../errors/index.js';
+import { pidExists } from '../../util/owner.js';
 
 const queues = new Map<string, Promise<unknown>>();
 /** How old a lock file with no owner in it must be to be taken over. */
 const ORPHAN_MS = 10_000;
 
 
-function alive(pid: number): boolean {
-  try {
-    // Signal 0 checks existence only; there is no other way to ask in Node.
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return !hasErrno(e, 'ESRCH');
-  }
-}
 
 async function acquire(path: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -41,7 +33,7 @@ async function acquire(path: string, timeoutMs: number, signal?: AbortSignal): P
     // apart), so a file ten seconds old without one is as stale as a dead owner's; the margin
     // is for a maker stalled between the two on a loaded machine (both would then hold it).
     const ownerless = !(Number.isInteger(owner) && owner > 0) && (await fs.stat(path).then((st) => Date.now() - st.mtimeMs > ORPHAN_MS, () => false));
-    if (ownerless || (Number.isInteger(owner) && owner > 0 && !alive(owner))) {
+    if (ownerless || (Number.isInteger(owner) && owner > 0 && !pidExists(owner))) {
       // Stale: rename first so two processes taking over do not both delete a fresh lock.
       const stale = `${path}.stale.${process.pid}`;
       await fs.rename(path, stale).then(
