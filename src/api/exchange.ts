@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
+import { jsonBuffer } from '../util/frozen-json.js';
 import { ApiError } from './errors.js';
 
 export function tooLarge(size: number | undefined, limit: number): ApiError {
@@ -69,22 +70,32 @@ export interface Exchange {
 
 const HEARTBEAT_MS = 1000;
 
-function jsonBody(body: unknown): string {
-  return `${JSON.stringify(body)}\n`;
+function jsonBody(body: unknown): Buffer {
+  return jsonBuffer(body, '\n');
 }
 
 /** A plain request: node:http writes the answer. */
 export class HttpExchange implements Exchange {
-  private readonly ac = new AbortController();
+  // Made when a route asks for it: most answer at once and never do, and an abort costs a
+  // DOMException (its reason) at every request's close.
+  private ac: AbortController | undefined;
+  private closed = false;
   constructor(
     readonly req: IncomingMessage,
     private readonly res: ServerResponse,
   ) {
     // 'close' on the response: the answer went, or the client went first.
-    res.on('close', () => this.ac.abort());
+    res.once('close', () => {
+      this.closed = true;
+      this.ac?.abort();
+    });
   }
 
   get signal(): AbortSignal {
+    if (!this.ac) {
+      this.ac = new AbortController();
+      if (this.closed) this.ac.abort();
+    }
     return this.ac.signal;
   }
 
@@ -102,7 +113,7 @@ export class HttpExchange implements Exchange {
       return;
     }
     const text = jsonBody(body);
-    this.res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(text)), ...headers }).end(text);
+    this.res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': String(text.length), ...headers }).end(text);
   }
 
   stream(status: number, headers: Record<string, string>): Writable {
@@ -180,8 +191,8 @@ export class UpgradeExchange implements Exchange {
   }
 
   send(status: number, body?: unknown, headers: Record<string, string> = {}): void {
-    const text = body === undefined ? '' : jsonBody(body);
-    this.writeHead(status, { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), 'Content-Length': String(Buffer.byteLength(text)), Connection: 'close', ...headers });
+    const text = body === undefined ? Buffer.alloc(0) : jsonBody(body);
+    this.writeHead(status, { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), 'Content-Length': String(text.length), Connection: 'close', ...headers });
     this.socket.end(text);
   }
 

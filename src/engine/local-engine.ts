@@ -23,6 +23,7 @@ import {
 import type { ImageConfig } from '../image/manifest.js';
 import { familiarReference, formatReference, parseReference } from '../image/reference.js';
 import { buildInfo } from '../util/build-info.js';
+import { frozen } from '../util/frozen-json.js';
 import { mark } from '../util/timing.js';
 import { API_VERSION, MIN_API_VERSION } from './api-version.js';
 import { pullMessages } from './pull-messages.js';
@@ -1022,16 +1023,20 @@ export class LocalEngine implements Engine {
     const listed = await (await this.kept()).listRecords(opts);
     const net = this.networkService();
     if (!net) return listed.map((x) => x.summary);
-    return Promise.all(
-      listed.map(async ({ summary: c, memo }) => {
-        const st = net.listedState(c.Id, memo);
-        if (!st) return c;
-        const running = c.State === 'running' || c.State === 'paused' || c.State === 'restarting';
-        const { ports } = NetworkService.listView(st, running);
-        const networks = st.mode === 'bridge' ? Object.fromEntries(Object.entries(st.endpoints).map(([n, ep]) => [n, this.endpointView(ep)])) : { [st.mode === 'container' ? 'container' : st.mode]: {} };
-        return { ...c, Ports: ports, NetworkSettings: { Networks: networks } };
-      }),
-    );
+    return listed.map(({ summary: c, memo }) => {
+      // A kept snapshot's summary with its network part: the same frozen object while the
+      // summary is (see keptSummary), since the network state is kept with the same snapshot.
+      const kept = memo?.get('listed') as { from: ContainerSummary; out: ContainerSummary } | undefined;
+      if (kept?.from === c) return kept.out;
+      const st = net.listedState(c.Id, memo);
+      if (!st) return c;
+      const running = c.State === 'running' || c.State === 'paused' || c.State === 'restarting';
+      const { ports } = NetworkService.listView(st, running);
+      const networks = st.mode === 'bridge' ? Object.fromEntries(Object.entries(st.endpoints).map(([n, ep]) => [n, this.endpointView(ep)])) : { [st.mode === 'container' ? 'container' : st.mode]: {} };
+      const out = { ...c, Ports: ports, NetworkSettings: { Networks: networks } };
+      if (memo && Object.isFrozen(c)) memo.set('listed', { from: c, out: frozen(out) });
+      return out;
+    });
   }
 
   /** docker's EndpointSettings from brig's endpoint state. */

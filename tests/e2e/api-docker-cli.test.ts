@@ -140,6 +140,13 @@ test('docker ps follows changes at once (stop, rename, a new container) and a co
   s.dockerOk(['run', '-d', '--name', 'psc2', '--network', 'none', 'busybox', 'sleep', '300']);
   assert.deepEqual(names(), ['psc1 running', 'psc2 running']);
   assert.deepEqual(names(), ['psc1 running', 'psc2 running'], 'listed again from what the server kept');
+  // A kept summary is encoded once, but its Status still moves with the clock.
+  const status = () => s.dockerOk(['ps', '--filter', 'name=psc2', '--format', '{{.Status}}']).trim();
+  const before = status();
+  await new Promise((r) => setTimeout(r, 2100));
+  const after = status();
+  assert.match(after, /^Up \d+ seconds$/);
+  assert.notEqual(after, before);
   s.dockerOk(['stop', '-t', '0', 'psc1']);
   s.dockerOk(['rename', 'psc2', 'psc3']);
   assert.deepEqual(names(), ['psc1 exited', 'psc3 running']);

@@ -222,7 +222,12 @@ export function containerJSON(r: ContainerRecord, s: ContainerSettings): Contain
   };
 }
 
-export function containerSummary(r: ContainerRecord, s: ContainerSettings, now: Date): ContainerSummary {
+/** The summary's Status ("Up 5 minutes", "Exited (0) 2 hours ago"): the only part of it that changes with the clock alone. */
+export function summaryStatus(r: ContainerRecord, now: Date): string {
+  return humanStatus({ status: r.state.status, exitCode: r.state.exitCode, startedAt: r.state.startedAt, finishedAt: r.state.finishedAt, ...(r.state.health ? { health: r.state.health.Status } : {}) }, now);
+}
+
+export function containerSummary(r: ContainerRecord, s: ContainerSettings, now: Date, status = summaryStatus(r, now)): ContainerSummary {
   return {
     Id: r.id,
     Names: [`/${r.name}`],
@@ -232,7 +237,7 @@ export function containerSummary(r: ContainerRecord, s: ContainerSettings, now: 
     Command: [s.path, ...s.args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' '),
     Created: Math.floor(Date.parse(r.created) / 1000),
     State: r.state.status,
-    Status: humanStatus({ status: r.state.status, exitCode: r.state.exitCode, startedAt: r.state.startedAt, finishedAt: r.state.finishedAt, ...(r.state.health ? { health: r.state.health.Status } : {}) }, now),
+    Status: status,
     Ports: [],
     Labels: r.labels,
     HostConfig: { NetworkMode: s.hostConfig.NetworkMode ?? 'none' },

@@ -36,7 +36,8 @@ import { readLogs } from '../logs/reader.js';
 import type { ContainerConfig, HostConfig } from './config.js';
 import type { MountPoint } from '../volumes/resolve.js';
 import { type FilterableContainer, type FilterMap, planList, planPrune, prunable, selectContainers } from './filters.js';
-import { type ContainerJSON, type ContainerSummary, containerJSON, containerSummary } from './inspect.js';
+import { frozen } from '../../util/frozen-json.js';
+import { type ContainerJSON, type ContainerSummary, containerJSON, containerSummary, summaryStatus } from './inspect.js';
 import { isRunningLike } from './state.js';
 import { joinNamespaces, sharedNamespaces } from './namespaces.js';
 import { type ContainerTopResponse, hostPs, type PsRunner, topProcesses, validatePsArgs } from './top.js';
@@ -783,8 +784,8 @@ export class ContainerService {
     const picked = selectContainers(views, plan, { all: opts.all === true, limit: opts.limit ?? -1, ...(ancestorImages ? { ancestorImages } : {}) });
     return Promise.all(
       picked.map(async ({ record }) => {
-        const summary = containerSummary(record, this.settings(record), now);
         const memo = this.store.listingMemo(record);
+        const summary = memo ? keptSummary(memo, record, () => this.settings(record), now) : containerSummary(record, this.settings(record), now);
         if (!opts.size) return { summary, memo };
         const size = await this.sizes(record);
         return { summary: { ...summary, SizeRw: size.rw, SizeRootFs: size.rootFs }, memo };
@@ -957,3 +958,16 @@ function lastError(file: string): { msg: string; code?: string } | undefined {
   return undefined;
 }
 
+/**
+ * A kept snapshot's summary: the same (frozen) object while its Status reads the same, so
+ * that `brig serve` encodes it once (util/frozen-json.ts). Everything else in it comes from
+ * the snapshot's record, which is new whenever the container's directory changes.
+ */
+function keptSummary(memo: Map<string, unknown>, r: ContainerRecord, settings: () => ContainerSettings, now: Date): ContainerSummary {
+  const status = summaryStatus(r, now);
+  const kept = memo.get('summary') as ContainerSummary | undefined;
+  if (kept?.Status === status) return kept;
+  const made = frozen(containerSummary(r, settings(), now, status));
+  memo.set('summary', made);
+  return made;
+}
