@@ -69,6 +69,9 @@ export interface SoakSample {
   /** Seconds since the soak began. */
   secs: number;
   rssKiB: number;
+  /** RSS's parts: anonymous memory (the heap, malloc's arenas) and file pages (the node binary's code as it is touched). */
+  rssAnonKiB: number;
+  rssFileKiB: number;
   fds: number;
   threads: number;
   /** From GET /_brig/memory, when the server answers it. */
@@ -97,6 +100,8 @@ export async function sampleServer(c: SoakClient, pid: number, cycle: number, t0
     cycle,
     secs: (Date.now() - t0) / 1000,
     rssKiB: statusField(status, 'VmRSS'),
+    rssAnonKiB: statusField(status, 'RssAnon'),
+    rssFileKiB: statusField(status, 'RssFile'),
     threads: statusField(status, 'Threads'),
     fds: readdirSync(`/proc/${pid}/fd`).length,
     ...(debug.heapUsed !== undefined
@@ -184,5 +189,5 @@ export function soakVerdict(samples: SoakSample[], warmup: number, bounds: SoakB
 export function formatSample(s: SoakSample): string {
   const mib = (b: number | undefined) => (b === undefined ? '-' : (b / 1048576).toFixed(2));
   const srv = s.server ? Object.entries(s.server).map(([k, v]) => `${k}=${v}`).join(' ') : '';
-  return `${String(s.cycle).padStart(6)} ${s.secs.toFixed(0).padStart(6)}s  rss ${(s.rssKiB / 1024).toFixed(1).padStart(7)} MiB  heap ${mib(s.heapUsed).padStart(6)}/${mib(s.heapTotal).padStart(6)} MiB  ext ${mib(s.external).padStart(5)} MiB  fds ${String(s.fds).padStart(3)}  thr ${s.threads}  res ${s.activeResources ?? '-'}  ${srv}`;
+  return `${String(s.cycle).padStart(6)} ${s.secs.toFixed(0).padStart(6)}s  rss ${(s.rssKiB / 1024).toFixed(1).padStart(7)} MiB (anon ${(s.rssAnonKiB / 1024).toFixed(1)}, file ${(s.rssFileKiB / 1024).toFixed(1)})  heap ${mib(s.heapUsed).padStart(6)}/${mib(s.heapTotal).padStart(6)} MiB  ext ${mib(s.external).padStart(5)} MiB  fds ${String(s.fds).padStart(3)}  thr ${s.threads}  res ${s.activeResources ?? '-'}  ${srv}`;
 }
