@@ -19,6 +19,7 @@
  *     s:KEY=VALUE   FSCONFIG_SET_STRING
  *     f:KEY         FSCONFIG_SET_FLAG
  *     d:KEY=PATH    FSCONFIG_SET_FD with PATH opened O_RDONLY|O_DIRECTORY
+ *     a:ATTR        a mount attribute for fsmount: nosuid, nodev, noexec, ro
  *
  * Exit 0 on success; on failure 1 and one line: the step, the option, the error and the
  * kernel's own explanation from the filesystem context when it gave one.
@@ -67,8 +68,23 @@ int main(int argc, char **argv) {
   const char *fstype = argv[i], *target = argv[i + 1];
   int fs = fsopen(fstype, FSOPEN_CLOEXEC);
   if (fs < 0) return fail(-1, "fsopen", fstype, errno);
+  unsigned int attrs = 0;
   for (i += 2; i < argc; i++) {
     char *opt = argv[i], *key = opt + 2, *eq = strchr(key, '=');
+    if (opt[0] == 'a' && opt[1] == ':') {
+      static const struct { const char *name; unsigned int bit; } known[] = {
+        {"nosuid", MOUNT_ATTR_NOSUID}, {"nodev", MOUNT_ATTR_NODEV}, {"noexec", MOUNT_ATTR_NOEXEC}, {"ro", MOUNT_ATTR_RDONLY},
+      };
+      unsigned int bit = 0;
+      for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
+        if (strcmp(key, known[k].name) == 0) bit = known[k].bit;
+      if (bit == 0) {
+        fprintf(stderr, "bad option %s\n", opt);
+        return 2;
+      }
+      attrs |= bit;
+      continue;
+    }
     if (opt[0] == '\0' || opt[1] != ':' || (opt[0] != 'f' && eq == NULL)) {
       fprintf(stderr, "bad option %s\n", opt);
       return 2;
@@ -92,7 +108,7 @@ int main(int argc, char **argv) {
     if (r < 0) return fail(fs, "fsconfig", opt + 2, errno);
   }
   if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) return fail(fs, "fsconfig", "create", errno);
-  int mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0);
+  int mnt = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
   if (mnt < 0) return fail(fs, "fsmount", fstype, errno);
   if (move_mount(mnt, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0) return fail(-1, "move_mount", target, errno);
   return 0;

@@ -68,6 +68,7 @@ import type { ContainerCreateRequest } from './containers/config.js';
 import { imageFamily } from './containers/filters.js';
 import { checkName } from './containers/names.js';
 import { joinNamespaces, type NamespaceOwner, sharedNamespaces } from './containers/namespaces.js';
+import { DEFAULT_SHM_SIZE, isShareable, shmDir, withShm } from './containers/shared-shm.js';
 import { type ContainerServiceDeps, ContainerService, type ContainerSettings, type PreparedContainer } from './containers/service.js';
 import type { ContainerRecord } from './containers/store.js';
 import { ContainerFiles } from './container-files.js';
@@ -85,7 +86,7 @@ import type { EventLog } from './events/log.js';
 import { containerEvent, type EventMessage, imageEvent, type NewEvent, objectEvent } from './events/message.js';
 import { eventFilter, parseEventTime } from './events/filter.js';
 import type { EventsOptions } from './engine.js';
-import { mountRootfs, type RootfsMounter, unmountRootfs } from './rootfs-mount.js';
+import { mountRootfs, mountShm, type RootfsMounter, unmountRootfs } from './rootfs-mount.js';
 import { inheritMounts, type MountPlan, parseVolumesFrom, planMounts } from './volumes/mount-spec.js';
 import { resolveMounts } from './volumes/resolve.js';
 import { VolumeService, type VolumeCreateRequest, type VolumeListResponse, type VolumePruneReport } from './volumes/service.js';
@@ -208,8 +209,10 @@ export class LocalEngine implements Engine {
     const buildStep = record === undefined && (await stat(path.join(bundle, BUILD_STEP_MARKER)).then(() => true, () => false));
     if (status !== undefined && status !== 'stopped' && !buildStep) return;
     if (status !== undefined) await this.deps.runtime.delete(id, { force: true });
-    // Throws unless unmounted (or never mounted): the rm below must not reach into a rootfs.
+    // Throws unless unmounted (or never mounted): the rm below must not reach into a rootfs,
+    // or empty a shareable container's /dev/shm and then stop at its mount point.
     await unmountRootfs(path.join(bundle, 'rootfs'));
+    await this.shm.unmount(shmDir(bundle));
     await this.deps.images?.snapshotter?.remove(id).catch((e: BrigError) => {
       if (e.code !== 'SNAPSHOT_NOT_FOUND' && e.code !== 'INVALID_ARGUMENT') throw e;
     });
@@ -617,7 +620,14 @@ export class LocalEngine implements Engine {
     try {
       const made = await this.prepareContainer(req, id, bundle, undo, opts.name ?? id.slice(0, 12), base);
       // A foreground container joins the others' namespaces now; a kept one at each start.
-      made.spec = await joinNamespaces(made.spec, req.HostConfig ?? {}, id, (ref) => this.namespaceOwner(ref));
+      const h = req.HostConfig ?? {};
+      made.spec = await joinNamespaces(made.spec, h, id, (ref) => this.namespaceOwner(ref));
+      const joinedShm = await this.containerService().donorShm(h);
+      if (joinedShm) made.spec.mounts = withShm(made.spec.mounts ?? [], joinedShm);
+      if (isShareable(h)) {
+        undo.push(() => this.shm.unmount(shmDir(bundle)));
+        await this.shm.mount(shmDir(bundle), made.hostConfig.ShmSize || DEFAULT_SHM_SIZE);
+      }
       // Its anonymous volumes go with it; named ones (even made for it) stay, as docker's --rm.
       made.volumeUndo.names = made.volumeUndo.names.filter((v) => made.anonymousVolumes.includes(v));
       await writeFile(path.join(bundle, 'config.json'), JSON.stringify(made.spec));
@@ -837,6 +847,7 @@ export class LocalEngine implements Engine {
             },
           }
         : {}),
+      shm: this.shm,
       releaseRootfs: async (r) => {
         await unmountRootfs(r.path);
         await this.deps.images?.snapshotter?.remove(r.snapshot).catch((e: BrigError) => {
@@ -923,6 +934,16 @@ export class LocalEngine implements Engine {
   }
 
   /** A kept container by name or id, with its init pid while it runs (0 otherwise). */
+  /** A shareable container's /dev/shm on the host (containers/shared-shm.ts). */
+  private readonly shm = {
+    mount: async (dir: string, size: number) => {
+      await unmountRootfs(dir); // the last run's, whatever it left
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      mountShm(dir, size, this.deps.mounter);
+    },
+    unmount: (dir: string) => unmountRootfs(dir),
+  };
+
   private async namespaceOwner(ref: string): Promise<NamespaceOwner> {
     const r = await this.containerService().find(ref);
     return { id: r.id, name: r.name, pid: isRunningLike(r.state.status) ? r.state.pid : 0 };

@@ -23,6 +23,7 @@ import { BrigError } from '../errors/index.js';
 import type { Mount } from '../image/index.js';
 import { childProcess, execFileAsync } from '../util/builtins.js';
 import { locateNative } from '../native/locate.js';
+import { SHM_OPTIONS, shmMountArgs } from './containers/shared-shm.js';
 
 
 /** OVL_MAX_STACK. */
@@ -126,6 +127,17 @@ export async function mountRootfs(mounts: Mount[], target: string, mounter: Root
     throw new BrigError('HELPER_MISSING', `cannot run ${cmd.file}`, { path: cmd.file, hint: 'run `npm run build`' });
   }
   throw new BrigError('SYSTEM', `mounting the container rootfs on ${target} failed: ${r.stderr.trim() || r.error.message}`, { path: target, cause: r.error });
+}
+
+/**
+ * A shareable container's /dev/shm: a fresh tmpfs on `dir` (containers/shared-shm.ts), through
+ * brig-mount, or mount(8) where it is not built.
+ */
+export function mountShm(dir: string, size: number, mounter: RootfsMounter | undefined): void {
+  const r = mounter
+    ? runTool(mounter.tool, shmMountArgs(dir, size))
+    : runTool('mount', ['-t', 'tmpfs', '-o', [`size=${size}`, 'mode=1777', ...SHM_OPTIONS].join(','), 'shm', dir]);
+  if (r.error) throw new BrigError('SYSTEM', `mounting the container's shared /dev/shm on ${dir} failed: ${r.stderr.trim() || r.error.message}`, { path: dir, cause: r.error });
 }
 
 /**

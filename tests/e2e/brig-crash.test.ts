@@ -108,6 +108,15 @@ test('SIGKILL of `brig run -d` at any point: ps -a reads the state right, rm -f 
   cleanAll(seen);
 });
 
+test('SIGKILL of a foreground `run --rm --ipc shareable`: once its container has ended, the next command unmounts its /dev/shm and removes the rest', { skip }, async () => {
+  const seen = new Set<string>();
+  await killAfter(['run', '--rm', '--network', 'none', '--ipc', 'shareable', IMAGE, 'sleep', '2'], 1500);
+  for (const id of ls(path.join(data, 'containers'))) seen.add(id);
+  assert.equal(seen.size, 1, 'its directory is left by the kill');
+  await sleep(2500);
+  cleanAll(seen);
+});
+
 test('SIGKILL of `brig rm -f` at any point: the container is gone or still listed, and rm -f finishes the job', { skip }, async () => {
   const seen = new Set<string>();
   for (let i = 0; i <= 10; i++) {

@@ -241,6 +241,8 @@ test('a pod from stdin: its containers share net/ipc/uts (seen from the host), t
     assert.notEqual(brig(['exec', 'duo-server', 'sh', '-c', 'echo x > /www/index.html']).code, 0, 'a configMap volume is read-only');
     ok(['exec', 'duo-server', 'sh', '-c', 'echo shared > /scratch/f; echo kept > /keep/f']);
     assert.equal(ok(['exec', 'duo-client', 'cat', '/scratch/f']), 'shared\n', 'an emptyDir is the pod\'s');
+    ok(['exec', 'duo-server', 'sh', '-c', 'echo posix-shm > /dev/shm/seg']);
+    assert.equal(ok(['exec', 'duo-client', 'cat', '/dev/shm/seg']), 'posix-shm\n', "the pod's /dev/shm is one, with its IPC namespace");
     // The liveness probe is the container's health check.
     for (let i = 0; i < 50 && inspect('duo-server').State.Health?.Status !== 'healthy'; i++) await new Promise((r) => setTimeout(r, 200));
     assert.equal(inspect('duo-server').State.Health?.Status, 'healthy');

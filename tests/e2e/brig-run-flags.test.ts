@@ -129,8 +129,22 @@ test('--ulimit, --read-only, --tmpfs, --shm-size, --sysctl, --group-add, --cap-a
 test('--ipc/--pid/--uts container:NAME join its namespaces, host ones are the host\'s (compared from the host by /proc/PID/ns), none has no /dev/shm', { skip }, () => {
   const ns = (pid: string | number, t: string) => readlinkSync(`/proc/${pid}/ns/${t}`);
   const pidOf = (c: string) => ok(['inspect', '-f', '{{.State.Pid}}', c]).trim();
-  ok(['run', '-d', '--name', 'ns-owner', '--network', 'none', '--hostname', 'owner', IMAGE, 'sleep', '300']);
+  const ownerId = ok(['run', '-d', '--name', 'ns-owner', '--network', 'none', '--hostname', 'owner', '--ipc', 'shareable', '--shm-size', '2m', IMAGE, 'sleep', '300']).trim();
+  ok(['exec', 'ns-owner', 'sh', '-c', 'echo from-owner > /dev/shm/probe']);
   ok(['run', '-d', '--name', 'ns-joiner', '--network', 'container:ns-owner', '--ipc', 'container:ns-owner', '--pid', 'container:ns-owner', '--uts', 'container:ns-owner', IMAGE, 'sleep', '300']);
+  // POSIX shared memory is files in /dev/shm: the joiner has the owner's, both ways, at its size.
+  assert.equal(ok(['exec', 'ns-joiner', 'cat', '/dev/shm/probe']), 'from-owner\n');
+  ok(['exec', 'ns-joiner', 'sh', '-c', 'echo from-joiner > /dev/shm/back']);
+  assert.equal(ok(['exec', 'ns-owner', 'cat', '/dev/shm/back']), 'from-joiner\n');
+  assert.match(ok(['exec', 'ns-joiner', 'df', '-k', '/dev/shm']), /\s2048\s/);
+  const shmMounts = () => readTextSync('/proc/self/mountinfo').split('\n').filter((l) => l.includes(`/containers/${ownerId}/shm`));
+  assert.equal(shmMounts().length, 1, 'one tmpfs on the host, in the owner\'s directory');
+  // docker's rule: a private IPC namespace (the default) cannot be joined.
+  ok(['run', '-d', '--name', 'ns-private', '--network', 'none', IMAGE, 'sleep', '300']);
+  const refused = brig(['run', '--rm', '--network', 'none', '--ipc', 'container:ns-private', IMAGE, 'true']);
+  assert.equal(refused.code, 125);
+  assert.match(refused.stderr, /non-shareable IPC \(hint: use IpcMode:shareable for the donor container\)/);
+  ok(['rm', '-f', 'ns-private']);
   const [o, j] = [pidOf('ns-owner'), pidOf('ns-joiner')];
   for (const t of ['net', 'ipc', 'pid', 'uts']) assert.equal(ns(j, t), ns(o, t), `${t} shared`);
   assert.notEqual(ns(j, 'mnt'), ns(o, 'mnt'));
@@ -143,7 +157,15 @@ test('--ipc/--pid/--uts container:NAME join its namespaces, host ones are the ho
   const r = brig(['start', 'ns-joiner']);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /cannot join .* of a non running container: ns-owner/);
+  // A new start, a new shm: what the last run left is gone.
+  ok(['start', 'ns-owner']);
+  assert.equal(ok(['exec', 'ns-owner', 'ls', '/dev/shm']), '');
+  assert.equal(shmMounts().length, 1);
   ok(['rm', '-f', 'ns-joiner', 'ns-owner']);
+  assert.deepEqual(shmMounts(), [], 'unmounted with the container');
+  // A foreground run --rm of a shareable one: its host tmpfs goes with it.
+  assert.match(out(['--ipc', 'shareable', '--network', 'none', '--shm-size', '1m'], 'echo x > /dev/shm/f && cat /dev/shm/f && df -k /dev/shm'), /^x\n[\s\S]*\s1024\s/);
+  assert.deepEqual(readTextSync('/proc/self/mountinfo').split('\n').filter((l) => l.includes(`${data}/containers/`)), [], 'no mount left in the data root');
   ok(['run', '-d', '--name', 'ns-host', '--network', 'none', '--ipc', 'host', '--pid', 'host', '--uts', 'host', IMAGE, 'sleep', '300']);
   const h = pidOf('ns-host');
   for (const t of ['ipc', 'pid', 'uts']) assert.equal(ns(h, t), ns(process.pid, t), `${t} is the host's`);

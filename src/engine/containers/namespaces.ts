@@ -4,10 +4,8 @@
  * is put in at each start (as --network container: is, network/service.ts), never kept from
  * the last one; the other container must be running then.
  *
- * A shared IPC namespace shares System V IPC and POSIX message queues. /dev/shm stays each
- * container's own tmpfs: docker shares it by binding the owner's shm from a host directory,
- * and a mount inside another container's mount namespace cannot be bound (the kernel's
- * open_tree and MS_BIND refuse a mount of another namespace with EINVAL).
+ * A shared IPC namespace shares System V IPC and POSIX message queues; /dev/shm, a mount,
+ * is shared at the start too, from the donor's host tmpfs (shared-shm.ts).
  */
 import { BrigError } from '../../errors/index.js';
 import type { Spec } from '../../runtime/spec/types.js';

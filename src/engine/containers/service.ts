@@ -16,7 +16,7 @@ import { BrigError, hasErrno } from '../../errors/index.js';
 import { mark } from '../../util/timing.js';
 import { DEFAULT_PATH, mergeEnv, resolveUser } from '../../image/runtime-config.js';
 import type { Runtime } from '../../runtime/runtime.js';
-import type { Capabilities, Process, Spec } from '../../runtime/spec/types.js';
+import type { Capabilities, Mount, Process, Spec } from '../../runtime/spec/types.js';
 import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../../util/owner.js';
 import { procStat } from '../../util/proc-stat.js';
 import { capabilitiesForUser } from '../user-capabilities.js';
@@ -37,6 +37,7 @@ import type { ContainerConfig, HostConfig } from './config.js';
 import type { MountPoint } from '../volumes/resolve.js';
 import { type FilterableContainer, type FilterMap, planList, planPrune, prunable, selectContainers } from './filters.js';
 import { frozen } from '../../util/frozen-json.js';
+import { DEFAULT_SHM_SIZE, isShareable, joinedShm, shmDir, withShm } from './shared-shm.js';
 import { type ContainerJSON, type ContainerSummary, containerJSON, containerSummary, summaryStatus } from './inspect.js';
 import { isRunningLike } from './state.js';
 import { joinNamespaces, sharedNamespaces } from './namespaces.js';
@@ -130,6 +131,8 @@ export interface ContainerServiceDeps {
    * Engine.removeAtExit): how long their monitors wait for that before their own clean-up.
    */
   exitGraceMs?: () => number | undefined;
+  /** A shareable container's /dev/shm on the host (shared-shm.ts): a fresh tmpfs at each start, unmounted at removal. */
+  shm?: { mount: (dir: string, size: number) => Promise<void>; unmount: (dir: string) => Promise<void> };
   /** Unmounts a rootfs and removes its snapshot (the image side of removal). */
   releaseRootfs: (rootfs: NonNullable<ContainerSettings['rootfs']>) => Promise<void>;
   /** Every capability brig holds (exec --privileged hands them out). */
@@ -413,6 +416,12 @@ export class ContainerService {
     if (attach) this.event(found, 'attach');
     let driveFailure: unknown;
     try {
+      if (isShareable(s.hostConfig) && this.deps.shm) {
+        await this.deps.shm.mount(shmDir(dir), s.hostConfig.ShmSize || DEFAULT_SHM_SIZE).catch((e: unknown) => {
+          driveFailure = e;
+          throw e;
+        });
+      }
       mark('start: plan compiled');
       const drive = async (stage0: Promise<Stage0>) => {
         const f = plan.files;
@@ -451,6 +460,18 @@ export class ContainerService {
     }
   }
 
+  /**
+   * With --ipc container:NAME, the /dev/shm to bind: the donor's with its IPC namespace
+   * (shared-shm.ts), or docker's refusal of a private one. undefined for any other mode.
+   */
+  async donorShm(h: HostConfig): Promise<Mount | undefined> {
+    const ipc = h.IpcMode;
+    if (typeof ipc !== 'string' || !ipc.startsWith('container:')) return undefined;
+    const donor = await this.find(ipc.slice('container:'.length));
+    const ds = this.settings(donor);
+    return joinedShm({ id: donor.id, ipcMode: ds.hostConfig.IpcMode, dir: ds.bundle });
+  }
+
   /** --ipc/--pid/--uts container:NAME: the other container's namespaces, at each start. */
   private async joinOthers(id: string, s: ContainerSettings): Promise<void> {
     if (!sharedNamespaces(s.hostConfig).length) return;
@@ -460,6 +481,8 @@ export class ContainerService {
       const r = await this.find(ref);
       return { id: r.id, name: r.name, pid: isRunningLike(r.state.status) ? r.state.pid : 0 };
     });
+    const shm = await this.donorShm(s.hostConfig);
+    if (shm) joined.mounts = withShm(joined.mounts ?? [], shm);
     await fs.writeFile(file, JSON.stringify(joined));
   }
 
@@ -693,6 +716,8 @@ export class ContainerService {
       if (e.code !== 'CONTAINER_NOT_FOUND') throw e;
     });
     await this.deps.network?.detach(r.id);
+    // Before the directory goes: a mount left in it would be emptied and then stop its removal.
+    if (isShareable(s.hostConfig)) await this.deps.shm?.unmount(shmDir(s.bundle));
     if (s.rootfs) await this.deps.releaseRootfs(s.rootfs);
     if (s.files && path.dirname(s.files.attach) !== s.bundle) await fs.rm(path.dirname(s.files.attach), { recursive: true, force: true });
     await this.store.remove(r.id);

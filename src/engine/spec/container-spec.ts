@@ -27,6 +27,7 @@ import type { LinuxSeccomp, NativeArch } from '../../runtime/seccomp/types.js';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, defaultMounts } from '../../runtime/spec/default-spec.js';
 import type { Mount, Namespace, Spec } from '../../runtime/spec/types.js';
 import type { ContainerConfig, ContainerCreateRequest, HostConfig } from '../containers/config.js';
+import { boundShm, DEFAULT_SHM_SIZE, isShareable, SHM_OPTIONS, shmDir } from '../containers/shared-shm.js';
 import { capabilitiesForUser } from '../user-capabilities.js';
 import { containerCapabilities } from './capabilities.js';
 import { hostDevices, mappedDevices } from './devices.js';
@@ -37,8 +38,6 @@ import { dockerSeccompProfile } from './seccomp-profile.js';
 import { parseSecurityOpts } from './security-opts.js';
 import { tmpfsMounts } from './tmpfs.js';
 
-/** docker's default /dev/shm: 64 MiB. */
-export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 /** Where docker puts the init binary in the container. */
 export const INIT_PATH = '/sbin/docker-init';
 /**
@@ -64,7 +63,7 @@ export interface SpecInput {
   image: ImageConfig;
   /** The root filesystem: its path, whether it is shared read-only (the host image) and mounts it needs. */
   rootfs: { path: string; readonly?: boolean; mounts?: Mount[] };
-  /** The directory that will hold the hostname, hosts and resolv.conf files. */
+  /** The container's directory: it holds the hostname, hosts and resolv.conf files, and a shareable container's shm. */
   etcDir: string;
   /** Volumes, binds and --mount tmpfs, made real by the engine (volumes/resolve.ts). */
   mounts?: Mount[];
@@ -152,13 +151,15 @@ function containerNamespaces(h: HostConfig): Namespace[] {
 
 /**
  * /dev/shm as the IPC mode wants it: the host's with --ipc host (docker binds /dev/shm),
- * none with --ipc none; with a `container:` mode it stays the container's own tmpfs
- * (containers/namespaces.ts says why).
+ * none with --ipc none, a host tmpfs in the container's directory with --ipc shareable (the
+ * engine mounts it at start), its own tmpfs otherwise. With a `container:` mode the start
+ * puts the donor's in (containers/shared-shm.ts).
  */
-function shmMount(m: Mount, h: HostConfig, size: number): Mount | undefined {
+function shmMount(m: Mount, h: HostConfig, size: number, containerDir: string): Mount | undefined {
   if (h.IpcMode === 'none') return undefined;
-  if (h.IpcMode === 'host') return { destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['rbind', 'nosuid', 'noexec', 'nodev'] };
-  return { ...m, options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${size}`] };
+  if (h.IpcMode === 'host') return boundShm('/dev/shm');
+  if (isShareable(h)) return boundShm(shmDir(containerDir));
+  return { ...m, options: [...SHM_OPTIONS, 'mode=1777', `size=${size}`] };
 }
 
 function checkSysctls(sysctls: Record<string, string>): void {
@@ -247,7 +248,7 @@ export async function buildContainerSpec(input: SpecInput): Promise<BuiltContain
   if (shm < 0) throw new BrigError('INVALID_ARGUMENT', 'SHM size can not be less than 0', { field: 'HostConfig.ShmSize' });
   const shmSize = shm || DEFAULT_SHM_SIZE;
   const base = defaultMounts().flatMap((m): Mount[] => {
-    if (m.destination === '/dev/shm') return [shmMount(m, h, shmSize)].filter((x) => x !== undefined);
+    if (m.destination === '/dev/shm') return [shmMount(m, h, shmSize, input.etcDir)].filter((x) => x !== undefined);
     if (privileged && (m.destination === '/sys' || m.destination === '/sys/fs/cgroup')) return [{ ...m, options: m.options!.filter((o) => o !== 'ro') }];
     return [m];
   });

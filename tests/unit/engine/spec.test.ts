@@ -12,6 +12,7 @@ import { parseCpus, parseDevice, parseUlimit, readKeyValueFile } from '../../../
 import type { ContainerCreateRequest, HostConfig } from '../../../src/engine/containers/config.js';
 import { containerCapabilities, DOCKER_DEFAULT_CAPS } from '../../../src/engine/spec/capabilities.js';
 import { joinNamespaces } from '../../../src/engine/containers/namespaces.js';
+import { boundShm, joinedShm, shmMountArgs, withShm } from '../../../src/engine/containers/shared-shm.js';
 import { buildContainerSpec, mergeWithImage } from '../../../src/engine/spec/container-spec.js';
 import type { BrigError } from '../../../src/errors/index.js';
 import { hostsFile, resolvConfFile } from '../../../src/engine/spec/etc-files.js';
@@ -236,6 +237,29 @@ test('joinNamespaces puts the running owner\'s /proc/PID/ns paths in; a stopped 
   assert.deepEqual(spec.linux!.namespaces!.filter((n) => n.path), [{ type: 'ipc', path: '/proc/4242/ns/ipc' }, { type: 'uts', path: '/proc/4242/ns/uts' }]);
   await assert.rejects(joinNamespaces(b.spec, { PidMode: 'container:down' }, 'x', owner), (e: BrigError) => e.code === 'CONTAINER_NOT_RUNNING' && e.field === 'HostConfig.PidMode');
   await assert.rejects(joinNamespaces(b.spec, { PidMode: 'container:infra' }, 'i'.repeat(64), owner), /cannot join own PID namespace/);
+});
+
+test('/dev/shm: a shareable container binds its host tmpfs from its directory; a joiner gets the donor\'s, the host\'s, or docker\'s refusal', async () => {
+  const shareable = await build({}, { IpcMode: 'shareable', ShmSize: 1 << 20 });
+  assert.deepEqual(shareable.spec.mounts!.find((m) => m.destination === '/dev/shm'), { destination: '/dev/shm', type: 'bind', source: '/c/shm', options: ['rbind', 'nosuid', 'noexec', 'nodev'] });
+  assert.equal(shareable.hostConfig.ShmSize, 1 << 20, 'the size the start mounts it with');
+  assert.deepEqual(shmMountArgs('/c/shm', 1 << 20), ['tmpfs', '/c/shm', 's:source=shm', `s:size=${1 << 20}`, 's:mode=1777', 'a:nosuid', 'a:noexec', 'a:nodev']);
+  const priv = await build({}, {});
+  assert.equal(priv.spec.mounts!.find((m) => m.destination === '/dev/shm')!.type, 'tmpfs', 'private: its own tmpfs, inside the container');
+  assert.deepEqual(joinedShm({ id: 'd', ipcMode: 'shareable', dir: '/data/containers/d' }), { destination: '/dev/shm', type: 'bind', source: '/data/containers/d/shm', options: ['rbind', 'nosuid', 'noexec', 'nodev'] });
+  assert.equal(joinedShm({ id: 'd', ipcMode: 'host', dir: '/x' }).source, '/dev/shm');
+  for (const mode of ['private', undefined, 'container:other']) {
+    assert.throws(
+      () => joinedShm({ id: 'd'.repeat(64), ipcMode: mode, dir: '/x' }),
+      (e: BrigError) => e.field === 'HostConfig.IpcMode' && e.message === `container ${'d'.repeat(64)}: non-shareable IPC (hint: use IpcMode:shareable for the donor container)`,
+    );
+  }
+  // Replaced where it was (after /dev), added at the end where there was none (--ipc none is not joinable anyway).
+  const mounts = priv.spec.mounts!;
+  const replaced = withShm(mounts, boundShm('/s'));
+  assert.equal(replaced.length, mounts.length);
+  assert.equal(replaced.findIndex((m) => m.source === '/s'), mounts.findIndex((m) => m.destination === '/dev/shm'));
+  assert.deepEqual(withShm([], boundShm('/s')), [boundShm('/s')]);
 });
 
 test("/etc/hosts and /etc/resolv.conf as docker writes them for a container without a network", () => {
