@@ -318,6 +318,22 @@ function networking(p: Project, name: string, s: Dict, container: string, oneoff
   return { NetworkMode: networkName(p, keys[0]!), endpoints };
 }
 
+/**
+ * `ipc:` and `pid:` as docker compose maps them: a mode of the engine's, `container:NAME`
+ * as it is, and `service:NAME` as the service's first container (an implicit depends_on,
+ * normalize.ts, starts it first). The engine checks the rest (a non-shareable IPC donor).
+ */
+function shareMode(p: Project, field: string, v: unknown, modes: string[]): string {
+  const mode = String(v);
+  if (mode.startsWith('service:')) {
+    const dep = mode.slice('service:'.length);
+    if (!p.services[dep]) throw bad(field, `service "${dep}" is not defined`);
+    return `container:${containerName(p.name, dep, 1)}`;
+  }
+  if (modes.includes(mode) || (mode.startsWith('container:') && mode.length > 'container:'.length)) return mode;
+  throw bad(field, `${JSON.stringify(mode)} is not one of ${[...modes, 'service:NAME', 'container:NAME'].join(', ')}`);
+}
+
 export interface ServiceRequest {
   name: string;
   request: ContainerCreateRequest;
@@ -335,9 +351,7 @@ export function containerRequest(p: Project, service: string, number: number, op
     if (k.startsWith('x-') || ORCHESTRATION.has(k) || MAPPED.has(k)) continue;
     throw unsupported(`${at}.${k}`);
   }
-  for (const [k, v] of Object.entries({ ipc: s.ipc, pid: s.pid, cgroup: s.cgroup })) {
-    if (v !== undefined && !(k === 'ipc' && v === 'private')) throw unsupported(`${at}.${k}`);
-  }
+  if (s.cgroup !== undefined) throw unsupported(`${at}.cgroup`);
   if (s.devices !== undefined) throw unsupported(`${at}.devices`);
   if (s.volumes_from !== undefined) throw unsupported(`${at}.volumes_from`);
   const logging = (s.logging ?? {}) as Dict;
@@ -388,7 +402,8 @@ export function containerRequest(p: Project, service: string, number: number, op
     ...(s.security_opt !== undefined ? { SecurityOpt: (s.security_opt as unknown[]).map(String) } : {}),
     ...(s.oom_score_adj !== undefined ? { OomScoreAdj: Number(s.oom_score_adj) } : {}),
     ...(s.group_add !== undefined ? { GroupAdd: (s.group_add as unknown[]).map(String) } : {}),
-    ...(s.ipc === 'private' ? { IpcMode: 'private' } : {}),
+    ...(s.ipc !== undefined ? { IpcMode: shareMode(p, `${at}.ipc`, s.ipc, ['private', 'shareable', 'host', 'none']) } : {}),
+    ...(s.pid !== undefined ? { PidMode: shareMode(p, `${at}.pid`, s.pid, ['host']) } : {}),
   };
   const request: ContainerCreateRequest = {
     Image: serviceImage(p, service),

@@ -204,6 +204,15 @@ export function normalizeService(name: string, svc: Dict, dir: string, home: str
       ? Object.fromEntries(svc.depends_on.map((d) => [String(d), { condition: 'service_started', required: true }]))
       : Object.fromEntries(Object.entries(svc.depends_on as Dict).map(([k, v]) => [k, { required: true, ...(v as Dict) }]));
   }
+  // compose's implicit dependencies: a service whose network, IPC or PID namespace is
+  // another service's starts after it (compose-go's GetDependencies).
+  for (const k of ['network_mode', 'ipc', 'pid']) {
+    const v = svc[k];
+    if (typeof v !== 'string' || !v.startsWith('service:')) continue;
+    const dep = v.slice('service:'.length);
+    const deps = (out.depends_on ?? {}) as Dict;
+    if (!Object.hasOwn(deps, dep)) out.depends_on = { ...deps, [dep]: { condition: 'service_started', required: true } };
+  }
   if (Array.isArray(svc.networks)) out.networks = Object.fromEntries(svc.networks.map((n) => [String(n), null]));
   for (const k of ['dns', 'dns_search', 'tmpfs']) if (typeof svc[k] === 'string') out[k] = [svc[k]];
   if (svc.extra_hosts !== undefined && !Array.isArray(svc.extra_hosts) && typeof svc.extra_hosts === 'object' && !isMarker(svc.extra_hosts)) {

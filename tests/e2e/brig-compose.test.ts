@@ -536,3 +536,33 @@ test('down --rmi local removes the images the project built under its own name (
   assert.equal(brig(['image', 'inspect', IMAGE]).code, 0, 'an image: name is not local');
   assert.equal(p.ok(['ps', '-aq']), '');
 });
+
+test('ipc and pid service:NAME: the joiner starts after its owner and shares its /dev/shm and processes; a private owner is refused', { skip }, () => {
+  const p = project(
+    'shareipc',
+    `services:
+  joiner:
+    image: ${IMAGE}
+    network_mode: none
+    ipc: "service:owner"
+    pid: "service:owner"
+    command: ["sleep", "300"]
+  owner:
+    image: ${IMAGE}
+    network_mode: none
+    ipc: shareable
+    command: ["sleep", "300"]
+`,
+  );
+  p.ok(['up', '-d']);
+  ok(['exec', 'shareipc-owner-1', 'sh', '-c', 'echo from-owner > /dev/shm/seg']);
+  assert.equal(ok(['exec', 'shareipc-joiner-1', 'cat', '/dev/shm/seg']), 'from-owner\n');
+  assert.match(ok(['exec', 'shareipc-joiner-1', 'busybox', 'ps', '-o', 'args']), /sleep 300[\s\S]*sleep 300/, 'one pid namespace');
+  p.ok(['down']);
+  const q = project('privipc', `services:\n  joiner:\n    image: ${IMAGE}\n    network_mode: none\n    ipc: "service:owner"\n    command: ["sleep", "300"]\n  owner:\n    image: ${IMAGE}\n    network_mode: none\n    command: ["sleep", "300"]\n`);
+  const r = q.compose(['up', '-d']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /non-shareable IPC/);
+  q.ok(['down']);
+  assert.equal(q.ok(['ps', '-aq']), '');
+});

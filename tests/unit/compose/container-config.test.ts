@@ -141,7 +141,7 @@ test('fields brig does not carry out are refused by path (with file:line); swarm
   for (const [yaml, field] of [
     ['gpus: all', 'services.a.gpus'],
     ['devices: ["/dev/fuse"]', 'services.a.devices'],
-    ['pid: host', 'services.a.pid'],
+    ['cgroup: host', 'services.a.cgroup'],
     ['deploy: { resources: { reservations: { devices: [{ capabilities: [gpu] }] } } }', 'services.a.deploy.resources.reservations.devices'],
     ['cgroup_parent: custom', 'services.a.cgroup_parent'],
   ] as const) {
@@ -161,6 +161,32 @@ test('fields brig does not carry out are refused by path (with file:line); swarm
   containerRequest(p, 'a', 1, { warn: (m) => warnings.push(m) });
   assert.deepEqual(warnings, ['services.a.deploy.placement: swarm mode only, ignored on one host (as docker compose does)']);
   assert.throws(() => preflight(p, ['a'], () => undefined), /networks\.n\.driver: "overlay" is not supported \(bridge\)/);
+});
+
+test('ipc and pid: the engine\'s modes, container:NAME, service:NAME as its first container and an implicit dependency', () => {
+  const { p } = project(
+    'share',
+    'services:\n  owner: { image: i, ipc: shareable }\n  joiner: { image: i, ipc: "service:owner", pid: "service:owner", network_mode: "service:net" }\n  net: { image: i }\n  hosty: { image: i, ipc: host, pid: host }\n  other: { image: i, ipc: "container:elsewhere" }\n',
+  );
+  const h = (svc: string) => containerRequest(p, svc, 1, { warn: () => undefined }).request.HostConfig!;
+  assert.equal(h('owner').IpcMode, 'shareable');
+  assert.deepEqual([h('joiner').IpcMode, h('joiner').PidMode, h('joiner').NetworkMode], ['container:share-owner-1', 'container:share-owner-1', 'container:share-net-1']);
+  assert.deepEqual([h('hosty').IpcMode, h('hosty').PidMode], ['host', 'host']);
+  assert.equal(h('other').IpcMode, 'container:elsewhere');
+  assert.deepEqual(dependencyOrder(p, ['joiner']), ['net', 'owner', 'joiner'], 'the services it shares namespaces with start first');
+  assert.deepEqual(p.services.joiner!.depends_on, { owner: { condition: 'service_started', required: true }, net: { condition: 'service_started', required: true } });
+  // As compose-go: the implicit dependency on a service that is not there fails the load.
+  assert.throws(() => project('badshare-nope', 'services:\n  a:\n    image: i\n    ipc: "service:nope"\n'), /compose\.yaml:3: service "a" depends on undefined service "nope"/);
+  for (const [yaml, field, why] of [
+    ['pid: private', 'services.a.pid', '"private" is not one of host, service:NAME, container:NAME'],
+    ['ipc: bogus', 'services.a.ipc', '"bogus" is not one of private, shareable, host, none, service:NAME, container:NAME'],
+  ] as const) {
+    const { p: b } = project(`badshare-${field.replace(/\W/g, '')}-${why.length}`, `services:\n  a:\n    image: i\n    ${yaml}\n`);
+    assert.throws(
+      () => containerRequest(b, 'a', 1, { warn: () => undefined }),
+      (e: Error & { field?: string }) => e.field === field && e.message.includes(why),
+    );
+  }
 });
 
 test('dependency order and levels; a cycle is named', () => {
