@@ -15,6 +15,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { after, test } from 'node:test';
 import { BRIG } from '../support/brig-cli.js';
 import { requires } from '../support/requires.js';
+import { readTextSync } from '../../src/util/read-text.js';
 
 const skip = requires('root', 'helper', 'docker-cli') || (spawnSync('openssl', ['version']).status === 0 ? false : 'openssl not installed');
 const root = mkdtempSync(path.join(tmpdir(), 'brig-api-serve-'));
@@ -32,7 +33,7 @@ function freePort(): Promise<number> {
 }
 
 /** Starts brig serve and resolves once it listens (or with its exit status and stderr if it does not). */
-function serve(args: string[]): Promise<{ stop: () => Promise<void>; stderr: () => string } | { code: number | null; stderr: string }> {
+function serve(args: string[]): Promise<{ pid: number; stop: () => Promise<void>; stderr: () => string } | { code: number | null; stderr: string }> {
   const p = spawn(BRIG, ['serve', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   return new Promise((resolve) => {
@@ -40,6 +41,7 @@ function serve(args: string[]): Promise<{ stop: () => Promise<void>; stderr: () 
       stderr += d.toString();
       if (stderr.includes('API listening') && args.filter((a) => a === '-H').length === (stderr.match(/API listening/g) ?? []).length) {
         resolve({
+          pid: p.pid!,
           stderr: () => stderr,
           stop: () => new Promise<void>((done) => (p.once('exit', () => done()), p.kill('SIGTERM'))),
         });
@@ -104,6 +106,15 @@ test('TLS: the docker CLI with a client certificate gets in, a client without on
   });
   assert.doesNotMatch(refused, /HTTP\/1\.1 200/);
   await s.stop();
+});
+
+test("the server's malloc gives freed memory back: glibc's trim and mmap thresholds fixed at 128 KiB by bin/brig", { skip }, async () => {
+  const s = await serve(['-H', `unix://${path.join(root, 'malloc.sock')}`]);
+  if (!('stop' in s)) throw new Error(`brig serve exited ${s.code}: ${s.stderr}`);
+  const environ = readTextSync(`/proc/${s.pid}/environ`).split('\0');
+  await s.stop();
+  assert.ok(environ.includes('MALLOC_TRIM_THRESHOLD_=131072'), 'trim threshold');
+  assert.ok(environ.includes('MALLOC_MMAP_THRESHOLD_=131072'), 'mmap threshold');
 });
 
 test('a socket a live server listens on is not taken over', { skip }, async () => {
