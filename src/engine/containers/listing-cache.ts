@@ -21,12 +21,21 @@
  *
  * The CLI lists once per process and does not use it.
  */
-import { statSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import type { ContainerRecord } from './store.js';
 
 const RACY_MS = 100;
 const LIVE_MS = 1000;
 const FULL_MS = 10_000;
+
+/** What `peek` saw of a directory it has no good snapshot of: `load` keeps the new one under it. */
+export class Miss {
+  constructor(
+    readonly key: string,
+    readonly ctimeMs: number,
+    readonly now: number,
+  ) {}
+}
 
 interface Snapshot {
   key: string;
@@ -59,13 +68,23 @@ export class ListingCache {
     live: (r: ContainerRecord) => boolean,
     stillLive: (r: ContainerRecord) => boolean = () => false,
   ): Promise<ContainerRecord | undefined> {
+    const seen = this.peek(dir, stillLive);
+    return seen instanceof Miss ? this.load(dir, seen, load, live) : (seen ?? undefined);
+  }
+
+  /**
+   * get's first half, without a promise (a listing of 100 kept containers pays no await for
+   * each): the kept record, null when there is no directory, or a Miss to hand to `load`.
+   */
+  peek(dir: string, stillLive: (r: ContainerRecord) => boolean = () => false): ContainerRecord | null | Miss {
     // Times in ms (a double: microseconds survive) are enough: a kept snapshot's directory
     // changed at least RACY_MS before, so any later change moves them. Not bigint: its stat
-    // costs a third more, and this is one stat per container per listing.
-    const st = statSync(dir, { throwIfNoEntry: false });
+    // costs a third more, and this is one stat per container per listing. lstat: a container
+    // directory is never a link, and Node's lstatSync costs a third less than its statSync.
+    const st = lstatSync(dir, { throwIfNoEntry: false });
     if (!st) {
       this.snapshots.delete(dir);
-      return undefined;
+      return null;
     }
     const key = `${st.ino}:${st.mtimeMs}:${st.ctimeMs}:${st.nlink}`;
     const now = this.now();
@@ -77,13 +96,18 @@ export class ListingCache {
         return hit.record;
       }
     }
+    return new Miss(key, st.ctimeMs, now);
+  }
+
+  /** get's second half: `load()`'s record for a directory `peek` missed, kept when it is safe to. */
+  async load(dir: string, miss: Miss, load: () => Promise<ContainerRecord | undefined>, live: (r: ContainerRecord) => boolean): Promise<ContainerRecord | undefined> {
     const loaded = await load();
-    if (!loaded || now - st.ctimeMs < RACY_MS) {
+    if (!loaded || miss.now - miss.ctimeMs < RACY_MS) {
       this.snapshots.delete(dir);
       return loaded;
     }
     const record = { ...loaded };
-    this.snapshots.set(dir, { key, record, liveAt: live(record) ? now : undefined, loadedAt: now });
+    this.snapshots.set(dir, { key: miss.key, record, liveAt: live(record) ? miss.now : undefined, loadedAt: miss.now });
     this.memos.set(record, new Map());
     return record;
   }

@@ -19,7 +19,10 @@ import { ParsedFileCache } from '../../util/parsed-file-cache.js';
 import { withLock, writeFileAtomic } from '../../image/store/lock.js';
 import { checkName, generateName, newContainerId, resolveContainer } from './names.js';
 import { type ContainerAction, type ContainerStatus, isRunningLike, transition } from './state.js';
-import { ListingCache } from './listing-cache.js';
+import { ListingCache, Miss } from './listing-cache.js';
+
+/** A container's record, in its directory. */
+const RECORD = 'container.json';
 import { parseOwner, pidExists } from '../../util/owner.js';
 
 /** docker's State.Health. */
@@ -134,8 +137,11 @@ export class ContainerStore {
     const files = new Set<string>();
     const dirs = new Set<string>();
     for (const id of ids) {
-      if (!/^[0-9a-f]{64}$/.test(id)) continue;
-      const file = this.recordPath(id);
+      if (id.length !== 64 || !/^[0-9a-f]{64}$/.test(id)) continue;
+      // Joined by hand: ids are plain names, and path.join for each of a listing's
+      // containers showed in brig serve's profile.
+      const dir = `${this.dir}/${id}`;
+      const file = `${dir}/${RECORD}`;
       files.add(file);
       const load = async () => {
         const r = this.listed.read(file, (text) => this.parseRecord(file, text));
@@ -143,9 +149,9 @@ export class ContainerStore {
       };
       let r: ContainerRecord | undefined;
       if (this.snapshots) {
-        const dir = this.containerDir(id);
         dirs.add(dir);
-        r = await this.snapshots.get(dir, load, (rec) => rec.pending !== undefined || isRunningLike(rec.state.status), stillAsReconciled);
+        const seen = this.snapshots.peek(dir, stillAsReconciled);
+        r = seen instanceof Miss ? await this.snapshots.load(dir, seen, load, (rec) => rec.pending !== undefined || isRunningLike(rec.state.status)) : (seen ?? undefined);
       } else r = await load();
       if (r) out.push(r);
     }
@@ -230,7 +236,7 @@ export class ContainerStore {
   }
 
   private recordPath(id: string): string {
-    return path.join(this.containerDir(id), 'container.json');
+    return path.join(this.containerDir(id), RECORD);
   }
 
   private async readRecord(id: string): Promise<ContainerRecord | undefined> {
