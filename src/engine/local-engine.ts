@@ -23,7 +23,7 @@ import {
 import type { ImageConfig } from '../image/manifest.js';
 import { familiarReference, formatReference, parseReference } from '../image/reference.js';
 import { buildInfo } from '../util/build-info.js';
-import { frozen } from '../util/frozen-json.js';
+import { frozen, frozenWith } from '../util/frozen-json.js';
 import { mark } from '../util/timing.js';
 import { API_VERSION, MIN_API_VERSION } from './api-version.js';
 import { pullMessages } from './pull-messages.js';
@@ -1049,12 +1049,19 @@ export class LocalEngine implements Engine {
       // summary is (see keptSummary), since the network state is kept with the same snapshot.
       const kept = memo?.get('listed') as { from: ContainerSummary; out: ContainerSummary } | undefined;
       if (kept?.from === c) return kept.out;
+      if (kept && memo) {
+        // The same snapshot, so only the Status moved (keptSummary).
+        const out = frozenWith(kept.out, 'Status', c.Status);
+        memo.set('listed', { from: c, out });
+        return out;
+      }
       const st = net.listedState(c.Id, memo);
       if (!st) return c;
       const running = c.State === 'running' || c.State === 'paused' || c.State === 'restarting';
       const { ports } = NetworkService.listView(st, running);
       const networks = st.mode === 'bridge' ? Object.fromEntries(Object.entries(st.endpoints).map(([n, ep]) => [n, this.endpointView(ep)])) : { [st.mode === 'container' ? 'container' : st.mode]: {} };
-      const out = { ...c, Ports: ports, NetworkSettings: { Networks: networks } };
+      const { Status, ...rest } = c;
+      const out = { ...rest, Ports: ports, NetworkSettings: { Networks: networks }, Status };
       if (memo && Object.isFrozen(c)) memo.set('listed', { from: c, out: frozen(out) });
       return out;
     });

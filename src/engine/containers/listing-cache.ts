@@ -31,14 +31,23 @@ const FULL_MS = 10_000;
 /** What `peek` saw of a directory it has no good snapshot of: `load` keeps the new one under it. */
 export class Miss {
   constructor(
-    readonly key: string,
-    readonly ctimeMs: number,
+    readonly key: DirKey,
     readonly now: number,
   ) {}
 }
 
+/** What says a directory is unchanged: its inode, times and link count (compared as numbers: no string for each). */
+interface DirKey {
+  ino: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  nlink: number;
+}
+
+const sameKey = (a: DirKey, b: DirKey) => a.ino === b.ino && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.nlink === b.nlink;
+
 interface Snapshot {
-  key: string;
+  key: DirKey;
   /** A copy made for this snapshot: its identity names the snapshot (see memo). */
   record: ContainerRecord;
   /** When its processes were last seen (ms); undefined: settled, nothing outside the directory matters. */
@@ -86,23 +95,23 @@ export class ListingCache {
       this.snapshots.delete(dir);
       return null;
     }
-    const key = `${st.ino}:${st.mtimeMs}:${st.ctimeMs}:${st.nlink}`;
+    const key: DirKey = { ino: st.ino, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, nlink: st.nlink };
     const now = this.now();
     const hit = this.snapshots.get(dir);
-    if (hit?.key === key) {
+    if (hit && sameKey(hit.key, key)) {
       if (hit.liveAt === undefined || now - hit.liveAt < LIVE_MS) return hit.record;
       if (now - hit.loadedAt < FULL_MS && stillLive(hit.record)) {
         hit.liveAt = now;
         return hit.record;
       }
     }
-    return new Miss(key, st.ctimeMs, now);
+    return new Miss(key, now);
   }
 
   /** get's second half: `load()`'s record for a directory `peek` missed, kept when it is safe to. */
   async load(dir: string, miss: Miss, load: () => Promise<ContainerRecord | undefined>, live: (r: ContainerRecord) => boolean): Promise<ContainerRecord | undefined> {
     const loaded = await load();
-    if (!loaded || miss.now - miss.ctimeMs < RACY_MS) {
+    if (!loaded || miss.now - miss.key.ctimeMs < RACY_MS) {
       this.snapshots.delete(dir);
       return loaded;
     }

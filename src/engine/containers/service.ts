@@ -36,7 +36,7 @@ import { readLogs } from '../logs/reader.js';
 import type { ContainerConfig, HostConfig } from './config.js';
 import type { MountPoint } from '../volumes/resolve.js';
 import { type FilterableContainer, type FilterMap, planList, planPrune, prunable, selectContainers } from './filters.js';
-import { frozen } from '../../util/frozen-json.js';
+import { frozen, frozenWith } from '../../util/frozen-json.js';
 import { DEFAULT_SHM_SIZE, isShareable, joinedShm, shmDir, withShm } from './shared-shm.js';
 import { type ContainerJSON, type ContainerSummary, containerJSON, containerSummary, summaryStatus } from './inspect.js';
 import { isRunningLike } from './state.js';
@@ -802,16 +802,30 @@ export class ContainerService {
   async listRecords(opts: ListOptions = {}): Promise<{ summary: ContainerSummary; memo: Map<string, unknown> | undefined }[]> {
     const now = this.now();
     const records = await this.records();
-    const views = await Promise.all(records.map(async (r) => ({ ...this.filterable(r), ...(await this.networkFacts(r)), record: r })));
+    // What the filters look at is the record's (and its network state's): a kept snapshot's
+    // is made once, not for every listing.
+    const views: (FilterableContainer & { record: ContainerRecord })[] = [];
+    for (const r of records) {
+      const memo = this.store.listingMemo(r);
+      let v = memo?.get('view') as (FilterableContainer & { record: ContainerRecord }) | undefined;
+      if (!v) {
+        v = { ...this.filterable(r), ...(await this.networkFacts(r)), record: r };
+        memo?.set('view', v);
+      }
+      views.push(v);
+    }
     this.deps.network?.listed?.(records.map((r) => r.id));
     const plan = planList(opts.filters, views);
     const ancestorImages = plan.filters.contains('ancestor') ? ((await this.deps.imageFamily?.(plan.ancestors)) ?? new Set<string>()) : undefined;
     const picked = selectContainers(views, plan, { all: opts.all === true, limit: opts.limit ?? -1, ...(ancestorImages ? { ancestorImages } : {}) });
+    const listed = picked.map(({ record }) => {
+      const memo = this.store.listingMemo(record);
+      const summary = memo ? keptSummary(memo, record, () => this.settings(record), now) : containerSummary(record, this.settings(record), now);
+      return { summary, memo, record };
+    });
+    if (!opts.size) return listed.map(({ summary, memo }) => ({ summary, memo }));
     return Promise.all(
-      picked.map(async ({ record }) => {
-        const memo = this.store.listingMemo(record);
-        const summary = memo ? keptSummary(memo, record, () => this.settings(record), now) : containerSummary(record, this.settings(record), now);
-        if (!opts.size) return { summary, memo };
+      listed.map(async ({ summary, memo, record }) => {
         const size = await this.sizes(record);
         return { summary: { ...summary, SizeRw: size.rw, SizeRootFs: size.rootFs }, memo };
       }),
@@ -992,7 +1006,13 @@ function keptSummary(memo: Map<string, unknown>, r: ContainerRecord, settings: (
   const status = summaryStatus(r, now);
   const kept = memo.get('summary') as ContainerSummary | undefined;
   if (kept?.Status === status) return kept;
-  const made = frozen(containerSummary(r, settings(), now, status));
+  let made: ContainerSummary;
+  if (kept) made = frozenWith(kept, 'Status', status);
+  else {
+    // Status last, so that a new one re-encodes only itself (frozenWith).
+    const { Status, ...rest } = containerSummary(r, settings(), now, status);
+    made = frozen({ ...rest, Status });
+  }
   memo.set('summary', made);
   return made;
 }

@@ -179,8 +179,12 @@ export class NetworkService {
 
   /** After a whole listing: the states of containers not in it (removed ones) are forgotten. */
   retainListed(ids: string[]): void {
+    // Most listings list what the last one did: nothing to forget then.
+    if (ids.length === this.lastListed.length && ids.every((id, i) => id === this.lastListed[i])) return;
+    this.lastListed = ids;
     this.listed.retain(new Set(ids.map((id) => this.stateFile(id))));
   }
+  private lastListed: string[] = [];
 
   // ---- networks
 
