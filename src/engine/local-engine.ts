@@ -1047,7 +1047,9 @@ export class LocalEngine implements Engine {
     return listed.map(({ summary: c, memo }) => {
       // A kept snapshot's summary with its network part: the same frozen object while the
       // summary is (see keptSummary), since the network state is kept with the same snapshot.
-      const kept = memo?.get('listed') as { from: ContainerSummary; out: ContainerSummary } | undefined;
+      // Only a kept summary (frozen) has a kept listing: one with sizes (ps -s) is made afresh.
+      const keep = memo !== undefined && Object.isFrozen(c);
+      const kept = keep ? (memo.get('listed') as { from: ContainerSummary; out: ContainerSummary } | undefined) : undefined;
       if (kept?.from === c) return kept.out;
       if (kept && memo) {
         // The same snapshot, so only the Status moved (keptSummary).
@@ -1062,7 +1064,7 @@ export class LocalEngine implements Engine {
       const networks = st.mode === 'bridge' ? Object.fromEntries(Object.entries(st.endpoints).map(([n, ep]) => [n, this.endpointView(ep)])) : { [st.mode === 'container' ? 'container' : st.mode]: {} };
       const { Status, ...rest } = c;
       const out = { ...rest, Ports: ports, NetworkSettings: { Networks: networks }, Status };
-      if (memo && Object.isFrozen(c)) memo.set('listed', { from: c, out: frozen(out) });
+      if (keep) memo.set('listed', { from: c, out: frozen(out) });
       return out;
     });
   }
