@@ -626,7 +626,7 @@ export class LocalEngine implements Engine {
       if (joinedShm) made.spec.mounts = withShm(made.spec.mounts ?? [], joinedShm);
       if (isShareable(h)) {
         undo.push(() => this.shm.unmount(shmDir(bundle)));
-        await this.shm.mount(shmDir(bundle), made.hostConfig.ShmSize || DEFAULT_SHM_SIZE);
+        await this.shm.mount(shmDir(bundle), made.hostConfig.ShmSize);
       }
       // Its anonymous volumes go with it; named ones (even made for it) stay, as docker's --rm.
       made.volumeUndo.names = made.volumeUndo.names.filter((v) => made.anonymousVolumes.includes(v));
@@ -933,17 +933,20 @@ export class LocalEngine implements Engine {
     this.event(objectEvent('network', 'disconnect', ref, { container: r.id, name: ref, type: 'bridge' }));
   }
 
-  /** A kept container by name or id, with its init pid while it runs (0 otherwise). */
-  /** A shareable container's /dev/shm on the host (containers/shared-shm.ts). */
+  /**
+   * A shareable container's /dev/shm on the host (containers/shared-shm.ts), fresh: the last
+   * run's is unmounted first. The size is the HostConfig's (docker's default without one).
+   */
   private readonly shm = {
-    mount: async (dir: string, size: number) => {
-      await unmountRootfs(dir); // the last run's, whatever it left
+    mount: async (dir: string, size: number | undefined) => {
+      await unmountRootfs(dir);
       await mkdir(dir, { recursive: true, mode: 0o700 });
-      mountShm(dir, size, this.deps.mounter);
+      mountShm(dir, size || DEFAULT_SHM_SIZE, this.deps.mounter);
     },
     unmount: (dir: string) => unmountRootfs(dir),
   };
 
+  /** A kept container by name or id, with its init pid while it runs (0 otherwise). */
   private async namespaceOwner(ref: string): Promise<NamespaceOwner> {
     const r = await this.containerService().find(ref);
     return { id: r.id, name: r.name, pid: isRunningLike(r.state.status) ? r.state.pid : 0 };

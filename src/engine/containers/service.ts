@@ -37,7 +37,7 @@ import type { ContainerConfig, HostConfig } from './config.js';
 import type { MountPoint } from '../volumes/resolve.js';
 import { type FilterableContainer, type FilterMap, planList, planPrune, prunable, selectContainers } from './filters.js';
 import { frozen, frozenWith } from '../../util/frozen-json.js';
-import { DEFAULT_SHM_SIZE, isShareable, joinedShm, shmDir, withShm } from './shared-shm.js';
+import { isShareable, joinedShm, shmDir, withShm } from './shared-shm.js';
 import { type ContainerJSON, type ContainerSummary, containerJSON, containerSummary, summaryStatus } from './inspect.js';
 import { isRunningLike } from './state.js';
 import { joinNamespaces, sharedNamespaces } from './namespaces.js';
@@ -132,7 +132,7 @@ export interface ContainerServiceDeps {
    */
   exitGraceMs?: () => number | undefined;
   /** A shareable container's /dev/shm on the host (shared-shm.ts): a fresh tmpfs at each start, unmounted at removal. */
-  shm?: { mount: (dir: string, size: number) => Promise<void>; unmount: (dir: string) => Promise<void> };
+  shm?: { mount: (dir: string, size: number | undefined) => Promise<void>; unmount: (dir: string) => Promise<void> };
   /** Unmounts a rootfs and removes its snapshot (the image side of removal). */
   releaseRootfs: (rootfs: NonNullable<ContainerSettings['rootfs']>) => Promise<void>;
   /** Every capability brig holds (exec --privileged hands them out). */
@@ -417,7 +417,7 @@ export class ContainerService {
     let driveFailure: unknown;
     try {
       if (isShareable(s.hostConfig) && this.deps.shm) {
-        await this.deps.shm.mount(shmDir(dir), s.hostConfig.ShmSize || DEFAULT_SHM_SIZE).catch((e: unknown) => {
+        await this.deps.shm.mount(shmDir(dir), s.hostConfig.ShmSize).catch((e: unknown) => {
           driveFailure = e;
           throw e;
         });
