@@ -1,6 +1,6 @@
 /**
  * `run --rm IMAGE true` on each engine's default bridge network (issue 13's row): brig's
- * `bridge` (netavark), podman's default network (netavark), docker's bridge with iptables on
+ * `bridge` (its own bridge driver, brig-net), podman's default network (netavark), docker's bridge with iptables on
  * (bench/engines.ts, network 'bridge', for the set-up and what is removed afterwards). Paired
  * rounds, the engines taking turns, after a few untimed runs; medians and brig's ratio to
  * each peer. Target: brig ≤ 0.5× docker.
@@ -18,7 +18,7 @@ export function benchBridge(print: (s: string) => void): void {
   const rounds = Number(process.env.BENCH_BRIDGE_ROUNDS ?? 20);
   const set = openEngines({ skip, network: 'bridge' });
   try {
-    print('engines on their default bridge networks (brig: bridge via netavark; podman: netavark, brbench-pod; docker: brbench-dk, iptables on):');
+    print('engines on their default bridge networks (brig: bridge via brig-net; podman: netavark, brbench-pod; docker: brbench-dk, iptables on):');
     for (const e of set.engines) print(`  ${e.name.padEnd(8)} ${e.version}`);
     for (const [name, why] of set.skipped) print(`  ${name.padEnd(8)} left out: ${why}`);
     turns(set.engines, 3, (e) => e.exec(e.runRm));

@@ -553,11 +553,25 @@ export class LocalEngine implements Engine {
         },
         { part: 'cgroups', choice: describeCgroups(cgroups), why: 'detected from /proc/self/mountinfo; the v1 manager where controllers are on v1 hierarchies, the v2 manager on a unified host' },
         { part: 'runtime', choice: runtimeBin ? `brig-runtime (${runtimeBin})` : 'none', why: "brig's own OCI runtime, started by each container's monitor; brig run --rm uses it in-process" },
-        { part: 'network', choice: 'none', why: 'container networking has not landed yet: every container gets a network namespace of its own with only loopback (docker --network none)' },
+        this.networkChoice(),
         { part: 'logging', choice: 'json-file', why: "docker's default driver" },
         { part: 'init', choice: init || 'none', why: 'path' in host.init ? 'a statically linked init on the host, for --init' : host.init.missing },
       ],
       ImageLimits: (Object.keys(limits) as (keyof ImageLimits)[]).map((name) => ({ name, env: LIMIT_ENV[name], value: limits[name] })),
+    };
+  }
+
+  /** `brig info`'s network line: the backend and what it lacks. */
+  private networkChoice(): { part: string; choice: string; why: string } {
+    const backend = this.deps.network?.backend;
+    if (!backend) return { part: 'network', choice: 'none', why: 'this engine has no network backend: every container gets a namespace of its own with only loopback (--network none)' };
+    const missing = backend.unavailable();
+    return {
+      part: 'network',
+      choice: backend.name,
+      why:
+        "networks without DNS (docker's default bridge) through brig's own bridge driver (rtnetlink, and one iptables-restore transaction per change); networks with DNS through netavark and aardvark-dns, podman's stack" +
+        (missing ? `; ${missing}` : ''),
     };
   }
 

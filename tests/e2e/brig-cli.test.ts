@@ -112,7 +112,7 @@ test('image round trip through a local registry, then run it', { skip: regSkip }
 test("brig info: docker's report, the fast path on this host (overlayfs, no host tool needed), and why each part was chosen", { skip }, () => {
   const r = brig(['info']);
   assert.equal(r.code, 0, r.stderr);
-  for (const line of [/^ Storage Driver: overlayfs$/m, /^ Cgroup Driver: cgroupfs$/m, /^ Default Runtime: brig$/m, /^ Security Options:\n {2}seccomp\n {3}Profile: builtin$/m, /^ Docker Root Dir: /m, /^ Choices \(brig\):$/m, /^ {2}network: none$/m]) {
+  for (const line of [/^ Storage Driver: overlayfs$/m, /^ Cgroup Driver: cgroupfs$/m, /^ Default Runtime: brig$/m, /^ Security Options:\n {2}seccomp\n {3}Profile: builtin$/m, /^ Docker Root Dir: /m, /^ Choices \(brig\):$/m, /^ {2}network: brig-bridge\+netavark$/m]) {
     assert.match(r.stdout, line);
   }
   const info = JSON.parse(brig(['info', '--format', 'json']).stdout) as { Driver: string; Choices: { part: string; choice: string; why: string }[]; ID: string; NCPU: number };

@@ -1,7 +1,9 @@
 /**
  * brig: the docker-like command line. Thin: parse, call the Engine, print.
  */
+import { BridgeDriver } from '../../engine/network/bridge-driver.js';
 import { NetavarkBackend } from '../../engine/network/netavark.js';
+import { SplitBackend } from '../../engine/network/split-backend.js';
 import { existsSync } from 'node:fs';
 import { homedir, release } from 'node:os';
 import path from 'node:path';
@@ -80,8 +82,13 @@ function engine(env: NodeJS.ProcessEnv): LocalEngine {
     events: new FileEventLog({ dir: path.join(ROOT, 'events') }),
     ...(choice.reason === undefined ? {} : { snapshotterReason: choice.reason }),
     // Network namespaces and netavark's state (aardvark-dns' files) live with the runtime state.
+    // Networks with DNS through netavark and aardvark-dns; the others (the default bridge)
+    // through brig's own bridge driver (src/engine/network/bridge-driver.ts).
     network: {
-      backend: new NetavarkBackend({ configDir: path.join(netRun, 'netavark') }),
+      backend: new SplitBackend(
+        new NetavarkBackend({ configDir: path.join(netRun, 'netavark') }),
+        new BridgeDriver({ binary: locateNative('brig-net', import.meta.url), markerDir: '/run/brig/bridge' }),
+      ),
       netnsDir: path.join(netRun, 'netns'),
     },
     containers: {
@@ -205,5 +212,5 @@ main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
   // Once nothing is left to do, exit without tearing the V8 heap and its threads down
   // piece by piece (~10-20 ms of a run --rm here); the kernel frees it all at once.
-  process.once('beforeExit', () => process.exit());
+  process.once('beforeExit', () => (mark('before exit'), process.exit()));
 });

@@ -85,7 +85,20 @@ export interface NetworkBackend {
   /** Missing binaries and the like, as a message; undefined when usable. */
   unavailable(): string | undefined;
   setup(req: SetupRequest, opts?: { signal?: AbortSignal }): Promise<SetupResult>;
-  teardown(req: SetupRequest, opts?: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * Optional: make the namespace file `req.netns` (which must not hold one yet) and wire it,
+   * in one process. `made` settles once the file holds the namespace (the container can be
+   * started in it), `done` once the setup has; undefined where the backend cannot for this
+   * request (the caller makes the file and calls setup). A failure of either leaves the setup
+   * undone; the file is the caller's to remove.
+   */
+  setupNewNetns?(req: SetupRequest): { made: Promise<void>; done: Promise<SetupResult> } | undefined;
+  /**
+   * `releaseNetns`: the namespace goes too (the container has ended for good), and the backend
+   * may unmount and remove its file after the teardown, in the same process; the caller's
+   * removal then finds nothing left.
+   */
+  teardown(req: SetupRequest, opts?: { signal?: AbortSignal; releaseNetns?: boolean }): Promise<void>;
   /**
    * An argv that tears `req` down without Node (run by the container's monitor when the
    * container ends for good). `file` is where the request is to be kept for it.

@@ -6,6 +6,7 @@
  * makes it (Node cannot unshare: it is multi-threaded; util-linux's unshare when brig-mount is
  * not built, three processes instead of one) and its umount2 undoes it.
  */
+import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { BrigError, hasErrno } from '../../errors/index.js';
@@ -40,6 +41,8 @@ export async function createNetns(file: string): Promise<void> {
 
 /** Unmounts and removes the file; a file already gone is fine. */
 export async function removeNetns(file: string): Promise<void> {
+  // Gone (a backend's teardown released it, or it was never made): no mount table to read.
+  if (!existsSync(file)) return;
   // Mounted twice (two brigs raced to make it) comes off one at a time; a mount that stays is an error, not a loop.
   for (let i = 0; await netnsMounted(file); i++) {
     if (i === 8) throw new BrigError('SYSTEM', `cannot unmount the network namespace file ${file}`, { path: file });

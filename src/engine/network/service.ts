@@ -22,7 +22,7 @@ import { writeFileAtomic } from '../../image/store/lock.js';
 import { ParsedFileCache } from '../../util/parsed-file-cache.js';
 import { type Claim, HostClaims } from './host-claims.js';
 import type { ContainerCreateRequest } from '../containers/config.js';
-import type { BackendAttachment, BackendNetwork, NetworkBackend, PortMapping, SetupRequest } from './backend.js';
+import type { BackendAttachment, BackendNetwork, NetworkBackend, PortMapping, SetupRequest, SetupResult } from './backend.js';
 import { containerHosts, parseExtraHost } from './hosts.js';
 import { contains, formatCidr, hostRoutes, intToIp, ipToInt, isIPv4, overlaps, parseCidr, type Cidr } from './ipv4.js';
 import { createNetns, listNetns, netnsMounted, netnsPath, removeNetns } from './netns.js';
@@ -711,6 +711,7 @@ export class NetworkService {
       throw e;
     };
     let req: SetupRequest;
+    let setup: () => Promise<SetupResult>;
     try {
       req = await this.store.locked(async () => {
         const a = await this.liveAllocations();
@@ -740,13 +741,23 @@ export class NetworkService {
         await this.writeState(id, fresh);
         return this.request(id, fresh, netns, attachments, ports);
       });
-      await createNetns(netns);
-      made = true;
+      // One process makes the namespace and wires it where the backend can (brig's bridge driver).
+      await fs.mkdir(path.dirname(netns), { recursive: true, mode: 0o700 });
+      const fused = this.deps.backend.setupNewNetns?.(req);
+      if (fused) {
+        made = true;
+        await fused.made;
+        setup = () => fused.done;
+      } else {
+        await createNetns(netns);
+        made = true;
+        setup = () => this.deps.backend.setup(req);
+      }
     } catch (e) {
       return undo(e);
     }
     const wired = (async () => {
-      const result = await this.deps.backend.setup(req);
+      const result = await setup();
       for (const r of result.attachments) {
         const ep = fresh.endpoints[r.network]!;
         Object.assign(ep, { IPAddress: r.ip, IPPrefixLen: r.prefixLen, Gateway: r.gateway, MacAddress: r.mac });
@@ -784,7 +795,8 @@ export class NetworkService {
     if (s?.netns && (await netnsMounted(s.netns))) {
       const req = await this.currentRequest(id, s);
       // A teardown the monitor already ran fails on what is gone; what is left still goes.
-      if (req) await this.deps.backend.teardown(req).catch(() => undefined);
+      // The namespace goes next: the backend may take it off in the same process.
+      if (req) await this.deps.backend.teardown(req, { releaseNetns: true }).catch(() => undefined);
     }
     // The backend's shared leftovers go with the last namespace, beside the rest of this.
     // Only after a network this container had: a --network none container pays nothing.
