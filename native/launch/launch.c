@@ -1,7 +1,7 @@
 /*
- * brig-runtime's executable: runs the pinned Node on the bundled runtime, as the shell
- * wrapper did, and for the verbs that start a container process forks the native helper's
- * stage 0 first, so that its start-up (exec, sealing itself, dynamic linking) overlaps
+ * brig-runtime's executable, and (built with -DBRIG_CLI) brig's: runs the pinned Node on the
+ * bundle (dist/brig-runtime.cjs, dist/brig.cjs), as the shell wrappers did, and for the verbs
+ * that start a container process in this process forks the native helper's stage 0 first, so that its start-up (exec, sealing itself, dynamic linking) overlaps
  * Node's instead of following a child_process spawn late in it. Measured here, loading
  * child_process and spawning cost Node ~5 ms of a ~55 ms `run`.
  *
@@ -32,15 +32,51 @@
 
 #include "fastpath.h"
 
-static const char *const STAGE0_VERBS[] = {"run", "create", "exec"};
+#ifdef BRIG_CLI
+#define PROGRAM "brig"
+#define BUNDLE "brig.cjs"
+#else
+#define PROGRAM "brig-runtime"
+#define BUNDLE "brig-runtime.cjs"
+#endif
 
-static int wants_stage0(int argc, char **argv) {
+static int has_arg(int argc, char **argv, const char *arg) {
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], arg) == 0) return 1;
+  return 0;
+}
+
+#ifdef BRIG_CLI
+/*
+ * Whether the container will read this process's stdin: -i or -t (alone or among other
+ * short flags, -it, -dit) or their long forms anywhere in argv. A guess: a wrong one only
+ * leaves the stage 0 unused (Node checks the stdin it was given against the container's).
+ */
+static int wants_stdin(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
-    for (size_t v = 0; v < sizeof STAGE0_VERBS / sizeof *STAGE0_VERBS; v++) {
-      if (strcmp(argv[i], STAGE0_VERBS[v]) == 0) return 1;
+    const char *a = argv[i];
+    if (!strcmp(a, "--interactive") || !strcmp(a, "--interactive=true") || !strcmp(a, "--tty") || !strcmp(a, "--tty=true")) return 1;
+    if (a[0] != '-' || a[1] == '-' || !a[1]) continue;
+    int letters = 1, it = 0;
+    for (const char *c = a + 1; *c; c++) {
+      if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z'))) letters = 0;
+      if (*c == 'i' || *c == 't') it = 1;
     }
+    if (letters && it) return 1;
   }
   return 0;
+}
+#endif
+
+static int wants_stage0(int argc, char **argv) {
+#ifdef BRIG_CLI
+  /* brig runs a container in its own process only for a foreground `run --rm` (a kept one is
+     started by its monitor); a remote engine (-H) runs none. */
+  return has_arg(argc, argv, "run") && (has_arg(argc, argv, "--rm") || has_arg(argc, argv, "--rm=true")) && !has_arg(argc, argv, "-H") &&
+         !has_arg(argc, argv, "--host") && !getenv("DOCKER_HOST");
+#else
+  return has_arg(argc, argv, "run") || has_arg(argc, argv, "create") || has_arg(argc, argv, "exec");
+#endif
 }
 
 /* A copy of fd at the lowest free number >= 3, inheritable across exec. */
@@ -50,8 +86,12 @@ static int inheritable(int fd) {
   return n;
 }
 
-/* Forks stage 0 on three pipes; returns the env entry for Node, or NULL (Node spawns its own). */
-static char *prespawn(const char *helper) {
+/*
+ * Forks stage 0 on three pipes; returns the env entry for Node, or NULL (Node spawns its own).
+ * stdin_null: its stdin is /dev/null (what Node gives a container run without -i), said in
+ * the entry's last field, so that Node uses this stage 0 only for a container with that stdin.
+ */
+static char *prespawn(const char *helper, int stdin_null) {
   int to[2], from[2], status[2];
   if (pipe2(to, O_CLOEXEC) < 0) return NULL;
   if (pipe2(from, O_CLOEXEC) < 0) {
@@ -68,6 +108,12 @@ static char *prespawn(const char *helper) {
     return NULL;
   }
   if (pid == 0) {
+    if (stdin_null) {
+      /* O_RDWR, as libuv opens it for an ignored stdio slot. */
+      int null = open("/dev/null", O_RDWR);
+      if (null < 0 || dup2(null, 0) < 0) _exit(2);
+      if (null != 0) close(null);
+    }
     /* The helper reads `to`, writes `from` and `status`; it makes them close-on-exec itself. */
     int in = inheritable(to[0]), out = inheritable(from[1]), st = inheritable(status[1]);
     if (in < 0 || out < 0 || st < 0) _exit(2);
@@ -94,6 +140,7 @@ static char *prespawn(const char *helper) {
     fds[i] = fd;
     at += snprintf(out + at, 128 - (size_t)at, ",%d", fd);
   }
+  if (out) snprintf(out + at, 128 - (size_t)at, ",%d", stdin_null);
   if (!out) {
     for (int i = 0; i < 6; i++) close(fds[i]);
     kill(pid, SIGKILL);
@@ -126,7 +173,8 @@ static void ensure_stdio(void) {
  *   1. $BRIG_HOME, when set: the only candidate (a wrong setting is an error, never a
  *      silent fall-back to another installation);
  *   2. beside this program: its real path (/proc/self/exe, every symlink resolved by the
- *      kernel) is <home>/native/build/brig-runtime — the repository, and the npm package;
+ *      kernel) is <home>/native/build/brig-runtime (or brig) — the repository, and the npm
+ *      package;
  *   3. the directory it was built in (BRIG_HOME_BUILTIN, from the Makefile; `make
  *      BRIG_HOME=DIR` bakes another), so a copy such as `install -m755 bin/brig-runtime
  *      /usr/local/bin/` finds the tree it came from.
@@ -155,7 +203,7 @@ __attribute__((format(printf, 2, 3))) static void tried(struct home *h, const ch
 /* Fills h's paths if dir is an installation; else records why not, under `source`. */
 static int try_home(struct home *h, const char *dir, const char *source) {
   if (snprintf(h->node, sizeof h->node, "%s/node_modules/node/bin/node", dir) >= (int)sizeof h->node ||
-      snprintf(h->bundle, sizeof h->bundle, "%s/dist/brig-runtime.cjs", dir) >= (int)sizeof h->bundle ||
+      snprintf(h->bundle, sizeof h->bundle, "%s/dist/" BUNDLE, dir) >= (int)sizeof h->bundle ||
       snprintf(h->helper, sizeof h->helper, "%s/native/build/brig-helper", dir) >= (int)sizeof h->helper ||
       snprintf(h->cache, sizeof h->cache, "%s/dist/.compile-cache", dir) >= (int)sizeof h->cache) {
     tried(h, "  %s: %s: path too long\n", source, dir);
@@ -179,7 +227,7 @@ static int find_home(struct home *h) {
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   if (n > 0) {
     self[n] = '\0';
-    /* <home>/native/build/brig-runtime: the last three components go. */
+    /* <home>/native/build/PROGRAM: the last three components go. */
     char *end = strrchr(self, '/');
     const char *suffix = "/native/build";
     size_t len = strlen(suffix);
@@ -208,6 +256,18 @@ int main(int argc, char **argv) {
   /* Never pass on values from our own caller: Node would trust them. */
   unsetenv("_BRIG_STAGE0");
   unsetenv("_BRIG_START_FAILED");
+#ifdef BRIG_CLI
+  /* brig serve runs for days: glibc's malloc must give freed memory back. By default it
+     raises its trim and mmap thresholds after the first big free (up to 32/64 MiB), and then
+     keeps what it freed at the top of the heap: over 10,000 API create/start/remove cycles
+     the server's RSS rose ~18 MiB before it levelled off, with the JS heap flat. Fixed at
+     glibc's own defaults (128 KiB), RSS stays flat after the first ~1,500
+     (bench/api-soak.ts). The caller's values win. */
+  if (argc > 1 && strcmp(argv[1], "serve") == 0) {
+    setenv("MALLOC_TRIM_THRESHOLD_", "131072", 0);
+    setenv("MALLOC_MMAP_THRESHOLD_", "131072", 0);
+  }
+#else
   /* start and delete from a plan create wrote, when it still holds (fastpath.c). */
   char *handoff = NULL;
   switch (fastpath(argc, argv, &handoff)) {
@@ -219,10 +279,11 @@ int main(int argc, char **argv) {
     putenv(handoff);
     break;
   }
+#endif
   static struct home h;
   if (!find_home(&h)) {
     fprintf(stderr,
-            "brig-runtime: cannot find brig's installation (dist/brig-runtime.cjs and node_modules/node/bin/node); "
+            PROGRAM ": cannot find brig's installation (dist/" BUNDLE " and node_modules/node/bin/node); "
             "looked at:\n%s"
             "hint: set BRIG_HOME to the directory brig was built or installed in (the one holding dist/ and "
             "node_modules/)\n",
@@ -231,7 +292,12 @@ int main(int argc, char **argv) {
   }
   setenv("NODE_COMPILE_CACHE", h.cache, 0);
   if (wants_stage0(argc, argv) && access(h.helper, X_OK) == 0) {
-    char *entry = prespawn(h.helper);
+#ifdef BRIG_CLI
+    /* brig run gives a container without -i /dev/null for stdin; brig-runtime passes its own. */
+    char *entry = prespawn(h.helper, !wants_stdin(argc, argv));
+#else
+    char *entry = prespawn(h.helper, 0);
+#endif
     if (entry) putenv(entry);
   }
   /* "--" before the bundle: Node reads --env-file anywhere in its argv otherwise (and loads
@@ -244,6 +310,6 @@ int main(int argc, char **argv) {
   args[2] = h.bundle;
   for (int i = 1; i < argc; i++) args[i + 2] = argv[i];
   execv(h.node, args);
-  fprintf(stderr, "brig-runtime: cannot run %s: %s (run `npm ci`)\n", h.node, strerror(errno));
+  fprintf(stderr, PROGRAM ": cannot run %s: %s (run `npm ci`)\n", h.node, strerror(errno));
   return 127;
 }

@@ -618,9 +618,11 @@ export class LocalEngine implements Engine {
     // directory); the directory last, and only when everything in it came off.
     const undo: (() => Promise<unknown>)[] = [];
     let network: (() => Promise<unknown>) | undefined;
+    let networkDone: Promise<unknown> | undefined;
+    const networkDown = () => (networkDone ??= network?.());
     const cleanup = async () => {
       const done = await Promise.allSettled([
-        network?.(),
+        networkDown(),
         (async () => {
           for (const u of undo.reverse()) await u();
         })(),
@@ -651,12 +653,10 @@ export class LocalEngine implements Engine {
       let wired: Promise<unknown> = Promise.resolve();
       const net = this.networkService();
       if (net) {
-        wired = (await net.begin(id)).wired;
+        const begun = await net.begin(id);
+        wired = begun.wired;
         wired.catch(() => undefined); // seen by the runtime, or by the clean-up
-        network = async () => {
-          await wired.catch(() => undefined);
-          await net.detach(id);
-        };
+        network = begun.detach;
       }
       // No record and no monitor: this process is the container's only witness, die included.
       const actor = { id, image: req.Image ?? '', labels: made.config.Labels, ...(opts.name !== undefined ? { name: opts.name } : {}) };
@@ -672,6 +672,9 @@ export class LocalEngine implements Engine {
       });
       this.event(containerEvent('start', actor));
       mark('engine: started');
+      // The network's teardown (the longest step) starts the moment the container has ended,
+      // before anything else is done for the exit (events, the rootfs), and runs beside them.
+      started.exit.finally(networkDown).catch(() => undefined);
       const exit = started.exit
         .then((code) => (this.event(containerEvent('die', actor, { exitCode: String(code) })), code))
         .finally(cleanup)

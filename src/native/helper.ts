@@ -78,7 +78,7 @@ export class Helper {
    */
   start(opts: LaunchOptions): HelperProcess {
     const inherited = this.inherited;
-    if (inherited && isOwnStdio(opts.stdio)) {
+    if (inherited && hasStdio(inherited, opts.stdio)) {
       this.inherited = undefined;
       return new HelperProcess(inherited, opts);
     }
@@ -108,9 +108,13 @@ export class Helper {
   }
 }
 
-/** stdio [0, 1, 2, 3, ...]: what a stage 0 forked by the launcher already has. */
-function isOwnStdio(stdio: (number | 'ignore')[]): boolean {
-  return stdio.every((fd, i) => fd === i);
+/**
+ * Whether a stage 0 forked by the launcher already has the stdio asked for: this process's
+ * own [0, 1, 2, 3, ...], or with stdin ignored when the launcher gave it /dev/null.
+ */
+function hasStdio(stage0: Stage0, stdio: (number | 'ignore')[]): boolean {
+  const stdinNull = 'stdinNull' in stage0 && stage0.stdinNull === true;
+  return stdio.every((fd, i) => (i === 0 && stdinNull ? fd === 'ignore' : fd === i));
 }
 
 /** One helper process: stage 0 of one container. */

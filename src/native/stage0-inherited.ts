@@ -23,8 +23,9 @@ export function takeInheritedStage0(env: NodeJS.ProcessEnv = process.env): Inher
   if (value === undefined) return undefined;
   delete env[ENV];
   const parts = value.split(',').map((p) => Number(p));
-  if (parts.length !== 7 || !parts.every((n) => Number.isInteger(n) && n >= 0)) return undefined;
-  const [pid, toR, toW, fromR, fromW, statusR, statusW] = parts as [number, number, number, number, number, number, number];
+  // pid, three pipes' ends, and (brig's launcher) whether its stdin is /dev/null.
+  if ((parts.length !== 7 && parts.length !== 8) || !parts.every((n) => Number.isInteger(n) && n >= 0)) return undefined;
+  const [pid, toR, toW, fromR, fromW, statusR, statusW, stdinNull = 0] = parts as [number, number, number, number, number, number, number, number?];
   const originals = [toR, toW, fromR, fromW, statusR, statusW];
   // Not ours unless the pid is our child and every fd a pipe: then touch nothing.
   try {
@@ -44,7 +45,7 @@ export function takeInheritedStage0(env: NodeJS.ProcessEnv = process.env): Inher
     const from = reopen(fromR, fsConstants.O_RDONLY);
     const status = reopen(statusR, fsConstants.O_RDONLY);
     reopened.length = 0;
-    return new InheritedStage0(pid, to, from, status);
+    return new InheritedStage0(pid, to, from, status, stdinNull === 1);
   } catch {
     return undefined;
   } finally {
@@ -82,6 +83,8 @@ export class InheritedStage0 implements Stage0 {
     private readonly to: number,
     private readonly from: number,
     private readonly status: number,
+    /** Its stdin is /dev/null, not this process's (brig's launcher, for a run without -i). */
+    readonly stdinNull = false,
   ) {
     // A read blocked in the thread pool holds up this process's exit (libuv joins its
     // threads): a stage 0 still alive then is killed, so every read here comes back.

@@ -20,6 +20,7 @@ import { BRIG_VERSION } from '../../engine/version.js';
 import { buildInfo } from '../../util/build-info.js';
 import { deviceAttacher } from '../../native/devload.js';
 import { Helper } from '../../native/helper.js';
+import { takeInheritedStage0 } from '../../native/stage0-inherited.js';
 import { locateNative } from '../../native/locate.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { COMMANDS } from './commands/index.js';
@@ -51,7 +52,7 @@ function engine(env: NodeJS.ProcessEnv): LocalEngine {
   const netRun = env.BRIG_ROOT ? path.join(ROOT, 'run-net') : '/run/brig';
   const runtime = new Runtime({
     root: state,
-    helper: new Helper(locateNative('brig-helper', import.meta.url)),
+    helper: new Helper(locateNative('brig-helper', import.meta.url), inheritedStage0),
     attachDevices: deviceAttacher(locateNative('brig-devload', import.meta.url)),
     ...(runtimeLog ? { log: runtimeLog } : {}),
   });
@@ -145,6 +146,13 @@ function chooseEngine(g: GlobalOptions, env: NodeJS.ProcessEnv): Engine {
   if (!remote) return engine(env);
   return new RemoteEngine(remote, dockerConfigCredentials(dockerConfigPath(env)));
 }
+
+/**
+ * The stage 0 brig's launcher forked ahead for a foreground `run --rm` (native/launch/launch.c),
+ * taken at once whatever the command: its descriptors are reopened close-on-exec and the
+ * variable removed, so no child (a monitor, a hook) inherits them and keeps it waiting.
+ */
+const inheritedStage0 = takeInheritedStage0(process.env);
 
 // BRIG_TIMING=1: where the time goes, one line per phase on stderr (ms since the process started).
 if (process.env.BRIG_TIMING) setTimingSink((name, ms) => writeSync(2, `brig timing ${ms.toFixed(1).padStart(7)} ms  ${name}\n`));

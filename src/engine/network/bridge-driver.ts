@@ -29,7 +29,7 @@
  * A marker file per bridge (/run/brig/bridge/NAME) holds the removal of the network's rules,
  * written before the bridge is made: what a killed brig left is removed by `idle`.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BrigError } from '../../errors/index.js';
 import { childProcess, execFileAsync } from '../../util/builtins.js';
@@ -39,6 +39,9 @@ import { NETWORK_LOCK } from './host-lock.js';
 
 /** Where brig-net's execlp finds iptables-restore (the monitor's PATH, and Debian's). */
 const IPTABLES_DIRS = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
+
+/** Longer than any setup takes from its marker to its bridge (brig-net waits for the network lock meanwhile). */
+const SETUP_GRACE_MS = 60_000;
 
 /** Separates an op's fields (rule text holds spaces and newlines). */
 const SEP = '\x1f';
@@ -295,21 +298,32 @@ export class BridgeDriver implements NetworkBackend {
     return { argv: [this.opts.binary, ...this.teardownOps(req)], env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] };
   }
 
-  /** Bridges (and their rules) that a killed brig left: each marker's bridge, if it has no port. */
+  /**
+   * Bridges (and their rules) that a killed brig left: each marker's bridge, if it has no
+   * port. Markers are the host's, shared by every data root: a bridge another root's
+   * containers are on is left alone without a process start, and so is a marker younger than
+   * a setup takes whose bridge is not there yet (a setup under way writes it first).
+   */
   async idle(): Promise<void> {
-    const names = this.markers();
-    if (names.length === 0) return;
     const ops = [op('lock', this.lock)];
-    for (const b of names) {
+    for (const b of this.markers()) {
+      const file = path.join(this.opts.markerDir, b);
       let remove: string;
+      let age: number;
       try {
-        remove = readTextSync(path.join(this.opts.markerDir, b));
+        remove = readTextSync(file);
+        age = Date.now() - statSync(file).mtimeMs;
       } catch {
         continue;
       }
-      ops.push(op('gc-bridge', b, remove, path.join(this.opts.markerDir, b), ''));
+      let ports: string[] | undefined;
+      try {
+        ports = readdirSync(`/sys/class/net/${b}/brif`);
+      } catch {}
+      if (ports ? ports.length > 0 : age < SETUP_GRACE_MS) continue;
+      ops.push(op('gc-bridge', b, remove, file, ''));
     }
-    await this.run(ops, 'clean-up');
+    if (ops.length > 1) await this.run(ops, 'clean-up');
   }
 
   mayHaveChains(): boolean {

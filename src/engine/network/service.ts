@@ -691,8 +691,8 @@ export class NetworkService {
    * either step leaves nothing set up. A caller that gives up waits for `wired` to settle
    * before it detaches: a setup still under way would outlive the teardown.
    */
-  async begin(id: string): Promise<{ wired: Promise<TeardownCommand | undefined> }> {
-    const none = { wired: Promise.resolve(undefined) };
+  async begin(id: string): Promise<{ wired: Promise<TeardownCommand | undefined>; detach: () => Promise<void> }> {
+    const none = { wired: Promise.resolve(undefined), detach: () => this.detach(id) };
     const s = await this.readState(id);
     if (!s) return none;
     if (s.mode === 'container') {
@@ -767,7 +767,13 @@ export class NetworkService {
       await this.writeEtc(id, fresh, result.dnsServers, { starting: true });
       return this.deps.backend.teardownCommand(req, this.teardownFile(id));
     })().catch(undo);
-    return { wired };
+    // The caller that made the setup knows it: its teardown starts at once, with nothing to read back first.
+    const detach = async () => {
+      await wired.catch(() => undefined);
+      await this.deps.backend.teardown(req, { releaseNetns: true }).catch(() => undefined);
+      await this.detach(id, { tornDown: fresh });
+    };
+    return { wired, detach };
   }
 
   /** container:NAME: the other container's namespace and its hosts and resolv.conf, at each start. */
@@ -789,10 +795,11 @@ export class NetworkService {
    * stop, rm, sweep: the backend's teardown of what network.json says is set up, the
    * namespace file, the allocations. Idempotent.
    */
-  async detach(id: string, _opts: { setupFailed?: boolean } = {}): Promise<void> {
-    const s = await this.readState(id);
+  async detach(id: string, opts: { setupFailed?: boolean; tornDown?: ContainerNetwork } = {}): Promise<void> {
+    // tornDown: the caller ran the backend's teardown of this state already (begin's detach).
+    const s = opts.tornDown ?? (await this.readState(id));
     const netns = s?.netns ?? netnsPath(this.deps.netnsDir, id);
-    if (s?.netns && (await netnsMounted(s.netns))) {
+    if (!opts.tornDown && s?.netns && (await netnsMounted(s.netns))) {
       const req = await this.currentRequest(id, s);
       // A teardown the monitor already ran fails on what is gone; what is left still goes.
       // The namespace goes next: the backend may take it off in the same process.
