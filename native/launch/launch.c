@@ -28,6 +28,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <sys/wait.h>
+#include <linux/close_range.h>
 #include <unistd.h>
 
 #include "fastpath.h"
@@ -87,6 +88,34 @@ static int inheritable(int fd) {
 }
 
 /*
+ * The env entry "NAME=pid,fd,fd,...[,extra]" that hands a child forked ahead and both ends
+ * of its pipes to Node, the fds made inheritable (they must survive exec). NULL when that
+ * fails: then nothing of the child stays behind (its fds closed, it killed and reaped), and
+ * Node does without it. extra < 0: none.
+ */
+static char *handover(const char *name, pid_t pid, int *fds, int n, int extra) {
+  char *out = malloc(160);
+  int at = out ? snprintf(out, 160, "%s=%d", name, (int)pid) : 0;
+  for (int i = 0; out && i < n; i++) {
+    int fd = inheritable(fds[i]);
+    if (fd < 0) {
+      free(out);
+      out = NULL;
+      break;
+    }
+    fds[i] = fd;
+    at += snprintf(out + at, 160 - (size_t)at, ",%d", fd);
+  }
+  if (out && extra >= 0) snprintf(out + at, 160 - (size_t)at, ",%d", extra);
+  if (!out) {
+    for (int i = 0; i < n; i++) close(fds[i]);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+  }
+  return out;
+}
+
+/*
  * Forks stage 0 on three pipes; returns the env entry for Node, or NULL (Node spawns its own).
  * stdin_null: its stdin is /dev/null (what Node gives a container run without -i), said in
  * the entry's last field, so that Node uses this stage 0 only for a container with that stdin.
@@ -127,27 +156,41 @@ static char *prespawn(const char *helper, int stdin_null) {
     _exit(127);
   }
   int fds[6] = {to[0], to[1], from[0], from[1], status[0], status[1]};
-  char *out = malloc(128);
-  int at = out ? snprintf(out, 128, "_BRIG_STAGE0=%d", (int)pid) : 0;
-  for (int i = 0; out && i < 6; i++) {
-    int fd = inheritable(fds[i]);
-    if (fd < 0) {
-      /* Give up cleanly: Node spawns its own stage 0; nothing of this one stays behind. */
-      free(out);
-      out = NULL;
-      break;
-    }
-    fds[i] = fd;
-    at += snprintf(out + at, 128 - (size_t)at, ",%d", fd);
-  }
-  if (out) snprintf(out + at, 128 - (size_t)at, ",%d", stdin_null);
-  if (!out) {
-    for (int i = 0; i < 6; i++) close(fds[i]);
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-  }
-  return out;
+  return handover("_BRIG_STAGE0", pid, fds, 6, stdin_null);
 }
+
+#ifdef BRIG_CLI
+/*
+ * Forks brig-spawner (native/spawn/spawner.c), which runs brig's tools for Node, on two
+ * pipes: its stdin (requests) and stdout (replies). Returns the env entry for Node,
+ * "_BRIG_SPAWNER=pid,to_r,to_w,from_r,from_w", both ends of each kept here as for stage 0;
+ * NULL when it cannot (Node spawns its tools itself).
+ */
+static char *prespawn_spawner(const char *spawner, const char *dir) {
+  int to[2], from[2];
+  if (pipe2(to, O_CLOEXEC) < 0) return NULL;
+  if (pipe2(from, O_CLOEXEC) < 0) {
+    close(to[0]), close(to[1]);
+    return NULL;
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(to[0]), close(to[1]), close(from[0]), close(from[1]);
+    return NULL;
+  }
+  if (pid == 0) {
+    if (dup2(to[0], 0) < 0 || dup2(from[1], 1) < 0) _exit(2);
+    /* Nothing else: stage 0's pipes (inheritable, for Node) must not be held open by this
+       process or the tools it runs. */
+    if (close_range(3, ~0U, 0) < 0) _exit(2);
+    char *args[] = {(char *)spawner, (char *)dir, NULL};
+    execv(spawner, args);
+    _exit(127);
+  }
+  int fds[4] = {to[0], to[1], from[0], from[1]};
+  return handover("_BRIG_SPAWNER", pid, fds, 4, -1);
+}
+#endif
 
 /*
  * fds 0-2 closed by the caller become /dev/null, as Node makes them for itself: else the
@@ -185,7 +228,7 @@ static void ensure_stdio(void) {
 #endif
 
 struct home {
-  char node[PATH_MAX], bundle[PATH_MAX], helper[PATH_MAX], cache[PATH_MAX];
+  char node[PATH_MAX], bundle[PATH_MAX], helper[PATH_MAX], cache[PATH_MAX], spawner[PATH_MAX], native[PATH_MAX];
   char tried[4096];
   size_t at;
 };
@@ -205,6 +248,8 @@ static int try_home(struct home *h, const char *dir, const char *source) {
   if (snprintf(h->node, sizeof h->node, "%s/node_modules/node/bin/node", dir) >= (int)sizeof h->node ||
       snprintf(h->bundle, sizeof h->bundle, "%s/dist/" BUNDLE, dir) >= (int)sizeof h->bundle ||
       snprintf(h->helper, sizeof h->helper, "%s/native/build/brig-helper", dir) >= (int)sizeof h->helper ||
+      snprintf(h->spawner, sizeof h->spawner, "%s/native/build/brig-spawner", dir) >= (int)sizeof h->spawner ||
+      snprintf(h->native, sizeof h->native, "%s/native/build", dir) >= (int)sizeof h->native ||
       snprintf(h->cache, sizeof h->cache, "%s/dist/.compile-cache", dir) >= (int)sizeof h->cache) {
     tried(h, "  %s: %s: path too long\n", source, dir);
     return 0;
@@ -255,6 +300,7 @@ int main(int argc, char **argv) {
   ensure_stdio();
   /* Never pass on values from our own caller: Node would trust them. */
   unsetenv("_BRIG_STAGE0");
+  unsetenv("_BRIG_SPAWNER");
   unsetenv("_BRIG_START_FAILED");
 #ifdef BRIG_CLI
   /* brig serve runs for days: glibc's malloc must give freed memory back. By default it
@@ -295,6 +341,11 @@ int main(int argc, char **argv) {
 #ifdef BRIG_CLI
     /* brig run gives a container without -i /dev/null for stdin; brig-runtime passes its own. */
     char *entry = prespawn(h.helper, !wants_stdin(argc, argv));
+    /* And the tools a run --rm starts (brig-net, brig-mount), run by a process forked now. */
+    if (access(h.spawner, X_OK) == 0) {
+      char *spawner = prespawn_spawner(h.spawner, h.native);
+      if (spawner) putenv(spawner);
+    }
 #else
     char *entry = prespawn(h.helper, 0);
 #endif

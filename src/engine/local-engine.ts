@@ -728,7 +728,7 @@ export class LocalEngine implements Engine {
       await mountRootfs(prepared.mounts, target, this.deps.mounter);
       mark('engine: rootfs mounted');
       undo.push(async () => {
-        await unmountRootfs(target);
+        await unmountRootfs(target, this.deps.mounter);
         mark('engine: rootfs unmounted');
       });
       image = prepared.config;

@@ -19,6 +19,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type { Spawner } from '../native/spawner.js';
 import { BrigError } from '../errors/index.js';
 import type { Mount } from '../image/index.js';
 import { childProcess, execFileAsync } from '../util/builtins.js';
@@ -39,6 +40,8 @@ export interface RootfsMounter {
   tool: string;
   /** The kernel release (os.release()), which decides how overlay layers are passed. */
   kernel: string;
+  /** brig's launcher's spawner (src/native/spawner.ts): brig-mount runs through it where this process has one. */
+  spawner?: Spawner;
 }
 
 /** What to run for one overlay mount: a program, its arguments and working directory. */
@@ -121,7 +124,7 @@ export async function mountRootfs(mounts: Mount[], target: string, mounter: Root
       : m.type === 'overlay'
         ? overlayMountPlan(m, target, mounter)
         : { file: 'mount', args: ['-t', m.type, ...optionArgs(m.options), m.source, target] };
-  const r = runTool(cmd.file, cmd.args, cmd.cwd);
+  const r = cmd.file === mounter.tool && mounter.spawner ? await spawnerTool(mounter.spawner, cmd.file, cmd.args) : runTool(cmd.file, cmd.args, cmd.cwd);
   if (r.error === undefined) return;
   if (r.error.code === 'ENOENT' && cmd.file === mounter.tool) {
     throw new BrigError('HELPER_MISSING', `cannot run ${cmd.file}`, { path: cmd.file, hint: 'run `npm run build`' });
@@ -163,14 +166,28 @@ function optionArgs(options: string[]): string[] {
  * nothing to do. brig-mount's umount2 when it is built, else umount(8) (which reads the
  * host's every mount and its utab first: ~15 ms a call here).
  */
-export async function unmountRootfs(target: string): Promise<void> {
+export async function unmountRootfs(target: string, mounter?: RootfsMounter): Promise<void> {
   const tool = mountTool();
+  if (tool && mounter?.spawner && mounter.tool === tool) {
+    const r = await spawnerTool(mounter.spawner, tool, ['-u', target]);
+    if (r.error && !/not mounted|no mount point/.test(r.stderr)) throw r.error;
+    return;
+  }
   // Async, unlike the mount: `rm` unmounts many containers' rootfs at once.
   try {
     await (tool ? execFileAsync(tool, ['-u', target]) : execFileAsync('umount', [target]));
   } catch (e) {
     if (!/not mounted|no mount point/.test((e as { stderr?: string }).stderr ?? '')) throw e;
   }
+}
+
+/** runTool's result, from the launcher's spawner instead of a spawn. */
+async function spawnerTool(spawner: Spawner, file: string, args: string[]): Promise<{ stderr: string; error?: Error & { code?: string } }> {
+  const r = await spawner.run([file, ...args]);
+  if (r.status === 0) return { stderr: r.stderr };
+  const error: Error & { code?: string } = new Error(`${[file, ...args].join(' ')} ${r.status < 0 ? 'could not be started' : `exited with status ${r.status}`}${r.stderr.trim() ? `: ${r.stderr.trim()}` : ''}`);
+  if (r.status < 0) error.code = 'ENOENT';
+  return { stderr: r.stderr, error };
 }
 
 let tool: string | null | undefined;

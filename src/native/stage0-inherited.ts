@@ -6,51 +6,24 @@
  * so), and closing the originals leaves nothing a hook or other child could inherit. Holding
  * both ends until the reopen is what keeps it from blocking on a missing reader or writer.
  */
-import { closeSync, fstatSync, constants as fsConstants, openSync, read, writeSync } from 'node:fs';
+import { closeSync, read, writeSync } from 'node:fs';
 import { hasErrno } from '../errors/index.js';
 import { procStat } from '../util/proc-stat.js';
+import { takeInheritedPipes } from './inherited-pipes.js';
 import { FrameParser, type Message, type Stage0 } from './stage0.js';
 
 const ENV = '_BRIG_STAGE0';
 
 /**
- * Takes the launcher's stage 0 from the environment (and removes the variable, so nothing
- * started from here sees it). undefined when there is none or it does not check out: the
- * pid must be this process's child and every fd a pipe.
+ * Takes the launcher's stage 0 from the environment (inherited-pipes.ts): its plan pipe
+ * (written here), its messages and its status (read here), and (brig's launcher) whether its
+ * stdin is /dev/null. undefined when there is none or it does not check out.
  */
 export function takeInheritedStage0(env: NodeJS.ProcessEnv = process.env): InheritedStage0 | undefined {
-  const value = env[ENV];
-  if (value === undefined) return undefined;
-  delete env[ENV];
-  const parts = value.split(',').map((p) => Number(p));
-  // pid, three pipes' ends, and (brig's launcher) whether its stdin is /dev/null.
-  if ((parts.length !== 7 && parts.length !== 8) || !parts.every((n) => Number.isInteger(n) && n >= 0)) return undefined;
-  const [pid, toR, toW, fromR, fromW, statusR, statusW, stdinNull = 0] = parts as [number, number, number, number, number, number, number, number?];
-  const originals = [toR, toW, fromR, fromW, statusR, statusW];
-  // Not ours unless the pid is our child and every fd a pipe: then touch nothing.
-  try {
-    if (procStat(pid)?.ppid !== process.pid) return undefined;
-    for (const fd of originals) if (!fstatSync(fd).isFIFO()) return undefined;
-  } catch {
-    return undefined;
-  }
-  const reopened: number[] = [];
-  try {
-    const reopen = (fd: number, flags: number) => {
-      const n = openSync(`/proc/self/fd/${fd}`, flags);
-      reopened.push(n);
-      return n;
-    };
-    const to = reopen(toW, fsConstants.O_WRONLY);
-    const from = reopen(fromR, fsConstants.O_RDONLY);
-    const status = reopen(statusR, fsConstants.O_RDONLY);
-    reopened.length = 0;
-    return new InheritedStage0(pid, to, from, status, stdinNull === 1);
-  } catch {
-    return undefined;
-  } finally {
-    for (const fd of [...originals, ...reopened]) closeQuietly(fd);
-  }
+  const taken = takeInheritedPipes(env, ENV, ['w', 'r', 'r'], 1);
+  if (!taken) return undefined;
+  const [to, from, status] = taken.fds as [number, number, number];
+  return new InheritedStage0(taken.pid, to, from, status, taken.extra[0] === 1);
 }
 
 function closeQuietly(fd: number): void {

@@ -1,7 +1,7 @@
 /**
  * bin/brig's launcher (native/launch/launch.c built with -DBRIG_CLI): for a foreground
  * `run --rm` it forks stage 0 ahead of Node, with /dev/null for stdin unless the run reads
- * its stdin (-i, -t). Shown here: the CLI uses that stage 0 (its phase mark says so) and the
+ * its stdin (-i, -t), and brig-spawner, which runs brig's tools for Node. Shown here: the CLI uses that stage 0 (its phase mark says so) and the
  * exit status comes through it; with -i the container reads the caller's stdin; nothing of
  * the hand-over reaches the container (no variable, no descriptor); a stage 0 the command
  * does not use is gone with it; a wrong BRIG_HOME is an error naming it.
@@ -31,13 +31,13 @@ before(async () => {
 
 after(() => rmSync(root, { recursive: true, force: true }));
 
-/** brig-helper processes whose parent is gone or is pid (a stage 0 left behind). */
-function helpers(): number[] {
+/** The pids of processes named `comm`. */
+function processes(comm: string): number[] {
   return readdirSync('/proc')
     .filter((p) => /^\d+$/.test(p))
     .filter((p) => {
       try {
-        return readTextSync(`/proc/${p}/comm`).trim() === 'brig-helper';
+        return readTextSync(`/proc/${p}/comm`).trim() === comm;
       } catch {
         return false;
       }
@@ -45,11 +45,30 @@ function helpers(): number[] {
     .map(Number);
 }
 
+const helpers = () => processes('brig-helper');
+
 test('run --rm uses the stage 0 the launcher forked, with /dev/null for stdin, and returns the exit status through it', { skip }, () => {
   const r = spawnSync(BRIG, ['run', '--rm', '--network', 'none', IMAGE, 'sh', '-c', 'ls -l /proc/self/fd/0; exit 7'], { env: { ...env, BRIG_TIMING: '1' }, encoding: 'utf8' });
   assert.equal(r.status, 7, r.stderr);
   assert.match(r.stderr, /stage 0 \d+ \(forked by the launcher\)/);
+  assert.match(r.stderr, /tools through the spawner forked by the launcher/);
   assert.match(r.stdout, /\/proc\/self\/fd\/0 -> \/dev\/null/);
+  // Other commands get neither.
+  const ps = spawnSync(BRIG, ['ps'], { env: { ...env, BRIG_TIMING: '1' }, encoding: 'utf8' });
+  assert.equal(ps.status, 0, ps.stderr);
+  assert.doesNotMatch(ps.stderr, /spawner|stage 0/);
+});
+
+test('run --rm on the default bridge: brig-net and brig-mount run through the spawner; nothing of it stays', { skip }, () => {
+  const before = new Set(processes('brig-spawner'));
+  const r = spawnSync(BRIG, ['run', '--rm', IMAGE, 'sh', '-c', 'ls /sys/class/net'], { env: { ...env, BRIG_TIMING: '1' }, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /eth0/);
+  assert.match(r.stderr, /tools through the spawner forked by the launcher/);
+  // Killed as brig exits (and by its parent-death signal): gone within moments.
+  const left = () => processes('brig-spawner').filter((p) => !before.has(p));
+  for (let i = 0; i < 40 && left().length > 0; i++) spawnSync('sleep', ['0.05']);
+  assert.deepEqual(left(), []);
 });
 
 test('run --rm -i reads the caller\'s stdin through the launcher\'s stage 0', { skip }, () => {

@@ -21,6 +21,7 @@ import { buildInfo } from '../../util/build-info.js';
 import { deviceAttacher } from '../../native/devload.js';
 import { Helper } from '../../native/helper.js';
 import { takeInheritedStage0 } from '../../native/stage0-inherited.js';
+import { takeInheritedSpawner } from '../../native/spawner.js';
 import { locateNative } from '../../native/locate.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { COMMANDS } from './commands/index.js';
@@ -66,7 +67,7 @@ function engine(env: NodeJS.ProcessEnv): LocalEngine {
       insecureRegistries: (env.BRIG_INSECURE_REGISTRIES ?? '').split(',').filter(Boolean),
     },
   });
-  const mounter = { tool: locateNative('brig-mount', import.meta.url), kernel: release() };
+  const mounter = { tool: locateNative('brig-mount', import.meta.url), kernel: release(), ...(inheritedSpawner ? { spawner: inheritedSpawner } : {}) };
   const runtimeBin = locateNative('brig-runtime', import.meta.url);
   // The installation: native/build/brig-runtime's grandparent holds bin/brig.
   const brigBin = path.join(path.dirname(path.dirname(path.dirname(runtimeBin))), 'bin', 'brig');
@@ -88,7 +89,7 @@ function engine(env: NodeJS.ProcessEnv): LocalEngine {
     network: {
       backend: new SplitBackend(
         new NetavarkBackend({ configDir: path.join(netRun, 'netavark') }),
-        new BridgeDriver({ binary: locateNative('brig-net', import.meta.url), markerDir: '/run/brig/bridge' }),
+        new BridgeDriver({ binary: locateNative('brig-net', import.meta.url), markerDir: '/run/brig/bridge', ...(inheritedSpawner ? { spawner: inheritedSpawner } : {}) }),
       ),
       netnsDir: path.join(netRun, 'netns'),
     },
@@ -153,10 +154,13 @@ function chooseEngine(g: GlobalOptions, env: NodeJS.ProcessEnv): Engine {
  * variable removed, so no child (a monitor, a hook) inherits them and keeps it waiting.
  */
 const inheritedStage0 = takeInheritedStage0(process.env);
+/** The launcher's spawner, taken the same way: brig's tools run through it (src/native/spawner.ts). */
+const inheritedSpawner = takeInheritedSpawner(process.env);
 
 // BRIG_TIMING=1: where the time goes, one line per phase on stderr (ms since the process started).
 if (process.env.BRIG_TIMING) setTimingSink((name, ms) => writeSync(2, `brig timing ${ms.toFixed(1).padStart(7)} ms  ${name}\n`));
 mark('main module loaded');
+if (inheritedSpawner) mark('tools through the spawner forked by the launcher');
 
 /** The runtime's --debug phases as timing marks (its other lines are not shown, as before). */
 const runtimeLog: Logger | undefined = process.env.BRIG_TIMING ? { debug: (m) => mark(m), info() {}, warn() {}, error() {} } : undefined;

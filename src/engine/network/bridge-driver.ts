@@ -32,7 +32,9 @@
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BrigError } from '../../errors/index.js';
-import { childProcess, execFileAsync } from '../../util/builtins.js';
+import { constants as osConstants } from 'node:os';
+import { childProcess } from '../../util/builtins.js';
+import type { Spawner } from '../../native/spawner.js';
 import { readTextSync } from '../../util/read-text.js';
 import type { AttachmentResult, BackendAttachment, BackendNetwork, NetworkBackend, PortMapping, SetupRequest, SetupResult } from './backend.js';
 import { NETWORK_LOCK } from './host-lock.js';
@@ -49,6 +51,8 @@ const SEP = '\x1f';
 export interface BridgeDriverOptions {
   /** native/build/brig-net */
   binary: string;
+  /** brig's launcher's spawner (src/native/spawner.ts), where this process has one. */
+  spawner?: Spawner;
   /** Where the per-bridge markers live (/run/brig/bridge). */
   markerDir: string;
   lockFile?: string;
@@ -211,14 +215,33 @@ export class BridgeDriver implements NetworkBackend {
     return ops;
   }
 
-  private async run(ops: string[], what: string, signal?: AbortSignal): Promise<void> {
-    try {
-      await execFileAsync(this.opts.binary, ops, signal ? { signal } : {});
-    } catch (e) {
-      const err = e as Error & { stderr?: string; code?: string };
-      if (err.code === 'ENOENT') throw new BrigError('HELPER_MISSING', `cannot run ${this.opts.binary}`, { path: this.opts.binary, hint: 'run `npm run build`' });
-      throw new BrigError('SYSTEM', `bridge ${what}: ${err.stderr?.trim() || err.message}`, { cause: e });
+  /**
+   * Runs brig-net with `ops`: through the launcher's spawner when this process has one (no
+   * child_process spawn on Node's main thread), else spawned. Resolves with its exit; a
+   * program that could not be started rejects.
+   */
+  private exec(ops: string[], onStdout?: (chunk: string) => void, signal?: AbortSignal): Promise<{ status: number; stderr: string }> {
+    const missing = () => new BrigError('HELPER_MISSING', `cannot run ${this.opts.binary}`, { path: this.opts.binary, hint: 'run `npm run build`' });
+    const spawner = this.opts.spawner;
+    if (spawner && !signal) {
+      return spawner.run([this.opts.binary, ...ops], onStdout && ((c) => onStdout(c.toString('utf8')))).then((r) => {
+        if (r.status < 0) throw missing();
+        return r;
+      });
     }
+    return new Promise((resolve, reject) => {
+      const child = childProcess().spawn(this.opts.binary, ops, { stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.stdout.setEncoding('utf8').on('data', (d: string) => onStdout?.(d));
+      child.on('error', (e: Error & { code?: string }) => reject(e.code === 'ENOENT' ? missing() : e));
+      child.on('close', (code, sig) => resolve({ status: code ?? 128 + (sig ? (osConstants.signals[sig] ?? 0) : 0), stderr }));
+    });
+  }
+
+  private async run(ops: string[], what: string, signal?: AbortSignal): Promise<void> {
+    const r = await this.exec(ops, undefined, signal);
+    if (r.status !== 0) throw new BrigError('SYSTEM', `bridge ${what}: ${r.stderr.trim() || `brig-net exited with ${r.status}`}`);
   }
 
   /** Before a bridge can be made: a brig killed after it leaves a marker for idle(). */
@@ -248,29 +271,30 @@ export class BridgeDriver implements NetworkBackend {
   setupNewNetns(req: SetupRequest): { made: Promise<void>; done: Promise<SetupResult> } {
     this.check();
     this.writeMarkers(req);
-    const child = childProcess().spawn(this.opts.binary, [op('netns', req.netns), ...this.setupOps(req)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const made = new Promise<void>((resolve, reject) => {
-      let out = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => {
-        out += d;
-        if (out.includes('netns\n')) resolve();
-      });
-      child.on('close', () => reject(new BrigError('SYSTEM', `cannot make a network namespace at ${req.netns}: ${stderr.trim() || 'brig-net exited'}`, { path: req.netns })));
+    let said!: () => void;
+    const netnsMade = new Promise<void>((resolve) => (said = resolve));
+    let out = '';
+    const run = this.exec([op('netns', req.netns), ...this.setupOps(req)], (chunk) => {
+      out += chunk;
+      if (out.includes('netns\n')) said();
     });
-    const done = new Promise<SetupResult>((resolve, reject) => {
-      child.on('error', (e: Error & { code?: string }) =>
-        reject(e.code === 'ENOENT' ? new BrigError('HELPER_MISSING', `cannot run ${this.opts.binary}`, { path: this.opts.binary, hint: 'run `npm run build`' }) : e),
-      );
-      child.on('close', (code, signal) => {
-        if (code === 0) resolve(BridgeDriver.result(req));
-        else reject(new BrigError('SYSTEM', `bridge setup: ${stderr.trim() || `brig-net exited with ${code ?? signal}`}`));
+    // Made once brig-net says so; not made if it ends first.
+    const made = Promise.race([
+      netnsMade,
+      run.then((r) => {
+        if (out.includes('netns\n')) return;
+        throw new BrigError('SYSTEM', `cannot make a network namespace at ${req.netns}: ${r.stderr.trim() || 'brig-net exited'}`, { path: req.netns });
+      }),
+    ]);
+    const done = run
+      .then((r) => {
+        if (r.status !== 0) throw new BrigError('SYSTEM', `bridge setup: ${r.stderr.trim() || `brig-net exited with ${r.status}`}`);
+        return BridgeDriver.result(req);
+      })
+      .catch(async (e: unknown) => {
+        await this.teardown(req).catch(() => undefined);
+        throw e;
       });
-    }).catch(async (e: unknown) => {
-      await this.teardown(req).catch(() => undefined);
-      throw e;
-    });
     // Either may go unawaited when the other failed first.
     made.catch(() => undefined);
     done.catch(() => undefined);
