@@ -179,8 +179,14 @@ async function main(argvIn: string[]): Promise<number> {
   const ctx: BrigContext = {
     engine: () => (cached ??= chooseEngine(globals, process.env)),
     credentials: () => new CredentialStore(dockerConfigPath(process.env)),
-    stdout: process.stdout,
-    stderr: process.stderr,
+    // Made on first use, as Node makes them: a stream costs ~4 ms of a start (node:stream and
+    // its kin load with the first), and run --rm's container writes to fds 1 and 2 itself.
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
     get stdin() {
       return process.stdin;
     },
