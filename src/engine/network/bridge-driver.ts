@@ -178,7 +178,7 @@ export class BridgeDriver implements NetworkBackend {
   /** The ops of a setup: each network's bridge (and rules, when made), then each veth, then the ports. */
   setupOps(req: SetupRequest): string[] {
     const ops = [op('lock', this.lock)];
-    for (const [i, a] of req.attachments.entries()) {
+    for (const a of req.attachments) {
       const n = a.network;
       const prefix = n.subnet.split('/')[1]!;
       const mtu = Number(n.options.mtu ?? 0) || 0;
@@ -187,8 +187,9 @@ export class BridgeDriver implements NetworkBackend {
       // What a published port on the host's loopback needs to be routed out of the bridge.
       ops.push(op('sysctl', `net/ipv4/conf/${n.bridge}/route_localnet`, 1));
       if (!n.internal) ops.push(op('sysctl', 'net/ipv4/ip_forward', 1));
-      // Only the first network's gateway is the default route (as docker's); an internal one has none.
-      const gw = i === 0 && !n.internal ? n.gateway : '-';
+      // Only the container's first interface routes by default (as docker's), whichever backend
+      // wires the others (split-backend.ts); an internal network has no default route.
+      const gw = a.ifname === 'eth0' && !n.internal ? n.gateway : '-';
       ops.push(op('veth', hostVeth(req.containerId, a.ifname), a.ifname, req.netns, n.bridge, a.mac ?? macFor(a.ip), mtu, `${a.ip}/${prefix}`, gw));
     }
     const ports = this.ports(req);
