@@ -19,7 +19,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Spawner } from '../native/spawner.js';
+import { runNativeTool, type Spawner } from '../native/spawner.js';
 import { BrigError } from '../errors/index.js';
 import type { Mount } from '../image/index.js';
 import { childProcess, execFileAsync } from '../util/builtins.js';
@@ -183,7 +183,7 @@ export async function unmountRootfs(target: string, mounter?: RootfsMounter): Pr
 
 /** runTool's result, from the launcher's spawner instead of a spawn. */
 async function spawnerTool(spawner: Spawner, file: string, args: string[]): Promise<{ stderr: string; error?: Error & { code?: string } }> {
-  const r = await spawner.run([file, ...args]);
+  const r = await runNativeTool([file, ...args], { spawner });
   if (r.status === 0) return { stderr: r.stderr };
   const error: Error & { code?: string } = new Error(`${[file, ...args].join(' ')} ${r.status < 0 ? 'could not be started' : `exited with status ${r.status}`}${r.stderr.trim() ? `: ${r.stderr.trim()}` : ''}`);
   if (r.status < 0) error.code = 'ENOENT';

@@ -113,8 +113,7 @@ export class Helper {
  * own [0, 1, 2, 3, ...], or with stdin ignored when the launcher gave it /dev/null.
  */
 function hasStdio(stage0: Stage0, stdio: (number | 'ignore')[]): boolean {
-  const stdinNull = 'stdinNull' in stage0 && stage0.stdinNull === true;
-  return stdio.every((fd, i) => (i === 0 && stdinNull ? fd === 'ignore' : fd === i));
+  return stdio.every((fd, i) => (i === 0 && stage0.stdinNull === true ? fd === 'ignore' : fd === i));
 }
 
 /** One helper process: stage 0 of one container. */

@@ -8,6 +8,8 @@
  * (inherited-pipes.ts). Requests run side by side, each answered by its id.
  */
 import { read, writeSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { childProcess } from '../util/builtins.js';
 import { takeInheritedPipes } from './inherited-pipes.js';
 
 const ENV = '_BRIG_SPAWNER';
@@ -118,4 +120,25 @@ export class Spawner {
 export function takeInheritedSpawner(env: NodeJS.ProcessEnv = process.env): Spawner | undefined {
   const taken = takeInheritedPipes(env, ENV, ['w', 'r']);
   return taken && new Spawner(taken.pid, taken.fds[0]!, taken.fds[1]!);
+}
+
+/**
+ * Runs one of brig's tools (argv[0] in native/build): through the launcher's spawner when this
+ * process has one and the run need not be cancellable, else spawned. The exit as the spawner
+ * reports it: 128+n for signal n, -errno when the program could not be started.
+ */
+export function runNativeTool(argv: string[], opts: { spawner?: Spawner | undefined; onStdout?: (chunk: Buffer) => void; signal?: AbortSignal } = {}): Promise<SpawnedTool> {
+  if (opts.spawner && !opts.signal) return opts.spawner.run(argv, opts.onStdout);
+  return new Promise((resolve, reject) => {
+    const child = childProcess().spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], ...(opts.signal ? { signal: opts.signal } : {}) });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout.on('data', (d: Buffer) => opts.onStdout?.(d));
+    child.on('error', (e: Error & { code?: string }) => {
+      const errno = e.code ? osConstants.errno[e.code as keyof typeof osConstants.errno] : undefined;
+      if (errno !== undefined && child.pid === undefined) resolve({ status: -errno, stderr: e.message });
+      else reject(e);
+    });
+    child.on('close', (code, sig) => resolve({ status: code ?? 128 + (sig ? (osConstants.signals[sig] ?? 0) : 0), stderr }));
+  });
 }

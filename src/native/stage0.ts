@@ -21,6 +21,8 @@ export interface Stage0 {
   readonly pid: number;
   /** For --debug: how this stage 0 came to be. */
   readonly origin: 'launcher' | 'spawned' | 'monitor';
+  /** Its stdin is /dev/null, not its parent's own (brig's launcher, for a run without -i). */
+  readonly stdinNull?: boolean;
   /** Stage 0's exit: init's exit code when it waits for init (128+n for signal n). */
   get exit(): Promise<number>;
   /** Writes one framed message. */

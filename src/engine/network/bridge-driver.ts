@@ -32,9 +32,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BrigError } from '../../errors/index.js';
-import { constants as osConstants } from 'node:os';
-import { childProcess } from '../../util/builtins.js';
-import type { Spawner } from '../../native/spawner.js';
+import { runNativeTool, type Spawner } from '../../native/spawner.js';
 import { readTextSync } from '../../util/read-text.js';
 import type { AttachmentResult, BackendAttachment, BackendNetwork, NetworkBackend, PortMapping, SetupRequest, SetupResult } from './backend.js';
 import { NETWORK_LOCK } from './host-lock.js';
@@ -216,28 +214,11 @@ export class BridgeDriver implements NetworkBackend {
     return ops;
   }
 
-  /**
-   * Runs brig-net with `ops`: through the launcher's spawner when this process has one (no
-   * child_process spawn on Node's main thread), else spawned. Resolves with its exit; a
-   * program that could not be started rejects.
-   */
-  private exec(ops: string[], onStdout?: (chunk: string) => void, signal?: AbortSignal): Promise<{ status: number; stderr: string }> {
-    const missing = () => new BrigError('HELPER_MISSING', `cannot run ${this.opts.binary}`, { path: this.opts.binary, hint: 'run `npm run build`' });
-    const spawner = this.opts.spawner;
-    if (spawner && !signal) {
-      return spawner.run([this.opts.binary, ...ops], onStdout && ((c) => onStdout(c.toString('utf8')))).then((r) => {
-        if (r.status < 0) throw missing();
-        return r;
-      });
-    }
-    return new Promise((resolve, reject) => {
-      const child = childProcess().spawn(this.opts.binary, ops, { stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
-      let stderr = '';
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      child.stdout.setEncoding('utf8').on('data', (d: string) => onStdout?.(d));
-      child.on('error', (e: Error & { code?: string }) => reject(e.code === 'ENOENT' ? missing() : e));
-      child.on('close', (code, sig) => resolve({ status: code ?? 128 + (sig ? (osConstants.signals[sig] ?? 0) : 0), stderr }));
-    });
+  /** Runs brig-net with `ops` (src/native/spawner.ts: through the launcher's spawner where there is one). */
+  private async exec(ops: string[], onStdout?: (chunk: string) => void, signal?: AbortSignal): Promise<{ status: number; stderr: string }> {
+    const r = await runNativeTool([this.opts.binary, ...ops], { spawner: this.opts.spawner, ...(onStdout ? { onStdout: (c: Buffer) => onStdout(c.toString('utf8')) } : {}), ...(signal ? { signal } : {}) });
+    if (r.status < 0) throw new BrigError('HELPER_MISSING', `cannot run ${this.opts.binary}`, { path: this.opts.binary, hint: 'run `npm run build`' });
+    return r;
   }
 
   private async run(ops: string[], what: string, signal?: AbortSignal): Promise<void> {
